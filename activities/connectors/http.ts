@@ -1,0 +1,137 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { type z } from 'zod';
+import { FailureType } from '../../domain/failures';
+
+/**
+ * The one HTTP path every connector uses, so that error classification is the same everywhere:
+ * 4xx → non-retryable ApplicationFailure with a type; 429, 5xx, timeouts and network errors → retryable,
+ * with Retry-After honoured through `nextRetryDelay`.
+ */
+
+export interface HttpRequest {
+  system: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** Serialised as JSON unless it is already a string. */
+  body?: unknown;
+  timeoutMs: number;
+}
+
+/** Parses Retry-After (delta-seconds or HTTP-date) into milliseconds from `now`. */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - now);
+}
+
+export function classifyHttpFailure(
+  system: string,
+  request: Pick<HttpRequest, 'method' | 'url'>,
+  status: number,
+  retryAfter: string | null,
+  bodyText: string,
+): ApplicationFailure {
+  const what = `${system} ${request.method} ${new URL(request.url).pathname} answered ${status}`;
+  const details = [{ system, status, body: bodyText.slice(0, 2000) }];
+  if (status === 429 || status >= 500) {
+    return ApplicationFailure.create({
+      type: FailureType.ConnectorUnavailable,
+      message: `${what}: ${summarise(bodyText)}`,
+      nonRetryable: false,
+      nextRetryDelay: parseRetryAfter(retryAfter),
+      details,
+    });
+  }
+  return ApplicationFailure.create({
+    type: status === 401 || status === 403 ? FailureType.ConnectorUnauthorized : FailureType.ConnectorRejected,
+    message: `${what}: ${summarise(bodyText)}`,
+    nonRetryable: true,
+    details,
+  });
+}
+
+function summarise(bodyText: string): string {
+  try {
+    const parsed: unknown = JSON.parse(bodyText);
+    // OData ({ error: { code, message } }) and most REST APIs put the reason here.
+    if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+      const err = (parsed as { error: unknown }).error;
+      if (err && typeof err === 'object') {
+        const { code, message } = err as { code?: unknown; message?: unknown };
+        return [code, message].filter((x) => typeof x === 'string').join(': ') || bodyText.slice(0, 300);
+      }
+      if (typeof err === 'string') return err;
+    }
+    if (parsed && typeof parsed === 'object' && 'status' in parsed && 'statusMessage' in parsed) {
+      return String((parsed as { statusMessage: unknown }).statusMessage);
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return bodyText.slice(0, 300) || '(empty body)';
+}
+
+/** Sends one request; resolves only on 2xx, otherwise throws a classified ApplicationFailure. */
+export async function httpRequest(req: HttpRequest): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };
+  let body: string | undefined;
+  if (req.body !== undefined) {
+    body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['Content-Type'] = 'application/json';
+    }
+  }
+  let response: Response;
+  try {
+    response = await fetch(req.url, {
+      method: req.method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(req.timeoutMs),
+    });
+  } catch (err) {
+    const e = err as Error;
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    throw ApplicationFailure.create({
+      type: FailureType.ConnectorUnavailable,
+      message: `${req.system} ${req.method} ${new URL(req.url).pathname} ${timedOut ? `timed out after ${req.timeoutMs} ms` : `failed: ${e.message}`}`,
+      nonRetryable: false,
+      cause: e,
+    });
+  }
+  if (response.ok) return response;
+  const text = await response.text().catch(() => '');
+  throw classifyHttpFailure(req.system, req, response.status, response.headers.get('retry-after'), text);
+}
+
+export async function httpJson<T>(req: HttpRequest, schema: z.ZodType<T>): Promise<T> {
+  const response = await httpRequest(req);
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text.length ? JSON.parse(text) : undefined;
+  } catch {
+    throw protocolFailure(req.system, `${req.method} ${new URL(req.url).pathname} returned non-JSON: ${text.slice(0, 200)}`);
+  }
+  return parseResponse(req.system, `${req.method} ${new URL(req.url).pathname}`, schema, parsed);
+}
+
+/** Every connector response is parsed; a shape we do not understand is a protocol failure, not a guess. */
+export function parseResponse<T>(system: string, what: string, schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  throw protocolFailure(system, `${what} returned an unexpected shape: ${fields}`);
+}
+
+export function protocolFailure(system: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.ConnectorProtocol,
+    message: `${system}: ${message}`,
+    nonRetryable: true,
+  });
+}

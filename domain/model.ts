@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { CurrencyCode, DecimalString, Money } from './money';
+
+/** The canonical finance model: every layer (API, activities, workflows, DB mapping) uses these. */
+
+export const LegalEntityCode = z
+  .string()
+  .regex(/^[A-Z0-9][A-Z0-9-]{1,19}$/, 'must be an upper-case legal entity code such as "ACME-US"');
+export const FiscalYear = z.number().int().min(2000).max(2100);
+export const Scenario = z.enum(['BUDGET', 'FORECAST']);
+export type Scenario = z.infer<typeof Scenario>;
+export const VersionNumber = z.number().int().positive().max(9999);
+/** A fiscal period code: fiscal year and period number, e.g. "2027-03"; period 13 is the adjustment period. */
+export const PeriodCode = z.string().regex(/^\d{4}-(0[1-9]|1[0-3])$/, 'must be a fiscal period such as "2027-03"');
+export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as "2027-01-31"');
+
+export const ErpSystem = z.enum(['d365']);
+export type ErpSystem = z.infer<typeof ErpSystem>;
+export const PlanningSystem = z.enum(['anaplan']);
+export type PlanningSystem = z.infer<typeof PlanningSystem>;
+
+export const BudgetVersionRef = z.object({
+  legalEntity: LegalEntityCode,
+  fiscalYear: FiscalYear,
+  scenario: Scenario,
+  version: VersionNumber,
+});
+export type BudgetVersionRef = z.infer<typeof BudgetVersionRef>;
+
+/** The dimensions a budget or actual line is booked against. More segments join here, not per system. */
+export const DimensionCombination = z.object({
+  account: z.string().min(1).max(40),
+  costCenter: z.string().min(1).max(40),
+});
+export type DimensionCombination = z.infer<typeof DimensionCombination>;
+
+export const BudgetLine = z.object({
+  lineNo: z.number().int().positive(),
+  dimensions: DimensionCombination,
+  period: PeriodCode,
+  amount: Money,
+});
+export type BudgetLine = z.infer<typeof BudgetLine>;
+
+export const BudgetVersion = z.object({
+  ref: BudgetVersionRef,
+  currency: CurrencyCode,
+  sourceSystem: PlanningSystem,
+  lines: z.array(BudgetLine),
+});
+export type BudgetVersion = z.infer<typeof BudgetVersion>;
+
+/**
+ * One row as a planning platform hands it over, before validation: every field is text because that
+ * is what the export carries. Validation turns these into BudgetLines or line-level issues.
+ */
+export const PlanningBudgetRow = z.object({
+  account: z.string(),
+  costCenter: z.string(),
+  period: z.string(),
+  amount: z.string(),
+  currency: z.string(),
+});
+export type PlanningBudgetRow = z.infer<typeof PlanningBudgetRow>;
+
+/** A posted ERP ledger line, canonicalised. Its dedupe identity is source + document + line + revision. */
+export const ActualLine = z.object({
+  sourceSystem: ErpSystem,
+  documentId: z.string().min(1),
+  lineNo: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
+  legalEntity: LegalEntityCode,
+  dimensions: DimensionCombination,
+  period: PeriodCode,
+  postingDate: IsoDate,
+  amount: Money,
+  description: z.string().optional(),
+});
+export type ActualLine = z.infer<typeof ActualLine>;
+
+/** An open commitment (purchase order line) as of its revision; a newer revision replaces an older one. */
+export const CommitmentLine = z.object({
+  sourceSystem: ErpSystem,
+  documentId: z.string().min(1),
+  lineNo: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
+  legalEntity: LegalEntityCode,
+  dimensions: DimensionCombination,
+  period: PeriodCode,
+  openAmount: Money,
+});
+export type CommitmentLine = z.infer<typeof CommitmentLine>;
+
+export const ForecastLine = z.object({
+  dimensions: DimensionCombination,
+  period: PeriodCode,
+  amount: Money,
+  /** "actual" for elapsed periods, "projection" for the remaining ones. */
+  basis: z.enum(['actual', 'projection']),
+  actual: Money,
+  committed: Money,
+  remainingBudget: Money,
+});
+export type ForecastLine = z.infer<typeof ForecastLine>;
+
+export const Principal = z.object({
+  id: z.string().min(1).max(200),
+  role: z.enum(['planner', 'approver', 'controller', 'scheduler', 'integration_admin']),
+});
+export type Principal = z.infer<typeof Principal>;
+export type Role = Principal['role'];
+
+export { DecimalString };
