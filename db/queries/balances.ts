@@ -1,0 +1,57 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { type DbOrTx } from '../client';
+import { budgetLines, controlBalances } from '../schema';
+
+export type ControlBalanceRow = typeof controlBalances.$inferSelect;
+
+/**
+ * Makes a version the control budget: budget = the version's amount per dimension and period, in one
+ * statement; balances that belonged to another version of this entity and year and are not in this one
+ * drop to zero budget. Spend columns are untouched. Running it twice gives the same balances.
+ */
+export async function activateVersionBudget(tx: DbOrTx, v: { id: string; legalEntity: string; periods: string[] }) {
+  await tx.execute(sql`
+    insert into ${controlBalances} (legal_entity, account, cost_center, period, currency, budget, version_id, updated_at)
+    select ${v.legalEntity}, ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency},
+           sum(${budgetLines.amount}), ${v.id}::uuid, now()
+      from ${budgetLines}
+     where ${budgetLines.versionId} = ${v.id}::uuid
+     group by ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency}
+    on conflict (legal_entity, account, cost_center, period)
+    do update set budget = excluded.budget, version_id = excluded.version_id, updated_at = now()`);
+  if (v.periods.length) {
+    await tx
+      .update(controlBalances)
+      .set({ budget: '0', versionId: v.id, updatedAt: new Date() })
+      .where(
+        and(
+          eq(controlBalances.legalEntity, v.legalEntity),
+          inArray(controlBalances.period, v.periods),
+          sql`${controlBalances.versionId} is distinct from ${v.id}::uuid`,
+        ),
+      );
+  }
+}
+
+/** Adds to one spend column of a balance, creating the balance (with zero budget) when spend comes first. */
+export async function addToBalance(
+  tx: DbOrTx,
+  key: { legalEntity: string; account: string; costCenter: string; period: string; currency: string },
+  column: 'actual' | 'committed' | 'reserved',
+  delta: string,
+) {
+  const col = sql.identifier(column);
+  await tx.execute(sql`
+    insert into ${controlBalances} (legal_entity, account, cost_center, period, currency, ${col}, updated_at)
+    values (${key.legalEntity}, ${key.account}, ${key.costCenter}, ${key.period}, ${key.currency}, ${delta}::numeric, now())
+    on conflict (legal_entity, account, cost_center, period)
+    do update set ${col} = ${controlBalances}.${col} + ${delta}::numeric, updated_at = now()`);
+}
+
+export async function balancesFor(db: DbOrTx, legalEntity: string, periods: string[]) {
+  if (!periods.length) return [];
+  return db
+    .select()
+    .from(controlBalances)
+    .where(and(eq(controlBalances.legalEntity, legalEntity), inArray(controlBalances.period, periods)));
+}

@@ -1,0 +1,393 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * The canonical finance store. Temporal owns workflow state; Postgres owns finance data. Money columns are
+ * numeric (read back as strings by the postgres driver) next to a currency column: never floats.
+ */
+
+const amount = (name: string) => numeric(name, { precision: 24, scale: 6 });
+const currency = (name = 'currency') => text(name).notNull();
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+
+// ── Master data (synchronised from its system of record; effective-dated) ──────────────────────────────
+
+export const fiscalPeriods = pgTable(
+  'fiscal_periods',
+  {
+    calendar: text('calendar').notNull(),
+    period: text('period').notNull(),
+    fiscalYear: integer('fiscal_year').notNull(),
+    periodNumber: smallint('period_number').notNull(),
+    startDate: date('start_date').notNull(),
+    endDate: date('end_date').notNull(),
+    status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
+  },
+  (t) => [primaryKey({ columns: [t.calendar, t.period] }), index('fiscal_periods_year').on(t.calendar, t.fiscalYear)],
+);
+
+export const legalEntities = pgTable('legal_entities', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  functionalCurrency: text('functional_currency').notNull(),
+  fiscalCalendar: text('fiscal_calendar').notNull(),
+  region: text('region').notNull(),
+  /** The ERP that owns this entity's books; publication is routed by it. */
+  erpSystem: text('erp_system').notNull(),
+  erpCompany: text('erp_company').notNull(),
+  erpBudgetModel: text('erp_budget_model').notNull(),
+  erpBudgetCode: text('erp_budget_code').notNull(),
+  planningSystem: text('planning_system').notNull(),
+  /** Budget control on this entity: absolute blocks overspend, advisory warns, track_only records. */
+  controlLevel: text('control_level', { enum: ['absolute', 'advisory', 'track_only'] }).notNull(),
+  tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
+  active: boolean('active').notNull().default(true),
+});
+
+export const accounts = pgTable('accounts', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['expense', 'revenue', 'asset', 'liability', 'equity'] }).notNull(),
+  active: boolean('active').notNull().default(true),
+  validFrom: date('valid_from').notNull(),
+  validTo: date('valid_to'),
+});
+
+export const costCenters = pgTable('cost_centers', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  legalEntity: text('legal_entity')
+    .notNull()
+    .references(() => legalEntities.code),
+  active: boolean('active').notNull().default(true),
+  validFrom: date('valid_from').notNull(),
+  validTo: date('valid_to'),
+});
+
+/** Canonical dimension value → ERP segment value, per ERP, effective-dated (valid_to exclusive). */
+export const dimensionMappings = pgTable(
+  'dimension_mappings',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    erpSystem: text('erp_system').notNull(),
+    dimension: text('dimension', { enum: ['account', 'costCenter'] }).notNull(),
+    canonicalCode: text('canonical_code').notNull(),
+    erpValue: text('erp_value').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+  },
+  (t) => [unique('dimension_mappings_identity').on(t.erpSystem, t.dimension, t.canonicalCode, t.validFrom)],
+);
+
+// ── Budget versions ───────────────────────────────────────────────────────────────────────────────────
+
+export const budgetVersionStatus = [
+  'invalid',
+  'awaiting_approval',
+  'approved',
+  'rejected',
+  'expired',
+  'publishing',
+  'published',
+  'publication_failed',
+  'active',
+  'superseded',
+] as const;
+export type BudgetVersionStatus = (typeof budgetVersionStatus)[number];
+
+export const budgetVersions = pgTable(
+  'budget_versions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    fiscalYear: integer('fiscal_year').notNull(),
+    scenario: text('scenario').notNull(),
+    versionNumber: integer('version_number').notNull(),
+    currency: currency(),
+    sourceSystem: text('source_system').notNull(),
+    status: text('status', { enum: budgetVersionStatus }).notNull(),
+    /** sha256 of the canonical lines: re-importing the same content is a no-op, different content a conflict. */
+    contentHash: text('content_hash').notNull(),
+    lineCount: integer('line_count').notNull(),
+    totalAmount: amount('total_amount').notNull(),
+    validationIssues: jsonb('validation_issues').notNull().default(sql`'[]'::jsonb`),
+    submittedBy: text('submitted_by').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decisionComment: text('decision_comment'),
+    importedAt: createdAt(),
+    activatedAt: timestamp('activated_at', { withTimezone: true }),
+  },
+  (t) => [unique('budget_versions_identity').on(t.legalEntity, t.fiscalYear, t.scenario, t.versionNumber)],
+);
+
+export const budgetLines = pgTable(
+  'budget_lines',
+  {
+    versionId: uuid('version_id')
+      .notNull()
+      .references(() => budgetVersions.id),
+    lineNo: integer('line_no').notNull(),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    amount: amount('amount').notNull(),
+    currency: currency(),
+  },
+  (t) => [primaryKey({ columns: [t.versionId, t.lineNo] })],
+);
+
+// ── Publication to ERPs ───────────────────────────────────────────────────────────────────────────────
+
+export const publications = pgTable(
+  'publications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    versionId: uuid('version_id')
+      .notNull()
+      .references(() => budgetVersions.id),
+    target: text('target').notNull(),
+    /** Attempt number of publishing this version to this target; part of every chunk's idempotency key. */
+    revision: integer('revision').notNull(),
+    erpCompany: text('erp_company').notNull(),
+    status: text('status', { enum: ['publishing', 'published', 'failed', 'reversed'] }).notNull(),
+    chunkSize: integer('chunk_size').notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    error: text('error'),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [unique('publications_identity').on(t.versionId, t.target, t.revision)],
+);
+
+export const publicationChunks = pgTable(
+  'publication_chunks',
+  {
+    publicationId: uuid('publication_id')
+      .notNull()
+      .references(() => publications.id),
+    chunkIndex: integer('chunk_index').notNull(),
+    idempotencyKey: text('idempotency_key').notNull().unique(),
+    firstLineNo: integer('first_line_no').notNull(),
+    lastLineNo: integer('last_line_no').notNull(),
+    lineCount: integer('line_count').notNull(),
+    status: text('status', { enum: ['pending', 'posted', 'reversed'] }).notNull().default('pending'),
+    documentNumber: text('document_number'),
+    reversalDocumentNumber: text('reversal_document_number'),
+    postedAt: timestamp('posted_at', { withTimezone: true }),
+    reversedAt: timestamp('reversed_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.publicationId, t.chunkIndex] })],
+);
+
+// ── Budget control ────────────────────────────────────────────────────────────────────────────────────
+
+export const controlBalances = pgTable(
+  'control_balances',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    currency: currency(),
+    budget: amount('budget').notNull().default('0'),
+    reserved: amount('reserved').notNull().default('0'),
+    committed: amount('committed').notNull().default('0'),
+    actual: amount('actual').notNull().default('0'),
+    /** The active budget version that set `budget`; null for balances that only carry spend so far. */
+    versionId: uuid('version_id').references(() => budgetVersions.id),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.account, t.costCenter, t.period] })],
+);
+
+/** Posted ledger lines. The primary key is the dedupe key: a duplicate delivery inserts nothing. */
+export const actualLines = pgTable(
+  'actual_lines',
+  {
+    dedupeKey: text('dedupe_key').primaryKey(),
+    sourceSystem: text('source_system').notNull(),
+    documentId: text('document_id').notNull(),
+    lineNo: integer('line_no').notNull(),
+    revision: integer('revision').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    postingDate: date('posting_date').notNull(),
+    amount: amount('amount').notNull(),
+    currency: currency(),
+    description: text('description'),
+    correlationId: text('correlation_id').notNull(),
+    ingestedAt: createdAt(),
+  },
+  (t) => [index('actual_lines_balance').on(t.legalEntity, t.account, t.costCenter, t.period)],
+);
+
+/** Open commitments as last seen; a higher revision replaces a lower one, never adds to it. */
+export const commitmentLines = pgTable(
+  'commitment_lines',
+  {
+    sourceSystem: text('source_system').notNull(),
+    documentId: text('document_id').notNull(),
+    lineNo: integer('line_no').notNull(),
+    revision: integer('revision').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    openAmount: amount('open_amount').notNull(),
+    currency: currency(),
+    correlationId: text('correlation_id').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceSystem, t.documentId, t.lineNo] })],
+);
+
+export const syncWatermarks = pgTable(
+  'sync_watermarks',
+  {
+    sourceSystem: text('source_system').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    stream: text('stream').notNull(),
+    watermark: text('watermark').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceSystem, t.legalEntity, t.stream] })],
+);
+
+// ── Reconciliation ────────────────────────────────────────────────────────────────────────────────────
+
+export const reconciliationRuns = pgTable(
+  'reconciliation_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    versionId: uuid('version_id')
+      .notNull()
+      .references(() => budgetVersions.id),
+    target: text('target').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    currency: currency(),
+    sourceTotal: amount('source_total').notNull(),
+    targetTotal: amount('target_total').notNull(),
+    matchedCount: integer('matched_count').notNull(),
+    mismatchedCount: integer('mismatched_count').notNull(),
+    exceptionCount: integer('exception_count').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    reconciledAt: createdAt(),
+  },
+  (t) => [unique('reconciliation_runs_identity').on(t.versionId, t.target)],
+);
+
+export const reconciliationResults = pgTable(
+  'reconciliation_results',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => reconciliationRuns.id, { onDelete: 'cascade' }),
+    period: text('period').notNull(),
+    account: text('account').notNull(),
+    sourceAmount: amount('source_amount').notNull(),
+    targetAmount: amount('target_amount').notNull(),
+    difference: amount('difference').notNull(),
+    currency: currency(),
+    status: text('status', { enum: ['matched', 'mismatched'] }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.period, t.account] })],
+);
+
+export const reconciliationExceptions = pgTable('reconciliation_exceptions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  runId: uuid('run_id')
+    .notNull()
+    .references(() => reconciliationRuns.id, { onDelete: 'cascade' }),
+  kind: text('kind', { enum: ['amount_mismatch', 'missing_in_target', 'unexpected_in_target', 'unmapped_target_value'] }).notNull(),
+  period: text('period'),
+  account: text('account'),
+  details: jsonb('details').notNull(),
+  correlationId: text('correlation_id').notNull(),
+  status: text('status', { enum: ['open', 'reprocessed', 'resolved'] }).notNull().default('open'),
+  createdAt: createdAt(),
+});
+
+// ── Reforecast ────────────────────────────────────────────────────────────────────────────────────────
+
+export const forecasts = pgTable('forecasts', {
+  forecastKey: text('forecast_key').primaryKey(),
+  versionId: uuid('version_id')
+    .notNull()
+    .references(() => budgetVersions.id),
+  asOfPeriod: text('as_of_period').notNull(),
+  versionName: text('version_name').notNull(),
+  currency: currency(),
+  total: amount('total').notNull(),
+  status: text('status', { enum: ['computed', 'published'] }).notNull(),
+  correlationId: text('correlation_id').notNull(),
+  createdAt: createdAt(),
+  publishedAt: timestamp('published_at', { withTimezone: true }),
+});
+
+export const forecastLines = pgTable(
+  'forecast_lines',
+  {
+    forecastKey: text('forecast_key')
+      .notNull()
+      .references(() => forecasts.forecastKey, { onDelete: 'cascade' }),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    basis: text('basis', { enum: ['actual', 'projection'] }).notNull(),
+    amount: amount('amount').notNull(),
+    actual: amount('actual').notNull(),
+    committed: amount('committed').notNull(),
+    remainingBudget: amount('remaining_budget').notNull(),
+    currency: currency(),
+  },
+  (t) => [primaryKey({ columns: [t.forecastKey, t.account, t.costCenter, t.period] })],
+);
+
+// ── Audit ─────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Append-only (a trigger refuses UPDATE and DELETE) and tamper-evident: each row's hash covers its content
+ * and the previous row's hash, so editing or removing a row breaks the chain from there on.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    /** Idempotency for the audit itself: an activity retried after its write still writes one entry. */
+    eventKey: text('event_key').notNull().unique(),
+    details: jsonb('details').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [index('audit_log_entity').on(t.entityType, t.entityId), index('audit_log_correlation').on(t.correlationId)],
+);

@@ -1,0 +1,84 @@
+import { type DecisionKind } from '../domain/approval';
+import { type LineIssue } from '../domain/budget-validation';
+import { type BudgetVersionRef } from '../domain/model';
+import { type Money } from '../domain/money';
+
+/** What the `status` query answers and the API shows: the cycle as support staff need to see it. */
+
+export type CycleStage = 'plan' | 'authorize' | 'execute' | 'reconcile' | 'reforecast' | 'done';
+export type CycleStatus =
+  | 'importing'
+  | 'invalid'
+  | 'awaiting_approval'
+  | 'escalated'
+  | 'rejected'
+  | 'expired'
+  | 'publishing'
+  | 'publication_failed'
+  | 'reconciling'
+  | 'reforecasting'
+  | 'completed';
+
+export interface BudgetCycleInput {
+  ref: BudgetVersionRef;
+  submittedBy: string;
+  correlationId: string;
+  approval: {
+    approvers: string[];
+    integrationAdmins: string[];
+    /** Durations in Temporal's string form ("3 days", "500ms"): short in tests, days in production. */
+    timeout: string;
+    escalationTimeout: string;
+  };
+  publication: {
+    chunkSize: number;
+    /** How long a failed publication waits for a `retry-publication` signal before the cycle gives up. */
+    retryWindow?: string;
+    /** Retry profile of ERP calls; tests shorten it, production keeps the defaults. */
+    erpRetry?: { initialInterval?: string; maximumAttempts?: number };
+  };
+  reforecast: { asOfPeriod: string };
+}
+
+export interface PublicationSummary {
+  target: string;
+  revision: number;
+  status: 'publishing' | 'published' | 'failed' | 'reversed';
+  chunkCount?: number;
+  documentNumbers?: string[];
+  error?: string;
+}
+
+export interface ReconciliationSummary {
+  target: string;
+  currency: string;
+  sourceTotal: string;
+  targetTotal: string;
+  matchedCount: number;
+  mismatchedCount: number;
+  exceptionCount: number;
+}
+
+export interface BudgetCycleStatus {
+  cycleId: string;
+  ref: BudgetVersionRef;
+  correlationId: string;
+  submittedBy: string;
+  stage: CycleStage;
+  status: CycleStatus;
+  versionId?: string;
+  lineCount?: number;
+  total?: Money;
+  issueCount?: number;
+  /** The first issues only; the full list is stored with the version. */
+  issues?: LineIssue[];
+  decision?: { decision: DecisionKind; principal: string; comment?: string; at: string };
+  escalatedAt?: string;
+  /** Signals that were not acted on and why (signals cannot answer their sender). */
+  refusedSignals: { principal: string; reason: string; at: string }[];
+  publications: PublicationSummary[];
+  reconciliation: ReconciliationSummary[];
+  actualsSynced?: { inserted: number; duplicates: number; commitments: number };
+  forecast?: { versionName: string; total: Money; lineCount: number; alreadyImported: boolean };
+  history: { stage: CycleStage; status: CycleStatus; at: string }[];
+}

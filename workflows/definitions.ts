@@ -1,0 +1,28 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { type DecisionInput } from '../domain/approval';
+import { type BudgetCycleStatus } from './budget-cycle-state';
+
+/**
+ * Names shared by workflows, the API, the CLI and tests: one place, no magic strings.
+ * Signal and update names are what support staff type in Temporal UI, so they stay short and stable.
+ */
+
+export const DEFAULT_TASK_QUEUE = 'closeloop';
+
+export const statusQuery = defineQuery<BudgetCycleStatus>('status');
+/** Fire-and-forget decision, e.g. from Temporal UI: `{"decision":"approve","principal":"carol@acme.example"}`. */
+export const decisionSignal = defineSignal<[DecisionInput]>('decision');
+/** Decision with an answer: the validator refuses it before it enters history, so the caller knows at once. */
+export const decideUpdate = defineUpdate<BudgetCycleStatus, [DecisionInput]>('decide');
+/** After a publication failed for good and was reversed, support staff retry it with this signal. */
+export const retryPublicationSignal = defineSignal<[{ principal: string; reason?: string }]>('retry-publication');
+
+export const SearchAttributes = {
+  LegalEntity: defineSearchAttributeKey('LegalEntity', SearchAttributeType.KEYWORD),
+  FiscalYear: defineSearchAttributeKey('FiscalYear', SearchAttributeType.INT),
+  BudgetVersion: defineSearchAttributeKey('BudgetVersion', SearchAttributeType.KEYWORD),
+  CycleStage: defineSearchAttributeKey('CycleStage', SearchAttributeType.KEYWORD),
+  CycleStatus: defineSearchAttributeKey('CycleStatus', SearchAttributeType.KEYWORD),
+  ErpTarget: defineSearchAttributeKey('ErpTarget', SearchAttributeType.KEYWORD),
+} as const;
