@@ -1,3 +1,4 @@
+import { type Duration } from '@temporalio/common';
 import { type DecisionKind } from '../domain/approval';
 import { type LineIssue } from '../domain/budget-validation';
 import { type BudgetVersionRef } from '../domain/model';
@@ -27,15 +28,15 @@ export interface BudgetCycleInput {
     approvers: string[];
     integrationAdmins: string[];
     /** Durations in Temporal's string form ("3 days", "500ms"): short in tests, days in production. */
-    timeout: string;
-    escalationTimeout: string;
+    timeout: Duration;
+    escalationTimeout: Duration;
   };
   publication: {
     chunkSize: number;
     /** How long a failed publication waits for a `retry-publication` signal before the cycle gives up. */
-    retryWindow?: string;
+    retryWindow?: Duration;
     /** Retry profile of ERP calls; tests shorten it, production keeps the defaults. */
-    erpRetry?: { initialInterval?: string; maximumAttempts?: number };
+    erpRetry?: { initialInterval?: Duration; maximumAttempts?: number };
   };
   reforecast: { asOfPeriod: string };
 }

@@ -1,0 +1,82 @@
+import { monthlyFiscalPeriods } from '../../domain/reference';
+
+/**
+ * Reference data of the seed's services company: a US entity planning in a SaaS planner (Anaplan),
+ * buying through Coupa and keeping its books in Dynamics 365 Finance (company "acus").
+ */
+
+export const SERVICES_COMPANY = 'ACME-US';
+export const CALENDAR = 'CAL-JAN';
+export const FISCAL_YEARS = [2026, 2027, 2028];
+
+export const legalEntity = {
+  code: SERVICES_COMPANY,
+  name: 'Acme Services US Inc.',
+  functionalCurrency: 'USD',
+  fiscalCalendar: CALENDAR,
+  region: 'NA',
+  erpSystem: 'd365',
+  erpCompany: 'acus',
+  erpBudgetModel: 'FY-BUDGET',
+  erpBudgetCode: 'Original',
+  planningSystem: 'anaplan',
+  controlLevel: 'absolute' as const,
+  tolerancePercent: '0',
+};
+
+export const fiscalPeriods = FISCAL_YEARS.flatMap((fy) =>
+  monthlyFiscalPeriods(fy).map((p) => ({ calendar: CALENDAR, fiscalYear: fy, ...p })),
+);
+
+const since = '2020-01-01';
+export const accounts = [
+  { code: '600100', name: 'Salaries and wages', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  { code: '610200', name: 'Travel and entertainment', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  { code: '620300', name: 'Software subscriptions', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  { code: '630400', name: 'Contractors and professional services', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  { code: '640500', name: 'Office rent', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  { code: '650600', name: 'Training and certification', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  // Retired mid-2026: budgeting on it for FY2027 is refused.
+  { code: '699900', name: 'Legacy consulting fees', kind: 'expense' as const, active: true, validFrom: since, validTo: '2026-07-01' },
+];
+
+export const costCenters = [
+  { code: 'CC-100', name: 'Consulting delivery', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
+  { code: 'CC-200', name: 'Engineering', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
+  { code: 'CC-300', name: 'Sales', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
+  { code: 'CC-400', name: 'General and administrative', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
+  { code: 'CC-900', name: 'Closed Boston office', legalEntity: SERVICES_COMPANY, active: false, validFrom: since, validTo: '2025-12-31' },
+];
+
+const account = (canonicalCode: string, erpValue: string, validFrom = since, validTo: string | null = null) => ({
+  erpSystem: 'd365',
+  dimension: 'account' as const,
+  canonicalCode,
+  erpValue,
+  validFrom,
+  validTo,
+});
+const costCenter = (canonicalCode: string, erpValue: string) => ({
+  erpSystem: 'd365',
+  dimension: 'costCenter' as const,
+  canonicalCode,
+  erpValue,
+  validFrom: since,
+  validTo: null,
+});
+
+export const dimensionMappings = [
+  account('600100', '60010'),
+  account('610200', '61020'),
+  // D365's chart split software into its own main account from July 2027: effective-dated mapping.
+  account('620300', '62030', since, '2027-07-01'),
+  account('620300', '62035', '2027-07-01'),
+  account('630400', '63040'),
+  account('640500', '64050'),
+  account('650600', '65060'),
+  account('699900', '69990'),
+  costCenter('CC-100', '100'),
+  costCenter('CC-200', '200'),
+  costCenter('CC-300', '300'),
+  costCenter('CC-400', '400'),
+];

@@ -1,0 +1,52 @@
+import { type Duration } from '@temporalio/common';
+import { type ActivityOptions } from '@temporalio/workflow';
+import { FailureType } from '../domain/failures';
+
+/**
+ * Timeouts and retry policies, named once. Retryable connector failures (5xx, 429, timeouts) back off
+ * exponentially; a Retry-After from the system overrides the next interval (nextRetryDelay). Failures that
+ * retrying cannot fix are non-retryable at the source and listed here as a second guard.
+ */
+
+const NON_RETRYABLE = [
+  FailureType.ValidationFailed,
+  FailureType.MappingMissing,
+  FailureType.NotFound,
+  FailureType.Conflict,
+  FailureType.ConnectorRejected,
+  FailureType.ConnectorUnauthorized,
+  FailureType.ConnectorProtocol,
+];
+
+export const dbWrite = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+} as const satisfies ActivityOptions;
+
+export interface ErpRetryOverride {
+  initialInterval?: Duration;
+  maximumAttempts?: number;
+}
+
+export function erpCall(override: ErpRetryOverride = {}): ActivityOptions {
+  return {
+    startToCloseTimeout: '2 minutes',
+    retry: {
+      initialInterval: override.initialInterval ?? '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: override.maximumAttempts ?? 12,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  };
+}
+
+/** Planning exports and imports run as polled tasks on the platform and may take minutes. */
+export function planningCall(override: ErpRetryOverride = {}): ActivityOptions {
+  return { ...erpCall(override), startToCloseTimeout: '15 minutes' };
+}
+
+/** Multi-page syncs heartbeat per page, so a stuck page is noticed in a minute, not at the overall timeout. */
+export function longSync(override: ErpRetryOverride = {}): ActivityOptions {
+  return { ...erpCall(override), startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes' };
+}

@@ -1,0 +1,3 @@
+// The worker bundles this file: it lists every workflow, one per file.
+export { budgetCycle } from './budget-cycle';
+export { publication } from './publication';

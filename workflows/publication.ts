@@ -1,0 +1,95 @@
+import { ApplicationFailure, CancellationScope, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { dbWrite, erpCall, type ErpRetryOverride } from './activity-profiles';
+
+export interface PublicationInput {
+  versionId: string;
+  target: string;
+  /** Attempt number for this version and target; part of every chunk's idempotency key. */
+  revision: number;
+  chunkSize: number;
+  correlationId: string;
+  erpRetry?: ErpRetryOverride;
+}
+
+export interface PublicationResult {
+  publicationId: string;
+  target: string;
+  revision: number;
+  chunkCount: number;
+  documentNumbers: string[];
+}
+
+export interface PublicationProgress {
+  target: string;
+  revision: number;
+  chunkCount?: number;
+  posted: number;
+  reversed: number;
+  state: 'preparing' | 'posting' | 'compensating' | 'published' | 'failed';
+}
+
+export const publicationProgressQuery = defineQuery<PublicationProgress>('status');
+
+export const PUBLICATION_FAILED = 'PublicationFailed';
+
+/**
+ * Publishes one approved version to one ERP in chunks. Each posted chunk pushes its undo step; if a chunk
+ * fails for good, the posted ones are reversed newest first (saga) and the failure is raised to the cycle.
+ */
+export async function publication(input: PublicationInput): Promise<PublicationResult> {
+  const db = proxyActivities<Activities>(dbWrite);
+  const erp = proxyActivities<Activities>(erpCall(input.erpRetry));
+  const progress: PublicationProgress = { target: input.target, revision: input.revision, posted: 0, reversed: 0, state: 'preparing' };
+  setHandler(publicationProgressQuery, () => progress);
+
+  const prepared = await erp.preparePublication({
+    versionId: input.versionId,
+    target: input.target,
+    revision: input.revision,
+    chunkSize: input.chunkSize,
+    correlationId: input.correlationId,
+  });
+  progress.chunkCount = prepared.chunkCount;
+  progress.state = 'posting';
+
+  const compensations: (() => Promise<unknown>)[] = [];
+  const documentNumbers: string[] = [];
+  try {
+    for (let chunkIndex = 0; chunkIndex < prepared.chunkCount; chunkIndex++) {
+      const ref = { publicationId: prepared.publicationId, chunkIndex };
+      const outcome = await erp.publishChunk(ref);
+      compensations.unshift(() => erp.reverseChunk(ref));
+      documentNumbers.push(outcome.documentNumber);
+      progress.posted++;
+    }
+  } catch (err) {
+    progress.state = 'compensating';
+    const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    // Compensation must run to the end even if the cycle is being cancelled.
+    await CancellationScope.nonCancellable(async () => {
+      for (const undo of compensations) {
+        await undo();
+        progress.reversed++;
+      }
+      await db.failPublication({ publicationId: prepared.publicationId, error: reason });
+    });
+    progress.state = 'failed';
+    throw ApplicationFailure.create({
+      type: PUBLICATION_FAILED,
+      message: `publication to ${input.target} failed after ${progress.posted} of ${prepared.chunkCount} chunks; ${progress.reversed} reversed: ${reason}`,
+      nonRetryable: true,
+      details: [{ posted: progress.posted, reversed: progress.reversed, reason }],
+    });
+  }
+
+  await db.completePublication({ publicationId: prepared.publicationId });
+  progress.state = 'published';
+  return {
+    publicationId: prepared.publicationId,
+    target: input.target,
+    revision: input.revision,
+    chunkCount: prepared.chunkCount,
+    documentNumbers,
+  };
+}
