@@ -1,0 +1,42 @@
+import { type Client } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
+import express, { type Express } from 'express';
+import { type Config } from '../config';
+import { type Database } from '../db/client';
+import { authenticate } from './auth';
+import { errorHandler, HttpError } from './errors';
+import { budgetCycleRoutes } from './routes/budget-cycles';
+
+export interface AppDeps {
+  config: Config;
+  client: Client;
+  db: Database;
+}
+
+/** The HTTP API, built from injected clients so tests run the real app on a random port. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '1mb' }));
+
+  app.get('/health', async (_req, res) => {
+    const [temporal, database] = await Promise.all([
+      deps.client.connection.workflowService
+        .getSystemInfo({})
+        .then(() => 'ok')
+        .catch((e: Error) => `unreachable: ${e.message}`),
+      deps.db
+        .execute(sql`select 1`)
+        .then(() => 'ok')
+        .catch((e: Error) => `unreachable: ${e.message}`),
+    ]);
+    const ok = temporal === 'ok' && database === 'ok';
+    res.status(ok ? 200 : 503).json({ ok, temporal, database });
+  });
+
+  app.use('/v1', authenticate(deps.config.api.keys));
+  app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
+  app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
+  app.use(errorHandler);
+  return app;
+}

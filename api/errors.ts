@@ -1,0 +1,81 @@
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { type ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import { fieldIssues } from '../domain/approval';
+import { FailureType } from '../domain/failures';
+
+/** An error the API answers with a status and a body of its own choosing. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+function isTemporalUnreachable(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(e) && (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED)) return true;
+    if (e instanceof ServiceError && /UNAVAILABLE|DEADLINE|connect|transport/i.test(e.message)) return true;
+    if (e === (e as { cause?: unknown }).cause) break;
+  }
+  return false;
+}
+
+function isDatabaseUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return (
+    typeof code === 'string' &&
+    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
+      code.startsWith('57P') ||
+      code.startsWith('08'))
+  );
+}
+
+/** Maps a decision's ApplicationFailure types to HTTP, in one place. */
+function fromUpdateFailure(err: WorkflowUpdateFailedError): HttpError {
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure) {
+    if (cause.type === FailureType.ValidationFailed) {
+      return new HttpError(400, 'validation_failed', cause.message, { issues: cause.details?.[0] ?? [] });
+    }
+    if (cause.type === FailureType.DecisionRefused) {
+      const code = (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'DecisionRefused';
+      const status = code === 'AlreadyDecided' || code === 'WrongStage' ? 409 : 403;
+      return new HttpError(status, code, cause.message);
+    }
+  }
+  return new HttpError(422, 'decision_failed', cause?.message ?? err.message);
+}
+
+export const errorHandler: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  let e: HttpError;
+  if (err instanceof HttpError) e = err;
+  else if (err instanceof z.ZodError) e = new HttpError(400, 'validation_failed', 'the request is invalid', { issues: fieldIssues(err) });
+  else if ((err as { type?: string })?.type === 'entity.parse.failed') e = new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+  else if (err instanceof WorkflowExecutionAlreadyStartedError) {
+    e = new HttpError(409, 'already_started', `a cycle for this version already exists (${err.workflowId})`, { cycleId: err.workflowId });
+  } else if (err instanceof WorkflowNotFoundError) e = new HttpError(404, 'not_found', 'no such budget cycle');
+  else if (err instanceof WorkflowUpdateFailedError) e = fromUpdateFailure(err);
+  else if (isTemporalUnreachable(err)) e = new HttpError(503, 'temporal_unavailable', 'Temporal is unreachable; nothing was changed');
+  else if (isDatabaseUnreachable(err)) e = new HttpError(503, 'database_unavailable', 'the database is unreachable; nothing was changed');
+  else {
+    console.error('unhandled API error', err);
+    e = new HttpError(500, 'internal_error', 'internal error');
+  }
+  if (e.status === 503) res.setHeader('Retry-After', '5');
+  res.status(e.status).json({ error: e.code, message: e.message, ...e.extra });
+};

@@ -1,0 +1,29 @@
+import { Client } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { connectClient } from '../config/temporal-connection';
+import { openDatabase } from '../db/client';
+import { listen } from '../simulators/listen';
+import { createApp } from './app';
+
+/** Runs the API alone (a deployment runs it next to any number of workers): npm run api. */
+async function main() {
+  const config = loadConfig();
+  const database = openDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const connection = await connectClient(config.temporal);
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const server = await listen(createApp({ config, client, db: database.db }), config.api.port, config.api.host);
+  console.log(`closeloop API listening on ${server.url}`);
+  const stop = async () => {
+    await server.close();
+    await connection.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type Config } from '../../config';
+import { type Database } from '../../db/client';
+import { auditTrail } from '../../db/queries/audit';
+import { findVersion } from '../../db/queries/budget-versions';
+import { reconciliationReport } from '../../db/queries/reconciliation';
+import { parseBudgetCycleWorkflowId } from '../../domain/identity';
+import { BudgetVersionRef, PeriodCode } from '../../domain/model';
+import { DecisionKind } from '../../domain/approval';
+import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
+import { principalOf, requireRole } from '../auth';
+import { HttpError } from '../errors';
+import { buildCycleInput, startBudgetCycle } from '../start-cycle';
+
+const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/, 'must be a duration such as "3 days"');
+
+const StartCycleBody = z
+  .object({
+    legalEntity: BudgetVersionRef.shape.legalEntity,
+    fiscalYear: BudgetVersionRef.shape.fiscalYear,
+    scenario: BudgetVersionRef.shape.scenario.default('BUDGET'),
+    version: BudgetVersionRef.shape.version,
+    asOfPeriod: PeriodCode.optional(),
+    approvalTimeout: Duration.optional(),
+    escalationTimeout: Duration.optional(),
+    chunkSize: z.number().int().min(1).max(5000).optional(),
+  })
+  .strict();
+
+const DecisionBody = z
+  .object({ decision: DecisionKind, comment: z.string().trim().max(2000).optional() })
+  .strict();
+
+const ListQuery = z
+  .object({
+    legalEntity: BudgetVersionRef.shape.legalEntity.optional(),
+    fiscalYear: z.coerce.number().int().min(2000).max(2100).optional(),
+    stage: z.enum(['plan', 'authorize', 'execute', 'reconcile', 'reforecast', 'done']).optional(),
+    status: z.string().regex(/^[a-z_]+$/).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict();
+
+const CycleIdParam = z.object({
+  cycleId: z.string().refine((id) => parseBudgetCycleWorkflowId(id) !== undefined, {
+    message: 'must be a budget cycle ID such as "budget-cycle:ACME-US:FY2027:BUDGET:v3"',
+  }),
+});
+
+export interface BudgetCycleRoutesDeps {
+  config: Config;
+  client: Client;
+  db: Database;
+}
+
+export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps): Router {
+  const router = Router();
+  const self = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
+  const uiLink = (cycleId: string) =>
+    `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(cycleId)}`;
+
+  async function describeCycle(cycleId: string) {
+    const handle = client.workflow.getHandle(cycleId);
+    const description = await handle.describe();
+    if (description.type !== 'budgetCycle') throw new WorkflowNotFoundError('not a budget cycle', cycleId, undefined);
+    return { handle, description };
+  }
+
+  router.post('/', requireRole('planner', 'scheduler', 'controller'), async (req, res) => {
+    const body = StartCycleBody.parse(req.body);
+    const { asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, ...ref } = body;
+    const correlationId = req.header('x-correlation-id') ?? undefined;
+    const input = buildCycleInput(
+      config,
+      { ref, asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, correlationId },
+      principalOf(req),
+    );
+    const handle = await startBudgetCycle(client, config, input);
+    res
+      .status(202)
+      .location(self(handle.workflowId))
+      .json({
+        cycleId: handle.workflowId,
+        runId: handle.firstExecutionRunId,
+        correlationId: input.correlationId,
+        links: { self: self(handle.workflowId), temporalUi: uiLink(handle.workflowId) },
+      });
+  });
+
+  router.get('/', async (req, res) => {
+    const q = ListQuery.parse(req.query);
+    const clauses = [`WorkflowType = 'budgetCycle'`];
+    if (q.legalEntity) clauses.push(`${SearchAttributes.LegalEntity.name} = '${q.legalEntity}'`);
+    if (q.fiscalYear) clauses.push(`${SearchAttributes.FiscalYear.name} = ${q.fiscalYear}`);
+    if (q.stage) clauses.push(`${SearchAttributes.CycleStage.name} = '${q.stage}'`);
+    if (q.status) clauses.push(`${SearchAttributes.CycleStatus.name} = '${q.status}'`);
+    const cycles = [];
+    for await (const wf of client.workflow.list({ query: clauses.join(' AND ') })) {
+      const sa = wf.typedSearchAttributes;
+      cycles.push({
+        cycleId: wf.workflowId,
+        execution: wf.status.name,
+        stage: sa.get(SearchAttributes.CycleStage),
+        status: sa.get(SearchAttributes.CycleStatus),
+        legalEntity: sa.get(SearchAttributes.LegalEntity),
+        fiscalYear: sa.get(SearchAttributes.FiscalYear),
+        startedAt: wf.startTime.toISOString(),
+        closedAt: wf.closeTime?.toISOString(),
+        links: { self: self(wf.workflowId) },
+      });
+      if (cycles.length >= q.limit) break;
+    }
+    res.json({ cycles });
+  });
+
+  router.get('/:cycleId', async (req, res) => {
+    const { cycleId } = CycleIdParam.parse(req.params);
+    const { handle, description } = await describeCycle(cycleId);
+    const status = await handle.query(statusQuery);
+    res.json({
+      ...status,
+      execution: description.status.name,
+      links: { self: self(cycleId), temporalUi: uiLink(cycleId), reconciliation: `${self(cycleId)}/reconciliation` },
+    });
+  });
+
+  router.post('/:cycleId/decision', requireRole('approver', 'controller', 'planner', 'integration_admin'), async (req, res) => {
+    const { cycleId } = CycleIdParam.parse(req.params);
+    const body = DecisionBody.parse(req.body);
+    const { handle, description } = await describeCycle(cycleId);
+    if (description.status.name !== 'RUNNING') {
+      throw new HttpError(409, 'cycle_closed', `the cycle is ${description.status.name.toLowerCase()}; no decision can be taken`);
+    }
+    // Segregation of duties is decided by the workflow's update validator, the same rule a signal meets.
+    const status = await handle.executeUpdate(decideUpdate, { args: [{ ...body, principal: principalOf(req).id }] });
+    res.json(status);
+  });
+
+  router.get('/:cycleId/reconciliation', async (req, res) => {
+    const { cycleId } = CycleIdParam.parse(req.params);
+    const version = await findVersion(db, parseBudgetCycleWorkflowId(cycleId)!);
+    if (!version) throw new HttpError(404, 'not_found', 'this version has not been imported');
+    res.json({ cycleId, versionId: version.id, runs: await reconciliationReport(db, version.id) });
+  });
+
+  router.get('/:cycleId/audit', async (req, res) => {
+    const { cycleId } = CycleIdParam.parse(req.params);
+    const version = await findVersion(db, parseBudgetCycleWorkflowId(cycleId)!);
+    if (!version) throw new HttpError(404, 'not_found', 'this version has not been imported');
+    res.json({ cycleId, versionId: version.id, entries: await auditTrail(db, 'budget_version', version.id) });
+  });
+
+  return router;
+}

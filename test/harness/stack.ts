@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Client, type WorkflowHandle } from '@temporalio/client';
+import { type Worker } from '@temporalio/worker';
+import postgres from 'postgres';
+import { createConnectors } from '../../activities/connectors/registry';
+import { type ErpConnector, type PlanningConnector } from '../../activities/connectors/types';
+import { createApp } from '../../api/app';
+import { buildCycleInput, type StartCycleRequest, startBudgetCycle } from '../../api/start-cycle';
+import { type Config, loadConfig } from '../../config';
+import { connectClient, connectWorker } from '../../config/temporal-connection';
+import { type Database, openDatabase } from '../../db/client';
+import { ensureDatabase, migrateDatabase } from '../../db/migrate';
+import { seedReferenceData } from '../../db/seed';
+import { type BudgetVersionRef } from '../../domain/model';
+import { createAnaplanSimulator } from '../../simulators/anaplan';
+import { createD365Simulator } from '../../simulators/d365';
+import { listen, type RunningServer } from '../../simulators/listen';
+import { type budgetCycle } from '../../workflows/budget-cycle';
+import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
+import { createWorker } from '../../workers/worker';
+
+/**
+ * The one harness every integration test uses: its own database (created, migrated, seeded, dropped), its
+ * own simulators and task queue, a worker and optionally the API, on the Temporal dev server that the jest
+ * global setup started. Tests therefore run in any order and in parallel without seeing each other's data.
+ */
+export interface TestStack {
+  config: Config;
+  db: Database;
+  databaseUrl: string;
+  client: Client;
+  d365: ReturnType<typeof createD365Simulator>;
+  anaplan: ReturnType<typeof createAnaplanSimulator>;
+  erps: Record<string, ErpConnector>;
+  planning: PlanningConnector;
+  api?: RunningServer;
+  worker: Worker;
+  /** Starts a cycle the way the API does, with short durations suited to tests. */
+  startCycle(ref: BudgetVersionRef, overrides?: Partial<StartCycleRequest> & Partial<Pick<BudgetCycleInput, 'publication'>>, submitter?: string): Promise<WorkflowHandle<typeof budgetCycle>>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  api?: boolean;
+  d365?: Parameters<typeof createD365Simulator>[0];
+  anaplan?: Parameters<typeof createAnaplanSimulator>[0];
+  env?: Record<string, string>;
+}
+
+function requiredEnv(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run tests through jest so test/harness/global-setup.ts runs`);
+  return v;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const id = randomUUID().replace(/-/g, '').slice(0, 12);
+  const adminUrl = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/closeloop_test_${id}`;
+  const databaseUrl = dbUrl.toString();
+
+  await ensureDatabase(databaseUrl);
+  const database = openDatabase(databaseUrl, { poolSize: 5 });
+  await migrateDatabase(database.db);
+  await seedReferenceData(database.db);
+
+  const d365 = createD365Simulator(options.d365);
+  const anaplan = createAnaplanSimulator({ taskPolls: 1, ...options.anaplan });
+  const d365Server = await d365.listen(0);
+  const anaplanServer = await anaplan.listen(0);
+
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: requiredEnv('CLOSELOOP_TEST_TEMPORAL_ADDRESS'),
+    TEMPORAL_NAMESPACE: requiredEnv('CLOSELOOP_TEST_TEMPORAL_NAMESPACE'),
+    TEMPORAL_TASK_QUEUE: `test-${id}`,
+    API_PORT: '0',
+    D365_BASE_URL: d365Server.url,
+    D365_TOKEN_URL: `${d365Server.url}/closeloop-dev/oauth2/v2.0/token`,
+    D365_TIMEOUT_MS: '5000',
+    ANAPLAN_AUTH_URL: anaplanServer.url,
+    ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
+    ANAPLAN_POLL_INTERVAL_MS: '20',
+    ANAPLAN_TIMEOUT_MS: '5000',
+    ...options.env,
+  });
+  const connectors = createConnectors(config);
+  const workerConnection = await connectWorker(config.temporal);
+  const worker = await createWorker({
+    connection: workerConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db: database.db,
+    ...connectors,
+    workflowBundle: { codePath: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE') },
+  });
+  const workerRun = worker.run();
+  const clientConnection = await connectClient(config.temporal);
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const api = options.api ? await listen(createApp({ config, client, db: database.db }), 0) : undefined;
+
+  return {
+    config,
+    db: database.db,
+    databaseUrl,
+    client,
+    d365,
+    anaplan,
+    ...connectors,
+    api,
+    worker,
+    async startCycle(ref, overrides = {}, submitter = 'alice@acme.example') {
+      const input = buildCycleInput(
+        config,
+        { approvalTimeout: '1 minute', escalationTimeout: '1 minute', ...overrides, ref },
+        { id: submitter, role: 'planner' },
+      );
+      if (overrides.publication) input.publication = { ...input.publication, ...overrides.publication };
+      return (await startBudgetCycle(client, config, input)) as WorkflowHandle<typeof budgetCycle>;
+    },
+    async stop() {
+      await api?.close();
+      worker.shutdown();
+      await workerRun;
+      await clientConnection.close();
+      await workerConnection.close();
+      await d365Server.close();
+      await anaplanServer.close();
+      await database.close();
+      const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+      await admin.unsafe(`drop database if exists "closeloop_test_${id}" with (force)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
