@@ -1,0 +1,120 @@
+import { type PlanningBudgetRow } from '../../domain/model';
+import { fromMinor } from '../../domain/money';
+import { monthlyFiscalPeriods } from '../../domain/reference';
+
+/**
+ * The seed's services company as its systems would hold it: the budget its departments planned in the
+ * planning platform, and the spend Dynamics 365 has posted and committed so far. Amounts are computed on
+ * integer cents, so every figure is exact.
+ */
+
+interface PlanItem {
+  costCenter: string;
+  account: string;
+  /** Monthly budget in cents. */
+  monthly: bigint;
+}
+
+const PLAN: PlanItem[] = [
+  { costCenter: 'CC-100', account: '600100', monthly: 8_500_000n },
+  { costCenter: 'CC-100', account: '610200', monthly: 1_200_000n },
+  { costCenter: 'CC-100', account: '630400', monthly: 2_000_000n },
+  { costCenter: 'CC-200', account: '600100', monthly: 12_000_000n },
+  { costCenter: 'CC-200', account: '620300', monthly: 1_850_000n },
+  { costCenter: 'CC-200', account: '650600', monthly: 250_000n },
+  { costCenter: 'CC-300', account: '600100', monthly: 6_000_000n },
+  { costCenter: 'CC-300', account: '610200', monthly: 1_500_000n },
+  { costCenter: 'CC-400', account: '600100', monthly: 4_000_000n },
+  { costCenter: 'CC-400', account: '640500', monthly: 3_000_000n },
+  { costCenter: 'CC-400', account: '630400', monthly: 800_000n },
+];
+
+/** D365 segment values of the canonical codes (mirrors the seeded dimension mappings). */
+export const D365_MAIN_ACCOUNT: Record<string, string> = {
+  '600100': '60010',
+  '610200': '61020',
+  '620300': '62030',
+  '630400': '63040',
+  '640500': '64050',
+  '650600': '65060',
+};
+export const D365_COST_CENTER: Record<string, string> = { 'CC-100': '100', 'CC-200': '200', 'CC-300': '300', 'CC-400': '400' };
+
+/** Software moved to its own D365 main account from July 2027 (the effective-dated mapping in the seed). */
+export function d365MainAccount(account: string, date: string): string {
+  if (account === '620300' && date >= '2027-07-01') return '62035';
+  const value = D365_MAIN_ACCOUNT[account];
+  if (!value) throw new Error(`no D365 main account for ${account}`);
+  return value;
+}
+
+/**
+ * The budget rows of a version. Each later version raises Engineering's salaries by 2% a version, so
+ * versions differ; Q4 travel is planned 10% higher for conference season.
+ */
+export function budgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[] {
+  const rows: PlanningBudgetRow[] = [];
+  for (const item of PLAN) {
+    for (const p of monthlyFiscalPeriods(fiscalYear)) {
+      let cents = item.monthly;
+      if (item.account === '610200' && p.periodNumber >= 10) cents = (cents * 110n) / 100n;
+      if (item.costCenter === 'CC-200' && item.account === '600100') cents = (cents * (100n + 2n * BigInt(version - 1))) / 100n;
+      rows.push({ account: item.account, costCenter: item.costCenter, period: p.period, amount: fromMinor(cents, 'USD'), currency: 'USD' });
+    }
+  }
+  return rows;
+}
+
+export interface LedgerEntry {
+  journalNumber: string;
+  lineNumber: number;
+  accountingDate: string;
+  mainAccount: string;
+  costCenter: string;
+  amount: string;
+  currency: string;
+  text: string;
+}
+
+/** Posted actuals through `throughPeriod`: about 96% of plan, with one overspent line to show in the forecast. */
+export function ledgerEntries(fiscalYear: number, throughPeriod: string): LedgerEntry[] {
+  const entries: LedgerEntry[] = [];
+  for (const p of monthlyFiscalPeriods(fiscalYear).filter((x) => x.period <= throughPeriod)) {
+    PLAN.forEach((item, i) => {
+      const overspend = item.costCenter === 'CC-300' && item.account === '610200';
+      const cents = (item.monthly * (overspend ? 112n : 96n)) / 100n;
+      const postingDate = `${p.startDate.slice(0, 8)}${String(10 + (i % 15)).padStart(2, '0')}`;
+      entries.push({
+        journalNumber: `GJ-${p.period.replace('-', '')}-${String(i + 1).padStart(3, '0')}`,
+        lineNumber: 1,
+        accountingDate: postingDate,
+        mainAccount: d365MainAccount(item.account, postingDate),
+        costCenter: D365_COST_CENTER[item.costCenter]!,
+        amount: fromMinor(cents, 'USD'),
+        currency: 'USD',
+        text: `${item.account} ${item.costCenter} ${p.period}`,
+      });
+    });
+  }
+  return entries;
+}
+
+export interface OpenPurchaseOrderLine {
+  purchaseOrderNumber: string;
+  lineNumber: number;
+  deliveryDate: string;
+  mainAccount: string;
+  costCenter: string;
+  remainingAmount: string;
+  currency: string;
+  revision: number;
+}
+
+/** Open POs raised through Coupa and committed in D365 for the coming months. */
+export function openPurchaseOrders(fiscalYear: number): OpenPurchaseOrderLine[] {
+  return [
+    { purchaseOrderNumber: 'PO-000481', lineNumber: 1, deliveryDate: `${fiscalYear}-04-15`, mainAccount: '63040', costCenter: '100', remainingAmount: '45000.00', currency: 'USD', revision: 1 },
+    { purchaseOrderNumber: 'PO-000502', lineNumber: 1, deliveryDate: `${fiscalYear}-05-01`, mainAccount: '62030', costCenter: '200', remainingAmount: '60000.00', currency: 'USD', revision: 2 },
+    { purchaseOrderNumber: 'PO-000502', lineNumber: 2, deliveryDate: `${fiscalYear}-05-01`, mainAccount: '65060', costCenter: '200', remainingAmount: '1800.00', currency: 'USD', revision: 1 },
+  ];
+}
