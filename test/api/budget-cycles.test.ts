@@ -1,0 +1,140 @@
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../../api/app';
+import { loadConfig } from '../../config';
+import { openDatabase } from '../../db/client';
+import { budgetVersions } from '../../db/schema';
+import { listen } from '../../simulators/listen';
+import { planVersion, waitForStatus } from '../harness/cycle';
+import { apiClient, cyclePath } from '../harness/http';
+import { startStack, type TestStack } from '../harness/stack';
+
+const PLANNER = 'dev-planner';
+const APPROVER = 'dev-approver';
+
+describe('budget cycle API', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    stack = await startStack({ api: true });
+    request = apiClient(stack.api!.url);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('every route needs a known API key', async () => {
+    expect((await request('GET', '/v1/budget-cycles')).status).toBe(401);
+    expect((await request('GET', '/v1/budget-cycles', { key: 'nope' })).status).toBe(401);
+  });
+
+  test('a bad start request gets 400 with every offending field and starts nothing', async () => {
+    const res = await request('POST', '/v1/budget-cycles', {
+      key: PLANNER,
+      body: { legalEntity: 'acme us', fiscalYear: 1999, version: 0, approvalTimeout: 'soon', extra: true },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('validation_failed');
+    const fields = (res.body.issues as { field: string }[]).map((i) => i.field).sort();
+    expect(fields).toEqual(expect.arrayContaining(['approvalTimeout', 'fiscalYear', 'legalEntity', 'version']));
+    expect(JSON.stringify(res.body.issues)).toMatch(/extra/);
+    expect((await request('POST', '/v1/budget-cycles', { key: PLANNER, rawBody: '{"legalEntity":' })).status).toBe(400);
+    expect(await stack.db.select().from(budgetVersions)).toEqual([]);
+    const list = await request('GET', '/v1/budget-cycles', { key: PLANNER });
+    expect(list.body.cycles).toEqual([]);
+  });
+
+  test('an approver may not start a cycle', async () => {
+    const res = await request('POST', '/v1/budget-cycles', { key: APPROVER, body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 } });
+    expect(res.status).toBe(403);
+  });
+
+  test('start → 202 with Location; a second start → 409; decisions are gated, refused or accepted as users expect', async () => {
+    const { ref, total } = planVersion(stack, 2027, 3);
+    const started = await request('POST', '/v1/budget-cycles', {
+      key: PLANNER,
+      body: { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, version: ref.version, asOfPeriod: '2027-03' },
+    });
+    expect(started.status).toBe(202);
+    expect(started.body.cycleId).toBe('budget-cycle:ACME-US:FY2027:BUDGET:v3');
+    const location = started.headers.get('location')!;
+    expect(location).toBe(cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v3'));
+
+    const twin = await request('POST', '/v1/budget-cycles', { key: PLANNER, body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 3 } });
+    expect(twin.status).toBe(409);
+
+    const handle = stack.client.workflow.getHandle(started.body.cycleId as string);
+    await waitForStatus(handle as never, (s) => s.status === 'awaiting_approval');
+    const got = await request('GET', location, { key: PLANNER });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ stage: 'authorize', status: 'awaiting_approval', lineCount: 132, total: { amount: total, currency: 'USD' } });
+
+    const bad = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'maybe' } });
+    expect(bad.status).toBe(400);
+    expect((bad.body.issues as { field: string }[])[0]!.field).toBe('decision');
+    const noComment = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'reject' } });
+    expect(noComment.status).toBe(400);
+    expect(JSON.stringify(noComment.body.issues)).toMatch(/comment/);
+
+    const own = await request('POST', `${location}/decision`, { key: PLANNER, body: { decision: 'approve' } });
+    expect(own.status).toBe(403);
+    expect(own.body.error).toBe('SegregationOfDuties');
+    const admin = await request('POST', `${location}/decision`, { key: 'dev-admin', body: { decision: 'approve' } });
+    expect(admin.status).toBe(403);
+
+    const approved = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'approve', comment: 'fine' } });
+    expect(approved.status).toBe(200);
+    expect(approved.body.decision).toMatchObject({ decision: 'approve', principal: 'carol@acme.example' });
+
+    const second = await request('POST', `${location}/decision`, { key: 'dev-controller', body: { decision: 'reject', comment: 'late' } });
+    expect(second.status).toBe(409);
+
+    await handle.result();
+    const rec = await request('GET', `${location}/reconciliation`, { key: PLANNER });
+    expect(rec.status).toBe(200);
+    const [run] = rec.body.runs as { target: string; sourceTotal: string; targetTotal: string; exceptionCount: number; lines: unknown[] }[];
+    expect(run).toMatchObject({ target: 'd365', exceptionCount: 0 });
+    expect(run!.lines).toHaveLength(6 * 12);
+
+    const closed = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'approve' } });
+    expect(closed.status).toBe(409);
+    const audit = await request('GET', `${location}/audit`, { key: PLANNER });
+    expect((audit.body.entries as { action: string }[]).map((e) => e.action)).toEqual(
+      expect.arrayContaining(['budget_version.imported', 'budget_version.approved', 'budget_version.activated']),
+    );
+    const list = await request('GET', '/v1/budget-cycles?legalEntity=ACME-US&fiscalYear=2027', { key: PLANNER });
+    expect(list.body.cycles).toEqual([expect.objectContaining({ cycleId: 'budget-cycle:ACME-US:FY2027:BUDGET:v3' })]);
+  });
+
+  test('unknown cycles are 404, malformed IDs 400', async () => {
+    expect((await request('GET', cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v999'), { key: PLANNER })).status).toBe(404);
+    expect((await request('POST', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v999')}/decision`, { key: APPROVER, body: { decision: 'approve' } })).status).toBe(404);
+    const bad = await request('GET', cyclePath('not-a-cycle'), { key: PLANNER });
+    expect(bad.status).toBe(400);
+    expect((bad.body.issues as { field: string }[])[0]!.field).toBe('cycleId');
+    expect((await request('GET', '/v1/budget-cycles?stage=sleeping', { key: PLANNER })).status).toBe(400);
+  });
+});
+
+describe('API when its dependencies are down', () => {
+  test('answers 503 when Temporal or the database is unreachable, and changes nothing', async () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closeloop', API_PORT: '0' });
+    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second' });
+    const client = new Client({ connection, namespace: 'closeloop' });
+    const database = openDatabase(config.database.url, { poolSize: 1 });
+    const server = await listen(createApp({ config, client, db: database.db }), 0);
+    const request = apiClient(server.url);
+    try {
+      const start = await request('POST', '/v1/budget-cycles', { key: PLANNER, body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 } });
+      expect(start.status).toBe(503);
+      expect(start.body.error).toBe('temporal_unavailable');
+      const rec = await request('GET', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v1')}/reconciliation`, { key: PLANNER });
+      expect(rec.status).toBe(503);
+      expect(rec.body.error).toBe('database_unavailable');
+      expect((await request('GET', '/health')).status).toBe(503);
+    } finally {
+      await server.close();
+      await database.close();
+      await connection.close().catch(() => undefined);
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { type WorkflowHandle } from '@temporalio/client';
+import { type BudgetVersionRef } from '../../domain/model';
+import { toMinor, fromMinor } from '../../domain/money';
+import { budgetRows } from '../../simulators/scenario/services-company';
+import { type budgetCycle } from '../../workflows/budget-cycle';
+import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
+import { statusQuery } from '../../workflows/definitions';
+import { type TestStack } from './stack';
+
+/** Polls the `status` query until `until` holds; fails with the last status seen so a timeout explains itself. */
+export async function waitForStatus(
+  handle: WorkflowHandle<typeof budgetCycle>,
+  until: (s: BudgetCycleStatus) => boolean,
+  timeoutMs = 30_000,
+): Promise<BudgetCycleStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: BudgetCycleStatus | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+      if (until(last)) return last;
+    } catch {
+      // the first workflow task may not have run yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`status did not arrive within ${timeoutMs} ms; last: ${JSON.stringify(last && { stage: last.stage, status: last.status, publications: last.publications })}`);
+}
+
+export const awaitingApproval = (s: BudgetCycleStatus) => s.status === 'awaiting_approval';
+
+/** Puts the services company's version into the planning simulator and returns its reference and total. */
+export function planVersion(stack: TestStack, fiscalYear: number, version: number, rows = budgetRows(fiscalYear, version)) {
+  const ref: BudgetVersionRef = { legalEntity: 'ACME-US', fiscalYear, scenario: 'BUDGET', version };
+  stack.anaplan.putBudgetVersion({ ...ref, rows });
+  return { ref, rows, total: sumAmounts(rows.map((r) => r.amount)) };
+}
+
+export function sumAmounts(amounts: readonly string[], currency = 'USD'): string {
+  return fromMinor(amounts.reduce((acc, a) => acc + toMinor(a, currency), 0n), currency);
+}
+
+/** What the ERP holds for the company's budget model over a fiscal year, read through the real adapter. */
+export async function erpBudgetTotal(stack: TestStack, fiscalYear: number): Promise<string> {
+  const totals = await stack.erps.d365!.fetchBudgetTotals({
+    company: 'acus',
+    budgetModel: 'FY-BUDGET',
+    fromDate: `${fiscalYear}-01-01`,
+    toDate: `${fiscalYear}-12-31`,
+  });
+  return sumAmounts(totals.map((t) => t.amount));
+}

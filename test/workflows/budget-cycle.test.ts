@@ -1,0 +1,109 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { eq } from 'drizzle-orm';
+import { verifyAuditChain } from '../../db/queries/audit';
+import { findVersion } from '../../db/queries/budget-versions';
+import { controlBalances } from '../../db/schema';
+import { decideUpdate, decisionSignal } from '../../workflows/definitions';
+import { awaitingApproval, erpBudgetTotal, planVersion, sumAmounts, waitForStatus } from '../harness/cycle';
+import { startStack, type TestStack } from '../harness/stack';
+
+describe('budget cycle workflow', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('a version approved by signal is published once, activated, reconciled and reforecast', async () => {
+    const { ref, total } = planVersion(stack, 2027, 1);
+    const handle = await stack.startCycle(ref, { chunkSize: 25 });
+    const waiting = await waitForStatus(handle, awaitingApproval);
+    expect(waiting).toMatchObject({ stage: 'authorize', lineCount: 132, total: { amount: total, currency: 'USD' } });
+
+    await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example', comment: 'ok' });
+    const result = await handle.result();
+
+    expect(result.status).toBe('completed');
+    expect(result.decision).toMatchObject({ decision: 'approve', principal: 'carol@acme.example' });
+    expect(result.publications).toEqual([expect.objectContaining({ target: 'd365', status: 'published', chunkCount: 6 })]);
+    expect(new Set(result.publications[0]!.documentNumbers).size).toBe(6);
+    expect(result.reconciliation).toEqual([
+      expect.objectContaining({ target: 'd365', sourceTotal: total, targetTotal: total, mismatchedCount: 0, exceptionCount: 0 }),
+    ]);
+    expect(await erpBudgetTotal(stack, 2027)).toBe(total);
+
+    const version = await findVersion(stack.db, ref);
+    expect(version?.status).toBe('active');
+    const balances = await stack.db.select().from(controlBalances).where(eq(controlBalances.versionId, version!.id));
+    expect(sumAmounts(balances.map((b) => b.budget))).toBe(total);
+    expect(result.forecast?.lineCount).toBe(132);
+    expect(result.history.map((h) => h.stage)).toEqual(['plan', 'authorize', 'execute', 'reconcile', 'reforecast', 'done']);
+    expect(await verifyAuditChain(stack.db)).toMatchObject({ ok: true });
+  });
+
+  test('the submitter and an integration admin cannot approve; their update is refused and their signal ignored', async () => {
+    const { ref } = planVersion(stack, 2028, 1);
+    const handle = await stack.startCycle(ref, {}, 'alice@acme.example');
+    await waitForStatus(handle, awaitingApproval);
+
+    for (const principal of ['alice@acme.example', 'ian@acme.example']) {
+      const refused = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal }] }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
+      expect(cause.type).toBe('DecisionRefused');
+      expect(cause.details?.[0]).toEqual({ code: 'SegregationOfDuties' });
+    }
+    await handle.signal(decisionSignal, { decision: 'approve', principal: 'alice@acme.example' });
+    await handle.signal(decisionSignal, { decision: 'maybe', principal: 'carol@acme.example' } as never);
+    const status = await waitForStatus(handle, (s) => s.refusedSignals.length === 2);
+    expect(status.status).toBe('awaiting_approval');
+    expect(status.refusedSignals[0]!.reason).toMatch(/SegregationOfDuties/);
+    expect(status.refusedSignals[1]!.reason).toMatch(/decision/);
+
+    const rejected = await handle.executeUpdate(decideUpdate, {
+      args: [{ decision: 'reject', principal: 'carol@acme.example', comment: 'Travel is too high' }],
+    });
+    expect(rejected.decision).toMatchObject({ decision: 'reject', comment: 'Travel is too high' });
+    const again = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal: 'dave@acme.example' }] }).catch((e: unknown) => e);
+    expect(((again as WorkflowUpdateFailedError).cause as ApplicationFailure).details?.[0]).toEqual({ code: 'AlreadyDecided' });
+
+    const result = await handle.result();
+    expect(result.status).toBe('rejected');
+    expect(result.publications).toEqual([]);
+    expect(await erpBudgetTotal(stack, 2028)).toBe('0.00');
+    expect((await findVersion(stack.db, ref))?.status).toBe('rejected');
+  });
+
+  test('an invalid version lists every offending line and never reaches approval or the ERP', async () => {
+    const { ref, rows } = planVersion(stack, 2026, 7);
+    rows[0] = { ...rows[0]!, amount: '1,250.00' };
+    rows[1] = { ...rows[1]!, account: '699900' };
+    rows[2] = { ...rows[2]!, period: '2031-01' };
+    rows[3] = { ...rows[3]!, costCenter: 'CC-900' };
+    stack.anaplan.putBudgetVersion({ ...ref, rows });
+    const handle = await stack.startCycle(ref);
+    const result = await handle.result();
+    expect(result).toMatchObject({ stage: 'plan', status: 'invalid', issueCount: 4 });
+    expect(result.issues?.map((i) => [i.lineNo, i.code])).toEqual([
+      [1, 'not_decimal'],
+      [2, 'inactive_account'],
+      [3, 'period_outside_calendar'],
+      [4, 'inactive_cost_center'],
+    ]);
+    expect((await findVersion(stack.db, ref))?.status).toBe('invalid');
+    expect(await erpBudgetTotal(stack, 2026)).toBe('0.00');
+  });
+
+  test('an unanswered approval escalates, then expires', async () => {
+    const { ref } = planVersion(stack, 2026, 8);
+    const handle = await stack.startCycle(ref, { approvalTimeout: '1 second', escalationTimeout: '1 second' });
+    const result = await handle.result();
+    expect(result.status).toBe('expired');
+    expect(result.escalatedAt).toBeDefined();
+    expect(result.history.map((h) => h.status)).toEqual(['importing', 'awaiting_approval', 'escalated', 'expired']);
+    expect((await findVersion(stack.db, ref))?.status).toBe('expired');
+  });
+});

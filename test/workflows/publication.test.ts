@@ -1,0 +1,93 @@
+import { eq } from 'drizzle-orm';
+import { findVersion } from '../../db/queries/budget-versions';
+import { publicationChunks, publications } from '../../db/schema';
+import { decisionSignal } from '../../workflows/definitions';
+import { type PublicationInput, type publication } from '../../workflows/publication';
+import { awaitingApproval, erpBudgetTotal, planVersion, waitForStatus } from '../harness/cycle';
+import { startStack, type TestStack } from '../harness/stack';
+
+const fastRetry = { initialInterval: '100ms', maximumAttempts: 6 } as const;
+
+async function approve(stack: TestStack, fiscalYear: number, version: number, chunkSize: number, erpRetry: PublicationInput['erpRetry'] = fastRetry) {
+  const planned = planVersion(stack, fiscalYear, version);
+  const handle = await stack.startCycle(planned.ref, { publication: { chunkSize, erpRetry } });
+  await waitForStatus(handle, awaitingApproval);
+  await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+  return { ...planned, handle };
+}
+
+describe('publication to the ERP', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  afterEach(() => stack.d365.faults.clear());
+
+  test('a burst of ERP 5xx answers is retried and the version lands exactly once', async () => {
+    stack.d365.faults.inject({ kind: 'status', status: 503, times: 3, method: 'POST', path: '/data/' });
+    stack.d365.faults.inject({ kind: 'status', status: 429, retryAfterSeconds: 1, times: 1, method: 'POST', path: '/data/' });
+    const { handle, total } = await approve(stack, 2027, 1, 40);
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(stack.d365.faults.fired.status).toBe(4);
+    expect(await erpBudgetTotal(stack, 2027)).toBe(total);
+    expect(result.reconciliation[0]).toMatchObject({ exceptionCount: 0, targetTotal: total });
+  });
+
+  test('an answer lost after the ERP committed does not post twice', async () => {
+    stack.d365.faults.inject({ kind: 'drop-after-commit', times: 2, method: 'POST', path: '/data/' });
+    const { handle, total } = await approve(stack, 2028, 1, 50);
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(stack.d365.faults.fired['drop-after-commit']).toBe(2);
+    expect(await erpBudgetTotal(stack, 2028)).toBe(total);
+  });
+
+  test('publishing the same version again under the same business keys posts nothing new', async () => {
+    const version = await findVersion(stack.db, { legalEntity: 'ACME-US', fiscalYear: 2028, scenario: 'BUDGET', version: 1 });
+    expect(version).toBeDefined();
+    const [first] = await stack.db.select().from(publications).where(eq(publications.versionId, version!.id));
+    const before = await erpBudgetTotal(stack, 2028);
+    // Forget what the database knows, so only the ERP's idempotency stands between us and a double post.
+    await stack.db.update(publicationChunks).set({ status: 'pending', documentNumber: null }).where(eq(publicationChunks.publicationId, first!.id));
+
+    const again = await stack.client.workflow.execute<typeof publication>('publication', {
+      taskQueue: stack.config.temporal.taskQueue,
+      workflowId: `publication-repeat-${first!.id}`,
+      args: [{ versionId: version!.id, target: 'd365', revision: first!.revision, chunkSize: first!.chunkSize, correlationId: 'repeat' }],
+    });
+    expect(again.chunkCount).toBe(first!.chunkCount);
+    expect(await erpBudgetTotal(stack, 2028)).toBe(before);
+  });
+});
+
+describe('publication that fails for good', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    // The ERP refuses main account 65060 (training): the chunk holding those lines fails with a 4xx.
+    stack = await startStack({ d365: { knownMainAccounts: ['60010', '61020', '62030', '62035', '63040', '64050'] } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test('reverses the chunks already posted, newest first, and reports publication_failed', async () => {
+    const { handle, ref } = await approve(stack, 2027, 1, 10, { initialInterval: '100ms', maximumAttempts: 2 });
+    const failed = await waitForStatus(handle, (s) => s.status === 'publication_failed');
+    expect(failed.publications[0]).toMatchObject({ target: 'd365', status: 'failed' });
+    expect(failed.publications[0]!.error).toMatch(/65060|rejected|400/i);
+    expect(await erpBudgetTotal(stack, 2027)).toBe('0.00');
+
+    const version = await findVersion(stack.db, ref);
+    expect(version?.status).toBe('publication_failed');
+    const [pub] = await stack.db.select().from(publications).where(eq(publications.versionId, version!.id));
+    const chunks = await stack.db.select().from(publicationChunks).where(eq(publicationChunks.publicationId, pub!.id));
+    const reversed = chunks.filter((c) => c.status === 'reversed');
+    expect(reversed.length).toBeGreaterThan(0);
+    expect(chunks.filter((c) => c.status === 'posted')).toEqual([]);
+    await handle.terminate('test finished');
+  });
+});
