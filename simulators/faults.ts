@@ -60,17 +60,19 @@ export class FaultInjector {
   /** Express middleware applying status, latency and drop-after-commit rules to the routes after it. */
   middleware(defaultErrorBody: (status: number) => unknown) {
     return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      if (req.path.startsWith('/__sim')) return next();
-      const latency = this.take('latency', req.method, req.path);
+      // originalUrl, not path: routers mounted under a prefix (/data, /2/0) see only the rest of the path.
+      const path = req.originalUrl.split('?')[0]!;
+      if (path.startsWith('/__sim')) return next();
+      const latency = this.take('latency', req.method, path);
       if (latency?.latencyMs) await new Promise((r) => setTimeout(r, latency.latencyMs));
-      const status = this.take('status', req.method, req.path);
+      const status = this.take('status', req.method, path);
       if (status) {
         const code = status.status ?? 503;
         if (status.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(status.retryAfterSeconds));
         res.status(code).json(status.body ?? defaultErrorBody(code));
         return;
       }
-      if (this.take('drop-after-commit', req.method, req.path)) {
+      if (this.take('drop-after-commit', req.method, path)) {
         // Let the handler commit, then lose the answer on the way back.
         const destroy = () => {
           req.socket.destroy();

@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { eq } from 'drizzle-orm';
 import { verifyAuditChain } from '../../db/queries/audit';
 import { findVersion } from '../../db/queries/budget-versions';

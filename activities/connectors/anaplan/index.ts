@@ -1,0 +1,1 @@
+export { AnaplanConnectorConfig, createAnaplanConnector, exportName } from './connector';

@@ -1,0 +1,1 @@
+export { createD365Connector, D365ConnectorConfig } from './connector';

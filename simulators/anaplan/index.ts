@@ -1,0 +1,1 @@
+export { type AnaplanSimulator, type AnaplanSimulatorOptions, type BudgetVersionSeed, createAnaplanSimulator, type ForecastVersion } from './simulator';

@@ -1,0 +1,1 @@
+export { createD365Simulator, type D365Simulator, type D365SimulatorOptions, type LedgerEntrySeed, type PurchaseOrderLineSeed } from './simulator';
