@@ -13,7 +13,7 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  /** Serialised as JSON unless it is already a string. */
+  /** Serialised as JSON unless it is already a string or bytes (file chunks). */
   body?: unknown;
   timeoutMs: number;
 }
@@ -78,9 +78,9 @@ function summarise(bodyText: string): string {
 /** Sends one request; resolves only on 2xx, otherwise throws a classified ApplicationFailure. */
 export async function httpRequest(req: HttpRequest): Promise<Response> {
   const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (req.body !== undefined) {
-    body = typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    body = typeof req.body === 'string' || req.body instanceof Uint8Array ? req.body : JSON.stringify(req.body);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
       headers['Content-Type'] = 'application/json';
     }

@@ -18,7 +18,6 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   await writeFile(bundlePath, code);
   process.env.CLOSELOOP_TEST_TEMPORAL_ADDRESS = temporal.address;
-  process.env.CLOSELOOP_TEST_TEMPORAL_NAMESPACE = temporal.namespace;
   process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE = bundlePath;
   (globalThis as { __closeloopTemporal?: typeof temporal }).__closeloopTemporal = temporal;
 }

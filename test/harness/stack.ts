@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { Client, type WorkflowHandle } from '@temporalio/client';
-import { type Worker } from '@temporalio/worker';
+import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import postgres from 'postgres';
 import { createConnectors } from '../../activities/connectors/registry';
 import { type ErpConnector, type PlanningConnector } from '../../activities/connectors/types';
 import { createApp } from '../../api/app';
 import { buildCycleInput, type StartCycleRequest, startBudgetCycle } from '../../api/start-cycle';
 import { type Config, loadConfig } from '../../config';
+import { loadTemporalDevConfig } from '../../config/temporal-dev';
 import { connectClient, connectWorker } from '../../config/temporal-connection';
 import { type Database, openDatabase } from '../../db/client';
 import { ensureDatabase, migrateDatabase } from '../../db/migrate';
@@ -53,7 +56,44 @@ function requiredEnv(name: string): string {
   return v;
 }
 
+/**
+ * Workflow IDs are business identities, so two test files starting the same version would collide in one
+ * namespace: each stack gets its own, with the search attributes of temporal-dev.yaml.
+ */
+async function registerNamespace(connection: Connection, namespace: string): Promise<void> {
+  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  const T = temporal.api.enums.v1.IndexedValueType;
+  const types = {
+    Text: T.INDEXED_VALUE_TYPE_TEXT,
+    Keyword: T.INDEXED_VALUE_TYPE_KEYWORD,
+    Int: T.INDEXED_VALUE_TYPE_INT,
+    Double: T.INDEXED_VALUE_TYPE_DOUBLE,
+    Bool: T.INDEXED_VALUE_TYPE_BOOL,
+    Datetime: T.INDEXED_VALUE_TYPE_DATETIME,
+    KeywordList: T.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  } as const;
+  const searchAttributes = Object.fromEntries(
+    Object.entries(loadTemporalDevConfig().searchAttributes).map(([name, type]) => [name, types[type]]),
+  );
+  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes }).catch((err: Error) => {
+    if (!/already exists/i.test(err.message)) throw err;
+  });
+}
+
+let runtimeInstalled = false;
+/** Workers log every state change at INFO; tests want only errors (failures are asserted, not logged). */
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  } catch {
+    // already installed in this process
+  }
+}
+
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  quietRuntime();
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
   const adminUrl = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbUrl = new URL(adminUrl);
@@ -70,10 +110,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const d365Server = await d365.listen(0);
   const anaplanServer = await anaplan.listen(0);
 
+  const namespace = `stack-${id}`;
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: requiredEnv('CLOSELOOP_TEST_TEMPORAL_ADDRESS'),
-    TEMPORAL_NAMESPACE: requiredEnv('CLOSELOOP_TEST_TEMPORAL_NAMESPACE'),
+    TEMPORAL_NAMESPACE: namespace,
     TEMPORAL_TASK_QUEUE: `test-${id}`,
     API_PORT: '0',
     D365_BASE_URL: d365Server.url,
@@ -85,6 +126,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     ANAPLAN_TIMEOUT_MS: '5000',
     ...options.env,
   });
+  const clientConnection = await connectClient(config.temporal);
+  await registerNamespace(clientConnection, namespace);
   const connectors = createConnectors(config);
   const workerConnection = await connectWorker(config.temporal);
   const worker = await createWorker({
@@ -96,7 +139,6 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     workflowBundle: { codePath: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE') },
   });
   const workerRun = worker.run();
-  const clientConnection = await connectClient(config.temporal);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const api = options.api ? await listen(createApp({ config, client, db: database.db }), 0) : undefined;
 
