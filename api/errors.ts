@@ -36,13 +36,19 @@ function isTemporalUnreachable(err: unknown): boolean {
 }
 
 function isDatabaseUnreachable(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return (
-    typeof code === 'string' &&
-    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
-      code.startsWith('57P') ||
-      code.startsWith('08'))
-  );
+  // drizzle wraps the driver's error; the connection failure is on the cause chain.
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      typeof code === 'string' &&
+      (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
+        code.startsWith('57P') ||
+        code.startsWith('08'))
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Maps a decision's ApplicationFailure types to HTTP, in one place. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Connection } from '@temporalio/client';
+import { Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { type Config } from './index';
 
@@ -15,9 +15,16 @@ async function tlsOptions(t: Config['temporal']) {
   return true as const;
 }
 
+/**
+ * The API answers people: when Temporal is down it should say 503 within a couple of seconds rather than
+ * retry for the SDK's default of about a minute.
+ */
+export const clientRetryInterceptor = () => makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }));
+
 export async function connectClient(t: Config['temporal']): Promise<Connection> {
   return Connection.connect({
     address: t.address,
+    interceptors: [clientRetryInterceptor()],
     tls: await tlsOptions(t),
     apiKey: t.apiKey,
     metadata: t.apiKey ? { 'temporal-namespace': t.namespace } : undefined,

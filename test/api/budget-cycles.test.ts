@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
 import { loadConfig } from '../../config';
+import { clientRetryInterceptor } from '../../config/temporal-connection';
 import { openDatabase } from '../../db/client';
 import { budgetVersions } from '../../db/schema';
 import { listen } from '../../simulators/listen';
@@ -118,7 +119,7 @@ describe('budget cycle API', () => {
 describe('API when its dependencies are down', () => {
   test('answers 503 when Temporal or the database is unreachable, and changes nothing', async () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closeloop', API_PORT: '0' });
-    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second' });
+    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second', interceptors: [clientRetryInterceptor()] });
     const client = new Client({ connection, namespace: 'closeloop' });
     const database = openDatabase(config.database.url, { poolSize: 1 });
     const server = await listen(createApp({ config, client, db: database.db }), 0);
