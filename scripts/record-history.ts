@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT } from '../config/paths';
 import { connectClient } from '../config/temporal-connection';
@@ -21,7 +22,8 @@ async function main() {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     const file = path.join(PROJECT_ROOT, 'test', 'replay', 'histories', `${name ?? workflowId.replace(/[^A-Za-z0-9-]+/g, '_')}.json`);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(history, null, 1));
+    // Proto3 JSON, the same format Temporal UI and `temporal workflow show --output json` download.
+    await writeFile(file, historyToJSON(history));
     console.log(`saved ${history.events?.length ?? 0} events to ${path.relative(PROJECT_ROOT, file)}`);
   } finally {
     await connection.close();
