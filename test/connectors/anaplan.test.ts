@@ -1,0 +1,95 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createAnaplanConnector } from '../../activities/connectors/anaplan';
+import { type PlanningConnector } from '../../activities/connectors/types';
+import { createAnaplanSimulator, type AnaplanSimulator } from '../../simulators/anaplan';
+import { type RunningServer } from '../../simulators/listen';
+
+/** The Anaplan adapter against its simulator over real HTTP: tokens, tasks, chunked files, imports. */
+
+const ref = { legalEntity: 'ACME-US', fiscalYear: 2027, scenario: 'BUDGET' as const, version: 4 };
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('Anaplan connector', () => {
+  let sim: AnaplanSimulator;
+  let server: RunningServer;
+  let planning: PlanningConnector;
+  const connector = (password = 'dev-password') =>
+    createAnaplanConnector({
+      authUrl: server.url,
+      apiUrl: `${server.url}/2/0`,
+      username: 'closeloop',
+      password,
+      workspaceId: '8a81b01068d1f2c0',
+      modelId: '75A40874E6B64FA3AE0743278996850F',
+      timeoutMs: 1000,
+      pollIntervalMs: 5,
+      taskTimeoutMs: 2000,
+      uploadChunkBytes: 100,
+    });
+
+  beforeEach(async () => {
+    sim = createAnaplanSimulator({ taskPolls: 2, chunkSizeBytes: 37 });
+    server = await sim.listen(0);
+    planning = connector();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  test('a version exported in many small chunks is reassembled exactly, odd text passed through verbatim', async () => {
+    const rows = [
+      { account: '600100', costCenter: 'CC-100', period: '2027-01', amount: '85000.00', currency: 'USD' },
+      { account: '610200', costCenter: 'CC "North", East', period: '2027-02', amount: '1,250.00', currency: 'USD' },
+      { account: '620300', costCenter: 'CC-200', period: '2027-03', amount: 'abc', currency: 'usd' },
+    ];
+    sim.putBudgetVersion({ ...ref, rows });
+    expect(await planning.fetchBudgetVersion(ref)).toEqual(rows);
+  });
+
+  test('a version that was never published for integration is a non-retryable NotFound', async () => {
+    const f = await failureOf(planning.fetchBudgetVersion({ ...ref, version: 99 }));
+    expect(f).toMatchObject({ type: 'NotFound', nonRetryable: true });
+    expect(f.message).toMatch(/closeloop_budget_ACME-US_FY2027_BUDGET_v99/);
+  });
+
+  test('a 503 on a task poll is retryable and carries Retry-After', async () => {
+    sim.putBudgetVersion({ ...ref, rows: [] });
+    sim.faults.inject({ kind: 'status', status: 503, retryAfterSeconds: 3, times: 1, method: 'GET', path: '/tasks/' });
+    const f = await failureOf(planning.fetchBudgetVersion(ref));
+    expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false, nextRetryDelay: 3000 });
+  });
+
+  test('a wrong password is non-retryable; an expired token is renewed', async () => {
+    sim.putBudgetVersion({ ...ref, rows: [] });
+    await planning.fetchBudgetVersion(ref);
+    sim.expireTokens();
+    expect(await planning.fetchBudgetVersion(ref)).toEqual([]);
+    expect(await failureOf(connector('nope').fetchBudgetVersion(ref))).toMatchObject({ type: 'ConnectorUnauthorized', nonRetryable: true });
+  });
+
+  test('a forecast import stores its rows; repeating it changes nothing; a changed amount updates that row only', async () => {
+    const forecast = {
+      idempotencyKey: 'ACME-US:FY2027:BUDGET:v4:forecast@2027-03',
+      correlationId: 'c',
+      legalEntity: 'ACME-US',
+      fiscalYear: 2027,
+      versionName: 'FC FY2027 from v4 @2027-03',
+      rows: [
+        { account: '600100', costCenter: 'CC-100', period: '2027-04', amount: '85000.00', currency: 'USD' },
+        { account: '610200', costCenter: 'CC-100', period: '2027-04', amount: '12000.00', currency: 'USD' },
+      ],
+    };
+    expect(await planning.publishForecast(forecast)).toEqual({ idempotencyKey: forecast.idempotencyKey, rowsImported: 2, alreadyImported: false });
+    expect(await planning.publishForecast(forecast)).toMatchObject({ rowsImported: 2, alreadyImported: true });
+    const changed = { ...forecast, rows: [forecast.rows[0]!, { ...forecast.rows[1]!, amount: '12500.00' }] };
+    expect(await planning.publishForecast(changed)).toMatchObject({ alreadyImported: false });
+    const [stored] = sim.forecasts();
+    expect(stored!.versionName).toBe(forecast.versionName);
+    expect(stored!.rows.map((r) => `${r.account}:${r.amount}`)).toEqual(['600100:85000.00', '610200:12500.00']);
+  });
+});

@@ -1,0 +1,26 @@
+import { loadTemporalDevConfig, parseTemporalDevConfig, searchAttributeKeys, startDevArgs } from '../../config/temporal-dev';
+
+describe('temporal-dev.yaml', () => {
+  test('the real file loads and becomes start-dev flags with every search attribute and dynamic config value', () => {
+    const config = loadTemporalDevConfig();
+    const args = startDevArgs(config);
+    expect(args.slice(0, 2)).toEqual(['server', 'start-dev']);
+    expect(args).toEqual(expect.arrayContaining(['--namespace', 'closeloop', '--port', '7233', '--ui-port', '8233', '--log-level', 'warn']));
+    for (const [name, type] of Object.entries(config.searchAttributes)) expect(args).toContain(`${name}=${type}`);
+    expect(args).toContain('frontend.enableUpdateWorkflowExecution=true');
+    expect(args[args.indexOf('--db-filename') + 1]).toMatch(/\.data\/temporal\/dev\.sqlite$/);
+    expect(searchAttributeKeys(config).map((k) => k.name)).toEqual(Object.keys(config.searchAttributes));
+  });
+
+  test('tests run headless, in memory, on their own port', () => {
+    const args = startDevArgs(loadTemporalDevConfig(), { port: 40000, headless: true, dbFilename: null });
+    expect(args).toEqual(expect.arrayContaining(['--port', '40000', '--headless']));
+    expect(args).not.toContain('--ui-port');
+    expect(args).not.toContain('--db-filename');
+  });
+
+  test('an invalid file is refused with the offending fields named', () => {
+    const yaml = 'cli: { version: latest }\nserver: { namespace: x, port: "7233", uiPort: 8233 }\nsearchAttributes: { LegalEntity: String }\n';
+    expect(() => parseTemporalDevConfig(yaml)).toThrow(/cli\.version[\s\S]*server\.port[\s\S]*searchAttributes\.LegalEntity/);
+  });
+});
