@@ -13,6 +13,7 @@ import { createAnaplanSimulator } from '../simulators/anaplan';
 import { createD365Simulator } from '../simulators/d365';
 import { listen } from '../simulators/listen';
 import { seedServicesCompany } from '../simulators/scenario/seed';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from '../workers/worker';
 import { startDevServer } from './lib/dev-server';
 import { ensureTemporalCli } from './lib/temporal-cli';
@@ -49,6 +50,8 @@ async function main() {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   const config = loadConfig();
+  // The worker's INFO lines (bundle sizes, state changes) drown the URLs people need; warnings still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
 
   if (!process.env.TEMPORAL_ADDRESS) {
     const devConfig = loadTemporalDevConfig();

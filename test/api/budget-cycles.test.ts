@@ -93,7 +93,7 @@ describe('budget cycle API', () => {
     const rec = await request('GET', `${location}/reconciliation`, { key: PLANNER });
     expect(rec.status).toBe(200);
     const [run] = rec.body.runs as { target: string; sourceTotal: string; targetTotal: string; exceptionCount: number; lines: unknown[] }[];
-    expect(run).toMatchObject({ target: 'd365', exceptionCount: 0 });
+    expect(run).toMatchObject({ target: 'd365', exceptionCount: 0, sourceTotal: total, targetTotal: total });
     expect(run!.lines).toHaveLength(6 * 12);
 
     const closed = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'approve' } });
