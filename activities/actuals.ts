@@ -4,6 +4,7 @@ import { actualDedupeKey } from '../domain/identity';
 import { unmapSegments } from '../domain/mapping';
 import { fromMinor, money, toMinor } from '../domain/money';
 import { periodOfDate } from '../domain/reference';
+import { type Tx } from '../db/client';
 import { appendAudit } from '../db/queries/audit';
 import { addToBalance } from '../db/queries/balances';
 import { fiscalYearPeriods, getLegalEntity, loadMappings } from '../db/queries/reference';
@@ -37,6 +38,12 @@ export interface CommitmentsSyncResult {
 }
 
 const STREAM_ACTUALS = 'actuals';
+
+/** Takes a stored commitment line's open amount back out of its balance. */
+function releaseCommitment(tx: Tx, line: typeof commitmentLines.$inferSelect) {
+  const key = { legalEntity: line.legalEntity, account: line.account, costCenter: line.costCenter, period: line.period, currency: line.currency };
+  return addToBalance(tx, key, 'committed', fromMinor(-toMinor(line.openAmount, line.currency), line.currency));
+}
 
 export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;
@@ -195,9 +202,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             currency: amount.currency,
             correlationId: `${input.correlationId}:${entity.erpSystem}:${key}:r${line.revision}`,
           };
-          if (prev) {
-            await addToBalance(tx, { legalEntity: entity.code, account: prev.account, costCenter: prev.costCenter, period: prev.period, currency: prev.currency }, 'committed', fromMinor(-toMinor(prev.openAmount, prev.currency), prev.currency));
-          }
+          if (prev) await releaseCommitment(tx, prev);
           await tx
             .insert(commitmentLines)
             .values(row)
@@ -210,7 +215,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
         }
         for (const prev of stored) {
           if (seen.has(`${prev.documentId}:${prev.lineNo}`) || toMinor(prev.openAmount, prev.currency) === 0n) continue;
-          await addToBalance(tx, { legalEntity: entity.code, account: prev.account, costCenter: prev.costCenter, period: prev.period, currency: prev.currency }, 'committed', fromMinor(-toMinor(prev.openAmount, prev.currency), prev.currency));
+          await releaseCommitment(tx, prev);
           await tx
             .update(commitmentLines)
             .set({ openAmount: '0', updatedAt: new Date() })

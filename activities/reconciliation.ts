@@ -7,6 +7,7 @@ import { appendAudit } from '../db/queries/audit';
 import { getVersion, versionTotalsByPeriodAccount } from '../db/queries/budget-versions';
 import { fiscalYearPeriods, getLegalEntity, loadMappings } from '../db/queries/reference';
 import { reconciliationExceptions, reconciliationResults, reconciliationRuns } from '../db/schema';
+import { type ReconciliationSummary } from '../workflows/budget-cycle-state';
 import { type ActivityDeps, erpFor } from './deps';
 import { notFound } from './failures';
 
@@ -16,16 +17,7 @@ export interface ReconcileInput {
   correlationId: string;
 }
 
-export interface ReconcileResult {
-  runId: string;
-  target: string;
-  currency: string;
-  sourceTotal: string;
-  targetTotal: string;
-  matchedCount: number;
-  mismatchedCount: number;
-  exceptionCount: number;
-}
+export type ReconcileResult = ReconciliationSummary & { runId: string };
 
 export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;

@@ -178,16 +178,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   // ── Reconcile ─────────────────────────────────────────────────────────────────────────────────────
   moveTo('reconcile', 'reconciling');
   for (const { target } of targets) {
-    const r = await erp.reconcileVersion({ versionId, target, correlationId });
-    state.reconciliation.push({
-      target: r.target,
-      currency: r.currency,
-      sourceTotal: r.sourceTotal,
-      targetTotal: r.targetTotal,
-      matchedCount: r.matchedCount,
-      mismatchedCount: r.mismatchedCount,
-      exceptionCount: r.exceptionCount,
-    });
+    const { runId: _runId, ...summary } = await erp.reconcileVersion({ versionId, target, correlationId });
+    state.reconciliation.push(summary);
   }
   const syncInput = { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, correlationId };
   const actuals = await sync.syncActuals(syncInput);

@@ -104,7 +104,7 @@ export async function ensureTemporalCli(opts: { version?: string; log?: (line: s
     const started = Date.now();
     log(`building Temporal CLI ${version} with ${go} (first run only, a few minutes)…`);
     try {
-      const { code, output } = await run(go, ['install', `${MODULE}@${version}`], { ...process.env, GOBIN: gobin, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' });
+      const { code, output } = await run(go, ['install', `${MODULE}@${version}`], { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' });
       if (code !== 0 || !existsSync(path.join(gobin, 'temporal'))) {
         throw new Error(`go install ${MODULE}@${version} failed (exit ${code}):\n${output.split('\n').slice(-20).join('\n')}`);
       }

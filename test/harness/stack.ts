@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { type Worker } from '@temporalio/worker';
 import postgres from 'postgres';
 import { createConnectors } from '../../activities/connectors/registry';
 import { type ErpConnector, type PlanningConnector } from '../../activities/connectors/types';
@@ -21,6 +21,7 @@ import { listen, type RunningServer } from '../../simulators/listen';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
 import { createWorker } from '../../workers/worker';
+import { quietRuntime } from './runtime';
 
 /**
  * The one harness every integration test uses: its own database (created, migrated, seeded, dropped), its
@@ -78,18 +79,6 @@ async function registerNamespace(connection: Connection, namespace: string): Pro
   await connection.operatorService.addSearchAttributes({ namespace, searchAttributes }).catch((err: Error) => {
     if (!/already exists/i.test(err.message)) throw err;
   });
-}
-
-let runtimeInstalled = false;
-/** Workers log every state change at INFO; tests want only errors (failures are asserted, not logged). */
-function quietRuntime() {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-  } catch {
-    // already installed in this process
-  }
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
+import { quietRuntime } from '../harness/runtime';
 
 /**
  * Replays recorded histories (test/replay/histories, saved with `npm run replay:record`) against today's
@@ -10,6 +11,7 @@ import { Worker } from '@temporalio/worker';
 const HISTORIES = path.join(__dirname, 'histories');
 
 test('recorded histories replay deterministically against the current workflow code', async () => {
+  quietRuntime();
   const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
   expect(files.length).toBeGreaterThan(0);
   const histories = await Promise.all(
