@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   condition,
   executeChild,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -28,6 +29,9 @@ import { publication } from './publication';
  * Nothing reaches an ERP before an eligible approver (never the submitter, never an integration admin)
  * approves it. Read top to bottom, this is the business process; the work happens in activities.
  */
+/** Patch ID: decision signals received during import are held until the version awaits approval. */
+export const EARLY_DECISION_SIGNALS_WAIT = 'early-decision-signals-wait-for-authorize';
+
 export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleStatus> {
   const { ref, correlationId } = input;
   const db = proxyActivities<Activities>(dbWrite);
@@ -75,7 +79,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
 
   setHandler(statusQuery, () => state);
   // A signal cannot answer its sender, so a refused one is recorded where the status query shows it.
-  setHandler(decisionSignal, (raw) => {
+  // One that arrives while the version is still being imported waits for the authorize stage: after a
+  // reset in Temporal UI the approval signal is reapplied right at the start of the new run.
+  const earlySignals: unknown[] = [];
+  const takeDecisionSignal = (raw: unknown) => {
     const parsed = DecisionInput.safeParse(raw);
     const principal = typeof (raw as { principal?: unknown })?.principal === 'string' ? (raw as { principal: string }).principal : '(unknown)';
     if (!parsed.success) {
@@ -86,6 +93,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     const refusal = refusalFor(parsed.data);
     if (refusal) state.refusedSignals.push({ principal, reason: `${refusal.code}: ${refusal.message}`, at: now() });
     else accept(parsed.data);
+  };
+  setHandler(decisionSignal, (raw) => {
+    // Patched: cycles that started before this change refused early signals, and must replay as they ran.
+    if (state.stage === 'plan' && state.status === 'importing' && patched(EARLY_DECISION_SIGNALS_WAIT)) earlySignals.push(raw);
+    else takeDecisionSignal(raw);
   });
   setHandler(
     decideUpdate,
@@ -141,6 +153,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   // ── Authorize ─────────────────────────────────────────────────────────────────────────────────────
   moveTo('authorize', 'awaiting_approval');
   awaitingDecision = true;
+  for (const raw of earlySignals.splice(0)) takeDecisionSignal(raw);
   let decided = await condition(() => state.decision !== undefined, input.approval.timeout);
   if (!decided) {
     state.escalatedAt = now();

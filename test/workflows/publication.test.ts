@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
 import { eq } from 'drizzle-orm';
 import { findVersion } from '../../db/queries/budget-versions';
 import { publicationChunks, publications } from '../../db/schema';
 import { decisionSignal } from '../../workflows/definitions';
+import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type PublicationInput, type publication } from '../../workflows/publication';
 import { awaitingApproval, erpBudgetTotal, planVersion, waitForStatus } from '../harness/cycle';
 import { startStack, type TestStack } from '../harness/stack';
@@ -35,6 +38,30 @@ describe('publication to the ERP', () => {
     expect(stack.d365.faults.fired.status).toBe(4);
     expect(await erpBudgetTotal(stack, 2027)).toBe(total);
     expect(result.reconciliation[0]).toMatchObject({ exceptionCount: 0, targetTotal: total });
+  });
+
+  test('a reset in Temporal UI replays the whole cycle without posting anything twice', async () => {
+    const cycleId = 'budget-cycle:ACME-US:FY2027:BUDGET:v1';
+    const handle = stack.client.workflow.getHandle<typeof budgetCycle>(cycleId);
+    const before = await erpBudgetTotal(stack, 2027);
+    const { events } = await handle.fetchHistory();
+    const firstTask = events!.find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!;
+    // What support staff do with "Reset" in Temporal UI: a new run from the first workflow task; the
+    // approval signal is reapplied, so the new run goes around the loop again with every activity re-run.
+    const { runId } = await stack.client.workflowService.resetWorkflowExecution({
+      namespace: stack.config.temporal.namespace,
+      workflowExecution: { workflowId: cycleId },
+      workflowTaskFinishEventId: firstTask.eventId,
+      requestId: randomUUID(),
+      reason: 'test: support staff reset',
+      resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
+    });
+    const replayed = await stack.client.workflow.getHandle<typeof budgetCycle>(cycleId, runId!).result();
+    expect(replayed.status).toBe('completed');
+    expect(replayed.decision?.principal).toBe('carol@acme.example');
+    expect(await erpBudgetTotal(stack, 2027)).toBe(before);
+    expect(replayed.reconciliation[0]).toMatchObject({ exceptionCount: 0, targetTotal: before });
+    expect(replayed.actualsSynced).toMatchObject({ inserted: 0 });
   });
 
   test('an answer lost after the ERP committed does not post twice', async () => {
