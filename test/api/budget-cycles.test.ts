@@ -113,6 +113,13 @@ describe('budget cycle API', () => {
     expect(bad.status).toBe(400);
     expect((bad.body.issues as { field: string }[])[0]!.field).toBe('cycleId');
     expect((await request('GET', '/v1/budget-cycles?stage=sleeping', { key: PLANNER })).status).toBe(400);
+    expect((await request('GET', '/v1/budget-cycles?limit=0&colour=red', { key: PLANNER })).body.issues).toHaveLength(2);
+    for (const sub of ['reconciliation', 'audit', 'decision']) {
+      const res = await request(sub === 'decision' ? 'POST' : 'GET', `${cyclePath('budget-cycle:ACME-US:FY27:BUDGET:v1')}/${sub}`, { key: APPROVER, body: sub === 'decision' ? { decision: 'approve' } : undefined });
+      expect(res.status).toBe(400);
+    }
+    const notImported = await request('GET', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v998')}/reconciliation`, { key: PLANNER });
+    expect(notImported.status).toBe(404);
   });
 });
 

@@ -1,4 +1,5 @@
 import { loadTemporalDevConfig, parseTemporalDevConfig, searchAttributeKeys, startDevArgs } from '../../config/temporal-dev';
+import { cacheDir, ensureTemporalCli } from '../../scripts/lib/temporal-cli';
 
 describe('temporal-dev.yaml', () => {
   test('the real file loads and becomes start-dev flags with every search attribute and dynamic config value', () => {
@@ -22,5 +23,23 @@ describe('temporal-dev.yaml', () => {
   test('an invalid file is refused with the offending fields named', () => {
     const yaml = 'cli: { version: latest }\nserver: { namespace: x, port: "7233", uiPort: 8233 }\nsearchAttributes: { LegalEntity: String }\n';
     expect(() => parseTemporalDevConfig(yaml)).toThrow(/cli\.version[\s\S]*server\.port[\s\S]*searchAttributes\.LegalEntity/);
+  });
+});
+
+describe('Temporal CLI provisioning', () => {
+  const saved = process.env.TEMPORAL_CLI_PATH;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.TEMPORAL_CLI_PATH;
+    else process.env.TEMPORAL_CLI_PATH = saved;
+  });
+
+  test('a TEMPORAL_CLI_PATH that is not an executable is refused by name, not silently replaced', async () => {
+    process.env.TEMPORAL_CLI_PATH = '/nonexistent/temporal';
+    await expect(ensureTemporalCli()).rejects.toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file');
+  });
+
+  test('the cache lives outside the clone, per version', () => {
+    expect(cacheDir('v1.5.1')).toMatch(/closeloop\/temporal\/v1\.5\.1$/);
+    expect(cacheDir('v1.5.1').startsWith(process.cwd())).toBe(false);
   });
 });
