@@ -115,6 +115,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   const ttl = options.tokenTtlSeconds ?? 3600;
   const maxPageSize = options.maxPageSize ?? 1000;
   const faults = new FaultInjector();
+  let knownMainAccounts = options.knownMainAccounts;
 
   const tokens = new Map<string, number>();
   let headers: BudgetEntryHeader[] = [];
@@ -245,7 +246,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       return;
     }
     const mainAccount = l.AccountDisplayValue.split('-')[0]!;
-    if (options.knownMainAccounts && !options.knownMainAccounts.includes(mainAccount)) {
+    if (knownMainAccounts && !knownMainAccounts.includes(mainAccount)) {
       res.status(400).json(odataError('BadRequest', `Main account ${mainAccount} does not exist or is not valid for the account structure of ${l.dataAreaId}.`));
       return;
     }
@@ -294,6 +295,10 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     },
     expireTokens() {
       tokens.clear();
+    },
+    /** Changes the chart of accounts the simulator accepts (undefined accepts any), e.g. after a fix in the ERP. */
+    setKnownMainAccounts(accounts: string[] | undefined) {
+      knownMainAccounts = accounts;
     },
     reset() {
       headers = [];

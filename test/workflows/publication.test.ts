@@ -3,7 +3,7 @@ import { temporal } from '@temporalio/proto';
 import { eq } from 'drizzle-orm';
 import { findVersion } from '../../db/queries/budget-versions';
 import { publicationChunks, publications } from '../../db/schema';
-import { decisionSignal } from '../../workflows/definitions';
+import { decisionSignal, retryPublicationSignal } from '../../workflows/definitions';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type PublicationInput, type publication } from '../../workflows/publication';
 import { awaitingApproval, erpBudgetTotal, planVersion, waitForStatus } from '../harness/cycle';
@@ -101,8 +101,8 @@ describe('publication that fails for good', () => {
     await stack?.stop();
   });
 
-  test('reverses the chunks already posted, newest first, and reports publication_failed', async () => {
-    const { handle, ref } = await approve(stack, 2027, 1, 10, { initialInterval: '100ms', maximumAttempts: 2 });
+  test('reverses the chunks already posted, reports publication_failed, and publishes a new revision when support retries', async () => {
+    const { handle, ref, total } = await approve(stack, 2027, 1, 10, { initialInterval: '100ms', maximumAttempts: 2 });
     const failed = await waitForStatus(handle, (s) => s.status === 'publication_failed');
     expect(failed.publications[0]).toMatchObject({ target: 'd365', status: 'failed' });
     expect(failed.publications[0]!.error).toMatch(/65060|rejected|400/i);
@@ -115,6 +115,17 @@ describe('publication that fails for good', () => {
     const reversed = chunks.filter((c) => c.status === 'reversed');
     expect(reversed.length).toBeGreaterThan(0);
     expect(chunks.filter((c) => c.status === 'posted')).toEqual([]);
-    await handle.terminate('test finished');
+
+    // Support staff fix the ERP's chart of accounts, then retry: the next revision posts under new keys.
+    stack.d365.setKnownMainAccounts(undefined);
+    await handle.signal(retryPublicationSignal, { principal: 'sam@acme.example', reason: 'account 65060 opened in D365' });
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.publications.map((p) => [p.revision, p.status])).toEqual([
+      [1, 'failed'],
+      [2, 'published'],
+    ]);
+    expect(await erpBudgetTotal(stack, 2027)).toBe(total);
+    expect(result.reconciliation[0]).toMatchObject({ exceptionCount: 0 });
   });
 });
