@@ -222,19 +222,24 @@ export const controlBalances = pgTable(
   (t) => [primaryKey({ columns: [t.legalEntity, t.account, t.costCenter, t.period] })],
 );
 
+/** A line of a source document (ledger entry, PO line) and the balance it lands on. */
+const sourceLineColumns = () => ({
+  sourceSystem: text('source_system').notNull(),
+  documentId: text('document_id').notNull(),
+  lineNo: integer('line_no').notNull(),
+  revision: integer('revision').notNull(),
+  legalEntity: text('legal_entity').notNull(),
+  account: text('account').notNull(),
+  costCenter: text('cost_center').notNull(),
+  period: text('period').notNull(),
+});
+
 /** Posted ledger lines. The primary key is the dedupe key: a duplicate delivery inserts nothing. */
 export const actualLines = pgTable(
   'actual_lines',
   {
     dedupeKey: text('dedupe_key').primaryKey(),
-    sourceSystem: text('source_system').notNull(),
-    documentId: text('document_id').notNull(),
-    lineNo: integer('line_no').notNull(),
-    revision: integer('revision').notNull(),
-    legalEntity: text('legal_entity').notNull(),
-    account: text('account').notNull(),
-    costCenter: text('cost_center').notNull(),
-    period: text('period').notNull(),
+    ...sourceLineColumns(),
     postingDate: date('posting_date').notNull(),
     amount: amount('amount').notNull(),
     currency: currency(),
@@ -249,14 +254,7 @@ export const actualLines = pgTable(
 export const commitmentLines = pgTable(
   'commitment_lines',
   {
-    sourceSystem: text('source_system').notNull(),
-    documentId: text('document_id').notNull(),
-    lineNo: integer('line_no').notNull(),
-    revision: integer('revision').notNull(),
-    legalEntity: text('legal_entity').notNull(),
-    account: text('account').notNull(),
-    costCenter: text('cost_center').notNull(),
-    period: text('period').notNull(),
+    ...sourceLineColumns(),
     openAmount: amount('open_amount').notNull(),
     currency: currency(),
     correlationId: text('correlation_id').notNull(),

@@ -63,8 +63,8 @@ export const PlanningBudgetRow = z.object({
 });
 export type PlanningBudgetRow = z.infer<typeof PlanningBudgetRow>;
 
-/** A posted ERP ledger line, canonicalised. Its dedupe identity is source + document + line + revision. */
-export const ActualLine = z.object({
+/** A line of an ERP document, canonicalised; its identity is source + document + line + revision. */
+const SourceLine = z.object({
   sourceSystem: ErpSystem,
   documentId: z.string().min(1),
   lineNo: z.number().int().nonnegative(),
@@ -72,6 +72,10 @@ export const ActualLine = z.object({
   legalEntity: LegalEntityCode,
   dimensions: DimensionCombination,
   period: PeriodCode,
+});
+
+/** A posted ledger line. A duplicate delivery of the same identity never counts twice. */
+export const ActualLine = SourceLine.extend({
   postingDate: IsoDate,
   amount: Money,
   description: z.string().optional(),
@@ -79,16 +83,7 @@ export const ActualLine = z.object({
 export type ActualLine = z.infer<typeof ActualLine>;
 
 /** An open commitment (purchase order line) as of its revision; a newer revision replaces an older one. */
-export const CommitmentLine = z.object({
-  sourceSystem: ErpSystem,
-  documentId: z.string().min(1),
-  lineNo: z.number().int().nonnegative(),
-  revision: z.number().int().nonnegative(),
-  legalEntity: LegalEntityCode,
-  dimensions: DimensionCombination,
-  period: PeriodCode,
-  openAmount: Money,
-});
+export const CommitmentLine = SourceLine.extend({ openAmount: Money });
 export type CommitmentLine = z.infer<typeof CommitmentLine>;
 
 export const ForecastLine = z.object({

@@ -1,18 +1,13 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { createAnaplanConnector } from '../../activities/connectors/anaplan';
 import { type PlanningConnector } from '../../activities/connectors/types';
 import { createAnaplanSimulator, type AnaplanSimulator } from '../../simulators/anaplan';
 import { type RunningServer } from '../../simulators/listen';
+import { failureOf } from '../harness/failures';
 
 /** The Anaplan adapter against its simulator over real HTTP: tokens, tasks, chunked files, imports. */
 
 const ref = { legalEntity: 'ACME-US', fiscalYear: 2027, scenario: 'BUDGET' as const, version: 4 };
 
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('Anaplan connector', () => {
   let sim: AnaplanSimulator;

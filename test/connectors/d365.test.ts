@@ -1,8 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { createD365Connector } from '../../activities/connectors/d365';
 import { type BudgetChunkPublication, type ErpConnector } from '../../activities/connectors/types';
 import { createD365Simulator, type D365Simulator } from '../../simulators/d365';
 import { type RunningServer } from '../../simulators/listen';
+import { failureOf } from '../harness/failures';
 
 /** The Dynamics 365 adapter against its simulator over real HTTP: protocol, idempotency, error classes. */
 
@@ -26,11 +26,6 @@ function chunk(key: string, amounts: string[], mainAccount = '60010'): BudgetChu
   };
 }
 
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('Dynamics 365 connector', () => {
   let sim: D365Simulator;
