@@ -41,8 +41,19 @@ const STREAM_ACTUALS = 'actuals';
 
 /** Takes a stored commitment line's open amount back out of its balance. */
 function releaseCommitment(tx: Tx, line: typeof commitmentLines.$inferSelect) {
-  const key = { legalEntity: line.legalEntity, account: line.account, costCenter: line.costCenter, period: line.period, currency: line.currency };
-  return addToBalance(tx, key, 'committed', fromMinor(-toMinor(line.openAmount, line.currency), line.currency));
+  const key = {
+    legalEntity: line.legalEntity,
+    account: line.account,
+    costCenter: line.costCenter,
+    period: line.period,
+    currency: line.currency,
+  };
+  return addToBalance(
+    tx,
+    key,
+    'committed',
+    fromMinor(-toMinor(line.openAmount, line.currency), line.currency),
+  );
 }
 
 export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
@@ -52,7 +63,8 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     const entity = await getLegalEntity(db, input.legalEntity);
     if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
     const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, input.fiscalYear);
-    if (!periods.length) throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);
+    if (!periods.length)
+      throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);
     const mappings = await loadMappings(db, entity.erpSystem);
     const query: ErpLedgerQuery = {
       company: entity.erpCompany,
@@ -80,7 +92,13 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             eq(syncWatermarks.stream, STREAM_ACTUALS),
           ),
         );
-      const result: ActualsSyncResult = { pages: 0, inserted: 0, duplicates: 0, unmapped: 0, watermark: stored?.watermark ?? '' };
+      const result: ActualsSyncResult = {
+        pages: 0,
+        inserted: 0,
+        duplicates: 0,
+        unmapped: 0,
+        watermark: stored?.watermark ?? '',
+      };
       let cursor: string | undefined;
       do {
         const page = await erp.fetchActualsPage({ ...query, watermark: stored?.watermark }, cursor);
@@ -136,7 +154,12 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
       await db.transaction(async (tx) => {
         await tx
           .insert(syncWatermarks)
-          .values({ sourceSystem: entity.erpSystem, legalEntity: entity.code, stream: STREAM_ACTUALS, watermark: result.watermark })
+          .values({
+            sourceSystem: entity.erpSystem,
+            legalEntity: entity.code,
+            stream: STREAM_ACTUALS,
+            watermark: result.watermark,
+          })
           .onConflictDoUpdate({
             target: [syncWatermarks.sourceSystem, syncWatermarks.legalEntity, syncWatermarks.stream],
             set: { watermark: result.watermark, updatedAt: new Date() },
@@ -164,13 +187,24 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     async syncCommitments(input: SyncInput): Promise<CommitmentsSyncResult> {
       const { entity, periods, mappings, query, erp } = await context(input);
       const open = await erp.fetchOpenCommitments(query);
-      const result: CommitmentsSyncResult = { lines: open.length, changed: 0, unchanged: 0, released: 0, unmapped: 0 };
+      const result: CommitmentsSyncResult = {
+        lines: open.length,
+        changed: 0,
+        unchanged: 0,
+        released: 0,
+        unmapped: 0,
+      };
       await db.transaction(async (tx) => {
         // Row locks on this entity's commitments serialise concurrent syncs of the same entity.
         const stored = await tx
           .select()
           .from(commitmentLines)
-          .where(and(eq(commitmentLines.sourceSystem, entity.erpSystem), eq(commitmentLines.legalEntity, entity.code)))
+          .where(
+            and(
+              eq(commitmentLines.sourceSystem, entity.erpSystem),
+              eq(commitmentLines.legalEntity, entity.code),
+            ),
+          )
           .for('update');
         const byKey = new Map(stored.map((s) => [`${s.documentId}:${s.lineNo}`, s]));
         const seen = new Set<string>();
@@ -210,11 +244,17 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
               target: [commitmentLines.sourceSystem, commitmentLines.documentId, commitmentLines.lineNo],
               set: { ...row, updatedAt: sql`now()` },
             });
-          await addToBalance(tx, { legalEntity: entity.code, ...dims, period: period.period, currency: amount.currency }, 'committed', amount.amount);
+          await addToBalance(
+            tx,
+            { legalEntity: entity.code, ...dims, period: period.period, currency: amount.currency },
+            'committed',
+            amount.amount,
+          );
           result.changed++;
         }
         for (const prev of stored) {
-          if (seen.has(`${prev.documentId}:${prev.lineNo}`) || toMinor(prev.openAmount, prev.currency) === 0n) continue;
+          if (seen.has(`${prev.documentId}:${prev.lineNo}`) || toMinor(prev.openAmount, prev.currency) === 0n)
+            continue;
           await releaseCommitment(tx, prev);
           await tx
             .update(commitmentLines)

@@ -32,7 +32,8 @@ const ISSUES_IN_RESULT = 50;
 
 function contentHash(rows: readonly PlanningBudgetRow[]): string {
   const h = createHash('sha256');
-  for (const r of rows) h.update(JSON.stringify([r.account, r.costCenter, r.period, r.amount, r.currency])).update('\n');
+  for (const r of rows)
+    h.update(JSON.stringify([r.account, r.costCenter, r.period, r.amount, r.currency])).update('\n');
   return h.digest('hex');
 }
 
@@ -48,7 +49,12 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
       const { lines, issues } = validateBudgetRows(rows, reference);
       const hash = contentHash(rows);
       const currency = entity.functionalCurrency;
-      const total = issues.length ? zero(currency) : sum(lines.map((l) => l.amount), currency);
+      const total = issues.length
+        ? zero(currency)
+        : sum(
+            lines.map((l) => l.amount),
+            currency,
+          );
 
       return db.transaction(async (tx) => {
         const existing = await findVersion(tx, ref, { forUpdate: true });
@@ -110,7 +116,14 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
           entityId: versionId,
           correlationId: input.correlationId,
           eventKey: `import:${ref.legalEntity}:FY${ref.fiscalYear}:${ref.scenario}:v${ref.version}`,
-          details: { ref, source: planning.system, lineCount: rows.length, total, issueCount: issues.length, contentHash: hash },
+          details: {
+            ref,
+            source: planning.system,
+            lineCount: rows.length,
+            total,
+            issueCount: issues.length,
+            contentHash: hash,
+          },
         });
         return {
           versionId,

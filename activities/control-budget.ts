@@ -15,7 +15,9 @@ export function createControlBudgetActivities({ db }: Pick<ActivityDeps, 'db'>) 
         if (version.status === 'active') return;
         const entity = await getLegalEntity(tx, version.legalEntity);
         if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
-        const periods = (await fiscalYearPeriods(tx, entity.fiscalCalendar, version.fiscalYear)).map((p) => p.period);
+        const periods = (await fiscalYearPeriods(tx, entity.fiscalCalendar, version.fiscalYear)).map(
+          (p) => p.period,
+        );
         await activateVersionBudget(tx, { id: version.id, legalEntity: version.legalEntity, periods });
         await setVersionStatus(tx, version.id, 'active', { activatedAt: new Date() });
         await appendAudit(tx, {
@@ -25,7 +27,11 @@ export function createControlBudgetActivities({ db }: Pick<ActivityDeps, 'db'>) 
           entityId: version.id,
           correlationId: input.correlationId,
           eventKey: `activated:${version.id}`,
-          details: { legalEntity: version.legalEntity, fiscalYear: version.fiscalYear, controlLevel: entity.controlLevel },
+          details: {
+            legalEntity: version.legalEntity,
+            fiscalYear: version.fiscalYear,
+            controlLevel: entity.controlLevel,
+          },
         });
       });
     },

@@ -3,9 +3,20 @@ import { chunk } from '../domain/chunking';
 import { chunkPublicationKey, chunkReversalKey, versionKey } from '../domain/identity';
 import { mapDimensions, type MissingMapping } from '../domain/mapping';
 import { type BudgetVersionRef } from '../domain/model';
-import { fiscalYearPeriods, getLegalEntity, loadMappings, type LegalEntityRow } from '../db/queries/reference';
+import {
+  fiscalYearPeriods,
+  getLegalEntity,
+  loadMappings,
+  type LegalEntityRow,
+} from '../db/queries/reference';
 import { appendAudit } from '../db/queries/audit';
-import { getVersion, setVersionStatus, siblingVersions, versionLines, versionRef } from '../db/queries/budget-versions';
+import {
+  getVersion,
+  setVersionStatus,
+  siblingVersions,
+  versionLines,
+  versionRef,
+} from '../db/queries/budget-versions';
 import {
   chunksOf,
   findPublication,
@@ -14,7 +25,7 @@ import {
   publicationsOfVersion,
   type PublicationRow,
 } from '../db/queries/publications';
-import { type Database } from '../db/client';
+import { type Database, type Tx } from '../db/client';
 import { publicationChunks, publications } from '../db/schema';
 import { and, eq } from 'drizzle-orm';
 import { type BudgetChunkPublication, type ErpBudgetLine } from './connectors/types';
@@ -86,14 +97,23 @@ async function erpLinesFor(
       missing.push(...mapped.missing.map((m) => ({ ...m, lineNo: l.lineNo })));
       continue;
     }
-    out.push({ lineNumber: l.lineNo, ...mapped.segments, period: l.period, date, amount: l.amount, currency: l.currency });
+    out.push({
+      lineNumber: l.lineNo,
+      ...mapped.segments,
+      period: l.period,
+      date,
+      amount: l.amount,
+      currency: l.currency,
+    });
   }
   if (missing.length) {
     const listed = missing
       .slice(0, 20)
       .map((m) => `line ${m.lineNo}: ${m.dimension} ${m.code} on ${m.onDate}`)
       .join('; ');
-    throw mappingMissing(`${missing.length} dimension value(s) have no ${target} mapping: ${listed}`, { missing });
+    throw mappingMissing(`${missing.length} dimension value(s) have no ${target} mapping: ${listed}`, {
+      missing,
+    });
   }
   return out;
 }
@@ -115,6 +135,23 @@ function chunkRequest(
   };
 }
 
+/** Audit entry about a publication; written in the transaction of the change it records. */
+function auditPublication(
+  tx: Tx,
+  e: { action: string; publicationId: string; correlationId: string; eventKey: string },
+  details: Record<string, unknown>,
+) {
+  return appendAudit(tx, {
+    actor: 'closeloop',
+    action: e.action,
+    entityType: 'publication',
+    entityId: e.publicationId,
+    correlationId: e.correlationId,
+    eventKey: e.eventKey,
+    details,
+  });
+}
+
 export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;
 
@@ -124,10 +161,17 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
     if (!row) throw notFound(`chunk ${chunkIndex} of publication ${publicationId} does not exist`);
     // A chunk that never completed left at most a draft in the ERP, which counts nowhere: nothing to undo.
     if (row.status !== 'posted') return false;
-    const lines = await erpLinesFor(db, ctx.entity, ctx.version.id, ctx.version.fiscalYear, ctx.publication.target, {
-      from: row.firstLineNo,
-      to: row.lastLineNo,
-    });
+    const lines = await erpLinesFor(
+      db,
+      ctx.entity,
+      ctx.version.id,
+      ctx.version.fiscalYear,
+      ctx.publication.target,
+      {
+        from: row.firstLineNo,
+        to: row.lastLineNo,
+      },
+    );
     const reversalKey = chunkReversalKey(row.idempotencyKey);
     const posted = await erpFor(deps, ctx.publication.target).reverseBudgetChunk({
       ...chunkRequest(ctx, reversalKey, chunkIndex, lines),
@@ -138,16 +182,27 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       await tx
         .update(publicationChunks)
         .set({ status: 'reversed', reversalDocumentNumber: posted.documentNumber, reversedAt: new Date() })
-        .where(and(eq(publicationChunks.publicationId, publicationId), eq(publicationChunks.chunkIndex, chunkIndex)));
-      await appendAudit(tx, {
-        actor: 'closeloop',
-        action: 'budget_chunk.reversed',
-        entityType: 'publication',
-        entityId: publicationId,
-        correlationId: ctx.publication.correlationId,
-        eventKey: reversalKey,
-        details: { chunkIndex, target: ctx.publication.target, documentNumber: posted.documentNumber, reverses: row.documentNumber },
-      });
+        .where(
+          and(
+            eq(publicationChunks.publicationId, publicationId),
+            eq(publicationChunks.chunkIndex, chunkIndex),
+          ),
+        );
+      await auditPublication(
+        tx,
+        {
+          action: 'budget_chunk.reversed',
+          publicationId,
+          correlationId: ctx.publication.correlationId,
+          eventKey: reversalKey,
+        },
+        {
+          chunkIndex,
+          target: ctx.publication.target,
+          documentNumber: posted.documentNumber,
+          reverses: row.documentNumber,
+        },
+      );
     });
     return true;
   }
@@ -159,16 +214,20 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       Context.current().heartbeat({ chunkIndex: c.chunkIndex });
     }
     await db.transaction(async (tx) => {
-      await tx.update(publications).set({ status: 'reversed', error: reason, completedAt: new Date() }).where(eq(publications.id, publication.id));
-      await appendAudit(tx, {
-        actor: 'closeloop',
-        action: 'publication.reversed',
-        entityType: 'publication',
-        entityId: publication.id,
-        correlationId: publication.correlationId,
-        eventKey: `publication-reversed:${publication.id}`,
-        details: { target: publication.target, revision: publication.revision, reason, chunksReversed: reversed },
-      });
+      await tx
+        .update(publications)
+        .set({ status: 'reversed', error: reason, completedAt: new Date() })
+        .where(eq(publications.id, publication.id));
+      await auditPublication(
+        tx,
+        {
+          action: 'publication.reversed',
+          publicationId: publication.id,
+          correlationId: publication.correlationId,
+          eventKey: `publication-reversed:${publication.id}`,
+        },
+        { target: publication.target, revision: publication.revision, reason, chunksReversed: reversed },
+      );
     });
     return reversed;
   }
@@ -192,7 +251,8 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
       const ref: BudgetVersionRef = versionRef(version);
       const existing = await findPublication(db, input.versionId, input.target, input.revision);
-      if (existing) return { publicationId: existing.id, chunkCount: existing.chunkCount, lineCount: version.lineCount };
+      if (existing)
+        return { publicationId: existing.id, chunkCount: existing.chunkCount, lineCount: version.lineCount };
       const entity = await getLegalEntity(db, version.legalEntity);
       if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
       // Validates every mapping up front: a missing one fails before the first posting, not halfway.
@@ -230,15 +290,22 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
           );
         }
         await setVersionStatus(tx, version.id, 'publishing');
-        await appendAudit(tx, {
-          actor: 'closeloop',
-          action: 'publication.started',
-          entityType: 'publication',
-          entityId: publication.id,
-          correlationId: input.correlationId,
-          eventKey: `publication-started:${versionKey(ref)}:${input.target}:r${input.revision}`,
-          details: { versionId: version.id, target: input.target, revision: input.revision, chunkCount: chunks.length, chunkSize: input.chunkSize },
-        });
+        await auditPublication(
+          tx,
+          {
+            action: 'publication.started',
+            publicationId: publication.id,
+            correlationId: input.correlationId,
+            eventKey: `publication-started:${versionKey(ref)}:${input.target}:r${input.revision}`,
+          },
+          {
+            versionId: version.id,
+            target: input.target,
+            revision: input.revision,
+            chunkCount: chunks.length,
+            chunkSize: input.chunkSize,
+          },
+        );
         return { publicationId: publication.id, chunkCount: chunks.length, lineCount: lines.length };
       });
     },
@@ -247,14 +314,22 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
     async publishChunk(input: ChunkRef): Promise<ChunkOutcome> {
       const ctx = await loadPublicationContext(db, input.publicationId);
       const row = await getChunk(db, input.publicationId, input.chunkIndex);
-      if (!row) throw notFound(`chunk ${input.chunkIndex} of publication ${input.publicationId} does not exist`);
+      if (!row)
+        throw notFound(`chunk ${input.chunkIndex} of publication ${input.publicationId} does not exist`);
       if (row.status === 'posted' && row.documentNumber) {
         return { chunkIndex: input.chunkIndex, documentNumber: row.documentNumber, alreadyPosted: true };
       }
-      const lines = await erpLinesFor(db, ctx.entity, ctx.version.id, ctx.version.fiscalYear, ctx.publication.target, {
-        from: row.firstLineNo,
-        to: row.lastLineNo,
-      });
+      const lines = await erpLinesFor(
+        db,
+        ctx.entity,
+        ctx.version.id,
+        ctx.version.fiscalYear,
+        ctx.publication.target,
+        {
+          from: row.firstLineNo,
+          to: row.lastLineNo,
+        },
+      );
       const posted = await erpFor(deps, ctx.publication.target).publishBudgetChunk(
         chunkRequest(ctx, row.idempotencyKey, input.chunkIndex, lines),
       );
@@ -262,24 +337,34 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
         await tx
           .update(publicationChunks)
           .set({ status: 'posted', documentNumber: posted.documentNumber, postedAt: new Date() })
-          .where(and(eq(publicationChunks.publicationId, input.publicationId), eq(publicationChunks.chunkIndex, input.chunkIndex)));
-        await appendAudit(tx, {
-          actor: 'closeloop',
-          action: 'budget_chunk.posted',
-          entityType: 'publication',
-          entityId: input.publicationId,
-          correlationId: ctx.publication.correlationId,
-          eventKey: row.idempotencyKey,
-          details: {
+          .where(
+            and(
+              eq(publicationChunks.publicationId, input.publicationId),
+              eq(publicationChunks.chunkIndex, input.chunkIndex),
+            ),
+          );
+        await auditPublication(
+          tx,
+          {
+            action: 'budget_chunk.posted',
+            publicationId: input.publicationId,
+            correlationId: ctx.publication.correlationId,
+            eventKey: row.idempotencyKey,
+          },
+          {
             chunkIndex: input.chunkIndex,
             target: ctx.publication.target,
             documentNumber: posted.documentNumber,
             lineCount: posted.lineCount,
             alreadyPosted: posted.alreadyPosted,
           },
-        });
+        );
       });
-      return { chunkIndex: input.chunkIndex, documentNumber: posted.documentNumber, alreadyPosted: posted.alreadyPosted };
+      return {
+        chunkIndex: input.chunkIndex,
+        documentNumber: posted.documentNumber,
+        alreadyPosted: posted.alreadyPosted,
+      };
     },
 
     /** Compensation for one chunk; idempotent, and a no-op for a chunk that never posted. */
@@ -292,17 +377,25 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       if (!publication) throw notFound(`publication ${input.publicationId} does not exist`);
       const chunks = await chunksOf(db, input.publicationId);
       await db.transaction(async (tx) => {
-        await tx.update(publications).set({ status: 'published', completedAt: new Date() }).where(eq(publications.id, publication.id));
+        await tx
+          .update(publications)
+          .set({ status: 'published', completedAt: new Date() })
+          .where(eq(publications.id, publication.id));
         await setVersionStatus(tx, publication.versionId, 'published');
-        await appendAudit(tx, {
-          actor: 'closeloop',
-          action: 'publication.published',
-          entityType: 'publication',
-          entityId: publication.id,
-          correlationId: publication.correlationId,
-          eventKey: `publication-published:${publication.id}`,
-          details: { target: publication.target, revision: publication.revision, documents: chunks.map((c) => c.documentNumber) },
-        });
+        await auditPublication(
+          tx,
+          {
+            action: 'publication.published',
+            publicationId: publication.id,
+            correlationId: publication.correlationId,
+            eventKey: `publication-published:${publication.id}`,
+          },
+          {
+            target: publication.target,
+            revision: publication.revision,
+            documents: chunks.map((c) => c.documentNumber),
+          },
+        );
       });
       return { documentNumbers: chunks.map((c) => c.documentNumber ?? '') };
     },
@@ -312,17 +405,21 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       const publication = await getPublication(db, input.publicationId);
       if (!publication) throw notFound(`publication ${input.publicationId} does not exist`);
       await db.transaction(async (tx) => {
-        await tx.update(publications).set({ status: 'failed', error: input.error, completedAt: new Date() }).where(eq(publications.id, publication.id));
+        await tx
+          .update(publications)
+          .set({ status: 'failed', error: input.error, completedAt: new Date() })
+          .where(eq(publications.id, publication.id));
         await setVersionStatus(tx, publication.versionId, 'publication_failed');
-        await appendAudit(tx, {
-          actor: 'closeloop',
-          action: 'publication.failed',
-          entityType: 'publication',
-          entityId: publication.id,
-          correlationId: publication.correlationId,
-          eventKey: `publication-failed:${publication.id}`,
-          details: { target: publication.target, revision: publication.revision, error: input.error },
-        });
+        await auditPublication(
+          tx,
+          {
+            action: 'publication.failed',
+            publicationId: publication.id,
+            correlationId: publication.correlationId,
+            eventKey: `publication-failed:${publication.id}`,
+          },
+          { target: publication.target, revision: publication.revision, error: input.error },
+        );
       });
     },
 
@@ -341,9 +438,13 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       const version = await getVersion(db, input.versionId);
       if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
       const superseded: string[] = [];
-      for (const previous of [...(await siblingVersions(db, version, 'active')), ...(await siblingVersions(db, version, 'published'))]) {
+      for (const previous of [
+        ...(await siblingVersions(db, version, 'active')),
+        ...(await siblingVersions(db, version, 'published')),
+      ]) {
         for (const p of await publicationsOfVersion(db, previous.id)) {
-          if (p.status === 'published') await reverseAllPosted(p, `superseded by version ${version.versionNumber}`);
+          if (p.status === 'published')
+            await reverseAllPosted(p, `superseded by version ${version.versionNumber}`);
         }
         await db.transaction(async (tx) => {
           await setVersionStatus(tx, previous.id, 'superseded');

@@ -41,15 +41,29 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
       });
 
       const target: PeriodAccountTotal[] = [];
-      const unmapped: { mainAccount: string; dimensions: Record<string, string>; date: string; amount: string }[] = [];
+      const unmapped: {
+        mainAccount: string;
+        dimensions: Record<string, string>;
+        date: string;
+        amount: string;
+      }[] = [];
       for (const t of erpTotals) {
         const period = periodOfDate(t.date, periods);
         const dims = unmapSegments(mappings, t, t.date);
         if (!period || !dims) {
-          unmapped.push({ mainAccount: t.mainAccount, dimensions: t.dimensions, date: t.date, amount: t.amount });
+          unmapped.push({
+            mainAccount: t.mainAccount,
+            dimensions: t.dimensions,
+            date: t.date,
+            amount: t.amount,
+          });
           continue;
         }
-        target.push({ period: period.period, account: dims.account, amount: money(t.amount, t.currency).amount });
+        target.push({
+          period: period.period,
+          account: dims.account,
+          amount: money(t.amount, t.currency).amount,
+        });
       }
       const source = (await versionTotalsByPeriodAccount(db, version.id)).map((s) => ({
         ...s,
@@ -61,7 +75,9 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
       const runId = await db.transaction(async (tx) => {
         await tx
           .delete(reconciliationRuns)
-          .where(and(eq(reconciliationRuns.versionId, version.id), eq(reconciliationRuns.target, input.target)));
+          .where(
+            and(eq(reconciliationRuns.versionId, version.id), eq(reconciliationRuns.target, input.target)),
+          );
         const [run] = await tx
           .insert(reconciliationRuns)
           .values({
@@ -79,9 +95,9 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
           .returning({ id: reconciliationRuns.id });
         const id = run!.id;
         if (rec.lines.length) {
-          await tx.insert(reconciliationResults).values(
-            rec.lines.map((l) => ({ runId: id, ...l, currency: version.currency })),
-          );
+          await tx
+            .insert(reconciliationResults)
+            .values(rec.lines.map((l) => ({ runId: id, ...l, currency: version.currency })));
         }
         const exceptions = [
           ...rec.exceptions.map((e) => ({
@@ -109,7 +125,12 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
           entityId: version.id,
           correlationId: input.correlationId,
           eventKey: `reconciliation:${id}`,
-          details: { target: input.target, sourceTotal: rec.sourceTotal, targetTotal: rec.targetTotal, exceptionCount },
+          details: {
+            target: input.target,
+            sourceTotal: rec.sourceTotal,
+            targetTotal: rec.targetTotal,
+            exceptionCount,
+          },
         });
         return id;
       });

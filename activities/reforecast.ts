@@ -36,12 +36,17 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
       const entity = await getLegalEntity(db, version.legalEntity);
       if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
       const ref = versionRef(version);
-      const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map((p) => p.period);
+      const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map(
+        (p) => p.period,
+      );
       const balances = await balancesFor(db, version.legalEntity, periods);
       const lines = buildForecast(balances, input.asOfPeriod, version.currency);
       const key = forecastKey(ref, input.asOfPeriod);
       const versionName = `FC FY${ref.fiscalYear} ${ref.legalEntity} from v${ref.version} @${input.asOfPeriod}`;
-      const total = sum(lines.map((l) => l.amount), version.currency);
+      const total = sum(
+        lines.map((l) => l.amount),
+        version.currency,
+      );
 
       await db.transaction(async (tx) => {
         await tx
@@ -56,7 +61,10 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
             status: 'computed',
             correlationId: input.correlationId,
           })
-          .onConflictDoUpdate({ target: forecasts.forecastKey, set: { total: total.amount, status: 'computed' } });
+          .onConflictDoUpdate({
+            target: forecasts.forecastKey,
+            set: { total: total.amount, status: 'computed' },
+          });
         await tx.delete(forecastLines).where(eq(forecastLines.forecastKey, key));
         for (let i = 0; i < lines.length; i += 1000) {
           await tx.insert(forecastLines).values(
@@ -93,7 +101,10 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
       });
 
       await db.transaction(async (tx) => {
-        await tx.update(forecasts).set({ status: 'published', publishedAt: new Date() }).where(eq(forecasts.forecastKey, key));
+        await tx
+          .update(forecasts)
+          .set({ status: 'published', publishedAt: new Date() })
+          .where(eq(forecasts.forecastKey, key));
         await appendAudit(tx, {
           actor: 'closeloop',
           action: 'forecast.published',
@@ -101,10 +112,22 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
           entityId: version.id,
           correlationId: input.correlationId,
           eventKey: `forecast:${key}`,
-          details: { versionName, asOfPeriod: input.asOfPeriod, total, lineCount: lines.length, target: planning.system },
+          details: {
+            versionName,
+            asOfPeriod: input.asOfPeriod,
+            total,
+            lineCount: lines.length,
+            target: planning.system,
+          },
         });
       });
-      return { forecastKey: key, versionName, total, lineCount: lines.length, alreadyImported: imported.alreadyImported };
+      return {
+        forecastKey: key,
+        versionName,
+        total,
+        lineCount: lines.length,
+        alreadyImported: imported.alreadyImported,
+      };
     },
   };
 }

@@ -14,7 +14,8 @@ export function authenticate(keys: ReadonlyMap<string, Principal>) {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.header('authorization') ?? '')?.[1];
     const key = req.header('x-api-key') ?? bearer;
     const principal = key ? keys.get(key) : undefined;
-    if (!principal) return next(new HttpError(401, 'unauthenticated', 'a valid X-API-Key header is required'));
+    if (!principal)
+      return next(new HttpError(401, 'unauthenticated', 'a valid X-API-Key header is required'));
     req.principal = principal;
     next();
   };

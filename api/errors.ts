@@ -28,7 +28,8 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 
 function isTemporalUnreachable(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (isGrpcServiceError(e) && (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED)) return true;
+    if (isGrpcServiceError(e) && (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED))
+      return true;
     if (e instanceof ServiceError && /UNAVAILABLE|DEADLINE|connect|transport/i.test(e.message)) return true;
     if (e === (e as { cause?: unknown }).cause) break;
   }
@@ -41,7 +42,16 @@ function isDatabaseUnreachable(err: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (
       typeof code === 'string' &&
-      (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED'].includes(code) ||
+      ([
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ETIMEDOUT',
+        'ENOTFOUND',
+        'CONNECT_TIMEOUT',
+        'CONNECTION_CLOSED',
+        'CONNECTION_ENDED',
+        'CONNECTION_DESTROYED',
+      ].includes(code) ||
         code.startsWith('57P') ||
         code.startsWith('08'))
     ) {
@@ -70,14 +80,21 @@ function fromUpdateFailure(err: WorkflowUpdateFailedError): HttpError {
 export const errorHandler: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   let e: HttpError;
   if (err instanceof HttpError) e = err;
-  else if (err instanceof z.ZodError) e = new HttpError(400, 'validation_failed', 'the request is invalid', { issues: fieldIssues(err) });
-  else if ((err as { type?: string })?.type === 'entity.parse.failed') e = new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+  else if (err instanceof z.ZodError)
+    e = new HttpError(400, 'validation_failed', 'the request is invalid', { issues: fieldIssues(err) });
+  else if ((err as { type?: string })?.type === 'entity.parse.failed')
+    e = new HttpError(400, 'invalid_json', 'the body is not valid JSON');
   else if (err instanceof WorkflowExecutionAlreadyStartedError) {
-    e = new HttpError(409, 'already_started', `a cycle for this version already exists (${err.workflowId})`, { cycleId: err.workflowId });
-  } else if (err instanceof WorkflowNotFoundError) e = new HttpError(404, 'not_found', 'no such budget cycle');
+    e = new HttpError(409, 'already_started', `a cycle for this version already exists (${err.workflowId})`, {
+      cycleId: err.workflowId,
+    });
+  } else if (err instanceof WorkflowNotFoundError)
+    e = new HttpError(404, 'not_found', 'no such budget cycle');
   else if (err instanceof WorkflowUpdateFailedError) e = fromUpdateFailure(err);
-  else if (isTemporalUnreachable(err)) e = new HttpError(503, 'temporal_unavailable', 'Temporal is unreachable; nothing was changed');
-  else if (isDatabaseUnreachable(err)) e = new HttpError(503, 'database_unavailable', 'the database is unreachable; nothing was changed');
+  else if (isTemporalUnreachable(err))
+    e = new HttpError(503, 'temporal_unavailable', 'Temporal is unreachable; nothing was changed');
+  else if (isDatabaseUnreachable(err))
+    e = new HttpError(503, 'database_unavailable', 'the database is unreachable; nothing was changed');
   else {
     console.error('unhandled API error', err);
     e = new HttpError(500, 'internal_error', 'internal error');

@@ -11,7 +11,11 @@ async function main() {
   const database = openDatabase(config.database.url, { poolSize: config.database.poolSize });
   const connection = await connectClient(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const server = await listen(createApp({ config, client, db: database.db }), config.api.port, config.api.host);
+  const server = await listen(
+    createApp({ config, client, db: database.db }),
+    config.api.port,
+    config.api.host,
+  );
   console.log(`closeloop API listening on ${server.url}`);
   const stop = async () => {
     await server.close();

@@ -28,7 +28,11 @@ export function approvalRoster(config: Config) {
   return { approvers, integrationAdmins };
 }
 
-export function buildCycleInput(config: Config, request: StartCycleRequest, submitter: Principal): BudgetCycleInput {
+export function buildCycleInput(
+  config: Config,
+  request: StartCycleRequest,
+  submitter: Principal,
+): BudgetCycleInput {
   const { ref } = request;
   return {
     ref,

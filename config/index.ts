@@ -8,7 +8,10 @@ import { Principal } from '../domain/model';
 
 const DurationString = z
   .string()
-  .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/, 'must be a duration such as "3 days" or "500ms"');
+  .regex(
+    /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
+    'must be a duration such as "3 days" or "500ms"',
+  );
 
 const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -18,19 +21,28 @@ export const DEV_API_KEYS =
   'dev-scheduler=sam@acme.example:scheduler';
 
 /** "key=principal:role,key2=principal2:role2" — a simple API-key → principal map until RBAC lands. */
-const ApiKeys = z.string().prefault(DEV_API_KEYS).transform((raw, ctx) => {
-  const map = new Map<string, Principal>();
-  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([^=]+)=([^:]+):(.+)$/.exec(entry);
-    const principal = m && Principal.safeParse({ id: m[2], role: m[3] });
-    if (!m || !principal?.success) {
-      ctx.addIssue({ code: 'custom', message: `entry ${JSON.stringify(entry)} must be key=principal:role with a known role` });
-      return z.NEVER;
+const ApiKeys = z
+  .string()
+  .prefault(DEV_API_KEYS)
+  .transform((raw, ctx) => {
+    const map = new Map<string, Principal>();
+    for (const entry of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const m = /^([^=]+)=([^:]+):(.+)$/.exec(entry);
+      const principal = m && Principal.safeParse({ id: m[2], role: m[3] });
+      if (!m || !principal?.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${JSON.stringify(entry)} must be key=principal:role with a known role`,
+        });
+        return z.NEVER;
+      }
+      map.set(m[1]!, principal.data);
     }
-    map.set(m[1]!, principal.data);
-  }
-  return map;
-});
+    return map;
+  });
 
 const Env = z.object({
   DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/closeloop'),
@@ -109,7 +121,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       escalationTimeout: e.ESCALATION_TIMEOUT,
       chunkSize: e.PUBLICATION_CHUNK_SIZE,
     },
-    simulators: { mode: e.SIMULATORS, d365Port: e.D365_SIMULATOR_PORT, anaplanPort: e.ANAPLAN_SIMULATOR_PORT },
+    simulators: {
+      mode: e.SIMULATORS,
+      d365Port: e.D365_SIMULATOR_PORT,
+      anaplanPort: e.ANAPLAN_SIMULATOR_PORT,
+    },
     d365: {
       baseUrl: e.D365_BASE_URL ?? d365Sim,
       tokenUrl: e.D365_TOKEN_URL ?? `${d365Sim}/closeloop-dev/oauth2/v2.0/token`,

@@ -19,7 +19,8 @@ async function tlsOptions(t: Config['temporal']) {
  * The API answers people: when Temporal is down it should say 503 within a couple of seconds rather than
  * retry for the SDK's default of about a minute.
  */
-export const clientRetryInterceptor = () => makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }));
+export const clientRetryInterceptor = () =>
+  makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 3 }));
 
 export async function connectClient(t: Config['temporal']): Promise<Connection> {
   return Connection.connect({

@@ -17,7 +17,14 @@ const SEARCH_ATTRIBUTE_TYPES = {
   KeywordList: SearchAttributeType.KEYWORD_LIST,
 } as const;
 
-const JsonValue: z.ZodType<unknown> = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+const JsonValue: z.ZodType<unknown> = z.union([
+  z.string(),
+  z.number(),
+  z.boolean(),
+  z.null(),
+  z.array(z.unknown()),
+  z.record(z.string(), z.unknown()),
+]);
 
 export const TemporalDevConfig = z
   .object({
@@ -32,7 +39,12 @@ export const TemporalDevConfig = z
         logLevel: z.enum(['debug', 'info', 'warn', 'error', 'never']).default('warn'),
       })
       .strict(),
-    searchAttributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), z.enum(Object.keys(SEARCH_ATTRIBUTE_TYPES) as [keyof typeof SEARCH_ATTRIBUTE_TYPES])).default({}),
+    searchAttributes: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/),
+        z.enum(Object.keys(SEARCH_ATTRIBUTE_TYPES) as [keyof typeof SEARCH_ATTRIBUTE_TYPES]),
+      )
+      .default({}),
     dynamicConfig: z.record(z.string(), JsonValue).default({}),
   })
   .strict();
@@ -43,7 +55,9 @@ export const TEMPORAL_DEV_YAML = path.join(PROJECT_ROOT, 'temporal-dev.yaml');
 export function parseTemporalDevConfig(text: string, source = 'temporal-dev.yaml'): TemporalDevConfig {
   const parsed = TemporalDevConfig.safeParse(parse(text));
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+    const fields = parsed.error.issues
+      .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('\n');
     throw new Error(`${source} is invalid:\n${fields}`);
   }
   return parsed.data;
@@ -66,17 +80,32 @@ export interface DevServerOverrides {
 /** `temporal server start-dev` reads no config file: this turns the YAML into its flags. */
 export function startDevArgs(config: TemporalDevConfig, overrides: DevServerOverrides = {}): string[] {
   const s = config.server;
-  const args = ['server', 'start-dev', '--namespace', s.namespace, '--ip', overrides.ip ?? s.ip, '--port', String(overrides.port ?? s.port)];
+  const args = [
+    'server',
+    'start-dev',
+    '--namespace',
+    s.namespace,
+    '--ip',
+    overrides.ip ?? s.ip,
+    '--port',
+    String(overrides.port ?? s.port),
+  ];
   if (overrides.headless) args.push('--headless');
   else args.push('--ui-port', String(overrides.uiPort ?? s.uiPort));
   const db = overrides.dbFilename === undefined ? s.dbFilename : overrides.dbFilename;
   if (db) args.push('--db-filename', path.resolve(PROJECT_ROOT, db));
   args.push('--log-level', s.logLevel);
-  for (const [name, type] of Object.entries(config.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
-  for (const [key, value] of Object.entries(config.dynamicConfig)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const [name, type] of Object.entries(config.searchAttributes))
+    args.push('--search-attribute', `${name}=${type}`);
+  for (const [key, value] of Object.entries(config.dynamicConfig))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;
 }
 
-export function searchAttributeKeys(config: TemporalDevConfig): ReturnType<typeof defineSearchAttributeKey>[] {
-  return Object.entries(config.searchAttributes).map(([name, type]) => defineSearchAttributeKey(name, SEARCH_ATTRIBUTE_TYPES[type]));
+export function searchAttributeKeys(
+  config: TemporalDevConfig,
+): ReturnType<typeof defineSearchAttributeKey>[] {
+  return Object.entries(config.searchAttributes).map(([name, type]) =>
+    defineSearchAttributeKey(name, SEARCH_ATTRIBUTE_TYPES[type]),
+  );
 }

@@ -10,7 +10,8 @@ export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'db', 'migrations');
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`refusing to create database with unusual name ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z0-9_]+$/.test(name))
+    throw new Error(`refusing to create database with unusual name ${JSON.stringify(name)}`);
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined, connect_timeout: 10 });

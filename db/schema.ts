@@ -36,9 +36,14 @@ export const fiscalPeriods = pgTable(
     periodNumber: smallint('period_number').notNull(),
     startDate: date('start_date').notNull(),
     endDate: date('end_date').notNull(),
-    status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
+    status: text('status', { enum: ['open', 'closed'] })
+      .notNull()
+      .default('open'),
   },
-  (t) => [primaryKey({ columns: [t.calendar, t.period] }), index('fiscal_periods_year').on(t.calendar, t.fiscalYear)],
+  (t) => [
+    primaryKey({ columns: [t.calendar, t.period] }),
+    index('fiscal_periods_year').on(t.calendar, t.fiscalYear),
+  ],
 );
 
 export const legalEntities = pgTable('legal_entities', {
@@ -127,7 +132,9 @@ export const budgetVersions = pgTable(
     contentHash: text('content_hash').notNull(),
     lineCount: integer('line_count').notNull(),
     totalAmount: amount('total_amount').notNull(),
-    validationIssues: jsonb('validation_issues').notNull().default(sql`'[]'::jsonb`),
+    validationIssues: jsonb('validation_issues')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     submittedBy: text('submitted_by').notNull(),
     correlationId: text('correlation_id').notNull(),
     decidedBy: text('decided_by'),
@@ -190,7 +197,9 @@ export const publicationChunks = pgTable(
     firstLineNo: integer('first_line_no').notNull(),
     lastLineNo: integer('last_line_no').notNull(),
     lineCount: integer('line_count').notNull(),
-    status: text('status', { enum: ['pending', 'posted', 'reversed'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'posted', 'reversed'] })
+      .notNull()
+      .default('pending'),
     documentNumber: text('document_number'),
     reversalDocumentNumber: text('reversal_document_number'),
     postedAt: timestamp('posted_at', { withTimezone: true }),
@@ -320,12 +329,16 @@ export const reconciliationExceptions = pgTable('reconciliation_exceptions', {
   runId: uuid('run_id')
     .notNull()
     .references(() => reconciliationRuns.id, { onDelete: 'cascade' }),
-  kind: text('kind', { enum: ['amount_mismatch', 'missing_in_target', 'unexpected_in_target', 'unmapped_target_value'] }).notNull(),
+  kind: text('kind', {
+    enum: ['amount_mismatch', 'missing_in_target', 'unexpected_in_target', 'unmapped_target_value'],
+  }).notNull(),
   period: text('period'),
   account: text('account'),
   details: jsonb('details').notNull(),
   correlationId: text('correlation_id').notNull(),
-  status: text('status', { enum: ['open', 'reprocessed', 'resolved'] }).notNull().default('open'),
+  status: text('status', { enum: ['open', 'reprocessed', 'resolved'] })
+    .notNull()
+    .default('open'),
   createdAt: createdAt(),
 });
 
@@ -387,5 +400,8 @@ export const auditLog = pgTable(
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
   },
-  (t) => [index('audit_log_entity').on(t.entityType, t.entityId), index('audit_log_correlation').on(t.correlationId)],
+  (t) => [
+    index('audit_log_entity').on(t.entityType, t.entityId),
+    index('audit_log_correlation').on(t.correlationId),
+  ],
 );

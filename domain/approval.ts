@@ -42,10 +42,16 @@ export function refuseDecision(
   }
   if (!state.awaitingDecision) return { code: 'WrongStage', message: 'the version is not awaiting approval' };
   if (input.principal === policy.submittedBy) {
-    return { code: 'SegregationOfDuties', message: `${input.principal} submitted this version and cannot decide on it` };
+    return {
+      code: 'SegregationOfDuties',
+      message: `${input.principal} submitted this version and cannot decide on it`,
+    };
   }
   if (policy.integrationAdmins.includes(input.principal)) {
-    return { code: 'SegregationOfDuties', message: `${input.principal} is an integration administrator and cannot decide on budgets` };
+    return {
+      code: 'SegregationOfDuties',
+      message: `${input.principal} is an integration administrator and cannot decide on budgets`,
+    };
   }
   if (!policy.approvers.includes(input.principal)) {
     return { code: 'NotAnApprover', message: `${input.principal} is not an approver for this version` };

@@ -35,7 +35,10 @@ export interface BudgetValidation {
  * plain decimals in the entity's currency, periods are open periods of the fiscal year, and each
  * dimension exists and is active for the whole period it is budgeted in.
  */
-export function validateBudgetRows(rows: readonly PlanningBudgetRow[], ref: ReferenceSnapshot): BudgetValidation {
+export function validateBudgetRows(
+  rows: readonly PlanningBudgetRow[],
+  ref: ReferenceSnapshot,
+): BudgetValidation {
   const issues: LineIssue[] = [];
   const lines: BudgetLine[] = [];
   if (rows.length === 0) {
@@ -62,7 +65,11 @@ export function validateBudgetRows(rows: readonly PlanningBudgetRow[], ref: Refe
     if (!costCenter) issue('costCenter', 'missing_field', 'cost center is empty');
 
     if (!DECIMAL_PATTERN.test(amountText)) {
-      issue('amount', 'not_decimal', `amount ${JSON.stringify(row.amount)} is not a plain decimal such as "1250.00"`);
+      issue(
+        'amount',
+        'not_decimal',
+        `amount ${JSON.stringify(row.amount)} is not a plain decimal such as "1250.00"`,
+      );
     } else if (currency === ref.currency) {
       try {
         toMinor(amountText, currency);
@@ -72,12 +79,20 @@ export function validateBudgetRows(rows: readonly PlanningBudgetRow[], ref: Refe
       }
     }
     if (currency !== ref.currency) {
-      issue('currency', 'currency_mismatch', `currency ${JSON.stringify(row.currency)} is not ${ref.legalEntity}'s ${ref.currency}`);
+      issue(
+        'currency',
+        'currency_mismatch',
+        `currency ${JSON.stringify(row.currency)} is not ${ref.legalEntity}'s ${ref.currency}`,
+      );
     }
 
     const period = PeriodCode.safeParse(periodCode).success ? periods.get(periodCode) : undefined;
     if (!period) {
-      issue('period', 'period_outside_calendar', `period ${JSON.stringify(row.period)} is not in fiscal year ${ref.fiscalYear}`);
+      issue(
+        'period',
+        'period_outside_calendar',
+        `period ${JSON.stringify(row.period)} is not in fiscal year ${ref.fiscalYear}`,
+      );
     } else if (period.status === 'closed') {
       issue('period', 'period_closed', `period ${periodCode} is closed`);
     }
@@ -93,9 +108,17 @@ export function validateBudgetRows(rows: readonly PlanningBudgetRow[], ref: Refe
       const c = costCenters.get(costCenter);
       if (!c) issue('costCenter', 'unknown_cost_center', `cost center ${costCenter} does not exist`);
       else if (c.legalEntity !== ref.legalEntity) {
-        issue('costCenter', 'cost_center_other_entity', `cost center ${costCenter} belongs to ${c.legalEntity}`);
+        issue(
+          'costCenter',
+          'cost_center_other_entity',
+          `cost center ${costCenter} belongs to ${c.legalEntity}`,
+        );
       } else if (period && !effectiveThroughout(c, period.startDate, period.endDate)) {
-        issue('costCenter', 'inactive_cost_center', `cost center ${costCenter} is not active throughout ${period.period}`);
+        issue(
+          'costCenter',
+          'inactive_cost_center',
+          `cost center ${costCenter} is not active throughout ${period.period}`,
+        );
       }
     }
 

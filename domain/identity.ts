@@ -29,7 +29,12 @@ export function parseBudgetCycleWorkflowId(id: string): BudgetVersionRef | undef
 }
 
 /** Idempotency key of one publication chunk: the same version, target, chunk and revision post once. */
-export function chunkPublicationKey(ref: BudgetVersionRef, target: string, chunkIndex: number, revision = 1): string {
+export function chunkPublicationKey(
+  ref: BudgetVersionRef,
+  target: string,
+  chunkIndex: number,
+  revision = 1,
+): string {
   return `${versionKey(ref)}:${target}:c${chunkIndex}:r${revision}`;
 }
 
@@ -42,6 +47,11 @@ export function forecastKey(ref: BudgetVersionRef, asOfPeriod: string): string {
   return `${versionKey(ref)}:forecast@${asOfPeriod}`;
 }
 
-export function actualDedupeKey(a: { sourceSystem: string; documentId: string; lineNo: number; revision: number }): string {
+export function actualDedupeKey(a: {
+  sourceSystem: string;
+  documentId: string;
+  lineNo: number;
+  revision: number;
+}): string {
   return `${a.sourceSystem}:${a.documentId}:${a.lineNo}:r${a.revision}`;
 }

@@ -11,7 +11,9 @@ export const Scenario = z.enum(['BUDGET', 'FORECAST']);
 export type Scenario = z.infer<typeof Scenario>;
 export const VersionNumber = z.number().int().positive().max(9999);
 /** A fiscal period code: fiscal year and period number, e.g. "2027-03"; period 13 is the adjustment period. */
-export const PeriodCode = z.string().regex(/^\d{4}-(0[1-9]|1[0-3])$/, 'must be a fiscal period such as "2027-03"');
+export const PeriodCode = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-3])$/, 'must be a fiscal period such as "2027-03"');
 export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as "2027-01-31"');
 
 export const ErpSystem = z.enum(['d365']);

@@ -8,10 +8,40 @@ import { z } from 'zod';
 // Minor units per ISO 4217 for the currencies our ERPs and planners carry. Unknown codes are refused
 // rather than guessed: a wrong scale silently moves money by a factor of ten.
 const MINOR_UNITS: Readonly<Record<string, number>> = {
-  USD: 2, EUR: 2, GBP: 2, CHF: 2, CAD: 2, AUD: 2, NZD: 2, SEK: 2, NOK: 2, DKK: 2, PLN: 2, CZK: 2,
-  HUF: 2, MXN: 2, BRL: 2, INR: 2, CNY: 2, HKD: 2, SGD: 2, ZAR: 2, AED: 2, SAR: 2, ILS: 2, TRY: 2,
-  JPY: 0, KRW: 0, CLP: 0, ISK: 0, VND: 0,
-  KWD: 3, BHD: 3, JOD: 3, OMR: 3, TND: 3,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  CHF: 2,
+  CAD: 2,
+  AUD: 2,
+  NZD: 2,
+  SEK: 2,
+  NOK: 2,
+  DKK: 2,
+  PLN: 2,
+  CZK: 2,
+  HUF: 2,
+  MXN: 2,
+  BRL: 2,
+  INR: 2,
+  CNY: 2,
+  HKD: 2,
+  SGD: 2,
+  ZAR: 2,
+  AED: 2,
+  SAR: 2,
+  ILS: 2,
+  TRY: 2,
+  JPY: 0,
+  KRW: 0,
+  CLP: 0,
+  ISK: 0,
+  VND: 0,
+  KWD: 3,
+  BHD: 3,
+  JOD: 3,
+  OMR: 3,
+  TND: 3,
 };
 
 export class MoneyError extends Error {
@@ -36,7 +66,8 @@ export function minorUnitsOf(currency: string): number {
 
 /** Parses a decimal string into integer minor units; refuses more decimals than the currency has. */
 export function toMinor(amount: string, currency: string): bigint {
-  if (!DECIMAL_PATTERN.test(amount)) throw new MoneyError(`${JSON.stringify(amount)} is not a decimal string`);
+  if (!DECIMAL_PATTERN.test(amount))
+    throw new MoneyError(`${JSON.stringify(amount)} is not a decimal string`);
   const scale = minorUnitsOf(currency);
   const negative = amount.startsWith('-');
   const [whole, fraction = ''] = (negative ? amount.slice(1) : amount).split('.') as [string, string?];
@@ -58,15 +89,13 @@ export function fromMinor(minor: bigint, currency: string): string {
   return `${negative ? '-' : ''}${whole}${scale > 0 ? `.${fraction}` : ''}`;
 }
 
-export const Money = z
-  .object({ amount: DecimalString, currency: CurrencyCode })
-  .superRefine((m, ctx) => {
-    try {
-      toMinor(m.amount, m.currency);
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', path: ['amount'], message: (e as Error).message });
-    }
-  });
+export const Money = z.object({ amount: DecimalString, currency: CurrencyCode }).superRefine((m, ctx) => {
+  try {
+    toMinor(m.amount, m.currency);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', path: ['amount'], message: (e as Error).message });
+  }
+});
 export type Money = z.infer<typeof Money>;
 
 /** Canonical form: exactly the currency's decimals, so equal amounts compare equal as strings. */

@@ -78,12 +78,20 @@ export function reconcileTotals(
     };
     lines.push(line);
     if (diff !== 0n) {
-      const kind: ReconciliationExceptionKind = !t.has(key) || tgt === 0n
-        ? 'missing_in_target'
-        : !s.has(key) || src === 0n
-          ? 'unexpected_in_target'
-          : 'amount_mismatch';
-      exceptions.push({ kind, period, account, sourceAmount: line.sourceAmount, targetAmount: line.targetAmount, difference: line.difference });
+      const kind: ReconciliationExceptionKind =
+        !t.has(key) || tgt === 0n
+          ? 'missing_in_target'
+          : !s.has(key) || src === 0n
+            ? 'unexpected_in_target'
+            : 'amount_mismatch';
+      exceptions.push({
+        kind,
+        period,
+        account,
+        sourceAmount: line.sourceAmount,
+        targetAmount: line.targetAmount,
+        difference: line.difference,
+      });
     }
   }
   return {

@@ -17,7 +17,9 @@ async function main(command: string | undefined) {
     console.log(`migrated ${new URL(config.database.url).pathname.slice(1)}`);
     if (command === 'seed') {
       await seedReferenceData(handle.db);
-      console.log('seeded reference data for ACME-US (entity, FY2026–FY2028 calendar, accounts, cost centers, D365 mappings)');
+      console.log(
+        'seeded reference data for ACME-US (entity, FY2026–FY2028 calendar, accounts, cost centers, D365 mappings)',
+      );
     }
   } finally {
     await handle.close();

@@ -11,7 +11,9 @@ import { loadConfig } from '../config';
  */
 
 const config = loadConfig();
-const api = process.env.CLOSELOOP_API_URL ?? `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
+const api =
+  process.env.CLOSELOOP_API_URL ??
+  `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
 const planningSim = `http://127.0.0.1:${config.simulators.anaplanPort}`;
 const bySignal = process.argv.includes('--approve-by-signal');
 const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
@@ -32,8 +34,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const step = (msg: string) => console.log(`\n▶ ${msg}`);
 
 async function nextVersion(): Promise<number> {
-  const list = await call('GET', `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`, KEY.planner);
-  const versions = ((list.body.cycles as { cycleId: string }[]) ?? []).map((c) => Number(/:v(\d+)$/.exec(c.cycleId)?.[1] ?? 0));
+  const list = await call(
+    'GET',
+    `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
+    KEY.planner,
+  );
+  const versions = ((list.body.cycles as { cycleId: string }[]) ?? []).map((c) =>
+    Number(/:v(\d+)$/.exec(c.cycleId)?.[1] ?? 0),
+  );
   return Math.max(0, ...versions) + 1;
 }
 
@@ -45,7 +53,9 @@ async function main() {
   }
 
   const version = await nextVersion();
-  step(`planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`);
+  step(
+    `planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`,
+  );
   const rows = budgetRows(FISCAL_YEAR, version);
   const put = await fetch(`${planningSim}/__sim/budget-versions`, {
     method: 'PUT',
@@ -62,7 +72,8 @@ async function main() {
     version,
     asOfPeriod: `${FISCAL_YEAR}-03`,
   });
-  if (started.status !== 202) throw new Error(`start refused: ${started.status} ${JSON.stringify(started.body)}`);
+  if (started.status !== 202)
+    throw new Error(`start refused: ${started.status} ${JSON.stringify(started.body)}`);
   const cycleId = started.body.cycleId as string;
   const path = `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
   console.log(`  202 Accepted → ${cycleId}`);
@@ -81,9 +92,12 @@ async function main() {
     throw new Error('the cycle did not progress within 150 s');
   };
   const waiting = await watch((s) => s.status !== 'importing');
-  if (waiting.status !== 'awaiting_approval') throw new Error(`the version did not validate: ${JSON.stringify(waiting.issues)}`);
+  if (waiting.status !== 'awaiting_approval')
+    throw new Error(`the version did not validate: ${JSON.stringify(waiting.issues)}`);
   const total = waiting.total as { amount: string; currency: string };
-  console.log(`  imported and validated: ${String(waiting.lineCount)} lines, total ${total.amount} ${total.currency}`);
+  console.log(
+    `  imported and validated: ${String(waiting.lineCount)} lines, total ${total.amount} ${total.currency}`,
+  );
 
   step('authorize: alice tries to approve her own version');
   const own = await call('POST', `${path}/decision`, KEY.planner, { decision: 'approve' });
@@ -98,31 +112,66 @@ async function main() {
     );
   } else {
     step('authorize: carol (approver) approves over the API');
-    const decided = await call('POST', `${path}/decision`, KEY.approver, { decision: 'approve', comment: 'Within FY27 envelope' });
-    if (decided.status !== 200) throw new Error(`approval refused: ${decided.status} ${JSON.stringify(decided.body)}`);
-    console.log(`  200 OK: decision recorded, cycle now ${String(decided.body.stage)} / ${String(decided.body.status)}`);
+    const decided = await call('POST', `${path}/decision`, KEY.approver, {
+      decision: 'approve',
+      comment: 'Within FY27 envelope',
+    });
+    if (decided.status !== 200)
+      throw new Error(`approval refused: ${decided.status} ${JSON.stringify(decided.body)}`);
+    console.log(
+      `  200 OK: decision recorded, cycle now ${String(decided.body.stage)} / ${String(decided.body.status)}`,
+    );
   }
 
   step('execute → reconcile → reforecast');
-  const done = await watch((s) => ['completed', 'publication_failed', 'rejected', 'expired'].includes(String(s.status)));
-  for (const p of done.publications as { target: string; status: string; chunkCount: number; documentNumbers: string[] }[]) {
-    console.log(`  published to ${p.target}: ${p.status}, ${p.chunkCount} chunk(s), documents ${p.documentNumbers?.join(', ')}`);
+  const done = await watch((s) =>
+    ['completed', 'publication_failed', 'rejected', 'expired'].includes(String(s.status)),
+  );
+  for (const p of done.publications as {
+    target: string;
+    status: string;
+    chunkCount: number;
+    documentNumbers: string[];
+  }[]) {
+    console.log(
+      `  published to ${p.target}: ${p.status}, ${p.chunkCount} chunk(s), documents ${p.documentNumbers?.join(', ')}`,
+    );
   }
-  const synced = done.actualsSynced as { inserted: number; duplicates: number; commitments: number } | undefined;
-  if (synced) console.log(`  actuals ingested: ${synced.inserted} new, ${synced.duplicates} duplicates ignored; ${synced.commitments} open PO lines`);
+  const synced = done.actualsSynced as
+    { inserted: number; duplicates: number; commitments: number } | undefined;
+  if (synced)
+    console.log(
+      `  actuals ingested: ${synced.inserted} new, ${synced.duplicates} duplicates ignored; ${synced.commitments} open PO lines`,
+    );
 
   step('reconciliation (approved version vs Dynamics 365, by period and account)');
   const rec = (await call('GET', `${path}/reconciliation`, KEY.planner)).body;
-  for (const run of rec.runs as { target: string; sourceTotal: string; targetTotal: string; currency: string; matchedCount: number; exceptionCount: number; lines: { period: string; account: string; sourceAmount: string; targetAmount: string; status: string }[] }[]) {
-    console.log(`  ${run.target}: source ${run.sourceTotal} ${run.currency} | target ${run.targetTotal} ${run.currency} | ${run.matchedCount} matched, ${run.exceptionCount} exceptions`);
+  for (const run of rec.runs as {
+    target: string;
+    sourceTotal: string;
+    targetTotal: string;
+    currency: string;
+    matchedCount: number;
+    exceptionCount: number;
+    lines: { period: string; account: string; sourceAmount: string; targetAmount: string; status: string }[];
+  }[]) {
+    console.log(
+      `  ${run.target}: source ${run.sourceTotal} ${run.currency} | target ${run.targetTotal} ${run.currency} | ${run.matchedCount} matched, ${run.exceptionCount} exceptions`,
+    );
     console.log('    period     source (USD)      ERP (USD)   status');
     for (const l of run.lines.filter((x) => x.account === '600100').slice(0, 12)) {
-      console.log(`    ${l.period}   ${l.sourceAmount.padStart(14)}  ${l.targetAmount.padStart(14)}   ${l.status}   (salaries 600100)`);
+      console.log(
+        `    ${l.period}   ${l.sourceAmount.padStart(14)}  ${l.targetAmount.padStart(14)}   ${l.status}   (salaries 600100)`,
+      );
     }
   }
 
   step('reforecast pushed back to the planning platform');
-  const f = done.forecast as { versionName: string; total: { amount: string; currency: string }; lineCount: number };
+  const f = done.forecast as {
+    versionName: string;
+    total: { amount: string; currency: string };
+    lineCount: number;
+  };
   console.log(`  "${f.versionName}": ${f.lineCount} lines, total ${f.total.amount} ${f.total.currency}`);
   console.log(`\n✔ ${cycleId} is ${String(done.status)}`);
 }

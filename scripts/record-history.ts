@@ -20,7 +20,13 @@ async function main() {
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
-    const file = path.join(PROJECT_ROOT, 'test', 'replay', 'histories', `${name ?? workflowId.replace(/[^A-Za-z0-9-]+/g, '_')}.json`);
+    const file = path.join(
+      PROJECT_ROOT,
+      'test',
+      'replay',
+      'histories',
+      `${name ?? workflowId.replace(/[^A-Za-z0-9-]+/g, '_')}.json`,
+    );
     await mkdir(path.dirname(file), { recursive: true });
     // Proto3 JSON, the same format Temporal UI and `temporal workflow show --output json` download.
     await writeFile(file, historyToJSON(history));

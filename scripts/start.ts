@@ -62,7 +62,9 @@ async function main() {
       output: { file: path.join(PROJECT_ROOT, '.data', 'temporal', 'server.log') },
     });
     stops.push({ name: 'Temporal dev server', stop: () => server.stop() });
-    log(`Temporal dev server ready at ${server.address} (namespace ${server.namespace}); log in .data/temporal/server.log`);
+    log(
+      `Temporal dev server ready at ${server.address} (namespace ${server.namespace}); log in .data/temporal/server.log`,
+    );
   }
 
   await ensureDatabase(config.database.url);

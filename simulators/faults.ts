@@ -30,7 +30,12 @@ export class FaultInjector {
   private rules: ActiveRule[] = [];
   private nextId = 1;
   /** Requests answered with an injected fault, by kind, for tests to assert on. */
-  readonly fired: Record<ActiveRule['kind'], number> = { status: 0, latency: 0, 'drop-after-commit': 0, duplicate: 0 };
+  readonly fired: Record<ActiveRule['kind'], number> = {
+    status: 0,
+    latency: 0,
+    'drop-after-commit': 0,
+    duplicate: 0,
+  };
 
   inject(rule: FaultRule): number {
     const parsed = FaultRule.parse(rule);
@@ -68,7 +73,8 @@ export class FaultInjector {
       const status = this.take('status', req.method, path);
       if (status) {
         const code = status.status ?? 503;
-        if (status.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(status.retryAfterSeconds));
+        if (status.retryAfterSeconds !== undefined)
+          res.setHeader('Retry-After', String(status.retryAfterSeconds));
         res.status(code).json(status.body ?? defaultErrorBody(code));
         return;
       }

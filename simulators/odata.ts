@@ -6,7 +6,11 @@
 
 export class ODataQueryError extends Error {}
 
-type Comparison = { field: string; op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le'; value: string | number | boolean | null };
+type Comparison = {
+  field: string;
+  op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+  value: string | number | boolean | null;
+};
 
 function parseValue(raw: string): Comparison['value'] {
   if (/^'.*'$/.test(raw)) return raw.slice(1, -1).replace(/''/g, "'");
@@ -54,7 +58,10 @@ export interface PageRequest {
 }
 
 /** Filters, orders and pages records; returns the page and, when more remain, the offset of the next one. */
-export function query<T extends Record<string, unknown>>(records: readonly T[], req: PageRequest): { page: T[]; next?: number; count: number } {
+export function query<T extends Record<string, unknown>>(
+  records: readonly T[],
+  req: PageRequest,
+): { page: T[]; next?: number; count: number } {
   let rows = records.filter((r) => matches(r, parseFilter(req.filter)));
   if (req.orderby) {
     const [field, dir] = req.orderby.trim().split(/\s+/) as [string, string | undefined];

@@ -20,7 +20,13 @@ const NON_RETRYABLE = [
 
 export const dbWrite = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 20,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 } as const satisfies ActivityOptions;
 
 export interface ErpRetryOverride {

@@ -21,7 +21,13 @@ import {
   type CycleStatus,
   type PublicationSummary,
 } from './budget-cycle-state';
-import { decideUpdate, decisionSignal, retryPublicationSignal, SearchAttributes, statusQuery } from './definitions';
+import {
+  decideUpdate,
+  decisionSignal,
+  retryPublicationSignal,
+  SearchAttributes,
+  statusQuery,
+} from './definitions';
 import { publication } from './publication';
 
 /**
@@ -84,19 +90,26 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const earlySignals: unknown[] = [];
   const takeDecisionSignal = (raw: unknown) => {
     const parsed = DecisionInput.safeParse(raw);
-    const principal = typeof (raw as { principal?: unknown })?.principal === 'string' ? (raw as { principal: string }).principal : '(unknown)';
+    const principal =
+      typeof (raw as { principal?: unknown })?.principal === 'string'
+        ? (raw as { principal: string }).principal
+        : '(unknown)';
     if (!parsed.success) {
-      const reason = fieldIssues(parsed.error).map((i) => `${i.field}: ${i.message}`).join('; ');
+      const reason = fieldIssues(parsed.error)
+        .map((i) => `${i.field}: ${i.message}`)
+        .join('; ');
       state.refusedSignals.push({ principal, reason: `invalid decision: ${reason}`, at: now() });
       return;
     }
     const refusal = refusalFor(parsed.data);
-    if (refusal) state.refusedSignals.push({ principal, reason: `${refusal.code}: ${refusal.message}`, at: now() });
+    if (refusal)
+      state.refusedSignals.push({ principal, reason: `${refusal.code}: ${refusal.message}`, at: now() });
     else accept(parsed.data);
   };
   setHandler(decisionSignal, (raw) => {
     // Patched: cycles that started before this change refused early signals, and must replay as they ran.
-    if (state.stage === 'plan' && state.status === 'importing' && patched(EARLY_DECISION_SIGNALS_WAIT)) earlySignals.push(raw);
+    if (state.stage === 'plan' && state.status === 'importing' && patched(EARLY_DECISION_SIGNALS_WAIT))
+      earlySignals.push(raw);
     else takeDecisionSignal(raw);
   });
   setHandler(
@@ -158,7 +171,12 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   if (!decided) {
     state.escalatedAt = now();
     moveTo('authorize', 'escalated');
-    await db.recordApprovalTimeout({ versionId, kind: 'escalated', correlationId, escalateTo: input.approval.approvers });
+    await db.recordApprovalTimeout({
+      versionId,
+      kind: 'escalated',
+      correlationId,
+      escalateTo: input.approval.approvers,
+    });
     decided = await condition(() => state.decision !== undefined, input.approval.escalationTimeout);
   }
   awaitingDecision = false;
@@ -179,7 +197,13 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   moveTo('execute', 'publishing');
   const targets = await db.planPublicationTargets({ versionId });
   for (let revision = 1; ; revision++) {
-    if (await publishToEveryTarget(targets.map((t) => t.target), revision)) break;
+    if (
+      await publishToEveryTarget(
+        targets.map((t) => t.target),
+        revision,
+      )
+    )
+      break;
     moveTo('execute', 'publication_failed');
     retryRequested = false;
     if (!(await condition(() => retryRequested, input.publication.retryWindow ?? '7 days'))) return state;
@@ -197,11 +221,19 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const syncInput = { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, correlationId };
   const actuals = await sync.syncActuals(syncInput);
   const commitments = await sync.syncCommitments(syncInput);
-  state.actualsSynced = { inserted: actuals.inserted, duplicates: actuals.duplicates, commitments: commitments.lines };
+  state.actualsSynced = {
+    inserted: actuals.inserted,
+    duplicates: actuals.duplicates,
+    commitments: commitments.lines,
+  };
 
   // ── Reforecast ────────────────────────────────────────────────────────────────────────────────────
   moveTo('reforecast', 'reforecasting');
-  const forecast = await planning.reforecastVersion({ versionId, asOfPeriod: input.reforecast.asOfPeriod, correlationId });
+  const forecast = await planning.reforecastVersion({
+    versionId,
+    asOfPeriod: input.reforecast.asOfPeriod,
+    correlationId,
+  });
   state.forecast = {
     versionName: forecast.versionName,
     total: forecast.total,
@@ -213,13 +245,26 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
 
   /** Publishes to every target at once; if any fails for good, reverses the ones that succeeded. */
   async function publishToEveryTarget(targetSystems: string[], revision: number): Promise<boolean> {
-    const summaries: PublicationSummary[] = targetSystems.map((target) => ({ target, revision, status: 'publishing' }));
+    const summaries: PublicationSummary[] = targetSystems.map((target) => ({
+      target,
+      revision,
+      status: 'publishing',
+    }));
     state.publications.push(...summaries);
     const results = await Promise.allSettled(
       targetSystems.map((target) =>
         executeChild(publication, {
           workflowId: publicationWorkflowId(ref, target),
-          args: [{ versionId, target, revision, chunkSize: input.publication.chunkSize, correlationId, erpRetry: input.publication.erpRetry }],
+          args: [
+            {
+              versionId,
+              target,
+              revision,
+              chunkSize: input.publication.chunkSize,
+              correlationId,
+              erpRetry: input.publication.erpRetry,
+            },
+          ],
           typedSearchAttributes: [
             { key: SearchAttributes.LegalEntity, value: ref.legalEntity },
             { key: SearchAttributes.FiscalYear, value: ref.fiscalYear },
@@ -232,13 +277,21 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     );
     results.forEach((r, i) => {
       const s = summaries[i]!;
-      if (r.status === 'fulfilled') Object.assign(s, { status: 'published', chunkCount: r.value.chunkCount, documentNumbers: r.value.documentNumbers });
+      if (r.status === 'fulfilled')
+        Object.assign(s, {
+          status: 'published',
+          chunkCount: r.value.chunkCount,
+          documentNumbers: r.value.documentNumbers,
+        });
       else Object.assign(s, { status: 'failed', error: rootMessage(r.reason) });
     });
     if (results.every((r) => r.status === 'fulfilled')) return true;
     for (const r of results) {
       if (r.status !== 'fulfilled') continue;
-      await sync.reversePublication({ publicationId: r.value.publicationId, reason: 'another target of the same version failed' });
+      await sync.reversePublication({
+        publicationId: r.value.publicationId,
+        reason: 'another target of the same version failed',
+      });
       const s = summaries.find((x) => x.target === r.value.target);
       if (s) s.status = 'reversed';
     }

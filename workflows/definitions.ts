@@ -16,7 +16,8 @@ export const decisionSignal = defineSignal<[DecisionInput]>('decision');
 /** Decision with an answer: the validator refuses it before it enters history, so the caller knows at once. */
 export const decideUpdate = defineUpdate<BudgetCycleStatus, [DecisionInput]>('decide');
 /** After a publication failed for good and was reversed, support staff retry it with this signal. */
-export const retryPublicationSignal = defineSignal<[{ principal: string; reason?: string }]>('retry-publication');
+export const retryPublicationSignal =
+  defineSignal<[{ principal: string; reason?: string }]>('retry-publication');
 
 export const SearchAttributes = {
   LegalEntity: defineSearchAttributeKey('LegalEntity', SearchAttributeType.KEYWORD),

@@ -1,4 +1,10 @@
-import { ApplicationFailure, CancellationScope, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { dbWrite, erpCall, type ErpRetryOverride } from './activity-profiles';
 
@@ -40,7 +46,13 @@ export const PUBLICATION_FAILED = 'PublicationFailed';
 export async function publication(input: PublicationInput): Promise<PublicationResult> {
   const db = proxyActivities<Activities>(dbWrite);
   const erp = proxyActivities<Activities>(erpCall(input.erpRetry));
-  const progress: PublicationProgress = { target: input.target, revision: input.revision, posted: 0, reversed: 0, state: 'preparing' };
+  const progress: PublicationProgress = {
+    target: input.target,
+    revision: input.revision,
+    posted: 0,
+    reversed: 0,
+    state: 'preparing',
+  };
   setHandler(publicationProgressQuery, () => progress);
 
   const prepared = await erp.preparePublication({
@@ -65,7 +77,8 @@ export async function publication(input: PublicationInput): Promise<PublicationR
     }
   } catch (err) {
     progress.state = 'compensating';
-    const reason = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const reason =
+      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     // Compensation must run to the end even if the cycle is being cancelled.
     await CancellationScope.nonCancellable(async () => {
       for (const undo of compensations) {

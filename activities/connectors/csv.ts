@@ -41,7 +41,10 @@ export function writeCsv(header: readonly string[], rows: readonly (readonly str
 }
 
 /** Rows as objects keyed by the header; reports the header columns that are missing. */
-export function csvRecords(text: string, required: readonly string[]): { records: Record<string, string>[]; missing: string[] } {
+export function csvRecords(
+  text: string,
+  required: readonly string[],
+): { records: Record<string, string>[]; missing: string[] } {
   const [header = [], ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
   const missing = required.filter((c) => !header.includes(c));
   return { records: rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? '']))), missing };

@@ -19,7 +19,10 @@ export interface HttpRequest {
 }
 
 /** Parses Retry-After (delta-seconds or HTTP-date) into milliseconds from `now`. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
@@ -47,7 +50,8 @@ export function classifyHttpFailure(
     });
   }
   return ApplicationFailure.create({
-    type: status === 401 || status === 403 ? FailureType.ConnectorUnauthorized : FailureType.ConnectorRejected,
+    type:
+      status === 401 || status === 403 ? FailureType.ConnectorUnauthorized : FailureType.ConnectorRejected,
     message: `${what}: ${summarise(bodyText)}`,
     nonRetryable: true,
     details,
@@ -80,7 +84,8 @@ export async function httpRequest(req: HttpRequest): Promise<Response> {
   const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };
   let body: string | Uint8Array | undefined;
   if (req.body !== undefined) {
-    body = typeof req.body === 'string' || req.body instanceof Uint8Array ? req.body : JSON.stringify(req.body);
+    body =
+      typeof req.body === 'string' || req.body instanceof Uint8Array ? req.body : JSON.stringify(req.body);
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
       headers['Content-Type'] = 'application/json';
     }
@@ -115,7 +120,10 @@ export async function httpJson<T>(req: HttpRequest, schema: z.ZodType<T>): Promi
   try {
     parsed = text.length ? JSON.parse(text) : undefined;
   } catch {
-    throw protocolFailure(req.system, `${req.method} ${new URL(req.url).pathname} returned non-JSON: ${text.slice(0, 200)}`);
+    throw protocolFailure(
+      req.system,
+      `${req.method} ${new URL(req.url).pathname} returned non-JSON: ${text.slice(0, 200)}`,
+    );
   }
   return parseResponse(req.system, `${req.method} ${new URL(req.url).pathname}`, schema, parsed);
 }

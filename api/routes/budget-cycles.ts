@@ -14,7 +14,12 @@ import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
 import { buildCycleInput, startBudgetCycle } from '../start-cycle';
 
-const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/, 'must be a duration such as "3 days"');
+const Duration = z
+  .string()
+  .regex(
+    /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
+    'must be a duration such as "3 days"',
+  );
 
 const StartCycleBody = z
   .object({
@@ -38,7 +43,10 @@ const ListQuery = z
     legalEntity: BudgetVersionRef.shape.legalEntity.optional(),
     fiscalYear: z.coerce.number().int().min(2000).max(2100).optional(),
     stage: z.enum(['plan', 'authorize', 'execute', 'reconcile', 'reforecast', 'done']).optional(),
-    status: z.string().regex(/^[a-z_]+$/).optional(),
+    status: z
+      .string()
+      .regex(/^[a-z_]+$/)
+      .optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
@@ -64,7 +72,8 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
   async function describeCycle(cycleId: string) {
     const handle = client.workflow.getHandle(cycleId);
     const description = await handle.describe();
-    if (description.type !== 'budgetCycle') throw new WorkflowNotFoundError('not a budget cycle', cycleId, undefined);
+    if (description.type !== 'budgetCycle')
+      throw new WorkflowNotFoundError('not a budget cycle', cycleId, undefined);
     return { handle, description };
   }
 
@@ -122,21 +131,35 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
     res.json({
       ...status,
       execution: description.status.name,
-      links: { self: self(cycleId), temporalUi: uiLink(cycleId), reconciliation: `${self(cycleId)}/reconciliation` },
+      links: {
+        self: self(cycleId),
+        temporalUi: uiLink(cycleId),
+        reconciliation: `${self(cycleId)}/reconciliation`,
+      },
     });
   });
 
-  router.post('/:cycleId/decision', requireRole('approver', 'controller', 'planner', 'integration_admin'), async (req, res) => {
-    const { cycleId } = CycleIdParam.parse(req.params);
-    const body = DecisionBody.parse(req.body);
-    const { handle, description } = await describeCycle(cycleId);
-    if (description.status.name !== 'RUNNING') {
-      throw new HttpError(409, 'cycle_closed', `the cycle is ${description.status.name.toLowerCase()}; no decision can be taken`);
-    }
-    // Segregation of duties is decided by the workflow's update validator, the same rule a signal meets.
-    const status = await handle.executeUpdate(decideUpdate, { args: [{ ...body, principal: principalOf(req).id }] });
-    res.json(status);
-  });
+  router.post(
+    '/:cycleId/decision',
+    requireRole('approver', 'controller', 'planner', 'integration_admin'),
+    async (req, res) => {
+      const { cycleId } = CycleIdParam.parse(req.params);
+      const body = DecisionBody.parse(req.body);
+      const { handle, description } = await describeCycle(cycleId);
+      if (description.status.name !== 'RUNNING') {
+        throw new HttpError(
+          409,
+          'cycle_closed',
+          `the cycle is ${description.status.name.toLowerCase()}; no decision can be taken`,
+        );
+      }
+      // Segregation of duties is decided by the workflow's update validator, the same rule a signal meets.
+      const status = await handle.executeUpdate(decideUpdate, {
+        args: [{ ...body, principal: principalOf(req).id }],
+      });
+      res.json(status);
+    },
+  );
 
   router.get('/:cycleId/reconciliation', async (req, res) => {
     const { cycleId } = CycleIdParam.parse(req.params);

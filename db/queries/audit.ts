@@ -40,12 +40,17 @@ function entryHash(prevHash: string, occurredAt: Date, e: AuditEntry): string {
  */
 export async function appendAudit(tx: DbOrTx, entry: AuditEntry): Promise<boolean> {
   await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-  const existing = await tx.select({ seq: auditLog.seq }).from(auditLog).where(eq(auditLog.eventKey, entry.eventKey));
+  const existing = await tx
+    .select({ seq: auditLog.seq })
+    .from(auditLog)
+    .where(eq(auditLog.eventKey, entry.eventKey));
   if (existing.length) return false;
   const [last] = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
   const prevHash = last?.hash ?? GENESIS;
   const occurredAt = new Date();
-  await tx.insert(auditLog).values({ ...entry, occurredAt, prevHash, hash: entryHash(prevHash, occurredAt, entry) });
+  await tx
+    .insert(auditLog)
+    .values({ ...entry, occurredAt, prevHash, hash: entryHash(prevHash, occurredAt, entry) });
   return true;
 }
 
@@ -70,7 +75,8 @@ export async function verifyAuditChain(db: DbOrTx): Promise<AuditVerification> {
       eventKey: row.eventKey,
       details: row.details as Record<string, unknown>,
     });
-    if (row.prevHash !== prev || row.hash !== expected) return { ok: false, entries: rows.length, brokenAt: row.seq };
+    if (row.prevHash !== prev || row.hash !== expected)
+      return { ok: false, entries: rows.length, brokenAt: row.seq };
     prev = row.hash;
   }
   return { ok: true, entries: rows.length };

@@ -9,7 +9,10 @@ export type ControlBalanceRow = typeof controlBalances.$inferSelect;
  * statement; balances that belonged to another version of this entity and year and are not in this one
  * drop to zero budget. Spend columns are untouched. Running it twice gives the same balances.
  */
-export async function activateVersionBudget(tx: DbOrTx, v: { id: string; legalEntity: string; periods: string[] }) {
+export async function activateVersionBudget(
+  tx: DbOrTx,
+  v: { id: string; legalEntity: string; periods: string[] },
+) {
   await tx.execute(sql`
     insert into ${controlBalances} (legal_entity, account, cost_center, period, currency, budget, version_id, updated_at)
     select ${v.legalEntity}, ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency},

@@ -39,7 +39,10 @@ export function versionRef(v: BudgetVersionRow): BudgetVersionRef {
 
 export async function versionLines(db: DbOrTx, versionId: string, range?: { from: number; to: number }) {
   const where = range
-    ? and(eq(budgetLines.versionId, versionId), sql`${budgetLines.lineNo} between ${range.from} and ${range.to}`)
+    ? and(
+        eq(budgetLines.versionId, versionId),
+        sql`${budgetLines.lineNo} between ${range.from} and ${range.to}`,
+      )
     : eq(budgetLines.versionId, versionId);
   return db.select().from(budgetLines).where(where).orderBy(asc(budgetLines.lineNo));
 }
@@ -50,7 +53,10 @@ export async function setVersionStatus(
   status: BudgetVersionStatus,
   extra: Partial<Pick<BudgetVersionRow, 'decidedBy' | 'decidedAt' | 'decisionComment' | 'activatedAt'>> = {},
 ) {
-  await db.update(budgetVersions).set({ status, ...extra }).where(eq(budgetVersions.id, versionId));
+  await db
+    .update(budgetVersions)
+    .set({ status, ...extra })
+    .where(eq(budgetVersions.id, versionId));
 }
 
 /** Other versions of the same entity, year and scenario currently in `status` (e.g. the active one). */
@@ -72,7 +78,11 @@ export async function siblingVersions(db: DbOrTx, v: BudgetVersionRow, status: B
 /** Version totals by period and account, summed in the database (numeric, exact). */
 export async function versionTotalsByPeriodAccount(db: DbOrTx, versionId: string) {
   return db
-    .select({ period: budgetLines.period, account: budgetLines.account, amount: sql<string>`sum(${budgetLines.amount})::text` })
+    .select({
+      period: budgetLines.period,
+      account: budgetLines.account,
+      amount: sql<string>`sum(${budgetLines.amount})::text`,
+    })
     .from(budgetLines)
     .where(eq(budgetLines.versionId, versionId))
     .groupBy(budgetLines.period, budgetLines.account);

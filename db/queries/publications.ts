@@ -9,7 +9,13 @@ export async function findPublication(db: DbOrTx, versionId: string, target: str
   const [row] = await db
     .select()
     .from(publications)
-    .where(and(eq(publications.versionId, versionId), eq(publications.target, target), eq(publications.revision, revision)));
+    .where(
+      and(
+        eq(publications.versionId, versionId),
+        eq(publications.target, target),
+        eq(publications.revision, revision),
+      ),
+    );
   return row;
 }
 
@@ -26,11 +32,18 @@ export async function publicationsOfVersion(db: DbOrTx, versionId: string) {
     .orderBy(asc(publications.target), desc(publications.revision));
 }
 
-export async function getChunk(db: DbOrTx, publicationId: string, chunkIndex: number, opts: { forUpdate?: boolean } = {}) {
+export async function getChunk(
+  db: DbOrTx,
+  publicationId: string,
+  chunkIndex: number,
+  opts: { forUpdate?: boolean } = {},
+) {
   const q = db
     .select()
     .from(publicationChunks)
-    .where(and(eq(publicationChunks.publicationId, publicationId), eq(publicationChunks.chunkIndex, chunkIndex)));
+    .where(
+      and(eq(publicationChunks.publicationId, publicationId), eq(publicationChunks.chunkIndex, chunkIndex)),
+    );
   const [row] = opts.forUpdate ? await q.for('update') : await q;
   return row;
 }

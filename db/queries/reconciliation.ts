@@ -8,7 +8,11 @@ const fmt = (amount: string, currency: string) => money(amount, currency).amount
 
 /** The stored reconciliation of a version: per target, its totals, per period/account lines and exceptions. */
 export async function reconciliationReport(db: DbOrTx, versionId: string) {
-  const runs = await db.select().from(reconciliationRuns).where(eq(reconciliationRuns.versionId, versionId)).orderBy(asc(reconciliationRuns.target));
+  const runs = await db
+    .select()
+    .from(reconciliationRuns)
+    .where(eq(reconciliationRuns.versionId, versionId))
+    .orderBy(asc(reconciliationRuns.target));
   return Promise.all(
     runs.map(async (run) => ({
       ...run,

@@ -40,7 +40,12 @@ export async function loadReferenceSnapshot(
       endDate: p.endDate,
       status: p.status,
     })),
-    accounts: accountRows.map((a) => ({ code: a.code, active: a.active, validFrom: a.validFrom, validTo: a.validTo })),
+    accounts: accountRows.map((a) => ({
+      code: a.code,
+      active: a.active,
+      validFrom: a.validFrom,
+      validTo: a.validTo,
+    })),
     costCenters: costCenterRows.map((c) => ({
       code: c.code,
       legalEntity: c.legalEntity,

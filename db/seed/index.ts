@@ -30,20 +30,35 @@ export async function seedReferenceData(db: Database): Promise<void> {
       .values(services.accounts)
       .onConflictDoUpdate({
         target: accounts.code,
-        set: { name: excluded('name'), active: excluded('active'), validFrom: excluded('valid_from'), validTo: excluded('valid_to') },
+        set: {
+          name: excluded('name'),
+          active: excluded('active'),
+          validFrom: excluded('valid_from'),
+          validTo: excluded('valid_to'),
+        },
       });
     await tx
       .insert(costCenters)
       .values(services.costCenters)
       .onConflictDoUpdate({
         target: costCenters.code,
-        set: { name: excluded('name'), active: excluded('active'), validFrom: excluded('valid_from'), validTo: excluded('valid_to') },
+        set: {
+          name: excluded('name'),
+          active: excluded('active'),
+          validFrom: excluded('valid_from'),
+          validTo: excluded('valid_to'),
+        },
       });
     await tx
       .insert(dimensionMappings)
       .values(services.dimensionMappings)
       .onConflictDoUpdate({
-        target: [dimensionMappings.erpSystem, dimensionMappings.dimension, dimensionMappings.canonicalCode, dimensionMappings.validFrom],
+        target: [
+          dimensionMappings.erpSystem,
+          dimensionMappings.dimension,
+          dimensionMappings.canonicalCode,
+          dimensionMappings.validFrom,
+        ],
         set: { erpValue: excluded('erp_value'), validTo: excluded('valid_to') },
       });
   });

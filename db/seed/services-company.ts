@@ -30,25 +30,114 @@ export const fiscalPeriods = FISCAL_YEARS.flatMap((fy) =>
 
 const since = '2020-01-01';
 export const accounts = [
-  { code: '600100', name: 'Salaries and wages', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
-  { code: '610200', name: 'Travel and entertainment', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
-  { code: '620300', name: 'Software subscriptions', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
-  { code: '630400', name: 'Contractors and professional services', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
-  { code: '640500', name: 'Office rent', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
-  { code: '650600', name: 'Training and certification', kind: 'expense' as const, active: true, validFrom: since, validTo: null },
+  {
+    code: '600100',
+    name: 'Salaries and wages',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: '610200',
+    name: 'Travel and entertainment',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: '620300',
+    name: 'Software subscriptions',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: '630400',
+    name: 'Contractors and professional services',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: '640500',
+    name: 'Office rent',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: '650600',
+    name: 'Training and certification',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
   // Retired mid-2026: budgeting on it for FY2027 is refused.
-  { code: '699900', name: 'Legacy consulting fees', kind: 'expense' as const, active: true, validFrom: since, validTo: '2026-07-01' },
+  {
+    code: '699900',
+    name: 'Legacy consulting fees',
+    kind: 'expense' as const,
+    active: true,
+    validFrom: since,
+    validTo: '2026-07-01',
+  },
 ];
 
 export const costCenters = [
-  { code: 'CC-100', name: 'Consulting delivery', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
-  { code: 'CC-200', name: 'Engineering', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
-  { code: 'CC-300', name: 'Sales', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
-  { code: 'CC-400', name: 'General and administrative', legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null },
-  { code: 'CC-900', name: 'Closed Boston office', legalEntity: SERVICES_COMPANY, active: false, validFrom: since, validTo: '2025-12-31' },
+  {
+    code: 'CC-100',
+    name: 'Consulting delivery',
+    legalEntity: SERVICES_COMPANY,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: 'CC-200',
+    name: 'Engineering',
+    legalEntity: SERVICES_COMPANY,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: 'CC-300',
+    name: 'Sales',
+    legalEntity: SERVICES_COMPANY,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: 'CC-400',
+    name: 'General and administrative',
+    legalEntity: SERVICES_COMPANY,
+    active: true,
+    validFrom: since,
+    validTo: null,
+  },
+  {
+    code: 'CC-900',
+    name: 'Closed Boston office',
+    legalEntity: SERVICES_COMPANY,
+    active: false,
+    validFrom: since,
+    validTo: '2025-12-31',
+  },
 ];
 
-const account = (canonicalCode: string, erpValue: string, validFrom = since, validTo: string | null = null) => ({
+const account = (
+  canonicalCode: string,
+  erpValue: string,
+  validFrom = since,
+  validTo: string | null = null,
+) => ({
   erpSystem: 'd365',
   dimension: 'account' as const,
   canonicalCode,

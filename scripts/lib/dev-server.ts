@@ -51,7 +51,9 @@ export async function startDevServer(opts: {
   const ip = overrides.ip ?? config.server.ip;
   const port = overrides.port ?? config.server.port;
   if (await portTaken(ip, port)) {
-    throw new Error(`${ip}:${port} is already in use: is another \`npm start\` (or Temporal server) running? Stop it, or set TEMPORAL_ADDRESS to use it.`);
+    throw new Error(
+      `${ip}:${port} is already in use: is another \`npm start\` (or Temporal server) running? Stop it, or set TEMPORAL_ADDRESS to use it.`,
+    );
   }
   const db = overrides.dbFilename === undefined ? config.server.dbFilename : overrides.dbFilename;
   if (db) mkdirSync(path.dirname(path.resolve(PROJECT_ROOT, db)), { recursive: true });
@@ -88,7 +90,8 @@ export async function startDevServer(opts: {
   const address = `${ip}:${port}`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (hasExited) throw new Error(`temporal server start-dev exited early:\n${tail.split('\n').slice(-15).join('\n')}`);
+    if (hasExited)
+      throw new Error(`temporal server start-dev exited early:\n${tail.split('\n').slice(-15).join('\n')}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: '1 second' });
       try {

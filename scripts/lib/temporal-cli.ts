@@ -37,7 +37,10 @@ async function onPath(name: string): Promise<string | undefined> {
 
 async function findGo(): Promise<string | undefined> {
   if (process.env.GO && (await isExecutable(process.env.GO))) return process.env.GO;
-  return (await onPath('go')) ?? ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
+  return (
+    (await onPath('go')) ??
+    ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined)
+  );
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
@@ -75,7 +78,9 @@ async function withLock<T>(dir: string, fn: () => Promise<T>, log: (l: string) =
   }
 }
 
-export async function ensureTemporalCli(opts: { version?: string; log?: (line: string) => void } = {}): Promise<string> {
+export async function ensureTemporalCli(
+  opts: { version?: string; log?: (line: string) => void } = {},
+): Promise<string> {
   const log = opts.log ?? (() => undefined);
   const version = opts.version ?? loadTemporalDevConfig().cli.version;
 
@@ -98,21 +103,31 @@ export async function ensureTemporalCli(opts: { version?: string; log?: (line: s
     );
   }
   await mkdir(dir, { recursive: true });
-  return withLock(dir, async () => {
-    if (await isExecutable(cached)) return cached;
-    const gobin = await mkdtemp(path.join(dir, 'build-'));
-    const started = Date.now();
-    log(`building Temporal CLI ${version} with ${go} (first run only, a few minutes)…`);
-    try {
-      const { code, output } = await run(go, ['install', `${MODULE}@${version}`], { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' });
-      if (code !== 0 || !existsSync(path.join(gobin, 'temporal'))) {
-        throw new Error(`go install ${MODULE}@${version} failed (exit ${code}):\n${output.split('\n').slice(-20).join('\n')}`);
+  return withLock(
+    dir,
+    async () => {
+      if (await isExecutable(cached)) return cached;
+      const gobin = await mkdtemp(path.join(dir, 'build-'));
+      const started = Date.now();
+      log(`building Temporal CLI ${version} with ${go} (first run only, a few minutes)…`);
+      try {
+        const { code, output } = await run(go, ['install', `${MODULE}@${version}`], {
+          ...process.env,
+          GOBIN: gobin,
+          CGO_ENABLED: '0',
+        });
+        if (code !== 0 || !existsSync(path.join(gobin, 'temporal'))) {
+          throw new Error(
+            `go install ${MODULE}@${version} failed (exit ${code}):\n${output.split('\n').slice(-20).join('\n')}`,
+          );
+        }
+        await rename(path.join(gobin, 'temporal'), cached);
+        log(`built Temporal CLI ${version} in ${((Date.now() - started) / 1000).toFixed(0)}s → ${cached}`);
+        return cached;
+      } finally {
+        await rm(gobin, { recursive: true, force: true });
       }
-      await rename(path.join(gobin, 'temporal'), cached);
-      log(`built Temporal CLI ${version} in ${((Date.now() - started) / 1000).toFixed(0)}s → ${cached}`);
-      return cached;
-    } finally {
-      await rm(gobin, { recursive: true, force: true });
-    }
-  }, log);
+    },
+    log,
+  );
 }

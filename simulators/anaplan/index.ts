@@ -1,1 +1,7 @@
-export { type AnaplanSimulator, type AnaplanSimulatorOptions, type BudgetVersionSeed, createAnaplanSimulator, type ForecastVersion } from './simulator';
+export {
+  type AnaplanSimulator,
+  type AnaplanSimulatorOptions,
+  type BudgetVersionSeed,
+  createAnaplanSimulator,
+  type ForecastVersion,
+} from './simulator';

@@ -1,1 +1,7 @@
-export { createD365Simulator, type D365Simulator, type D365SimulatorOptions, type LedgerEntrySeed, type PurchaseOrderLineSeed } from './simulator';
+export {
+  createD365Simulator,
+  type D365Simulator,
+  type D365SimulatorOptions,
+  type LedgerEntrySeed,
+  type PurchaseOrderLineSeed,
+} from './simulator';

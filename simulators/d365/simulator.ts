@@ -90,7 +90,9 @@ const LineCreate = z
     EntryNumber: z.string().min(1),
     LineNumber: z.number().int().positive(),
     Date: z.string().regex(/^\d{4}-\d{2}-\d{2}/),
-    AccountDisplayValue: z.string().regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, 'must be a ledger dimension display value such as 60010-100'),
+    AccountDisplayValue: z
+      .string()
+      .regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, 'must be a ledger dimension display value such as 60010-100'),
     // With IEEE754Compatible=true, Edm.Decimal travels as a string; a JSON number would lose cents.
     Amount: z.string().regex(DECIMAL_PATTERN, 'must be an Edm.Decimal string (send IEEE754Compatible=true)'),
     CurrencyCode: z.string().length(3),
@@ -100,7 +102,11 @@ const LineCreate = z
 
 const HeaderPatch = z.object({ Status: z.enum(['Draft', 'Completed']) }).strict();
 
-export function odataError(code: string, message: string, type = 'Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException') {
+export function odataError(
+  code: string,
+  message: string,
+  type = 'Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException',
+) {
   return { error: { code, message, innererror: { message, type, stacktrace: '' } } };
 }
 
@@ -133,15 +139,30 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   app.post('/:tenant/oauth2/v2.0/token', express.urlencoded({ extended: false }), (req, res) => {
     const body = req.body as Record<string, string | undefined>;
     if (req.params.tenant !== tenantId) {
-      res.status(400).json({ error: 'invalid_request', error_description: `AADSTS90002: Tenant '${req.params.tenant}' not found.` });
+      res
+        .status(400)
+        .json({
+          error: 'invalid_request',
+          error_description: `AADSTS90002: Tenant '${req.params.tenant}' not found.`,
+        });
       return;
     }
     if (body.grant_type !== 'client_credentials') {
-      res.status(400).json({ error: 'unsupported_grant_type', error_description: 'AADSTS70003: grant_type must be client_credentials' });
+      res
+        .status(400)
+        .json({
+          error: 'unsupported_grant_type',
+          error_description: 'AADSTS70003: grant_type must be client_credentials',
+        });
       return;
     }
     if (body.client_id !== clientId || body.client_secret !== clientSecret) {
-      res.status(401).json({ error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+      res
+        .status(401)
+        .json({
+          error: 'invalid_client',
+          error_description: 'AADSTS7000215: Invalid client secret provided.',
+        });
       return;
     }
     const token = randomBytes(24).toString('base64url');
@@ -160,10 +181,23 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     next();
   });
   data.use(express.json({ type: () => true }));
-  data.use(faults.middleware((status) => odataError(status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', status === 429 ? 'Rate limit is exceeded.' : 'The service is temporarily unavailable.')));
+  data.use(
+    faults.middleware((status) =>
+      odataError(
+        status === 429 ? 'TooManyRequests' : 'ServiceUnavailable',
+        status === 429 ? 'Rate limit is exceeded.' : 'The service is temporarily unavailable.',
+      ),
+    ),
+  );
 
   /** Answers a collection read with server-driven paging, as D365 does under `Prefer: odata.maxpagesize`. */
-  function page(req: Request, res: Response, entitySet: string, records: Record<string, unknown>[], duplicate = false) {
+  function page(
+    req: Request,
+    res: Response,
+    entitySet: string,
+    records: Record<string, unknown>[],
+    duplicate = false,
+  ) {
     const prefer = /odata\.maxpagesize=(\d+)/.exec(req.header('prefer') ?? '')?.[1];
     const q = req.query as Record<string, string | undefined>;
     try {
@@ -177,7 +211,10 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       });
       let value = result.page;
       if (duplicate && value.length) value = [value[0]!, ...value];
-      const body: Record<string, unknown> = { '@odata.context': `${req.protocol}://${req.get('host')}/data/$metadata#${entitySet}`, value };
+      const body: Record<string, unknown> = {
+        '@odata.context': `${req.protocol}://${req.get('host')}/data/$metadata#${entitySet}`,
+        value,
+      };
       if (q.$count === 'true') body['@odata.count'] = result.count;
       if (result.next !== undefined) {
         const next = new URL(`${req.protocol}://${req.get('host')}${req.originalUrl}`);
@@ -196,27 +233,56 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     return { ...l, BudgetModelId: h.BudgetModelId, EntryStatus: h.Status };
   };
 
-  data.get('/BudgetRegisterEntryHeaders', (req, res) => page(req, res, 'BudgetRegisterEntryHeaders', headers as never[]));
+  data.get('/BudgetRegisterEntryHeaders', (req, res) =>
+    page(req, res, 'BudgetRegisterEntryHeaders', headers as never[]),
+  );
   data.post('/BudgetRegisterEntryHeaders', (req, res) => {
     const parsed = HeaderCreate.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json(odataError('BadRequest', `Write validation failed for table 'BudgetTransactionHeader': ${zodMessage(parsed.error)}`));
+      res
+        .status(400)
+        .json(
+          odataError(
+            'BadRequest',
+            `Write validation failed for table 'BudgetTransactionHeader': ${zodMessage(parsed.error)}`,
+          ),
+        );
       return;
     }
     const h = parsed.data;
     if (headers.some((x) => x.dataAreaId === h.dataAreaId && x.DocumentNumber === h.DocumentNumber)) {
-      res.status(400).json(odataError('DuplicateRecord', `Cannot create a record in Budget register entries (BudgetTransactionHeader). Document number: ${h.DocumentNumber}. The record already exists.`));
+      res
+        .status(400)
+        .json(
+          odataError(
+            'DuplicateRecord',
+            `Cannot create a record in Budget register entries (BudgetTransactionHeader). Document number: ${h.DocumentNumber}. The record already exists.`,
+          ),
+        );
       return;
     }
-    const header: BudgetEntryHeader = { ...h, EntryNumber: `BRE-${String(nextEntry++).padStart(6, '0')}`, Status: 'Draft' };
+    const header: BudgetEntryHeader = {
+      ...h,
+      EntryNumber: `BRE-${String(nextEntry++).padStart(6, '0')}`,
+      Status: 'Draft',
+    };
     headers.push(header);
-    res.status(201).json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryHeaders/$entity', ...header });
+    res
+      .status(201)
+      .json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryHeaders/$entity', ...header });
   });
   data.patch(/^\/BudgetRegisterEntryHeaders\(dataAreaId='([^']+)',EntryNumber='([^']+)'\)$/, (req, res) => {
     const [area, entry] = [req.params[0], req.params[1]];
     const header = headers.find((h) => h.dataAreaId === area && h.EntryNumber === entry);
     if (!header) {
-      res.status(404).json(odataError('NotFound', `No BudgetRegisterEntryHeaders record with EntryNumber ${entry} in ${area}.`));
+      res
+        .status(404)
+        .json(
+          odataError(
+            'NotFound',
+            `No BudgetRegisterEntryHeaders record with EntryNumber ${entry} in ${area}.`,
+          ),
+        );
       return;
     }
     const parsed = HeaderPatch.safeParse(req.body);
@@ -228,42 +294,96 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     res.status(204).end();
   });
 
-  data.get('/BudgetRegisterEntryLines', (req, res) => page(req, res, 'BudgetRegisterEntryLines', lines.map(withStatus) as never[]));
+  data.get('/BudgetRegisterEntryLines', (req, res) =>
+    page(req, res, 'BudgetRegisterEntryLines', lines.map(withStatus) as never[]),
+  );
   data.post('/BudgetRegisterEntryLines', (req, res) => {
     const parsed = LineCreate.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json(odataError('BadRequest', `Write validation failed for table 'BudgetTransactionLine': ${zodMessage(parsed.error)}`));
+      res
+        .status(400)
+        .json(
+          odataError(
+            'BadRequest',
+            `Write validation failed for table 'BudgetTransactionLine': ${zodMessage(parsed.error)}`,
+          ),
+        );
       return;
     }
     const l = parsed.data;
     const header = headers.find((h) => h.dataAreaId === l.dataAreaId && h.EntryNumber === l.EntryNumber);
     if (!header) {
-      res.status(400).json(odataError('BadRequest', `Budget register entry ${l.EntryNumber} does not exist in ${l.dataAreaId}.`));
+      res
+        .status(400)
+        .json(
+          odataError(
+            'BadRequest',
+            `Budget register entry ${l.EntryNumber} does not exist in ${l.dataAreaId}.`,
+          ),
+        );
       return;
     }
     if (header.Status === 'Completed') {
-      res.status(400).json(odataError('BadRequest', `Budget register entry ${l.EntryNumber} is completed and cannot be changed.`));
+      res
+        .status(400)
+        .json(
+          odataError(
+            'BadRequest',
+            `Budget register entry ${l.EntryNumber} is completed and cannot be changed.`,
+          ),
+        );
       return;
     }
     const mainAccount = l.AccountDisplayValue.split('-')[0]!;
     if (knownMainAccounts && !knownMainAccounts.includes(mainAccount)) {
-      res.status(400).json(odataError('BadRequest', `Main account ${mainAccount} does not exist or is not valid for the account structure of ${l.dataAreaId}.`));
+      res
+        .status(400)
+        .json(
+          odataError(
+            'BadRequest',
+            `Main account ${mainAccount} does not exist or is not valid for the account structure of ${l.dataAreaId}.`,
+          ),
+        );
       return;
     }
-    if (lines.some((x) => x.dataAreaId === l.dataAreaId && x.EntryNumber === l.EntryNumber && x.LineNumber === l.LineNumber)) {
-      res.status(400).json(odataError('DuplicateRecord', `Line ${l.LineNumber} of ${l.EntryNumber}: the record already exists.`));
+    if (
+      lines.some(
+        (x) =>
+          x.dataAreaId === l.dataAreaId && x.EntryNumber === l.EntryNumber && x.LineNumber === l.LineNumber,
+      )
+    ) {
+      res
+        .status(400)
+        .json(
+          odataError(
+            'DuplicateRecord',
+            `Line ${l.LineNumber} of ${l.EntryNumber}: the record already exists.`,
+          ),
+        );
       return;
     }
     lines.push(l);
-    res.status(201).json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryLines/$entity', ...withStatus(l) });
+    res
+      .status(201)
+      .json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryLines/$entity', ...withStatus(l) });
   });
 
   data.get('/GeneralJournalAccountEntries', (req, res) =>
-    page(req, res, 'GeneralJournalAccountEntries', ledger as never[], Boolean(faults.take('duplicate', req.method, req.originalUrl))),
+    page(
+      req,
+      res,
+      'GeneralJournalAccountEntries',
+      ledger as never[],
+      Boolean(faults.take('duplicate', req.method, req.originalUrl)),
+    ),
   );
-  data.get('/PurchaseOrderLinesV2', (req, res) => page(req, res, 'PurchaseOrderLinesV2', purchaseOrderLines as never[]));
+  data.get('/PurchaseOrderLinesV2', (req, res) =>
+    page(req, res, 'PurchaseOrderLinesV2', purchaseOrderLines as never[]),
+  );
   data.use((req, res) => {
-    res.status(404).json(odataError('NotFound', `Resource not found for the segment '${req.path.split('/')[1] ?? ''}'.`));
+    res
+      .status(404)
+      .json(odataError('NotFound', `Resource not found for the segment '${req.path.split('/')[1] ?? ''}'.`));
   });
   app.use('/data', data);
 
@@ -277,12 +397,22 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     seedPurchaseOrderLines(items: PurchaseOrderLineSeed[]) {
       for (const i of items) {
         const line = PurchaseOrderLineSeed.parse(i);
-        purchaseOrderLines = purchaseOrderLines.filter((p) => !(p.dataAreaId === line.dataAreaId && p.PurchaseOrderNumber === line.PurchaseOrderNumber && p.LineNumber === line.LineNumber));
+        purchaseOrderLines = purchaseOrderLines.filter(
+          (p) =>
+            !(
+              p.dataAreaId === line.dataAreaId &&
+              p.PurchaseOrderNumber === line.PurchaseOrderNumber &&
+              p.LineNumber === line.LineNumber
+            ),
+        );
         purchaseOrderLines.push(line);
       }
     },
     budgetEntries() {
-      return headers.map((h) => ({ ...h, lines: lines.filter((l) => l.dataAreaId === h.dataAreaId && l.EntryNumber === h.EntryNumber) }));
+      return headers.map((h) => ({
+        ...h,
+        lines: lines.filter((l) => l.dataAreaId === h.dataAreaId && l.EntryNumber === h.EntryNumber),
+      }));
     },
     /** Sum of completed budget lines per company, exact. */
     budgetTotals(): Record<string, string> {

@@ -41,6 +41,9 @@ export function seedServicesCompany(
       LineVersion: p.revision,
     })),
   );
-  const total = fromMinor(rows.reduce((acc, r) => acc + toMinor(r.amount, r.currency), 0n), 'USD');
+  const total = fromMinor(
+    rows.reduce((acc, r) => acc + toMinor(r.amount, r.currency), 0n),
+    'USD',
+  );
   return { ref: { legalEntity: 'ACME-US', fiscalYear, scenario: 'BUDGET' as const, version }, total };
 }

@@ -38,7 +38,12 @@ export const D365_MAIN_ACCOUNT: Record<string, string> = {
   '640500': '64050',
   '650600': '65060',
 };
-export const D365_COST_CENTER: Record<string, string> = { 'CC-100': '100', 'CC-200': '200', 'CC-300': '300', 'CC-400': '400' };
+export const D365_COST_CENTER: Record<string, string> = {
+  'CC-100': '100',
+  'CC-200': '200',
+  'CC-300': '300',
+  'CC-400': '400',
+};
 
 /** Software moved to its own D365 main account from July 2027 (the effective-dated mapping in the seed). */
 export function d365MainAccount(account: string, date: string): string {
@@ -58,8 +63,15 @@ export function budgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[]
     for (const p of monthlyFiscalPeriods(fiscalYear)) {
       let cents = item.monthly;
       if (item.account === '610200' && p.periodNumber >= 10) cents = (cents * 110n) / 100n;
-      if (item.costCenter === 'CC-200' && item.account === '600100') cents = (cents * (100n + 2n * BigInt(version - 1))) / 100n;
-      rows.push({ account: item.account, costCenter: item.costCenter, period: p.period, amount: fromMinor(cents, 'USD'), currency: 'USD' });
+      if (item.costCenter === 'CC-200' && item.account === '600100')
+        cents = (cents * (100n + 2n * BigInt(version - 1))) / 100n;
+      rows.push({
+        account: item.account,
+        costCenter: item.costCenter,
+        period: p.period,
+        amount: fromMinor(cents, 'USD'),
+        currency: 'USD',
+      });
     }
   }
   return rows;
@@ -113,8 +125,35 @@ export interface OpenPurchaseOrderLine {
 /** Open POs raised through Coupa and committed in D365 for the coming months. */
 export function openPurchaseOrders(fiscalYear: number): OpenPurchaseOrderLine[] {
   return [
-    { purchaseOrderNumber: 'PO-000481', lineNumber: 1, deliveryDate: `${fiscalYear}-04-15`, mainAccount: '63040', costCenter: '100', remainingAmount: '45000.00', currency: 'USD', revision: 1 },
-    { purchaseOrderNumber: 'PO-000502', lineNumber: 1, deliveryDate: `${fiscalYear}-05-01`, mainAccount: '62030', costCenter: '200', remainingAmount: '60000.00', currency: 'USD', revision: 2 },
-    { purchaseOrderNumber: 'PO-000502', lineNumber: 2, deliveryDate: `${fiscalYear}-05-01`, mainAccount: '65060', costCenter: '200', remainingAmount: '1800.00', currency: 'USD', revision: 1 },
+    {
+      purchaseOrderNumber: 'PO-000481',
+      lineNumber: 1,
+      deliveryDate: `${fiscalYear}-04-15`,
+      mainAccount: '63040',
+      costCenter: '100',
+      remainingAmount: '45000.00',
+      currency: 'USD',
+      revision: 1,
+    },
+    {
+      purchaseOrderNumber: 'PO-000502',
+      lineNumber: 1,
+      deliveryDate: `${fiscalYear}-05-01`,
+      mainAccount: '62030',
+      costCenter: '200',
+      remainingAmount: '60000.00',
+      currency: 'USD',
+      revision: 2,
+    },
+    {
+      purchaseOrderNumber: 'PO-000502',
+      lineNumber: 2,
+      deliveryDate: `${fiscalYear}-05-01`,
+      mainAccount: '65060',
+      costCenter: '200',
+      remainingAmount: '1800.00',
+      currency: 'USD',
+      revision: 1,
+    },
   ];
 }

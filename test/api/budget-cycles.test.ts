@@ -36,16 +36,23 @@ describe('budget cycle API', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('validation_failed');
     const fields = (res.body.issues as { field: string }[]).map((i) => i.field).sort();
-    expect(fields).toEqual(expect.arrayContaining(['approvalTimeout', 'fiscalYear', 'legalEntity', 'version']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['approvalTimeout', 'fiscalYear', 'legalEntity', 'version']),
+    );
     expect(JSON.stringify(res.body.issues)).toMatch(/extra/);
-    expect((await request('POST', '/v1/budget-cycles', { key: PLANNER, rawBody: '{"legalEntity":' })).status).toBe(400);
+    expect(
+      (await request('POST', '/v1/budget-cycles', { key: PLANNER, rawBody: '{"legalEntity":' })).status,
+    ).toBe(400);
     expect(await stack.db.select().from(budgetVersions)).toEqual([]);
     const list = await request('GET', '/v1/budget-cycles', { key: PLANNER });
     expect(list.body.cycles).toEqual([]);
   });
 
   test('an approver may not start a cycle', async () => {
-    const res = await request('POST', '/v1/budget-cycles', { key: APPROVER, body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 } });
+    const res = await request('POST', '/v1/budget-cycles', {
+      key: APPROVER,
+      body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 },
+    });
     expect(res.status).toBe(403);
   });
 
@@ -53,72 +60,136 @@ describe('budget cycle API', () => {
     const { ref, total } = planVersion(stack, 2027, 3);
     const started = await request('POST', '/v1/budget-cycles', {
       key: PLANNER,
-      body: { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, version: ref.version, asOfPeriod: '2027-03' },
+      body: {
+        legalEntity: ref.legalEntity,
+        fiscalYear: ref.fiscalYear,
+        version: ref.version,
+        asOfPeriod: '2027-03',
+      },
     });
     expect(started.status).toBe(202);
     expect(started.body.cycleId).toBe('budget-cycle:ACME-US:FY2027:BUDGET:v3');
     const location = started.headers.get('location')!;
     expect(location).toBe(cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v3'));
 
-    const twin = await request('POST', '/v1/budget-cycles', { key: PLANNER, body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 3 } });
+    const twin = await request('POST', '/v1/budget-cycles', {
+      key: PLANNER,
+      body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 3 },
+    });
     expect(twin.status).toBe(409);
 
     const handle = stack.client.workflow.getHandle(started.body.cycleId as string);
     await waitForStatus(handle as never, (s) => s.status === 'awaiting_approval');
     const got = await request('GET', location, { key: PLANNER });
     expect(got.status).toBe(200);
-    expect(got.body).toMatchObject({ stage: 'authorize', status: 'awaiting_approval', lineCount: 132, total: { amount: total, currency: 'USD' } });
+    expect(got.body).toMatchObject({
+      stage: 'authorize',
+      status: 'awaiting_approval',
+      lineCount: 132,
+      total: { amount: total, currency: 'USD' },
+    });
 
     const bad = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'maybe' } });
     expect(bad.status).toBe(400);
     expect((bad.body.issues as { field: string }[])[0]!.field).toBe('decision');
-    const noComment = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'reject' } });
+    const noComment = await request('POST', `${location}/decision`, {
+      key: APPROVER,
+      body: { decision: 'reject' },
+    });
     expect(noComment.status).toBe(400);
     expect(JSON.stringify(noComment.body.issues)).toMatch(/comment/);
 
-    const own = await request('POST', `${location}/decision`, { key: PLANNER, body: { decision: 'approve' } });
+    const own = await request('POST', `${location}/decision`, {
+      key: PLANNER,
+      body: { decision: 'approve' },
+    });
     expect(own.status).toBe(403);
     expect(own.body.error).toBe('SegregationOfDuties');
-    const admin = await request('POST', `${location}/decision`, { key: 'dev-admin', body: { decision: 'approve' } });
+    const admin = await request('POST', `${location}/decision`, {
+      key: 'dev-admin',
+      body: { decision: 'approve' },
+    });
     expect(admin.status).toBe(403);
 
-    const approved = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'approve', comment: 'fine' } });
+    const approved = await request('POST', `${location}/decision`, {
+      key: APPROVER,
+      body: { decision: 'approve', comment: 'fine' },
+    });
     expect(approved.status).toBe(200);
     expect(approved.body.decision).toMatchObject({ decision: 'approve', principal: 'carol@acme.example' });
 
-    const second = await request('POST', `${location}/decision`, { key: 'dev-controller', body: { decision: 'reject', comment: 'late' } });
+    const second = await request('POST', `${location}/decision`, {
+      key: 'dev-controller',
+      body: { decision: 'reject', comment: 'late' },
+    });
     expect(second.status).toBe(409);
 
     await handle.result();
     const rec = await request('GET', `${location}/reconciliation`, { key: PLANNER });
     expect(rec.status).toBe(200);
-    const [run] = rec.body.runs as { target: string; sourceTotal: string; targetTotal: string; exceptionCount: number; lines: unknown[] }[];
+    const [run] = rec.body.runs as {
+      target: string;
+      sourceTotal: string;
+      targetTotal: string;
+      exceptionCount: number;
+      lines: unknown[];
+    }[];
     expect(run).toMatchObject({ target: 'd365', exceptionCount: 0, sourceTotal: total, targetTotal: total });
     expect(run!.lines).toHaveLength(6 * 12);
 
-    const closed = await request('POST', `${location}/decision`, { key: APPROVER, body: { decision: 'approve' } });
+    const closed = await request('POST', `${location}/decision`, {
+      key: APPROVER,
+      body: { decision: 'approve' },
+    });
     expect(closed.status).toBe(409);
     const audit = await request('GET', `${location}/audit`, { key: PLANNER });
     expect((audit.body.entries as { action: string }[]).map((e) => e.action)).toEqual(
-      expect.arrayContaining(['budget_version.imported', 'budget_version.approved', 'budget_version.activated']),
+      expect.arrayContaining([
+        'budget_version.imported',
+        'budget_version.approved',
+        'budget_version.activated',
+      ]),
     );
-    const list = await request('GET', '/v1/budget-cycles?legalEntity=ACME-US&fiscalYear=2027', { key: PLANNER });
-    expect(list.body.cycles).toEqual([expect.objectContaining({ cycleId: 'budget-cycle:ACME-US:FY2027:BUDGET:v3' })]);
+    const list = await request('GET', '/v1/budget-cycles?legalEntity=ACME-US&fiscalYear=2027', {
+      key: PLANNER,
+    });
+    expect(list.body.cycles).toEqual([
+      expect.objectContaining({ cycleId: 'budget-cycle:ACME-US:FY2027:BUDGET:v3' }),
+    ]);
   });
 
   test('unknown cycles are 404, malformed IDs 400', async () => {
-    expect((await request('GET', cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v999'), { key: PLANNER })).status).toBe(404);
-    expect((await request('POST', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v999')}/decision`, { key: APPROVER, body: { decision: 'approve' } })).status).toBe(404);
+    expect(
+      (await request('GET', cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v999'), { key: PLANNER })).status,
+    ).toBe(404);
+    expect(
+      (
+        await request('POST', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v999')}/decision`, {
+          key: APPROVER,
+          body: { decision: 'approve' },
+        })
+      ).status,
+    ).toBe(404);
     const bad = await request('GET', cyclePath('not-a-cycle'), { key: PLANNER });
     expect(bad.status).toBe(400);
     expect((bad.body.issues as { field: string }[])[0]!.field).toBe('cycleId');
     expect((await request('GET', '/v1/budget-cycles?stage=sleeping', { key: PLANNER })).status).toBe(400);
-    expect((await request('GET', '/v1/budget-cycles?limit=0&colour=red', { key: PLANNER })).body.issues).toHaveLength(2);
+    expect(
+      (await request('GET', '/v1/budget-cycles?limit=0&colour=red', { key: PLANNER })).body.issues,
+    ).toHaveLength(2);
     for (const sub of ['reconciliation', 'audit', 'decision']) {
-      const res = await request(sub === 'decision' ? 'POST' : 'GET', `${cyclePath('budget-cycle:ACME-US:FY27:BUDGET:v1')}/${sub}`, { key: APPROVER, body: sub === 'decision' ? { decision: 'approve' } : undefined });
+      const res = await request(
+        sub === 'decision' ? 'POST' : 'GET',
+        `${cyclePath('budget-cycle:ACME-US:FY27:BUDGET:v1')}/${sub}`,
+        { key: APPROVER, body: sub === 'decision' ? { decision: 'approve' } : undefined },
+      );
       expect(res.status).toBe(400);
     }
-    const notImported = await request('GET', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v998')}/reconciliation`, { key: PLANNER });
+    const notImported = await request(
+      'GET',
+      `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v998')}/reconciliation`,
+      { key: PLANNER },
+    );
     expect(notImported.status).toBe(404);
   });
 });
@@ -126,16 +197,27 @@ describe('budget cycle API', () => {
 describe('API when its dependencies are down', () => {
   test('answers 503 when Temporal or the database is unreachable, and changes nothing', async () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closeloop', API_PORT: '0' });
-    const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '1 second', interceptors: [clientRetryInterceptor()] });
+    const connection = Connection.lazy({
+      address: '127.0.0.1:1',
+      connectTimeout: '1 second',
+      interceptors: [clientRetryInterceptor()],
+    });
     const client = new Client({ connection, namespace: 'closeloop' });
     const database = openDatabase(config.database.url, { poolSize: 1 });
     const server = await listen(createApp({ config, client, db: database.db }), 0);
     const request = apiClient(server.url);
     try {
-      const start = await request('POST', '/v1/budget-cycles', { key: PLANNER, body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 } });
+      const start = await request('POST', '/v1/budget-cycles', {
+        key: PLANNER,
+        body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 },
+      });
       expect(start.status).toBe(503);
       expect(start.body.error).toBe('temporal_unavailable');
-      const rec = await request('GET', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v1')}/reconciliation`, { key: PLANNER });
+      const rec = await request(
+        'GET',
+        `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v1')}/reconciliation`,
+        { key: PLANNER },
+      );
       expect(rec.status).toBe(503);
       expect(rec.body.error).toBe('database_unavailable');
       expect((await request('GET', '/health')).status).toBe(503);

@@ -8,7 +8,6 @@ import { failureOf } from '../harness/failures';
 
 const ref = { legalEntity: 'ACME-US', fiscalYear: 2027, scenario: 'BUDGET' as const, version: 4 };
 
-
 describe('Anaplan connector', () => {
   let sim: AnaplanSimulator;
   let server: RunningServer;
@@ -39,7 +38,13 @@ describe('Anaplan connector', () => {
   test('a version exported in many small chunks is reassembled exactly, odd text passed through verbatim', async () => {
     const rows = [
       { account: '600100', costCenter: 'CC-100', period: '2027-01', amount: '85000.00', currency: 'USD' },
-      { account: '610200', costCenter: 'CC "North", East', period: '2027-02', amount: '1,250.00', currency: 'USD' },
+      {
+        account: '610200',
+        costCenter: 'CC "North", East',
+        period: '2027-02',
+        amount: '1,250.00',
+        currency: 'USD',
+      },
       { account: '620300', costCenter: 'CC-200', period: '2027-03', amount: 'abc', currency: 'usd' },
     ];
     sim.putBudgetVersion({ ...ref, rows });
@@ -54,7 +59,14 @@ describe('Anaplan connector', () => {
 
   test('a 503 on a task poll is retryable and carries Retry-After', async () => {
     sim.putBudgetVersion({ ...ref, rows: [] });
-    sim.faults.inject({ kind: 'status', status: 503, retryAfterSeconds: 3, times: 1, method: 'GET', path: '/tasks/' });
+    sim.faults.inject({
+      kind: 'status',
+      status: 503,
+      retryAfterSeconds: 3,
+      times: 1,
+      method: 'GET',
+      path: '/tasks/',
+    });
     const f = await failureOf(planning.fetchBudgetVersion(ref));
     expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false, nextRetryDelay: 3000 });
   });
@@ -64,7 +76,10 @@ describe('Anaplan connector', () => {
     await planning.fetchBudgetVersion(ref);
     sim.expireTokens();
     expect(await planning.fetchBudgetVersion(ref)).toEqual([]);
-    expect(await failureOf(connector('nope').fetchBudgetVersion(ref))).toMatchObject({ type: 'ConnectorUnauthorized', nonRetryable: true });
+    expect(await failureOf(connector('nope').fetchBudgetVersion(ref))).toMatchObject({
+      type: 'ConnectorUnauthorized',
+      nonRetryable: true,
+    });
   });
 
   test('a forecast import stores its rows; repeating it changes nothing; a changed amount updates that row only', async () => {
@@ -79,12 +94,22 @@ describe('Anaplan connector', () => {
         { account: '610200', costCenter: 'CC-100', period: '2027-04', amount: '12000.00', currency: 'USD' },
       ],
     };
-    expect(await planning.publishForecast(forecast)).toEqual({ idempotencyKey: forecast.idempotencyKey, rowsImported: 2, alreadyImported: false });
-    expect(await planning.publishForecast(forecast)).toMatchObject({ rowsImported: 2, alreadyImported: true });
+    expect(await planning.publishForecast(forecast)).toEqual({
+      idempotencyKey: forecast.idempotencyKey,
+      rowsImported: 2,
+      alreadyImported: false,
+    });
+    expect(await planning.publishForecast(forecast)).toMatchObject({
+      rowsImported: 2,
+      alreadyImported: true,
+    });
     const changed = { ...forecast, rows: [forecast.rows[0]!, { ...forecast.rows[1]!, amount: '12500.00' }] };
     expect(await planning.publishForecast(changed)).toMatchObject({ alreadyImported: false });
     const [stored] = sim.forecasts();
     expect(stored!.versionName).toBe(forecast.versionName);
-    expect(stored!.rows.map((r) => `${r.account}:${r.amount}`)).toEqual(['600100:85000.00', '610200:12500.00']);
+    expect(stored!.rows.map((r) => `${r.account}:${r.amount}`)).toEqual([
+      '600100:85000.00',
+      '610200:12500.00',
+    ]);
   });
 });

@@ -26,13 +26,19 @@ function chunk(key: string, amounts: string[], mainAccount = '60010'): BudgetChu
   };
 }
 
-
 describe('Dynamics 365 connector', () => {
   let sim: D365Simulator;
   let server: RunningServer;
   let erp: ErpConnector;
   const totals = async () =>
-    (await erp.fetchBudgetTotals({ company: 'acus', budgetModel: 'FY-BUDGET', fromDate: '2027-01-01', toDate: '2027-12-31' }))
+    (
+      await erp.fetchBudgetTotals({
+        company: 'acus',
+        budgetModel: 'FY-BUDGET',
+        fromDate: '2027-01-01',
+        toDate: '2027-12-31',
+      })
+    )
       .map((t) => `${t.mainAccount}/${t.dimensions.CostCenter}/${t.date}=${t.amount}`)
       .sort();
 
@@ -58,8 +64,16 @@ describe('Dynamics 365 connector', () => {
     const again = await erp.publishBudgetChunk(chunk('k1', ['100.10', '200.20', '0.05']));
     expect(again).toMatchObject({ documentNumber: 'BRE-000001', alreadyPosted: true });
     expect(sim.budgetEntries()).toHaveLength(1);
-    expect(sim.budgetEntries()[0]).toMatchObject({ Status: 'Completed', IntegrationCorrelationId: 'corr-k1', DocumentNumber: 'k1' });
-    expect(await totals()).toEqual(['60010/100/2027-01-01=100.10', '60010/100/2027-02-01=200.20', '60010/100/2027-03-01=0.05']);
+    expect(sim.budgetEntries()[0]).toMatchObject({
+      Status: 'Completed',
+      IntegrationCorrelationId: 'corr-k1',
+      DocumentNumber: 'k1',
+    });
+    expect(await totals()).toEqual([
+      '60010/100/2027-01-01=100.10',
+      '60010/100/2027-02-01=200.20',
+      '60010/100/2027-03-01=0.05',
+    ]);
   });
 
   test('a 503 burst is a retryable failure; retrying lands the chunk exactly once', async () => {
@@ -80,7 +94,12 @@ describe('Dynamics 365 connector', () => {
   });
 
   test('an answer lost after commit does not post twice on retry', async () => {
-    sim.faults.inject({ kind: 'drop-after-commit', times: 1, method: 'POST', path: 'BudgetRegisterEntryLines' });
+    sim.faults.inject({
+      kind: 'drop-after-commit',
+      times: 1,
+      method: 'POST',
+      path: 'BudgetRegisterEntryLines',
+    });
     const f = await failureOf(erp.publishBudgetChunk(chunk('k4', ['5.00', '6.00'])));
     expect(f.type).toBe('ConnectorUnavailable');
     await erp.publishBudgetChunk(chunk('k4', ['5.00', '6.00']));
@@ -108,8 +127,18 @@ describe('Dynamics 365 connector', () => {
     await erp.publishBudgetChunk(chunk('k7', ['1.00']));
     sim.expireTokens();
     expect(await erp.publishBudgetChunk(chunk('k7', ['1.00']))).toMatchObject({ alreadyPosted: true });
-    const bad = createD365Connector({ baseUrl: server.url, tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`, clientId: 'closeloop', clientSecret: 'wrong', timeoutMs: 1000, pageSize: 10 });
-    expect(await failureOf(bad.publishBudgetChunk(chunk('k8', ['1.00'])))).toMatchObject({ type: 'ConnectorUnauthorized', nonRetryable: true });
+    const bad = createD365Connector({
+      baseUrl: server.url,
+      tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
+      clientId: 'closeloop',
+      clientSecret: 'wrong',
+      timeoutMs: 1000,
+      pageSize: 10,
+    });
+    expect(await failureOf(bad.publishBudgetChunk(chunk('k8', ['1.00'])))).toMatchObject({
+      type: 'ConnectorUnauthorized',
+      nonRetryable: true,
+    });
   });
 
   test('actuals are read page by page after the watermark; a duplicate delivery is passed through for the store to drop', async () => {
@@ -132,7 +161,9 @@ describe('Dynamics 365 connector', () => {
       let pages = 0;
       do {
         const page = await erp.fetchActualsPage({ ...query, watermark }, cursor);
-        docs.push(...page.lines.map((l) => `${l.documentId}:${l.amount}:${l.mainAccount}/${l.dimensions.CostCenter}`));
+        docs.push(
+          ...page.lines.map((l) => `${l.documentId}:${l.amount}:${l.mainAccount}/${l.dimensions.CostCenter}`),
+        );
         cursor = page.cursor;
         mark = page.watermark;
         pages++;
@@ -141,10 +172,26 @@ describe('Dynamics 365 connector', () => {
     };
     const all = await readAll();
     expect(all.pages).toBe(3);
-    expect(all.docs).toEqual(['GJ-0:1.00:60010/100', 'GJ-1:2.00:60010/100', 'GJ-2:3.00:60010/100', 'GJ-3:4.00:60010/100', 'GJ-4:5.00:60010/100']);
+    expect(all.docs).toEqual([
+      'GJ-0:1.00:60010/100',
+      'GJ-1:2.00:60010/100',
+      'GJ-2:3.00:60010/100',
+      'GJ-3:4.00:60010/100',
+      'GJ-4:5.00:60010/100',
+    ]);
     expect(await readAll(all.mark)).toEqual({ docs: [], mark: all.mark, pages: 1 });
 
-    sim.seedLedgerEntries([{ dataAreaId: 'acus', JournalNumber: 'GJ-9', LineNumber: 1, AccountingDate: '2027-02-01', LedgerAccount: '61020-200', AccountingCurrencyAmount: '9.99', TransactionCurrencyCode: 'USD' }]);
+    sim.seedLedgerEntries([
+      {
+        dataAreaId: 'acus',
+        JournalNumber: 'GJ-9',
+        LineNumber: 1,
+        AccountingDate: '2027-02-01',
+        LedgerAccount: '61020-200',
+        AccountingCurrencyAmount: '9.99',
+        TransactionCurrencyCode: 'USD',
+      },
+    ]);
     sim.faults.inject({ kind: 'duplicate', times: 1, path: 'GeneralJournalAccountEntries' });
     const more = await readAll(all.mark);
     expect(more.docs).toEqual(['GJ-9:9.99:61020/200', 'GJ-9:9.99:61020/200']);
@@ -164,7 +211,14 @@ describe('Dynamics 365 connector', () => {
         LineVersion: n,
       })),
     );
-    const open = await erp.fetchOpenCommitments({ company: 'acus', fromDate: '2027-01-01', toDate: '2027-12-31' });
-    expect(open.map((o) => `${o.documentId}:${o.openAmount}:r${o.revision}`)).toEqual(['PO-1:1000.00:r1', 'PO-2:2000.00:r2']);
+    const open = await erp.fetchOpenCommitments({
+      company: 'acus',
+      fromDate: '2027-01-01',
+      toDate: '2027-12-31',
+    });
+    expect(open.map((o) => `${o.documentId}:${o.openAmount}:r${o.revision}`)).toEqual([
+      'PO-1:1000.00:r1',
+      'PO-2:2000.00:r2',
+    ]);
   });
 });

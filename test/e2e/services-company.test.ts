@@ -24,8 +24,16 @@ describe('services company: the whole loop through the API', () => {
 
   test('plan → authorize → execute → reconcile → reforecast', async () => {
     const request = apiClient(stack.api!.url);
-    const { total } = seedServicesCompany({ d365: stack.d365, anaplan: stack.anaplan }, { fiscalYear: 2027, actualsThrough: '2027-03', version: 1 });
-    stack.d365.faults.inject({ kind: 'duplicate', times: 1, method: 'GET', path: 'GeneralJournalAccountEntries' });
+    const { total } = seedServicesCompany(
+      { d365: stack.d365, anaplan: stack.anaplan },
+      { fiscalYear: 2027, actualsThrough: '2027-03', version: 1 },
+    );
+    stack.d365.faults.inject({
+      kind: 'duplicate',
+      times: 1,
+      method: 'GET',
+      path: 'GeneralJournalAccountEntries',
+    });
 
     const started = await request('POST', '/v1/budget-cycles', {
       key: 'dev-planner',
@@ -43,20 +51,33 @@ describe('services company: the whole loop through the API', () => {
       throw new Error('the cycle did not progress');
     };
     await poll((b) => b.status === 'awaiting_approval');
-    const approved = await request('POST', `${path}/decision`, { key: 'dev-approver', body: { decision: 'approve', comment: 'FY27 plan' } });
+    const approved = await request('POST', `${path}/decision`, {
+      key: 'dev-approver',
+      body: { decision: 'approve', comment: 'FY27 plan' },
+    });
     expect(approved.status).toBe(200);
     const done = await poll((b) => b.status === 'completed');
 
     // Execute + reconcile: the ERP holds exactly the approved version.
-    expect(done.reconciliation).toEqual([expect.objectContaining({ sourceTotal: total, targetTotal: total, exceptionCount: 0 })]);
+    expect(done.reconciliation).toEqual([
+      expect.objectContaining({ sourceTotal: total, targetTotal: total, exceptionCount: 0 }),
+    ]);
 
     // Actuals: 11 lines × 3 months, a duplicate delivery ignored, balances counted once.
     const ledger = ledgerEntries(2027, '2027-03');
-    expect(done.actualsSynced).toMatchObject({ inserted: ledger.length, commitments: openPurchaseOrders(2027).length });
+    expect(done.actualsSynced).toMatchObject({
+      inserted: ledger.length,
+      commitments: openPurchaseOrders(2027).length,
+    });
     expect((done.actualsSynced as { duplicates: number }).duplicates).toBeGreaterThan(0);
-    const [{ n }] = (await stack.db.select({ n: sql<number>`count(*)::int` }).from(actualLines)) as [{ n: number }];
+    const [{ n }] = (await stack.db.select({ n: sql<number>`count(*)::int` }).from(actualLines)) as [
+      { n: number },
+    ];
     expect(n).toBe(ledger.length);
-    const balances = await stack.db.select().from(controlBalances).where(eq(controlBalances.legalEntity, 'ACME-US'));
+    const balances = await stack.db
+      .select()
+      .from(controlBalances)
+      .where(eq(controlBalances.legalEntity, 'ACME-US'));
     expect(sumAmounts(balances.map((b) => b.actual))).toBe(sumAmounts(ledger.map((l) => l.amount)));
     expect(sumAmounts(balances.map((b) => b.committed))).toBe('106800.00');
 
@@ -65,23 +86,49 @@ describe('services company: the whole loop through the API', () => {
       const [row] = await stack.db
         .select()
         .from(forecastLines)
-        .where(and(eq(forecastLines.costCenter, costCenter), eq(forecastLines.account, account), eq(forecastLines.period, period)));
+        .where(
+          and(
+            eq(forecastLines.costCenter, costCenter),
+            eq(forecastLines.account, account),
+            eq(forecastLines.period, period),
+          ),
+        );
       return row && { amount: money(row.amount, 'USD').amount, basis: row.basis };
     };
     expect(await forecast('CC-300', '610200', '2027-01')).toEqual({ amount: '16800.00', basis: 'actual' });
-    expect(await forecast('CC-100', '630400', '2027-04')).toEqual({ amount: '45000.00', basis: 'projection' });
-    expect(await forecast('CC-200', '620300', '2027-05')).toEqual({ amount: '60000.00', basis: 'projection' });
+    expect(await forecast('CC-100', '630400', '2027-04')).toEqual({
+      amount: '45000.00',
+      basis: 'projection',
+    });
+    expect(await forecast('CC-200', '620300', '2027-05')).toEqual({
+      amount: '60000.00',
+      basis: 'projection',
+    });
     expect(await forecast('CC-200', '650600', '2027-05')).toEqual({ amount: '2500.00', basis: 'projection' });
-    expect(await forecast('CC-400', '640500', '2027-12')).toEqual({ amount: '30000.00', basis: 'projection' });
+    expect(await forecast('CC-400', '640500', '2027-12')).toEqual({
+      amount: '30000.00',
+      basis: 'projection',
+    });
     const pushed = stack.anaplan.forecasts();
     expect(pushed).toHaveLength(1);
     expect(pushed[0]!.rows).toHaveLength(132);
 
     // Audit: every externally visible effect carries the cycle's correlation ID; the chain is intact.
     const correlationId = started.body.correlationId as string;
-    const actions = (await stack.db.select().from(auditLog).where(eq(auditLog.correlationId, correlationId))).map((a) => a.action);
+    const actions = (
+      await stack.db.select().from(auditLog).where(eq(auditLog.correlationId, correlationId))
+    ).map((a) => a.action);
     expect(actions).toEqual(
-      expect.arrayContaining(['budget_version.imported', 'budget_version.approved', 'budget_chunk.posted', 'publication.published', 'budget_version.activated', 'reconciliation.completed', 'actuals.ingested', 'forecast.published']),
+      expect.arrayContaining([
+        'budget_version.imported',
+        'budget_version.approved',
+        'budget_chunk.posted',
+        'publication.published',
+        'budget_version.activated',
+        'reconciliation.completed',
+        'actuals.ingested',
+        'forecast.published',
+      ]),
     );
     expect(await verifyAuditChain(stack.db)).toMatchObject({ ok: true });
     const tamper = await stack.db.execute(sql`update audit_log set actor = 'mallory'`).catch((e: Error) => e);

@@ -24,20 +24,30 @@ export async function waitForStatus(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`status did not arrive within ${timeoutMs} ms; last: ${JSON.stringify(last && { stage: last.stage, status: last.status, publications: last.publications })}`);
+  throw new Error(
+    `status did not arrive within ${timeoutMs} ms; last: ${JSON.stringify(last && { stage: last.stage, status: last.status, publications: last.publications })}`,
+  );
 }
 
 export const awaitingApproval = (s: BudgetCycleStatus) => s.status === 'awaiting_approval';
 
 /** Puts the services company's version into the planning simulator and returns its reference and total. */
-export function planVersion(stack: TestStack, fiscalYear: number, version: number, rows = budgetRows(fiscalYear, version)) {
+export function planVersion(
+  stack: TestStack,
+  fiscalYear: number,
+  version: number,
+  rows = budgetRows(fiscalYear, version),
+) {
   const ref: BudgetVersionRef = { legalEntity: 'ACME-US', fiscalYear, scenario: 'BUDGET', version };
   stack.anaplan.putBudgetVersion({ ...ref, rows });
   return { ref, rows, total: sumAmounts(rows.map((r) => r.amount)) };
 }
 
 export function sumAmounts(amounts: readonly string[], currency = 'USD'): string {
-  return fromMinor(amounts.reduce((acc, a) => acc + toMinor(a, currency), 0n), currency);
+  return fromMinor(
+    amounts.reduce((acc, a) => acc + toMinor(a, currency), 0n),
+    currency,
+  );
 }
 
 /** What the ERP holds for the company's budget model over a fiscal year, read through the real adapter. */

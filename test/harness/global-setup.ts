@@ -12,7 +12,14 @@ export default async function globalSetup(): Promise<void> {
   const temporal = await startTestTemporal();
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../workflows'),
-    logger: { info: () => undefined, warn: () => undefined, error: console.error, debug: () => undefined, trace: () => undefined, log: () => undefined },
+    logger: {
+      info: () => undefined,
+      warn: () => undefined,
+      error: console.error,
+      debug: () => undefined,
+      trace: () => undefined,
+      log: () => undefined,
+    },
   });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'closeloop-test-'));
   const bundlePath = path.join(dir, 'workflow-bundle.js');

@@ -6,14 +6,22 @@ export interface JsonResponse {
 }
 
 export function apiClient(baseUrl: string) {
-  return async function request(method: string, path: string, opts: { key?: string; body?: unknown; rawBody?: string } = {}): Promise<JsonResponse> {
+  return async function request(
+    method: string,
+    path: string,
+    opts: { key?: string; body?: unknown; rawBody?: string } = {},
+  ): Promise<JsonResponse> {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(opts.key ? { 'x-api-key': opts.key } : {}) },
       body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
     const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
   };
 }
 

@@ -40,7 +40,11 @@ export interface TestStack {
   api?: RunningServer;
   worker: Worker;
   /** Starts a cycle the way the API does, with short durations suited to tests. */
-  startCycle(ref: BudgetVersionRef, overrides?: Partial<StartCycleRequest> & Partial<Pick<BudgetCycleInput, 'publication'>>, submitter?: string): Promise<WorkflowHandle<typeof budgetCycle>>;
+  startCycle(
+    ref: BudgetVersionRef,
+    overrides?: Partial<StartCycleRequest> & Partial<Pick<BudgetCycleInput, 'publication'>>,
+    submitter?: string,
+  ): Promise<WorkflowHandle<typeof budgetCycle>>;
   stop(): Promise<void>;
 }
 
@@ -62,7 +66,10 @@ function requiredEnv(name: string): string {
  * namespace: each stack gets its own, with the search attributes of temporal-dev.yaml.
  */
 async function registerNamespace(connection: Connection, namespace: string): Promise<void> {
-  await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+  await connection.workflowService.registerNamespace({
+    namespace,
+    workflowExecutionRetentionPeriod: msToTs('1 day'),
+  });
   const T = temporal.api.enums.v1.IndexedValueType;
   const types = {
     Text: T.INDEXED_VALUE_TYPE_TEXT,
@@ -76,9 +83,11 @@ async function registerNamespace(connection: Connection, namespace: string): Pro
   const searchAttributes = Object.fromEntries(
     Object.entries(loadTemporalDevConfig().searchAttributes).map(([name, type]) => [name, types[type]]),
   );
-  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes }).catch((err: Error) => {
-    if (!/already exists/i.test(err.message)) throw err;
-  });
+  await connection.operatorService
+    .addSearchAttributes({ namespace, searchAttributes })
+    .catch((err: Error) => {
+      if (!/already exists/i.test(err.message)) throw err;
+    });
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {

@@ -8,7 +8,11 @@ import { ensureTemporalCli } from '../../scripts/lib/temporal-cli';
  * never collides with a running `npm start`. We launch it ourselves rather than through
  * TestWorkflowEnvironment so the flag translation under test is the launcher's own.
  */
-export async function startTestTemporal(): Promise<{ address: string; namespace: string; stop(): Promise<void> }> {
+export async function startTestTemporal(): Promise<{
+  address: string;
+  namespace: string;
+  stop(): Promise<void>;
+}> {
   const config = loadTemporalDevConfig();
   const cliPath = await ensureTemporalCli({ log: (l) => console.log(`[temporal] ${l}`) });
   const server = await startDevServer({

@@ -1,4 +1,9 @@
-import { loadTemporalDevConfig, parseTemporalDevConfig, searchAttributeKeys, startDevArgs } from '../../config/temporal-dev';
+import {
+  loadTemporalDevConfig,
+  parseTemporalDevConfig,
+  searchAttributeKeys,
+  startDevArgs,
+} from '../../config/temporal-dev';
 import { cacheDir, ensureTemporalCli } from '../../scripts/lib/temporal-cli';
 
 describe('temporal-dev.yaml', () => {
@@ -6,8 +11,20 @@ describe('temporal-dev.yaml', () => {
     const config = loadTemporalDevConfig();
     const args = startDevArgs(config);
     expect(args.slice(0, 2)).toEqual(['server', 'start-dev']);
-    expect(args).toEqual(expect.arrayContaining(['--namespace', 'closeloop', '--port', '7233', '--ui-port', '8233', '--log-level', 'warn']));
-    for (const [name, type] of Object.entries(config.searchAttributes)) expect(args).toContain(`${name}=${type}`);
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--namespace',
+        'closeloop',
+        '--port',
+        '7233',
+        '--ui-port',
+        '8233',
+        '--log-level',
+        'warn',
+      ]),
+    );
+    for (const [name, type] of Object.entries(config.searchAttributes))
+      expect(args).toContain(`${name}=${type}`);
     expect(args).toContain('frontend.enableUpdateWorkflowExecution=true');
     expect(args[args.indexOf('--db-filename') + 1]).toMatch(/\.data\/temporal\/dev\.sqlite$/);
     expect(searchAttributeKeys(config).map((k) => k.name)).toEqual(Object.keys(config.searchAttributes));
@@ -21,8 +38,11 @@ describe('temporal-dev.yaml', () => {
   });
 
   test('an invalid file is refused with the offending fields named', () => {
-    const yaml = 'cli: { version: latest }\nserver: { namespace: x, port: "7233", uiPort: 8233 }\nsearchAttributes: { LegalEntity: String }\n';
-    expect(() => parseTemporalDevConfig(yaml)).toThrow(/cli\.version[\s\S]*server\.port[\s\S]*searchAttributes\.LegalEntity/);
+    const yaml =
+      'cli: { version: latest }\nserver: { namespace: x, port: "7233", uiPort: 8233 }\nsearchAttributes: { LegalEntity: String }\n';
+    expect(() => parseTemporalDevConfig(yaml)).toThrow(
+      /cli\.version[\s\S]*server\.port[\s\S]*searchAttributes\.LegalEntity/,
+    );
   });
 });
 
@@ -35,7 +55,9 @@ describe('Temporal CLI provisioning', () => {
 
   test('a TEMPORAL_CLI_PATH that is not an executable is refused by name, not silently replaced', async () => {
     process.env.TEMPORAL_CLI_PATH = '/nonexistent/temporal';
-    await expect(ensureTemporalCli()).rejects.toThrow('TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file');
+    await expect(ensureTemporalCli()).rejects.toThrow(
+      'TEMPORAL_CLI_PATH=/nonexistent/temporal is not an executable file',
+    );
   });
 
   test('the cache lives outside the clone, per version', () => {

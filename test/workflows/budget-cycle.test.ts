@@ -21,26 +21,52 @@ describe('budget cycle workflow', () => {
     const { ref, total } = planVersion(stack, 2027, 1);
     const handle = await stack.startCycle(ref, { chunkSize: 25 });
     const waiting = await waitForStatus(handle, awaitingApproval);
-    expect(waiting).toMatchObject({ stage: 'authorize', lineCount: 132, total: { amount: total, currency: 'USD' } });
+    expect(waiting).toMatchObject({
+      stage: 'authorize',
+      lineCount: 132,
+      total: { amount: total, currency: 'USD' },
+    });
 
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example', comment: 'ok' });
+    await handle.signal(decisionSignal, {
+      decision: 'approve',
+      principal: 'carol@acme.example',
+      comment: 'ok',
+    });
     const result = await handle.result();
 
     expect(result.status).toBe('completed');
     expect(result.decision).toMatchObject({ decision: 'approve', principal: 'carol@acme.example' });
-    expect(result.publications).toEqual([expect.objectContaining({ target: 'd365', status: 'published', chunkCount: 6 })]);
+    expect(result.publications).toEqual([
+      expect.objectContaining({ target: 'd365', status: 'published', chunkCount: 6 }),
+    ]);
     expect(new Set(result.publications[0]!.documentNumbers).size).toBe(6);
     expect(result.reconciliation).toEqual([
-      expect.objectContaining({ target: 'd365', sourceTotal: total, targetTotal: total, mismatchedCount: 0, exceptionCount: 0 }),
+      expect.objectContaining({
+        target: 'd365',
+        sourceTotal: total,
+        targetTotal: total,
+        mismatchedCount: 0,
+        exceptionCount: 0,
+      }),
     ]);
     expect(await erpBudgetTotal(stack, 2027)).toBe(total);
 
     const version = await findVersion(stack.db, ref);
     expect(version?.status).toBe('active');
-    const balances = await stack.db.select().from(controlBalances).where(eq(controlBalances.versionId, version!.id));
+    const balances = await stack.db
+      .select()
+      .from(controlBalances)
+      .where(eq(controlBalances.versionId, version!.id));
     expect(sumAmounts(balances.map((b) => b.budget))).toBe(total);
     expect(result.forecast?.lineCount).toBe(132);
-    expect(result.history.map((h) => h.stage)).toEqual(['plan', 'authorize', 'execute', 'reconcile', 'reforecast', 'done']);
+    expect(result.history.map((h) => h.stage)).toEqual([
+      'plan',
+      'authorize',
+      'execute',
+      'reconcile',
+      'reforecast',
+      'done',
+    ]);
     expect(await verifyAuditChain(stack.db)).toMatchObject({ ok: true });
   });
 
@@ -50,7 +76,9 @@ describe('budget cycle workflow', () => {
     await waitForStatus(handle, awaitingApproval);
 
     for (const principal of ['alice@acme.example', 'ian@acme.example']) {
-      const refused = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal }] }).catch((e: unknown) => e);
+      const refused = await handle
+        .executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal }] })
+        .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
       expect(cause.type).toBe('DecisionRefused');
@@ -68,7 +96,9 @@ describe('budget cycle workflow', () => {
     });
     expect(rejected.decision).toMatchObject({ decision: 'reject', comment: 'Travel is too high' });
     // The cycle ends at rejection; whether the second decision meets the validator or a closed workflow, it is refused.
-    const again = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal: 'dave@acme.example' }] }).catch((e: unknown) => e);
+    const again = await handle
+      .executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal: 'dave@acme.example' }] })
+      .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(Error);
 
     const result = await handle.result();
@@ -100,11 +130,19 @@ describe('budget cycle workflow', () => {
 
   test('an unanswered approval escalates, then expires', async () => {
     const { ref } = planVersion(stack, 2026, 8);
-    const handle = await stack.startCycle(ref, { approvalTimeout: '1 second', escalationTimeout: '1 second' });
+    const handle = await stack.startCycle(ref, {
+      approvalTimeout: '1 second',
+      escalationTimeout: '1 second',
+    });
     const result = await handle.result();
     expect(result.status).toBe('expired');
     expect(result.escalatedAt).toBeDefined();
-    expect(result.history.map((h) => h.status)).toEqual(['importing', 'awaiting_approval', 'escalated', 'expired']);
+    expect(result.history.map((h) => h.status)).toEqual([
+      'importing',
+      'awaiting_approval',
+      'escalated',
+      'expired',
+    ]);
     expect((await findVersion(stack.db, ref))?.status).toBe('expired');
   });
 });

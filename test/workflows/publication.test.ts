@@ -11,7 +11,13 @@ import { startStack, type TestStack } from '../harness/stack';
 
 const fastRetry = { initialInterval: '100ms', maximumAttempts: 6 } as const;
 
-async function approve(stack: TestStack, fiscalYear: number, version: number, chunkSize: number, erpRetry: PublicationInput['erpRetry'] = fastRetry) {
+async function approve(
+  stack: TestStack,
+  fiscalYear: number,
+  version: number,
+  chunkSize: number,
+  erpRetry: PublicationInput['erpRetry'] = fastRetry,
+) {
   const planned = planVersion(stack, fiscalYear, version);
   const handle = await stack.startCycle(planned.ref, { publication: { chunkSize, erpRetry } });
   await waitForStatus(handle, awaitingApproval);
@@ -31,7 +37,14 @@ describe('publication to the ERP', () => {
 
   test('a burst of ERP 5xx answers is retried and the version lands exactly once', async () => {
     stack.d365.faults.inject({ kind: 'status', status: 503, times: 3, method: 'POST', path: '/data/' });
-    stack.d365.faults.inject({ kind: 'status', status: 429, retryAfterSeconds: 1, times: 1, method: 'POST', path: '/data/' });
+    stack.d365.faults.inject({
+      kind: 'status',
+      status: 429,
+      retryAfterSeconds: 1,
+      times: 1,
+      method: 'POST',
+      path: '/data/',
+    });
     const { handle, total } = await approve(stack, 2027, 1, 40);
     const result = await handle.result();
     expect(result.status).toBe('completed');
@@ -45,7 +58,9 @@ describe('publication to the ERP', () => {
     const handle = stack.client.workflow.getHandle<typeof budgetCycle>(cycleId);
     const before = await erpBudgetTotal(stack, 2027);
     const { events } = await handle.fetchHistory();
-    const firstTask = events!.find((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)!;
+    const firstTask = events!.find(
+      (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    )!;
     // What support staff do with "Reset" in Temporal UI: a new run from the first workflow task; the
     // approval signal is reapplied, so the new run goes around the loop again with every activity re-run.
     const { runId } = await stack.client.workflowService.resetWorkflowExecution({
@@ -74,17 +89,33 @@ describe('publication to the ERP', () => {
   });
 
   test('publishing the same version again under the same business keys posts nothing new', async () => {
-    const version = await findVersion(stack.db, { legalEntity: 'ACME-US', fiscalYear: 2028, scenario: 'BUDGET', version: 1 });
+    const version = await findVersion(stack.db, {
+      legalEntity: 'ACME-US',
+      fiscalYear: 2028,
+      scenario: 'BUDGET',
+      version: 1,
+    });
     expect(version).toBeDefined();
     const [first] = await stack.db.select().from(publications).where(eq(publications.versionId, version!.id));
     const before = await erpBudgetTotal(stack, 2028);
     // Forget what the database knows, so only the ERP's idempotency stands between us and a double post.
-    await stack.db.update(publicationChunks).set({ status: 'pending', documentNumber: null }).where(eq(publicationChunks.publicationId, first!.id));
+    await stack.db
+      .update(publicationChunks)
+      .set({ status: 'pending', documentNumber: null })
+      .where(eq(publicationChunks.publicationId, first!.id));
 
     const again = await stack.client.workflow.execute<typeof publication>('publication', {
       taskQueue: stack.config.temporal.taskQueue,
       workflowId: `publication-repeat-${first!.id}`,
-      args: [{ versionId: version!.id, target: 'd365', revision: first!.revision, chunkSize: first!.chunkSize, correlationId: 'repeat' }],
+      args: [
+        {
+          versionId: version!.id,
+          target: 'd365',
+          revision: first!.revision,
+          chunkSize: first!.chunkSize,
+          correlationId: 'repeat',
+        },
+      ],
     });
     expect(again.chunkCount).toBe(first!.chunkCount);
     expect(await erpBudgetTotal(stack, 2028)).toBe(before);
@@ -95,14 +126,19 @@ describe('publication that fails for good', () => {
   let stack: TestStack;
   beforeAll(async () => {
     // The ERP refuses main account 65060 (training): the chunk holding those lines fails with a 4xx.
-    stack = await startStack({ d365: { knownMainAccounts: ['60010', '61020', '62030', '62035', '63040', '64050'] } });
+    stack = await startStack({
+      d365: { knownMainAccounts: ['60010', '61020', '62030', '62035', '63040', '64050'] },
+    });
   });
   afterAll(async () => {
     await stack?.stop();
   });
 
   test('reverses the chunks already posted, reports publication_failed, and publishes a new revision when support retries', async () => {
-    const { handle, ref, total } = await approve(stack, 2027, 1, 10, { initialInterval: '100ms', maximumAttempts: 2 });
+    const { handle, ref, total } = await approve(stack, 2027, 1, 10, {
+      initialInterval: '100ms',
+      maximumAttempts: 2,
+    });
     const failed = await waitForStatus(handle, (s) => s.status === 'publication_failed');
     expect(failed.publications[0]).toMatchObject({ target: 'd365', status: 'failed' });
     expect(failed.publications[0]!.error).toMatch(/65060|rejected|400/i);
@@ -111,14 +147,20 @@ describe('publication that fails for good', () => {
     const version = await findVersion(stack.db, ref);
     expect(version?.status).toBe('publication_failed');
     const [pub] = await stack.db.select().from(publications).where(eq(publications.versionId, version!.id));
-    const chunks = await stack.db.select().from(publicationChunks).where(eq(publicationChunks.publicationId, pub!.id));
+    const chunks = await stack.db
+      .select()
+      .from(publicationChunks)
+      .where(eq(publicationChunks.publicationId, pub!.id));
     const reversed = chunks.filter((c) => c.status === 'reversed');
     expect(reversed.length).toBeGreaterThan(0);
     expect(chunks.filter((c) => c.status === 'posted')).toEqual([]);
 
     // Support staff fix the ERP's chart of accounts, then retry: the next revision posts under new keys.
     stack.d365.setKnownMainAccounts(undefined);
-    await handle.signal(retryPublicationSignal, { principal: 'sam@acme.example', reason: 'account 65060 opened in D365' });
+    await handle.signal(retryPublicationSignal, {
+      principal: 'sam@acme.example',
+      reason: 'account 65060 opened in D365',
+    });
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(result.publications.map((p) => [p.revision, p.status])).toEqual([

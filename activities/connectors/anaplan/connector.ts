@@ -4,7 +4,12 @@ import { FailureType } from '../../../domain/failures';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../../domain/model';
 import { csvRecords, writeCsv } from '../csv';
 import { httpJson, httpRequest, protocolFailure } from '../http';
-import { type ForecastImportResult, type ForecastPublication, type HealthStatus, type PlanningConnector } from '../types';
+import {
+  type ForecastImportResult,
+  type ForecastPublication,
+  type HealthStatus,
+  type PlanningConnector,
+} from '../types';
 
 /**
  * Anaplan through the Integration API v2: token authentication, exports and imports run as tasks and
@@ -22,7 +27,11 @@ export const AnaplanConnectorConfig = z.object({
   timeoutMs: z.number().int().positive(),
   pollIntervalMs: z.number().int().positive(),
   taskTimeoutMs: z.number().int().positive(),
-  uploadChunkBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  uploadChunkBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
 });
 export type AnaplanConnectorConfig = z.input<typeof AnaplanConnectorConfig>;
 
@@ -32,7 +41,9 @@ const IMPORT_COLUMNS = ['Version', 'Account', 'Cost Center', 'Period', 'Amount',
 const FORECAST_FILE = 'closeloop_forecast_source.csv';
 const FORECAST_IMPORT = 'closeloop_forecast_import';
 
-const TokenResponse = z.object({ tokenInfo: z.object({ tokenValue: z.string().min(1), expiresAt: z.number() }) });
+const TokenResponse = z.object({
+  tokenInfo: z.object({ tokenValue: z.string().min(1), expiresAt: z.number() }),
+});
 const Named = z.object({ id: z.string(), name: z.string() });
 const Exports = z.object({ exports: z.array(Named).default([]) });
 const Imports = z.object({ imports: z.array(Named).default([]) });
@@ -46,7 +57,15 @@ const TaskStatus = z.object({
     result: z
       .object({
         successful: z.boolean(),
-        details: z.array(z.object({ localMessageText: z.string(), type: z.string().optional(), values: z.array(z.string()).optional() })).default([]),
+        details: z
+          .array(
+            z.object({
+              localMessageText: z.string(),
+              type: z.string().optional(),
+              values: z.array(z.string()).optional(),
+            }),
+          )
+          .default([]),
       })
       .optional(),
   }),
@@ -57,7 +76,9 @@ export function exportName(ref: BudgetVersionRef): string {
 }
 
 function isUnauthorized(err: unknown): boolean {
-  return err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === 401;
+  return (
+    err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === 401
+  );
 }
 
 export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningConnector {
@@ -69,7 +90,13 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     if (!force && token && token.expiresAt > Date.now() + 60_000) return token.value;
     const basic = Buffer.from(`${config.username}:${config.password}`).toString('base64');
     const t = await httpJson(
-      { system: SYSTEM, method: 'POST', url: `${config.authUrl.replace(/\/$/, '')}/token/authenticate`, headers: { Authorization: `Basic ${basic}` }, timeoutMs: config.timeoutMs },
+      {
+        system: SYSTEM,
+        method: 'POST',
+        url: `${config.authUrl.replace(/\/$/, '')}/token/authenticate`,
+        headers: { Authorization: `Basic ${basic}` },
+        timeoutMs: config.timeoutMs,
+      },
       TokenResponse,
     );
     token = { value: t.tokenInfo.tokenValue, expiresAt: t.tokenInfo.expiresAt };
@@ -77,7 +104,11 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
   }
 
   /** Calls the model API; an expired token is renewed once and the call repeated. */
-  async function call(method: 'GET' | 'POST' | 'PUT', path: string, opts: { body?: unknown; raw?: boolean; contentType?: string } = {}): Promise<Response> {
+  async function call(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    opts: { body?: unknown; raw?: boolean; contentType?: string } = {},
+  ): Promise<Response> {
     const send = async (force: boolean) =>
       httpRequest({
         system: SYSTEM,
@@ -99,11 +130,23 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     }
   }
 
-  async function json<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-    const res = await call(method, path, { body, contentType: body === undefined ? undefined : 'application/json' });
+  async function json<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: z.ZodType<T>,
+    body?: unknown,
+  ): Promise<T> {
+    const res = await call(method, path, {
+      body,
+      contentType: body === undefined ? undefined : 'application/json',
+    });
     const text = await res.text();
     const parsed = schema.safeParse(text ? JSON.parse(text) : undefined);
-    if (!parsed.success) throw protocolFailure(SYSTEM, `${method} ${path} returned an unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw protocolFailure(
+        SYSTEM,
+        `${method} ${path} returned an unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     return parsed.data;
   }
 
@@ -125,10 +168,18 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         return result;
       }
       if (status.task.taskState === 'CANCELLED' || status.task.taskState === 'CANCELLING') {
-        throw ApplicationFailure.create({ type: FailureType.ConnectorUnavailable, message: `anaplan task ${task.taskId} was cancelled`, nonRetryable: false });
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorUnavailable,
+          message: `anaplan task ${task.taskId} was cancelled`,
+          nonRetryable: false,
+        });
       }
       if (Date.now() > deadline) {
-        throw ApplicationFailure.create({ type: FailureType.ConnectorUnavailable, message: `anaplan task ${task.taskId} did not complete within ${config.taskTimeoutMs} ms`, nonRetryable: false });
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorUnavailable,
+          message: `anaplan task ${task.taskId} did not complete within ${config.taskTimeoutMs} ms`,
+          nonRetryable: false,
+        });
       }
       await new Promise((r) => setTimeout(r, config.pollIntervalMs));
     }
@@ -161,27 +212,68 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       // The export's output file carries the export's id; chunks split anywhere, so join bytes before parsing.
       const { chunks } = await json('GET', `/files/${exp.id}/chunks`, Chunks);
       const parts: Buffer[] = [];
-      for (const c of chunks) parts.push(Buffer.from(await (await call('GET', `/files/${exp.id}/chunks/${c.id}`, { raw: true })).arrayBuffer()));
+      for (const c of chunks)
+        parts.push(
+          Buffer.from(
+            await (await call('GET', `/files/${exp.id}/chunks/${c.id}`, { raw: true })).arrayBuffer(),
+          ),
+        );
       const { records, missing } = csvRecords(Buffer.concat(parts).toString('utf8'), EXPORT_COLUMNS);
-      if (missing.length) throw protocolFailure(SYSTEM, `export ${name} lacks column(s) ${missing.join(', ')}`);
-      return records.map((r) => ({ account: r.Account!, costCenter: r['Cost Center']!, period: r.Period!, amount: r.Amount!, currency: r.Currency! }));
+      if (missing.length)
+        throw protocolFailure(SYSTEM, `export ${name} lacks column(s) ${missing.join(', ')}`);
+      return records.map((r) => ({
+        account: r.Account!,
+        costCenter: r['Cost Center']!,
+        period: r.Period!,
+        amount: r.Amount!,
+        currency: r.Currency!,
+      }));
     },
 
     async publishForecast(f: ForecastPublication): Promise<ForecastImportResult> {
       const file = (await json('GET', '/files', Files)).files.find((x) => x.name === FORECAST_FILE);
       const imp = (await json('GET', '/imports', Imports)).imports.find((x) => x.name === FORECAST_IMPORT);
-      if (!file || !imp) throw protocolFailure(SYSTEM, `the model lacks the ${FORECAST_FILE} data source or the ${FORECAST_IMPORT} import`);
-      const csv = Buffer.from(writeCsv(IMPORT_COLUMNS, f.rows.map((r) => [f.versionName, r.account, r.costCenter, r.period, r.amount, r.currency, f.idempotencyKey])));
+      if (!file || !imp)
+        throw protocolFailure(
+          SYSTEM,
+          `the model lacks the ${FORECAST_FILE} data source or the ${FORECAST_IMPORT} import`,
+        );
+      const csv = Buffer.from(
+        writeCsv(
+          IMPORT_COLUMNS,
+          f.rows.map((r) => [
+            f.versionName,
+            r.account,
+            r.costCenter,
+            r.period,
+            r.amount,
+            r.currency,
+            f.idempotencyKey,
+          ]),
+        ),
+      );
       let chunkCount = 0;
       for (let i = 0; i < csv.length; i += config.uploadChunkBytes) {
-        await call('PUT', `/files/${file.id}/chunks/${chunkCount++}`, { body: csv.subarray(i, i + config.uploadChunkBytes), contentType: 'application/octet-stream' });
+        await call('PUT', `/files/${file.id}/chunks/${chunkCount++}`, {
+          body: csv.subarray(i, i + config.uploadChunkBytes),
+          contentType: 'application/octet-stream',
+        });
       }
-      await json('POST', `/files/${file.id}/complete`, z.unknown(), { id: file.id, name: file.name, chunkCount });
+      await json('POST', `/files/${file.id}/complete`, z.unknown(), {
+        id: file.id,
+        name: file.name,
+        chunkCount,
+      });
       const result = await runTask('imports', imp.id);
       const counts = result.details.find((d) => d.type === 'rowsProcessed')?.values?.map(Number);
-      if (!counts || counts.length < 3 || counts.some(Number.isNaN)) throw protocolFailure(SYSTEM, 'import result carries no row counts');
+      if (!counts || counts.length < 3 || counts.some(Number.isNaN))
+        throw protocolFailure(SYSTEM, 'import result carries no row counts');
       const [changed, unchanged] = counts as [number, number, number];
-      return { idempotencyKey: f.idempotencyKey, rowsImported: changed + unchanged, alreadyImported: changed === 0 && unchanged > 0 };
+      return {
+        idempotencyKey: f.idempotencyKey,
+        rowsImported: changed + unchanged,
+        alreadyImported: changed === 0 && unchanged > 0,
+      };
     },
   };
 }

@@ -37,11 +37,23 @@ export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
 const SYSTEM = 'd365';
 const DecimalText = z.union([z.string(), z.number()]).transform((v) => String(v));
-const collection = <T extends z.ZodTypeAny>(item: T) => z.object({ value: z.array(item), '@odata.nextLink': z.string().url().optional() });
+const collection = <T extends z.ZodTypeAny>(item: T) =>
+  z.object({ value: z.array(item), '@odata.nextLink': z.string().url().optional() });
 
 const Token = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() });
-const Header = z.object({ dataAreaId: z.string(), EntryNumber: z.string(), DocumentNumber: z.string(), Status: z.string() });
-const Line = z.object({ LineNumber: z.number().int(), Date: z.string(), AccountDisplayValue: z.string(), Amount: DecimalText, CurrencyCode: z.string() });
+const Header = z.object({
+  dataAreaId: z.string(),
+  EntryNumber: z.string(),
+  DocumentNumber: z.string(),
+  Status: z.string(),
+});
+const Line = z.object({
+  LineNumber: z.number().int(),
+  Date: z.string(),
+  AccountDisplayValue: z.string(),
+  Amount: DecimalText,
+  CurrencyCode: z.string(),
+});
 const LedgerEntry = z.object({
   RecId: z.number().int(),
   JournalNumber: z.string(),
@@ -65,11 +77,18 @@ const PurchaseOrderLine = z.object({
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 function isStatus(err: unknown, status: number): boolean {
-  return err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === status;
+  return (
+    err instanceof ApplicationFailure &&
+    (err.details?.[0] as { status?: number } | undefined)?.status === status
+  );
 }
 
 function isDuplicate(err: unknown): boolean {
-  return err instanceof ApplicationFailure && err.type === FailureType.ConnectorRejected && /already exists|DuplicateRecord/i.test(err.message);
+  return (
+    err instanceof ApplicationFailure &&
+    err.type === FailureType.ConnectorRejected &&
+    /already exists|DuplicateRecord/i.test(err.message)
+  );
 }
 
 export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
@@ -86,7 +105,14 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       scope: config.scope ?? `${base}/.default`,
     }).toString();
     const t = await httpJson(
-      { system: SYSTEM, method: 'POST', url: config.tokenUrl, body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, timeoutMs: config.timeoutMs },
+      {
+        system: SYSTEM,
+        method: 'POST',
+        url: config.tokenUrl,
+        body,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        timeoutMs: config.timeoutMs,
+      },
       Token,
     );
     token = { value: t.access_token, expiresAt: Date.now() + t.expires_in * 1000 };
@@ -94,7 +120,11 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   }
 
   /** One OData call; a 401 refreshes the token once (it may have been revoked early) and tries again. */
-  async function odata(method: 'GET' | 'POST' | 'PATCH', url: string, opts: { body?: unknown; correlationId?: string; maxPageSize?: number } = {}): Promise<unknown> {
+  async function odata(
+    method: 'GET' | 'POST' | 'PATCH',
+    url: string,
+    opts: { body?: unknown; correlationId?: string; maxPageSize?: number } = {},
+  ): Promise<unknown> {
     const send = async (force: boolean) => {
       const headers: Record<string, string> = {
         Authorization: `Bearer ${await accessToken(force)}`,
@@ -104,7 +134,14 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       if (opts.body !== undefined) headers['Content-Type'] = 'application/json;IEEE754Compatible=true';
       if (opts.correlationId) headers['x-ms-client-request-id'] = opts.correlationId;
       if (opts.maxPageSize) headers.Prefer = `odata.maxpagesize=${opts.maxPageSize}`;
-      const res = await httpRequest({ system: SYSTEM, method, url: url.startsWith('http') ? url : `${base}/data/${url}`, headers, body: opts.body, timeoutMs: config.timeoutMs });
+      const res = await httpRequest({
+        system: SYSTEM,
+        method,
+        url: url.startsWith('http') ? url : `${base}/data/${url}`,
+        headers,
+        body: opts.body,
+        timeoutMs: config.timeoutMs,
+      });
       const text = await res.text();
       return text ? (JSON.parse(text) as unknown) : undefined;
     };
@@ -116,13 +153,23 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     }
   }
 
-  async function readAll<T extends z.ZodTypeAny>(entitySet: string, filter: string, item: T, orderby?: string): Promise<z.output<T>[]> {
+  async function readAll<T extends z.ZodTypeAny>(
+    entitySet: string,
+    filter: string,
+    item: T,
+    orderby?: string,
+  ): Promise<z.output<T>[]> {
     const params = new URLSearchParams({ 'cross-company': 'true', $filter: filter });
     if (orderby) params.set('$orderby', orderby);
     const out: z.output<T>[] = [];
     let url: string | undefined = `${entitySet}?${params.toString()}`;
     while (url) {
-      const page: z.output<ReturnType<typeof collection<T>>> = parseResponse(SYSTEM, `GET ${entitySet}`, collection(item), await odata('GET', url, { maxPageSize: config.pageSize }));
+      const page: z.output<ReturnType<typeof collection<T>>> = parseResponse(
+        SYSTEM,
+        `GET ${entitySet}`,
+        collection(item),
+        await odata('GET', url, { maxPageSize: config.pageSize }),
+      );
       out.push(...page.value);
       url = page['@odata.nextLink'];
     }
@@ -130,7 +177,9 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   }
 
   const displayValue = (mainAccount: string, dims: Record<string, string>) =>
-    config.dimensionFormat.map((name) => (name === 'MainAccount' ? mainAccount : (dims[name] ?? ''))).join('-');
+    config.dimensionFormat
+      .map((name) => (name === 'MainAccount' ? mainAccount : (dims[name] ?? '')))
+      .join('-');
   const parseDisplayValue = (value: string) => {
     const parts = value.split('-');
     const dimensions: Record<string, string> = {};
@@ -143,7 +192,11 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   };
 
   async function findHeader(company: string, key: string) {
-    const [h] = await readAll('BudgetRegisterEntryHeaders', `dataAreaId eq ${odataString(company)} and DocumentNumber eq ${odataString(key)}`, Header);
+    const [h] = await readAll(
+      'BudgetRegisterEntryHeaders',
+      `dataAreaId eq ${odataString(company)} and DocumentNumber eq ${odataString(key)}`,
+      Header,
+    );
     return h;
   }
 
@@ -151,7 +204,12 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   async function post(chunk: BudgetChunkPublication): Promise<PostedDocument> {
     let header = await findHeader(chunk.company, chunk.idempotencyKey);
     if (header?.Status === 'Completed') {
-      return { idempotencyKey: chunk.idempotencyKey, documentNumber: header.EntryNumber, lineCount: chunk.lines.length, alreadyPosted: true };
+      return {
+        idempotencyKey: chunk.idempotencyKey,
+        documentNumber: header.EntryNumber,
+        lineCount: chunk.lines.length,
+        alreadyPosted: true,
+      };
     }
     if (!header) {
       try {
@@ -180,7 +238,13 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       }
     }
     const existing = new Set(
-      (await readAll('BudgetRegisterEntryLines', `dataAreaId eq ${odataString(chunk.company)} and EntryNumber eq ${odataString(header.EntryNumber)}`, Line)).map((l) => l.LineNumber),
+      (
+        await readAll(
+          'BudgetRegisterEntryLines',
+          `dataAreaId eq ${odataString(chunk.company)} and EntryNumber eq ${odataString(header.EntryNumber)}`,
+          Line,
+        )
+      ).map((l) => l.LineNumber),
     );
     for (const line of chunk.lines) {
       if (existing.has(line.lineNumber)) continue;
@@ -203,8 +267,16 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       }
     }
     const key = `dataAreaId=${odataString(chunk.company)},EntryNumber=${odataString(header.EntryNumber)}`;
-    await odata('PATCH', `BudgetRegisterEntryHeaders(${key})`, { body: { Status: 'Completed' }, correlationId: chunk.correlationId });
-    return { idempotencyKey: chunk.idempotencyKey, documentNumber: header.EntryNumber, lineCount: chunk.lines.length, alreadyPosted: false };
+    await odata('PATCH', `BudgetRegisterEntryHeaders(${key})`, {
+      body: { Status: 'Completed' },
+      correlationId: chunk.correlationId,
+    });
+    return {
+      idempotencyKey: chunk.idempotencyKey,
+      documentNumber: header.EntryNumber,
+      lineCount: chunk.lines.length,
+      alreadyPosted: false,
+    };
   }
 
   return {
@@ -225,7 +297,10 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     async reverseBudgetChunk(reversal: BudgetChunkReversal): Promise<PostedDocument> {
       return post({
         ...reversal,
-        lines: reversal.lines.map((l) => ({ ...l, amount: negate({ amount: l.amount, currency: l.currency }).amount })),
+        lines: reversal.lines.map((l) => ({
+          ...l,
+          amount: negate({ amount: l.amount, currency: l.currency }).amount,
+        })),
       });
     },
 
@@ -239,11 +314,21 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       for (const l of lines) {
         const date = l.Date.slice(0, 10);
         const k = `${l.AccountDisplayValue}|${date}|${l.CurrencyCode}`;
-        const t = totals.get(k) ?? { display: l.AccountDisplayValue, date, currency: l.CurrencyCode, minor: 0n };
+        const t = totals.get(k) ?? {
+          display: l.AccountDisplayValue,
+          date,
+          currency: l.CurrencyCode,
+          minor: 0n,
+        };
         t.minor += toMinor(l.Amount, l.CurrencyCode);
         totals.set(k, t);
       }
-      return [...totals.values()].map((t) => ({ ...parseDisplayValue(t.display), date: t.date, amount: fromMinor(t.minor, t.currency), currency: t.currency }));
+      return [...totals.values()].map((t) => ({
+        ...parseDisplayValue(t.display),
+        date: t.date,
+        amount: fromMinor(t.minor, t.currency),
+        currency: t.currency,
+      }));
     },
 
     async fetchActualsPage(query: ErpLedgerQuery, cursor?: string): Promise<ErpActualsPage> {
@@ -257,7 +342,12 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
         ].join(' and ');
         url = `GeneralJournalAccountEntries?${new URLSearchParams({ 'cross-company': 'true', $filter: filter, $orderby: 'RecId asc' }).toString()}`;
       }
-      const page = parseResponse(SYSTEM, 'GET GeneralJournalAccountEntries', collection(LedgerEntry), await odata('GET', url, { maxPageSize: query.pageSize ?? config.pageSize }));
+      const page = parseResponse(
+        SYSTEM,
+        'GET GeneralJournalAccountEntries',
+        collection(LedgerEntry),
+        await odata('GET', url, { maxPageSize: query.pageSize ?? config.pageSize }),
+      );
       const highest = page.value.reduce((m, e) => Math.max(m, e.RecId), Number(query.watermark ?? 0));
       const priorHighest = cursor ? Number(new URL(cursor).searchParams.get('closeloop-watermark') ?? 0) : 0;
       const watermark = String(Math.max(highest, priorHighest));
@@ -285,7 +375,11 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     },
 
     async fetchOpenCommitments(query: ErpLedgerQuery): Promise<ErpCommitmentLine[]> {
-      const rows = await readAll('PurchaseOrderLinesV2', `dataAreaId eq ${odataString(query.company)} and PurchaseOrderLineStatus eq 'Backorder'`, PurchaseOrderLine);
+      const rows = await readAll(
+        'PurchaseOrderLinesV2',
+        `dataAreaId eq ${odataString(query.company)} and PurchaseOrderLineStatus eq 'Backorder'`,
+        PurchaseOrderLine,
+      );
       return rows.map((r) => ({
         documentId: r.PurchaseOrderNumber,
         lineNo: r.LineNumber,

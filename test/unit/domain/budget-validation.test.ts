@@ -20,15 +20,35 @@ const reference: ReferenceSnapshot = {
     { code: 'DE-100', legalEntity: 'ACME-DE', active: true, validFrom: '2020-01-01', validTo: null },
   ],
 };
-const row = (over: Partial<PlanningBudgetRow> = {}): PlanningBudgetRow => ({ account: '600100', costCenter: 'CC-100', period: '2027-03', amount: '1000.00', currency: 'USD', ...over });
+const row = (over: Partial<PlanningBudgetRow> = {}): PlanningBudgetRow => ({
+  account: '600100',
+  costCenter: 'CC-100',
+  period: '2027-03',
+  amount: '1000.00',
+  currency: 'USD',
+  ...over,
+});
 
 describe('budget validation', () => {
   test('a clean version becomes canonical lines with money in the entity currency', () => {
-    const { lines, issues } = validateBudgetRows([row(), row({ period: '2027-04', amount: '12.5' })], reference);
+    const { lines, issues } = validateBudgetRows(
+      [row(), row({ period: '2027-04', amount: '12.5' })],
+      reference,
+    );
     expect(issues).toEqual([]);
     expect(lines).toEqual([
-      { lineNo: 1, dimensions: { account: '600100', costCenter: 'CC-100' }, period: '2027-03', amount: { amount: '1000.00', currency: 'USD' } },
-      { lineNo: 2, dimensions: { account: '600100', costCenter: 'CC-100' }, period: '2027-04', amount: { amount: '12.50', currency: 'USD' } },
+      {
+        lineNo: 1,
+        dimensions: { account: '600100', costCenter: 'CC-100' },
+        period: '2027-03',
+        amount: { amount: '1000.00', currency: 'USD' },
+      },
+      {
+        lineNo: 2,
+        dimensions: { account: '600100', costCenter: 'CC-100' },
+        period: '2027-04',
+        amount: { amount: '12.50', currency: 'USD' },
+      },
     ]);
   });
 
@@ -71,10 +91,14 @@ describe('budget validation', () => {
 
   test('an account retired in the middle of a period is not active throughout it', () => {
     expect(validateBudgetRows([row({ account: '699900', period: '2027-05' })], reference).issues).toEqual([]);
-    expect(validateBudgetRows([row({ account: '699900', period: '2027-06' })], reference).issues[0]?.code).toBe('inactive_account');
+    expect(
+      validateBudgetRows([row({ account: '699900', period: '2027-06' })], reference).issues[0]?.code,
+    ).toBe('inactive_account');
   });
 
   test('an empty version is refused', () => {
-    expect(validateBudgetRows([], reference).issues).toEqual([expect.objectContaining({ lineNo: 0, code: 'empty_version' })]);
+    expect(validateBudgetRows([], reference).issues).toEqual([
+      expect.objectContaining({ lineNo: 0, code: 'empty_version' }),
+    ]);
   });
 });

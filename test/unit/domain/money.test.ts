@@ -12,9 +12,12 @@ describe('money', () => {
     expect(toMinor('1250.000000', 'USD')).toBe(125000n);
   });
 
-  test.each(['1e5', '1,250.00', 'NaN', 'Infinity', ' 12', '12.', '.5', '', '0x10'])('refuses %j: not a plain decimal', (s) => {
-    expect(() => toMinor(s, 'USD')).toThrow(MoneyError);
-  });
+  test.each(['1e5', '1,250.00', 'NaN', 'Infinity', ' 12', '12.', '.5', '', '0x10'])(
+    'refuses %j: not a plain decimal',
+    (s) => {
+      expect(() => toMinor(s, 'USD')).toThrow(MoneyError);
+    },
+  );
 
   test('refuses more decimals than the currency has, and unknown currencies', () => {
     expect(() => toMinor('1.005', 'USD')).toThrow(/more than 2 decimal places/);
@@ -24,7 +27,12 @@ describe('money', () => {
 
   test('arithmetic is exact where floats are not', () => {
     expect(add(money('0.1', 'USD'), money('0.2', 'USD'))).toEqual({ amount: '0.30', currency: 'USD' });
-    expect(sum(Array.from({ length: 10 }, () => money('0.10', 'USD')), 'USD').amount).toBe('1.00');
+    expect(
+      sum(
+        Array.from({ length: 10 }, () => money('0.10', 'USD')),
+        'USD',
+      ).amount,
+    ).toBe('1.00');
     expect(subtract(money('100', 'USD'), money('0.01', 'USD')).amount).toBe('99.99');
   });
 

@@ -1,6 +1,12 @@
 import { DecisionInput, refuseDecision } from '../../../domain/approval';
 import { chunk } from '../../../domain/chunking';
-import { budgetCycleWorkflowId, chunkPublicationKey, chunkReversalKey, parseBudgetCycleWorkflowId, publicationWorkflowId } from '../../../domain/identity';
+import {
+  budgetCycleWorkflowId,
+  chunkPublicationKey,
+  chunkReversalKey,
+  parseBudgetCycleWorkflowId,
+  publicationWorkflowId,
+} from '../../../domain/identity';
 import { mapDimensions, resolveMapping, unmapSegments } from '../../../domain/mapping';
 import { reconcileTotals } from '../../../domain/reconciliation';
 import { type DimensionMappingRef } from '../../../domain/reference';
@@ -28,9 +34,27 @@ describe('identity', () => {
 
 describe('effective-dated mapping', () => {
   const mappings: DimensionMappingRef[] = [
-    { dimension: 'account', canonicalCode: '620300', erpValue: '62030', validFrom: '2020-01-01', validTo: '2027-07-01' },
-    { dimension: 'account', canonicalCode: '620300', erpValue: '62035', validFrom: '2027-07-01', validTo: null },
-    { dimension: 'costCenter', canonicalCode: 'CC-200', erpValue: '200', validFrom: '2020-01-01', validTo: null },
+    {
+      dimension: 'account',
+      canonicalCode: '620300',
+      erpValue: '62030',
+      validFrom: '2020-01-01',
+      validTo: '2027-07-01',
+    },
+    {
+      dimension: 'account',
+      canonicalCode: '620300',
+      erpValue: '62035',
+      validFrom: '2027-07-01',
+      validTo: null,
+    },
+    {
+      dimension: 'costCenter',
+      canonicalCode: 'CC-200',
+      erpValue: '200',
+      validFrom: '2020-01-01',
+      validTo: null,
+    },
   ];
   test('validFrom is inclusive and validTo exclusive', () => {
     expect(resolveMapping(mappings, 'account', '620300', '2027-06-30')).toBe('62030');
@@ -46,8 +70,12 @@ describe('effective-dated mapping', () => {
     });
     const mapped = mapDimensions(mappings, { account: '620300', costCenter: 'CC-200' }, '2027-08-01');
     expect(mapped).toEqual({ segments: { mainAccount: '62035', dimensions: { CostCenter: '200' } } });
-    expect(unmapSegments(mappings, { mainAccount: '62035', dimensions: { CostCenter: '200' } }, '2027-08-01')).toEqual({ account: '620300', costCenter: 'CC-200' });
-    expect(unmapSegments(mappings, { mainAccount: '62035', dimensions: { CostCenter: '200' } }, '2027-01-01')).toBeUndefined();
+    expect(
+      unmapSegments(mappings, { mainAccount: '62035', dimensions: { CostCenter: '200' } }, '2027-08-01'),
+    ).toEqual({ account: '620300', costCenter: 'CC-200' });
+    expect(
+      unmapSegments(mappings, { mainAccount: '62035', dimensions: { CostCenter: '200' } }, '2027-01-01'),
+    ).toBeUndefined();
   });
 });
 
@@ -65,7 +93,12 @@ describe('reconciliation', () => {
       { period: '2027-04', account: '610200', amount: '7.00' },
     ];
     const r = reconcileTotals(source, target, 'USD');
-    expect(r).toMatchObject({ sourceTotal: '150.30', targetTotal: '107.29', matchedCount: 1, mismatchedCount: 3 });
+    expect(r).toMatchObject({
+      sourceTotal: '150.30',
+      targetTotal: '107.29',
+      matchedCount: 1,
+      mismatchedCount: 3,
+    });
     expect(r.exceptions.map((e) => [e.period, e.account, e.kind, e.difference])).toEqual([
       ['2027-02', '600100', 'amount_mismatch', '-0.01'],
       ['2027-03', '610200', 'missing_in_target', '-50.00'],
@@ -79,9 +112,30 @@ describe('reforecast', () => {
   test('elapsed periods forecast spend; later ones spend plus what is left of the budget', () => {
     const lines = buildForecast(
       [
-        { account: 'A', costCenter: 'C', period: '2027-04', budget: '100.00', committed: '150.00', actual: '0' },
-        { account: 'A', costCenter: 'C', period: '2027-01', budget: '100.00', committed: '5.00', actual: '112.00' },
-        { account: 'A', costCenter: 'C', period: '2027-05', budget: '100.00', committed: '30.00', actual: '10.00' },
+        {
+          account: 'A',
+          costCenter: 'C',
+          period: '2027-04',
+          budget: '100.00',
+          committed: '150.00',
+          actual: '0',
+        },
+        {
+          account: 'A',
+          costCenter: 'C',
+          period: '2027-01',
+          budget: '100.00',
+          committed: '5.00',
+          actual: '112.00',
+        },
+        {
+          account: 'A',
+          costCenter: 'C',
+          period: '2027-05',
+          budget: '100.00',
+          committed: '30.00',
+          actual: '10.00',
+        },
       ],
       '2027-03',
       'USD',
@@ -105,12 +159,16 @@ describe('approval rules', () => {
     expect(refuseDecision(policy, waiting, decide('carol'))).toBeUndefined();
   });
   test('one decision per version, and only while it waits for one', () => {
-    expect(refuseDecision(policy, { awaitingDecision: true, decidedBy: 'carol' }, decide('dave'))?.code).toBe('AlreadyDecided');
+    expect(refuseDecision(policy, { awaitingDecision: true, decidedBy: 'carol' }, decide('dave'))?.code).toBe(
+      'AlreadyDecided',
+    );
     expect(refuseDecision(policy, { awaitingDecision: false }, decide('dave'))?.code).toBe('WrongStage');
   });
   test('a rejection needs a comment; unknown fields are refused', () => {
     const r = DecisionInput.safeParse({ decision: 'reject', principal: 'carol' });
     expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['comment']);
-    expect(DecisionInput.safeParse({ decision: 'approve', principal: 'carol', role: 'admin' }).success).toBe(false);
+    expect(DecisionInput.safeParse({ decision: 'approve', principal: 'carol', role: 'admin' }).success).toBe(
+      false,
+    );
   });
 });
