@@ -181,7 +181,11 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
     await db.transaction(async (tx) => {
       await tx
         .update(publicationChunks)
-        .set({ status: 'reversed', reversalDocumentNumber: posted.documentNumber, reversedAt: new Date() })
+        .set({
+          status: 'reversed',
+          reversalDocumentNumber: posted.documentNumber || null,
+          reversedAt: new Date(),
+        })
         .where(
           and(
             eq(publicationChunks.publicationId, publicationId),
@@ -191,7 +195,10 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       await auditPublication(
         tx,
         {
-          action: 'budget_chunk.reversed',
+          // Support staff must see that the ERP no longer held the original: reconciliation will tell the rest.
+          action: posted.originalMissing
+            ? 'budget_chunk.reversal_skipped_original_missing'
+            : 'budget_chunk.reversed',
           publicationId,
           correlationId: ctx.publication.correlationId,
           eventKey: reversalKey,

@@ -50,6 +50,8 @@ export interface PostedDocument {
   lineCount: number;
   /** True when the ERP already had this key: nothing new was posted. */
   alreadyPosted: boolean;
+  /** Set on a reversal that posted nothing because the ERP does not hold the original (never reverse what is not there). */
+  originalMissing?: boolean;
 }
 
 export interface ErpBudgetTotalsQuery {

@@ -127,7 +127,8 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
   router.get('/:cycleId', async (req, res) => {
     const { cycleId } = CycleIdParam.parse(req.params);
     const { handle, description } = await describeCycle(cycleId);
-    const status = await handle.query(statusQuery);
+    // A completed cycle returns its final status as its result, which Temporal keeps: no worker needed to read it.
+    const status = description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(statusQuery);
     res.json({
       ...status,
       execution: description.status.name,

@@ -222,3 +222,30 @@ describe('Dynamics 365 connector', () => {
     ]);
   });
 });
+
+describe('Dynamics 365 reversal of an original the ERP no longer holds', () => {
+  test('posts nothing and says the original is missing', async () => {
+    const sim = createD365Simulator();
+    const server = await sim.listen(0);
+    try {
+      const erp = createD365Connector({
+        baseUrl: server.url,
+        tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
+        clientId: 'closeloop',
+        clientSecret: 'dev-secret',
+        timeoutMs: 1000,
+        pageSize: 10,
+      });
+      const c = chunk('gone', ['10.00']);
+      const result = await erp.reverseBudgetChunk({
+        ...c,
+        idempotencyKey: 'gone:reversal',
+        originalIdempotencyKey: 'gone',
+      });
+      expect(result).toMatchObject({ originalMissing: true, lineCount: 0 });
+      expect(sim.budgetEntries()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -295,6 +295,21 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     publishBudgetChunk: post,
 
     async reverseBudgetChunk(reversal: BudgetChunkReversal): Promise<PostedDocument> {
+      // A negative entry for an original the ERP does not hold (removed by hand, or a reset environment)
+      // would unbalance the budget rather than restore it.
+      const original = await findHeader(reversal.company, reversal.originalIdempotencyKey);
+      if (
+        original?.Status !== 'Completed' &&
+        !(await findHeader(reversal.company, reversal.idempotencyKey))
+      ) {
+        return {
+          idempotencyKey: reversal.idempotencyKey,
+          documentNumber: '',
+          lineCount: 0,
+          alreadyPosted: false,
+          originalMissing: true,
+        };
+      }
       return post({
         ...reversal,
         lines: reversal.lines.map((l) => ({
