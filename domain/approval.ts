@@ -17,6 +17,15 @@ export const DecisionInput = z
   });
 export type DecisionInput = z.infer<typeof DecisionInput>;
 
+/** Support staff's request to publish again after a publication failed for good and was reversed. */
+export const RetryPublicationInput = z
+  .object({
+    principal: z.string().trim().min(1, 'is required').max(200),
+    reason: z.string().trim().max(2000).optional(),
+  })
+  .strict();
+export type RetryPublicationInput = z.infer<typeof RetryPublicationInput>;
+
 export interface ApprovalPolicy {
   submittedBy: string;
   /** Principals allowed to approve this version. */

@@ -78,6 +78,8 @@ export interface BudgetCycleStatus {
   /** Signals that were not acted on and why (signals cannot answer their sender). */
   refusedSignals: { principal: string; reason: string; at: string }[];
   publications: PublicationSummary[];
+  /** Who asked for each publication retry, and why. */
+  publicationRetries: { principal: string; reason?: string; at: string }[];
   reconciliation: ReconciliationSummary[];
   actualsSynced?: { inserted: number; duplicates: number; commitments: number };
   forecast?: { versionName: string; total: Money; lineCount: number; alreadyImported: boolean };

@@ -10,7 +10,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { type ApprovalPolicy, DecisionInput, fieldIssues, refuseDecision } from '../domain/approval';
+import {
+  type ApprovalPolicy,
+  DecisionInput,
+  fieldIssues,
+  refuseDecision,
+  RetryPublicationInput,
+} from '../domain/approval';
 import { FailureType } from '../domain/failures';
 import { publicationWorkflowId, versionKey } from '../domain/identity';
 import { dbWrite, erpCall, longSync, planningCall } from './activity-profiles';
@@ -54,6 +60,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     status: 'importing',
     refusedSignals: [],
     publications: [],
+    publicationRetries: [],
     reconciliation: [],
     history: [],
   };
@@ -90,10 +97,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const earlySignals: unknown[] = [];
   const takeDecisionSignal = (raw: unknown) => {
     const parsed = DecisionInput.safeParse(raw);
-    const principal =
-      typeof (raw as { principal?: unknown })?.principal === 'string'
-        ? (raw as { principal: string }).principal
-        : '(unknown)';
+    const principal = principalOf(raw);
     if (!parsed.success) {
       const reason = fieldIssues(parsed.error)
         .map((i) => `${i.field}: ${i.message}`)
@@ -143,8 +147,24 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       },
     },
   );
-  setHandler(retryPublicationSignal, () => {
-    if (state.status === 'publication_failed') retryRequested = true;
+  setHandler(retryPublicationSignal, (raw) => {
+    const parsed = RetryPublicationInput.safeParse(raw);
+    const principal = principalOf(raw);
+    if (!parsed.success) {
+      const reason = fieldIssues(parsed.error)
+        .map((i) => `${i.field}: ${i.message}`)
+        .join('; ');
+      state.refusedSignals.push({ principal, reason: `invalid retry-publication: ${reason}`, at: now() });
+    } else if (state.status !== 'publication_failed') {
+      state.refusedSignals.push({
+        principal,
+        reason: `retry-publication: the cycle is ${state.status}, not publication_failed`,
+        at: now(),
+      });
+    } else {
+      state.publicationRetries.push({ ...parsed.data, at: now() });
+      retryRequested = true;
+    }
   });
 
   // ── Plan ──────────────────────────────────────────────────────────────────────────────────────────
@@ -297,6 +317,12 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     }
     return false;
   }
+}
+
+/** Who sent a signal, as far as its (possibly malformed) payload says. */
+function principalOf(raw: unknown): string {
+  const p = (raw as { principal?: unknown } | null)?.principal;
+  return typeof p === 'string' && p.length ? p : '(unknown)';
 }
 
 function rootMessage(err: unknown): string {

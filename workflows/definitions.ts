@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { type DecisionInput } from '../domain/approval';
+import { type DecisionInput, type RetryPublicationInput } from '../domain/approval';
 import { type BudgetCycleStatus } from './budget-cycle-state';
 
 /**
@@ -16,8 +16,7 @@ export const decisionSignal = defineSignal<[DecisionInput]>('decision');
 /** Decision with an answer: the validator refuses it before it enters history, so the caller knows at once. */
 export const decideUpdate = defineUpdate<BudgetCycleStatus, [DecisionInput]>('decide');
 /** After a publication failed for good and was reversed, support staff retry it with this signal. */
-export const retryPublicationSignal =
-  defineSignal<[{ principal: string; reason?: string }]>('retry-publication');
+export const retryPublicationSignal = defineSignal<[RetryPublicationInput]>('retry-publication');
 
 export const SearchAttributes = {
   LegalEntity: defineSearchAttributeKey('LegalEntity', SearchAttributeType.KEYWORD),

@@ -155,6 +155,12 @@ describe('publication that fails for good', () => {
     expect(reversed.length).toBeGreaterThan(0);
     expect(chunks.filter((c) => c.status === 'posted')).toEqual([]);
 
+    // A malformed retry signal changes nothing and says why.
+    await handle.signal(retryPublicationSignal, { who: 'sam' } as never);
+    const refused = await waitForStatus(handle, (s) => s.refusedSignals.length === 1);
+    expect(refused.refusedSignals[0]!.reason).toMatch(/invalid retry-publication: principal/);
+    expect(refused.status).toBe('publication_failed');
+
     // Support staff fix the ERP's chart of accounts, then retry: the next revision posts under new keys.
     stack.d365.setKnownMainAccounts(undefined);
     await handle.signal(retryPublicationSignal, {
@@ -166,6 +172,9 @@ describe('publication that fails for good', () => {
     expect(result.publications.map((p) => [p.revision, p.status])).toEqual([
       [1, 'failed'],
       [2, 'published'],
+    ]);
+    expect(result.publicationRetries).toEqual([
+      expect.objectContaining({ principal: 'sam@acme.example', reason: 'account 65060 opened in D365' }),
     ]);
     expect(await erpBudgetTotal(stack, 2027)).toBe(total);
     expect(result.reconciliation[0]).toMatchObject({ exceptionCount: 0 });
