@@ -118,6 +118,18 @@ async function erpLinesFor(
   return out;
 }
 
+/** The ERP lines of one stored chunk: its line range of the version, mapped as of each line's period. */
+function chunkLines(
+  db: Database,
+  ctx: Awaited<ReturnType<typeof loadPublicationContext>>,
+  row: { firstLineNo: number; lastLineNo: number },
+): Promise<ErpBudgetLine[]> {
+  return erpLinesFor(db, ctx.entity, ctx.version.id, ctx.version.fiscalYear, ctx.publication.target, {
+    from: row.firstLineNo,
+    to: row.lastLineNo,
+  });
+}
+
 function chunkRequest(
   ctx: Awaited<ReturnType<typeof loadPublicationContext>>,
   idempotencyKey: string,
@@ -161,17 +173,7 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
     if (!row) throw notFound(`chunk ${chunkIndex} of publication ${publicationId} does not exist`);
     // A chunk that never completed left at most a draft in the ERP, which counts nowhere: nothing to undo.
     if (row.status !== 'posted') return false;
-    const lines = await erpLinesFor(
-      db,
-      ctx.entity,
-      ctx.version.id,
-      ctx.version.fiscalYear,
-      ctx.publication.target,
-      {
-        from: row.firstLineNo,
-        to: row.lastLineNo,
-      },
-    );
+    const lines = await chunkLines(db, ctx, row);
     const reversalKey = chunkReversalKey(row.idempotencyKey);
     const posted = await erpFor(deps, ctx.publication.target).reverseBudgetChunk({
       ...chunkRequest(ctx, reversalKey, chunkIndex, lines),
@@ -326,17 +328,7 @@ export function createPublicationActivities(deps: Pick<ActivityDeps, 'db' | 'erp
       if (row.status === 'posted' && row.documentNumber) {
         return { chunkIndex: input.chunkIndex, documentNumber: row.documentNumber, alreadyPosted: true };
       }
-      const lines = await erpLinesFor(
-        db,
-        ctx.entity,
-        ctx.version.id,
-        ctx.version.fiscalYear,
-        ctx.publication.target,
-        {
-          from: row.firstLineNo,
-          to: row.lastLineNo,
-        },
-      );
+      const lines = await chunkLines(db, ctx, row);
       const posted = await erpFor(deps, ctx.publication.target).publishBudgetChunk(
         chunkRequest(ctx, row.idempotencyKey, input.chunkIndex, lines),
       );

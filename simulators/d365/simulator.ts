@@ -139,30 +139,24 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   app.post('/:tenant/oauth2/v2.0/token', express.urlencoded({ extended: false }), (req, res) => {
     const body = req.body as Record<string, string | undefined>;
     if (req.params.tenant !== tenantId) {
-      res
-        .status(400)
-        .json({
-          error: 'invalid_request',
-          error_description: `AADSTS90002: Tenant '${req.params.tenant}' not found.`,
-        });
+      res.status(400).json({
+        error: 'invalid_request',
+        error_description: `AADSTS90002: Tenant '${req.params.tenant}' not found.`,
+      });
       return;
     }
     if (body.grant_type !== 'client_credentials') {
-      res
-        .status(400)
-        .json({
-          error: 'unsupported_grant_type',
-          error_description: 'AADSTS70003: grant_type must be client_credentials',
-        });
+      res.status(400).json({
+        error: 'unsupported_grant_type',
+        error_description: 'AADSTS70003: grant_type must be client_credentials',
+      });
       return;
     }
     if (body.client_id !== clientId || body.client_secret !== clientSecret) {
-      res
-        .status(401)
-        .json({
-          error: 'invalid_client',
-          error_description: 'AADSTS7000215: Invalid client secret provided.',
-        });
+      res.status(401).json({
+        error: 'invalid_client',
+        error_description: 'AADSTS7000215: Invalid client secret provided.',
+      });
       return;
     }
     const token = randomBytes(24).toString('base64url');
@@ -239,7 +233,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   data.post('/BudgetRegisterEntryHeaders', (req, res) => {
     const parsed = HeaderCreate.safeParse(req.body);
     if (!parsed.success) {
-      res
+      return void res
         .status(400)
         .json(
           odataError(
@@ -247,7 +241,6 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
             `Write validation failed for table 'BudgetTransactionHeader': ${zodMessage(parsed.error)}`,
           ),
         );
-      return;
     }
     const h = parsed.data;
     if (headers.some((x) => x.dataAreaId === h.dataAreaId && x.DocumentNumber === h.DocumentNumber)) {
@@ -300,7 +293,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   data.post('/BudgetRegisterEntryLines', (req, res) => {
     const parsed = LineCreate.safeParse(req.body);
     if (!parsed.success) {
-      res
+      return void res
         .status(400)
         .json(
           odataError(
@@ -308,7 +301,6 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
             `Write validation failed for table 'BudgetTransactionLine': ${zodMessage(parsed.error)}`,
           ),
         );
-      return;
     }
     const l = parsed.data;
     const header = headers.find((h) => h.dataAreaId === l.dataAreaId && h.EntryNumber === l.EntryNumber);
