@@ -72,3 +72,10 @@ export function refuseDecision(
 export function fieldIssues(error: z.ZodError): { field: string; message: string }[] {
   return error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
 }
+
+/** The same, as one line for a status entry or a log. */
+export function describeIssues(error: z.ZodError): string {
+  return fieldIssues(error)
+    .map((i) => `${i.field}: ${i.message}`)
+    .join('; ');
+}

@@ -13,6 +13,7 @@ import type { Activities } from '../activities';
 import {
   type ApprovalPolicy,
   DecisionInput,
+  describeIssues,
   fieldIssues,
   refuseDecision,
   RetryPublicationInput,
@@ -36,14 +37,14 @@ import {
 } from './definitions';
 import { publication } from './publication';
 
+/** Patch ID: decision signals received during import are held until the version awaits approval. */
+export const EARLY_DECISION_SIGNALS_WAIT = 'early-decision-signals-wait-for-authorize';
+
 /**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
  * Nothing reaches an ERP before an eligible approver (never the submitter, never an integration admin)
  * approves it. Read top to bottom, this is the business process; the work happens in activities.
  */
-/** Patch ID: decision signals received during import are held until the version awaits approval. */
-export const EARLY_DECISION_SIGNALS_WAIT = 'early-decision-signals-wait-for-authorize';
-
 export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleStatus> {
   const { ref, correlationId } = input;
   const db = proxyActivities<Activities>(dbWrite);
@@ -99,9 +100,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     const parsed = DecisionInput.safeParse(raw);
     const principal = principalOf(raw);
     if (!parsed.success) {
-      const reason = fieldIssues(parsed.error)
-        .map((i) => `${i.field}: ${i.message}`)
-        .join('; ');
+      const reason = describeIssues(parsed.error);
       state.refusedSignals.push({ principal, reason: `invalid decision: ${reason}`, at: now() });
       return;
     }
@@ -151,9 +150,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     const parsed = RetryPublicationInput.safeParse(raw);
     const principal = principalOf(raw);
     if (!parsed.success) {
-      const reason = fieldIssues(parsed.error)
-        .map((i) => `${i.field}: ${i.message}`)
-        .join('; ');
+      const reason = describeIssues(parsed.error);
       state.refusedSignals.push({ principal, reason: `invalid retry-publication: ${reason}`, at: now() });
     } else if (state.status !== 'publication_failed') {
       state.refusedSignals.push({
