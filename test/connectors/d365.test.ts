@@ -93,6 +93,14 @@ describe('Dynamics 365 connector', () => {
     expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false, nextRetryDelay: 7000 });
   });
 
+  test('a response slower than the timeout is a retryable failure', async () => {
+    sim.faults.inject({ kind: 'latency', latencyMs: 1500, times: 1, method: 'GET', path: 'BudgetRegisterEntryHeaders' });
+    const f = await failureOf(erp.publishBudgetChunk(chunk('slow', ['1.00'])));
+    expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false });
+    expect(f.message).toMatch(/timed out after 1000 ms/);
+    expect(sim.faults.fired.latency).toBe(1);
+  });
+
   test('an answer lost after commit does not post twice on retry', async () => {
     sim.faults.inject({
       kind: 'drop-after-commit',

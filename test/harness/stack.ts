@@ -97,80 +97,93 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/closeloop_test_${id}`;
   const databaseUrl = dbUrl.toString();
+  // Undo steps, pushed as each resource starts: stop() runs them, and so does a start that fails halfway.
+  const undo: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of undo.splice(0).reverse()) await step();
+  };
 
-  await ensureDatabase(databaseUrl);
-  const database = openDatabase(databaseUrl, { poolSize: 5 });
-  await migrateDatabase(database.db);
-  await seedReferenceData(database.db);
-
-  const d365 = createD365Simulator(options.d365);
-  const anaplan = createAnaplanSimulator({ taskPolls: 1, ...options.anaplan });
-  const d365Server = await d365.listen(0);
-  const anaplanServer = await anaplan.listen(0);
-
-  const namespace = `stack-${id}`;
-  const config = loadConfig({
-    DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: requiredEnv('CLOSELOOP_TEST_TEMPORAL_ADDRESS'),
-    TEMPORAL_NAMESPACE: namespace,
-    TEMPORAL_TASK_QUEUE: `test-${id}`,
-    API_PORT: '0',
-    D365_BASE_URL: d365Server.url,
-    D365_TOKEN_URL: `${d365Server.url}/closeloop-dev/oauth2/v2.0/token`,
-    D365_TIMEOUT_MS: '5000',
-    ANAPLAN_AUTH_URL: anaplanServer.url,
-    ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
-    ANAPLAN_POLL_INTERVAL_MS: '20',
-    ANAPLAN_TIMEOUT_MS: '5000',
-    ...options.env,
-  });
-  const clientConnection = await connectClient(config.temporal);
-  await registerNamespace(clientConnection, namespace);
-  const connectors = createConnectors(config);
-  const workerConnection = await connectWorker(config.temporal);
-  const worker = await createWorker({
-    connection: workerConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    db: database.db,
-    ...connectors,
-    workflowBundle: { codePath: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE') },
-  });
-  const workerRun = worker.run();
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const api = options.api ? await listen(createApp({ config, client, db: database.db }), 0) : undefined;
-
-  return {
-    config,
-    db: database.db,
-    databaseUrl,
-    client,
-    d365,
-    anaplan,
-    ...connectors,
-    api,
-    worker,
-    async startCycle(ref, overrides = {}, submitter = 'alice@acme.example') {
-      const input = buildCycleInput(
-        config,
-        { approvalTimeout: '1 minute', escalationTimeout: '1 minute', ...overrides, ref },
-        { id: submitter, role: 'planner' },
-      );
-      if (overrides.publication) input.publication = { ...input.publication, ...overrides.publication };
-      return (await startBudgetCycle(client, config, input)) as WorkflowHandle<typeof budgetCycle>;
-    },
-    async stop() {
-      await api?.close();
-      worker.shutdown();
-      await workerRun;
-      await clientConnection.close();
-      await workerConnection.close();
-      await d365Server.close();
-      await anaplanServer.close();
-      await database.close();
+  try {
+    await ensureDatabase(databaseUrl);
+    undo.push(async () => {
       const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
       await admin.unsafe(`drop database if exists "closeloop_test_${id}" with (force)`);
       await admin.end({ timeout: 5 });
-    },
-  };
+    });
+    const database = openDatabase(databaseUrl, { poolSize: 5 });
+    undo.push(() => database.close());
+    await migrateDatabase(database.db);
+    await seedReferenceData(database.db);
+
+    const d365 = createD365Simulator(options.d365);
+    const anaplan = createAnaplanSimulator({ taskPolls: 1, ...options.anaplan });
+    const d365Server = await d365.listen(0);
+    undo.push(() => d365Server.close());
+    const anaplanServer = await anaplan.listen(0);
+    undo.push(() => anaplanServer.close());
+
+    const namespace = `stack-${id}`;
+    const config = loadConfig({
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: requiredEnv('CLOSELOOP_TEST_TEMPORAL_ADDRESS'),
+      TEMPORAL_NAMESPACE: namespace,
+      TEMPORAL_TASK_QUEUE: `test-${id}`,
+      API_PORT: '0',
+      D365_BASE_URL: d365Server.url,
+      D365_TOKEN_URL: `${d365Server.url}/closeloop-dev/oauth2/v2.0/token`,
+      D365_TIMEOUT_MS: '5000',
+      ANAPLAN_AUTH_URL: anaplanServer.url,
+      ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
+      ANAPLAN_POLL_INTERVAL_MS: '20',
+      ANAPLAN_TIMEOUT_MS: '5000',
+      ...options.env,
+    });
+    const clientConnection = await connectClient(config.temporal);
+    undo.push(() => clientConnection.close());
+    await registerNamespace(clientConnection, namespace);
+    const connectors = createConnectors(config);
+    const workerConnection = await connectWorker(config.temporal);
+    undo.push(() => workerConnection.close());
+    const worker = await createWorker({
+      connection: workerConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      db: database.db,
+      ...connectors,
+      workflowBundle: { codePath: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE') },
+    });
+    const workerRun = worker.run();
+    undo.push(async () => {
+      worker.shutdown();
+      await workerRun;
+    });
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const api = options.api ? await listen(createApp({ config, client, db: database.db }), 0) : undefined;
+    if (api) undo.push(() => api.close());
+
+    return {
+      config,
+      db: database.db,
+      databaseUrl,
+      client,
+      d365,
+      anaplan,
+      ...connectors,
+      api,
+      worker,
+      async startCycle(ref, overrides = {}, submitter = 'alice@acme.example') {
+        const input = buildCycleInput(
+          config,
+          { approvalTimeout: '1 minute', escalationTimeout: '1 minute', ...overrides, ref },
+          { id: submitter, role: 'planner' },
+        );
+        if (overrides.publication) input.publication = { ...input.publication, ...overrides.publication };
+        return (await startBudgetCycle(client, config, input)) as WorkflowHandle<typeof budgetCycle>;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
