@@ -75,8 +75,13 @@ async function main() {
   log(`database ${new URL(config.database.url).pathname.slice(1)} migrated and seeded`);
 
   if (config.simulators.mode === 'embedded') {
-    const d365 = createD365Simulator();
-    const anaplan = createAnaplanSimulator();
+    // Kept under .data/ like the dev server's database, so a restart remembers what was posted.
+    const d365 = createD365Simulator({
+      stateFile: path.join(PROJECT_ROOT, '.data', 'simulators', 'd365.json'),
+    });
+    const anaplan = createAnaplanSimulator({
+      stateFile: path.join(PROJECT_ROOT, '.data', 'simulators', 'anaplan.json'),
+    });
     const d365Server = await listen(d365.app, config.simulators.d365Port);
     stops.push({ name: 'D365 simulator', stop: () => d365Server.close() });
     const anaplanServer = await listen(anaplan.app, config.simulators.anaplanPort);

@@ -5,6 +5,7 @@ import { csvRecords, writeCsv } from '../../activities/connectors/csv';
 import { DECIMAL_PATTERN } from '../../domain/money';
 import { FaultInjector } from '../faults';
 import { listen, type RunningServer } from '../listen';
+import { loadState, saveState } from '../state-file';
 
 /**
  * A stateful local Anaplan model behind the Integration API v2 shape: token authentication, exports and
@@ -20,6 +21,8 @@ export interface AnaplanSimulatorOptions {
   /** Status polls answered IN_PROGRESS before a task completes. */
   taskPolls?: number;
   chunkSizeBytes?: number;
+  /** A JSON file to keep budget versions and imported forecasts in across restarts. */
+  stateFile?: string;
 }
 
 export const BudgetVersionSeed = z.object({
@@ -86,6 +89,22 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
   let tasks = new Map<string, Task>();
   let forecastVersions = new Map<string, ForecastVersion>();
   let nextExport = 116000000001;
+  const saved = loadState<{
+    exports: { id: string; name: string; version: BudgetVersionSeed }[];
+    forecasts: ForecastVersion[];
+    nextExport: number;
+  }>(options.stateFile);
+  if (saved) {
+    exportsById = new Map(saved.exports.map((e) => [e.id, e]));
+    forecastVersions = new Map(saved.forecasts.map((f) => [f.versionName, f]));
+    nextExport = saved.nextExport;
+  }
+  const persist = () =>
+    saveState(options.stateFile, {
+      exports: [...exportsById.values()],
+      forecasts: [...forecastVersions.values()],
+      nextExport,
+    });
 
   const app: Express = express();
   app.disable('x-powered-by');
@@ -200,7 +219,10 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       return void res.json({
         task: { taskId, taskState: 'IN_PROGRESS', progress: task.polls / (taskPolls + 1) },
       });
-    task.result ??= task.kind === 'export' ? runExport(task.objectId) : runImport();
+    if (!task.result) {
+      task.result = task.kind === 'export' ? runExport(task.objectId) : runImport();
+      if (task.kind === 'import') persist();
+    }
     res.json({
       task: {
         taskId,
@@ -375,6 +397,7 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       const existing = [...exportsById.values()].find((e) => e.name === name);
       const id = existing?.id ?? String(nextExport++);
       exportsById.set(id, { id, name, version: v });
+      persist();
     },
     forecasts(): ForecastVersion[] {
       return [...forecastVersions.values()];
@@ -389,6 +412,7 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       forecastVersions = new Map();
       tokens.clear();
       faults.clear();
+      persist();
     },
   };
 

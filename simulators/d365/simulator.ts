@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DECIMAL_PATTERN, fromMinor, toMinor } from '../../domain/money';
 import { FaultInjector } from '../faults';
 import { listen, type RunningServer } from '../listen';
+import { loadState, saveState } from '../state-file';
 import { ODataQueryError, query } from '../odata';
 
 /**
@@ -20,6 +21,8 @@ export interface D365SimulatorOptions {
   maxPageSize?: number;
   /** When set, budget lines on any other main account are refused with a 400, as D365 refuses unknown accounts. */
   knownMainAccounts?: string[];
+  /** A JSON file to keep state in across restarts; in memory only when absent. */
+  stateFile?: string;
 }
 
 export interface BudgetEntryHeader {
@@ -130,6 +133,17 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   let purchaseOrderLines: z.output<typeof PurchaseOrderLineSeed>[] = [];
   let nextEntry = 1;
   let nextRecId = 5637144576;
+  const saved = loadState<{
+    headers: typeof headers;
+    lines: typeof lines;
+    ledger: typeof ledger;
+    purchaseOrderLines: typeof purchaseOrderLines;
+    nextEntry: number;
+    nextRecId: number;
+  }>(options.stateFile);
+  if (saved) ({ headers, lines, ledger, purchaseOrderLines, nextEntry, nextRecId } = saved);
+  const persist = () =>
+    saveState(options.stateFile, { headers, lines, ledger, purchaseOrderLines, nextEntry, nextRecId });
 
   const app: Express = express();
   app.disable('x-powered-by');
@@ -260,6 +274,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       Status: 'Draft',
     };
     headers.push(header);
+    persist();
     res
       .status(201)
       .json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryHeaders/$entity', ...header });
@@ -284,6 +299,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       return;
     }
     header.Status = parsed.data.Status;
+    persist();
     res.status(204).end();
   });
 
@@ -355,6 +371,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       return;
     }
     lines.push(l);
+    persist();
     res
       .status(201)
       .json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryLines/$entity', ...withStatus(l) });
@@ -383,8 +400,19 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     app,
     faults,
     listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => listen(app, port, host),
+    /** Posts ledger entries; an entry already held (company, journal, line) is left as it is. */
     seedLedgerEntries(entries: LedgerEntrySeed[]) {
-      for (const e of entries) ledger.push({ ...LedgerEntrySeed.parse(e), RecId: nextRecId++ });
+      for (const e of entries) {
+        const entry = LedgerEntrySeed.parse(e);
+        const held = ledger.some(
+          (x) =>
+            x.dataAreaId === entry.dataAreaId &&
+            x.JournalNumber === entry.JournalNumber &&
+            x.LineNumber === entry.LineNumber,
+        );
+        if (!held) ledger.push({ ...entry, RecId: nextRecId++ });
+      }
+      persist();
     },
     seedPurchaseOrderLines(items: PurchaseOrderLineSeed[]) {
       for (const i of items) {
@@ -399,6 +427,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
         );
         purchaseOrderLines.push(line);
       }
+      persist();
     },
     budgetEntries() {
       return headers.map((h) => ({
@@ -429,6 +458,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       purchaseOrderLines = [];
       tokens.clear();
       faults.clear();
+      persist();
     },
   };
 

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createD365Connector } from '../../activities/connectors/d365';
 import { type BudgetChunkPublication, type ErpConnector } from '../../activities/connectors/types';
 import { createD365Simulator, type D365Simulator } from '../../simulators/d365';
@@ -94,7 +97,13 @@ describe('Dynamics 365 connector', () => {
   });
 
   test('a response slower than the timeout is a retryable failure', async () => {
-    sim.faults.inject({ kind: 'latency', latencyMs: 1500, times: 1, method: 'GET', path: 'BudgetRegisterEntryHeaders' });
+    sim.faults.inject({
+      kind: 'latency',
+      latencyMs: 1500,
+      times: 1,
+      method: 'GET',
+      path: 'BudgetRegisterEntryHeaders',
+    });
     const f = await failureOf(erp.publishBudgetChunk(chunk('slow', ['1.00'])));
     expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false });
     expect(f.message).toMatch(/timed out after 1000 ms/);
@@ -254,6 +263,62 @@ describe('Dynamics 365 reversal of an original the ERP no longer holds', () => {
       expect(sim.budgetEntries()).toEqual([]);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('Dynamics 365 simulator state file', () => {
+  test('a restarted simulator remembers postings, and seeding the same ledger twice adds nothing', async () => {
+    const stateFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'd365-state-')), 'd365.json');
+    const entry = {
+      dataAreaId: 'acus',
+      JournalNumber: 'GJ-1',
+      LineNumber: 1,
+      AccountingDate: '2027-01-05',
+      LedgerAccount: '60010-100',
+      AccountingCurrencyAmount: '10.00',
+      TransactionCurrencyCode: 'USD',
+    };
+    const first = createD365Simulator({ stateFile });
+    const server = await first.listen(0);
+    try {
+      const erp = createD365Connector({
+        baseUrl: server.url,
+        tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
+        clientId: 'closeloop',
+        clientSecret: 'dev-secret',
+        timeoutMs: 1000,
+        pageSize: 10,
+      });
+      await erp.publishBudgetChunk(chunk('persisted', ['42.00']));
+      first.seedLedgerEntries([entry]);
+    } finally {
+      await server.close();
+    }
+    const second = createD365Simulator({ stateFile });
+    second.seedLedgerEntries([entry]);
+    expect(second.budgetTotals()).toEqual({ acus: '42.00' });
+    const again = await second.listen(0);
+    try {
+      const erp = createD365Connector({
+        baseUrl: again.url,
+        tokenUrl: `${again.url}/closeloop-dev/oauth2/v2.0/token`,
+        clientId: 'closeloop',
+        clientSecret: 'dev-secret',
+        timeoutMs: 1000,
+        pageSize: 10,
+      });
+      expect(await erp.publishBudgetChunk(chunk('persisted', ['42.00']))).toMatchObject({
+        alreadyPosted: true,
+      });
+      const page = await erp.fetchActualsPage({
+        company: 'acus',
+        fromDate: '2027-01-01',
+        toDate: '2027-12-31',
+      });
+      expect(page.lines).toHaveLength(1);
+    } finally {
+      await again.close();
     }
   });
 });
