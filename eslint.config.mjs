@@ -34,7 +34,7 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['../activities/*', '../activities', '!../activities/index'], allowTypeImports: true, message: 'Import activity types only.' },
-            { group: ['../db/*', '../api/*', '../simulators/*', '../workers/*', '../config/*'], message: 'Workflows may import only domain/ and workflows/.' },
+            { group: ['../db/*', '../api/*', '../simulators/*', '../workers/*', '../config/*', '../scripts/*'], message: 'Workflows may import only domain/ and workflows/.' },
           ],
         },
       ],
@@ -44,4 +44,37 @@ export default tseslint.config(
       ],
     },
   },
+  // The layers, and what each may import (the architecture in DESIGN.md):
+  //   domain ← nothing of ours · db ← domain · activities ← domain, db, connectors (config types)
+  //   workflows ← domain, activity types · api ← domain, db, workflow definitions (workflow types), config
+  //   simulators ← domain and the HTTP listener only: they copy the real services, never our adapters.
+  layer('domain/**/*.ts', [{ group: ['../*', '../../*'], message: 'domain/ imports nothing of ours outside domain/.' }]),
+  layer('db/**/*.ts', [
+    {
+      group: ['**/activities', '**/activities/**', '**/workflows/**', '**/api/**', '**/config/**', '**/simulators/**', '**/workers/**', '**/scripts/**'],
+      message: 'db/ imports only domain/.',
+    },
+  ]),
+  layer('activities/**/*.ts', [
+    { group: ['**/workflows/**', '**/api/**', '**/simulators/**', '**/workers/**', '**/scripts/**'], message: 'activities/ import domain/, db/ and their connectors only.' },
+    { group: ['**/config', '**/config/**'], allowTypeImports: true, message: 'activities/ take configuration as a type; the worker passes it in.' },
+  ]),
+  layer('api/**/*.ts', [
+    { group: ['**/activities', '**/activities/**', '**/simulators/**', '**/workers/**', '**/scripts/**'], message: 'api/ imports domain/, db/ and workflow definitions only.' },
+    { group: ['**/workflows/*', '!**/workflows/definitions'], allowTypeImports: true, message: 'api/ imports workflow definitions; other workflow modules as types only.' },
+  ]),
+  layer('simulators/**/*.ts', [
+    {
+      group: ['**/activities', '**/activities/**', '**/db/**', '**/workflows/**', '**/workers/**', '**/scripts/**', '**/config/**', '**/api/*', '!**/api/listen'],
+      message: 'A simulator copies the real service: it imports domain/ and the HTTP listener, never our adapters or store.',
+    },
+  ]),
+  layer('config/**/*.ts', [
+    { group: ['../*', '!../domain', '!../domain/*'], message: 'config/ imports only domain/.' },
+  ]),
 );
+
+/** A `no-restricted-imports` rule for one layer's files. */
+function layer(files, patterns) {
+  return { files: [files], rules: { 'no-restricted-imports': ['error', { patterns }] } };
+}

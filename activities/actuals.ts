@@ -1,17 +1,27 @@
-import { Context } from '@temporalio/activity';
-import { and, eq, sql } from 'drizzle-orm';
-import { actualDedupeKey } from '../domain/identity';
-import { unmapSegments } from '../domain/mapping';
-import { fromMinor, money, toMinor } from '../domain/money';
-import { periodOfDate } from '../domain/reference';
-import { type Tx } from '../db/client';
-import { appendAudit } from '../db/queries/audit';
-import { addToBalance } from '../db/queries/balances';
-import { fiscalYearPeriods, getLegalEntity, loadMappings } from '../db/queries/reference';
-import { actualLines, commitmentLines, syncWatermarks } from '../db/schema';
-import { type ErpLedgerQuery } from './connectors/types';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
+import {
+  ACTUALS_STREAM,
+  auditActualsSync,
+  loadActualsContext,
+  processActualLine,
+} from '../db/queries/actuals';
+import {
+  auditCommitmentSync,
+  beginCommitmentSnapshot,
+  COMMITMENTS_STREAM,
+  commitmentRecordKey,
+  openCommitmentLines,
+  processCommitmentLine,
+  releaseCommitmentLine,
+  snapshotTime,
+} from '../db/queries/commitments';
+import { getLegalEntity } from '../db/queries/reference';
+import { readWatermark, storeWatermark, type WatermarkKey } from '../db/queries/watermarks';
+import { type LedgerQuery } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { notFound } from './failures';
+import { withHeartbeat } from './heartbeat';
 
 export interface SyncInput {
   legalEntity: string;
@@ -24,8 +34,8 @@ export interface ActualsSyncResult {
   inserted: number;
   /** Lines already ingested (same source, document, line and revision): they changed nothing. */
   duplicates: number;
-  /** Lines whose ERP segments map to no canonical dimension, or fall outside the fiscal year. */
-  unmapped: number;
+  /** Lines kept in the exception store with their error (unmapped, outside the calendar, foreign currency). */
+  exceptions: number;
   watermark: string;
 }
 
@@ -34,26 +44,9 @@ export interface CommitmentsSyncResult {
   changed: number;
   unchanged: number;
   released: number;
-  unmapped: number;
-}
-
-const STREAM_ACTUALS = 'actuals';
-
-/** Takes a stored commitment line's open amount back out of its balance. */
-function releaseCommitment(tx: Tx, line: typeof commitmentLines.$inferSelect) {
-  const key = {
-    legalEntity: line.legalEntity,
-    account: line.account,
-    costCenter: line.costCenter,
-    period: line.period,
-    currency: line.currency,
-  };
-  return addToBalance(
-    tx,
-    key,
-    'committed',
-    fromMinor(-toMinor(line.openAmount, line.currency), line.currency),
-  );
+  exceptions: number;
+  /** True when a newer snapshot had already been applied: this one changed nothing. */
+  stale: boolean;
 }
 
 export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
@@ -62,214 +55,165 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
   async function context(input: SyncInput) {
     const entity = await getLegalEntity(db, input.legalEntity);
     if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
-    const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, input.fiscalYear);
+    const ctx = await loadActualsContext(db, entity, input.fiscalYear);
+    const { periods } = ctx;
     if (!periods.length)
       throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);
-    const mappings = await loadMappings(db, entity.erpSystem);
-    const query: ErpLedgerQuery = {
+    const query: LedgerQuery = {
       company: entity.erpCompany,
       fromDate: periods[0]!.startDate,
       toDate: periods[periods.length - 1]!.endDate,
     };
-    return { entity, periods, mappings, query, erp: erpFor(deps, entity.erpSystem) };
+    return { ctx, query, erp: erpFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
   }
 
   return {
     /**
-     * Pulls posted ledger lines after the stored watermark, page by page. Each page commits its lines and
-     * their balance effect in one transaction, and a line whose dedupe key is already stored changes
-     * nothing: a retried page, a duplicate delivery or a reset replay cannot count spend twice.
+     * Pulls posted ledger lines of one fiscal year after that year's watermark, page by page. Each page
+     * commits its lines (or keeps the ones that cannot be counted, with their error) and their balance
+     * effect in one transaction; a line already stored changes nothing. The heartbeat carries the cursor of
+     * the next page, so a retry after a lost worker resumes there.
      */
     async syncActuals(input: SyncInput): Promise<ActualsSyncResult> {
-      const { entity, periods, mappings, query, erp } = await context(input);
-      const [stored] = await db
-        .select()
-        .from(syncWatermarks)
-        .where(
-          and(
-            eq(syncWatermarks.sourceSystem, entity.erpSystem),
-            eq(syncWatermarks.legalEntity, entity.code),
-            eq(syncWatermarks.stream, STREAM_ACTUALS),
-          ),
-        );
-      const result: ActualsSyncResult = {
-        pages: 0,
-        inserted: 0,
-        duplicates: 0,
-        unmapped: 0,
-        watermark: stored?.watermark ?? '',
+      const { ctx, query, erp, scope } = await context(input);
+      const mark: WatermarkKey = {
+        sourceSystem: ctx.sourceSystem,
+        legalEntity: ctx.legalEntity,
+        stream: ACTUALS_STREAM,
+        scope,
       };
-      let cursor: string | undefined;
-      do {
-        const page = await erp.fetchActualsPage({ ...query, watermark: stored?.watermark }, cursor);
-        result.pages++;
+      const stored = await readWatermark(db, mark);
+      return withHeartbeat(async ({ progress, resumeFrom }) => {
+        const resumed =
+          resumeFrom?.scope === scope
+            ? (resumeFrom as Partial<ActualsSyncResult> & { cursor?: string })
+            : undefined;
+        const result: ActualsSyncResult = {
+          pages: resumed?.pages ?? 0,
+          inserted: resumed?.inserted ?? 0,
+          duplicates: resumed?.duplicates ?? 0,
+          exceptions: resumed?.exceptions ?? 0,
+          watermark: resumed?.watermark ?? stored ?? '',
+        };
+        let cursor = resumed?.cursor;
+        do {
+          let page;
+          try {
+            page = await erp.fetchActualsPage({ ...query, watermark: stored }, cursor);
+          } catch (err) {
+            // A cursor from a lost attempt the source no longer honours: start again from the watermark.
+            if (
+              !resumed ||
+              !cursor ||
+              !(err instanceof ApplicationFailure) ||
+              err.type !== FailureType.ConnectorRejected
+            )
+              throw err;
+            cursor = undefined;
+            continue;
+          }
+          await db.transaction(async (tx) => {
+            for (const line of page.lines) {
+              const outcome = await processActualLine(tx, ctx, line, input.correlationId);
+              if (outcome === 'inserted') result.inserted++;
+              else if (outcome === 'duplicate') result.duplicates++;
+              else result.exceptions++;
+            }
+          });
+          result.pages++;
+          result.watermark = page.watermark;
+          cursor = page.cursor;
+          progress({ scope, ...result, cursor });
+        } while (cursor);
+
         await db.transaction(async (tx) => {
-          for (const line of page.lines) {
-            const period = periodOfDate(line.postingDate, periods);
-            const dims = unmapSegments(mappings, line, line.postingDate);
-            if (!period || !dims) {
-              result.unmapped++;
-              continue;
-            }
-            const dedupeKey = actualDedupeKey({ sourceSystem: entity.erpSystem, ...line });
-            const amount = money(line.amount, line.currency);
-            const inserted = await tx
-              .insert(actualLines)
-              .values({
-                dedupeKey,
-                sourceSystem: entity.erpSystem,
-                documentId: line.documentId,
-                lineNo: line.lineNo,
-                revision: line.revision,
-                legalEntity: entity.code,
-                account: dims.account,
-                costCenter: dims.costCenter,
-                period: period.period,
-                postingDate: line.postingDate,
-                amount: amount.amount,
-                currency: amount.currency,
-                description: line.description,
-                correlationId: `${input.correlationId}:${dedupeKey}`,
-              })
-              .onConflictDoNothing()
-              .returning({ key: actualLines.dedupeKey });
-            if (!inserted.length) {
-              result.duplicates++;
-              continue;
-            }
-            result.inserted++;
-            await addToBalance(
-              tx,
-              { legalEntity: entity.code, ...dims, period: period.period, currency: amount.currency },
-              'actual',
-              amount.amount,
-            );
+          await storeWatermark(tx, mark, result.watermark, 'replace');
+          if (result.inserted || result.exceptions) {
+            await auditActualsSync(tx, {
+              sourceSystem: ctx.sourceSystem,
+              legalEntity: ctx.legalEntity,
+              scope,
+              watermark: result.watermark,
+              correlationId: input.correlationId,
+              counts: {
+                inserted: result.inserted,
+                duplicates: result.duplicates,
+                exceptions: result.exceptions,
+              },
+            });
           }
         });
-        result.watermark = page.watermark;
-        cursor = page.cursor;
-        Context.current().heartbeat({ pages: result.pages });
-      } while (cursor);
-
-      await db.transaction(async (tx) => {
-        await tx
-          .insert(syncWatermarks)
-          .values({
-            sourceSystem: entity.erpSystem,
-            legalEntity: entity.code,
-            stream: STREAM_ACTUALS,
-            watermark: result.watermark,
-          })
-          .onConflictDoUpdate({
-            target: [syncWatermarks.sourceSystem, syncWatermarks.legalEntity, syncWatermarks.stream],
-            set: { watermark: result.watermark, updatedAt: new Date() },
-          });
-        if (result.inserted) {
-          await appendAudit(tx, {
-            actor: 'closeloop',
-            action: 'actuals.ingested',
-            entityType: 'legal_entity',
-            entityId: entity.code,
-            correlationId: input.correlationId,
-            eventKey: `actuals:${entity.erpSystem}:${entity.code}:${result.watermark}`,
-            details: { ...result },
-          });
-        }
+        return result;
       });
-      return result;
     },
 
     /**
-     * Open purchase-order commitments are a snapshot: a line's newer revision replaces its older amount
-     * (the balance moves by the difference), the same revision again changes nothing, and a stored line
-     * that is no longer open is released to zero.
+     * Open purchase-order commitments are a snapshot: applied whole, one snapshot at a time per entity and
+     * year, and only when newer than the last one applied. A line's newer revision replaces its older
+     * amount (the balance moves by the difference), the same line again changes nothing, and a stored line
+     * the snapshot no longer holds is released to zero. Every change is decided by the database.
      */
     async syncCommitments(input: SyncInput): Promise<CommitmentsSyncResult> {
-      const { entity, periods, mappings, query, erp } = await context(input);
-      const open = await erp.fetchOpenCommitments(query);
-      const result: CommitmentsSyncResult = {
-        lines: open.length,
-        changed: 0,
-        unchanged: 0,
-        released: 0,
-        unmapped: 0,
-      };
-      await db.transaction(async (tx) => {
-        // Row locks on this entity's commitments serialise concurrent syncs of the same entity.
-        const stored = await tx
-          .select()
-          .from(commitmentLines)
-          .where(
-            and(
-              eq(commitmentLines.sourceSystem, entity.erpSystem),
-              eq(commitmentLines.legalEntity, entity.code),
-            ),
-          )
-          .for('update');
-        const byKey = new Map(stored.map((s) => [`${s.documentId}:${s.lineNo}`, s]));
-        const seen = new Set<string>();
-        for (const line of open) {
-          const period = periodOfDate(line.date, periods);
-          const dims = unmapSegments(mappings, line, line.date);
-          if (!period || !dims) {
-            result.unmapped++;
-            continue;
-          }
-          const key = `${line.documentId}:${line.lineNo}`;
-          seen.add(key);
-          const prev = byKey.get(key);
-          if (prev && prev.revision >= line.revision) {
-            result.unchanged++;
-            continue;
-          }
-          const amount = money(line.openAmount, line.currency);
-          const row = {
-            sourceSystem: entity.erpSystem,
-            documentId: line.documentId,
-            lineNo: line.lineNo,
-            revision: line.revision,
-            legalEntity: entity.code,
-            account: dims.account,
-            costCenter: dims.costCenter,
-            period: period.period,
-            openAmount: amount.amount,
-            currency: amount.currency,
-            correlationId: `${input.correlationId}:${entity.erpSystem}:${key}:r${line.revision}`,
+      const { ctx, query, erp, scope } = await context(input);
+      return withHeartbeat(async ({ progress }) => {
+        const takenAt = await snapshotTime(db);
+        // The snapshot of this fiscal year: lines dated in another year belong to that year's sync.
+        const open = (await erp.fetchOpenCommitments(query, { progress })).filter(
+          (l) => l.date >= query.fromDate && l.date <= query.toDate,
+        );
+        const result: CommitmentsSyncResult = {
+          lines: open.length,
+          changed: 0,
+          unchanged: 0,
+          released: 0,
+          exceptions: 0,
+          stale: false,
+        };
+        await db.transaction(async (tx) => {
+          const mark = {
+            sourceSystem: ctx.sourceSystem,
+            legalEntity: ctx.legalEntity,
+            stream: COMMITMENTS_STREAM,
+            scope,
           };
-          if (prev) await releaseCommitment(tx, prev);
-          await tx
-            .insert(commitmentLines)
-            .values(row)
-            .onConflictDoUpdate({
-              target: [commitmentLines.sourceSystem, commitmentLines.documentId, commitmentLines.lineNo],
-              set: { ...row, updatedAt: sql`now()` },
+          if (!(await beginCommitmentSnapshot(tx, mark, takenAt))) {
+            result.stale = true;
+            return;
+          }
+          const seen = new Set<string>();
+          for (const [i, line] of open.entries()) {
+            seen.add(commitmentRecordKey(ctx.sourceSystem, line));
+            const outcome = await processCommitmentLine(tx, ctx, line, input.correlationId);
+            if (outcome === 'inserted' || outcome === 'replaced') result.changed++;
+            else if (outcome === 'unchanged' || outcome === 'closed') result.unchanged++;
+            else result.exceptions++;
+            if (i % 200 === 0) progress({ applied: i });
+          }
+          const periods = new Set(ctx.periods.map((p) => p.period));
+          for (const stored of await openCommitmentLines(tx, ctx.sourceSystem, ctx.legalEntity)) {
+            if (!periods.has(stored.period) || seen.has(commitmentRecordKey(ctx.sourceSystem, stored)))
+              continue;
+            if (await releaseCommitmentLine(tx, { ...stored, correlationId: input.correlationId }))
+              result.released++;
+          }
+          if (result.changed || result.released || result.exceptions) {
+            await auditCommitmentSync(tx, {
+              sourceSystem: ctx.sourceSystem,
+              legalEntity: ctx.legalEntity,
+              scope,
+              takenAt,
+              correlationId: input.correlationId,
+              counts: {
+                lines: result.lines,
+                changed: result.changed,
+                released: result.released,
+                exceptions: result.exceptions,
+              },
             });
-          await addToBalance(
-            tx,
-            { legalEntity: entity.code, ...dims, period: period.period, currency: amount.currency },
-            'committed',
-            amount.amount,
-          );
-          result.changed++;
-        }
-        for (const prev of stored) {
-          if (seen.has(`${prev.documentId}:${prev.lineNo}`) || toMinor(prev.openAmount, prev.currency) === 0n)
-            continue;
-          await releaseCommitment(tx, prev);
-          await tx
-            .update(commitmentLines)
-            .set({ openAmount: '0', updatedAt: new Date() })
-            .where(
-              and(
-                eq(commitmentLines.sourceSystem, prev.sourceSystem),
-                eq(commitmentLines.documentId, prev.documentId),
-                eq(commitmentLines.lineNo, prev.lineNo),
-              ),
-            );
-          result.released++;
-        }
+          }
+        });
+        return result;
       });
-      return result;
     },
   };
 }

@@ -1,8 +1,8 @@
 import { type DecisionKind } from '../domain/approval';
-import { appendAudit } from '../db/queries/audit';
-import { getVersion, setVersionStatus } from '../db/queries/budget-versions';
+import { recordApprovalTimeout, recordDecision } from '../db/queries/budget-versions';
+import { recordRefusedDecision } from '../db/queries/cycles';
 import { type ActivityDeps } from './deps';
-import { conflict, notFound } from './failures';
+import { conflict } from './failures';
 
 export interface RecordDecisionInput {
   versionId: string;
@@ -21,53 +21,58 @@ export interface RecordApprovalTimeoutInput {
   escalateTo: string[];
 }
 
+export interface RecordRefusedSignalInput {
+  cycleId: string;
+  legalEntity: string;
+  correlationId: string;
+  principal: string;
+  signal: string;
+  payload: unknown;
+  reason: string;
+  /** The refusal's position among the cycle's refused signals: with the cycle, its business identity. */
+  sequence: number;
+}
+
 export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
     /** Authorize: persist the decision and its audit entry together; repeating the same decision is a no-op. */
     async recordDecision(input: RecordDecisionInput): Promise<void> {
-      await db.transaction(async (tx) => {
-        const version = await getVersion(tx, input.versionId, { forUpdate: true });
-        if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
-        const target = input.decision === 'approve' ? 'approved' : 'rejected';
-        if (version.decidedBy !== null) {
-          // A retry, or a Temporal UI reset replaying the decision: the same decision again changes nothing.
-          const sameDecision = (version.status === 'rejected') === (input.decision === 'reject');
-          if (version.decidedBy === input.principal && sameDecision) return;
-          throw conflict(`budget version ${input.versionId} was already decided by ${version.decidedBy}`);
-        }
-        if (version.status !== 'awaiting_approval') {
-          throw conflict(`budget version ${input.versionId} is ${version.status}, not awaiting approval`);
-        }
-        await setVersionStatus(tx, input.versionId, target, {
-          decidedBy: input.principal,
-          decidedAt: new Date(input.decidedAt),
-          decisionComment: input.comment ?? null,
-        });
-        await appendAudit(tx, {
-          actor: input.principal,
-          action: `budget_version.${target}`,
-          entityType: 'budget_version',
-          entityId: input.versionId,
-          correlationId: input.correlationId,
-          eventKey: `decision:${input.versionId}`,
-          details: { decision: input.decision, comment: input.comment, submittedBy: version.submittedBy },
-        });
-      });
+      const outcome = await db.transaction((tx) =>
+        recordDecision(tx, { ...input, decidedAt: new Date(input.decidedAt) }),
+      );
+      if (outcome.outcome === 'refused') {
+        throw conflict(
+          outcome.decidedBy
+            ? `budget version ${input.versionId} was already decided by ${outcome.decidedBy}`
+            : `budget version ${input.versionId} is ${outcome.status}, not awaiting approval`,
+        );
+      }
     },
 
     async recordApprovalTimeout(input: RecordApprovalTimeoutInput): Promise<void> {
-      await db.transaction(async (tx) => {
-        if (input.kind === 'expired') await setVersionStatus(tx, input.versionId, 'expired');
-        await appendAudit(tx, {
-          actor: 'closeloop',
-          action: `budget_version.approval_${input.kind}`,
-          entityType: 'budget_version',
-          entityId: input.versionId,
-          correlationId: input.correlationId,
-          eventKey: `approval-${input.kind}:${input.versionId}`,
-          details: { escalateTo: input.escalateTo },
-        });
-      });
+      await db.transaction((tx) => recordApprovalTimeout(tx, input));
+    },
+
+    /** A signal cannot answer its sender: the refusal goes to the cycle's audit trail (and its status). */
+    async recordRefusedSignal(input: RecordRefusedSignalInput): Promise<void> {
+      const cycle = {
+        cycleId: input.cycleId,
+        legalEntity: input.legalEntity,
+        correlationId: input.correlationId,
+      };
+      const payload =
+        input.payload && typeof input.payload === 'object' ? (input.payload as Record<string, unknown>) : {};
+      await db.transaction((tx) =>
+        recordRefusedDecision(tx, {
+          cycle,
+          principal: input.principal,
+          via: 'signal',
+          request: { signal: input.signal, ...payload },
+          code: input.reason.split(':')[0] ?? 'refused',
+          reason: input.reason,
+          eventId: `${cycle.correlationId}:${input.sequence}`,
+        }),
+      );
     },
   };
 }

@@ -2,29 +2,20 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 
 /** Non-retryable failures with a stable type; retrying cannot fix any of these. */
-export function notFound(message: string, details?: unknown): ApplicationFailure {
+function nonRetryable(type: FailureType, message: string, details?: unknown): ApplicationFailure {
   return ApplicationFailure.create({
-    type: FailureType.NotFound,
+    type,
     message,
     nonRetryable: true,
     details: details ? [details] : undefined,
   });
 }
 
-export function conflict(message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.Conflict,
-    message,
-    nonRetryable: true,
-    details: details ? [details] : undefined,
-  });
-}
-
-export function mappingMissing(message: string, details?: unknown): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: FailureType.MappingMissing,
-    message,
-    nonRetryable: true,
-    details: details ? [details] : undefined,
-  });
-}
+export const notFound = (message: string, details?: unknown) =>
+  nonRetryable(FailureType.NotFound, message, details);
+export const conflict = (message: string, details?: unknown) =>
+  nonRetryable(FailureType.Conflict, message, details);
+export const mappingMissing = (message: string, details?: unknown) =>
+  nonRetryable(FailureType.MappingMissing, message, details);
+export const superseded = (message: string, details?: unknown) =>
+  nonRetryable(FailureType.Superseded, message, details);

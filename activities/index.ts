@@ -1,21 +1,23 @@
 import { createActualsActivities } from './actuals';
 import { createApprovalActivities } from './approval';
 import { createBudgetImportActivities } from './budget-import';
-import { createControlBudgetActivities } from './control-budget';
+import { createCycleActivities } from './cycles';
 import { type ActivityDeps } from './deps';
 import { createPublicationActivities } from './publication';
 import { createReconciliationActivities } from './reconciliation';
 import { createReforecastActivities } from './reforecast';
+import { createVersionLifecycleActivities } from './version-lifecycle';
 
 export type { ActivityDeps } from './deps';
 
 /** Every activity the worker registers, built once from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createCycleActivities(deps),
     ...createBudgetImportActivities(deps),
     ...createApprovalActivities(deps),
     ...createPublicationActivities(deps),
-    ...createControlBudgetActivities(deps),
+    ...createVersionLifecycleActivities(deps),
     ...createActualsActivities(deps),
     ...createReconciliationActivities(deps),
     ...createReforecastActivities(deps),

@@ -6,6 +6,10 @@ import { type Database } from '../db/client';
 import { authenticate } from './auth';
 import { errorHandler, HttpError } from './errors';
 import { budgetCycleRoutes } from './routes/budget-cycles';
+import { sourceExceptionRoutes } from './routes/source-exceptions';
+
+/** The largest request body the API reads; anything bigger is refused with 413 before it is parsed. */
+export const BODY_LIMIT = '256kb';
 
 export interface AppDeps {
   config: Config;
@@ -17,7 +21,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: BODY_LIMIT }));
 
   app.get('/health', async (_req, res) => {
     const [temporal, database] = await Promise.all([
@@ -36,6 +40,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use('/v1', authenticate(deps.config.api.keys));
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
+  app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
   return app;

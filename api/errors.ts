@@ -8,7 +8,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
-import { fieldIssues } from '../domain/approval';
+import { fieldIssues } from '../domain/zod-issues';
 import { FailureType } from '../domain/failures';
 
 /** An error the API answers with a status and a body of its own choosing. */
@@ -61,6 +61,48 @@ function isDatabaseUnreachable(err: unknown): boolean {
   return false;
 }
 
+interface BodyParserError {
+  type: string;
+  status: number;
+  limit?: number;
+  expose?: boolean;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  const e = err as Partial<BodyParserError> | undefined;
+  return typeof e?.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500;
+}
+
+/** Whatever the body parser refused is the client's doing: its own 4xx, never a 500. */
+function fromBodyParser(err: BodyParserError): HttpError {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpError(
+        413,
+        'body_too_large',
+        `the body is larger than the ${err.limit} bytes this API accepts`,
+        {
+          limitBytes: err.limit,
+        },
+      );
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', 'the body must be UTF-8 JSON');
+    default:
+      return new HttpError(err.status, 'bad_request', `the body could not be read (${err.type})`);
+  }
+}
+
+/** A decision the workflow's validator refused: 403 for who decides, 409 for when. */
+export function decisionRefusal(err: WorkflowUpdateFailedError): HttpError {
+  const cause = err.cause as ApplicationFailure;
+  const code = (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'DecisionRefused';
+  const status = code === 'AlreadyDecided' || code === 'WrongStage' ? 409 : 403;
+  return new HttpError(status, code, cause.message);
+}
+
 /** Maps a decision's ApplicationFailure types to HTTP, in one place. */
 function fromUpdateFailure(err: WorkflowUpdateFailedError): HttpError {
   const cause = err.cause;
@@ -68,11 +110,7 @@ function fromUpdateFailure(err: WorkflowUpdateFailedError): HttpError {
     if (cause.type === FailureType.ValidationFailed) {
       return new HttpError(400, 'validation_failed', cause.message, { issues: cause.details?.[0] ?? [] });
     }
-    if (cause.type === FailureType.DecisionRefused) {
-      const code = (cause.details?.[0] as { code?: string } | undefined)?.code ?? 'DecisionRefused';
-      const status = code === 'AlreadyDecided' || code === 'WrongStage' ? 409 : 403;
-      return new HttpError(status, code, cause.message);
-    }
+    if (cause.type === FailureType.DecisionRefused) return decisionRefusal(err);
   }
   return new HttpError(422, 'decision_failed', cause?.message ?? err.message);
 }
@@ -82,8 +120,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, _req, res, _next
   if (err instanceof HttpError) e = err;
   else if (err instanceof z.ZodError)
     e = new HttpError(400, 'validation_failed', 'the request is invalid', { issues: fieldIssues(err) });
-  else if ((err as { type?: string })?.type === 'entity.parse.failed')
-    e = new HttpError(400, 'invalid_json', 'the body is not valid JSON');
+  else if (isBodyParserError(err)) e = fromBodyParser(err);
   else if (err instanceof WorkflowExecutionAlreadyStartedError) {
     e = new HttpError(409, 'already_started', `a cycle for this version already exists (${err.workflowId})`, {
       cycleId: err.workflowId,

@@ -2,13 +2,15 @@ import { Client } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { connectClient } from '../config/temporal-connection';
 import { openDatabase } from '../db/client';
-import { listen } from '../simulators/listen';
+import { locateDatabase } from '../db/embedded';
+import { listen } from './listen';
 import { createApp } from './app';
 
 /** Runs the API alone (a deployment runs it next to any number of workers): npm run api. */
 async function main() {
   const config = loadConfig();
-  const database = openDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const located = await locateDatabase({ ...config.database, startEmbedded: false });
+  const database = openDatabase(located.url, { poolSize: config.database.poolSize });
   const connection = await connectClient(config.temporal);
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const server = await listen(

@@ -1,5 +1,9 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { Principal } from '../domain/model';
+import { PROJECT_ROOT } from './paths';
+import { loadTemporalDevConfig, TEMPORAL_DEV_YAML } from './temporal-dev';
+import { fieldIssues } from '../domain/zod-issues';
 
 /**
  * All configuration, read from the environment and validated once at start-up. Defaults run everything
@@ -44,18 +48,34 @@ const ApiKeys = z
     return map;
   });
 
-const Env = z.object({
-  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/closeloop'),
-  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+/** Where closeloop looks for PostgreSQL when DATABASE_URL is unset. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/closeloop';
 
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('closeloop'),
+const Env = z.object({
+  /** Always wins. Unset: the PostgreSQL at DEFAULT_DATABASE_URL, or else the embedded one. */
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  /** `embedded` uses the embedded PostgreSQL even when the default address answers. */
+  CLOSELOOP_POSTGRES: z.enum(['auto', 'embedded']).default('auto'),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** Unset: <CLOSELOOP_DATA_DIR>/postgres. */
+  EMBEDDED_POSTGRES_DIR: z.string().optional(),
+  /** Where `npm start` keeps local state: embedded PostgreSQL, simulator state, the dev server's log. */
+  CLOSELOOP_DATA_DIR: z.string().default('.data'),
+
+  /** Unset: the dev server of temporal-dev.yaml (its ip and port). */
+  TEMPORAL_ADDRESS: z.string().optional(),
+  /** The dev server's settings; another file lets a second stack run beside the first. */
+  TEMPORAL_DEV_CONFIG: z.string().default(TEMPORAL_DEV_YAML),
+  TEMPORAL_NAMESPACE: z.string().optional(),
   TEMPORAL_TASK_QUEUE: z.string().default('closeloop'),
   TEMPORAL_TLS: Bool.default(false),
   TEMPORAL_TLS_CERT_PATH: z.string().optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
-  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  /** A workflow bundle built ahead of time (npm run build:workflows); without it the worker bundles at start. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -97,23 +117,43 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new ConfigError(`invalid configuration:\n${fields}`);
+    const fields = fieldIssues(parsed.error, '(environment)').map((i) => `  ${i.field}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${fields.join('\n')}`);
   }
   const e = parsed.data;
+  // The dev server's own file is the single source of its address, namespace and UI port.
+  const dev = loadTemporalDevConfig(path.resolve(PROJECT_ROOT, e.TEMPORAL_DEV_CONFIG));
   const d365Sim = `http://127.0.0.1:${e.D365_SIMULATOR_PORT}`;
   const anaplanSim = `http://127.0.0.1:${e.ANAPLAN_SIMULATOR_PORT}`;
   return {
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    dataDir: path.resolve(PROJECT_ROOT, e.CLOSELOOP_DATA_DIR),
+    database: {
+      configuredUrl: e.DATABASE_URL,
+      defaultUrl: DEFAULT_DATABASE_URL,
+      forceEmbedded: e.CLOSELOOP_POSTGRES === 'embedded',
+      embedded: {
+        port: e.EMBEDDED_POSTGRES_PORT,
+        dataDir: path.resolve(
+          PROJECT_ROOT,
+          e.EMBEDDED_POSTGRES_DIR ?? path.join(e.CLOSELOOP_DATA_DIR, 'postgres'),
+        ),
+        database: new URL(DEFAULT_DATABASE_URL).pathname.slice(1),
+      },
+      poolSize: e.DATABASE_POOL_SIZE,
+    },
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      /** True when no TEMPORAL_ADDRESS is set: the local dev server of temporal-dev.yaml. */
+      devServer: e.TEMPORAL_ADDRESS === undefined,
+      devConfigPath: path.resolve(PROJECT_ROOT, e.TEMPORAL_DEV_CONFIG),
+      address: e.TEMPORAL_ADDRESS ?? `${dev.server.ip}:${dev.server.port}`,
+      namespace: e.TEMPORAL_NAMESPACE ?? dev.server.namespace,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       tls: e.TEMPORAL_TLS || Boolean(e.TEMPORAL_API_KEY),
       tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
       tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
       apiKey: e.TEMPORAL_API_KEY,
-      uiUrl: e.TEMPORAL_UI_URL,
+      uiUrl: e.TEMPORAL_UI_URL ?? `http://${dev.server.ip}:${dev.server.uiPort}`,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     api: { host: e.API_HOST, port: e.API_PORT, keys: e.CLOSELOOP_API_KEYS },
     cycle: {

@@ -4,6 +4,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from './paths';
+import { fieldIssues } from '../domain/zod-issues';
 
 /** temporal-dev.yaml: the one source of the dev server's settings, for the launcher and the tests alike. */
 
@@ -55,10 +56,8 @@ export const TEMPORAL_DEV_YAML = path.join(PROJECT_ROOT, 'temporal-dev.yaml');
 export function parseTemporalDevConfig(text: string, source = 'temporal-dev.yaml'): TemporalDevConfig {
   const parsed = TemporalDevConfig.safeParse(parse(text));
   if (!parsed.success) {
-    const fields = parsed.error.issues
-      .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('\n');
-    throw new Error(`${source} is invalid:\n${fields}`);
+    const fields = fieldIssues(parsed.error, '(root)').map((i) => `  ${i.field}: ${i.message}`);
+    throw new Error(`${source} is invalid:\n${fields.join('\n')}`);
   }
   return parsed.data;
 }

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { PROJECT_ROOT } from '../config/paths';
 import { type Database } from './client';
 
-export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, 'db', 'migrations');
+export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 
 /** Creates the database named in `url` if it does not exist (connecting to the `postgres` database). */
 export async function ensureDatabase(url: string): Promise<void> {

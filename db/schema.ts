@@ -13,8 +13,10 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
  * The canonical finance store. Temporal owns workflow state; Postgres owns finance data. Money columns are
@@ -52,17 +54,37 @@ export const legalEntities = pgTable('legal_entities', {
   functionalCurrency: text('functional_currency').notNull(),
   fiscalCalendar: text('fiscal_calendar').notNull(),
   region: text('region').notNull(),
-  /** The ERP that owns this entity's books; publication is routed by it. */
+  /** The ERP that keeps this entity's books: the system of record for its actuals and commitments. */
   erpSystem: text('erp_system').notNull(),
   erpCompany: text('erp_company').notNull(),
-  erpBudgetModel: text('erp_budget_model').notNull(),
-  erpBudgetCode: text('erp_budget_code').notNull(),
   planningSystem: text('planning_system').notNull(),
   /** Budget control on this entity: absolute blocks overspend, advisory warns, track_only records. */
   controlLevel: text('control_level', { enum: ['absolute', 'advisory', 'track_only'] }).notNull(),
   tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
   active: boolean('active').notNull().default(true),
 });
+
+/**
+ * Where an entity's approved budgets are published: one row per target system. A second ERP is an adapter
+ * plus rows here. `settings` are the target's own parameters (for Dynamics 365: budget model and code),
+ * read by its adapter only.
+ */
+export const publicationTargets = pgTable(
+  'publication_targets',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    target: text('target').notNull(),
+    company: text('company').notNull(),
+    settings: jsonb('settings')
+      .$type<Record<string, string>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    active: boolean('active').notNull().default(true),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.target] })],
+);
 
 export const accounts = pgTable('accounts', {
   code: text('code').primaryKey(),
@@ -101,19 +123,7 @@ export const dimensionMappings = pgTable(
 
 // ── Budget versions ───────────────────────────────────────────────────────────────────────────────────
 
-export const budgetVersionStatus = [
-  'invalid',
-  'awaiting_approval',
-  'approved',
-  'rejected',
-  'expired',
-  'publishing',
-  'published',
-  'publication_failed',
-  'active',
-  'superseded',
-] as const;
-export type BudgetVersionStatus = (typeof budgetVersionStatus)[number];
+export type { BudgetVersionStatus } from '../domain/version-lifecycle';
 
 export const budgetVersions = pgTable(
   'budget_versions',
@@ -127,7 +137,7 @@ export const budgetVersions = pgTable(
     versionNumber: integer('version_number').notNull(),
     currency: currency(),
     sourceSystem: text('source_system').notNull(),
-    status: text('status', { enum: budgetVersionStatus }).notNull(),
+    status: text('status', { enum: BUDGET_VERSION_STATUSES }).notNull(),
     /** sha256 of the canonical lines: re-importing the same content is a no-op, different content a conflict. */
     contentHash: text('content_hash').notNull(),
     lineCount: integer('line_count').notNull(),
@@ -142,8 +152,39 @@ export const budgetVersions = pgTable(
     decisionComment: text('decision_comment'),
     importedAt: createdAt(),
     activatedAt: timestamp('activated_at', { withTimezone: true }),
+    /** The newer version whose activation superseded this one. */
+    supersededBy: uuid('superseded_by'),
   },
   (t) => [unique('budget_versions_identity').on(t.legalEntity, t.fiscalYear, t.scenario, t.versionNumber)],
+);
+
+/**
+ * Each trip of a version around the loop (a Temporal workflow). At most one cycle of a version is open at a
+ * time, and a revision starts once: the database refuses a twin.
+ */
+export const budgetCycles = pgTable(
+  'budget_cycles',
+  {
+    cycleId: text('cycle_id').primaryKey(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    fiscalYear: integer('fiscal_year').notNull(),
+    scenario: text('scenario').notNull(),
+    versionNumber: integer('version_number').notNull(),
+    revision: integer('revision').notNull(),
+    correlationId: text('correlation_id').notNull().unique(),
+    startedBy: text('started_by').notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    outcome: text('outcome'),
+  },
+  (t) => [
+    unique('budget_cycles_revision').on(t.legalEntity, t.fiscalYear, t.scenario, t.versionNumber, t.revision),
+    uniqueIndex('budget_cycles_one_open')
+      .on(t.legalEntity, t.fiscalYear, t.scenario, t.versionNumber)
+      .where(sql`closed_at is null`),
+  ],
 );
 
 export const budgetLines = pgTable(
@@ -175,6 +216,11 @@ export const publications = pgTable(
     /** Attempt number of publishing this version to this target; part of every chunk's idempotency key. */
     revision: integer('revision').notNull(),
     erpCompany: text('erp_company').notNull(),
+    /** The target's settings as they were when this publication was planned; its reversal uses the same. */
+    settings: jsonb('settings')
+      .$type<Record<string, string>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     status: text('status', { enum: ['publishing', 'published', 'failed', 'reversed'] }).notNull(),
     chunkSize: integer('chunk_size').notNull(),
     chunkCount: integer('chunk_count').notNull(),
@@ -228,7 +274,8 @@ export const controlBalances = pgTable(
     versionId: uuid('version_id').references(() => budgetVersions.id),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.legalEntity, t.account, t.costCenter, t.period] })],
+  // The currency is part of the key: an amount is only ever added to a balance in its own currency.
+  (t) => [primaryKey({ columns: [t.legalEntity, t.account, t.costCenter, t.period, t.currency] })],
 );
 
 /** A line of a source document (ledger entry, PO line) and the balance it lands on. */
@@ -259,6 +306,16 @@ export const actualLines = pgTable(
   (t) => [index('actual_lines_balance').on(t.legalEntity, t.account, t.costCenter, t.period)],
 );
 
+/** What a commitment line held before its latest change, so the balance moves by exactly that difference. */
+export interface ReplacedCommitment {
+  revision: number;
+  account: string;
+  costCenter: string;
+  period: string;
+  openAmount: string;
+  currency: string;
+}
+
 /** Open commitments as last seen; a higher revision replaces a lower one, never adds to it. */
 export const commitmentLines = pgTable(
   'commitment_lines',
@@ -267,21 +324,62 @@ export const commitmentLines = pgTable(
     openAmount: amount('open_amount').notNull(),
     currency: currency(),
     correlationId: text('correlation_id').notNull(),
+    /** Set by the statement that changed the line: the values it replaced (null when it inserted the line). */
+    replaced: jsonb('replaced').$type<ReplacedCommitment>(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.sourceSystem, t.documentId, t.lineNo] })],
 );
 
+/**
+ * How far a sync has read, per source, entity, stream and scope (the window it reads, e.g. a fiscal year):
+ * reading one window never moves the mark of another.
+ */
 export const syncWatermarks = pgTable(
   'sync_watermarks',
   {
     sourceSystem: text('source_system').notNull(),
     legalEntity: text('legal_entity').notNull(),
     stream: text('stream').notNull(),
+    scope: text('scope').notNull().default(''),
     watermark: text('watermark').notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.sourceSystem, t.legalEntity, t.stream] })],
+  (t) => [primaryKey({ columns: [t.sourceSystem, t.legalEntity, t.stream, t.scope] })],
+);
+
+export const sourceExceptionStatus = ['open', 'reprocessed', 'resolved', 'discarded'] as const;
+
+/**
+ * Records from a source that could not be processed, kept with their error where support can see them and
+ * replay them once the cause is fixed: nothing from a source is dropped silently. One store for every
+ * stream (ledger lines, purchase-order lines, and later webhooks and bulk files as dead letters); the
+ * record's business identity makes a repeated delivery one row.
+ */
+export const sourceExceptions = pgTable(
+  'source_exceptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sourceSystem: text('source_system').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    stream: text('stream').notNull(),
+    recordKey: text('record_key').notNull(),
+    /** The record as the source delivered it (the connector's canonical shape), replayable as it is. */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    errorCode: text('error_code').notNull(),
+    errorMessage: text('error_message').notNull(),
+    status: text('status', { enum: sourceExceptionStatus }).notNull().default('open'),
+    occurrences: integer('occurrences').notNull().default(1),
+    correlationId: text('correlation_id').notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedBy: text('resolved_by'),
+  },
+  (t) => [
+    unique('source_exceptions_record').on(t.sourceSystem, t.stream, t.recordKey),
+    index('source_exceptions_open').on(t.legalEntity, t.stream, t.status),
+  ],
 );
 
 // ── Reconciliation ────────────────────────────────────────────────────────────────────────────────────
@@ -382,12 +480,16 @@ export const forecastLines = pgTable(
 
 /**
  * Append-only (a trigger refuses UPDATE and DELETE) and tamper-evident: each row's hash covers its content
- * and the previous row's hash, so editing or removing a row breaks the chain from there on.
+ * and the previous row's hash in the same stream, so editing or removing a row breaks its stream's chain
+ * from there on. Streams (per legal entity and kind) chain independently, so unrelated work never waits on
+ * one global lock.
  */
 export const auditLog = pgTable(
   'audit_log',
   {
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /** Rows written before streams existed belong to `legacy`, one chain in seq order. */
+    stream: text('stream').notNull().default('legacy'),
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull(),
     actor: text('actor').notNull(),
     action: text('action').notNull(),
@@ -401,6 +503,7 @@ export const auditLog = pgTable(
     hash: text('hash').notNull(),
   },
   (t) => [
+    index('audit_log_stream').on(t.stream, t.seq),
     index('audit_log_entity').on(t.entityType, t.entityId),
     index('audit_log_correlation').on(t.correlationId),
   ],

@@ -67,15 +67,3 @@ export function refuseDecision(
   }
   return undefined;
 }
-
-/** Field-level messages for a failed zod parse, the format every boundary answers with. */
-export function fieldIssues(error: z.ZodError): { field: string; message: string }[] {
-  return error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
-}
-
-/** The same, as one line for a status entry or a log. */
-export function describeIssues(error: z.ZodError): string {
-  return fieldIssues(error)
-    .map((i) => `${i.field}: ${i.message}`)
-    .join('; ');
-}

@@ -23,5 +23,9 @@ export const FailureType = {
   DecisionRefused: 'DecisionRefused',
   /** The action does not fit the workflow's current stage. */
   WrongStage: 'WrongStage',
+  /** A newer version of the budget was activated: this one may not publish or become the control budget. */
+  Superseded: 'Superseded',
+  /** The publication (or chunk) was reversed: it never posts again; a new revision must be published. */
+  PublicationWithdrawn: 'PublicationWithdrawn',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

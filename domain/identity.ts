@@ -9,24 +9,51 @@ export function versionKey(ref: BudgetVersionRef): string {
   return `${ref.legalEntity}:FY${ref.fiscalYear}:${ref.scenario}:v${ref.version}`;
 }
 
-export function budgetCycleWorkflowId(ref: BudgetVersionRef): string {
-  return `budget-cycle:${versionKey(ref)}`;
+/**
+ * A version may go round the loop more than once on purpose (resubmitted after a rejection, reforecast next
+ * month): each trip is a cycle revision. The first keeps the plain ID; later ones carry `:r<revision>`.
+ */
+export function budgetCycleWorkflowId(ref: BudgetVersionRef, revision = 1): string {
+  const base = `budget-cycle:${versionKey(ref)}`;
+  return revision === 1 ? base : `${base}:r${revision}`;
 }
 
 export function publicationWorkflowId(ref: BudgetVersionRef, target: string): string {
   return `publication:${versionKey(ref)}:${target}`;
 }
 
-export function parseBudgetCycleWorkflowId(id: string): BudgetVersionRef | undefined {
-  const m = /^budget-cycle:([A-Z0-9][A-Z0-9-]{1,19}):FY(\d{4}):(BUDGET|FORECAST):v(\d{1,4})$/.exec(id);
-  if (!m) return undefined;
+export interface BudgetCycleId {
+  ref: BudgetVersionRef;
+  revision: number;
+}
+
+export function parseBudgetCycleWorkflowId(id: string): BudgetCycleId | undefined {
+  const m =
+    /^budget-cycle:([A-Z0-9][A-Z0-9-]{1,19}):FY(\d{4}):(BUDGET|FORECAST):v(\d{1,4})(?::r(\d{1,4}))?$/.exec(
+      id,
+    );
+  if (!m || m[5] === '1') return undefined;
   return {
-    legalEntity: m[1]!,
-    fiscalYear: Number(m[2]),
-    scenario: m[3] as BudgetVersionRef['scenario'],
-    version: Number(m[4]),
+    ref: {
+      legalEntity: m[1]!,
+      fiscalYear: Number(m[2]),
+      scenario: m[3] as BudgetVersionRef['scenario'],
+      version: Number(m[4]),
+    },
+    revision: m[5] === undefined ? 1 : Number(m[5]),
   };
 }
+
+/**
+ * Audit streams: each is its own hash chain, so unrelated work never waits on one global lock. A legal
+ * entity's budget lifecycle (versions, cycles, publications, reconciliation, forecasts) is one stream; its
+ * ingested actuals and commitments are others.
+ */
+export const auditStream = {
+  budget: (legalEntity: string) => `budget:${legalEntity}`,
+  actuals: (legalEntity: string) => `actuals:${legalEntity}`,
+  commitments: (legalEntity: string) => `commitments:${legalEntity}`,
+} as const;
 
 /** Idempotency key of one publication chunk: the same version, target, chunk and revision post once. */
 export function chunkPublicationKey(
@@ -47,7 +74,8 @@ export function forecastKey(ref: BudgetVersionRef, asOfPeriod: string): string {
   return `${versionKey(ref)}:forecast@${asOfPeriod}`;
 }
 
-export function actualDedupeKey(a: {
+/** The business identity of a source document line: the same source, document, line and revision is one record. */
+export function sourceRecordKey(a: {
   sourceSystem: string;
   documentId: string;
   lineNo: number;

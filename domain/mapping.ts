@@ -1,68 +1,75 @@
-import { type DimensionCombination } from './model';
+import { DIMENSIONS, type Dimension, type DimensionCombination } from './model';
 import { type DimensionMappingRef } from './reference';
 
-export interface ErpSegments {
-  mainAccount: string;
-  /** ERP financial dimensions by the ERP's own names, e.g. { CostCenter: "100" }. */
-  dimensions: Record<string, string>;
-}
+/**
+ * A target system's values for the canonical dimensions, keyed by the canonical dimension name:
+ * `{ account: "60010", costCenter: "100" }`. How a system lays them out (a display value, separate
+ * segments, a chart-of-accounts string) is its adapter's business, not the mapping's.
+ */
+export type SystemDimensionValues = Record<Dimension, string>;
 
 export interface MissingMapping {
-  dimension: DimensionMappingRef['dimension'];
+  dimension: Dimension;
   code: string;
   onDate: string;
 }
 
+const effectiveOn = (m: DimensionMappingRef, onDate: string) =>
+  m.validFrom <= onDate && (m.validTo === null || m.validTo > onDate);
+
 /** The mapping effective on `onDate` (validFrom inclusive, validTo exclusive); the latest start wins. */
 export function resolveMapping(
   mappings: readonly DimensionMappingRef[],
-  dimension: DimensionMappingRef['dimension'],
+  dimension: Dimension,
   code: string,
   onDate: string,
 ): string | undefined {
   let best: DimensionMappingRef | undefined;
   for (const m of mappings) {
-    if (m.dimension !== dimension || m.canonicalCode !== code) continue;
-    if (m.validFrom > onDate || (m.validTo !== null && m.validTo <= onDate)) continue;
+    if (m.dimension !== dimension || m.canonicalCode !== code || !effectiveOn(m, onDate)) continue;
     if (!best || m.validFrom > best.validFrom) best = m;
   }
-  return best?.erpValue;
+  return best?.systemValue;
 }
 
-/** Maps canonical dimensions to ERP segments on a date; reports every missing mapping instead of the first. */
+/** Canonical dimensions → a system's values on a date; reports every missing mapping instead of the first. */
 export function mapDimensions(
   mappings: readonly DimensionMappingRef[],
   dims: DimensionCombination,
   onDate: string,
-): { segments: ErpSegments } | { missing: MissingMapping[] } {
-  const mainAccount = resolveMapping(mappings, 'account', dims.account, onDate);
-  const costCenter = resolveMapping(mappings, 'costCenter', dims.costCenter, onDate);
+): { values: SystemDimensionValues } | { missing: MissingMapping[] } {
+  const values: Partial<SystemDimensionValues> = {};
   const missing: MissingMapping[] = [];
-  if (mainAccount === undefined) missing.push({ dimension: 'account', code: dims.account, onDate });
-  if (costCenter === undefined) missing.push({ dimension: 'costCenter', code: dims.costCenter, onDate });
-  if (missing.length || mainAccount === undefined || costCenter === undefined) return { missing };
-  return { segments: { mainAccount, dimensions: { CostCenter: costCenter } } };
+  for (const dimension of DIMENSIONS) {
+    const value = resolveMapping(mappings, dimension, dims[dimension], onDate);
+    if (value === undefined) missing.push({ dimension, code: dims[dimension], onDate });
+    else values[dimension] = value;
+  }
+  return missing.length ? { missing } : { values: values as SystemDimensionValues };
 }
 
-/** ERP segments back to canonical dimensions on a date, for reading ERP totals and actuals. */
-export function unmapSegments(
+/** A system's values back to canonical dimensions on a date, for reading its totals and actuals. */
+export function unmapDimensions(
   mappings: readonly DimensionMappingRef[],
-  segments: ErpSegments,
+  values: Partial<SystemDimensionValues>,
   onDate: string,
-): DimensionCombination | undefined {
-  const find = (dimension: DimensionMappingRef['dimension'], erpValue: string | undefined) =>
-    erpValue === undefined
-      ? undefined
-      : mappings
-          .filter(
-            (m) =>
-              m.dimension === dimension &&
-              m.erpValue === erpValue &&
-              m.validFrom <= onDate &&
-              (m.validTo === null || m.validTo > onDate),
-          )
-          .sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1))[0]?.canonicalCode;
-  const account = find('account', segments.mainAccount);
-  const costCenter = find('costCenter', segments.dimensions.CostCenter);
-  return account && costCenter ? { account, costCenter } : undefined;
+): { dimensions: DimensionCombination } | { missing: MissingMapping[] } {
+  const dims: Partial<DimensionCombination> = {};
+  const missing: MissingMapping[] = [];
+  for (const dimension of DIMENSIONS) {
+    const value = values[dimension];
+    const match =
+      value === undefined
+        ? undefined
+        : mappings
+            .filter((m) => m.dimension === dimension && m.systemValue === value && effectiveOn(m, onDate))
+            .sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1))[0];
+    if (match) dims[dimension] = match.canonicalCode;
+    else missing.push({ dimension, code: value ?? '(none)', onDate });
+  }
+  return missing.length ? { missing } : { dimensions: dims as DimensionCombination };
+}
+
+export function describeMissing(missing: readonly MissingMapping[]): string {
+  return missing.map((m) => `${m.dimension} ${m.code} on ${m.onDate}`).join('; ');
 }

@@ -29,7 +29,10 @@ export const BudgetVersionRef = z.object({
 });
 export type BudgetVersionRef = z.infer<typeof BudgetVersionRef>;
 
-/** The dimensions a budget or actual line is booked against. More segments join here, not per system. */
+/** The canonical dimensions a budget or actual line is booked against. More join here, not per system. */
+export const DIMENSIONS = ['account', 'costCenter'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
 export const DimensionCombination = z.object({
   account: z.string().min(1).max(40),
   costCenter: z.string().min(1).max(40),

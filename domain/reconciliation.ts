@@ -104,3 +104,14 @@ export function reconcileTotals(
     mismatchedCount: exceptions.length,
   };
 }
+
+/** One target's reconciliation of a version, as the cycle's status and the API report it. */
+export interface ReconciliationSummary {
+  target: string;
+  currency: string;
+  sourceTotal: string;
+  targetTotal: string;
+  matchedCount: number;
+  mismatchedCount: number;
+  exceptionCount: number;
+}

@@ -1,3 +1,5 @@
+import { type Dimension } from './model';
+
 /** Reference-data snapshots the pure domain functions work on (loaded from the store by activities). */
 
 export interface FiscalPeriodRef {
@@ -29,10 +31,11 @@ export interface ReferenceSnapshot {
   costCenters: CostCenterRef[];
 }
 
+/** A canonical dimension value's code in one target system, effective-dated. */
 export interface DimensionMappingRef {
-  dimension: 'account' | 'costCenter';
+  dimension: Dimension;
   canonicalCode: string;
-  erpValue: string;
+  systemValue: string;
   validFrom: string;
   validTo: string | null;
 }

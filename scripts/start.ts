@@ -1,31 +1,38 @@
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createConnectors } from '../activities/connectors/registry';
 import { createApp } from '../api/app';
+import { listen } from '../api/listen';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT } from '../config/paths';
 import { loadTemporalDevConfig } from '../config/temporal-dev';
 import { connectClient, connectWorker } from '../config/temporal-connection';
-import { openDatabase } from '../db/client';
-import { ensureDatabase, migrateDatabase } from '../db/migrate';
-import { seedReferenceData } from '../db/seed';
-import { createAnaplanSimulator } from '../simulators/anaplan';
-import { createD365Simulator } from '../simulators/d365';
-import { listen } from '../simulators/listen';
-import { seedServicesCompany } from '../simulators/scenario/seed';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from '../workers/worker';
+import { describeDatabase, prepareDatabase } from './lib/database';
 import { startDevServer } from './lib/dev-server';
+import { startSimulators } from './lib/simulators';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 /**
  * npm start — the whole stack in one process tree on embedded defaults: the Temporal dev server (with
- * Temporal UI) from temporal-dev.yaml, the database migrated and seeded, the Dynamics 365 and Anaplan
- * simulators, a worker and the API. Ctrl-C stops everything, newest first.
+ * Temporal UI) from temporal-dev.yaml, PostgreSQL (the one answering at the default address, or an embedded
+ * one) migrated and seeded, the Dynamics 365 and Anaplan simulators, a worker and the API. Ctrl-C stops
+ * everything, newest first.
+ *
+ *   npm start                    everything
+ *   npm start -- --no-worker     everything but the worker: run workers with `npm run worker`, as many as
+ *                                you like, and kill or scale them independently
  *
  * Set TEMPORAL_ADDRESS to use an existing cluster instead of the dev server, SIMULATORS=off to use real
  * endpoints (D365_*, ANAPLAN_*), DATABASE_URL for another PostgreSQL.
  */
+
+const USAGE = `usage: npm start [-- --no-worker]
+
+  --no-worker   start everything except the worker (run \`npm run worker\` separately)
+  --help        this text`;
 
 const log = (msg: string) => console.log(`[closeloop] ${msg}`);
 const started = Date.now();
@@ -47,74 +54,77 @@ async function shutdown(code: number) {
 }
 
 async function main() {
+  const { values: flags } = parseArgs({
+    options: { 'no-worker': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    return;
+  }
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   const config = loadConfig();
   // The worker's INFO lines (bundle sizes, state changes) drown the URLs people need; warnings still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
-  if (!process.env.TEMPORAL_ADDRESS) {
-    const devConfig = loadTemporalDevConfig();
-    const cliPath = await ensureTemporalCli({ log });
+  if (config.temporal.devServer) {
+    const devConfig = loadTemporalDevConfig(config.temporal.devConfigPath);
+    const cliPath = await ensureTemporalCli({ log, version: devConfig.cli.version });
     const server = await startDevServer({
       cliPath,
       config: devConfig,
-      output: { file: path.join(PROJECT_ROOT, '.data', 'temporal', 'server.log') },
+      output: { file: path.join(config.dataDir, 'temporal', 'server.log') },
     });
     stops.push({ name: 'Temporal dev server', stop: () => server.stop() });
     log(
-      `Temporal dev server ready at ${server.address} (namespace ${server.namespace}); log in .data/temporal/server.log`,
+      `Temporal dev server ready at ${server.address} (namespace ${server.namespace}); log in ${path.relative(PROJECT_ROOT, path.join(config.dataDir, 'temporal', 'server.log'))}`,
     );
   }
 
-  await ensureDatabase(config.database.url);
-  const database = openDatabase(config.database.url, { poolSize: config.database.poolSize });
-  stops.push({ name: 'database pool', stop: () => database.close() });
-  await migrateDatabase(database.db);
-  await seedReferenceData(database.db);
-  log(`database ${new URL(config.database.url).pathname.slice(1)} migrated and seeded`);
+  const database = await prepareDatabase(config, { startEmbedded: true, seed: true });
+  stops.push({ name: 'database', stop: () => database.close() });
+  log(`database ${describeDatabase(database, config)}: migrated and seeded`);
 
   if (config.simulators.mode === 'embedded') {
-    // Kept under .data/ like the dev server's database, so a restart remembers what was posted.
-    const d365 = createD365Simulator({
-      stateFile: path.join(PROJECT_ROOT, '.data', 'simulators', 'd365.json'),
-    });
-    const anaplan = createAnaplanSimulator({
-      stateFile: path.join(PROJECT_ROOT, '.data', 'simulators', 'anaplan.json'),
-    });
-    const d365Server = await listen(d365.app, config.simulators.d365Port);
-    stops.push({ name: 'D365 simulator', stop: () => d365Server.close() });
-    const anaplanServer = await listen(anaplan.app, config.simulators.anaplanPort);
-    stops.push({ name: 'Anaplan simulator', stop: () => anaplanServer.close() });
-    seedServicesCompany({ d365, anaplan });
-    log(`Dynamics 365 simulator ${d365Server.url}  ·  Anaplan simulator ${anaplanServer.url}`);
+    const sims = await startSimulators(config);
+    stops.push({ name: 'simulators', stop: () => sims.stop() });
+    log(`Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}`);
   }
 
-  const workerConnection = await connectWorker(config.temporal);
-  const worker = await createWorker({
-    connection: workerConnection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    db: database.db,
-    ...createConnectors(config),
-  });
-  const running = worker.run().catch((err: unknown) => {
-    console.error('[closeloop] worker failed:', err);
-    void shutdown(1);
-  });
-  stops.push({
-    name: 'worker',
-    stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await workerConnection.close();
-    },
-  });
+  if (!flags['no-worker']) {
+    const workerConnection = await connectWorker(config.temporal);
+    const worker = await createWorker({
+      connection: workerConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      db: database.handle.db,
+      ...createConnectors(config),
+      workflowBundle: config.temporal.workflowBundlePath
+        ? { codePath: config.temporal.workflowBundlePath }
+        : undefined,
+    });
+    const running = worker.run().catch((err: unknown) => {
+      console.error('[closeloop] worker failed:', err);
+      void shutdown(1);
+    });
+    stops.push({
+      name: 'worker',
+      stop: async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await workerConnection.close();
+      },
+    });
+  }
 
   const clientConnection = await connectClient(config.temporal);
   stops.push({ name: 'Temporal client', stop: () => clientConnection.close() });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const api = await listen(createApp({ config, client, db: database.db }), config.api.port, config.api.host);
+  const api = await listen(
+    createApp({ config, client, db: database.handle.db }),
+    config.api.port,
+    config.api.host,
+  );
   stops.push({ name: 'API', stop: () => api.close() });
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -123,6 +133,8 @@ closeloop is ready in ${seconds}s
   API          ${api.url}   (X-API-Key: dev-planner | dev-approver | dev-controller | dev-admin)
   Temporal UI  ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
+  Database     ${describeDatabase(database, config)}
+  Worker       ${flags['no-worker'] ? 'none (--no-worker): start workers with `npm run worker`' : 'running in this process'}
 Try it: npm run demo        Stop: Ctrl-C
 `);
 }

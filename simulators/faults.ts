@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { fieldIssues } from '../domain/zod-issues';
 
 /**
  * Fault injection shared by every simulator. Rules are consumed in order; each fires `times` times for
@@ -98,7 +99,7 @@ export class FaultInjector {
     router.post('/__sim/faults', express.json(), (req, res) => {
       const parsed = z.union([FaultRule, z.array(FaultRule)]).safeParse(req.body);
       if (!parsed.success) {
-        res.status(400).json({ error: 'invalid fault rule', issues: parsed.error.issues });
+        res.status(400).json({ error: 'invalid fault rule', issues: fieldIssues(parsed.error) });
         return;
       }
       const ids = (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).map((r) => this.inject(r));

@@ -2,12 +2,17 @@ import { loadConfig } from '../config';
 import { connectWorker } from '../config/temporal-connection';
 import { createConnectors } from '../activities/connectors/registry';
 import { openDatabase } from '../db/client';
+import { locateDatabase } from '../db/embedded';
 import { createWorker } from './worker';
 
-/** Runs one worker (scale out by running more): npm run worker. Ctrl-C drains in-flight tasks first. */
+/**
+ * Runs one worker (scale out by running more): npm run worker. Ctrl-C drains in-flight tasks first; a worker
+ * killed outright is replaced within the activities' heartbeat timeout by any other worker on the queue.
+ */
 async function main() {
   const config = loadConfig();
-  const database = openDatabase(config.database.url, { poolSize: config.database.poolSize });
+  const located = await locateDatabase({ ...config.database, startEmbedded: false });
+  const database = openDatabase(located.url, { poolSize: config.database.poolSize });
   const connection = await connectWorker(config.temporal);
   const worker = await createWorker({
     connection,
@@ -15,8 +20,13 @@ async function main() {
     taskQueue: config.temporal.taskQueue,
     db: database.db,
     ...createConnectors(config),
+    workflowBundle: config.temporal.workflowBundlePath
+      ? { codePath: config.temporal.workflowBundlePath }
+      : undefined,
   });
-  console.log(`closeloop worker polling ${config.temporal.namespace}/${config.temporal.taskQueue}`);
+  console.log(
+    `closeloop worker polling ${config.temporal.namespace}/${config.temporal.taskQueue} (pid ${process.pid})`,
+  );
   await worker.run();
   await connection.close();
   await database.close();

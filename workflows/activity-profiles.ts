@@ -16,7 +16,16 @@ const NON_RETRYABLE = [
   FailureType.ConnectorRejected,
   FailureType.ConnectorUnauthorized,
   FailureType.ConnectorProtocol,
+  FailureType.Superseded,
+  FailureType.PublicationWithdrawn,
 ];
+
+/**
+ * Activities that call an ERP or a planning platform heartbeat every few seconds while they work. If their
+ * worker dies, the heartbeat stops and Temporal gives the activity to another worker after this long (plus
+ * the first retry interval), well within the ~20 seconds a stalled publication may take to resume.
+ */
+export const HEARTBEAT_TIMEOUT = '10 seconds';
 
 export const dbWrite = {
   startToCloseTimeout: '30 seconds',
@@ -37,6 +46,7 @@ export interface ErpRetryOverride {
 export function erpCall(override: ErpRetryOverride = {}): ActivityOptions {
   return {
     startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: {
       initialInterval: override.initialInterval ?? '1 second',
       backoffCoefficient: 2,
@@ -52,7 +62,7 @@ export function planningCall(override: ErpRetryOverride = {}): ActivityOptions {
   return { ...erpCall(override), startToCloseTimeout: '15 minutes' };
 }
 
-/** Multi-page syncs heartbeat per page, so a stuck page is noticed in a minute, not at the overall timeout. */
+/** Multi-page syncs and whole-publication reversals: long, but heartbeating like every ERP call. */
 export function longSync(override: ErpRetryOverride = {}): ActivityOptions {
-  return { ...erpCall(override), startToCloseTimeout: '30 minutes', heartbeatTimeout: '2 minutes' };
+  return { ...erpCall(override), startToCloseTimeout: '30 minutes' };
 }

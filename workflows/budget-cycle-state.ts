@@ -3,6 +3,7 @@ import { type DecisionKind } from '../domain/approval';
 import { type LineIssue } from '../domain/budget-validation';
 import { type BudgetVersionRef } from '../domain/model';
 import { type Money } from '../domain/money';
+import { type ReconciliationSummary } from '../domain/reconciliation';
 
 /** What the `status` query answers and the API shows: the cycle as support staff need to see it. */
 
@@ -18,10 +19,14 @@ export type CycleStatus =
   | 'publication_failed'
   | 'reconciling'
   | 'reforecasting'
-  | 'completed';
+  | 'completed'
+  /** A newer version of the budget was activated first: this one did not publish, or took itself back out. */
+  | 'superseded';
 
 export interface BudgetCycleInput {
   ref: BudgetVersionRef;
+  /** Which trip of the version around the loop this is (1 when absent); see budgetCycleWorkflowId. */
+  revision?: number;
   submittedBy: string;
   correlationId: string;
   approval: {
@@ -50,16 +55,6 @@ export interface PublicationSummary {
   error?: string;
 }
 
-export interface ReconciliationSummary {
-  target: string;
-  currency: string;
-  sourceTotal: string;
-  targetTotal: string;
-  matchedCount: number;
-  mismatchedCount: number;
-  exceptionCount: number;
-}
-
 export interface BudgetCycleStatus {
   cycleId: string;
   ref: BudgetVersionRef;
@@ -73,7 +68,14 @@ export interface BudgetCycleStatus {
   issueCount?: number;
   /** The first issues only; the full list is stored with the version. */
   issues?: LineIssue[];
-  decision?: { decision: DecisionKind; principal: string; comment?: string; at: string };
+  decision?: {
+    decision: DecisionKind;
+    principal: string;
+    comment?: string;
+    at: string;
+    /** Taken by an earlier cycle of the same version; this cycle needed no new decision. */
+    carriedOver?: boolean;
+  };
   escalatedAt?: string;
   /** Signals that were not acted on and why (signals cannot answer their sender). */
   refusedSignals: { principal: string; reason: string; at: string }[];
@@ -81,7 +83,9 @@ export interface BudgetCycleStatus {
   /** Who asked for each publication retry, and why. */
   publicationRetries: { principal: string; reason?: string; at: string }[];
   reconciliation: ReconciliationSummary[];
-  actualsSynced?: { inserted: number; duplicates: number; commitments: number };
+  actualsSynced?: { inserted: number; duplicates: number; exceptions?: number; commitments: number };
+  /** Why the cycle ended without publishing or activating (e.g. a newer version is the control budget). */
+  outcomeReason?: string;
   forecast?: { versionName: string; total: Money; lineCount: number; alreadyImported: boolean };
   history: { stage: CycleStage; status: CycleStatus; at: string }[];
 }

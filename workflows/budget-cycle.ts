@@ -1,5 +1,7 @@
 import {
+  allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   executeChild,
   patched,
@@ -10,16 +12,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { PublicationTargetPlan } from '../activities/version-lifecycle';
 import {
   type ApprovalPolicy,
   DecisionInput,
-  describeIssues,
-  fieldIssues,
   refuseDecision,
   RetryPublicationInput,
 } from '../domain/approval';
 import { FailureType } from '../domain/failures';
 import { publicationWorkflowId, versionKey } from '../domain/identity';
+import { describeIssues, fieldIssues } from '../domain/zod-issues';
 import { dbWrite, erpCall, longSync, planningCall } from './activity-profiles';
 import {
   type BudgetCycleInput,
@@ -39,21 +41,32 @@ import { publication } from './publication';
 
 /** Patch ID: decision signals received during import are held until the version awaits approval. */
 export const EARLY_DECISION_SIGNALS_WAIT = 'early-decision-signals-wait-for-authorize';
+/** Patch ID: the cycle claims its row in the database (one open cycle per version) and closes it at the end. */
+export const CYCLE_REGISTERED = 'cycle-registered-in-database';
+/**
+ * Patch ID: the database decides whether the version may publish (and under which revision) and whether it
+ * may become active; a version overtaken by a newer activated one takes itself back out.
+ */
+export const DATABASE_DECIDES_ACTIVATION = 'database-decides-publication-and-activation';
+/** Patch ID: refused signals are written to the audit trail, not only shown by the status query. */
+export const REFUSED_SIGNALS_AUDITED = 'refused-signals-audited';
 
 /**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
  * Nothing reaches an ERP before an eligible approver (never the submitter, never an integration admin)
- * approves it. Read top to bottom, this is the business process; the work happens in activities.
+ * approves it, and nothing a newer version did is ever undone. Read top to bottom, this is the business
+ * process; the work happens in activities.
  */
 export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleStatus> {
   const { ref, correlationId } = input;
+  const cycleId = workflowInfo().workflowId;
   const db = proxyActivities<Activities>(dbWrite);
   const erp = proxyActivities<Activities>(erpCall(input.publication.erpRetry));
   const planning = proxyActivities<Activities>(planningCall(input.publication.erpRetry));
   const sync = proxyActivities<Activities>(longSync(input.publication.erpRetry));
 
   const state: BudgetCycleStatus = {
-    cycleId: workflowInfo().workflowId,
+    cycleId,
     ref,
     correlationId,
     submittedBy: input.submittedBy,
@@ -91,29 +104,47 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const refusalFor = (decision: DecisionInput) =>
     refuseDecision(policy, { awaitingDecision, decidedBy: state.decision?.principal }, decision);
 
-  setHandler(statusQuery, () => state);
-  // A signal cannot answer its sender, so a refused one is recorded where the status query shows it.
-  // One that arrives while the version is still being imported waits for the authorize stage: after a
-  // reset in Temporal UI the approval signal is reapplied right at the start of the new run.
-  const earlySignals: unknown[] = [];
-  const takeDecisionSignal = (raw: unknown) => {
-    const parsed = DecisionInput.safeParse(raw);
+  // A signal cannot answer its sender, so a refused one is recorded where the status query shows it, and
+  // (patched) in the audit trail. Writing the audit entry must never fail the cycle.
+  const refuseSignal = async (signal: string, raw: unknown, reason: string) => {
     const principal = principalOf(raw);
+    state.refusedSignals.push({ principal, reason, at: now() });
+    if (!patched(REFUSED_SIGNALS_AUDITED)) return;
+    try {
+      await db.recordRefusedSignal({
+        cycleId,
+        legalEntity: ref.legalEntity,
+        correlationId,
+        principal,
+        signal,
+        payload: raw,
+        reason,
+        sequence: state.refusedSignals.length,
+      });
+    } catch {
+      // the refusal stays visible in the status query
+    }
+  };
+
+  setHandler(statusQuery, () => state);
+  // A decision signal that arrives while the version is still being imported waits for the authorize
+  // stage: after a reset in Temporal UI the approval signal is reapplied right at the start of the new run.
+  const earlySignals: unknown[] = [];
+  const takeDecisionSignal = async (raw: unknown) => {
+    const parsed = DecisionInput.safeParse(raw);
     if (!parsed.success) {
-      const reason = describeIssues(parsed.error);
-      state.refusedSignals.push({ principal, reason: `invalid decision: ${reason}`, at: now() });
+      await refuseSignal('decision', raw, `invalid decision: ${describeIssues(parsed.error)}`);
       return;
     }
     const refusal = refusalFor(parsed.data);
-    if (refusal)
-      state.refusedSignals.push({ principal, reason: `${refusal.code}: ${refusal.message}`, at: now() });
+    if (refusal) await refuseSignal('decision', raw, `${refusal.code}: ${refusal.message}`);
     else accept(parsed.data);
   };
-  setHandler(decisionSignal, (raw) => {
+  setHandler(decisionSignal, async (raw) => {
     // Patched: cycles that started before this change refused early signals, and must replay as they ran.
     if (state.stage === 'plan' && state.status === 'importing' && patched(EARLY_DECISION_SIGNALS_WAIT))
       earlySignals.push(raw);
-    else takeDecisionSignal(raw);
+    else await takeDecisionSignal(raw);
   });
   setHandler(
     decideUpdate,
@@ -146,161 +177,246 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       },
     },
   );
-  setHandler(retryPublicationSignal, (raw) => {
+  setHandler(retryPublicationSignal, async (raw) => {
     const parsed = RetryPublicationInput.safeParse(raw);
-    const principal = principalOf(raw);
     if (!parsed.success) {
-      const reason = describeIssues(parsed.error);
-      state.refusedSignals.push({ principal, reason: `invalid retry-publication: ${reason}`, at: now() });
+      await refuseSignal(
+        'retry-publication',
+        raw,
+        `invalid retry-publication: ${describeIssues(parsed.error)}`,
+      );
     } else if (state.status !== 'publication_failed') {
-      state.refusedSignals.push({
-        principal,
-        reason: `retry-publication: the cycle is ${state.status}, not publication_failed`,
-        at: now(),
-      });
+      await refuseSignal(
+        'retry-publication',
+        raw,
+        `retry-publication: the cycle is ${state.status}, not publication_failed`,
+      );
     } else {
       state.publicationRetries.push({ ...parsed.data, at: now() });
       retryRequested = true;
     }
   });
 
-  // ── Plan ──────────────────────────────────────────────────────────────────────────────────────────
   moveTo('plan', 'importing');
-  const imported = await planning.importBudgetVersion({ ref, submittedBy: input.submittedBy, correlationId });
-  Object.assign(state, {
-    versionId: imported.versionId,
-    lineCount: imported.lineCount,
-    total: imported.total,
-    issueCount: imported.issueCount,
-    issues: imported.issues,
-  });
-  if (!imported.valid) {
-    moveTo('plan', 'invalid');
-    return state;
-  }
-  const versionId = imported.versionId;
-
-  // ── Authorize ─────────────────────────────────────────────────────────────────────────────────────
-  moveTo('authorize', 'awaiting_approval');
-  awaitingDecision = true;
-  for (const raw of earlySignals.splice(0)) takeDecisionSignal(raw);
-  let decided = await condition(() => state.decision !== undefined, input.approval.timeout);
-  if (!decided) {
-    state.escalatedAt = now();
-    moveTo('authorize', 'escalated');
-    await db.recordApprovalTimeout({
-      versionId,
-      kind: 'escalated',
+  const registered = patched(CYCLE_REGISTERED);
+  if (registered) {
+    await db.openCycle({
+      cycleId,
+      ref,
+      revision: input.revision ?? 1,
       correlationId,
-      escalateTo: input.approval.approvers,
+      startedBy: input.submittedBy,
     });
-    decided = await condition(() => state.decision !== undefined, input.approval.escalationTimeout);
   }
-  awaitingDecision = false;
-  const decision = state.decision;
-  if (!decided || !decision) {
-    await db.recordApprovalTimeout({ versionId, kind: 'expired', correlationId, escalateTo: [] });
-    moveTo('authorize', 'expired');
-    return state;
+  try {
+    return await runCycle();
+  } finally {
+    if (registered) {
+      await CancellationScope.nonCancellable(async () => {
+        await db.closeCycle({ cycleId, legalEntity: ref.legalEntity, outcome: state.status, correlationId });
+        // Refusals still being written by signal handlers finish before the cycle does.
+        await condition(allHandlersFinished);
+      });
+    }
   }
-  await db.recordDecision({ versionId, ...decision, correlationId, decidedAt: decision.at });
-  decisionRecorded = true;
-  if (decision.decision === 'reject') {
-    moveTo('authorize', 'rejected');
+
+  async function runCycle(): Promise<BudgetCycleStatus> {
+    // ── Plan ────────────────────────────────────────────────────────────────────────────────────────
+    const imported = await planning.importBudgetVersion({
+      ref,
+      submittedBy: input.submittedBy,
+      correlationId,
+      cycleId,
+      revision: input.revision,
+    });
+    Object.assign(state, {
+      versionId: imported.versionId,
+      lineCount: imported.lineCount,
+      total: imported.total,
+      issueCount: imported.issueCount,
+      issues: imported.issues,
+    });
+    if (imported.status === 'superseded') {
+      state.outcomeReason = 'a newer version of this budget has replaced it';
+      moveTo('done', 'superseded');
+      return state;
+    }
+    if (!imported.valid) {
+      moveTo('plan', 'invalid');
+      return state;
+    }
+    const versionId = imported.versionId;
+
+    // ── Authorize ───────────────────────────────────────────────────────────────────────────────────
+    if (imported.decision) {
+      // An earlier cycle of this version had it approved: the approval stands, no new decision is asked.
+      state.decision = { ...imported.decision, carriedOver: true };
+      decisionRecorded = true;
+    } else {
+      moveTo('authorize', 'awaiting_approval');
+      awaitingDecision = true;
+      for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
+      let decided = await condition(() => state.decision !== undefined, input.approval.timeout);
+      if (!decided) {
+        state.escalatedAt = now();
+        moveTo('authorize', 'escalated');
+        await db.recordApprovalTimeout({
+          versionId,
+          kind: 'escalated',
+          correlationId,
+          escalateTo: input.approval.approvers,
+        });
+        decided = await condition(() => state.decision !== undefined, input.approval.escalationTimeout);
+      }
+      awaitingDecision = false;
+      const decision = state.decision;
+      if (!decided || !decision) {
+        await db.recordApprovalTimeout({ versionId, kind: 'expired', correlationId, escalateTo: [] });
+        moveTo('authorize', 'expired');
+        return state;
+      }
+      await db.recordDecision({ versionId, ...decision, correlationId, decidedAt: decision.at });
+      decisionRecorded = true;
+      if (decision.decision === 'reject') {
+        moveTo('authorize', 'rejected');
+        return state;
+      }
+    }
+
+    // ── Execute ─────────────────────────────────────────────────────────────────────────────────────
+    moveTo('execute', 'publishing');
+    let targets: PublicationTargetPlan[];
+    if (patched(DATABASE_DECIDES_ACTIVATION)) {
+      let begun = await db.beginPublication({ versionId, correlationId });
+      for (;;) {
+        if (!begun.proceed) return endSuperseded(begun.reason);
+        if (await publishToEveryTarget(begun.targets)) break;
+        if (!(await waitForRetry())) return state;
+        begun = await db.beginPublication({ versionId, correlationId });
+      }
+      targets = begun.targets;
+      const activation = await db.activateVersion({ versionId, correlationId });
+      if (!activation.activated) {
+        await sync.withdrawVersion({ versionId, correlationId, reason: activation.reason });
+        return endSuperseded(activation.reason);
+      }
+      await sync.reverseSupersededPublications({ versionId, correlationId });
+    } else {
+      // Cycles started before the database decided activation replay this path as they ran.
+      const planned = await db.planPublicationTargets({ versionId });
+      for (let revision = 1; ; revision++) {
+        targets = planned.map((t) => ({ ...t, revision }));
+        if (await publishToEveryTarget(targets)) break;
+        if (!(await waitForRetry())) return state;
+      }
+      await sync.supersedePreviousVersions({ versionId, correlationId });
+      await db.activateControlBudget({ versionId, correlationId });
+    }
+
+    // ── Reconcile ───────────────────────────────────────────────────────────────────────────────────
+    moveTo('reconcile', 'reconciling');
+    for (const { target } of targets) {
+      const { runId: _runId, ...summary } = await erp.reconcileVersion({ versionId, target, correlationId });
+      state.reconciliation.push(summary);
+    }
+    const syncInput = { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, correlationId };
+    const actuals = await sync.syncActuals(syncInput);
+    const commitments = await sync.syncCommitments(syncInput);
+    state.actualsSynced = {
+      inserted: actuals.inserted,
+      duplicates: actuals.duplicates,
+      exceptions: (actuals.exceptions ?? 0) + (commitments.exceptions ?? 0),
+      commitments: commitments.lines,
+    };
+
+    // ── Reforecast ──────────────────────────────────────────────────────────────────────────────────
+    moveTo('reforecast', 'reforecasting');
+    const forecast = await planning.reforecastVersion({
+      versionId,
+      asOfPeriod: input.reforecast.asOfPeriod,
+      correlationId,
+    });
+    state.forecast = {
+      versionName: forecast.versionName,
+      total: forecast.total,
+      lineCount: forecast.lineCount,
+      alreadyImported: forecast.alreadyImported,
+    };
+    moveTo('done', 'completed');
     return state;
   }
 
-  // ── Execute ───────────────────────────────────────────────────────────────────────────────────────
-  moveTo('execute', 'publishing');
-  const targets = await db.planPublicationTargets({ versionId });
-  for (let revision = 1; ; revision++) {
-    if (
-      await publishToEveryTarget(
-        targets.map((t) => t.target),
-        revision,
-      )
-    )
-      break;
+  function endSuperseded(reason: string): BudgetCycleStatus {
+    state.outcomeReason = reason;
+    moveTo('done', 'superseded');
+    return state;
+  }
+
+  /** After a publication failed for good (and was reversed), wait for support to signal a retry. */
+  async function waitForRetry(): Promise<boolean> {
     moveTo('execute', 'publication_failed');
     retryRequested = false;
-    if (!(await condition(() => retryRequested, input.publication.retryWindow ?? '7 days'))) return state;
+    if (!(await condition(() => retryRequested, input.publication.retryWindow ?? '7 days'))) return false;
     moveTo('execute', 'publishing');
+    return true;
   }
-  await sync.supersedePreviousVersions({ versionId, correlationId });
-  await db.activateControlBudget({ versionId, correlationId });
 
-  // ── Reconcile ─────────────────────────────────────────────────────────────────────────────────────
-  moveTo('reconcile', 'reconciling');
-  for (const { target } of targets) {
-    const { runId: _runId, ...summary } = await erp.reconcileVersion({ versionId, target, correlationId });
-    state.reconciliation.push(summary);
-  }
-  const syncInput = { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, correlationId };
-  const actuals = await sync.syncActuals(syncInput);
-  const commitments = await sync.syncCommitments(syncInput);
-  state.actualsSynced = {
-    inserted: actuals.inserted,
-    duplicates: actuals.duplicates,
-    commitments: commitments.lines,
-  };
-
-  // ── Reforecast ────────────────────────────────────────────────────────────────────────────────────
-  moveTo('reforecast', 'reforecasting');
-  const forecast = await planning.reforecastVersion({
-    versionId,
-    asOfPeriod: input.reforecast.asOfPeriod,
-    correlationId,
-  });
-  state.forecast = {
-    versionName: forecast.versionName,
-    total: forecast.total,
-    lineCount: forecast.lineCount,
-    alreadyImported: forecast.alreadyImported,
-  };
-  moveTo('done', 'completed');
-  return state;
-
-  /** Publishes to every target at once; if any fails for good, reverses the ones that succeeded. */
-  async function publishToEveryTarget(targetSystems: string[], revision: number): Promise<boolean> {
-    const summaries: PublicationSummary[] = targetSystems.map((target) => ({
-      target,
-      revision,
-      status: 'publishing',
-    }));
+  /**
+   * Publishes to every target at once (a target that already holds the version is not posted to again);
+   * if any fails for good, reverses the ones that hold it, so no ERP keeps a version that is not active.
+   */
+  async function publishToEveryTarget(plans: PublicationTargetPlan[]): Promise<boolean> {
+    const summaries: PublicationSummary[] = plans.map((p) =>
+      p.published
+        ? {
+            target: p.target,
+            revision: p.revision,
+            status: 'published',
+            chunkCount: p.published.chunkCount,
+            documentNumbers: p.published.documentNumbers,
+          }
+        : { target: p.target, revision: p.revision, status: 'publishing' },
+    );
     state.publications.push(...summaries);
     const results = await Promise.allSettled(
-      targetSystems.map((target) =>
-        executeChild(publication, {
-          workflowId: publicationWorkflowId(ref, target),
-          args: [
-            {
-              versionId,
-              target,
-              revision,
-              chunkSize: input.publication.chunkSize,
-              correlationId,
-              erpRetry: input.publication.erpRetry,
-            },
-          ],
-          typedSearchAttributes: [
-            { key: SearchAttributes.LegalEntity, value: ref.legalEntity },
-            { key: SearchAttributes.FiscalYear, value: ref.fiscalYear },
-            { key: SearchAttributes.BudgetVersion, value: versionKey(ref) },
-            { key: SearchAttributes.ErpTarget, value: target },
-          ],
-          staticSummary: `Publish ${versionKey(ref)} to ${target} (revision ${revision})`,
-        }),
+      plans.map((p) =>
+        p.published
+          ? Promise.resolve({ publicationId: p.published.publicationId, target: p.target })
+          : executeChild(publication, {
+              workflowId: publicationWorkflowId(ref, p.target),
+              args: [
+                {
+                  versionId: state.versionId!,
+                  target: p.target,
+                  revision: p.revision,
+                  chunkSize: input.publication.chunkSize,
+                  correlationId,
+                  erpRetry: input.publication.erpRetry,
+                },
+              ],
+              typedSearchAttributes: [
+                { key: SearchAttributes.LegalEntity, value: ref.legalEntity },
+                { key: SearchAttributes.FiscalYear, value: ref.fiscalYear },
+                { key: SearchAttributes.BudgetVersion, value: versionKey(ref) },
+                { key: SearchAttributes.ErpTarget, value: p.target },
+              ],
+              staticSummary: `Publish ${versionKey(ref)} to ${p.target} (revision ${p.revision})`,
+            }).then((r) => {
+              Object.assign(
+                summaries.find((s) => s.target === r.target)!,
+                {
+                  status: 'published',
+                  chunkCount: r.chunkCount,
+                  documentNumbers: r.documentNumbers,
+                },
+              );
+              return { publicationId: r.publicationId, target: r.target };
+            }),
       ),
     );
     results.forEach((r, i) => {
-      const s = summaries[i]!;
-      if (r.status === 'fulfilled')
-        Object.assign(s, {
-          status: 'published',
-          chunkCount: r.value.chunkCount,
-          documentNumbers: r.value.documentNumbers,
-        });
-      else Object.assign(s, { status: 'failed', error: rootMessage(r.reason) });
+      if (r.status === 'rejected')
+        Object.assign(summaries[i]!, { status: 'failed', error: rootMessage(r.reason) });
     });
     if (results.every((r) => r.status === 'fulfilled')) return true;
     for (const r of results) {
@@ -308,6 +424,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       await sync.reversePublication({
         publicationId: r.value.publicationId,
         reason: 'another target of the same version failed',
+        correlationId,
       });
       const s = summaries.find((x) => x.target === r.value.target);
       if (s) s.status = 'reversed';

@@ -55,7 +55,7 @@ export async function publication(input: PublicationInput): Promise<PublicationR
   };
   setHandler(publicationProgressQuery, () => progress);
 
-  const prepared = await erp.preparePublication({
+  const prepared = await db.preparePublication({
     versionId: input.versionId,
     target: input.target,
     revision: input.revision,

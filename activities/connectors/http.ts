@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { type z } from 'zod';
 import { FailureType } from '../../domain/failures';
+import { describeIssues } from '../../domain/zod-issues';
 
 /**
  * The one HTTP path every connector uses, so that error classification is the same everywhere:
@@ -132,8 +133,10 @@ export async function httpJson<T>(req: HttpRequest, schema: z.ZodType<T>): Promi
 export function parseResponse<T>(system: string, what: string, schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const fields = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-  throw protocolFailure(system, `${what} returned an unexpected shape: ${fields}`);
+  throw protocolFailure(
+    system,
+    `${what} returned an unexpected shape: ${describeIssues(result.error, '(root)')}`,
+  );
 }
 
 export function protocolFailure(system: string, message: string): ApplicationFailure {

@@ -10,7 +10,7 @@ export function createConnectors(config: Config): {
 } {
   return {
     erps: {
-      d365: createD365Connector({ ...config.d365, dimensionFormat: ['MainAccount', 'CostCenter'] }),
+      d365: createD365Connector({ ...config.d365, dimensionFormat: ['account', 'costCenter'] }),
     },
     planning: createAnaplanConnector(config.anaplan),
   };

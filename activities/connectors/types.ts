@@ -1,8 +1,11 @@
+import { type SystemDimensionValues } from '../../domain/mapping';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../domain/model';
+import { type Money } from '../../domain/money';
 
 /**
- * Canonical connector interfaces. Activities speak only these; one adapter per system translates to
- * that system's real API. Amounts are decimal strings with a currency, as everywhere.
+ * Canonical connector interfaces, in closeloop's vocabulary. Activities speak only these; one adapter per
+ * system translates to that system's real API (its entity names, key fields, segment layout and settings
+ * are the adapter's business). Amounts are decimal strings that always travel with their currency.
  */
 
 export interface HealthStatus {
@@ -12,31 +15,47 @@ export interface HealthStatus {
   detail?: string;
 }
 
-/** A budget line already mapped to the ERP's segments. */
-export interface ErpBudgetLine {
-  lineNumber: number;
-  /** ERP main account, e.g. D365 MainAccount "60010". */
-  mainAccount: string;
-  /** Further ERP financial dimensions by name, e.g. { CostCenter: "100" }. */
-  dimensions: Record<string, string>;
-  /** Canonical period the line belongs to ("2027-03"). */
-  period: string;
-  /** The date the ERP books the line on (first day of the period). */
-  date: string;
+/**
+ * How a long call reports progress and resumes: `progress` is called as work advances (activities turn it
+ * into heartbeats), `resumeFrom` is the last progress a previous attempt reported, so a retry resumes
+ * instead of starting over.
+ */
+export interface CallControl {
+  progress?(detail: Record<string, unknown>): void;
+  resumeFrom?: Record<string, unknown>;
+}
+
+/** An amount as a source delivered it: not yet validated, but never without its currency. */
+export interface SourceAmount {
   amount: string;
   currency: string;
 }
 
+/** Where a publication lands: the company in the target system and the target's own settings. */
+export interface TargetLocation {
+  company: string;
+  /** Target-specific parameters (e.g. which budget of the target), read by its adapter only. */
+  settings: Readonly<Record<string, string>>;
+}
+
+/** A budget line mapped to the target's values of the canonical dimensions. */
+export interface TargetBudgetLine {
+  lineNumber: number;
+  dimensions: SystemDimensionValues;
+  /** Canonical period the line belongs to ("2027-03"). */
+  period: string;
+  /** The date the target books the line on (first day of the period). */
+  date: string;
+  amount: Money;
+}
+
 export interface BudgetChunkPublication {
-  /** From business identity (version, target, chunk, revision); the ERP must see it at most once. */
+  /** From business identity (version, target, chunk, revision); the target must see it at most once. */
   idempotencyKey: string;
   correlationId: string;
-  /** ERP company / legal entity code, e.g. D365 dataAreaId "acus". */
-  company: string;
-  budgetModel: string;
-  budgetCode: string;
+  target: TargetLocation;
   description: string;
-  lines: ErpBudgetLine[];
+  lines: TargetBudgetLine[];
 }
 
 export interface BudgetChunkReversal extends BudgetChunkPublication {
@@ -48,79 +67,74 @@ export interface PostedDocument {
   idempotencyKey: string;
   documentNumber: string;
   lineCount: number;
-  /** True when the ERP already had this key: nothing new was posted. */
+  /** True when the target already had this key: nothing new was posted. */
   alreadyPosted: boolean;
-  /** Set on a reversal that posted nothing because the ERP does not hold the original (never reverse what is not there). */
+  /** Set on a reversal that posted nothing because the target does not hold the original. */
   originalMissing?: boolean;
 }
 
-export interface ErpBudgetTotalsQuery {
-  company: string;
-  budgetModel: string;
+export interface BudgetTotalsQuery {
+  target: TargetLocation;
   /** Inclusive ISO date range of the fiscal year. */
   fromDate: string;
   toDate: string;
 }
 
-export interface ErpBudgetTotal {
-  mainAccount: string;
-  dimensions: Record<string, string>;
+export interface TargetBudgetTotal {
+  dimensions: Partial<SystemDimensionValues>;
   /** ISO date the amount is booked on; callers turn it into a fiscal period. */
   date: string;
-  amount: string;
-  currency: string;
+  amount: SourceAmount;
 }
 
-export interface ErpLedgerQuery {
+export interface LedgerQuery {
   company: string;
   fromDate: string;
   toDate: string;
-  /** Opaque watermark returned by the previous sync; undefined starts from the beginning. */
+  /** Opaque watermark returned by the previous sync of this window; undefined starts from the beginning. */
   watermark?: string;
   pageSize?: number;
 }
 
-export interface ErpActualLine {
+/** A posted ledger line; its identity is source + document + line + revision. */
+export interface SourceActualLine {
   documentId: string;
   lineNo: number;
   revision: number;
-  mainAccount: string;
-  dimensions: Record<string, string>;
+  dimensions: Partial<SystemDimensionValues>;
   postingDate: string;
-  amount: string;
-  currency: string;
+  /** In the currency the line was posted in. */
+  amount: SourceAmount;
   description?: string;
 }
 
-export interface ErpActualsPage {
-  lines: ErpActualLine[];
+export interface ActualsPage {
+  lines: SourceActualLine[];
   /** Present while more pages follow; pass back as `cursor`. */
   cursor?: string;
   /** The watermark to store once every page has been consumed. */
   watermark: string;
 }
 
-export interface ErpCommitmentLine {
+/** An open purchase-order line (a snapshot; a higher revision supersedes a lower one). */
+export interface SourceCommitmentLine {
   documentId: string;
   lineNo: number;
   revision: number;
-  mainAccount: string;
-  dimensions: Record<string, string>;
+  dimensions: Partial<SystemDimensionValues>;
   date: string;
-  openAmount: string;
-  currency: string;
+  openAmount: SourceAmount;
 }
 
 export interface ErpConnector {
   readonly system: string;
   health(): Promise<HealthStatus>;
-  publishBudgetChunk(chunk: BudgetChunkPublication): Promise<PostedDocument>;
-  reverseBudgetChunk(reversal: BudgetChunkReversal): Promise<PostedDocument>;
-  fetchBudgetTotals(query: ErpBudgetTotalsQuery): Promise<ErpBudgetTotal[]>;
+  publishBudgetChunk(chunk: BudgetChunkPublication, control?: CallControl): Promise<PostedDocument>;
+  reverseBudgetChunk(reversal: BudgetChunkReversal, control?: CallControl): Promise<PostedDocument>;
+  fetchBudgetTotals(query: BudgetTotalsQuery, control?: CallControl): Promise<TargetBudgetTotal[]>;
   /** One page of posted ledger lines after the watermark; call again with `cursor` until it is absent. */
-  fetchActualsPage(query: ErpLedgerQuery, cursor?: string): Promise<ErpActualsPage>;
-  /** Open purchase-order commitments (a snapshot; a higher revision supersedes a lower one). */
-  fetchOpenCommitments(query: ErpLedgerQuery): Promise<ErpCommitmentLine[]>;
+  fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
+  fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;
 }
 
 export interface ForecastRow {
@@ -152,6 +166,6 @@ export interface PlanningConnector {
   readonly system: string;
   health(): Promise<HealthStatus>;
   /** The rows of one budget version as the platform exports them (text fields, not yet validated). */
-  fetchBudgetVersion(ref: BudgetVersionRef): Promise<PlanningBudgetRow[]>;
-  publishForecast(forecast: ForecastPublication): Promise<ForecastImportResult>;
+  fetchBudgetVersion(ref: BudgetVersionRef, control?: CallControl): Promise<PlanningBudgetRow[]>;
+  publishForecast(forecast: ForecastPublication, control?: CallControl): Promise<ForecastImportResult>;
 }

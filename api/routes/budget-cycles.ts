@@ -1,17 +1,22 @@
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import { auditTrail } from '../../db/queries/audit';
 import { findVersion } from '../../db/queries/budget-versions';
+import { getCycle, recordRefusedDecision } from '../../db/queries/cycles';
+import { publicationsOfVersion } from '../../db/queries/publications';
 import { reconciliationReport } from '../../db/queries/reconciliation';
-import { parseBudgetCycleWorkflowId } from '../../domain/identity';
+import { FailureType } from '../../domain/failures';
+import { type BudgetCycleId, parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { BudgetVersionRef, PeriodCode } from '../../domain/model';
 import { DecisionKind } from '../../domain/approval';
 import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
-import { HttpError } from '../errors';
+import { decisionRefusal, HttpError } from '../errors';
 import { buildCycleInput, startBudgetCycle } from '../start-cycle';
 
 const Duration = z
@@ -27,6 +32,8 @@ const StartCycleBody = z
     fiscalYear: BudgetVersionRef.shape.fiscalYear,
     scenario: BudgetVersionRef.shape.scenario.default('BUDGET'),
     version: BudgetVersionRef.shape.version,
+    /** 1 for a version's first trip around the loop; 2, 3… to go round again (resubmit, reforecast). */
+    revision: z.number().int().min(1).max(999).optional(),
     asOfPeriod: PeriodCode.optional(),
     approvalTimeout: Duration.optional(),
     escalationTimeout: Duration.optional(),
@@ -52,8 +59,15 @@ const ListQuery = z
   .strict();
 
 const CycleIdParam = z.object({
-  cycleId: z.string().refine((id) => parseBudgetCycleWorkflowId(id) !== undefined, {
-    message: 'must be a budget cycle ID such as "budget-cycle:ACME-US:FY2027:BUDGET:v3"',
+  cycleId: z.string().transform((id, ctx): BudgetCycleId & { cycleId: string } => {
+    const parsed = parseBudgetCycleWorkflowId(id);
+    if (parsed) return { cycleId: id, ...parsed };
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be a budget cycle ID such as "budget-cycle:ACME-US:FY2027:BUDGET:v3" (or "…:v3:r2" for a later revision)',
+    });
+    return z.NEVER;
   }),
 });
 
@@ -79,20 +93,21 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
 
   router.post('/', requireRole('planner', 'scheduler', 'controller'), async (req, res) => {
     const body = StartCycleBody.parse(req.body);
-    const { asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, ...ref } = body;
+    const { asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, revision, ...ref } = body;
     const correlationId = req.header('x-correlation-id') ?? undefined;
     const input = buildCycleInput(
       config,
-      { ref, asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, correlationId },
+      { ref, revision, asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, correlationId },
       principalOf(req),
     );
-    const handle = await startBudgetCycle(client, config, input);
+    const handle = await startBudgetCycle({ client, config, db }, input);
     res
       .status(202)
       .location(self(handle.workflowId))
       .json({
         cycleId: handle.workflowId,
         runId: handle.firstExecutionRunId,
+        revision: input.revision,
         correlationId: input.correlationId,
         links: { self: self(handle.workflowId), temporalUi: uiLink(handle.workflowId) },
       });
@@ -125,10 +140,11 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
   });
 
   router.get('/:cycleId', async (req, res) => {
-    const { cycleId } = CycleIdParam.parse(req.params);
+    const { cycleId } = CycleIdParam.parse(req.params).cycleId;
     const { handle, description } = await describeCycle(cycleId);
     // A completed cycle returns its final status as its result, which Temporal keeps: no worker needed to read it.
-    const status = description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(statusQuery);
+    const status =
+      description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(statusQuery);
     res.json({
       ...status,
       execution: description.status.name,
@@ -140,40 +156,103 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
     });
   });
 
+  /** A decision the cycle refused is recorded in its audit trail with who asked and why, then answered. */
+  async function auditRefusal(
+    id: BudgetCycleId & { cycleId: string },
+    principal: string,
+    request: Record<string, unknown>,
+    err: HttpError,
+  ) {
+    const cycle = await getCycle(db, id.cycleId);
+    const version = cycle ? undefined : await findVersion(db, id.ref);
+    await db.transaction((tx) =>
+      recordRefusedDecision(tx, {
+        cycle: cycle ?? {
+          cycleId: id.cycleId,
+          legalEntity: id.ref.legalEntity,
+          correlationId: version?.correlationId ?? id.cycleId,
+        },
+        principal,
+        via: 'api',
+        request,
+        code: err.code,
+        reason: err.message,
+        eventId: randomUUID(),
+      }),
+    );
+  }
+
   router.post(
     '/:cycleId/decision',
     requireRole('approver', 'controller', 'planner', 'integration_admin'),
     async (req, res) => {
-      const { cycleId } = CycleIdParam.parse(req.params);
+      const id = CycleIdParam.parse(req.params).cycleId;
       const body = DecisionBody.parse(req.body);
-      const { handle, description } = await describeCycle(cycleId);
-      if (description.status.name !== 'RUNNING') {
-        throw new HttpError(
-          409,
-          'cycle_closed',
-          `the cycle is ${description.status.name.toLowerCase()}; no decision can be taken`,
-        );
+      const principal = principalOf(req).id;
+      const { handle, description } = await describeCycle(id.cycleId);
+      try {
+        if (description.status.name !== 'RUNNING') {
+          throw new HttpError(
+            409,
+            'cycle_closed',
+            `the cycle is ${description.status.name.toLowerCase()}; no decision can be taken`,
+          );
+        }
+        // Segregation of duties is decided by the workflow's update validator, the same rule a signal meets.
+        const status = await handle.executeUpdate(decideUpdate, { args: [{ ...body, principal }] });
+        res.json(status);
+      } catch (err) {
+        const refused =
+          err instanceof HttpError
+            ? err
+            : err instanceof WorkflowUpdateFailedError &&
+                err.cause instanceof ApplicationFailure &&
+                err.cause.type === FailureType.DecisionRefused
+              ? decisionRefusal(err)
+              : undefined;
+        if (refused) await auditRefusal(id, principal, body, refused);
+        throw refused ?? err;
       }
-      // Segregation of duties is decided by the workflow's update validator, the same rule a signal meets.
-      const status = await handle.executeUpdate(decideUpdate, {
-        args: [{ ...body, principal: principalOf(req).id }],
-      });
-      res.json(status);
     },
   );
 
-  router.get('/:cycleId/reconciliation', async (req, res) => {
-    const { cycleId } = CycleIdParam.parse(req.params);
-    const version = await findVersion(db, parseBudgetCycleWorkflowId(cycleId)!);
+  async function versionOf(id: BudgetCycleId) {
+    const version = await findVersion(db, id.ref);
     if (!version) throw new HttpError(404, 'not_found', 'this version has not been imported');
-    res.json({ cycleId, versionId: version.id, runs: await reconciliationReport(db, version.id) });
+    return version;
+  }
+
+  router.get('/:cycleId/reconciliation', async (req, res) => {
+    const id = CycleIdParam.parse(req.params).cycleId;
+    const version = await versionOf(id);
+    res.json({
+      cycleId: id.cycleId,
+      versionId: version.id,
+      runs: await reconciliationReport(db, version.id),
+    });
   });
 
+  /**
+   * The cycle's audit trail: everything done under its correlation ID (start, import, decisions and refused
+   * decisions or signals, chunk postings and reversals, activation, reconciliation, actuals, forecast) and
+   * everything about its version and the version's publications, whichever cycle wrote it.
+   */
   router.get('/:cycleId/audit', async (req, res) => {
-    const { cycleId } = CycleIdParam.parse(req.params);
-    const version = await findVersion(db, parseBudgetCycleWorkflowId(cycleId)!);
-    if (!version) throw new HttpError(404, 'not_found', 'this version has not been imported');
-    res.json({ cycleId, versionId: version.id, entries: await auditTrail(db, 'budget_version', version.id) });
+    const id = CycleIdParam.parse(req.params).cycleId;
+    const [cycle, version] = await Promise.all([getCycle(db, id.cycleId), findVersion(db, id.ref)]);
+    if (!cycle && !version) throw new HttpError(404, 'not_found', 'no such budget cycle');
+    const correlationId = cycle?.correlationId ?? version!.correlationId;
+    const publicationIds = version ? (await publicationsOfVersion(db, version.id)).map((p) => p.id) : [];
+    res.json({
+      cycleId: id.cycleId,
+      versionId: version?.id,
+      correlationId,
+      entries: await auditTrail(db, {
+        correlationIds: [correlationId],
+        versionId: version?.id,
+        publicationIds,
+      }),
+    });
   });
 
   return router;

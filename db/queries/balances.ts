@@ -4,9 +4,18 @@ import { budgetLines, controlBalances } from '../schema';
 
 export type ControlBalanceRow = typeof controlBalances.$inferSelect;
 
+/** A balance bucket: entity, dimensions, period and the currency its amounts are in. */
+export interface BalanceKey {
+  legalEntity: string;
+  account: string;
+  costCenter: string;
+  period: string;
+  currency: string;
+}
+
 /**
- * Makes a version the control budget: budget = the version's amount per dimension and period, in one
- * statement; balances that belonged to another version of this entity and year and are not in this one
+ * Makes a version the control budget: budget = the version's amount per dimension, period and currency, in
+ * one statement; balances that belonged to another version of this entity and year and are not in this one
  * drop to zero budget. Spend columns are untouched. Running it twice gives the same balances.
  */
 export async function activateVersionBudget(
@@ -20,7 +29,7 @@ export async function activateVersionBudget(
       from ${budgetLines}
      where ${budgetLines.versionId} = ${v.id}::uuid
      group by ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency}
-    on conflict (legal_entity, account, cost_center, period)
+    on conflict (legal_entity, account, cost_center, period, currency)
     do update set budget = excluded.budget, version_id = excluded.version_id, updated_at = now()`);
   if (v.periods.length) {
     await tx
@@ -36,10 +45,13 @@ export async function activateVersionBudget(
   }
 }
 
-/** Adds to one spend column of a balance, creating the balance (with zero budget) when spend comes first. */
+/**
+ * Adds to one spend column of a balance in one statement (the database adds, so concurrent writers never
+ * lose an update), creating the balance with zero budget when spend comes first.
+ */
 export async function addToBalance(
   tx: DbOrTx,
-  key: { legalEntity: string; account: string; costCenter: string; period: string; currency: string },
+  key: BalanceKey,
   column: 'actual' | 'committed' | 'reserved',
   delta: string,
 ) {
@@ -47,7 +59,7 @@ export async function addToBalance(
   await tx.execute(sql`
     insert into ${controlBalances} (legal_entity, account, cost_center, period, currency, ${col}, updated_at)
     values (${key.legalEntity}, ${key.account}, ${key.costCenter}, ${key.period}, ${key.currency}, ${delta}::numeric, now())
-    on conflict (legal_entity, account, cost_center, period)
+    on conflict (legal_entity, account, cost_center, period, currency)
     do update set ${col} = ${controlBalances}.${col} + ${delta}::numeric, updated_at = now()`);
 }
 

@@ -1,13 +1,18 @@
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
-import { type BudgetVersionRef } from '../../domain/model';
-import { type DbOrTx } from '../client';
-import { type BudgetVersionStatus, budgetLines, budgetVersions } from '../schema';
+import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { type LineIssue } from '../../domain/budget-validation';
+import { auditStream, versionKey } from '../../domain/identity';
+import { type BudgetLine, type BudgetVersionRef } from '../../domain/model';
+import { type BudgetVersionStatus, VersionStep } from '../../domain/version-lifecycle';
+import { type DbOrTx, type Tx } from '../client';
+import { budgetLines, budgetVersions, publications } from '../schema';
+import { appendAudit } from './audit';
+import { activateVersionBudget } from './balances';
 
 export type BudgetVersionRow = typeof budgetVersions.$inferSelect;
 export type BudgetLineRow = typeof budgetLines.$inferSelect;
 
-export async function findVersion(db: DbOrTx, ref: BudgetVersionRef, opts: { forUpdate?: boolean } = {}) {
-  const q = db
+export async function findVersion(db: DbOrTx, ref: BudgetVersionRef) {
+  const [row] = await db
     .select()
     .from(budgetVersions)
     .where(
@@ -18,13 +23,11 @@ export async function findVersion(db: DbOrTx, ref: BudgetVersionRef, opts: { for
         eq(budgetVersions.versionNumber, ref.version),
       ),
     );
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
   return row;
 }
 
-export async function getVersion(db: DbOrTx, versionId: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(budgetVersions).where(eq(budgetVersions.id, versionId));
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
+export async function getVersion(db: DbOrTx, versionId: string) {
+  const [row] = await db.select().from(budgetVersions).where(eq(budgetVersions.id, versionId));
   return row;
 }
 
@@ -47,34 +50,6 @@ export async function versionLines(db: DbOrTx, versionId: string, range?: { from
   return db.select().from(budgetLines).where(where).orderBy(asc(budgetLines.lineNo));
 }
 
-export async function setVersionStatus(
-  db: DbOrTx,
-  versionId: string,
-  status: BudgetVersionStatus,
-  extra: Partial<Pick<BudgetVersionRow, 'decidedBy' | 'decidedAt' | 'decisionComment' | 'activatedAt'>> = {},
-) {
-  await db
-    .update(budgetVersions)
-    .set({ status, ...extra })
-    .where(eq(budgetVersions.id, versionId));
-}
-
-/** Other versions of the same entity, year and scenario currently in `status` (e.g. the active one). */
-export async function siblingVersions(db: DbOrTx, v: BudgetVersionRow, status: BudgetVersionStatus) {
-  return db
-    .select()
-    .from(budgetVersions)
-    .where(
-      and(
-        eq(budgetVersions.legalEntity, v.legalEntity),
-        eq(budgetVersions.fiscalYear, v.fiscalYear),
-        eq(budgetVersions.scenario, v.scenario),
-        eq(budgetVersions.status, status),
-        ne(budgetVersions.id, v.id),
-      ),
-    );
-}
-
 /** Version totals by period and account, summed in the database (numeric, exact). */
 export async function versionTotalsByPeriodAccount(db: DbOrTx, versionId: string) {
   return db
@@ -86,4 +61,434 @@ export async function versionTotalsByPeriodAccount(db: DbOrTx, versionId: string
     .from(budgetLines)
     .where(eq(budgetLines.versionId, versionId))
     .groupBy(budgetLines.period, budgetLines.account);
+}
+
+// ── The budget a version belongs to ───────────────────────────────────────────────────────────────────
+
+type Family = Pick<BudgetVersionRow, 'legalEntity' | 'fiscalYear' | 'scenario'>;
+
+const sameBudget = (v: Family) =>
+  and(
+    eq(budgetVersions.legalEntity, v.legalEntity),
+    eq(budgetVersions.fiscalYear, v.fiscalYear),
+    eq(budgetVersions.scenario, v.scenario),
+  );
+
+/**
+ * Row-locks every version of the budget (entity, fiscal year, scenario) in a stable order, so lifecycle steps
+ * that depend on the siblings (claiming publication, activation) run one at a time per budget and each sees
+ * what the previous one committed.
+ */
+async function lockBudget(tx: Tx, v: Family): Promise<void> {
+  await tx
+    .select({ id: budgetVersions.id })
+    .from(budgetVersions)
+    .where(sameBudget(v))
+    .orderBy(asc(budgetVersions.id))
+    .for('update');
+}
+
+/** The newest version of the budget that has ever been activated (and so was the control budget). */
+async function newestActivated(db: DbOrTx, v: Family) {
+  const [row] = await db
+    .select()
+    .from(budgetVersions)
+    .where(and(sameBudget(v), isNotNull(budgetVersions.activatedAt)))
+    .orderBy(desc(budgetVersions.versionNumber))
+    .limit(1);
+  return row;
+}
+
+const noNewerActivated = (
+  v: Pick<BudgetVersionRow, 'legalEntity' | 'fiscalYear' | 'scenario' | 'versionNumber'>,
+) =>
+  sql`not exists (select 1 from ${budgetVersions} n
+                   where n.legal_entity = ${v.legalEntity} and n.fiscal_year = ${v.fiscalYear}
+                     and n.scenario = ${v.scenario} and n.version_number > ${v.versionNumber}
+                     and n.activated_at is not null)`;
+
+const statusIn = (statuses: readonly BudgetVersionStatus[]) => inArray(budgetVersions.status, [...statuses]);
+
+function budgetAudit(
+  tx: Tx,
+  v: Pick<BudgetVersionRow, 'id' | 'legalEntity'>,
+  e: {
+    actor?: string;
+    action: string;
+    correlationId: string;
+    eventKey: string;
+    details: Record<string, unknown>;
+  },
+) {
+  return appendAudit(tx, {
+    stream: auditStream.budget(v.legalEntity),
+    actor: e.actor ?? 'closeloop',
+    action: e.action,
+    entityType: 'budget_version',
+    entityId: v.id,
+    correlationId: e.correlationId,
+    eventKey: e.eventKey,
+    details: e.details,
+  });
+}
+
+// ── Plan ──────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface ImportedContent {
+  ref: BudgetVersionRef;
+  currency: string;
+  sourceSystem: string;
+  contentHash: string;
+  lineCount: number;
+  totalAmount: string;
+  issues: LineIssue[];
+  lines: BudgetLine[];
+  submittedBy: string;
+  correlationId: string;
+}
+
+async function insertLines(tx: Tx, versionId: string, lines: readonly BudgetLine[]) {
+  // One statement per 1000 lines keeps parameters under Postgres' limit.
+  for (let i = 0; i < lines.length; i += 1000) {
+    await tx.insert(budgetLines).values(
+      lines.slice(i, i + 1000).map((l) => ({
+        versionId,
+        lineNo: l.lineNo,
+        account: l.dimensions.account,
+        costCenter: l.dimensions.costCenter,
+        period: l.period,
+        amount: l.amount.amount,
+        currency: l.amount.currency,
+      })),
+    );
+  }
+}
+
+/**
+ * Stores a newly imported version with its lines and verdict. Returns undefined when the version already
+ * exists (the caller decides what a re-import means); the insert itself decides, never a prior read.
+ */
+export async function insertImportedVersion(
+  tx: Tx,
+  c: ImportedContent,
+): Promise<BudgetVersionRow | undefined> {
+  const [version] = await tx
+    .insert(budgetVersions)
+    .values({
+      legalEntity: c.ref.legalEntity,
+      fiscalYear: c.ref.fiscalYear,
+      scenario: c.ref.scenario,
+      versionNumber: c.ref.version,
+      currency: c.currency,
+      sourceSystem: c.sourceSystem,
+      status: c.issues.length ? 'invalid' : 'awaiting_approval',
+      contentHash: c.contentHash,
+      lineCount: c.lineCount,
+      totalAmount: c.totalAmount,
+      validationIssues: c.issues,
+      submittedBy: c.submittedBy,
+      correlationId: c.correlationId,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!version) return undefined;
+  await insertLines(tx, version.id, c.lines);
+  await budgetAudit(tx, version, {
+    actor: c.submittedBy,
+    action: c.issues.length ? 'budget_version.rejected_by_validation' : 'budget_version.imported',
+    correlationId: c.correlationId,
+    eventKey: `import:${versionKey(c.ref)}`,
+    details: {
+      ref: c.ref,
+      source: c.sourceSystem,
+      lineCount: c.lineCount,
+      total: { amount: c.totalAmount, currency: c.currency },
+      issueCount: c.issues.length,
+      contentHash: c.contentHash,
+    },
+  });
+  return version;
+}
+
+/**
+ * A new cycle revision of a version that did not pass (invalid, rejected, expired): its content as the
+ * planning platform now holds it is validated and stored again, and it waits for a fresh decision. Returns
+ * the updated version, or undefined when the version is not in a status that can be resubmitted.
+ */
+export async function resubmitVersion(
+  tx: Tx,
+  versionId: string,
+  c: ImportedContent & { cycleId: string },
+): Promise<BudgetVersionRow | undefined> {
+  const [version] = await tx
+    .update(budgetVersions)
+    .set({
+      status: c.issues.length ? 'invalid' : 'awaiting_approval',
+      contentHash: c.contentHash,
+      lineCount: c.lineCount,
+      totalAmount: c.totalAmount,
+      validationIssues: c.issues,
+      submittedBy: c.submittedBy,
+      correlationId: c.correlationId,
+      decidedBy: null,
+      decidedAt: null,
+      decisionComment: null,
+    })
+    .where(and(eq(budgetVersions.id, versionId), statusIn(VersionStep.resubmit.from)))
+    .returning();
+  if (!version) return undefined;
+  await tx.delete(budgetLines).where(eq(budgetLines.versionId, versionId));
+  await insertLines(tx, versionId, c.lines);
+  await budgetAudit(tx, version, {
+    actor: c.submittedBy,
+    action: c.issues.length ? 'budget_version.resubmitted_invalid' : 'budget_version.resubmitted',
+    correlationId: c.correlationId,
+    eventKey: `resubmit:${c.cycleId}`,
+    details: {
+      cycleId: c.cycleId,
+      lineCount: c.lineCount,
+      total: { amount: c.totalAmount, currency: c.currency },
+      issueCount: c.issues.length,
+      contentHash: c.contentHash,
+    },
+  });
+  return version;
+}
+
+// ── Authorize ─────────────────────────────────────────────────────────────────────────────────────────
+
+export type DecisionOutcome =
+  | { outcome: 'recorded' | 'already_recorded' }
+  | { outcome: 'refused'; status: BudgetVersionStatus; decidedBy: string | null };
+
+/** Records an approval or rejection; only a version awaiting approval takes one. */
+export async function recordDecision(
+  tx: Tx,
+  d: {
+    versionId: string;
+    decision: 'approve' | 'reject';
+    principal: string;
+    comment?: string;
+    decidedAt: Date;
+    correlationId: string;
+  },
+): Promise<DecisionOutcome> {
+  const status = d.decision === 'approve' ? 'approved' : 'rejected';
+  const [version] = await tx
+    .update(budgetVersions)
+    .set({ status, decidedBy: d.principal, decidedAt: d.decidedAt, decisionComment: d.comment ?? null })
+    .where(and(eq(budgetVersions.id, d.versionId), statusIn(VersionStep.decide.from)))
+    .returning();
+  if (version) {
+    await budgetAudit(tx, version, {
+      actor: d.principal,
+      action: `budget_version.${status}`,
+      correlationId: d.correlationId,
+      eventKey: `decision:${d.versionId}:${d.correlationId}`,
+      details: { decision: d.decision, comment: d.comment, submittedBy: version.submittedBy },
+    });
+    return { outcome: 'recorded' };
+  }
+  const current = await getVersion(tx, d.versionId);
+  if (!current) return { outcome: 'refused', status: 'invalid', decidedBy: null };
+  // A retry, or a Temporal UI reset replaying the decision: the same decision again changes nothing.
+  const same =
+    current.decidedBy === d.principal &&
+    (current.status === 'rejected') === (d.decision === 'reject') &&
+    current.status !== 'awaiting_approval';
+  return same
+    ? { outcome: 'already_recorded' }
+    : { outcome: 'refused', status: current.status, decidedBy: current.decidedBy };
+}
+
+/** The approval window passed: escalation is recorded; expiry moves a version still awaiting approval. */
+export async function recordApprovalTimeout(
+  tx: Tx,
+  t: { versionId: string; kind: 'escalated' | 'expired'; correlationId: string; escalateTo: string[] },
+): Promise<boolean> {
+  const version =
+    t.kind === 'expired'
+      ? (
+          await tx
+            .update(budgetVersions)
+            .set({ status: 'expired' })
+            .where(and(eq(budgetVersions.id, t.versionId), statusIn(VersionStep.expire.from)))
+            .returning()
+        )[0]
+      : await getVersion(tx, t.versionId);
+  if (!version) return false;
+  await budgetAudit(tx, version, {
+    action: `budget_version.approval_${t.kind}`,
+    correlationId: t.correlationId,
+    eventKey: `approval-${t.kind}:${t.versionId}:${t.correlationId}`,
+    details: { escalateTo: t.escalateTo },
+  });
+  return true;
+}
+
+// ── Execute ───────────────────────────────────────────────────────────────────────────────────────────
+
+export type PublicationClaim =
+  | { claimed: true; alreadyPublished: boolean }
+  | { claimed: false; status: BudgetVersionStatus; newerActive?: number };
+
+/**
+ * The right to publish, decided by the database: an approved version may publish only while no newer
+ * version of its budget has been activated. A version already published (a later cycle, or a reset run)
+ * resumes after publication and posts nothing.
+ */
+export async function claimPublication(
+  tx: Tx,
+  c: { versionId: string; correlationId: string },
+): Promise<PublicationClaim> {
+  const current = await getVersion(tx, c.versionId);
+  if (!current) return { claimed: false, status: 'invalid' };
+  await lockBudget(tx, current);
+  const [claimed] = await tx
+    .update(budgetVersions)
+    .set({ status: 'publishing' })
+    .where(
+      and(
+        eq(budgetVersions.id, c.versionId),
+        statusIn(VersionStep.claimPublication.from),
+        noNewerActivated(current),
+      ),
+    )
+    .returning();
+  if (claimed) return { claimed: true, alreadyPublished: false };
+  const [resumed] = await tx
+    .select()
+    .from(budgetVersions)
+    .where(
+      and(eq(budgetVersions.id, c.versionId), statusIn(['published', 'active']), noNewerActivated(current)),
+    );
+  if (resumed) return { claimed: true, alreadyPublished: true };
+  const after = (await getVersion(tx, c.versionId))!;
+  const newer = await newestActivated(tx, current);
+  return {
+    claimed: false,
+    status: after.status,
+    newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
+  };
+}
+
+export async function markVersionPublicationFailed(tx: Tx, versionId: string): Promise<boolean> {
+  const rows = await tx
+    .update(budgetVersions)
+    .set({ status: 'publication_failed' })
+    .where(and(eq(budgetVersions.id, versionId), statusIn(VersionStep.failPublication.from)))
+    .returning({ id: budgetVersions.id });
+  return rows.length > 0;
+}
+
+export type Activation =
+  | { activated: true; superseded: { id: string; versionNumber: number }[] }
+  | { activated: false; status: BudgetVersionStatus; newerActive?: number };
+
+/**
+ * Makes a published version the control budget, decided by the database under the budget's row locks:
+ * refused when a newer version has been activated (a reset or a late cycle never overrules it). Older
+ * approved versions are superseded in the same transaction; their ERP postings are reversed afterwards.
+ */
+export async function activateVersion(
+  tx: Tx,
+  a: { versionId: string; correlationId: string; periods: string[]; controlLevel: string },
+): Promise<Activation> {
+  const current = await getVersion(tx, a.versionId);
+  if (!current) return { activated: false, status: 'invalid' };
+  await lockBudget(tx, current);
+  const [version] = await tx
+    .update(budgetVersions)
+    .set({ status: 'active', activatedAt: sql`coalesce(${budgetVersions.activatedAt}, now())` })
+    .where(
+      and(eq(budgetVersions.id, a.versionId), statusIn(VersionStep.activate.from), noNewerActivated(current)),
+    )
+    .returning();
+  if (!version) {
+    const after = (await getVersion(tx, a.versionId))!;
+    const newer = await newestActivated(tx, current);
+    return {
+      activated: false,
+      status: after.status,
+      newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
+    };
+  }
+  const superseded = await tx
+    .update(budgetVersions)
+    .set({ status: 'superseded', supersededBy: version.id })
+    .where(
+      and(
+        sameBudget(version),
+        lt(budgetVersions.versionNumber, version.versionNumber),
+        statusIn(VersionStep.supersede.from),
+      ),
+    )
+    .returning({ id: budgetVersions.id, versionNumber: budgetVersions.versionNumber });
+  for (const s of superseded) {
+    await budgetAudit(
+      tx,
+      { id: s.id, legalEntity: version.legalEntity },
+      {
+        action: 'budget_version.superseded',
+        correlationId: a.correlationId,
+        eventKey: `superseded:${s.id}`,
+        details: { supersededBy: version.id, versionNumber: version.versionNumber },
+      },
+    );
+  }
+  await activateVersionBudget(tx, { id: version.id, legalEntity: version.legalEntity, periods: a.periods });
+  await budgetAudit(tx, version, {
+    action: 'budget_version.activated',
+    correlationId: a.correlationId,
+    eventKey: `activated:${version.id}`,
+    details: {
+      legalEntity: version.legalEntity,
+      fiscalYear: version.fiscalYear,
+      controlLevel: a.controlLevel,
+      superseded: superseded.map((s) => s.versionNumber),
+    },
+  });
+  return { activated: true, superseded };
+}
+
+/**
+ * A version overtaken by a newer activated one before it became active: it is superseded (never published
+ * further, never activated). Returns false when it is in no status that can be withdrawn.
+ */
+export async function withdrawVersion(
+  tx: Tx,
+  w: { versionId: string; correlationId: string; reason: string },
+): Promise<boolean> {
+  const [version] = await tx
+    .update(budgetVersions)
+    .set({ status: 'superseded' })
+    .where(and(eq(budgetVersions.id, w.versionId), statusIn(VersionStep.supersede.from)))
+    .returning();
+  if (!version) return false;
+  await budgetAudit(tx, version, {
+    action: 'budget_version.withdrawn',
+    correlationId: w.correlationId,
+    eventKey: `withdrawn:${version.id}`,
+    details: { reason: w.reason },
+  });
+  return true;
+}
+
+/** Publications still standing in an ERP for older, superseded versions of the same budget. */
+export async function publicationsOfSupersededVersions(db: DbOrTx, versionId: string) {
+  const version = await getVersion(db, versionId);
+  if (!version) return [];
+  return db
+    .select({ publication: publications })
+    .from(publications)
+    .innerJoin(budgetVersions, eq(publications.versionId, budgetVersions.id))
+    .where(
+      and(
+        sameBudget(version),
+        lt(budgetVersions.versionNumber, version.versionNumber),
+        eq(budgetVersions.status, 'superseded'),
+        inArray(publications.status, ['published']),
+      ),
+    )
+    .then((rows) => rows.map((r) => r.publication));
 }

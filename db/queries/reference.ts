@@ -1,9 +1,17 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { type DimensionMappingRef, type ReferenceSnapshot } from '../../domain/reference';
 import { type DbOrTx } from '../client';
-import { accounts, costCenters, dimensionMappings, fiscalPeriods, legalEntities } from '../schema';
+import {
+  accounts,
+  costCenters,
+  dimensionMappings,
+  fiscalPeriods,
+  legalEntities,
+  publicationTargets,
+} from '../schema';
 
 export type LegalEntityRow = typeof legalEntities.$inferSelect;
+export type PublicationTargetRow = typeof publicationTargets.$inferSelect;
 
 export async function getLegalEntity(db: DbOrTx, code: string): Promise<LegalEntityRow | undefined> {
   const [row] = await db.select().from(legalEntities).where(eq(legalEntities.code, code));
@@ -16,6 +24,32 @@ export async function fiscalYearPeriods(db: DbOrTx, calendar: string, fiscalYear
     .from(fiscalPeriods)
     .where(and(eq(fiscalPeriods.calendar, calendar), eq(fiscalPeriods.fiscalYear, fiscalYear)))
     .orderBy(asc(fiscalPeriods.periodNumber));
+}
+
+/** Every period of a calendar, in order. */
+export function calendarPeriods(db: DbOrTx, calendar: string) {
+  return db
+    .select()
+    .from(fiscalPeriods)
+    .where(eq(fiscalPeriods.calendar, calendar))
+    .orderBy(asc(fiscalPeriods.fiscalYear), asc(fiscalPeriods.periodNumber));
+}
+
+export async function findPeriod(db: DbOrTx, calendar: string, period: string) {
+  const [row] = await db
+    .select()
+    .from(fiscalPeriods)
+    .where(and(eq(fiscalPeriods.calendar, calendar), eq(fiscalPeriods.period, period)));
+  return row;
+}
+
+/** Where an entity's approved budgets go: its active publication targets, in a stable order. */
+export function activePublicationTargets(db: DbOrTx, legalEntity: string) {
+  return db
+    .select()
+    .from(publicationTargets)
+    .where(and(eq(publicationTargets.legalEntity, legalEntity), eq(publicationTargets.active, true)))
+    .orderBy(asc(publicationTargets.target));
 }
 
 /** Everything budget validation needs about one entity and fiscal year, read in one place. */
@@ -56,13 +90,101 @@ export async function loadReferenceSnapshot(
   };
 }
 
-export async function loadMappings(db: DbOrTx, erpSystem: string): Promise<DimensionMappingRef[]> {
-  const rows = await db.select().from(dimensionMappings).where(eq(dimensionMappings.erpSystem, erpSystem));
+export async function loadMappings(db: DbOrTx, system: string): Promise<DimensionMappingRef[]> {
+  const rows = await db.select().from(dimensionMappings).where(eq(dimensionMappings.erpSystem, system));
   return rows.map((r) => ({
     dimension: r.dimension,
     canonicalCode: r.canonicalCode,
-    erpValue: r.erpValue,
+    systemValue: r.erpValue,
     validFrom: r.validFrom,
     validTo: r.validTo,
   }));
+}
+
+// ── Writes (reference data is loaded from its system of record; these upserts make loading repeatable) ──
+
+const excluded = (col: string) => sql.raw(`excluded.${col}`);
+
+export async function upsertLegalEntities(db: DbOrTx, rows: (typeof legalEntities.$inferInsert)[]) {
+  if (!rows.length) return;
+  await db
+    .insert(legalEntities)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: legalEntities.code,
+      set: {
+        name: excluded('name'),
+        functionalCurrency: excluded('functional_currency'),
+        erpSystem: excluded('erp_system'),
+        erpCompany: excluded('erp_company'),
+      },
+    });
+}
+
+export async function upsertPublicationTargets(db: DbOrTx, rows: (typeof publicationTargets.$inferInsert)[]) {
+  if (!rows.length) return;
+  await db
+    .insert(publicationTargets)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [publicationTargets.legalEntity, publicationTargets.target],
+      set: { company: excluded('company'), settings: excluded('settings'), active: excluded('active') },
+    });
+}
+
+/** Adds fiscal periods; periods already defined (and possibly closed) are left as they are. */
+export async function insertFiscalPeriods(db: DbOrTx, rows: (typeof fiscalPeriods.$inferInsert)[]) {
+  if (!rows.length) return;
+  await db
+    .insert(fiscalPeriods)
+    .values(rows)
+    .onConflictDoNothing({ target: [fiscalPeriods.calendar, fiscalPeriods.period] });
+}
+
+export async function upsertAccounts(db: DbOrTx, rows: (typeof accounts.$inferInsert)[]) {
+  if (!rows.length) return;
+  await db
+    .insert(accounts)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: accounts.code,
+      set: {
+        name: excluded('name'),
+        active: excluded('active'),
+        validFrom: excluded('valid_from'),
+        validTo: excluded('valid_to'),
+      },
+    });
+}
+
+export async function upsertCostCenters(db: DbOrTx, rows: (typeof costCenters.$inferInsert)[]) {
+  if (!rows.length) return;
+  await db
+    .insert(costCenters)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: costCenters.code,
+      set: {
+        name: excluded('name'),
+        active: excluded('active'),
+        validFrom: excluded('valid_from'),
+        validTo: excluded('valid_to'),
+      },
+    });
+}
+
+export async function upsertDimensionMappings(db: DbOrTx, rows: (typeof dimensionMappings.$inferInsert)[]) {
+  if (!rows.length) return;
+  await db
+    .insert(dimensionMappings)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [
+        dimensionMappings.erpSystem,
+        dimensionMappings.dimension,
+        dimensionMappings.canonicalCode,
+        dimensionMappings.validFrom,
+      ],
+      set: { erpValue: excluded('erp_value'), validTo: excluded('valid_to') },
+    });
 }

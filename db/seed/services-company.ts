@@ -17,12 +17,20 @@ export const legalEntity = {
   region: 'NA',
   erpSystem: 'd365',
   erpCompany: 'acus',
-  erpBudgetModel: 'FY-BUDGET',
-  erpBudgetCode: 'Original',
   planningSystem: 'anaplan',
   controlLevel: 'absolute' as const,
   tolerancePercent: '0',
 };
+
+/** Approved budgets go to Dynamics 365 as budget register entries of model FY-BUDGET, code Original. */
+export const publicationTargets = [
+  {
+    legalEntity: SERVICES_COMPANY,
+    target: 'd365',
+    company: 'acus',
+    settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
+  },
+];
 
 export const fiscalPeriods = FISCAL_YEARS.flatMap((fy) =>
   monthlyFiscalPeriods(fy).map((p) => ({ calendar: CALENDAR, fiscalYear: fy, ...p })),

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { csvRecords, writeCsv } from '../../activities/connectors/csv';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as writeCsv } from 'csv-stringify/sync';
 import { DECIMAL_PATTERN } from '../../domain/money';
 import { FaultInjector } from '../faults';
-import { listen, type RunningServer } from '../listen';
+import { listen, type RunningServer } from '../../api/listen';
 import { loadState, saveState } from '../state-file';
+import { describeIssues } from '../../domain/zod-issues';
 
 /**
  * A stateful local Anaplan model behind the Integration API v2 shape: token authentication, exports and
@@ -237,8 +239,11 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
     const e = exportsById.get(exportId)!;
     const csv = Buffer.from(
       writeCsv(
-        EXPORT_COLUMNS,
-        e.version.rows.map((r) => [r.account, r.costCenter, r.period, r.amount, r.currency]),
+        [
+          EXPORT_COLUMNS,
+          ...e.version.rows.map((r) => [r.account, r.costCenter, r.period, r.amount, r.currency]),
+        ],
+        { record_delimiter: 'windows' },
       ),
     );
     const chunks: Buffer[] = [];
@@ -271,7 +276,13 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
           },
         ],
       };
-    const { records, missing } = csvRecords(Buffer.concat(file.chunks).toString('utf8'), IMPORT_COLUMNS);
+    let header: string[] = [];
+    const records = parseCsv(Buffer.concat(file.chunks), {
+      bom: true,
+      skip_empty_lines: true,
+      columns: (h: string[]) => (header = h),
+    }) as Record<string, string>[];
+    const missing = IMPORT_COLUMNS.filter((c) => !header.includes(c));
     if (missing.length)
       return {
         successful: false,
@@ -418,10 +429,7 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
 
   app.put('/__sim/budget-versions', express.json({ limit: '20mb' }), (req, res) => {
     const parsed = BudgetVersionSeed.safeParse(req.body);
-    if (!parsed.success)
-      return void res
-        .status(400)
-        .json({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.putBudgetVersion(parsed.data);
     res.status(204).end();
   });

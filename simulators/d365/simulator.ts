@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DECIMAL_PATTERN, fromMinor, toMinor } from '../../domain/money';
+import { describeIssues } from '../../domain/zod-issues';
 import { FaultInjector } from '../faults';
-import { listen, type RunningServer } from '../listen';
+import { listen, type RunningServer } from '../../api/listen';
 import { loadState, saveState } from '../state-file';
 import { ODataQueryError, query } from '../odata';
 
@@ -50,16 +51,27 @@ export interface BudgetEntryLine {
   Comment: string;
 }
 
-export const LedgerEntrySeed = z.object({
-  dataAreaId: z.string().min(1),
-  JournalNumber: z.string().min(1),
-  LineNumber: z.number().int().positive(),
-  AccountingDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  LedgerAccount: z.string().min(1),
-  AccountingCurrencyAmount: z.string().regex(DECIMAL_PATTERN),
-  TransactionCurrencyCode: z.string().length(3),
-  Text: z.string().default(''),
-});
+/**
+ * A posted general journal account entry. The transaction-currency amount is in TransactionCurrencyCode;
+ * the accounting-currency amount is in the ledger's accounting currency (the company's), which D365 does
+ * not repeat on the entry. Seeds may omit the transaction amount for a line posted in accounting currency.
+ */
+export const LedgerEntrySeed = z
+  .object({
+    dataAreaId: z.string().min(1),
+    JournalNumber: z.string().min(1),
+    LineNumber: z.number().int().positive(),
+    AccountingDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    LedgerAccount: z.string().min(1),
+    AccountingCurrencyAmount: z.string().regex(DECIMAL_PATTERN),
+    TransactionCurrencyAmount: z.string().regex(DECIMAL_PATTERN).optional(),
+    TransactionCurrencyCode: z.string().length(3),
+    Text: z.string().default(''),
+  })
+  .transform((e) => ({
+    ...e,
+    TransactionCurrencyAmount: e.TransactionCurrencyAmount ?? e.AccountingCurrencyAmount,
+  }));
 export type LedgerEntrySeed = z.input<typeof LedgerEntrySeed>;
 
 export const PurchaseOrderLineSeed = z.object({
@@ -111,10 +123,6 @@ export function odataError(
   type = 'Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException',
 ) {
   return { error: { code, message, innererror: { message, type, stacktrace: '' } } };
-}
-
-function zodMessage(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
 
 export function createD365Simulator(options: D365SimulatorOptions = {}) {
@@ -252,7 +260,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
         .json(
           odataError(
             'BadRequest',
-            `Write validation failed for table 'BudgetTransactionHeader': ${zodMessage(parsed.error)}`,
+            `Write validation failed for table 'BudgetTransactionHeader': ${describeIssues(parsed.error)}`,
           ),
         );
     }
@@ -295,7 +303,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     }
     const parsed = HeaderPatch.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json(odataError('BadRequest', zodMessage(parsed.error)));
+      res.status(400).json(odataError('BadRequest', describeIssues(parsed.error)));
       return;
     }
     header.Status = parsed.data.Status;
@@ -314,7 +322,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
         .json(
           odataError(
             'BadRequest',
-            `Write validation failed for table 'BudgetTransactionLine': ${zodMessage(parsed.error)}`,
+            `Write validation failed for table 'BudgetTransactionLine': ${describeIssues(parsed.error)}`,
           ),
         );
     }
@@ -464,13 +472,13 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
 
   app.post('/__sim/ledger-entries', express.json(), (req, res) => {
     const parsed = z.array(LedgerEntrySeed).safeParse(req.body);
-    if (!parsed.success) return void res.status(400).json({ error: zodMessage(parsed.error) });
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedLedgerEntries(parsed.data);
     res.status(201).json({ count: parsed.data.length });
   });
   app.post('/__sim/purchase-order-lines', express.json(), (req, res) => {
     const parsed = z.array(PurchaseOrderLineSeed).safeParse(req.body);
-    if (!parsed.success) return void res.status(400).json({ error: zodMessage(parsed.error) });
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedPurchaseOrderLines(parsed.data);
     res.status(201).json({ count: parsed.data.length });
   });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config';
 import { clientRetryInterceptor } from '../../config/temporal-connection';
 import { openDatabase } from '../../db/client';
 import { budgetVersions } from '../../db/schema';
-import { listen } from '../../simulators/listen';
+import { listen } from '../../api/listen';
 import { planVersion, waitForStatus } from '../harness/cycle';
 import { apiClient, cyclePath } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
@@ -203,7 +203,7 @@ describe('API when its dependencies are down', () => {
       interceptors: [clientRetryInterceptor()],
     });
     const client = new Client({ connection, namespace: 'closeloop' });
-    const database = openDatabase(config.database.url, { poolSize: 1 });
+    const database = openDatabase(config.database.configuredUrl!, { poolSize: 1 });
     const server = await listen(createApp({ config, client, db: database.db }), 0);
     const request = apiClient(server.url);
     try {

@@ -1,7 +1,7 @@
 import { createAnaplanConnector } from '../../activities/connectors/anaplan';
 import { type PlanningConnector } from '../../activities/connectors/types';
 import { createAnaplanSimulator, type AnaplanSimulator } from '../../simulators/anaplan';
-import { type RunningServer } from '../../simulators/listen';
+import { type RunningServer } from '../../api/listen';
 import { failureOf } from '../harness/failures';
 
 /** The Anaplan adapter against its simulator over real HTTP: tokens, tasks, chunked files, imports. */

@@ -4,27 +4,24 @@ import path from 'node:path';
 import { createD365Connector } from '../../activities/connectors/d365';
 import { type BudgetChunkPublication, type ErpConnector } from '../../activities/connectors/types';
 import { createD365Simulator, type D365Simulator } from '../../simulators/d365';
-import { type RunningServer } from '../../simulators/listen';
+import { type RunningServer } from '../../api/listen';
+import { D365_TARGET } from '../harness/cycle';
 import { failureOf } from '../harness/failures';
 
 /** The Dynamics 365 adapter against its simulator over real HTTP: protocol, idempotency, error classes. */
 
-function chunk(key: string, amounts: string[], mainAccount = '60010'): BudgetChunkPublication {
+function chunk(key: string, amounts: string[], account = '60010'): BudgetChunkPublication {
   return {
     idempotencyKey: key,
     correlationId: `corr-${key}`,
-    company: 'acus',
-    budgetModel: 'FY-BUDGET',
-    budgetCode: 'Original',
+    target: D365_TARGET,
     description: 'test',
     lines: amounts.map((amount, i) => ({
       lineNumber: i + 1,
-      mainAccount,
-      dimensions: { CostCenter: '100' },
+      dimensions: { account, costCenter: '100' },
       period: `2027-0${i + 1}`,
       date: `2027-0${i + 1}-01`,
-      amount,
-      currency: 'USD',
+      amount: { amount, currency: 'USD' },
     })),
   };
 }
@@ -34,15 +31,8 @@ describe('Dynamics 365 connector', () => {
   let server: RunningServer;
   let erp: ErpConnector;
   const totals = async () =>
-    (
-      await erp.fetchBudgetTotals({
-        company: 'acus',
-        budgetModel: 'FY-BUDGET',
-        fromDate: '2027-01-01',
-        toDate: '2027-12-31',
-      })
-    )
-      .map((t) => `${t.mainAccount}/${t.dimensions.CostCenter}/${t.date}=${t.amount}`)
+    (await erp.fetchBudgetTotals({ target: D365_TARGET, fromDate: '2027-01-01', toDate: '2027-12-31' }))
+      .map((t) => `${t.dimensions.account}/${t.dimensions.costCenter}/${t.date}=${t.amount.amount}`)
       .sort();
 
   beforeEach(async () => {
@@ -179,7 +169,9 @@ describe('Dynamics 365 connector', () => {
       do {
         const page = await erp.fetchActualsPage({ ...query, watermark }, cursor);
         docs.push(
-          ...page.lines.map((l) => `${l.documentId}:${l.amount}:${l.mainAccount}/${l.dimensions.CostCenter}`),
+          ...page.lines.map(
+            (l) => `${l.documentId}:${l.amount.amount}:${l.dimensions.account}/${l.dimensions.costCenter}`,
+          ),
         );
         cursor = page.cursor;
         mark = page.watermark;
@@ -233,7 +225,7 @@ describe('Dynamics 365 connector', () => {
       fromDate: '2027-01-01',
       toDate: '2027-12-31',
     });
-    expect(open.map((o) => `${o.documentId}:${o.openAmount}:r${o.revision}`)).toEqual([
+    expect(open.map((o) => `${o.documentId}:${o.openAmount.amount}:r${o.revision}`)).toEqual([
       'PO-1:1000.00:r1',
       'PO-2:2000.00:r2',
     ]);

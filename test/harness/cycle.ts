@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { type BudgetVersionRef } from '../../domain/model';
 import { toMinor, fromMinor } from '../../domain/money';
 import { budgetRows } from '../../simulators/scenario/services-company';
@@ -50,13 +52,40 @@ export function sumAmounts(amounts: readonly string[], currency = 'USD'): string
   );
 }
 
+export const D365_TARGET = {
+  company: 'acus',
+  settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
+};
+
 /** What the ERP holds for the company's budget model over a fiscal year, read through the real adapter. */
 export async function erpBudgetTotal(stack: TestStack, fiscalYear: number): Promise<string> {
   const totals = await stack.erps.d365!.fetchBudgetTotals({
-    company: 'acus',
-    budgetModel: 'FY-BUDGET',
+    target: D365_TARGET,
     fromDate: `${fiscalYear}-01-01`,
     toDate: `${fiscalYear}-12-31`,
   });
-  return sumAmounts(totals.map((t) => t.amount));
+  return sumAmounts(totals.map((t) => t.amount.amount));
+}
+
+type EventId = NonNullable<temporal.api.history.v1.IHistoryEvent['eventId']>;
+
+/** The IDs of a workflow's completed workflow tasks: every point support staff can reset it to. */
+export async function workflowTaskPoints(handle: WorkflowHandle): Promise<EventId[]> {
+  const { events } = await handle.fetchHistory();
+  return events!
+    .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    .map((e) => e.eventId!);
+}
+
+/** What support staff do with "Reset" in Temporal UI: a new run from a workflow task, signals reapplied. */
+export async function resetCycle(stack: TestStack, cycleId: string, workflowTaskFinishEventId: EventId) {
+  const { runId } = await stack.client.workflowService.resetWorkflowExecution({
+    namespace: stack.config.temporal.namespace,
+    workflowExecution: { workflowId: cycleId },
+    workflowTaskFinishEventId,
+    requestId: randomUUID(),
+    reason: 'test: support staff reset',
+    resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
+  });
+  return stack.client.workflow.getHandle<typeof budgetCycle>(cycleId, runId!).result();
 }

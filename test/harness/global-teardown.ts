@@ -1,4 +1,4 @@
 export default async function globalTeardown(): Promise<void> {
-  const temporal = (globalThis as { __closeloopTemporal?: { stop(): Promise<void> } }).__closeloopTemporal;
-  await temporal?.stop();
+  const stops = (globalThis as { __closeloopStops?: (() => Promise<void>)[] }).__closeloopStops ?? [];
+  for (const stop of stops.reverse()) await stop();
 }

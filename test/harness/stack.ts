@@ -8,6 +8,8 @@ import { createConnectors } from '../../activities/connectors/registry';
 import { type ErpConnector, type PlanningConnector } from '../../activities/connectors/types';
 import { createApp } from '../../api/app';
 import { buildCycleInput, type StartCycleRequest, startBudgetCycle } from '../../api/start-cycle';
+import { insertFiscalPeriods } from '../../db/queries/reference';
+import { monthlyFiscalPeriods } from '../../domain/reference';
 import { type Config, loadConfig } from '../../config';
 import { loadTemporalDevConfig } from '../../config/temporal-dev';
 import { connectClient, connectWorker } from '../../config/temporal-connection';
@@ -17,7 +19,7 @@ import { seedReferenceData } from '../../db/seed';
 import { type BudgetVersionRef } from '../../domain/model';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
-import { listen, type RunningServer } from '../../simulators/listen';
+import { listen, type RunningServer } from '../../api/listen';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
 import { createWorker } from '../../workers/worker';
@@ -38,8 +40,16 @@ export interface TestStack {
   erps: Record<string, ErpConnector>;
   planning: PlanningConnector;
   api?: RunningServer;
-  worker: Worker;
-  /** Starts a cycle the way the API does, with short durations suited to tests. */
+  /** The in-process worker, unless the stack was started with `worker: false`. */
+  worker?: Worker;
+  /** Starts an in-process worker on the stack's task queue (another one when one is running). */
+  startWorker(): Promise<Worker>;
+  /**
+   * A fiscal year of the services company's calendar that no other test of this stack uses: each test
+   * that publishes, syncs or reforecasts works on its own year, so tests run alone or in any order.
+   */
+  newFiscalYear(): Promise<number>;
+  /** Starts a cycle the way the API does (registered in the database), with short durations suited to tests. */
   startCycle(
     ref: BudgetVersionRef,
     overrides?: Partial<StartCycleRequest> & Partial<Pick<BudgetCycleInput, 'publication'>>,
@@ -50,6 +60,8 @@ export interface TestStack {
 
 export interface StackOptions {
   api?: boolean;
+  /** false: no in-process worker (a test runs its own, e.g. in a child process it can kill). */
+  worker?: boolean;
   d365?: Parameters<typeof createD365Simulator>[0];
   anaplan?: Parameters<typeof createAnaplanSimulator>[0];
   env?: Record<string, string>;
@@ -144,19 +156,24 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const connectors = createConnectors(config);
     const workerConnection = await connectWorker(config.temporal);
     undo.push(() => workerConnection.close());
-    const worker = await createWorker({
-      connection: workerConnection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      db: database.db,
-      ...connectors,
-      workflowBundle: { codePath: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE') },
-    });
-    const workerRun = worker.run();
-    undo.push(async () => {
-      worker.shutdown();
-      await workerRun;
-    });
+    const startWorker = async () => {
+      const w = await createWorker({
+        connection: workerConnection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        db: database.db,
+        ...connectors,
+        workflowBundle: { codePath: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE') },
+      });
+      const run = w.run();
+      undo.push(async () => {
+        if (w.getState() === 'RUNNING') w.shutdown();
+        await run;
+      });
+      return w;
+    };
+    const worker = options.worker === false ? undefined : await startWorker();
+    let nextFiscalYear = 2031;
     const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
     const api = options.api ? await listen(createApp({ config, client, db: database.db }), 0) : undefined;
     if (api) undo.push(() => api.close());
@@ -171,14 +188,31 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ...connectors,
       api,
       worker,
+      startWorker,
+      async newFiscalYear() {
+        const fiscalYear = nextFiscalYear++;
+        await insertFiscalPeriods(
+          database.db,
+          monthlyFiscalPeriods(fiscalYear).map((p) => ({ calendar: 'CAL-JAN', fiscalYear, ...p })),
+        );
+        return fiscalYear;
+      },
       async startCycle(ref, overrides = {}, submitter = 'alice@acme.example') {
         const input = buildCycleInput(
           config,
-          { approvalTimeout: '1 minute', escalationTimeout: '1 minute', ...overrides, ref },
+          {
+            approvalTimeout: '1 minute',
+            escalationTimeout: '1 minute',
+            asOfPeriod: `${ref.fiscalYear}-03`,
+            ...overrides,
+            ref,
+          },
           { id: submitter, role: 'planner' },
         );
         if (overrides.publication) input.publication = { ...input.publication, ...overrides.publication };
-        return (await startBudgetCycle(client, config, input)) as WorkflowHandle<typeof budgetCycle>;
+        return (await startBudgetCycle({ client, config, db: database.db }, input)) as WorkflowHandle<
+          typeof budgetCycle
+        >;
       },
       stop,
     };

@@ -1,16 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import { temporal } from '@temporalio/proto';
 import { eq } from 'drizzle-orm';
 import { findVersion } from '../../db/queries/budget-versions';
 import { publicationChunks, publications } from '../../db/schema';
 import { decisionSignal, retryPublicationSignal } from '../../workflows/definitions';
-import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type PublicationInput, type publication } from '../../workflows/publication';
-import { awaitingApproval, erpBudgetTotal, planVersion, waitForStatus } from '../harness/cycle';
+import {
+  awaitingApproval,
+  erpBudgetTotal,
+  planVersion,
+  resetCycle,
+  waitForStatus,
+  workflowTaskPoints,
+} from '../harness/cycle';
 import { startStack, type TestStack } from '../harness/stack';
 
 const fastRetry = { initialInterval: '100ms', maximumAttempts: 6 } as const;
 
+/** Plans a version of its own fiscal year, starts its cycle and approves it by signal. */
 async function approve(
   stack: TestStack,
   fiscalYear: number,
@@ -45,60 +50,46 @@ describe('publication to the ERP', () => {
       method: 'POST',
       path: '/data/',
     });
-    const { handle, total } = await approve(stack, 2027, 1, 40);
+    const fiscalYear = await stack.newFiscalYear();
+    const { handle, total } = await approve(stack, fiscalYear, 1, 40);
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(stack.d365.faults.fired.status).toBe(4);
-    expect(await erpBudgetTotal(stack, 2027)).toBe(total);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
     expect(result.reconciliation[0]).toMatchObject({ exceptionCount: 0, targetTotal: total });
   });
 
   test('a reset in Temporal UI replays the whole cycle without posting anything twice', async () => {
-    const cycleId = 'budget-cycle:ACME-US:FY2027:BUDGET:v1';
-    const handle = stack.client.workflow.getHandle<typeof budgetCycle>(cycleId);
-    const before = await erpBudgetTotal(stack, 2027);
-    const { events } = await handle.fetchHistory();
-    const firstTask = events!.find(
-      (e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-    )!;
-    // What support staff do with "Reset" in Temporal UI: a new run from the first workflow task; the
-    // approval signal is reapplied, so the new run goes around the loop again with every activity re-run.
-    const { runId } = await stack.client.workflowService.resetWorkflowExecution({
-      namespace: stack.config.temporal.namespace,
-      workflowExecution: { workflowId: cycleId },
-      workflowTaskFinishEventId: firstTask.eventId,
-      requestId: randomUUID(),
-      reason: 'test: support staff reset',
-      resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
-    });
-    const replayed = await stack.client.workflow.getHandle<typeof budgetCycle>(cycleId, runId!).result();
+    const fiscalYear = await stack.newFiscalYear();
+    const { handle, total } = await approve(stack, fiscalYear, 1, 40);
+    expect((await handle.result()).status).toBe('completed');
+    const [firstTask] = await workflowTaskPoints(handle);
+    const replayed = await resetCycle(stack, handle.workflowId, firstTask!);
     expect(replayed.status).toBe('completed');
     expect(replayed.decision?.principal).toBe('carol@acme.example');
-    expect(await erpBudgetTotal(stack, 2027)).toBe(before);
-    expect(replayed.reconciliation[0]).toMatchObject({ exceptionCount: 0, targetTotal: before });
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
+    expect(replayed.reconciliation[0]).toMatchObject({ exceptionCount: 0, targetTotal: total });
     expect(replayed.actualsSynced).toMatchObject({ inserted: 0 });
   });
 
   test('an answer lost after the ERP committed does not post twice', async () => {
     stack.d365.faults.inject({ kind: 'drop-after-commit', times: 2, method: 'POST', path: '/data/' });
-    const { handle, total } = await approve(stack, 2028, 1, 50);
+    const fiscalYear = await stack.newFiscalYear();
+    const { handle, total } = await approve(stack, fiscalYear, 1, 50);
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(stack.d365.faults.fired['drop-after-commit']).toBe(2);
-    expect(await erpBudgetTotal(stack, 2028)).toBe(total);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
   });
 
   test('publishing the same version again under the same business keys posts nothing new', async () => {
-    const version = await findVersion(stack.db, {
-      legalEntity: 'ACME-US',
-      fiscalYear: 2028,
-      scenario: 'BUDGET',
-      version: 1,
-    });
-    expect(version).toBeDefined();
+    const fiscalYear = await stack.newFiscalYear();
+    const { handle, ref, total } = await approve(stack, fiscalYear, 1, 50);
+    expect((await handle.result()).status).toBe('completed');
+    const version = await findVersion(stack.db, ref);
     const [first] = await stack.db.select().from(publications).where(eq(publications.versionId, version!.id));
-    const before = await erpBudgetTotal(stack, 2028);
     // Forget what the database knows, so only the ERP's idempotency stands between us and a double post.
+    await stack.db.update(publications).set({ status: 'publishing' }).where(eq(publications.id, first!.id));
     await stack.db
       .update(publicationChunks)
       .set({ status: 'pending', documentNumber: null })
@@ -118,7 +109,10 @@ describe('publication to the ERP', () => {
       ],
     });
     expect(again.chunkCount).toBe(first!.chunkCount);
-    expect(await erpBudgetTotal(stack, 2028)).toBe(before);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
+    expect(stack.d365.budgetEntries().filter((e) => e.Description.includes(`FY${fiscalYear}`))).toHaveLength(
+      first!.chunkCount,
+    );
   });
 });
 
@@ -135,14 +129,15 @@ describe('publication that fails for good', () => {
   });
 
   test('reverses the chunks already posted, reports publication_failed, and publishes a new revision when support retries', async () => {
-    const { handle, ref, total } = await approve(stack, 2027, 1, 10, {
+    const fiscalYear = await stack.newFiscalYear();
+    const { handle, ref, total } = await approve(stack, fiscalYear, 1, 10, {
       initialInterval: '100ms',
       maximumAttempts: 2,
     });
     const failed = await waitForStatus(handle, (s) => s.status === 'publication_failed');
     expect(failed.publications[0]).toMatchObject({ target: 'd365', status: 'failed' });
     expect(failed.publications[0]!.error).toMatch(/65060|rejected|400/i);
-    expect(await erpBudgetTotal(stack, 2027)).toBe('0.00');
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe('0.00');
 
     const version = await findVersion(stack.db, ref);
     expect(version?.status).toBe('publication_failed');
@@ -176,7 +171,14 @@ describe('publication that fails for good', () => {
     expect(result.publicationRetries).toEqual([
       expect.objectContaining({ principal: 'sam@acme.example', reason: 'account 65060 opened in D365' }),
     ]);
-    expect(await erpBudgetTotal(stack, 2027)).toBe(total);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
     expect(result.reconciliation[0]).toMatchObject({ exceptionCount: 0 });
+
+    // A reset of the whole cycle resumes revision 2 (the database knows it stands) and posts nothing new.
+    const [firstTask] = await workflowTaskPoints(handle);
+    const replayed = await resetCycle(stack, handle.workflowId, firstTask!);
+    expect(replayed.status).toBe('completed');
+    expect(replayed.publications).toEqual([expect.objectContaining({ revision: 2, status: 'published' })]);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
   });
 });

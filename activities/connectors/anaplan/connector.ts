@@ -2,9 +2,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../../domain/model';
-import { csvRecords, writeCsv } from '../csv';
-import { httpJson, httpRequest, protocolFailure } from '../http';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { stringify as writeCsv } from 'csv-stringify/sync';
+import { httpJson, httpRequest, parseResponse, protocolFailure } from '../http';
 import {
+  type CallControl,
   type ForecastImportResult,
   type ForecastPublication,
   type HealthStatus,
@@ -75,9 +77,10 @@ export function exportName(ref: BudgetVersionRef): string {
   return `closeloop_budget_${ref.legalEntity}_FY${ref.fiscalYear}_${ref.scenario}_v${ref.version}`;
 }
 
-function isUnauthorized(err: unknown): boolean {
+function isStatus(err: unknown, status: number): boolean {
   return (
-    err instanceof ApplicationFailure && (err.details?.[0] as { status?: number } | undefined)?.status === 401
+    err instanceof ApplicationFailure &&
+    (err.details?.[0] as { status?: number } | undefined)?.status === status
   );
 }
 
@@ -125,7 +128,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     try {
       return await send(false);
     } catch (err) {
-      if (isUnauthorized(err)) return send(true);
+      if (isStatus(err, 401)) return send(true);
       throw err;
     }
   }
@@ -141,21 +144,33 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       contentType: body === undefined ? undefined : 'application/json',
     });
     const text = await res.text();
-    const parsed = schema.safeParse(text ? JSON.parse(text) : undefined);
-    if (!parsed.success)
-      throw protocolFailure(
-        SYSTEM,
-        `${method} ${path} returned an unexpected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    return parsed.data;
+    return parseResponse(SYSTEM, `${method} ${path}`, schema, text ? JSON.parse(text) : undefined);
   }
 
-  /** Runs an export or import task to completion, polling; a task that outlives taskTimeoutMs is retried by Temporal. */
-  async function runTask(kind: 'exports' | 'imports', id: string) {
-    const { task } = await json('POST', `/${kind}/${id}/tasks`, TaskStarted, { localeName: 'en_US' });
+  /**
+   * Runs an export or import task to completion, polling; a task that outlives taskTimeoutMs is retried by
+   * Temporal. The task's ID is reported as progress, so a retry after a lost worker resumes polling the
+   * task already running on the platform instead of starting a second one.
+   */
+  async function runTask(kind: 'exports' | 'imports', id: string, control: CallControl = {}) {
+    const start = async () =>
+      (await json('POST', `/${kind}/${id}/tasks`, TaskStarted, { localeName: 'en_US' })).task.taskId;
+    const resumed = control.resumeFrom;
+    const resuming = resumed?.kind === kind && resumed.id === id && typeof resumed.taskId === 'string';
+    const task = { taskId: resuming ? (resumed.taskId as string) : await start() };
+    control.progress?.({ kind, id, taskId: task.taskId });
     const deadline = Date.now() + config.taskTimeoutMs;
     for (;;) {
-      const status = await json('GET', `/${kind}/${id}/tasks/${task.taskId}`, TaskStatus);
+      let status: z.output<typeof TaskStatus>;
+      try {
+        status = await json('GET', `/${kind}/${id}/tasks/${task.taskId}`, TaskStatus);
+      } catch (err) {
+        // The platform no longer knows the task a lost attempt started: start it again.
+        if (!resuming || !isStatus(err, 404)) throw err;
+        task.taskId = await start();
+        control.progress?.({ kind, id, taskId: task.taskId });
+        continue;
+      }
       if (status.task.taskState === 'COMPLETE') {
         const result = status.task.result;
         if (!result?.successful) {
@@ -198,7 +213,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       }
     },
 
-    async fetchBudgetVersion(ref: BudgetVersionRef): Promise<PlanningBudgetRow[]> {
+    async fetchBudgetVersion(ref: BudgetVersionRef, control?: CallControl): Promise<PlanningBudgetRow[]> {
       const name = exportName(ref);
       const exp = (await json('GET', '/exports', Exports)).exports.find((e) => e.name === name);
       if (!exp) {
@@ -208,7 +223,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
           nonRetryable: true,
         });
       }
-      await runTask('exports', exp.id);
+      await runTask('exports', exp.id, control);
       // The export's output file carries the export's id; chunks split anywhere, so join bytes before parsing.
       const { chunks } = await json('GET', `/files/${exp.id}/chunks`, Chunks);
       const parts: Buffer[] = [];
@@ -218,7 +233,13 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
             await (await call('GET', `/files/${exp.id}/chunks/${c.id}`, { raw: true })).arrayBuffer(),
           ),
         );
-      const { records, missing } = csvRecords(Buffer.concat(parts).toString('utf8'), EXPORT_COLUMNS);
+      let header: string[] = [];
+      const records = parseCsv(Buffer.concat(parts), {
+        bom: true,
+        skip_empty_lines: true,
+        columns: (h: string[]) => (header = h),
+      }) as Record<string, string>[];
+      const missing = EXPORT_COLUMNS.filter((c) => !header.includes(c));
       if (missing.length)
         throw protocolFailure(SYSTEM, `export ${name} lacks column(s) ${missing.join(', ')}`);
       return records.map((r) => ({
@@ -230,7 +251,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       }));
     },
 
-    async publishForecast(f: ForecastPublication): Promise<ForecastImportResult> {
+    async publishForecast(f: ForecastPublication, control?: CallControl): Promise<ForecastImportResult> {
       const file = (await json('GET', '/files', Files)).files.find((x) => x.name === FORECAST_FILE);
       const imp = (await json('GET', '/imports', Imports)).imports.find((x) => x.name === FORECAST_IMPORT);
       if (!file || !imp)
@@ -240,16 +261,19 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         );
       const csv = Buffer.from(
         writeCsv(
-          IMPORT_COLUMNS,
-          f.rows.map((r) => [
-            f.versionName,
-            r.account,
-            r.costCenter,
-            r.period,
-            r.amount,
-            r.currency,
-            f.idempotencyKey,
-          ]),
+          [
+            IMPORT_COLUMNS,
+            ...f.rows.map((r) => [
+              f.versionName,
+              r.account,
+              r.costCenter,
+              r.period,
+              r.amount,
+              r.currency,
+              f.idempotencyKey,
+            ]),
+          ],
+          { record_delimiter: 'windows' },
         ),
       );
       let chunkCount = 0;
@@ -264,7 +288,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         name: file.name,
         chunkCount,
       });
-      const result = await runTask('imports', imp.id);
+      const result = await runTask('imports', imp.id, control);
       const counts = result.details.find((d) => d.type === 'rowsProcessed')?.values?.map(Number);
       if (!counts || counts.length < 3 || counts.some(Number.isNaN))
         throw protocolFailure(SYSTEM, 'import result carries no row counts');

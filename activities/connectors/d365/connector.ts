@@ -1,18 +1,22 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
+import { type SystemDimensionValues } from '../../../domain/mapping';
+import { DIMENSIONS } from '../../../domain/model';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
 import { httpJson, httpRequest, parseResponse } from '../http';
 import {
+  type ActualsPage,
   type BudgetChunkPublication,
   type BudgetChunkReversal,
-  type ErpActualsPage,
-  type ErpBudgetTotal,
-  type ErpCommitmentLine,
+  type CallControl,
   type ErpConnector,
-  type ErpLedgerQuery,
   type HealthStatus,
+  type LedgerQuery,
   type PostedDocument,
+  type SourceCommitmentLine,
+  type TargetBudgetTotal,
+  type TargetLocation,
 } from '../types';
 
 /**
@@ -30,9 +34,27 @@ export const D365ConnectorConfig = z.object({
   scope: z.string().optional(),
   timeoutMs: z.number().int().positive(),
   pageSize: z.number().int().positive(),
-  /** Order of segments in a ledger dimension display value, e.g. "60010-100". */
-  dimensionFormat: z.array(z.string()).min(1).default(['MainAccount', 'CostCenter']),
+  /**
+   * Which canonical dimension each segment of a ledger dimension display value holds, in order: with
+   * ["account", "costCenter"], "60010-100" is main account 60010 and cost center 100.
+   */
+  dimensionFormat: z.array(z.enum(DIMENSIONS)).min(1).default(['account', 'costCenter']),
 });
+
+/** A publication target's settings for Dynamics 365: which budget the entries belong to. */
+const BudgetSettings = z.object({ budgetModel: z.string().min(1), budgetCode: z.string().min(1) });
+
+function budgetSettings(target: TargetLocation) {
+  const parsed = BudgetSettings.safeParse(target.settings);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: FailureType.ValidationFailed,
+      message: `the d365 publication target of company ${target.company} needs settings budgetModel and budgetCode`,
+      nonRetryable: true,
+    });
+  }
+  return parsed.data;
+}
 export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
 const SYSTEM = 'd365';
@@ -60,7 +82,9 @@ const LedgerEntry = z.object({
   LineNumber: z.number().int(),
   AccountingDate: z.string(),
   LedgerAccount: z.string(),
-  AccountingCurrencyAmount: DecimalText,
+  // The transaction-currency amount is the one that pairs with TransactionCurrencyCode; the accounting-
+  // currency amount is in the ledger's currency, which the entry does not name.
+  TransactionCurrencyAmount: DecimalText,
   TransactionCurrencyCode: z.string(),
   Text: z.string().optional(),
 });
@@ -158,6 +182,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     filter: string,
     item: T,
     orderby?: string,
+    control?: CallControl,
   ): Promise<z.output<T>[]> {
     const params = new URLSearchParams({ 'cross-company': 'true', $filter: filter });
     if (orderby) params.set('$orderby', orderby);
@@ -172,23 +197,20 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       );
       out.push(...page.value);
       url = page['@odata.nextLink'];
+      control?.progress?.({ entitySet, read: out.length });
     }
     return out;
   }
 
-  const displayValue = (mainAccount: string, dims: Record<string, string>) =>
-    config.dimensionFormat
-      .map((name) => (name === 'MainAccount' ? mainAccount : (dims[name] ?? '')))
-      .join('-');
-  const parseDisplayValue = (value: string) => {
+  const displayValue = (values: SystemDimensionValues) =>
+    config.dimensionFormat.map((dimension) => values[dimension]).join('-');
+  const parseDisplayValue = (value: string): Partial<SystemDimensionValues> => {
     const parts = value.split('-');
-    const dimensions: Record<string, string> = {};
-    let mainAccount = '';
-    config.dimensionFormat.forEach((name, i) => {
-      if (name === 'MainAccount') mainAccount = parts[i] ?? '';
-      else if (parts[i]) dimensions[name] = parts[i]!;
+    const values: Partial<SystemDimensionValues> = {};
+    config.dimensionFormat.forEach((dimension, i) => {
+      if (parts[i]) values[dimension] = parts[i];
     });
-    return { mainAccount, dimensions };
+    return values;
   };
 
   async function findHeader(company: string, key: string) {
@@ -201,8 +223,10 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   }
 
   /** Create-or-resume: header by key, then only the missing lines, then complete. Safe to repeat at any point. */
-  async function post(chunk: BudgetChunkPublication): Promise<PostedDocument> {
-    let header = await findHeader(chunk.company, chunk.idempotencyKey);
+  async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
+    const company = chunk.target.company;
+    const settings = budgetSettings(chunk.target);
+    let header = await findHeader(company, chunk.idempotencyKey);
     if (header?.Status === 'Completed') {
       return {
         idempotencyKey: chunk.idempotencyKey,
@@ -220,9 +244,9 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           await odata('POST', 'BudgetRegisterEntryHeaders', {
             correlationId: chunk.correlationId,
             body: {
-              dataAreaId: chunk.company,
-              BudgetModelId: chunk.budgetModel,
-              BudgetCode: chunk.budgetCode,
+              dataAreaId: company,
+              BudgetModelId: settings.budgetModel,
+              BudgetCode: settings.budgetCode,
               DefaultDate: chunk.lines[0]?.date ?? new Date().toISOString().slice(0, 10),
               Description: chunk.description,
               DocumentNumber: chunk.idempotencyKey,
@@ -233,7 +257,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       } catch (err) {
         // An earlier attempt created it and its answer was lost: carry on with that header.
         if (!isDuplicate(err)) throw err;
-        header = await findHeader(chunk.company, chunk.idempotencyKey);
+        header = await findHeader(company, chunk.idempotencyKey);
         if (!header) throw err;
       }
     }
@@ -241,32 +265,35 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       (
         await readAll(
           'BudgetRegisterEntryLines',
-          `dataAreaId eq ${odataString(chunk.company)} and EntryNumber eq ${odataString(header.EntryNumber)}`,
+          `dataAreaId eq ${odataString(company)} and EntryNumber eq ${odataString(header.EntryNumber)}`,
           Line,
         )
       ).map((l) => l.LineNumber),
     );
+    let linesPosted = existing.size;
+    control.progress?.({ entryNumber: header.EntryNumber, linesPosted });
     for (const line of chunk.lines) {
       if (existing.has(line.lineNumber)) continue;
       try {
         await odata('POST', 'BudgetRegisterEntryLines', {
           correlationId: chunk.correlationId,
           body: {
-            dataAreaId: chunk.company,
+            dataAreaId: company,
             EntryNumber: header.EntryNumber,
             LineNumber: line.lineNumber,
             Date: line.date,
-            AccountDisplayValue: displayValue(line.mainAccount, line.dimensions),
-            Amount: line.amount,
-            CurrencyCode: line.currency,
+            AccountDisplayValue: displayValue(line.dimensions),
+            Amount: line.amount.amount,
+            CurrencyCode: line.amount.currency,
             Comment: line.period,
           },
         });
       } catch (err) {
         if (!isDuplicate(err)) throw err;
       }
+      control.progress?.({ entryNumber: header.EntryNumber, linesPosted: ++linesPosted });
     }
-    const key = `dataAreaId=${odataString(chunk.company)},EntryNumber=${odataString(header.EntryNumber)}`;
+    const key = `dataAreaId=${odataString(company)},EntryNumber=${odataString(header.EntryNumber)}`;
     await odata('PATCH', `BudgetRegisterEntryHeaders(${key})`, {
       body: { Status: 'Completed' },
       correlationId: chunk.correlationId,
@@ -292,16 +319,14 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       }
     },
 
-    publishBudgetChunk: post,
+    publishBudgetChunk: (chunk, control) => post(chunk, control),
 
-    async reverseBudgetChunk(reversal: BudgetChunkReversal): Promise<PostedDocument> {
+    async reverseBudgetChunk(reversal: BudgetChunkReversal, control?: CallControl): Promise<PostedDocument> {
       // A negative entry for an original the ERP does not hold (removed by hand, or a reset environment)
       // would unbalance the budget rather than restore it.
-      const original = await findHeader(reversal.company, reversal.originalIdempotencyKey);
-      if (
-        original?.Status !== 'Completed' &&
-        !(await findHeader(reversal.company, reversal.idempotencyKey))
-      ) {
+      const company = reversal.target.company;
+      const original = await findHeader(company, reversal.originalIdempotencyKey);
+      if (original?.Status !== 'Completed' && !(await findHeader(company, reversal.idempotencyKey))) {
         return {
           idempotencyKey: reversal.idempotencyKey,
           documentNumber: '',
@@ -310,20 +335,20 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           originalMissing: true,
         };
       }
-      return post({
-        ...reversal,
-        lines: reversal.lines.map((l) => ({
-          ...l,
-          amount: negate({ amount: l.amount, currency: l.currency }).amount,
-        })),
-      });
+      return post(
+        { ...reversal, lines: reversal.lines.map((l) => ({ ...l, amount: negate(l.amount) })) },
+        control,
+      );
     },
 
-    async fetchBudgetTotals(query): Promise<ErpBudgetTotal[]> {
+    async fetchBudgetTotals(query, control?: CallControl): Promise<TargetBudgetTotal[]> {
+      const { budgetModel } = budgetSettings(query.target);
       const lines = await readAll(
         'BudgetRegisterEntryLines',
-        `dataAreaId eq ${odataString(query.company)} and BudgetModelId eq ${odataString(query.budgetModel)} and EntryStatus eq 'Completed' and Date ge ${query.fromDate} and Date le ${query.toDate}`,
+        `dataAreaId eq ${odataString(query.target.company)} and BudgetModelId eq ${odataString(budgetModel)} and EntryStatus eq 'Completed' and Date ge ${query.fromDate} and Date le ${query.toDate}`,
         Line,
+        undefined,
+        control,
       );
       const totals = new Map<string, { display: string; date: string; currency: string; minor: bigint }>();
       for (const l of lines) {
@@ -339,14 +364,13 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
         totals.set(k, t);
       }
       return [...totals.values()].map((t) => ({
-        ...parseDisplayValue(t.display),
+        dimensions: parseDisplayValue(t.display),
         date: t.date,
-        amount: fromMinor(t.minor, t.currency),
-        currency: t.currency,
+        amount: { amount: fromMinor(t.minor, t.currency), currency: t.currency },
       }));
     },
 
-    async fetchActualsPage(query: ErpLedgerQuery, cursor?: string): Promise<ErpActualsPage> {
+    async fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage> {
       let url = cursor;
       if (!url) {
         const filter = [
@@ -378,10 +402,9 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           documentId: e.JournalNumber,
           lineNo: e.LineNumber,
           revision: 0,
-          ...parseDisplayValue(e.LedgerAccount),
+          dimensions: parseDisplayValue(e.LedgerAccount),
           postingDate: e.AccountingDate.slice(0, 10),
-          amount: e.AccountingCurrencyAmount,
-          currency: e.TransactionCurrencyCode,
+          amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
           description: e.Text,
         })),
         cursor: next,
@@ -389,20 +412,21 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       };
     },
 
-    async fetchOpenCommitments(query: ErpLedgerQuery): Promise<ErpCommitmentLine[]> {
+    async fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]> {
       const rows = await readAll(
         'PurchaseOrderLinesV2',
-        `dataAreaId eq ${odataString(query.company)} and PurchaseOrderLineStatus eq 'Backorder'`,
+        `dataAreaId eq ${odataString(query.company)} and PurchaseOrderLineStatus eq 'Backorder' and RequestedDeliveryDate ge ${query.fromDate} and RequestedDeliveryDate le ${query.toDate}`,
         PurchaseOrderLine,
+        undefined,
+        control,
       );
       return rows.map((r) => ({
         documentId: r.PurchaseOrderNumber,
         lineNo: r.LineNumber,
         revision: r.LineVersion,
-        ...parseDisplayValue(r.LedgerDimensionDisplayValue),
+        dimensions: parseDisplayValue(r.LedgerDimensionDisplayValue),
         date: r.RequestedDeliveryDate.slice(0, 10),
-        openAmount: r.RemainingPurchaseAmount,
-        currency: r.CurrencyCode,
+        openAmount: { amount: r.RemainingPurchaseAmount, currency: r.CurrencyCode },
       }));
     },
   };

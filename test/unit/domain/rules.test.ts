@@ -7,7 +7,7 @@ import {
   parseBudgetCycleWorkflowId,
   publicationWorkflowId,
 } from '../../../domain/identity';
-import { mapDimensions, resolveMapping, unmapSegments } from '../../../domain/mapping';
+import { mapDimensions, resolveMapping, unmapDimensions } from '../../../domain/mapping';
 import { reconcileTotals } from '../../../domain/reconciliation';
 import { type DimensionMappingRef } from '../../../domain/reference';
 import { buildForecast } from '../../../domain/reforecast';
@@ -20,7 +20,11 @@ describe('identity', () => {
     expect(publicationWorkflowId(ref, 'd365')).toBe('publication:ACME-US:FY2027:BUDGET:v3:d365');
     expect(chunkPublicationKey(ref, 'd365', 4, 2)).toBe('ACME-US:FY2027:BUDGET:v3:d365:c4:r2');
     expect(chunkReversalKey('k')).toBe('k:reversal');
-    expect(parseBudgetCycleWorkflowId(budgetCycleWorkflowId(ref))).toEqual(ref);
+    expect(parseBudgetCycleWorkflowId(budgetCycleWorkflowId(ref))).toEqual({ ref, revision: 1 });
+    expect(budgetCycleWorkflowId(ref, 2)).toBe('budget-cycle:ACME-US:FY2027:BUDGET:v3:r2');
+    expect(parseBudgetCycleWorkflowId(budgetCycleWorkflowId(ref, 2))).toEqual({ ref, revision: 2 });
+    // One ID per revision: the first revision is never spelled with a suffix.
+    expect(parseBudgetCycleWorkflowId('budget-cycle:ACME-US:FY2027:BUDGET:v3:r1')).toBeUndefined();
     expect(parseBudgetCycleWorkflowId('budget-cycle:acme:FY2027:BUDGET:v3')).toBeUndefined();
     expect(parseBudgetCycleWorkflowId('publication:ACME-US:FY2027:BUDGET:v3:d365')).toBeUndefined();
   });
@@ -37,21 +41,21 @@ describe('effective-dated mapping', () => {
     {
       dimension: 'account',
       canonicalCode: '620300',
-      erpValue: '62030',
+      systemValue: '62030',
       validFrom: '2020-01-01',
       validTo: '2027-07-01',
     },
     {
       dimension: 'account',
       canonicalCode: '620300',
-      erpValue: '62035',
+      systemValue: '62035',
       validFrom: '2027-07-01',
       validTo: null,
     },
     {
       dimension: 'costCenter',
       canonicalCode: 'CC-200',
-      erpValue: '200',
+      systemValue: '200',
       validFrom: '2020-01-01',
       validTo: null,
     },
@@ -69,13 +73,13 @@ describe('effective-dated mapping', () => {
       ],
     });
     const mapped = mapDimensions(mappings, { account: '620300', costCenter: 'CC-200' }, '2027-08-01');
-    expect(mapped).toEqual({ segments: { mainAccount: '62035', dimensions: { CostCenter: '200' } } });
-    expect(
-      unmapSegments(mappings, { mainAccount: '62035', dimensions: { CostCenter: '200' } }, '2027-08-01'),
-    ).toEqual({ account: '620300', costCenter: 'CC-200' });
-    expect(
-      unmapSegments(mappings, { mainAccount: '62035', dimensions: { CostCenter: '200' } }, '2027-01-01'),
-    ).toBeUndefined();
+    expect(mapped).toEqual({ values: { account: '62035', costCenter: '200' } });
+    expect(unmapDimensions(mappings, { account: '62035', costCenter: '200' }, '2027-08-01')).toEqual({
+      dimensions: { account: '620300', costCenter: 'CC-200' },
+    });
+    expect(unmapDimensions(mappings, { account: '62035', costCenter: '200' }, '2027-01-01')).toEqual({
+      missing: [{ dimension: 'account', code: '62035', onDate: '2027-01-01' }],
+    });
   });
 });
 

@@ -1,0 +1,170 @@
+import {
+  activateVersion,
+  claimPublication,
+  getVersion,
+  publicationsOfSupersededVersions,
+  withdrawVersion,
+} from '../db/queries/budget-versions';
+import { chunksOf, nextPublicationRevision, publicationsOfVersion } from '../db/queries/publications';
+import { activePublicationTargets, fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
+import { type ActivityDeps } from './deps';
+import { notFound, superseded } from './failures';
+import { reversePublicationPostings } from './publication';
+
+/**
+ * A version's way from approved to control budget, with the database deciding every step: whether it may
+ * publish, under which revision, whether it may become active, and which older versions it replaces. A
+ * Temporal UI reset or a late cycle therefore never undoes what a newer version did.
+ */
+
+export interface PublicationTargetPlan {
+  target: string;
+  erpCompany: string;
+  /** The revision to publish under; a standing publication is resumed under its own revision. */
+  revision: number;
+  /** Set when this target already holds the version: nothing is posted again. */
+  published?: { publicationId: string; chunkCount: number; documentNumbers: string[] };
+}
+
+export type BeginPublicationResult =
+  | { proceed: true; alreadyPublished: boolean; targets: PublicationTargetPlan[] }
+  | { proceed: false; status: string; reason: string };
+
+export type ActivationResult =
+  { activated: true; superseded: number[] } | { activated: false; status: string; reason: string };
+
+function refusal(version: number, r: { status: string; newerActive?: number }): string {
+  return r.newerActive !== undefined
+    ? `version ${r.newerActive} of this budget is already the control budget; version ${version} will not publish or activate`
+    : `version ${version} is ${r.status}`;
+}
+
+export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
+  const { db } = deps;
+
+  async function loadVersion(versionId: string) {
+    const version = await getVersion(db, versionId);
+    if (!version) throw notFound(`budget version ${versionId} does not exist`);
+    const entity = await getLegalEntity(db, version.legalEntity);
+    if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
+    return { version, entity };
+  }
+
+  async function activate(input: { versionId: string; correlationId: string }): Promise<ActivationResult> {
+    const { version, entity } = await loadVersion(input.versionId);
+    const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map(
+      (p) => p.period,
+    );
+    const result = await db.transaction((tx) =>
+      activateVersion(tx, {
+        versionId: version.id,
+        correlationId: input.correlationId,
+        periods,
+        controlLevel: entity.controlLevel,
+      }),
+    );
+    return result.activated
+      ? { activated: true, superseded: result.superseded.map((s) => s.versionNumber) }
+      : { activated: false, status: result.status, reason: refusal(version.versionNumber, result) };
+  }
+
+  /** Reverses, in the ERPs, what older versions superseded by this one still hold there. */
+  async function reverseSuperseded(input: { versionId: string; correlationId: string }): Promise<number> {
+    const { version } = await loadVersion(input.versionId);
+    let reversed = 0;
+    for (const p of await publicationsOfSupersededVersions(db, version.id)) {
+      reversed += await reversePublicationPostings(
+        deps,
+        p,
+        `superseded by version ${version.versionNumber}`,
+        input.correlationId,
+      );
+    }
+    return reversed;
+  }
+
+  return {
+    /**
+     * Claims the right to publish (refused once a newer version has been activated) and plans each target:
+     * the revision to publish under, or the standing publication when the target already holds the version.
+     */
+    async beginPublication(input: {
+      versionId: string;
+      correlationId: string;
+    }): Promise<BeginPublicationResult> {
+      const { version, entity } = await loadVersion(input.versionId);
+      const claim = await db.transaction((tx) => claimPublication(tx, input));
+      if (!claim.claimed)
+        return { proceed: false, status: claim.status, reason: refusal(version.versionNumber, claim) };
+      const targets: PublicationTargetPlan[] = [];
+      for (const t of await activePublicationTargets(db, entity.code)) {
+        const next = await nextPublicationRevision(db, version.id, t.target);
+        targets.push({
+          target: t.target,
+          erpCompany: t.company,
+          revision: next.revision,
+          published: next.published && {
+            publicationId: next.published.id,
+            chunkCount: next.published.chunkCount,
+            documentNumbers: (await chunksOf(db, next.published.id)).map((c) => c.documentNumber ?? ''),
+          },
+        });
+      }
+      if (!targets.length) throw notFound(`${entity.code} has no active publication target`);
+      return { proceed: true, alreadyPublished: claim.alreadyPublished, targets };
+    },
+
+    /**
+     * Every target published: the version becomes the control budget and the older versions it replaces are
+     * superseded, in one transaction; refused (nothing changes) when a newer version was activated first.
+     */
+    activateVersion: activate,
+
+    /** After activation: the ERPs must hold exactly the active version. */
+    reverseSupersededPublications: reverseSuperseded,
+
+    /**
+     * A version that lost to a newer activated one takes itself back out: it is superseded and whatever it
+     * posted is reversed.
+     */
+    async withdrawVersion(input: {
+      versionId: string;
+      correlationId: string;
+      reason: string;
+    }): Promise<number> {
+      await db.transaction((tx) => withdrawVersion(tx, input));
+      let reversed = 0;
+      for (const p of await publicationsOfVersion(db, input.versionId)) {
+        if (p.status === 'published' || p.status === 'publishing')
+          reversed += await reversePublicationPostings(deps, p, input.reason, input.correlationId);
+      }
+      return reversed;
+    },
+
+    // ── For cycles that started before the database decided these steps (see budget-cycle.ts patches) ──
+
+    /** Routing: the entity's active publication targets. */
+    async planPublicationTargets(input: {
+      versionId: string;
+    }): Promise<{ target: string; erpCompany: string }[]> {
+      const { entity } = await loadVersion(input.versionId);
+      return (await activePublicationTargets(db, entity.code)).map((t) => ({
+        target: t.target,
+        erpCompany: t.company,
+      }));
+    },
+
+    /** Now activates (the database decides) and reverses the superseded versions' postings. */
+    async supersedePreviousVersions(input: { versionId: string; correlationId: string }): Promise<string[]> {
+      const result = await activate(input);
+      if (!result.activated) throw superseded(result.reason);
+      await reverseSuperseded(input);
+      return result.superseded.map(String);
+    },
+
+    async activateControlBudget(input: { versionId: string; correlationId: string }): Promise<void> {
+      const result = await activate(input);
+      if (!result.activated) throw superseded(result.reason);
+    },
+  };
+}

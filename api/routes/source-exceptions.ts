@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type Database } from '../../db/client';
+import { ACTUALS_STREAM, loadActualsContext, reprocessActualExceptions } from '../../db/queries/actuals';
+import { getLegalEntity } from '../../db/queries/reference';
+import { listSourceExceptions } from '../../db/queries/source-exceptions';
+import { sourceExceptionStatus } from '../../db/schema';
+import { LegalEntityCode } from '../../domain/model';
+import { principalOf, requireRole } from '../auth';
+import { HttpError } from '../errors';
+
+const ListQuery = z
+  .object({
+    legalEntity: LegalEntityCode.optional(),
+    stream: z.enum(['actuals', 'commitments']).optional(),
+    status: z.enum(sourceExceptionStatus).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+const ReprocessBody = z
+  .object({
+    legalEntity: LegalEntityCode,
+    /** Only posted ledger lines replay on their own; purchase-order lines are settled by the next snapshot. */
+    stream: z.literal(ACTUALS_STREAM).default(ACTUALS_STREAM),
+    /** Only these exceptions; all open ones of the entity when absent. */
+    ids: z.array(z.uuid()).min(1).max(10_000).optional(),
+  })
+  .strict();
+
+/**
+ * Records a source delivered that could not be counted (no mapping, outside the calendar, a currency the
+ * entity cannot take), kept with their error: support lists them, fixes the cause, and replays them.
+ */
+export function sourceExceptionRoutes({ db }: { db: Database }): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const q = ListQuery.parse(req.query);
+    const rows = await listSourceExceptions(db, {
+      legalEntity: q.legalEntity,
+      stream: q.stream,
+      statuses: q.status ? [q.status] : undefined,
+      limit: q.limit,
+    });
+    res.json({ exceptions: rows });
+  });
+
+  router.post('/reprocess', requireRole('integration_admin', 'controller'), async (req, res) => {
+    const body = ReprocessBody.parse(req.body);
+    const entity = await getLegalEntity(db, body.legalEntity);
+    if (!entity) {
+      throw new HttpError(422, 'unknown_reference', 'the request names something closeloop does not know', {
+        issues: [
+          { field: 'legalEntity', message: `${body.legalEntity} is not a legal entity closeloop knows` },
+        ],
+      });
+    }
+    const correlationId = req.header('x-correlation-id') ?? randomUUID();
+    const result = await reprocessActualExceptions(db, {
+      ctx: await loadActualsContext(db, entity),
+      by: principalOf(req).id,
+      correlationId,
+      ids: body.ids,
+    });
+    res.json({ legalEntity: entity.code, stream: body.stream, correlationId, ...result });
+  });
+
+  return router;
+}

@@ -1,0 +1,258 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { auditStream, sourceRecordKey } from '../../domain/identity';
+import {
+  type CanonicalSourceLine,
+  canonicaliseSourceLine,
+  SourceActualRecord,
+  type SourceLineContext,
+} from '../../domain/source-lines';
+import { type Database, type DbOrTx, type Tx } from '../client';
+import { actualLines, sourceExceptions } from '../schema';
+import { appendAudit } from './audit';
+import { addToBalance } from './balances';
+import { calendarPeriods, fiscalYearPeriods, type LegalEntityRow, loadMappings } from './reference';
+import { closeSourceException, keepSourceException } from './source-exceptions';
+
+export const ACTUALS_STREAM = 'actuals';
+
+export interface PostedLineRecord {
+  sourceSystem: string;
+  legalEntity: string;
+  /** Business identity (source + document + line + revision); see sourceRecordKey. */
+  recordKey: string;
+  documentId: string;
+  lineNo: number;
+  revision: number;
+  postingDate: string;
+  description?: string;
+  correlationId: string;
+}
+
+/**
+ * Ingests one posted ledger line and its balance effect. The insert decides: a line whose identity is
+ * already stored inserts nothing and changes no balance, so a retried page, a duplicate delivery or a reset
+ * replay never counts spend twice. An open exception for the same record is closed as it goes through.
+ */
+export async function ingestActualLine(
+  tx: Tx,
+  r: PostedLineRecord,
+  line: CanonicalSourceLine,
+  closeAs: { status: 'reprocessed' | 'resolved'; by: string } = { status: 'resolved', by: 'closeloop' },
+): Promise<'inserted' | 'duplicate'> {
+  const inserted = await tx
+    .insert(actualLines)
+    .values({
+      dedupeKey: r.recordKey,
+      sourceSystem: r.sourceSystem,
+      documentId: r.documentId,
+      lineNo: r.lineNo,
+      revision: r.revision,
+      legalEntity: r.legalEntity,
+      account: line.dimensions.account,
+      costCenter: line.dimensions.costCenter,
+      period: line.period,
+      postingDate: r.postingDate,
+      amount: line.amount.amount,
+      currency: line.amount.currency,
+      description: r.description,
+      correlationId: r.correlationId,
+    })
+    .onConflictDoNothing()
+    .returning({ key: actualLines.dedupeKey });
+  if (!inserted.length) return 'duplicate';
+  await addToBalance(
+    tx,
+    { legalEntity: r.legalEntity, ...line.dimensions, period: line.period, currency: line.amount.currency },
+    'actual',
+    line.amount.amount,
+  );
+  await closeSourceException(tx, {
+    sourceSystem: r.sourceSystem,
+    stream: ACTUALS_STREAM,
+    recordKey: r.recordKey,
+    status: closeAs.status,
+    by: closeAs.by,
+    correlationId: r.correlationId,
+    auditStream: auditStream.actuals(r.legalEntity),
+  });
+  return 'inserted';
+}
+
+/** One audit entry per sync that changed something: how much came in, and how much was kept aside. */
+export function auditActualsSync(
+  tx: Tx,
+  s: {
+    sourceSystem: string;
+    legalEntity: string;
+    scope: string;
+    watermark: string;
+    correlationId: string;
+    counts: Record<string, number>;
+  },
+) {
+  return appendAudit(tx, {
+    stream: auditStream.actuals(s.legalEntity),
+    actor: 'closeloop',
+    action: 'actuals.ingested',
+    entityType: 'legal_entity',
+    entityId: s.legalEntity,
+    correlationId: s.correlationId,
+    eventKey: `actuals:${s.sourceSystem}:${s.legalEntity}:${s.scope}:${s.watermark}:${s.correlationId}`,
+    details: { scope: s.scope, watermark: s.watermark, ...s.counts },
+  });
+}
+
+export interface ActualsContext extends SourceLineContext {
+  sourceSystem: string;
+  legalEntity: string;
+}
+
+/**
+ * What turning an entity's source lines needs: its ledger system, currency, mappings and the fiscal
+ * periods lines may fall in (one fiscal year for a sync of that year; the whole calendar for a replay).
+ */
+export async function loadActualsContext(
+  db: DbOrTx,
+  entity: LegalEntityRow,
+  fiscalYear?: number,
+): Promise<ActualsContext> {
+  const periods =
+    fiscalYear === undefined
+      ? await calendarPeriods(db, entity.fiscalCalendar)
+      : await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear);
+  return {
+    sourceSystem: entity.erpSystem,
+    legalEntity: entity.code,
+    currency: entity.functionalCurrency,
+    periods,
+    mappings: await loadMappings(db, entity.erpSystem),
+  };
+}
+
+/**
+ * One posted line from a source, end to end in the caller's transaction: canonicalised and ingested, or kept
+ * with its error in the exception store. Nothing is dropped.
+ */
+export async function processActualLine(
+  tx: Tx,
+  ctx: ActualsContext,
+  record: SourceActualRecord,
+  correlationId: string,
+): Promise<'inserted' | 'duplicate' | 'kept' | 'kept_again'> {
+  const recordKey = sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...record });
+  const canonical = canonicaliseSourceLine(
+    { dimensions: record.dimensions, date: record.postingDate, amount: record.amount },
+    ctx,
+  );
+  if ('error' in canonical) {
+    const kept = await keepSourceException(tx, {
+      sourceSystem: ctx.sourceSystem,
+      legalEntity: ctx.legalEntity,
+      stream: ACTUALS_STREAM,
+      recordKey,
+      payload: record,
+      errorCode: canonical.error.code,
+      errorMessage: canonical.error.message,
+      correlationId,
+      auditStream: auditStream.actuals(ctx.legalEntity),
+    });
+    // An exception already reprocessed or resolved means the line was ingested: this is a duplicate.
+    return kept === 'created' ? 'kept' : kept === 'seen_again' ? 'kept_again' : 'duplicate';
+  }
+  return ingestActualLine(
+    tx,
+    {
+      sourceSystem: ctx.sourceSystem,
+      legalEntity: ctx.legalEntity,
+      recordKey,
+      documentId: record.documentId,
+      lineNo: record.lineNo,
+      revision: record.revision,
+      postingDate: record.postingDate,
+      description: record.description,
+      correlationId: `${correlationId}:${recordKey}`,
+    },
+    canonical.line,
+  );
+}
+
+/**
+ * Replays the open actuals exceptions of an entity (all, or the given ones) once their cause is fixed: each
+ * record goes through as if it had just arrived, in its own transaction. Those that still fail stay open
+ * with their new error.
+ */
+export async function reprocessActualExceptions(
+  db: Database,
+  r: { ctx: ActualsContext; by: string; correlationId: string; ids?: string[] },
+): Promise<{ reprocessed: number; stillFailing: number; duplicates: number }> {
+  const open = await db
+    .select()
+    .from(sourceExceptions)
+    .where(
+      and(
+        eq(sourceExceptions.sourceSystem, r.ctx.sourceSystem),
+        eq(sourceExceptions.legalEntity, r.ctx.legalEntity),
+        eq(sourceExceptions.stream, ACTUALS_STREAM),
+        eq(sourceExceptions.status, 'open'),
+        r.ids?.length ? inArray(sourceExceptions.id, r.ids) : undefined,
+      ),
+    );
+  const result = { reprocessed: 0, stillFailing: 0, duplicates: 0 };
+  for (const exception of open) {
+    const parsed = SourceActualRecord.safeParse(exception.payload);
+    if (!parsed.success) {
+      result.stillFailing++;
+      continue;
+    }
+    const record = parsed.data;
+    const canonical = canonicaliseSourceLine(
+      { dimensions: record.dimensions, date: record.postingDate, amount: record.amount },
+      r.ctx,
+    );
+    await db.transaction(async (tx) => {
+      if ('error' in canonical) {
+        result.stillFailing++;
+        await tx
+          .update(sourceExceptions)
+          .set({
+            errorCode: canonical.error.code,
+            errorMessage: canonical.error.message,
+            lastSeenAt: new Date(),
+          })
+          .where(and(eq(sourceExceptions.id, exception.id), eq(sourceExceptions.status, 'open')));
+        return;
+      }
+      const outcome = await ingestActualLine(
+        tx,
+        {
+          sourceSystem: exception.sourceSystem,
+          legalEntity: exception.legalEntity,
+          recordKey: exception.recordKey,
+          documentId: record.documentId,
+          lineNo: record.lineNo,
+          revision: record.revision,
+          postingDate: record.postingDate,
+          description: record.description,
+          correlationId: `${r.correlationId}:${exception.recordKey}`,
+        },
+        canonical.line,
+        { status: 'reprocessed', by: r.by },
+      );
+      if (outcome === 'inserted') result.reprocessed++;
+      else {
+        // Ingested meanwhile by another path: the exception is closed without counting anything again.
+        result.duplicates++;
+        await closeSourceException(tx, {
+          sourceSystem: exception.sourceSystem,
+          stream: ACTUALS_STREAM,
+          recordKey: exception.recordKey,
+          status: 'resolved',
+          by: r.by,
+          correlationId: r.correlationId,
+          auditStream: auditStream.actuals(exception.legalEntity),
+        });
+      }
+    });
+  }
+  return result;
+}

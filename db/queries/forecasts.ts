@@ -1,0 +1,82 @@
+import { eq } from 'drizzle-orm';
+import { auditStream } from '../../domain/identity';
+import { type ForecastLine } from '../../domain/model';
+import { type Money } from '../../domain/money';
+import { type Tx } from '../client';
+import { forecastLines, forecasts } from '../schema';
+import { appendAudit } from './audit';
+
+/** Stores a computed forecast under its business key, replacing an earlier computation of the same key. */
+export async function storeForecast(
+  tx: Tx,
+  f: {
+    forecastKey: string;
+    versionId: string;
+    asOfPeriod: string;
+    versionName: string;
+    total: Money;
+    correlationId: string;
+    lines: ForecastLine[];
+  },
+): Promise<void> {
+  await tx
+    .insert(forecasts)
+    .values({
+      forecastKey: f.forecastKey,
+      versionId: f.versionId,
+      asOfPeriod: f.asOfPeriod,
+      versionName: f.versionName,
+      currency: f.total.currency,
+      total: f.total.amount,
+      status: 'computed',
+      correlationId: f.correlationId,
+    })
+    .onConflictDoUpdate({
+      target: forecasts.forecastKey,
+      set: { total: f.total.amount, status: 'computed', correlationId: f.correlationId },
+    });
+  await tx.delete(forecastLines).where(eq(forecastLines.forecastKey, f.forecastKey));
+  for (let i = 0; i < f.lines.length; i += 1000) {
+    await tx.insert(forecastLines).values(
+      f.lines.slice(i, i + 1000).map((l) => ({
+        forecastKey: f.forecastKey,
+        account: l.dimensions.account,
+        costCenter: l.dimensions.costCenter,
+        period: l.period,
+        basis: l.basis,
+        amount: l.amount.amount,
+        actual: l.actual.amount,
+        committed: l.committed.amount,
+        remainingBudget: l.remainingBudget.amount,
+        currency: f.total.currency,
+      })),
+    );
+  }
+}
+
+/** The planning platform took the forecast. */
+export async function markForecastPublished(
+  tx: Tx,
+  p: {
+    forecastKey: string;
+    versionId: string;
+    legalEntity: string;
+    correlationId: string;
+    details: Record<string, unknown>;
+  },
+): Promise<void> {
+  await tx
+    .update(forecasts)
+    .set({ status: 'published', publishedAt: new Date() })
+    .where(eq(forecasts.forecastKey, p.forecastKey));
+  await appendAudit(tx, {
+    stream: auditStream.budget(p.legalEntity),
+    actor: 'closeloop',
+    action: 'forecast.published',
+    entityType: 'budget_version',
+    entityId: p.versionId,
+    correlationId: p.correlationId,
+    eventKey: `forecast:${p.forecastKey}:${p.correlationId}`,
+    details: p.details,
+  });
+}

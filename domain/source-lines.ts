@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { describeMissing, type SystemDimensionValues, unmapDimensions } from './mapping';
+import { type DimensionCombination, IsoDate } from './model';
+import { Money, money } from './money';
+import { type DimensionMappingRef, type FiscalPeriodRef, periodOfDate } from './reference';
+import { describeIssues } from './zod-issues';
+
+/**
+ * Turning a line read from a source system (a ledger entry, a purchase-order line) into the canonical
+ * dimensions, period and money it is counted under. A line that cannot be turned is never dropped: the
+ * reason comes back with a stable code, and the caller keeps the line where support can see and replay it.
+ */
+
+export const SourceLineErrorCode = {
+  /** A system value has no effective mapping to a canonical dimension value. */
+  UnmappedDimension: 'unmapped_dimension',
+  /** The line's date is in no fiscal period of the entity's calendar. */
+  PeriodNotInCalendar: 'period_not_in_calendar',
+  /** The line is in a currency the entity's balances do not take (FX conversion is not configured). */
+  CurrencyNotAccepted: 'currency_not_accepted',
+  /** The amount or currency is not valid money. */
+  InvalidAmount: 'invalid_amount',
+} as const;
+export type SourceLineErrorCode = (typeof SourceLineErrorCode)[keyof typeof SourceLineErrorCode];
+
+export interface SourceLineError {
+  code: SourceLineErrorCode;
+  message: string;
+}
+
+/** What every source line carries, whatever its kind. */
+export interface SourceLineInput {
+  /** The system's values of the canonical dimensions, as its adapter read them. */
+  dimensions: Partial<SystemDimensionValues>;
+  /** The date that places the line in a fiscal period (posting date, delivery date). */
+  date: string;
+  /** The amount in the currency it is in; amounts never travel without their currency. */
+  amount: { amount: string; currency: string };
+}
+
+export interface CanonicalSourceLine {
+  dimensions: DimensionCombination;
+  period: string;
+  amount: Money;
+}
+
+export interface SourceLineContext {
+  /** The currency the entity's balances are kept in. */
+  currency: string;
+  periods: readonly FiscalPeriodRef[];
+  mappings: readonly DimensionMappingRef[];
+}
+
+export function canonicaliseSourceLine(
+  line: SourceLineInput,
+  ctx: SourceLineContext,
+): { line: CanonicalSourceLine } | { error: SourceLineError } {
+  const parsed = Money.safeParse(line.amount);
+  if (!parsed.success) {
+    return {
+      error: { code: SourceLineErrorCode.InvalidAmount, message: describeIssues(parsed.error, 'amount') },
+    };
+  }
+  if (parsed.data.currency !== ctx.currency) {
+    return {
+      error: {
+        code: SourceLineErrorCode.CurrencyNotAccepted,
+        message: `${parsed.data.amount} ${parsed.data.currency} cannot be counted in a ${ctx.currency} balance without an FX conversion`,
+      },
+    };
+  }
+  const period = periodOfDate(line.date, ctx.periods);
+  if (!period) {
+    return {
+      error: {
+        code: SourceLineErrorCode.PeriodNotInCalendar,
+        message: `${line.date} is in no fiscal period of the entity's calendar`,
+      },
+    };
+  }
+  const unmapped = unmapDimensions(ctx.mappings, line.dimensions, line.date);
+  if ('missing' in unmapped) {
+    return {
+      error: {
+        code: SourceLineErrorCode.UnmappedDimension,
+        message: `no mapping for ${describeMissing(unmapped.missing)}`,
+      },
+    };
+  }
+  return {
+    line: {
+      dimensions: unmapped.dimensions,
+      period: period.period,
+      amount: money(parsed.data.amount, parsed.data.currency),
+    },
+  };
+}
+
+/** A posted ledger line as a source delivered it, and as the exception store keeps it for replay. */
+export const SourceActualRecord = z.object({
+  documentId: z.string().min(1),
+  lineNo: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
+  dimensions: z.object({ account: z.string().optional(), costCenter: z.string().optional() }),
+  postingDate: IsoDate,
+  amount: z.object({ amount: z.string(), currency: z.string() }),
+  description: z.string().optional(),
+});
+export type SourceActualRecord = z.infer<typeof SourceActualRecord>;
