@@ -10,7 +10,7 @@ import { publicationsOfVersion } from '../db/queries/publications';
 import { storeReconciliation, type UnmappedTargetValue } from '../db/queries/reconciliation';
 import { fiscalYearPeriods, getLegalEntity, loadMappings } from '../db/queries/reference';
 import { type ActivityDeps, erpFor } from './deps';
-import { notFound } from './failures';
+import { notFound, superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
 
 export interface ReconcileInput {
@@ -32,6 +32,9 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
       withHeartbeat(async (control) => {
         const version = await getVersion(db, input.versionId);
         if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
+        // A newer version replaced it (a reset or a late cycle got here): its numbers are no longer anyone's.
+        if (version.status === 'superseded')
+          throw superseded(`version ${version.versionNumber} was superseded; it is not reconciled`);
         const entity = await getLegalEntity(db, version.legalEntity);
         if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
         const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear);

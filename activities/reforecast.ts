@@ -6,7 +6,7 @@ import { getVersion, versionRef } from '../db/queries/budget-versions';
 import { markForecastPublished, storeForecast } from '../db/queries/forecasts';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
-import { notFound } from './failures';
+import { notFound, superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
 
 export interface ReforecastInput {
@@ -34,6 +34,9 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
       withHeartbeat(async (control) => {
         const version = await getVersion(db, input.versionId);
         if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
+        // A newer version replaced it (a reset or a late cycle got here): its numbers are no longer anyone's.
+        if (version.status === 'superseded')
+          throw superseded(`version ${version.versionNumber} was superseded; it is not reforecast`);
         const entity = await getLegalEntity(db, version.legalEntity);
         if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
         const ref = versionRef(version);

@@ -210,6 +210,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   }
   try {
     return await runCycle();
+  } catch (err) {
+    // A step found that a newer version replaced this one (a reset or a late cycle): it ends, changing nothing.
+    if (failureType(err) === FailureType.Superseded) return endSuperseded(rootMessage(err));
+    throw err;
   } finally {
     if (registered) {
       await CancellationScope.nonCancellable(async () => {
@@ -237,9 +241,9 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       issues: imported.issues,
     });
     if (imported.status === 'superseded') {
-      state.outcomeReason = 'a newer version of this budget has replaced it';
-      moveTo('done', 'superseded');
-      return state;
+      return endSuperseded(
+        `version ${ref.version} was superseded: a newer version of this budget is in control`,
+      );
     }
     if (!imported.valid) {
       moveTo('plan', 'invalid');
@@ -290,8 +294,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       let begun = await db.beginPublication({ versionId, correlationId });
       for (;;) {
         if (!begun.proceed) return endSuperseded(begun.reason);
-        if (await publishToEveryTarget(begun.targets)) break;
-        if (!(await waitForRetry())) return state;
+        const outcome = await publishToEveryTarget(begun.targets);
+        if (outcome === 'published') break;
+        // A plan the database has since withdrawn (e.g. a newer version reversed it) is not a failure to
+        // wait on: the database is asked again, and decides.
+        if (outcome === 'failed' && !(await waitForRetry())) return state;
         begun = await db.beginPublication({ versionId, correlationId });
       }
       targets = begun.targets;
@@ -306,7 +313,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       const planned = await db.planPublicationTargets({ versionId });
       for (let revision = 1; ; revision++) {
         targets = planned.map((t) => ({ ...t, revision }));
-        if (await publishToEveryTarget(targets)) break;
+        if ((await publishToEveryTarget(targets)) === 'published') break;
         if (!(await waitForRetry())) return state;
       }
       await sync.supersedePreviousVersions({ versionId, correlationId });
@@ -364,8 +371,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   /**
    * Publishes to every target at once (a target that already holds the version is not posted to again);
    * if any fails for good, reverses the ones that hold it, so no ERP keeps a version that is not active.
+   * `withdrawn`: every failure was a publication the database had already reversed.
    */
-  async function publishToEveryTarget(plans: PublicationTargetPlan[]): Promise<boolean> {
+  async function publishToEveryTarget(
+    plans: PublicationTargetPlan[],
+  ): Promise<'published' | 'failed' | 'withdrawn'> {
     const summaries: PublicationSummary[] = plans.map((p) =>
       p.published
         ? {
@@ -418,7 +428,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       if (r.status === 'rejected')
         Object.assign(summaries[i]!, { status: 'failed', error: rootMessage(r.reason) });
     });
-    if (results.every((r) => r.status === 'fulfilled')) return true;
+    if (results.every((r) => r.status === 'fulfilled')) return 'published';
     for (const r of results) {
       if (r.status !== 'fulfilled') continue;
       await sync.reversePublication({
@@ -429,8 +439,18 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       const s = summaries.find((x) => x.target === r.value.target);
       if (s) s.status = 'reversed';
     }
-    return false;
+    const withdrawn = results.every(
+      (r) => r.status === 'fulfilled' || failureType(r.reason) === FailureType.PublicationWithdrawn,
+    );
+    return withdrawn ? 'withdrawn' : 'failed';
   }
+}
+
+/** The type of the ApplicationFailure at the root of an activity or child workflow failure. */
+function failureType(err: unknown): string | undefined {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof ApplicationFailure ? (e.type ?? undefined) : undefined;
 }
 
 /** Who sent a signal, as far as its (possibly malformed) payload says. */

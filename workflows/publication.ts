@@ -93,6 +93,7 @@ export async function publication(input: PublicationInput): Promise<PublicationR
       message: `publication to ${input.target} failed after ${progress.posted} of ${prepared.chunkCount} chunks; ${progress.reversed} reversed: ${reason}`,
       nonRetryable: true,
       details: [{ posted: progress.posted, reversed: progress.reversed, reason }],
+      cause: err instanceof Error ? err : undefined,
     });
   }
 

@@ -363,13 +363,16 @@ export async function claimPublication(
       and(eq(budgetVersions.id, c.versionId), statusIn(['published', 'active']), noNewerActivated(current)),
     );
   if (resumed) return { claimed: true, alreadyPublished: true };
-  const after = (await getVersion(tx, c.versionId))!;
   const newer = await newestActivated(tx, current);
-  return {
-    claimed: false,
-    status: after.status,
-    newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
-  };
+  const newerActive = newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined;
+  // Overtaken before it could publish: it never will, so it is superseded now, not left looking approved.
+  if (newerActive !== undefined)
+    await withdrawVersion(tx, {
+      versionId: c.versionId,
+      correlationId: c.correlationId,
+      reason: `version ${newerActive} of this budget was activated first`,
+    });
+  return { claimed: false, status: (await getVersion(tx, c.versionId))!.status, newerActive };
 }
 
 export async function markVersionPublicationFailed(tx: Tx, versionId: string): Promise<boolean> {

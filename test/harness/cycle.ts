@@ -69,20 +69,26 @@ export async function erpBudgetTotal(stack: TestStack, fiscalYear: number): Prom
 
 type EventId = NonNullable<temporal.api.history.v1.IHistoryEvent['eventId']>;
 
-/** The IDs of a workflow's completed workflow tasks: every point support staff can reset it to. */
-export async function workflowTaskPoints(handle: WorkflowHandle): Promise<EventId[]> {
+export interface ResetPoint {
+  runId: string;
+  eventId: EventId;
+}
+
+/** A run's completed workflow tasks: every point support staff can reset that run to. */
+export async function workflowTaskPoints(handle: WorkflowHandle): Promise<ResetPoint[]> {
+  const { runId } = await handle.describe();
   const { events } = await handle.fetchHistory();
   return events!
     .filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
-    .map((e) => e.eventId!);
+    .map((e) => ({ runId, eventId: e.eventId! }));
 }
 
 /** What support staff do with "Reset" in Temporal UI: a new run from a workflow task, signals reapplied. */
-export async function resetCycle(stack: TestStack, cycleId: string, workflowTaskFinishEventId: EventId) {
+export async function resetCycle(stack: TestStack, cycleId: string, point: ResetPoint) {
   const { runId } = await stack.client.workflowService.resetWorkflowExecution({
     namespace: stack.config.temporal.namespace,
-    workflowExecution: { workflowId: cycleId },
-    workflowTaskFinishEventId,
+    workflowExecution: { workflowId: cycleId, runId: point.runId },
+    workflowTaskFinishEventId: point.eventId,
     requestId: randomUUID(),
     reason: 'test: support staff reset',
     resetReapplyType: temporal.api.enums.v1.ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
