@@ -206,6 +206,27 @@ describe('Dynamics 365 connector', () => {
     expect(more.docs).toEqual(['GJ-9:9.99:61020/200', 'GJ-9:9.99:61020/200']);
   });
 
+  test('a ledger line keeps the amount that goes with its currency code: the transaction amount', async () => {
+    sim.seedLedgerEntries([
+      {
+        dataAreaId: 'acus',
+        JournalNumber: 'GJ-FX',
+        LineNumber: 1,
+        AccountingDate: '2027-02-10',
+        LedgerAccount: '61020-300',
+        AccountingCurrencyAmount: '110.00',
+        TransactionCurrencyAmount: '100.00',
+        TransactionCurrencyCode: 'EUR',
+      },
+    ]);
+    const page = await erp.fetchActualsPage({
+      company: 'acus',
+      fromDate: '2027-01-01',
+      toDate: '2027-12-31',
+    });
+    expect(page.lines.map((l) => l.amount)).toEqual([{ amount: '100.00', currency: 'EUR' }]);
+  });
+
   test('open purchase-order lines are read across pages, closed ones left out', async () => {
     sim.seedPurchaseOrderLines(
       [1, 2, 3].map((n) => ({
