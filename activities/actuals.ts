@@ -128,20 +128,19 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
 
         await db.transaction(async (tx) => {
           await storeWatermark(tx, mark, result.watermark, 'replace');
-          if (result.inserted || result.exceptions) {
-            await auditActualsSync(tx, {
-              sourceSystem: ctx.sourceSystem,
-              legalEntity: ctx.legalEntity,
-              scope,
-              watermark: result.watermark,
-              correlationId: input.correlationId,
-              counts: {
-                inserted: result.inserted,
-                duplicates: result.duplicates,
-                exceptions: result.exceptions,
-              },
-            });
-          }
+          // Audited even when nothing was new: the trail shows that the cycle looked, and up to where.
+          await auditActualsSync(tx, {
+            sourceSystem: ctx.sourceSystem,
+            legalEntity: ctx.legalEntity,
+            scope,
+            watermark: result.watermark,
+            correlationId: input.correlationId,
+            counts: {
+              inserted: result.inserted,
+              duplicates: result.duplicates,
+              exceptions: result.exceptions,
+            },
+          });
         });
         return result;
       });
@@ -196,21 +195,19 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             if (await releaseCommitmentLine(tx, { ...stored, correlationId: input.correlationId }))
               result.released++;
           }
-          if (result.changed || result.released || result.exceptions) {
-            await auditCommitmentSync(tx, {
-              sourceSystem: ctx.sourceSystem,
-              legalEntity: ctx.legalEntity,
-              scope,
-              takenAt,
-              correlationId: input.correlationId,
-              counts: {
-                lines: result.lines,
-                changed: result.changed,
-                released: result.released,
-                exceptions: result.exceptions,
-              },
-            });
-          }
+          await auditCommitmentSync(tx, {
+            sourceSystem: ctx.sourceSystem,
+            legalEntity: ctx.legalEntity,
+            scope,
+            takenAt,
+            correlationId: input.correlationId,
+            counts: {
+              lines: result.lines,
+              changed: result.changed,
+              released: result.released,
+              exceptions: result.exceptions,
+            },
+          });
         });
         return result;
       });

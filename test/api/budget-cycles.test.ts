@@ -3,7 +3,7 @@ import { createApp } from '../../api/app';
 import { loadConfig } from '../../config';
 import { clientRetryInterceptor } from '../../config/temporal-connection';
 import { openDatabase } from '../../db/client';
-import { budgetVersions } from '../../db/schema';
+import { budgetCycles, budgetVersions } from '../../db/schema';
 import { listen } from '../../api/listen';
 import { planVersion, waitForStatus } from '../harness/cycle';
 import { apiClient, cyclePath } from '../harness/http';
@@ -56,8 +56,49 @@ describe('budget cycle API', () => {
     expect(res.status).toBe(403);
   });
 
+  test('references the database does not know are refused with 422 naming each, and nothing starts', async () => {
+    const unknownEntity = await request('POST', '/v1/budget-cycles', {
+      key: PLANNER,
+      body: { legalEntity: 'ACME-XX', fiscalYear: 2027, version: 1 },
+    });
+    expect(unknownEntity.status).toBe(422);
+    expect(unknownEntity.body).toMatchObject({
+      error: 'unknown_reference',
+      issues: [{ field: 'legalEntity', message: expect.stringMatching(/ACME-XX/) }],
+    });
+    const unknownYearAndPeriod = await request('POST', '/v1/budget-cycles', {
+      key: PLANNER,
+      body: { legalEntity: 'ACME-US', fiscalYear: 2090, version: 1, asOfPeriod: '2090-04' },
+    });
+    expect(unknownYearAndPeriod.status).toBe(422);
+    expect((unknownYearAndPeriod.body.issues as { field: string }[]).map((i) => i.field)).toEqual([
+      'fiscalYear',
+      'asOfPeriod',
+    ]);
+    expect(await stack.db.select().from(budgetCycles)).toEqual([]);
+    expect((await request('GET', '/v1/budget-cycles', { key: PLANNER })).body.cycles).toEqual([]);
+  });
+
+  test('an oversized body is refused with 413 and the limit, never a 500', async () => {
+    const huge = JSON.stringify({
+      legalEntity: 'ACME-US',
+      fiscalYear: 2027,
+      version: 1,
+      pad: 'x'.repeat(1 << 20),
+    });
+    const res = await request('POST', '/v1/budget-cycles', { key: PLANNER, rawBody: huge });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: 'body_too_large', limitBytes: 256 * 1024 });
+    const decision = await request('POST', `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v1')}/decision`, {
+      key: APPROVER,
+      rawBody: huge,
+    });
+    expect(decision.status).toBe(413);
+  });
+
   test('start → 202 with Location; a second start → 409; decisions are gated, refused or accepted as users expect', async () => {
-    const { ref, total } = planVersion(stack, 2027, 3);
+    const fiscalYear = await stack.newFiscalYear();
+    const { ref, total } = planVersion(stack, fiscalYear, 3);
     const started = await request('POST', '/v1/budget-cycles', {
       key: PLANNER,
       body: {
@@ -68,15 +109,17 @@ describe('budget cycle API', () => {
       },
     });
     expect(started.status).toBe(202);
-    expect(started.body.cycleId).toBe('budget-cycle:ACME-US:FY2027:BUDGET:v3');
+    const cycleId = `budget-cycle:ACME-US:FY${fiscalYear}:BUDGET:v3`;
+    expect(started.body.cycleId).toBe(cycleId);
     const location = started.headers.get('location')!;
-    expect(location).toBe(cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v3'));
+    expect(location).toBe(cyclePath(cycleId));
 
     const twin = await request('POST', '/v1/budget-cycles', {
       key: PLANNER,
-      body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 3 },
+      body: { legalEntity: 'ACME-US', fiscalYear, version: 3 },
     });
     expect(twin.status).toBe(409);
+    expect(twin.body).toMatchObject({ error: 'already_started', cycleId, nextRevision: 2 });
 
     const handle = stack.client.workflow.getHandle(started.body.cycleId as string);
     await waitForStatus(handle as never, (s) => s.status === 'awaiting_approval');
@@ -150,12 +193,10 @@ describe('budget cycle API', () => {
         'budget_version.activated',
       ]),
     );
-    const list = await request('GET', '/v1/budget-cycles?legalEntity=ACME-US&fiscalYear=2027', {
+    const list = await request('GET', `/v1/budget-cycles?legalEntity=ACME-US&fiscalYear=${fiscalYear}`, {
       key: PLANNER,
     });
-    expect(list.body.cycles).toEqual([
-      expect.objectContaining({ cycleId: 'budget-cycle:ACME-US:FY2027:BUDGET:v3' }),
-    ]);
+    expect(list.body.cycles).toEqual([expect.objectContaining({ cycleId })]);
   });
 
   test('unknown cycles are 404, malformed IDs 400', async () => {
@@ -195,36 +236,75 @@ describe('budget cycle API', () => {
 });
 
 describe('API when its dependencies are down', () => {
-  test('answers 503 when Temporal or the database is unreachable, and changes nothing', async () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/closeloop', API_PORT: '0' });
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  async function appWith(config: ReturnType<typeof loadConfig>, databaseUrl: string) {
     const connection = Connection.lazy({
-      address: '127.0.0.1:1',
+      address: config.temporal.address,
       connectTimeout: '1 second',
       interceptors: [clientRetryInterceptor()],
     });
-    const client = new Client({ connection, namespace: 'closeloop' });
-    const database = openDatabase(config.database.configuredUrl!, { poolSize: 1 });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const database = openDatabase(databaseUrl, { poolSize: 1 });
     const server = await listen(createApp({ config, client, db: database.db }), 0);
-    const request = apiClient(server.url);
+    return {
+      request: apiClient(server.url),
+      close: async () => {
+        await server.close();
+        await database.close();
+        await connection.close().catch(() => undefined);
+      },
+    };
+  }
+
+  test('Temporal down: a start answers 503 and leaves no trace (its registration is rolled back)', async () => {
+    const config = loadConfig({
+      DATABASE_URL: stack.databaseUrl,
+      API_PORT: '0',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    });
+    const app = await appWith(config, stack.databaseUrl);
     try {
-      const start = await request('POST', '/v1/budget-cycles', {
+      const start = await app.request('POST', '/v1/budget-cycles', {
         key: PLANNER,
         body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 },
       });
       expect(start.status).toBe(503);
       expect(start.body.error).toBe('temporal_unavailable');
-      const rec = await request(
+      expect(start.headers.get('retry-after')).toBe('5');
+      expect(await stack.db.select().from(budgetCycles)).toEqual([]);
+      expect((await app.request('GET', '/health')).status).toBe(503);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('PostgreSQL down: answers 503 and changes nothing', async () => {
+    const dead = 'postgres://postgres@127.0.0.1:1/closeloop';
+    const config = loadConfig({ DATABASE_URL: dead, API_PORT: '0', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const app = await appWith(config, dead);
+    try {
+      const start = await app.request('POST', '/v1/budget-cycles', {
+        key: PLANNER,
+        body: { legalEntity: 'ACME-US', fiscalYear: 2027, version: 1 },
+      });
+      expect(start.status).toBe(503);
+      expect(start.body.error).toBe('database_unavailable');
+      const rec = await app.request(
         'GET',
         `${cyclePath('budget-cycle:ACME-US:FY2027:BUDGET:v1')}/reconciliation`,
         { key: PLANNER },
       );
       expect(rec.status).toBe(503);
       expect(rec.body.error).toBe('database_unavailable');
-      expect((await request('GET', '/health')).status).toBe(503);
     } finally {
-      await server.close();
-      await database.close();
-      await connection.close().catch(() => undefined);
+      await app.close();
     }
   });
 });

@@ -18,7 +18,8 @@ describe('budget cycle workflow', () => {
   });
 
   test('a version approved by signal is published once, activated, reconciled and reforecast', async () => {
-    const { ref, total } = planVersion(stack, 2027, 1);
+    const fiscalYear = await stack.newFiscalYear();
+    const { ref, total } = planVersion(stack, fiscalYear, 1);
     const handle = await stack.startCycle(ref, { chunkSize: 25 });
     const waiting = await waitForStatus(handle, awaitingApproval);
     expect(waiting).toMatchObject({
@@ -49,7 +50,7 @@ describe('budget cycle workflow', () => {
         exceptionCount: 0,
       }),
     ]);
-    expect(await erpBudgetTotal(stack, 2027)).toBe(total);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
 
     const version = await findVersion(stack.db, ref);
     expect(version?.status).toBe('active');
@@ -71,7 +72,8 @@ describe('budget cycle workflow', () => {
   });
 
   test('the submitter and an integration admin cannot approve; their update is refused and their signal ignored', async () => {
-    const { ref } = planVersion(stack, 2028, 1);
+    const fiscalYear = await stack.newFiscalYear();
+    const { ref } = planVersion(stack, fiscalYear, 1);
     const handle = await stack.startCycle(ref, {}, 'alice@acme.example');
     await waitForStatus(handle, awaitingApproval);
 
@@ -104,15 +106,16 @@ describe('budget cycle workflow', () => {
     const result = await handle.result();
     expect(result.status).toBe('rejected');
     expect(result.publications).toEqual([]);
-    expect(await erpBudgetTotal(stack, 2028)).toBe('0.00');
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe('0.00');
     expect((await findVersion(stack.db, ref))?.status).toBe('rejected');
   });
 
   test('an invalid version lists every offending line and never reaches approval or the ERP', async () => {
-    const { ref, rows } = planVersion(stack, 2026, 7);
+    const fiscalYear = await stack.newFiscalYear();
+    const { ref, rows } = planVersion(stack, fiscalYear, 7);
     rows[0] = { ...rows[0]!, amount: '1,250.00' };
-    rows[8] = { ...rows[8]!, account: '699900' }; // retired from July 2026; this row is September
-    rows[2] = { ...rows[2]!, period: '2031-01' };
+    rows[8] = { ...rows[8]!, account: '699900' }; // retired since July 2026; this row is September
+    rows[2] = { ...rows[2]!, period: `${fiscalYear + 40}-01` };
     rows[3] = { ...rows[3]!, costCenter: 'CC-900' };
     stack.anaplan.putBudgetVersion({ ...ref, rows });
     const handle = await stack.startCycle(ref);
@@ -125,11 +128,11 @@ describe('budget cycle workflow', () => {
       [9, 'inactive_account'],
     ]);
     expect((await findVersion(stack.db, ref))?.status).toBe('invalid');
-    expect(await erpBudgetTotal(stack, 2026)).toBe('0.00');
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe('0.00');
   });
 
   test('an unanswered approval escalates, then expires', async () => {
-    const { ref } = planVersion(stack, 2026, 8);
+    const { ref } = planVersion(stack, await stack.newFiscalYear(), 8);
     const handle = await stack.startCycle(ref, {
       approvalTimeout: '1 second',
       escalationTimeout: '1 second',
