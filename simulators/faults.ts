@@ -38,6 +38,9 @@ export class FaultInjector {
     duplicate: 0,
   };
 
+  /** Requests being held by a latency rule; released at once by `release()` (tests, shutdown). */
+  private held = new Set<() => void>();
+
   inject(rule: FaultRule): number {
     const parsed = FaultRule.parse(rule);
     const id = this.nextId++;
@@ -47,6 +50,12 @@ export class FaultInjector {
 
   clear(): void {
     this.rules = [];
+  }
+
+  /** Lets every request held by a latency rule go on now. */
+  release(): void {
+    for (const go of this.held) go();
+    this.held.clear();
   }
 
   pending(): readonly ActiveRule[] {
@@ -70,7 +79,17 @@ export class FaultInjector {
       const path = req.originalUrl.split('?')[0]!;
       if (path.startsWith('/__sim')) return next();
       const latency = this.take('latency', req.method, path);
-      if (latency?.latencyMs) await new Promise((r) => setTimeout(r, latency.latencyMs));
+      if (latency?.latencyMs) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            clearTimeout(timer);
+            this.held.delete(go);
+            resolve();
+          };
+          const timer = setTimeout(go, latency.latencyMs);
+          this.held.add(go);
+        });
+      }
       const status = this.take('status', req.method, path);
       if (status) {
         const code = status.status ?? 503;

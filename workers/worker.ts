@@ -19,5 +19,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
+    // A workflow cached on a worker that died is handed to another after this long, not the default 10 s.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
   });
 }

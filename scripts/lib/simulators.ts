@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { type Config } from '../../config';
-import { listen } from '../../api/listen';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { seedServicesCompany } from '../../simulators/scenario/seed';
@@ -13,9 +12,9 @@ import { seedServicesCompany } from '../../simulators/scenario/seed';
 export async function startSimulators(config: Config, stateDir = path.join(config.dataDir, 'simulators')) {
   const d365 = createD365Simulator({ stateFile: path.join(stateDir, 'd365.json') });
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
-  const d365Server = await listen(d365.app, config.simulators.d365Port);
+  const d365Server = await d365.listen(config.simulators.d365Port);
   try {
-    const anaplanServer = await listen(anaplan.app, config.simulators.anaplanPort);
+    const anaplanServer = await anaplan.listen(config.simulators.anaplanPort);
     seedServicesCompany({ d365, anaplan });
     return {
       d365: d365Server,

@@ -401,7 +401,17 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
   const sim = {
     app,
     faults,
-    listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => listen(app, port, host),
+    /** Serves the simulator; closing it first lets go of any request a latency fault still holds. */
+    async listen(port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+      const server = await listen(app, port, host);
+      return {
+        ...server,
+        close: async () => {
+          faults.release();
+          await server.close();
+        },
+      };
+    },
     putBudgetVersion(input: BudgetVersionSeed) {
       const v = BudgetVersionSeed.parse(input);
       const name = `closeloop_budget_${v.legalEntity}_FY${v.fiscalYear}_${v.scenario}_v${v.version}`;

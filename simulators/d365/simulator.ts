@@ -407,7 +407,17 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   const sim = {
     app,
     faults,
-    listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => listen(app, port, host),
+    /** Serves the simulator; closing it first lets go of any request a latency fault still holds. */
+    async listen(port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+      const server = await listen(app, port, host);
+      return {
+        ...server,
+        close: async () => {
+          faults.release();
+          await server.close();
+        },
+      };
+    },
     /** Posts ledger entries; an entry already held (company, journal, line) is left as it is. */
     seedLedgerEntries(entries: LedgerEntrySeed[]) {
       for (const e of entries) {

@@ -32,6 +32,8 @@ import { quietRuntime } from './runtime';
  */
 export interface TestStack {
   config: Config;
+  /** The environment the stack's configuration was read from: a worker process started with it joins the stack. */
+  env: Record<string, string>;
   db: Database;
   databaseUrl: string;
   client: Client;
@@ -135,7 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     undo.push(() => anaplanServer.close());
 
     const namespace = `stack-${id}`;
-    const config = loadConfig({
+    const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: requiredEnv('CLOSELOOP_TEST_TEMPORAL_ADDRESS'),
       TEMPORAL_NAMESPACE: namespace,
@@ -148,8 +150,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
       ANAPLAN_POLL_INTERVAL_MS: '20',
       ANAPLAN_TIMEOUT_MS: '5000',
+      WORKFLOW_BUNDLE_PATH: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE'),
       ...options.env,
-    });
+    };
+    const config = loadConfig(env);
     const clientConnection = await connectClient(config.temporal);
     undo.push(() => clientConnection.close());
     await registerNamespace(clientConnection, namespace);
@@ -180,6 +184,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 
     return {
       config,
+      env,
       db: database.db,
       databaseUrl,
       client,
