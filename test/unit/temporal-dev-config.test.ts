@@ -1,8 +1,13 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../config';
 import {
   loadTemporalDevConfig,
   parseTemporalDevConfig,
   searchAttributeKeys,
   startDevArgs,
+  TEMPORAL_DEV_YAML,
 } from '../../config/temporal-dev';
 import { cacheDir, ensureTemporalCli } from '../../scripts/lib/temporal-cli';
 
@@ -63,5 +68,46 @@ describe('Temporal CLI provisioning', () => {
   test('the cache lives outside the clone, per version', () => {
     expect(cacheDir('v1.5.1')).toMatch(/closeloop\/temporal\/v1\.5\.1$/);
     expect(cacheDir('v1.5.1').startsWith(process.cwd())).toBe(false);
+  });
+});
+
+describe('everything that talks to the dev server takes its address from temporal-dev.yaml', () => {
+  const moved = (port: number, uiPort: number) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'closeloop-yaml-'));
+    const file = path.join(dir, 'temporal-dev.yaml');
+    writeFileSync(
+      file,
+      readFileSync(TEMPORAL_DEV_YAML, 'utf8')
+        .replace(/^(\s+port:) \d+$/m, `$1 ${port}`)
+        .replace(/^(\s+uiPort:) \d+$/m, `$1 ${uiPort}`),
+    );
+    return file;
+  };
+
+  test('moving the port in the file moves the address the API, the worker and the launcher dial', () => {
+    const file = moved(7561, 8561);
+    const config = loadConfig({ TEMPORAL_DEV_CONFIG: file });
+    expect(config.temporal).toMatchObject({
+      devServer: true,
+      address: '127.0.0.1:7561',
+      namespace: 'closeloop',
+      uiUrl: 'http://127.0.0.1:8561',
+    });
+    expect(startDevArgs(loadTemporalDevConfig(config.temporal.devConfigPath))).toEqual(
+      expect.arrayContaining(['--port', '7561', '--ui-port', '8561']),
+    );
+  });
+
+  test('TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE still win, for a real cluster', () => {
+    const config = loadConfig({
+      TEMPORAL_DEV_CONFIG: moved(7561, 8561),
+      TEMPORAL_ADDRESS: 'my-ns.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'my-ns.a1b2c',
+    });
+    expect(config.temporal).toMatchObject({
+      devServer: false,
+      address: 'my-ns.a1b2c.tmprl.cloud:7233',
+      namespace: 'my-ns.a1b2c',
+    });
   });
 });
