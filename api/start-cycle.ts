@@ -17,6 +17,7 @@ import { type budgetCycle } from '../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../workflows/budget-cycle-state';
 import { SearchAttributes } from '../workflows/definitions';
 import { HttpError } from './errors';
+import { unknownReference } from './references';
 
 export interface StartCycleRequest {
   ref: BudgetVersionRef;
@@ -91,10 +92,7 @@ export async function checkStartReferences(db: Database, input: BudgetCycleInput
         message: `${input.reforecast.asOfPeriod} is not a period of fiscal calendar ${entity.fiscalCalendar}`,
       });
   }
-  if (issues.length)
-    throw new HttpError(422, 'unknown_reference', 'the request names something closeloop does not know', {
-      issues,
-    });
+  if (issues.length) throw unknownReference(issues);
 }
 
 /**

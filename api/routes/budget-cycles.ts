@@ -17,6 +17,7 @@ import { DecisionKind } from '../../domain/approval';
 import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
 import { decisionRefusal, HttpError } from '../errors';
+import { knownLegalEntity } from '../references';
 import { buildCycleInput, startBudgetCycle } from '../start-cycle';
 
 const Duration = z
@@ -115,6 +116,7 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
 
   router.get('/', async (req, res) => {
     const q = ListQuery.parse(req.query);
+    if (q.legalEntity) await knownLegalEntity(db, q.legalEntity);
     const clauses = [`WorkflowType = 'budgetCycle'`];
     if (q.legalEntity) clauses.push(`${SearchAttributes.LegalEntity.name} = '${q.legalEntity}'`);
     if (q.fiscalYear) clauses.push(`${SearchAttributes.FiscalYear.name} = ${q.fiscalYear}`);

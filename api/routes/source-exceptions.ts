@@ -3,12 +3,11 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type Database } from '../../db/client';
 import { ACTUALS_STREAM, loadActualsContext, reprocessActualExceptions } from '../../db/queries/actuals';
-import { getLegalEntity } from '../../db/queries/reference';
 import { listSourceExceptions } from '../../db/queries/source-exceptions';
 import { sourceExceptionStatus } from '../../db/schema';
 import { LegalEntityCode } from '../../domain/model';
 import { principalOf, requireRole } from '../auth';
-import { HttpError } from '../errors';
+import { knownLegalEntity, unknownReference } from '../references';
 
 const ListQuery = z
   .object({
@@ -38,6 +37,7 @@ export function sourceExceptionRoutes({ db }: { db: Database }): Router {
 
   router.get('/', async (req, res) => {
     const q = ListQuery.parse(req.query);
+    if (q.legalEntity) await knownLegalEntity(db, q.legalEntity);
     const rows = await listSourceExceptions(db, {
       legalEntity: q.legalEntity,
       stream: q.stream,
@@ -49,13 +49,27 @@ export function sourceExceptionRoutes({ db }: { db: Database }): Router {
 
   router.post('/reprocess', requireRole('integration_admin', 'controller'), async (req, res) => {
     const body = ReprocessBody.parse(req.body);
-    const entity = await getLegalEntity(db, body.legalEntity);
-    if (!entity) {
-      throw new HttpError(422, 'unknown_reference', 'the request names something closeloop does not know', {
-        issues: [
-          { field: 'legalEntity', message: `${body.legalEntity} is not a legal entity closeloop knows` },
-        ],
-      });
+    const entity = await knownLegalEntity(db, body.legalEntity);
+    if (body.ids) {
+      const open = new Set(
+        (
+          await listSourceExceptions(db, {
+            legalEntity: entity.code,
+            stream: body.stream,
+            statuses: ['open'],
+            ids: body.ids,
+            limit: body.ids.length,
+          })
+        ).map((e) => e.id),
+      );
+      const unknown = body.ids.flatMap((id, i) => (open.has(id) ? [] : [{ id, i }]));
+      if (unknown.length)
+        throw unknownReference(
+          unknown.map(({ id, i }) => ({
+            field: `ids.${i}`,
+            message: `${id} is not an open ${body.stream} exception of ${entity.code}`,
+          })),
+        );
     }
     const correlationId = req.header('x-correlation-id') ?? randomUUID();
     const result = await reprocessActualExceptions(db, {

@@ -113,7 +113,13 @@ export async function closeSourceException(
 
 export function listSourceExceptions(
   db: DbOrTx,
-  q: { legalEntity?: string; stream?: string; statuses?: SourceExceptionStatus[]; limit: number },
+  q: {
+    legalEntity?: string;
+    stream?: string;
+    statuses?: SourceExceptionStatus[];
+    ids?: string[];
+    limit: number;
+  },
 ) {
   return db
     .select()
@@ -123,6 +129,7 @@ export function listSourceExceptions(
         q.legalEntity ? eq(sourceExceptions.legalEntity, q.legalEntity) : undefined,
         q.stream ? eq(sourceExceptions.stream, q.stream) : undefined,
         q.statuses?.length ? inArray(sourceExceptions.status, q.statuses) : undefined,
+        q.ids?.length ? inArray(sourceExceptions.id, q.ids) : undefined,
       ),
     )
     .orderBy(asc(sourceExceptions.firstSeenAt), asc(sourceExceptions.recordKey))

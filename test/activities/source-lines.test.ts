@@ -145,6 +145,17 @@ describe('source lines from the ERP', () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.body.issues).toEqual([expect.objectContaining({ field: 'legalEntity' })]);
+    const closedOne = await request('POST', '/v1/source-exceptions/reprocess', {
+      key: 'dev-admin',
+      body: { legalEntity: 'ACME-US', ids: [reprocessed!.id] },
+    });
+    expect(closedOne.status).toBe(422);
+    expect(closedOne.body.issues).toEqual([
+      { field: 'ids.0', message: expect.stringMatching(/is not an open actuals exception of ACME-US/) },
+    ]);
+    expect(
+      (await request('GET', '/v1/source-exceptions?legalEntity=NOPE-XX', { key: 'dev-admin' })).status,
+    ).toBe(422);
   });
 
   test('each fiscal year keeps its own watermark: syncing a later year first never hides an earlier one', async () => {

@@ -77,6 +77,9 @@ describe('budget cycle API', () => {
     ]);
     expect(await stack.db.select().from(budgetCycles)).toEqual([]);
     expect((await request('GET', '/v1/budget-cycles', { key: PLANNER })).body.cycles).toEqual([]);
+    expect((await request('GET', '/v1/budget-cycles?legalEntity=ACME-XX', { key: PLANNER })).status).toBe(
+      422,
+    );
   });
 
   test('an oversized body is refused with 413 and the limit, never a 500', async () => {
