@@ -26,9 +26,11 @@ export default async function globalSetup(): Promise<void> {
     const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: await freePort() });
     process.env.CLOSELOOP_TEST_DATABASE_URL = pg.adminUrl;
     stops.push(pg.stop);
-    console.log(
-      `[test] no PostgreSQL at the default address: using an embedded one at ${new URL(pg.adminUrl).host}`,
-    );
+    const why =
+      process.env.CLOSELOOP_TEST_POSTGRES === 'embedded'
+        ? 'CLOSELOOP_TEST_POSTGRES=embedded'
+        : 'no PostgreSQL at the default address';
+    console.log(`[test] ${why}: using an embedded PostgreSQL at ${new URL(pg.adminUrl).host}`);
   }
   const temporal = await startTestTemporal();
   stops.push(temporal.stop);

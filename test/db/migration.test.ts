@@ -1,0 +1,106 @@
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { type DatabaseHandle, openDatabase } from '../../db/client';
+import { ensureDatabase, migrateDatabase, MIGRATIONS_FOLDER } from '../../db/migrate';
+import { appendAudit, verifyAuditChain } from '../../db/queries/audit';
+import { addToBalance } from '../../db/queries/balances';
+import { activePublicationTargets } from '../../db/queries/reference';
+import { publications } from '../../db/schema';
+
+/**
+ * A database written by the previous release (migrations 0000–0001, with a real cycle's data) is migrated to
+ * today's schema without losing or misreading anything: the budget target moves to publication_targets, the
+ * old audit rows still verify as their own chain, and balances take the currency into their key.
+ */
+describe('migrating a database from the previous release', () => {
+  const adminUrl = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `closeloop_test_migration_${process.pid}`;
+  const url = Object.assign(new URL(adminUrl), { pathname: `/${name}` }).toString();
+  let handle: DatabaseHandle;
+
+  beforeAll(async () => {
+    await ensureDatabase(url);
+    handle = openDatabase(url, { poolSize: 2 });
+  });
+  afterAll(async () => {
+    await handle?.close();
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end({ timeout: 5 });
+  });
+
+  test('the previous release’s data survives migration 0002 and keeps working', async () => {
+    // The previous release's schema: migrations 0000 and 0001 only.
+    const previous = await mkdtemp(path.join(os.tmpdir(), 'closeloop-migrations-'));
+    const journal = JSON.parse(
+      await readFile(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'),
+    ) as {
+      entries: { idx: number; tag: string }[];
+    };
+    journal.entries = journal.entries.filter((e) => e.idx <= 1);
+    await mkdir(path.join(previous, 'meta'));
+    await writeFile(path.join(previous, 'meta', '_journal.json'), JSON.stringify(journal));
+    for (const e of journal.entries)
+      await copyFile(path.join(MIGRATIONS_FOLDER, `${e.tag}.sql`), path.join(previous, `${e.tag}.sql`));
+    await migrate(handle.db, { migrationsFolder: previous });
+    await handle.sql.unsafe(await readFile(path.join(__dirname, 'fixtures', 'before-0002.sql'), 'utf8'));
+
+    await migrateDatabase(handle.db);
+
+    expect(await activePublicationTargets(handle.db, 'ACME-US')).toEqual([
+      expect.objectContaining({
+        target: 'd365',
+        company: 'acus',
+        settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
+      }),
+    ]);
+    const [publication] = await handle.db.select().from(publications);
+    expect(publication).toMatchObject({
+      status: 'published',
+      settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
+    });
+
+    // The old rows are one chain of their own and still verify; new streams start beside them.
+    expect(await verifyAuditChain(handle.db)).toMatchObject({
+      ok: true,
+      streams: [{ stream: 'legacy', entries: 9, ok: true }],
+    });
+    await handle.db.transaction((tx) =>
+      appendAudit(tx, {
+        stream: 'budget:ACME-US',
+        actor: 'test',
+        action: 'test.appended',
+        entityType: 'test',
+        entityId: '1',
+        correlationId: 'c',
+        eventKey: 'migration-test',
+        details: {},
+      }),
+    );
+    expect(await verifyAuditChain(handle.db)).toMatchObject({ ok: true, entries: 10 });
+
+    // Balances now key on currency: the old USD rows are the same rows, found and added to as before.
+    const key = {
+      legalEntity: 'ACME-US',
+      account: '610200',
+      costCenter: 'CC-300',
+      period: '2027-01',
+      currency: 'USD',
+    };
+    const actualOf = async () =>
+      (
+        (await handle.db.execute(sql`
+        select actual::text as actual from control_balances
+         where legal_entity = 'ACME-US' and account = '610200' and cost_center = 'CC-300' and period = '2027-01'`)) as unknown as {
+          actual: string;
+        }[]
+      ).map((r) => r.actual);
+    const [before] = await actualOf();
+    await addToBalance(handle.db, key, 'actual', '1.00');
+    expect(await actualOf()).toEqual([(Number(before) + 1).toFixed(6)]);
+  });
+});
