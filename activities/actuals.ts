@@ -1,13 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
+import { ACTUALS_STREAM, loadActualsContext, processActualLine } from '../db/queries/actuals';
 import {
-  ACTUALS_STREAM,
-  auditActualsSync,
-  loadActualsContext,
-  processActualLine,
-} from '../db/queries/actuals';
-import {
-  auditCommitmentSync,
   beginCommitmentSnapshot,
   COMMITMENTS_STREAM,
   commitmentRecordKey,
@@ -17,7 +11,7 @@ import {
   snapshotTime,
 } from '../db/queries/commitments';
 import { getLegalEntity } from '../db/queries/reference';
-import { readWatermark, storeWatermark, type WatermarkKey } from '../db/queries/watermarks';
+import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
 import { type LedgerQuery } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { notFound } from './failures';
@@ -76,7 +70,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
      */
     async syncActuals(input: SyncInput): Promise<ActualsSyncResult> {
       const { ctx, query, erp, scope } = await context(input);
-      const mark: WatermarkKey = {
+      const mark = {
         sourceSystem: ctx.sourceSystem,
         legalEntity: ctx.legalEntity,
         stream: ACTUALS_STREAM,
@@ -129,13 +123,11 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
         await db.transaction(async (tx) => {
           await storeWatermark(tx, mark, result.watermark, 'replace');
           // Audited even when nothing was new: the trail shows that the cycle looked, and up to where.
-          await auditActualsSync(tx, {
-            sourceSystem: ctx.sourceSystem,
-            legalEntity: ctx.legalEntity,
-            scope,
-            watermark: result.watermark,
+          await auditSync(tx, mark, {
+            action: 'actuals.ingested',
+            mark: result.watermark,
             correlationId: input.correlationId,
-            counts: {
+            details: {
               inserted: result.inserted,
               duplicates: result.duplicates,
               exceptions: result.exceptions,
@@ -195,13 +187,11 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             if (await releaseCommitmentLine(tx, { ...stored, correlationId: input.correlationId }))
               result.released++;
           }
-          await auditCommitmentSync(tx, {
-            sourceSystem: ctx.sourceSystem,
-            legalEntity: ctx.legalEntity,
-            scope,
-            takenAt,
+          await auditSync(tx, mark, {
+            action: 'commitments.synced',
+            mark: takenAt,
             correlationId: input.correlationId,
-            counts: {
+            details: {
               lines: result.lines,
               changed: result.changed,
               released: result.released,

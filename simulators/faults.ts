@@ -1,4 +1,5 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { listen, type RunningServer } from '../api/listen';
 import { z } from 'zod';
 import { fieldIssues } from '../domain/zod-issues';
 
@@ -142,4 +143,21 @@ function matches(rule: ActiveRule, method: string, path: string): boolean {
     return new RegExp(rule.path.slice(1, -1)).test(path);
   }
   return path.includes(rule.path);
+}
+
+/** Serves a simulator; closing it first lets go of any request a latency fault still holds. */
+export async function serveSimulator(
+  app: Express,
+  faults: FaultInjector,
+  port: number,
+  host: string,
+): Promise<RunningServer> {
+  const server = await listen(app, port, host);
+  return {
+    ...server,
+    close: async () => {
+      faults.release();
+      await server.close();
+    },
+  };
 }

@@ -8,12 +8,11 @@ import {
 } from '../../domain/source-lines';
 import { type Database, type DbOrTx, type Tx } from '../client';
 import { actualLines, sourceExceptions } from '../schema';
-import { appendAudit } from './audit';
 import { addToBalance } from './balances';
 import { calendarPeriods, fiscalYearPeriods, type LegalEntityRow, loadMappings } from './reference';
-import { closeSourceException, keepSourceException } from './source-exceptions';
+import { closeSourceException, keepUncountableLine } from './source-exceptions';
 
-export const ACTUALS_STREAM = 'actuals';
+export const ACTUALS_STREAM = 'actuals' as const;
 
 export interface PostedLineRecord {
   sourceSystem: string;
@@ -78,30 +77,6 @@ export async function ingestActualLine(
   return 'inserted';
 }
 
-/** One audit entry per sync that changed something: how much came in, and how much was kept aside. */
-export function auditActualsSync(
-  tx: Tx,
-  s: {
-    sourceSystem: string;
-    legalEntity: string;
-    scope: string;
-    watermark: string;
-    correlationId: string;
-    counts: Record<string, number>;
-  },
-) {
-  return appendAudit(tx, {
-    stream: auditStream.actuals(s.legalEntity),
-    actor: 'closeloop',
-    action: 'actuals.ingested',
-    entityType: 'legal_entity',
-    entityId: s.legalEntity,
-    correlationId: s.correlationId,
-    eventKey: `actuals:${s.sourceSystem}:${s.legalEntity}:${s.scope}:${s.watermark}:${s.correlationId}`,
-    details: { scope: s.scope, watermark: s.watermark, ...s.counts },
-  });
-}
-
 export interface ActualsContext extends SourceLineContext {
   sourceSystem: string;
   legalEntity: string;
@@ -145,19 +120,17 @@ export async function processActualLine(
     ctx,
   );
   if ('error' in canonical) {
-    const kept = await keepSourceException(tx, {
+    const kept = await keepUncountableLine(tx, {
       sourceSystem: ctx.sourceSystem,
       legalEntity: ctx.legalEntity,
       stream: ACTUALS_STREAM,
       recordKey,
       payload: record,
-      errorCode: canonical.error.code,
-      errorMessage: canonical.error.message,
+      error: canonical.error,
       correlationId,
-      auditStream: auditStream.actuals(ctx.legalEntity),
     });
     // An exception already reprocessed or resolved means the line was ingested: this is a duplicate.
-    return kept === 'created' ? 'kept' : kept === 'seen_again' ? 'kept_again' : 'duplicate';
+    return kept === 'closed' ? 'duplicate' : kept;
   }
   return ingestActualLine(
     tx,

@@ -9,12 +9,11 @@ import {
 } from '../../domain/source-lines';
 import { type DbOrTx, type Tx } from '../client';
 import { commitmentLines, type ReplacedCommitment } from '../schema';
-import { appendAudit } from './audit';
 import { addToBalance } from './balances';
-import { closeSourceException, keepSourceException } from './source-exceptions';
+import { closeSourceException, keepUncountableLine } from './source-exceptions';
 import { storeWatermark, type WatermarkKey } from './watermarks';
 
-export const COMMITMENTS_STREAM = 'commitments';
+export const COMMITMENTS_STREAM = 'commitments' as const;
 
 export interface CommitmentRecord {
   sourceSystem: string;
@@ -183,29 +182,6 @@ export async function releaseCommitmentLine(
   return true;
 }
 
-export function auditCommitmentSync(
-  tx: Tx,
-  s: {
-    sourceSystem: string;
-    legalEntity: string;
-    scope: string;
-    takenAt: string;
-    correlationId: string;
-    counts: Record<string, number>;
-  },
-) {
-  return appendAudit(tx, {
-    stream: auditStream.commitments(s.legalEntity),
-    actor: 'closeloop',
-    action: 'commitments.synced',
-    entityType: 'legal_entity',
-    entityId: s.legalEntity,
-    correlationId: s.correlationId,
-    eventKey: `commitments:${s.sourceSystem}:${s.legalEntity}:${s.scope}:${s.takenAt}`,
-    details: { scope: s.scope, snapshotAt: s.takenAt, ...s.counts },
-  });
-}
-
 export interface CommitmentsContext extends SourceLineContext {
   sourceSystem: string;
   legalEntity: string;
@@ -242,18 +218,15 @@ export async function processCommitmentLine(
     ctx,
   );
   if ('error' in canonical) {
-    const kept = await keepSourceException(tx, {
+    return keepUncountableLine(tx, {
       sourceSystem: ctx.sourceSystem,
       legalEntity: ctx.legalEntity,
       stream: COMMITMENTS_STREAM,
       recordKey,
       payload: { ...record },
-      errorCode: canonical.error.code,
-      errorMessage: canonical.error.message,
+      error: canonical.error,
       correlationId,
-      auditStream: auditStream.commitments(ctx.legalEntity),
     });
-    return kept === 'created' ? 'kept' : kept === 'seen_again' ? 'kept_again' : 'closed';
   }
   return applyCommitmentLine(
     tx,

@@ -1,4 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { auditStream } from '../../domain/identity';
+import { type SourceLineError } from '../../domain/source-lines';
 import { type DbOrTx, type Tx } from '../client';
 import { sourceExceptions } from '../schema';
 import { appendAudit } from './audit';
@@ -134,4 +136,34 @@ export function listSourceExceptions(
     )
     .orderBy(asc(sourceExceptions.firstSeenAt), asc(sourceExceptions.recordKey))
     .limit(q.limit);
+}
+
+/**
+ * A source line that could not be counted, kept with the reason it could not (see keepSourceException).
+ * 'closed': an exception for the record was already replayed or resolved, so the line itself went through.
+ */
+export async function keepUncountableLine(
+  tx: Tx,
+  l: {
+    sourceSystem: string;
+    legalEntity: string;
+    stream: 'actuals' | 'commitments';
+    recordKey: string;
+    payload: Record<string, unknown>;
+    error: SourceLineError;
+    correlationId: string;
+  },
+): Promise<'kept' | 'kept_again' | 'closed'> {
+  const kept = await keepSourceException(tx, {
+    sourceSystem: l.sourceSystem,
+    legalEntity: l.legalEntity,
+    stream: l.stream,
+    recordKey: l.recordKey,
+    payload: l.payload,
+    errorCode: l.error.code,
+    errorMessage: l.error.message,
+    correlationId: l.correlationId,
+    auditStream: auditStream[l.stream](l.legalEntity),
+  });
+  return kept === 'created' ? 'kept' : kept === 'seen_again' ? 'kept_again' : 'closed';
 }

@@ -1,6 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { syncWatermarks } from '../schema';
+import { appendAudit } from './audit';
 
 export interface WatermarkKey {
   sourceSystem: string;
@@ -52,4 +54,25 @@ export async function storeWatermark(
     })
     .returning({ watermark: syncWatermarks.watermark });
   return rows.length > 0;
+}
+
+/**
+ * One audit entry per sync of a source stream, written even when nothing was new: the trail shows that the
+ * sync looked, up to which mark, and what came of it (inserted, duplicates, kept as exceptions, released).
+ */
+export function auditSync(
+  tx: Tx,
+  k: WatermarkKey & { stream: 'actuals' | 'commitments' },
+  s: { action: string; mark: string; correlationId: string; details: Record<string, unknown> },
+) {
+  return appendAudit(tx, {
+    stream: auditStream[k.stream](k.legalEntity),
+    actor: 'closeloop',
+    action: s.action,
+    entityType: 'legal_entity',
+    entityId: k.legalEntity,
+    correlationId: s.correlationId,
+    eventKey: `${k.stream}:${k.sourceSystem}:${k.legalEntity}:${k.scope}:${s.mark}:${s.correlationId}`,
+    details: { scope: k.scope, mark: s.mark, ...s.details },
+  });
 }

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as writeCsv } from 'csv-stringify/sync';
 import { DECIMAL_PATTERN } from '../../domain/money';
-import { FaultInjector } from '../faults';
-import { listen, type RunningServer } from '../../api/listen';
+import { FaultInjector, serveSimulator } from '../faults';
+import { type RunningServer } from '../../api/listen';
 import { loadState, saveState } from '../state-file';
 import { describeIssues } from '../../domain/zod-issues';
 
@@ -401,17 +401,7 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
   const sim = {
     app,
     faults,
-    /** Serves the simulator; closing it first lets go of any request a latency fault still holds. */
-    async listen(port = 0, host = '127.0.0.1'): Promise<RunningServer> {
-      const server = await listen(app, port, host);
-      return {
-        ...server,
-        close: async () => {
-          faults.release();
-          await server.close();
-        },
-      };
-    },
+    listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => serveSimulator(app, faults, port, host),
     putBudgetVersion(input: BudgetVersionSeed) {
       const v = BudgetVersionSeed.parse(input);
       const name = `closeloop_budget_${v.legalEntity}_FY${v.fiscalYear}_${v.scenario}_v${v.version}`;

@@ -3,8 +3,8 @@ import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DECIMAL_PATTERN, fromMinor, toMinor } from '../../domain/money';
 import { describeIssues } from '../../domain/zod-issues';
-import { FaultInjector } from '../faults';
-import { listen, type RunningServer } from '../../api/listen';
+import { FaultInjector, serveSimulator } from '../faults';
+import { type RunningServer } from '../../api/listen';
 import { loadState, saveState } from '../state-file';
 import { ODataQueryError, query } from '../odata';
 
@@ -407,17 +407,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   const sim = {
     app,
     faults,
-    /** Serves the simulator; closing it first lets go of any request a latency fault still holds. */
-    async listen(port = 0, host = '127.0.0.1'): Promise<RunningServer> {
-      const server = await listen(app, port, host);
-      return {
-        ...server,
-        close: async () => {
-          faults.release();
-          await server.close();
-        },
-      };
-    },
+    listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => serveSimulator(app, faults, port, host),
     /** Posts ledger entries; an entry already held (company, journal, line) is left as it is. */
     seedLedgerEntries(entries: LedgerEntrySeed[]) {
       for (const e of entries) {

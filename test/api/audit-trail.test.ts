@@ -6,7 +6,7 @@ import { PROJECT_ROOT } from '../../config/paths';
 import { seedServicesCompany } from '../../simulators/scenario/seed';
 import { decisionSignal } from '../../workflows/definitions';
 import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
-import { apiClient, cyclePath } from '../harness/http';
+import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
 const run = promisify(execFile);
@@ -26,15 +26,8 @@ describe('audit trail', () => {
     await stack?.stop();
   });
 
-  async function poll(cycleId: string, until: (s: BudgetCycleStatus) => boolean) {
-    for (let i = 0; i < 300; i++) {
-      const res = await request('GET', cyclePath(cycleId), { key: 'dev-planner' });
-      const body = res.body as unknown as BudgetCycleStatus;
-      if (res.status === 200 && until(body)) return body;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${cycleId} did not get there`);
-  }
+  const poll = (cycleId: string, until: (s: BudgetCycleStatus) => boolean) =>
+    pollCycle(request, cycleId, until);
   async function cycle(fiscalYear: number, version: number, refuseFirst: boolean) {
     seedServicesCompany({ d365: stack.d365, anaplan: stack.anaplan }, { fiscalYear, version });
     const started = await request('POST', '/v1/budget-cycles', {

@@ -2,7 +2,7 @@ import { budgetRows } from '../../simulators/scenario/services-company';
 import { seedServicesCompany } from '../../simulators/scenario/seed';
 import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
 import { erpBudgetTotal, planVersion, sumAmounts } from '../harness/cycle';
-import { apiClient, cyclePath } from '../harness/http';
+import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
 const PLANNER = 'dev-planner';
@@ -30,15 +30,8 @@ describe('cycle revisions', () => {
       body: { legalEntity: 'ACME-US', fiscalYear, version, chunkSize: 50, ...extra },
     });
   }
-  async function poll(cycleId: string, until: (s: BudgetCycleStatus) => boolean) {
-    for (let i = 0; i < 300; i++) {
-      const res = await request('GET', cyclePath(cycleId), { key: PLANNER });
-      const body = res.body as unknown as BudgetCycleStatus;
-      if (res.status === 200 && until(body)) return body;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${cycleId} did not get there`);
-  }
+  const poll = (cycleId: string, until: (s: BudgetCycleStatus) => boolean) =>
+    pollCycle(request, cycleId, until);
   const decide = (cycleId: string, body: object) =>
     request('POST', `${cyclePath(cycleId)}/decision`, { key: APPROVER, body });
 

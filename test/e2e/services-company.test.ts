@@ -5,7 +5,8 @@ import { actualLines, auditLog, controlBalances, forecastLines } from '../../db/
 import { ledgerEntries, openPurchaseOrders } from '../../simulators/scenario/services-company';
 import { seedServicesCompany } from '../../simulators/scenario/seed';
 import { sumAmounts } from '../harness/cycle';
-import { apiClient, cyclePath } from '../harness/http';
+import { apiClient, cyclePath, pollCycle } from '../harness/http';
+import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -42,14 +43,8 @@ describe('services company: the whole loop through the API', () => {
     expect(started.status).toBe(202);
     const path = cyclePath(started.body.cycleId as string);
 
-    const poll = async (until: (b: Record<string, unknown>) => boolean) => {
-      for (let i = 0; i < 300; i++) {
-        const res = await request('GET', path, { key: 'dev-planner' });
-        if (res.status === 200 && until(res.body)) return res.body;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error('the cycle did not progress');
-    };
+    const cycleId = started.body.cycleId as string;
+    const poll = (until: (s: BudgetCycleStatus) => boolean) => pollCycle(request, cycleId, until);
     await poll((b) => b.status === 'awaiting_approval');
     const approved = await request('POST', `${path}/decision`, {
       key: 'dev-approver',

@@ -1,3 +1,5 @@
+import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
+
 /** A tiny JSON client for API tests: the real app on a real port, no request mocking. */
 export interface JsonResponse {
   status: number;
@@ -26,3 +28,20 @@ export function apiClient(baseUrl: string) {
 }
 
 export const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
+
+/** Polls `GET /v1/budget-cycles/{id}` (as the planner) until `until` holds, as a client of the API would. */
+export async function pollCycle(
+  request: ReturnType<typeof apiClient>,
+  cycleId: string,
+  until: (s: BudgetCycleStatus) => boolean,
+): Promise<BudgetCycleStatus> {
+  let last: unknown;
+  for (let i = 0; i < 300; i++) {
+    const res = await request('GET', cyclePath(cycleId), { key: 'dev-planner' });
+    last = res.body;
+    if (res.status === 200 && until(res.body as unknown as BudgetCycleStatus))
+      return res.body as unknown as BudgetCycleStatus;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${cycleId} did not get there; last answer: ${JSON.stringify(last).slice(0, 500)}`);
+}
