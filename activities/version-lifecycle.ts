@@ -9,6 +9,7 @@ import { chunksOf, nextPublicationRevision, publicationsOfVersion } from '../db/
 import { activePublicationTargets, fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
 import { notFound, superseded } from './failures';
+import { withHeartbeat } from './heartbeat';
 import { reversePublicationPostings } from './publication';
 
 /**
@@ -121,7 +122,8 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
     activateVersion: activate,
 
     /** After activation: the ERPs must hold exactly the active version. */
-    reverseSupersededPublications: reverseSuperseded,
+    reverseSupersededPublications: (input: { versionId: string; correlationId: string }) =>
+      withHeartbeat(() => reverseSuperseded(input)),
 
     /**
      * A version that lost to a newer activated one takes itself back out: it is superseded and whatever it
@@ -132,13 +134,15 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
       correlationId: string;
       reason: string;
     }): Promise<number> {
-      await db.transaction((tx) => withdrawVersion(tx, input));
-      let reversed = 0;
-      for (const p of await publicationsOfVersion(db, input.versionId)) {
-        if (p.status === 'published' || p.status === 'publishing')
-          reversed += await reversePublicationPostings(deps, p, input.reason, input.correlationId);
-      }
-      return reversed;
+      return withHeartbeat(async () => {
+        await db.transaction((tx) => withdrawVersion(tx, input));
+        let reversed = 0;
+        for (const p of await publicationsOfVersion(db, input.versionId)) {
+          if (p.status === 'published' || p.status === 'publishing')
+            reversed += await reversePublicationPostings(deps, p, input.reason, input.correlationId);
+        }
+        return reversed;
+      });
     },
 
     // ── For cycles that started before the database decided these steps (see budget-cycle.ts patches) ──
@@ -155,12 +159,13 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
     },
 
     /** Now activates (the database decides) and reverses the superseded versions' postings. */
-    async supersedePreviousVersions(input: { versionId: string; correlationId: string }): Promise<string[]> {
-      const result = await activate(input);
-      if (!result.activated) throw superseded(result.reason);
-      await reverseSuperseded(input);
-      return result.superseded.map(String);
-    },
+    supersedePreviousVersions: (input: { versionId: string; correlationId: string }): Promise<string[]> =>
+      withHeartbeat(async () => {
+        const result = await activate(input);
+        if (!result.activated) throw superseded(result.reason);
+        await reverseSuperseded(input);
+        return result.superseded.map(String);
+      }),
 
     async activateControlBudget(input: { versionId: string; correlationId: string }): Promise<void> {
       const result = await activate(input);

@@ -208,16 +208,19 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       startedBy: input.submittedBy,
     });
   }
+  let failed = false;
   try {
     return await runCycle();
   } catch (err) {
     // A step found that a newer version replaced this one (a reset or a late cycle): it ends, changing nothing.
     if (failureType(err) === FailureType.Superseded) return endSuperseded(rootMessage(err));
+    failed = true;
     throw err;
   } finally {
     if (registered) {
       await CancellationScope.nonCancellable(async () => {
-        await db.closeCycle({ cycleId, legalEntity: ref.legalEntity, outcome: state.status, correlationId });
+        const outcome = failed ? `failed during ${state.stage}` : state.status;
+        await db.closeCycle({ cycleId, legalEntity: ref.legalEntity, outcome, correlationId });
         // Refusals still being written by signal handlers finish before the cycle does.
         await condition(allHandlersFinished);
       });

@@ -83,7 +83,9 @@ const LedgerEntry = z.object({
   AccountingDate: z.string(),
   LedgerAccount: z.string(),
   // The transaction-currency amount is the one that pairs with TransactionCurrencyCode; the accounting-
-  // currency amount is in the ledger's currency, which the entry does not name.
+  // currency amount is in the ledger's currency, which the entry does not name. (Fields as published in
+  // microsoft/CDM schemaDocuments/core/operationsCommon/Entities/Finance/GeneralLedger/
+  // GeneralJournalAccountEntryEntity.cdm.json; its other fields are not yet aligned with that schema.)
   TransactionCurrencyAmount: DecimalText,
   TransactionCurrencyCode: z.string(),
   Text: z.string().optional(),
