@@ -1,5 +1,6 @@
 import { budgetRows } from '../simulators/scenario/services-company';
 import { loadConfig } from '../config';
+import { parseBudgetCycleWorkflowId } from '../domain/identity';
 
 /**
  * npm run demo — drives the seed's services-company scenario through the running stack (npm start), the
@@ -39,8 +40,8 @@ async function nextVersion(): Promise<number> {
     `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
     KEY.planner,
   );
-  const versions = ((list.body.cycles as { cycleId: string }[]) ?? []).map((c) =>
-    Number(/:v(\d+)$/.exec(c.cycleId)?.[1] ?? 0),
+  const versions = ((list.body.cycles as { cycleId: string }[]) ?? []).map(
+    (c) => parseBudgetCycleWorkflowId(c.cycleId)?.ref.version ?? 0,
   );
   return Math.max(0, ...versions) + 1;
 }
@@ -52,28 +53,45 @@ async function main() {
     throw new Error(`the stack is not running at ${api}: start it with \`npm start\` in another terminal`);
   }
 
-  const version = await nextVersion();
-  step(
-    `planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`,
-  );
-  const rows = budgetRows(FISCAL_YEAR, version);
-  const put = await fetch(`${planningSim}/__sim/budget-versions`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ legalEntity: ENTITY, fiscalYear: FISCAL_YEAR, scenario: 'BUDGET', version, rows }),
-  });
-  if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
-  console.log(`  ${rows.length} lines (11 department/account combinations × 12 periods)`);
+  // The next version number: after the last one Temporal knows of, and past any the database already holds
+  // (a database kept while .data/ was deleted); a 409 already_started means that number is taken.
+  let version = await nextVersion();
+  let started: Awaited<ReturnType<typeof call>>;
+  for (;;) {
+    step(
+      `planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`,
+    );
+    const rows = budgetRows(FISCAL_YEAR, version);
+    const put = await fetch(`${planningSim}/__sim/budget-versions`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        legalEntity: ENTITY,
+        fiscalYear: FISCAL_YEAR,
+        scenario: 'BUDGET',
+        version,
+        rows,
+      }),
+    });
+    if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
+    console.log(`  ${rows.length} lines (11 department/account combinations × 12 periods)`);
 
-  step('plan: alice (planner) starts the budget cycle over the API');
-  const started = await call('POST', '/v1/budget-cycles', KEY.planner, {
-    legalEntity: ENTITY,
-    fiscalYear: FISCAL_YEAR,
-    version,
-    asOfPeriod: `${FISCAL_YEAR}-03`,
-  });
-  if (started.status !== 202)
-    throw new Error(`start refused: ${started.status} ${JSON.stringify(started.body)}`);
+    step('plan: alice (planner) starts the budget cycle over the API');
+    started = await call('POST', '/v1/budget-cycles', KEY.planner, {
+      legalEntity: ENTITY,
+      fiscalYear: FISCAL_YEAR,
+      version,
+      asOfPeriod: `${FISCAL_YEAR}-03`,
+    });
+    if (started.status === 409 && started.body.error === 'already_started') {
+      console.log(`  version ${version} already had a cycle; taking the next number`);
+      version++;
+      continue;
+    }
+    if (started.status !== 202)
+      throw new Error(`start refused: ${started.status} ${JSON.stringify(started.body)}`);
+    break;
+  }
   const cycleId = started.body.cycleId as string;
   const path = `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
   console.log(`  202 Accepted → ${cycleId}`);
