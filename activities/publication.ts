@@ -289,4 +289,3 @@ export function createPublicationActivities(deps: PublicationDeps) {
   };
 }
 
-export type PublicationActivities = ReturnType<typeof createPublicationActivities>;

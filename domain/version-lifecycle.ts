@@ -46,8 +46,3 @@ export const VersionStep = {
   string,
   { from: readonly BudgetVersionStatus[]; to: readonly BudgetVersionStatus[] }
 >;
-
-/** Already published (or active): a later cycle of the version resumes after publication, posting nothing. */
-export function isPublished(status: BudgetVersionStatus): boolean {
-  return status === 'published' || status === 'active';
-}
