@@ -288,4 +288,3 @@ export function createPublicationActivities(deps: PublicationDeps) {
     },
   };
 }
-
