@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
-import { ACTUALS_STREAM, loadActualsContext, processActualLine } from '../db/queries/actuals';
+import { ACTUALS_STREAM, processActualLine } from '../db/queries/actuals';
+import { loadSourceContext } from '../db/queries/source-lines';
 import {
   beginCommitmentSnapshot,
   COMMITMENTS_STREAM,
@@ -49,7 +50,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
   async function context(input: SyncInput) {
     const entity = await getLegalEntity(db, input.legalEntity);
     if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
-    const ctx = await loadActualsContext(db, entity, input.fiscalYear);
+    const ctx = await loadSourceContext(db, entity, input.fiscalYear);
     const { periods } = ctx;
     if (!periods.length)
       throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);

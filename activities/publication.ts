@@ -24,6 +24,7 @@ import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
 import { notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
+import { loadVersionWithEntity } from './lookups';
 
 /**
  * The posting saga's steps: plan a publication's chunks, post each under its business-identity key,
@@ -58,10 +59,7 @@ export interface ChunkOutcome {
 async function loadPublicationContext(db: Database, publicationId: string) {
   const publication = await getPublication(db, publicationId);
   if (!publication) throw notFound(`publication ${publicationId} does not exist`);
-  const version = await getVersion(db, publication.versionId);
-  if (!version) throw notFound(`budget version ${publication.versionId} does not exist`);
-  const entity = await getLegalEntity(db, version.legalEntity);
-  if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
+  const { version, entity } = await loadVersionWithEntity(db, publication.versionId);
   return { publication, version, entity, ref: versionRef(version) };
 }
 type PublicationContext = Awaited<ReturnType<typeof loadPublicationContext>>;

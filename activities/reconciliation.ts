@@ -5,13 +5,14 @@ import {
   type ReconciliationSummary,
 } from '../domain/reconciliation';
 import { canonicaliseSourceLine } from '../domain/source-lines';
-import { getVersion, versionTotalsByPeriodAccount } from '../db/queries/budget-versions';
+import { versionTotalsByPeriodAccount } from '../db/queries/budget-versions';
 import { publicationsOfVersion } from '../db/queries/publications';
 import { storeReconciliation, type UnmappedTargetValue } from '../db/queries/reconciliation';
-import { fiscalYearPeriods, getLegalEntity, loadMappings } from '../db/queries/reference';
+import { fiscalYearPeriods, loadMappings } from '../db/queries/reference';
 import { type ActivityDeps, erpFor } from './deps';
 import { notFound, superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
+import { loadVersionWithEntity } from './lookups';
 
 export interface ReconcileInput {
   versionId: string;
@@ -30,13 +31,10 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
      */
     reconcileVersion: (input: ReconcileInput): Promise<ReconcileResult> =>
       withHeartbeat(async (control) => {
-        const version = await getVersion(db, input.versionId);
-        if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
+        const { version, entity } = await loadVersionWithEntity(db, input.versionId);
         // A newer version replaced it (a reset or a late cycle got here): its numbers are no longer anyone's.
         if (version.status === 'superseded')
           throw superseded(`version ${version.versionNumber} was superseded; it is not reconciled`);
-        const entity = await getLegalEntity(db, version.legalEntity);
-        if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
         const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear);
         const mappings = await loadMappings(db, input.target);
         // Read back where the version was published (the publication's own company and settings).

@@ -2,12 +2,13 @@ import { forecastKey } from '../domain/identity';
 import { type Money, sum } from '../domain/money';
 import { buildForecast } from '../domain/reforecast';
 import { balancesFor } from '../db/queries/balances';
-import { getVersion, versionRef } from '../db/queries/budget-versions';
+import { versionRef } from '../db/queries/budget-versions';
 import { markForecastPublished, storeForecast } from '../db/queries/forecasts';
-import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
+import { fiscalYearPeriods } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
-import { notFound, superseded } from './failures';
+import { superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
+import { loadVersionWithEntity } from './lookups';
 
 export interface ReforecastInput {
   versionId: string;
@@ -32,13 +33,10 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
      */
     reforecastVersion: (input: ReforecastInput): Promise<ReforecastResult> =>
       withHeartbeat(async (control) => {
-        const version = await getVersion(db, input.versionId);
-        if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
+        const { version, entity } = await loadVersionWithEntity(db, input.versionId);
         // A newer version replaced it (a reset or a late cycle got here): its numbers are no longer anyone's.
         if (version.status === 'superseded')
           throw superseded(`version ${version.versionNumber} was superseded; it is not reforecast`);
-        const entity = await getLegalEntity(db, version.legalEntity);
-        if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
         const ref = versionRef(version);
         const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map(
           (p) => p.period,

@@ -1,15 +1,15 @@
 import {
   activateVersion,
   claimPublication,
-  getVersion,
   publicationsOfSupersededVersions,
   withdrawVersion,
 } from '../db/queries/budget-versions';
 import { chunksOf, nextPublicationRevision, publicationsOfVersion } from '../db/queries/publications';
-import { activePublicationTargets, fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
+import { activePublicationTargets, fiscalYearPeriods } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
 import { notFound, superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
+import { loadVersionWithEntity } from './lookups';
 import { reversePublicationPostings } from './publication';
 
 /**
@@ -43,13 +43,7 @@ function refusal(version: number, r: { status: string; newerActive?: number }): 
 export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;
 
-  async function loadVersion(versionId: string) {
-    const version = await getVersion(db, versionId);
-    if (!version) throw notFound(`budget version ${versionId} does not exist`);
-    const entity = await getLegalEntity(db, version.legalEntity);
-    if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
-    return { version, entity };
-  }
+  const loadVersion = (versionId: string) => loadVersionWithEntity(db, versionId);
 
   async function activate(input: { versionId: string; correlationId: string }): Promise<ActivationResult> {
     const { version, entity } = await loadVersion(input.versionId);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Database } from '../../db/client';
-import { ACTUALS_STREAM, loadActualsContext, reprocessActualExceptions } from '../../db/queries/actuals';
+import { ACTUALS_STREAM, reprocessActualExceptions } from '../../db/queries/actuals';
+import { loadSourceContext } from '../../db/queries/source-lines';
 import { listSourceExceptions } from '../../db/queries/source-exceptions';
 import { sourceExceptionStatus } from '../../db/schema';
 import { LegalEntityCode } from '../../domain/model';
@@ -73,7 +74,7 @@ export function sourceExceptionRoutes({ db }: { db: Database }): Router {
     }
     const correlationId = req.header('x-correlation-id') ?? randomUUID();
     const result = await reprocessActualExceptions(db, {
-      ctx: await loadActualsContext(db, entity),
+      ctx: await loadSourceContext(db, entity),
       by: principalOf(req).id,
       correlationId,
       ids: body.ids,

@@ -4,12 +4,11 @@ import {
   type CanonicalSourceLine,
   canonicaliseSourceLine,
   SourceActualRecord,
-  type SourceLineContext,
 } from '../../domain/source-lines';
-import { type Database, type DbOrTx, type Tx } from '../client';
+import { type Database, type Tx } from '../client';
 import { actualLines, sourceExceptions } from '../schema';
 import { addToBalance } from './balances';
-import { calendarPeriods, fiscalYearPeriods, type LegalEntityRow, loadMappings } from './reference';
+import { type SourceContext, sourceLineRow } from './source-lines';
 import { closeSourceException, keepUncountableLine } from './source-exceptions';
 
 export const ACTUALS_STREAM = 'actuals' as const;
@@ -42,14 +41,7 @@ export async function ingestActualLine(
     .insert(actualLines)
     .values({
       dedupeKey: r.recordKey,
-      sourceSystem: r.sourceSystem,
-      documentId: r.documentId,
-      lineNo: r.lineNo,
-      revision: r.revision,
-      legalEntity: r.legalEntity,
-      account: line.dimensions.account,
-      costCenter: line.dimensions.costCenter,
-      period: line.period,
+      ...sourceLineRow(r, line),
       postingDate: r.postingDate,
       amount: line.amount.amount,
       currency: line.amount.currency,
@@ -77,40 +69,13 @@ export async function ingestActualLine(
   return 'inserted';
 }
 
-export interface ActualsContext extends SourceLineContext {
-  sourceSystem: string;
-  legalEntity: string;
-}
-
-/**
- * What turning an entity's source lines needs: its ledger system, currency, mappings and the fiscal
- * periods lines may fall in (one fiscal year for a sync of that year; the whole calendar for a replay).
- */
-export async function loadActualsContext(
-  db: DbOrTx,
-  entity: LegalEntityRow,
-  fiscalYear?: number,
-): Promise<ActualsContext> {
-  const periods =
-    fiscalYear === undefined
-      ? await calendarPeriods(db, entity.fiscalCalendar)
-      : await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear);
-  return {
-    sourceSystem: entity.erpSystem,
-    legalEntity: entity.code,
-    currency: entity.functionalCurrency,
-    periods,
-    mappings: await loadMappings(db, entity.erpSystem),
-  };
-}
-
 /**
  * One posted line from a source, end to end in the caller's transaction: canonicalised and ingested, or kept
  * with its error in the exception store. Nothing is dropped.
  */
 export async function processActualLine(
   tx: Tx,
-  ctx: ActualsContext,
+  ctx: SourceContext,
   record: SourceActualRecord,
   correlationId: string,
 ): Promise<'inserted' | 'duplicate' | 'kept' | 'kept_again'> {
@@ -156,7 +121,7 @@ export async function processActualLine(
  */
 export async function reprocessActualExceptions(
   db: Database,
-  r: { ctx: ActualsContext; by: string; correlationId: string; ids?: string[] },
+  r: { ctx: SourceContext; by: string; correlationId: string; ids?: string[] },
 ): Promise<{ reprocessed: number; stillFailing: number; duplicates: number }> {
   const open = await db
     .select()

@@ -147,6 +147,14 @@ export interface ImportedContent {
   correlationId: string;
 }
 
+/** What an import's audit entry records about the content it stored. */
+const contentDetails = (c: ImportedContent) => ({
+  lineCount: c.lineCount,
+  total: { amount: c.totalAmount, currency: c.currency },
+  issueCount: c.issues.length,
+  contentHash: c.contentHash,
+});
+
 async function insertLines(tx: Tx, versionId: string, lines: readonly BudgetLine[]) {
   // One statement per 1000 lines keeps parameters under Postgres' limit.
   for (let i = 0; i < lines.length; i += 1000) {
@@ -198,14 +206,7 @@ export async function insertImportedVersion(
     action: c.issues.length ? 'budget_version.rejected_by_validation' : 'budget_version.imported',
     correlationId: c.correlationId,
     eventKey: `import:${versionKey(c.ref)}`,
-    details: {
-      ref: c.ref,
-      source: c.sourceSystem,
-      lineCount: c.lineCount,
-      total: { amount: c.totalAmount, currency: c.currency },
-      issueCount: c.issues.length,
-      contentHash: c.contentHash,
-    },
+    details: { ref: c.ref, source: c.sourceSystem, ...contentDetails(c) },
   });
   return version;
 }
@@ -244,13 +245,7 @@ export async function resubmitVersion(
     action: c.issues.length ? 'budget_version.resubmitted_invalid' : 'budget_version.resubmitted',
     correlationId: c.correlationId,
     eventKey: `resubmit:${c.cycleId}`,
-    details: {
-      cycleId: c.cycleId,
-      lineCount: c.lineCount,
-      total: { amount: c.totalAmount, currency: c.currency },
-      issueCount: c.issues.length,
-      contentHash: c.contentHash,
-    },
+    details: { cycleId: c.cycleId, ...contentDetails(c) },
   });
   return version;
 }

@@ -4,13 +4,13 @@ import { fromMinor, toMinor } from '../../domain/money';
 import {
   type CanonicalSourceLine,
   canonicaliseSourceLine,
-  type SourceLineContext,
   type SourceLineInput,
 } from '../../domain/source-lines';
 import { type DbOrTx, type Tx } from '../client';
 import { commitmentLines, type ReplacedCommitment } from '../schema';
 import { addToBalance } from './balances';
 import { closeSourceException, keepUncountableLine } from './source-exceptions';
+import { type SourceContext, sourceLineRow } from './source-lines';
 import { storeWatermark, type WatermarkKey } from './watermarks';
 
 export const COMMITMENTS_STREAM = 'commitments' as const;
@@ -79,14 +79,7 @@ export async function applyCommitmentLine(
   line: CanonicalSourceLine,
 ): Promise<'inserted' | 'replaced' | 'unchanged'> {
   const values = {
-    sourceSystem: r.sourceSystem,
-    documentId: r.documentId,
-    lineNo: r.lineNo,
-    revision: r.revision,
-    legalEntity: r.legalEntity,
-    account: line.dimensions.account,
-    costCenter: line.dimensions.costCenter,
-    period: line.period,
+    ...sourceLineRow(r, line),
     openAmount: line.amount.amount,
     currency: line.amount.currency,
     correlationId: r.correlationId,
@@ -182,11 +175,6 @@ export async function releaseCommitmentLine(
   return true;
 }
 
-export interface CommitmentsContext extends SourceLineContext {
-  sourceSystem: string;
-  legalEntity: string;
-}
-
 export interface SourceCommitmentRecord {
   documentId: string;
   lineNo: number;
@@ -208,7 +196,7 @@ export const commitmentRecordKey = (
  */
 export async function processCommitmentLine(
   tx: Tx,
-  ctx: CommitmentsContext,
+  ctx: SourceContext,
   record: SourceCommitmentRecord,
   correlationId: string,
 ): Promise<'inserted' | 'replaced' | 'unchanged' | 'kept' | 'kept_again' | 'closed'> {

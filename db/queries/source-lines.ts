@@ -1,0 +1,48 @@
+import { type CanonicalSourceLine, type SourceLineContext } from '../../domain/source-lines';
+import { type DbOrTx } from '../client';
+import { calendarPeriods, fiscalYearPeriods, type LegalEntityRow, loadMappings } from './reference';
+
+/** An entity's lines from one source system, and what turning them into canonical lines needs. */
+export interface SourceContext extends SourceLineContext {
+  sourceSystem: string;
+  legalEntity: string;
+}
+
+/**
+ * What turning an entity's source lines needs: its ledger system, currency, mappings and the fiscal
+ * periods lines may fall in (one fiscal year for a sync of that year; the whole calendar for a replay).
+ */
+export async function loadSourceContext(
+  db: DbOrTx,
+  entity: LegalEntityRow,
+  fiscalYear?: number,
+): Promise<SourceContext> {
+  const periods =
+    fiscalYear === undefined
+      ? await calendarPeriods(db, entity.fiscalCalendar)
+      : await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear);
+  return {
+    sourceSystem: entity.erpSystem,
+    legalEntity: entity.code,
+    currency: entity.functionalCurrency,
+    periods,
+    mappings: await loadMappings(db, entity.erpSystem),
+  };
+}
+
+/** The columns every stored source line has (schema: sourceLineColumns), from its identity and canonical form. */
+export function sourceLineRow(
+  r: { sourceSystem: string; legalEntity: string; documentId: string; lineNo: number; revision: number },
+  line: CanonicalSourceLine,
+) {
+  return {
+    sourceSystem: r.sourceSystem,
+    documentId: r.documentId,
+    lineNo: r.lineNo,
+    revision: r.revision,
+    legalEntity: r.legalEntity,
+    account: line.dimensions.account,
+    costCenter: line.dimensions.costCenter,
+    period: line.period,
+  };
+}
