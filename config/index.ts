@@ -95,7 +95,12 @@ const Env = z.object({
   D365_CLIENT_SECRET: z.string().default('dev-secret'),
   D365_SCOPE: z.string().optional(),
   D365_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
-  D365_PAGE_SIZE: z.coerce.number().int().positive().default(500),
+  D365_PAGE_SIZE: z.coerce.number().int().positive().max(10_000).default(500),
+  /** How long one publication attempt waits for "Update budget balances" to complete an entry. */
+  D365_COMPLETION_WAIT_MS: z.coerce.number().int().nonnegative().default(60_000),
+  /** Unset: every 5 s against a real environment, every 0.5 s against the embedded simulator. */
+  D365_COMPLETION_POLL_MS: z.coerce.number().int().positive().optional(),
+  D365_LEDGER_ENTITY_SET: z.string().min(1).default('GeneralJournalAccountEntries'),
 
   ANAPLAN_AUTH_URL: z.string().url().optional(),
   ANAPLAN_API_URL: z.string().url().optional(),
@@ -174,6 +179,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       scope: e.D365_SCOPE,
       timeoutMs: e.D365_TIMEOUT_MS,
       pageSize: e.D365_PAGE_SIZE,
+      completionWaitMs: e.D365_COMPLETION_WAIT_MS,
+      completionPollMs: e.D365_COMPLETION_POLL_MS ?? (e.D365_BASE_URL ? 5000 : 500),
+      ledgerEntitySet: e.D365_LEDGER_ENTITY_SET,
     },
     anaplan: {
       authUrl: e.ANAPLAN_AUTH_URL ?? anaplanSim,

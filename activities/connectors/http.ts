@@ -44,7 +44,7 @@ export function classifyHttpFailure(
   if (status === 429 || status >= 500) {
     return ApplicationFailure.create({
       type: FailureType.ConnectorUnavailable,
-      message: `${what}: ${summarise(bodyText)}`,
+      message: `${what}: ${errorReason(bodyText)}`,
       nonRetryable: false,
       nextRetryDelay: parseRetryAfter(retryAfter),
       details,
@@ -53,26 +53,43 @@ export function classifyHttpFailure(
   return ApplicationFailure.create({
     type:
       status === 401 || status === 403 ? FailureType.ConnectorUnauthorized : FailureType.ConnectorRejected,
-    message: `${what}: ${summarise(bodyText)}`,
+    message: `${what}: ${errorReason(bodyText)}`,
     nonRetryable: true,
     details,
   });
 }
 
-function summarise(bodyText: string): string {
+/**
+ * The reason a service gave for refusing a request, from the error bodies our systems use: OData
+ * (`{ error: { code, message, innererror: { message } } }`; Dynamics 365 puts the generic "An error has
+ * occurred." on top and the reason in `innererror.message`), Anaplan's integration API
+ * (`{ status: { code, message }, path, timestamp }`) and authentication API (`{ status, statusMessage }`),
+ * and Entra ID (`{ error, error_description }`).
+ */
+export function errorReason(bodyText: string): string {
   try {
     const parsed: unknown = JSON.parse(bodyText);
-    // OData ({ error: { code, message } }) and most REST APIs put the reason here.
-    if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-      const err = (parsed as { error: unknown }).error;
+    if (parsed && typeof parsed === 'object') {
+      const body = parsed as Record<string, unknown>;
+      const err = body.error;
       if (err && typeof err === 'object') {
-        const { code, message } = err as { code?: unknown; message?: unknown };
-        return [code, message].filter((x) => typeof x === 'string').join(': ') || bodyText.slice(0, 300);
+        const { code, message, innererror } = err as Record<string, unknown>;
+        const inner = (innererror as { message?: unknown } | undefined)?.message;
+        const reason = typeof inner === 'string' && inner ? inner : message;
+        return [code, reason].filter((x) => typeof x === 'string' && x).join(': ') || bodyText.slice(0, 300);
       }
-      if (typeof err === 'string') return err;
-    }
-    if (parsed && typeof parsed === 'object' && 'status' in parsed && 'statusMessage' in parsed) {
-      return String((parsed as { statusMessage: unknown }).statusMessage);
+      if (typeof err === 'string') {
+        return typeof body.error_description === 'string' ? `${err}: ${body.error_description}` : err;
+      }
+      const status = body.status;
+      if (
+        status &&
+        typeof status === 'object' &&
+        typeof (status as { message?: unknown }).message === 'string'
+      ) {
+        return String((status as { message: string }).message);
+      }
+      if (typeof body.statusMessage === 'string') return body.statusMessage;
     }
   } catch {
     // not JSON: fall through to the raw text

@@ -3,5 +3,5 @@ export {
   type D365Simulator,
   type D365SimulatorOptions,
   type LedgerEntrySeed,
-  type PurchaseOrderLineSeed,
+  type PurchaseOrderSeed,
 } from './simulator';

@@ -6,12 +6,37 @@ import { describeIssues } from '../../domain/zod-issues';
 import { FaultInjector, serveSimulator } from '../faults';
 import { type RunningServer } from '../../api/listen';
 import { loadState, saveState } from '../state-file';
-import { ODataQueryError, query } from '../odata';
+import {
+  checkWrite,
+  ieee754Requested,
+  ODataQueryError,
+  query,
+  serialise,
+  type EntityType,
+  type FieldIssue,
+} from '../odata';
+import { BatchFormatError, batchResponse, parseBatch, type BatchAnswer } from '../odata-batch';
+import {
+  BudgetRegisterEntries,
+  BudgetRegisterEntryHeaders,
+  BudgetRegisterEntryLines,
+  GeneralJournalAccountEntries,
+  PurchaseOrderHeadersV2,
+  PurchaseOrderLinesV2,
+} from './entities';
 
 /**
- * A stateful local Dynamics 365 Finance: Entra ID client-credentials tokens, OData v4 data entities under
- * /data (budget register entries, general journal account entries, purchase order lines), server-driven
- * paging with @odata.nextLink, IEEE754Compatible decimals, OData error bodies, and fault injection.
+ * A stateful local Dynamics 365 Finance: Entra ID client-credentials tokens and the OData data entities
+ * closeloop uses, as the real service documents them (see ./entities.ts for the field lists and
+ * MicrosoftDocs/dynamics-365-unified-operations-public for the behaviour):
+ * - budget register entries are created in Draft; lines arrive through the lines entity, atomically in a
+ *   `$batch` change set; an entry becomes Completed only when "Update budget balances" runs on it (here: a
+ *   recurring batch job every `budgetBalanceUpdateMs`, or `updateBudgetBalances()`), after any budget
+ *   workflow of its budget code is approved, and after a budget check when budget control is on
+ *   (finance/budgeting/basic-budgeting-overview-configuration.md); completed entries cannot be changed;
+ * - general journal account entries and purchase-order headers and lines (V2) are read-only;
+ * - server-driven paging, IEEE754Compatible numbers, enum literals, and the service's error body, in which
+ *   the top-level message is "An error has occurred." and the reason is in `innererror.message`.
  */
 
 export interface D365SimulatorOptions {
@@ -19,145 +44,325 @@ export interface D365SimulatorOptions {
   clientId?: string;
   clientSecret?: string;
   tokenTtlSeconds?: number;
+  /** Server-driven page size; D365 serves at most 10,000 records a page (data-entities/odata.md). */
   maxPageSize?: number;
-  /** When set, budget lines on any other main account are refused with a 400, as D365 refuses unknown accounts. */
+  /** When set, budget lines on any other main account are refused, as D365 refuses unknown accounts. */
   knownMainAccounts?: string[];
+  /**
+   * The customer's recurring "Update budget balances" batch job: a draft entry whose last change is at
+   * least this old is processed on the next request. Null: only `updateBudgetBalances()` completes entries.
+   */
+  budgetBalanceUpdateMs?: number | null;
+  /** Budget codes with an activated budget register entry workflow. */
+  workflowBudgetCodes?: string[];
+  /** Budget control: "Update budget balances" refuses lines that would cut a budget below what was spent. */
+  budgetControl?: boolean;
   /** A JSON file to keep state in across restarts; in memory only when absent. */
   stateFile?: string;
 }
 
-export interface BudgetEntryHeader {
-  dataAreaId: string;
-  EntryNumber: string;
-  BudgetModelId: string;
-  BudgetCode: string;
-  DefaultDate: string;
-  Description: string;
-  /** Our idempotency key: unique per company, like a document number. */
-  DocumentNumber: string;
-  IntegrationCorrelationId: string;
-  Status: 'Draft' | 'Completed';
-}
+type Row = Record<string, unknown>;
 
-export interface BudgetEntryLine {
-  dataAreaId: string;
-  EntryNumber: string;
-  LineNumber: number;
-  Date: string;
-  AccountDisplayValue: string;
-  /** Exact decimal, kept as text. */
-  Amount: string;
-  CurrencyCode: string;
-  Comment: string;
-}
-
-/**
- * A posted general journal account entry. The transaction-currency amount is in TransactionCurrencyCode;
- * the accounting-currency amount is in the ledger's accounting currency (the company's), which D365 does
- * not repeat on the entry. Seeds may omit the transaction amount for a line posted in accounting currency.
- */
+/** A posted general journal account entry, by the entity's own field names. */
 export const LedgerEntrySeed = z
   .object({
-    dataAreaId: z.string().min(1),
+    DataArea: z.string().min(1),
     JournalNumber: z.string().min(1),
-    LineNumber: z.number().int().positive(),
+    Voucher: z.string().min(1),
     AccountingDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
     LedgerAccount: z.string().min(1),
     AccountingCurrencyAmount: z.string().regex(DECIMAL_PATTERN),
+    /** Defaults to the accounting-currency amount: a line posted in the accounting currency. */
     TransactionCurrencyAmount: z.string().regex(DECIMAL_PATTERN).optional(),
     TransactionCurrencyCode: z.string().length(3),
-    Text: z.string().default(''),
+    Description: z.string().default(''),
+    PostingLayer: z.enum(['Current', 'Operations', 'Tax']).default('Current'),
   })
-  .transform((e) => ({
-    ...e,
-    TransactionCurrencyAmount: e.TransactionCurrencyAmount ?? e.AccountingCurrencyAmount,
-  }));
+  .strict();
 export type LedgerEntrySeed = z.input<typeof LedgerEntrySeed>;
 
-export const PurchaseOrderLineSeed = z.object({
-  dataAreaId: z.string().min(1),
-  PurchaseOrderNumber: z.string().min(1),
-  LineNumber: z.number().int().positive(),
-  RequestedDeliveryDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-  LedgerDimensionDisplayValue: z.string().min(1),
-  RemainingPurchaseAmount: z.string().regex(DECIMAL_PATTERN),
-  CurrencyCode: z.string().length(3),
-  PurchaseOrderLineStatus: z.enum(['Backorder', 'Received', 'Invoiced', 'Canceled']).default('Backorder'),
-  LineVersion: z.number().int().nonnegative().default(1),
-});
-export type PurchaseOrderLineSeed = z.input<typeof PurchaseOrderLineSeed>;
-
-const HeaderCreate = z
+export const PurchaseOrderSeed = z
   .object({
     dataAreaId: z.string().min(1),
-    BudgetModelId: z.string().min(1),
-    BudgetCode: z.string().min(1),
-    DefaultDate: z.string().regex(/^\d{4}-\d{2}-\d{2}/),
-    Description: z.string().max(500).default(''),
-    DocumentNumber: z.string().min(1).max(200),
-    IntegrationCorrelationId: z.string().max(200).default(''),
+    PurchaseOrderNumber: z.string().min(1),
+    CurrencyCode: z.string().length(3).nullable(),
+    DocumentApprovalStatus: z
+      .enum(['Draft', 'InReview', 'Rejected', 'Approved', 'InExternalReview', 'Confirmed', 'Finalized'])
+      .default('Confirmed'),
+    lines: z.array(
+      z
+        .object({
+          LineNumber: z.number().int().positive(),
+          RequestedDeliveryDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+          DefaultLedgerDimensionDisplayValue: z.string().min(1),
+          LineAmount: z.string().regex(DECIMAL_PATTERN),
+          PurchaseOrderLineStatus: z
+            .enum(['None', 'Backorder', 'Received', 'Invoiced', 'Canceled'])
+            .default('Backorder'),
+        })
+        .strict(),
+    ),
   })
   .strict();
+export type PurchaseOrderSeed = z.input<typeof PurchaseOrderSeed>;
 
-const LineCreate = z
-  .object({
-    dataAreaId: z.string().min(1),
-    EntryNumber: z.string().min(1),
-    LineNumber: z.number().int().positive(),
-    Date: z.string().regex(/^\d{4}-\d{2}-\d{2}/),
-    AccountDisplayValue: z
-      .string()
-      .regex(/^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/, 'must be a ledger dimension display value such as 60010-100'),
-    // With IEEE754Compatible=true, Edm.Decimal travels as a string; a JSON number would lose cents.
-    Amount: z.string().regex(DECIMAL_PATTERN, 'must be an Edm.Decimal string (send IEEE754Compatible=true)'),
-    CurrencyCode: z.string().length(3),
-    Comment: z.string().max(500).default(''),
-  })
-  .strict();
-
-const HeaderPatch = z.object({ Status: z.enum(['Draft', 'Completed']) }).strict();
-
+/** The service's error body: a generic top-level message, the reason in innererror. */
 export function odataError(
-  code: string,
   message: string,
   type = 'Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException',
 ) {
-  return { error: { code, message, innererror: { message, type, stacktrace: '' } } };
+  return {
+    error: { code: '', message: 'An error has occurred.', innererror: { message, type, stacktrace: '' } },
+  };
 }
+
+const dateTime = (date: string) => `${date}T12:00:00Z`;
+const yearOf = (value: unknown) => String(value).slice(0, 4);
+
+interface Answer {
+  status: number;
+  body?: unknown;
+}
+const fail = (status: number, message: string): Answer => ({ status, body: odataError(message) });
+const describe = (issues: FieldIssue[]) => issues.map((i) => `${i.field}: ${i.message}`).join('; ');
 
 export function createD365Simulator(options: D365SimulatorOptions = {}) {
   const tenantId = options.tenantId ?? 'closeloop-dev';
   const clientId = options.clientId ?? 'closeloop';
   const clientSecret = options.clientSecret ?? 'dev-secret';
   const ttl = options.tokenTtlSeconds ?? 3600;
-  const maxPageSize = options.maxPageSize ?? 1000;
+  const maxPageSize = Math.min(options.maxPageSize ?? 10_000, 10_000);
+  const updateAfterMs = options.budgetBalanceUpdateMs === undefined ? 1000 : options.budgetBalanceUpdateMs;
+  const workflowCodes = new Set(options.workflowBudgetCodes ?? []);
+  const budgetControl = options.budgetControl ?? false;
   const faults = new FaultInjector();
   let knownMainAccounts = options.knownMainAccounts;
 
   const tokens = new Map<string, number>();
-  let headers: BudgetEntryHeader[] = [];
-  let lines: BudgetEntryLine[] = [];
-  let ledger: (z.output<typeof LedgerEntrySeed> & { RecId: number })[] = [];
-  let purchaseOrderLines: z.output<typeof PurchaseOrderLineSeed>[] = [];
-  let nextEntry = 1;
-  let nextRecId = 5637144576;
-  const saved = loadState<{
-    headers: typeof headers;
-    lines: typeof lines;
-    ledger: typeof ledger;
-    purchaseOrderLines: typeof purchaseOrderLines;
-    nextEntry: number;
-    nextRecId: number;
-  }>(options.stateFile);
-  if (saved) ({ headers, lines, ledger, purchaseOrderLines, nextEntry, nextRecId } = saved);
-  const persist = () =>
-    saveState(options.stateFile, { headers, lines, ledger, purchaseOrderLines, nextEntry, nextRecId });
+  let state = {
+    headers: [] as Row[],
+    lines: [] as Row[],
+    ledger: [] as Row[],
+    purchaseOrderHeaders: [] as Row[],
+    purchaseOrderLines: [] as Row[],
+    nextEntry: 1,
+    nextRecId: 5637144576,
+    /** When each draft entry last changed (entry key → epoch ms): the batch job waits for quiet entries. */
+    changedAt: {} as Record<string, number>,
+  };
+  const saved = loadState<typeof state & { format?: number }>(options.stateFile);
+  // State files written before the entities followed the published contract are not read (format 2 on).
+  if (saved?.format === 2) state = saved;
+  const persist = () => saveState(options.stateFile, { format: 2, ...state });
+
+  const entryKey = (r: Row) => `${String(r.dataAreaId)}|${String(r.LegalEntityId)}|${String(r.EntryNumber)}`;
+  const headerOf = (r: Row) => state.headers.find((h) => entryKey(h) === entryKey(r));
+  const linesOf = (h: Row) => state.lines.filter((l) => entryKey(l) === entryKey(h));
+  const flatEntries = (): Row[] =>
+    state.lines.map((l) => {
+      const h = headerOf(l)!;
+      return {
+        ...l,
+        Date: l.EntryDate,
+        BudgetCode: h.BudgetCode,
+        BudgetModelId: h.BudgetModelId,
+        Status: h.Status,
+        BudgetType: h.BudgetType,
+        OneTimeRevision: h.OneTimeRevision,
+        ReasonCode: h.ReasonCode,
+        ReasonComment: h.ReasonComment,
+        LineWorkflowStatus: l.WorkflowStatus,
+        DocumentWorkflowStatus: h.WorkflowStatus,
+      };
+    });
+
+  /** "Update budget balances" on one draft entry: workflow first, then the budget check, then Completed. */
+  function updateBalancesOf(h: Row): void {
+    const lines = linesOf(h);
+    if (h.Status !== 'Draft' || lines.length === 0) return;
+    if (workflowCodes.has(String(h.BudgetCode))) {
+      if (h.WorkflowStatus === 'NotSubmitted') h.WorkflowStatus = 'Submitted';
+      if (h.WorkflowStatus !== 'Approved') return;
+    }
+    if (budgetControl) {
+      let failed = false;
+      for (const l of lines) {
+        const spent = state.ledger
+          .filter(
+            (e) =>
+              e.DataArea === h.dataAreaId &&
+              e.LedgerAccount === l.DimensionDisplayValue &&
+              yearOf(e.AccountingDate) === yearOf(l.EntryDate),
+          )
+          .reduce((acc, e) => acc + toMinor(String(e.AccountingCurrencyAmount), 'USD'), 0n);
+        const budget = flatEntries()
+          .filter(
+            (f) =>
+              f.Status === 'Completed' &&
+              f.dataAreaId === h.dataAreaId &&
+              f.BudgetModelId === h.BudgetModelId &&
+              f.DimensionDisplayValue === l.DimensionDisplayValue &&
+              yearOf(f.Date) === yearOf(l.EntryDate),
+          )
+          .reduce((acc, f) => acc + toMinor(String(f.TransactionCurrencyAmount), 'USD'), 0n);
+        const after = budget + toMinor(String(l.TransactionCurrencyAmount), 'USD');
+        l.BudgetCheckResult = after < spent ? 'Failed' : 'Passed';
+        failed ||= after < spent;
+      }
+      if (failed) return;
+    } else {
+      for (const l of lines) l.BudgetCheckResult = 'NoCheck';
+    }
+    let expense = 0n;
+    for (const l of lines) {
+      l.AccountingCurrencyAmount = l.TransactionCurrencyAmount;
+      expense += toMinor(String(l.TransactionCurrencyAmount), 'USD');
+    }
+    h.ExpenseBudgetTotal = fromMinor(expense, 'USD');
+    h.Status = 'Completed';
+    delete state.changedAt[entryKey(h)];
+  }
+
+  function runBudgetBalanceBatch(olderThanMs: number): void {
+    const now = Date.now();
+    let changed = false;
+    for (const h of state.headers) {
+      if (h.Status !== 'Draft') continue;
+      if (now - (state.changedAt[entryKey(h)] ?? 0) < olderThanMs) continue;
+      const before = JSON.stringify([h, linesOf(h)]);
+      updateBalancesOf(h);
+      changed ||= before !== JSON.stringify([h, linesOf(h)]);
+    }
+    if (changed) persist();
+  }
+
+  // ── writes, shared by the entity routes and $batch ──────────────────────────────────────────────────
+
+  function createHeader(body: unknown, ieee754: boolean): Answer {
+    const issues = checkWrite(BudgetRegisterEntryHeaders, body, {
+      writable: [
+        'dataAreaId',
+        'LegalEntityId',
+        'BudgetModelId',
+        'BudgetCode',
+        'DefaultDate',
+        'OneTimeRevision',
+        'ReasonCode',
+        'ReasonComment',
+      ],
+      required: ['dataAreaId', 'LegalEntityId', 'BudgetModelId', 'BudgetCode', 'DefaultDate'],
+      ieee754,
+    });
+    if (issues.length)
+      return fail(400, `Write validation failed for table 'BudgetTransactionHeader': ${describe(issues)}`);
+    const b = body as Row;
+    const header: Row = {
+      ...b,
+      EntryNumber: `BRE-${String(state.nextEntry++).padStart(6, '0')}`,
+      Status: 'Draft',
+      BudgetType: 'OriginalBudget',
+      OneTimeRevision: b.OneTimeRevision ?? 'No',
+      ReasonCode: b.ReasonCode ?? '',
+      ReasonComment: b.ReasonComment ?? '',
+      SourceDocument: '',
+      WorkflowStatus: workflowCodes.has(String(b.BudgetCode)) ? 'NotSubmitted' : 'None',
+      ExpenseBudgetTotal: '0',
+      RevenueBudgetTotal: '0',
+    };
+    state.headers.push(header);
+    state.changedAt[entryKey(header)] = Date.now();
+    return { status: 201, body: header };
+  }
+
+  function createLine(body: unknown, ieee754: boolean): Answer {
+    const issues = checkWrite(BudgetRegisterEntryLines, body, {
+      writable: [
+        'dataAreaId',
+        'LegalEntityId',
+        'EntryNumber',
+        'LineNumber',
+        'AmountType',
+        'Comment',
+        'CurrencyCode',
+        'EntryDate',
+        'DimensionAccountStructure',
+        'DimensionDisplayValue',
+        'IncludeInCashFlowForecast',
+        'Price',
+        'Quantity',
+        'TransactionCurrencyAmount',
+      ],
+      required: [
+        'dataAreaId',
+        'LegalEntityId',
+        'EntryNumber',
+        'LineNumber',
+        'EntryDate',
+        'DimensionDisplayValue',
+        'TransactionCurrencyAmount',
+        'CurrencyCode',
+      ],
+      ieee754,
+    });
+    if (issues.length)
+      return fail(400, `Write validation failed for table 'BudgetTransactionLine': ${describe(issues)}`);
+    const l = body as Row;
+    const header = headerOf(l);
+    if (!header)
+      return fail(
+        400,
+        `Budget register entry ${String(l.EntryNumber)} does not exist in ${String(l.dataAreaId)}.`,
+      );
+    if (header.Status === 'Completed') {
+      return fail(400, `Budget register entry ${String(l.EntryNumber)} is completed and cannot be changed.`);
+    }
+    const mainAccount = String(l.DimensionDisplayValue).split('-')[0]!;
+    if (knownMainAccounts && !knownMainAccounts.includes(mainAccount)) {
+      return fail(
+        400,
+        `Main account ${mainAccount} does not exist or is not valid for the account structure of ${String(l.dataAreaId)}.`,
+      );
+    }
+    const number = String(l.LineNumber);
+    if (linesOf(header).some((x) => String(x.LineNumber) === number)) {
+      return fail(
+        400,
+        `Cannot create a record in Budget account entries (BudgetTransactionLine). The record already exists.`,
+      );
+    }
+    const line: Row = {
+      ...l,
+      LineNumber: number,
+      TransactionCurrencyAmount: String(l.TransactionCurrencyAmount),
+      AmountType: l.AmountType ?? 'Expense',
+      AccountingCurrencyAmount: '0',
+      Comment: l.Comment ?? '',
+      DimensionAccountStructure: l.DimensionAccountStructure ?? '',
+      IncludeInCashFlowForecast: l.IncludeInCashFlowForecast ?? 'No',
+      Price: '0',
+      Quantity: '0',
+      WorkflowStatus: header.WorkflowStatus,
+      BudgetCheckResult: 'NoCheck',
+    };
+    state.lines.push(line);
+    state.changedAt[entryKey(header)] = Date.now();
+    return { status: 201, body: line };
+  }
+
+  /** One request inside the data service, by method and path relative to /data. */
+  function dispatchWrite(method: string, path: string, body: unknown, ieee754: boolean): Answer {
+    if (method === 'POST' && path === 'BudgetRegisterEntryHeaders') return createHeader(body, ieee754);
+    if (method === 'POST' && path === 'BudgetRegisterEntryLines') return createLine(body, ieee754);
+    return fail(405, `${method} ${path} is not supported by this service.`);
+  }
+
+  // ── HTTP ────────────────────────────────────────────────────────────────────────────────────────────
 
   const app: Express = express();
   app.disable('x-powered-by');
   app.use(faults.router());
 
-  // ── Microsoft Entra ID token endpoint (client credentials) ─────────────────────────────────────────
+  // Microsoft Entra ID token endpoint (client credentials).
   app.post('/:tenant/oauth2/v2.0/token', express.urlencoded({ extended: false }), (req, res) => {
     const body = req.body as Record<string, string | undefined>;
     if (req.params.tenant !== tenantId) {
@@ -191,216 +396,180 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     const token = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1];
     const expires = token ? tokens.get(token) : undefined;
     if (!expires || expires < Date.now()) {
-      res.status(401).json(odataError('Unauthorized', 'The access token is missing, invalid or expired.'));
+      res.status(401).json(odataError('The access token is missing, invalid or expired.'));
       return;
     }
     next();
   });
-  data.use(express.json({ type: () => true }));
   data.use(
     faults.middleware((status) =>
       odataError(
-        status === 429 ? 'TooManyRequests' : 'ServiceUnavailable',
-        status === 429 ? 'Rate limit is exceeded.' : 'The service is temporarily unavailable.',
+        status === 429
+          ? 'Number of requests exeeded the limit of 6000 over the time window of 300 seconds.'
+          : 'The service is temporarily unavailable.',
       ),
     ),
   );
+  // The customer's recurring batch job has run whenever enough time has passed since an entry last changed.
+  data.use((_req, _res, next) => {
+    if (updateAfterMs !== null) runBudgetBalanceBatch(updateAfterMs);
+    next();
+  });
 
-  /** Answers a collection read with server-driven paging, as D365 does under `Prefer: odata.maxpagesize`. */
-  function page(
-    req: Request,
-    res: Response,
-    entitySet: string,
-    records: Record<string, unknown>[],
-    duplicate = false,
-  ) {
-    const prefer = /odata\.maxpagesize=(\d+)/.exec(req.header('prefer') ?? '')?.[1];
-    const q = req.query as Record<string, string | undefined>;
-    try {
-      const result = query(records, {
-        filter: q.$filter,
-        orderby: q.$orderby,
-        top: q.$top,
-        skip: q.$skip,
-        skiptoken: q.$skiptoken,
-        maxPageSize: Math.min(maxPageSize, prefer ? Number(prefer) : maxPageSize),
-      });
-      let value = result.page;
-      if (duplicate && value.length) value = [value[0]!, ...value];
-      const body: Record<string, unknown> = {
-        '@odata.context': `${req.protocol}://${req.get('host')}/data/$metadata#${entitySet}`,
-        value,
-      };
-      if (q.$count === 'true') body['@odata.count'] = result.count;
-      if (result.next !== undefined) {
-        const next = new URL(`${req.protocol}://${req.get('host')}${req.originalUrl}`);
-        next.searchParams.set('$skiptoken', String(result.next));
-        body['@odata.nextLink'] = next.toString();
-      }
-      res.json(body);
-    } catch (err) {
-      if (err instanceof ODataQueryError) res.status(400).json(odataError('BadRequest', err.message));
-      else throw err;
-    }
-  }
-
-  const withStatus = (l: BudgetEntryLine) => {
-    const h = headers.find((x) => x.dataAreaId === l.dataAreaId && x.EntryNumber === l.EntryNumber)!;
-    return { ...l, BudgetModelId: h.BudgetModelId, EntryStatus: h.Status };
+  const send = (req: Request, res: Response, entity: EntityType, a: Answer) => {
+    if (a.status >= 400 || a.body === undefined) return void res.status(a.status).json(a.body);
+    res.status(a.status).json({
+      '@odata.context': `${req.protocol}://${req.get('host')}/data/$metadata#${entity.set}/$entity`,
+      ...serialise(entity, a.body as Row, ieee754Requested(req.header('accept'))),
+    });
   };
 
-  data.get('/BudgetRegisterEntryHeaders', (req, res) =>
-    page(req, res, 'BudgetRegisterEntryHeaders', headers as never[]),
-  );
-  data.post('/BudgetRegisterEntryHeaders', (req, res) => {
-    const parsed = HeaderCreate.safeParse(req.body);
-    if (!parsed.success) {
-      return void res
-        .status(400)
-        .json(
-          odataError(
-            'BadRequest',
-            `Write validation failed for table 'BudgetTransactionHeader': ${describeIssues(parsed.error)}`,
-          ),
-        );
-    }
-    const h = parsed.data;
-    if (headers.some((x) => x.dataAreaId === h.dataAreaId && x.DocumentNumber === h.DocumentNumber)) {
-      res
-        .status(400)
-        .json(
-          odataError(
-            'DuplicateRecord',
-            `Cannot create a record in Budget register entries (BudgetTransactionHeader). Document number: ${h.DocumentNumber}. The record already exists.`,
-          ),
-        );
-      return;
-    }
-    const header: BudgetEntryHeader = {
-      ...h,
-      EntryNumber: `BRE-${String(nextEntry++).padStart(6, '0')}`,
-      Status: 'Draft',
+  /** Answers a collection read with server-driven paging, as D365 does under `Prefer: odata.maxpagesize`. */
+  function collection(entity: EntityType, records: () => Row[], duplicates = false) {
+    return (req: Request, res: Response) => {
+      const prefer = /odata\.maxpagesize=(\d+)/.exec(req.header('prefer') ?? '')?.[1];
+      try {
+        const result = query(entity, records(), {
+          query: req.query as Record<string, unknown>,
+          maxPageSize: Math.min(maxPageSize, prefer ? Number(prefer) : maxPageSize),
+        });
+        const ieee754 = ieee754Requested(req.header('accept'));
+        let value = result.page.map((r) => serialise(entity, r, ieee754));
+        if (duplicates && faults.take('duplicate', req.method, req.originalUrl) && value.length) {
+          value = [value[0]!, ...value];
+        }
+        const body: Record<string, unknown> = {
+          '@odata.context': `${req.protocol}://${req.get('host')}/data/$metadata#${entity.set}`,
+          value,
+        };
+        if (req.query.$count === 'true') body['@odata.count'] = result.count;
+        if (result.next !== undefined) {
+          const next = new URL(`${req.protocol}://${req.get('host')}${req.originalUrl}`);
+          next.searchParams.set('$skiptoken', String(result.next));
+          body['@odata.nextLink'] = next.toString();
+        }
+        res.json(body);
+      } catch (err) {
+        if (err instanceof ODataQueryError) res.status(400).json(odataError(err.message, ''));
+        else throw err;
+      }
     };
-    headers.push(header);
-    persist();
-    res
-      .status(201)
-      .json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryHeaders/$entity', ...header });
-  });
-  data.patch(/^\/BudgetRegisterEntryHeaders\(dataAreaId='([^']+)',EntryNumber='([^']+)'\)$/, (req, res) => {
-    const [area, entry] = [req.params[0], req.params[1]];
-    const header = headers.find((h) => h.dataAreaId === area && h.EntryNumber === entry);
-    if (!header) {
-      res
-        .status(404)
-        .json(
-          odataError(
-            'NotFound',
-            `No BudgetRegisterEntryHeaders record with EntryNumber ${entry} in ${area}.`,
-          ),
-        );
-      return;
-    }
-    const parsed = HeaderPatch.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(odataError('BadRequest', describeIssues(parsed.error)));
-      return;
-    }
-    header.Status = parsed.data.Status;
-    persist();
-    res.status(204).end();
-  });
+  }
 
-  data.get('/BudgetRegisterEntryLines', (req, res) =>
-    page(req, res, 'BudgetRegisterEntryLines', lines.map(withStatus) as never[]),
+  const json = express.json({ type: () => true, limit: '20mb' });
+  const writeRoute = (entity: EntityType, create: (body: unknown, ieee754: boolean) => Answer) =>
+    [
+      json,
+      (req: Request, res: Response) => {
+        const answer = create(req.body, ieee754Requested(req.header('content-type')));
+        if (answer.status < 400) persist();
+        send(req, res, entity, answer);
+      },
+    ] as const;
+
+  data.get(
+    '/BudgetRegisterEntryHeaders',
+    collection(BudgetRegisterEntryHeaders, () => state.headers),
   );
-  data.post('/BudgetRegisterEntryLines', (req, res) => {
-    const parsed = LineCreate.safeParse(req.body);
-    if (!parsed.success) {
+  data.post('/BudgetRegisterEntryHeaders', ...writeRoute(BudgetRegisterEntryHeaders, createHeader));
+  data.get(
+    '/BudgetRegisterEntryLines',
+    collection(BudgetRegisterEntryLines, () => state.lines),
+  );
+  data.post('/BudgetRegisterEntryLines', ...writeRoute(BudgetRegisterEntryLines, createLine));
+  data.get('/BudgetRegisterEntries', collection(BudgetRegisterEntries, flatEntries));
+  data.get(
+    '/GeneralJournalAccountEntries',
+    collection(GeneralJournalAccountEntries, () => state.ledger, true),
+  );
+  data.get(
+    '/PurchaseOrderHeadersV2',
+    collection(PurchaseOrderHeadersV2, () => state.purchaseOrderHeaders),
+  );
+  data.get(
+    '/PurchaseOrderLinesV2',
+    collection(PurchaseOrderLinesV2, () => state.purchaseOrderLines),
+  );
+
+  // Reads by key need every key part (data-entities/odata.md: "all fields in the entity key must be provided").
+  data.get(/^\/(BudgetRegisterEntryHeaders|BudgetRegisterEntryLines)\((.*)\)$/, (req, res) => {
+    const entity =
+      req.params[0] === 'BudgetRegisterEntryHeaders' ? BudgetRegisterEntryHeaders : BudgetRegisterEntryLines;
+    const parts = Object.fromEntries(
+      [...req.params[1]!.matchAll(/(\w+)=('(?:[^']|'')*'|[\d.]+)/g)].map((m) => [
+        m[1]!,
+        m[2]!.replace(/^'|'$/g, ''),
+      ]),
+    );
+    if (Object.keys(parts).length !== entity.keys.length || entity.keys.some((k) => parts[k] === undefined)) {
       return void res
         .status(400)
         .json(
           odataError(
-            'BadRequest',
-            `Write validation failed for table 'BudgetTransactionLine': ${describeIssues(parsed.error)}`,
+            'The number of keys specified in the URI does not match number of key properties for the resource.',
+            '',
           ),
         );
     }
-    const l = parsed.data;
-    const header = headers.find((h) => h.dataAreaId === l.dataAreaId && h.EntryNumber === l.EntryNumber);
-    if (!header) {
-      res
-        .status(400)
-        .json(
-          odataError(
-            'BadRequest',
-            `Budget register entry ${l.EntryNumber} does not exist in ${l.dataAreaId}.`,
-          ),
-        );
-      return;
-    }
-    if (header.Status === 'Completed') {
-      res
-        .status(400)
-        .json(
-          odataError(
-            'BadRequest',
-            `Budget register entry ${l.EntryNumber} is completed and cannot be changed.`,
-          ),
-        );
-      return;
-    }
-    const mainAccount = l.AccountDisplayValue.split('-')[0]!;
-    if (knownMainAccounts && !knownMainAccounts.includes(mainAccount)) {
-      res
-        .status(400)
-        .json(
-          odataError(
-            'BadRequest',
-            `Main account ${mainAccount} does not exist or is not valid for the account structure of ${l.dataAreaId}.`,
-          ),
-        );
-      return;
-    }
-    if (
-      lines.some(
-        (x) =>
-          x.dataAreaId === l.dataAreaId && x.EntryNumber === l.EntryNumber && x.LineNumber === l.LineNumber,
-      )
-    ) {
-      res
-        .status(400)
-        .json(
-          odataError(
-            'DuplicateRecord',
-            `Line ${l.LineNumber} of ${l.EntryNumber}: the record already exists.`,
-          ),
-        );
-      return;
-    }
-    lines.push(l);
-    persist();
-    res
-      .status(201)
-      .json({ '@odata.context': '/data/$metadata#BudgetRegisterEntryLines/$entity', ...withStatus(l) });
+    const rows = entity === BudgetRegisterEntryHeaders ? state.headers : state.lines;
+    const row = rows.find((r) => entity.keys.every((k) => String(r[k]) === parts[k]));
+    if (!row) return void res.status(404).json(odataError(`No ${entity.set} record matches the key.`, ''));
+    send(req, res, entity, { status: 200, body: row });
   });
 
-  data.get('/GeneralJournalAccountEntries', (req, res) =>
-    page(
-      req,
-      res,
-      'GeneralJournalAccountEntries',
-      ledger as never[],
-      Boolean(faults.take('duplicate', req.method, req.originalUrl)),
-    ),
-  );
-  data.get('/PurchaseOrderLinesV2', (req, res) =>
-    page(req, res, 'PurchaseOrderLinesV2', purchaseOrderLines as never[]),
-  );
+  data.post('/\\$batch', express.text({ type: () => true, limit: '50mb' }), (req, res) => {
+    let groups;
+    try {
+      groups = parseBatch(req.header('content-type'), String(req.body));
+    } catch (err) {
+      if (!(err instanceof BatchFormatError)) throw err;
+      return void res.status(400).json(odataError(err.message, ''));
+    }
+    const answered = groups.map((group) => {
+      const before = JSON.stringify(state);
+      const answers: BatchAnswer[] = [];
+      for (const r of group.requests) {
+        const path = r.url.replace(/^.*\/data\//, '').replace(/^\//, '');
+        let body: unknown;
+        try {
+          body = r.body === undefined ? undefined : JSON.parse(r.body);
+        } catch {
+          answers.push({
+            status: 400,
+            body: odataError('The request body is not valid JSON.'),
+            contentId: r.contentId,
+          });
+          break;
+        }
+        const a = dispatchWrite(r.method, path, body, ieee754Requested(r.headers['content-type']));
+        const entity = path.startsWith('BudgetRegisterEntryLines')
+          ? BudgetRegisterEntryLines
+          : BudgetRegisterEntryHeaders;
+        answers.push({
+          status: a.status,
+          body:
+            a.status < 400 ? serialise(entity, a.body as Row, ieee754Requested(r.headers.accept)) : a.body,
+          contentId: r.contentId,
+        });
+        if (a.status >= 400) break;
+      }
+      const failed = answers.find((a) => a.status >= 400);
+      if (group.changeset && failed) {
+        // All or nothing: the change set's earlier writes are undone, and only the failure is answered.
+        state = JSON.parse(before) as typeof state;
+        return { changeset: true, answers: [failed] };
+      }
+      return { changeset: group.changeset, answers };
+    });
+    persist();
+    const out = batchResponse(answered);
+    res.status(200).type(out.contentType).send(out.body);
+  });
+
   data.use((req, res) => {
     res
       .status(404)
-      .json(odataError('NotFound', `Resource not found for the segment '${req.path.split('/')[1] ?? ''}'.`));
+      .json(odataError(`Resource not found for the segment '${req.path.split('/')[1] ?? ''}'.`, ''));
   });
   app.use('/data', data);
 
@@ -408,49 +577,120 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     app,
     faults,
     listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => serveSimulator(app, faults, port, host),
-    /** Posts ledger entries; an entry already held (company, journal, line) is left as it is. */
+    /** Posts ledger entries; an entry already held (company, journal, voucher, account) is left as it is. */
     seedLedgerEntries(entries: LedgerEntrySeed[]) {
       for (const e of entries) {
         const entry = LedgerEntrySeed.parse(e);
-        const held = ledger.some(
+        const held = state.ledger.some(
           (x) =>
-            x.dataAreaId === entry.dataAreaId &&
+            x.DataArea === entry.DataArea &&
             x.JournalNumber === entry.JournalNumber &&
-            x.LineNumber === entry.LineNumber,
+            x.Voucher === entry.Voucher &&
+            x.LedgerAccount === entry.LedgerAccount,
         );
-        if (!held) ledger.push({ ...entry, RecId: nextRecId++ });
+        if (held) continue;
+        const amount = entry.TransactionCurrencyAmount ?? entry.AccountingCurrencyAmount;
+        const credit = amount.startsWith('-');
+        state.ledger.push({
+          ...entry,
+          AccountingDate: dateTime(entry.AccountingDate),
+          TransactionCurrencyAmount: amount,
+          TransactionCurrencyDebitAmount: credit ? '0' : amount,
+          TransactionCurrencyCreditAmount: credit ? amount.slice(1) : '0',
+          ReportingCurrencyAmount: entry.AccountingCurrencyAmount,
+          Quantity: '0',
+          PostingType: 'LedgerJournal',
+          JournalCategory: 'Daily',
+          IsCorrection: 'No',
+          IsCredit: credit ? 'Yes' : 'No',
+          AcknowledgementDate: dateTime(entry.AccountingDate),
+          DocumentDate: dateTime(entry.AccountingDate),
+          DocumentNumber: entry.Voucher,
+          LedgerName: entry.DataArea.toUpperCase(),
+          GeneralJournalAccountEntryRecId: state.nextRecId++,
+          AccountDisplayValue: entry.LedgerAccount,
+          Account: entry.LedgerAccount.split('-')[0],
+        });
       }
       persist();
     },
-    seedPurchaseOrderLines(items: PurchaseOrderLineSeed[]) {
-      for (const i of items) {
-        const line = PurchaseOrderLineSeed.parse(i);
-        purchaseOrderLines = purchaseOrderLines.filter(
-          (p) =>
-            !(
-              p.dataAreaId === line.dataAreaId &&
-              p.PurchaseOrderNumber === line.PurchaseOrderNumber &&
-              p.LineNumber === line.LineNumber
-            ),
-        );
-        purchaseOrderLines.push(line);
+    /** Creates or replaces purchase orders (header and lines). */
+    seedPurchaseOrders(orders: PurchaseOrderSeed[]) {
+      for (const o of orders) {
+        const order = PurchaseOrderSeed.parse(o);
+        const same = (r: Row) =>
+          r.dataAreaId === order.dataAreaId && r.PurchaseOrderNumber === order.PurchaseOrderNumber;
+        state.purchaseOrderHeaders = state.purchaseOrderHeaders.filter((r) => !same(r));
+        state.purchaseOrderLines = state.purchaseOrderLines.filter((r) => !same(r));
+        const open = order.lines.some((l) => l.PurchaseOrderLineStatus === 'Backorder');
+        state.purchaseOrderHeaders.push({
+          dataAreaId: order.dataAreaId,
+          PurchaseOrderNumber: order.PurchaseOrderNumber,
+          PurchaseOrderName: '',
+          OrderVendorAccountNumber: 'V-1001',
+          InvoiceVendorAccountNumber: 'V-1001',
+          CurrencyCode: order.CurrencyCode,
+          PurchaseOrderStatus: open ? 'Backorder' : (order.lines[0]?.PurchaseOrderLineStatus ?? 'None'),
+          DocumentApprovalStatus: order.DocumentApprovalStatus,
+          DefaultLedgerDimensionDisplayValue: '',
+          AccountingDate: dateTime(order.lines[0]?.RequestedDeliveryDate ?? '2000-01-01'),
+          RequestedDeliveryDate: dateTime(order.lines[0]?.RequestedDeliveryDate ?? '2000-01-01'),
+          ReasonCode: '',
+          ReasonComment: '',
+        });
+        for (const l of order.lines) {
+          state.purchaseOrderLines.push({
+            dataAreaId: order.dataAreaId,
+            PurchaseOrderNumber: order.PurchaseOrderNumber,
+            LineNumber: l.LineNumber,
+            LineAmount: l.LineAmount,
+            OrderedPurchaseQuantity: '1',
+            PurchasePrice: l.LineAmount,
+            PurchaseOrderLineStatus: l.PurchaseOrderLineStatus,
+            DefaultLedgerDimensionDisplayValue: l.DefaultLedgerDimensionDisplayValue,
+            MainAccountIdDisplayValue: l.DefaultLedgerDimensionDisplayValue.split('-')[0],
+            RequestedDeliveryDate: dateTime(l.RequestedDeliveryDate),
+            ConfirmedDeliveryDate: dateTime(l.RequestedDeliveryDate),
+            ItemNumber: '',
+            LineDescription: '',
+            ProcurementProductCategoryName: 'Services',
+            IsDeleted: 'No',
+          });
+        }
       }
       persist();
     },
-    budgetEntries() {
-      return headers.map((h) => ({
+    budgetEntries(): (Row & { EntryNumber: string; ReasonComment: string; Status: string; lines: Row[] })[] {
+      return state.headers.map((h) => ({
         ...h,
-        lines: lines.filter((l) => l.dataAreaId === h.dataAreaId && l.EntryNumber === h.EntryNumber),
+        EntryNumber: String(h.EntryNumber),
+        ReasonComment: String(h.ReasonComment),
+        Status: String(h.Status),
+        lines: linesOf(h),
       }));
     },
     /** Sum of completed budget lines per company, exact. */
     budgetTotals(): Record<string, string> {
       const totals: Record<string, bigint> = {};
-      for (const l of lines.map(withStatus)) {
-        if (l.EntryStatus !== 'Completed') continue;
-        totals[l.dataAreaId] = (totals[l.dataAreaId] ?? 0n) + toMinor(l.Amount, l.CurrencyCode);
+      for (const l of flatEntries()) {
+        if (l.Status !== 'Completed') continue;
+        const company = String(l.dataAreaId);
+        totals[company] =
+          (totals[company] ?? 0n) + toMinor(String(l.TransactionCurrencyAmount), String(l.CurrencyCode));
       }
       return Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, fromMinor(v, 'USD')]));
+    },
+    /** Runs "Update budget balances" now on every draft entry, as a user would from the entries page. */
+    updateBudgetBalances() {
+      runBudgetBalanceBatch(0);
+    },
+    /** A workflow reviewer in Dynamics 365 approves or rejects a submitted entry. */
+    decideWorkflow(entryNumber: string, decision: 'Approved' | 'Rejected') {
+      const h = state.headers.find((x) => x.EntryNumber === entryNumber && x.WorkflowStatus === 'Submitted');
+      if (!h) throw new Error(`no budget register entry ${entryNumber} is awaiting workflow review`);
+      h.WorkflowStatus = decision;
+      for (const l of linesOf(h)) l.WorkflowStatus = decision;
+      persist();
     },
     expireTokens() {
       tokens.clear();
@@ -460,10 +700,15 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       knownMainAccounts = accounts;
     },
     reset() {
-      headers = [];
-      lines = [];
-      ledger = [];
-      purchaseOrderLines = [];
+      state = {
+        ...state,
+        headers: [],
+        lines: [],
+        ledger: [],
+        purchaseOrderHeaders: [],
+        purchaseOrderLines: [],
+        changedAt: {},
+      };
       tokens.clear();
       faults.clear();
       persist();
@@ -476,11 +721,15 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     sim.seedLedgerEntries(parsed.data);
     res.status(201).json({ count: parsed.data.length });
   });
-  app.post('/__sim/purchase-order-lines', express.json(), (req, res) => {
-    const parsed = z.array(PurchaseOrderLineSeed).safeParse(req.body);
+  app.post('/__sim/purchase-orders', express.json(), (req, res) => {
+    const parsed = z.array(PurchaseOrderSeed).safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
-    sim.seedPurchaseOrderLines(parsed.data);
+    sim.seedPurchaseOrders(parsed.data);
     res.status(201).json({ count: parsed.data.length });
+  });
+  app.post('/__sim/update-budget-balances', (_req, res) => {
+    sim.updateBudgetBalances();
+    res.status(204).end();
   });
   app.get('/__sim/budget-entries', (_req, res) => {
     res.json({ entries: sim.budgetEntries(), totals: sim.budgetTotals() });

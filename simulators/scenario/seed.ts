@@ -1,5 +1,5 @@
 import { type AnaplanSimulator } from '../anaplan';
-import { type D365Simulator } from '../d365';
+import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
 import { budgetRows, ledgerEntries, openPurchaseOrders } from './services-company';
 import { fromMinor, toMinor } from '../../domain/money';
 
@@ -19,28 +19,33 @@ export function seedServicesCompany(
   sims.anaplan.putBudgetVersion({ legalEntity: 'ACME-US', fiscalYear, scenario: 'BUDGET', version, rows });
   sims.d365.seedLedgerEntries(
     ledgerEntries(fiscalYear, opts.actualsThrough ?? `${fiscalYear}-03`).map((e) => ({
-      dataAreaId: COMPANY,
+      DataArea: COMPANY,
       JournalNumber: e.journalNumber,
-      LineNumber: e.lineNumber,
+      Voucher: e.voucher,
       AccountingDate: e.accountingDate,
       LedgerAccount: `${e.mainAccount}-${e.costCenter}`,
       AccountingCurrencyAmount: e.amount,
       TransactionCurrencyCode: e.currency,
-      Text: e.text,
+      Description: e.text,
     })),
   );
-  sims.d365.seedPurchaseOrderLines(
-    openPurchaseOrders(fiscalYear).map((p) => ({
+  const orders = new Map<string, PurchaseOrderSeed>();
+  for (const p of openPurchaseOrders(fiscalYear)) {
+    const order = orders.get(p.purchaseOrderNumber) ?? {
       dataAreaId: COMPANY,
       PurchaseOrderNumber: p.purchaseOrderNumber,
+      CurrencyCode: p.currency,
+      lines: [],
+    };
+    order.lines.push({
       LineNumber: p.lineNumber,
       RequestedDeliveryDate: p.deliveryDate,
-      LedgerDimensionDisplayValue: `${p.mainAccount}-${p.costCenter}`,
-      RemainingPurchaseAmount: p.remainingAmount,
-      CurrencyCode: p.currency,
-      LineVersion: p.revision,
-    })),
-  );
+      DefaultLedgerDimensionDisplayValue: `${p.mainAccount}-${p.costCenter}`,
+      LineAmount: p.lineAmount,
+    });
+    orders.set(p.purchaseOrderNumber, order);
+  }
+  sims.d365.seedPurchaseOrders([...orders.values()]);
   const total = fromMinor(
     rows.reduce((acc, r) => acc + toMinor(r.amount, r.currency), 0n),
     'USD',

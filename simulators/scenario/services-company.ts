@@ -79,7 +79,7 @@ export function budgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[]
 
 export interface LedgerEntry {
   journalNumber: string;
-  lineNumber: number;
+  voucher: string;
   accountingDate: string;
   mainAccount: string;
   costCenter: string;
@@ -98,7 +98,7 @@ export function ledgerEntries(fiscalYear: number, throughPeriod: string): Ledger
       const postingDate = `${p.startDate.slice(0, 8)}${String(10 + (i % 15)).padStart(2, '0')}`;
       entries.push({
         journalNumber: `GJ-${p.period.replace('-', '')}-${String(i + 1).padStart(3, '0')}`,
-        lineNumber: 1,
+        voucher: `GNJL${p.period.replace('-', '')}${String(i + 1).padStart(4, '0')}`,
         accountingDate: postingDate,
         mainAccount: d365MainAccount(item.account, postingDate),
         costCenter: D365_COST_CENTER[item.costCenter]!,
@@ -117,9 +117,9 @@ export interface OpenPurchaseOrderLine {
   deliveryDate: string;
   mainAccount: string;
   costCenter: string;
-  remainingAmount: string;
+  /** The open (backorder) line's amount. */
+  lineAmount: string;
   currency: string;
-  revision: number;
 }
 
 /** Open POs raised through Coupa and committed in D365 for the coming months. */
@@ -131,9 +131,8 @@ export function openPurchaseOrders(fiscalYear: number): OpenPurchaseOrderLine[] 
       deliveryDate: `${fiscalYear}-04-15`,
       mainAccount: '63040',
       costCenter: '100',
-      remainingAmount: '45000.00',
+      lineAmount: '45000.00',
       currency: 'USD',
-      revision: 1,
     },
     {
       purchaseOrderNumber: 'PO-000502',
@@ -141,9 +140,8 @@ export function openPurchaseOrders(fiscalYear: number): OpenPurchaseOrderLine[] 
       deliveryDate: `${fiscalYear}-05-01`,
       mainAccount: '62030',
       costCenter: '200',
-      remainingAmount: '60000.00',
+      lineAmount: '60000.00',
       currency: 'USD',
-      revision: 2,
     },
     {
       purchaseOrderNumber: 'PO-000502',
@@ -151,9 +149,8 @@ export function openPurchaseOrders(fiscalYear: number): OpenPurchaseOrderLine[] 
       deliveryDate: `${fiscalYear}-05-01`,
       mainAccount: '65060',
       costCenter: '200',
-      remainingAmount: '1800.00',
+      lineAmount: '1800.00',
       currency: 'USD',
-      revision: 1,
     },
   ];
 }

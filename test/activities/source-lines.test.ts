@@ -1,11 +1,11 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, like, sql } from 'drizzle-orm';
 import { createActualsActivities } from '../../activities/actuals';
 import { beginCommitmentSnapshot } from '../../db/queries/commitments';
 import { upsertDimensionMappings } from '../../db/queries/reference';
 import { auditLog, controlBalances, sourceExceptions } from '../../db/schema';
 import { fromMinor, toMinor } from '../../domain/money';
-import { type LedgerEntrySeed, type PurchaseOrderLineSeed } from '../../simulators/d365';
+import { type LedgerEntrySeed, type PurchaseOrderSeed } from '../../simulators/d365';
 import { sumAmounts } from '../harness/cycle';
 import { apiClient } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
@@ -28,9 +28,9 @@ describe('source lines from the ERP', () => {
   });
 
   const entry = (fiscalYear: number, n: number, over: Partial<LedgerEntrySeed> = {}): LedgerEntrySeed => ({
-    dataAreaId: 'acus',
+    DataArea: 'acus',
     JournalNumber: `GJ-${fiscalYear}-${n}`,
-    LineNumber: 1,
+    Voucher: `V-${fiscalYear}-${n}`,
     AccountingDate: `${fiscalYear}-02-1${n % 10}`,
     LedgerAccount: '61020-300',
     AccountingCurrencyAmount: `${n}00.00`,
@@ -87,8 +87,16 @@ describe('source lines from the ERP', () => {
       .filter((e) => e.recordKey.includes(`GJ-${fiscalYear}-`))
       .map((e) => [e.recordKey, e.errorCode, e.errorMessage]);
     expect(mine).toEqual([
-      [`d365:GJ-${fiscalYear}-2:1:r0`, 'unmapped_dimension', expect.stringMatching(/account 66070/)],
-      [`d365:GJ-${fiscalYear}-3:1:r0`, 'currency_not_accepted', expect.stringMatching(/100.00 EUR/)],
+      [
+        expect.stringMatching(new RegExp(`^d365:GJ-${fiscalYear}-2/V-${fiscalYear}-2/\\d+:1:r0$`)),
+        'unmapped_dimension',
+        expect.stringMatching(/account 66070/),
+      ],
+      [
+        expect.stringMatching(new RegExp(`^d365:GJ-${fiscalYear}-3/V-${fiscalYear}-3/\\d+:1:r0$`)),
+        'currency_not_accepted',
+        expect.stringMatching(/100.00 EUR/),
+      ],
     ]);
 
     // Master data is fixed, then support replays: the unmapped line goes through, the EUR one stays open.
@@ -127,7 +135,7 @@ describe('source lines from the ERP', () => {
     const [reprocessed] = await stack.db
       .select()
       .from(sourceExceptions)
-      .where(eq(sourceExceptions.recordKey, `d365:GJ-${fiscalYear}-2:1:r0`));
+      .where(like(sourceExceptions.recordKey, `d365:GJ-${fiscalYear}-2/%`));
     expect(reprocessed).toMatchObject({ status: 'reprocessed', resolvedBy: 'ian@acme.example' });
     const actions = (
       await stack.db
@@ -194,22 +202,25 @@ describe('source lines from the ERP', () => {
 
   test('concurrent commitment syncs count every purchase-order line once', async () => {
     const fiscalYear = await stack.newFiscalYear();
-    const line = (n: number, amount: string, revision = 1): PurchaseOrderLineSeed => ({
+    const order = (n: number, amount: string): PurchaseOrderSeed => ({
       dataAreaId: 'acus',
       PurchaseOrderNumber: `PO-${fiscalYear}-${n}`,
-      LineNumber: 1,
-      RequestedDeliveryDate: `${fiscalYear}-05-01`,
-      LedgerDimensionDisplayValue: '63040-100',
-      RemainingPurchaseAmount: amount,
       CurrencyCode: 'USD',
-      LineVersion: revision,
+      lines: [
+        {
+          LineNumber: 1,
+          RequestedDeliveryDate: `${fiscalYear}-05-01`,
+          DefaultLedgerDimensionDisplayValue: '63040-100',
+          LineAmount: amount,
+        },
+      ],
     });
-    const open: PurchaseOrderLineSeed[] = [];
+    const open: PurchaseOrderSeed[] = [];
     for (let round = 1; round <= 6; round++) {
       // Each round a new PO arrives and the first one is revised; two syncs race to take them in.
-      open.push(line(round, `${round}000.00`));
-      open[0] = line(1, `${round * 11}00.00`, round);
-      stack.d365.seedPurchaseOrderLines(open);
+      open.push(order(round, `${round}000.00`));
+      open[0] = order(1, `${round * 11}00.00`);
+      stack.d365.seedPurchaseOrders(open);
       const both = await Promise.all(
         [1, 2].map(() =>
           run(() =>
@@ -222,7 +233,7 @@ describe('source lines from the ERP', () => {
         ),
       );
       expect(both.map((r) => r.lines)).toEqual([round, round]);
-      const expected = sumAmounts(open.map((o) => o.RemainingPurchaseAmount));
+      const expected = sumAmounts(open.map((o) => o.lines[0]!.LineAmount));
       expect(await balance('committed', fiscalYear)).toBe(expected);
     }
     // A snapshot taken before one already applied is stale: it changes nothing.
@@ -236,8 +247,11 @@ describe('source lines from the ERP', () => {
       ),
     ).toBe(false);
     // Lines the ERP closed are released to zero.
-    stack.d365.seedPurchaseOrderLines(
-      open.map((o) => ({ ...o, PurchaseOrderLineStatus: 'Received' as const })),
+    stack.d365.seedPurchaseOrders(
+      open.map((o) => ({
+        ...o,
+        lines: o.lines.map((l) => ({ ...l, PurchaseOrderLineStatus: 'Received' as const })),
+      })),
     );
     const closed = await run(() =>
       activities.syncCommitments({ legalEntity: 'ACME-US', fiscalYear, correlationId: 'closed' }),

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createD365Connector } from '../../activities/connectors/d365';
+import { createD365Connector, type D365ConnectorConfig } from '../../activities/connectors/d365';
 import { type BudgetChunkPublication, type ErpConnector } from '../../activities/connectors/types';
-import { createD365Simulator, type D365Simulator } from '../../simulators/d365';
+import { createD365Simulator, type D365Simulator, type D365SimulatorOptions } from '../../simulators/d365';
 import { type RunningServer } from '../../api/listen';
 import { D365_TARGET } from '../harness/cycle';
 import { failureOf } from '../harness/failures';
@@ -26,6 +26,58 @@ function chunk(key: string, amounts: string[], account = '60010'): BudgetChunkPu
   };
 }
 
+const connectorFor = (url: string, over: Partial<D365ConnectorConfig> = {}) =>
+  createD365Connector({
+    baseUrl: url,
+    tokenUrl: `${url}/closeloop-dev/oauth2/v2.0/token`,
+    clientId: 'closeloop',
+    clientSecret: 'dev-secret',
+    timeoutMs: 1000,
+    pageSize: 2,
+    completionWaitMs: 500,
+    completionPollMs: 10,
+    ...over,
+  });
+
+/** A raw call to the simulator's data service, as any OData client would make it. */
+async function raw(server: RunningServer, method: string, url: string, body?: unknown, ieee754 = true) {
+  const token = (await (
+    await fetch(`${server.url}/closeloop-dev/oauth2/v2.0/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: 'closeloop',
+        client_secret: 'dev-secret',
+      }),
+    })
+  ).json()) as { access_token: string };
+  const type = `application/json${ieee754 ? ';IEEE754Compatible=true' : ''}`;
+  const res = await fetch(`${server.url}/data/${url}`, {
+    method,
+    headers: { Authorization: `Bearer ${token.access_token}`, Accept: type, 'Content-Type': type },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown> & { error?: { innererror: { message: string } } },
+  };
+}
+
+function withSimulator(
+  options: D365SimulatorOptions,
+  body: (ctx: { sim: D365Simulator; server: RunningServer; erp: ErpConnector }) => Promise<void>,
+) {
+  return async () => {
+    const sim = createD365Simulator(options);
+    const server = await sim.listen(0);
+    try {
+      await body({ sim, server, erp: connectorFor(server.url) });
+    } finally {
+      await server.close();
+    }
+  };
+}
+
 describe('Dynamics 365 connector', () => {
   let sim: D365Simulator;
   let server: RunningServer;
@@ -36,31 +88,40 @@ describe('Dynamics 365 connector', () => {
       .sort();
 
   beforeEach(async () => {
-    sim = createD365Simulator({ knownMainAccounts: ['60010', '61020'], maxPageSize: 1000 });
+    // "Update budget balances" runs as soon as an entry is quiet, like a batch job recurring every moment.
+    sim = createD365Simulator({ knownMainAccounts: ['60010', '61020'], budgetBalanceUpdateMs: 0 });
     server = await sim.listen(0);
-    erp = createD365Connector({
-      baseUrl: server.url,
-      tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
-      clientId: 'closeloop',
-      clientSecret: 'dev-secret',
-      timeoutMs: 1000,
-      pageSize: 2,
-    });
+    erp = connectorFor(server.url);
   });
   afterEach(async () => {
     await server.close();
   });
 
-  test('posts a chunk once; the same key again posts nothing and says so', async () => {
+  test('posts a chunk as one budget register entry, completed by Update budget balances; the same key again posts nothing', async () => {
     const first = await erp.publishBudgetChunk(chunk('k1', ['100.10', '200.20', '0.05']));
     expect(first).toMatchObject({ documentNumber: 'BRE-000001', lineCount: 3, alreadyPosted: false });
     const again = await erp.publishBudgetChunk(chunk('k1', ['100.10', '200.20', '0.05']));
     expect(again).toMatchObject({ documentNumber: 'BRE-000001', alreadyPosted: true });
-    expect(sim.budgetEntries()).toHaveLength(1);
-    expect(sim.budgetEntries()[0]).toMatchObject({
+    const entries = sim.budgetEntries();
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      dataAreaId: 'acus',
+      LegalEntityId: 'acus',
+      BudgetModelId: 'FY-BUDGET',
+      BudgetCode: 'Original',
       Status: 'Completed',
-      IntegrationCorrelationId: 'corr-k1',
-      DocumentNumber: 'k1',
+      WorkflowStatus: 'None',
+      ReasonComment: 'closeloop k1',
+      DefaultDate: '2027-01-01T12:00:00Z',
+    });
+    expect(entries[0]!.lines[1]).toMatchObject({
+      LineNumber: '2',
+      EntryDate: '2027-02-01T12:00:00Z',
+      DimensionDisplayValue: '60010-100',
+      TransactionCurrencyAmount: '200.20',
+      CurrencyCode: 'USD',
+      AmountType: 'Expense',
+      BudgetCheckResult: 'NoCheck',
     });
     expect(await totals()).toEqual([
       '60010/100/2027-01-01=100.10',
@@ -84,6 +145,7 @@ describe('Dynamics 365 connector', () => {
     sim.faults.inject({ kind: 'status', status: 429, retryAfterSeconds: 7, times: 1 });
     const f = await failureOf(erp.publishBudgetChunk(chunk('k3', ['1.00'])));
     expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false, nextRetryDelay: 7000 });
+    expect(f.message).toMatch(/exeeded the limit of 6000/);
   });
 
   test('a response slower than the timeout is a retryable failure', async () => {
@@ -100,27 +162,26 @@ describe('Dynamics 365 connector', () => {
     expect(sim.faults.fired.latency).toBe(1);
   });
 
-  test('an answer lost after commit does not post twice on retry', async () => {
-    sim.faults.inject({
-      kind: 'drop-after-commit',
-      times: 1,
-      method: 'POST',
-      path: 'BudgetRegisterEntryLines',
-    });
+  test('lines go in one change set: an answer lost after commit does not post twice, a refused line posts none', async () => {
+    sim.faults.inject({ kind: 'drop-after-commit', times: 1, method: 'POST', path: '$batch' });
     const f = await failureOf(erp.publishBudgetChunk(chunk('k4', ['5.00', '6.00'])));
     expect(f.type).toBe('ConnectorUnavailable');
     await erp.publishBudgetChunk(chunk('k4', ['5.00', '6.00']));
     expect(sim.budgetEntries()[0]!.lines).toHaveLength(2);
     expect(sim.budgetTotals()).toEqual({ acus: '11.00' });
+
+    // Line 2 is on an account the ERP refuses: line 1 is not left behind on its own.
+    const mixed = chunk('k5', ['1.00', '2.00']);
+    mixed.lines[1]!.dimensions.account = '65060';
+    const refused = await failureOf(erp.publishBudgetChunk(mixed));
+    expect(refused).toMatchObject({ type: 'ConnectorRejected', nonRetryable: true });
+    // The reason is in innererror; the top-level message of the real service is "An error has occurred.".
+    expect(refused.message).toMatch(/Main account 65060 does not exist/);
+    const entry = sim.budgetEntries().find((e) => e.ReasonComment === 'closeloop k5')!;
+    expect(entry).toMatchObject({ Status: 'Draft', lines: [] });
   });
 
-  test('a 400 is non-retryable and carries the OData message', async () => {
-    const f = await failureOf(erp.publishBudgetChunk(chunk('k5', ['1.00'], '65060')));
-    expect(f).toMatchObject({ type: 'ConnectorRejected', nonRetryable: true });
-    expect(f.message).toMatch(/Main account 65060 does not exist/);
-  });
-
-  test('the reversal nets the chunk to zero, and is itself idempotent', async () => {
+  test('the reversal is a new entry that nets the chunk to zero, and is itself idempotent', async () => {
     const c = chunk('k6', ['123.45', '0.55']);
     await erp.publishBudgetChunk(c);
     const reversal = { ...c, idempotencyKey: 'k6:reversal', originalIdempotencyKey: 'k6' };
@@ -130,36 +191,66 @@ describe('Dynamics 365 connector', () => {
     expect(sim.budgetEntries()).toHaveLength(2);
   });
 
+  test('a completed entry cannot be changed', async () => {
+    const posted = await erp.publishBudgetChunk(chunk('k7', ['1.00']));
+    const line = await raw(server, 'POST', 'BudgetRegisterEntryLines', {
+      dataAreaId: 'acus',
+      LegalEntityId: 'acus',
+      EntryNumber: posted.documentNumber,
+      LineNumber: '9',
+      EntryDate: '2027-01-01T12:00:00Z',
+      DimensionDisplayValue: '60010-100',
+      TransactionCurrencyAmount: '5.00',
+      CurrencyCode: 'USD',
+    });
+    expect(line.status).toBe(400);
+    expect(line.body.error!.innererror.message).toMatch(/completed and cannot be changed/);
+  });
+
   test('a wrong client secret is a non-retryable ConnectorUnauthorized; an expired token is renewed', async () => {
-    await erp.publishBudgetChunk(chunk('k7', ['1.00']));
+    await erp.publishBudgetChunk(chunk('k8', ['1.00']));
     sim.expireTokens();
-    expect(await erp.publishBudgetChunk(chunk('k7', ['1.00']))).toMatchObject({ alreadyPosted: true });
-    const bad = createD365Connector({
-      baseUrl: server.url,
-      tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
-      clientId: 'closeloop',
-      clientSecret: 'wrong',
-      timeoutMs: 1000,
-      pageSize: 10,
-    });
-    expect(await failureOf(bad.publishBudgetChunk(chunk('k8', ['1.00'])))).toMatchObject({
-      type: 'ConnectorUnauthorized',
-      nonRetryable: true,
-    });
+    expect(await erp.publishBudgetChunk(chunk('k8', ['1.00']))).toMatchObject({ alreadyPosted: true });
+    const bad = connectorFor(server.url, { clientSecret: 'wrong' });
+    const f = await failureOf(bad.publishBudgetChunk(chunk('k9', ['1.00'])));
+    expect(f).toMatchObject({ type: 'ConnectorUnauthorized', nonRetryable: true });
+    expect(f.message).toMatch(/AADSTS7000215/);
   });
 
   test('actuals are read page by page after the watermark; a duplicate delivery is passed through for the store to drop', async () => {
     sim.seedLedgerEntries(
       ['1.00', '2.00', '3.00', '4.00', '5.00'].map((amount, i) => ({
-        dataAreaId: 'acus',
+        DataArea: 'acus',
         JournalNumber: `GJ-${i}`,
-        LineNumber: 1,
+        Voucher: `V-${i}`,
         AccountingDate: `2027-01-1${i}`,
         LedgerAccount: '60010-100',
         AccountingCurrencyAmount: amount,
         TransactionCurrencyCode: 'USD',
       })),
     );
+    // Another company's lines and a tax-layer line are not this company's actuals.
+    sim.seedLedgerEntries([
+      {
+        DataArea: 'acgb',
+        JournalNumber: 'GJ-X',
+        Voucher: 'V-X',
+        AccountingDate: '2027-01-05',
+        LedgerAccount: '60010-100',
+        AccountingCurrencyAmount: '7.00',
+        TransactionCurrencyCode: 'GBP',
+      },
+      {
+        DataArea: 'acus',
+        JournalNumber: 'GJ-T',
+        Voucher: 'V-T',
+        AccountingDate: '2027-01-05',
+        LedgerAccount: '60010-100',
+        AccountingCurrencyAmount: '8.00',
+        TransactionCurrencyCode: 'USD',
+        PostingLayer: 'Tax',
+      },
+    ]);
     const query = { company: 'acus', fromDate: '2027-01-01', toDate: '2027-12-31' };
     const readAll = async (watermark?: string) => {
       const docs: string[] = [];
@@ -170,7 +261,8 @@ describe('Dynamics 365 connector', () => {
         const page = await erp.fetchActualsPage({ ...query, watermark }, cursor);
         docs.push(
           ...page.lines.map(
-            (l) => `${l.documentId}:${l.amount.amount}:${l.dimensions.account}/${l.dimensions.costCenter}`,
+            (l) =>
+              `${l.documentId.split('/')[0]}:${l.amount.amount}:${l.dimensions.account}/${l.dimensions.costCenter}`,
           ),
         );
         cursor = page.cursor;
@@ -192,9 +284,9 @@ describe('Dynamics 365 connector', () => {
 
     sim.seedLedgerEntries([
       {
-        dataAreaId: 'acus',
+        DataArea: 'acus',
         JournalNumber: 'GJ-9',
-        LineNumber: 1,
+        Voucher: 'V-9',
         AccountingDate: '2027-02-01',
         LedgerAccount: '61020-200',
         AccountingCurrencyAmount: '9.99',
@@ -204,14 +296,15 @@ describe('Dynamics 365 connector', () => {
     sim.faults.inject({ kind: 'duplicate', times: 1, path: 'GeneralJournalAccountEntries' });
     const more = await readAll(all.mark);
     expect(more.docs).toEqual(['GJ-9:9.99:61020/200', 'GJ-9:9.99:61020/200']);
+    expect(BigInt(more.mark)).toBeGreaterThan(BigInt(all.mark));
   });
 
   test('a ledger line keeps the amount that goes with its currency code: the transaction amount', async () => {
     sim.seedLedgerEntries([
       {
-        dataAreaId: 'acus',
+        DataArea: 'acus',
         JournalNumber: 'GJ-FX',
-        LineNumber: 1,
+        Voucher: 'V-FX',
         AccountingDate: '2027-02-10',
         LedgerAccount: '61020-300',
         AccountingCurrencyAmount: '110.00',
@@ -227,45 +320,195 @@ describe('Dynamics 365 connector', () => {
     expect(page.lines.map((l) => l.amount)).toEqual([{ amount: '100.00', currency: 'EUR' }]);
   });
 
-  test('open purchase-order lines are read across pages, closed ones left out', async () => {
-    sim.seedPurchaseOrderLines(
-      [1, 2, 3].map((n) => ({
+  test('open lines of confirmed purchase orders are the commitments, in the currency of their header', async () => {
+    const line = (n: number, amount: string, status: 'Backorder' | 'Received' = 'Backorder') => ({
+      LineNumber: n,
+      RequestedDeliveryDate: '2027-04-01',
+      DefaultLedgerDimensionDisplayValue: '63040-100',
+      LineAmount: amount,
+      PurchaseOrderLineStatus: status,
+    });
+    sim.seedPurchaseOrders([
+      {
         dataAreaId: 'acus',
-        PurchaseOrderNumber: `PO-${n}`,
-        LineNumber: 1,
-        RequestedDeliveryDate: '2027-04-01',
-        LedgerDimensionDisplayValue: '63040-100',
-        RemainingPurchaseAmount: `${n}000.00`,
+        PurchaseOrderNumber: 'PO-1',
         CurrencyCode: 'USD',
-        PurchaseOrderLineStatus: n === 3 ? 'Received' : 'Backorder',
-        LineVersion: n,
-      })),
-    );
+        lines: [line(1, '1000.00'), line(2, '2000.00'), line(3, '3000.00', 'Received')],
+      },
+      { dataAreaId: 'acus', PurchaseOrderNumber: 'PO-2', CurrencyCode: 'EUR', lines: [line(1, '400.00')] },
+      {
+        dataAreaId: 'acus',
+        PurchaseOrderNumber: 'PO-3',
+        CurrencyCode: 'USD',
+        DocumentApprovalStatus: 'Draft',
+        lines: [line(1, '900.00')],
+      },
+    ]);
     const open = await erp.fetchOpenCommitments({
       company: 'acus',
       fromDate: '2027-01-01',
       toDate: '2027-12-31',
     });
-    expect(open.map((o) => `${o.documentId}:${o.openAmount.amount}:r${o.revision}`)).toEqual([
-      'PO-1:1000.00:r1',
-      'PO-2:2000.00:r2',
-    ]);
+    expect(
+      open.map((o) => `${o.documentId}/${o.lineNo}:${o.openAmount.amount} ${o.openAmount.currency}`).sort(),
+    ).toEqual(['PO-1/1:1000.00 USD', 'PO-1/2:2000.00 USD', 'PO-2/1:400.00 EUR']);
   });
 });
 
-describe('Dynamics 365 reversal of an original the ERP no longer holds', () => {
-  test('posts nothing and says the original is missing', async () => {
-    const sim = createD365Simulator();
-    const server = await sim.listen(0);
-    try {
-      const erp = createD365Connector({
-        baseUrl: server.url,
-        tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
-        clientId: 'closeloop',
-        clientSecret: 'dev-secret',
-        timeoutMs: 1000,
-        pageSize: 10,
+describe('Dynamics 365 completion: waiting for Update budget balances, workflows and budget checks', () => {
+  test(
+    'an entry still in Draft when the wait ends is a retryable failure; the retry finds it completed',
+    withSimulator({ budgetBalanceUpdateMs: null }, async ({ sim, erp }) => {
+      const c = chunk('wait', ['10.00']);
+      const f = await failureOf(erp.publishBudgetChunk(c));
+      expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false });
+      expect(f.message).toMatch(/still Draft: awaiting "Update budget balances"/);
+      sim.updateBudgetBalances();
+      expect(await erp.publishBudgetChunk(c)).toMatchObject({
+        documentNumber: 'BRE-000001',
+        alreadyPosted: true,
       });
+      expect(sim.budgetEntries()).toHaveLength(1);
+    }),
+  );
+
+  test(
+    'an entry on a budget code with a workflow waits for it; a rejection is final',
+    withSimulator({ budgetBalanceUpdateMs: 0, workflowBudgetCodes: ['Original'] }, async ({ sim, erp }) => {
+      const approved = await failureOf(erp.publishBudgetChunk(chunk('wf1', ['10.00'])));
+      expect(approved.message).toMatch(/awaiting its budget workflow/);
+      sim.decideWorkflow('BRE-000001', 'Approved');
+      expect(await erp.publishBudgetChunk(chunk('wf1', ['10.00']))).toMatchObject({ alreadyPosted: true });
+
+      await failureOf(erp.publishBudgetChunk(chunk('wf2', ['20.00'])));
+      sim.decideWorkflow('BRE-000002', 'Rejected');
+      const rejected = await failureOf(erp.publishBudgetChunk(chunk('wf2', ['20.00'])));
+      expect(rejected).toMatchObject({ type: 'ConnectorRejected', nonRetryable: true });
+      expect(rejected.message).toMatch(/rejected in its budget workflow/);
+      expect(sim.budgetTotals()).toEqual({ acus: '10.00' });
+    }),
+  );
+
+  test(
+    'under budget control, a cut below what was already spent fails the budget check and is final',
+    withSimulator({ budgetBalanceUpdateMs: 0, budgetControl: true }, async ({ sim, erp }) => {
+      await erp.publishBudgetChunk(chunk('bc1', ['1000.00']));
+      sim.seedLedgerEntries([
+        {
+          DataArea: 'acus',
+          JournalNumber: 'GJ-1',
+          Voucher: 'V-1',
+          AccountingDate: '2027-01-20',
+          LedgerAccount: '60010-100',
+          AccountingCurrencyAmount: '800.00',
+          TransactionCurrencyCode: 'USD',
+        },
+      ]);
+      const f = await failureOf(erp.publishBudgetChunk(chunk('bc2', ['-300.00'])));
+      expect(f).toMatchObject({ type: 'ConnectorRejected', nonRetryable: true });
+      expect(f.message).toMatch(/budget check failed on line\(s\) 1 of budget register entry BRE-000002/);
+      expect(sim.budgetEntries()[0]!.lines[0]).toMatchObject({ BudgetCheckResult: 'Passed' });
+      expect(sim.budgetTotals()).toEqual({ acus: '1000.00' });
+    }),
+  );
+});
+
+describe('Dynamics 365 simulator refuses what the real service refuses', () => {
+  test(
+    'unknown fields, wrong literal forms, enum operators, missing key parts and non-string decimals',
+    withSimulator({}, async ({ server }) => {
+      const header = {
+        dataAreaId: 'acus',
+        LegalEntityId: 'acus',
+        BudgetModelId: 'FY-BUDGET',
+        BudgetCode: 'Original',
+        DefaultDate: '2027-01-01T12:00:00Z',
+      };
+      const unknown = await raw(server, 'POST', 'BudgetRegisterEntryHeaders', {
+        ...header,
+        DocumentNumber: 'x',
+        Description: 'y',
+      });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error!.innererror.message).toMatch(
+        /DocumentNumber: The property 'DocumentNumber' does not exist/,
+      );
+      const dateOnly = await raw(server, 'POST', 'BudgetRegisterEntryHeaders', {
+        ...header,
+        DefaultDate: '2027-01-01',
+      });
+      expect(dateOnly.body.error!.innererror.message).toMatch(/Edm.DateTimeOffset/);
+      const created = await raw(server, 'POST', 'BudgetRegisterEntryHeaders', header);
+      expect(created.status).toBe(201);
+      const entry = String(created.body.EntryNumber);
+      const numberLine = await raw(server, 'POST', 'BudgetRegisterEntryLines', {
+        dataAreaId: 'acus',
+        LegalEntityId: 'acus',
+        EntryNumber: entry,
+        LineNumber: 1,
+        EntryDate: '2027-01-01T12:00:00Z',
+        DimensionDisplayValue: '60010-100',
+        TransactionCurrencyAmount: 10.1,
+        CurrencyCode: 'USD',
+      });
+      expect(numberLine.body.error!.innererror.message).toMatch(
+        /LineNumber: must be a string Edm.Decimal under IEEE754Compatible/,
+      );
+
+      const plainEnum = await raw(
+        server,
+        'GET',
+        `BudgetRegisterEntryHeaders?$filter=${encodeURIComponent("Status eq 'Completed'")}`,
+      );
+      expect(plainEnum.status).toBe(400);
+      expect(plainEnum.body.error!.innererror.message).toMatch(/incompatible types/);
+      const enumGt = await raw(
+        server,
+        'GET',
+        `BudgetRegisterEntryHeaders?$filter=${encodeURIComponent("Status gt Microsoft.Dynamics.DataEntities.BudgetTransactionStatus'Draft'")}`,
+      );
+      expect(enumGt.status).toBe(400);
+      const qualified = await raw(
+        server,
+        'GET',
+        `BudgetRegisterEntryHeaders?$filter=${encodeURIComponent("Status eq Microsoft.Dynamics.DataEntities.BudgetTransactionStatus'Draft'")}`,
+      );
+      expect(qualified).toMatchObject({
+        status: 200,
+        body: { value: [expect.objectContaining({ EntryNumber: entry })] },
+      });
+      const unknownOption = await raw(server, 'GET', 'BudgetRegisterEntryHeaders?$apply=groupby');
+      expect(unknownOption.status).toBe(400);
+
+      const partialKey = await raw(
+        server,
+        'GET',
+        `BudgetRegisterEntryHeaders(dataAreaId='acus',EntryNumber='${entry}')`,
+      );
+      expect(partialKey.status).toBe(400);
+      const fullKey = await raw(
+        server,
+        'GET',
+        `BudgetRegisterEntryHeaders(dataAreaId='acus',LegalEntityId='acus',EntryNumber='${entry}')`,
+      );
+      expect(fullKey).toMatchObject({ status: 200, body: { EntryNumber: entry, ExpenseBudgetTotal: '0' } });
+      // Without IEEE754Compatible, decimals are JSON numbers.
+      const numbers = await raw(
+        server,
+        'GET',
+        `BudgetRegisterEntryHeaders(dataAreaId='acus',LegalEntityId='acus',EntryNumber='${entry}')`,
+        undefined,
+        false,
+      );
+      expect(numbers.body.ExpenseBudgetTotal).toBe(0);
+    }),
+  );
+});
+
+describe('Dynamics 365 reversal of an original the ERP no longer holds', () => {
+  test(
+    'posts nothing and says the original is missing',
+    withSimulator({}, async ({ sim, erp }) => {
       const c = chunk('gone', ['10.00']);
       const result = await erp.reverseBudgetChunk({
         ...c,
@@ -274,53 +517,29 @@ describe('Dynamics 365 reversal of an original the ERP no longer holds', () => {
       });
       expect(result).toMatchObject({ originalMissing: true, lineCount: 0 });
       expect(sim.budgetEntries()).toEqual([]);
-    } finally {
-      await server.close();
-    }
-  });
+    }),
+  );
 });
 
 describe('Dynamics 365 simulator state file', () => {
   test('a restarted simulator remembers postings, and seeding the same ledger twice adds nothing', async () => {
     const stateFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'd365-state-')), 'd365.json');
     const entry = {
-      dataAreaId: 'acus',
+      DataArea: 'acus',
       JournalNumber: 'GJ-1',
-      LineNumber: 1,
+      Voucher: 'V-1',
       AccountingDate: '2027-01-05',
       LedgerAccount: '60010-100',
       AccountingCurrencyAmount: '10.00',
       TransactionCurrencyCode: 'USD',
     };
-    const first = createD365Simulator({ stateFile });
-    const server = await first.listen(0);
-    try {
-      const erp = createD365Connector({
-        baseUrl: server.url,
-        tokenUrl: `${server.url}/closeloop-dev/oauth2/v2.0/token`,
-        clientId: 'closeloop',
-        clientSecret: 'dev-secret',
-        timeoutMs: 1000,
-        pageSize: 10,
-      });
+    await withSimulator({ stateFile, budgetBalanceUpdateMs: 0 }, async ({ sim, erp }) => {
       await erp.publishBudgetChunk(chunk('persisted', ['42.00']));
-      first.seedLedgerEntries([entry]);
-    } finally {
-      await server.close();
-    }
-    const second = createD365Simulator({ stateFile });
-    second.seedLedgerEntries([entry]);
-    expect(second.budgetTotals()).toEqual({ acus: '42.00' });
-    const again = await second.listen(0);
-    try {
-      const erp = createD365Connector({
-        baseUrl: again.url,
-        tokenUrl: `${again.url}/closeloop-dev/oauth2/v2.0/token`,
-        clientId: 'closeloop',
-        clientSecret: 'dev-secret',
-        timeoutMs: 1000,
-        pageSize: 10,
-      });
+      sim.seedLedgerEntries([entry]);
+    })();
+    await withSimulator({ stateFile }, async ({ sim, erp }) => {
+      sim.seedLedgerEntries([entry]);
+      expect(sim.budgetTotals()).toEqual({ acus: '42.00' });
       expect(await erp.publishBudgetChunk(chunk('persisted', ['42.00']))).toMatchObject({
         alreadyPosted: true,
       });
@@ -330,8 +549,6 @@ describe('Dynamics 365 simulator state file', () => {
         toDate: '2027-12-31',
       });
       expect(page.lines).toHaveLength(1);
-    } finally {
-      await again.close();
-    }
+    })();
   });
 });

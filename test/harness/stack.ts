@@ -129,7 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     await migrateDatabase(database.db);
     await seedReferenceData(database.db);
 
-    const d365 = createD365Simulator(options.d365);
+    const d365 = createD365Simulator({ budgetBalanceUpdateMs: 0, ...options.d365 });
     const anaplan = createAnaplanSimulator({ taskPolls: 1, ...options.anaplan });
     const d365Server = await d365.listen(0);
     undo.push(() => d365Server.close());
@@ -146,6 +146,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       D365_BASE_URL: d365Server.url,
       D365_TOKEN_URL: `${d365Server.url}/closeloop-dev/oauth2/v2.0/token`,
       D365_TIMEOUT_MS: '5000',
+      D365_COMPLETION_POLL_MS: '20',
       ANAPLAN_AUTH_URL: anaplanServer.url,
       ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
       ANAPLAN_POLL_INTERVAL_MS: '20',

@@ -110,9 +110,9 @@ describe('publication to the ERP', () => {
     });
     expect(again.chunkCount).toBe(first!.chunkCount);
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
-    expect(stack.d365.budgetEntries().filter((e) => e.Description.includes(`FY${fiscalYear}`))).toHaveLength(
-      first!.chunkCount,
-    );
+    expect(
+      stack.d365.budgetEntries().filter((e) => e.ReasonComment.includes(`FY${fiscalYear}`)),
+    ).toHaveLength(first!.chunkCount);
   });
 });
 

@@ -71,7 +71,7 @@ describe('a worker that dies mid-publication', () => {
       latencyMs: 90_000,
       times: 1,
       method: 'POST',
-      path: 'BudgetRegisterEntryLines',
+      path: '$batch',
     });
     await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
     for (let i = 0; i < 300 && stack.d365.faults.fired.latency === 0; i++)
@@ -112,7 +112,7 @@ describe('a worker that dies mid-publication', () => {
     stack.d365.faults.release();
     await new Promise((r) => setTimeout(r, 200));
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
-    const entries = stack.d365.budgetEntries().filter((e) => e.Description.includes(`FY${fiscalYear}`));
+    const entries = stack.d365.budgetEntries().filter((e) => e.ReasonComment.includes(`FY${fiscalYear}`));
     expect(entries).toHaveLength(4);
     expect(entries.flatMap((e) => e.lines)).toHaveLength(rows.length);
   }, 120_000);

@@ -4,7 +4,7 @@ import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
 import { DIMENSIONS } from '../../../domain/model';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
-import { httpJson, httpRequest, parseResponse } from '../http';
+import { classifyHttpFailure, httpJson, httpRequest, parseResponse, protocolFailure } from '../http';
 import {
   type ActualsPage,
   type BudgetChunkPublication,
@@ -18,11 +18,29 @@ import {
   type TargetBudgetTotal,
   type TargetLocation,
 } from '../types';
+import { batchResponses, changeSetBatch } from './batch';
 
 /**
- * Microsoft Dynamics 365 Finance over its OData data entities. Budgets become budget register entries (one
- * per chunk, keyed by our idempotency key in DocumentNumber); actuals come from GeneralJournalAccountEntries;
- * commitments from open purchase order lines. Decimals travel as strings (IEEE754Compatible=true).
+ * Microsoft Dynamics 365 Finance over its OData data entities, written to Microsoft's published contract:
+ * - entities, fields and keys: microsoft/CDM schemaDocuments/core/operationsCommon/Entities/Finance/Budgeting/
+ *   BudgetRegisterEntryHeaderEntity, BudgetRegisterEntryLineEntity and BudgetRegisterEntryEntity ("Budget
+ *   account entries"); Finance/GeneralLedger/GeneralJournalAccountEntryEntity; SupplyChain/
+ *   ProcurementAndSourcing/PurchPurchaseOrderHeaderV2Entity and PurchPurchaseOrderLineV2Entity (field lists
+ *   kept in test/contracts/d365/entities.json);
+ * - the OData service: MicrosoftDocs/dynamics-365-unified-operations-public articles/fin-ops-core/dev-itpro/
+ *   data-entities/odata.md (cross-company=true, enum literals Microsoft.Dynamics.DataEntities.<Enum>'Value',
+ *   `$batch` change sets are atomic), service-protection-api-limits.md and priority-based-throttling.md (429
+ *   with Retry-After, honoured by ../http.ts);
+ * - budgeting: articles/finance/budgeting/basic-budgeting-overview-configuration.md and
+ *   budget-register-entries.md. An entry is created in Draft; it becomes Completed only through "Update
+ *   budget balances" (which the customer schedules as a recurring batch job for closeloop's budget code),
+ *   after the budget code's workflow, if any, is approved; a completed entry cannot be changed, so a reversal
+ *   is a new entry.
+ *
+ * One publication chunk is one budget register entry. Its idempotency key lives in the header's
+ * ReasonComment (a free-text field of the entry, shown on the Budget register entries page), so a retry
+ * finds the entry it created instead of creating a second. Its lines go in one change set: the entry never
+ * holds half a chunk, so the balance update can never complete part of one.
  */
 
 export const D365ConnectorConfig = z.object({
@@ -33,16 +51,30 @@ export const D365ConnectorConfig = z.object({
   /** Defaults to `<baseUrl>/.default`, the resource of the environment. */
   scope: z.string().optional(),
   timeoutMs: z.number().int().positive(),
-  pageSize: z.number().int().positive(),
+  pageSize: z.number().int().positive().max(10_000),
+  /**
+   * How long one publication attempt waits for "Update budget balances" to complete its entry before it
+   * gives up for now (the activity's retry comes back and waits again), and how often it looks.
+   */
+  completionWaitMs: z.number().int().nonnegative().default(60_000),
+  completionPollMs: z.number().int().positive().default(5_000),
+  /** The entity set of general journal account entries; confirm it in your environment's /data/$metadata. */
+  ledgerEntitySet: z.string().min(1).default('GeneralJournalAccountEntries'),
   /**
    * Which canonical dimension each segment of a ledger dimension display value holds, in order: with
    * ["account", "costCenter"], "60010-100" is main account 60010 and cost center 100.
    */
   dimensionFormat: z.array(z.enum(DIMENSIONS)).min(1).default(['account', 'costCenter']),
 });
+export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
 /** A publication target's settings for Dynamics 365: which budget the entries belong to. */
-const BudgetSettings = z.object({ budgetModel: z.string().min(1), budgetCode: z.string().min(1) });
+const BudgetSettings = z.object({
+  budgetModel: z.string().min(1),
+  budgetCode: z.string().min(1),
+  /** The budgeting account structure of the lines' dimension values, when the company has several. */
+  accountStructure: z.string().min(1).optional(),
+});
 
 function budgetSettings(target: TargetLocation) {
   const parsed = BudgetSettings.safeParse(target.settings);
@@ -55,65 +87,79 @@ function budgetSettings(target: TargetLocation) {
   }
   return parsed.data;
 }
-export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
 const SYSTEM = 'd365';
-const DecimalText = z.union([z.string(), z.number()]).transform((v) => String(v));
+const ENUMS = 'Microsoft.Dynamics.DataEntities';
+const enumLiteral = (type: string, member: string) => `${ENUMS}.${type}'${member}'`;
+/** With IEEE754Compatible=true, Edm.Decimal and Edm.Int64 arrive as strings; without it, as numbers. */
+const DecimalText = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number()]).transform((v) => String(v));
+const Int64 = z.union([z.string().regex(/^-?\d+$/), z.number().int()]).transform((v) => BigInt(v));
+const LineNumber = DecimalText.transform((v, ctx) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) ctx.addIssue({ code: 'custom', message: 'must be a whole line number' });
+  return n;
+});
 const collection = <T extends z.ZodTypeAny>(item: T) =>
   z.object({ value: z.array(item), '@odata.nextLink': z.string().url().optional() });
 
 const Token = z.object({ access_token: z.string().min(1), expires_in: z.coerce.number().positive() });
 const Header = z.object({
   dataAreaId: z.string(),
+  LegalEntityId: z.string(),
   EntryNumber: z.string(),
-  DocumentNumber: z.string(),
-  Status: z.string(),
+  ReasonComment: z.string().nullable(),
+  Status: z.enum(['Draft', 'Completed']),
+  WorkflowStatus: z.enum(['None', 'NotSubmitted', 'Submitted', 'Approved', 'Rejected']),
 });
 const Line = z.object({
-  LineNumber: z.number().int(),
+  LineNumber,
+  BudgetCheckResult: z.enum(['NoCheck', 'Passed', 'PassedWithWarnings', 'Failed']),
+});
+const AccountEntry = z.object({
+  DimensionDisplayValue: z.string(),
   Date: z.string(),
-  AccountDisplayValue: z.string(),
-  Amount: DecimalText,
+  TransactionCurrencyAmount: DecimalText,
   CurrencyCode: z.string(),
 });
 const LedgerEntry = z.object({
-  RecId: z.number().int(),
+  GeneralJournalAccountEntryRecId: Int64,
   JournalNumber: z.string(),
-  LineNumber: z.number().int(),
+  Voucher: z.string(),
   AccountingDate: z.string(),
   LedgerAccount: z.string(),
   // The transaction-currency amount is the one that pairs with TransactionCurrencyCode; the accounting-
-  // currency amount is in the ledger's currency, which the entry does not name. (Fields as published in
-  // microsoft/CDM schemaDocuments/core/operationsCommon/Entities/Finance/GeneralLedger/
-  // GeneralJournalAccountEntryEntity.cdm.json; its other fields are not yet aligned with that schema.)
+  // currency amount is in the ledger's currency, which the entry does not name.
   TransactionCurrencyAmount: DecimalText,
   TransactionCurrencyCode: z.string(),
-  Text: z.string().optional(),
+  Description: z.string().nullable().optional(),
+});
+const PurchaseOrderHeader = z.object({
+  PurchaseOrderNumber: z.string(),
+  CurrencyCode: z.string().nullable(),
 });
 const PurchaseOrderLine = z.object({
   PurchaseOrderNumber: z.string(),
-  LineNumber: z.number().int(),
+  LineNumber: Int64,
   RequestedDeliveryDate: z.string(),
-  LedgerDimensionDisplayValue: z.string(),
-  RemainingPurchaseAmount: DecimalText,
-  CurrencyCode: z.string(),
-  LineVersion: z.number().int(),
+  DefaultLedgerDimensionDisplayValue: z.string().nullable(),
+  LineAmount: DecimalText,
 });
 
+/** Our paging cursor: the service's own nextLink plus the highest record ID read so far, never mixed. */
+const ActualsCursor = z.object({ next: z.string().url(), highest: z.string().regex(/^\d+$/) });
+
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const dayStart = (date: string) => `${date}T00:00:00Z`;
+const dayEnd = (date: string) => `${date}T23:59:59Z`;
+/** Dates go to Date-typed fields as DateTimeOffset at noon UTC, so no time zone moves them to another day. */
+const asDateTime = (date: string) => `${date}T12:00:00Z`;
+/** The header field that carries the chunk's idempotency key. */
+const keyComment = (key: string) => `closeloop ${key}`;
 
 function isStatus(err: unknown, status: number): boolean {
   return (
     err instanceof ApplicationFailure &&
     (err.details?.[0] as { status?: number } | undefined)?.status === status
-  );
-}
-
-function isDuplicate(err: unknown): boolean {
-  return (
-    err instanceof ApplicationFailure &&
-    err.type === FailureType.ConnectorRejected &&
-    /already exists|DuplicateRecord/i.test(err.message)
   );
 }
 
@@ -145,19 +191,22 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     return token.value;
   }
 
+  const JSON_TYPE = 'application/json;odata.metadata=minimal;IEEE754Compatible=true';
+
   /** One OData call; a 401 refreshes the token once (it may have been revoked early) and tries again. */
-  async function odata(
-    method: 'GET' | 'POST' | 'PATCH',
+  async function send(
+    method: 'GET' | 'POST',
     url: string,
-    opts: { body?: unknown; correlationId?: string; maxPageSize?: number } = {},
-  ): Promise<unknown> {
-    const send = async (force: boolean) => {
+    opts: { body?: string; contentType?: string; correlationId?: string; maxPageSize?: number } = {},
+  ): Promise<string> {
+    const attempt = async (force: boolean) => {
       const headers: Record<string, string> = {
         Authorization: `Bearer ${await accessToken(force)}`,
-        Accept: 'application/json;odata.metadata=minimal;IEEE754Compatible=true',
+        Accept: JSON_TYPE,
         'OData-Version': '4.0',
+        'OData-MaxVersion': '4.0',
       };
-      if (opts.body !== undefined) headers['Content-Type'] = 'application/json;IEEE754Compatible=true';
+      if (opts.contentType) headers['Content-Type'] = opts.contentType;
       if (opts.correlationId) headers['x-ms-client-request-id'] = opts.correlationId;
       if (opts.maxPageSize) headers.Prefer = `odata.maxpagesize=${opts.maxPageSize}`;
       const res = await httpRequest({
@@ -168,34 +217,35 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
         body: opts.body,
         timeoutMs: config.timeoutMs,
       });
-      const text = await res.text();
-      return text ? (JSON.parse(text) as unknown) : undefined;
+      return res.text();
     };
     try {
-      return await send(false);
+      return await attempt(false);
     } catch (err) {
-      if (isStatus(err, 401)) return send(true);
+      if (isStatus(err, 401)) return attempt(true);
       throw err;
     }
+  }
+
+  async function getJson<T>(url: string, schema: z.ZodType<T>, maxPageSize?: number): Promise<T> {
+    const text = await send('GET', url, { maxPageSize });
+    return parseResponse(SYSTEM, `GET ${url.split('?')[0]}`, schema, text ? JSON.parse(text) : undefined);
   }
 
   async function readAll<T extends z.ZodTypeAny>(
     entitySet: string,
     filter: string,
     item: T,
-    orderby?: string,
     control?: CallControl,
   ): Promise<z.output<T>[]> {
     const params = new URLSearchParams({ 'cross-company': 'true', $filter: filter });
-    if (orderby) params.set('$orderby', orderby);
     const out: z.output<T>[] = [];
     let url: string | undefined = `${entitySet}?${params.toString()}`;
     while (url) {
-      const page: z.output<ReturnType<typeof collection<T>>> = parseResponse(
-        SYSTEM,
-        `GET ${entitySet}`,
+      const page: z.output<ReturnType<typeof collection<T>>> = await getJson(
+        url,
         collection(item),
-        await odata('GET', url, { maxPageSize: config.pageSize }),
+        config.pageSize,
       );
       out.push(...page.value);
       url = page['@odata.nextLink'];
@@ -204,10 +254,36 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     return out;
   }
 
+  /** Posts creates in one change set: all of them land, or none and the failure is thrown. */
+  async function changeSet(entitySet: string, bodies: unknown[], correlationId: string): Promise<void> {
+    const batch = changeSetBatch(
+      bodies.map((body) => ({ method: 'POST', url: `${base}/data/${entitySet}`, body })),
+      { 'Content-Type': JSON_TYPE, Accept: JSON_TYPE },
+    );
+    const text = await send('POST', '$batch', {
+      body: batch.body,
+      contentType: batch.contentType,
+      correlationId,
+    });
+    const answers = batchResponses(text);
+    const failed = answers.find((a) => a.status >= 400);
+    if (failed)
+      throw classifyHttpFailure(
+        SYSTEM,
+        { method: 'POST', url: `${base}/data/${entitySet}` },
+        failed.status,
+        null,
+        failed.body,
+      );
+    if (answers.length !== bodies.length) {
+      throw protocolFailure(SYSTEM, `$batch answered ${answers.length} of ${bodies.length} requests`);
+    }
+  }
+
   const displayValue = (values: SystemDimensionValues) =>
     config.dimensionFormat.map((dimension) => values[dimension]).join('-');
-  const parseDisplayValue = (value: string): Partial<SystemDimensionValues> => {
-    const parts = value.split('-');
+  const parseDisplayValue = (value: string | null): Partial<SystemDimensionValues> => {
+    const parts = (value ?? '').split('-');
     const values: Partial<SystemDimensionValues> = {};
     config.dimensionFormat.forEach((dimension, i) => {
       if (parts[i]) values[dimension] = parts[i];
@@ -216,96 +292,118 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   };
 
   async function findHeader(company: string, key: string) {
-    const [h] = await readAll(
+    const found = await readAll(
       'BudgetRegisterEntryHeaders',
-      `dataAreaId eq ${odataString(company)} and DocumentNumber eq ${odataString(key)}`,
+      `dataAreaId eq ${odataString(company)} and ReasonComment eq ${odataString(keyComment(key))}`,
       Header,
     );
-    return h;
+    if (found.length > 1) {
+      throw protocolFailure(
+        SYSTEM,
+        `${found.length} budget register entries in ${company} carry key ${key} (${found.map((h) => h.EntryNumber).join(', ')}); remove the extra one by hand`,
+      );
+    }
+    return found[0];
   }
 
-  /** Create-or-resume: header by key, then only the missing lines, then complete. Safe to repeat at any point. */
+  const entryFilter = (h: z.output<typeof Header>) =>
+    `dataAreaId eq ${odataString(h.dataAreaId)} and LegalEntityId eq ${odataString(h.LegalEntityId)} and EntryNumber eq ${odataString(h.EntryNumber)}`;
+
+  /**
+   * Waits for "Update budget balances" to complete the entry. A rejected workflow or a failed budget check
+   * is final; still waiting when the wait ends is retryable, and the retry comes back here.
+   */
+  async function awaitCompletion(header: z.output<typeof Header>, control: CallControl): Promise<void> {
+    const deadline = Date.now() + config.completionWaitMs;
+    for (;;) {
+      const [h] = await readAll('BudgetRegisterEntryHeaders', entryFilter(header), Header);
+      if (!h) throw protocolFailure(SYSTEM, `budget register entry ${header.EntryNumber} disappeared`);
+      if (h.Status === 'Completed') return;
+      if (h.WorkflowStatus === 'Rejected') {
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorRejected,
+          message: `d365 budget register entry ${h.EntryNumber} was rejected in its budget workflow`,
+          nonRetryable: true,
+        });
+      }
+      const lines = await readAll('BudgetRegisterEntryLines', entryFilter(h), Line);
+      const failed = lines.filter((l) => l.BudgetCheckResult === 'Failed').map((l) => l.LineNumber);
+      if (failed.length) {
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorRejected,
+          message: `d365 budget check failed on line(s) ${failed.join(', ')} of budget register entry ${h.EntryNumber}; see Budget control errors and warnings`,
+          nonRetryable: true,
+          details: [{ system: SYSTEM, entryNumber: h.EntryNumber, failedLines: failed }],
+        });
+      }
+      control.progress?.({
+        entryNumber: h.EntryNumber,
+        awaiting: h.WorkflowStatus === 'Submitted' ? 'workflow' : 'update budget balances',
+      });
+      if (Date.now() >= deadline) {
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorUnavailable,
+          message: `d365 budget register entry ${h.EntryNumber} is still Draft: awaiting ${h.WorkflowStatus === 'Submitted' ? 'its budget workflow' : '"Update budget balances"'}`,
+          nonRetryable: false,
+        });
+      }
+      await new Promise((r) => setTimeout(r, config.completionPollMs));
+    }
+  }
+
+  /** Create-or-resume: header by key, then the lines it lacks in one change set, then wait for completion. */
   async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
     const company = chunk.target.company;
     const settings = budgetSettings(chunk.target);
     let header = await findHeader(company, chunk.idempotencyKey);
-    if (header?.Status === 'Completed') {
-      return {
-        idempotencyKey: chunk.idempotencyKey,
-        documentNumber: header.EntryNumber,
-        lineCount: chunk.lines.length,
-        alreadyPosted: true,
-      };
-    }
-    if (!header) {
-      try {
-        header = parseResponse(
-          SYSTEM,
-          'POST BudgetRegisterEntryHeaders',
-          Header,
-          await odata('POST', 'BudgetRegisterEntryHeaders', {
-            correlationId: chunk.correlationId,
-            body: {
-              dataAreaId: company,
-              BudgetModelId: settings.budgetModel,
-              BudgetCode: settings.budgetCode,
-              DefaultDate: chunk.lines[0]?.date ?? new Date().toISOString().slice(0, 10),
-              Description: chunk.description,
-              DocumentNumber: chunk.idempotencyKey,
-              IntegrationCorrelationId: chunk.correlationId,
-            },
-          }),
-        );
-      } catch (err) {
-        // An earlier attempt created it and its answer was lost: carry on with that header.
-        if (!isDuplicate(err)) throw err;
-        header = await findHeader(company, chunk.idempotencyKey);
-        if (!header) throw err;
-      }
-    }
-    const existing = new Set(
-      (
-        await readAll(
-          'BudgetRegisterEntryLines',
-          `dataAreaId eq ${odataString(company)} and EntryNumber eq ${odataString(header.EntryNumber)}`,
-          Line,
-        )
-      ).map((l) => l.LineNumber),
-    );
-    let linesPosted = existing.size;
-    control.progress?.({ entryNumber: header.EntryNumber, linesPosted });
-    for (const line of chunk.lines) {
-      if (existing.has(line.lineNumber)) continue;
-      try {
-        await odata('POST', 'BudgetRegisterEntryLines', {
-          correlationId: chunk.correlationId,
-          body: {
-            dataAreaId: company,
-            EntryNumber: header.EntryNumber,
-            LineNumber: line.lineNumber,
-            Date: line.date,
-            AccountDisplayValue: displayValue(line.dimensions),
-            Amount: line.amount.amount,
-            CurrencyCode: line.amount.currency,
-            Comment: line.period,
-          },
-        });
-      } catch (err) {
-        if (!isDuplicate(err)) throw err;
-      }
-      control.progress?.({ entryNumber: header.EntryNumber, linesPosted: ++linesPosted });
-    }
-    const key = `dataAreaId=${odataString(company)},EntryNumber=${odataString(header.EntryNumber)}`;
-    await odata('PATCH', `BudgetRegisterEntryHeaders(${key})`, {
-      body: { Status: 'Completed' },
-      correlationId: chunk.correlationId,
-    });
-    return {
+    const result = (alreadyPosted: boolean): PostedDocument => ({
       idempotencyKey: chunk.idempotencyKey,
-      documentNumber: header.EntryNumber,
+      documentNumber: header!.EntryNumber,
       lineCount: chunk.lines.length,
-      alreadyPosted: false,
-    };
+      alreadyPosted,
+    });
+    if (header?.Status === 'Completed') return result(true);
+    if (!header) {
+      const text = await send('POST', 'BudgetRegisterEntryHeaders', {
+        contentType: JSON_TYPE,
+        correlationId: chunk.correlationId,
+        body: JSON.stringify({
+          dataAreaId: company,
+          LegalEntityId: company,
+          BudgetModelId: settings.budgetModel,
+          BudgetCode: settings.budgetCode,
+          DefaultDate: asDateTime(chunk.lines[0]?.date ?? new Date().toISOString().slice(0, 10)),
+          ReasonComment: keyComment(chunk.idempotencyKey),
+        }),
+      });
+      header = parseResponse(SYSTEM, 'POST BudgetRegisterEntryHeaders', Header, JSON.parse(text));
+    }
+    const held = new Set(
+      (await readAll('BudgetRegisterEntryLines', entryFilter(header), Line)).map((l) => l.LineNumber),
+    );
+    const missing = chunk.lines.filter((l) => !held.has(l.lineNumber));
+    if (missing.length) {
+      await changeSet(
+        'BudgetRegisterEntryLines',
+        missing.map((line) => ({
+          dataAreaId: header!.dataAreaId,
+          LegalEntityId: header!.LegalEntityId,
+          EntryNumber: header!.EntryNumber,
+          LineNumber: String(line.lineNumber),
+          EntryDate: asDateTime(line.date),
+          ...(settings.accountStructure ? { DimensionAccountStructure: settings.accountStructure } : {}),
+          DimensionDisplayValue: displayValue(line.dimensions),
+          AmountType: 'Expense',
+          TransactionCurrencyAmount: line.amount.amount,
+          CurrencyCode: line.amount.currency,
+          Comment: line.period,
+        })),
+        chunk.correlationId,
+      );
+    }
+    control.progress?.({ entryNumber: header.EntryNumber, linesPosted: chunk.lines.length });
+    await awaitCompletion(header, control);
+    return result(false);
   }
 
   return {
@@ -314,7 +412,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     async health(): Promise<HealthStatus> {
       const started = Date.now();
       try {
-        await odata('GET', 'BudgetRegisterEntryHeaders?$top=1&cross-company=true');
+        await getJson('BudgetRegisterEntryHeaders?$top=1&cross-company=true', collection(z.unknown()));
         return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
       } catch (err) {
         return { system: SYSTEM, ok: false, latencyMs: Date.now() - started, detail: (err as Error).message };
@@ -345,24 +443,30 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
 
     async fetchBudgetTotals(query, control?: CallControl): Promise<TargetBudgetTotal[]> {
       const { budgetModel } = budgetSettings(query.target);
+      // The flat "Budget account entries" entity carries each line's model, status and date.
       const lines = await readAll(
-        'BudgetRegisterEntryLines',
-        `dataAreaId eq ${odataString(query.target.company)} and BudgetModelId eq ${odataString(budgetModel)} and EntryStatus eq 'Completed' and Date ge ${query.fromDate} and Date le ${query.toDate}`,
-        Line,
-        undefined,
+        'BudgetRegisterEntries',
+        [
+          `dataAreaId eq ${odataString(query.target.company)}`,
+          `BudgetModelId eq ${odataString(budgetModel)}`,
+          `Status eq ${enumLiteral('BudgetTransactionStatus', 'Completed')}`,
+          `Date ge ${dayStart(query.fromDate)}`,
+          `Date le ${dayEnd(query.toDate)}`,
+        ].join(' and '),
+        AccountEntry,
         control,
       );
       const totals = new Map<string, { display: string; date: string; currency: string; minor: bigint }>();
       for (const l of lines) {
         const date = l.Date.slice(0, 10);
-        const k = `${l.AccountDisplayValue}|${date}|${l.CurrencyCode}`;
+        const k = `${l.DimensionDisplayValue}|${date}|${l.CurrencyCode}`;
         const t = totals.get(k) ?? {
-          display: l.AccountDisplayValue,
+          display: l.DimensionDisplayValue,
           date,
           currency: l.CurrencyCode,
           minor: 0n,
         };
-        t.minor += toMinor(l.Amount, l.CurrencyCode);
+        t.minor += toMinor(l.TransactionCurrencyAmount, l.CurrencyCode);
         totals.set(k, t);
       }
       return [...totals.values()].map((t) => ({
@@ -373,63 +477,78 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     },
 
     async fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage> {
-      let url = cursor;
+      const resumed = cursor
+        ? ActualsCursor.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString()))
+        : undefined;
+      if (resumed && !resumed.success)
+        throw protocolFailure(SYSTEM, 'the actuals cursor is not one this adapter wrote');
+      let url = resumed?.data.next;
       if (!url) {
         const filter = [
-          `dataAreaId eq ${odataString(query.company)}`,
-          `AccountingDate ge ${query.fromDate}`,
-          `AccountingDate le ${query.toDate}`,
-          ...(query.watermark ? [`RecId gt ${Number(query.watermark)}`] : []),
+          `DataArea eq ${odataString(query.company)}`,
+          `PostingLayer eq ${enumLiteral('CurrentOperationsTax', 'Current')}`,
+          `AccountingDate ge ${dayStart(query.fromDate)}`,
+          `AccountingDate le ${dayEnd(query.toDate)}`,
+          ...(query.watermark ? [`GeneralJournalAccountEntryRecId gt ${BigInt(query.watermark)}`] : []),
         ].join(' and ');
-        url = `GeneralJournalAccountEntries?${new URLSearchParams({ 'cross-company': 'true', $filter: filter, $orderby: 'RecId asc' }).toString()}`;
+        url = `${config.ledgerEntitySet}?${new URLSearchParams({ 'cross-company': 'true', $filter: filter, $orderby: 'GeneralJournalAccountEntryRecId asc' }).toString()}`;
       }
-      const page = parseResponse(
-        SYSTEM,
-        'GET GeneralJournalAccountEntries',
-        collection(LedgerEntry),
-        await odata('GET', url, { maxPageSize: query.pageSize ?? config.pageSize }),
+      const page = await getJson(url, collection(LedgerEntry), query.pageSize ?? config.pageSize);
+      const highest = page.value.reduce(
+        (m, e) => (e.GeneralJournalAccountEntryRecId > m ? e.GeneralJournalAccountEntryRecId : m),
+        BigInt(resumed?.data.highest ?? query.watermark ?? 0),
       );
-      const highest = page.value.reduce((m, e) => Math.max(m, e.RecId), Number(query.watermark ?? 0));
-      const priorHighest = cursor ? Number(new URL(cursor).searchParams.get('closeloop-watermark') ?? 0) : 0;
-      const watermark = String(Math.max(highest, priorHighest));
-      let next = page['@odata.nextLink'];
-      // Carry the running watermark in the cursor so the last page can report the highest record id seen.
-      if (next) {
-        const u = new URL(next);
-        u.searchParams.set('closeloop-watermark', watermark);
-        next = u.toString();
-      }
+      const next = page['@odata.nextLink'];
       return {
         lines: page.value.map((e) => ({
-          documentId: e.JournalNumber,
-          lineNo: e.LineNumber,
+          // The entry's record ID is its identity: a journal, a voucher and an account can repeat within one.
+          documentId: `${e.JournalNumber}/${e.Voucher}/${e.GeneralJournalAccountEntryRecId}`,
+          lineNo: 1,
           revision: 0,
           dimensions: parseDisplayValue(e.LedgerAccount),
           postingDate: e.AccountingDate.slice(0, 10),
           amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
-          description: e.Text,
+          description: e.Description ?? undefined,
         })),
-        cursor: next,
-        watermark: page.value.length || cursor ? watermark : (query.watermark ?? ''),
+        cursor: next
+          ? Buffer.from(JSON.stringify({ next, highest: String(highest) })).toString('base64url')
+          : undefined,
+        watermark: highest > 0n ? String(highest) : (query.watermark ?? ''),
       };
     },
 
     async fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]> {
-      const rows = await readAll(
-        'PurchaseOrderLinesV2',
-        `dataAreaId eq ${odataString(query.company)} and PurchaseOrderLineStatus eq 'Backorder' and RequestedDeliveryDate ge ${query.fromDate} and RequestedDeliveryDate le ${query.toDate}`,
-        PurchaseOrderLine,
-        undefined,
+      // Encumbrances arise when a purchase order is confirmed; its currency is on the header only.
+      const headers = await readAll(
+        'PurchaseOrderHeadersV2',
+        `dataAreaId eq ${odataString(query.company)} and DocumentApprovalStatus eq ${enumLiteral('VersioningDocumentState', 'Confirmed')}`,
+        PurchaseOrderHeader,
         control,
       );
-      return rows.map((r) => ({
-        documentId: r.PurchaseOrderNumber,
-        lineNo: r.LineNumber,
-        revision: r.LineVersion,
-        dimensions: parseDisplayValue(r.LedgerDimensionDisplayValue),
-        date: r.RequestedDeliveryDate.slice(0, 10),
-        openAmount: { amount: r.RemainingPurchaseAmount, currency: r.CurrencyCode },
-      }));
+      const currencies = new Map(headers.map((h) => [h.PurchaseOrderNumber, h.CurrencyCode ?? '']));
+      const lines = await readAll(
+        'PurchaseOrderLinesV2',
+        [
+          `dataAreaId eq ${odataString(query.company)}`,
+          `PurchaseOrderLineStatus eq ${enumLiteral('PurchStatus', 'Backorder')}`,
+          `RequestedDeliveryDate ge ${dayStart(query.fromDate)}`,
+          `RequestedDeliveryDate le ${dayEnd(query.toDate)}`,
+        ].join(' and '),
+        PurchaseOrderLine,
+        control,
+      );
+      return lines
+        .filter((l) => currencies.has(l.PurchaseOrderNumber))
+        .map((l) => ({
+          documentId: l.PurchaseOrderNumber,
+          lineNo: Number(l.LineNumber),
+          // The entity has no line version: each sync is a snapshot, and a changed amount replaces the last.
+          revision: 0,
+          dimensions: parseDisplayValue(l.DefaultLedgerDimensionDisplayValue),
+          date: l.RequestedDeliveryDate.slice(0, 10),
+          // The open (backorder) line's amount; the entity exposes no remaining quantity for partial receipts.
+          openAmount: { amount: l.LineAmount, currency: currencies.get(l.PurchaseOrderNumber)! },
+        }));
     },
   };
 }

@@ -1,0 +1,220 @@
+import { NoYes, type EntityType } from '../odata';
+
+/**
+ * The Dynamics 365 Finance data entities the simulator serves, field for field as published:
+ * - field names: microsoft/CDM schemaDocuments/core/operationsCommon/Entities/Finance/Budgeting/
+ *   BudgetRegisterEntryHeaderEntity, BudgetRegisterEntryLineEntity, BudgetRegisterEntryEntity ("Budget
+ *   account entries"); Finance/GeneralLedger/GeneralJournalAccountEntryEntity; SupplyChain/
+ *   ProcurementAndSourcing/PurchPurchaseOrderHeaderV2Entity and PurchPurchaseOrderLineV2Entity;
+ * - Edm types and keys: the backing tables in microsoft/CDM schemaDocuments/core/operationsCommon/Tables
+ *   (BudgetTransactionHeader, BudgetTransactionLine, GeneralJournalAccountEntry, PurchTable, PurchLine) and a
+ *   client generated from a live $metadata (entity sets and keys); enum members from the enums' published
+ *   reference (BudgetTransactionStatus, BudgetTransactionWorkflowStatus, BudgetCheckResult, BudgetType).
+ * test/contracts/d365/entities.json holds the same lists as a fixture; a contract test keeps both equal.
+ */
+
+export const BudgetTransactionStatus = { enum: 'BudgetTransactionStatus', members: ['Draft', 'Completed'] };
+export const BudgetTransactionWorkflowStatus = {
+  enum: 'BudgetTransactionWorkflowStatus',
+  members: ['None', 'NotSubmitted', 'Submitted', 'Approved', 'Rejected'],
+};
+export const BudgetCheckResult = {
+  enum: 'BudgetCheckResult',
+  members: ['NoCheck', 'Passed', 'PassedWithWarnings', 'Failed'],
+};
+const BudgetType = { enum: 'BudgetType', members: ['Expense', 'Revenue'] };
+const BudgetTransactionType = {
+  enum: 'BudgetTransactionType',
+  members: [
+    'Blank',
+    'OriginalBudget',
+    'Transfer',
+    'Amendment',
+    'Encumbrance',
+    'PreEncumbrance',
+    'CarryForwardBudget',
+    'Project',
+    'FixedAsset',
+    'SalesForecast',
+    'PurchForecast',
+    'Apportionment',
+    'PreliminaryBudget',
+  ],
+};
+export const PurchStatus = {
+  enum: 'PurchStatus',
+  members: ['None', 'Backorder', 'Received', 'Invoiced', 'Canceled'],
+};
+export const VersioningDocumentState = {
+  enum: 'VersioningDocumentState',
+  members: ['Draft', 'InReview', 'Rejected', 'Approved', 'InExternalReview', 'Confirmed', 'Finalized'],
+};
+export const CurrentOperationsTax = {
+  enum: 'CurrentOperationsTax',
+  members: ['Current', 'Operations', 'Tax'],
+};
+const LedgerPostingType = {
+  enum: 'LedgerPostingType',
+  members: ['None', 'LedgerJournal', 'PurchConsump', 'VendBalance', 'Tax', 'PurchPckSlp', 'CustBalance'],
+};
+
+export const BudgetRegisterEntryHeaders: EntityType = {
+  set: 'BudgetRegisterEntryHeaders',
+  keys: ['dataAreaId', 'LegalEntityId', 'EntryNumber'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    LegalEntityId: 'Edm.String',
+    EntryNumber: 'Edm.String',
+    BudgetCode: 'Edm.String',
+    BudgetModelId: 'Edm.String',
+    Status: BudgetTransactionStatus,
+    BudgetType: BudgetTransactionType,
+    DefaultDate: 'Edm.DateTimeOffset',
+    OneTimeRevision: NoYes,
+    ReasonCode: 'Edm.String',
+    ReasonComment: 'Edm.String',
+    SourceDocument: 'Edm.String',
+    WorkflowStatus: BudgetTransactionWorkflowStatus,
+    ExpenseBudgetTotal: 'Edm.Decimal',
+    RevenueBudgetTotal: 'Edm.Decimal',
+  },
+};
+
+export const BudgetRegisterEntryLines: EntityType = {
+  set: 'BudgetRegisterEntryLines',
+  keys: ['dataAreaId', 'LegalEntityId', 'EntryNumber', 'LineNumber'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    LegalEntityId: 'Edm.String',
+    EntryNumber: 'Edm.String',
+    LineNumber: 'Edm.Decimal',
+    AccountingCurrencyAmount: 'Edm.Decimal',
+    AmountType: BudgetType,
+    Comment: 'Edm.String',
+    CurrencyCode: 'Edm.String',
+    EntryDate: 'Edm.DateTimeOffset',
+    DimensionAccountStructure: 'Edm.String',
+    DimensionDisplayValue: 'Edm.String',
+    IncludeInCashFlowForecast: NoYes,
+    Price: 'Edm.Decimal',
+    Quantity: 'Edm.Decimal',
+    TransactionCurrencyAmount: 'Edm.Decimal',
+    WorkflowStatus: BudgetTransactionWorkflowStatus,
+    BudgetCheckResult,
+  },
+};
+
+/** The flat "Budget account entries" entity: one row per line, with its header's model, code and status. */
+export const BudgetRegisterEntries: EntityType = {
+  set: 'BudgetRegisterEntries',
+  keys: ['dataAreaId', 'EntryNumber', 'LegalEntityId', 'LineNumber'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    EntryNumber: 'Edm.String',
+    LegalEntityId: 'Edm.String',
+    LineNumber: 'Edm.Decimal',
+    AccountingCurrencyAmount: 'Edm.Decimal',
+    AmountType: BudgetType,
+    BudgetCode: 'Edm.String',
+    BudgetModelId: 'Edm.String',
+    Status: BudgetTransactionStatus,
+    BudgetType: BudgetTransactionType,
+    Comment: 'Edm.String',
+    CurrencyCode: 'Edm.String',
+    Date: 'Edm.DateTimeOffset',
+    DimensionAccountStructure: 'Edm.String',
+    DimensionDisplayValue: 'Edm.String',
+    IncludeInCashFlowForecast: NoYes,
+    OneTimeRevision: NoYes,
+    Price: 'Edm.Decimal',
+    Quantity: 'Edm.Decimal',
+    ReasonCode: 'Edm.String',
+    ReasonComment: 'Edm.String',
+    TransactionCurrencyAmount: 'Edm.Decimal',
+    LineWorkflowStatus: BudgetTransactionWorkflowStatus,
+    DocumentWorkflowStatus: BudgetTransactionWorkflowStatus,
+  },
+};
+
+export const GeneralJournalAccountEntries: EntityType = {
+  set: 'GeneralJournalAccountEntries',
+  keys: ['GeneralJournalAccountEntryRecId'],
+  properties: {
+    JournalNumber: 'Edm.String',
+    Voucher: 'Edm.String',
+    AccountingDate: 'Edm.DateTimeOffset',
+    PostingLayer: CurrentOperationsTax,
+    LedgerAccount: 'Edm.String',
+    TransactionCurrencyCode: 'Edm.String',
+    TransactionCurrencyCreditAmount: 'Edm.Decimal',
+    TransactionCurrencyDebitAmount: 'Edm.Decimal',
+    TransactionCurrencyAmount: 'Edm.Decimal',
+    AccountingCurrencyAmount: 'Edm.Decimal',
+    ReportingCurrencyAmount: 'Edm.Decimal',
+    Description: 'Edm.String',
+    Quantity: 'Edm.Decimal',
+    PostingType: LedgerPostingType,
+    JournalCategory: 'Edm.String',
+    IsCorrection: NoYes,
+    IsCredit: NoYes,
+    AcknowledgementDate: 'Edm.DateTimeOffset',
+    DocumentDate: 'Edm.DateTimeOffset',
+    DocumentNumber: 'Edm.String',
+    LedgerName: 'Edm.String',
+    DataArea: 'Edm.String',
+    GeneralJournalAccountEntryRecId: 'Edm.Int64',
+    AccountDisplayValue: 'Edm.String',
+    Account: 'Edm.String',
+  },
+};
+
+export const PurchaseOrderHeadersV2: EntityType = {
+  set: 'PurchaseOrderHeadersV2',
+  keys: ['dataAreaId', 'PurchaseOrderNumber'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    PurchaseOrderNumber: 'Edm.String',
+    PurchaseOrderName: 'Edm.String',
+    OrderVendorAccountNumber: 'Edm.String',
+    InvoiceVendorAccountNumber: 'Edm.String',
+    CurrencyCode: 'Edm.String',
+    PurchaseOrderStatus: PurchStatus,
+    DocumentApprovalStatus: VersioningDocumentState,
+    DefaultLedgerDimensionDisplayValue: 'Edm.String',
+    AccountingDate: 'Edm.DateTimeOffset',
+    RequestedDeliveryDate: 'Edm.DateTimeOffset',
+    ReasonCode: 'Edm.String',
+    ReasonComment: 'Edm.String',
+  },
+};
+
+export const PurchaseOrderLinesV2: EntityType = {
+  set: 'PurchaseOrderLinesV2',
+  keys: ['dataAreaId', 'PurchaseOrderNumber', 'LineNumber'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    PurchaseOrderNumber: 'Edm.String',
+    LineNumber: 'Edm.Int64',
+    LineAmount: 'Edm.Decimal',
+    OrderedPurchaseQuantity: 'Edm.Decimal',
+    PurchasePrice: 'Edm.Decimal',
+    PurchaseOrderLineStatus: PurchStatus,
+    DefaultLedgerDimensionDisplayValue: 'Edm.String',
+    MainAccountIdDisplayValue: 'Edm.String',
+    RequestedDeliveryDate: 'Edm.DateTimeOffset',
+    ConfirmedDeliveryDate: 'Edm.DateTimeOffset',
+    ItemNumber: 'Edm.String',
+    LineDescription: 'Edm.String',
+    ProcurementProductCategoryName: 'Edm.String',
+    IsDeleted: NoYes,
+  },
+};
+
+export const ENTITIES = [
+  BudgetRegisterEntryHeaders,
+  BudgetRegisterEntryLines,
+  BudgetRegisterEntries,
+  GeneralJournalAccountEntries,
+  PurchaseOrderHeadersV2,
+  PurchaseOrderLinesV2,
+] as const;
