@@ -1,9 +1,11 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
 import { forecastKey } from '../domain/identity';
 import { type Money, sum } from '../domain/money';
 import { buildForecast } from '../domain/reforecast';
 import { balancesFor } from '../db/queries/balances';
 import { versionRef } from '../db/queries/budget-versions';
-import { markForecastPublished, storeForecast } from '../db/queries/forecasts';
+import { markForecastIncomplete, markForecastPublished, storeForecast } from '../db/queries/forecasts';
 import { fiscalYearPeriods } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
 import { superseded } from './failures';
@@ -82,7 +84,39 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
           control,
         );
 
-        await db.transaction((tx) =>
+        if (imported.rowsFailed + imported.rowsIgnored > 0) {
+          // The platform took part of it: keep what it refused where support sees it, and stop here.
+          await db.transaction((tx) =>
+            markForecastIncomplete(tx, {
+              forecastKey: key,
+              versionId: version.id,
+              legalEntity: version.legalEntity,
+              correlationId: input.correlationId,
+              details: {
+                versionName,
+                asOfPeriod: input.asOfPeriod,
+                target: planning.system,
+                rowsImported: imported.rowsImported,
+                rowsIgnored: imported.rowsIgnored,
+                rowsFailed: imported.rowsFailed,
+                issues: imported.issues,
+              },
+            }),
+          );
+          throw ApplicationFailure.create({
+            type: FailureType.ConnectorRejected,
+            message: `${planning.system} ignored ${imported.rowsIgnored} and refused ${imported.rowsFailed} of ${lines.length} forecast rows for ${versionName}: ${
+              imported.issues
+                .slice(0, 3)
+                .map((i) => `line ${i.line}: ${i.message}`)
+                .join('; ') || 'no failure dump'
+            }`,
+            nonRetryable: true,
+            details: [{ issues: imported.issues }],
+          });
+        }
+
+        const alreadyImported = await db.transaction((tx) =>
           markForecastPublished(tx, {
             forecastKey: key,
             versionId: version.id,
@@ -102,7 +136,7 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
           versionName,
           total,
           lineCount: lines.length,
-          alreadyImported: imported.alreadyImported,
+          alreadyImported,
         };
       }),
   };

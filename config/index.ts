@@ -111,6 +111,12 @@ const Env = z.object({
   ANAPLAN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   ANAPLAN_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(500),
   ANAPLAN_TASK_TIMEOUT_MS: z.coerce.number().int().positive().default(600_000),
+  /** The export of one budget version, created once in the model; see the README. */
+  ANAPLAN_BUDGET_EXPORT_NAME: z
+    .string()
+    .min(1)
+    .default('closeloop_budget_{legalEntity}_FY{fiscalYear}_{scenario}_v{version}'),
+  ANAPLAN_FORECAST_IMPORT_NAME: z.string().min(1).default('closeloop_forecast_import'),
 });
 
 export type Config = ReturnType<typeof loadConfig>;
@@ -193,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       timeoutMs: e.ANAPLAN_TIMEOUT_MS,
       pollIntervalMs: e.ANAPLAN_POLL_INTERVAL_MS,
       taskTimeoutMs: e.ANAPLAN_TASK_TIMEOUT_MS,
+      budgetExportName: e.ANAPLAN_BUDGET_EXPORT_NAME,
+      forecastImportName: e.ANAPLAN_FORECAST_IMPORT_NAME,
     },
   };
 }

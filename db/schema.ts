@@ -451,7 +451,7 @@ export const forecasts = pgTable('forecasts', {
   versionName: text('version_name').notNull(),
   currency: currency(),
   total: amount('total').notNull(),
-  status: text('status', { enum: ['computed', 'published'] }).notNull(),
+  status: text('status', { enum: ['computed', 'published', 'incomplete'] }).notNull(),
   correlationId: text('correlation_id').notNull(),
   createdAt: createdAt(),
   publishedAt: timestamp('published_at', { withTimezone: true }),

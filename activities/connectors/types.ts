@@ -156,10 +156,22 @@ export interface ForecastPublication {
   rows: ForecastRow[];
 }
 
+/** A row the planning platform did not take (an error) or took only in part (a warning), as it reported it. */
+export interface ImportIssue {
+  /** The row's line in the file we sent (the header is line 1). */
+  line: number;
+  severity: 'error' | 'warning';
+  message: string;
+  row: Record<string, string>;
+}
+
 export interface ForecastImportResult {
   idempotencyKey: string;
   rowsImported: number;
-  alreadyImported: boolean;
+  rowsIgnored: number;
+  rowsFailed: number;
+  /** Every row the platform ignored or refused, with its reason; empty when all were taken. */
+  issues: ImportIssue[];
 }
 
 export interface PlanningConnector {

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type ForecastLine } from '../../domain/model';
 import { type Money } from '../../domain/money';
@@ -54,21 +54,24 @@ export async function storeForecast(
   }
 }
 
-/** The planning platform took the forecast. */
-export async function markForecastPublished(
-  tx: Tx,
-  p: {
-    forecastKey: string;
-    versionId: string;
-    legalEntity: string;
-    correlationId: string;
-    details: Record<string, unknown>;
-  },
-): Promise<void> {
-  await tx
+interface ForecastOutcome {
+  forecastKey: string;
+  versionId: string;
+  legalEntity: string;
+  correlationId: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * The planning platform took the forecast. Returns true when it had already taken it before (a repeat after
+ * a lost answer or a reset): the first publication time is kept, so the row itself says which.
+ */
+export async function markForecastPublished(tx: Tx, p: ForecastOutcome): Promise<boolean> {
+  const [row] = await tx
     .update(forecasts)
-    .set({ status: 'published', publishedAt: new Date() })
-    .where(eq(forecasts.forecastKey, p.forecastKey));
+    .set({ status: 'published', publishedAt: sql`coalesce(${forecasts.publishedAt}, now())` })
+    .where(eq(forecasts.forecastKey, p.forecastKey))
+    .returning({ before: sql<boolean>`${forecasts.publishedAt} < now()` });
   await appendAudit(tx, {
     stream: auditStream.budget(p.legalEntity),
     actor: 'closeloop',
@@ -77,6 +80,22 @@ export async function markForecastPublished(
     entityId: p.versionId,
     correlationId: p.correlationId,
     eventKey: `forecast:${p.forecastKey}:${p.correlationId}`,
+    details: p.details,
+  });
+  return row?.before ?? false;
+}
+
+/** The platform ignored or refused some rows: the forecast is incomplete, and the audit keeps each row's reason. */
+export async function markForecastIncomplete(tx: Tx, p: ForecastOutcome): Promise<void> {
+  await tx.update(forecasts).set({ status: 'incomplete' }).where(eq(forecasts.forecastKey, p.forecastKey));
+  await appendAudit(tx, {
+    stream: auditStream.budget(p.legalEntity),
+    actor: 'closeloop',
+    action: 'forecast.import_incomplete',
+    entityType: 'budget_version',
+    entityId: p.versionId,
+    correlationId: p.correlationId,
+    eventKey: `forecast-incomplete:${p.forecastKey}:${p.correlationId}`,
     details: p.details,
   });
 }

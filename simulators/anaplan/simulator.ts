@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -10,8 +10,20 @@ import { loadState, saveState } from '../state-file';
 import { describeIssues } from '../../domain/zod-issues';
 
 /**
- * A stateful local Anaplan model behind the Integration API v2 shape: token authentication, exports and
- * imports that run as tasks and are polled, files moved in chunks, Anaplan-style error bodies, faults.
+ * A stateful local Anaplan model behind the authentication API and Integration API v2, as Anaplan
+ * publishes them (its official Postman collection and help pages; the official anaplaninc/anaplan-java-client
+ * ServerFile, AnaplanAPIFeign, TaskResultDetail and AnaplanErrorDecoder):
+ * - `POST /token/authenticate` (Basic), `POST /token/refresh` (the same token value with a later expiry),
+ *   `POST /token/logout`; `Authorization: AnaplanAuthToken <token>`;
+ * - lists with `meta.paging` {currentPageSize, offset, totalSize}, paged by offset and limit (5,000 a page);
+ * - uploads: `POST /files/{id}` with {"chunkCount": N or -1} first, then `PUT .../chunks/{n}` from 0, then
+ *   `POST .../complete` when the count was -1; a file whose upload is not complete cannot be imported;
+ * - exports and imports run as tasks that are polled; an import's result reports its rows in a
+ *   `hierarchyRowsProcessed` detail whose `values` alternate name and value, may be `successful` while it
+ *   ignored or failed rows, and then offers a failure dump (`.../tasks/{id}/dump/chunks`) whose CSV has
+ *   `_Status_`, the source columns, `_Line_` and `_Error_1_`;
+ * - errors are `{status: {code, message}, path, timestamp}`; a workspace, model or object the user cannot
+ *   see is a 404.
  */
 
 export interface AnaplanSimulatorOptions {
@@ -23,6 +35,11 @@ export interface AnaplanSimulatorOptions {
   /** Status polls answered IN_PROGRESS before a task completes. */
   taskPolls?: number;
   chunkSizeBytes?: number;
+  /** The forecast import the customer defined once in the model, and its data source file. */
+  forecastImportName?: string;
+  forecastFileName?: string;
+  /** The items of the model's account list, when set: an import row for any other account is ignored. */
+  accountList?: string[];
   /** A JSON file to keep budget versions and imported forecasts in across restarts. */
   stateFile?: string;
 }
@@ -59,21 +76,41 @@ export interface ForecastVersion {
 
 const EXPORT_COLUMNS = ['Account', 'Cost Center', 'Period', 'Amount', 'Currency'];
 const IMPORT_COLUMNS = ['Version', 'Account', 'Cost Center', 'Period', 'Amount', 'Currency', 'Load Key'];
-const FORECAST_FILE = { id: '113000000001', name: 'closeloop_forecast_source.csv' };
-const FORECAST_IMPORT = { id: '112000000001', name: 'closeloop_forecast_import' };
+const FORECAST_FILE_ID = '113000000001';
+const FORECAST_IMPORT_ID = '112000000001';
+const PAGE_LIMIT = 5000;
 
+interface Detail {
+  localMessageText?: string;
+  occurrences: number;
+  type: string;
+  values: string[];
+}
+interface TaskResult {
+  successful: boolean;
+  failureDumpAvailable: boolean;
+  objectId: string;
+  details?: Detail[];
+}
 interface Task {
   taskId: string;
   polls: number;
+  creationTime: number;
   kind: 'export' | 'import';
   objectId: string;
-  result?: {
-    successful: boolean;
-    details: { localMessageText: string; occurrences: number; type: string; values: string[] }[];
-  };
+  result?: TaskResult;
+  dump?: Buffer;
+}
+interface ServerFile {
+  id: string;
+  name: string;
+  /** -1 while an upload of unknown length is open. */
+  chunkCount: number;
+  chunks: Buffer[];
+  complete: boolean;
 }
 
-const failure = (status: string, statusMessage: string) => ({ status, statusMessage });
+const ok = { code: 200, message: 'Success' };
 
 export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
   const username = options.username ?? 'closeloop';
@@ -83,12 +120,20 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
   const ttl = options.tokenTtlSeconds ?? 2100;
   const taskPolls = options.taskPolls ?? 2;
   const chunkSize = options.chunkSizeBytes ?? 65_536;
+  const forecastImport = {
+    id: FORECAST_IMPORT_ID,
+    name: options.forecastImportName ?? 'closeloop_forecast_import',
+  };
+  const forecastFileName = options.forecastFileName ?? 'closeloop_forecast_source.csv';
+  let accountList = options.accountList;
   const faults = new FaultInjector();
 
-  const tokens = new Map<string, number>();
+  const tokens = new Map<string, { expiresAt: number; tokenId: string }>();
+  const authCalls = { authenticate: 0, refresh: 0 };
   let exportsById = new Map<string, { id: string; name: string; version: BudgetVersionSeed }>();
-  let files = new Map<string, { name: string; chunks: Buffer[]; complete: boolean }>();
+  let files = new Map<string, ServerFile>();
   let tasks = new Map<string, Task>();
+  let lastImport: Task | undefined;
   let forecastVersions = new Map<string, ForecastVersion>();
   let nextExport = 116000000001;
   const saved = loadState<{
@@ -107,135 +152,260 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       forecasts: [...forecastVersions.values()],
       nextExport,
     });
+  const forecastFile = (): ServerFile =>
+    files.get(FORECAST_FILE_ID) ?? {
+      id: FORECAST_FILE_ID,
+      name: forecastFileName,
+      chunkCount: 0,
+      chunks: [],
+      complete: false,
+    };
 
   const app: Express = express();
   app.disable('x-powered-by');
   app.use(faults.router());
 
-  const issueToken = () => {
-    const tokenValue = randomBytes(24).toString('base64url');
-    const expiresAt = Date.now() + ttl * 1000;
-    tokens.set(tokenValue, expiresAt);
-    return {
-      status: 'SUCCESS',
-      statusMessage: 'Login successful',
-      tokenInfo: {
-        expiresAt,
-        tokenId: randomBytes(8).toString('hex'),
-        tokenValue,
-        refreshTokenId: randomBytes(8).toString('hex'),
-      },
-    };
-  };
+  // ── authentication API ──────────────────────────────────────────────────────────────────────────────
+  const tokenBody = (tokenValue: string, statusMessage: string) => ({
+    meta: { validationUrl: 'https://auth.anaplan.com/token/validate' },
+    status: 'SUCCESS',
+    statusMessage,
+    tokenInfo: {
+      tokenId: tokens.get(tokenValue)!.tokenId,
+      tokenValue,
+      expiresAt: tokens.get(tokenValue)!.expiresAt,
+      refreshTokenId: randomUUID(),
+    },
+  });
   const tokenOf = (req: Request) => /^AnaplanAuthToken (.+)$/.exec(req.header('authorization') ?? '')?.[1];
-  const authorised = (req: Request, res: Response, next: NextFunction) => {
+  const liveToken = (req: Request) => {
     const token = tokenOf(req);
-    const expires = token ? tokens.get(token) : undefined;
-    if (!expires || expires < Date.now())
-      return void res
-        .status(401)
-        .json(failure('FAILURE_BAD_CREDENTIALS', 'The authentication token is missing, invalid or expired'));
-    next();
+    const held = token ? tokens.get(token) : undefined;
+    return held && held.expiresAt > Date.now() ? token : undefined;
   };
+  const authFailure = (res: Response) =>
+    void res.status(401).json({
+      status: 'FAILURE_BAD_CREDENTIAL',
+      statusMessage: 'The authentication token is missing, invalid or expired',
+    });
 
   app.post('/token/authenticate', (req, res) => {
+    authCalls.authenticate++;
     const basic = /^Basic (.+)$/.exec(req.header('authorization') ?? '')?.[1];
     const [user, pass] = basic ? Buffer.from(basic, 'base64').toString().split(':') : [];
-    if (user !== username || pass !== password)
-      return void res.status(401).json(failure('FAILURE_BAD_CREDENTIALS', 'Invalid username or password'));
-    res.status(201).json(issueToken());
+    if (user !== username || pass !== password) {
+      return void res
+        .status(401)
+        .json({ status: 'FAILURE_BAD_CREDENTIAL', statusMessage: 'Invalid username or password' });
+    }
+    const tokenValue = randomBytes(24).toString('base64url');
+    tokens.set(tokenValue, { expiresAt: Date.now() + ttl * 1000, tokenId: randomUUID() });
+    res.status(201).json(tokenBody(tokenValue, 'Login successful'));
   });
-  app.post('/token/refresh', authorised, (req, res) => {
-    tokens.delete(tokenOf(req)!);
-    res.status(201).json(issueToken());
+  // Refresh keeps the token's value and pushes its expiry out.
+  app.post('/token/refresh', (req, res) => {
+    authCalls.refresh++;
+    const token = liveToken(req);
+    if (!token) return authFailure(res);
+    tokens.get(token)!.expiresAt = Date.now() + ttl * 1000;
+    res.status(200).json(tokenBody(token, 'Token refreshed'));
   });
+  app.post('/token/logout', (req, res) => {
+    const token = liveToken(req);
+    if (!token) return authFailure(res);
+    tokens.delete(token);
+    res.status(204).end();
+  });
+
+  // ── integration API v2 ──────────────────────────────────────────────────────────────────────────────
+  const failure = (req: Request, res: Response, code: number, message: string) =>
+    void res.status(code).json({
+      status: { code, message },
+      path: req.originalUrl.split('?')[0],
+      timestamp: new Date().toISOString(),
+    });
+  const authorised = (req: Request, res: Response, next: NextFunction) => {
+    if (!liveToken(req)) return failure(req, res, 401, 'Unauthorized');
+    next();
+  };
 
   const model = express.Router({ mergeParams: true });
   model.use(authorised);
   model.use(
-    faults.middleware((status) =>
-      failure(
-        status === 429 ? 'FAILURE_TOO_MANY_REQUESTS' : 'FAILURE_SERVICE_UNAVAILABLE',
-        `Service returned ${status}`,
-      ),
-    ),
+    faults.middleware((status) => ({
+      status: { code: status, message: status === 429 ? 'Too Many Requests' : 'Service Unavailable' },
+    })),
   );
+  // A workspace or model the user cannot see is answered as not found.
   model.use((req, res, next) => {
     if (req.params.ws !== workspaceId || req.params.model !== modelId)
-      return void res.status(404).json(failure('FAILURE_NOT_FOUND', 'Workspace or model not found'));
+      return failure(req, res, 404, 'Not Found');
     next();
   });
 
-  model.get('/exports', (_req, res) => {
+  const schema = (req: Request, object: string) =>
+    `https://api.anaplan.com/2/0/models/${String(req.params.model)}/objects/${object}`;
+  /** A list answer, paged by offset and limit. */
+  function list(req: Request, res: Response, key: string, object: string, items: unknown[]) {
+    const offset = Math.max(0, Number(req.query.offset ?? 0) || 0);
+    const limit = Math.min(PAGE_LIMIT, Math.max(1, Number(req.query.limit ?? PAGE_LIMIT) || PAGE_LIMIT));
+    const page = items.slice(offset, offset + limit);
     res.json({
-      meta: { schema: 'export' },
-      status: { code: 200, message: 'Success' },
-      exports: [...exportsById.values()].map((e) => ({
+      meta: {
+        paging: { currentPageSize: page.length, offset, totalSize: items.length },
+        schema: schema(req, object),
+      },
+      status: ok,
+      [key]: page,
+    });
+  }
+
+  model.get('/exports', (req, res) =>
+    list(
+      req,
+      res,
+      'exports',
+      'export',
+      [...exportsById.values()].map((e) => ({
         id: e.id,
         name: e.name,
+        exportType: 'TABULAR_MULTI_COLUMN',
         exportFormat: 'text/csv',
         encoding: 'UTF-8',
         layout: 'TABULAR_MULTI_COLUMN',
       })),
-    });
-  });
-  const startTask = (kind: Task['kind'], objectId: string) => {
-    const task: Task = { taskId: randomBytes(16).toString('hex').toUpperCase(), polls: 0, kind, objectId };
-    tasks.set(task.taskId, task);
-    return { task: { taskId: task.taskId, taskState: 'NOT_STARTED', creationTime: Date.now() } };
-  };
-  model.post('/exports/:exportId/tasks', express.json(), (req, res) => {
-    if (!exportsById.has(req.params.exportId!))
-      return void res
-        .status(404)
-        .json(failure('FAILURE_NOT_FOUND', `Export ${req.params.exportId} not found`));
-    res.json(startTask('export', req.params.exportId!));
-  });
-  model.get('/exports/:exportId/tasks/:taskId', (req, res) => pollTask(req.params.taskId!, res));
-  model.post('/imports/:importId/tasks', express.json(), (req, res) => {
-    if (req.params.importId !== FORECAST_IMPORT.id)
-      return void res
-        .status(404)
-        .json(failure('FAILURE_NOT_FOUND', `Import ${req.params.importId} not found`));
-    res.json(startTask('import', FORECAST_FILE.id));
-  });
-  model.get('/imports/:importId/tasks/:taskId', (req, res) => pollTask(req.params.taskId!, res));
-  model.get('/imports', (_req, res) => {
-    res.json({
-      imports: [
-        {
-          id: FORECAST_IMPORT.id,
-          name: FORECAST_IMPORT.name,
-          importDataSourceId: FORECAST_FILE.id,
-          importType: 'MODULE_DATA',
-        },
-      ],
-    });
+    ),
+  );
+  model.get('/imports', (req, res) =>
+    list(req, res, 'imports', 'import', [
+      {
+        id: forecastImport.id,
+        name: forecastImport.name,
+        importDataSourceId: FORECAST_FILE_ID,
+        importType: 'MODULE_DATA',
+      },
+    ]),
+  );
+  model.get('/files', (req, res) => {
+    const exportFiles = [...files.values()].filter((f) => f.id !== FORECAST_FILE_ID);
+    const source = forecastFile();
+    list(req, res, 'files', 'file', [
+      {
+        id: source.id,
+        name: source.name,
+        chunkCount: source.complete ? source.chunks.length : 0,
+        delimiter: '"',
+        encoding: 'UTF-8',
+        firstDataRow: 2,
+        format: 'txt',
+        headerRow: 1,
+        separator: ',',
+      },
+      ...exportFiles.map((f) => ({
+        id: f.id,
+        name: f.name,
+        chunkCount: f.chunks.length,
+        firstDataRow: 0,
+        headerRow: 0,
+      })),
+    ]);
   });
 
-  function pollTask(taskId: string, res: Response) {
-    const task = tasks.get(taskId);
-    if (!task) return void res.status(404).json(failure('FAILURE_NOT_FOUND', `Task ${taskId} not found`));
+  const startTask = (req: Request, res: Response, kind: Task['kind'], objectId: string) => {
+    const task: Task = {
+      taskId: randomBytes(16).toString('hex').toUpperCase(),
+      polls: 0,
+      creationTime: Date.now(),
+      kind,
+      objectId,
+    };
+    tasks.set(task.taskId, task);
+    res.json({
+      meta: { schema: schema(req, 'task') },
+      status: ok,
+      task: { taskId: task.taskId, taskState: 'NOT_STARTED', creationTime: task.creationTime },
+    });
+  };
+  const TaskBody = z.object({ localeName: z.literal('en_US') }).passthrough();
+  model.post('/exports/:exportId/tasks', express.json(), (req, res) => {
+    if (!TaskBody.safeParse(req.body).success) return failure(req, res, 400, 'localeName en_US is required');
+    if (!exportsById.has(req.params.exportId!)) return failure(req, res, 404, 'Not Found');
+    startTask(req, res, 'export', req.params.exportId!);
+  });
+  model.post('/imports/:importId/tasks', express.json(), (req, res) => {
+    if (!TaskBody.safeParse(req.body).success) return failure(req, res, 400, 'localeName en_US is required');
+    if (req.params.importId !== forecastImport.id) return failure(req, res, 404, 'Not Found');
+    startTask(req, res, 'import', forecastImport.id);
+  });
+
+  function pollTask(req: Request, res: Response) {
+    const task = tasks.get(String(req.params.taskId));
+    if (!task || task.objectId !== (req.params.exportId ?? req.params.importId))
+      return failure(req, res, 404, 'Not Found');
     task.polls++;
-    if (task.polls <= taskPolls)
+    if (task.polls <= taskPolls) {
       return void res.json({
-        task: { taskId, taskState: 'IN_PROGRESS', progress: task.polls / (taskPolls + 1) },
+        meta: { schema: schema(req, 'task') },
+        status: ok,
+        task: {
+          type: 'taskInformation',
+          taskId: task.taskId,
+          currentStep: 'Running.',
+          progress: task.polls / (taskPolls + 1),
+          taskState: 'IN_PROGRESS',
+          creationTime: task.creationTime,
+        },
       });
+    }
     if (!task.result) {
-      task.result = task.kind === 'export' ? runExport(task.objectId) : runImport();
-      if (task.kind === 'import') persist();
+      task.result = task.kind === 'export' ? runExport(task.objectId) : runImport(task);
+      if (task.kind === 'import') {
+        lastImport = task;
+        persist();
+      }
     }
     res.json({
+      meta: { schema: schema(req, 'task') },
+      status: ok,
       task: {
-        taskId,
-        taskState: 'COMPLETE',
+        type: 'taskInformation',
+        taskId: task.taskId,
+        currentStep: 'Complete.',
         progress: 1,
-        result: { ...task.result, objectId: task.objectId, failureDumpAvailable: !task.result.successful },
+        result: task.result,
+        taskState: 'COMPLETE',
+        creationTime: task.creationTime,
       },
     });
   }
+  model.get('/exports/:exportId/tasks/:taskId', pollTask);
+  model.get('/imports/:importId/tasks/:taskId', pollTask);
 
-  function runExport(exportId: string): NonNullable<Task['result']> {
+  const dumpOf = (req: Request) => {
+    const task = tasks.get(String(req.params.taskId));
+    return task?.objectId === req.params.importId ? task?.dump : undefined;
+  };
+  model.get('/imports/:importId/tasks/:taskId/dump/chunks', (req, res) => {
+    const dump = dumpOf(req);
+    if (!dump) return failure(req, res, 404, 'Not Found');
+    const chunks = Math.max(1, Math.ceil(dump.length / chunkSize));
+    list(
+      req,
+      res,
+      'chunks',
+      'chunk',
+      Array.from({ length: chunks }, (_x, i) => ({ id: String(i), name: `Chunk ${i}` })),
+    );
+  });
+  model.get('/imports/:importId/tasks/:taskId/dump/chunks/:chunkId', (req, res) => {
+    const dump = dumpOf(req);
+    const i = Number(req.params.chunkId);
+    if (!dump || !Number.isInteger(i) || i * chunkSize >= Math.max(dump.length, 1))
+      return failure(req, res, 404, 'Not Found');
+    res.type('application/octet-stream').send(dump.subarray(i * chunkSize, (i + 1) * chunkSize));
+  });
+
+  function runExport(exportId: string): TaskResult {
     const e = exportsById.get(exportId)!;
     const csv = Buffer.from(
       writeCsv(
@@ -243,39 +413,71 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
           EXPORT_COLUMNS,
           ...e.version.rows.map((r) => [r.account, r.costCenter, r.period, r.amount, r.currency]),
         ],
-        { record_delimiter: 'windows' },
+        {
+          record_delimiter: 'windows',
+        },
       ),
     );
     const chunks: Buffer[] = [];
     for (let i = 0; i < csv.length; i += chunkSize) chunks.push(csv.subarray(i, i + chunkSize));
-    files.set(exportId, { name: `${e.name}.csv`, chunks, complete: true });
-    return {
-      successful: true,
-      details: [
-        {
-          localMessageText: `${e.version.rows.length} rows exported`,
-          occurrences: e.version.rows.length,
-          type: 'exportSucceeded',
-          values: [],
-        },
-      ],
-    };
+    // The export's output file carries the export's ID.
+    files.set(exportId, {
+      id: exportId,
+      name: `${e.name}.csv`,
+      chunkCount: chunks.length,
+      chunks,
+      complete: true,
+    });
+    return { successful: true, failureDumpAvailable: false, objectId: exportId };
   }
 
-  function runImport(): NonNullable<Task['result']> {
-    const file = files.get(FORECAST_FILE.id);
-    if (!file?.complete)
+  /** Counts as Anaplan reports them: name/value pairs in one detail. */
+  const rowsProcessed = (c: {
+    success: number;
+    failed: number;
+    ignored: number;
+    created: number;
+  }): Detail => ({
+    localMessageText: `${forecastImport.name}: ${c.success} (${c.created}/${c.success - c.created}) rows successful, ${c.ignored} ignored `,
+    occurrences: 0,
+    type: 'hierarchyRowsProcessed',
+    values: [
+      'hierarchyName',
+      forecastImport.name,
+      'successRowCount',
+      String(c.success),
+      'successCreateCount',
+      String(c.created),
+      'successUpdateCount',
+      String(c.success - c.created),
+      'warningsRowCount',
+      '0',
+      'failedCount',
+      String(c.failed),
+      'ignoredCount',
+      String(c.ignored),
+      'totalRowCount',
+      String(c.success + c.failed + c.ignored),
+    ],
+  });
+
+  function runImport(task: Task): TaskResult {
+    const file = forecastFile();
+    const base = { objectId: forecastImport.id, failureDumpAvailable: false };
+    if (!file.complete) {
       return {
+        ...base,
         successful: false,
         details: [
           {
-            localMessageText: 'The import data source has not been uploaded',
+            localMessageText: 'The import data source has not been uploaded completely',
             occurrences: 0,
             type: 'missingData',
             values: [],
           },
         ],
       };
+    }
     let header: string[] = [];
     const records = parseCsv(Buffer.concat(file.chunks), {
       bom: true,
@@ -283,26 +485,41 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       columns: (h: string[]) => (header = h),
     }) as Record<string, string>[];
     const missing = IMPORT_COLUMNS.filter((c) => !header.includes(c));
-    if (missing.length)
+    if (missing.length) {
       return {
+        ...base,
         successful: false,
         details: [
           {
             localMessageText: `Missing columns: ${missing.join(', ')}`,
-            occurrences: 0,
+            occurrences: missing.length,
             type: 'invalidHeader',
             values: missing,
           },
         ],
       };
-    let changed = 0;
-    let unchanged = 0;
-    const failed: string[] = [];
+    }
+    const dumpRows: string[][] = [];
+    const counts = { success: 0, failed: 0, ignored: 0, created: 0 };
     records.forEach((r, i) => {
-      if (!DECIMAL_PATTERN.test(r.Amount!))
-        return void failed.push(`row ${i + 2}: "${r.Amount}" is not a number`);
-      const version = forecastVersions.get(r.Version!) ?? { versionName: r.Version!, rows: [] };
-      forecastVersions.set(r.Version!, version);
+      const line = String(i + 2);
+      // A row naming an item the model's list does not hold is ignored, with a warning in the dump.
+      if (!r.Version || (accountList && !accountList.includes(r.Account!))) {
+        counts.ignored++;
+        const what = r.Version ? `Account: item not found: ${r.Account}` : 'Version: item not found';
+        return void dumpRows.push(['W', ...IMPORT_COLUMNS.map((c) => r[c] ?? ''), line, what]);
+      }
+      if (!DECIMAL_PATTERN.test(r.Amount!)) {
+        counts.failed++;
+        return void dumpRows.push([
+          'E',
+          ...IMPORT_COLUMNS.map((c) => r[c] ?? ''),
+          line,
+          `Invalid number: ${r.Amount}`,
+        ]);
+      }
+      const version = forecastVersions.get(r.Version) ?? { versionName: r.Version, rows: [] };
+      forecastVersions.set(r.Version, version);
       const row = {
         account: r.Account!,
         costCenter: r['Cost Center']!,
@@ -314,107 +531,157 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       const at = version.rows.findIndex(
         (x) => x.account === row.account && x.costCenter === row.costCenter && x.period === row.period,
       );
-      if (at >= 0 && version.rows[at]!.amount === row.amount && version.rows[at]!.currency === row.currency)
-        unchanged++;
+      if (at >= 0) version.rows[at] = row;
       else {
-        if (at >= 0) version.rows[at] = row;
-        else version.rows.push(row);
-        changed++;
+        version.rows.push(row);
+        counts.created++;
       }
+      counts.success++;
     });
+    if (dumpRows.length) {
+      task.dump = Buffer.from(
+        writeCsv([['_Status_', ...IMPORT_COLUMNS, '_Line_', '_Error_1_'], ...dumpRows], {
+          quoted: true,
+          record_delimiter: 'windows',
+        }),
+      );
+    }
     return {
-      successful: failed.length === 0,
-      details: [
-        {
-          localMessageText: `${changed} rows successful, ${unchanged} rows unchanged, ${failed.length} rows failed`,
-          occurrences: records.length,
-          type: 'rowsProcessed',
-          values: [String(changed), String(unchanged), String(failed.length)],
-        },
-        ...failed.map((f) => ({ localMessageText: f, occurrences: 1, type: 'rowFailure', values: [] })),
-      ],
+      ...base,
+      successful: true,
+      failureDumpAvailable: dumpRows.length > 0,
+      details: [rowsProcessed(counts)],
     };
   }
 
-  model.get('/files', (_req, res) => {
-    const listed = [...files.entries()].map(([id, f]) => ({ id, name: f.name, chunkCount: f.chunks.length }));
-    if (!files.has(FORECAST_FILE.id))
-      listed.push({ id: FORECAST_FILE.id, name: FORECAST_FILE.name, chunkCount: 0 });
-    res.json({ files: listed });
-  });
+  // Downloads: the chunks of an export's output file.
   model.get('/files/:fileId/chunks', (req, res) => {
     const file = files.get(req.params.fileId!);
-    if (!file)
-      return void res.status(404).json(failure('FAILURE_NOT_FOUND', `File ${req.params.fileId} not found`));
-    res.json({ chunks: file.chunks.map((_c, i) => ({ id: String(i), name: `Chunk ${i}` })) });
+    if (!file?.complete) return failure(req, res, 404, 'Not Found');
+    list(
+      req,
+      res,
+      'chunks',
+      'chunk',
+      file.chunks.map((_c, i) => ({ id: String(i), name: `Chunk ${i}` })),
+    );
   });
   model.get('/files/:fileId/chunks/:chunkId', (req, res) => {
     const chunk = files.get(req.params.fileId!)?.chunks[Number(req.params.chunkId)];
-    if (!chunk)
-      return void res.status(404).json(failure('FAILURE_NOT_FOUND', `Chunk ${req.params.chunkId} not found`));
+    if (!chunk) return failure(req, res, 404, 'Not Found');
     res.type('application/octet-stream').send(chunk);
   });
-  const raw = express.raw({ type: () => true, limit: '50mb' });
-  const uploadTarget = (req: Request, res: Response) => {
-    if (req.params.fileId !== FORECAST_FILE.id)
-      return void res
-        .status(404)
-        .json(failure('FAILURE_NOT_FOUND', `File ${req.params.fileId} is not an import data source`));
-    return true;
+
+  // Uploads, to the import data source only.
+  const uploadable = (req: Request, res: Response) => {
+    if (req.params.fileId === FORECAST_FILE_ID) return true;
+    failure(req, res, 404, 'Not Found');
+    return false;
   };
+  const fileBody = (req: Request, f: ServerFile) => ({
+    meta: { schema: schema(req, 'file') },
+    status: ok,
+    file: {
+      id: f.id,
+      name: f.name,
+      chunkCount: f.chunkCount === -1 ? -1 : f.chunks.length,
+      delimiter: '"',
+      encoding: 'UTF-8',
+      firstDataRow: 2,
+      format: 'txt',
+      headerRow: 1,
+      separator: ',',
+    },
+  });
+  model.post('/files/:fileId', express.json(), (req, res) => {
+    if (!uploadable(req, res)) return;
+    const parsed = z
+      .object({ chunkCount: z.number().int().min(-1).max(1000) })
+      .passthrough()
+      .safeParse(req.body);
+    if (!parsed.success || parsed.data.chunkCount === 0)
+      return failure(req, res, 400, 'chunkCount must be -1 or the number of chunks (1 to 1,000)');
+    const file: ServerFile = {
+      id: FORECAST_FILE_ID,
+      name: forecastFileName,
+      chunkCount: parsed.data.chunkCount,
+      chunks: [],
+      complete: false,
+    };
+    files.set(FORECAST_FILE_ID, file);
+    res.json(fileBody(req, file));
+  });
+  const raw = express.raw({ type: () => true, limit: '50mb' });
   model.put('/files/:fileId/chunks/:chunkId', raw, (req, res) => {
-    if (!uploadTarget(req, res)) return;
-    const file = files.get(FORECAST_FILE.id);
+    if (!uploadable(req, res)) return;
+    const file = files.get(FORECAST_FILE_ID);
     const index = Number(req.params.chunkId);
-    const chunks = index === 0 || !file || file.complete ? [] : file.chunks;
-    chunks[index] = req.body as Buffer;
-    files.set(FORECAST_FILE.id, { name: FORECAST_FILE.name, chunks, complete: false });
+    if (!file || file.complete)
+      return failure(req, res, 400, 'Set the chunk count (POST the file) before uploading chunks');
+    if (!Number.isInteger(index) || index !== file.chunks.length) {
+      // Chunks are loaded in sequential order, starting with chunk 0; a repeat of the last one replaces it.
+      if (index !== file.chunks.length - 1)
+        return failure(req, res, 400, `Chunk ${req.params.chunkId} is out of sequence`);
+    }
+    file.chunks[index] = req.body as Buffer;
+    if (file.chunkCount > 0 && file.chunks.length === file.chunkCount) file.complete = true;
     res.status(204).end();
   });
   model.post('/files/:fileId/complete', express.json(), (req, res) => {
-    if (!uploadTarget(req, res)) return;
-    const parsed = z
-      .object({ id: z.string(), name: z.string(), chunkCount: z.number().int().positive() })
-      .safeParse(req.body);
-    const file = files.get(FORECAST_FILE.id);
-    if (!parsed.success || !file || file.chunks.length !== parsed.data.chunkCount) {
-      return void res
-        .status(400)
-        .json(
-          failure(
-            'FAILURE_BAD_REQUEST',
-            'complete needs { id, name, chunkCount } matching the uploaded chunks',
-          ),
-        );
-    }
+    if (!uploadable(req, res)) return;
+    const file = files.get(FORECAST_FILE_ID);
+    const parsed = z.object({ id: z.string() }).passthrough().safeParse(req.body);
+    if (!parsed.success || parsed.data.id !== FORECAST_FILE_ID)
+      return failure(req, res, 400, 'The body must be the file, with its id');
+    if (!file || file.chunkCount !== -1 || file.chunks.length === 0)
+      return failure(req, res, 400, 'No upload with chunkCount -1 is open for this file');
     file.complete = true;
-    res.json({ file: { id: FORECAST_FILE.id, name: FORECAST_FILE.name, chunkCount: file.chunks.length } });
+    file.chunkCount = file.chunks.length;
+    res.json(fileBody(req, file));
   });
+  // The single-request upload, for small files.
   model.put('/files/:fileId', raw, (req, res) => {
-    if (!uploadTarget(req, res)) return;
-    files.set(FORECAST_FILE.id, { name: FORECAST_FILE.name, chunks: [req.body as Buffer], complete: true });
+    if (!uploadable(req, res)) return;
+    files.set(FORECAST_FILE_ID, {
+      id: FORECAST_FILE_ID,
+      name: forecastFileName,
+      chunkCount: 1,
+      chunks: [req.body as Buffer],
+      complete: true,
+    });
     res.status(204).end();
   });
-  model.use((_req, res) => void res.status(404).json(failure('FAILURE_NOT_FOUND', 'Resource not found')));
+  model.use((req, res) => failure(req, res, 404, 'Not Found'));
   app.use('/2/0/workspaces/:ws/models/:model', model);
 
   const sim = {
     app,
     faults,
+    /** Calls to the authentication API, for tests of the token lifecycle. */
+    authCalls,
     listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => serveSimulator(app, faults, port, host),
-    putBudgetVersion(input: BudgetVersionSeed) {
+    /** Puts a budget version behind an export named as `exportName` says (the default naming otherwise). */
+    putBudgetVersion(input: BudgetVersionSeed, exportName?: string) {
       const v = BudgetVersionSeed.parse(input);
-      const name = `closeloop_budget_${v.legalEntity}_FY${v.fiscalYear}_${v.scenario}_v${v.version}`;
+      const name =
+        exportName ?? `closeloop_budget_${v.legalEntity}_FY${v.fiscalYear}_${v.scenario}_v${v.version}`;
       const existing = [...exportsById.values()].find((e) => e.name === name);
       const id = existing?.id ?? String(nextExport++);
       exportsById.set(id, { id, name, version: v });
       persist();
     },
+    /** The result and failure dump of the last import task, as the API reports them. */
+    lastImportResult: () => lastImport?.result,
+    lastDump: () => lastImport?.dump,
     forecasts(): ForecastVersion[] {
       return [...forecastVersions.values()];
     },
     expireTokens() {
       tokens.clear();
+    },
+    /** Changes the model's account list (undefined takes any account), as a modeller would. */
+    setAccountList(accounts: string[] | undefined) {
+      accountList = accounts;
     },
     reset() {
       exportsById = new Map();

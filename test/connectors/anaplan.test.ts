@@ -82,7 +82,7 @@ describe('Anaplan connector', () => {
     });
   });
 
-  test('a forecast import stores its rows; repeating it changes nothing; a changed amount updates that row only', async () => {
+  test('a forecast import uploads in chunks, stores its rows, and repeating it changes nothing', async () => {
     const forecast = {
       idempotencyKey: 'ACME-US:FY2027:BUDGET:v4:forecast@2027-03',
       correlationId: 'c',
@@ -94,22 +94,88 @@ describe('Anaplan connector', () => {
         { account: '610200', costCenter: 'CC-100', period: '2027-04', amount: '12000.00', currency: 'USD' },
       ],
     };
-    expect(await planning.publishForecast(forecast)).toEqual({
+    const clean = {
       idempotencyKey: forecast.idempotencyKey,
       rowsImported: 2,
-      alreadyImported: false,
-    });
-    expect(await planning.publishForecast(forecast)).toMatchObject({
-      rowsImported: 2,
-      alreadyImported: true,
-    });
+      rowsIgnored: 0,
+      rowsFailed: 0,
+      issues: [],
+    };
+    expect(await planning.publishForecast(forecast)).toEqual(clean);
+    expect(await planning.publishForecast(forecast)).toEqual(clean);
     const changed = { ...forecast, rows: [forecast.rows[0]!, { ...forecast.rows[1]!, amount: '12500.00' }] };
-    expect(await planning.publishForecast(changed)).toMatchObject({ alreadyImported: false });
+    await planning.publishForecast(changed);
     const [stored] = sim.forecasts();
     expect(stored!.versionName).toBe(forecast.versionName);
     expect(stored!.rows.map((r) => `${r.account}:${r.amount}`)).toEqual([
       '600100:85000.00',
       '610200:12500.00',
     ]);
+  });
+
+  test('rows the import refused or ignored come back from the failure dump, each with its line and reason', async () => {
+    const forecast = {
+      idempotencyKey: 'k',
+      correlationId: 'c',
+      legalEntity: 'ACME-US',
+      fiscalYear: 2027,
+      versionName: 'FC',
+      rows: [
+        { account: '600100', costCenter: 'CC-100', period: '2027-04', amount: '1.00', currency: 'USD' },
+        { account: '610200', costCenter: 'CC-100', period: '2027-04', amount: 'twelve', currency: 'USD' },
+      ],
+    };
+    const result = await planning.publishForecast(forecast);
+    expect(result).toMatchObject({ rowsImported: 1, rowsFailed: 1, rowsIgnored: 0 });
+    expect(result.issues).toEqual([
+      {
+        line: 3,
+        severity: 'error',
+        message: 'Invalid number: twelve',
+        row: expect.objectContaining({ Account: '610200', Amount: 'twelve' }),
+      },
+    ]);
+  });
+
+  test('the model API answers with Anaplan error bodies; a model the user cannot see is a 404', async () => {
+    const elsewhere = createAnaplanConnector({
+      authUrl: server.url,
+      apiUrl: `${server.url}/2/0`,
+      username: 'closeloop',
+      password: 'dev-password',
+      workspaceId: '8a81b01068d1f2c0',
+      modelId: 'NOTMINE',
+      timeoutMs: 1000,
+      pollIntervalMs: 5,
+      taskTimeoutMs: 2000,
+    });
+    const f = await failureOf(elsewhere.fetchBudgetVersion(ref));
+    expect(f).toMatchObject({ type: 'ConnectorRejected', nonRetryable: true });
+    expect(f.message).toMatch(/answered 404: Not Found/);
+  });
+
+  test('a token near its expiry is refreshed (same value, later expiry), not issued anew', async () => {
+    // A 200-second token is always inside the five-minute refresh window: every call refreshes it first.
+    const short = createAnaplanSimulator({ tokenTtlSeconds: 200, taskPolls: 0 });
+    const s = await short.listen(0);
+    try {
+      const c = createAnaplanConnector({
+        authUrl: s.url,
+        apiUrl: `${s.url}/2/0`,
+        username: 'closeloop',
+        password: 'dev-password',
+        workspaceId: '8a81b01068d1f2c0',
+        modelId: '75A40874E6B64FA3AE0743278996850F',
+        timeoutMs: 1000,
+        pollIntervalMs: 5,
+        taskTimeoutMs: 2000,
+      });
+      short.putBudgetVersion({ ...ref, rows: [] });
+      await c.fetchBudgetVersion(ref);
+      expect(short.authCalls.authenticate).toBe(1);
+      expect(short.authCalls.refresh).toBeGreaterThan(2);
+    } finally {
+      await s.close();
+    }
   });
 });

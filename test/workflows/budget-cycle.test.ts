@@ -1,9 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { type ApplicationFailure } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { verifyAuditChain } from '../../db/queries/audit';
 import { findVersion } from '../../db/queries/budget-versions';
-import { controlBalances } from '../../db/schema';
+import { auditLog, controlBalances, forecasts } from '../../db/schema';
 import { decideUpdate, decisionSignal } from '../../workflows/definitions';
 import { awaitingApproval, erpBudgetTotal, planVersion, sumAmounts, waitForStatus } from '../harness/cycle';
 import { startStack, type TestStack } from '../harness/stack';
@@ -69,6 +69,40 @@ describe('budget cycle workflow', () => {
       'done',
     ]);
     expect(await verifyAuditChain(stack.db)).toMatchObject({ ok: true });
+  });
+
+  test('forecast rows the planning model ignores are kept with their reasons, and the cycle says it failed', async () => {
+    const fiscalYear = await stack.newFiscalYear();
+    const { ref } = planVersion(stack, fiscalYear, 1);
+    // The modeller has not added account 610200 to the model's list yet.
+    stack.anaplan.setAccountList(['600100', '620300', '630400', '640500', '650600']);
+    try {
+      const handle = await stack.startCycle(ref, { chunkSize: 50 });
+      await waitForStatus(handle, awaitingApproval);
+      await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+      const failure = await handle.result().then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      const causes: string[] = [];
+      for (let e: unknown = failure; e instanceof Error; e = e.cause) causes.push(e.message);
+      expect(causes.join(' / ')).toMatch(/anaplan ignored \d+ and refused 0 of \d+ forecast rows/);
+      const version = await findVersion(stack.db, ref);
+      const [forecast] = await stack.db.select().from(forecasts).where(eq(forecasts.versionId, version!.id));
+      expect(forecast?.status).toBe('incomplete');
+      const [kept] = await stack.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.entityId, version!.id), eq(auditLog.action, 'forecast.import_incomplete')));
+      const issues = (
+        kept!.details as { issues: { severity: string; message: string; row: { Account: string } }[] }
+      ).issues;
+      expect(issues.length).toBeGreaterThan(0);
+      expect(issues.every((i) => i.severity === 'warning' && i.row.Account === '610200')).toBe(true);
+      expect(issues[0]!.message).toMatch(/item not found: 610200/);
+    } finally {
+      stack.anaplan.setAccountList(undefined);
+    }
   });
 
   test('the submitter and an integration admin cannot approve; their update is refused and their signal ignored', async () => {

@@ -10,13 +10,23 @@ import {
   type ForecastImportResult,
   type ForecastPublication,
   type HealthStatus,
+  type ImportIssue,
   type PlanningConnector,
 } from '../types';
 
 /**
- * Anaplan through the Integration API v2: token authentication, exports and imports run as tasks and
- * polled, files moved in chunks. Budget versions come from per-version exports; forecasts go back through
- * an import that upserts by version and dimensions, so repeating it changes nothing.
+ * Anaplan through its authentication API and Integration API v2, written to what Anaplan publishes: its
+ * official Postman collection and help pages (help.anaplan.com: authenticate, refresh, set the chunk count,
+ * upload a file in chunks, mark an upload complete, run and monitor imports and exports, download a dump
+ * file, troubleshooting API usage) and its own client, anaplaninc/anaplan-java-client (ServerFile: POST the
+ * file with its chunk count, PUT chunks from 0, complete an upload of unknown length; AnaplanAPIFeign: every
+ * endpoint; TaskResultDetail: `values` read as name/value pairs, `localMessageText` optional;
+ * AbstractAuthenticator: refresh before expiry and adopt the returned token; AnaplanErrorDecoder: 5xx and
+ * 429 retried with Retry-After, 401 re-authenticates; Paginator: offset paging by meta.paging).
+ *
+ * Budget versions come from one export per version, named by `budgetExportName`; forecasts go back through
+ * one import (`forecastImportName`) that upserts by version and dimensions, so repeating it changes nothing.
+ * Both are definitions the customer creates once in the model (see the README).
  */
 
 export const AnaplanConnectorConfig = z.object({
@@ -29,52 +39,128 @@ export const AnaplanConnectorConfig = z.object({
   timeoutMs: z.number().int().positive(),
   pollIntervalMs: z.number().int().positive(),
   taskTimeoutMs: z.number().int().positive(),
+  /** Anaplan takes chunks of at most 50 MB; 10 MB keeps each request short. */
   uploadChunkBytes: z
     .number()
     .int()
     .positive()
+    .max(50 * 1024 * 1024)
     .default(10 * 1024 * 1024),
+  /** The export of one budget version; {legalEntity}, {fiscalYear}, {scenario} and {version} are filled in. */
+  budgetExportName: z
+    .string()
+    .min(1)
+    .default('closeloop_budget_{legalEntity}_FY{fiscalYear}_{scenario}_v{version}'),
+  /** The import that takes forecasts; its data source is the file the forecast is uploaded to. */
+  forecastImportName: z.string().min(1).default('closeloop_forecast_import'),
 });
 export type AnaplanConnectorConfig = z.input<typeof AnaplanConnectorConfig>;
 
 const SYSTEM = 'anaplan';
 const EXPORT_COLUMNS = ['Account', 'Cost Center', 'Period', 'Amount', 'Currency'];
 const IMPORT_COLUMNS = ['Version', 'Account', 'Cost Center', 'Period', 'Amount', 'Currency', 'Load Key'];
-const FORECAST_FILE = 'closeloop_forecast_source.csv';
-const FORECAST_IMPORT = 'closeloop_forecast_import';
+/** The largest page the API serves (help.anaplan.com: "results will be limited to the first 5000"). */
+const PAGE_LIMIT = 5000;
+/** AbstractAuthenticator's window: refresh when less than five minutes are left. */
+const REFRESH_WINDOW_MS = 5 * 60 * 1000;
 
 const TokenResponse = z.object({
   tokenInfo: z.object({ tokenValue: z.string().min(1), expiresAt: z.number() }),
 });
+const Paging = z.object({ currentPageSize: z.number(), offset: z.number(), totalSize: z.number() });
+const Meta = z.object({ paging: Paging.optional() }).optional();
 const Named = z.object({ id: z.string(), name: z.string() });
-const Exports = z.object({ exports: z.array(Named).default([]) });
-const Imports = z.object({ imports: z.array(Named).default([]) });
-const Files = z.object({ files: z.array(Named).default([]) });
+const ImportDefinition = Named.extend({ importDataSourceId: z.string().optional() });
+const ServerFile = z.object({ file: Named.extend({ chunkCount: z.number().int() }).passthrough() });
 const Chunks = z.object({ chunks: z.array(z.object({ id: z.string() })).default([]) });
 const TaskStarted = z.object({ task: z.object({ taskId: z.string() }) });
+const Detail = z.object({
+  localMessageText: z.string().optional(),
+  occurrences: z.number().optional(),
+  type: z.string(),
+  values: z.array(z.string()).optional(),
+});
+export const TaskResult = z.object({
+  successful: z.boolean(),
+  failureDumpAvailable: z.boolean().optional(),
+  objectId: z.string().optional(),
+  details: z.array(Detail).optional(),
+});
 const TaskStatus = z.object({
   task: z.object({
     taskId: z.string(),
     taskState: z.enum(['NOT_STARTED', 'IN_PROGRESS', 'COMPLETE', 'CANCELLING', 'CANCELLED']),
-    result: z
-      .object({
-        successful: z.boolean(),
-        details: z
-          .array(
-            z.object({
-              localMessageText: z.string(),
-              type: z.string().optional(),
-              values: z.array(z.string()).optional(),
-            }),
-          )
-          .default([]),
-      })
-      .optional(),
+    result: TaskResult.optional(),
   }),
 });
 
-export function exportName(ref: BudgetVersionRef): string {
-  return `closeloop_budget_${ref.legalEntity}_FY${ref.fiscalYear}_${ref.scenario}_v${ref.version}`;
+/** The answers the adapter parses, for the contract tests against Anaplan's published examples. */
+export const ANAPLAN_RESPONSES = {
+  authenticate: TokenResponse,
+  refresh: TokenResponse,
+  setChunkCount: ServerFile,
+  taskStatus: TaskStatus,
+  imports: z.object({ meta: Meta, imports: z.array(ImportDefinition) }),
+} as const;
+
+export function exportName(template: string, ref: BudgetVersionRef): string {
+  return template
+    .replaceAll('{legalEntity}', ref.legalEntity)
+    .replaceAll('{fiscalYear}', String(ref.fiscalYear))
+    .replaceAll('{scenario}', ref.scenario)
+    .replaceAll('{version}', String(ref.version));
+}
+
+/**
+ * The row counts of an import, from its result's details. A detail's `values` alternate name and value
+ * (["successRowCount", "90", "ignoredCount", "5", ...]) in no fixed order; counts of several details (one
+ * per list or module) add up. Undefined when the result carries no counts at all.
+ */
+export function importCounts(
+  result: z.output<typeof TaskResult>,
+): { success: number; ignored: number; failed: number } | undefined {
+  let found = false;
+  const counts = { success: 0, ignored: 0, failed: 0 };
+  for (const detail of result.details ?? []) {
+    const values = detail.values ?? [];
+    const pairs = new Map<string, string>();
+    for (let i = 0; i + 1 < values.length; i += 2) pairs.set(values[i]!, values[i + 1]!);
+    if (!pairs.has('successRowCount')) continue;
+    found = true;
+    const n = (name: string) => {
+      const v = Number(pairs.get(name) ?? 0);
+      if (!Number.isInteger(v) || v < 0)
+        throw protocolFailure(SYSTEM, `import result count ${name} is ${pairs.get(name)}`);
+      return v;
+    };
+    counts.success += n('successRowCount');
+    counts.ignored += n('ignoredCount');
+    counts.failed += n('failedCount');
+  }
+  return found ? counts : undefined;
+}
+
+/** The rows of a failure dump: `_Status_` (E or W), the source columns, `_Line_` and `_Error_1_` (and on). */
+export function dumpIssues(csv: Buffer | string): ImportIssue[] {
+  const records = parseCsv(csv, {
+    bom: true,
+    skip_empty_lines: true,
+    columns: true,
+    relax_column_count: true,
+  }) as Record<string, string>[];
+  return records.map((r) => {
+    const { _Status_: status, _Line_: line, ...rest } = r;
+    const errors = Object.keys(rest)
+      .filter((k) => /^_Error_\d+_$/.test(k) && rest[k])
+      .map((k) => rest[k]!);
+    const row = Object.fromEntries(Object.entries(rest).filter(([k]) => !/^_Error_\d+_$/.test(k)));
+    return {
+      line: Number(line),
+      severity: status === 'W' ? 'warning' : 'error',
+      message: errors.join('; ') || '(no reason given)',
+      row,
+    };
+  });
 }
 
 function isStatus(err: unknown, status: number): boolean {
@@ -87,16 +173,16 @@ function isStatus(err: unknown, status: number): boolean {
 export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningConnector {
   const config = AnaplanConnectorConfig.parse(input);
   const model = `${config.apiUrl.replace(/\/$/, '')}/workspaces/${config.workspaceId}/models/${config.modelId}`;
+  const auth = config.authUrl.replace(/\/$/, '');
   let token: { value: string; expiresAt: number } | undefined;
 
-  async function authToken(force = false): Promise<string> {
-    if (!force && token && token.expiresAt > Date.now() + 60_000) return token.value;
+  async function authenticate(): Promise<string> {
     const basic = Buffer.from(`${config.username}:${config.password}`).toString('base64');
     const t = await httpJson(
       {
         system: SYSTEM,
         method: 'POST',
-        url: `${config.authUrl.replace(/\/$/, '')}/token/authenticate`,
+        url: `${auth}/token/authenticate`,
         headers: { Authorization: `Basic ${basic}` },
         timeoutMs: config.timeoutMs,
       },
@@ -106,7 +192,31 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     return token.value;
   }
 
-  /** Calls the model API; an expired token is renewed once and the call repeated. */
+  /** One token per session: refreshed before it expires (adopting what the refresh returns), else renewed. */
+  async function authToken(force = false): Promise<string> {
+    if (force || !token || token.expiresAt <= Date.now()) return authenticate();
+    if (token.expiresAt - Date.now() < REFRESH_WINDOW_MS) {
+      try {
+        const t = await httpJson(
+          {
+            system: SYSTEM,
+            method: 'POST',
+            url: `${auth}/token/refresh`,
+            headers: { Authorization: `AnaplanAuthToken ${token.value}` },
+            timeoutMs: config.timeoutMs,
+          },
+          TokenResponse,
+        );
+        token = { value: t.tokenInfo.tokenValue, expiresAt: t.tokenInfo.expiresAt };
+      } catch (err) {
+        if (!isStatus(err, 401)) throw err;
+        return authenticate();
+      }
+    }
+    return token.value;
+  }
+
+  /** Calls the model API; a 401 authenticates again once and repeats the call. */
   async function call(
     method: 'GET' | 'POST' | 'PUT',
     path: string,
@@ -144,7 +254,40 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       contentType: body === undefined ? undefined : 'application/json',
     });
     const text = await res.text();
-    return parseResponse(SYSTEM, `${method} ${path}`, schema, text ? JSON.parse(text) : undefined);
+    return parseResponse(
+      SYSTEM,
+      `${method} ${path.split('?')[0]}`,
+      schema,
+      text ? JSON.parse(text) : undefined,
+    );
+  }
+
+  /** Every item of a list, page by page (offset and limit, as meta.paging reports them). */
+  async function listAll<T>(path: string, key: string, item: z.ZodType<T>): Promise<T[]> {
+    const page = z.object({ meta: Meta, [key]: z.array(item).default([]) });
+    const out: T[] = [];
+    for (let offset = 0; ;) {
+      const p = (await json('GET', `${path}?offset=${offset}&limit=${PAGE_LIMIT}`, page)) as {
+        meta?: { paging?: z.output<typeof Paging> };
+      } & Record<string, T[]>;
+      const items = p[key]!;
+      out.push(...items);
+      const paging = p.meta?.paging;
+      if (!paging || items.length === 0 || paging.offset + paging.currentPageSize >= paging.totalSize)
+        return out;
+      offset = paging.offset + paging.currentPageSize;
+    }
+  }
+
+  async function download(path: string): Promise<Buffer> {
+    const { chunks } = await json('GET', `${path}/chunks`, Chunks);
+    const parts: Buffer[] = [];
+    for (const c of chunks) {
+      parts.push(
+        Buffer.from(await (await call('GET', `${path}/chunks/${c.id}`, { raw: true })).arrayBuffer()),
+      );
+    }
+    return Buffer.concat(parts);
   }
 
   /**
@@ -174,13 +317,14 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       if (status.task.taskState === 'COMPLETE') {
         const result = status.task.result;
         if (!result?.successful) {
+          const reasons = (result?.details ?? []).map((d) => d.localMessageText ?? d.type).join('; ');
           throw ApplicationFailure.create({
             type: FailureType.ConnectorRejected,
-            message: `anaplan ${kind.slice(0, -1)} ${id} failed: ${(result?.details ?? []).map((d) => d.localMessageText).join('; ') || 'no details'}`,
+            message: `anaplan ${kind.slice(0, -1)} ${id} failed: ${reasons || 'no details'}`,
             nonRetryable: true,
           });
         }
-        return result;
+        return { taskId: task.taskId, result };
       }
       if (status.task.taskState === 'CANCELLED' || status.task.taskState === 'CANCELLING') {
         throw ApplicationFailure.create({
@@ -200,13 +344,35 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     }
   }
 
+  /** Uploads a file of unknown length: chunk count -1, chunks from 0, then complete (ServerFile's stream path). */
+  async function upload(fileId: string, content: Buffer): Promise<void> {
+    const opened = await json('POST', `/files/${fileId}`, ServerFile, { chunkCount: -1 });
+    let chunkCount = 0;
+    for (let i = 0; i < Math.max(content.length, 1); i += config.uploadChunkBytes) {
+      await call('PUT', `/files/${fileId}/chunks/${chunkCount++}`, {
+        body: content.subarray(i, i + config.uploadChunkBytes),
+        contentType: 'application/octet-stream',
+      });
+    }
+    const completed = await json('POST', `/files/${fileId}/complete`, ServerFile, {
+      ...opened.file,
+      chunkCount: -1,
+    });
+    if (completed.file.chunkCount !== chunkCount) {
+      throw protocolFailure(
+        SYSTEM,
+        `file ${fileId} was completed with ${completed.file.chunkCount} chunk(s); ${chunkCount} were sent`,
+      );
+    }
+  }
+
   return {
     system: SYSTEM,
 
     async health(): Promise<HealthStatus> {
       const started = Date.now();
       try {
-        await json('GET', '/exports', Exports);
+        await json('GET', `/exports?offset=0&limit=1`, z.object({ exports: z.array(Named).default([]) }));
         return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
       } catch (err) {
         return { system: SYSTEM, ok: false, latencyMs: Date.now() - started, detail: (err as Error).message };
@@ -214,27 +380,20 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     },
 
     async fetchBudgetVersion(ref: BudgetVersionRef, control?: CallControl): Promise<PlanningBudgetRow[]> {
-      const name = exportName(ref);
-      const exp = (await json('GET', '/exports', Exports)).exports.find((e) => e.name === name);
+      const name = exportName(config.budgetExportName, ref);
+      const exp = (await listAll('/exports', 'exports', Named)).find((e) => e.name === name);
       if (!exp) {
         throw ApplicationFailure.create({
           type: FailureType.NotFound,
-          message: `the planning platform has no export ${name}: version ${ref.version} of ${ref.legalEntity} FY${ref.fiscalYear} ${ref.scenario} was not published for integration`,
+          message: `the planning platform has no export ${name} that this user can see: version ${ref.version} of ${ref.legalEntity} FY${ref.fiscalYear} ${ref.scenario} was not published for integration`,
           nonRetryable: true,
         });
       }
       await runTask('exports', exp.id, control);
       // The export's output file carries the export's id; chunks split anywhere, so join bytes before parsing.
-      const { chunks } = await json('GET', `/files/${exp.id}/chunks`, Chunks);
-      const parts: Buffer[] = [];
-      for (const c of chunks)
-        parts.push(
-          Buffer.from(
-            await (await call('GET', `/files/${exp.id}/chunks/${c.id}`, { raw: true })).arrayBuffer(),
-          ),
-        );
+      const content = await download(`/files/${exp.id}`);
       let header: string[] = [];
-      const records = parseCsv(Buffer.concat(parts), {
+      const records = parseCsv(content, {
         bom: true,
         skip_empty_lines: true,
         columns: (h: string[]) => (header = h),
@@ -252,13 +411,16 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     },
 
     async publishForecast(f: ForecastPublication, control?: CallControl): Promise<ForecastImportResult> {
-      const file = (await json('GET', '/files', Files)).files.find((x) => x.name === FORECAST_FILE);
-      const imp = (await json('GET', '/imports', Imports)).imports.find((x) => x.name === FORECAST_IMPORT);
-      if (!file || !imp)
-        throw protocolFailure(
-          SYSTEM,
-          `the model lacks the ${FORECAST_FILE} data source or the ${FORECAST_IMPORT} import`,
-        );
+      const imp = (await listAll('/imports', 'imports', ImportDefinition)).find(
+        (x) => x.name === config.forecastImportName,
+      );
+      if (!imp?.importDataSourceId) {
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorRejected,
+          message: `the model has no import ${config.forecastImportName} with a file data source that this user can see`,
+          nonRetryable: true,
+        });
+      }
       const csv = Buffer.from(
         writeCsv(
           [
@@ -276,27 +438,22 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
           { record_delimiter: 'windows' },
         ),
       );
-      let chunkCount = 0;
-      for (let i = 0; i < csv.length; i += config.uploadChunkBytes) {
-        await call('PUT', `/files/${file.id}/chunks/${chunkCount++}`, {
-          body: csv.subarray(i, i + config.uploadChunkBytes),
-          contentType: 'application/octet-stream',
-        });
-      }
-      await json('POST', `/files/${file.id}/complete`, z.unknown(), {
-        id: file.id,
-        name: file.name,
-        chunkCount,
-      });
-      const result = await runTask('imports', imp.id, control);
-      const counts = result.details.find((d) => d.type === 'rowsProcessed')?.values?.map(Number);
-      if (!counts || counts.length < 3 || counts.some(Number.isNaN))
-        throw protocolFailure(SYSTEM, 'import result carries no row counts');
-      const [changed, unchanged] = counts as [number, number, number];
+      await upload(imp.importDataSourceId, csv);
+      const { taskId, result } = await runTask('imports', imp.id, control);
+      // `successful` says the task ran; rows can still have been ignored or refused. The dump names them.
+      const issues = result.failureDumpAvailable
+        ? dumpIssues(await download(`/imports/${imp.id}/tasks/${taskId}/dump`))
+        : [];
+      const counts = importCounts(result);
+      const rowsFailed = counts?.failed ?? issues.filter((i) => i.severity === 'error').length;
+      const rowsIgnored = counts?.ignored ?? issues.filter((i) => i.severity === 'warning').length;
       return {
         idempotencyKey: f.idempotencyKey,
-        rowsImported: changed + unchanged,
-        alreadyImported: changed === 0 && unchanged > 0,
+        // Without counts (an import type that reports none), a successful task took every row not in the dump.
+        rowsImported: counts?.success ?? f.rows.length - rowsFailed - rowsIgnored,
+        rowsIgnored,
+        rowsFailed,
+        issues,
       };
     },
   };

@@ -15,6 +15,7 @@ import {
   type LedgerQuery,
   type PostedDocument,
   type SourceCommitmentLine,
+  type TargetBudgetLine,
   type TargetBudgetTotal,
   type TargetLocation,
 } from '../types';
@@ -145,6 +146,16 @@ const PurchaseOrderLine = z.object({
   LineAmount: DecimalText,
 });
 
+/** What the adapter reads from each entity set: kept to the published field lists by the contract tests. */
+export const D365_READS = {
+  BudgetRegisterEntryHeaders: Header,
+  BudgetRegisterEntryLines: Line,
+  BudgetRegisterEntries: AccountEntry,
+  GeneralJournalAccountEntries: LedgerEntry,
+  PurchaseOrderHeadersV2: PurchaseOrderHeader,
+  PurchaseOrderLinesV2: PurchaseOrderLine,
+} as const;
+
 /** Our paging cursor: the service's own nextLink plus the highest record ID read so far, never mixed. */
 const ActualsCursor = z.object({ next: z.string().url(), highest: z.string().regex(/^\d+$/) });
 
@@ -155,6 +166,43 @@ const dayEnd = (date: string) => `${date}T23:59:59Z`;
 const asDateTime = (date: string) => `${date}T12:00:00Z`;
 /** The header field that carries the chunk's idempotency key. */
 const keyComment = (key: string) => `closeloop ${key}`;
+
+/** The header of the entry that carries one chunk (BudgetRegisterEntryHeaders, create). */
+export function entryHeaderBody(chunk: BudgetChunkPublication) {
+  const settings = budgetSettings(chunk.target);
+  return {
+    dataAreaId: chunk.target.company,
+    LegalEntityId: chunk.target.company,
+    BudgetModelId: settings.budgetModel,
+    BudgetCode: settings.budgetCode,
+    DefaultDate: asDateTime(chunk.lines[0]?.date ?? new Date().toISOString().slice(0, 10)),
+    ReasonComment: keyComment(chunk.idempotencyKey),
+  };
+}
+
+/** One budget account entry of that entry (BudgetRegisterEntryLines, create). */
+export function entryLineBody(
+  entry: { dataAreaId: string; LegalEntityId: string; EntryNumber: string },
+  line: TargetBudgetLine,
+  target: TargetLocation,
+  displayValue: string,
+) {
+  const { accountStructure } = budgetSettings(target);
+  return {
+    dataAreaId: entry.dataAreaId,
+    LegalEntityId: entry.LegalEntityId,
+    EntryNumber: entry.EntryNumber,
+    // Edm.Decimal: a string under IEEE754Compatible=true.
+    LineNumber: String(line.lineNumber),
+    EntryDate: asDateTime(line.date),
+    ...(accountStructure ? { DimensionAccountStructure: accountStructure } : {}),
+    DimensionDisplayValue: displayValue,
+    AmountType: 'Expense',
+    TransactionCurrencyAmount: line.amount.amount,
+    CurrencyCode: line.amount.currency,
+    Comment: line.period,
+  };
+}
 
 function isStatus(err: unknown, status: number): boolean {
   return (
@@ -354,7 +402,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   /** Create-or-resume: header by key, then the lines it lacks in one change set, then wait for completion. */
   async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
     const company = chunk.target.company;
-    const settings = budgetSettings(chunk.target);
+    budgetSettings(chunk.target); // a target without its budget fails before anything is sent
     let header = await findHeader(company, chunk.idempotencyKey);
     const result = (alreadyPosted: boolean): PostedDocument => ({
       idempotencyKey: chunk.idempotencyKey,
@@ -367,14 +415,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       const text = await send('POST', 'BudgetRegisterEntryHeaders', {
         contentType: JSON_TYPE,
         correlationId: chunk.correlationId,
-        body: JSON.stringify({
-          dataAreaId: company,
-          LegalEntityId: company,
-          BudgetModelId: settings.budgetModel,
-          BudgetCode: settings.budgetCode,
-          DefaultDate: asDateTime(chunk.lines[0]?.date ?? new Date().toISOString().slice(0, 10)),
-          ReasonComment: keyComment(chunk.idempotencyKey),
-        }),
+        body: JSON.stringify(entryHeaderBody(chunk)),
       });
       header = parseResponse(SYSTEM, 'POST BudgetRegisterEntryHeaders', Header, JSON.parse(text));
     }
@@ -385,19 +426,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     if (missing.length) {
       await changeSet(
         'BudgetRegisterEntryLines',
-        missing.map((line) => ({
-          dataAreaId: header!.dataAreaId,
-          LegalEntityId: header!.LegalEntityId,
-          EntryNumber: header!.EntryNumber,
-          LineNumber: String(line.lineNumber),
-          EntryDate: asDateTime(line.date),
-          ...(settings.accountStructure ? { DimensionAccountStructure: settings.accountStructure } : {}),
-          DimensionDisplayValue: displayValue(line.dimensions),
-          AmountType: 'Expense',
-          TransactionCurrencyAmount: line.amount.amount,
-          CurrencyCode: line.amount.currency,
-          Comment: line.period,
-        })),
+        missing.map((line) => entryLineBody(header!, line, chunk.target, displayValue(line.dimensions))),
         chunk.correlationId,
       );
     }
