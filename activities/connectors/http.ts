@@ -17,6 +17,8 @@ export interface HttpRequest {
   /** Serialised as JSON unless it is already a string or bytes (file chunks). */
   body?: unknown;
   timeoutMs: number;
+  /** 4xx statuses this service documents as transient (e.g. Anaplan's 409 model busy, 423 model locked). */
+  transientStatuses?: readonly number[];
 }
 
 /** Parses Retry-After (delta-seconds or HTTP-date) into milliseconds from `now`. */
@@ -38,10 +40,11 @@ export function classifyHttpFailure(
   status: number,
   retryAfter: string | null,
   bodyText: string,
+  transientStatuses: readonly number[] = [],
 ): ApplicationFailure {
   const what = `${system} ${request.method} ${new URL(request.url).pathname} answered ${status}`;
   const details = [{ system, status, body: bodyText.slice(0, 2000) }];
-  if (status === 429 || status >= 500) {
+  if (status === 429 || status >= 500 || transientStatuses.includes(status)) {
     return ApplicationFailure.create({
       type: FailureType.ConnectorUnavailable,
       message: `${what}: ${errorReason(bodyText)}`,
@@ -128,7 +131,14 @@ export async function httpRequest(req: HttpRequest): Promise<Response> {
   }
   if (response.ok) return response;
   const text = await response.text().catch(() => '');
-  throw classifyHttpFailure(req.system, req, response.status, response.headers.get('retry-after'), text);
+  throw classifyHttpFailure(
+    req.system,
+    req,
+    response.status,
+    response.headers.get('retry-after'),
+    text,
+    req.transientStatuses,
+  );
 }
 
 export async function httpJson<T>(req: HttpRequest, schema: z.ZodType<T>): Promise<T> {

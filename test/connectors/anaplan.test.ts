@@ -71,6 +71,16 @@ describe('Anaplan connector', () => {
     expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false, nextRetryDelay: 3000 });
   });
 
+  test('a busy or locked model (409, 423) is retryable, as Anaplan advises waiting for it', async () => {
+    sim.putBudgetVersion({ ...ref, rows: [] });
+    for (const status of [409, 423]) {
+      sim.faults.inject({ kind: 'status', status, times: 1, method: 'POST', path: '/tasks' });
+      const f = await failureOf(planning.fetchBudgetVersion(ref));
+      expect(f).toMatchObject({ type: 'ConnectorUnavailable', nonRetryable: false });
+    }
+    expect(await planning.fetchBudgetVersion(ref)).toEqual([]);
+  });
+
   test('a wrong password is non-retryable; an expired token is renewed', async () => {
     sim.putBudgetVersion({ ...ref, rows: [] });
     await planning.fetchBudgetVersion(ref);

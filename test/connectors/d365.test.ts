@@ -130,6 +130,15 @@ describe('Dynamics 365 connector', () => {
     ]);
   });
 
+  test('a key too long for ReasonComment goes as its digest, and is found again', async () => {
+    const key = `ACME-US-PROFESSIONAL-SERVICES:FY2027:BUDGET:v12:d365:c140:r3:reversal`;
+    await erp.publishBudgetChunk(chunk(key, ['1.00']));
+    expect(await erp.publishBudgetChunk(chunk(key, ['1.00']))).toMatchObject({ alreadyPosted: true });
+    const [entry] = sim.budgetEntries();
+    expect(entry!.ReasonComment).toMatch(/^closeloop #[0-9a-f]{40}$/);
+    expect(sim.budgetEntries()).toHaveLength(1);
+  });
+
   test('a 503 burst is a retryable failure; retrying lands the chunk exactly once', async () => {
     sim.faults.inject({ kind: 'status', status: 503, times: 3, method: 'POST' });
     for (let attempt = 0; attempt < 3; attempt++) {

@@ -61,6 +61,11 @@ const EXPORT_COLUMNS = ['Account', 'Cost Center', 'Period', 'Amount', 'Currency'
 const IMPORT_COLUMNS = ['Version', 'Account', 'Cost Center', 'Period', 'Amount', 'Currency', 'Load Key'];
 /** The largest page the API serves (help.anaplan.com: "results will be limited to the first 5000"). */
 const PAGE_LIMIT = 5000;
+/**
+ * A model that is busy (409) or locked (423) answers again once it is free: "waiting and retrying is usually
+ * better" (help.anaplan.com: model busy behavior and retry strategy; troubleshooting API usage).
+ */
+const TRANSIENT = [409, 423];
 /** AbstractAuthenticator's window: refresh when less than five minutes are left. */
 const REFRESH_WINDOW_MS = 5 * 60 * 1000;
 
@@ -234,6 +239,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         },
         body: opts.body,
         timeoutMs: config.timeoutMs,
+        transientStatuses: TRANSIENT,
       });
     try {
       return await send(false);

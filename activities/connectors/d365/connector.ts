@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
@@ -164,8 +165,15 @@ const dayStart = (date: string) => `${date}T00:00:00Z`;
 const dayEnd = (date: string) => `${date}T23:59:59Z`;
 /** Dates go to Date-typed fields as DateTimeOffset at noon UTC, so no time zone moves them to another day. */
 const asDateTime = (date: string) => `${date}T12:00:00Z`;
-/** The header field that carries the chunk's idempotency key. */
-const keyComment = (key: string) => `closeloop ${key}`;
+/**
+ * The header field that carries the chunk's idempotency key. ReasonComment's length is not published; a key
+ * that would make it longer than 60 characters (the usual length of a description field) goes as its
+ * digest, so the stored value is never cut short and always found again.
+ */
+export const keyComment = (key: string) =>
+  `closeloop ${key}`.length <= 60
+    ? `closeloop ${key}`
+    : `closeloop #${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
 /** The header of the entry that carries one chunk (BudgetRegisterEntryHeaders, create). */
 export function entryHeaderBody(chunk: BudgetChunkPublication) {
