@@ -18,6 +18,7 @@ import {
   type PublicationChunkRow,
   type PublicationRow,
 } from '../db/queries/publications';
+import { withKeyLock } from '../db/queries/locks';
 import { activePublicationTargets, getLegalEntity } from '../db/queries/reference';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
@@ -121,7 +122,7 @@ async function reverseOneChunk(
       description: `closeloop reversal of ${row.idempotencyKey}`,
       originalIdempotencyKey: row.idempotencyKey,
     },
-    { progress: (d) => progress({ chunkIndex, ...d }) },
+    { progress: (d) => progress({ chunkIndex, ...d }), exclusive: (key, fn) => withKeyLock(db, key, fn) },
   );
   return db.transaction((tx) =>
     markChunkReversed(tx, {
@@ -228,7 +229,7 @@ export function createPublicationActivities(deps: PublicationDeps) {
         const lines = await chunkLines(db, ctx, row);
         const posted = await erpFor(deps, ctx.publication.target).publishBudgetChunk(
           chunkRequest(ctx, row.idempotencyKey, input.chunkIndex, lines),
-          { progress },
+          { progress, exclusive: (key, fn) => withKeyLock(db, key, fn) },
         );
         await db.transaction((tx) =>
           markChunkPosted(tx, {

@@ -84,18 +84,20 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
           control,
         );
 
+        const outcome = {
+          forecastKey: key,
+          versionId: version.id,
+          legalEntity: version.legalEntity,
+          correlationId: input.correlationId,
+        };
+        const described = { versionName, asOfPeriod: input.asOfPeriod, target: planning.system };
         if (imported.rowsFailed + imported.rowsIgnored > 0) {
           // The platform took part of it: keep what it refused where support sees it, and stop here.
           await db.transaction((tx) =>
             markForecastIncomplete(tx, {
-              forecastKey: key,
-              versionId: version.id,
-              legalEntity: version.legalEntity,
-              correlationId: input.correlationId,
+              ...outcome,
               details: {
-                versionName,
-                asOfPeriod: input.asOfPeriod,
-                target: planning.system,
+                ...described,
                 rowsImported: imported.rowsImported,
                 rowsIgnored: imported.rowsIgnored,
                 rowsFailed: imported.rowsFailed,
@@ -118,16 +120,11 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
 
         const alreadyImported = await db.transaction((tx) =>
           markForecastPublished(tx, {
-            forecastKey: key,
-            versionId: version.id,
-            legalEntity: version.legalEntity,
-            correlationId: input.correlationId,
+            ...outcome,
             details: {
-              versionName,
-              asOfPeriod: input.asOfPeriod,
+              ...described,
               total,
               lineCount: lines.length,
-              target: planning.system,
             },
           }),
         );

@@ -23,6 +23,12 @@ export interface HealthStatus {
 export interface CallControl {
   progress?(detail: Record<string, unknown>): void;
   resumeFrom?: Record<string, unknown>;
+  /**
+   * Runs `fn` so that no other call anywhere runs it for the same key at the same time: an adapter wraps
+   * its find-or-create of a document in it, since the target itself may not refuse a second document with
+   * the same key.
+   */
+  exclusive?<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** An amount as a source delivered it: not yet validated, but never without its currency. */

@@ -111,6 +111,15 @@ interface ServerFile {
 }
 
 const ok = { code: 200, message: 'Success' };
+/** How the import data source file is described: a CSV with a header row. */
+const SOURCE_FORMAT = {
+  delimiter: '"',
+  encoding: 'UTF-8',
+  firstDataRow: 2,
+  format: 'txt',
+  headerRow: 1,
+  separator: ',',
+};
 
 export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
   const username = options.username ?? 'closeloop';
@@ -294,12 +303,7 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
         id: source.id,
         name: source.name,
         chunkCount: source.complete ? source.chunks.length : 0,
-        delimiter: '"',
-        encoding: 'UTF-8',
-        firstDataRow: 2,
-        format: 'txt',
-        headerRow: 1,
-        separator: ',',
+        ...SOURCE_FORMAT,
       },
       ...exportFiles.map((f) => ({
         id: f.id,
@@ -585,12 +589,7 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
       id: f.id,
       name: f.name,
       chunkCount: f.chunkCount === -1 ? -1 : f.chunks.length,
-      delimiter: '"',
-      encoding: 'UTF-8',
-      firstDataRow: 2,
-      format: 'txt',
-      headerRow: 1,
-      separator: ',',
+      ...SOURCE_FORMAT,
     },
   });
   model.post('/files/:fileId', express.json(), (req, res) => {

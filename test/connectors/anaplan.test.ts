@@ -1,30 +1,33 @@
-import { createAnaplanConnector } from '../../activities/connectors/anaplan';
 import { type PlanningConnector } from '../../activities/connectors/types';
 import { createAnaplanSimulator, type AnaplanSimulator } from '../../simulators/anaplan';
 import { type RunningServer } from '../../api/listen';
+import { anaplanConnectorFor } from '../harness/connectors';
 import { failureOf } from '../harness/failures';
 
 /** The Anaplan adapter against its simulator over real HTTP: tokens, tasks, chunked files, imports. */
 
 const ref = { legalEntity: 'ACME-US', fiscalYear: 2027, scenario: 'BUDGET' as const, version: 4 };
+const forecastOf = (amounts: string[]) => ({
+  idempotencyKey: 'ACME-US:FY2027:BUDGET:v4:forecast@2027-03',
+  correlationId: 'c',
+  legalEntity: 'ACME-US',
+  fiscalYear: 2027,
+  versionName: 'FC FY2027 from v4 @2027-03',
+  rows: amounts.map((amount, i) => ({
+    account: ['600100', '610200'][i]!,
+    costCenter: 'CC-100',
+    period: '2027-04',
+    amount,
+    currency: 'USD',
+  })),
+});
 
 describe('Anaplan connector', () => {
   let sim: AnaplanSimulator;
   let server: RunningServer;
   let planning: PlanningConnector;
   const connector = (password = 'dev-password') =>
-    createAnaplanConnector({
-      authUrl: server.url,
-      apiUrl: `${server.url}/2/0`,
-      username: 'closeloop',
-      password,
-      workspaceId: '8a81b01068d1f2c0',
-      modelId: '75A40874E6B64FA3AE0743278996850F',
-      timeoutMs: 1000,
-      pollIntervalMs: 5,
-      taskTimeoutMs: 2000,
-      uploadChunkBytes: 100,
-    });
+    anaplanConnectorFor(server.url, { password, uploadChunkBytes: 100 });
 
   beforeEach(async () => {
     sim = createAnaplanSimulator({ taskPolls: 2, chunkSizeBytes: 37 });
@@ -93,17 +96,7 @@ describe('Anaplan connector', () => {
   });
 
   test('a forecast import uploads in chunks, stores its rows, and repeating it changes nothing', async () => {
-    const forecast = {
-      idempotencyKey: 'ACME-US:FY2027:BUDGET:v4:forecast@2027-03',
-      correlationId: 'c',
-      legalEntity: 'ACME-US',
-      fiscalYear: 2027,
-      versionName: 'FC FY2027 from v4 @2027-03',
-      rows: [
-        { account: '600100', costCenter: 'CC-100', period: '2027-04', amount: '85000.00', currency: 'USD' },
-        { account: '610200', costCenter: 'CC-100', period: '2027-04', amount: '12000.00', currency: 'USD' },
-      ],
-    };
+    const forecast = forecastOf(['85000.00', '12000.00']);
     const clean = {
       idempotencyKey: forecast.idempotencyKey,
       rowsImported: 2,
@@ -124,17 +117,7 @@ describe('Anaplan connector', () => {
   });
 
   test('rows the import refused or ignored come back from the failure dump, each with its line and reason', async () => {
-    const forecast = {
-      idempotencyKey: 'k',
-      correlationId: 'c',
-      legalEntity: 'ACME-US',
-      fiscalYear: 2027,
-      versionName: 'FC',
-      rows: [
-        { account: '600100', costCenter: 'CC-100', period: '2027-04', amount: '1.00', currency: 'USD' },
-        { account: '610200', costCenter: 'CC-100', period: '2027-04', amount: 'twelve', currency: 'USD' },
-      ],
-    };
+    const forecast = forecastOf(['1.00', 'twelve']);
     const result = await planning.publishForecast(forecast);
     expect(result).toMatchObject({ rowsImported: 1, rowsFailed: 1, rowsIgnored: 0 });
     expect(result.issues).toEqual([
@@ -148,17 +131,7 @@ describe('Anaplan connector', () => {
   });
 
   test('the model API answers with Anaplan error bodies; a model the user cannot see is a 404', async () => {
-    const elsewhere = createAnaplanConnector({
-      authUrl: server.url,
-      apiUrl: `${server.url}/2/0`,
-      username: 'closeloop',
-      password: 'dev-password',
-      workspaceId: '8a81b01068d1f2c0',
-      modelId: 'NOTMINE',
-      timeoutMs: 1000,
-      pollIntervalMs: 5,
-      taskTimeoutMs: 2000,
-    });
+    const elsewhere = anaplanConnectorFor(server.url, { modelId: 'NOTMINE' });
     const f = await failureOf(elsewhere.fetchBudgetVersion(ref));
     expect(f).toMatchObject({ type: 'ConnectorRejected', nonRetryable: true });
     expect(f.message).toMatch(/answered 404: Not Found/);
@@ -169,17 +142,7 @@ describe('Anaplan connector', () => {
     const short = createAnaplanSimulator({ tokenTtlSeconds: 200, taskPolls: 0 });
     const s = await short.listen(0);
     try {
-      const c = createAnaplanConnector({
-        authUrl: s.url,
-        apiUrl: `${s.url}/2/0`,
-        username: 'closeloop',
-        password: 'dev-password',
-        workspaceId: '8a81b01068d1f2c0',
-        modelId: '75A40874E6B64FA3AE0743278996850F',
-        timeoutMs: 1000,
-        pollIntervalMs: 5,
-        taskTimeoutMs: 2000,
-      });
+      const c = anaplanConnectorFor(s.url);
       short.putBudgetVersion({ ...ref, rows: [] });
       await c.fetchBudgetVersion(ref);
       expect(short.authCalls.authenticate).toBe(1);

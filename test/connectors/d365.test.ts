@@ -190,6 +190,27 @@ describe('Dynamics 365 connector', () => {
     expect(entry).toMatchObject({ Status: 'Draft', lines: [] });
   });
 
+  test('two attempts at the same chunk at once create one entry when they post under `exclusive`', async () => {
+    // D365 does not refuse a second header with the same ReasonComment; the caller's lock is what prevents it.
+    const locks = new Map<string, Promise<unknown>>();
+    const exclusive = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+      const run = (locks.get(key) ?? Promise.resolve()).then(fn, fn);
+      locks.set(
+        key,
+        run.catch(() => undefined),
+      );
+      return run;
+    };
+    const c = chunk('twice', ['7.00', '8.00']);
+    const results = await Promise.all([
+      erp.publishBudgetChunk(c, { exclusive }),
+      erp.publishBudgetChunk(c, { exclusive }),
+    ]);
+    expect(new Set(results.map((r) => r.documentNumber)).size).toBe(1);
+    expect(sim.budgetEntries()).toHaveLength(1);
+    expect(sim.budgetTotals()).toEqual({ acus: '15.00' });
+  });
+
   test('the reversal is a new entry that nets the chunk to zero, and is itself idempotent', async () => {
     const c = chunk('k6', ['123.45', '0.55']);
     await erp.publishBudgetChunk(c);

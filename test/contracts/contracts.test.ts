@@ -1,16 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  ANAPLAN_RESPONSES,
-  createAnaplanConnector,
-  dumpIssues,
-  importCounts,
-} from '../../activities/connectors/anaplan/connector';
+import { ANAPLAN_RESPONSES, dumpIssues, importCounts } from '../../activities/connectors/anaplan/connector';
 import { D365_READS, entryHeaderBody, entryLineBody } from '../../activities/connectors/d365/connector';
 import { errorReason } from '../../activities/connectors/http';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { ENTITIES } from '../../simulators/d365/entities';
 import { odataError } from '../../simulators/d365/simulator';
+import { anaplanConnectorFor } from '../harness/connectors';
 import { D365_TARGET } from '../harness/cycle';
 
 /**
@@ -231,17 +227,7 @@ describe('Anaplan answers against its published examples', () => {
       );
 
       // An import through the adapter, then its task status and dump read raw.
-      const planning = createAnaplanConnector({
-        authUrl: server.url,
-        apiUrl: `${server.url}/2/0`,
-        username: 'closeloop',
-        password: 'dev-password',
-        workspaceId: '8a81b01068d1f2c0',
-        modelId: '75A40874E6B64FA3AE0743278996850F',
-        timeoutMs: 1000,
-        pollIntervalMs: 5,
-        taskTimeoutMs: 2000,
-      });
+      const planning = anaplanConnectorFor(server.url);
       const row = { account: 'A', costCenter: 'C', period: '2027-01', currency: 'USD' };
       await planning.publishForecast({
         idempotencyKey: 'k',

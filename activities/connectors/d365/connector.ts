@@ -407,40 +407,51 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     }
   }
 
-  /** Create-or-resume: header by key, then the lines it lacks in one change set, then wait for completion. */
+  /**
+   * Create-or-resume: header by key, then the lines it lacks in one change set (under `exclusive`, so two
+   * attempts never create two entries for one key: D365 does not refuse a second), then wait for completion.
+   */
   async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
-    const company = chunk.target.company;
     budgetSettings(chunk.target); // a target without its budget fails before anything is sent
-    let header = await findHeader(company, chunk.idempotencyKey);
-    const result = (alreadyPosted: boolean): PostedDocument => ({
-      idempotencyKey: chunk.idempotencyKey,
-      documentNumber: header!.EntryNumber,
-      lineCount: chunk.lines.length,
-      alreadyPosted,
-    });
-    if (header?.Status === 'Completed') return result(true);
-    if (!header) {
-      const text = await send('POST', 'BudgetRegisterEntryHeaders', {
-        contentType: JSON_TYPE,
-        correlationId: chunk.correlationId,
-        body: JSON.stringify(entryHeaderBody(chunk)),
-      });
-      header = parseResponse(SYSTEM, 'POST BudgetRegisterEntryHeaders', Header, JSON.parse(text));
-    }
-    const held = new Set(
-      (await readAll('BudgetRegisterEntryLines', entryFilter(header), Line)).map((l) => l.LineNumber),
-    );
-    const missing = chunk.lines.filter((l) => !held.has(l.lineNumber));
-    if (missing.length) {
-      await changeSet(
-        'BudgetRegisterEntryLines',
-        missing.map((line) => entryLineBody(header!, line, chunk.target, displayValue(line.dimensions))),
-        chunk.correlationId,
+    const exclusive = control.exclusive ?? ((_key, fn) => fn());
+    const header = await exclusive(chunk.idempotencyKey, async () => {
+      const found = await findHeader(chunk.target.company, chunk.idempotencyKey);
+      if (found?.Status === 'Completed') return { entry: found, alreadyPosted: true };
+      const entry =
+        found ??
+        parseResponse(
+          SYSTEM,
+          'POST BudgetRegisterEntryHeaders',
+          Header,
+          JSON.parse(
+            await send('POST', 'BudgetRegisterEntryHeaders', {
+              contentType: JSON_TYPE,
+              correlationId: chunk.correlationId,
+              body: JSON.stringify(entryHeaderBody(chunk)),
+            }),
+          ),
+        );
+      const held = new Set(
+        (await readAll('BudgetRegisterEntryLines', entryFilter(entry), Line)).map((l) => l.LineNumber),
       );
-    }
-    control.progress?.({ entryNumber: header.EntryNumber, linesPosted: chunk.lines.length });
-    await awaitCompletion(header, control);
-    return result(false);
+      const missing = chunk.lines.filter((l) => !held.has(l.lineNumber));
+      if (missing.length) {
+        await changeSet(
+          'BudgetRegisterEntryLines',
+          missing.map((line) => entryLineBody(entry, line, chunk.target, displayValue(line.dimensions))),
+          chunk.correlationId,
+        );
+      }
+      return { entry, alreadyPosted: false };
+    });
+    control.progress?.({ entryNumber: header.entry.EntryNumber, linesPosted: chunk.lines.length });
+    if (!header.alreadyPosted) await awaitCompletion(header.entry, control);
+    return {
+      idempotencyKey: chunk.idempotencyKey,
+      documentNumber: header.entry.EntryNumber,
+      lineCount: chunk.lines.length,
+      alreadyPosted: header.alreadyPosted,
+    };
   }
 
   return {
