@@ -160,6 +160,14 @@ export const D365_READS = {
 /** Our paging cursor: the service's own nextLink plus the highest record ID read so far, never mixed. */
 const ActualsCursor = z.object({ next: z.string().url(), highest: z.string().regex(/^\d+$/) });
 
+const decodeCursor = (cursor: string): unknown => {
+  try {
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString());
+  } catch {
+    return undefined;
+  }
+};
+
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const dayStart = (date: string) => `${date}T00:00:00Z`;
 const dayEnd = (date: string) => `${date}T23:59:59Z`;
@@ -525,9 +533,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     },
 
     async fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage> {
-      const resumed = cursor
-        ? ActualsCursor.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString()))
-        : undefined;
+      const resumed = cursor ? ActualsCursor.safeParse(decodeCursor(cursor)) : undefined;
       if (resumed && !resumed.success)
         throw protocolFailure(SYSTEM, 'the actuals cursor is not one this adapter wrote');
       let url = resumed?.data.next;
