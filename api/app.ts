@@ -1,3 +1,4 @@
+import { budgetControlRoutes } from './routes/budget-control';
 import { type Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import express, { type Express } from 'express';
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', authenticate(deps.config.api.keys));
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
+  app.use('/v1/budget-control', budgetControlRoutes(deps));
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);
   return app;

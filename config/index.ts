@@ -22,7 +22,7 @@ const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const DEV_API_KEYS =
   'dev-planner=alice@acme.example:planner,dev-approver=carol@acme.example:approver,' +
   'dev-controller=dave@acme.example:controller,dev-admin=ian@acme.example:integration_admin,' +
-  'dev-scheduler=sam@acme.example:scheduler';
+  'dev-scheduler=sam@acme.example:scheduler,dev-procurement=coupa@acme.example:requester';
 
 /** "key=principal:role,key2=principal2:role2" — a simple API-key → principal map until RBAC lands. */
 const ApiKeys = z

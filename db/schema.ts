@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
@@ -59,7 +60,7 @@ export const legalEntities = pgTable('legal_entities', {
   erpCompany: text('erp_company').notNull(),
   planningSystem: text('planning_system').notNull(),
   /** Budget control on this entity: absolute blocks overspend, advisory warns, track_only records. */
-  controlLevel: text('control_level', { enum: ['absolute', 'advisory', 'track_only'] }).notNull(),
+  controlLevel: text('control_level', { enum: CONTROL_LEVELS }).notNull(),
   tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
   active: boolean('active').notNull().default(true),
 });
@@ -276,6 +277,80 @@ export const controlBalances = pgTable(
   },
   // The currency is part of the key: an amount is only ever added to a balance in its own currency.
   (t) => [primaryKey({ columns: [t.legalEntity, t.account, t.costCenter, t.period, t.currency] })],
+);
+
+// ── Budget control ────────────────────────────────────────────────────────────────────────────────────
+
+/** How an entity controls its spend: over which periods a bucket's funds are pooled. */
+export const controlModels = pgTable('control_models', {
+  legalEntity: text('legal_entity')
+    .primaryKey()
+    .references(() => legalEntities.code),
+  periodBasis: text('period_basis', { enum: PERIOD_BASES }).notNull().default('period'),
+});
+
+/** Control rules by dimension, effective-dated (valid_to exclusive); a null dimension matches every value. */
+export const controlRules = pgTable(
+  'control_rules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    account: text('account'),
+    costCenter: text('cost_center'),
+    level: text('level', { enum: CONTROL_LEVELS }).notNull(),
+    tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+  },
+  (t) => [
+    unique('control_rules_scope').on(t.legalEntity, t.account, t.costCenter, t.validFrom).nullsNotDistinct(),
+  ],
+);
+
+/**
+ * One funds request (check-and-reserve) per requester and Idempotency-Key: its answer is stored with it, so a
+ * repeat returns the first answer and reserves nothing more. The row is the request's own record of who
+ * asked what and what was decided.
+ */
+export const fundsRequests = pgTable(
+  'funds_requests',
+  {
+    requester: text('requester').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** The request's content, hashed: the same key with other content is refused, never answered wrongly. */
+    requestHash: text('request_hash').notNull(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    outcome: text('outcome', { enum: ['approved', 'warning', 'rejected'] }).notNull(),
+    status: text('status', { enum: ['reserved', 'rejected'] }).notNull(),
+    answer: jsonb('answer').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.requester, t.idempotencyKey] })],
+);
+
+/** The funds a request holds, line by line, on the balance each one reserved. */
+export const fundsReservations = pgTable(
+  'funds_reservations',
+  {
+    requester: text('requester').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    lineNo: integer('line_no').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    currency: currency(),
+    amount: amount('amount').notNull(),
+    status: text('status', { enum: ['held', 'released'] })
+      .notNull()
+      .default('held'),
+  },
+  (t) => [primaryKey({ columns: [t.requester, t.idempotencyKey, t.lineNo] })],
 );
 
 /** A line of a source document (ledger entry, PO line) and the balance it lands on. */

@@ -6,13 +6,13 @@ import { type FiscalPeriodRef } from './reference';
  * finance teams know (Dynamics 365 budget control, SAP availability control, Oracle budgetary control):
  * - absolute: over budget (beyond its tolerance) is refused; within the tolerance it passes with a warning;
  * - advisory: over budget passes, with a warning;
- * - track: always passes; the spend is only recorded;
+ * - track_only: always passes; the spend is only recorded;
  * - none: not controlled.
  * The funds of a bucket are pooled over its period basis: the period itself, its quarter, the fiscal year to
  * date, or the whole fiscal year. Amounts here are integer minor units of one currency.
  */
 
-export const CONTROL_LEVELS = ['absolute', 'advisory', 'track', 'none'] as const;
+export const CONTROL_LEVELS = ['absolute', 'advisory', 'track_only', 'none'] as const;
 export type ControlLevel = (typeof CONTROL_LEVELS)[number];
 
 export const PERIOD_BASES = ['period', 'quarter', 'ytd', 'annual'] as const;
@@ -110,7 +110,7 @@ export function decideLine(input: {
   const availableBefore = budget - consumed;
   const availableAfter = availableBefore - requested;
   const base = { availableBefore, availableAfter, limit };
-  if (level === 'none' || level === 'track') {
+  if (level === 'none' || level === 'track_only') {
     return { ...base, outcome: 'approved', reason: level === 'none' ? 'not controlled' : 'tracked only' };
   }
   if (availableAfter >= 0n) return { ...base, outcome: 'approved', reason: 'within budget' };

@@ -105,7 +105,7 @@ export type ForecastLine = z.infer<typeof ForecastLine>;
 
 export const Principal = z.object({
   id: z.string().min(1).max(200),
-  role: z.enum(['planner', 'approver', 'controller', 'scheduler', 'integration_admin']),
+  role: z.enum(['planner', 'approver', 'controller', 'scheduler', 'integration_admin', 'requester']),
 });
 export type Principal = z.infer<typeof Principal>;
 export type Role = Principal['role'];

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { type DimensionMappingRef, type ReferenceSnapshot } from '../../domain/reference';
 import { type DbOrTx } from '../client';
 import {
@@ -187,4 +187,34 @@ export async function upsertDimensionMappings(db: DbOrTx, rows: (typeof dimensio
       ],
       set: { erpValue: excluded('erp_value'), validTo: excluded('valid_to') },
     });
+}
+
+/** Which of these accounts, and of these cost centers of the entity, are active on `date`. */
+export async function activeDimensionValues(
+  db: DbOrTx,
+  legalEntity: string,
+  values: { accounts: string[]; costCenters: string[] },
+  date: string,
+): Promise<{ accounts: Set<string>; costCenters: Set<string> }> {
+  const effective = (t: typeof accounts | typeof costCenters) =>
+    and(eq(t.active, true), lte(t.validFrom, date), or(isNull(t.validTo), gt(t.validTo, date)));
+  const a = values.accounts.length
+    ? await db
+        .select({ code: accounts.code })
+        .from(accounts)
+        .where(and(inArray(accounts.code, values.accounts), effective(accounts)))
+    : [];
+  const c = values.costCenters.length
+    ? await db
+        .select({ code: costCenters.code })
+        .from(costCenters)
+        .where(
+          and(
+            eq(costCenters.legalEntity, legalEntity),
+            inArray(costCenters.code, values.costCenters),
+            effective(costCenters),
+          ),
+        )
+    : [];
+  return { accounts: new Set(a.map((r) => r.code)), costCenters: new Set(c.map((r) => r.code)) };
 }

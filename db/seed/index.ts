@@ -1,3 +1,4 @@
+import { upsertControlModels, upsertControlRules } from '../queries/control-model';
 import { type Database } from '../client';
 import {
   insertFiscalPeriods,
@@ -18,5 +19,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
     await upsertAccounts(tx, services.accounts);
     await upsertCostCenters(tx, services.costCenters);
     await upsertDimensionMappings(tx, services.dimensionMappings);
+    await upsertControlModels(tx, services.controlModels);
+    await upsertControlRules(tx, services.controlRules);
   });
 }

@@ -8,6 +8,7 @@ import { monthlyFiscalPeriods } from '../../domain/reference';
 export const SERVICES_COMPANY = 'ACME-US';
 export const CALENDAR = 'CAL-JAN';
 export const FISCAL_YEARS = [2026, 2027, 2028];
+const since = '2020-01-01';
 
 export const legalEntity = {
   code: SERVICES_COMPANY,
@@ -21,6 +22,38 @@ export const legalEntity = {
   controlLevel: 'absolute' as const,
   tolerancePercent: '0',
 };
+
+/**
+ * Budget control of the services company: funds pool over the quarter; overspend is blocked (the entity's
+ * default), with 5% tolerance on travel (610200), advisory on software (650600), tracked only on CC-400.
+ */
+export const controlModels = [{ legalEntity: SERVICES_COMPANY, periodBasis: 'quarter' as const }];
+export const controlRules = [
+  {
+    legalEntity: SERVICES_COMPANY,
+    account: '610200',
+    costCenter: null,
+    level: 'absolute' as const,
+    tolerancePercent: '5',
+    validFrom: since,
+  },
+  {
+    legalEntity: SERVICES_COMPANY,
+    account: '650600',
+    costCenter: null,
+    level: 'advisory' as const,
+    tolerancePercent: '0',
+    validFrom: since,
+  },
+  {
+    legalEntity: SERVICES_COMPANY,
+    account: null,
+    costCenter: 'CC-400',
+    level: 'track_only' as const,
+    tolerancePercent: '0',
+    validFrom: since,
+  },
+];
 
 /** Approved budgets go to Dynamics 365 as budget register entries of model FY-BUDGET, code Original. */
 export const publicationTargets = [
@@ -36,7 +69,6 @@ export const fiscalPeriods = FISCAL_YEARS.flatMap((fy) =>
   monthlyFiscalPeriods(fy).map((p) => ({ calendar: CALENDAR, fiscalYear: fy, ...p })),
 );
 
-const since = '2020-01-01';
 export const accounts = [
   {
     code: '600100',

@@ -11,11 +11,15 @@ export function apiClient(baseUrl: string) {
   return async function request(
     method: string,
     path: string,
-    opts: { key?: string; body?: unknown; rawBody?: string } = {},
+    opts: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
   ): Promise<JsonResponse> {
     const res = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', ...(opts.key ? { 'x-api-key': opts.key } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(opts.key ? { 'x-api-key': opts.key } : {}),
+        ...opts.headers,
+      },
       body: opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
     });
     const text = await res.text();

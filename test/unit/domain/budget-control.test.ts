@@ -39,7 +39,7 @@ describe('budget control decisions', () => {
 
   test('advisory warns over budget and never refuses; track and none always pass', () => {
     expect(line('advisory', '0', 90_000n, 50_000n)).toMatchObject({ outcome: 'warning' });
-    expect(line('track', '0', 90_000n, 50_000n)).toMatchObject({
+    expect(line('track_only', '0', 90_000n, 50_000n)).toMatchObject({
       outcome: 'approved',
       reason: 'tracked only',
     });
@@ -65,10 +65,12 @@ describe('budget control decisions', () => {
     const rules = [
       rule({ level: 'advisory' }),
       rule({ account: '610200', tolerancePercent: '5' }),
-      rule({ account: '610200', costCenter: 'CC-200', level: 'track' }),
+      rule({ account: '610200', costCenter: 'CC-200', level: 'track_only' }),
       rule({ costCenter: 'CC-300', level: 'none', validTo: '2027-04-01' }),
     ];
-    expect(ruleFor(rules, { account: '610200', costCenter: 'CC-200' }, '2027-03-15')?.level).toBe('track');
+    expect(ruleFor(rules, { account: '610200', costCenter: 'CC-200' }, '2027-03-15')?.level).toBe(
+      'track_only',
+    );
     expect(ruleFor(rules, { account: '610200', costCenter: 'CC-100' }, '2027-03-15')?.tolerancePercent).toBe(
       '5',
     );

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { type Database } from '../../db/client';
+import {
+  bucketBalances,
+  checkFunds,
+  reserveFunds,
+  type FundsLine,
+  type LineControl,
+} from '../../db/queries/budget-control';
+import { loadControlModel } from '../../db/queries/control-model';
+import { activeDimensionValues, calendarPeriods } from '../../db/queries/reference';
+import { pooledPeriods, ruleFor } from '../../domain/budget-control';
+import { LegalEntityCode } from '../../domain/model';
+import { fromMinor, Money, toMinor } from '../../domain/money';
+import { type FieldIssue } from '../../domain/zod-issues';
+import { principalOf, requireRole } from '../auth';
+import { HttpError } from '../errors';
+import { knownLegalEntity, unknownReference } from '../references';
+
+const Period = z.string().regex(/^\d{4}-\d{2}$/, 'must be a fiscal period such as 2027-03');
+const Code = z.string().min(1).max(50);
+
+const FundsBody = z
+  .object({
+    legalEntity: LegalEntityCode,
+    lines: z
+      .array(
+        z
+          .object({
+            account: Code,
+            costCenter: Code,
+            period: Period,
+            amount: Money.refine((m) => toMinor(m.amount, m.currency) > 0n, 'must be more than zero'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(500),
+  })
+  .strict();
+type FundsBody = z.infer<typeof FundsBody>;
+
+const BalanceQuery = z
+  .object({ legalEntity: LegalEntityCode, account: Code, costCenter: Code, period: Period })
+  .strict();
+
+const IdempotencyKey = z.string().min(1).max(200);
+
+/**
+ * Reads what the control model says about each line, and refuses (naming every offending field) what names
+ * something unknown, inactive or closed, or a currency the entity does not budget in: nothing is reserved.
+ */
+async function controlsFor(db: Database, body: Pick<FundsBody, 'legalEntity' | 'lines'>) {
+  const entity = await knownLegalEntity(db, body.legalEntity);
+  const model = (await loadControlModel(db, entity.code))!;
+  const periods = await calendarPeriods(db, entity.fiscalCalendar);
+  const byPeriod = new Map(periods.map((p) => [p.period, p]));
+  const unknown: FieldIssue[] = [];
+  const closed: FieldIssue[] = [];
+  const controls: LineControl[] = [];
+  for (const [i, l] of body.lines.entries()) {
+    const period = byPeriod.get(l.period);
+    if (!period) {
+      unknown.push({
+        field: `lines.${i}.period`,
+        message: `${l.period} is not a period of calendar ${entity.fiscalCalendar}`,
+      });
+      continue;
+    }
+    if (period.status !== 'open')
+      closed.push({ field: `lines.${i}.period`, message: `period ${l.period} is closed` });
+    const active = await activeDimensionValues(
+      db,
+      entity.code,
+      { accounts: [l.account], costCenters: [l.costCenter] },
+      period.startDate,
+    );
+    if (!active.accounts.has(l.account))
+      unknown.push({
+        field: `lines.${i}.account`,
+        message: `account ${l.account} is not active on ${period.startDate}`,
+      });
+    if (!active.costCenters.has(l.costCenter))
+      unknown.push({
+        field: `lines.${i}.costCenter`,
+        message: `cost center ${l.costCenter} of ${entity.code} is not active on ${period.startDate}`,
+      });
+    if (l.amount.currency !== entity.functionalCurrency)
+      unknown.push({
+        field: `lines.${i}.amount.currency`,
+        message: `${entity.code} budgets in ${entity.functionalCurrency}, not ${l.amount.currency}`,
+      });
+    const rule = ruleFor(model.rules, l, period.startDate)!;
+    const pool = pooledPeriods(
+      l.period,
+      model.periodBasis,
+      periods.filter((p) => p.fiscalYear === period.fiscalYear),
+    )!;
+    controls.push({ level: rule.level, tolerancePercent: rule.tolerancePercent, pooledPeriods: pool });
+  }
+  if (unknown.length) throw unknownReference(unknown);
+  if (closed.length)
+    throw new HttpError(422, 'period_closed', 'a line falls in a closed period', { issues: closed });
+  const lines: FundsLine[] = body.lines.map((l) => ({
+    account: l.account,
+    costCenter: l.costCenter,
+    period: l.period,
+    amount: l.amount.amount,
+    currency: l.amount.currency,
+  }));
+  return { entity, model, lines, controls };
+}
+
+function idempotencyKeyOf(req: Request): string {
+  const parsed = IdempotencyKey.safeParse(req.header('idempotency-key'));
+  if (!parsed.success) {
+    throw new HttpError(
+      400,
+      'idempotency_key_required',
+      'a reservation needs an Idempotency-Key header (1 to 200 characters)',
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The budget control API that procurement and the ERP call before they spend: check (answers only),
+ * reserve (answers and holds the funds under the caller's Idempotency-Key), and the balance of a bucket.
+ */
+export function budgetControlRoutes({ db }: { db: Database }): Router {
+  const router = Router();
+  const spenders = requireRole('requester', 'controller', 'integration_admin');
+
+  router.post('/checks', spenders, async (req, res) => {
+    const body = FundsBody.parse(req.body);
+    const { lines, controls } = await controlsFor(db, body);
+    const answer = await checkFunds(
+      db,
+      { requester: principalOf(req).id, legalEntity: body.legalEntity, correlationId: randomUUID(), lines },
+      controls,
+    );
+    res.json(answer);
+  });
+
+  router.post('/reservations', spenders, async (req, res) => {
+    const idempotencyKey = idempotencyKeyOf(req);
+    const body = FundsBody.parse(req.body);
+    const { lines, controls } = await controlsFor(db, body);
+    const result = await reserveFunds(
+      db,
+      {
+        requester: principalOf(req).id,
+        idempotencyKey,
+        legalEntity: body.legalEntity,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+        lines,
+      },
+      controls,
+    );
+    if (result.kind === 'key_reused') {
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        `Idempotency-Key ${idempotencyKey} was already used for another request; use a new key for new content`,
+      );
+    }
+    if (result.kind === 'replayed') res.setHeader('Idempotent-Replayed', 'true');
+    res.status(result.answer.reserved ? 201 : 200).json({ idempotencyKey, ...result.answer });
+  });
+
+  router.get('/balances', async (req, res) => {
+    const q = BalanceQuery.parse(req.query);
+    const currency = (await knownLegalEntity(db, q.legalEntity)).functionalCurrency;
+    // The bucket is validated as a one-cent line would be: the same names, periods and rules.
+    const { entity, model, controls } = await controlsFor(db, {
+      legalEntity: q.legalEntity,
+      lines: [
+        {
+          account: q.account,
+          costCenter: q.costCenter,
+          period: q.period,
+          amount: { amount: '0.01', currency },
+        },
+      ],
+    });
+    const control = controls[0]!;
+    const rows = (await bucketBalances(db, entity.code, q, control.pooledPeriods)).filter(
+      (r) => r.currency === entity.functionalCurrency,
+    );
+    const total = (pick: (r: (typeof rows)[number]) => string) =>
+      rows.reduce((acc, r) => acc + toMinor(pick(r), r.currency), 0n);
+    const [budget, reserved, committed, actual] = [
+      total((r) => r.budget),
+      total((r) => r.reserved),
+      total((r) => r.committed),
+      total((r) => r.actual),
+    ];
+    const money = (minor: bigint) => ({
+      amount: fromMinor(minor, entity.functionalCurrency),
+      currency: entity.functionalCurrency,
+    });
+    res.json({
+      legalEntity: entity.code,
+      bucket: { account: q.account, costCenter: q.costCenter, period: q.period },
+      periodBasis: model.periodBasis,
+      pooledPeriods: control.pooledPeriods,
+      controlLevel: control.level,
+      tolerancePercent: control.tolerancePercent,
+      budget: money(budget),
+      reserved: money(reserved),
+      committed: money(committed),
+      actual: money(actual),
+      available: money(budget - reserved - committed - actual),
+      // Each period's figures, with the budget version they came from.
+      periods: rows.map((r) => ({
+        period: r.period,
+        budget: money(toMinor(r.budget, r.currency)),
+        reserved: money(toMinor(r.reserved, r.currency)),
+        committed: money(toMinor(r.committed, r.currency)),
+        actual: money(toMinor(r.actual, r.currency)),
+        versionId: r.versionId,
+      })),
+    });
+  });
+
+  return router;
+}

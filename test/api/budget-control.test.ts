@@ -1,0 +1,168 @@
+import { sql } from 'drizzle-orm';
+import { apiClient } from '../harness/http';
+import { startStack, type TestStack } from '../harness/stack';
+
+/**
+ * The synchronous budget check and reservation, over HTTP on the real stack: the database decides every
+ * reservation, so concurrent requests never overspend, and an Idempotency-Key reserves once however often
+ * (and however concurrently) it is sent.
+ */
+describe('budget control API', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    stack = await startStack({ api: true, worker: false });
+    request = apiClient(stack.api!.url);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** An approved budget in one period of a bucket (as activation leaves it). */
+  async function budget(account: string, costCenter: string, period: string, amount: string) {
+    await stack.db.execute(sql`
+      insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
+      values ('ACME-US', ${account}, ${costCenter}, ${period}, 'USD', ${amount}::numeric)`);
+  }
+  const line = (account: string, costCenter: string, period: string, amount: string) => ({
+    account,
+    costCenter,
+    period,
+    amount: { amount, currency: 'USD' },
+  });
+  const reserve = (key: string, lines: unknown[], apiKey = 'dev-procurement') =>
+    request('POST', '/v1/budget-control/reservations', {
+      key: apiKey,
+      headers: { 'idempotency-key': key },
+      body: { legalEntity: 'ACME-US', lines },
+    });
+  const balance = async (account: string, costCenter: string, period: string) =>
+    (
+      await request(
+        'GET',
+        `/v1/budget-control/balances?legalEntity=ACME-US&account=${account}&costCenter=${costCenter}&period=${period}`,
+        { key: 'dev-controller' },
+      )
+    ).body as { budget: { amount: string }; reserved: { amount: string }; available: { amount: string } };
+
+  test('64 concurrent reservations against room for exactly 10: 10 approved, the rest refused, no overspend', async () => {
+    const fy = await stack.newFiscalYear();
+    // The services company pools funds over the quarter: a budget in February covers a March request.
+    await budget('600100', 'CC-200', `${fy}-02`, '1000.00');
+    const answers = await Promise.all(
+      Array.from({ length: 64 }, (_x, i) =>
+        reserve(`race-${fy}-${i}`, [line('600100', 'CC-200', `${fy}-03`, '100.00')]),
+      ),
+    );
+    const approved = answers.filter((a) => a.status === 201);
+    expect(approved).toHaveLength(10);
+    expect(answers.filter((a) => a.status === 200 && a.body.outcome === 'rejected')).toHaveLength(54);
+    expect(approved[0]!.body).toMatchObject({
+      outcome: 'approved',
+      reserved: true,
+      lines: [
+        expect.objectContaining({
+          controlLevel: 'absolute',
+          pooledPeriods: [`${fy}-01`, `${fy}-02`, `${fy}-03`],
+          budget: '1000.00',
+        }),
+      ],
+    });
+    const refused = answers.find((a) => a.body.outcome === 'rejected')!.body as {
+      lines: { reason: string; availableBefore: string }[];
+    };
+    expect(refused.lines[0]).toMatchObject({
+      reason: 'over budget (absolute control)',
+      availableBefore: '0.00',
+    });
+    expect(await balance('600100', 'CC-200', `${fy}-03`)).toMatchObject({
+      budget: { amount: '1000.00' },
+      reserved: { amount: '1000.00' },
+      available: { amount: '0.00' },
+    });
+  });
+
+  test('the same Idempotency-Key sent three times at once reserves once and answers the same', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('600100', 'CC-100', `${fy}-04`, '500.00');
+    const lines = [line('600100', 'CC-100', `${fy}-04`, '120.00')];
+    const answers = await Promise.all([1, 2, 3].map(() => reserve(`dup-${fy}`, lines)));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201]);
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(2);
+    expect(answers[1]!.body).toEqual(answers[0]!.body);
+    expect(answers[2]!.body).toEqual(answers[0]!.body);
+    expect((await balance('600100', 'CC-100', `${fy}-04`)).reserved.amount).toBe('120.00');
+    // The same key with other content is refused, and reserves nothing.
+    const reused = await reserve(`dup-${fy}`, [line('600100', 'CC-100', `${fy}-04`, '1.00')]);
+    expect(reused).toMatchObject({ status: 422, body: { error: 'idempotency_key_reused' } });
+    expect((await balance('600100', 'CC-100', `${fy}-04`)).reserved.amount).toBe('120.00');
+  });
+
+  test('a request is all or nothing across buckets; tolerance and advisory rules warn', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('600100', 'CC-300', `${fy}-01`, '100.00');
+    await budget('610200', 'CC-300', `${fy}-01`, '1000.00');
+    await budget('650600', 'CC-300', `${fy}-01`, '10.00');
+    const both = await reserve(`mixed-${fy}`, [
+      line('610200', 'CC-300', `${fy}-01`, '50.00'),
+      line('600100', 'CC-300', `${fy}-01`, '100.01'),
+    ]);
+    expect(both.body).toMatchObject({ outcome: 'rejected', reserved: false });
+    expect((both.body.lines as { outcome: string }[]).map((l) => l.outcome)).toEqual([
+      'approved',
+      'rejected',
+    ]);
+    expect((await balance('610200', 'CC-300', `${fy}-01`)).reserved.amount).toBe('0.00');
+
+    // Travel (610200) is absolute with 5% tolerance: up to 1,050.00 passes with a warning, beyond is refused.
+    const within = await reserve(`tol-${fy}-1`, [line('610200', 'CC-300', `${fy}-01`, '1040.00')]);
+    expect(within).toMatchObject({ status: 201, body: { outcome: 'warning' } });
+    expect((within.body.lines as { reason: string }[])[0]!.reason).toMatch(/within the 5% tolerance/);
+    const beyond = await reserve(`tol-${fy}-2`, [line('610200', 'CC-300', `${fy}-01`, '10.01')]);
+    expect(beyond.body).toMatchObject({ outcome: 'rejected' });
+    // Software (650600) is advisory: over budget passes with a warning.
+    const advisory = await reserve(`adv-${fy}`, [line('650600', 'CC-300', `${fy}-01`, '99.00')]);
+    expect(advisory).toMatchObject({ status: 201, body: { outcome: 'warning' } });
+  });
+
+  test('a check answers without reserving', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('600100', 'CC-200', `${fy}-05`, '300.00');
+    const check = await request('POST', '/v1/budget-control/checks', {
+      key: 'dev-procurement',
+      body: { legalEntity: 'ACME-US', lines: [line('600100', 'CC-200', `${fy}-05`, '250.00')] },
+    });
+    expect(check).toMatchObject({ status: 200, body: { outcome: 'approved', reserved: false } });
+    expect((check.body.lines as { availableAfter: string }[])[0]!.availableAfter).toBe('50.00');
+    expect((await balance('600100', 'CC-200', `${fy}-05`)).reserved.amount).toBe('0.00');
+  });
+
+  test('bad input is refused with its fields named, and nothing is reserved', async () => {
+    const fy = await stack.newFiscalYear();
+    const missingKey = await request('POST', '/v1/budget-control/reservations', {
+      key: 'dev-procurement',
+      body: { legalEntity: 'ACME-US', lines: [line('600100', 'CC-200', `${fy}-01`, '1.00')] },
+    });
+    expect(missingKey).toMatchObject({ status: 400, body: { error: 'idempotency_key_required' } });
+    const malformed = await reserve(`bad-${fy}`, [
+      { account: '600100', costCenter: 'CC-200', period: 'March', amount: { amount: '-5', currency: 'USD' } },
+    ]);
+    expect(malformed.status).toBe(400);
+    expect(JSON.stringify(malformed.body)).toMatch(/lines\.0\.period/);
+    expect(JSON.stringify(malformed.body)).toMatch(/lines\.0\.amount/);
+    const unknown = await reserve(`unknown-${fy}`, [line('699999', 'CC-999', `${fy}-01`, '1.00')]);
+    expect(unknown).toMatchObject({ status: 422, body: { error: 'unknown_reference' } });
+    expect(JSON.stringify(unknown.body)).toMatch(/account 699999/);
+    expect(JSON.stringify(unknown.body)).toMatch(/cost center CC-999/);
+    const planner = await reserve(
+      `planner-${fy}`,
+      [line('600100', 'CC-200', `${fy}-01`, '1.00')],
+      'dev-planner',
+    );
+    expect(planner.status).toBe(403);
+    const [{ n }] = (await stack.db.execute(
+      sql`select count(*)::int as n from funds_requests where idempotency_key like ${`%-${fy}`}`,
+    )) as unknown as [{ n: number }];
+    expect(n).toBe(0);
+  });
+});
