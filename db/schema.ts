@@ -310,6 +310,33 @@ export const controlRules = pgTable(
 );
 
 /**
+ * An emergency stop on new spending: the whole entity (no dimension), a cost center, an account, or both. In force
+ * from `frozen_at` until it is unfrozen, a separate act with its own principal and reason.
+ */
+export const controlFreezes = pgTable(
+  'control_freezes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    account: text('account'),
+    costCenter: text('cost_center'),
+    reason: text('reason').notNull(),
+    frozenBy: text('frozen_by').notNull(),
+    frozenAt: timestamp('frozen_at', { withTimezone: true }).notNull().defaultNow(),
+    unfrozenBy: text('unfrozen_by'),
+    unfrozenAt: timestamp('unfrozen_at', { withTimezone: true }),
+    unfreezeReason: text('unfreeze_reason'),
+  },
+  (t) => [
+    index('control_freezes_in_force')
+      .on(t.legalEntity)
+      .where(sql`${t.unfrozenAt} is null`),
+  ],
+);
+
+/**
  * One funds request (check-and-reserve) per requester and Idempotency-Key: its answer is stored with it, so a
  * repeat returns the first answer and reserves nothing more. The row is the request's own record of who
  * asked what and what was decided.

@@ -53,6 +53,8 @@ export const auditStream = {
   budget: (legalEntity: string) => `budget:${legalEntity}`,
   actuals: (legalEntity: string) => `actuals:${legalEntity}`,
   commitments: (legalEntity: string) => `commitments:${legalEntity}`,
+  /** Acts of budget control: freezes, unfreezes, overrides, transfers. */
+  control: (legalEntity: string) => `control:${legalEntity}`,
 } as const;
 
 /** Idempotency key of one publication chunk: the same version, target, chunk and revision post once. */

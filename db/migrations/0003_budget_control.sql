@@ -1,3 +1,16 @@
+CREATE TABLE "control_freezes" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"legal_entity" text NOT NULL,
+	"account" text,
+	"cost_center" text,
+	"reason" text NOT NULL,
+	"frozen_by" text NOT NULL,
+	"frozen_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"unfrozen_by" text,
+	"unfrozen_at" timestamp with time zone,
+	"unfreeze_reason" text
+);
+--> statement-breakpoint
 CREATE TABLE "control_models" (
 	"legal_entity" text PRIMARY KEY NOT NULL,
 	"period_basis" text DEFAULT 'period' NOT NULL
@@ -42,6 +55,8 @@ CREATE TABLE "funds_reservations" (
 	CONSTRAINT "funds_reservations_requester_idempotency_key_line_no_pk" PRIMARY KEY("requester","idempotency_key","line_no")
 );
 --> statement-breakpoint
+ALTER TABLE "control_freezes" ADD CONSTRAINT "control_freezes_legal_entity_legal_entities_code_fk" FOREIGN KEY ("legal_entity") REFERENCES "public"."legal_entities"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "control_models" ADD CONSTRAINT "control_models_legal_entity_legal_entities_code_fk" FOREIGN KEY ("legal_entity") REFERENCES "public"."legal_entities"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "control_rules" ADD CONSTRAINT "control_rules_legal_entity_legal_entities_code_fk" FOREIGN KEY ("legal_entity") REFERENCES "public"."legal_entities"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "funds_requests" ADD CONSTRAINT "funds_requests_legal_entity_legal_entities_code_fk" FOREIGN KEY ("legal_entity") REFERENCES "public"."legal_entities"("code") ON DELETE no action ON UPDATE no action;
+ALTER TABLE "funds_requests" ADD CONSTRAINT "funds_requests_legal_entity_legal_entities_code_fk" FOREIGN KEY ("legal_entity") REFERENCES "public"."legal_entities"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "control_freezes_in_force" ON "control_freezes" USING btree ("legal_entity") WHERE "control_freezes"."unfrozen_at" is null;

@@ -10,6 +10,7 @@ import {
 import { fromMinor, minorUnitsOf, toMinor } from '../../domain/money';
 import { type Database, type DbOrTx, type Tx } from '../client';
 import { controlBalances, fundsRequests, fundsReservations } from '../schema';
+import { freezeOn, frozenBucket, type FreezeRow } from './freezes';
 
 /**
  * The synchronous budget check and reservation. One short transaction decides a whole request: its
@@ -139,7 +140,10 @@ export async function checkFunds(
   for (const [i, l] of request.lines.entries()) {
     const c = controls[i]!;
     const { budget, consumed } = await pooled(db, request.legalEntity, l, c.pooledPeriods);
-    const d = decideLine({ ...c, budget, consumed, requested: toMinor(l.amount, l.currency) });
+    const d = frozenDecision(
+      await freezeOn(db, request.legalEntity, l.account, l.costCenter),
+      decideLine({ ...c, budget, consumed, requested: toMinor(l.amount, l.currency) }),
+    );
     lines.push(answerLine(i + 1, l, c, d, budget));
   }
   return {
@@ -149,6 +153,22 @@ export async function checkFunds(
     lines,
     decidedAt: new Date().toISOString(),
   } satisfies FundsAnswer;
+}
+
+/** A freeze in force rejects a line whatever its funds; the answer names the freeze. */
+function frozenDecision(frozen: FreezeRow | undefined, decision: LineDecision): LineDecision {
+  if (!frozen) return decision;
+  const scope = [
+    frozen.account && `account ${frozen.account}`,
+    frozen.costCenter && `cost center ${frozen.costCenter}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return {
+    ...decision,
+    outcome: 'rejected',
+    reason: `frozen (${scope || 'the whole legal entity'}) by ${frozen.frozenBy} since ${frozen.frozenAt.toISOString()}: ${frozen.reason}`,
+  };
 }
 
 class RequestRejected extends Error {
@@ -186,6 +206,7 @@ async function reserveLine(tx: Tx, legalEntity: string, l: FundsLine, c: LineCon
       from totals
      where cb.legal_entity = ${legalEntity} and cb.account = ${l.account} and cb.cost_center = ${l.costCenter}
        and cb.period = ${l.period} and cb.currency = ${l.currency}
+       and not ${frozenBucket(legalEntity, l.account, l.costCenter)}
        and (${c.level !== 'absolute'}
             or totals.consumed + ${l.amount}::numeric
                <= floor(totals.budget * (10000 + ${toleranceHundredths}) / 10000 * ${scale}) / ${scale})
@@ -193,12 +214,13 @@ async function reserveLine(tx: Tx, legalEntity: string, l: FundsLine, c: LineCon
     budget: string;
     consumed: string;
   }[];
-  // Not applied: the limit refused it. The pooled rows are locked by this transaction, so reading them now
-  // gives exactly the figures the update was refused on.
+  // Not applied: a freeze or the limit refused it. The pooled rows are locked by this transaction, so reading
+  // them now gives exactly the figures the update was refused on.
   const figures = applied[0]
     ? { budget: toMinor(applied[0].budget, l.currency), consumed: toMinor(applied[0].consumed, l.currency) }
     : await pooled(tx, legalEntity, l, c.pooledPeriods);
-  const decision = decideLine({ ...c, ...figures, requested });
+  const frozen = applied[0] ? undefined : await freezeOn(tx, legalEntity, l.account, l.costCenter);
+  const decision = frozenDecision(frozen, decideLine({ ...c, ...figures, requested }));
   if (!applied[0] && decision.outcome !== 'rejected') {
     throw new Error(
       `the database refused a reservation the rule allows (${l.account}/${l.costCenter}/${l.period})`,

@@ -125,6 +125,67 @@ describe('budget control API', () => {
     expect(advisory).toMatchObject({ status: 201, body: { outcome: 'warning' } });
   });
 
+  test('a freeze rejects new reservations at once; only a controller freezes; the unfreeze is its own audited act', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('630400', 'CC-100', `${fy}-01`, '1000.00');
+    const before = await reserve(`pre-freeze-${fy}`, [line('630400', 'CC-100', `${fy}-01`, '100.00')]);
+    expect(before.status).toBe(201);
+
+    expect(
+      (
+        await request('POST', '/v1/budget-control/freezes', {
+          key: 'dev-procurement',
+          body: { legalEntity: 'ACME-US', costCenter: 'CC-100', reason: 'audit' },
+        })
+      ).status,
+    ).toBe(403);
+    const noReason = await request('POST', '/v1/budget-control/freezes', {
+      key: 'dev-controller',
+      body: { legalEntity: 'ACME-US', costCenter: 'CC-100' },
+    });
+    expect(noReason.status).toBe(400);
+    const frozen = await request('POST', '/v1/budget-control/freezes', {
+      key: 'dev-controller',
+      body: { legalEntity: 'ACME-US', costCenter: 'CC-100', reason: 'fraud investigation on CC-100' },
+    });
+    expect(frozen).toMatchObject({
+      status: 201,
+      body: { costCenter: 'CC-100', frozenBy: 'dave@acme.example' },
+    });
+    const id = frozen.body.id as string;
+    try {
+      const during = await reserve(`in-freeze-${fy}`, [line('630400', 'CC-100', `${fy}-01`, '1.00')]);
+      expect(during.body).toMatchObject({ outcome: 'rejected', reserved: false });
+      expect((during.body.lines as { reason: string }[])[0]!.reason).toMatch(
+        /frozen \(cost center CC-100\) by dave@acme.example .*fraud investigation/,
+      );
+      // Another cost center is not frozen.
+      await budget('630400', 'CC-200', `${fy}-01`, '10.00');
+      expect((await reserve(`other-${fy}`, [line('630400', 'CC-200', `${fy}-01`, '1.00')])).status).toBe(201);
+    } finally {
+      const lifted = await request('POST', `/v1/budget-control/freezes/${id}/unfreeze`, {
+        key: 'dev-controller',
+        body: { legalEntity: 'ACME-US', reason: 'investigation closed' },
+      });
+      expect(lifted).toMatchObject({
+        status: 200,
+        body: { unfrozenBy: 'dave@acme.example', unfreezeReason: 'investigation closed' },
+      });
+    }
+    const again = await request('POST', `/v1/budget-control/freezes/${id}/unfreeze`, {
+      key: 'dev-controller',
+      body: { legalEntity: 'ACME-US', reason: 'twice' },
+    });
+    expect(again.status).toBe(409);
+    expect((await reserve(`after-freeze-${fy}`, [line('630400', 'CC-100', `${fy}-01`, '1.00')])).status).toBe(
+      201,
+    );
+    const audit = (await stack.db.execute(
+      sql`select action, actor from audit_log where entity_id = ${id} order by seq`,
+    )) as unknown as { action: string; actor: string }[];
+    expect(audit.map((a) => a.action)).toEqual(['control.frozen', 'control.unfrozen']);
+  });
+
   test('a check answers without reserving', async () => {
     const fy = await stack.newFiscalYear();
     await budget('600100', 'CC-200', `${fy}-05`, '300.00');
