@@ -64,13 +64,46 @@ const FreezeQuery = z
   .strict();
 
 /**
+ * Configuration read on every request (the entity, its control model and calendar, whether a dimension value is
+ * active) changes rarely; it is kept for a few seconds so the synchronous path spends its time on the decision.
+ * Freezes and balances are never cached: the reservation's own transaction reads them.
+ */
+const CONFIG_TTL_MS = 5_000;
+class Expiring<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  /** A cached value that is not `usable` (it lacks what the request names) is read again, not trusted. */
+  async get(key: string, load: () => Promise<T>, usable: (v: T) => boolean = () => true): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && Date.now() - hit.at < CONFIG_TTL_MS) {
+      const cached = await hit.value.catch(() => undefined);
+      if (cached !== undefined && usable(cached)) return cached;
+    }
+    const value = load();
+    this.entries.set(key, { at: Date.now(), value });
+    value.catch(() => this.entries.delete(key));
+    if (this.entries.size > 100_000) this.entries.clear();
+    return value;
+  }
+}
+
+/**
  * Reads what the control model says about each line, and refuses (naming every offending field) what names
  * something unknown, inactive or closed, or a currency the entity does not budget in: nothing is reserved.
  */
-async function controlsFor(db: Database, body: Pick<FundsBody, 'legalEntity' | 'lines'>) {
-  const entity = await knownLegalEntity(db, body.legalEntity);
-  const model = (await loadControlModel(db, entity.code))!;
-  const periods = await calendarPeriods(db, entity.fiscalCalendar);
+async function controlsFor(
+  db: Database,
+  body: Pick<FundsBody, 'legalEntity' | 'lines'>,
+  cache: ControlCache,
+) {
+  const { entity, model, periods } = await cache.entities.get(
+    body.legalEntity,
+    async () => {
+      const entity = await knownLegalEntity(db, body.legalEntity);
+      const model = (await loadControlModel(db, entity.code))!;
+      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar) };
+    },
+    (c) => body.lines.every((l) => c.periods.some((p) => p.period === l.period)),
+  );
   const byPeriod = new Map(periods.map((p) => [p.period, p]));
   const unknown: FieldIssue[] = [];
   const closed: FieldIssue[] = [];
@@ -86,11 +119,16 @@ async function controlsFor(db: Database, body: Pick<FundsBody, 'legalEntity' | '
     }
     if (period.status !== 'open')
       closed.push({ field: `lines.${i}.period`, message: `period ${l.period} is closed` });
-    const active = await activeDimensionValues(
-      db,
-      entity.code,
-      { accounts: [l.account], costCenters: [l.costCenter] },
-      period.startDate,
+    const active = await cache.dimensions.get(
+      `${entity.code}|${l.account}|${l.costCenter}|${period.startDate}`,
+      () =>
+        activeDimensionValues(
+          db,
+          entity.code,
+          { accounts: [l.account], costCenters: [l.costCenter] },
+          period.startDate,
+        ),
+      (a) => a.accounts.has(l.account) && a.costCenters.has(l.costCenter),
     );
     if (!active.accounts.has(l.account))
       unknown.push({
@@ -128,6 +166,15 @@ async function controlsFor(db: Database, body: Pick<FundsBody, 'legalEntity' | '
   return { entity, model, lines, controls };
 }
 
+interface ControlCache {
+  entities: Expiring<{
+    entity: Awaited<ReturnType<typeof knownLegalEntity>>;
+    model: NonNullable<Awaited<ReturnType<typeof loadControlModel>>>;
+    periods: Awaited<ReturnType<typeof calendarPeriods>>;
+  }>;
+  dimensions: Expiring<Awaited<ReturnType<typeof activeDimensionValues>>>;
+}
+
 function idempotencyKeyOf(req: Request): string {
   const parsed = IdempotencyKey.safeParse(req.header('idempotency-key'));
   if (!parsed.success) {
@@ -146,11 +193,12 @@ function idempotencyKeyOf(req: Request): string {
  */
 export function budgetControlRoutes({ db }: { db: Database }): Router {
   const router = Router();
+  const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
   const spenders = requireRole('requester', 'controller', 'integration_admin');
 
   router.post('/checks', spenders, async (req, res) => {
     const body = FundsBody.parse(req.body);
-    const { lines, controls } = await controlsFor(db, body);
+    const { lines, controls } = await controlsFor(db, body, cache);
     const answer = await checkFunds(
       db,
       { requester: principalOf(req).id, legalEntity: body.legalEntity, correlationId: randomUUID(), lines },
@@ -162,7 +210,7 @@ export function budgetControlRoutes({ db }: { db: Database }): Router {
   router.post('/reservations', spenders, async (req, res) => {
     const idempotencyKey = idempotencyKeyOf(req);
     const body = FundsBody.parse(req.body);
-    const { lines, controls } = await controlsFor(db, body);
+    const { lines, controls } = await controlsFor(db, body, cache);
     const result = await reserveFunds(
       db,
       {
@@ -189,17 +237,21 @@ export function budgetControlRoutes({ db }: { db: Database }): Router {
     const q = BalanceQuery.parse(req.query);
     const currency = (await knownLegalEntity(db, q.legalEntity)).functionalCurrency;
     // The bucket is validated as a one-cent line would be: the same names, periods and rules.
-    const { entity, model, controls } = await controlsFor(db, {
-      legalEntity: q.legalEntity,
-      lines: [
-        {
-          account: q.account,
-          costCenter: q.costCenter,
-          period: q.period,
-          amount: { amount: '0.01', currency },
-        },
-      ],
-    });
+    const { entity, model, controls } = await controlsFor(
+      db,
+      {
+        legalEntity: q.legalEntity,
+        lines: [
+          {
+            account: q.account,
+            costCenter: q.costCenter,
+            period: q.period,
+            amount: { amount: '0.01', currency },
+          },
+        ],
+      },
+      cache,
+    );
     const control = controls[0]!;
     const rows = (await bucketBalances(db, entity.code, q, control.pooledPeriods)).filter(
       (r) => r.currency === entity.functionalCurrency,

@@ -186,11 +186,12 @@ async function reserveLine(tx: Tx, legalEntity: string, l: FundsLine, c: LineCon
   const scale = 10 ** minorUnitsOf(l.currency);
   const [whole, fraction = ''] = c.tolerancePercent.split('.');
   const toleranceHundredths = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  await tx.execute(sql`
+  // The balance row must exist for the update to hold the funds; both are sent together, in this order.
+  const ensure = tx.execute(sql`
     insert into ${controlBalances} (legal_entity, account, cost_center, period, currency)
     values (${legalEntity}, ${l.account}, ${l.costCenter}, ${l.period}, ${l.currency})
     on conflict do nothing`);
-  const applied = (await tx.execute(sql`
+  const take = tx.execute(sql`
     with pool as (
       select budget, reserved, committed, actual
         from ${controlBalances}
@@ -210,10 +211,8 @@ async function reserveLine(tx: Tx, legalEntity: string, l: FundsLine, c: LineCon
        and (${c.level !== 'absolute'}
             or totals.consumed + ${l.amount}::numeric
                <= floor(totals.budget * (10000 + ${toleranceHundredths}) / 10000 * ${scale}) / ${scale})
-    returning totals.budget::text as budget, totals.consumed::text as consumed`)) as unknown as {
-    budget: string;
-    consumed: string;
-  }[];
+    returning totals.budget::text as budget, totals.consumed::text as consumed`);
+  const applied = (await Promise.all([ensure, take]))[1] as unknown as { budget: string; consumed: string }[];
   // Not applied: a freeze or the limit refused it. The pooled rows are locked by this transaction, so reading
   // them now gives exactly the figures the update was refused on.
   const figures = applied[0]
@@ -278,18 +277,20 @@ export async function reserveFunds(
           `${b.l.account}|${b.l.costCenter}|${b.l.currency}|${b.l.period}`,
         ),
       );
+    const reserveAll = async (t: Tx) => {
+      const answered: LineAnswer[] = new Array<LineAnswer>(request.lines.length);
+      for (const { l, i } of order) {
+        const { decision, budget } = await reserveLine(t, request.legalEntity, l, controls[i]!);
+        answered[i] = answerLine(i + 1, l, controls[i]!, decision, budget);
+      }
+      // All or nothing: one refused line undoes the others' reservations.
+      if (answered.some((a) => a.outcome === 'rejected')) throw new RequestRejected(answered);
+      return answered;
+    };
     let lines: LineAnswer[];
     try {
-      lines = await tx.transaction(async (sp) => {
-        const answered: LineAnswer[] = new Array<LineAnswer>(request.lines.length);
-        for (const { l, i } of order) {
-          const { decision, budget } = await reserveLine(sp, request.legalEntity, l, controls[i]!);
-          answered[i] = answerLine(i + 1, l, controls[i]!, decision, budget);
-        }
-        // All or nothing: one refused line undoes the others' reservations.
-        if (answered.some((a) => a.outcome === 'rejected')) throw new RequestRejected(answered);
-        return answered;
-      });
+      // One line has nothing to undo when it is refused (its update did not apply): no savepoint needed.
+      lines = request.lines.length === 1 ? await reserveAll(tx) : await tx.transaction(reserveAll);
     } catch (err) {
       if (!(err instanceof RequestRejected)) throw err;
       lines = err.lines;
@@ -302,7 +303,8 @@ export async function reserveFunds(
       lines,
       decidedAt: new Date().toISOString(),
     };
-    await tx
+    // Sent together: the connection pipelines them, in order, in one round trip.
+    const record = tx
       .update(fundsRequests)
       .set({ outcome, status: outcome === 'rejected' ? 'rejected' : 'reserved', answer })
       .where(
@@ -311,21 +313,22 @@ export async function reserveFunds(
           eq(fundsRequests.idempotencyKey, request.idempotencyKey),
         ),
       );
-    if (answer.reserved) {
-      await tx.insert(fundsReservations).values(
-        request.lines.map((l, i) => ({
-          requester: request.requester,
-          idempotencyKey: request.idempotencyKey,
-          lineNo: i + 1,
-          legalEntity: request.legalEntity,
-          account: l.account,
-          costCenter: l.costCenter,
-          period: l.period,
-          currency: l.currency,
-          amount: l.amount,
-        })),
-      );
-    }
+    const hold = answer.reserved
+      ? tx.insert(fundsReservations).values(
+          request.lines.map((l, i) => ({
+            requester: request.requester,
+            idempotencyKey: request.idempotencyKey,
+            lineNo: i + 1,
+            legalEntity: request.legalEntity,
+            account: l.account,
+            costCenter: l.costCenter,
+            period: l.period,
+            currency: l.currency,
+            amount: l.amount,
+          })),
+        )
+      : undefined;
+    await Promise.all([record, hold]);
     return { kind: 'decided', answer };
   });
 }

@@ -1,0 +1,296 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { loadConfig } from '../config';
+import { openDatabase } from '../db/client';
+import { locateDatabase } from '../db/embedded';
+import { ensureDatabase, migrateDatabase } from '../db/migrate';
+import { upsertCostCenters } from '../db/queries/reference';
+import { seedReferenceData } from '../db/seed';
+
+/**
+ * npm run bench:budget-check [-- --seconds 15 --connections 64 --buckets 10000]
+ *
+ * The synchronous reservation against the database's own ceiling, on one machine in one go:
+ * 1. the ceiling: pgbench on the same PostgreSQL, running the same conditional update (take funds only while
+ *    the balance allows it) on a table shaped like control_balances, 64 clients;
+ * 2. closeloop: POST /v1/budget-control/reservations over HTTP, 64 connections, a unique Idempotency-Key per
+ *    request (autocannon), the full request path: auth, validation, control model, one transaction.
+ * Each twice: over 10,000 buckets chosen uniformly, and on one hot bucket. Then an overspend audit: no bucket
+ * may hold more than its budget, and the reservations must add up to what the balances say.
+ * Figures are printed and written to <data dir>/bench/budget-check.json.
+ */
+
+const BENCH_DB = 'closeloop_bench';
+const PERIOD = '2027-02';
+const ACCOUNTS = ['600100', '610200', '620300', '630400', '640500'];
+const BUDGET = '1000000000.00';
+
+interface Figures {
+  throughput: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  requests: number;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+
+function pgbenchPath(): string {
+  const found = spawnSync('pgbench', ['--version'], { encoding: 'utf8' });
+  if (found.status === 0) return 'pgbench';
+  // pgbench ships with the PostgreSQL server package on Debian and Ubuntu.
+  if (process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0) {
+    console.log('[bench] pgbench not found: installing postgresql (for pgbench) with apt-get…');
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    return 'pgbench';
+  }
+  throw new Error(
+    'pgbench is needed for the ceiling; install your distribution’s PostgreSQL package (it ships pgbench)',
+  );
+}
+
+/** pgbench with one statement per transaction; returns transactions per second and latency. */
+function pgbench(url: string, script: string, clients: number, seconds: number): Figures {
+  const file = path.join(os.tmpdir(), `closeloop-bench-${process.pid}.sql`);
+  writeFileSync(file, script);
+  const out = execFileSync(
+    pgbenchPath(),
+    [
+      '-n',
+      '-c',
+      String(clients),
+      '-j',
+      String(Math.min(clients, os.cpus().length)),
+      '-T',
+      String(seconds),
+      '-r',
+      '-f',
+      file,
+      url,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
+  const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
+  const failed = Number(/number of failed transactions: (\d+)/.exec(out)?.[1] ?? 0);
+  const processed = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? 0);
+  return {
+    throughput: tps,
+    p50: latency,
+    p95: Number.NaN,
+    p99: Number.NaN,
+    errors: failed,
+    requests: processed,
+  };
+}
+
+/** Starts scripts/bench/api-server.ts in a child process and waits for the URL it prints. */
+function startApiProcess(databaseUrl: string, poolSize: number): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench', 'api-server.ts')], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the bench API exited with ${code}`)));
+    child.stdout.once('data', (chunk: Buffer) =>
+      resolve({ url: chunk.toString().trim().split('\n')[0]!, stop: () => child.kill('SIGTERM') }),
+    );
+  });
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '15' },
+      connections: { type: 'string', default: '64' },
+      buckets: { type: 'string', default: '10000' },
+      pool: { type: 'string', default: '20' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  const buckets = Number(values.buckets);
+  const costCenters = Math.ceil(buckets / ACCOUNTS.length);
+
+  const config = loadConfig();
+  const located = await locateDatabase({ ...config.database, startEmbedded: true });
+  const url = new URL(located.url);
+  url.pathname = `/${BENCH_DB}`;
+  const maintenance = new URL(located.url);
+  maintenance.pathname = '/postgres';
+  const admin = postgres(maintenance.toString(), { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`drop database if exists ${BENCH_DB} with (force)`);
+  await admin.end();
+  await ensureDatabase(url.toString());
+  const database = openDatabase(url.toString(), { poolSize: Number(values.pool) });
+  const sql = postgres(url.toString(), { max: 2, onnotice: () => undefined });
+  const results: Record<string, unknown> = {
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    seconds,
+    connections,
+    buckets,
+  };
+  try {
+    console.log(`[bench] preparing ${buckets} buckets in ${BENCH_DB}…`);
+    await migrateDatabase(database.db);
+    await seedReferenceData(database.db);
+    await upsertCostCenters(
+      database.db,
+      Array.from({ length: costCenters }, (_x, i) => ({
+        code: `B${i + 1}`,
+        name: `Bench ${i + 1}`,
+        legalEntity: 'ACME-US',
+        validFrom: '2020-01-01',
+      })),
+    );
+    // Benchmark fixture on a scratch database: each bucket holds an approved budget it will not run out of.
+    await sql`
+      insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
+      select 'ACME-US', a.account, 'B' || n, ${PERIOD}, 'USD', ${BUDGET}::numeric
+        from generate_series(1, ${costCenters}) n cross join unnest(${`{${ACCOUNTS.join(',')}}`}::text[]) as a(account)`;
+    // The ceiling's table: the same shape, the same rows.
+    await sql`create table bench_balances (like control_balances including all)`;
+    await sql`insert into bench_balances select * from control_balances where cost_center like 'B%'`;
+    await sql`vacuum analyze`;
+
+    const update = (bucket: string) => `\\set n random(1, ${costCenters})
+\\set a random(0, ${ACCOUNTS.length - 1})
+update bench_balances set reserved = reserved + 1.00, updated_at = now()
+ where legal_entity = 'ACME-US' and account = (array['${ACCOUNTS.join("','")}'])[:a + 1]
+   and cost_center = ${bucket} and period = '${PERIOD}' and currency = 'USD'
+   and budget - reserved - committed - actual >= 1.00;
+`;
+    console.log(`[bench] ceiling: pgbench, ${connections} clients, ${seconds} s each…`);
+    const ceilingSpread = pgbench(url.toString(), update(`'B' || :n`), connections, seconds);
+    const ceilingHot = pgbench(
+      url.toString(),
+      update(`'B1'`).replace(`(array['${ACCOUNTS.join("','")}'])[:a + 1]`, `'600100'`),
+      connections,
+      seconds,
+    );
+
+    // closeloop's own API in its own process, against the bench database, as a deployment runs it.
+    const server = await startApiProcess(url.toString(), Number(values.pool));
+    const run = async (
+      label: string,
+      pick: () => { account: string; costCenter: string },
+    ): Promise<Figures> => {
+      let n = 0;
+      const latencies: number[] = [];
+      const options: autocannon.Options = {
+        url: server.url,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/budget-control/reservations',
+            setupRequest: (req) => {
+              const bucket = pick();
+              return {
+                ...req,
+                headers: {
+                  'content-type': 'application/json',
+                  'x-api-key': 'dev-procurement',
+                  'idempotency-key': `${label}-${process.pid}-${n++}`,
+                },
+                body: JSON.stringify({
+                  legalEntity: 'ACME-US',
+                  lines: [{ ...bucket, period: PERIOD, amount: { amount: '1.00', currency: 'USD' } }],
+                }),
+              };
+            },
+          },
+        ],
+      };
+      const result = await new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
+        instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+      });
+      latencies.sort((a, b) => a - b);
+      return {
+        throughput: result.requests.total / seconds,
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        p99: percentile(latencies, 99),
+        errors: result.errors + result.timeouts + result.non2xx,
+        requests: result.requests.total,
+      };
+    };
+    console.log(
+      `[bench] closeloop: POST /v1/budget-control/reservations, ${connections} connections, ${seconds} s each…`,
+    );
+    const random = (k: number) => Math.floor(Math.random() * k);
+    const spread = await run('spread', () => ({
+      account: ACCOUNTS[random(ACCOUNTS.length)]!,
+      costCenter: `B${random(costCenters) + 1}`,
+    }));
+    const hot = await run('hot', () => ({ account: '600100', costCenter: 'B1' }));
+    server.stop();
+
+    // The audit: nothing over budget, and the held reservations are exactly what the balances say is reserved.
+    const [audit] = await sql<{ overspent: number; reserved: string; held: string }[]>`
+      select (select count(*)::int from control_balances where reserved + committed + actual > budget) as overspent,
+             (select coalesce(sum(reserved), 0)::text from control_balances) as reserved,
+             (select coalesce(sum(amount), 0)::text from funds_reservations where status = 'held') as held`;
+    const consistent = Number(audit!.reserved) === Number(audit!.held);
+
+    const report = (name: string, ceiling: Figures, closeloop: Figures) => ({
+      ceilingTps: Math.round(ceiling.throughput),
+      ceilingLatencyAvgMs: ceiling.p50,
+      closeloopRps: Math.round(closeloop.throughput),
+      ratio: Number((closeloop.throughput / ceiling.throughput).toFixed(2)),
+      p50Ms: closeloop.p50,
+      p95Ms: closeloop.p95,
+      p99Ms: closeloop.p99,
+      errors: closeloop.errors,
+      requests: closeloop.requests,
+      name,
+    });
+    Object.assign(results, {
+      spread: report('10,000 buckets, uniform', ceilingSpread, spread),
+      hot: report('one hot bucket', ceilingHot, hot),
+      audit: {
+        overspentBuckets: audit!.overspent,
+        reservedInBalances: audit!.reserved,
+        heldReservations: audit!.held,
+        consistent,
+      },
+      targets: { spread: 'ratio >= 0.6 and p99 <= 15 ms', hot: 'ratio >= 2' },
+    });
+    for (const key of ['spread', 'hot'] as const) {
+      const r = results[key] as ReturnType<typeof report>;
+      console.log(
+        `[bench] ${r.name.padEnd(24)} ceiling ${String(r.ceilingTps).padStart(6)} tps | closeloop ${String(r.closeloopRps).padStart(6)} req/s | ratio ${r.ratio} | p50 ${r.p50Ms} ms p95 ${r.p95Ms} ms p99 ${r.p99Ms} ms | errors ${r.errors}`,
+      );
+    }
+    console.log(
+      `[bench] overspent buckets: ${audit!.overspent}; reservations ${consistent ? 'match' : 'DO NOT match'} the balances`,
+    );
+    const out = path.join(config.dataDir, 'bench', 'budget-check.json');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`[bench] figures written to ${out}`);
+    if (audit!.overspent !== 0 || !consistent) process.exitCode = 1;
+  } finally {
+    await sql.end();
+    await database.close();
+    await located.stop?.();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
