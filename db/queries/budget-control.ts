@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
+  CONTROL_LEVELS,
   decideLine,
   decideRequest,
   type ControlLevel,
@@ -8,9 +10,9 @@ import {
   type LineOutcome,
 } from '../../domain/budget-control';
 import { fromMinor, minorUnitsOf, toMinor } from '../../domain/money';
-import { type Database, type DbOrTx, type Tx } from '../client';
-import { controlBalances, fundsRequests, fundsReservations } from '../schema';
-import { freezeOn, frozenBucket, type FreezeRow } from './freezes';
+import { type Database, type DbOrTx } from '../client';
+import { controlBalances } from '../schema';
+import { freezeOn, type FreezeRow } from './freezes';
 
 /**
  * The synchronous budget check and reservation. One short transaction decides a whole request: its
@@ -171,166 +173,108 @@ function frozenDecision(frozen: FreezeRow | undefined, decision: LineDecision): 
   };
 }
 
-class RequestRejected extends Error {
-  constructor(readonly lines: LineAnswer[]) {
-    super('rejected');
-  }
+/** What the database records of a decision: the figures each line was decided on, and its rule. */
+const DecisionRecord = z.object({
+  decidedAt: z.string(),
+  reserved: z.boolean(),
+  lines: z.array(
+    z.object({
+      lineNo: z.number().int(),
+      budget: z.string(),
+      consumed: z.string(),
+      level: z.enum(CONTROL_LEVELS),
+      toleranceHundredths: z.number().int(),
+      pool: z.array(z.string()),
+      frozen: z
+        .object({
+          account: z.string().nullable(),
+          cost_center: z.string().nullable(),
+          frozen_by: z.string(),
+          frozen_at: z.string(),
+          reason: z.string(),
+        })
+        .nullable(),
+    }),
+  ),
+});
+type DecisionRecord = z.infer<typeof DecisionRecord>;
+
+const percentOf = (hundredths: number) => String(hundredths / 100);
+
+/** The answer a decision record gives, line by line: the same record always renders the same answer. */
+function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
+  const lines = record.lines
+    .map((r) => {
+      const l = request.lines[r.lineNo - 1]!;
+      const control: LineControl = {
+        level: r.level,
+        tolerancePercent: percentOf(r.toleranceHundredths),
+        pooledPeriods: r.pool,
+      };
+      const budget = toMinor(r.budget, l.currency);
+      const consumed = toMinor(r.consumed, l.currency);
+      const frozen = r.frozen && {
+        account: r.frozen.account,
+        costCenter: r.frozen.cost_center,
+        frozenBy: r.frozen.frozen_by,
+        frozenAt: new Date(r.frozen.frozen_at),
+        reason: r.frozen.reason,
+      };
+      const decision = frozenDecision(
+        (frozen as FreezeRow | null | undefined) ?? undefined,
+        decideLine({ ...control, budget, consumed, requested: toMinor(l.amount, l.currency) }),
+      );
+      return answerLine(r.lineNo, l, control, decision, budget);
+    })
+    .sort((a, b) => a.lineNo - b.lineNo);
+  return {
+    legalEntity: request.legalEntity,
+    outcome: decideRequest(lines.map((l) => l.outcome)),
+    reserved: record.reserved,
+    lines,
+    decidedAt: record.decidedAt,
+  };
 }
 
 /**
- * Reserves one line: the pooled balances are locked, then the line's balance takes the reservation in one
- * conditional update that applies only when an absolute rule's limit still holds it. Returns the decision.
- */
-async function reserveLine(tx: Tx, legalEntity: string, l: FundsLine, c: LineControl) {
-  const requested = toMinor(l.amount, l.currency);
-  const scale = 10 ** minorUnitsOf(l.currency);
-  const [whole, fraction = ''] = c.tolerancePercent.split('.');
-  const toleranceHundredths = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
-  // The balance row must exist for the update to hold the funds; both are sent together, in this order.
-  const ensure = tx.execute(sql`
-    insert into ${controlBalances} (legal_entity, account, cost_center, period, currency)
-    values (${legalEntity}, ${l.account}, ${l.costCenter}, ${l.period}, ${l.currency})
-    on conflict do nothing`);
-  const take = tx.execute(sql`
-    with pool as (
-      select budget, reserved, committed, actual
-        from ${controlBalances}
-       where ${bucketWhere(legalEntity, l)} and period in ${periodList(c.pooledPeriods)}
-       order by period
-         for update
-    ), totals as (
-      select coalesce(sum(budget), 0) as budget, coalesce(sum(reserved + committed + actual), 0) as consumed
-        from pool
-    )
-    update ${controlBalances} as cb
-       set reserved = cb.reserved + ${l.amount}::numeric, updated_at = now()
-      from totals
-     where cb.legal_entity = ${legalEntity} and cb.account = ${l.account} and cb.cost_center = ${l.costCenter}
-       and cb.period = ${l.period} and cb.currency = ${l.currency}
-       and not ${frozenBucket(legalEntity, l.account, l.costCenter)}
-       and (${c.level !== 'absolute'}
-            or totals.consumed + ${l.amount}::numeric
-               <= floor(totals.budget * (10000 + ${toleranceHundredths}) / 10000 * ${scale}) / ${scale})
-    returning totals.budget::text as budget, totals.consumed::text as consumed`);
-  const applied = (await Promise.all([ensure, take]))[1] as unknown as { budget: string; consumed: string }[];
-  // Not applied: a freeze or the limit refused it. The pooled rows are locked by this transaction, so reading
-  // them now gives exactly the figures the update was refused on.
-  const figures = applied[0]
-    ? { budget: toMinor(applied[0].budget, l.currency), consumed: toMinor(applied[0].consumed, l.currency) }
-    : await pooled(tx, legalEntity, l, c.pooledPeriods);
-  const frozen = applied[0] ? undefined : await freezeOn(tx, legalEntity, l.account, l.costCenter);
-  const decision = frozenDecision(frozen, decideLine({ ...c, ...figures, requested }));
-  if (!applied[0] && decision.outcome !== 'rejected') {
-    throw new Error(
-      `the database refused a reservation the rule allows (${l.account}/${l.costCenter}/${l.period})`,
-    );
-  }
-  return { decision, budget: figures.budget };
-}
-
-/**
- * Checks and reserves a request under its Idempotency-Key, all lines or none. A repeat of the key with the
- * same content returns the stored answer (arriving concurrently, it waits for the first to commit); with
- * other content it is refused. A rejected request is stored too, so its repeat is rejected the same way.
+ * Checks and reserves a request under its Idempotency-Key, all lines or none, in one round trip: the
+ * database function closeloop_reserve_funds (migration 0003) claims the key, locks each line's pooled
+ * balances in a fixed order (so requests never deadlock), holds the funds only while the rule allows it and
+ * no freeze covers the bucket, and records the figures it decided on. A repeat of the key with the same
+ * content returns that record (arriving concurrently, it waits for the first to commit); with other content
+ * it is refused. A rejected request is recorded too, so its repeat is rejected the same way.
  */
 export async function reserveFunds(
   db: Database,
   request: FundsRequest,
   controls: LineControl[],
 ): Promise<ReserveResult> {
-  const requestHash = hashOf(request);
-  return db.transaction(async (tx) => {
-    const claimed = await tx
-      .insert(fundsRequests)
-      .values({
-        requester: request.requester,
-        idempotencyKey: request.idempotencyKey,
-        requestHash,
-        legalEntity: request.legalEntity,
-        outcome: 'approved',
-        status: 'reserved',
-        answer: {},
-        correlationId: request.correlationId,
-      })
-      .onConflictDoNothing()
-      .returning({ key: fundsRequests.idempotencyKey });
-    if (!claimed.length) {
-      const [earlier] = await tx
-        .select()
-        .from(fundsRequests)
-        .where(
-          and(
-            eq(fundsRequests.requester, request.requester),
-            eq(fundsRequests.idempotencyKey, request.idempotencyKey),
-          ),
-        );
-      return earlier!.requestHash === requestHash
-        ? { kind: 'replayed', answer: earlier!.answer as FundsAnswer }
-        : { kind: 'key_reused' };
-    }
-
-    // Lines in one fixed order (bucket, then period), so two requests lock shared balances alike.
-    const order = request.lines
-      .map((l, i) => ({ l, i }))
-      .sort((a, b) =>
-        `${a.l.account}|${a.l.costCenter}|${a.l.currency}|${a.l.period}`.localeCompare(
-          `${b.l.account}|${b.l.costCenter}|${b.l.currency}|${b.l.period}`,
-        ),
-      );
-    const reserveAll = async (t: Tx) => {
-      const answered: LineAnswer[] = new Array<LineAnswer>(request.lines.length);
-      for (const { l, i } of order) {
-        const { decision, budget } = await reserveLine(t, request.legalEntity, l, controls[i]!);
-        answered[i] = answerLine(i + 1, l, controls[i]!, decision, budget);
-      }
-      // All or nothing: one refused line undoes the others' reservations.
-      if (answered.some((a) => a.outcome === 'rejected')) throw new RequestRejected(answered);
-      return answered;
-    };
-    let lines: LineAnswer[];
-    try {
-      // One line has nothing to undo when it is refused (its update did not apply): no savepoint needed.
-      lines = request.lines.length === 1 ? await reserveAll(tx) : await tx.transaction(reserveAll);
-    } catch (err) {
-      if (!(err instanceof RequestRejected)) throw err;
-      lines = err.lines;
-    }
-    const outcome = decideRequest(lines.map((l) => l.outcome));
-    const answer: FundsAnswer = {
-      legalEntity: request.legalEntity,
-      outcome,
-      reserved: outcome !== 'rejected',
-      lines,
-      decidedAt: new Date().toISOString(),
-    };
-    // Sent together: the connection pipelines them, in order, in one round trip.
-    const record = tx
-      .update(fundsRequests)
-      .set({ outcome, status: outcome === 'rejected' ? 'rejected' : 'reserved', answer })
-      .where(
-        and(
-          eq(fundsRequests.requester, request.requester),
-          eq(fundsRequests.idempotencyKey, request.idempotencyKey),
-        ),
-      );
-    const hold = answer.reserved
-      ? tx.insert(fundsReservations).values(
-          request.lines.map((l, i) => ({
-            requester: request.requester,
-            idempotencyKey: request.idempotencyKey,
-            lineNo: i + 1,
-            legalEntity: request.legalEntity,
-            account: l.account,
-            costCenter: l.costCenter,
-            period: l.period,
-            currency: l.currency,
-            amount: l.amount,
-          })),
-        )
-      : undefined;
-    await Promise.all([record, hold]);
-    return { kind: 'decided', answer };
-  });
+  const ordered = request.lines
+    .map((l, i) => {
+      const c = controls[i]!;
+      const [whole, fraction = ''] = c.tolerancePercent.split('.');
+      return {
+        lineNo: i + 1,
+        ...l,
+        level: c.level,
+        toleranceHundredths: Number(whole) * 100 + Number(fraction.padEnd(2, '0')),
+        scale: 10 ** minorUnitsOf(l.currency),
+        pool: c.pooledPeriods,
+      };
+    })
+    .sort((a, b) =>
+      `${a.account}|${a.costCenter}|${a.currency}|${a.period}`.localeCompare(
+        `${b.account}|${b.costCenter}|${b.currency}|${b.period}`,
+      ),
+    );
+  const [row] = (await db.execute(sql`
+    select closeloop_reserve_funds(${request.requester}, ${request.idempotencyKey}, ${hashOf(request)},
+      ${request.legalEntity}, ${request.correlationId}, ${JSON.stringify(ordered)}::jsonb) as result`)) as unknown as {
+    result: { kind: 'decided' | 'replayed' | 'key_reused'; record?: unknown };
+  }[];
+  const result = row!.result;
+  if (result.kind === 'key_reused') return { kind: 'key_reused' };
+  return { kind: result.kind, answer: render(request, DecisionRecord.parse(result.record)) };
 }
 
 /** A bucket's balances over its pooled periods, period by period, as they stand. */

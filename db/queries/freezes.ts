@@ -6,13 +6,6 @@ import { appendAudit } from './audit';
 
 export type FreezeRow = typeof controlFreezes.$inferSelect;
 
-/** The SQL condition "a freeze in force covers this bucket", for the reservation's conditional update. */
-export const frozenBucket = (legalEntity: string, account: string, costCenter: string) => sql`exists (
-  select 1 from ${controlFreezes} f
-   where f.legal_entity = ${legalEntity} and f.unfrozen_at is null
-     and (f.account is null or f.account = ${account})
-     and (f.cost_center is null or f.cost_center = ${costCenter}))`;
-
 /** The freeze in force on a bucket, if any (the oldest, which is the one to lift first). */
 export async function freezeOn(db: DbOrTx, legalEntity: string, account: string, costCenter: string) {
   const [row] = await db
