@@ -352,7 +352,7 @@ export const fundsRequests = pgTable(
       .notNull()
       .references(() => legalEntities.code),
     outcome: text('outcome', { enum: ['approved', 'warning', 'rejected'] }).notNull(),
-    status: text('status', { enum: ['reserved', 'rejected'] }).notNull(),
+    status: text('status', { enum: ['reserved', 'rejected', 'released'] }).notNull(),
     answer: jsonb('answer').notNull(),
     correlationId: text('correlation_id').notNull(),
     createdAt: createdAt(),

@@ -5,6 +5,7 @@ import { type Database } from '../../db/client';
 import {
   bucketBalances,
   checkFunds,
+  releaseReservation,
   reserveFunds,
   type FundsLine,
   type LineControl,
@@ -231,6 +232,34 @@ export function budgetControlRoutes({ db }: { db: Database }): Router {
     }
     if (result.kind === 'replayed') res.setHeader('Idempotent-Replayed', 'true');
     res.status(result.answer.reserved ? 201 : 200).json({ idempotencyKey, ...result.answer });
+  });
+
+  router.post('/reservations/:key/release', spenders, async (req, res) => {
+    const key = IdempotencyKey.safeParse(req.params.key);
+    const body = z.object({ legalEntity: LegalEntityCode }).strict().parse(req.body);
+    if (!key.success) throw new HttpError(404, 'not_found', 'no such reservation');
+    await knownLegalEntity(db, body.legalEntity);
+    const released = await releaseReservation(db, {
+      requester: principalOf(req).id,
+      idempotencyKey: key.data,
+      legalEntity: body.legalEntity,
+    });
+    if (!released.length) {
+      throw new HttpError(
+        409,
+        'nothing_held',
+        `reservation ${key.data} of ${principalOf(req).id} holds nothing (unknown, rejected or already released)`,
+      );
+    }
+    res.json({
+      idempotencyKey: key.data,
+      released: released.map((l) => ({
+        account: l.account,
+        costCenter: l.costCenter,
+        period: l.period,
+        amount: { amount: fromMinor(toMinor(l.amount, l.currency), l.currency), currency: l.currency },
+      })),
+    });
   });
 
   router.get('/balances', async (req, res) => {

@@ -277,6 +277,45 @@ export async function reserveFunds(
   return { kind: result.kind, answer: render(request, DecisionRecord.parse(result.record)) };
 }
 
+/**
+ * Gives back what a reservation still holds (the requisition was cancelled or withdrawn): in one statement,
+ * the held lines turn released, the balances they held give the amounts back, and the request is marked
+ * released. Returns the lines released; none when the key holds nothing (unknown, rejected or released).
+ */
+export async function releaseReservation(
+  db: Database,
+  r: { requester: string; idempotencyKey: string; legalEntity: string },
+): Promise<{ account: string; costCenter: string; period: string; currency: string; amount: string }[]> {
+  return (await db.execute(sql`
+    with released as (
+      update funds_reservations set status = 'released'
+       where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey}
+         and legal_entity = ${r.legalEntity} and status = 'held'
+      returning legal_entity, account, cost_center, period, currency, amount
+    ), per_balance as (
+      select legal_entity, account, cost_center, period, currency, sum(amount) as amount
+        from released group by legal_entity, account, cost_center, period, currency
+    ), given_back as (
+      update control_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
+        from per_balance p
+       where cb.legal_entity = p.legal_entity and cb.account = p.account and cb.cost_center = p.cost_center
+         and cb.period = p.period and cb.currency = p.currency
+      returning 1
+    ), request as (
+      update funds_requests set status = 'released'
+       where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey} and exists (select 1 from released)
+      returning requester
+    )
+    -- Every data-modifying step runs whether or not it is read; their rows are not needed here.
+    select account, cost_center as "costCenter", period, currency, amount::text as amount from released`)) as unknown as {
+    account: string;
+    costCenter: string;
+    period: string;
+    currency: string;
+    amount: string;
+  }[];
+}
+
 /** A bucket's balances over its pooled periods, period by period, as they stand. */
 export function bucketBalances(
   db: DbOrTx,

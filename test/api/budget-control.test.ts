@@ -186,6 +186,35 @@ describe('budget control API', () => {
     expect(audit.map((a) => a.action)).toEqual(['control.frozen', 'control.unfrozen']);
   });
 
+  test('a released reservation gives its funds back once; a second release holds nothing', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('620300', 'CC-200', `${fy}-03`, '100.00');
+    const lines = [
+      line('620300', 'CC-200', `${fy}-03`, '30.00'),
+      line('620300', 'CC-200', `${fy}-03`, '40.00'),
+    ];
+    expect((await reserve(`rel-${fy}`, lines)).status).toBe(201);
+    expect((await balance('620300', 'CC-200', `${fy}-03`)).available.amount).toBe('30.00');
+    const release = () =>
+      request('POST', `/v1/budget-control/reservations/rel-${fy}/release`, {
+        key: 'dev-procurement',
+        body: { legalEntity: 'ACME-US' },
+      });
+    const [first, second] = await Promise.all([release(), release()]);
+    expect([first.status, second.status].sort()).toEqual([200, 409]);
+    expect(await balance('620300', 'CC-200', `${fy}-03`)).toMatchObject({
+      reserved: { amount: '0.00' },
+      available: { amount: '100.00' },
+    });
+    // Another caller cannot release it.
+    expect((await reserve(`rel2-${fy}`, [lines[0]])).status).toBe(201);
+    const stranger = await request('POST', `/v1/budget-control/reservations/rel2-${fy}/release`, {
+      key: 'dev-controller',
+      body: { legalEntity: 'ACME-US' },
+    });
+    expect(stranger.status).toBe(409);
+  });
+
   test('a check answers without reserving', async () => {
     const fy = await stack.newFiscalYear();
     await budget('600100', 'CC-200', `${fy}-05`, '300.00');
