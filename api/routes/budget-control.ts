@@ -5,8 +5,8 @@ import { type Database } from '../../db/client';
 import {
   bucketBalances,
   checkFunds,
+  createReservationQueue,
   releaseReservation,
-  reserveFunds,
   type FundsLine,
   type LineControl,
 } from '../../db/queries/budget-control';
@@ -195,6 +195,7 @@ function idempotencyKeyOf(req: Request): string {
 export function budgetControlRoutes({ db }: { db: Database }): Router {
   const router = Router();
   const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
+  const reservations = createReservationQueue(db);
   const spenders = requireRole('requester', 'controller', 'integration_admin');
 
   router.post('/checks', spenders, async (req, res) => {
@@ -212,8 +213,7 @@ export function budgetControlRoutes({ db }: { db: Database }): Router {
     const idempotencyKey = idempotencyKeyOf(req);
     const body = FundsBody.parse(req.body);
     const { lines, controls } = await controlsFor(db, body, cache);
-    const result = await reserveFunds(
-      db,
+    const result = await reservations.reserve(
       {
         requester: principalOf(req).id,
         idempotencyKey,

@@ -149,3 +149,25 @@ BEGIN
   RETURN jsonb_build_object('kind', 'decided', 'record', v_record);
 END;
 $$;
+--> statement-breakpoint
+-- Many reservations in one transaction, decided one by one in arrival order: one commit for all of them.
+-- A request that fails unexpectedly (a deadlock with another batch, say) is answered as an error on its own;
+-- the caller decides it again alone. The others are not affected.
+CREATE FUNCTION closeloop_reserve_funds_batch(p_requests jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  r jsonb;
+  v_result jsonb;
+  v_results jsonb := '[]'::jsonb;
+BEGIN
+  FOR r IN SELECT * FROM jsonb_array_elements(p_requests) LOOP
+    BEGIN
+      v_result := closeloop_reserve_funds(r->>'requester', r->>'key', r->>'hash', r->>'legalEntity',
+                                          r->>'correlationId', r->'lines');
+    EXCEPTION WHEN OTHERS THEN
+      v_result := jsonb_build_object('kind', 'error', 'sqlstate', SQLSTATE, 'message', SQLERRM);
+    END;
+    v_results := v_results || jsonb_build_array(v_result);
+  END LOOP;
+  RETURN v_results;
+END;
+$$;
