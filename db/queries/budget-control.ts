@@ -15,10 +15,11 @@ import { controlBalances } from '../schema';
 import { freezeOn, type FreezeRow } from './freezes';
 
 /**
- * The synchronous budget check and reservation. One short transaction decides a whole request: its
- * idempotency record, the funds check of every line and the reservations commit together or not at all.
- * The database decides each line: the pooled balances are locked (in a fixed order, so requests never
- * deadlock) and the reservation is one conditional update that only applies while the funds allow it.
+ * The synchronous budget check and reservation. The database decides a whole request in one call of
+ * closeloop_reserve_funds (migration 0003): its idempotency record, the funds check of every line and the
+ * holds commit together or not at all; each line's pooled balances are locked in a fixed order (so requests
+ * never deadlock) and funds are held only while the rule's limit allows and no freeze covers the bucket.
+ * This module turns what the database recorded into answers; the pure rules are in domain/budget-control.
  */
 
 export interface FundsLine {
