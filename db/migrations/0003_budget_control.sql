@@ -125,7 +125,7 @@ BEGIN
       END IF;
       v_all := v_all AND v_taken;
       v_results := v_results || jsonb_build_array(jsonb_build_object(
-        'lineNo', (l->>'lineNo')::int, 'budget', v_budget::text, 'consumed', v_consumed::text,
+        'lineNo', (l->>'lineNo')::int, 'taken', v_taken, 'budget', v_budget::text, 'consumed', v_consumed::text,
         'level', l->>'level', 'toleranceHundredths', (l->>'toleranceHundredths')::int, 'pool', l->'pool',
         'frozen', v_frozen));
     END LOOP;

@@ -181,6 +181,8 @@ const DecisionRecord = z.object({
   lines: z.array(
     z.object({
       lineNo: z.number().int(),
+      /** Whether the database held this line's funds (before all-or-nothing undid a refused request). */
+      taken: z.boolean(),
       budget: z.string(),
       consumed: z.string(),
       level: z.enum(CONTROL_LEVELS),
@@ -225,6 +227,13 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
         (frozen as FreezeRow | null | undefined) ?? undefined,
         decideLine({ ...control, budget, consumed, requested: toMinor(l.amount, l.currency) }),
       );
+      // The database held the funds by its formula; the rules here explain it. Should they ever disagree, the
+      // answer would misstate money: refuse to answer rather than say something the balances do not.
+      if (r.taken !== (decision.outcome !== 'rejected')) {
+        throw new Error(
+          `budget control disagreement on line ${r.lineNo}: the database ${r.taken ? 'held' : 'refused'} the funds, the rule says ${decision.outcome}`,
+        );
+      }
       return answerLine(r.lineNo, l, control, decision, budget);
     })
     .sort((a, b) => a.lineNo - b.lineNo);

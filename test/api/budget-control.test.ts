@@ -215,6 +215,23 @@ describe('budget control API', () => {
     expect(stranger.status).toBe(409);
   });
 
+  test('the database and the rules agree at every edge: exactly at the limit, a cent over, odd tolerances', async () => {
+    const fy = await stack.newFiscalYear();
+    // Travel (610200) allows 5%: 1,000.01 of budget allows 1,050.01 (1,050.0105 rounded down).
+    await budget('610200', 'CC-100', `${fy}-07`, '1000.01');
+    const over = await reserve(`edge-${fy}-1`, [line('610200', 'CC-100', `${fy}-07`, '1050.02')]);
+    expect(over.body).toMatchObject({ outcome: 'rejected' });
+    const at = await reserve(`edge-${fy}-2`, [line('610200', 'CC-100', `${fy}-07`, '1050.01')]);
+    expect(at).toMatchObject({ status: 201, body: { outcome: 'warning' } });
+    expect((at.body.lines as { availableAfter: string }[])[0]!.availableAfter).toBe('-50.00');
+    // Absolute with no tolerance (600100): the last cent fits, the next does not.
+    await budget('600100', 'CC-100', `${fy}-07`, '0.03');
+    const answers = [];
+    for (const n of [1, 2, 3, 4])
+      answers.push(await reserve(`edge-${fy}-c${n}`, [line('600100', 'CC-100', `${fy}-07`, '0.01')]));
+    expect(answers.map((a) => a.body.outcome)).toEqual(['approved', 'approved', 'approved', 'rejected']);
+  });
+
   test('a check answers without reserving', async () => {
     const fy = await stack.newFiscalYear();
     await budget('600100', 'CC-200', `${fy}-05`, '300.00');
