@@ -1,3 +1,4 @@
+import { loadControlModel } from '../db/queries/control-model';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import { ACTUALS_STREAM, processActualLine } from '../db/queries/actuals';
@@ -32,6 +33,8 @@ export interface ActualsSyncResult {
   /** Lines kept in the exception store with their error (unmapped, outside the calendar, foreign currency). */
   exceptions: number;
   watermark: string;
+  /** Set when the entity takes its consumption from procurement events: the ERP sync left it alone. */
+  skipped?: string;
 }
 
 export interface CommitmentsSyncResult {
@@ -42,7 +45,10 @@ export interface CommitmentsSyncResult {
   exceptions: number;
   /** True when a newer snapshot had already been applied: this one changed nothing. */
   stale: boolean;
+  skipped?: string;
 }
+
+const FROM_EVENTS = 'the entity takes its commitments and actuals from consumption events, not its ERP';
 
 export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;
@@ -70,6 +76,9 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
      * the next page, so a retry after a lost worker resumes there.
      */
     async syncActuals(input: SyncInput): Promise<ActualsSyncResult> {
+      if ((await loadControlModel(db, input.legalEntity))?.consumptionSource === 'events') {
+        return { pages: 0, inserted: 0, duplicates: 0, exceptions: 0, watermark: '', skipped: FROM_EVENTS };
+      }
       const { ctx, query, erp, scope } = await context(input);
       const mark = {
         sourceSystem: ctx.sourceSystem,
@@ -146,6 +155,17 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
      * the snapshot no longer holds is released to zero. Every change is decided by the database.
      */
     async syncCommitments(input: SyncInput): Promise<CommitmentsSyncResult> {
+      if ((await loadControlModel(db, input.legalEntity))?.consumptionSource === 'events') {
+        return {
+          lines: 0,
+          changed: 0,
+          unchanged: 0,
+          released: 0,
+          exceptions: 0,
+          stale: false,
+          skipped: FROM_EVENTS,
+        };
+      }
       const { ctx, query, erp, scope } = await context(input);
       return withHeartbeat(async ({ progress }) => {
         const takenAt = await snapshotTime(db);

@@ -287,6 +287,13 @@ export const controlModels = pgTable('control_models', {
     .primaryKey()
     .references(() => legalEntities.code),
   periodBasis: text('period_basis', { enum: PERIOD_BASES }).notNull().default('period'),
+  /**
+   * Where commitments and actuals come from: the ERP's syncs (purchase orders and the ledger), or consumption
+   * events from procurement. One source per entity, so nothing is ever counted twice.
+   */
+  consumptionSource: text('consumption_source', { enum: ['erp', 'events'] })
+    .notNull()
+    .default('erp'),
 });
 
 /** Control rules by dimension, effective-dated (valid_to exclusive); a null dimension matches every value. */
@@ -306,6 +313,57 @@ export const controlRules = pgTable(
   },
   (t) => [
     unique('control_rules_scope').on(t.legalEntity, t.account, t.costCenter, t.validFrom).nullsNotDistinct(),
+  ],
+);
+
+/**
+ * One source document line (a purchase-order line) as its consumption events left it: the latest commitment
+ * (by the source's sequence), what was invoiced against it, whether it is closed, and the open commitment
+ * currently counted in the balances, so each event moves the balances by exactly its difference.
+ */
+export const consumptionLines = pgTable(
+  'consumption_lines',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    sourceSystem: text('source_system').notNull(),
+    documentId: text('document_id').notNull(),
+    lineNo: integer('line_no').notNull(),
+    /** The reservation this line consumes (the requisition's), released when the commitment arrives. */
+    reservationRequester: text('reservation_requester'),
+    reservationKey: text('reservation_key'),
+    account: text('account'),
+    costCenter: text('cost_center'),
+    period: text('period'),
+    currency: text('currency'),
+    committed: amount('committed').notNull().default('0'),
+    commitSequence: integer('commit_sequence').notNull().default(-1),
+    invoiced: amount('invoiced').notNull().default('0'),
+    closed: boolean('closed').notNull().default(false),
+    openCounted: amount('open_counted').notNull().default('0'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.sourceSystem, t.documentId, t.lineNo] })],
+);
+
+/** Every consumption event once, by its business identity: a repeat is recognised and changes nothing. */
+export const consumptionEvents = pgTable(
+  'consumption_events',
+  {
+    legalEntity: text('legal_entity').notNull(),
+    sourceSystem: text('source_system').notNull(),
+    documentId: text('document_id').notNull(),
+    lineNo: integer('line_no').notNull(),
+    type: text('type', { enum: ['committed', 'invoiced', 'closed'] }).notNull(),
+    /** The event's own reference: the commitment's sequence, the invoice number, or "close". */
+    eventRef: text('event_ref').notNull(),
+    payload: jsonb('payload').notNull(),
+    outcome: text('outcome').notNull(),
+    receivedAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.legalEntity, t.sourceSystem, t.documentId, t.lineNo, t.type, t.eventRef] }),
   ],
 );
 

@@ -11,6 +11,7 @@ import {
   type LineControl,
 } from '../../db/queries/budget-control';
 import { loadControlModel } from '../../db/queries/control-model';
+import { applyConsumptionEvent } from '../../db/queries/consumption';
 import { freeze, listFreezes, unfreeze } from '../../db/queries/freezes';
 import { activeDimensionValues, calendarPeriods } from '../../db/queries/reference';
 import { pooledPeriods, ruleFor } from '../../domain/budget-control';
@@ -49,6 +50,42 @@ const BalanceQuery = z
   .strict();
 
 const IdempotencyKey = z.string().min(1).max(200);
+
+const ConsumptionEventBody = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('committed'),
+      documentId: Code,
+      lineNo: z.number().int().positive(),
+      sequence: z.number().int().nonnegative(),
+      account: Code,
+      costCenter: Code,
+      period: Period,
+      amount: Money.refine((m) => toMinor(m.amount, m.currency) >= 0n, 'must not be negative'),
+      reservationKey: IdempotencyKey.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('invoiced'),
+      documentId: Code,
+      lineNo: z.number().int().positive(),
+      invoiceId: z.string().min(1).max(100),
+      account: Code,
+      costCenter: Code,
+      period: Period,
+      amount: Money,
+    })
+    .strict(),
+  z.object({ type: z.literal('closed'), documentId: Code, lineNo: z.number().int().positive() }).strict(),
+]);
+const ConsumptionBody = z
+  .object({
+    legalEntity: LegalEntityCode,
+    sourceSystem: z.string().min(1).max(50),
+    events: z.array(ConsumptionEventBody).min(1).max(500),
+  })
+  .strict();
 
 const Reason = z.string().trim().min(3, 'a reason is required').max(1000);
 const FreezeBody = z
@@ -319,6 +356,40 @@ export function budgetControlRoutes({ db }: { db: Database }): Router {
         versionId: r.versionId,
       })),
     });
+  });
+
+  // ── consumption: commitments, invoices and closes of the documents that consume reservations ─────────
+  router.post('/consumption-events', spenders, async (req, res) => {
+    const body = ConsumptionBody.parse(req.body);
+    const entity = await knownLegalEntity(db, body.legalEntity);
+    const model = (await loadControlModel(db, entity.code))!;
+    if (model.consumptionSource !== 'events') {
+      throw new HttpError(
+        409,
+        'consumption_from_erp',
+        `${entity.code} takes its commitments and actuals from its ERP; consumption events would count them twice`,
+      );
+    }
+    const principal = principalOf(req).id;
+    const correlationId = req.header('x-correlation-id') ?? randomUUID();
+    const results = [];
+    for (const e of body.events) {
+      const outcome = await db.transaction((tx) =>
+        applyConsumptionEvent(tx, {
+          ...e,
+          legalEntity: entity.code,
+          sourceSystem: body.sourceSystem,
+          reservation:
+            e.type === 'committed' && e.reservationKey
+              ? { requester: principal, idempotencyKey: e.reservationKey }
+              : undefined,
+          by: principal,
+          correlationId,
+        }),
+      );
+      results.push({ documentId: e.documentId, lineNo: e.lineNo, type: e.type, outcome });
+    }
+    res.json({ results });
   });
 
   // ── freezes: an emergency stop on new reservations, lifted by a separate act ──────────────────────────

@@ -378,7 +378,7 @@ export function createReservationQueue(db: Database, opts: { maxBatch?: number; 
  * released. Returns the lines released; none when the key holds nothing (unknown, rejected or released).
  */
 export async function releaseReservation(
-  db: Database,
+  db: DbOrTx,
   r: { requester: string; idempotencyKey: string; legalEntity: string },
 ): Promise<{ account: string; costCenter: string; period: string; currency: string; amount: string }[]> {
   return (await db.execute(sql`

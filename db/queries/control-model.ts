@@ -10,7 +10,9 @@ import { controlModels, controlRules, legalEntities } from '../schema';
 export async function loadControlModel(
   db: DbOrTx,
   legalEntity: string,
-): Promise<{ periodBasis: PeriodBasis; rules: ControlRule[] } | undefined> {
+): Promise<
+  { periodBasis: PeriodBasis; consumptionSource: 'erp' | 'events'; rules: ControlRule[] } | undefined
+> {
   const [entity] = await db
     .select({ level: legalEntities.controlLevel, tolerancePercent: legalEntities.tolerancePercent })
     .from(legalEntities)
@@ -26,6 +28,7 @@ export async function loadControlModel(
   const percent = (p: string) => (p.includes('.') ? p.replace(/\.?0+$/, '') : p);
   return {
     periodBasis: model?.periodBasis ?? 'period',
+    consumptionSource: model?.consumptionSource ?? 'erp',
     rules: [
       {
         level: entity.level,
@@ -53,7 +56,10 @@ export async function upsertControlModels(db: DbOrTx, rows: (typeof controlModel
     await db
       .insert(controlModels)
       .values(row)
-      .onConflictDoUpdate({ target: controlModels.legalEntity, set: { periodBasis: row.periodBasis } });
+      .onConflictDoUpdate({
+        target: controlModels.legalEntity,
+        set: { periodBasis: row.periodBasis, consumptionSource: row.consumptionSource },
+      });
   }
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { upsertControlModels } from '../../db/queries/control-model';
 import { apiClient } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
@@ -230,6 +231,76 @@ describe('budget control API', () => {
     for (const n of [1, 2, 3, 4])
       answers.push(await reserve(`edge-${fy}-c${n}`, [line('600100', 'CC-100', `${fy}-07`, '0.01')]));
     expect(answers.map((a) => a.body.outcome)).toEqual(['approved', 'approved', 'approved', 'rejected']);
+  });
+
+  test('the consumption lifecycle: events late, twice and out of order still leave the balances right', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('640500', 'CC-200', `${fy}-02`, '1000.00');
+    const events = (list: unknown[]) =>
+      request('POST', '/v1/budget-control/consumption-events', {
+        key: 'dev-procurement',
+        body: { legalEntity: 'ACME-US', sourceSystem: 'coupa', events: list },
+      });
+    const po = (type: string, extra: Record<string, unknown>) => ({
+      type,
+      documentId: `PO-${fy}`,
+      lineNo: 1,
+      ...extra,
+    });
+    const at = (period: string, amount: string) => ({
+      account: '640500',
+      costCenter: 'CC-200',
+      period: `${fy}-${period}`,
+      amount: { amount, currency: 'USD' },
+    });
+    // An entity whose consumption comes from its ERP refuses events: they would count twice.
+    expect((await events([po('closed', {})])).status).toBe(409);
+    await upsertControlModels(stack.db, [
+      { legalEntity: 'ACME-US', periodBasis: 'quarter', consumptionSource: 'events' },
+    ]);
+    try {
+      expect((await reserve(`req-${fy}`, [line('640500', 'CC-200', `${fy}-02`, '500.00')])).status).toBe(201);
+      const figures = async () => {
+        const b = (await balance('640500', 'CC-200', `${fy}-02`)) as unknown as Record<
+          string,
+          { amount: string }
+        >;
+        return ['reserved', 'committed', 'actual', 'available'].map((k) => `${k} ${b[k]!.amount}`).join(', ');
+      };
+      expect(await figures()).toBe('reserved 500.00, committed 0.00, actual 0.00, available 500.00');
+
+      // The first invoice arrives before the purchase order; then the PO (consuming the reservation), twice.
+      const first = await events([
+        po('invoiced', { invoiceId: 'INV-1', ...at('03', '300.00') }),
+        po('committed', { sequence: 1, reservationKey: `req-${fy}`, ...at('02', '400.00') }),
+        po('committed', { sequence: 1, reservationKey: `req-${fy}`, ...at('02', '400.00') }),
+      ]);
+      expect((first.body.results as { outcome: string }[]).map((r) => r.outcome)).toEqual([
+        'applied',
+        'applied',
+        'duplicate',
+      ]);
+      expect(await figures()).toBe('reserved 0.00, committed 100.00, actual 300.00, available 600.00');
+
+      // The PO is changed (version 2), an older version arrives late, a second invoice, the close, a repeat.
+      const second = await events([
+        po('committed', { sequence: 2, ...at('02', '450.00') }),
+        po('committed', { sequence: 0, ...at('02', '999.00') }),
+        po('invoiced', { invoiceId: 'INV-2', ...at('03', '100.00') }),
+      ]);
+      expect((second.body.results as { outcome: string }[]).map((r) => r.outcome)).toEqual([
+        'applied',
+        'stale',
+        'applied',
+      ]);
+      expect(await figures()).toBe('reserved 0.00, committed 50.00, actual 400.00, available 550.00');
+      await events([po('closed', {}), po('invoiced', { invoiceId: 'INV-2', ...at('03', '100.00') })]);
+      expect(await figures()).toBe('reserved 0.00, committed 0.00, actual 400.00, available 600.00');
+    } finally {
+      await upsertControlModels(stack.db, [
+        { legalEntity: 'ACME-US', periodBasis: 'quarter', consumptionSource: 'erp' },
+      ]);
+    }
   });
 
   test('a check answers without reserving', async () => {
