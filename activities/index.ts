@@ -1,5 +1,6 @@
 import { createActualsActivities } from './actuals';
 import { createApprovalActivities } from './approval';
+import { createBudgetControlActivities } from './budget-control';
 import { createBudgetImportActivities } from './budget-import';
 import { createCycleActivities } from './cycles';
 import { type ActivityDeps } from './deps';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createActualsActivities(deps),
     ...createReconciliationActivities(deps),
     ...createReforecastActivities(deps),
+    ...createBudgetControlActivities(deps),
   };
 }
 

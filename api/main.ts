@@ -5,6 +5,7 @@ import { openDatabase } from '../db/client';
 import { locateDatabase } from '../db/embedded';
 import { listen } from './listen';
 import { createApp } from './app';
+import { ensureReservationExpiry } from './reservation-expiry';
 
 /** Runs the API alone (a deployment runs it next to any number of workers): npm run api. */
 async function main() {
@@ -18,6 +19,7 @@ async function main() {
     config.api.port,
     config.api.host,
   );
+  await ensureReservationExpiry(client, config);
   console.log(`closeloop API listening on ${server.url}`);
   const stop = async () => {
     await server.close();

@@ -84,6 +84,10 @@ const Env = z.object({
   APPROVAL_TIMEOUT: DurationString.default('3 days'),
   ESCALATION_TIMEOUT: DurationString.default('2 days'),
   PUBLICATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(100),
+  /** Funds a reservation holds are given back after this unless consumed or released first. */
+  BUDGET_RESERVATION_TTL: DurationString.default('30 days'),
+  /** How often the reservation-expiry workflow gives back what expired. */
+  RESERVATION_EXPIRY_INTERVAL: DurationString.default('5 minutes'),
 
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
@@ -168,6 +172,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     api: { host: e.API_HOST, port: e.API_PORT, keys: e.CLOSELOOP_API_KEYS },
+    budgetControl: {
+      reservationTtl: e.BUDGET_RESERVATION_TTL,
+      expiryInterval: e.RESERVATION_EXPIRY_INTERVAL,
+    },
     cycle: {
       approvalTimeout: e.APPROVAL_TIMEOUT,
       escalationTimeout: e.ESCALATION_TIMEOUT,

@@ -414,8 +414,15 @@ export const fundsRequests = pgTable(
     answer: jsonb('answer').notNull(),
     correlationId: text('correlation_id').notNull(),
     createdAt: createdAt(),
+    /** When what it holds is given back unless consumed or released first (the reservation-expiry workflow). */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.requester, t.idempotencyKey] })],
+  (t) => [
+    primaryKey({ columns: [t.requester, t.idempotencyKey] }),
+    index('funds_requests_expiring')
+      .on(t.expiresAt)
+      .where(sql`${t.status} = 'reserved'`),
+  ],
 );
 
 /** The funds a request holds, line by line, on the balance each one reserved. */

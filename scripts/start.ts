@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createConnectors } from '../activities/connectors/registry';
 import { createApp } from '../api/app';
+import { ensureReservationExpiry } from '../api/reservation-expiry';
 import { listen } from '../api/listen';
 import { loadConfig } from '../config';
 import { PROJECT_ROOT } from '../config/paths';
@@ -126,6 +127,7 @@ async function main() {
     config.api.host,
   );
   stops.push({ name: 'API', stop: () => api.close() });
+  await ensureReservationExpiry(client, config);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`

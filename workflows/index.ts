@@ -1,3 +1,4 @@
 // The worker bundles this file: it lists every workflow, one per file.
 export { budgetCycle } from './budget-cycle';
 export { publication } from './publication';
+export { reservationExpiry } from './reservation-expiry';

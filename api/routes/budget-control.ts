@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import {
   bucketBalances,
@@ -229,7 +230,7 @@ function idempotencyKeyOf(req: Request): string {
  * The budget control API that procurement and the ERP call before they spend: check (answers only),
  * reserve (answers and holds the funds under the caller's Idempotency-Key), and the balance of a bucket.
  */
-export function budgetControlRoutes({ db }: { db: Database }): Router {
+export function budgetControlRoutes({ db, config }: { db: Database; config: Config }): Router {
   const router = Router();
   const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
   const reservations = createReservationQueue(db);
@@ -257,6 +258,7 @@ export function budgetControlRoutes({ db }: { db: Database }): Router {
         legalEntity: body.legalEntity,
         correlationId: req.header('x-correlation-id') ?? randomUUID(),
         lines,
+        ttl: config.budgetControl.reservationTtl,
       },
       controls,
     );

@@ -64,8 +64,10 @@ CREATE INDEX "control_freezes_in_force" ON "control_freezes" USING btree ("legal
 -- idempotency claim, the funds check and hold of every line, and the decision record commit together.
 -- p_lines come in lock order (bucket, then period), each with its rule and pooled periods:
 -- {lineNo, account, costCenter, period, currency, amount, level, toleranceHundredths, scale, pool[]}.
+-- p_ttl: how long the funds stay held unless consumed or released (a PostgreSQL interval such as '30 days').
 CREATE FUNCTION closeloop_reserve_funds(
-  p_requester text, p_key text, p_hash text, p_legal_entity text, p_correlation text, p_lines jsonb
+  p_requester text, p_key text, p_hash text, p_legal_entity text, p_correlation text, p_lines jsonb,
+  p_ttl text DEFAULT NULL
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
   v_claimed int;
@@ -144,7 +146,8 @@ BEGIN
   UPDATE funds_requests
      SET outcome = CASE WHEN NOT v_all THEN 'rejected' WHEN v_warning THEN 'warning' ELSE 'approved' END,
          status = CASE WHEN v_all THEN 'reserved' ELSE 'rejected' END,
-         answer = v_record
+         answer = v_record,
+         expires_at = CASE WHEN v_all AND p_ttl IS NOT NULL THEN now() + p_ttl::interval END
    WHERE requester = p_requester AND idempotency_key = p_key;
   RETURN jsonb_build_object('kind', 'decided', 'record', v_record);
 END;
@@ -162,7 +165,7 @@ BEGIN
   FOR r IN SELECT * FROM jsonb_array_elements(p_requests) LOOP
     BEGIN
       v_result := closeloop_reserve_funds(r->>'requester', r->>'key', r->>'hash', r->>'legalEntity',
-                                          r->>'correlationId', r->'lines');
+                                          r->>'correlationId', r->'lines', r->>'ttl');
     EXCEPTION WHEN OTHERS THEN
       v_result := jsonb_build_object('kind', 'error', 'sqlstate', SQLSTATE, 'message', SQLERRM);
     END;

@@ -9,9 +9,11 @@ import {
   type LineDecision,
   type LineOutcome,
 } from '../../domain/budget-control';
+import { auditStream } from '../../domain/identity';
 import { fromMinor, minorUnitsOf, toMinor } from '../../domain/money';
 import { type Database, type DbOrTx } from '../client';
 import { controlBalances } from '../schema';
+import { appendAudit } from './audit';
 import { freezeOn, type FreezeRow } from './freezes';
 
 /**
@@ -43,6 +45,8 @@ export interface FundsRequest {
   legalEntity: string;
   correlationId: string;
   lines: FundsLine[];
+  /** How long held funds stay held unless consumed or released ("30 days"); forever when absent. */
+  ttl?: string;
 }
 
 export interface LineAnswer {
@@ -261,8 +265,8 @@ export async function reserveFunds(
 ): Promise<ReserveResult> {
   const [row] = (await db.execute(sql`
     select closeloop_reserve_funds(${request.requester}, ${request.idempotencyKey}, ${hashOf(request)},
-      ${request.legalEntity}, ${request.correlationId}, ${JSON.stringify(functionLines(request, controls))}::jsonb)
-      as result`)) as unknown as { result: FunctionResult }[];
+      ${request.legalEntity}, ${request.correlationId}, ${JSON.stringify(functionLines(request, controls))}::jsonb,
+      ${request.ttl ?? null}) as result`)) as unknown as { result: FunctionResult }[];
   return resultOf(request, row!.result);
 }
 
@@ -339,6 +343,7 @@ export function createReservationQueue(db: Database, opts: { maxBatch?: number; 
         legalEntity: w.request.legalEntity,
         correlationId: w.request.correlationId,
         lines: functionLines(w.request, w.controls),
+        ttl: w.request.ttl,
       }));
       const [row] = (await db.execute(
         sql`select closeloop_reserve_funds_batch(${JSON.stringify(payload)}::jsonb) as results`,
@@ -409,6 +414,64 @@ export async function releaseReservation(
     currency: string;
     amount: string;
   }[];
+}
+
+/**
+ * Gives back what expired reservations still hold, a batch at a time (oldest first; rows another run is
+ * releasing are skipped, not waited for): in one statement the held lines turn released, the balances give
+ * the amounts back and the requests are marked released. Each one is audited. Returns how many expired.
+ */
+export async function releaseExpiredReservations(
+  db: Database,
+  opts: { limit: number; correlationId: string },
+) {
+  return db.transaction(async (tx) => {
+    const expired = (await tx.execute(sql`
+      with expired as (
+        select requester, idempotency_key, legal_entity, expires_at from funds_requests
+         where status = 'reserved' and expires_at <= now()
+         order by expires_at
+         limit ${opts.limit}
+           for update skip locked
+      ), released as (
+        update funds_reservations fr set status = 'released'
+          from expired e
+         where fr.requester = e.requester and fr.idempotency_key = e.idempotency_key and fr.status = 'held'
+        returning fr.legal_entity, fr.account, fr.cost_center, fr.period, fr.currency, fr.amount
+      ), per_balance as (
+        select legal_entity, account, cost_center, period, currency, sum(amount) as amount
+          from released group by legal_entity, account, cost_center, period, currency
+      ), given_back as (
+        update control_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
+          from per_balance p
+         where cb.legal_entity = p.legal_entity and cb.account = p.account and cb.cost_center = p.cost_center
+           and cb.period = p.period and cb.currency = p.currency
+        returning 1
+      )
+      update funds_requests f set status = 'released'
+        from expired e
+       where f.requester = e.requester and f.idempotency_key = e.idempotency_key
+      returning f.requester, f.idempotency_key as "idempotencyKey", f.legal_entity as "legalEntity",
+                e.expires_at::text as "expiresAt"`)) as unknown as {
+      requester: string;
+      idempotencyKey: string;
+      legalEntity: string;
+      expiresAt: string;
+    }[];
+    for (const r of expired) {
+      await appendAudit(tx, {
+        stream: auditStream.control(r.legalEntity),
+        actor: 'closeloop',
+        action: 'reservation.expired',
+        entityType: 'funds_request',
+        entityId: `${r.requester}/${r.idempotencyKey}`,
+        correlationId: opts.correlationId,
+        eventKey: `reservation-expired:${r.requester}/${r.idempotencyKey}`,
+        details: { requester: r.requester, idempotencyKey: r.idempotencyKey, expiresAt: r.expiresAt },
+      });
+    }
+    return expired.length;
+  });
 }
 
 /** A bucket's balances over its pooled periods, period by period, as they stand. */

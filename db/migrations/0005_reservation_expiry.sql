@@ -1,0 +1,2 @@
+ALTER TABLE "funds_requests" ADD COLUMN "expires_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "funds_requests_expiring" ON "funds_requests" USING btree ("expires_at") WHERE "funds_requests"."status" = 'reserved';
