@@ -372,6 +372,22 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
         `${entity.code} takes its commitments and actuals from its ERP; consumption events would count them twice`,
       );
     }
+    // The buckets events name are checked like a reservation's lines: known, active, open, in the entity's currency.
+    const located = body.events.flatMap((e) => (e.type === 'closed' ? [] : [e]));
+    if (located.length) {
+      await controlsFor(db, { legalEntity: entity.code, lines: located.map((e) => ({ ...e })) }, cache).catch(
+        (err: unknown) => {
+          if (err instanceof HttpError && Array.isArray(err.extra.issues)) {
+            const at = new Map(located.map((e, i) => [i, body.events.indexOf(e)]));
+            err.extra.issues = (err.extra.issues as FieldIssue[]).map((issue) => ({
+              ...issue,
+              field: issue.field.replace(/^lines\.(\d+)/, (_m, i: string) => `events.${at.get(Number(i))}`),
+            }));
+          }
+          throw err;
+        },
+      );
+    }
     const principal = principalOf(req).id;
     const correlationId = req.header('x-correlation-id') ?? randomUUID();
     const results = [];

@@ -296,6 +296,13 @@ describe('budget control API', () => {
       expect(await figures()).toBe('reserved 0.00, committed 50.00, actual 400.00, available 550.00');
       await events([po('closed', {}), po('invoiced', { invoiceId: 'INV-2', ...at('03', '100.00') })]);
       expect(await figures()).toBe('reserved 0.00, committed 0.00, actual 400.00, available 600.00');
+      // An event naming an unknown cost center is refused, naming it, and changes nothing.
+      const unknown = await events([
+        po('invoiced', { invoiceId: 'INV-9', ...at('03', '1.00'), costCenter: 'CC-999' }),
+      ]);
+      expect(unknown.status).toBe(422);
+      expect(JSON.stringify(unknown.body)).toMatch(/events\.0\.costCenter/);
+      expect(await figures()).toBe('reserved 0.00, committed 0.00, actual 400.00, available 600.00');
     } finally {
       await upsertControlModels(stack.db, [
         { legalEntity: 'ACME-US', periodBasis: 'quarter', consumptionSource: 'erp' },
