@@ -378,6 +378,21 @@ export function createReservationQueue(db: Database, opts: { maxBatch?: number; 
 }
 
 /**
+ * The steps that give released amounts back to their balances, after a step named `released` returning the
+ * released lines (several lines on one balance are summed first: an update touches a row once).
+ */
+const givenBack = sql`per_balance as (
+      select legal_entity, account, cost_center, period, currency, sum(amount) as amount
+        from released group by legal_entity, account, cost_center, period, currency
+    ), given_back as (
+      update control_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
+        from per_balance p
+       where cb.legal_entity = p.legal_entity and cb.account = p.account and cb.cost_center = p.cost_center
+         and cb.period = p.period and cb.currency = p.currency
+      returning 1
+    )`;
+
+/**
  * Gives back what a reservation still holds (the requisition was cancelled or withdrawn): in one statement,
  * the held lines turn released, the balances they held give the amounts back, and the request is marked
  * released. Returns the lines released; none when the key holds nothing (unknown, rejected or released).
@@ -392,16 +407,7 @@ export async function releaseReservation(
        where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey}
          and legal_entity = ${r.legalEntity} and status = 'held'
       returning legal_entity, account, cost_center, period, currency, amount
-    ), per_balance as (
-      select legal_entity, account, cost_center, period, currency, sum(amount) as amount
-        from released group by legal_entity, account, cost_center, period, currency
-    ), given_back as (
-      update control_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
-        from per_balance p
-       where cb.legal_entity = p.legal_entity and cb.account = p.account and cb.cost_center = p.cost_center
-         and cb.period = p.period and cb.currency = p.currency
-      returning 1
-    ), request as (
+    ), ${givenBack}, request as (
       update funds_requests set status = 'released'
        where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey} and exists (select 1 from released)
       returning requester
@@ -438,16 +444,7 @@ export async function releaseExpiredReservations(
           from expired e
          where fr.requester = e.requester and fr.idempotency_key = e.idempotency_key and fr.status = 'held'
         returning fr.legal_entity, fr.account, fr.cost_center, fr.period, fr.currency, fr.amount
-      ), per_balance as (
-        select legal_entity, account, cost_center, period, currency, sum(amount) as amount
-          from released group by legal_entity, account, cost_center, period, currency
-      ), given_back as (
-        update control_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
-          from per_balance p
-         where cb.legal_entity = p.legal_entity and cb.account = p.account and cb.cost_center = p.cost_center
-           and cb.period = p.period and cb.currency = p.currency
-        returning 1
-      )
+      ), ${givenBack}
       update funds_requests f set status = 'released'
         from expired e
        where f.requester = e.requester and f.idempotency_key = e.idempotency_key
