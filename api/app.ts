@@ -1,4 +1,5 @@
 import { budgetControlRoutes } from './routes/budget-control';
+import { controlFreezeRoutes } from './routes/control-freezes';
 import { type Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import express, { type Express } from 'express';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', authenticate(deps.config.api.keys));
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
+  app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   app.use('/v1/budget-control', budgetControlRoutes(deps));
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);

@@ -8,20 +8,16 @@ import {
   checkFunds,
   createReservationQueue,
   releaseReservation,
-  type FundsLine,
-  type LineControl,
 } from '../../db/queries/budget-control';
 import { loadControlModel } from '../../db/queries/control-model';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
-import { freeze, listFreezes, unfreeze } from '../../db/queries/freezes';
-import { activeDimensionValues, calendarPeriods } from '../../db/queries/reference';
-import { pooledPeriods, ruleFor } from '../../domain/budget-control';
 import { LegalEntityCode } from '../../domain/model';
 import { fromMinor, Money, toMinor } from '../../domain/money';
 import { type FieldIssue } from '../../domain/zod-issues';
 import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { knownLegalEntity, unknownReference } from '../references';
+import { controlsFor, Expiring, type ControlCache } from '../control-context';
+import { knownLegalEntity } from '../references';
 
 const Period = z.string().regex(/^\d{4}-\d{2}$/, 'must be a fiscal period such as 2027-03');
 const Code = z.string().min(1).max(50);
@@ -87,132 +83,6 @@ const ConsumptionBody = z
     events: z.array(ConsumptionEventBody).min(1).max(500),
   })
   .strict();
-
-const Reason = z.string().trim().min(3, 'a reason is required').max(1000);
-const FreezeBody = z
-  .object({
-    legalEntity: LegalEntityCode,
-    account: Code.optional(),
-    costCenter: Code.optional(),
-    reason: Reason,
-  })
-  .strict();
-const UnfreezeBody = z.object({ legalEntity: LegalEntityCode, reason: Reason }).strict();
-const FreezeQuery = z
-  .object({ legalEntity: LegalEntityCode, inForce: z.enum(['true', 'false']).default('true') })
-  .strict();
-
-/**
- * Configuration read on every request (the entity, its control model and calendar, whether a dimension value is
- * active) changes rarely; it is kept for a few seconds so the synchronous path spends its time on the decision.
- * Freezes and balances are never cached: the reservation's own transaction reads them.
- */
-const CONFIG_TTL_MS = 5_000;
-class Expiring<T> {
-  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
-  /** A cached value that is not `usable` (it lacks what the request names) is read again, not trusted. */
-  async get(key: string, load: () => Promise<T>, usable: (v: T) => boolean = () => true): Promise<T> {
-    const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < CONFIG_TTL_MS) {
-      const cached = await hit.value.catch(() => undefined);
-      if (cached !== undefined && usable(cached)) return cached;
-    }
-    const value = load();
-    this.entries.set(key, { at: Date.now(), value });
-    value.catch(() => this.entries.delete(key));
-    if (this.entries.size > 100_000) this.entries.clear();
-    return value;
-  }
-}
-
-/**
- * Reads what the control model says about each line, and refuses (naming every offending field) what names
- * something unknown, inactive or closed, or a currency the entity does not budget in: nothing is reserved.
- */
-async function controlsFor(
-  db: Database,
-  body: Pick<FundsBody, 'legalEntity' | 'lines'>,
-  cache: ControlCache,
-) {
-  const { entity, model, periods } = await cache.entities.get(
-    body.legalEntity,
-    async () => {
-      const entity = await knownLegalEntity(db, body.legalEntity);
-      const model = (await loadControlModel(db, entity.code))!;
-      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar) };
-    },
-    (c) => body.lines.every((l) => c.periods.some((p) => p.period === l.period)),
-  );
-  const byPeriod = new Map(periods.map((p) => [p.period, p]));
-  const unknown: FieldIssue[] = [];
-  const closed: FieldIssue[] = [];
-  const controls: LineControl[] = [];
-  for (const [i, l] of body.lines.entries()) {
-    const period = byPeriod.get(l.period);
-    if (!period) {
-      unknown.push({
-        field: `lines.${i}.period`,
-        message: `${l.period} is not a period of calendar ${entity.fiscalCalendar}`,
-      });
-      continue;
-    }
-    if (period.status !== 'open')
-      closed.push({ field: `lines.${i}.period`, message: `period ${l.period} is closed` });
-    const active = await cache.dimensions.get(
-      `${entity.code}|${l.account}|${l.costCenter}|${period.startDate}`,
-      () =>
-        activeDimensionValues(
-          db,
-          entity.code,
-          { accounts: [l.account], costCenters: [l.costCenter] },
-          period.startDate,
-        ),
-      (a) => a.accounts.has(l.account) && a.costCenters.has(l.costCenter),
-    );
-    if (!active.accounts.has(l.account))
-      unknown.push({
-        field: `lines.${i}.account`,
-        message: `account ${l.account} is not active on ${period.startDate}`,
-      });
-    if (!active.costCenters.has(l.costCenter))
-      unknown.push({
-        field: `lines.${i}.costCenter`,
-        message: `cost center ${l.costCenter} of ${entity.code} is not active on ${period.startDate}`,
-      });
-    if (l.amount.currency !== entity.functionalCurrency)
-      unknown.push({
-        field: `lines.${i}.amount.currency`,
-        message: `${entity.code} budgets in ${entity.functionalCurrency}, not ${l.amount.currency}`,
-      });
-    const rule = ruleFor(model.rules, l, period.startDate)!;
-    const pool = pooledPeriods(
-      l.period,
-      model.periodBasis,
-      periods.filter((p) => p.fiscalYear === period.fiscalYear),
-    )!;
-    controls.push({ level: rule.level, tolerancePercent: rule.tolerancePercent, pooledPeriods: pool });
-  }
-  if (unknown.length) throw unknownReference(unknown);
-  if (closed.length)
-    throw new HttpError(422, 'period_closed', 'a line falls in a closed period', { issues: closed });
-  const lines: FundsLine[] = body.lines.map((l) => ({
-    account: l.account,
-    costCenter: l.costCenter,
-    period: l.period,
-    amount: l.amount.amount,
-    currency: l.amount.currency,
-  }));
-  return { entity, model, lines, controls };
-}
-
-interface ControlCache {
-  entities: Expiring<{
-    entity: Awaited<ReturnType<typeof knownLegalEntity>>;
-    model: NonNullable<Awaited<ReturnType<typeof loadControlModel>>>;
-    periods: Awaited<ReturnType<typeof calendarPeriods>>;
-  }>;
-  dimensions: Expiring<Awaited<ReturnType<typeof activeDimensionValues>>>;
-}
 
 function idempotencyKeyOf(req: Request): string {
   const parsed = IdempotencyKey.safeParse(req.header('idempotency-key'));
@@ -408,67 +278,6 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
       results.push({ documentId: e.documentId, lineNo: e.lineNo, type: e.type, outcome });
     }
     res.json({ results });
-  });
-
-  // ── freezes: an emergency stop on new reservations, lifted by a separate act ──────────────────────────
-  router.post('/freezes', requireRole('controller'), async (req, res) => {
-    const body = FreezeBody.parse(req.body);
-    const entity = await knownLegalEntity(db, body.legalEntity);
-    const today = new Date().toISOString().slice(0, 10);
-    const known = await activeDimensionValues(
-      db,
-      entity.code,
-      { accounts: body.account ? [body.account] : [], costCenters: body.costCenter ? [body.costCenter] : [] },
-      today,
-    );
-    const unknown: FieldIssue[] = [];
-    if (body.account && !known.accounts.has(body.account))
-      unknown.push({ field: 'account', message: `account ${body.account} is not active` });
-    if (body.costCenter && !known.costCenters.has(body.costCenter))
-      unknown.push({
-        field: 'costCenter',
-        message: `cost center ${body.costCenter} of ${entity.code} is not active`,
-      });
-    if (unknown.length) throw unknownReference(unknown);
-    const row = await db.transaction((tx) =>
-      freeze(tx, {
-        legalEntity: entity.code,
-        account: body.account ?? null,
-        costCenter: body.costCenter ?? null,
-        reason: body.reason,
-        by: principalOf(req).id,
-        correlationId: randomUUID(),
-      }),
-    );
-    res.status(201).json(row);
-  });
-
-  router.post('/freezes/:id/unfreeze', requireRole('controller'), async (req, res) => {
-    const id = z.uuid().safeParse(req.params.id);
-    if (!id.success) throw new HttpError(404, 'not_found', 'no such freeze');
-    const body = UnfreezeBody.parse(req.body);
-    const lifted = await db.transaction((tx) =>
-      unfreeze(tx, {
-        id: id.data,
-        legalEntity: body.legalEntity,
-        reason: body.reason,
-        by: principalOf(req).id,
-        correlationId: randomUUID(),
-      }),
-    );
-    if (!lifted) {
-      const all = await listFreezes(db, body.legalEntity, false);
-      if (all.some((f) => f.id === id.data))
-        throw new HttpError(409, 'already_unfrozen', 'this freeze was already lifted');
-      throw new HttpError(404, 'not_found', `no freeze ${id.data} on ${body.legalEntity}`);
-    }
-    res.json(lifted);
-  });
-
-  router.get('/freezes', async (req, res) => {
-    const q = FreezeQuery.parse(req.query);
-    await knownLegalEntity(db, q.legalEntity);
-    res.json({ freezes: await listFreezes(db, q.legalEntity, q.inForce === 'true') });
   });
 
   return router;

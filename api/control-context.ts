@@ -1,0 +1,124 @@
+import { type Database } from '../db/client';
+import { type FundsLine, type LineControl } from '../db/queries/budget-control';
+import { loadControlModel } from '../db/queries/control-model';
+import { activeDimensionValues, calendarPeriods } from '../db/queries/reference';
+import { pooledPeriods, ruleFor } from '../domain/budget-control';
+import { type Money } from '../domain/money';
+import { type FieldIssue } from '../domain/zod-issues';
+import { HttpError } from './errors';
+import { knownLegalEntity, unknownReference } from './references';
+
+/**
+ * Configuration read on every request (the entity, its control model and calendar, whether a dimension value is
+ * active) changes rarely; it is kept for a few seconds so the synchronous path spends its time on the decision.
+ * Freezes and balances are never cached: the reservation's own transaction reads them.
+ */
+const CONFIG_TTL_MS = 5_000;
+export class Expiring<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  /** A cached value that is not `usable` (it lacks what the request names) is read again, not trusted. */
+  async get(key: string, load: () => Promise<T>, usable: (v: T) => boolean = () => true): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && Date.now() - hit.at < CONFIG_TTL_MS) {
+      const cached = await hit.value.catch(() => undefined);
+      if (cached !== undefined && usable(cached)) return cached;
+    }
+    const value = load();
+    this.entries.set(key, { at: Date.now(), value });
+    value.catch(() => this.entries.delete(key));
+    if (this.entries.size > 100_000) this.entries.clear();
+    return value;
+  }
+}
+
+/**
+ * Reads what the control model says about each line, and refuses (naming every offending field) what names
+ * something unknown, inactive or closed, or a currency the entity does not budget in: nothing is reserved.
+ */
+export async function controlsFor(
+  db: Database,
+  body: {
+    legalEntity: string;
+    lines: { account: string; costCenter: string; period: string; amount: Money }[];
+  },
+  cache: ControlCache,
+) {
+  const { entity, model, periods } = await cache.entities.get(
+    body.legalEntity,
+    async () => {
+      const entity = await knownLegalEntity(db, body.legalEntity);
+      const model = (await loadControlModel(db, entity.code))!;
+      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar) };
+    },
+    (c) => body.lines.every((l) => c.periods.some((p) => p.period === l.period)),
+  );
+  const byPeriod = new Map(periods.map((p) => [p.period, p]));
+  const unknown: FieldIssue[] = [];
+  const closed: FieldIssue[] = [];
+  const controls: LineControl[] = [];
+  for (const [i, l] of body.lines.entries()) {
+    const period = byPeriod.get(l.period);
+    if (!period) {
+      unknown.push({
+        field: `lines.${i}.period`,
+        message: `${l.period} is not a period of calendar ${entity.fiscalCalendar}`,
+      });
+      continue;
+    }
+    if (period.status !== 'open')
+      closed.push({ field: `lines.${i}.period`, message: `period ${l.period} is closed` });
+    const active = await cache.dimensions.get(
+      `${entity.code}|${l.account}|${l.costCenter}|${period.startDate}`,
+      () =>
+        activeDimensionValues(
+          db,
+          entity.code,
+          { accounts: [l.account], costCenters: [l.costCenter] },
+          period.startDate,
+        ),
+      (a) => a.accounts.has(l.account) && a.costCenters.has(l.costCenter),
+    );
+    if (!active.accounts.has(l.account))
+      unknown.push({
+        field: `lines.${i}.account`,
+        message: `account ${l.account} is not active on ${period.startDate}`,
+      });
+    if (!active.costCenters.has(l.costCenter))
+      unknown.push({
+        field: `lines.${i}.costCenter`,
+        message: `cost center ${l.costCenter} of ${entity.code} is not active on ${period.startDate}`,
+      });
+    if (l.amount.currency !== entity.functionalCurrency)
+      unknown.push({
+        field: `lines.${i}.amount.currency`,
+        message: `${entity.code} budgets in ${entity.functionalCurrency}, not ${l.amount.currency}`,
+      });
+    const rule = ruleFor(model.rules, l, period.startDate)!;
+    const pool = pooledPeriods(
+      l.period,
+      model.periodBasis,
+      periods.filter((p) => p.fiscalYear === period.fiscalYear),
+    )!;
+    controls.push({ level: rule.level, tolerancePercent: rule.tolerancePercent, pooledPeriods: pool });
+  }
+  if (unknown.length) throw unknownReference(unknown);
+  if (closed.length)
+    throw new HttpError(422, 'period_closed', 'a line falls in a closed period', { issues: closed });
+  const lines: FundsLine[] = body.lines.map((l) => ({
+    account: l.account,
+    costCenter: l.costCenter,
+    period: l.period,
+    amount: l.amount.amount,
+    currency: l.amount.currency,
+  }));
+  return { entity, model, lines, controls };
+}
+
+export interface ControlCache {
+  entities: Expiring<{
+    entity: Awaited<ReturnType<typeof knownLegalEntity>>;
+    model: NonNullable<Awaited<ReturnType<typeof loadControlModel>>>;
+    periods: Awaited<ReturnType<typeof calendarPeriods>>;
+  }>;
+  dimensions: Expiring<Awaited<ReturnType<typeof activeDimensionValues>>>;
+}
