@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import {
+  bucketActivity,
   bucketBalances,
   checkFunds,
   createReservationQueue,
@@ -227,6 +228,8 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
         actual: money(toMinor(r.actual, r.currency)),
         versionId: r.versionId,
       })),
+      // What stands behind the reserved and committed figures (invoices count in actuals by their period).
+      behind: await bucketActivity(db, entity.code, q, control.pooledPeriods, 100),
     });
   });
 

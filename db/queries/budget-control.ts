@@ -491,3 +491,50 @@ export function bucketBalances(
     )
     .orderBy(controlBalances.period, controlBalances.currency);
 }
+
+/**
+ * What stands behind a bucket's reserved and committed figures over its pooled periods: the reservations
+ * holding funds there, and the source document lines committing or invoicing there (newest first, at most
+ * `limit` of each).
+ */
+export async function bucketActivity(
+  db: DbOrTx,
+  legalEntity: string,
+  bucket: { account: string; costCenter: string },
+  periods: string[],
+  limit: number,
+) {
+  const reservations = (await db.execute(sql`
+    select r.requester, r.idempotency_key as "idempotencyKey", r.line_no as "lineNo", r.period,
+           r.amount::text as amount, r.currency, f.created_at as "reservedAt", f.expires_at as "expiresAt"
+      from funds_reservations r
+      join funds_requests f on f.requester = r.requester and f.idempotency_key = r.idempotency_key
+     where r.legal_entity = ${legalEntity} and r.account = ${bucket.account} and r.cost_center = ${bucket.costCenter}
+       and r.period in ${periodList(periods)} and r.status = 'held'
+     order by f.created_at desc
+     limit ${limit}`)) as unknown as Record<string, unknown>[];
+  const documents = (await db.execute(sql`
+    select source_system as "sourceSystem", document_id as "documentId", line_no as "lineNo", period,
+           committed::text as committed, invoiced::text as invoiced, open_counted::text as "openCommitment",
+           currency, closed, commit_sequence as "sequence", updated_at as "updatedAt"
+      from consumption_lines
+     where legal_entity = ${legalEntity} and account = ${bucket.account} and cost_center = ${bucket.costCenter}
+       and period in ${periodList(periods)}
+     order by updated_at desc
+     limit ${limit}`)) as unknown as Record<string, unknown>[];
+  // Amounts as the API speaks them: the currency's own decimals, with the currency.
+  const money = (row: Record<string, unknown>, fields: string[]) => {
+    const currency = String(row.currency);
+    const out = { ...row };
+    for (const f of fields) {
+      if (row[f] != null)
+        out[f] = { amount: fromMinor(toMinor(String(row[f]), currency), currency), currency };
+    }
+    delete out.currency;
+    return out;
+  };
+  return {
+    reservations: reservations.map((r) => money(r, ['amount'])),
+    documents: documents.map((d) => money(d, ['committed', 'invoiced', 'openCommitment'])),
+  };
+}

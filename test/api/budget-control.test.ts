@@ -268,6 +268,15 @@ describe('budget control API', () => {
         return ['reserved', 'committed', 'actual', 'available'].map((k) => `${k} ${b[k]!.amount}`).join(', ');
       };
       expect(await figures()).toBe('reserved 500.00, committed 0.00, actual 0.00, available 500.00');
+      const held = (await balance('640500', 'CC-200', `${fy}-02`)) as unknown as {
+        behind: { reservations: { idempotencyKey: string; amount: { amount: string } }[] };
+      };
+      expect(held.behind.reservations).toEqual([
+        expect.objectContaining({
+          idempotencyKey: `req-${fy}`,
+          amount: { amount: '500.00', currency: 'USD' },
+        }),
+      ]);
 
       // The first invoice arrives before the purchase order; then the PO (consuming the reservation), twice.
       const first = await events([
@@ -281,6 +290,18 @@ describe('budget control API', () => {
         'duplicate',
       ]);
       expect(await figures()).toBe('reserved 0.00, committed 100.00, actual 300.00, available 600.00');
+      const behind = (
+        (await balance('640500', 'CC-200', `${fy}-02`)) as unknown as {
+          behind: { reservations: unknown[]; documents: { documentId: string; openCommitment: unknown }[] };
+        }
+      ).behind;
+      expect(behind.reservations).toEqual([]);
+      expect(behind.documents).toEqual([
+        expect.objectContaining({
+          documentId: `PO-${fy}`,
+          openCommitment: { amount: '100.00', currency: 'USD' },
+        }),
+      ]);
 
       // The PO is changed (version 2), an older version arrives late, a second invoice, the close, a repeat.
       const second = await events([
