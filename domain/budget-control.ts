@@ -76,11 +76,18 @@ export function pooledPeriods(
   return sorted.filter(pick).map((p) => p.period);
 }
 
+/** A tolerance as whole hundredths of a percent ("2.5" → 250), exact: the form the database computes with. */
+export function toleranceHundredths(tolerancePercent: string): number {
+  const [whole, fraction = ''] = tolerancePercent.split('.');
+  return Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+}
+
+/** The percentage a number of hundredths stands for, as rules write it (250 → "2.5", 500 → "5"). */
+export const percentOfHundredths = (hundredths: number) => String(hundredths / 100);
+
 /** The most a bucket may consume under the rule: its budget plus the tolerance, rounded down to a minor unit. */
 export function limitOf(budget: bigint, tolerancePercent: string): bigint {
-  const [whole, fraction = ''] = tolerancePercent.split('.');
-  const hundredths = BigInt(whole!) * 100n + BigInt(fraction.padEnd(2, '0'));
-  const scaled = budget * (10_000n + hundredths);
+  const scaled = budget * (10_000n + BigInt(toleranceHundredths(tolerancePercent)));
   // Floor division for negative budgets too (a limit is never rounded in the spender's favour).
   const q = scaled / 10_000n;
   return scaled % 10_000n !== 0n && scaled < 0n ? q - 1n : q;

@@ -100,6 +100,14 @@ export function errorReason(bodyText: string): string {
   return bodyText.slice(0, 300) || '(empty body)';
 }
 
+/** True when `err` is a connector failure for an answer with this HTTP status (e.g. 401 to sign in again). */
+export function hasStatus(err: unknown, status: number): boolean {
+  return (
+    err instanceof ApplicationFailure &&
+    (err.details?.[0] as { status?: number } | undefined)?.status === status
+  );
+}
+
 /** Sends one request; resolves only on 2xx, otherwise throws a classified ApplicationFailure. */
 export async function httpRequest(req: HttpRequest): Promise<Response> {
   const headers: Record<string, string> = { Accept: 'application/json', ...req.headers };

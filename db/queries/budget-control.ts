@@ -5,6 +5,8 @@ import {
   CONTROL_LEVELS,
   decideLine,
   decideRequest,
+  percentOfHundredths,
+  toleranceHundredths,
   type ControlLevel,
   type LineDecision,
   type LineOutcome,
@@ -206,8 +208,6 @@ const DecisionRecord = z.object({
 });
 type DecisionRecord = z.infer<typeof DecisionRecord>;
 
-const percentOf = (hundredths: number) => String(hundredths / 100);
-
 /** The answer a decision record gives, line by line: the same record always renders the same answer. */
 function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
   const lines = record.lines
@@ -215,7 +215,7 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
       const l = request.lines[r.lineNo - 1]!;
       const control: LineControl = {
         level: r.level,
-        tolerancePercent: percentOf(r.toleranceHundredths),
+        tolerancePercent: percentOfHundredths(r.toleranceHundredths),
         pooledPeriods: r.pool,
       };
       const budget = toMinor(r.budget, l.currency);
@@ -280,12 +280,11 @@ function functionLines(request: FundsRequest, controls: LineControl[]) {
   return request.lines
     .map((l, i) => {
       const c = controls[i]!;
-      const [whole, fraction = ''] = c.tolerancePercent.split('.');
       return {
         lineNo: i + 1,
         ...l,
         level: c.level,
-        toleranceHundredths: Number(whole) * 100 + Number(fraction.padEnd(2, '0')),
+        toleranceHundredths: toleranceHundredths(c.tolerancePercent),
         scale: 10 ** minorUnitsOf(l.currency),
         pool: c.pooledPeriods,
       };

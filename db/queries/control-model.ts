@@ -1,5 +1,10 @@
 import { asc, eq } from 'drizzle-orm';
-import { type ControlRule, type PeriodBasis } from '../../domain/budget-control';
+import {
+  percentOfHundredths,
+  toleranceHundredths,
+  type ControlRule,
+  type PeriodBasis,
+} from '../../domain/budget-control';
 import { type DbOrTx } from '../client';
 import { controlModels, controlRules, legalEntities } from '../schema';
 
@@ -25,7 +30,7 @@ export async function loadControlModel(
     .where(eq(controlRules.legalEntity, legalEntity))
     .orderBy(asc(controlRules.validFrom));
   // numeric(5,2) reads back as "5.00": rules speak in plain percentages ("5", "2.5").
-  const percent = (p: string) => (p.includes('.') ? p.replace(/\.?0+$/, '') : p);
+  const percent = (p: string) => percentOfHundredths(toleranceHundredths(p));
   return {
     periodBasis: model?.periodBasis ?? 'period',
     consumptionSource: model?.consumptionSource ?? 'erp',

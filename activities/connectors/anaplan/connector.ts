@@ -4,7 +4,7 @@ import { FailureType } from '../../../domain/failures';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../../domain/model';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { stringify as writeCsv } from 'csv-stringify/sync';
-import { httpJson, httpRequest, parseResponse, protocolFailure } from '../http';
+import { hasStatus, httpJson, httpRequest, parseResponse, protocolFailure } from '../http';
 import {
   type CallControl,
   type ForecastImportResult,
@@ -168,13 +168,6 @@ export function dumpIssues(csv: Buffer | string): ImportIssue[] {
   });
 }
 
-function isStatus(err: unknown, status: number): boolean {
-  return (
-    err instanceof ApplicationFailure &&
-    (err.details?.[0] as { status?: number } | undefined)?.status === status
-  );
-}
-
 export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningConnector {
   const config = AnaplanConnectorConfig.parse(input);
   const model = `${config.apiUrl.replace(/\/$/, '')}/workspaces/${config.workspaceId}/models/${config.modelId}`;
@@ -214,7 +207,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         );
         token = { value: t.tokenInfo.tokenValue, expiresAt: t.tokenInfo.expiresAt };
       } catch (err) {
-        if (!isStatus(err, 401)) throw err;
+        if (!hasStatus(err, 401)) throw err;
         return authenticate();
       }
     }
@@ -244,7 +237,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     try {
       return await send(false);
     } catch (err) {
-      if (isStatus(err, 401)) return send(true);
+      if (hasStatus(err, 401)) return send(true);
       throw err;
     }
   }
@@ -315,7 +308,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         status = await json('GET', `/${kind}/${id}/tasks/${task.taskId}`, TaskStatus);
       } catch (err) {
         // The platform no longer knows the task a lost attempt started: start it again.
-        if (!resuming || !isStatus(err, 404)) throw err;
+        if (!resuming || !hasStatus(err, 404)) throw err;
         task.taskId = await start();
         control.progress?.({ kind, id, taskId: task.taskId });
         continue;

@@ -5,7 +5,14 @@ import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
 import { DIMENSIONS } from '../../../domain/model';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
-import { classifyHttpFailure, httpJson, httpRequest, parseResponse, protocolFailure } from '../http';
+import {
+  classifyHttpFailure,
+  hasStatus,
+  httpJson,
+  httpRequest,
+  parseResponse,
+  protocolFailure,
+} from '../http';
 import {
   type ActualsPage,
   type BudgetChunkPublication,
@@ -220,13 +227,6 @@ export function entryLineBody(
   };
 }
 
-function isStatus(err: unknown, status: number): boolean {
-  return (
-    err instanceof ApplicationFailure &&
-    (err.details?.[0] as { status?: number } | undefined)?.status === status
-  );
-}
-
 export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   const config = D365ConnectorConfig.parse(input);
   const base = config.baseUrl.replace(/\/$/, '');
@@ -286,7 +286,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     try {
       return await attempt(false);
     } catch (err) {
-      if (isStatus(err, 401)) return attempt(true);
+      if (hasStatus(err, 401)) return attempt(true);
       throw err;
     }
   }
