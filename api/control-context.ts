@@ -31,9 +31,28 @@ export class Expiring<T> {
   }
 }
 
+/** An entity, its control model and its calendar (kept a few seconds; read again when it lacks a period asked for). */
+export function entityContext(
+  db: Database,
+  legalEntity: string,
+  cache: ControlCache,
+  periodsNeeded: string[] = [],
+) {
+  return cache.entities.get(
+    legalEntity,
+    async () => {
+      const entity = await knownLegalEntity(db, legalEntity);
+      const model = (await loadControlModel(db, entity.code))!;
+      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar) };
+    },
+    (c) => periodsNeeded.every((needed) => c.periods.some((p) => p.period === needed)),
+  );
+}
+
 /**
  * Reads what the control model says about each line, and refuses (naming every offending field) what names
  * something unknown, inactive or closed, or a currency the entity does not budget in: nothing is reserved.
+ * `path` names line i in the request ("lines.0" unless the lines come from elsewhere in it).
  */
 export async function controlsFor(
   db: Database,
@@ -42,15 +61,13 @@ export async function controlsFor(
     lines: { account: string; costCenter: string; period: string; amount: Money }[];
   },
   cache: ControlCache,
+  path: (i: number) => string = (i) => `lines.${i}`,
 ) {
-  const { entity, model, periods } = await cache.entities.get(
+  const { entity, model, periods } = await entityContext(
+    db,
     body.legalEntity,
-    async () => {
-      const entity = await knownLegalEntity(db, body.legalEntity);
-      const model = (await loadControlModel(db, entity.code))!;
-      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar) };
-    },
-    (c) => body.lines.every((l) => c.periods.some((p) => p.period === l.period)),
+    cache,
+    body.lines.map((l) => l.period),
   );
   const byPeriod = new Map(periods.map((p) => [p.period, p]));
   const unknown: FieldIssue[] = [];
@@ -60,13 +77,13 @@ export async function controlsFor(
     const period = byPeriod.get(l.period);
     if (!period) {
       unknown.push({
-        field: `lines.${i}.period`,
+        field: `${path(i)}.period`,
         message: `${l.period} is not a period of calendar ${entity.fiscalCalendar}`,
       });
       continue;
     }
     if (period.status !== 'open')
-      closed.push({ field: `lines.${i}.period`, message: `period ${l.period} is closed` });
+      closed.push({ field: `${path(i)}.period`, message: `period ${l.period} is closed` });
     const active = await cache.dimensions.get(
       `${entity.code}|${l.account}|${l.costCenter}|${period.startDate}`,
       () =>
@@ -80,17 +97,17 @@ export async function controlsFor(
     );
     if (!active.accounts.has(l.account))
       unknown.push({
-        field: `lines.${i}.account`,
+        field: `${path(i)}.account`,
         message: `account ${l.account} is not active on ${period.startDate}`,
       });
     if (!active.costCenters.has(l.costCenter))
       unknown.push({
-        field: `lines.${i}.costCenter`,
+        field: `${path(i)}.costCenter`,
         message: `cost center ${l.costCenter} of ${entity.code} is not active on ${period.startDate}`,
       });
     if (l.amount.currency !== entity.functionalCurrency)
       unknown.push({
-        field: `lines.${i}.amount.currency`,
+        field: `${path(i)}.amount.currency`,
         message: `${entity.code} budgets in ${entity.functionalCurrency}, not ${l.amount.currency}`,
       });
     const rule = ruleFor(model.rules, l, period.startDate)!;

@@ -14,10 +14,9 @@ import { loadControlModel } from '../../db/queries/control-model';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
 import { LegalEntityCode } from '../../domain/model';
 import { fromMinor, Money, toMinor } from '../../domain/money';
-import { type FieldIssue } from '../../domain/zod-issues';
 import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { controlsFor, Expiring, type ControlCache } from '../control-context';
+import { controlsFor, entityContext, Expiring, type ControlCache } from '../control-context';
 import { knownLegalEntity } from '../references';
 
 const Period = z.string().regex(/^\d{4}-\d{2}$/, 'must be a fiscal period such as 2027-03');
@@ -174,7 +173,7 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
 
   router.get('/balances', async (req, res) => {
     const q = BalanceQuery.parse(req.query);
-    const currency = (await knownLegalEntity(db, q.legalEntity)).functionalCurrency;
+    const currency = (await entityContext(db, q.legalEntity, cache)).entity.functionalCurrency;
     // The bucket is validated as a one-cent line would be: the same names, periods and rules.
     const { entity, model, controls } = await controlsFor(
       db,
@@ -248,17 +247,11 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
     // The buckets events name are checked like a reservation's lines: known, active, open, in the entity's currency.
     const located = body.events.flatMap((e) => (e.type === 'closed' ? [] : [e]));
     if (located.length) {
-      await controlsFor(db, { legalEntity: entity.code, lines: located.map((e) => ({ ...e })) }, cache).catch(
-        (err: unknown) => {
-          if (err instanceof HttpError && Array.isArray(err.extra.issues)) {
-            const at = new Map(located.map((e, i) => [i, body.events.indexOf(e)]));
-            err.extra.issues = (err.extra.issues as FieldIssue[]).map((issue) => ({
-              ...issue,
-              field: issue.field.replace(/^lines\.(\d+)/, (_m, i: string) => `events.${at.get(Number(i))}`),
-            }));
-          }
-          throw err;
-        },
+      await controlsFor(
+        db,
+        { legalEntity: entity.code, lines: located },
+        cache,
+        (i) => `events.${body.events.indexOf(located[i]!)}`,
       );
     }
     const principal = principalOf(req).id;
