@@ -186,6 +186,8 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     }
     if (budgetControl) {
       let failed = false;
+      // What is completed already: the same for every line of this entry, so built once.
+      const completed = flatEntries().filter((f) => f.Status === 'Completed');
       for (const l of lines) {
         const spent = state.ledger
           .filter(
@@ -195,10 +197,9 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
               yearOf(e.AccountingDate) === yearOf(l.EntryDate),
           )
           .reduce((acc, e) => acc + toMinor(String(e.AccountingCurrencyAmount), 'USD'), 0n);
-        const budget = flatEntries()
+        const budget = completed
           .filter(
             (f) =>
-              f.Status === 'Completed' &&
               f.dataAreaId === h.dataAreaId &&
               f.BudgetModelId === h.BudgetModelId &&
               f.DimensionDisplayValue === l.DimensionDisplayValue &&
