@@ -1,8 +1,56 @@
 import { Context } from '@temporalio/activity';
 import { releaseExpiredReservations } from '../db/queries/budget-control';
-import { type ActivityDeps } from './deps';
+import { recordRefusedControlDecision } from '../db/queries/control-refusals';
+import { decideOverride, expireOverride, type OverrideRow } from '../db/queries/overrides';
+import { activePublicationTargets, findPeriod, getLegalEntity, loadMappings } from '../db/queries/reference';
+import {
+  decideTransfer,
+  expireTransfer,
+  markTransferPublished,
+  transferById,
+  type TransferRow,
+} from '../db/queries/transfers';
+import { withKeyLock } from '../db/queries/locks';
+import { mapDimensions } from '../domain/mapping';
+import { money, negate } from '../domain/money';
+import { type TargetBudgetLine } from './connectors/types';
+import { type ActivityDeps, erpFor } from './deps';
+import { mappingMissing, notFound } from './failures';
+import { withHeartbeat } from './heartbeat';
 
-export function createBudgetControlActivities({ db }: Pick<ActivityDeps, 'db'>) {
+/** What a workflow needs back from a decision: the outcome, not the row's timestamps. */
+const outcomeOf = (row: OverrideRow | TransferRow) => ({
+  status: row.status,
+  outcomeReason: row.outcomeReason,
+});
+
+export interface ControlDecisionInput {
+  decision: 'approve' | 'reject';
+  decidedBy: string;
+  comment?: string;
+  /** Workflow time of the decision (an ISO string), so a retry records the same instant. */
+  decidedAt: string;
+  correlationId: string;
+}
+
+export interface RefusedControlSignalInput {
+  legalEntity: string;
+  entityType: 'funds_override' | 'budget_transfer';
+  entityId: string;
+  workflowId: string;
+  principal: string;
+  payload: unknown;
+  reason: string;
+  /** The refusal's position among the workflow's refused signals: with the workflow, its identity. */
+  sequence: number;
+  correlationId: string;
+}
+
+/** The ERP's key for a transfer's budget register entry: one entry per transfer, whatever retries or resets. */
+export const transferPublicationKey = (transferId: string) => `transfer:${transferId}`;
+
+export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
+  const { db } = deps;
   return {
     /**
      * Gives back what expired reservations hold, batch after batch until none is left. Safe to repeat: a
@@ -17,6 +65,106 @@ export function createBudgetControlActivities({ db }: Pick<ActivityDeps, 'db'>) 
         Context.current().heartbeat({ released });
         if (n < input.batchSize) return { released };
       }
+    },
+
+    async decideOverride(input: ControlDecisionInput & { overrideId: string; ttl?: string }) {
+      const row = await db.transaction((tx) =>
+        decideOverride(tx, { ...input, decidedAt: new Date(input.decidedAt) }),
+      );
+      return outcomeOf(row);
+    },
+
+    async expireOverride(input: { overrideId: string; correlationId: string }) {
+      return outcomeOf(await db.transaction((tx) => expireOverride(tx, input)));
+    },
+
+    async decideTransfer(input: ControlDecisionInput & { transferId: string }) {
+      const row = await db.transaction((tx) =>
+        decideTransfer(tx, { ...input, decidedAt: new Date(input.decidedAt) }),
+      );
+      return outcomeOf(row);
+    },
+
+    async expireTransfer(input: { transferId: string }) {
+      return outcomeOf(await db.transaction((tx) => expireTransfer(tx, input)));
+    },
+
+    async markTransferPublished(input: { transferId: string; documents: string[] }) {
+      return outcomeOf(await db.transaction((tx) => markTransferPublished(tx, input)));
+    },
+
+    /**
+     * Posts an applied transfer to every ERP the entity publishes budgets to, as one budget register entry
+     * each (the source line negative, the target line positive; a supplement has the target line only),
+     * under the target's transfer budget code. Keyed by the transfer, so a retry or reset finds the entry.
+     */
+    async publishTransfer(input: { transferId: string }): Promise<{ documents: string[] }> {
+      const t = await transferById(db, input.transferId);
+      if (!t) throw notFound(`budget transfer ${input.transferId} does not exist`);
+      const entity = await getLegalEntity(db, t.legalEntity);
+      if (!entity) throw notFound(`legal entity ${t.legalEntity} does not exist`);
+      const sides = [
+        ...(t.kind === 'transfer'
+          ? [{ account: t.fromAccount!, costCenter: t.fromCostCenter!, period: t.fromPeriod!, sign: -1 }]
+          : []),
+        { account: t.toAccount, costCenter: t.toCostCenter, period: t.toPeriod, sign: 1 },
+      ];
+      const documents: string[] = [];
+      return withHeartbeat(async ({ progress }) => {
+        for (const target of await activePublicationTargets(db, entity.code)) {
+          const mappings = await loadMappings(db, target.target);
+          const lines: TargetBudgetLine[] = [];
+          for (const [i, side] of sides.entries()) {
+            const period = await findPeriod(db, entity.fiscalCalendar, side.period);
+            if (!period) throw notFound(`period ${side.period} is not in calendar ${entity.fiscalCalendar}`);
+            const mapped = mapDimensions(mappings, side, period.startDate);
+            if ('missing' in mapped) {
+              throw mappingMissing(
+                `transfer ${t.id}: ${mapped.missing.map((m) => `${m.dimension} ${m.code}`).join(', ')} ha(s) no ${target.target} mapping on ${period.startDate}`,
+                { missing: mapped.missing },
+              );
+            }
+            const amount = money(t.amount, t.currency);
+            lines.push({
+              lineNumber: i + 1,
+              dimensions: mapped.values,
+              period: side.period,
+              date: period.startDate,
+              amount: side.sign < 0 ? negate(amount) : amount,
+            });
+          }
+          const settings = {
+            ...target.settings,
+            budgetCode: target.settings.transferBudgetCode ?? 'Transfer',
+          };
+          const posted = await erpFor(deps, target.target).publishBudgetChunk(
+            {
+              idempotencyKey: transferPublicationKey(t.id),
+              correlationId: t.correlationId,
+              target: { company: target.company, settings },
+              description: `closeloop ${t.kind} ${t.id}: ${t.reason}`.slice(0, 250),
+              lines,
+            },
+            { progress, exclusive: (key, fn) => withKeyLock(db, key, fn) },
+          );
+          documents.push(`${target.target}:${posted.documentNumber}`);
+        }
+        return { documents };
+      });
+    },
+
+    /** A signal cannot answer its sender: the refusal goes to the entity's control audit stream. */
+    async recordRefusedControlSignal(input: RefusedControlSignalInput): Promise<void> {
+      const request =
+        input.payload && typeof input.payload === 'object' ? (input.payload as Record<string, unknown>) : {};
+      await db.transaction((tx) =>
+        recordRefusedControlDecision(tx, {
+          ...input,
+          via: 'signal',
+          request,
+          eventId: `${input.workflowId}:${input.sequence}`,
+        }),
+      );
     },
   };
 }

@@ -1,5 +1,7 @@
 import { budgetControlRoutes } from './routes/budget-control';
 import { controlFreezeRoutes } from './routes/control-freezes';
+import { controlOverrideRoutes } from './routes/control-overrides';
+import { controlTransferRoutes } from './routes/control-transfers';
 import { type Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import express, { type Express } from 'express';
@@ -44,6 +46,8 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
+  app.use('/v1/budget-control/overrides', controlOverrideRoutes(deps));
+  app.use('/v1/budget-control/transfers', controlTransferRoutes(deps));
   app.use('/v1/budget-control', budgetControlRoutes(deps));
   app.use((_req, _res, next) => next(new HttpError(404, 'not_found', 'no such route')));
   app.use(errorHandler);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { Principal } from '../domain/model';
+import { DurationText, Principal } from '../domain/model';
 import { PROJECT_ROOT } from './paths';
 import { loadTemporalDevConfig, TEMPORAL_DEV_YAML } from './temporal-dev';
 import { fieldIssues } from '../domain/zod-issues';
@@ -10,12 +10,7 @@ import { fieldIssues } from '../domain/zod-issues';
  * locally against the embedded simulators; a deployment overrides them (see README).
  */
 
-const DurationString = z
-  .string()
-  .regex(
-    /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
-    'must be a duration such as "3 days" or "500ms"',
-  );
+const DurationString = DurationText;
 
 const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -88,6 +83,10 @@ const Env = z.object({
   BUDGET_RESERVATION_TTL: DurationString.default('30 days'),
   /** How often the reservation-expiry workflow gives back what expired. */
   RESERVATION_EXPIRY_INTERVAL: DurationString.default('5 minutes'),
+  /** How long a controller has to decide on an override before it expires. */
+  OVERRIDE_DECISION_TIMEOUT: DurationString.default('2 days'),
+  /** How long an approver has to decide on a budget transfer or supplement before it expires. */
+  TRANSFER_APPROVAL_TIMEOUT: DurationString.default('5 days'),
 
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
@@ -175,6 +174,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     budgetControl: {
       reservationTtl: e.BUDGET_RESERVATION_TTL,
       expiryInterval: e.RESERVATION_EXPIRY_INTERVAL,
+      overrideTimeout: e.OVERRIDE_DECISION_TIMEOUT,
+      transferTimeout: e.TRANSFER_APPROVAL_TIMEOUT,
     },
     cycle: {
       approvalTimeout: e.APPROVAL_TIMEOUT,

@@ -271,6 +271,12 @@ export const controlBalances = pgTable(
     reserved: amount('reserved').notNull().default('0'),
     committed: amount('committed').notNull().default('0'),
     actual: amount('actual').notNull().default('0'),
+    /**
+     * The part of `budget` moved here (or away, negative) by approved transfers and supplements. `budget` is
+     * the active version's amount plus this: activating a new version replaces the first part, not this one,
+     * as a new original budget in an ERP leaves its transfer entries standing.
+     */
+    transferred: amount('transferred').notNull().default('0'),
     /** The active budget version that set `budget`; null for balances that only carry spend so far. */
     versionId: uuid('version_id').references(() => budgetVersions.id),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -409,7 +415,8 @@ export const fundsRequests = pgTable(
     legalEntity: text('legal_entity')
       .notNull()
       .references(() => legalEntities.code),
-    outcome: text('outcome', { enum: ['approved', 'warning', 'rejected'] }).notNull(),
+    /** `overridden`: rejected by the funds check, then approved by a controller (funds_overrides). */
+    outcome: text('outcome', { enum: ['approved', 'warning', 'rejected', 'overridden'] }).notNull(),
     status: text('status', { enum: ['reserved', 'rejected', 'released'] }).notNull(),
     answer: jsonb('answer').notNull(),
     correlationId: text('correlation_id').notNull(),
@@ -443,6 +450,80 @@ export const fundsReservations = pgTable(
       .default('held'),
   },
   (t) => [primaryKey({ columns: [t.requester, t.idempotencyKey, t.lineNo] })],
+);
+
+/**
+ * A controller's approval of a request the funds check rejected: asked for with a reason, decided by a
+ * controller who is not the one who asked (the budget-override workflow waits for them), and, once approved,
+ * the request's funds held regardless of the limit, visibly so in the balance.
+ */
+export const fundsOverrides = pgTable(
+  'funds_overrides',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    requester: text('requester').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    /** The request's lines as its requester sent them (checked against the request's hash). */
+    lines: jsonb('lines').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    reason: text('reason').notNull(),
+    status: text('status', { enum: ['pending', 'approved', 'rejected', 'expired', 'refused'] })
+      .notNull()
+      .default('pending'),
+    decidedBy: text('decided_by'),
+    decisionComment: text('decision_comment'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** Why an approved override could not hold the funds (e.g. a freeze came into force meanwhile). */
+    outcomeReason: text('outcome_reason'),
+    correlationId: text('correlation_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('funds_overrides_request').on(t.requester, t.idempotencyKey)],
+);
+
+/**
+ * A budget transfer between buckets, or a supplement to one: approved like a budget version (never by who
+ * asked), then applied to the control balances and published to the ERP as a budget register entry.
+ */
+export const budgetTransfers = pgTable(
+  'budget_transfers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    kind: text('kind', { enum: ['transfer', 'supplement'] }).notNull(),
+    fromAccount: text('from_account'),
+    fromCostCenter: text('from_cost_center'),
+    fromPeriod: text('from_period'),
+    toAccount: text('to_account').notNull(),
+    toCostCenter: text('to_cost_center').notNull(),
+    toPeriod: text('to_period').notNull(),
+    amount: amount('amount').notNull(),
+    currency: currency(),
+    reason: text('reason').notNull(),
+    requestedBy: text('requested_by').notNull(),
+    /** The caller's Idempotency-Key: asking twice starts one transfer. */
+    requestKey: text('request_key').notNull(),
+    status: text('status', {
+      enum: ['awaiting_approval', 'rejected', 'expired', 'refused', 'applied', 'published'],
+    })
+      .notNull()
+      .default('awaiting_approval'),
+    decidedBy: text('decided_by'),
+    decisionComment: text('decision_comment'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    outcomeReason: text('outcome_reason'),
+    appliedAt: timestamp('applied_at', { withTimezone: true }),
+    erpDocument: text('erp_document'),
+    publishedAt: timestamp('published_at', { withTimezone: true }),
+    correlationId: text('correlation_id').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [unique('budget_transfers_request').on(t.requestedBy, t.requestKey)],
 );
 
 /** A line of a source document (ledger entry, PO line) and the balance it lands on. */

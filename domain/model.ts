@@ -111,3 +111,11 @@ export type Principal = z.infer<typeof Principal>;
 export type Role = Principal['role'];
 
 export { DecimalString };
+
+/** A duration as configuration and requests write it ("3 days", "500ms"), in a form Temporal reads. */
+export const DurationText = z
+  .string()
+  .regex(
+    /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
+    'must be a duration such as "3 days" or "500ms"',
+  );

@@ -37,6 +37,7 @@ import {
   SearchAttributes,
   statusQuery,
 } from './definitions';
+import { principalOf } from './decision-gate';
 import { publication } from './publication';
 
 /** Patch ID: decision signals received during import are held until the version awaits approval. */
@@ -454,12 +455,6 @@ function failureType(err: unknown): string | undefined {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;
   return e instanceof ApplicationFailure ? (e.type ?? undefined) : undefined;
-}
-
-/** Who sent a signal, as far as its (possibly malformed) payload says. */
-function principalOf(raw: unknown): string {
-  const p = (raw as { principal?: unknown } | null)?.principal;
-  return typeof p === 'string' && p.length ? p : '(unknown)';
 }
 
 function rootMessage(err: unknown): string {

@@ -26,3 +26,9 @@ export const SearchAttributes = {
   CycleStatus: defineSearchAttributeKey('CycleStatus', SearchAttributeType.KEYWORD),
   ErpTarget: defineSearchAttributeKey('ErpTarget', SearchAttributeType.KEYWORD),
 } as const;
+
+/**
+ * Decision with an answer on an override or a transfer (the API's path): refused by the validator before it
+ * enters history. Temporal UI and the CLI use the `decision` signal, with the same payload.
+ */
+export const decideRequestUpdate = defineUpdate<unknown, [DecisionInput]>('decide');

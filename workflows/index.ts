@@ -2,3 +2,5 @@
 export { budgetCycle } from './budget-cycle';
 export { publication } from './publication';
 export { reservationExpiry } from './reservation-expiry';
+export { budgetOverride } from './budget-override';
+export { budgetTransfer } from './budget-transfer';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
@@ -12,41 +12,18 @@ import {
 } from '../../db/queries/budget-control';
 import { loadControlModel } from '../../db/queries/control-model';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
+import { transfersTouching } from '../../db/queries/transfers';
 import { LegalEntityCode } from '../../domain/model';
 import { fromMinor, Money, toMinor } from '../../domain/money';
 import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
 import { controlsFor, entityContext, Expiring, type ControlCache } from '../control-context';
 import { knownLegalEntity } from '../references';
-
-const Period = z.string().regex(/^\d{4}-\d{2}$/, 'must be a fiscal period such as 2027-03');
-const Code = z.string().min(1).max(50);
-
-const FundsBody = z
-  .object({
-    legalEntity: LegalEntityCode,
-    lines: z
-      .array(
-        z
-          .object({
-            account: Code,
-            costCenter: Code,
-            period: Period,
-            amount: Money.refine((m) => toMinor(m.amount, m.currency) > 0n, 'must be more than zero'),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(500),
-  })
-  .strict();
-type FundsBody = z.infer<typeof FundsBody>;
+import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../control-schemas';
 
 const BalanceQuery = z
   .object({ legalEntity: LegalEntityCode, account: Code, costCenter: Code, period: Period })
   .strict();
-
-const IdempotencyKey = z.string().min(1).max(200);
 
 const ConsumptionEventBody = z.discriminatedUnion('type', [
   z
@@ -83,18 +60,6 @@ const ConsumptionBody = z
     events: z.array(ConsumptionEventBody).min(1).max(500),
   })
   .strict();
-
-function idempotencyKeyOf(req: Request): string {
-  const parsed = IdempotencyKey.safeParse(req.header('idempotency-key'));
-  if (!parsed.success) {
-    throw new HttpError(
-      400,
-      'idempotency_key_required',
-      'a reservation needs an Idempotency-Key header (1 to 200 characters)',
-    );
-  }
-  return parsed.data;
-}
 
 /**
  * The budget control API that procurement and the ERP call before they spend: check (answers only),
@@ -196,8 +161,9 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
     );
     const total = (pick: (r: (typeof rows)[number]) => string) =>
       rows.reduce((acc, r) => acc + toMinor(pick(r), r.currency), 0n);
-    const [budget, reserved, committed, actual] = [
+    const [budget, transferred, reserved, committed, actual] = [
       total((r) => r.budget),
+      total((r) => r.transferred),
       total((r) => r.reserved),
       total((r) => r.committed),
       total((r) => r.actual),
@@ -214,6 +180,8 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
       controlLevel: control.level,
       tolerancePercent: control.tolerancePercent,
       budget: money(budget),
+      // The part of the budget approved transfers and supplements moved here (negative: moved away).
+      transferred: money(transferred),
       reserved: money(reserved),
       committed: money(committed),
       actual: money(actual),
@@ -222,13 +190,21 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
       periods: rows.map((r) => ({
         period: r.period,
         budget: money(toMinor(r.budget, r.currency)),
+        transferred: money(toMinor(r.transferred, r.currency)),
         reserved: money(toMinor(r.reserved, r.currency)),
         committed: money(toMinor(r.committed, r.currency)),
         actual: money(toMinor(r.actual, r.currency)),
         versionId: r.versionId,
       })),
       // What stands behind the reserved and committed figures (invoices count in actuals by their period).
-      behind: await bucketActivity(db, entity.code, q, control.pooledPeriods, 100),
+      behind: {
+        ...(await bucketActivity(db, entity.code, q, control.pooledPeriods, 100)),
+        transfers: (await transfersTouching(db, entity.code, q, control.pooledPeriods, 100)).map((t) => ({
+          ...t,
+          amount: money(toMinor(String(t.amount), entity.functionalCurrency)),
+          currency: undefined,
+        })),
+      },
     });
   });
 

@@ -12,7 +12,7 @@ import { publicationsOfVersion } from '../../db/queries/publications';
 import { reconciliationReport } from '../../db/queries/reconciliation';
 import { FailureType } from '../../domain/failures';
 import { type BudgetCycleId, parseBudgetCycleWorkflowId } from '../../domain/identity';
-import { BudgetVersionRef, PeriodCode } from '../../domain/model';
+import { BudgetVersionRef, DurationText, PeriodCode } from '../../domain/model';
 import { DecisionKind } from '../../domain/approval';
 import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
@@ -20,12 +20,7 @@ import { decisionRefusal, HttpError } from '../errors';
 import { knownLegalEntity } from '../references';
 import { buildCycleInput, startBudgetCycle } from '../start-cycle';
 
-const Duration = z
-  .string()
-  .regex(
-    /^\d+(\.\d+)?\s*(ms|s|m|h|d|seconds?|minutes?|hours?|days?)$/,
-    'must be a duration such as "3 days"',
-  );
+const Duration = DurationText;
 
 const StartCycleBody = z
   .object({

@@ -14,9 +14,10 @@ export interface BalanceKey {
 }
 
 /**
- * Makes a version the control budget: budget = the version's amount per dimension, period and currency, in
- * one statement; balances that belonged to another version of this entity and year and are not in this one
- * drop to zero budget. Spend columns are untouched. Running it twice gives the same balances.
+ * Makes a version the control budget: budget = the version's amount per dimension, period and currency plus
+ * what approved transfers moved there, in one statement; balances that belonged to another version of this
+ * entity and year and are not in this one keep only their transfers. Spend columns are untouched. Running it
+ * twice gives the same balances.
  */
 export async function activateVersionBudget(
   tx: DbOrTx,
@@ -30,11 +31,11 @@ export async function activateVersionBudget(
      where ${budgetLines.versionId} = ${v.id}::uuid
      group by ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency}
     on conflict (legal_entity, account, cost_center, period, currency)
-    do update set budget = excluded.budget, version_id = excluded.version_id, updated_at = now()`);
+    do update set budget = excluded.budget + ${controlBalances}.transferred, version_id = excluded.version_id, updated_at = now()`);
   if (v.periods.length) {
     await tx
       .update(controlBalances)
-      .set({ budget: '0', versionId: v.id, updatedAt: new Date() })
+      .set({ budget: sql`${controlBalances.transferred}`, versionId: v.id, updatedAt: new Date() })
       .where(
         and(
           eq(controlBalances.legalEntity, v.legalEntity),

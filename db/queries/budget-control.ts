@@ -81,7 +81,8 @@ export type ReserveResult =
   | { kind: 'replayed'; answer: FundsAnswer }
   | { kind: 'key_reused' };
 
-const hashOf = (r: FundsRequest) =>
+/** The request's content as its idempotency record hashes it. */
+export const hashOf = (r: Pick<FundsRequest, 'legalEntity' | 'lines'>) =>
   createHash('sha256')
     .update(
       JSON.stringify([
@@ -505,9 +506,15 @@ export async function bucketActivity(
 ) {
   const reservations = (await db.execute(sql`
     select r.requester, r.idempotency_key as "idempotencyKey", r.line_no as "lineNo", r.period,
-           r.amount::text as amount, r.currency, f.created_at as "reservedAt", f.expires_at as "expiresAt"
+           r.amount::text as amount, r.currency, f.created_at as "reservedAt", f.expires_at as "expiresAt",
+           -- Funds held over budget are shown with the controller who approved it and why.
+           case when o.id is null then null
+                else jsonb_build_object('overrideId', o.id, 'requestedBy', o.requested_by, 'reason', o.reason,
+                                        'approvedBy', o.decided_by, 'approvedAt', o.decided_at) end as override
       from funds_reservations r
       join funds_requests f on f.requester = r.requester and f.idempotency_key = r.idempotency_key
+      left join funds_overrides o on o.requester = r.requester and o.idempotency_key = r.idempotency_key
+                                 and o.status = 'approved'
      where r.legal_entity = ${legalEntity} and r.account = ${bucket.account} and r.cost_center = ${bucket.costCenter}
        and r.period in ${periodList(periods)} and r.status = 'held'
      order by f.created_at desc

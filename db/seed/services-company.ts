@@ -61,7 +61,7 @@ export const publicationTargets = [
     legalEntity: SERVICES_COMPANY,
     target: 'd365',
     company: 'acus',
-    settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
+    settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original', transferBudgetCode: 'Transfer' },
   },
 ];
 

@@ -498,13 +498,15 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     },
 
     async fetchBudgetTotals(query, control?: CallControl): Promise<TargetBudgetTotal[]> {
-      const { budgetModel } = budgetSettings(query.target);
-      // The flat "Budget account entries" entity carries each line's model, status and date.
+      const { budgetModel, budgetCode } = budgetSettings(query.target);
+      // The flat "Budget account entries" entity carries each line's model, code, status and date. Only the
+      // target's own budget code counts: transfers and supplements are filed under codes of their own.
       const lines = await readAll(
         'BudgetRegisterEntries',
         [
           `dataAreaId eq ${odataString(query.target.company)}`,
           `BudgetModelId eq ${odataString(budgetModel)}`,
+          `BudgetCode eq ${odataString(budgetCode)}`,
           `Status eq ${enumLiteral('BudgetTransactionStatus', 'Completed')}`,
           `Date ge ${dayStart(query.fromDate)}`,
           `Date le ${dayEnd(query.toDate)}`,

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { type Config } from '../config';
+import { type Database } from '../db/client';
+import { recordRefusedControlDecision } from '../db/queries/control-refusals';
+import { DecisionKind } from '../domain/approval';
+import { FailureType } from '../domain/failures';
+import { decideRequestUpdate } from '../workflows/definitions';
+import { decisionRefusal, HttpError } from './errors';
+
+/** What an approver sends to decide an override or a transfer; who decides is the authenticated caller. */
+export const ControlDecisionBody = z
+  .object({ decision: DecisionKind, comment: z.string().trim().max(2000).optional() })
+  .strict();
+
+export const Reason = z.string().trim().min(3, 'a reason is required').max(1000);
+
+export const temporalUiLink = (config: Config, workflowId: string) =>
+  `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+
+/**
+ * Hands a decision to the workflow that waits for it (its update validator applies segregation of duties,
+ * the same rule a signal from Temporal UI meets) and answers with the workflow's status once the decision is
+ * in the database. A refusal is audited on the entity's control stream and answered 403/409.
+ */
+export async function decideByUpdate(
+  deps: { client: Client; db: Database },
+  target: {
+    workflowId: string;
+    legalEntity: string;
+    entityType: 'funds_override' | 'budget_transfer';
+    entityId: string;
+    correlationId: string;
+  },
+  principal: string,
+  body: z.infer<typeof ControlDecisionBody>,
+): Promise<unknown> {
+  const handle = deps.client.workflow.getHandle(target.workflowId);
+  try {
+    const description = await handle.describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError)
+        throw new HttpError(404, 'not_found', `no workflow ${target.workflowId}`);
+      throw err;
+    });
+    if (description.status.name !== 'RUNNING') {
+      throw new HttpError(409, 'already_decided', `${target.workflowId} has ended; no decision can be taken`);
+    }
+    return await handle.executeUpdate(decideRequestUpdate, { args: [{ ...body, principal }] });
+  } catch (err) {
+    const refused =
+      err instanceof HttpError
+        ? err
+        : err instanceof WorkflowUpdateFailedError &&
+            err.cause instanceof ApplicationFailure &&
+            err.cause.type === FailureType.DecisionRefused
+          ? decisionRefusal(err)
+          : undefined;
+    if (refused && refused.status !== 404) {
+      await deps.db.transaction((tx) =>
+        recordRefusedControlDecision(tx, {
+          legalEntity: target.legalEntity,
+          entityType: target.entityType,
+          entityId: target.entityId,
+          principal,
+          via: 'api',
+          request: body,
+          reason: `${refused.code}: ${refused.message}`,
+          correlationId: target.correlationId,
+          eventId: randomUUID(),
+        }),
+      );
+    }
+    throw refused ?? err;
+  }
+}
+
+/** The workflow's live status while it runs; its result once it ended (Temporal keeps it; no worker needed). */
+export async function workflowStatus(client: Client, workflowId: string): Promise<unknown> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const d = await handle.describe();
+    return {
+      execution: d.status.name,
+      ...((d.status.name === 'COMPLETED'
+        ? await handle.result()
+        : d.status.name === 'RUNNING'
+          ? await handle.query('status')
+          : {}) as object),
+    };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { execution: 'NOT_STARTED' };
+    throw err;
+  }
+}

@@ -1,0 +1,44 @@
+import { type Request } from 'express';
+import { z } from 'zod';
+import { LegalEntityCode } from '../domain/model';
+import { Money, toMinor } from '../domain/money';
+import { HttpError } from './errors';
+
+/** The budget control API's shared shapes: a funds request's lines, and the caller's Idempotency-Key. */
+
+export const Period = z.string().regex(/^\d{4}-\d{2}$/, 'must be a fiscal period such as 2027-03');
+export const Code = z.string().min(1).max(50);
+
+export const FundsBody = z
+  .object({
+    legalEntity: LegalEntityCode,
+    lines: z
+      .array(
+        z
+          .object({
+            account: Code,
+            costCenter: Code,
+            period: Period,
+            amount: Money.refine((m) => toMinor(m.amount, m.currency) > 0n, 'must be more than zero'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(500),
+  })
+  .strict();
+export type FundsBody = z.infer<typeof FundsBody>;
+
+export const IdempotencyKey = z.string().min(1).max(200);
+
+export function idempotencyKeyOf(req: Request): string {
+  const parsed = IdempotencyKey.safeParse(req.header('idempotency-key'));
+  if (!parsed.success) {
+    throw new HttpError(
+      400,
+      'idempotency_key_required',
+      'this request needs an Idempotency-Key header (1 to 200 characters)',
+    );
+  }
+  return parsed.data;
+}

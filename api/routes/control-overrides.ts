@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { type Client } from '@temporalio/client';
+import { type Duration } from '@temporalio/common';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type Config } from '../../config';
+import { type Database } from '../../db/client';
+import { overrideById, requestOverride } from '../../db/queries/overrides';
+import { type BudgetOverrideInput } from '../../workflows/budget-override';
+import { principalOf, requireRole } from '../auth';
+import { controlsFor, Expiring, type ControlCache } from '../control-context';
+import {
+  ControlDecisionBody,
+  decideByUpdate,
+  Reason,
+  temporalUiLink,
+  workflowStatus,
+} from '../control-decisions';
+import { Code, FundsBody, idempotencyKeyOf } from '../control-schemas';
+import { HttpError } from '../errors';
+import { DurationText } from '../../domain/model';
+
+const OverrideBody = FundsBody.extend({
+  reason: Reason,
+  /** The requester whose request is overridden; the caller when absent. */
+  requester: Code.optional(),
+  /** How long controllers have to decide (default: OVERRIDE_DECISION_TIMEOUT). */
+  decisionTimeout: DurationText.optional(),
+}).strict();
+
+export const overrideWorkflowId = (id: string) => `budget-override:${id}`;
+
+/**
+ * Overrides: the requester of a rejected request (or a controller for them) asks, with a reason, for the
+ * request to be approved over budget; a controller other than whoever asked decides. Asked with the
+ * rejected request's Idempotency-Key and lines, exactly as they were sent, so the override is of what was
+ * decided and nothing else.
+ */
+export function controlOverrideRoutes({
+  db,
+  client,
+  config,
+}: {
+  db: Database;
+  client: Client;
+  config: Config;
+}) {
+  const router = Router();
+  const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
+  const self = (id: string) => `/v1/budget-control/overrides/${id}`;
+
+  router.post('/', requireRole('requester', 'controller'), async (req, res) => {
+    const idempotencyKey = idempotencyKeyOf(req);
+    const body = OverrideBody.parse(req.body);
+    const caller = principalOf(req).id;
+    const requester = body.requester ?? caller;
+    const { entity, lines } = await controlsFor(db, body, cache);
+    const correlationId = req.header('x-correlation-id') ?? randomUUID();
+    const outcome = await db.transaction((tx) =>
+      requestOverride(tx, {
+        requester,
+        idempotencyKey,
+        legalEntity: entity.code,
+        lines,
+        requestedBy: caller,
+        reason: body.reason,
+        correlationId,
+      }),
+    );
+    if (outcome.kind === 'refused') {
+      throw new HttpError(outcome.code === 'not_found' ? 404 : 409, outcome.code, outcome.message);
+    }
+    const o = outcome.override;
+    // Controllers decide; never the one who asked nor the requester whose request it is.
+    const approvers = [...config.api.keys.values()]
+      .filter((p) => p.role === 'controller' && p.id !== o.requestedBy && p.id !== o.requester)
+      .map((p) => p.id);
+    const input: BudgetOverrideInput = {
+      overrideId: o.id,
+      legalEntity: o.legalEntity,
+      requester: o.requester,
+      idempotencyKey: o.idempotencyKey,
+      requestedBy: o.requestedBy,
+      approvers,
+      integrationAdmins: [...config.api.keys.values()]
+        .filter((p) => p.role === 'integration_admin')
+        .map((p) => p.id),
+      timeout: (body.decisionTimeout ?? config.budgetControl.overrideTimeout) as Duration,
+      reservationTtl: config.budgetControl.reservationTtl,
+      correlationId: o.correlationId,
+    };
+    // Asking again (a retry) finds the override and its workflow: nothing new starts.
+    await client.workflow
+      .start('budgetOverride', {
+        workflowId: overrideWorkflowId(o.id),
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Override of ${o.requester}/${o.idempotencyKey} (${o.legalEntity})`,
+      })
+      .catch((err: unknown) => {
+        if (outcome.kind === 'exists' && (err as Error).name === 'WorkflowExecutionAlreadyStartedError')
+          return;
+        throw err;
+      });
+    if (outcome.kind === 'exists') res.setHeader('Idempotent-Replayed', 'true');
+    res
+      .status(outcome.kind === 'created' ? 202 : 200)
+      .location(self(o.id))
+      .json({
+        ...o,
+        workflowId: overrideWorkflowId(o.id),
+        approvers,
+        links: { self: self(o.id), temporalUi: temporalUiLink(config, overrideWorkflowId(o.id)) },
+      });
+  });
+
+  async function overrideOf(id: string) {
+    const parsed = z.uuid().safeParse(id);
+    const row = parsed.success ? await overrideById(db, parsed.data) : undefined;
+    if (!row) throw new HttpError(404, 'not_found', `no override ${id}`);
+    return row;
+  }
+
+  router.get('/:id', async (req, res) => {
+    const o = await overrideOf(String(req.params.id));
+    res.json({
+      ...o,
+      workflow: await workflowStatus(client, overrideWorkflowId(o.id)),
+      links: { self: self(o.id), temporalUi: temporalUiLink(config, overrideWorkflowId(o.id)) },
+    });
+  });
+
+  router.post('/:id/decision', requireRole('controller'), async (req, res) => {
+    const o = await overrideOf(String(req.params.id));
+    const body = ControlDecisionBody.parse(req.body);
+    const status = await decideByUpdate(
+      { client, db },
+      {
+        workflowId: overrideWorkflowId(o.id),
+        legalEntity: o.legalEntity,
+        entityType: 'funds_override',
+        entityId: o.id,
+        correlationId: o.correlationId,
+      },
+      principalOf(req).id,
+      body,
+    );
+    res.json({ ...(await overrideById(db, o.id)), workflow: status });
+  });
+
+  return router;
+}
