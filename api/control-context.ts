@@ -29,6 +29,10 @@ export class Expiring<T> {
     if (this.entries.size > 100_000) this.entries.clear();
     return value;
   }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 /** An entity, its control model and its calendar (kept a few seconds; read again when it lacks a period asked for). */

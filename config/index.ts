@@ -91,6 +91,9 @@ const Env = z.object({
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   ANAPLAN_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4020),
+  PROCUREMENT_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4030),
+  /** The closeloop API key the procurement simulator calls with (a principal with role requester). */
+  PROCUREMENT_SIMULATOR_API_KEY: z.string().min(1).default('dev-procurement'),
 
   D365_BASE_URL: z.string().url().optional(),
   D365_TOKEN_URL: z.string().url().optional(),
@@ -186,6 +189,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       mode: e.SIMULATORS,
       d365Port: e.D365_SIMULATOR_PORT,
       anaplanPort: e.ANAPLAN_SIMULATOR_PORT,
+      procurementPort: e.PROCUREMENT_SIMULATOR_PORT,
+      procurementApiKey: e.PROCUREMENT_SIMULATOR_API_KEY,
     },
     d365: {
       baseUrl: e.D365_BASE_URL ?? d365Sim,

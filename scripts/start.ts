@@ -13,7 +13,7 @@ import { connectClient, connectWorker } from '../config/temporal-connection';
 import { createWorker } from '../workers/worker';
 import { describeDatabase, prepareDatabase } from './lib/database';
 import { startDevServer } from './lib/dev-server';
-import { startSimulators } from './lib/simulators';
+import { localApiUrl, startSimulators } from './lib/simulators';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 /**
@@ -87,9 +87,11 @@ async function main() {
   log(`database ${describeDatabase(database, config)}: migrated and seeded`);
 
   if (config.simulators.mode === 'embedded') {
-    const sims = await startSimulators(config);
+    const sims = await startSimulators(config, localApiUrl(config));
     stops.push({ name: 'simulators', stop: () => sims.stop() });
-    log(`Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}`);
+    log(
+      `Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}  ·  procurement (Coupa-style) simulator ${sims.procurement.url}`,
+    );
   }
 
   if (!flags['no-worker']) {

@@ -10,7 +10,8 @@ import {
   createReservationQueue,
   releaseReservation,
 } from '../../db/queries/budget-control';
-import { loadControlModel } from '../../db/queries/control-model';
+import { changeControlModel, loadControlModel } from '../../db/queries/control-model';
+import { PERIOD_BASES } from '../../domain/budget-control';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
 import { transfersTouching } from '../../db/queries/transfers';
 import { LegalEntityCode } from '../../domain/model';
@@ -20,6 +21,15 @@ import { HttpError } from '../errors';
 import { controlsFor, entityContext, Expiring, type ControlCache } from '../control-context';
 import { knownLegalEntity } from '../references';
 import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../control-schemas';
+
+const ModelBody = z
+  .object({
+    periodBasis: z.enum(PERIOD_BASES).optional(),
+    /** erp: commitments and actuals are synced from the ERP; events: procurement and the ERP send consumption events. */
+    consumptionSource: z.enum(['erp', 'events']).optional(),
+    reason: z.string().trim().min(3, 'a reason is required').max(1000),
+  })
+  .strict();
 
 const BalanceQuery = z
   .object({ legalEntity: LegalEntityCode, account: Code, costCenter: Code, period: Period })
@@ -206,6 +216,27 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
         })),
       },
     });
+  });
+
+  // ── the control model: how an entity's funds are pooled and where its consumption comes from ────────
+  router.get('/models/:legalEntity', async (req, res) => {
+    const entity = await knownLegalEntity(db, String(req.params.legalEntity));
+    res.json({ legalEntity: entity.code, ...(await loadControlModel(db, entity.code)) });
+  });
+
+  router.put('/models/:legalEntity', requireRole('controller'), async (req, res) => {
+    const body = ModelBody.parse(req.body);
+    const entity = await knownLegalEntity(db, String(req.params.legalEntity));
+    await db.transaction((tx) =>
+      changeControlModel(tx, {
+        legalEntity: entity.code,
+        ...body,
+        by: principalOf(req).id,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+      }),
+    );
+    cache.entities.clear();
+    res.json({ legalEntity: entity.code, ...(await loadControlModel(db, entity.code)) });
   });
 
   // ── consumption: commitments, invoices and closes of the documents that consume reservations ─────────

@@ -72,6 +72,8 @@ export interface FundsAnswer {
   outcome: LineOutcome;
   /** True when the funds are now held under the request's key. */
   reserved: boolean;
+  /** The controller's approval of a rejected request, when its funds are held by override. */
+  override?: z.infer<typeof Override>;
   lines: LineAnswer[];
   decidedAt: string;
 }
@@ -182,9 +184,19 @@ function frozenDecision(frozen: FreezeRow | undefined, decision: LineDecision): 
 }
 
 /** What the database records of a decision: the figures each line was decided on, and its rule. */
+const Override = z.object({
+  overrideId: z.string(),
+  requestedBy: z.string(),
+  reason: z.string(),
+  approvedBy: z.string(),
+  approvedAt: z.string(),
+});
+
 const DecisionRecord = z.object({
   decidedAt: z.string(),
   reserved: z.boolean(),
+  /** Set once a controller approved the rejected request over budget: its funds are held since. */
+  override: Override.optional(),
   lines: z.array(
     z.object({
       lineNo: z.number().int(),
@@ -246,6 +258,7 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
     legalEntity: request.legalEntity,
     outcome: decideRequest(lines.map((l) => l.outcome)),
     reserved: record.reserved,
+    ...(record.override ? { override: record.override } : {}),
     lines,
     decidedAt: record.decidedAt,
   };

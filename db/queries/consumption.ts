@@ -78,11 +78,13 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
         account: e.account!,
         costCenter: e.costCenter!,
         period: e.period!,
-        ...(e.reservation
-          ? { reservationRequester: e.reservation.requester, reservationKey: e.reservation.idempotencyKey }
-          : {}),
       });
     } else outcome = 'stale';
+    // Which requisition the line consumes is identity, not a version: a late first version still brings it.
+    if (e.reservation && !next.reservationKey) {
+      next.reservationRequester = e.reservation.requester;
+      next.reservationKey = e.reservation.idempotencyKey;
+    }
   } else if (e.type === 'invoiced') {
     const currency = e.amount!.currency;
     next.invoiced = fromMinor(

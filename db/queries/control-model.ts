@@ -5,7 +5,9 @@ import {
   type ControlRule,
   type PeriodBasis,
 } from '../../domain/budget-control';
-import { type DbOrTx } from '../client';
+import { auditStream } from '../../domain/identity';
+import { type DbOrTx, type Tx } from '../client';
+import { appendAudit } from './audit';
 import { controlModels, controlRules, legalEntities } from '../schema';
 
 /**
@@ -84,4 +86,44 @@ export async function upsertControlRules(db: DbOrTx, rows: (typeof controlRules.
         set: { level: row.level, tolerancePercent: row.tolerancePercent, validTo: row.validTo },
       });
   }
+}
+
+/**
+ * A controller changes an entity's period basis or where its consumption comes from: one statement, audited
+ * with the model before and after. Returns the model as it now stands.
+ */
+export async function changeControlModel(
+  tx: Tx,
+  c: {
+    legalEntity: string;
+    periodBasis?: PeriodBasis;
+    consumptionSource?: 'erp' | 'events';
+    reason: string;
+    by: string;
+    correlationId: string;
+  },
+) {
+  const [before] = await tx.select().from(controlModels).where(eq(controlModels.legalEntity, c.legalEntity));
+  const [after] = await tx
+    .insert(controlModels)
+    .values({ legalEntity: c.legalEntity, periodBasis: c.periodBasis, consumptionSource: c.consumptionSource })
+    .onConflictDoUpdate({
+      target: controlModels.legalEntity,
+      set: {
+        ...(c.periodBasis ? { periodBasis: c.periodBasis } : {}),
+        ...(c.consumptionSource ? { consumptionSource: c.consumptionSource } : {}),
+      },
+    })
+    .returning();
+  await appendAudit(tx, {
+    stream: auditStream.control(c.legalEntity),
+    actor: c.by,
+    action: 'control_model.changed',
+    entityType: 'control_model',
+    entityId: c.legalEntity,
+    correlationId: c.correlationId,
+    eventKey: `control-model:${c.legalEntity}:${c.correlationId}`,
+    details: { before: before ?? null, after, reason: c.reason },
+  });
+  return after!;
 }

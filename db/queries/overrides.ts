@@ -146,9 +146,13 @@ export async function decideOverride(tx: Tx, d: OverrideDecision): Promise<Overr
             where f.legal_entity = o.legal_entity and f.unfrozen_at is null
               and (f.account is null or f.account = l->>'account')
               and (f.cost_center is null or f.cost_center = l->>'costCenter'))
-      returning o.id, o.requester, o.idempotency_key, o.legal_entity, o.lines
+      returning o.id, o.requester, o.idempotency_key, o.legal_entity, o.lines, o.requested_by, o.reason
     ), request as (
       update funds_requests f set status = 'reserved', outcome = 'overridden',
+             -- A repeat of the request now answers that its funds are held, and by whose override.
+             answer = f.answer || jsonb_build_object('reserved', true, 'override', jsonb_build_object(
+               'overrideId', o.id, 'requestedBy', o.requested_by, 'reason', o.reason,
+               'approvedBy', ${d.decidedBy}::text, 'approvedAt', ${decided.at}::text)),
              expires_at = case when ${d.ttl ?? null}::text is null then null else now() + ${d.ttl ?? null}::interval end
         from o
        where f.requester = o.requester and f.idempotency_key = o.idempotency_key and f.status = 'rejected'

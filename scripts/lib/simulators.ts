@@ -2,30 +2,51 @@ import path from 'node:path';
 import { type Config } from '../../config';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
+import { createProcurementSimulator } from '../../simulators/procurement';
 import { seedServicesCompany } from '../../simulators/scenario/seed';
 
 /**
- * The embedded Dynamics 365 and Anaplan simulators on their configured ports, seeded with the services
- * company. State is kept under <data dir>/simulators/ (like the dev server's database), so a restart remembers
- * what was posted.
+ * The embedded Dynamics 365, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
+ * first two seeded with the services company. State is kept under <data dir>/simulators/ (like the dev
+ * server's database), so a restart remembers what was posted. The procurement simulator calls closeloop's
+ * API at `closeloopUrl`.
  */
-export async function startSimulators(config: Config, stateDir = path.join(config.dataDir, 'simulators')) {
+export async function startSimulators(
+  config: Config,
+  closeloopUrl: string,
+  stateDir = path.join(config.dataDir, 'simulators'),
+) {
   const d365 = createD365Simulator({ stateFile: path.join(stateDir, 'd365.json') });
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
-  const d365Server = await d365.listen(config.simulators.d365Port);
+  const procurement = createProcurementSimulator({
+    closeloopUrl,
+    apiKey: config.simulators.procurementApiKey,
+    legalEntity: 'ACME-US',
+    stateFile: path.join(stateDir, 'procurement.json'),
+  });
+  const started: { close(): Promise<void> }[] = [];
   try {
+    const d365Server = await d365.listen(config.simulators.d365Port);
+    started.push(d365Server);
     const anaplanServer = await anaplan.listen(config.simulators.anaplanPort);
+    started.push(anaplanServer);
+    const procurementServer = await procurement.listen(config.simulators.procurementPort);
+    started.push(procurementServer);
     seedServicesCompany({ d365, anaplan });
     return {
       d365: d365Server,
       anaplan: anaplanServer,
+      procurement: procurementServer,
       stop: async () => {
-        await anaplanServer.close();
-        await d365Server.close();
+        for (const s of started.reverse()) await s.close();
       },
     };
   } catch (err) {
-    await d365Server.close();
+    for (const s of started.reverse()) await s.close();
     throw err;
   }
 }
+
+/** Where the API listens, as a local client reaches it. */
+export const localApiUrl = (config: Config) =>
+  `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;

@@ -324,6 +324,25 @@ describe('budget control API', () => {
       expect(unknown.status).toBe(422);
       expect(JSON.stringify(unknown.body)).toMatch(/events\.0\.costCenter/);
       expect(await figures()).toBe('reserved 0.00, committed 0.00, actual 400.00, available 600.00');
+
+      // Another requisition's order: its change (v2) overtakes its first version, the only one naming the
+      // reservation; the late first version is stale for the amount but still gives the reservation way.
+      expect((await reserve(`req2-${fy}`, [line('640500', 'CC-200', `${fy}-02`, '200.00')])).status).toBe(
+        201,
+      );
+      const po2 = (extra: Record<string, unknown>) => ({
+        ...po('committed', extra),
+        documentId: `PO2-${fy}`,
+      });
+      const overtaken = await events([
+        po2({ sequence: 2, ...at('02', '150.00') }),
+        po2({ sequence: 1, reservationKey: `req2-${fy}`, ...at('02', '200.00') }),
+      ]);
+      expect((overtaken.body.results as { outcome: string }[]).map((r) => r.outcome)).toEqual([
+        'applied',
+        'stale',
+      ]);
+      expect(await figures()).toBe('reserved 0.00, committed 150.00, actual 400.00, available 450.00');
     } finally {
       await upsertControlModels(stack.db, [
         { legalEntity: 'ACME-US', periodBasis: 'quarter', consumptionSource: 'erp' },

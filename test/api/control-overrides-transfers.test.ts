@@ -137,6 +137,13 @@ describe('budget control: overrides and transfers', () => {
       headers: { 'idempotency-key': `big-${fy}` },
       body: { legalEntity: 'ACME-US', lines },
     });
+    expect(replay).toMatchObject({
+      status: 201,
+      body: {
+        reserved: true,
+        override: { approvedBy: 'dave@acme.example', reason: 'conference booked before the budget cut' },
+      },
+    });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(
       await request('POST', `/v1/budget-control/overrides/${id}/decision`, {

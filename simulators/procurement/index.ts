@@ -1,0 +1,5 @@
+export {
+  createProcurementSimulator,
+  type ProcurementSimulator,
+  type ProcurementSimulatorOptions,
+} from './simulator';
