@@ -1,197 +1,28 @@
-import { budgetRows } from '../simulators/scenario/services-company';
-import { loadConfig } from '../config';
-import { parseBudgetCycleWorkflowId } from '../domain/identity';
+import { parseArgs } from 'node:util';
+import { budgetScenario } from './demo/budget';
+import { ensureStack } from './demo/client';
+import { procurementScenario } from './demo/procurement';
 
 /**
- * npm run demo — drives the seed's services-company scenario through the running stack (npm start), the
- * way its users would: a planner starts the cycle over the API, the submitter's own approval is refused,
- * an approver approves, and the cycle publishes to Dynamics 365, reconciles and reforecasts to Anaplan.
+ * npm run demo — drives the seed's services-company scenarios through the running stack (npm start), the
+ * way their users would.
  *
- *   npm run demo                      # approve over the API
- *   npm run demo -- --approve-by-signal   # print the `temporal workflow signal` command and wait for it
+ *   npm run demo                              # budget: plan → authorize → execute → reconcile → reforecast
+ *   npm run demo -- --approve-by-signal       # the same, approved from Temporal UI or the CLI
+ *   npm run demo -- --scenario procurement    # budget control: requisitions checked, warned, rejected, an
+ *                                             # override, a freeze, a transfer, POs and invoices, balances
  */
-
-const config = loadConfig();
-const api =
-  process.env.CLOSELOOP_API_URL ??
-  `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}`;
-const planningSim = `http://127.0.0.1:${config.simulators.anaplanPort}`;
-const bySignal = process.argv.includes('--approve-by-signal');
-const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
-const ENTITY = 'ACME-US';
-const FISCAL_YEAR = 2027;
-
-async function call(method: string, path: string, key?: string, body?: unknown) {
-  const res = await fetch(`${api}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const step = (msg: string) => console.log(`\n▶ ${msg}`);
-
-async function nextVersion(): Promise<number> {
-  const list = await call(
-    'GET',
-    `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
-    KEY.planner,
-  );
-  const versions = ((list.body.cycles as { cycleId: string }[]) ?? []).map(
-    (c) => parseBudgetCycleWorkflowId(c.cycleId)?.ref.version ?? 0,
-  );
-  return Math.max(0, ...versions) + 1;
-}
-
 async function main() {
-  step(`checking ${api}/health`);
-  const health = await call('GET', '/health').catch(() => undefined);
-  if (!health || health.status !== 200) {
-    throw new Error(`the stack is not running at ${api}: start it with \`npm start\` in another terminal`);
-  }
-
-  // The next version number: after the last one Temporal knows of, and past any the database already holds
-  // (a database kept while .data/ was deleted); a 409 already_started means that number is taken.
-  let version = await nextVersion();
-  let started: Awaited<ReturnType<typeof call>>;
-  for (;;) {
-    step(
-      `planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`,
-    );
-    const rows = budgetRows(FISCAL_YEAR, version);
-    const put = await fetch(`${planningSim}/__sim/budget-versions`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        legalEntity: ENTITY,
-        fiscalYear: FISCAL_YEAR,
-        scenario: 'BUDGET',
-        version,
-        rows,
-      }),
-    });
-    if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
-    console.log(`  ${rows.length} lines (11 department/account combinations × 12 periods)`);
-
-    step('plan: alice (planner) starts the budget cycle over the API');
-    started = await call('POST', '/v1/budget-cycles', KEY.planner, {
-      legalEntity: ENTITY,
-      fiscalYear: FISCAL_YEAR,
-      version,
-      asOfPeriod: `${FISCAL_YEAR}-03`,
-    });
-    if (started.status === 409 && started.body.error === 'already_started') {
-      console.log(`  version ${version} already had a cycle; taking the next number`);
-      version++;
-      continue;
-    }
-    if (started.status !== 202)
-      throw new Error(`start refused: ${started.status} ${JSON.stringify(started.body)}`);
-    break;
-  }
-  const cycleId = started.body.cycleId as string;
-  const path = `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
-  console.log(`  202 Accepted → ${cycleId}`);
-  console.log(`  Temporal UI: ${(started.body.links as { temporalUi: string }).temporalUi}`);
-
-  let last = '';
-  const watch = async (until: (s: Record<string, unknown>) => boolean) => {
-    for (let i = 0; i < 600; i++) {
-      const s = (await call('GET', path, KEY.planner)).body;
-      const now = `${String(s.stage)} / ${String(s.status)}`;
-      if (now !== last) console.log(`  stage: ${now}`);
-      last = now;
-      if (until(s)) return s;
-      await sleep(250);
-    }
-    throw new Error('the cycle did not progress within 150 s');
-  };
-  const waiting = await watch((s) => s.status !== 'importing');
-  if (waiting.status !== 'awaiting_approval')
-    throw new Error(`the version did not validate: ${JSON.stringify(waiting.issues)}`);
-  const total = waiting.total as { amount: string; currency: string };
-  console.log(
-    `  imported and validated: ${String(waiting.lineCount)} lines, total ${total.amount} ${total.currency}`,
-  );
-
-  step('authorize: alice tries to approve her own version');
-  const own = await call('POST', `${path}/decision`, KEY.planner, { decision: 'approve' });
-  console.log(`  ${own.status} ${String(own.body.error)}: ${String(own.body.message)}`);
-
-  if (bySignal) {
-    step('authorize: approve from Temporal UI (Signal → "decision") or the CLI:');
-    console.log(
-      `  temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} \\\n` +
-        `    --workflow-id '${cycleId}' --name decision \\\n` +
-        `    --input '{"decision":"approve","principal":"carol@acme.example","comment":"approved by signal"}'`,
-    );
-  } else {
-    step('authorize: carol (approver) approves over the API');
-    const decided = await call('POST', `${path}/decision`, KEY.approver, {
-      decision: 'approve',
-      comment: 'Within FY27 envelope',
-    });
-    if (decided.status !== 200)
-      throw new Error(`approval refused: ${decided.status} ${JSON.stringify(decided.body)}`);
-    console.log(
-      `  200 OK: decision recorded, cycle now ${String(decided.body.stage)} / ${String(decided.body.status)}`,
-    );
-  }
-
-  step('execute → reconcile → reforecast');
-  const done = await watch((s) =>
-    ['completed', 'publication_failed', 'rejected', 'expired'].includes(String(s.status)),
-  );
-  for (const p of done.publications as {
-    target: string;
-    status: string;
-    chunkCount: number;
-    documentNumbers: string[];
-  }[]) {
-    console.log(
-      `  published to ${p.target}: ${p.status}, ${p.chunkCount} chunk(s), documents ${p.documentNumbers?.join(', ')}`,
-    );
-  }
-  const synced = done.actualsSynced as
-    { inserted: number; duplicates: number; commitments: number } | undefined;
-  if (synced)
-    console.log(
-      `  actuals ingested: ${synced.inserted} new, ${synced.duplicates} duplicates ignored; ${synced.commitments} open PO lines`,
-    );
-
-  step('reconciliation (approved version vs Dynamics 365, by period and account)');
-  const rec = (await call('GET', `${path}/reconciliation`, KEY.planner)).body;
-  for (const run of rec.runs as {
-    target: string;
-    sourceTotal: string;
-    targetTotal: string;
-    currency: string;
-    matchedCount: number;
-    exceptionCount: number;
-    lines: { period: string; account: string; sourceAmount: string; targetAmount: string; status: string }[];
-  }[]) {
-    console.log(
-      `  ${run.target}: source ${run.sourceTotal} ${run.currency} | target ${run.targetTotal} ${run.currency} | ${run.matchedCount} matched, ${run.exceptionCount} exceptions`,
-    );
-    console.log('    period     source (USD)      ERP (USD)   status');
-    for (const l of run.lines.filter((x) => x.account === '600100').slice(0, 12)) {
-      console.log(
-        `    ${l.period}   ${l.sourceAmount.padStart(14)}  ${l.targetAmount.padStart(14)}   ${l.status}   (salaries 600100)`,
-      );
-    }
-  }
-
-  step('reforecast pushed back to the planning platform');
-  const f = done.forecast as {
-    versionName: string;
-    total: { amount: string; currency: string };
-    lineCount: number;
-  };
-  console.log(`  "${f.versionName}": ${f.lineCount} lines, total ${f.total.amount} ${f.total.currency}`);
-  console.log(`\n✔ ${cycleId} is ${String(done.status)}`);
+  const { values } = parseArgs({
+    options: {
+      scenario: { type: 'string', default: 'budget' },
+      'approve-by-signal': { type: 'boolean', default: false },
+    },
+  });
+  await ensureStack();
+  if (values.scenario === 'budget') await budgetScenario({ approveBySignal: values['approve-by-signal'] });
+  else if (values.scenario === 'procurement') await procurementScenario();
+  else throw new Error(`unknown scenario ${values.scenario}: use budget or procurement`);
 }
 
 main().catch((err) => {

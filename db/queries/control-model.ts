@@ -106,7 +106,11 @@ export async function changeControlModel(
   const [before] = await tx.select().from(controlModels).where(eq(controlModels.legalEntity, c.legalEntity));
   const [after] = await tx
     .insert(controlModels)
-    .values({ legalEntity: c.legalEntity, periodBasis: c.periodBasis, consumptionSource: c.consumptionSource })
+    .values({
+      legalEntity: c.legalEntity,
+      periodBasis: c.periodBasis,
+      consumptionSource: c.consumptionSource,
+    })
     .onConflictDoUpdate({
       target: controlModels.legalEntity,
       set: {

@@ -1,0 +1,58 @@
+import { loadConfig } from '../../config';
+import { localApiUrl } from '../lib/simulators';
+
+/** What every demo scenario shares: the running stack's addresses, its API, and how steps are printed. */
+
+export const config = loadConfig();
+export const api = process.env.CLOSELOOP_API_URL ?? localApiUrl(config);
+export const planningSim = `http://127.0.0.1:${config.simulators.anaplanPort}`;
+export const procurementSim = `http://127.0.0.1:${config.simulators.procurementPort}`;
+export const ENTITY = 'ACME-US';
+
+export interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<Reply> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** closeloop's API as the principal of `key` (one of the dev API keys). */
+export function call(
+  method: string,
+  path: string,
+  key?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  return send(api, method, path, { ...(key ? { 'x-api-key': key } : {}), ...headers }, body);
+}
+
+/** The procurement (Coupa-style) simulator, as a buyer in its UI would act. */
+export function procurement(method: string, path: string, body?: unknown) {
+  return send(procurementSim, method, path, {}, body);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const step = (msg: string) => console.log(`\n▶ ${msg}`);
+
+export async function ensureStack() {
+  step(`checking ${api}/health`);
+  const health = await call('GET', '/health').catch(() => undefined);
+  if (!health || health.status !== 200) {
+    throw new Error(`the stack is not running at ${api}: start it with \`npm start\` in another terminal`);
+  }
+}
