@@ -1,4 +1,5 @@
 import { loadControlModel } from '../db/queries/control-model';
+import { consumptionFlows } from '../domain/budget-control';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import { ACTUALS_STREAM, processActualLine } from '../db/queries/actuals';
@@ -48,7 +49,7 @@ export interface CommitmentsSyncResult {
   skipped?: string;
 }
 
-const FROM_EVENTS = 'the entity takes its commitments and actuals from consumption events, not its ERP';
+const FROM_EVENTS = 'the entity takes these figures from consumption events, not its ERP';
 
 export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;
@@ -68,6 +69,10 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     return { ctx, query, erp: erpFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
   }
 
+  /** Which of the entity's figures its ERP's syncs bring (the others come from consumption events). */
+  const flowsOf = async (legalEntity: string) =>
+    consumptionFlows((await loadControlModel(db, legalEntity))?.consumptionSource ?? 'erp');
+
   return {
     /**
      * Pulls posted ledger lines of one fiscal year after that year's watermark, page by page. Each page
@@ -76,7 +81,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
      * the next page, so a retry after a lost worker resumes there.
      */
     async syncActuals(input: SyncInput): Promise<ActualsSyncResult> {
-      if ((await loadControlModel(db, input.legalEntity))?.consumptionSource === 'events') {
+      if (!(await flowsOf(input.legalEntity)).erpActuals) {
         return { pages: 0, inserted: 0, duplicates: 0, exceptions: 0, watermark: '', skipped: FROM_EVENTS };
       }
       const { ctx, query, erp, scope } = await context(input);
@@ -155,7 +160,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
      * the snapshot no longer holds is released to zero. Every change is decided by the database.
      */
     async syncCommitments(input: SyncInput): Promise<CommitmentsSyncResult> {
-      if ((await loadControlModel(db, input.legalEntity))?.consumptionSource === 'events') {
+      if (!(await flowsOf(input.legalEntity)).erpCommitments) {
         return {
           lines: 0,
           changed: 0,

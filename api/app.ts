@@ -10,6 +10,7 @@ import { type Database } from '../db/client';
 import { authenticate } from './auth';
 import { errorHandler, HttpError } from './errors';
 import { budgetCycleRoutes } from './routes/budget-cycles';
+import { erpSyncRoutes } from './routes/erp-syncs';
 import { sourceExceptionRoutes } from './routes/source-exceptions';
 
 /** The largest request body the API reads; anything bigger is refused with 413 before it is parsed. */
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', authenticate(deps.config.api.keys));
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
+  app.use('/v1/erp-syncs', erpSyncRoutes(deps));
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(deps));
   app.use('/v1/budget-control/transfers', controlTransferRoutes(deps));

@@ -16,7 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
+import { CONSUMPTION_SOURCES, CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
@@ -293,13 +293,8 @@ export const controlModels = pgTable('control_models', {
     .primaryKey()
     .references(() => legalEntities.code),
   periodBasis: text('period_basis', { enum: PERIOD_BASES }).notNull().default('period'),
-  /**
-   * Where commitments and actuals come from: the ERP's syncs (purchase orders and the ledger), or consumption
-   * events from procurement. One source per entity, so nothing is ever counted twice.
-   */
-  consumptionSource: text('consumption_source', { enum: ['erp', 'events'] })
-    .notNull()
-    .default('erp'),
+  /** Where commitments and actuals come from (domain/budget-control CONSUMPTION_SOURCES): one source each. */
+  consumptionSource: text('consumption_source', { enum: CONSUMPTION_SOURCES }).notNull().default('erp'),
 });
 
 /** Control rules by dimension, effective-dated (valid_to exclusive); a null dimension matches every value. */

@@ -144,3 +144,23 @@ export function decideRequest(outcomes: readonly LineOutcome[]): LineOutcome {
   if (outcomes.includes('rejected')) return 'rejected';
   return outcomes.includes('warning') ? 'warning' : 'approved';
 }
+
+/**
+ * Where an entity's commitments and actuals come from, so that each figure has exactly one source:
+ * - `erp`: both from the ERP's syncs (open purchase orders, the posted ledger); consumption events are refused;
+ * - `events`: both from consumption events (procurement's commitments, invoices and closes); ERP syncs skip;
+ * - `mixed`: commitments from events (an `invoiced` event only relieves the commitment), actuals from the ERP's
+ *   posted ledger: procurement owns the order, the ERP owns the books (the seed's Coupa + Dynamics 365 set-up).
+ */
+export const CONSUMPTION_SOURCES = ['erp', 'events', 'mixed'] as const;
+export type ConsumptionSource = (typeof CONSUMPTION_SOURCES)[number];
+
+export function consumptionFlows(source: ConsumptionSource) {
+  return {
+    erpActuals: source !== 'events',
+    erpCommitments: source === 'erp',
+    events: source !== 'erp',
+    /** Whether an invoiced event adds to actuals (or only relieves the commitment, the ledger bringing the actual). */
+    invoicedEventsAreActuals: source === 'events',
+  };
+}

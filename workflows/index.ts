@@ -4,3 +4,4 @@ export { publication } from './publication';
 export { reservationExpiry } from './reservation-expiry';
 export { budgetOverride } from './budget-override';
 export { budgetTransfer } from './budget-transfer';
+export { erpSync } from './erp-sync';

@@ -11,7 +11,7 @@ import {
   releaseReservation,
 } from '../../db/queries/budget-control';
 import { changeControlModel, loadControlModel } from '../../db/queries/control-model';
-import { PERIOD_BASES } from '../../domain/budget-control';
+import { CONSUMPTION_SOURCES, consumptionFlows, PERIOD_BASES } from '../../domain/budget-control';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
 import { transfersTouching } from '../../db/queries/transfers';
 import { LegalEntityCode } from '../../domain/model';
@@ -25,8 +25,8 @@ import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../co
 const ModelBody = z
   .object({
     periodBasis: z.enum(PERIOD_BASES).optional(),
-    /** erp: commitments and actuals are synced from the ERP; events: procurement and the ERP send consumption events. */
-    consumptionSource: z.enum(['erp', 'events']).optional(),
+    /** Where commitments and actuals come from: erp, events or mixed (see CONSUMPTION_SOURCES). */
+    consumptionSource: z.enum(CONSUMPTION_SOURCES).optional(),
     reason: z.string().trim().min(3, 'a reason is required').max(1000),
   })
   .strict();
@@ -244,7 +244,8 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
     const body = ConsumptionBody.parse(req.body);
     const entity = await knownLegalEntity(db, body.legalEntity);
     const model = (await loadControlModel(db, entity.code))!;
-    if (model.consumptionSource !== 'events') {
+    const flows = consumptionFlows(model.consumptionSource);
+    if (!flows.events) {
       throw new HttpError(
         409,
         'consumption_from_erp',
@@ -274,6 +275,7 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
             e.type === 'committed' && e.reservationKey
               ? { requester: principal, idempotencyKey: e.reservationKey }
               : undefined,
+          invoicedIsActual: flows.invoicedEventsAreActuals,
           by: principal,
           correlationId,
         }),

@@ -34,6 +34,11 @@ export interface ConsumptionEvent {
   amount?: { amount: string; currency: string };
   /** committed: the reservation (requisition) this line consumes. */
   reservation?: { requester: string; idempotencyKey: string };
+  /**
+   * invoiced: whether the invoice counts as actual spend here (entity source `events`), or only relieves the
+   * commitment because the ERP's ledger brings the actual (source `mixed`).
+   */
+  invoicedIsActual: boolean;
   by: string;
   correlationId: string;
 }
@@ -92,18 +97,19 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
       currency,
     );
     next.currency ??= currency;
-    await addToBalance(
-      tx,
-      {
-        legalEntity: e.legalEntity,
-        account: e.account ?? before.account!,
-        costCenter: e.costCenter ?? before.costCenter!,
-        period: e.period!,
-        currency,
-      },
-      'actual',
-      e.amount!.amount,
-    );
+    if (e.invoicedIsActual)
+      await addToBalance(
+        tx,
+        {
+          legalEntity: e.legalEntity,
+          account: e.account ?? before.account!,
+          costCenter: e.costCenter ?? before.costCenter!,
+          period: e.period!,
+          currency,
+        },
+        'actual',
+        e.amount!.amount,
+      );
   } else {
     next.closed = true;
   }

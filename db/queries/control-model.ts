@@ -3,6 +3,7 @@ import {
   percentOfHundredths,
   toleranceHundredths,
   type ControlRule,
+  type ConsumptionSource,
   type PeriodBasis,
 } from '../../domain/budget-control';
 import { auditStream } from '../../domain/identity';
@@ -18,7 +19,7 @@ export async function loadControlModel(
   db: DbOrTx,
   legalEntity: string,
 ): Promise<
-  { periodBasis: PeriodBasis; consumptionSource: 'erp' | 'events'; rules: ControlRule[] } | undefined
+  { periodBasis: PeriodBasis; consumptionSource: ConsumptionSource; rules: ControlRule[] } | undefined
 > {
   const [entity] = await db
     .select({ level: legalEntities.controlLevel, tolerancePercent: legalEntities.tolerancePercent })
@@ -97,7 +98,7 @@ export async function changeControlModel(
   c: {
     legalEntity: string;
     periodBasis?: PeriodBasis;
-    consumptionSource?: 'erp' | 'events';
+    consumptionSource?: ConsumptionSource;
     reason: string;
     by: string;
     correlationId: string;

@@ -124,23 +124,23 @@ export async function procurementScenario() {
     `  travel (${ACCOUNT}) of ${costCenter}, pooled over ${bucket.b.pooledPeriods.join(', ')}: budget ${bucket.b.budget.amount}, available ${bucket.b.available.amount} ${USD}; ${bucket.b.controlLevel} control with ${bucket.b.tolerancePercent}% tolerance`,
   );
 
-  step('consumption: Coupa sends commitments and invoices to closeloop as events');
+  step('consumption: commitments come from Coupa as events, actuals from the Dynamics 365 ledger');
   const model = must(await call('GET', `/v1/budget-control/models/${ENTITY}`, KEY.controller), 200).body;
   const previous = String(model.consumptionSource);
-  if (previous !== 'events') {
+  if (previous !== 'mixed') {
     must(
       await call('PUT', `/v1/budget-control/models/${ENTITY}`, KEY.controller, {
-        consumptionSource: 'events',
-        reason: 'procurement demo: Coupa is the source of commitments and invoices',
+        consumptionSource: 'mixed',
+        reason: 'procurement demo: Coupa owns the orders, Dynamics 365 the books',
       }),
       200,
     );
-    console.log(`  dave (controller) switched ${ENTITY} from ${previous} to events (audited)`);
+    console.log(`  dave (controller) switched ${ENTITY} from ${previous} to mixed (audited)`);
   }
   try {
     await scenario(costCenter, other, period, budget, minor(bucket.b.available.amount));
   } finally {
-    if (previous !== 'events') {
+    if (previous !== 'mixed') {
       await call('PUT', `/v1/budget-control/models/${ENTITY}`, KEY.controller, {
         consumptionSource: previous,
         reason: 'procurement demo finished',
@@ -264,6 +264,31 @@ async function scenario(
   );
   console.log(
     `  webhooks: ${deliveries.length} deliveries (duplicates included), ${deliveries.filter((d) => d.attempts > 1).length} retried, ${deliveries.filter((d) => d.status === 'failed').length} failed`,
+  );
+  type Order = {
+    invoices: { 'invoice-number': string; 'erp-export'?: { status: string; voucher?: string } }[];
+  };
+  const order = await until(
+    'the invoices export',
+    async () => must(await procurement('GET', `/api/purchase_orders/${po}`), 200).body as unknown as Order,
+    (o) => o.invoices.every((i) => i['erp-export']?.status !== 'pending'),
+  );
+  for (const inv of order.invoices)
+    console.log(
+      `  ${inv['invoice-number']} exported to Dynamics 365: ${inv['erp-export']?.status ?? 'not exported'} ${inv['erp-export']?.voucher ?? ''}`,
+    );
+
+  step('actuals: the Dynamics 365 ledger is synced (POST /v1/erp-syncs, as the scheduler)');
+  const synced = must(
+    await call('POST', '/v1/erp-syncs', 'dev-scheduler', {
+      legalEntity: ENTITY,
+      fiscalYear: 2027,
+      wait: true,
+    }),
+    200,
+  ).body as { workflowId: string; actuals: { inserted: number; duplicates: number } };
+  console.log(
+    `  ${synced.workflowId}: ${synced.actuals.inserted} new ledger lines, ${synced.actuals.duplicates} already counted`,
   );
 
   step(`transfer: dave moves travel budget from ${other} to ${costCenter}; carol approves`);

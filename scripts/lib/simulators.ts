@@ -4,6 +4,7 @@ import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createProcurementSimulator } from '../../simulators/procurement';
 import { seedServicesCompany } from '../../simulators/scenario/seed';
+import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
  * The embedded Dynamics 365, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
@@ -23,6 +24,12 @@ export async function startSimulators(
     apiKey: config.simulators.procurementApiKey,
     legalEntity: 'ACME-US',
     stateFile: path.join(stateDir, 'procurement.json'),
+    // Approved invoices are posted in Dynamics 365, whose ledger brings them back as actuals.
+    erpInvoiceExport: {
+      url: `http://127.0.0.1:${config.simulators.d365Port}`,
+      company: 'acus',
+      ledgerDimension: d365LedgerDimension,
+    },
   });
   const started: { close(): Promise<void> }[] = [];
   try {

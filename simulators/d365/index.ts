@@ -4,4 +4,5 @@ export {
   type D365SimulatorOptions,
   type LedgerEntrySeed,
   type PurchaseOrderSeed,
+  type VendorInvoicePosting,
 } from './simulator';

@@ -81,6 +81,33 @@ export const LedgerEntrySeed = z
   .strict();
 export type LedgerEntrySeed = z.input<typeof LedgerEntrySeed>;
 
+/**
+ * A vendor invoice as Accounts payable posts it (in the UI, or imported from a procurement suite): each line
+ * debits its expense account (the ledger dimension display value, e.g. "61020-100") and, when it is matched to
+ * a purchase-order line held here, relieves that line's open amount (the line is Invoiced once nothing is left).
+ */
+export const VendorInvoicePosting = z
+  .object({
+    dataAreaId: z.string().min(1),
+    InvoiceNumber: z.string().min(1),
+    InvoiceDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    CurrencyCode: z.string().length(3),
+    PurchaseOrderNumber: z.string().min(1).optional(),
+    lines: z
+      .array(
+        z
+          .object({
+            LedgerDimensionDisplayValue: z.string().min(1),
+            Amount: z.string().regex(DECIMAL_PATTERN),
+            PurchaseOrderLineNumber: z.number().int().positive().optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+export type VendorInvoicePosting = z.input<typeof VendorInvoicePosting>;
+
 export const PurchaseOrderSeed = z
   .object({
     dataAreaId: z.string().min(1),
@@ -615,6 +642,40 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       }
       persist();
     },
+    /** Posts a vendor invoice: ledger entries under its own voucher, purchase-order lines relieved. Once only. */
+    postVendorInvoice(posting: VendorInvoicePosting): { voucher: string; alreadyPosted: boolean } {
+      const inv = VendorInvoicePosting.parse(posting);
+      const voucher = `APINV-${inv.InvoiceNumber}`;
+      if (state.ledger.some((x) => x.DataArea === inv.dataAreaId && x.Voucher === voucher))
+        return { voucher, alreadyPosted: true };
+      sim.seedLedgerEntries(
+        inv.lines.map((l) => ({
+          DataArea: inv.dataAreaId,
+          JournalNumber: `APInvoice-${inv.InvoiceNumber}`,
+          Voucher: voucher,
+          AccountingDate: inv.InvoiceDate,
+          LedgerAccount: l.LedgerDimensionDisplayValue,
+          AccountingCurrencyAmount: l.Amount,
+          TransactionCurrencyCode: inv.CurrencyCode,
+          Description: `Vendor invoice ${inv.InvoiceNumber}${inv.PurchaseOrderNumber ? ` for ${inv.PurchaseOrderNumber}` : ''}`,
+        })),
+      );
+      for (const l of inv.lines) {
+        const line = state.purchaseOrderLines.find(
+          (r) =>
+            r.dataAreaId === inv.dataAreaId &&
+            r.PurchaseOrderNumber === inv.PurchaseOrderNumber &&
+            r.LineNumber === l.PurchaseOrderLineNumber,
+        );
+        if (!line) continue;
+        const currency = inv.CurrencyCode;
+        const left = toMinor(String(line.LineAmount), currency) - toMinor(l.Amount, currency);
+        line.LineAmount = fromMinor(left > 0n ? left : 0n, currency);
+        if (left <= 0n) line.PurchaseOrderLineStatus = 'Invoiced';
+      }
+      persist();
+      return { voucher, alreadyPosted: false };
+    },
     /** Creates or replaces purchase orders (header and lines). */
     seedPurchaseOrders(orders: PurchaseOrderSeed[]) {
       for (const o of orders) {
@@ -727,6 +788,12 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedPurchaseOrders(parsed.data);
     res.status(201).json({ count: parsed.data.length });
+  });
+  app.post('/__sim/vendor-invoices', express.json(), (req, res) => {
+    const parsed = VendorInvoicePosting.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    const posted = sim.postVendorInvoice(parsed.data);
+    res.status(posted.alreadyPosted ? 200 : 201).json(posted);
   });
   app.post('/__sim/update-budget-balances', (_req, res) => {
     sim.updateBudgetBalances();

@@ -10,7 +10,8 @@ import { loadState, saveState } from '../state-file';
  * approved by a manager, turned into purchase orders, changed, received, invoiced and closed. Each step
  * after the requisition reaches closeloop as a webhook of consumption events, delivered the way webhook
  * senders do: at least once, retried with backoff (honouring Retry-After), and, with the webhook faults
- * on, twice or out of order. Modelled on Coupa's requisition, purchase-order and invoice resources
+ * on, twice or out of order. Invoices are also exported to the ERP for posting (`erpInvoiceExport`), as a
+ * procurement suite's ERP integration does; the ERP's ledger then carries the actuals. Modelled on Coupa's requisition, purchase-order and invoice resources
  * (hyphenated JSON keys, `line-num`, statuses such as `pending_approval`); it is a stand-in for a
  * procurement suite, not a copy of Coupa's contract.
  *
@@ -39,6 +40,15 @@ export interface ProcurementSimulatorOptions {
   maxDeliveryAttempts?: number;
   /** First retry delay; doubles each attempt, unless Retry-After says otherwise. */
   retryBaseMs?: number;
+  /**
+   * Where invoices go to be posted, as a procurement suite's ERP integration sends them: the Dynamics 365
+   * simulator's vendor-invoice posting, in the company's ledger dimension values.
+   */
+  erpInvoiceExport?: {
+    url: string;
+    company: string;
+    ledgerDimension(account: string, costCenter: string, date: string): string;
+  };
   stateFile?: string;
 }
 
@@ -81,7 +91,12 @@ interface PurchaseOrder {
   version: number;
   'requisition-id': number;
   'order-lines': OrderLine[];
-  invoices: { 'invoice-number': string; lines: { 'line-num': number; total: string }[] }[];
+  invoices: {
+    'invoice-number': string;
+    lines: { 'line-num': number; total: string }[];
+    /** The invoice's posting in the ERP, when invoices are exported there. */
+    'erp-export'?: { status: 'pending' | 'posted' | 'failed'; voucher?: string; error?: string };
+  }[];
 }
 
 type ConsumptionEvent = Record<string, unknown> & { type: 'committed' | 'invoiced' | 'closed' };
@@ -278,6 +293,65 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
     d.status = 'failed';
   }
 
+  /** Sends an invoice to the ERP for posting, retried like a webhook; its state is kept on the invoice. */
+  function exportInvoice(
+    po: PurchaseOrder,
+    invoice: PurchaseOrder['invoices'][number],
+    erp: NonNullable<ProcurementSimulatorOptions['erpInvoiceExport']>,
+  ) {
+    invoice['erp-export'] = { status: 'pending' };
+    const posting = {
+      dataAreaId: erp.company,
+      InvoiceNumber: invoice['invoice-number'],
+      // Posted mid-month of the order line's period, so the actual lands where the commitment was.
+      InvoiceDate: `${po['order-lines'][0]!.period}-15`,
+      CurrencyCode: po['order-lines'][0]!.currency,
+      PurchaseOrderNumber: po.id,
+      lines: invoice.lines.flatMap((c) => {
+        const l = po['order-lines'].find((x) => x['line-num'] === c['line-num']);
+        return l
+          ? [
+              {
+                LedgerDimensionDisplayValue: erp.ledgerDimension(
+                  l.account,
+                  l['cost-center'],
+                  `${l.period}-15`,
+                ),
+                Amount: c.total,
+                PurchaseOrderLineNumber: l['line-num'],
+              },
+            ]
+          : [];
+      }),
+    };
+    inFlight++;
+    void (async () => {
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        try {
+          const res = await fetch(`${erp.url}/__sim/vendor-invoices`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(posting),
+          });
+          const body = (await res.json()) as { voucher?: string; error?: string };
+          if (res.ok) {
+            invoice['erp-export'] = { status: 'posted', voucher: body.voucher };
+            return;
+          }
+          invoice['erp-export'] = { status: 'failed', error: `HTTP ${res.status}: ${body.error ?? ''}` };
+          if (res.status < 500) return;
+        } catch (err) {
+          invoice['erp-export'] = { status: 'failed', error: (err as Error).message };
+        }
+        await sleep(retryDelay(attempt, null));
+      }
+    })().finally(() => {
+      persist();
+      inFlight--;
+      if (inFlight === 0) idle.splice(0).forEach((go) => go());
+    });
+  }
+
   const app: Express = express();
   app.disable('x-powered-by');
   app.use(faults.router());
@@ -420,7 +494,9 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
       return res.status(422).json({ errors: [{ message: 'no issued purchase order' }] });
     const number = parsed.data['invoice-number'];
     const lines = parsed.data['invoice-lines'];
-    po.invoices.push({ 'invoice-number': number, lines });
+    const invoice: PurchaseOrder['invoices'][number] = { 'invoice-number': number, lines };
+    po.invoices.push(invoice);
+    if (options.erpInvoiceExport) exportInvoice(po, invoice, options.erpInvoiceExport);
     const events: ConsumptionEvent[] = [];
     for (const c of lines) {
       const l = po['order-lines'].find((x) => x['line-num'] === c['line-num']);

@@ -53,6 +53,13 @@ export function d365MainAccount(account: string, date: string): string {
   return value;
 }
 
+/** The D365 ledger dimension display value ("61020-100") of a canonical account and cost center on a date. */
+export function d365LedgerDimension(account: string, costCenter: string, date: string): string {
+  const cc = D365_COST_CENTER[costCenter];
+  if (!cc) throw new Error(`no D365 cost center for ${costCenter}`);
+  return `${d365MainAccount(account, date)}-${cc}`;
+}
+
 /**
  * The budget rows of a version. Each later version raises Engineering's salaries by 2% a version, so
  * versions differ; Q4 travel is planned 10% higher for conference season.

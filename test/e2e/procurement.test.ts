@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type RunningServer } from '../../api/listen';
 import { createProcurementSimulator, type ProcurementSimulator } from '../../simulators/procurement';
+import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { apiClient } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
@@ -25,6 +26,11 @@ describe('procurement scenario', () => {
       apiKey: 'dev-procurement',
       legalEntity: 'ACME-US',
       retryBaseMs: 50,
+      erpInvoiceExport: {
+        url: stack.env.D365_BASE_URL!,
+        company: 'acus',
+        ledgerDimension: d365LedgerDimension,
+      },
     });
     coupaServer = await coupa.listen();
     coupaCall = apiClient(coupaServer.url);
@@ -66,12 +72,12 @@ describe('procurement scenario', () => {
     await budget('610200', 'CC-200', march, '20000.00');
     await budget('610200', 'CC-100', march, '10000.00');
     await budget('600100', 'CC-300', `${fy}-01`, '5000.00');
-    // The services company's commitments and invoices come from procurement: events, not the ERP sync.
+    // The seed's set-up: commitments come from Coupa's events, actuals from the Dynamics 365 ledger.
     const model = await request('PUT', '/v1/budget-control/models/ACME-US', {
       key: 'dev-controller',
-      body: { consumptionSource: 'events', reason: 'Coupa is the system of record for commitments' },
+      body: { consumptionSource: 'mixed', reason: 'Coupa owns orders, Dynamics 365 owns the books' },
     });
-    expect(model).toMatchObject({ status: 200, body: { consumptionSource: 'events' } });
+    expect(model).toMatchObject({ status: 200, body: { consumptionSource: 'mixed' } });
 
     // ── requisitions, budget-checked synchronously ──────────────────────────────────────────────────
     const a = await requisition('610200', 'CC-200', march, '12500.00');
@@ -161,6 +167,21 @@ describe('procurement scenario', () => {
     const deliveries = coupa.deliveries();
     expect(deliveries.every((d) => d.status === 'delivered')).toBe(true);
     expect(deliveries.some((d) => d.attempts > 1)).toBe(true);
+    // The invoices relieved the commitment; their actuals are in Dynamics 365 until the ledger is synced.
+    expect(await figures('610200', 'CC-200', march)).toMatchObject({ committed: '0.00', actual: '0.00' });
+    const order = (await coupaCall('GET', `/api/purchase_orders/${po}`)).body as {
+      invoices: { 'erp-export': { status: string } }[];
+    };
+    expect(order.invoices.map((i) => i['erp-export'].status)).toEqual(['posted', 'posted']);
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+    });
+    expect(synced).toMatchObject({
+      status: 200,
+      body: { actuals: { inserted: 2 }, commitments: { skipped: expect.any(String) } },
+    });
+    expect(await figures('610200', 'CC-200', march)).toMatchObject({ committed: '0.00', actual: '12000.00' });
 
     // ── a transfer from CC-100 to CC-200, approved by someone else, reaches Dynamics 365 ─────────────
     const transfer = await request('POST', '/v1/budget-control/transfers', {

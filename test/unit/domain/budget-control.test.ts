@@ -1,4 +1,5 @@
 import {
+  consumptionFlows,
   decideLine,
   decideRequest,
   limitOf,
@@ -87,5 +88,19 @@ describe('budget control decisions', () => {
     expect(pooledPeriods('2027-03', 'ytd', year)).toEqual(['2027-01', '2027-02', '2027-03']);
     expect(pooledPeriods('2027-03', 'annual', year)).toHaveLength(12);
     expect(pooledPeriods('2028-01', 'annual', year)).toBeUndefined();
+  });
+});
+
+describe('consumptionFlows: every figure has one source', () => {
+  test.each([
+    ['erp', { erpActuals: true, erpCommitments: true, events: false, invoicedEventsAreActuals: false }],
+    ['events', { erpActuals: false, erpCommitments: false, events: true, invoicedEventsAreActuals: true }],
+    ['mixed', { erpActuals: true, erpCommitments: false, events: true, invoicedEventsAreActuals: false }],
+  ] as const)('%s', (source, flows) => {
+    expect(consumptionFlows(source)).toEqual(flows);
+    // Actuals come from exactly one place; so do commitments.
+    const f = consumptionFlows(source);
+    expect(Number(f.erpActuals) + Number(f.invoicedEventsAreActuals)).toBe(1);
+    expect(Number(f.erpCommitments) + Number(f.events)).toBe(1);
   });
 });

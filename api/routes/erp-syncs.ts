@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { type Client } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type Config } from '../../config';
+import { type Database } from '../../db/client';
+import { BudgetVersionRef } from '../../domain/model';
+import { type ErpSyncInput, type ErpSyncResult } from '../../workflows/erp-sync';
+import { requireRole } from '../auth';
+import { temporalUiLink } from '../control-decisions';
+import { knownLegalEntity } from '../references';
+
+const SyncBody = z
+  .object({
+    legalEntity: BudgetVersionRef.shape.legalEntity,
+    fiscalYear: BudgetVersionRef.shape.fiscalYear,
+    /** Answer with the sync's result (it takes seconds) instead of 202 at once. */
+    wait: z.boolean().default(false),
+  })
+  .strict();
+
+export const erpSyncWorkflowId = (legalEntity: string, fiscalYear: number) =>
+  `erp-sync:${legalEntity}:FY${fiscalYear}`;
+
+/**
+ * Runs an entity's ERP sync now (actuals and open purchase orders of a fiscal year): what the budget cycle's
+ * reconcile stage does, on demand. A sync already running for the entity and year is joined, not doubled.
+ */
+export function erpSyncRoutes({ db, client, config }: { db: Database; client: Client; config: Config }) {
+  const router = Router();
+
+  router.post('/', requireRole('scheduler', 'controller', 'integration_admin'), async (req, res) => {
+    const body = SyncBody.parse(req.body);
+    const entity = await knownLegalEntity(db, body.legalEntity);
+    const workflowId = erpSyncWorkflowId(entity.code, body.fiscalYear);
+    const input: ErpSyncInput = {
+      legalEntity: entity.code,
+      fiscalYear: body.fiscalYear,
+      correlationId: req.header('x-correlation-id') ?? randomUUID(),
+    };
+    const handle = await client.workflow.start('erpSync', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `ERP sync of ${entity.code} FY${body.fiscalYear}`,
+    });
+    const links = { temporalUi: temporalUiLink(config, workflowId) };
+    if (!body.wait) {
+      res.status(202).json({ workflowId, runId: handle.firstExecutionRunId, links });
+      return;
+    }
+    const result = (await handle.result()) as ErpSyncResult;
+    res.json({ workflowId, runId: handle.firstExecutionRunId, ...result, links });
+  });
+
+  return router;
+}
