@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,9 +11,10 @@ import { locateDatabase } from '../db/embedded';
 import { ensureDatabase, migrateDatabase } from '../db/migrate';
 import { upsertCostCenters } from '../db/queries/reference';
 import { seedReferenceData } from '../db/seed';
+import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu';
 
 /**
- * npm run bench:budget-check [-- --seconds 15 --connections 64 --buckets 10000]
+ * npm run bench:budget-check [-- --seconds 15 --connections 64 --buckets 10000 --profile]
  *
  * The synchronous reservation against the database's own ceiling, on one machine in one go:
  * 1. the ceiling: pgbench on the same PostgreSQL, running the same conditional update (take funds only while
@@ -22,7 +23,9 @@ import { seedReferenceData } from '../db/seed';
  *    request (autocannon), the full request path: auth, validation, control model, one transaction.
  * Each twice: over 10,000 buckets chosen uniformly, and on one hot bucket. Then an overspend audit: no bucket
  * may hold more than its budget, and the reservations must add up to what the balances say.
- * Figures are printed and written to <data dir>/bench/budget-check.json.
+ * Figures are printed and written to <data dir>/bench/budget-check.json, with the CPU each party used during
+ * each run (API process, PostgreSQL, the load generator). `--profile` also records the API process's V8 CPU
+ * profile (node --cpu-prof, kept under <data dir>/bench/profile/) and prints where its time goes.
  */
 
 const BENCH_DB = 'closeloop_bench';
@@ -96,15 +99,33 @@ function pgbench(url: string, script: string, clients: number, seconds: number):
 }
 
 /** Starts scripts/bench/api-server.ts in a child process and waits for the URL it prints. */
-function startApiProcess(databaseUrl: string, poolSize: number): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'bench', 'api-server.ts')], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function startApiProcess(
+  databaseUrl: string,
+  poolSize: number,
+  profileDir?: string,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profiling, '--import', 'tsx', path.join(__dirname, 'bench', 'api-server.ts')],
+    {
+      env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bench API exited with ${code}`)));
     child.stdout.once('data', (chunk: Buffer) =>
-      resolve({ url: chunk.toString().trim().split('\n')[0]!, stop: () => child.kill('SIGTERM') }),
+      resolve({
+        url: chunk.toString().trim().split('\n')[0]!,
+        pid: child.pid!,
+        // The CPU profile is written as the process exits: wait for it.
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      }),
     );
   });
 }
@@ -116,6 +137,7 @@ async function main() {
       connections: { type: 'string', default: '64' },
       buckets: { type: 'string', default: '10000' },
       pool: { type: 'string', default: '20' },
+      profile: { type: 'boolean', default: false },
     },
   });
   const seconds = Number(values.seconds);
@@ -181,7 +203,14 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
     );
 
     // closeloop's own API in its own process, against the bench database, as a deployment runs it.
-    const server = await startApiProcess(url.toString(), Number(values.pool));
+    const profileDir = values.profile ? path.join(config.dataDir, 'bench', 'profile') : undefined;
+    if (profileDir) {
+      rmSync(profileDir, { recursive: true, force: true });
+      mkdirSync(profileDir, { recursive: true });
+    }
+    const server = await startApiProcess(url.toString(), Number(values.pool), profileDir);
+    const cpu: Record<string, { apiPercent: number; postgresPercent: number; loadGeneratorPercent: number }> =
+      {};
     const run = async (
       label: string,
       pick: () => { account: string; costCenter: string },
@@ -214,10 +243,21 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
           },
         ],
       };
+      // Where the two cores went during the run: the API process, PostgreSQL, and this load generator.
+      const before = { api: cpuSeconds(server.pid), pg: postgresCpuSeconds(), self: process.cpuUsage() };
+      const started = Date.now();
       const result = await new Promise<autocannon.Result>((resolve, reject) => {
         const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
         instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
       });
+      const wall = (Date.now() - started) / 1000;
+      const self = process.cpuUsage(before.self);
+      const pct = (s: number) => Math.round((100 * s) / wall);
+      cpu[label] = {
+        apiPercent: pct(cpuSeconds(server.pid) - before.api),
+        postgresPercent: pct(postgresCpuSeconds() - before.pg),
+        loadGeneratorPercent: pct((self.user + self.system) / 1e6),
+      };
       latencies.sort((a, b) => a - b);
       return {
         throughput: result.requests.total / seconds,
@@ -237,7 +277,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       costCenter: `B${random(costCenters) + 1}`,
     }));
     const hot = await run('hot', () => ({ account: '600100', costCenter: 'B1' }));
-    server.stop();
+    await server.stop();
 
     // The audit: nothing over budget, and the held reservations are exactly what the balances say is reserved.
     const [audit] = await sql<{ overspent: number; reserved: string; held: string }[]>`
@@ -268,12 +308,27 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
         consistent,
       },
       targets: { spread: 'ratio >= 0.6 and p99 <= 15 ms', hot: 'ratio >= 2' },
+      cpu: { cores: os.cpus().length, ...cpu },
+      ...(profileDir ? { apiProfile: summariseCpuProfile(profileDir) } : {}),
     });
     for (const key of ['spread', 'hot'] as const) {
       const r = results[key] as ReturnType<typeof report>;
       console.log(
         `[bench] ${r.name.padEnd(24)} ceiling ${String(r.ceilingTps).padStart(6)} tps | closeloop ${String(r.closeloopRps).padStart(6)} req/s | ratio ${r.ratio} | p50 ${r.p50Ms} ms p95 ${r.p95Ms} ms p99 ${r.p99Ms} ms | errors ${r.errors}`,
       );
+    }
+    for (const [label, c] of Object.entries(cpu)) {
+      console.log(
+        `[bench] CPU during ${label} (${os.cpus().length} cores = ${100 * os.cpus().length}%): API ${c.apiPercent}%, PostgreSQL ${c.postgresPercent}%, load generator ${c.loadGeneratorPercent}%`,
+      );
+    }
+    const profile = results.apiProfile as ReturnType<typeof summariseCpuProfile>;
+    if (profile) {
+      console.log(`[bench] API CPU profile (${profile.seconds} s sampled), self time by layer:`);
+      for (const l of profile.layers) console.log(`[bench]   ${String(l.percent).padStart(5)}%  ${l.name}`);
+      console.log('[bench] heaviest functions:');
+      for (const f of profile.functions)
+        console.log(`[bench]   ${String(f.percent).padStart(5)}%  ${f.name}`);
     }
     console.log(
       `[bench] overspent buckets: ${audit!.overspent}; reservations ${consistent ? 'match' : 'DO NOT match'} the balances`,
