@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../config';
 import { type Database } from '../db/client';
 import { recordRefusedControlDecision } from '../db/queries/control-refusals';
 import { DecisionKind } from '../domain/approval';
-import { FailureType } from '../domain/failures';
 import { decideRequestUpdate } from '../workflows/definitions';
-import { decisionRefusal, HttpError } from './errors';
+import { type Role } from '../domain/model';
+import { principalOf, requireRole } from './auth';
+import { HttpError, refusalOf } from './errors';
 
 /** What an approver sends to decide an override or a transfer; who decides is the authenticated caller. */
 export const ControlDecisionBody = z
@@ -49,14 +50,7 @@ export async function decideByUpdate(
     }
     return await handle.executeUpdate(decideRequestUpdate, { args: [{ ...body, principal }] });
   } catch (err) {
-    const refused =
-      err instanceof HttpError
-        ? err
-        : err instanceof WorkflowUpdateFailedError &&
-            err.cause instanceof ApplicationFailure &&
-            err.cause.type === FailureType.DecisionRefused
-          ? decisionRefusal(err)
-          : undefined;
+    const refused = refusalOf(err);
     if (refused && refused.status !== 404) {
       await deps.db.transaction((tx) =>
         recordRefusedControlDecision(tx, {
@@ -93,4 +87,60 @@ export async function workflowStatus(client: Client, workflowId: string): Promis
     if (err instanceof WorkflowNotFoundError) return { execution: 'NOT_STARTED' };
     throw err;
   }
+}
+
+/**
+ * `GET /:id` (the request, its workflow's status and links) and `POST /:id/decision` (decide as the caller,
+ * through the workflow) for a kind of budget-control request that waits for someone's decision.
+ */
+export function decisionRoutes<R extends { id: string; legalEntity: string; correlationId: string }>(
+  router: Router,
+  deps: { db: Database; client: Client; config: Config },
+  spec: {
+    noun: string;
+    entityType: 'funds_override' | 'budget_transfer';
+    load: (db: Database, id: string) => Promise<R | undefined>;
+    workflowId: (id: string) => string;
+    self: (id: string) => string;
+    deciders: Role[];
+  },
+) {
+  const { db, client, config } = deps;
+  const requestOf = async (id: string) => {
+    const parsed = z.uuid().safeParse(id);
+    const row = parsed.success ? await spec.load(db, parsed.data) : undefined;
+    if (!row) throw new HttpError(404, 'not_found', `no ${spec.noun} ${id}`);
+    return row;
+  };
+  const links = (id: string) => ({
+    self: spec.self(id),
+    temporalUi: temporalUiLink(config, spec.workflowId(id)),
+  });
+
+  router.get('/:id', async (req, res) => {
+    const row = await requestOf(String(req.params.id));
+    res.json({
+      ...row,
+      workflow: await workflowStatus(client, spec.workflowId(row.id)),
+      links: links(row.id),
+    });
+  });
+
+  router.post('/:id/decision', requireRole(...spec.deciders), async (req, res) => {
+    const row = await requestOf(String(req.params.id));
+    const body = ControlDecisionBody.parse(req.body);
+    const status = await decideByUpdate(
+      { client, db },
+      {
+        workflowId: spec.workflowId(row.id),
+        legalEntity: row.legalEntity,
+        entityType: spec.entityType,
+        entityId: row.id,
+        correlationId: row.correlationId,
+      },
+      principalOf(req).id,
+      body,
+    );
+    res.json({ ...(await spec.load(db, row.id)), workflow: status, links: links(row.id) });
+  });
 }

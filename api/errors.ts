@@ -103,6 +103,18 @@ export function decisionRefusal(err: WorkflowUpdateFailedError): HttpError {
   return new HttpError(status, code, cause.message);
 }
 
+/** The answer to a decision a workflow's update validator refused (or an HttpError already), else undefined. */
+export function refusalOf(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (
+    err instanceof WorkflowUpdateFailedError &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === FailureType.DecisionRefused
+  )
+    return decisionRefusal(err);
+  return undefined;
+}
+
 /** Maps a decision's ApplicationFailure types to HTTP, in one place. */
 function fromUpdateFailure(err: WorkflowUpdateFailedError): HttpError {
   const cause = err.cause;

@@ -21,7 +21,7 @@ import {
 } from '../domain/approval';
 import { FailureType } from '../domain/failures';
 import { publicationWorkflowId, versionKey } from '../domain/identity';
-import { describeIssues, fieldIssues } from '../domain/zod-issues';
+import { describeIssues } from '../domain/zod-issues';
 import { dbWrite, erpCall, longSync, planningCall } from './activity-profiles';
 import {
   type BudgetCycleInput,
@@ -37,7 +37,7 @@ import {
   SearchAttributes,
   statusQuery,
 } from './definitions';
-import { principalOf } from './decision-gate';
+import { principalOf, validateDecision } from './decision-gate';
 import { publication } from './publication';
 
 /** Patch ID: decision signals received during import are held until the version awaits approval. */
@@ -154,29 +154,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       await condition(() => decisionRecorded);
       return state;
     },
-    {
-      // Runs before the update is accepted into history: a refused decision leaves no trace and changes nothing.
-      validator: (raw) => {
-        const parsed = DecisionInput.safeParse(raw);
-        if (!parsed.success) {
-          throw ApplicationFailure.create({
-            type: FailureType.ValidationFailed,
-            message: 'invalid decision',
-            nonRetryable: true,
-            details: [fieldIssues(parsed.error)],
-          });
-        }
-        const refusal = refusalFor(parsed.data);
-        if (refusal) {
-          throw ApplicationFailure.create({
-            type: FailureType.DecisionRefused,
-            message: refusal.message,
-            nonRetryable: true,
-            details: [{ code: refusal.code }],
-          });
-        }
-      },
-    },
+    { validator: (raw) => validateDecision(raw, refusalFor) },
   );
   setHandler(retryPublicationSignal, async (raw) => {
     const parsed = RetryPublicationInput.safeParse(raw);

@@ -4,12 +4,11 @@ import {
   defineQuery,
   proxyActivities,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { dbWrite } from './activity-profiles';
-import { decisionGate, type GateDecision, principalOf } from './decision-gate';
+import { controlDecisionGate, type GateDecision, type RefusedSignal } from './decision-gate';
 
 export interface BudgetOverrideInput {
   overrideId: string;
@@ -33,7 +32,7 @@ export interface BudgetOverrideStatus {
   status: 'awaiting_decision' | 'approved' | 'rejected' | 'expired' | 'refused';
   decision?: GateDecision;
   outcomeReason?: string;
-  refusedSignals: { principal: string; reason: string; at: string }[];
+  refusedSignals: RefusedSignal[];
 }
 
 export const overrideStatusQuery = defineQuery<BudgetOverrideStatus>('status');
@@ -51,27 +50,19 @@ export async function budgetOverride(input: BudgetOverrideInput): Promise<Budget
     refusedSignals: [],
   };
   setHandler(overrideStatusQuery, () => state);
-  const gate = decisionGate(
+  const gate = controlDecisionGate(
     {
       submittedBy: input.requestedBy,
       approvers: input.approvers,
       integrationAdmins: input.integrationAdmins,
     },
-    async (raw, reason) => {
-      state.refusedSignals.push({ principal: principalOf(raw), reason, at: new Date().toISOString() });
-      await db.recordRefusedControlSignal({
-        legalEntity: input.legalEntity,
-        entityType: 'funds_override',
-        entityId: input.overrideId,
-        workflowId: workflowInfo().workflowId,
-        principal: principalOf(raw),
-        payload: raw,
-        reason,
-        sequence: state.refusedSignals.length,
-        correlationId: input.correlationId,
-      });
+    {
+      legalEntity: input.legalEntity,
+      entityType: 'funds_override',
+      entityId: input.overrideId,
+      correlationId: input.correlationId,
     },
-    () => state,
+    state,
   );
 
   const decision = await gate.wait(input.timeout);

@@ -4,12 +4,11 @@ import {
   defineQuery,
   proxyActivities,
   setHandler,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { dbWrite, erpCall, type ErpRetryOverride } from './activity-profiles';
-import { decisionGate, type GateDecision, principalOf } from './decision-gate';
+import { controlDecisionGate, type GateDecision, type RefusedSignal } from './decision-gate';
 
 export interface BudgetTransferInput {
   transferId: string;
@@ -29,7 +28,7 @@ export interface BudgetTransferStatus {
   decision?: GateDecision;
   outcomeReason?: string;
   erpDocuments?: string[];
-  refusedSignals: { principal: string; reason: string; at: string }[];
+  refusedSignals: RefusedSignal[];
 }
 
 export const transferStatusQuery = defineQuery<BudgetTransferStatus>('status');
@@ -49,27 +48,19 @@ export async function budgetTransfer(input: BudgetTransferInput): Promise<Budget
     refusedSignals: [],
   };
   setHandler(transferStatusQuery, () => state);
-  const gate = decisionGate(
+  const gate = controlDecisionGate(
     {
       submittedBy: input.requestedBy,
       approvers: input.approvers,
       integrationAdmins: input.integrationAdmins,
     },
-    async (raw, reason) => {
-      state.refusedSignals.push({ principal: principalOf(raw), reason, at: new Date().toISOString() });
-      await db.recordRefusedControlSignal({
-        legalEntity: input.legalEntity,
-        entityType: 'budget_transfer',
-        entityId: input.transferId,
-        workflowId: workflowInfo().workflowId,
-        principal: principalOf(raw),
-        payload: raw,
-        reason,
-        sequence: state.refusedSignals.length,
-        correlationId: input.correlationId,
-      });
+    {
+      legalEntity: input.legalEntity,
+      entityType: 'budget_transfer',
+      entityId: input.transferId,
+      correlationId: input.correlationId,
     },
-    () => state,
+    state,
   );
 
   // ── Authorize ─────────────────────────────────────────────────────────────────────────────────────

@@ -1,8 +1,16 @@
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
-import { type ApprovalPolicy, DecisionInput, refuseDecision } from '../domain/approval';
+import type { Activities } from '../activities';
+import { type ApprovalPolicy, DecisionInput, type DecisionRefusal, refuseDecision } from '../domain/approval';
 import { FailureType } from '../domain/failures';
 import { describeIssues, fieldIssues } from '../domain/zod-issues';
+import { dbWrite } from './activity-profiles';
 import { decideRequestUpdate, decisionSignal } from './definitions';
 
 export interface GateDecision extends DecisionInput {
@@ -10,17 +18,55 @@ export interface GateDecision extends DecisionInput {
   at: string;
 }
 
+export interface RefusedSignal {
+  principal: string;
+  reason: string;
+  at: string;
+}
+
 /**
- * The authorize stage of a request that waits for one person's decision (an override, a transfer), as the
- * budget cycle runs its own: the `decision` signal (Temporal UI, CLI) and the `decide` update (API) meet the
- * same segregation-of-duties rule; a refused update never enters history, a refused signal is handed to
- * `refused` to be audited. The update answers once the workflow has recorded the decision (`recorded`).
+ * A decision update's validator: it runs before the update is accepted into history, so a malformed or
+ * refused decision leaves no trace and changes nothing, and its caller learns why at once.
  */
-export function decisionGate<S>(
+export function validateDecision(raw: unknown, refusal: (d: DecisionInput) => DecisionRefusal | undefined) {
+  const parsed = DecisionInput.safeParse(raw);
+  if (!parsed.success) {
+    throw ApplicationFailure.create({
+      type: FailureType.ValidationFailed,
+      message: 'invalid decision',
+      nonRetryable: true,
+      details: [fieldIssues(parsed.error)],
+    });
+  }
+  const r = refusal(parsed.data);
+  if (r) {
+    throw ApplicationFailure.create({
+      type: FailureType.DecisionRefused,
+      message: r.message,
+      nonRetryable: true,
+      details: [{ code: r.code }],
+    });
+  }
+}
+
+/**
+ * The authorize stage of a budget-control request that waits for one person's decision (an override, a
+ * transfer), as the budget cycle runs its own: the `decision` signal (Temporal UI, CLI) and the `decide`
+ * update (API) meet the same segregation-of-duties rule. A refused update never enters history; a refused
+ * signal is listed in the workflow's status and written to the entity's control audit stream. The update
+ * answers once the workflow has recorded the decision (`recorded`).
+ */
+export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] }>(
   policy: ApprovalPolicy,
-  refused: (raw: unknown, reason: string) => Promise<void>,
-  status: () => S,
+  subject: {
+    legalEntity: string;
+    entityType: 'funds_override' | 'budget_transfer';
+    entityId: string;
+    correlationId: string;
+  },
+  state: S,
 ) {
+  const db = proxyActivities<Activities>(dbWrite);
   let awaiting = false;
   let decision: GateDecision | undefined;
   let recorded = false;
@@ -29,12 +75,24 @@ export function decisionGate<S>(
   const accept = (d: DecisionInput) => {
     decision = { ...d, at: new Date().toISOString() };
   };
+  const refuseSignal = async (raw: unknown, reason: string) => {
+    const principal = principalOf(raw);
+    state.refusedSignals.push({ principal, reason, at: new Date().toISOString() });
+    await db.recordRefusedControlSignal({
+      ...subject,
+      workflowId: workflowInfo().workflowId,
+      principal,
+      payload: raw,
+      reason,
+      sequence: state.refusedSignals.length,
+    });
+  };
 
   setHandler(decisionSignal, async (raw) => {
     const parsed = DecisionInput.safeParse(raw);
-    if (!parsed.success) return refused(raw, `invalid decision: ${describeIssues(parsed.error)}`);
+    if (!parsed.success) return refuseSignal(raw, `invalid decision: ${describeIssues(parsed.error)}`);
     const r = refusal(parsed.data);
-    if (r) return refused(raw, `${r.code}: ${r.message}`);
+    if (r) return refuseSignal(raw, `${r.code}: ${r.message}`);
     accept(parsed.data);
   });
   setHandler(
@@ -42,30 +100,9 @@ export function decisionGate<S>(
     async (d) => {
       accept(DecisionInput.parse(d));
       await condition(() => recorded);
-      return status();
+      return state;
     },
-    {
-      validator: (raw) => {
-        const parsed = DecisionInput.safeParse(raw);
-        if (!parsed.success) {
-          throw ApplicationFailure.create({
-            type: FailureType.ValidationFailed,
-            message: 'invalid decision',
-            nonRetryable: true,
-            details: [fieldIssues(parsed.error)],
-          });
-        }
-        const r = refusal(parsed.data);
-        if (r) {
-          throw ApplicationFailure.create({
-            type: FailureType.DecisionRefused,
-            message: r.message,
-            nonRetryable: true,
-            details: [{ code: r.code }],
-          });
-        }
-      },
-    },
+    { validator: (raw) => validateDecision(raw, refusal) },
   );
 
   return {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
@@ -10,13 +9,12 @@ import { findVersion } from '../../db/queries/budget-versions';
 import { getCycle, recordRefusedDecision } from '../../db/queries/cycles';
 import { publicationsOfVersion } from '../../db/queries/publications';
 import { reconciliationReport } from '../../db/queries/reconciliation';
-import { FailureType } from '../../domain/failures';
 import { type BudgetCycleId, parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { BudgetVersionRef, DurationText, PeriodCode } from '../../domain/model';
 import { DecisionKind } from '../../domain/approval';
 import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
-import { decisionRefusal, HttpError } from '../errors';
+import { HttpError, refusalOf } from '../errors';
 import { knownLegalEntity } from '../references';
 import { buildCycleInput, startBudgetCycle } from '../start-cycle';
 
@@ -199,14 +197,7 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
         const status = await handle.executeUpdate(decideUpdate, { args: [{ ...body, principal }] });
         res.json(status);
       } catch (err) {
-        const refused =
-          err instanceof HttpError
-            ? err
-            : err instanceof WorkflowUpdateFailedError &&
-                err.cause instanceof ApplicationFailure &&
-                err.cause.type === FailureType.DecisionRefused
-              ? decisionRefusal(err)
-              : undefined;
+        const refused = refusalOf(err);
         if (refused) await auditRefusal(id, principal, body, refused);
         throw refused ?? err;
       }

@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { type Client } from '@temporalio/client';
 import { type Duration } from '@temporalio/common';
 import { Router } from 'express';
-import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import { overrideById, requestOverride } from '../../db/queries/overrides';
 import { type BudgetOverrideInput } from '../../workflows/budget-override';
 import { principalOf, requireRole } from '../auth';
 import { controlsFor, Expiring, type ControlCache } from '../control-context';
-import {
-  ControlDecisionBody,
-  decideByUpdate,
-  Reason,
-  temporalUiLink,
-  workflowStatus,
-} from '../control-decisions';
+import { decisionRoutes, Reason, temporalUiLink } from '../control-decisions';
 import { Code, FundsBody, idempotencyKeyOf } from '../control-schemas';
 import { HttpError } from '../errors';
 import { DurationText } from '../../domain/model';
@@ -116,39 +109,18 @@ export function controlOverrideRoutes({
       });
   });
 
-  async function overrideOf(id: string) {
-    const parsed = z.uuid().safeParse(id);
-    const row = parsed.success ? await overrideById(db, parsed.data) : undefined;
-    if (!row) throw new HttpError(404, 'not_found', `no override ${id}`);
-    return row;
-  }
-
-  router.get('/:id', async (req, res) => {
-    const o = await overrideOf(String(req.params.id));
-    res.json({
-      ...o,
-      workflow: await workflowStatus(client, overrideWorkflowId(o.id)),
-      links: { self: self(o.id), temporalUi: temporalUiLink(config, overrideWorkflowId(o.id)) },
-    });
-  });
-
-  router.post('/:id/decision', requireRole('controller'), async (req, res) => {
-    const o = await overrideOf(String(req.params.id));
-    const body = ControlDecisionBody.parse(req.body);
-    const status = await decideByUpdate(
-      { client, db },
-      {
-        workflowId: overrideWorkflowId(o.id),
-        legalEntity: o.legalEntity,
-        entityType: 'funds_override',
-        entityId: o.id,
-        correlationId: o.correlationId,
-      },
-      principalOf(req).id,
-      body,
-    );
-    res.json({ ...(await overrideById(db, o.id)), workflow: status });
-  });
+  decisionRoutes(
+    router,
+    { db, client, config },
+    {
+      noun: 'override',
+      entityType: 'funds_override',
+      load: overrideById,
+      workflowId: overrideWorkflowId,
+      self,
+      deciders: ['controller'],
+    },
+  );
 
   return router;
 }

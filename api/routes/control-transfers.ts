@@ -11,13 +11,7 @@ import { Money, toMinor } from '../../domain/money';
 import { type BudgetTransferInput } from '../../workflows/budget-transfer';
 import { principalOf, requireRole } from '../auth';
 import { controlsFor, Expiring, type ControlCache } from '../control-context';
-import {
-  ControlDecisionBody,
-  decideByUpdate,
-  Reason,
-  temporalUiLink,
-  workflowStatus,
-} from '../control-decisions';
+import { decisionRoutes, Reason, temporalUiLink } from '../control-decisions';
 import { Code, idempotencyKeyOf, Period } from '../control-schemas';
 import { HttpError } from '../errors';
 import { approvalRoster } from '../start-cycle';
@@ -142,41 +136,16 @@ export function controlTransferRoutes({
       });
   });
 
-  async function transferOf(id: string) {
-    const parsed = z.uuid().safeParse(id);
-    const row = parsed.success ? await transferById(db, parsed.data) : undefined;
-    if (!row) throw new HttpError(404, 'not_found', `no budget transfer ${id}`);
-    return row;
-  }
-
-  router.get('/:id', async (req, res) => {
-    const t = await transferOf(String(req.params.id));
-    res.json({
-      ...t,
-      workflow: await workflowStatus(client, transferWorkflowId(t.id)),
-      links: { self: self(t.id), temporalUi: temporalUiLink(config, transferWorkflowId(t.id)) },
-    });
-  });
-
-  router.post(
-    '/:id/decision',
-    requireRole('approver', 'controller', 'planner', 'integration_admin'),
-    async (req, res) => {
-      const t = await transferOf(String(req.params.id));
-      const body = ControlDecisionBody.parse(req.body);
-      const status = await decideByUpdate(
-        { client, db },
-        {
-          workflowId: transferWorkflowId(t.id),
-          legalEntity: t.legalEntity,
-          entityType: 'budget_transfer',
-          entityId: t.id,
-          correlationId: t.correlationId,
-        },
-        principalOf(req).id,
-        body,
-      );
-      res.json({ ...(await transferById(db, t.id)), workflow: status });
+  decisionRoutes(
+    router,
+    { db, client, config },
+    {
+      noun: 'budget transfer',
+      entityType: 'budget_transfer',
+      load: transferById,
+      workflowId: transferWorkflowId,
+      self,
+      deciders: ['approver', 'controller', 'planner', 'integration_admin'],
     },
   );
 
