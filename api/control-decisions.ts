@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type Router } from 'express';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { type Response, type Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../config';
 import { type Database } from '../db/client';
@@ -143,4 +143,47 @@ export function decisionRoutes<R extends { id: string; legalEntity: string; corr
     );
     res.json({ ...(await spec.load(db, row.id)), workflow: status, links: links(row.id) });
   });
+}
+
+/**
+ * Starts the workflow that waits for a request's decision, and answers with the request: 202 when it was just
+ * asked for, 200 with `Idempotent-Replayed` when it was asked before (its workflow is found, running or ended,
+ * and nothing new starts).
+ */
+export async function startDecisionWorkflow(
+  deps: { client: Client; config: Config },
+  res: Response,
+  w: {
+    workflowType: 'budgetOverride' | 'budgetTransfer';
+    workflowId: string;
+    input: unknown;
+    summary: string;
+    created: boolean;
+    self: string;
+    body: Record<string, unknown>;
+  },
+) {
+  await deps.client.workflow
+    .start(w.workflowType, {
+      workflowId: w.workflowId,
+      taskQueue: deps.config.temporal.taskQueue,
+      args: [w.input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      staticSummary: w.summary,
+    })
+    .catch((err: unknown) => {
+      // Asked before, and its workflow has already ended: nothing to start.
+      if (!w.created && err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw err;
+    });
+  if (!w.created) res.setHeader('Idempotent-Replayed', 'true');
+  res
+    .status(w.created ? 202 : 200)
+    .location(w.self)
+    .json({
+      ...w.body,
+      workflowId: w.workflowId,
+      links: { self: w.self, temporalUi: temporalUiLink(deps.config, w.workflowId) },
+    });
 }

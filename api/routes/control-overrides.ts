@@ -8,7 +8,7 @@ import { overrideById, requestOverride } from '../../db/queries/overrides';
 import { type BudgetOverrideInput } from '../../workflows/budget-override';
 import { principalOf, requireRole } from '../auth';
 import { controlsFor, Expiring, type ControlCache } from '../control-context';
-import { decisionRoutes, Reason, temporalUiLink } from '../control-decisions';
+import { decisionRoutes, Reason, startDecisionWorkflow } from '../control-decisions';
 import { Code, FundsBody, idempotencyKeyOf } from '../control-schemas';
 import { HttpError } from '../errors';
 import { DurationText } from '../../domain/model';
@@ -82,31 +82,15 @@ export function controlOverrideRoutes({
       reservationTtl: config.budgetControl.reservationTtl,
       correlationId: o.correlationId,
     };
-    // Asking again (a retry) finds the override and its workflow: nothing new starts.
-    await client.workflow
-      .start('budgetOverride', {
-        workflowId: overrideWorkflowId(o.id),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Override of ${o.requester}/${o.idempotencyKey} (${o.legalEntity})`,
-      })
-      .catch((err: unknown) => {
-        if (outcome.kind === 'exists' && (err as Error).name === 'WorkflowExecutionAlreadyStartedError')
-          return;
-        throw err;
-      });
-    if (outcome.kind === 'exists') res.setHeader('Idempotent-Replayed', 'true');
-    res
-      .status(outcome.kind === 'created' ? 202 : 200)
-      .location(self(o.id))
-      .json({
-        ...o,
-        workflowId: overrideWorkflowId(o.id),
-        approvers,
-        links: { self: self(o.id), temporalUi: temporalUiLink(config, overrideWorkflowId(o.id)) },
-      });
+    await startDecisionWorkflow({ client, config }, res, {
+      workflowType: 'budgetOverride',
+      workflowId: overrideWorkflowId(o.id),
+      input,
+      summary: `Override of ${o.requester}/${o.idempotencyKey} (${o.legalEntity})`,
+      created: outcome.kind === 'created',
+      self: self(o.id),
+      body: { ...o, approvers },
+    });
   });
 
   decisionRoutes(

@@ -11,7 +11,7 @@ import { Money, toMinor } from '../../domain/money';
 import { type BudgetTransferInput } from '../../workflows/budget-transfer';
 import { principalOf, requireRole } from '../auth';
 import { controlsFor, Expiring, type ControlCache } from '../control-context';
-import { decisionRoutes, Reason, temporalUiLink } from '../control-decisions';
+import { decisionRoutes, Reason, startDecisionWorkflow } from '../control-decisions';
 import { Code, idempotencyKeyOf, Period } from '../control-schemas';
 import { HttpError } from '../errors';
 import { approvalRoster } from '../start-cycle';
@@ -109,31 +109,15 @@ export function controlTransferRoutes({
       timeout: (body.approvalTimeout ?? config.budgetControl.transferTimeout) as Duration,
       correlationId: t.correlationId,
     };
-    await client.workflow
-      .start('budgetTransfer', {
-        workflowId: transferWorkflowId(t.id),
-        taskQueue: config.temporal.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        staticSummary: `Budget ${t.kind} ${t.amount} ${t.currency} to ${t.toAccount}/${t.toCostCenter}/${t.toPeriod}`,
-      })
-      .catch((err: unknown) => {
-        // A replayed request whose workflow has already ended: nothing to start.
-        if (outcome.kind === 'replayed' && (err as Error).name === 'WorkflowExecutionAlreadyStartedError')
-          return;
-        throw err;
-      });
-    if (outcome.kind === 'replayed') res.setHeader('Idempotent-Replayed', 'true');
-    res
-      .status(outcome.kind === 'created' ? 202 : 200)
-      .location(self(t.id))
-      .json({
-        ...t,
-        workflowId: transferWorkflowId(t.id),
-        approvers: input.approvers,
-        links: { self: self(t.id), temporalUi: temporalUiLink(config, transferWorkflowId(t.id)) },
-      });
+    await startDecisionWorkflow({ client, config }, res, {
+      workflowType: 'budgetTransfer',
+      workflowId: transferWorkflowId(t.id),
+      input,
+      summary: `Budget ${t.kind} ${t.amount} ${t.currency} to ${t.toAccount}/${t.toCostCenter}/${t.toPeriod}`,
+      created: outcome.kind === 'created',
+      self: self(t.id),
+      body: { ...t, approvers: input.approvers },
+    });
   });
 
   decisionRoutes(
