@@ -4,7 +4,7 @@ import { forecastKey } from '../domain/identity';
 import { type Money, sum } from '../domain/money';
 import { buildForecast } from '../domain/reforecast';
 import { balancesFor } from '../db/queries/balances';
-import { versionRef } from '../db/queries/budget-versions';
+import { activeVersionOf, versionRef } from '../db/queries/budget-versions';
 import { markForecastIncomplete, markForecastPublished, storeForecast } from '../db/queries/forecasts';
 import { fiscalYearPeriods } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
@@ -33,108 +33,131 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
      * version's currency), stored and pushed to the planning platform as a forecast version named after the
      * budget version and as-of period.
      */
-    reforecastVersion: (input: ReforecastInput): Promise<ReforecastResult> =>
-      withHeartbeat(async (control) => {
-        const { version, entity } = await loadVersionWithEntity(db, input.versionId);
-        // A newer version replaced it (a reset or a late cycle got here): its numbers are no longer anyone's.
-        if (version.status === 'superseded')
-          throw superseded(`version ${version.versionNumber} was superseded; it is not reforecast`);
-        const ref = versionRef(version);
-        const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map(
-          (p) => p.period,
-        );
-        const balances = (await balancesFor(db, version.legalEntity, periods)).filter(
-          (b) => b.currency === version.currency,
-        );
-        const lines = buildForecast(balances, input.asOfPeriod, version.currency);
-        const key = forecastKey(ref, input.asOfPeriod);
-        const versionName = `FC FY${ref.fiscalYear} ${ref.legalEntity} from v${ref.version} @${input.asOfPeriod}`;
-        const total = sum(
-          lines.map((l) => l.amount),
-          version.currency,
-        );
-        await db.transaction((tx) =>
-          storeForecast(tx, {
-            forecastKey: key,
-            versionId: version.id,
-            asOfPeriod: input.asOfPeriod,
-            versionName,
-            total,
-            correlationId: input.correlationId,
-            lines,
-          }),
-        );
+    reforecastVersion: (input: ReforecastInput): Promise<ReforecastResult> => reforecast(input),
 
-        // The planning import upserts by version and dimensions, so repeating it after a lost answer is safe.
-        const imported = await planning.publishForecast(
-          {
-            idempotencyKey: key,
-            correlationId: input.correlationId,
-            legalEntity: ref.legalEntity,
-            fiscalYear: ref.fiscalYear,
-            versionName,
-            rows: lines.map((l) => ({
-              account: l.dimensions.account,
-              costCenter: l.dimensions.costCenter,
-              period: l.period,
-              amount: l.amount.amount,
-              currency: l.amount.currency,
-            })),
-          },
-          control,
-        );
+    /**
+     * Delivers an entity's commitments and actuals as they stand to the planning platform: the reforecast of
+     * its active budget version as of a period, pushed again (the platform's import upserts, so the forecast
+     * version takes today's figures). Nothing to deliver when no version of that year is active.
+     */
+    async reforecastActiveVersion(input: {
+      legalEntity: string;
+      fiscalYear: number;
+      asOfPeriod: string;
+      correlationId: string;
+    }): Promise<ReforecastResult | { skipped: string }> {
+      const version = await activeVersionOf(db, input.legalEntity, input.fiscalYear);
+      if (!version) return { skipped: `${input.legalEntity} has no active FY${input.fiscalYear} budget` };
+      return reforecast({
+        versionId: version.id,
+        asOfPeriod: input.asOfPeriod,
+        correlationId: input.correlationId,
+      });
+    },
+  };
 
-        const outcome = {
+  function reforecast(input: ReforecastInput): Promise<ReforecastResult> {
+    return withHeartbeat(async (control) => {
+      const { version, entity } = await loadVersionWithEntity(db, input.versionId);
+      // A newer version replaced it (a reset or a late cycle got here): its numbers are no longer anyone's.
+      if (version.status === 'superseded')
+        throw superseded(`version ${version.versionNumber} was superseded; it is not reforecast`);
+      const ref = versionRef(version);
+      const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map(
+        (p) => p.period,
+      );
+      const balances = (await balancesFor(db, version.legalEntity, periods)).filter(
+        (b) => b.currency === version.currency,
+      );
+      const lines = buildForecast(balances, input.asOfPeriod, version.currency);
+      const key = forecastKey(ref, input.asOfPeriod);
+      const versionName = `FC FY${ref.fiscalYear} ${ref.legalEntity} from v${ref.version} @${input.asOfPeriod}`;
+      const total = sum(
+        lines.map((l) => l.amount),
+        version.currency,
+      );
+      await db.transaction((tx) =>
+        storeForecast(tx, {
           forecastKey: key,
           versionId: version.id,
-          legalEntity: version.legalEntity,
+          asOfPeriod: input.asOfPeriod,
+          versionName,
+          total,
           correlationId: input.correlationId,
-        };
-        const described = { versionName, asOfPeriod: input.asOfPeriod, target: planning.system };
-        if (imported.rowsFailed + imported.rowsIgnored > 0) {
-          // The platform took part of it: keep what it refused where support sees it, and stop here.
-          await db.transaction((tx) =>
-            markForecastIncomplete(tx, {
-              ...outcome,
-              details: {
-                ...described,
-                rowsImported: imported.rowsImported,
-                rowsIgnored: imported.rowsIgnored,
-                rowsFailed: imported.rowsFailed,
-                issues: imported.issues,
-              },
-            }),
-          );
-          throw ApplicationFailure.create({
-            type: FailureType.ConnectorRejected,
-            message: `${planning.system} ignored ${imported.rowsIgnored} and refused ${imported.rowsFailed} of ${lines.length} forecast rows for ${versionName}: ${
-              imported.issues
-                .slice(0, 3)
-                .map((i) => `line ${i.line}: ${i.message}`)
-                .join('; ') || 'no failure dump'
-            }`,
-            nonRetryable: true,
-            details: [{ issues: imported.issues }],
-          });
-        }
+          lines,
+        }),
+      );
 
-        const alreadyImported = await db.transaction((tx) =>
-          markForecastPublished(tx, {
+      // The planning import upserts by version and dimensions, so repeating it after a lost answer is safe.
+      const imported = await planning.publishForecast(
+        {
+          idempotencyKey: key,
+          correlationId: input.correlationId,
+          legalEntity: ref.legalEntity,
+          fiscalYear: ref.fiscalYear,
+          versionName,
+          rows: lines.map((l) => ({
+            account: l.dimensions.account,
+            costCenter: l.dimensions.costCenter,
+            period: l.period,
+            amount: l.amount.amount,
+            currency: l.amount.currency,
+          })),
+        },
+        control,
+      );
+
+      const outcome = {
+        forecastKey: key,
+        versionId: version.id,
+        legalEntity: version.legalEntity,
+        correlationId: input.correlationId,
+      };
+      const described = { versionName, asOfPeriod: input.asOfPeriod, target: planning.system };
+      if (imported.rowsFailed + imported.rowsIgnored > 0) {
+        // The platform took part of it: keep what it refused where support sees it, and stop here.
+        await db.transaction((tx) =>
+          markForecastIncomplete(tx, {
             ...outcome,
             details: {
               ...described,
-              total,
-              lineCount: lines.length,
+              rowsImported: imported.rowsImported,
+              rowsIgnored: imported.rowsIgnored,
+              rowsFailed: imported.rowsFailed,
+              issues: imported.issues,
             },
           }),
         );
-        return {
-          forecastKey: key,
-          versionName,
-          total,
-          lineCount: lines.length,
-          alreadyImported,
-        };
-      }),
-  };
+        throw ApplicationFailure.create({
+          type: FailureType.ConnectorRejected,
+          message: `${planning.system} ignored ${imported.rowsIgnored} and refused ${imported.rowsFailed} of ${lines.length} forecast rows for ${versionName}: ${
+            imported.issues
+              .slice(0, 3)
+              .map((i) => `line ${i.line}: ${i.message}`)
+              .join('; ') || 'no failure dump'
+          }`,
+          nonRetryable: true,
+          details: [{ issues: imported.issues }],
+        });
+      }
+
+      const alreadyImported = await db.transaction((tx) =>
+        markForecastPublished(tx, {
+          ...outcome,
+          details: {
+            ...described,
+            total,
+            lineCount: lines.length,
+          },
+        }),
+      );
+      return {
+        forecastKey: key,
+        versionName,
+        total,
+        lineCount: lines.length,
+        alreadyImported,
+      };
+    });
+  }
 }

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
-import { BudgetVersionRef } from '../../domain/model';
+import { BudgetVersionRef, PeriodCode } from '../../domain/model';
 import { type ErpSyncInput, type ErpSyncResult } from '../../workflows/erp-sync';
 import { requireRole } from '../auth';
 import { temporalUiLink } from '../control-decisions';
@@ -14,6 +14,8 @@ const SyncBody = z
   .object({
     legalEntity: BudgetVersionRef.shape.legalEntity,
     fiscalYear: BudgetVersionRef.shape.fiscalYear,
+    /** Then deliver commitments and actuals to the planning platform, as the reforecast as of this period. */
+    deliverAsOf: PeriodCode.optional(),
     /** Answer with the sync's result (it takes seconds) instead of 202 at once. */
     wait: z.boolean().default(false),
   })
@@ -36,6 +38,7 @@ export function erpSyncRoutes({ db, client, config }: { db: Database; client: Cl
     const input: ErpSyncInput = {
       legalEntity: entity.code,
       fiscalYear: body.fiscalYear,
+      deliverAsOf: body.deliverAsOf,
       correlationId: req.header('x-correlation-id') ?? randomUUID(),
     };
     const handle = await client.workflow.start('erpSync', {

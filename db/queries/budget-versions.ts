@@ -26,6 +26,22 @@ export async function findVersion(db: DbOrTx, ref: BudgetVersionRef) {
   return row;
 }
 
+/** The version in control of an entity's budget for a fiscal year (at most one is active), if any. */
+export async function activeVersionOf(db: DbOrTx, legalEntity: string, fiscalYear: number) {
+  const [row] = await db
+    .select()
+    .from(budgetVersions)
+    .where(
+      and(
+        eq(budgetVersions.legalEntity, legalEntity),
+        eq(budgetVersions.fiscalYear, fiscalYear),
+        eq(budgetVersions.scenario, 'BUDGET'),
+        eq(budgetVersions.status, 'active'),
+      ),
+    );
+  return row;
+}
+
 export async function getVersion(db: DbOrTx, versionId: string) {
   const [row] = await db.select().from(budgetVersions).where(eq(budgetVersions.id, versionId));
   return row;

@@ -128,5 +128,45 @@ describe('services company: the whole loop through the API', () => {
     expect(await verifyAuditChain(stack.db)).toMatchObject({ ok: true });
     const tamper = await stack.db.execute(sql`update audit_log set actor = 'mallory'`).catch((e: Error) => e);
     expect(String((tamper as Error).cause)).toMatch(/append-only/);
+
+    // Between cycles, procurement commits 20,000.00 of May travel on CC-100 (budget 12,000.00); the next ERP
+    // sync delivers commitments and actuals as they stand to Anaplan, where May now forecasts the commitment.
+    const mixed = await request('PUT', '/v1/budget-control/models/ACME-US', {
+      key: 'dev-controller',
+      body: { consumptionSource: 'mixed', reason: 'Coupa owns the orders' },
+    });
+    expect(mixed.status).toBe(200);
+    const committed = await request('POST', '/v1/budget-control/consumption-events', {
+      key: 'dev-procurement',
+      body: {
+        legalEntity: 'ACME-US',
+        sourceSystem: 'coupa',
+        events: [
+          {
+            type: 'committed',
+            documentId: 'PO-7001',
+            lineNo: 1,
+            sequence: 1,
+            account: '610200',
+            costCenter: 'CC-100',
+            period: '2027-05',
+            amount: { amount: '20000.00', currency: 'USD' },
+          },
+        ],
+      },
+    });
+    expect(committed.body).toMatchObject({ results: [{ outcome: 'applied' }] });
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: 2027, deliverAsOf: '2027-03', wait: true },
+    });
+    expect(synced).toMatchObject({
+      status: 200,
+      body: { actuals: { inserted: 0 }, delivered: { lineCount: 132 } },
+    });
+    const may = stack.anaplan
+      .forecasts()[0]!
+      .rows.find((r) => r.account === '610200' && r.costCenter === 'CC-100' && r.period === '2027-05');
+    expect(may).toMatchObject({ amount: '20000.00' });
   });
 });
