@@ -278,17 +278,29 @@ async function scenario(
       `  ${inv['invoice-number']} exported to Dynamics 365: ${inv['erp-export']?.status ?? 'not exported'} ${inv['erp-export']?.voucher ?? ''}`,
     );
 
-  step('actuals: the Dynamics 365 ledger is synced (POST /v1/erp-syncs, as the scheduler)');
+  step(
+    'actuals: the Dynamics 365 ledger is synced and the figures delivered to Anaplan (POST /v1/erp-syncs)',
+  );
   const synced = must(
     await call('POST', '/v1/erp-syncs', 'dev-scheduler', {
       legalEntity: ENTITY,
       fiscalYear: 2027,
+      deliverAsOf: '2027-03',
       wait: true,
     }),
     200,
-  ).body as { workflowId: string; actuals: { inserted: number; duplicates: number } };
+  ).body as {
+    workflowId: string;
+    actuals: { inserted: number; duplicates: number };
+    delivered: { versionName?: string; lineCount?: number; skipped?: string };
+  };
   console.log(
     `  ${synced.workflowId}: ${synced.actuals.inserted} new ledger lines, ${synced.actuals.duplicates} already counted`,
+  );
+  console.log(
+    synced.delivered.skipped
+      ? `  planning: ${synced.delivered.skipped}`
+      : `  planning: forecast "${synced.delivered.versionName}" updated in Anaplan (${synced.delivered.lineCount} lines)`,
   );
 
   step(`transfer: dave moves travel budget from ${other} to ${costCenter}; carol approves`);
