@@ -13,7 +13,7 @@ import {
   releaseCommitmentLine,
   snapshotTime,
 } from '../db/queries/commitments';
-import { getLegalEntity } from '../db/queries/reference';
+import { deliveryAsOf, getLegalEntity, openFiscalYears } from '../db/queries/reference';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
 import { type LedgerQuery } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
@@ -74,6 +74,16 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     consumptionFlows((await loadControlModel(db, legalEntity))?.consumptionSource ?? 'erp');
 
   return {
+    /** The fiscal years a standing sync of the entity covers: those with a period still open. */
+    async openFiscalYears(input: { legalEntity: string }): Promise<number[]> {
+      return openFiscalYears(db, input.legalEntity);
+    },
+
+    /** The period a year's figures are delivered to planning as of, once synced (null: none yet). */
+    async deliveryAsOf(input: { legalEntity: string; fiscalYear: number }): Promise<string | null> {
+      return deliveryAsOf(db, input.legalEntity, input.fiscalYear);
+    },
+
     /**
      * Pulls posted ledger lines of one fiscal year after that year's watermark, page by page. Each page
      * commits its lines (or keeps the ones that cannot be counted, with their error) and their balance

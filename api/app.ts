@@ -11,6 +11,7 @@ import { authenticate } from './auth';
 import { errorHandler, HttpError } from './errors';
 import { budgetCycleRoutes } from './routes/budget-cycles';
 import { erpSyncRoutes } from './routes/erp-syncs';
+import { webhookRoutes } from './routes/webhooks';
 import { sourceExceptionRoutes } from './routes/source-exceptions';
 
 /** The largest request body the API reads; anything bigger is refused with 413 before it is parsed. */
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
   app.use('/v1/erp-syncs', erpSyncRoutes(deps));
+  app.use('/v1/webhooks', webhookRoutes(deps));
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(deps));
   app.use('/v1/budget-control/transfers', controlTransferRoutes(deps));

@@ -6,6 +6,7 @@ import { locateDatabase } from '../db/embedded';
 import { listen } from './listen';
 import { createApp } from './app';
 import { ensureReservationExpiry } from './reservation-expiry';
+import { ensureSchedules } from './schedules';
 
 /** Runs the API alone (a deployment runs it next to any number of workers): npm run api. */
 async function main() {
@@ -20,6 +21,7 @@ async function main() {
     config.api.host,
   );
   await ensureReservationExpiry(client, config);
+  await ensureSchedules(client, config, database.db);
   console.log(`closeloop API listening on ${server.url}`);
   const stop = async () => {
     await server.close();

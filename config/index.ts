@@ -87,6 +87,12 @@ const Env = z.object({
   OVERRIDE_DECISION_TIMEOUT: DurationString.default('2 days'),
   /** How long an approver has to decide on a budget transfer or supplement before it expires. */
   TRANSFER_APPROVAL_TIMEOUT: DurationString.default('5 days'),
+  /** Near real time: how long a burst of ERP or procurement events is gathered before one sync round runs. */
+  EVENT_DEBOUNCE: DurationString.default('2 seconds'),
+  /** The standing ERP sync of every legal entity (a Temporal Schedule each): how often it runs. */
+  ERP_SYNC_INTERVAL: DurationString.default('1 hour'),
+  /** After downtime, how far back missed scheduled syncs are still run (one run catches up; watermarks do the rest). */
+  ERP_SYNC_CATCHUP_WINDOW: DurationString.default('1 hour'),
 
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
@@ -94,6 +100,8 @@ const Env = z.object({
   PROCUREMENT_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4030),
   /** The closeloop API key the procurement simulator calls with (a principal with role requester). */
   PROCUREMENT_SIMULATOR_API_KEY: z.string().min(1).default('dev-procurement'),
+  /** The closeloop API key the Dynamics 365 simulator sends its business events with (role integration_admin). */
+  D365_SIMULATOR_EVENTS_API_KEY: z.string().min(1).default('dev-admin'),
 
   D365_BASE_URL: z.string().url().optional(),
   D365_TOKEN_URL: z.string().url().optional(),
@@ -180,6 +188,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       overrideTimeout: e.OVERRIDE_DECISION_TIMEOUT,
       transferTimeout: e.TRANSFER_APPROVAL_TIMEOUT,
     },
+    flows: {
+      eventDebounce: e.EVENT_DEBOUNCE,
+      erpSyncInterval: e.ERP_SYNC_INTERVAL,
+      erpSyncCatchupWindow: e.ERP_SYNC_CATCHUP_WINDOW,
+    },
     cycle: {
       approvalTimeout: e.APPROVAL_TIMEOUT,
       escalationTimeout: e.ESCALATION_TIMEOUT,
@@ -191,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       anaplanPort: e.ANAPLAN_SIMULATOR_PORT,
       procurementPort: e.PROCUREMENT_SIMULATOR_PORT,
       procurementApiKey: e.PROCUREMENT_SIMULATOR_API_KEY,
+      d365EventsApiKey: e.D365_SIMULATOR_EVENTS_API_KEY,
     },
     d365: {
       baseUrl: e.D365_BASE_URL ?? d365Sim,

@@ -14,6 +14,7 @@ import { createWorker } from '../workers/worker';
 import { describeDatabase, prepareDatabase } from './lib/database';
 import { startDevServer } from './lib/dev-server';
 import { localApiUrl, startSimulators } from './lib/simulators';
+import { ensureSchedules } from '../api/schedules';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 /**
@@ -130,6 +131,7 @@ async function main() {
   );
   stops.push({ name: 'API', stop: () => api.close() });
   await ensureReservationExpiry(client, config);
+  const schedules = await ensureSchedules(client, config, database.handle.db);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
@@ -139,6 +141,7 @@ closeloop is ready in ${seconds}s
   Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   Database     ${describeDatabase(database, config)}
   Worker       ${flags['no-worker'] ? 'none (--no-worker): start workers with `npm run worker`' : 'running in this process'}
+  Schedules    ${schedules.join(', ')} every ${config.flows.erpSyncInterval} (Temporal UI → Schedules)
 Try it: npm run demo        Stop: Ctrl-C
 `);
 }

@@ -32,3 +32,15 @@ export const SearchAttributes = {
  * enters history. Temporal UI and the CLI use the `decision` signal, with the same payload.
  */
 export const decideRequestUpdate = defineUpdate<unknown, [DecisionInput]>('decide');
+
+/** What moved: an ERP business event (ledger, invoice, order) or procurement's consumption events. */
+export interface ChangeNotice {
+  source: 'erp' | 'procurement';
+  /** The sender's event ID, when it has one: a repeat is counted once. */
+  eventId?: string;
+  /** What the sender called it (e.g. the D365 business event ID). */
+  kind?: string;
+}
+
+/** To an entity's near-real-time workflow (`erp-events:<entity>`): something moved; sync and deliver soon. */
+export const changedSignal = defineSignal<[ChangeNotice]>('changed');

@@ -5,3 +5,4 @@ export { reservationExpiry } from './reservation-expiry';
 export { budgetOverride } from './budget-override';
 export { budgetTransfer } from './budget-transfer';
 export { erpSync } from './erp-sync';
+export { erpEvents } from './erp-events';

@@ -20,6 +20,8 @@ import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
 import { controlsFor, entityContext, Expiring, type ControlCache } from '../control-context';
 import { knownLegalEntity } from '../references';
+import { notifyChange } from '../erp-events';
+import { type Client } from '@temporalio/client';
 import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../control-schemas';
 
 const ModelBody = z
@@ -75,7 +77,15 @@ const ConsumptionBody = z
  * The budget control API that procurement and the ERP call before they spend: check (answers only),
  * reserve (answers and holds the funds under the caller's Idempotency-Key), and the balance of a bucket.
  */
-export function budgetControlRoutes({ db, config }: { db: Database; config: Config }): Router {
+export function budgetControlRoutes({
+  db,
+  config,
+  client,
+}: {
+  db: Database;
+  config: Config;
+  client: Client;
+}): Router {
   const router = Router();
   const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
   const reservations = createReservationQueue(db);
@@ -282,6 +292,9 @@ export function budgetControlRoutes({ db, config }: { db: Database; config: Conf
       );
       results.push({ documentId: e.documentId, lineNo: e.lineNo, type: e.type, outcome });
     }
+    // The planning platform follows within seconds: the entity's near-real-time workflow delivers.
+    if (results.some((r) => r.outcome === 'applied'))
+      await notifyChange({ client, config }, entity.code, { source: 'procurement' });
     res.json({ results });
   });
 

@@ -13,16 +13,19 @@ import { knownLegalEntity } from '../references';
 const SyncBody = z
   .object({
     legalEntity: BudgetVersionRef.shape.legalEntity,
-    fiscalYear: BudgetVersionRef.shape.fiscalYear,
-    /** Then deliver commitments and actuals to the planning platform, as the reforecast as of this period. */
+    /** One fiscal year; absent: every year of the entity with an open period. */
+    fiscalYear: BudgetVersionRef.shape.fiscalYear.optional(),
+    /** Then deliver commitments and actuals to the planning platform (the active version's reforecast)… */
+    deliver: z.boolean().default(false),
+    /** …as of this period (absent: the latest period with posted actuals). Implies deliver. */
     deliverAsOf: PeriodCode.optional(),
     /** Answer with the sync's result (it takes seconds) instead of 202 at once. */
     wait: z.boolean().default(false),
   })
   .strict();
 
-export const erpSyncWorkflowId = (legalEntity: string, fiscalYear: number) =>
-  `erp-sync:${legalEntity}:FY${fiscalYear}`;
+export const erpSyncWorkflowId = (legalEntity: string, fiscalYear?: number) =>
+  `erp-sync:${legalEntity}:${fiscalYear === undefined ? 'open-years' : `FY${fiscalYear}`}`;
 
 /**
  * Runs an entity's ERP sync now (actuals and open purchase orders of a fiscal year): what the budget cycle's
@@ -38,6 +41,7 @@ export function erpSyncRoutes({ db, client, config }: { db: Database; client: Cl
     const input: ErpSyncInput = {
       legalEntity: entity.code,
       fiscalYear: body.fiscalYear,
+      deliver: body.deliver || body.deliverAsOf !== undefined,
       deliverAsOf: body.deliverAsOf,
       correlationId: req.header('x-correlation-id') ?? randomUUID(),
     };
@@ -46,7 +50,7 @@ export function erpSyncRoutes({ db, client, config }: { db: Database; client: Cl
       taskQueue: config.temporal.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `ERP sync of ${entity.code} FY${body.fiscalYear}`,
+      staticSummary: `ERP sync of ${entity.code} ${body.fiscalYear === undefined ? '(open years)' : `FY${body.fiscalYear}`}`,
     });
     const links = { temporalUi: temporalUiLink(config, workflowId) };
     if (!body.wait) {

@@ -218,3 +218,59 @@ export async function activeDimensionValues(
     : [];
   return { accounts: new Set(a.map((r) => r.code)), costCenters: new Set(c.map((r) => r.code)) };
 }
+
+/** What a standing sync of an entity covers: the fiscal years of its calendar with a period still open. */
+export async function openFiscalYears(db: DbOrTx, legalEntity: string): Promise<number[]> {
+  const rows = (await db.execute(sql`
+    select distinct p.fiscal_year as "fiscalYear"
+      from fiscal_periods p join legal_entities e on p.calendar = e.fiscal_calendar
+     where e.code = ${legalEntity} and p.status = 'open'
+     order by 1`)) as unknown as { fiscalYear: number }[];
+  return rows.map((r) => r.fiscalYear);
+}
+
+/**
+ * The period an entity's figures of a fiscal year are delivered to planning as of: the latest with posted
+ * actuals, or, before the year has any, the last period of the year before (everything is then a projection);
+ * null when neither exists.
+ */
+export async function deliveryAsOf(db: DbOrTx, legalEntity: string, fiscalYear: number) {
+  const [row] = (await db.execute(sql`
+    with entity as (select code, fiscal_calendar from legal_entities where code = ${legalEntity})
+    select coalesce(
+      (select max(b.period) from control_balances b
+         join fiscal_periods p on p.period = b.period
+         join entity e on p.calendar = e.fiscal_calendar
+        where b.legal_entity = e.code and p.fiscal_year = ${fiscalYear} and b.actual <> 0),
+      (select p.period from fiscal_periods p join entity e on p.calendar = e.fiscal_calendar
+        where p.fiscal_year = ${fiscalYear - 1} order by p.period_number desc limit 1)
+    ) as "asOfPeriod"`)) as unknown as { asOfPeriod: string | null }[];
+  return row?.asOfPeriod ?? null;
+}
+
+/** The legal entities kept in an ERP's companies (company codes compared without case), by company. */
+export async function entitiesOfErpCompanies(db: DbOrTx, erpSystem: string, companies: string[]) {
+  if (!companies.length) return new Map<string, string>();
+  const rows = await db
+    .select({ code: legalEntities.code, company: legalEntities.erpCompany })
+    .from(legalEntities)
+    .where(
+      and(
+        eq(legalEntities.erpSystem, erpSystem),
+        inArray(
+          sql`lower(${legalEntities.erpCompany})`,
+          companies.map((c) => c.toLowerCase()),
+        ),
+      ),
+    );
+  return new Map(rows.map((r) => [r.company.toLowerCase(), r.code]));
+}
+
+/** The legal entities closeloop serves (active ones), in code order. */
+export function activeLegalEntities(db: DbOrTx) {
+  return db
+    .select()
+    .from(legalEntities)
+    .where(eq(legalEntities.active, true))
+    .orderBy(asc(legalEntities.code));
+}

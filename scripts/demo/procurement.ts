@@ -291,16 +291,19 @@ async function scenario(
     200,
   ).body as {
     workflowId: string;
-    actuals: { inserted: number; duplicates: number };
-    delivered: { versionName?: string; lineCount?: number; skipped?: string };
+    years: {
+      actuals: { inserted: number; duplicates: number };
+      delivered: { versionName?: string; lineCount?: number; skipped?: string };
+    }[];
   };
+  const fy = synced.years[0]!;
   console.log(
-    `  ${synced.workflowId}: ${synced.actuals.inserted} new ledger lines, ${synced.actuals.duplicates} already counted`,
+    `  ${synced.workflowId}: ${fy.actuals.inserted} new ledger lines, ${fy.actuals.duplicates} already counted`,
   );
   console.log(
-    synced.delivered.skipped
-      ? `  planning: ${synced.delivered.skipped}`
-      : `  planning: forecast "${synced.delivered.versionName}" updated in Anaplan (${synced.delivered.lineCount} lines)`,
+    fy.delivered.skipped
+      ? `  planning: ${fy.delivered.skipped}`
+      : `  planning: forecast "${fy.delivered.versionName}" updated in Anaplan (${fy.delivered.lineCount} lines)`,
   );
 
   step(`transfer: dave moves travel budget from ${other} to ${costCenter}; carol approves`);

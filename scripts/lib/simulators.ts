@@ -17,7 +17,14 @@ export async function startSimulators(
   closeloopUrl: string,
   stateDir = path.join(config.dataDir, 'simulators'),
 ) {
-  const d365 = createD365Simulator({ stateFile: path.join(stateDir, 'd365.json') });
+  const d365 = createD365Simulator({
+    stateFile: path.join(stateDir, 'd365.json'),
+    // Posted vendor invoices reach closeloop as business events within seconds (near real time).
+    businessEventEndpoint: {
+      url: `${closeloopUrl}/v1/webhooks/d365/business-events`,
+      headers: { 'x-api-key': config.simulators.d365EventsApiKey },
+    },
+  });
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
   const procurement = createProcurementSimulator({
     closeloopUrl,

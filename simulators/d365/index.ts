@@ -1,7 +1,9 @@
 export {
   createD365Simulator,
   type D365Simulator,
+  type BusinessEventEndpoint,
   type D365SimulatorOptions,
+  type SentBusinessEvent,
   type LedgerEntrySeed,
   type PurchaseOrderSeed,
   type VendorInvoicePosting,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { DECIMAL_PATTERN, fromMinor, toMinor } from '../../domain/money';
@@ -59,6 +59,25 @@ export interface D365SimulatorOptions {
   budgetControl?: boolean;
   /** A JSON file to keep state in across restarts; in memory only when absent. */
   stateFile?: string;
+  /**
+   * A business event endpoint of type HTTPS, as configured in the business event catalog: posted vendor
+   * invoices are sent there (`VendorInvoicePostedBusinessEvent`). Also settable at run time
+   * (`setBusinessEventEndpoint`, `POST /__sim/business-event-endpoint`).
+   */
+  businessEventEndpoint?: BusinessEventEndpoint;
+}
+
+export interface BusinessEventEndpoint {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/** A business event as it was sent, and how its delivery went. */
+export interface SentBusinessEvent {
+  event: Record<string, unknown>;
+  attempts: number;
+  status: 'pending' | 'delivered' | 'failed';
+  lastError?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -601,9 +620,62 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   });
   app.use('/data', data);
 
+  // Business events: the common envelope (BusinessEventsContract) around the event's own fields, POSTed as
+  // JSON to the endpoint, retried a few times when it does not answer 2xx.
+  let endpoint = options.businessEventEndpoint;
+  let controlNumber = 5637144576;
+  const sentEvents: SentBusinessEvent[] = [];
+  function emitBusinessEvent(fields: Record<string, unknown>) {
+    if (!endpoint) return;
+    const target = endpoint;
+    const now = Date.now();
+    const sent: SentBusinessEvent = {
+      event: {
+        ...fields,
+        ControlNumber: controlNumber++,
+        EventId: randomUUID().toUpperCase(),
+        EventTime: `/Date(${now})/`,
+        EventTimeIso8601: new Date(now).toISOString(),
+        InitiatingUserAADObjectId: '00000000-0000-0000-0000-000000000000',
+        MajorVersion: 0,
+        MinorVersion: 0,
+        ParentContextRecordSubject: '',
+        ContextRecordSubject: '',
+      },
+      attempts: 0,
+      status: 'pending',
+    };
+    sentEvents.push(sent);
+    void (async () => {
+      while (sent.attempts < 5) {
+        sent.attempts++;
+        try {
+          const res = await fetch(target.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...target.headers },
+            body: JSON.stringify(sent.event),
+          });
+          if (res.ok) {
+            sent.status = 'delivered';
+            return;
+          }
+          sent.lastError = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
+        } catch (err) {
+          sent.lastError = (err as Error).message;
+        }
+        await new Promise((r) => setTimeout(r, 200 * 2 ** sent.attempts));
+      }
+      sent.status = 'failed';
+    })();
+  }
+
   const sim = {
     app,
     faults,
+    setBusinessEventEndpoint(e: BusinessEventEndpoint | undefined) {
+      endpoint = e;
+    },
+    businessEvents: (): readonly SentBusinessEvent[] => sentEvents,
     listen: (port = 0, host = '127.0.0.1'): Promise<RunningServer> => serveSimulator(app, faults, port, host),
     /** Posts ledger entries; an entry already held (company, journal, voucher, account) is left as it is. */
     seedLedgerEntries(entries: LedgerEntrySeed[]) {
@@ -660,6 +732,16 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
           Description: `Vendor invoice ${inv.InvoiceNumber}${inv.PurchaseOrderNumber ? ` for ${inv.PurchaseOrderNumber}` : ''}`,
         })),
       );
+      emitBusinessEvent({
+        BusinessEventId: 'VendorInvoicePostedBusinessEvent',
+        // Business events name the company as D365 displays it (upper case); OData answers in lower case.
+        BusinessEventLegalEntity: inv.dataAreaId.toUpperCase(),
+        InvoiceId: inv.InvoiceNumber,
+        PurchaseOrderId: inv.PurchaseOrderNumber ?? '',
+        InvoiceDate: inv.InvoiceDate,
+        VoucherNumber: voucher,
+        LegalEntity: inv.dataAreaId.toUpperCase(),
+      });
       for (const l of inv.lines) {
         const line = state.purchaseOrderLines.find(
           (r) =>
@@ -795,6 +877,16 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     const posted = sim.postVendorInvoice(parsed.data);
     res.status(posted.alreadyPosted ? 200 : 201).json(posted);
   });
+  app.post('/__sim/business-event-endpoint', express.json(), (req, res) => {
+    const parsed = z
+      .object({ url: z.string().url(), headers: z.record(z.string(), z.string()).optional() })
+      .strict()
+      .safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.setBusinessEventEndpoint(parsed.data);
+    res.status(204).end();
+  });
+  app.get('/__sim/business-events', (_req, res) => void res.json({ events: sim.businessEvents() }));
   app.post('/__sim/update-budget-balances', (_req, res) => {
     sim.updateBudgetBalances();
     res.status(204).end();

@@ -179,7 +179,7 @@ describe('procurement scenario', () => {
     });
     expect(synced).toMatchObject({
       status: 200,
-      body: { actuals: { inserted: 2 }, commitments: { skipped: expect.any(String) } },
+      body: { years: [{ actuals: { inserted: 2 }, commitments: { skipped: expect.any(String) } }] },
     });
     expect(await figures('610200', 'CC-200', march)).toMatchObject({ committed: '0.00', actual: '12000.00' });
 

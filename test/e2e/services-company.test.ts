@@ -162,7 +162,7 @@ describe('services company: the whole loop through the API', () => {
     });
     expect(synced).toMatchObject({
       status: 200,
-      body: { actuals: { inserted: 0 }, delivered: { lineCount: 132 } },
+      body: { years: [{ fiscalYear: 2027, actuals: { inserted: 0 }, delivered: { lineCount: 132 } }] },
     });
     const may = stack.anaplan
       .forecasts()[0]!

@@ -1,0 +1,136 @@
+import { ScheduleNotFoundError } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
+import { ensureSchedules, erpSyncScheduleId } from '../../api/schedules';
+import { d365LedgerDimension } from '../../simulators/scenario/services-company';
+import { decisionSignal } from '../../workflows/definitions';
+import { type ErpSyncResult } from '../../workflows/erp-sync';
+import { awaitingApproval, planVersion, waitForStatus } from '../harness/cycle';
+import { apiClient } from '../harness/http';
+import { startStack, type TestStack } from '../harness/stack';
+
+/**
+ * The standing and the near-real-time flows: a Temporal Schedule per entity created from configuration
+ * (idempotently), whose action is the entity's ERP sync; and a Dynamics 365 business event that reaches the
+ * balances and the planning platform within seconds, through the entity's `erp-events` workflow.
+ */
+describe('scheduled and event-driven flows', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    stack = await startStack({ api: true, env: { EVENT_DEBOUNCE: '300ms', ERP_SYNC_INTERVAL: '1 hour' } });
+    request = apiClient(stack.api!.url);
+  });
+  afterAll(async () => {
+    await stack.client.schedule
+      .getHandle(erpSyncScheduleId('ACME-US'))
+      .delete()
+      .catch((e: unknown) => {
+        if (!(e instanceof ScheduleNotFoundError)) throw e;
+      });
+    await stack?.stop();
+  });
+
+  test('the schedules come from configuration: created once, unchanged by a restart, paused stays paused; triggering runs the sync', async () => {
+    const ids = await ensureSchedules(stack.client, stack.config, stack.db);
+    expect(ids).toEqual(['erp-sync:ACME-US']);
+    const handle = stack.client.schedule.getHandle('erp-sync:ACME-US');
+    const first = await handle.describe();
+    expect(first.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
+    expect(first.policies).toMatchObject({ overlap: 'BUFFER_ONE', catchupWindow: 3_600_000 });
+    expect(first.action).toMatchObject({
+      workflowType: 'erpSync',
+      args: [{ legalEntity: 'ACME-US', deliver: true }],
+    });
+
+    // A restart changes nothing; an operator's pause survives it.
+    await handle.pause('maintenance window');
+    await ensureSchedules(stack.client, stack.config, stack.db);
+    const again = await handle.describe();
+    expect(again.info.lastUpdatedAt).toEqual((await handle.describe()).info.lastUpdatedAt);
+    expect(again.state.paused).toBe(true);
+    expect(again.spec).toEqual(first.spec);
+    await handle.unpause('maintenance over');
+
+    // "Trigger now" from Temporal UI or `temporal schedule trigger`: one ERP sync of every open year.
+    await handle.trigger();
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !workflowId; i++) {
+      workflowId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(workflowId).toMatch(/^erp-sync:ACME-US:scheduled-/);
+    const result = (await stack.client.workflow.getHandle(workflowId!).result()) as ErpSyncResult;
+    expect(result.legalEntity).toBe('ACME-US');
+    expect(result.years.length).toBeGreaterThan(0);
+    expect(result.years[0]).toMatchObject({ actuals: expect.any(Object), commitments: expect.any(Object) });
+  });
+
+  test('a posted vendor invoice reaches the balances and Anaplan within seconds, by business event', async () => {
+    const fiscalYear = await stack.newFiscalYear();
+    const { ref } = planVersion(stack, fiscalYear, 1);
+    const cycle = await stack.startCycle(ref, { asOfPeriod: `${fiscalYear}-03` });
+    await waitForStatus(cycle, awaitingApproval);
+    await cycle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    expect((await cycle.result()).status).toBe('completed');
+    const pushesBefore = stack.anaplan.forecasts().length;
+
+    stack.d365.setBusinessEventEndpoint({
+      url: `${stack.api!.url}/v1/webhooks/d365/business-events`,
+      headers: { 'x-api-key': 'dev-admin' },
+    });
+    const started = Date.now();
+    // Two invoices in a burst, and the second business event sent twice.
+    for (const n of [1, 2]) {
+      stack.d365.postVendorInvoice({
+        dataAreaId: 'acus',
+        InvoiceNumber: `INV-${fiscalYear}-${n}`,
+        InvoiceDate: `${fiscalYear}-02-20`,
+        CurrencyCode: 'USD',
+        lines: [
+          {
+            LedgerDimensionDisplayValue: d365LedgerDimension('610200', 'CC-100', `${fiscalYear}-02-20`),
+            Amount: '700.00',
+          },
+        ],
+      });
+    }
+    const event = stack.d365.businessEvents().at(-1)!.event;
+    const repeat = await request('POST', '/v1/webhooks/d365/business-events', {
+      key: 'dev-admin',
+      body: event,
+    });
+    expect(repeat.status).toBe(202);
+
+    const actual = async () =>
+      (
+        (await stack.db.execute(sql`
+        select coalesce(sum(actual), 0)::text as actual from control_balances
+         where legal_entity = 'ACME-US' and account = '610200' and cost_center = 'CC-100'
+           and period = ${`${fiscalYear}-02`}`)) as unknown as { actual: string }[]
+      )[0]!.actual;
+    let seen = '0';
+    while (Date.now() - started < 20_000) {
+      seen = await actual();
+      if (Number(seen) >= 1400 && stack.anaplan.forecasts().length > pushesBefore) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(Number(seen)).toBe(1400);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(20_000);
+    const forecast = stack.anaplan.forecasts().find((f) => f.versionName.includes(`FY${fiscalYear}`));
+    const february = forecast?.rows.find(
+      (r) => r.account === '610200' && r.costCenter === 'CC-100' && r.period === `${fiscalYear}-02`,
+    );
+    expect(february).toBeDefined();
+
+    // The entity's near-real-time workflow counted the repeated event once.
+    const status = await stack.client.workflow.getHandle('erp-events:ACME-US').query('status');
+    expect(status).toMatchObject({ legalEntity: 'ACME-US', duplicates: 1 });
+    // An event from a company closeloop does not know is refused, so its sender keeps it.
+    const unknown = await request('POST', '/v1/webhooks/d365/business-events', {
+      key: 'dev-admin',
+      body: { ...event, BusinessEventLegalEntity: 'ZZZZ', EventId: 'x-1' },
+    });
+    expect(unknown).toMatchObject({ status: 422, body: { error: 'unknown_company' } });
+  });
+});
