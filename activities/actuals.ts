@@ -13,11 +13,15 @@ import {
   releaseCommitmentLine,
   snapshotTime,
 } from '../db/queries/commitments';
-import { deliveryAsOf, getLegalEntity, openFiscalYears } from '../db/queries/reference';
+import { upsertFxRates } from '../db/queries/fx-rates';
+import { deliveryAsOf, fiscalYearPeriods, getLegalEntity, openFiscalYears } from '../db/queries/reference';
+import { FxRate } from '../domain/fx';
+import { describeIssues } from '../domain/zod-issues';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
 import { type LedgerQuery } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { notFound } from './failures';
+import { protocolFailure } from './connectors/http';
 import { withHeartbeat } from './heartbeat';
 
 export interface SyncInput {
@@ -74,6 +78,27 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     consumptionFlows((await loadControlModel(db, legalEntity))?.consumptionSource ?? 'erp');
 
   return {
+    /**
+     * Takes the ERP's exchange rates (those still valid from the start of the earliest open fiscal year), so
+     * lines in other currencies are converted with the rates the ERP itself uses. Rates are replaced only
+     * where the ERP changed them.
+     */
+    async syncExchangeRates(input: { legalEntity: string }): Promise<{ read: number; written: number }> {
+      const entity = await getLegalEntity(db, input.legalEntity);
+      if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
+      const [first] = await openFiscalYears(db, entity.code);
+      const periods = first === undefined ? [] : await fiscalYearPeriods(db, entity.fiscalCalendar, first);
+      const fromDate = periods[0]?.startDate ?? new Date().toISOString().slice(0, 10);
+      const read = await erpFor(deps, entity.erpSystem).fetchExchangeRates({ fromDate });
+      const rates = read.map((r, i) => {
+        const parsed = FxRate.safeParse(r);
+        if (!parsed.success)
+          throw protocolFailure(entity.erpSystem, `exchange rate ${i + 1}: ${describeIssues(parsed.error)}`);
+        return parsed.data;
+      });
+      return { read: rates.length, written: await upsertFxRates(db, rates, entity.erpSystem) };
+    },
+
     /** The fiscal years a standing sync of the entity covers: those with a period still open. */
     async openFiscalYears(input: { legalEntity: string }): Promise<number[]> {
       return openFiscalYears(db, input.legalEntity);

@@ -115,6 +115,30 @@ const Env = z.object({
   /** Unset: every 5 s against a real environment, every 0.5 s against the embedded simulator. */
   D365_COMPLETION_POLL_MS: z.coerce.number().int().positive().optional(),
   D365_LEDGER_ENTITY_SET: z.string().min(1).default('GeneralJournalAccountEntries'),
+  /** The entity set of exchange rates in your environment's /data/$metadata. */
+  D365_EXCHANGE_RATE_ENTITY_SET: z.string().min(1).default('ExchangeRates'),
+  /** closeloop's rate types by the environment's exchange rate type names: "spot=Default,average=Average,budget=Budget". */
+  D365_RATE_TYPES: z
+    .string()
+    .default('spot=Default,average=Average,budget=Budget')
+    .transform((raw, ctx) => {
+      const out: Record<string, string> = {};
+      for (const pair of raw
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const m = /^(spot|average|budget)=(.+)$/.exec(pair);
+        if (!m) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(pair)} must be spot|average|budget=<D365 rate type>`,
+          });
+          return z.NEVER;
+        }
+        out[m[1]!] = m[2]!;
+      }
+      return out as Partial<Record<'spot' | 'average' | 'budget', string>>;
+    }),
 
   ANAPLAN_AUTH_URL: z.string().url().optional(),
   ANAPLAN_API_URL: z.string().url().optional(),
@@ -217,6 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       completionWaitMs: e.D365_COMPLETION_WAIT_MS,
       completionPollMs: e.D365_COMPLETION_POLL_MS ?? (e.D365_BASE_URL ? 5000 : 500),
       ledgerEntitySet: e.D365_LEDGER_ENTITY_SET,
+      exchangeRateEntitySet: e.D365_EXCHANGE_RATE_ENTITY_SET,
+      rateTypeNames: e.D365_RATE_TYPES,
     },
     anaplan: {
       authUrl: e.ANAPLAN_AUTH_URL ?? anaplanSim,

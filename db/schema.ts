@@ -17,6 +17,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { CONSUMPTION_SOURCES, CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
+import { RATE_TYPES } from '../domain/fx';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
@@ -63,7 +64,28 @@ export const legalEntities = pgTable('legal_entities', {
   controlLevel: text('control_level', { enum: CONTROL_LEVELS }).notNull(),
   tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
   active: boolean('active').notNull().default(true),
+  /** The rate type lines in other currencies are converted with, at their own date (posting or delivery). */
+  fxRateType: text('fx_rate_type', { enum: RATE_TYPES }).notNull().default('average'),
+  /** The currency a pair without a rate of its own is triangulated through. */
+  fxTriangulationCurrency: text('fx_triangulation_currency').notNull().default('USD'),
 });
+
+/** Exchange rates, pulled from the ERP (its rate types mapped to closeloop's); exact decimals. */
+export const fxRates = pgTable(
+  'fx_rates',
+  {
+    rateType: text('rate_type', { enum: RATE_TYPES }).notNull(),
+    fromCurrency: text('from_currency').notNull(),
+    toCurrency: text('to_currency').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+    /** 1 unit of from_currency is `rate` units of to_currency. */
+    rate: numeric('rate', { precision: 28, scale: 12 }).notNull(),
+    source: text('source').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.rateType, t.fromCurrency, t.toCurrency, t.validFrom] })],
+);
 
 /**
  * Where an entity's approved budgets are published: one row per target system. A second ERP is an adapter

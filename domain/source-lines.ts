@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeMissing, type SystemDimensionValues, unmapDimensions } from './mapping';
 import { type DimensionCombination, IsoDate } from './model';
+import { convert, type FxPolicy, quote } from './fx';
 import { Money, money } from './money';
 import { type DimensionMappingRef, type FiscalPeriodRef, periodOfDate } from './reference';
 import { describeIssues } from './zod-issues';
@@ -18,6 +19,8 @@ export const SourceLineErrorCode = {
   PeriodNotInCalendar: 'period_not_in_calendar',
   /** The line is in a currency the entity's balances do not take (FX conversion is not configured). */
   CurrencyNotAccepted: 'currency_not_accepted',
+  /** No rate of the entity's rate type converts the line's currency on its date (not even triangulated). */
+  FxRateMissing: 'fx_rate_missing',
   /** The amount or currency is not valid money. */
   InvalidAmount: 'invalid_amount',
 } as const;
@@ -49,6 +52,8 @@ export interface SourceLineContext {
   currency: string;
   periods: readonly FiscalPeriodRef[];
   mappings: readonly DimensionMappingRef[];
+  /** How lines in other currencies are converted; without it they are not accepted. */
+  fx?: FxPolicy;
 }
 
 export function canonicaliseSourceLine(
@@ -61,13 +66,26 @@ export function canonicaliseSourceLine(
       error: { code: SourceLineErrorCode.InvalidAmount, message: describeIssues(parsed.error, 'amount') },
     };
   }
-  if (parsed.data.currency !== ctx.currency) {
-    return {
-      error: {
-        code: SourceLineErrorCode.CurrencyNotAccepted,
-        message: `${parsed.data.amount} ${parsed.data.currency} cannot be counted in a ${ctx.currency} balance without an FX conversion`,
-      },
-    };
+  let amount = parsed.data;
+  if (amount.currency !== ctx.currency) {
+    if (!ctx.fx) {
+      return {
+        error: {
+          code: SourceLineErrorCode.CurrencyNotAccepted,
+          message: `${amount.amount} ${amount.currency} cannot be counted in a ${ctx.currency} balance without an FX conversion`,
+        },
+      };
+    }
+    const q = quote(ctx.fx.rates, ctx.fx.rateType, amount.currency, ctx.currency, line.date, ctx.fx.base);
+    if (!q) {
+      return {
+        error: {
+          code: SourceLineErrorCode.FxRateMissing,
+          message: `no ${ctx.fx.rateType} rate converts ${amount.currency} to ${ctx.currency} on ${line.date} (directly, inverted or through ${ctx.fx.base})`,
+        },
+      };
+    }
+    amount = { amount: convert(amount.amount, amount.currency, ctx.currency, q), currency: ctx.currency };
   }
   const period = periodOfDate(line.date, ctx.periods);
   if (!period) {
@@ -91,7 +109,7 @@ export function canonicaliseSourceLine(
     line: {
       dimensions: unmapped.dimensions,
       period: period.period,
-      amount: money(parsed.data.amount, parsed.data.currency),
+      amount: money(amount.amount, amount.currency),
     },
   };
 }

@@ -1,7 +1,10 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ActualsSyncResult, CommitmentsSyncResult } from '../activities/actuals';
 import { longSync, planningCall, type ErpRetryOverride } from './activity-profiles';
+
+/** Patch ID: a round first takes the ERP's exchange rates, so lines in other currencies are converted. */
+export const EXCHANGE_RATES_SYNCED = 'erp-sync-takes-exchange-rates';
 
 export interface ErpSyncInput {
   legalEntity: string;
@@ -44,6 +47,9 @@ export async function syncRound(input: ErpSyncInput): Promise<ErpSyncResult> {
   const sync = proxyActivities<Activities>(longSync(input.erpRetry));
   const { legalEntity } = input;
   const correlationId = input.correlationId ?? workflowInfo().workflowId;
+  // Patched: rounds recorded before rates were taken from the ERP replay without this step.
+  if (input.fromErp !== false && patched(EXCHANGE_RATES_SYNCED))
+    await sync.syncExchangeRates({ legalEntity });
   const fiscalYears =
     input.fiscalYear !== undefined ? [input.fiscalYear] : await sync.openFiscalYears({ legalEntity });
   const years: ErpSyncYear[] = [];

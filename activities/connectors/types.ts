@@ -132,6 +132,16 @@ export interface SourceCommitmentLine {
   openAmount: SourceAmount;
 }
 
+/** An exchange rate as the ERP keeps it, its rate type already in closeloop's terms. */
+export interface SourceExchangeRate {
+  rateType: 'spot' | 'average' | 'budget';
+  from: string;
+  to: string;
+  validFrom: string;
+  validTo: string | null;
+  rate: string;
+}
+
 export interface ErpConnector {
   readonly system: string;
   health(): Promise<HealthStatus>;
@@ -141,6 +151,8 @@ export interface ErpConnector {
   /** One page of posted ledger lines after the watermark; call again with `cursor` until it is absent. */
   fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
   fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;
+  /** Exchange rates still valid on or after `fromDate`, of the rate types closeloop maps. */
+  fetchExchangeRates(query: { fromDate: string }, control?: CallControl): Promise<SourceExchangeRate[]>;
 }
 
 export interface ForecastRow {

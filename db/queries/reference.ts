@@ -117,6 +117,8 @@ export async function upsertLegalEntities(db: DbOrTx, rows: (typeof legalEntitie
         functionalCurrency: excluded('functional_currency'),
         erpSystem: excluded('erp_system'),
         erpCompany: excluded('erp_company'),
+        fxRateType: excluded('fx_rate_type'),
+        fxTriangulationCurrency: excluded('fx_triangulation_currency'),
       },
     });
 }

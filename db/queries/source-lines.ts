@@ -1,5 +1,6 @@
 import { type CanonicalSourceLine, type SourceLineContext } from '../../domain/source-lines';
 import { type DbOrTx } from '../client';
+import { loadFxRates } from './fx-rates';
 import { calendarPeriods, fiscalYearPeriods, type LegalEntityRow, loadMappings } from './reference';
 
 /** An entity's lines from one source system, and what turning them into canonical lines needs. */
@@ -27,6 +28,11 @@ export async function loadSourceContext(
     currency: entity.functionalCurrency,
     periods,
     mappings: await loadMappings(db, entity.erpSystem),
+    fx: {
+      rateType: entity.fxRateType,
+      base: entity.fxTriangulationCurrency,
+      rates: await loadFxRates(db, entity.fxRateType),
+    },
   };
 }
 

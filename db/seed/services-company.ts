@@ -21,6 +21,10 @@ export const legalEntity = {
   planningSystem: 'anaplan',
   controlLevel: 'absolute' as const,
   tolerancePercent: '0',
+  // Actuals in other currencies convert at the month's average rate; a pair the ERP does not quote goes
+  // through the euro (the ERP's rates for European currencies are quoted against it).
+  fxRateType: 'average' as const,
+  fxTriangulationCurrency: 'EUR',
 };
 
 /**

@@ -210,6 +210,23 @@ export const PurchaseOrderLinesV2: EntityType = {
   },
 };
 
+/**
+ * Exchange rates (CDM `Common/Currency/ExchangeRateCDSEntity`): one rate of a rate type for a currency pair,
+ * valid from a date. The public entity set name is not in the CDM; closeloop reads it as configured.
+ */
+export const ExchangeRates: EntityType = {
+  set: 'ExchangeRates',
+  keys: ['ExchangeRateTypeName', 'FromCurrencyCode', 'ToCurrencyCode', 'ValidFrom'],
+  properties: {
+    ExchangeRateTypeName: 'Edm.String',
+    FromCurrencyCode: 'Edm.String',
+    ToCurrencyCode: 'Edm.String',
+    ValidFrom: 'Edm.DateTimeOffset',
+    ValidTo: 'Edm.DateTimeOffset',
+    Rate: 'Edm.Decimal',
+  },
+};
+
 export const ENTITIES = [
   BudgetRegisterEntryHeaders,
   BudgetRegisterEntryLines,
@@ -217,4 +234,5 @@ export const ENTITIES = [
   GeneralJournalAccountEntries,
   PurchaseOrderHeadersV2,
   PurchaseOrderLinesV2,
+  ExchangeRates,
 ] as const;

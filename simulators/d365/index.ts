@@ -3,6 +3,7 @@ export {
   type D365Simulator,
   type BusinessEventEndpoint,
   type D365SimulatorOptions,
+  type ExchangeRateSeed,
   type SentBusinessEvent,
   type LedgerEntrySeed,
   type PurchaseOrderSeed,

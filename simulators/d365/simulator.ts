@@ -21,6 +21,7 @@ import {
   BudgetRegisterEntryHeaders,
   BudgetRegisterEntryLines,
   GeneralJournalAccountEntries,
+  ExchangeRates,
   PurchaseOrderHeadersV2,
   PurchaseOrderLinesV2,
 } from './entities';
@@ -127,6 +128,22 @@ export const VendorInvoicePosting = z
   .strict();
 export type VendorInvoicePosting = z.input<typeof VendorInvoicePosting>;
 
+/** An exchange rate as D365 keeps it (ExchangeRateCDSEntity): 1 FromCurrency = Rate ToCurrency from ValidFrom. */
+export const ExchangeRateSeed = z
+  .object({
+    ExchangeRateTypeName: z.string().min(1),
+    FromCurrencyCode: z.string().length(3),
+    ToCurrencyCode: z.string().length(3),
+    ValidFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    ValidTo: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/)
+      .optional(),
+    Rate: z.string().regex(DECIMAL_PATTERN),
+  })
+  .strict();
+export type ExchangeRateSeed = z.input<typeof ExchangeRateSeed>;
+
 export const PurchaseOrderSeed = z
   .object({
     dataAreaId: z.string().min(1),
@@ -191,6 +208,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     ledger: [] as Row[],
     purchaseOrderHeaders: [] as Row[],
     purchaseOrderLines: [] as Row[],
+    exchangeRates: [] as Row[],
     nextEntry: 1,
     nextRecId: 5637144576,
     /** When each draft entry last changed (entry key → epoch ms): the batch job waits for quiet entries. */
@@ -198,7 +216,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   };
   const saved = loadState<typeof state & { format?: number }>(options.stateFile);
   // State files written before the entities followed the published contract are not read (format 2 on).
-  if (saved?.format === 2) state = saved;
+  if (saved?.format === 2) state = { ...state, ...saved, exchangeRates: saved.exchangeRates ?? [] };
   const persist = () => saveState(options.stateFile, { format: 2, ...state });
 
   const entryKey = (r: Row) => `${String(r.dataAreaId)}|${String(r.LegalEntityId)}|${String(r.EntryNumber)}`;
@@ -537,6 +555,10 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     '/PurchaseOrderLinesV2',
     collection(PurchaseOrderLinesV2, () => state.purchaseOrderLines),
   );
+  data.get(
+    '/ExchangeRates',
+    collection(ExchangeRates, () => state.exchangeRates),
+  );
 
   // Reads by key need every key part (data-entities/odata.md: "all fields in the entity key must be provided").
   data.get(/^\/(BudgetRegisterEntryHeaders|BudgetRegisterEntryLines)\((.*)\)$/, (req, res) => {
@@ -758,6 +780,23 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       persist();
       return { voucher, alreadyPosted: false };
     },
+    /** Sets exchange rates, as a treasurer enters them (or a rate provider imports them): one per type, pair, date. */
+    seedExchangeRates(rates: ExchangeRateSeed[]) {
+      for (const r of rates.map((x) => ExchangeRateSeed.parse(x))) {
+        const same = (x: Row) =>
+          x.ExchangeRateTypeName === r.ExchangeRateTypeName &&
+          x.FromCurrencyCode === r.FromCurrencyCode &&
+          x.ToCurrencyCode === r.ToCurrencyCode &&
+          String(x.ValidFrom).slice(0, 10) === r.ValidFrom;
+        state.exchangeRates = state.exchangeRates.filter((x) => !same(x));
+        state.exchangeRates.push({
+          ...r,
+          ValidFrom: dateTime(r.ValidFrom),
+          ValidTo: dateTime(r.ValidTo ?? '2154-12-31'),
+        });
+      }
+      persist();
+    },
     /** Creates or replaces purchase orders (header and lines). */
     seedPurchaseOrders(orders: PurchaseOrderSeed[]) {
       for (const o of orders) {
@@ -869,6 +908,12 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     const parsed = z.array(PurchaseOrderSeed).safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedPurchaseOrders(parsed.data);
+    res.status(201).json({ count: parsed.data.length });
+  });
+  app.post('/__sim/exchange-rates', express.json(), (req, res) => {
+    const parsed = z.array(ExchangeRateSeed).safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.seedExchangeRates(parsed.data);
     res.status(201).json({ count: parsed.data.length });
   });
   app.post('/__sim/vendor-invoices', express.json(), (req, res) => {

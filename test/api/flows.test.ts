@@ -133,4 +133,83 @@ describe('scheduled and event-driven flows', () => {
     });
     expect(unknown).toMatchObject({ status: 422, body: { error: 'unknown_company' } });
   });
+
+  test("lines in other currencies are converted with the entity's rate type at their date; a currency without a rate waits in the dead letters until a rate comes, then replays once", async () => {
+    const fy = await stack.newFiscalYear();
+    stack.d365.seedExchangeRates([
+      {
+        ExchangeRateTypeName: 'Average',
+        FromCurrencyCode: 'EUR',
+        ToCurrencyCode: 'USD',
+        ValidFrom: `${fy}-01-01`,
+        Rate: '1.0850',
+      },
+      {
+        ExchangeRateTypeName: 'Default',
+        FromCurrencyCode: 'EUR',
+        ToCurrencyCode: 'USD',
+        ValidFrom: `${fy}-01-01`,
+        Rate: '1.2000',
+      },
+    ]);
+    const entry = (n: number, currency: string, amount: string) => ({
+      DataArea: 'acus',
+      JournalNumber: `FX-${fy}`,
+      Voucher: `FXV-${fy}-${n}`,
+      AccountingDate: `${fy}-04-10`,
+      LedgerAccount: d365LedgerDimension('630400', 'CC-200', `${fy}-04-10`),
+      AccountingCurrencyAmount: '0.00',
+      TransactionCurrencyAmount: amount,
+      TransactionCurrencyCode: currency,
+    });
+    stack.d365.seedLedgerEntries([entry(1, 'EUR', '100.00'), entry(2, 'GBP', '50.00')]);
+    const sync = () =>
+      request('POST', '/v1/erp-syncs', {
+        key: 'dev-scheduler',
+        body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+      });
+    expect((await sync()).body).toMatchObject({ years: [{ actuals: { inserted: 1, exceptions: 1 } }] });
+    const actual = async () =>
+      (
+        (await stack.db.execute(sql`
+        select coalesce(sum(actual), 0)::text as actual from control_balances
+         where legal_entity = 'ACME-US' and account = '630400' and cost_center = 'CC-200'
+           and period = ${`${fy}-04`}`)) as unknown as { actual: string }[]
+      )[0]!.actual;
+    // 100.00 EUR at the Average rate (1.0850), not the spot (Default) one.
+    expect(Number(await actual())).toBe(108.5);
+
+    const open = await request(
+      'GET',
+      '/v1/source-exceptions?legalEntity=ACME-US&stream=actuals&status=open',
+      {
+        key: 'dev-admin',
+      },
+    );
+    const dead = (
+      open.body.exceptions as { id: string; errorCode: string; payload: { documentId: string } }[]
+    ).filter((e) => e.payload.documentId.includes(`FXV-${fy}-2`));
+    expect(dead).toEqual([expect.objectContaining({ errorCode: 'fx_rate_missing' })]);
+
+    // Treasury enters the GBP rate; the next sync takes it; support replays the dead letter, twice.
+    stack.d365.seedExchangeRates([
+      {
+        ExchangeRateTypeName: 'Average',
+        FromCurrencyCode: 'GBP',
+        ToCurrencyCode: 'EUR',
+        ValidFrom: `${fy}-01-01`,
+        Rate: '1.1700',
+      },
+    ]);
+    await sync();
+    const replay = () =>
+      request('POST', '/v1/source-exceptions/reprocess', {
+        key: 'dev-admin',
+        body: { legalEntity: 'ACME-US', ids: [dead[0]!.id] },
+      });
+    expect((await replay()).body).toMatchObject({ reprocessed: 1, stillFailing: 0 });
+    expect((await replay()).status).toBe(422);
+    // 50.00 GBP → EUR → USD: 50 × 1.17 × 1.085 = 63.4725 → 63.47
+    expect(Number(await actual())).toBe(108.5 + 63.47);
+  });
 });

@@ -23,6 +23,7 @@ import {
   type LedgerQuery,
   type PostedDocument,
   type SourceCommitmentLine,
+  type SourceExchangeRate,
   type TargetBudgetLine,
   type TargetBudgetTotal,
   type TargetLocation,
@@ -69,6 +70,12 @@ export const D365ConnectorConfig = z.object({
   completionPollMs: z.number().int().positive().default(5_000),
   /** The entity set of general journal account entries; confirm it in your environment's /data/$metadata. */
   ledgerEntitySet: z.string().min(1).default('GeneralJournalAccountEntries'),
+  /** The entity set of exchange rates (CDM ExchangeRateCDSEntity); confirm it in /data/$metadata. */
+  exchangeRateEntitySet: z.string().min(1).default('ExchangeRates'),
+  /** The environment's exchange rate type names, by the rate type closeloop calls them. */
+  rateTypeNames: z
+    .partialRecord(z.enum(['spot', 'average', 'budget']), z.string().min(1))
+    .default({ spot: 'Default', average: 'Average', budget: 'Budget' }),
   /**
    * Which canonical dimension each segment of a ledger dimension display value holds, in order: with
    * ["account", "costCenter"], "60010-100" is main account 60010 and cost center 100.
@@ -141,6 +148,14 @@ const LedgerEntry = z.object({
   TransactionCurrencyAmount: DecimalText,
   TransactionCurrencyCode: z.string(),
   Description: z.string().nullable().optional(),
+});
+const ExchangeRateRow = z.object({
+  ExchangeRateTypeName: z.string(),
+  FromCurrencyCode: z.string(),
+  ToCurrencyCode: z.string(),
+  ValidFrom: z.string(),
+  ValidTo: z.string().nullable(),
+  Rate: DecimalText,
 });
 const PurchaseOrderHeader = z.object({
   PurchaseOrderNumber: z.string(),
@@ -605,6 +620,40 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           // The open (backorder) line's amount; the entity exposes no remaining quantity for partial receipts.
           openAmount: { amount: l.LineAmount, currency: currencies.get(l.PurchaseOrderNumber)! },
         }));
+    },
+
+    async fetchExchangeRates(
+      query: { fromDate: string },
+      control?: CallControl,
+    ): Promise<SourceExchangeRate[]> {
+      const byName = new Map(
+        Object.entries(config.rateTypeNames).map(([type, name]) => [
+          name,
+          type as SourceExchangeRate['rateType'],
+        ]),
+      );
+      const rows = await readAll(
+        config.exchangeRateEntitySet,
+        `ValidTo ge ${dayStart(query.fromDate)}`,
+        ExchangeRateRow,
+        control,
+      );
+      return rows.flatMap((r) => {
+        const rateType = byName.get(r.ExchangeRateTypeName);
+        if (!rateType) return [];
+        const validTo = r.ValidTo?.slice(0, 10) ?? null;
+        return [
+          {
+            rateType,
+            from: r.FromCurrencyCode,
+            to: r.ToCurrencyCode,
+            validFrom: r.ValidFrom.slice(0, 10),
+            // D365 keeps open-ended rates until its maximum date.
+            validTo: validTo && validTo < '2154-12-31' ? validTo : null,
+            rate: r.Rate,
+          },
+        ];
+      });
     },
   };
 }
