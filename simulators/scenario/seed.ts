@@ -46,6 +46,21 @@ export function seedServicesCompany(
     orders.set(p.purchaseOrderNumber, order);
   }
   sims.d365.seedPurchaseOrders([...orders.values()]);
+  // Treasury's rates for the year: euro and sterling against the dollar (average and spot), sterling
+  // against the euro for triangulation.
+  const rate = (type: string, from: string, to: string, value: string) => ({
+    ExchangeRateTypeName: type,
+    FromCurrencyCode: from,
+    ToCurrencyCode: to,
+    ValidFrom: `${fiscalYear}-01-01`,
+    Rate: value,
+  });
+  sims.d365.seedExchangeRates([
+    rate('Average', 'EUR', 'USD', '1.0850'),
+    rate('Default', 'EUR', 'USD', '1.0900'),
+    rate('Budget', 'EUR', 'USD', '1.1000'),
+    rate('Average', 'GBP', 'EUR', '1.1700'),
+  ]);
   const total = fromMinor(
     rows.reduce((acc, r) => acc + toMinor(r.amount, r.currency), 0n),
     'USD',

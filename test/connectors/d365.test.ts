@@ -385,6 +385,63 @@ describe('Dynamics 365 connector', () => {
   });
 });
 
+describe('Dynamics 365 exchange rates', () => {
+  test(
+    "rates come with closeloop's rate type; types closeloop does not map and rates ended before the window are not read",
+    withSimulator({}, async ({ sim, erp }) => {
+      const r = (
+        type: string,
+        from: string,
+        to: string,
+        validFrom: string,
+        rate: string,
+        validTo?: string,
+      ) => ({
+        ExchangeRateTypeName: type,
+        FromCurrencyCode: from,
+        ToCurrencyCode: to,
+        ValidFrom: validFrom,
+        ...(validTo ? { ValidTo: validTo } : {}),
+        Rate: rate,
+      });
+      sim.seedExchangeRates([
+        r('Average', 'EUR', 'USD', '2027-01-01', '1.0850'),
+        r('Default', 'EUR', 'USD', '2027-01-01', '1.0900', '2027-01-31'),
+        r('Budget', 'GBP', 'EUR', '2027-01-01', '1.1700'),
+        r('Corporate', 'EUR', 'USD', '2027-01-01', '1.5000'),
+        r('Average', 'EUR', 'USD', '2025-01-01', '1.0100', '2025-12-31'),
+      ]);
+      const rates = await erp.fetchExchangeRates({ fromDate: '2026-06-01' });
+      expect(rates.sort((a, b) => a.rateType.localeCompare(b.rateType))).toEqual([
+        {
+          rateType: 'average',
+          from: 'EUR',
+          to: 'USD',
+          validFrom: '2027-01-01',
+          validTo: null,
+          rate: '1.0850',
+        },
+        {
+          rateType: 'budget',
+          from: 'GBP',
+          to: 'EUR',
+          validFrom: '2027-01-01',
+          validTo: null,
+          rate: '1.1700',
+        },
+        {
+          rateType: 'spot',
+          from: 'EUR',
+          to: 'USD',
+          validFrom: '2027-01-01',
+          validTo: '2027-01-31',
+          rate: '1.0900',
+        },
+      ]);
+    }),
+  );
+});
+
 describe('Dynamics 365 completion: waiting for Update budget balances, workflows and budget checks', () => {
   test(
     'an entry still in Draft when the wait ends is a retryable failure; the retry finds it completed',
