@@ -81,7 +81,7 @@ export function canonicaliseSourceLine(
       return {
         error: {
           code: SourceLineErrorCode.FxRateMissing,
-          message: `no ${ctx.fx.rateType} rate converts ${amount.currency} to ${ctx.currency} on ${line.date} (directly, inverted or through ${ctx.fx.base})`,
+          message: `no ${ctx.fx.rateType} rate converts ${amount.currency} to ${ctx.currency} on ${line.date} (directly or inverted${[amount.currency, ctx.currency].includes(ctx.fx.base) ? '' : `, nor through ${ctx.fx.base}`})`,
         },
       };
     }

@@ -58,7 +58,7 @@ describe('source lines from the ERP', () => {
     return fromMinor(toMinor(row!.total, currency), currency);
   }
 
-  test('a line with no mapping, or in a currency the entity cannot take, is kept with its error; support replays it once the mapping exists', async () => {
+  test('a line with no mapping, or in a currency with no rate, is kept with its error; support replays it once the mapping exists', async () => {
     const fiscalYear = await stack.newFiscalYear();
     stack.d365.seedLedgerEntries([
       entry(fiscalYear, 1),
@@ -73,7 +73,7 @@ describe('source lines from the ERP', () => {
     const first = await sync(fiscalYear);
     expect(first).toMatchObject({ inserted: 1, exceptions: 2 });
     expect(await balance('actual', fiscalYear)).toBe('100.00');
-    // The EUR amount is never counted as dollars, under either of its amounts.
+    // Without an EUR rate, the EUR amount is never counted as dollars, under either of its amounts.
     expect(await balance('actual', fiscalYear, 'EUR')).toBe('0.00');
 
     // The watermark moved past them, but they are not lost: they wait in the exception store.
@@ -94,8 +94,8 @@ describe('source lines from the ERP', () => {
       ],
       [
         expect.stringMatching(new RegExp(`^d365:GJ-${fiscalYear}-3/V-${fiscalYear}-3/\\d+:1:r0$`)),
-        'currency_not_accepted',
-        expect.stringMatching(/100.00 EUR/),
+        'fx_rate_missing',
+        expect.stringMatching(/no average rate converts EUR to USD on/),
       ],
     ]);
 
