@@ -67,7 +67,9 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
   state: S,
 ) {
   const db = proxyActivities<Activities>(dbWrite);
-  let awaiting = false;
+  // The request awaits its decision from the moment its workflow starts: a decision sent right after the
+  // start (delivered with the first workflow task, as soon as the handlers exist) is taken, not refused.
+  let awaiting = true;
   let decision: GateDecision | undefined;
   let recorded = false;
   const refusal = (d: DecisionInput) =>
@@ -108,7 +110,6 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
   return {
     /** Waits for a decision; undefined when none came within `timeout`. Later decisions are refused. */
     async wait(timeout: Duration): Promise<GateDecision | undefined> {
-      awaiting = true;
       await condition(() => decision !== undefined, timeout);
       awaiting = false;
       return decision;
