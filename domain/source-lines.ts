@@ -21,6 +21,8 @@ export const SourceLineErrorCode = {
   CurrencyNotAccepted: 'currency_not_accepted',
   /** No rate of the entity's rate type converts the line's currency on its date (not even triangulated). */
   FxRateMissing: 'fx_rate_missing',
+  /** A row of a source file could not be read at all (a missing or malformed field). */
+  InvalidRecord: 'invalid_record',
   /** The amount or currency is not valid money. */
   InvalidAmount: 'invalid_amount',
 } as const;

@@ -1,3 +1,4 @@
+import { type Readable } from 'node:stream';
 import { type SystemDimensionValues } from '../../domain/mapping';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../domain/model';
 import { type Money } from '../../domain/money';
@@ -151,6 +152,14 @@ export interface ErpConnector {
   /** One page of posted ledger lines after the watermark; call again with `cursor` until it is absent. */
   fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
   fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;
+  /**
+   * The lines of a ledger export file (a month-end extract of posted entries), streamed: the same lines, with
+   * the same identities, as `fetchActualsPage` reads, so a load and a sync count each line once. A row that
+   * cannot be read comes back as `{ invalid }` with its line number, never skipped.
+   */
+  readLedgerExport(
+    file: Readable,
+  ): AsyncIterable<SourceActualLine | { invalid: { line: number; reason: string; row: unknown } }>;
   /** Exchange rates still valid on or after `fromDate`, of the rate types closeloop maps. */
   fetchExchangeRates(query: { fromDate: string }, control?: CallControl): Promise<SourceExchangeRate[]>;
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { auditStream, sourceRecordKey } from '../../domain/identity';
 import {
   type CanonicalSourceLine,
@@ -193,4 +193,71 @@ export async function reprocessActualExceptions(
     });
   }
   return result;
+}
+
+/** A canonical posted line ready to be counted, with its business identity. */
+export interface BulkActualRow {
+  recordKey: string;
+  documentId: string;
+  lineNo: number;
+  revision: number;
+  postingDate: string;
+  description?: string;
+  line: CanonicalSourceLine;
+}
+
+/**
+ * Counts a batch of posted lines in one statement: each line inserted by its business key (a line already
+ * stored, by the hourly sync, an earlier load or earlier in this batch, inserts nothing), the balances moved
+ * by exactly what was inserted, and any open dead letter of an inserted record closed. Returns how many were
+ * new. The month-end bulk load sends thousands a statement.
+ */
+export async function bulkIngestActuals(
+  tx: Tx,
+  ctx: Pick<SourceContext, 'sourceSystem' | 'legalEntity'>,
+  rows: BulkActualRow[],
+  correlationId: string,
+): Promise<number> {
+  if (!rows.length) return 0;
+  const input = rows.map((r) => ({
+    k: r.recordKey,
+    d: r.documentId,
+    n: r.lineNo,
+    v: r.revision,
+    a: r.line.dimensions.account,
+    c: r.line.dimensions.costCenter,
+    p: r.line.period,
+    t: r.postingDate,
+    m: r.line.amount.amount,
+    y: r.line.amount.currency,
+    x: r.description ?? null,
+  }));
+  const [result] = (await tx.execute(sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
+        as x(k text, d text, n int, v int, a text, c text, p text, t date, m numeric, y text, x text)
+    ), inserted as (
+      insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity, account,
+                                cost_center, period, posting_date, amount, currency, description, correlation_id)
+      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, a, c, p, t, m, y, x, ${correlationId} from input
+      on conflict (dedupe_key) do nothing
+      returning dedupe_key, account, cost_center, period, currency, amount
+    ), per_balance as (
+      select account, cost_center, period, currency, sum(amount) as amount from inserted
+       group by account, cost_center, period, currency
+    ), balanced as (
+      insert into control_balances (legal_entity, account, cost_center, period, currency, actual)
+      select ${ctx.legalEntity}, account, cost_center, period, currency, amount from per_balance
+       order by account, cost_center, period, currency
+      on conflict (legal_entity, account, cost_center, period, currency)
+      do update set actual = control_balances.actual + excluded.actual, updated_at = now()
+      returning 1
+    ), resolved as (
+      update source_exceptions set status = 'resolved', resolved_at = now(), resolved_by = 'closeloop'
+       where source_system = ${ctx.sourceSystem} and stream = ${ACTUALS_STREAM} and status = 'open'
+         and record_key in (select dedupe_key from inserted)
+      returning 1
+    )
+    select (select count(*) from inserted)::int as inserted`)) as unknown as { inserted: number }[];
+  return result!.inserted;
 }

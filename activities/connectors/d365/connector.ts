@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
 import { DIMENSIONS } from '../../../domain/model';
+import { describeIssues } from '../../../domain/zod-issues';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
 import {
   classifyHttpFailure,
@@ -28,6 +29,7 @@ import {
   type TargetBudgetTotal,
   type TargetLocation,
 } from '../types';
+import { parse as parseCsv } from 'csv-parse';
 import { batchResponses, changeSetBatch } from './batch';
 
 /**
@@ -149,6 +151,18 @@ const LedgerEntry = z.object({
   TransactionCurrencyCode: z.string(),
   Description: z.string().nullable().optional(),
 });
+/** A row of the general journal account entry export: the same fields the OData sync reads. */
+const LedgerExportRow = z.object({
+  GeneralJournalAccountEntryRecId: z.string().regex(/^\d+$/, 'must be a record ID'),
+  JournalNumber: z.string().min(1),
+  Voucher: z.string().min(1),
+  AccountingDate: z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'must be a date'),
+  LedgerAccount: z.string().min(1),
+  TransactionCurrencyAmount: z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal'),
+  TransactionCurrencyCode: z.string().length(3),
+  Description: z.string().optional(),
+});
+
 const ExchangeRateRow = z.object({
   ExchangeRateTypeName: z.string(),
   FromCurrencyCode: z.string(),
@@ -654,6 +668,36 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           },
         ];
       });
+    },
+
+    /**
+     * A data management export of "General journal account entry" as CSV (the entity's own column names:
+     * GeneralJournalAccountEntryRecId, JournalNumber, Voucher, AccountingDate, LedgerAccount,
+     * TransactionCurrencyAmount, TransactionCurrencyCode, Description), streamed row by row.
+     */
+    async *readLedgerExport(file) {
+      // pipe() carries backpressure: the file is read only as fast as the loader takes rows.
+      const parser = file.pipe(parseCsv({ columns: true, skip_empty_lines: true, bom: true, trim: true }));
+      file.once('error', (err) => parser.destroy(err));
+      let line = 1;
+      for await (const raw of parser as AsyncIterable<Record<string, string>>) {
+        line++;
+        const row = LedgerExportRow.safeParse(raw);
+        if (!row.success) {
+          yield { invalid: { line, reason: describeIssues(row.error), row: raw } };
+          continue;
+        }
+        const e = row.data;
+        yield {
+          documentId: `${e.JournalNumber}/${e.Voucher}/${e.GeneralJournalAccountEntryRecId}`,
+          lineNo: 1,
+          revision: 0,
+          dimensions: parseDisplayValue(e.LedgerAccount),
+          postingDate: e.AccountingDate.slice(0, 10),
+          amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
+          description: e.Description || undefined,
+        };
+      }
     },
   };
 }
