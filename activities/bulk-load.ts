@@ -34,6 +34,8 @@ export async function loadLedgerExport(
     file: Readable;
     correlationId: string;
     batchSize?: number;
+    /** Batches written at once (default 2). */
+    inFlight?: number;
     onProgress?: (p: BulkLoadProgress) => void;
   },
 ): Promise<BulkLoadResult> {
@@ -43,19 +45,26 @@ export async function loadLedgerExport(
   const ctx = await loadSourceContext(db, entity);
   const batchSize = opts.batchSize ?? 5000;
   const result: BulkLoadResult = { read: 0, inserted: 0, duplicates: 0, deadLetters: 0, batches: 0 };
+  const inFlight = opts.inFlight ?? 2;
   let batch: BulkActualRow[] = [];
-  let writing: Promise<void> = Promise.resolve();
+  const writing = new Set<Promise<void>>();
 
+  // Batches are written while the next are read, up to `inFlight` at once (each in its own transaction; the
+  // balances they touch are locked in one order, so concurrent batches wait for each other, never deadlock).
   const write = (rows: BulkActualRow[]) => {
-    // One batch in flight while the next is read: the database and the parser work at the same time.
-    writing = writing.then(async () => {
-      const inserted = await db.transaction((tx) => bulkIngestActuals(tx, ctx, rows, opts.correlationId));
-      result.inserted += inserted;
-      result.duplicates += rows.length - inserted;
-      result.batches++;
-      opts.onProgress?.({ ...result });
-    });
-    return writing;
+    const p = db
+      .transaction((tx) => bulkIngestActuals(tx, ctx, rows, opts.correlationId))
+      .then((inserted) => {
+        result.inserted += inserted;
+        result.duplicates += rows.length - inserted;
+        result.batches++;
+        opts.onProgress?.({ ...result });
+      })
+      .finally(() => writing.delete(p));
+    writing.add(p);
+  };
+  const drain = async (below: number) => {
+    while (writing.size > below) await Promise.race(writing);
   };
   const keep = (
     recordKey: string,
@@ -99,15 +108,13 @@ export async function loadLedgerExport(
     }
     batch.push({ recordKey, ...item, line: canonical.line });
     if (batch.length >= batchSize) {
-      const full = batch;
+      await drain(inFlight - 1);
+      write(batch);
       batch = [];
-      // Wait for the batch before last: at most one written while this one is read.
-      await writing;
-      void write(full);
     }
   }
-  await writing;
-  if (batch.length) await write(batch);
+  if (batch.length) write(batch);
+  await drain(0);
   await db.transaction((tx) =>
     auditSync(
       tx,

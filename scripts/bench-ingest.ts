@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import postgres from 'postgres';
+import { loadLedgerExport } from '../activities/bulk-load';
+import { createConnectors } from '../activities/connectors/registry';
+import { loadConfig } from '../config';
+import { openDatabase } from '../db/client';
+import { locateDatabase } from '../db/embedded';
+import { ensureDatabase, migrateDatabase } from '../db/migrate';
+import { seedReferenceData } from '../db/seed';
+
+/**
+ * npm run bench:ingest [-- --lines 1000000 --batch 5000]
+ *
+ * The month-end bulk load against the database's own ceiling, in one go on one machine:
+ * 1. a ledger export of `--lines` lines (2% of them repeats of earlier lines), written to <data dir>/bench/;
+ * 2. the ceiling: psql `\copy` of that file into an unlogged table of the same shape;
+ * 3. closeloop: the bulk load of the same file (streamed, canonicalised, deduplicated by business key, balances
+ *    moved), in this process, sampling its resident memory.
+ * Prints both rates, the ratio, peak RSS and the counts, and writes them to <data dir>/bench/ingest.json.
+ */
+
+const BENCH_DB = 'closeloop_bench_ingest';
+const ACCOUNTS = ['60010', '61020', '62030', '63040', '64050', '65060'];
+const COST_CENTERS = ['100', '200', '300', '400'];
+
+async function writeExport(file: string, lines: number): Promise<{ unique: number }> {
+  const out = createWriteStream(file);
+  const write = async (s: string) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  await write(
+    'GeneralJournalAccountEntryRecId,JournalNumber,Voucher,AccountingDate,LedgerAccount,TransactionCurrencyAmount,TransactionCurrencyCode,Description\n',
+  );
+  const rowOf = (n: number) => {
+    const month = String((n % 12) + 1).padStart(2, '0');
+    const day = String((n % 28) + 1).padStart(2, '0');
+    // Software moved to main account 62035 from July 2027 (the seed's effective-dated mapping).
+    const account =
+      ACCOUNTS[n % ACCOUNTS.length] === '62030' && n % 12 >= 6 ? '62035' : ACCOUNTS[n % ACCOUNTS.length]!;
+    const cc = COST_CENTERS[Math.floor(n / ACCOUNTS.length) % COST_CENTERS.length]!;
+    const cents = (n * 7919) % 100_000;
+    return `${5_000_000_000 + n},GJ-2027${month},V${n},2027-${month}-${day},${account}-${cc},${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')},USD,bench line ${n}\n`;
+  };
+  let unique = 0;
+  for (let i = 1; i <= lines; i++) {
+    // Every 50th line repeats an earlier one: the 2% a month-end extract overlapping the hourly sync carries.
+    if (i % 50 === 0) await write(rowOf(Math.max(1, unique - 1000)));
+    else await write(rowOf(++unique));
+  }
+  out.end();
+  await once(out, 'finish');
+  return { unique };
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      lines: { type: 'string', default: '1000000' },
+      batch: { type: 'string', default: '5000' },
+    },
+  });
+  const lines = Number(values.lines);
+  const config = loadConfig();
+  const located = await locateDatabase({ ...config.database, startEmbedded: true });
+  const url = new URL(located.url);
+  url.pathname = `/${BENCH_DB}`;
+  const maintenance = new URL(located.url);
+  maintenance.pathname = '/postgres';
+  const admin = postgres(maintenance.toString(), { max: 1, onnotice: () => undefined });
+  await admin.unsafe(`drop database if exists ${BENCH_DB} with (force)`);
+  await admin.end();
+  await ensureDatabase(url.toString());
+  const database = openDatabase(url.toString(), { poolSize: 4 });
+  const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  const dir = path.join(config.dataDir, 'bench');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `ledger-${lines}.csv`);
+  try {
+    await migrateDatabase(database.db);
+    await seedReferenceData(database.db);
+    console.log(`[bench] writing a ledger export of ${lines} lines (2% repeats) to ${file}…`);
+    const { unique } = await writeExport(file, lines);
+    const bytes = statSync(file).size;
+
+    console.log('[bench] ceiling: psql \\copy into an unlogged table of the same shape…');
+    await sql`create unlogged table bench_ledger_copy (rec_id bigint, journal text, voucher text,
+      accounting_date date, ledger_account text, amount numeric(24, 6), currency text, description text)`;
+    const copyStart = process.hrtime.bigint();
+    execFileSync(
+      'psql',
+      [
+        url.toString(),
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        `\\copy bench_ledger_copy from '${file}' with (format csv, header)`,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
+
+    console.log('[bench] closeloop: the bulk load of the same file…');
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 50);
+    const loadStart = process.hrtime.bigint();
+    const result = await loadLedgerExport(
+      { db: database.db, erps: createConnectors(config).erps },
+      {
+        legalEntity: 'ACME-US',
+        file: createReadStream(file),
+        correlationId: `bench-ingest-${Date.now()}`,
+        batchSize: Number(values.batch),
+      },
+    );
+    const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
+    clearInterval(sampler);
+    const [counted] = await sql<{ n: number }[]>`select count(*)::int as n from actual_lines`;
+
+    const figures = {
+      machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+      lines,
+      bytes,
+      uniqueLines: unique,
+      ceiling: {
+        tool: 'psql \\copy into an unlogged table',
+        seconds: copySeconds,
+        linesPerSecond: Math.round(lines / copySeconds),
+      },
+      closeloop: {
+        seconds: loadSeconds,
+        linesPerSecond: Math.round(lines / loadSeconds),
+        peakRssMiB: Math.round(peakRss / 2 ** 20),
+        ...result,
+        countedInDatabase: counted!.n,
+      },
+      ratio: Number((copySeconds / loadSeconds).toFixed(2)),
+      targets: { ratio: '>= 0.4', peakRssMiB: '<= 512' },
+    };
+    console.log(
+      `[bench] ceiling   ${figures.ceiling.linesPerSecond} lines/s (${copySeconds.toFixed(1)} s)\n` +
+        `[bench] closeloop ${figures.closeloop.linesPerSecond} lines/s (${loadSeconds.toFixed(1)} s), peak RSS ${figures.closeloop.peakRssMiB} MiB\n` +
+        `[bench] ratio ${figures.ratio} (target ≥ 0.4); ${result.inserted} counted, ${result.duplicates} duplicates, ${result.deadLetters} dead letters; ${counted!.n} lines in the database (expected ${unique})`,
+    );
+    const out = path.join(dir, 'ingest.json');
+    writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(`[bench] figures written to ${out}`);
+    if (counted!.n !== unique) process.exitCode = 1;
+  } finally {
+    await sql.end();
+    await database.close();
+    await located.stop?.();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
