@@ -5,8 +5,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { loadLedgerExport } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
 import { loadConfig } from '../config';
-import { openDatabase } from '../db/client';
-import { locateDatabase } from '../db/embedded';
+import { prepareDatabase } from './lib/database';
 
 /**
  * npm run load:actuals -- --entity ACME-US --file march-ledger.csv [--batch 5000]
@@ -25,8 +24,8 @@ async function main() {
   if (!values.entity || !values.file)
     throw new Error('usage: npm run load:actuals -- --entity ACME-US --file <ledger export.csv>');
   const config = loadConfig();
-  const located = await locateDatabase({ ...config.database, startEmbedded: false });
-  const database = openDatabase(located.url, { poolSize: 2 });
+  // The same database npm start uses (started if it is the embedded one), brought to the current schema.
+  const database = await prepareDatabase(config, { startEmbedded: true, seed: false });
   const size = statSync(values.file).size;
   const file = createReadStream(values.file);
   const bar = new SingleBar(
@@ -41,7 +40,7 @@ async function main() {
   bar.start(size, 0, { read: 0, inserted: 0, duplicates: 0, deadLetters: 0 });
   try {
     const result = await loadLedgerExport(
-      { db: database.db, erps: createConnectors(config).erps },
+      { db: database.handle.db, erps: createConnectors(config).erps },
       {
         legalEntity: values.entity,
         file,
