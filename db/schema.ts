@@ -18,6 +18,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONSUMPTION_SOURCES, CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
 import { RATE_TYPES } from '../domain/fx';
+import { CLOSED_PERIOD_POLICIES } from '../domain/source-lines';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
@@ -68,6 +69,13 @@ export const legalEntities = pgTable('legal_entities', {
   fxRateType: text('fx_rate_type', { enum: RATE_TYPES }).notNull().default('average'),
   /** The currency a pair without a rate of its own is triangulated through. */
   fxTriangulationCurrency: text('fx_triangulation_currency').notNull().default('USD'),
+  /**
+   * What happens to a line posted into a closed period: kept as a dead letter for support (the default), or
+   * counted in the next open period, flagged with the period it came from.
+   */
+  closedPeriodPolicy: text('closed_period_policy', { enum: CLOSED_PERIOD_POLICIES })
+    .notNull()
+    .default('dead_letter'),
 });
 
 /** Exchange rates, pulled from the ERP (its rate types mapped to closeloop's); exact decimals. */
@@ -565,6 +573,8 @@ export const actualLines = pgTable(
     amount: amount('amount').notNull(),
     currency: currency(),
     description: text('description'),
+    /** Set when the line was posted into a closed period and counted in `period` instead (the entity's policy). */
+    routedFromPeriod: text('routed_from_period'),
     correlationId: text('correlation_id').notNull(),
     ingestedAt: createdAt(),
   },

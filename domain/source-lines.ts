@@ -15,6 +15,8 @@ import { describeIssues } from './zod-issues';
 export const SourceLineErrorCode = {
   /** A system value has no effective mapping to a canonical dimension value. */
   UnmappedDimension: 'unmapped_dimension',
+  /** The line's date is in a closed period, and the entity's policy keeps such lines for support. */
+  PeriodClosed: 'period_closed',
   /** The line's date is in no fiscal period of the entity's calendar. */
   PeriodNotInCalendar: 'period_not_in_calendar',
   /** The line is in a currency the entity's balances do not take (FX conversion is not configured). */
@@ -47,7 +49,13 @@ export interface CanonicalSourceLine {
   dimensions: DimensionCombination;
   period: string;
   amount: Money;
+  /** The closed period the line was posted into, when the entity's policy counted it in the next open one. */
+  routedFrom?: string;
 }
+
+/** What happens to a line posted into a closed period. */
+export const CLOSED_PERIOD_POLICIES = ['dead_letter', 'next_open_period'] as const;
+export type ClosedPeriodPolicy = (typeof CLOSED_PERIOD_POLICIES)[number];
 
 export interface SourceLineContext {
   /** The currency the entity's balances are kept in. */
@@ -56,6 +64,11 @@ export interface SourceLineContext {
   mappings: readonly DimensionMappingRef[];
   /** How lines in other currencies are converted; without it they are not accepted. */
   fx?: FxPolicy;
+  /**
+   * What happens to a line dated in a closed period (absent: it counts there, as budget totals do), and the
+   * calendar's periods the next open one is looked for in.
+   */
+  closedPeriods?: { policy: ClosedPeriodPolicy; calendar: readonly FiscalPeriodRef[] };
 }
 
 export function canonicaliseSourceLine(
@@ -89,7 +102,7 @@ export function canonicaliseSourceLine(
     }
     amount = { amount: convert(amount.amount, amount.currency, ctx.currency, q), currency: ctx.currency };
   }
-  const period = periodOfDate(line.date, ctx.periods);
+  let period = periodOfDate(line.date, ctx.periods);
   if (!period) {
     return {
       error: {
@@ -97,6 +110,26 @@ export function canonicaliseSourceLine(
         message: `${line.date} is in no fiscal period of the entity's calendar`,
       },
     };
+  }
+  let routedFrom: string | undefined;
+  if (ctx.closedPeriods && period.status === 'closed') {
+    const posted = period;
+    const next = [...ctx.closedPeriods.calendar]
+      .sort((a, b) => a.startDate.localeCompare(b.startDate))
+      .find((p) => p.startDate > posted.endDate && p.status === 'open');
+    if (ctx.closedPeriods.policy === 'dead_letter' || !next) {
+      return {
+        error: {
+          code: SourceLineErrorCode.PeriodClosed,
+          message:
+            ctx.closedPeriods.policy === 'dead_letter'
+              ? `${line.date} is in period ${posted.period}, which is closed`
+              : `${line.date} is in period ${posted.period}, which is closed, and no later period is open`,
+        },
+      };
+    }
+    routedFrom = posted.period;
+    period = next;
   }
   const unmapped = unmapDimensions(ctx.mappings, line.dimensions, line.date);
   if ('missing' in unmapped) {
@@ -112,6 +145,7 @@ export function canonicaliseSourceLine(
       dimensions: unmapped.dimensions,
       period: period.period,
       amount: money(amount.amount, amount.currency),
+      ...(routedFrom ? { routedFrom } : {}),
     },
   };
 }

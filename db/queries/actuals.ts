@@ -46,6 +46,7 @@ export async function ingestActualLine(
       amount: line.amount.amount,
       currency: line.amount.currency,
       description: r.description,
+      routedFromPeriod: line.routedFrom,
       correlationId: r.correlationId,
     })
     .onConflictDoNothing()
@@ -231,15 +232,17 @@ export async function bulkIngestActuals(
     m: r.line.amount.amount,
     y: r.line.amount.currency,
     x: r.description ?? null,
+    r: r.line.routedFrom ?? null,
   }));
   const [result] = (await tx.execute(sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(k text, d text, n int, v int, a text, c text, p text, t date, m numeric, y text, x text)
+        as x(k text, d text, n int, v int, a text, c text, p text, t date, m numeric, y text, x text, r text)
     ), inserted as (
       insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity, account,
-                                cost_center, period, posting_date, amount, currency, description, correlation_id)
-      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, a, c, p, t, m, y, x, ${correlationId} from input
+                                cost_center, period, posting_date, amount, currency, description, routed_from_period,
+                                correlation_id)
+      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, a, c, p, t, m, y, x, r, ${correlationId} from input
       on conflict (dedupe_key) do nothing
       returning dedupe_key, account, cost_center, period, currency, amount
     ), per_balance as (

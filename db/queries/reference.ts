@@ -119,6 +119,7 @@ export async function upsertLegalEntities(db: DbOrTx, rows: (typeof legalEntitie
         erpCompany: excluded('erp_company'),
         fxRateType: excluded('fx_rate_type'),
         fxTriangulationCurrency: excluded('fx_triangulation_currency'),
+        closedPeriodPolicy: excluded('closed_period_policy'),
       },
     });
 }

@@ -28,6 +28,10 @@ export async function loadSourceContext(
     currency: entity.functionalCurrency,
     periods,
     mappings: await loadMappings(db, entity.erpSystem),
+    closedPeriods: {
+      policy: entity.closedPeriodPolicy,
+      calendar: fiscalYear === undefined ? periods : await calendarPeriods(db, entity.fiscalCalendar),
+    },
     fx: {
       rateType: entity.fxRateType,
       base: entity.fxTriangulationCurrency,

@@ -25,6 +25,8 @@ export const legalEntity = {
   // through the euro (the ERP's rates for European currencies are quoted against it).
   fxRateType: 'average' as const,
   fxTriangulationCurrency: 'EUR',
+  // A posting into a closed period waits in the dead letters for a controller to decide (reopen, or re-post).
+  closedPeriodPolicy: 'dead_letter' as const,
 };
 
 /**

@@ -118,4 +118,29 @@ describe('month-end bulk load of actuals', () => {
     // 1.00 EUR at 1.085 → 1.09 USD (rounded per line, as the ledger would), 20,000 times.
     expect(await actual(fy)).toBe('21800.000000');
   });
+
+  test('a posting into a closed period is routed as the entity says: kept as a dead letter, or counted in the next open period and flagged', async () => {
+    const fy = await stack.newFiscalYear();
+    await stack.db.execute(sql`update fiscal_periods set status = 'closed' where period = ${`${fy}-03`}`);
+    const csv = (from: number) => `${header}\n${[0, 1, 2].map((i) => row(fy, from + i)).join('\n')}\n`;
+    try {
+      const kept = await load(csv(500), `closed-${fy}-1`);
+      expect(kept).toMatchObject({ inserted: 0, deadLetters: 3 });
+      await stack.db.execute(
+        sql`update legal_entities set closed_period_policy = 'next_open_period' where code = 'ACME-US'`,
+      );
+      const routed = await load(csv(600), `closed-${fy}-2`);
+      expect(routed).toMatchObject({ inserted: 3, deadLetters: 0 });
+      const lines = (await stack.db.execute(sql`
+        select period, routed_from_period from actual_lines where correlation_id = ${`closed-${fy}-2`}`)) as unknown as {
+        period: string;
+        routed_from_period: string;
+      }[];
+      expect(lines).toEqual([0, 1, 2].map(() => ({ period: `${fy}-04`, routed_from_period: `${fy}-03` })));
+    } finally {
+      await stack.db.execute(
+        sql`update legal_entities set closed_period_policy = 'dead_letter' where code = 'ACME-US'`,
+      );
+    }
+  });
 });

@@ -59,3 +59,51 @@ describe('turning a source line into what it counts under', () => {
     expect(result).toEqual({ error: { code, message: expect.stringMatching(message) } });
   });
 });
+
+describe('a line posted into a closed period goes where the entity says', () => {
+  const periods = monthlyFiscalPeriods(2027).map((p) => ({
+    ...p,
+    status: (p.period <= '2027-02' ? 'closed' : 'open') as 'open' | 'closed',
+  }));
+  const base = {
+    currency: 'USD',
+    periods,
+    mappings: ctx.mappings,
+  };
+  const posted = line({ date: '2027-02-20' });
+
+  test('dead_letter: kept with the reason', () => {
+    expect(
+      canonicaliseSourceLine(posted, {
+        ...base,
+        closedPeriods: { policy: 'dead_letter', calendar: periods },
+      }),
+    ).toEqual({
+      error: { code: 'period_closed', message: '2027-02-20 is in period 2027-02, which is closed' },
+    });
+  });
+
+  test('next_open_period: counted in the next open period, flagged with where it was posted', () => {
+    expect(
+      canonicaliseSourceLine(posted, {
+        ...base,
+        closedPeriods: { policy: 'next_open_period', calendar: periods },
+      }),
+    ).toMatchObject({ line: { period: '2027-03', routedFrom: '2027-02' } });
+  });
+
+  test('next_open_period with nothing open after it: kept with the reason', () => {
+    const allClosed = periods.map((p) => ({ ...p, status: 'closed' as const }));
+    expect(
+      canonicaliseSourceLine(posted, {
+        ...base,
+        periods: allClosed,
+        closedPeriods: { policy: 'next_open_period', calendar: allClosed },
+      }),
+    ).toMatchObject({ error: { code: 'period_closed' } });
+  });
+
+  test('without a policy (budget totals), a closed period counts as it is', () => {
+    expect(canonicaliseSourceLine(posted, base)).toMatchObject({ line: { period: '2027-02' } });
+  });
+});
