@@ -26,6 +26,8 @@ const ReprocessBody = z
     stream: z.literal(ACTUALS_STREAM).default(ACTUALS_STREAM),
     /** Only these exceptions; all open ones of the entity when absent. */
     ids: z.array(z.uuid()).min(1).max(10_000).optional(),
+    /** Only those with this error code (e.g. fx_rate_missing once the rate exists). */
+    errorCode: z.string().min(1).max(50).optional(),
   })
   .strict();
 
@@ -78,6 +80,7 @@ export function sourceExceptionRoutes({ db }: { db: Database }): Router {
       by: principalOf(req).id,
       correlationId,
       ids: body.ids,
+      errorCodes: body.errorCode ? [body.errorCode] : undefined,
     });
     res.json({ legalEntity: entity.code, stream: body.stream, correlationId, ...result });
   });

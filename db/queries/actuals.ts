@@ -122,7 +122,15 @@ export async function processActualLine(
  */
 export async function reprocessActualExceptions(
   db: Database,
-  r: { ctx: SourceContext; by: string; correlationId: string; ids?: string[] },
+  r: {
+    ctx: SourceContext;
+    by: string;
+    correlationId: string;
+    ids?: string[];
+    /** Only dead letters with these error codes (e.g. after adding a rate: fx_rate_missing). */
+    errorCodes?: string[];
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<{ reprocessed: number; stillFailing: number; duplicates: number }> {
   const open = await db
     .select()
@@ -134,10 +142,13 @@ export async function reprocessActualExceptions(
         eq(sourceExceptions.stream, ACTUALS_STREAM),
         eq(sourceExceptions.status, 'open'),
         r.ids?.length ? inArray(sourceExceptions.id, r.ids) : undefined,
+        r.errorCodes?.length ? inArray(sourceExceptions.errorCode, r.errorCodes) : undefined,
       ),
     );
   const result = { reprocessed: 0, stillFailing: 0, duplicates: 0 };
+  let done = 0;
   for (const exception of open) {
+    r.onProgress?.(done++, open.length);
     const parsed = SourceActualRecord.safeParse(exception.payload);
     if (!parsed.success) {
       result.stillFailing++;
@@ -193,6 +204,7 @@ export async function reprocessActualExceptions(
       }
     });
   }
+  r.onProgress?.(done, open.length);
   return result;
 }
 
