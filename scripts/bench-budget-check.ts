@@ -6,11 +6,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
-import { openDatabase } from '../db/client';
-import { locateDatabase } from '../db/embedded';
-import { ensureDatabase, migrateDatabase } from '../db/migrate';
+import { scratchDatabase } from './bench/scratch-database';
 import { upsertCostCenters } from '../db/queries/reference';
-import { seedReferenceData } from '../db/seed';
 import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu';
 
 /**
@@ -146,17 +143,10 @@ async function main() {
   const costCenters = Math.ceil(buckets / ACCOUNTS.length);
 
   const config = loadConfig();
-  const located = await locateDatabase({ ...config.database, startEmbedded: true });
-  const url = new URL(located.url);
-  url.pathname = `/${BENCH_DB}`;
-  const maintenance = new URL(located.url);
-  maintenance.pathname = '/postgres';
-  const admin = postgres(maintenance.toString(), { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`drop database if exists ${BENCH_DB} with (force)`);
-  await admin.end();
-  await ensureDatabase(url.toString());
-  const database = openDatabase(url.toString(), { poolSize: Number(values.pool) });
-  const sql = postgres(url.toString(), { max: 2, onnotice: () => undefined });
+  const scratch = await scratchDatabase(config, BENCH_DB, Number(values.pool));
+  const { database } = scratch;
+  const url = new URL(scratch.url);
+  const sql = postgres(scratch.url, { max: 2, onnotice: () => undefined });
   const results: Record<string, unknown> = {
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     seconds,
@@ -165,8 +155,6 @@ async function main() {
   };
   try {
     console.log(`[bench] preparing ${buckets} buckets in ${BENCH_DB}…`);
-    await migrateDatabase(database.db);
-    await seedReferenceData(database.db);
     await upsertCostCenters(
       database.db,
       Array.from({ length: costCenters }, (_x, i) => ({
@@ -340,8 +328,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
     if (audit!.overspent !== 0 || !consistent) process.exitCode = 1;
   } finally {
     await sql.end();
-    await database.close();
-    await located.stop?.();
+    await scratch.close();
   }
 }
 

@@ -8,10 +8,7 @@ import postgres from 'postgres';
 import { loadLedgerExport } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
 import { loadConfig } from '../config';
-import { openDatabase } from '../db/client';
-import { locateDatabase } from '../db/embedded';
-import { ensureDatabase, migrateDatabase } from '../db/migrate';
-import { seedReferenceData } from '../db/seed';
+import { scratchDatabase } from './bench/scratch-database';
 
 /**
  * npm run bench:ingest [-- --lines 1000000 --batch 5000]
@@ -66,23 +63,13 @@ async function main() {
   });
   const lines = Number(values.lines);
   const config = loadConfig();
-  const located = await locateDatabase({ ...config.database, startEmbedded: true });
-  const url = new URL(located.url);
-  url.pathname = `/${BENCH_DB}`;
-  const maintenance = new URL(located.url);
-  maintenance.pathname = '/postgres';
-  const admin = postgres(maintenance.toString(), { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`drop database if exists ${BENCH_DB} with (force)`);
-  await admin.end();
-  await ensureDatabase(url.toString());
-  const database = openDatabase(url.toString(), { poolSize: 4 });
-  const sql = postgres(url.toString(), { max: 1, onnotice: () => undefined });
+  const scratch = await scratchDatabase(config, BENCH_DB, 4);
+  const { database, url } = scratch;
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
   const dir = path.join(config.dataDir, 'bench');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `ledger-${lines}.csv`);
   try {
-    await migrateDatabase(database.db);
-    await seedReferenceData(database.db);
     console.log(`[bench] writing a ledger export of ${lines} lines (2% repeats) to ${file}…`);
     const { unique } = await writeExport(file, lines);
     const bytes = statSync(file).size;
@@ -94,7 +81,7 @@ async function main() {
     execFileSync(
       'psql',
       [
-        url.toString(),
+        url,
         '-v',
         'ON_ERROR_STOP=1',
         '-c',
@@ -156,8 +143,7 @@ async function main() {
     if (counted!.n !== unique) process.exitCode = 1;
   } finally {
     await sql.end();
-    await database.close();
-    await located.stop?.();
+    await scratch.close();
   }
 }
 

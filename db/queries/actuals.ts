@@ -209,15 +209,10 @@ export async function reprocessActualExceptions(
 }
 
 /** A canonical posted line ready to be counted, with its business identity. */
-export interface BulkActualRow {
-  recordKey: string;
-  documentId: string;
-  lineNo: number;
-  revision: number;
-  postingDate: string;
-  description?: string;
-  line: CanonicalSourceLine;
-}
+export type BulkActualRow = Pick<
+  PostedLineRecord,
+  'recordKey' | 'documentId' | 'lineNo' | 'revision' | 'postingDate' | 'description'
+> & { line: CanonicalSourceLine };
 
 /**
  * Counts a batch of posted lines in one statement: each line inserted by its business key (a line already

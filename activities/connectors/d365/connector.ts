@@ -23,6 +23,7 @@ import {
   type HealthStatus,
   type LedgerQuery,
   type PostedDocument,
+  type SourceActualLine,
   type SourceCommitmentLine,
   type SourceExchangeRate,
   type TargetBudgetLine,
@@ -384,6 +385,27 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     return values;
   };
 
+  /** A general journal account entry, read by OData or from an export, as the posted line closeloop counts. */
+  const actualLineOf = (e: {
+    GeneralJournalAccountEntryRecId: bigint | string;
+    JournalNumber: string;
+    Voucher: string;
+    AccountingDate: string;
+    LedgerAccount: string;
+    TransactionCurrencyAmount: string;
+    TransactionCurrencyCode: string;
+    Description?: string | null;
+  }): SourceActualLine => ({
+    // The entry's record ID is its identity: a journal, a voucher and an account can repeat within one.
+    documentId: `${e.JournalNumber}/${e.Voucher}/${e.GeneralJournalAccountEntryRecId}`,
+    lineNo: 1,
+    revision: 0,
+    dimensions: parseDisplayValue(e.LedgerAccount),
+    postingDate: e.AccountingDate.slice(0, 10),
+    amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
+    description: e.Description || undefined,
+  });
+
   async function findHeader(company: string, key: string) {
     const found = await readAll(
       'BudgetRegisterEntryHeaders',
@@ -585,16 +607,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       );
       const next = page['@odata.nextLink'];
       return {
-        lines: page.value.map((e) => ({
-          // The entry's record ID is its identity: a journal, a voucher and an account can repeat within one.
-          documentId: `${e.JournalNumber}/${e.Voucher}/${e.GeneralJournalAccountEntryRecId}`,
-          lineNo: 1,
-          revision: 0,
-          dimensions: parseDisplayValue(e.LedgerAccount),
-          postingDate: e.AccountingDate.slice(0, 10),
-          amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
-          description: e.Description ?? undefined,
-        })),
+        lines: page.value.map(actualLineOf),
         cursor: next
           ? Buffer.from(JSON.stringify({ next, highest: String(highest) })).toString('base64url')
           : undefined,
@@ -687,16 +700,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           yield { invalid: { line, reason: describeIssues(row.error), row: raw } };
           continue;
         }
-        const e = row.data;
-        yield {
-          documentId: `${e.JournalNumber}/${e.Voucher}/${e.GeneralJournalAccountEntryRecId}`,
-          lineNo: 1,
-          revision: 0,
-          dimensions: parseDisplayValue(e.LedgerAccount),
-          postingDate: e.AccountingDate.slice(0, 10),
-          amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
-          description: e.Description || undefined,
-        };
+        yield actualLineOf(row.data);
       }
     },
   };
