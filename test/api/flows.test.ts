@@ -212,4 +212,42 @@ describe('scheduled and event-driven flows', () => {
     // 50.00 GBP → EUR → USD: 50 × 1.17 × 1.085 = 63.4725 → 63.47
     expect(Number(await actual())).toBe(108.5 + 63.47);
   });
+
+  test('a late, back-dated posting into a closed period is flagged as a dead letter by the sync, never counted silently', async () => {
+    const fy = await stack.newFiscalYear();
+    await stack.db.execute(sql`update fiscal_periods set status = 'closed' where period = ${`${fy}-01`}`);
+    stack.d365.seedLedgerEntries([
+      {
+        DataArea: 'acus',
+        JournalNumber: `LATE-${fy}`,
+        Voucher: `LATE-${fy}-1`,
+        AccountingDate: `${fy}-01-31`,
+        LedgerAccount: d365LedgerDimension('640500', 'CC-400', `${fy}-01-31`),
+        AccountingCurrencyAmount: '250.00',
+        TransactionCurrencyCode: 'USD',
+      },
+    ]);
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+    });
+    expect(synced.body).toMatchObject({ years: [{ actuals: { inserted: 0, exceptions: 1 } }] });
+    const open = await request(
+      'GET',
+      '/v1/source-exceptions?legalEntity=ACME-US&stream=actuals&status=open',
+      {
+        key: 'dev-admin',
+      },
+    );
+    expect(
+      (open.body.exceptions as { recordKey: string; errorCode: string; errorMessage: string }[]).filter((e) =>
+        e.recordKey.includes(`LATE-${fy}`),
+      ),
+    ).toEqual([
+      expect.objectContaining({
+        errorCode: 'period_closed',
+        errorMessage: `${fy}-01-31 is in period ${fy}-01, which is closed`,
+      }),
+    ]);
+  });
 });
