@@ -1,3 +1,5 @@
+import { type Client } from '@temporalio/client';
+import { type Config } from '../config';
 import { type Database } from '../db/client';
 import { type FundsLine, type LineControl } from '../db/queries/budget-control';
 import { loadControlModel } from '../db/queries/control-model';
@@ -142,4 +144,20 @@ export interface ControlCache {
     periods: Awaited<ReturnType<typeof calendarPeriods>>;
   }>;
   dimensions: Expiring<Awaited<ReturnType<typeof activeDimensionValues>>>;
+}
+
+/**
+ * The one cache of an API process's budget-control routes, so a change of an entity's control model clears it
+ * for every route that checks lines, not only the one that made the change.
+ */
+export function createControlCache(): ControlCache {
+  return { entities: new Expiring(), dimensions: new Expiring() };
+}
+
+/** What the budget-control routes are built from: the clients and the shared cache. */
+export interface ControlRouteDeps {
+  db: Database;
+  config: Config;
+  client: Client;
+  cache: ControlCache;
 }

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { type Config } from '../../config';
-import { type Database } from '../../db/client';
 import {
   bucketActivity,
   bucketBalances,
@@ -13,15 +11,13 @@ import {
 import { changeControlModel, loadControlModel } from '../../db/queries/control-model';
 import { CONSUMPTION_SOURCES, consumptionFlows, PERIOD_BASES } from '../../domain/budget-control';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
-import { transfersTouching } from '../../db/queries/transfers';
 import { LegalEntityCode } from '../../domain/model';
 import { fromMinor, Money, toMinor } from '../../domain/money';
 import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
-import { controlsFor, entityContext, Expiring, type ControlCache } from '../control-context';
+import { controlsFor, type ControlRouteDeps, entityContext } from '../control-context';
 import { knownLegalEntity } from '../references';
 import { notifyChange } from '../erp-events';
-import { type Client } from '@temporalio/client';
 import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../control-schemas';
 
 const ModelBody = z
@@ -77,17 +73,8 @@ const ConsumptionBody = z
  * The budget control API that procurement and the ERP call before they spend: check (answers only),
  * reserve (answers and holds the funds under the caller's Idempotency-Key), and the balance of a bucket.
  */
-export function budgetControlRoutes({
-  db,
-  config,
-  client,
-}: {
-  db: Database;
-  config: Config;
-  client: Client;
-}): Router {
+export function budgetControlRoutes({ db, config, client, cache }: ControlRouteDeps): Router {
   const router = Router();
-  const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
   const reservations = createReservationQueue(db);
   const spenders = requireRole('requester', 'controller', 'integration_admin');
 
@@ -216,15 +203,8 @@ export function budgetControlRoutes({
         actual: money(toMinor(r.actual, r.currency)),
         versionId: r.versionId,
       })),
-      // What stands behind the reserved and committed figures (invoices count in actuals by their period).
-      behind: {
-        ...(await bucketActivity(db, entity.code, q, control.pooledPeriods, 100)),
-        transfers: (await transfersTouching(db, entity.code, q, control.pooledPeriods, 100)).map((t) => ({
-          ...t,
-          amount: money(toMinor(String(t.amount), entity.functionalCurrency)),
-          currency: undefined,
-        })),
-      },
+      // What stands behind the figures: reservations, document lines (invoices count in actuals by their period), transfers.
+      behind: await bucketActivity(db, entity.code, q, control.pooledPeriods, 100),
     });
   });
 

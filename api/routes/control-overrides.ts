@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Client } from '@temporalio/client';
 import { type Duration } from '@temporalio/common';
 import { Router } from 'express';
-import { type Config } from '../../config';
-import { type Database } from '../../db/client';
 import { overrideById, requestOverride } from '../../db/queries/overrides';
 import { type BudgetOverrideInput } from '../../workflows/budget-override';
 import { principalOf, requireRole } from '../auth';
-import { controlsFor, Expiring, type ControlCache } from '../control-context';
+import { controlsFor, type ControlRouteDeps } from '../control-context';
 import { decisionRoutes, Reason, startDecisionWorkflow } from '../control-decisions';
 import { Code, FundsBody, idempotencyKeyOf } from '../control-schemas';
 import { HttpError } from '../errors';
@@ -29,17 +26,8 @@ export const overrideWorkflowId = (id: string) => `budget-override:${id}`;
  * rejected request's Idempotency-Key and lines, exactly as they were sent, so the override is of what was
  * decided and nothing else.
  */
-export function controlOverrideRoutes({
-  db,
-  client,
-  config,
-}: {
-  db: Database;
-  client: Client;
-  config: Config;
-}) {
+export function controlOverrideRoutes({ db, config, client, cache }: ControlRouteDeps) {
   const router = Router();
-  const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
   const self = (id: string) => `/v1/budget-control/overrides/${id}`;
 
   router.post('/', requireRole('requester', 'controller'), async (req, res) => {

@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Client } from '@temporalio/client';
 import { type Duration } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
-import { type Config } from '../../config';
-import { type Database } from '../../db/client';
 import { requestTransfer, transferById } from '../../db/queries/transfers';
 import { DurationText, LegalEntityCode } from '../../domain/model';
 import { Money, toMinor } from '../../domain/money';
 import { type BudgetTransferInput } from '../../workflows/budget-transfer';
 import { principalOf, requireRole } from '../auth';
-import { controlsFor, Expiring, type ControlCache } from '../control-context';
+import { controlsFor, type ControlRouteDeps } from '../control-context';
 import { decisionRoutes, Reason, startDecisionWorkflow } from '../control-decisions';
 import { Code, idempotencyKeyOf, Period } from '../control-schemas';
 import { HttpError } from '../errors';
@@ -52,17 +49,8 @@ export const transferWorkflowId = (id: string) => `budget-transfer:${id}`;
  * stage of a budget version, by API update or Temporal UI signal), and once approved the control balances
  * change and the ERP receives a budget register entry.
  */
-export function controlTransferRoutes({
-  db,
-  client,
-  config,
-}: {
-  db: Database;
-  client: Client;
-  config: Config;
-}) {
+export function controlTransferRoutes({ db, config, client, cache }: ControlRouteDeps) {
   const router = Router();
-  const cache: ControlCache = { entities: new Expiring(), dimensions: new Expiring() };
   const self = (id: string) => `/v1/budget-control/transfers/${id}`;
 
   router.post('/', requireRole('controller'), async (req, res) => {
