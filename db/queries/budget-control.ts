@@ -17,6 +17,7 @@ import { type Database, type DbOrTx } from '../client';
 import { controlBalances } from '../schema';
 import { appendAudit } from './audit';
 import { freezeOn, type FreezeRow } from './freezes';
+import { transfersTouching } from './transfers';
 
 /**
  * The synchronous budget check and reservation. The database decides a whole request in one call of
@@ -506,9 +507,9 @@ export function bucketBalances(
 }
 
 /**
- * What stands behind a bucket's reserved and committed figures over its pooled periods: the reservations
- * holding funds there, and the source document lines committing or invoicing there (newest first, at most
- * `limit` of each).
+ * What stands behind a bucket's figures over its pooled periods: the reservations holding funds there, the
+ * source document lines committing or invoicing there, and the transfers that moved budget in or out (newest
+ * first, at most `limit` of each).
  */
 export async function bucketActivity(
   db: DbOrTx,
@@ -552,8 +553,10 @@ export async function bucketActivity(
     delete out.currency;
     return out;
   };
+  const transfers = await transfersTouching(db, legalEntity, bucket, periods, limit);
   return {
     reservations: reservations.map((r) => money(r, ['amount'])),
     documents: documents.map((d) => money(d, ['committed', 'invoiced', 'openCommitment'])),
+    transfers: transfers.map((t) => money(t, ['amount'])),
   };
 }
