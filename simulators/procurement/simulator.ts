@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import { type RunningServer } from '../../api/listen';
+import { fromMinor, toMinor } from '../../domain/money';
 import { fieldIssues } from '../../domain/zod-issues';
 import { FaultInjector, serveSimulator } from '../faults';
 import { loadState, saveState } from '../state-file';
@@ -146,18 +147,8 @@ const WebhookFaults = z
   })
   .strict();
 
-const add = (a: string, b: string) => centsToString(toCents(a) + toCents(b));
-/** Totals in this simulator carry at most two decimals in practice; hundredths are exact in bigint. */
-function toCents(v: string): bigint {
-  const [i, f = ''] = v.replace('-', '').split('.');
-  const cents = BigInt(i!) * 100n + BigInt((f + '00').slice(0, 2));
-  return v.startsWith('-') ? -cents : cents;
-}
-function centsToString(c: bigint): string {
-  const neg = c < 0n;
-  const a = neg ? -c : c;
-  return `${neg ? '-' : ''}${a / 100n}.${String(a % 100n).padStart(2, '0')}`;
-}
+const add = (a: string, b: string, currency: string) =>
+  fromMinor(toMinor(a, currency) + toMinor(b, currency), currency);
 
 export function createProcurementSimulator(options: ProcurementSimulatorOptions) {
   const sourceSystem = options.sourceSystem ?? 'coupa';
@@ -480,7 +471,7 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
     // A receipt changes no budget figure (the commitment stands until invoiced); it is kept for three-way match.
     for (const c of parsed.data['receipt-lines']) {
       const l = po['order-lines'].find((x) => x['line-num'] === c['line-num']);
-      if (l) l.received = add(l.received, c.total);
+      if (l) l.received = add(l.received, c.total, l.currency);
     }
     persist();
     res.json(po);
@@ -501,7 +492,7 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
     for (const c of lines) {
       const l = po['order-lines'].find((x) => x['line-num'] === c['line-num']);
       if (!l) continue;
-      l.invoiced = add(l.invoiced, c.total);
+      l.invoiced = add(l.invoiced, c.total, l.currency);
       events.push({
         type: 'invoiced',
         documentId: po.id,
