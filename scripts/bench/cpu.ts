@@ -8,16 +8,28 @@ import path from 'node:path';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
+/**
+ * CPU seconds a process has used so far (utime + stime), and those of its children that have ended (cutime +
+ * cstime); zeros when it is gone or /proc is absent.
+ */
+function processTimes(pid: number): { own: number; endedChildren: number } {
+  try {
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime, stime, cutime and
+    // cstime are fields 14 to 17 of the line.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    return { own: (f[11]! + f[12]!) / CLOCK_TICKS, endedChildren: (f[13]! + f[14]!) / CLOCK_TICKS };
+  } catch {
+    return { own: 0, endedChildren: 0 };
+  }
+}
+
 /** CPU seconds (user + system) a process has used so far; 0 when it is gone or /proc is absent. */
 export function cpuSeconds(pid: number): number {
-  try {
-    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are 14 and 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
+  return processTimes(pid).own;
 }
 
 /** Every PostgreSQL server process on this machine (the postmaster and its backends). */
@@ -42,15 +54,8 @@ export function postgresPids(): number[] {
 export function postgresCpuSeconds(): number {
   let total = 0;
   for (const pid of postgresPids()) {
-    total += cpuSeconds(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // cutime + cstime: children (backends) that have ended.
-      total += (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-    } catch {
-      // gone
-    }
+    const t = processTimes(pid);
+    total += t.own + t.endedChildren;
   }
   return total;
 }
