@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { upsertControlModels } from '../../db/queries/control-model';
 import { apiClient } from '../harness/http';
+import { seedBudget, usdLine as line } from '../harness/budget-control';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -19,18 +20,8 @@ describe('budget control API', () => {
     await stack?.stop();
   });
 
-  /** An approved budget in one period of a bucket (as activation leaves it). */
-  async function budget(account: string, costCenter: string, period: string, amount: string) {
-    await stack.db.execute(sql`
-      insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
-      values ('ACME-US', ${account}, ${costCenter}, ${period}, 'USD', ${amount}::numeric)`);
-  }
-  const line = (account: string, costCenter: string, period: string, amount: string) => ({
-    account,
-    costCenter,
-    period,
-    amount: { amount, currency: 'USD' },
-  });
+  const budget = (account: string, costCenter: string, period: string, amount: string) =>
+    seedBudget(stack.db, account, costCenter, period, amount);
   const reserve = (key: string, lines: unknown[], apiKey = 'dev-procurement') =>
     request('POST', '/v1/budget-control/reservations', {
       key: apiKey,

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { apiClient } from '../harness/http';
+import { seedBudget, usdLine as line } from '../harness/budget-control';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -18,17 +19,8 @@ describe('budget control: overrides and transfers', () => {
     await stack?.stop();
   });
 
-  async function budget(account: string, costCenter: string, period: string, amount: string) {
-    await stack.db.execute(sql`
-      insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
-      values ('ACME-US', ${account}, ${costCenter}, ${period}, 'USD', ${amount}::numeric)`);
-  }
-  const line = (account: string, costCenter: string, period: string, amount: string) => ({
-    account,
-    costCenter,
-    period,
-    amount: { amount, currency: 'USD' },
-  });
+  const budget = (account: string, costCenter: string, period: string, amount: string) =>
+    seedBudget(stack.db, account, costCenter, period, amount);
   const balance = async (account: string, costCenter: string, period: string) =>
     (
       await request(

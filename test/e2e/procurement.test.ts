@@ -1,8 +1,8 @@
-import { sql } from 'drizzle-orm';
 import { type RunningServer } from '../../api/listen';
 import { createProcurementSimulator, type ProcurementSimulator } from '../../simulators/procurement';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { apiClient } from '../harness/http';
+import { seedBudget } from '../harness/budget-control';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -41,11 +41,8 @@ describe('procurement scenario', () => {
     await stack?.stop();
   });
 
-  async function budget(account: string, costCenter: string, period: string, amount: string) {
-    await stack.db.execute(sql`
-      insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
-      values ('ACME-US', ${account}, ${costCenter}, ${period}, 'USD', ${amount}::numeric)`);
-  }
+  const budget = (account: string, costCenter: string, period: string, amount: string) =>
+    seedBudget(stack.db, account, costCenter, period, amount);
   const requisition = (account: string, costCenter: string, period: string, total: string) =>
     coupaCall('POST', '/api/requisitions', {
       body: {
