@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DECIMAL_PATTERN, fromMinor, toMinor } from '../../domain/money';
 import { describeIssues } from '../../domain/zod-issues';
 import { FaultInjector, serveSimulator } from '../faults';
+import { sendWithRetries } from '../outbound';
 import { type RunningServer } from '../../api/listen';
 import { loadState, saveState } from '../state-file';
 import {
@@ -668,27 +669,21 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       status: 'pending',
     };
     sentEvents.push(sent);
-    void (async () => {
-      while (sent.attempts < 5) {
-        sent.attempts++;
-        try {
-          const res = await fetch(target.url, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', ...target.headers },
-            body: JSON.stringify(sent.event),
-          });
-          if (res.ok) {
-            sent.status = 'delivered';
-            return;
-          }
-          sent.lastError = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
-        } catch (err) {
-          sent.lastError = (err as Error).message;
-        }
-        await new Promise((r) => setTimeout(r, 200 * 2 ** sent.attempts));
-      }
-      sent.status = 'failed';
-    })();
+    void sendWithRetries(
+      target.url,
+      { headers: target.headers, body: sent.event },
+      {
+        maxAttempts: 5,
+        baseMs: 400,
+        retryable: () => true,
+        beforeAttempt: (attempt) => {
+          sent.attempts = attempt;
+        },
+      },
+    ).then((res) => {
+      sent.status = res.ok ? 'delivered' : 'failed';
+      sent.lastError = res.error;
+    });
   }
 
   const sim = {

@@ -4,6 +4,7 @@ import { type RunningServer } from '../../api/listen';
 import { fromMinor, toMinor } from '../../domain/money';
 import { fieldIssues } from '../../domain/zod-issues';
 import { FaultInjector, serveSimulator } from '../faults';
+import { sendWithRetries } from '../outbound';
 import { loadState, saveState } from '../state-file';
 
 /**
@@ -174,24 +175,21 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
       nextReq,
     });
 
-  async function callCloseloop(
-    method: string,
+  /** Calls closeloop's API as the procurement integration, retried as `retryable` says. */
+  const callCloseloop = (
     path: string,
     body: unknown,
-    headers: Record<string, string> = {},
-  ) {
-    const res = await fetch(`${options.closeloopUrl}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', 'x-api-key': options.apiKey, ...headers },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : {} };
-  }
-
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const retryDelay = (attempt: number, retryAfter: string | null) =>
-    retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : retryBaseMs * 2 ** (attempt - 1);
+    opts: {
+      maxAttempts: number;
+      retryable: (status: number) => boolean;
+      headers?: Record<string, string>;
+    } & Pick<Parameters<typeof sendWithRetries>[2], 'beforeAttempt'>,
+  ) =>
+    sendWithRetries(
+      `${options.closeloopUrl}${path}`,
+      { headers: { 'x-api-key': options.apiKey, ...opts.headers }, body },
+      { ...opts, baseMs: retryBaseMs },
+    );
 
   /** The synchronous budget check of a requisition: reserve under the requisition's own key, retried on 5xx. */
   async function budgetCheck(r: Requisition) {
@@ -204,38 +202,38 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
         amount: { amount: l.total, currency: l.currency },
       })),
     };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await callCloseloop('POST', '/v1/budget-control/reservations', body, {
-          'idempotency-key': r['reservation-key'],
-        });
-        if (res.status >= 500 || res.status === 429)
-          throw Object.assign(new Error(`HTTP ${res.status}`), { res });
-        r['budget-check'] = res.body;
-        if (res.status === 201) r.status = 'pending_approval';
-        else if (res.status === 200) r.status = 'budget_rejected';
-        else r.status = 'budget_check_error';
-        return;
-      } catch (err) {
-        if (attempt >= 3) {
-          r.status = 'budget_check_error';
-          r['budget-check'] = { error: (err as Error).message };
-          return;
-        }
-        const res = (err as { res?: { headers: Headers } }).res;
-        await sleep(retryDelay(attempt, res?.headers.get('retry-after') ?? null));
-      }
+    const retryable = (status: number) => status >= 500 || status === 429;
+    const res = await callCloseloop('/v1/budget-control/reservations', body, {
+      maxAttempts: 3,
+      retryable,
+      headers: { 'idempotency-key': r['reservation-key'] },
+    });
+    if (res.status === undefined || retryable(res.status)) {
+      r.status = 'budget_check_error';
+      r['budget-check'] = { error: res.error };
+      return;
     }
+    r['budget-check'] = res.body;
+    if (res.status === 201) r.status = 'pending_approval';
+    else if (res.status === 200) r.status = 'budget_rejected';
+    else r.status = 'budget_check_error';
   }
 
   async function release(r: Requisition) {
     await callCloseloop(
-      'POST',
       `/v1/budget-control/reservations/${encodeURIComponent(r['reservation-key'])}/release`,
-      {
-        legalEntity: options.legalEntity,
-      },
-    ).catch(() => undefined);
+      { legalEntity: options.legalEntity },
+      { maxAttempts: 1, retryable: () => false },
+    );
+  }
+
+  /** Runs outbound work in the background; `settled()` waits for all of it. */
+  function inBackground(work: Promise<void>) {
+    inFlight++;
+    void work.finally(() => {
+      inFlight--;
+      if (inFlight === 0) idle.splice(0).forEach((go) => go());
+    });
   }
 
   /** Queues a webhook and delivers it in the background, at least once. */
@@ -245,43 +243,30 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
     for (let i = 0; i < copies; i++) {
       const d: Delivery = { id: nextDelivery++, events: batch, attempts: 0, status: 'pending' };
       deliveries.push(d);
-      inFlight++;
-      void deliver(d).finally(() => {
-        inFlight--;
-        if (inFlight === 0) idle.splice(0).forEach((go) => go());
-      });
+      inBackground(deliver(d));
     }
   }
 
   async function deliver(d: Delivery) {
-    while (d.attempts < maxAttempts) {
-      d.attempts++;
-      let retryAfter: string | null = null;
-      try {
-        if (outbound.failFirst > 0) {
-          outbound.failFirst--;
-          throw new Error('connection reset (injected)');
-        }
-        const res = await callCloseloop('POST', '/v1/budget-control/consumption-events', {
-          legalEntity: options.legalEntity,
-          sourceSystem,
-          events: d.events,
-        });
-        if (res.status < 300) {
-          d.status = 'delivered';
-          d.response = res.body;
-          return;
-        }
-        d.lastError = `HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`;
+    const res = await callCloseloop(
+      '/v1/budget-control/consumption-events',
+      { legalEntity: options.legalEntity, sourceSystem, events: d.events },
+      {
+        maxAttempts,
         // A refusal is final: the receiver said the content is wrong, sending it again changes nothing.
-        if (res.status < 500 && res.status !== 429 && res.status !== 409) break;
-        retryAfter = res.headers.get('retry-after');
-      } catch (err) {
-        d.lastError = (err as Error).message;
-      }
-      await sleep(retryDelay(d.attempts, retryAfter));
-    }
-    d.status = 'failed';
+        retryable: (status) => status >= 500 || status === 429 || status === 409,
+        beforeAttempt: (attempt) => {
+          d.attempts = attempt;
+          if (outbound.failFirst > 0) {
+            outbound.failFirst--;
+            throw new Error('connection reset (injected)');
+          }
+        },
+      },
+    );
+    d.status = res.ok ? 'delivered' : 'failed';
+    if (res.ok) d.response = res.body;
+    else d.lastError = res.error;
   }
 
   /** Sends an invoice to the ERP for posting, retried like a webhook; its state is kept on the invoice. */
@@ -315,32 +300,20 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
           : [];
       }),
     };
-    inFlight++;
-    void (async () => {
-      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-        try {
-          const res = await fetch(`${erp.url}/__sim/vendor-invoices`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(posting),
-          });
-          const body = (await res.json()) as { voucher?: string; error?: string };
-          if (res.ok) {
-            invoice['erp-export'] = { status: 'posted', voucher: body.voucher };
-            return;
-          }
-          invoice['erp-export'] = { status: 'failed', error: `HTTP ${res.status}: ${body.error ?? ''}` };
-          if (res.status < 500) return;
-        } catch (err) {
-          invoice['erp-export'] = { status: 'failed', error: (err as Error).message };
-        }
-        await sleep(retryDelay(attempt, null));
-      }
-    })().finally(() => {
-      persist();
-      inFlight--;
-      if (inFlight === 0) idle.splice(0).forEach((go) => go());
-    });
+    inBackground(
+      (async () => {
+        const res = await sendWithRetries(
+          `${erp.url}/__sim/vendor-invoices`,
+          { body: posting },
+          { maxAttempts, baseMs: retryBaseMs, retryable: (status) => status >= 500 },
+        );
+        const answer = res.body as { voucher?: string } | undefined;
+        invoice['erp-export'] = res.ok
+          ? { status: 'posted', voucher: answer?.voucher }
+          : { status: 'failed', error: res.error };
+        persist();
+      })(),
+    );
   }
 
   const app: Express = express();
