@@ -1,3 +1,4 @@
+import { type DecisionSubjectType } from '../domain/approval';
 import { Context } from '@temporalio/activity';
 import { releaseExpiredReservations } from '../db/queries/budget-control';
 import { recordRefusedControlDecision } from '../db/queries/control-refusals';
@@ -35,7 +36,7 @@ export interface ControlDecisionInput {
 
 export interface RefusedControlSignalInput {
   legalEntity: string;
-  entityType: 'funds_override' | 'budget_transfer';
+  entityType: DecisionSubjectType;
   entityId: string;
   workflowId: string;
   principal: string;

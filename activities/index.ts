@@ -4,6 +4,7 @@ import { createBudgetControlActivities } from './budget-control';
 import { createBudgetImportActivities } from './budget-import';
 import { createCycleActivities } from './cycles';
 import { type ActivityDeps } from './deps';
+import { createMasterDataActivities } from './master-data';
 import { createPublicationActivities } from './publication';
 import { createReconciliationActivities } from './reconciliation';
 import { createReforecastActivities } from './reforecast';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReconciliationActivities(deps),
     ...createReforecastActivities(deps),
     ...createBudgetControlActivities(deps),
+    ...createMasterDataActivities(deps),
   };
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type Config } from '../config';
 import { type Database } from '../db/client';
 import { recordRefusedControlDecision } from '../db/queries/control-refusals';
-import { DecisionKind } from '../domain/approval';
+import { DecisionKind, type DecisionSubjectType } from '../domain/approval';
 import { decideRequestUpdate } from '../workflows/definitions';
 import { type Role } from '../domain/model';
 import { principalOf, requireRole } from './auth';
@@ -31,7 +31,7 @@ export async function decideByUpdate(
   target: {
     workflowId: string;
     legalEntity: string;
-    entityType: 'funds_override' | 'budget_transfer';
+    entityType: DecisionSubjectType;
     entityId: string;
     correlationId: string;
   },
@@ -98,9 +98,9 @@ export function decisionRoutes<R extends { id: string; legalEntity: string; corr
   deps: { db: Database; client: Client; config: Config },
   spec: {
     noun: string;
-    entityType: 'funds_override' | 'budget_transfer';
+    entityType: DecisionSubjectType;
     load: (db: Database, id: string) => Promise<R | undefined>;
-    workflowId: (id: string) => string;
+    workflowId: (request: R) => string;
     self: (id: string) => string;
     deciders: Role[];
   },
@@ -112,17 +112,17 @@ export function decisionRoutes<R extends { id: string; legalEntity: string; corr
     if (!row) throw new HttpError(404, 'not_found', `no ${spec.noun} ${id}`);
     return row;
   };
-  const links = (id: string) => ({
-    self: spec.self(id),
-    temporalUi: temporalUiLink(config, spec.workflowId(id)),
+  const links = (row: R) => ({
+    self: spec.self(row.id),
+    temporalUi: temporalUiLink(config, spec.workflowId(row)),
   });
 
   router.get('/:id', async (req, res) => {
     const row = await requestOf(String(req.params.id));
     res.json({
       ...row,
-      workflow: await workflowStatus(client, spec.workflowId(row.id)),
-      links: links(row.id),
+      workflow: await workflowStatus(client, spec.workflowId(row)),
+      links: links(row),
     });
   });
 
@@ -132,7 +132,7 @@ export function decisionRoutes<R extends { id: string; legalEntity: string; corr
     const status = await decideByUpdate(
       { client, db },
       {
-        workflowId: spec.workflowId(row.id),
+        workflowId: spec.workflowId(row),
         legalEntity: row.legalEntity,
         entityType: spec.entityType,
         entityId: row.id,
@@ -141,7 +141,7 @@ export function decisionRoutes<R extends { id: string; legalEntity: string; corr
       principalOf(req).id,
       body,
     );
-    res.json({ ...(await spec.load(db, row.id)), workflow: status, links: links(row.id) });
+    res.json({ ...(await spec.load(db, row.id)), workflow: status, links: links(row) });
   });
 }
 

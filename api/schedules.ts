@@ -2,72 +2,125 @@ import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@tem
 import { type Duration, msToNumber } from '@temporalio/common';
 import { type Config } from '../config';
 import { type Database } from '../db/client';
-import { activeLegalEntities } from '../db/queries/reference';
+import { type LegalEntityRow, activeLegalEntities } from '../db/queries/reference';
 import { SearchAttributes } from '../workflows/definitions';
 import type { ErpSyncInput } from '../workflows/erp-sync';
+import type { MasterDataSyncWorkflowInput } from '../workflows/master-data-sync';
+import { approvalRoster } from './start-cycle';
 
 export const erpSyncScheduleId = (legalEntity: string) => `erp-sync:${legalEntity}`;
+export const masterDataScheduleId = (legalEntity: string) => `master-data:${legalEntity}`;
+
+/** How often an entity's actuals and commitments are synced, by its tier (domain/sync-tiers). */
+export function syncInterval(config: Config, entity: Pick<LegalEntityRow, 'syncTier'>): string {
+  // Near real time is event driven (webhooks start the entity's erp-events workflow); the hourly schedule
+  // stays as the safety net for an event that never arrived.
+  return entity.syncTier === 'daily' ? config.flows.erpSyncDailyInterval : config.flows.erpSyncInterval;
+}
 
 /**
- * The standing syncs, as Temporal Schedules created from configuration: per legal entity, its ERP sync
- * (actuals and open purchase orders of every year with an open period, then delivery to the planning
- * platform) every ERP_SYNC_INTERVAL. Near real time is not a schedule: webhooks start the entity's
- * `erp-events` workflow.
+ * The standing syncs, as Temporal Schedules created from configuration, two per legal entity:
+ * - `erp-sync:<entity>`: actuals and open purchase orders of every year with an open period, then delivery to
+ *   the planning platform, at the entity's tier (hourly: ERP_SYNC_INTERVAL; daily: ERP_SYNC_DAILY_INTERVAL);
+ * - `master-data:<entity>`: chart of accounts, cost centers and their hierarchy from the ERP, every
+ *   MASTER_DATA_SYNC_INTERVAL (daily by default).
  *
  * Policies, chosen on purpose:
  * - overlap BUFFER_ONE: a sync still running when the next is due is not run twice at once, and the next one
  *   still runs after it (what arrived meanwhile is not left for a whole interval);
- * - catch-up window ERP_SYNC_CATCHUP_WINDOW: after downtime, missed runs within it are run (buffered to one by
- *   the overlap policy), older ones are skipped: the watermarks make one run enough;
- * - failures do not pause the schedule: the next run retries from the same watermark.
+ * - catch-up window: after downtime, missed runs within ERP_SYNC_CATCHUP_WINDOW (at least one interval, so a
+ *   daily run missed by an outage still runs) are run, buffered to one by the overlap policy; the watermarks
+ *   make one run enough;
+ * - failures do not pause a schedule: the next run retries from the same watermark.
  */
-export function scheduleDefinitions(config: Config, legalEntity: string) {
-  const input: ErpSyncInput = { legalEntity, deliver: true };
-  return {
-    scheduleId: erpSyncScheduleId(legalEntity),
-    spec: { intervals: [{ every: config.flows.erpSyncInterval as Duration }] },
+export function scheduleDefinitions(config: Config, entity: Pick<LegalEntityRow, 'code' | 'syncTier'>) {
+  const roster = approvalRoster(config);
+  const catchup = (every: string) =>
+    Math.max(msToNumber(config.flows.erpSyncCatchupWindow as Duration), msToNumber(every as Duration));
+  const definition = (d: {
+    scheduleId: string;
+    every: string;
+    workflowType: 'erpSync' | 'masterDataSync';
+    args: [ErpSyncInput] | [MasterDataSyncWorkflowInput];
+    note: string;
+  }) => ({
+    scheduleId: d.scheduleId,
+    spec: { intervals: [{ every: d.every as Duration }] },
     action: {
       type: 'startWorkflow' as const,
-      workflowType: 'erpSync',
-      workflowId: `erp-sync:${legalEntity}:scheduled`,
+      workflowType: d.workflowType,
+      workflowId: `${d.scheduleId}:scheduled`,
       taskQueue: config.temporal.taskQueue,
-      args: [input],
-      typedSearchAttributes: [{ key: SearchAttributes.LegalEntity, value: legalEntity }],
+      args: d.args,
+      typedSearchAttributes: [{ key: SearchAttributes.LegalEntity, value: entity.code }],
     },
     policies: {
       overlap: ScheduleOverlapPolicy.BUFFER_ONE,
-      catchupWindow: config.flows.erpSyncCatchupWindow as Duration,
+      catchupWindow: catchup(d.every),
       pauseOnFailure: false,
     },
-    state: { note: `ERP sync of ${legalEntity} (closeloop configuration)` },
-  };
+    state: { note: `${d.note} (closeloop configuration)` },
+  });
+  const every = syncInterval(config, entity);
+  return [
+    definition({
+      scheduleId: erpSyncScheduleId(entity.code),
+      every,
+      workflowType: 'erpSync',
+      args: [{ legalEntity: entity.code, deliver: true }],
+      note: `ERP sync of ${entity.code}, ${entity.syncTier} tier`,
+    }),
+    definition({
+      scheduleId: masterDataScheduleId(entity.code),
+      every: config.flows.masterDataSyncInterval,
+      workflowType: 'masterDataSync',
+      args: [
+        {
+          legalEntity: entity.code,
+          approvers: roster.approvers,
+          integrationAdmins: roster.integrationAdmins,
+          approvalTimeout: config.flows.masterDataApprovalTimeout as Duration,
+        },
+      ],
+      note: `Master data sync of ${entity.code}`,
+    }),
+  ];
 }
 
 /**
  * Creates the schedules the configuration asks for; one that exists is brought to the configuration only
- * where it differs (so a restart changes nothing, and a changed interval reaches the schedule). A schedule
- * paused by an operator stays paused.
+ * where it differs (so a restart changes nothing, and a changed interval or tier reaches the schedule). A
+ * schedule paused by an operator stays paused.
  */
 export async function ensureSchedules(client: Client, config: Config, db: Database): Promise<string[]> {
   const ids: string[] = [];
   for (const entity of await activeLegalEntities(db)) {
-    const def = scheduleDefinitions(config, entity.code);
-    ids.push(def.scheduleId);
-    try {
-      await client.schedule.create(def);
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      const handle = client.schedule.getHandle(def.scheduleId);
-      const current = await handle.describe();
-      const every = current.spec.intervals?.[0]?.every;
-      const same =
-        current.spec.intervals?.length === 1 &&
-        every !== undefined &&
-        msToNumber(every) === msToNumber(def.spec.intervals[0]!.every) &&
-        current.policies.overlap === def.policies.overlap &&
-        msToNumber(current.policies.catchupWindow) === msToNumber(def.policies.catchupWindow);
-      if (!same) {
-        await handle.update((prev) => ({ ...prev, spec: def.spec, policies: def.policies }));
+    for (const def of scheduleDefinitions(config, entity)) {
+      ids.push(def.scheduleId);
+      try {
+        await client.schedule.create(def);
+      } catch (err) {
+        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+        const handle = client.schedule.getHandle(def.scheduleId);
+        const current = await handle.describe();
+        const every = current.spec.intervals?.[0]?.every;
+        const action = current.action.type === 'startWorkflow' ? current.action : undefined;
+        const same =
+          current.spec.intervals?.length === 1 &&
+          every !== undefined &&
+          msToNumber(every) === msToNumber(def.spec.intervals[0]!.every) &&
+          current.policies.overlap === def.policies.overlap &&
+          msToNumber(current.policies.catchupWindow) === def.policies.catchupWindow &&
+          action?.workflowType === def.action.workflowType &&
+          JSON.stringify(action?.args) === JSON.stringify(def.action.args);
+        if (!same) {
+          await handle.update((prev) => ({
+            ...prev,
+            spec: def.spec,
+            policies: def.policies,
+            action: { ...prev.action, ...def.action },
+          }));
+        }
       }
     }
   }

@@ -93,6 +93,12 @@ const Env = z.object({
   ERP_SYNC_INTERVAL: DurationString.default('1 hour'),
   /** After downtime, how far back missed scheduled syncs are still run (one run catches up; watermarks do the rest). */
   ERP_SYNC_CATCHUP_WINDOW: DurationString.default('1 hour'),
+  /** The ERP sync of entities on the daily tier (legal_entities.sync_tier = 'daily'). */
+  ERP_SYNC_DAILY_INTERVAL: DurationString.default('1 day'),
+  /** Master data (chart of accounts, cost centers and their hierarchy) from the ERP: one schedule per entity. */
+  MASTER_DATA_SYNC_INTERVAL: DurationString.default('1 day'),
+  /** How long an approver has to decide on a cost center's move in the hierarchy before the request expires. */
+  MASTER_DATA_APPROVAL_TIMEOUT: DurationString.default('5 days'),
 
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
@@ -216,6 +222,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       eventDebounce: e.EVENT_DEBOUNCE,
       erpSyncInterval: e.ERP_SYNC_INTERVAL,
       erpSyncCatchupWindow: e.ERP_SYNC_CATCHUP_WINDOW,
+      erpSyncDailyInterval: e.ERP_SYNC_DAILY_INTERVAL,
+      masterDataSyncInterval: e.MASTER_DATA_SYNC_INTERVAL,
+      masterDataApprovalTimeout: e.MASTER_DATA_APPROVAL_TIMEOUT,
     },
     cycle: {
       approvalTimeout: e.APPROVAL_TIMEOUT,

@@ -18,7 +18,9 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONSUMPTION_SOURCES, CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
 import { RATE_TYPES } from '../domain/fx';
+import { ACCOUNT_KINDS } from '../domain/master-data';
 import { CLOSED_PERIOD_POLICIES } from '../domain/source-lines';
+import { SYNC_TIERS } from '../domain/sync-tiers';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
@@ -76,6 +78,8 @@ export const legalEntities = pgTable('legal_entities', {
   closedPeriodPolicy: text('closed_period_policy', { enum: CLOSED_PERIOD_POLICIES })
     .notNull()
     .default('dead_letter'),
+  /** How soon its actuals and commitments are synced (domain/sync-tiers): the interval of its schedule. */
+  syncTier: text('sync_tier', { enum: SYNC_TIERS }).notNull().default('hourly'),
 });
 
 /** Exchange rates, pulled from the ERP (its rate types mapped to closeloop's); exact decimals. */
@@ -120,7 +124,7 @@ export const publicationTargets = pgTable(
 export const accounts = pgTable('accounts', {
   code: text('code').primaryKey(),
   name: text('name').notNull(),
-  kind: text('kind', { enum: ['expense', 'revenue', 'asset', 'liability', 'equity'] }).notNull(),
+  kind: text('kind', { enum: ACCOUNT_KINDS }).notNull(),
   active: boolean('active').notNull().default(true),
   validFrom: date('valid_from').notNull(),
   validTo: date('valid_to'),
@@ -136,6 +140,69 @@ export const costCenters = pgTable('cost_centers', {
   validFrom: date('valid_from').notNull(),
   validTo: date('valid_to'),
 });
+
+/**
+ * Where each cost center sits in its entity's hierarchy, effective-dated (valid_to exclusive). A change of
+ * parent that the ERP reports is not written here until it is approved (master_data_changes); the approved
+ * change closes the standing row and opens the new one, so any date has exactly one parent.
+ */
+export const costCenterHierarchy = pgTable(
+  'cost_center_hierarchy',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    costCenter: text('cost_center').notNull(),
+    /** Null: a root of the hierarchy on these dates. */
+    parent: text('parent'),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+    /** The approved change that put it there; null for the initial load. */
+    changeId: uuid('change_id'),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.costCenter, t.validFrom] })],
+);
+
+export const masterDataChangeStatus = ['awaiting_approval', 'applied', 'rejected', 'expired'] as const;
+
+/**
+ * A change from the system of record that waits for a person before it takes effect (a cost center moving
+ * under another parent). Its identity is what changes and from when: the next sync reporting the same move
+ * finds it again instead of asking twice, and a rejected move is not asked for again.
+ */
+export const masterDataChanges = pgTable(
+  'master_data_changes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    kind: text('kind', { enum: ['cost_center_parent'] }).notNull(),
+    code: text('code').notNull(),
+    fromValue: text('from_value'),
+    toValue: text('to_value'),
+    effectiveFrom: date('effective_from').notNull(),
+    status: text('status', { enum: masterDataChangeStatus }).notNull().default('awaiting_approval'),
+    sourceSystem: text('source_system').notNull(),
+    /** The source record that asked for it, as delivered. */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    requestedBy: text('requested_by').notNull(),
+    correlationId: text('correlation_id').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    decisionComment: text('decision_comment'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('master_data_changes_identity').on(
+      t.legalEntity,
+      t.kind,
+      t.code,
+      sql`coalesce(${t.toValue}, '')`,
+      t.effectiveFrom,
+    ),
+  ],
+);
 
 /** Canonical dimension value → ERP segment value, per ERP, effective-dated (valid_to exclusive). */
 export const dimensionMappings = pgTable(

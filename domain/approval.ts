@@ -26,6 +26,9 @@ export const RetryPublicationInput = z
   .strict();
 export type RetryPublicationInput = z.infer<typeof RetryPublicationInput>;
 
+/** What a single decision gate decides on (beside budget versions, which have their own cycle). */
+export type DecisionSubjectType = 'funds_override' | 'budget_transfer' | 'master_data_change';
+
 export interface ApprovalPolicy {
   submittedBy: string;
   /** Principals allowed to approve this version. */

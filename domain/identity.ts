@@ -55,6 +55,10 @@ export const auditStream = {
   commitments: (legalEntity: string) => `commitments:${legalEntity}`,
   /** Acts of budget control: freezes, unfreezes, overrides, transfers. */
   control: (legalEntity: string) => `control:${legalEntity}`,
+  /** Master data of an entity as its sync applied it: records created, changed, closed; approved moves. */
+  masterData: (legalEntity: string) => `master-data:${legalEntity}`,
+  /** Dimension mappings of one target system (shared by every entity on that system). */
+  mappings: (system: string) => `mappings:${system}`,
 } as const;
 
 /** Idempotency key of one publication chunk: the same version, target, chunk and revision post once. */

@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { scratchDatabase } from './bench/scratch-database';
-import { upsertCostCenters } from '../db/queries/reference';
+import { insertCostCenters } from '../db/queries/reference';
 import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu';
 
 /**
@@ -155,7 +155,7 @@ async function main() {
   };
   try {
     console.log(`[bench] preparing ${buckets} buckets in ${BENCH_DB}…`);
-    await upsertCostCenters(
+    await insertCostCenters(
       database.db,
       Array.from({ length: costCenters }, (_x, i) => ({
         code: `B${i + 1}`,

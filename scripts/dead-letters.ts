@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { loadConfig } from '../config';
-import { reprocessActualExceptions } from '../db/queries/actuals';
 import { getLegalEntity } from '../db/queries/reference';
+import { REPLAYABLE_STREAMS, replaySourceExceptions, type ReplayableStream } from '../db/queries/replay';
 import { listSourceExceptions } from '../db/queries/source-exceptions';
-import { loadSourceContext } from '../db/queries/source-lines';
 import { prepareDatabase } from './lib/database';
 
 /**
  * Support's dead-letter commands (the API's GET /v1/source-exceptions and POST …/reprocess, from a shell):
  *
- *   npm run dead-letters -- list   --entity ACME-US [--code fx_rate_missing]
- *   npm run dead-letters -- replay --entity ACME-US [--code fx_rate_missing] [--id <uuid> ...]
+ *   npm run dead-letters -- list   --entity ACME-US [--stream master_data] [--code fx_rate_missing]
+ *   npm run dead-letters -- replay --entity ACME-US [--stream actuals|master_data] [--code …] [--id <uuid> ...]
  *
  * A replay takes each open dead letter through as if it had just arrived, with a progress bar; one that still
  * fails stays open with its new reason, and one counted meanwhile by another path is closed, not counted again.
@@ -23,13 +22,19 @@ async function main() {
     options: {
       entity: { type: 'string' },
       code: { type: 'string' },
+      stream: { type: 'string' },
       id: { type: 'string', multiple: true },
     },
   });
   const command = positionals[0];
-  if (!values.entity || (command !== 'list' && command !== 'replay'))
+  const stream = values.stream ?? (command === 'replay' ? 'actuals' : undefined);
+  if (
+    !values.entity ||
+    (command !== 'list' && command !== 'replay') ||
+    (command === 'replay' && !REPLAYABLE_STREAMS.includes(stream as ReplayableStream))
+  )
     throw new Error(
-      'usage: npm run dead-letters -- list|replay --entity <code> [--code <error code>] [--id <uuid> ...]',
+      'usage: npm run dead-letters -- list|replay --entity <code> [--stream actuals|master_data] [--code <error code>] [--id <uuid> ...]',
     );
   const config = loadConfig();
   const database = await prepareDatabase(config, { startEmbedded: true, seed: false });
@@ -41,6 +46,7 @@ async function main() {
       const rows = (
         await listSourceExceptions(db, {
           legalEntity: entity.code,
+          stream,
           statuses: ['open'],
           ids: values.id,
           limit: 1000,
@@ -48,7 +54,7 @@ async function main() {
       ).filter((r) => !values.code || r.errorCode === values.code);
       for (const r of rows)
         console.log(
-          `${r.id}  ${r.stream.padEnd(11)} ${r.errorCode.padEnd(20)} ${r.recordKey}  ${r.errorMessage}`,
+          `${r.id}  ${r.stream.padEnd(12)} ${r.errorCode.padEnd(20)} ${r.recordKey}  ${r.errorMessage}`,
         );
       console.log(
         `${rows.length} open dead letter(s) of ${entity.code}${values.code ? ` with ${values.code}` : ''}`,
@@ -61,8 +67,8 @@ async function main() {
     );
     let started = false;
     const correlationId = `replay:${entity.code}:${randomUUID()}`;
-    const result = await reprocessActualExceptions(db, {
-      ctx: await loadSourceContext(db, entity),
+    const result = await replaySourceExceptions(db, entity, {
+      stream: stream as ReplayableStream,
       by: process.env.USER ? `${process.env.USER} (cli)` : 'support (cli)',
       correlationId,
       ids: values.id,

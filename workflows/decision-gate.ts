@@ -7,7 +7,13 @@ import {
 } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { type ApprovalPolicy, DecisionInput, type DecisionRefusal, refuseDecision } from '../domain/approval';
+import {
+  type ApprovalPolicy,
+  DecisionInput,
+  type DecisionRefusal,
+  refuseDecision,
+  type DecisionSubjectType,
+} from '../domain/approval';
 import { FailureType } from '../domain/failures';
 import { describeIssues, fieldIssues } from '../domain/zod-issues';
 import { dbWrite } from './activity-profiles';
@@ -60,7 +66,7 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
   policy: ApprovalPolicy,
   subject: {
     legalEntity: string;
-    entityType: 'funds_override' | 'budget_transfer';
+    entityType: DecisionSubjectType;
     entityId: string;
     correlationId: string;
   },

@@ -44,3 +44,7 @@ export interface ChangeNotice {
 
 /** To an entity's near-real-time workflow (`erp-events:<entity>`): something moved; sync and deliver soon. */
 export const changedSignal = defineSignal<[ChangeNotice]>('changed');
+
+/** The approval workflow of a master-data change: readable in Temporal UI, unique per change. */
+export const masterDataChangeWorkflowId = (c: { legalEntity: string; code: string; changeId: string }) =>
+  `master-data-change:${c.legalEntity}:${c.code}:${c.changeId}`;

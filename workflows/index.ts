@@ -6,3 +6,5 @@ export { budgetOverride } from './budget-override';
 export { budgetTransfer } from './budget-transfer';
 export { erpSync } from './erp-sync';
 export { erpEvents } from './erp-events';
+export { masterDataSync } from './master-data-sync';
+export { masterDataChange } from './master-data-change';

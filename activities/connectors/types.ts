@@ -1,6 +1,7 @@
 import { type Readable } from 'node:stream';
 import { type SystemDimensionValues } from '../../domain/mapping';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../domain/model';
+import { type SourceMasterRecord } from '../../domain/master-data';
 import { type Money } from '../../domain/money';
 
 /**
@@ -162,6 +163,16 @@ export interface ErpConnector {
   ): AsyncIterable<SourceActualLine | { invalid: { line: number; reason: string; row: unknown } }>;
   /** Exchange rates still valid on or after `fromDate`, of the rate types closeloop maps. */
   fetchExchangeRates(query: { fromDate: string }, control?: CallControl): Promise<SourceExchangeRate[]>;
+  /**
+   * The chart of accounts and the company's cost centers as the ERP keeps them (it is their system of
+   * record): every record, with its dates, suspension and, for a cost center, its parent in the published
+   * hierarchy. A record the adapter cannot read is still handed over, as the source gave it, so the caller
+   * keeps it with its reason.
+   */
+  fetchMasterData(
+    query: { company: string },
+    control?: CallControl,
+  ): Promise<(SourceMasterRecord | { invalid: unknown; reason: string })[]>;
 }
 
 export interface ForecastRow {

@@ -88,7 +88,7 @@ export function controlOverrideRoutes({ db, config, client, cache }: ControlRout
       noun: 'override',
       entityType: 'funds_override',
       load: overrideById,
-      workflowId: overrideWorkflowId,
+      workflowId: (o) => overrideWorkflowId(o.id),
       self,
       deciders: ['controller'],
     },

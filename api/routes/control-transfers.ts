@@ -115,7 +115,7 @@ export function controlTransferRoutes({ db, config, client, cache }: ControlRout
       noun: 'budget transfer',
       entityType: 'budget_transfer',
       load: transferById,
-      workflowId: transferWorkflowId,
+      workflowId: (t) => transferWorkflowId(t.id),
       self,
       deciders: ['approver', 'controller', 'planner', 'integration_admin'],
     },

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Database } from '../../db/client';
-import { ACTUALS_STREAM, reprocessActualExceptions } from '../../db/queries/actuals';
-import { loadSourceContext } from '../../db/queries/source-lines';
+import { ACTUALS_STREAM } from '../../db/queries/actuals';
+import { MASTER_DATA_STREAM } from '../../db/queries/master-data-sync';
+import { replaySourceExceptions } from '../../db/queries/replay';
 import { listSourceExceptions } from '../../db/queries/source-exceptions';
 import { sourceExceptionStatus } from '../../db/schema';
 import { LegalEntityCode } from '../../domain/model';
@@ -13,7 +14,7 @@ import { knownLegalEntity, unknownReference } from '../references';
 const ListQuery = z
   .object({
     legalEntity: LegalEntityCode.optional(),
-    stream: z.enum(['actuals', 'commitments']).optional(),
+    stream: z.enum(['actuals', 'commitments', MASTER_DATA_STREAM]).optional(),
     status: z.enum(sourceExceptionStatus).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
@@ -22,8 +23,11 @@ const ListQuery = z
 const ReprocessBody = z
   .object({
     legalEntity: LegalEntityCode,
-    /** Only posted ledger lines replay on their own; purchase-order lines are settled by the next snapshot. */
-    stream: z.literal(ACTUALS_STREAM).default(ACTUALS_STREAM),
+    /**
+     * Posted ledger lines and master records replay on their own; purchase-order lines are settled by the
+     * next snapshot.
+     */
+    stream: z.enum([ACTUALS_STREAM, MASTER_DATA_STREAM]).default(ACTUALS_STREAM),
     /** Only these exceptions; all open ones of the entity when absent. */
     ids: z.array(z.uuid()).min(1).max(10_000).optional(),
     /** Only those with this error code (e.g. fx_rate_missing once the rate exists). */
@@ -75,8 +79,8 @@ export function sourceExceptionRoutes({ db }: { db: Database }): Router {
         );
     }
     const correlationId = req.header('x-correlation-id') ?? randomUUID();
-    const result = await reprocessActualExceptions(db, {
-      ctx: await loadSourceContext(db, entity),
+    const result = await replaySourceExceptions(db, entity, {
+      stream: body.stream,
       by: principalOf(req).id,
       correlationId,
       ids: body.ids,

@@ -1,3 +1,4 @@
+import { type DecisionSubjectType } from '../../domain/approval';
 import { auditStream } from '../../domain/identity';
 import { type Tx } from '../client';
 import { appendAudit } from './audit';
@@ -11,7 +12,7 @@ export function recordRefusedControlDecision(
   tx: Tx,
   r: {
     legalEntity: string;
-    entityType: 'funds_override' | 'budget_transfer';
+    entityType: DecisionSubjectType;
     entityId: string;
     principal: string;
     via: 'api' | 'signal';
@@ -21,10 +22,18 @@ export function recordRefusedControlDecision(
     eventId: string;
   },
 ): Promise<boolean> {
+  const noun = {
+    funds_override: 'override',
+    budget_transfer: 'transfer',
+    master_data_change: 'master_data_change',
+  };
   return appendAudit(tx, {
-    stream: auditStream.control(r.legalEntity),
+    stream:
+      r.entityType === 'master_data_change'
+        ? auditStream.masterData(r.legalEntity)
+        : auditStream.control(r.legalEntity),
     actor: r.principal,
-    action: `${r.entityType === 'funds_override' ? 'override' : 'transfer'}.decision_refused`,
+    action: `${noun[r.entityType]}.decision_refused`,
     entityType: r.entityType,
     entityId: r.entityId,
     correlationId: r.correlationId,

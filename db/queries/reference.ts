@@ -3,6 +3,7 @@ import { type DimensionMappingRef, type ReferenceSnapshot } from '../../domain/r
 import { type DbOrTx } from '../client';
 import {
   accounts,
+  costCenterHierarchy,
   costCenters,
   dimensionMappings,
   fiscalPeriods,
@@ -144,35 +145,33 @@ export async function insertFiscalPeriods(db: DbOrTx, rows: (typeof fiscalPeriod
     .onConflictDoNothing({ target: [fiscalPeriods.calendar, fiscalPeriods.period] });
 }
 
-export async function upsertAccounts(db: DbOrTx, rows: (typeof accounts.$inferInsert)[]) {
-  if (!rows.length) return;
-  await db
-    .insert(accounts)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: accounts.code,
-      set: {
-        name: excluded('name'),
-        active: excluded('active'),
-        validFrom: excluded('valid_from'),
-        validTo: excluded('valid_to'),
-      },
-    });
+/**
+ * First load of accounts, cost centers and their place in the hierarchy: a record already there is left as
+ * it is, since from then on the master data sync from the ERP (their system of record) keeps it.
+ */
+export async function insertAccounts(db: DbOrTx, rows: (typeof accounts.$inferInsert)[]) {
+  if (rows.length) await db.insert(accounts).values(rows).onConflictDoNothing({ target: accounts.code });
 }
 
-export async function upsertCostCenters(db: DbOrTx, rows: (typeof costCenters.$inferInsert)[]) {
+export async function insertCostCenters(db: DbOrTx, rows: (typeof costCenters.$inferInsert)[]) {
+  if (rows.length)
+    await db.insert(costCenters).values(rows).onConflictDoNothing({ target: costCenters.code });
+}
+
+export async function insertCostCenterHierarchy(
+  db: DbOrTx,
+  rows: (typeof costCenterHierarchy.$inferInsert)[],
+) {
   if (!rows.length) return;
   await db
-    .insert(costCenters)
+    .insert(costCenterHierarchy)
     .values(rows)
-    .onConflictDoUpdate({
-      target: costCenters.code,
-      set: {
-        name: excluded('name'),
-        active: excluded('active'),
-        validFrom: excluded('valid_from'),
-        validTo: excluded('valid_to'),
-      },
+    .onConflictDoNothing({
+      target: [
+        costCenterHierarchy.legalEntity,
+        costCenterHierarchy.costCenter,
+        costCenterHierarchy.validFrom,
+      ],
     });
 }
 

@@ -135,7 +135,14 @@ export const accounts = [
   },
 ];
 
+/** The groups the cost centers report to in the ERP's cost-center hierarchy (no budget of their own). */
+const costCenterGroups = [
+  { code: 'CC-010', name: 'Client services' },
+  { code: 'CC-020', name: 'Corporate functions' },
+].map((g) => ({ ...g, legalEntity: SERVICES_COMPANY, active: true, validFrom: since, validTo: null }));
+
 export const costCenters = [
+  ...costCenterGroups,
   {
     code: 'CC-100',
     name: 'Consulting delivery',
@@ -214,4 +221,23 @@ export const dimensionMappings = [
   costCenter('CC-200', '200'),
   costCenter('CC-300', '300'),
   costCenter('CC-400', '400'),
+  costCenter('CC-900', '900'),
+  costCenter('CC-010', '010'),
+  costCenter('CC-020', '020'),
 ];
+
+/** Where each cost center sits, as the ERP's published cost-center hierarchy has it. */
+export const costCenterHierarchy = [
+  ['CC-010', null],
+  ['CC-020', null],
+  ['CC-100', 'CC-010'],
+  ['CC-200', 'CC-010'],
+  ['CC-300', 'CC-020'],
+  ['CC-400', 'CC-020'],
+  ['CC-900', 'CC-020'],
+].map(([costCenter, parent]) => ({
+  legalEntity: SERVICES_COMPANY,
+  costCenter: costCenter!,
+  parent: parent ?? null,
+  validFrom: since,
+}));

@@ -227,6 +227,90 @@ export const ExchangeRates: EntityType = {
   },
 };
 
+const DimensionLedgerAccountType = {
+  enum: 'DimensionLedgerAccountType',
+  // finance/general-ledger/main-account-types.md; the enum's name is not published.
+  members: [
+    'ProfitAndLoss',
+    'Revenue',
+    'Expense',
+    'BalanceSheet',
+    'Asset',
+    'Liability',
+    'Equity',
+    'Total',
+    'Reporting',
+  ],
+};
+
+/**
+ * Main accounts of a chart of accounts (CDM `Finance/GeneralLedger/MainAccountEntity`, backing table
+ * `MainAccount`): shared by the legal entities that use the chart, so not company specific. `ActiveFrom`,
+ * `ActiveTo` and `IsSuspended` say from when to when it takes postings.
+ */
+export const MainAccounts: EntityType = {
+  set: 'MainAccounts',
+  keys: ['ChartOfAccounts', 'MainAccountId'],
+  properties: {
+    ChartOfAccounts: 'Edm.String',
+    MainAccountId: 'Edm.String',
+    Name: 'Edm.String',
+    MainAccountType: DimensionLedgerAccountType,
+    MainAccountCategory: 'Edm.String',
+    ParentMainAccountId: 'Edm.String',
+    IsSuspended: NoYes,
+    DoNotAllowManualEntry: NoYes,
+    ActiveFrom: 'Edm.DateTimeOffset',
+    ActiveTo: 'Edm.DateTimeOffset',
+    MainAccountRecId: 'Edm.Int64',
+  },
+};
+
+/**
+ * Values of the financial dimensions (CDM `Finance/FinancialDimensions/FinancialDimensionValueEntity`),
+ * cost centers among them (`FinancialDimension eq 'CostCenter'`). A value with a `LegalEntityId` belongs to
+ * that company only; one without is shared.
+ */
+export const FinancialDimensionValues: EntityType = {
+  set: 'FinancialDimensionValues',
+  keys: ['FinancialDimension', 'DimensionValue'],
+  properties: {
+    FinancialDimension: 'Edm.String',
+    DimensionValue: 'Edm.String',
+    LegalEntityId: 'Edm.String',
+    Description: 'Edm.String',
+    IsSuspended: NoYes,
+    IsTotal: NoYes,
+    IsBlockedForManualEntry: NoYes,
+    GroupDimension: 'Edm.String',
+    ActiveFrom: 'Edm.DateTimeOffset',
+    ActiveTo: 'Edm.DateTimeOffset',
+    Owner: 'Edm.String',
+  },
+};
+
+/**
+ * Published organization hierarchies (CDM `Common/GAB/OMOrganizationHierarchyPublishedV2Entity`, backing
+ * table `OMHierarchyRelationship`): one row per child under its parent in a hierarchy, effective from
+ * `validFrom` to `validTo`. Cost centers are operating units, so the cost-center hierarchy is one of these
+ * (organization-administration/organizations-organizational-hierarchies.md); only published changes show.
+ * The entity set name is not published; closeloop reads it as configured.
+ */
+export const OrganizationHierarchies: EntityType = {
+  set: 'OrganizationHierarchiesPublishedV2',
+  keys: ['Hierarchy', 'ChildOrganization', 'validFrom'],
+  properties: {
+    Hierarchy: 'Edm.String',
+    HierarchyType: 'Edm.String',
+    ChildOrganization: 'Edm.String',
+    ChildOrganizationName: 'Edm.String',
+    ParentOrganization: 'Edm.String',
+    ParentOrganizationName: 'Edm.String',
+    validFrom: 'Edm.DateTimeOffset',
+    validTo: 'Edm.DateTimeOffset',
+  },
+};
+
 export const ENTITIES = [
   BudgetRegisterEntryHeaders,
   BudgetRegisterEntryLines,
@@ -235,4 +319,7 @@ export const ENTITIES = [
   PurchaseOrderHeadersV2,
   PurchaseOrderLinesV2,
   ExchangeRates,
+  MainAccounts,
+  FinancialDimensionValues,
+  OrganizationHierarchies,
 ] as const;

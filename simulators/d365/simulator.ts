@@ -23,6 +23,9 @@ import {
   BudgetRegisterEntryLines,
   GeneralJournalAccountEntries,
   ExchangeRates,
+  FinancialDimensionValues,
+  MainAccounts,
+  OrganizationHierarchies,
   PurchaseOrderHeadersV2,
   PurchaseOrderLinesV2,
 } from './entities';
@@ -145,6 +148,65 @@ export const ExchangeRateSeed = z
   .strict();
 export type ExchangeRateSeed = z.input<typeof ExchangeRateSeed>;
 
+const DateText = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** A main account as the chart of accounts keeps it (MainAccountEntity); dates are the days it takes postings. */
+export const MainAccountSeed = z
+  .object({
+    ChartOfAccounts: z.string().min(1).default('Shared'),
+    MainAccountId: z.string().min(1),
+    Name: z.string().min(1),
+    MainAccountType: z
+      .enum([
+        'ProfitAndLoss',
+        'Revenue',
+        'Expense',
+        'BalanceSheet',
+        'Asset',
+        'Liability',
+        'Equity',
+        'Total',
+        'Reporting',
+      ])
+      .default('Expense'),
+    ParentMainAccountId: z.string().default(''),
+    IsSuspended: z.enum(['No', 'Yes']).default('No'),
+    ActiveFrom: DateText.optional(),
+    ActiveTo: DateText.optional(),
+  })
+  .strict();
+export type MainAccountSeed = z.input<typeof MainAccountSeed>;
+
+/** A financial dimension value (FinancialDimensionValueEntity), e.g. a cost center of one company. */
+export const DimensionValueSeed = z
+  .object({
+    FinancialDimension: z.string().min(1).default('CostCenter'),
+    DimensionValue: z.string().min(1),
+    Description: z.string().min(1),
+    LegalEntityId: z.string().default(''),
+    IsSuspended: z.enum(['No', 'Yes']).default('No'),
+    ActiveFrom: DateText.optional(),
+    ActiveTo: DateText.optional(),
+    Owner: z.string().default(''),
+  })
+  .strict();
+export type DimensionValueSeed = z.input<typeof DimensionValueSeed>;
+
+/**
+ * A change to a published organization hierarchy: from `validFrom`, `ChildOrganization` sits under
+ * `ParentOrganization` (empty: at the top). Publishing ends the child's relationship standing on that day.
+ */
+export const HierarchyChangeSeed = z
+  .object({
+    Hierarchy: z.string().min(1).default('Cost centers'),
+    ChildOrganization: z.string().min(1),
+    ChildOrganizationName: z.string().default(''),
+    ParentOrganization: z.string().default(''),
+    validFrom: DateText,
+  })
+  .strict();
+export type HierarchyChangeSeed = z.input<typeof HierarchyChangeSeed>;
+
 export const PurchaseOrderSeed = z
   .object({
     dataAreaId: z.string().min(1),
@@ -181,6 +243,8 @@ export function odataError(
 }
 
 const dateTime = (date: string) => `${date}T12:00:00Z`;
+/** How D365 shows a date field that was never set (its minimum date). */
+const NO_DATE = '1900-01-01T00:00:00Z';
 const yearOf = (value: unknown) => String(value).slice(0, 4);
 
 interface Answer {
@@ -210,6 +274,9 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     purchaseOrderHeaders: [] as Row[],
     purchaseOrderLines: [] as Row[],
     exchangeRates: [] as Row[],
+    mainAccounts: [] as Row[],
+    dimensionValues: [] as Row[],
+    hierarchies: [] as Row[],
     nextEntry: 1,
     nextRecId: 5637144576,
     /** When each draft entry last changed (entry key → epoch ms): the batch job waits for quiet entries. */
@@ -217,7 +284,15 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   };
   const saved = loadState<typeof state & { format?: number }>(options.stateFile);
   // State files written before the entities followed the published contract are not read (format 2 on).
-  if (saved?.format === 2) state = { ...state, ...saved, exchangeRates: saved.exchangeRates ?? [] };
+  if (saved?.format === 2)
+    state = {
+      ...state,
+      ...saved,
+      exchangeRates: saved.exchangeRates ?? [],
+      mainAccounts: saved.mainAccounts ?? [],
+      dimensionValues: saved.dimensionValues ?? [],
+      hierarchies: saved.hierarchies ?? [],
+    };
   const persist = () => saveState(options.stateFile, { format: 2, ...state });
 
   const entryKey = (r: Row) => `${String(r.dataAreaId)}|${String(r.LegalEntityId)}|${String(r.EntryNumber)}`;
@@ -560,6 +635,18 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     '/ExchangeRates',
     collection(ExchangeRates, () => state.exchangeRates),
   );
+  data.get(
+    '/MainAccounts',
+    collection(MainAccounts, () => state.mainAccounts),
+  );
+  data.get(
+    '/FinancialDimensionValues',
+    collection(FinancialDimensionValues, () => state.dimensionValues),
+  );
+  data.get(
+    `/${OrganizationHierarchies.set}`,
+    collection(OrganizationHierarchies, () => state.hierarchies),
+  );
 
   // Reads by key need every key part (data-entities/odata.md: "all fields in the entity key must be provided").
   data.get(/^\/(BudgetRegisterEntryHeaders|BudgetRegisterEntryLines)\((.*)\)$/, (req, res) => {
@@ -792,6 +879,82 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       }
       persist();
     },
+    /**
+     * Creates or changes main accounts, as a controller maintains the chart of accounts: an account not given
+     * a start takes postings from the beginning; one with `ActiveTo` stops after that day.
+     */
+    seedMainAccounts(rows: MainAccountSeed[]) {
+      for (const a of rows.map((x) => MainAccountSeed.parse(x))) {
+        const existing = state.mainAccounts.find(
+          (x) => x.ChartOfAccounts === a.ChartOfAccounts && x.MainAccountId === a.MainAccountId,
+        );
+        const row: Row = {
+          ...a,
+          MainAccountCategory: '',
+          DoNotAllowManualEntry: 'No',
+          ActiveFrom: a.ActiveFrom ? dateTime(a.ActiveFrom) : NO_DATE,
+          ActiveTo: a.ActiveTo ? dateTime(a.ActiveTo) : NO_DATE,
+          MainAccountRecId: existing?.MainAccountRecId ?? String(state.nextRecId++),
+        };
+        if (existing) Object.assign(existing, row);
+        else state.mainAccounts.push(row);
+      }
+      persist();
+    },
+    /** Creates or changes financial dimension values (cost centers, departments, …). */
+    seedDimensionValues(rows: DimensionValueSeed[]) {
+      for (const v of rows.map((x) => DimensionValueSeed.parse(x))) {
+        const existing = state.dimensionValues.find(
+          (x) => x.FinancialDimension === v.FinancialDimension && x.DimensionValue === v.DimensionValue,
+        );
+        const row: Row = {
+          ...v,
+          IsTotal: 'No',
+          IsBlockedForManualEntry: 'No',
+          GroupDimension: '',
+          ActiveFrom: v.ActiveFrom ? dateTime(v.ActiveFrom) : NO_DATE,
+          ActiveTo: v.ActiveTo ? dateTime(v.ActiveTo) : NO_DATE,
+        };
+        if (existing) Object.assign(existing, row);
+        else state.dimensionValues.push(row);
+      }
+      persist();
+    },
+    /**
+     * Publishes hierarchy changes, as an administrator publishes a draft hierarchy: the child's relationship
+     * standing on `validFrom` ends the day before, and the new one holds from then on.
+     */
+    publishHierarchyChanges(rows: HierarchyChangeSeed[]) {
+      const OPEN_END = dateTime('2154-12-31');
+      for (const c of rows.map((x) => HierarchyChangeSeed.parse(x))) {
+        const from = dateTime(c.validFrom);
+        const mine = state.hierarchies.filter(
+          (r) => r.Hierarchy === c.Hierarchy && r.ChildOrganization === c.ChildOrganization,
+        );
+        state.hierarchies = state.hierarchies.filter(
+          (r) => !(mine.includes(r) && String(r.validFrom) >= from),
+        );
+        for (const r of mine) {
+          if (String(r.validFrom) < from && String(r.validTo) >= from) {
+            const d = new Date(from);
+            d.setUTCDate(d.getUTCDate() - 1);
+            r.validTo = d.toISOString().replace('.000Z', 'Z');
+          }
+        }
+        const parent = state.dimensionValues.find((v) => v.DimensionValue === c.ParentOrganization);
+        state.hierarchies.push({
+          Hierarchy: c.Hierarchy,
+          HierarchyType: 'Cost centers',
+          ChildOrganization: c.ChildOrganization,
+          ChildOrganizationName: c.ChildOrganizationName,
+          ParentOrganization: c.ParentOrganization,
+          ParentOrganizationName: parent?.Description ?? '',
+          validFrom: from,
+          validTo: OPEN_END,
+        });
+      }
+      persist();
+    },
     /** Creates or replaces purchase orders (header and lines). */
     seedPurchaseOrders(orders: PurchaseOrderSeed[]) {
       for (const o of orders) {
@@ -909,6 +1072,24 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     const parsed = z.array(ExchangeRateSeed).safeParse(req.body);
     if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedExchangeRates(parsed.data);
+    res.status(201).json({ count: parsed.data.length });
+  });
+  app.post('/__sim/main-accounts', express.json(), (req, res) => {
+    const parsed = z.array(MainAccountSeed).safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.seedMainAccounts(parsed.data);
+    res.status(201).json({ count: parsed.data.length });
+  });
+  app.post('/__sim/financial-dimension-values', express.json(), (req, res) => {
+    const parsed = z.array(DimensionValueSeed).safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.seedDimensionValues(parsed.data);
+    res.status(201).json({ count: parsed.data.length });
+  });
+  app.post('/__sim/organization-hierarchies', express.json(), (req, res) => {
+    const parsed = z.array(HierarchyChangeSeed).safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.publishHierarchyChanges(parsed.data);
     res.status(201).json({ count: parsed.data.length });
   });
   app.post('/__sim/vendor-invoices', express.json(), (req, res) => {

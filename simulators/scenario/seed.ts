@@ -1,13 +1,13 @@
 import { type AnaplanSimulator } from '../anaplan';
 import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
-import { budgetRows, ledgerEntries, openPurchaseOrders } from './services-company';
+import { budgetRows, ledgerEntries, masterData, openPurchaseOrders } from './services-company';
 import { fromMinor, toMinor } from '../../domain/money';
 
 const COMPANY = 'acus';
 
 /**
- * Loads the services company into the simulators: budget version(s) in Anaplan, posted actuals and open
- * purchase orders in Dynamics 365. The launcher runs it so `npm start` has something to work on.
+ * Loads the services company into the simulators: budget version(s) in Anaplan, posted actuals, open
+ * purchase orders, exchange rates and master data in Dynamics 365. The launcher runs it so `npm start` has something to work on.
  */
 export function seedServicesCompany(
   sims: { d365: D365Simulator; anaplan: AnaplanSimulator },
@@ -46,6 +46,10 @@ export function seedServicesCompany(
     orders.set(p.purchaseOrderNumber, order);
   }
   sims.d365.seedPurchaseOrders([...orders.values()]);
+  const master = masterData();
+  sims.d365.seedMainAccounts(master.mainAccounts);
+  sims.d365.seedDimensionValues(master.dimensionValues);
+  sims.d365.publishHierarchyChanges(master.hierarchy);
   // Treasury's rates for the year: euro and sterling against the dollar (average and spot), sterling
   // against the euro for triangulation.
   const rate = (type: string, from: string, to: string, value: string) => ({

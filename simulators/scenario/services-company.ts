@@ -161,3 +161,61 @@ export function openPurchaseOrders(fiscalYear: number): OpenPurchaseOrderLine[] 
     },
   ];
 }
+
+/**
+ * The company's chart of accounts and cost centers as Dynamics 365 keeps them (their system of record):
+ * the main accounts behind the canonical accounts (software split into 62035 from July 2027, legacy
+ * consulting closed mid-2026), the cost-center dimension values, and the published cost-center hierarchy.
+ */
+export function masterData() {
+  const since = '2020-01-01';
+  const account = (
+    MainAccountId: string,
+    Name: string,
+    dates: { ActiveFrom?: string; ActiveTo?: string } = {},
+  ) => ({
+    MainAccountId,
+    Name,
+    MainAccountType: 'Expense' as const,
+    ActiveFrom: since,
+    ...dates,
+  });
+  const mainAccounts = [
+    account('60010', 'Salaries and wages'),
+    account('61020', 'Travel and entertainment'),
+    account('62030', 'Software subscriptions', { ActiveTo: '2027-06-30' }),
+    account('62035', 'Software subscriptions', { ActiveFrom: '2027-07-01' }),
+    account('63040', 'Contractors and professional services'),
+    account('64050', 'Office rent'),
+    account('65060', 'Training and certification'),
+    account('69990', 'Legacy consulting fees', { ActiveTo: '2026-06-30' }),
+  ];
+  const costCenter = (DimensionValue: string, Description: string, ActiveTo?: string) => ({
+    DimensionValue,
+    Description,
+    LegalEntityId: 'acus',
+    ActiveFrom: since,
+    ...(ActiveTo ? { ActiveTo, IsSuspended: 'Yes' as const } : {}),
+  });
+  const dimensionValues = [
+    costCenter('010', 'Client services'),
+    costCenter('020', 'Corporate functions'),
+    costCenter('100', 'Consulting delivery'),
+    costCenter('200', 'Engineering'),
+    costCenter('300', 'Sales'),
+    costCenter('400', 'General and administrative'),
+    costCenter('900', 'Closed Boston office', '2025-12-30'),
+  ];
+  const hierarchy = [
+    ['100', '010'],
+    ['200', '010'],
+    ['300', '020'],
+    ['400', '020'],
+    ['900', '020'],
+  ].map(([ChildOrganization, ParentOrganization]) => ({
+    ChildOrganization: ChildOrganization!,
+    ParentOrganization: ParentOrganization!,
+    validFrom: since,
+  }));
+  return { mainAccounts, dimensionValues, hierarchy };
+}

@@ -5,6 +5,7 @@ import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
 import { DIMENSIONS } from '../../../domain/model';
 import { describeIssues } from '../../../domain/zod-issues';
+import { type AccountKind } from '../../../domain/master-data';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
 import {
   classifyHttpFailure,
@@ -75,6 +76,14 @@ export const D365ConnectorConfig = z.object({
   ledgerEntitySet: z.string().min(1).default('GeneralJournalAccountEntries'),
   /** The entity set of exchange rates (CDM ExchangeRateCDSEntity); confirm it in /data/$metadata. */
   exchangeRateEntitySet: z.string().min(1).default('ExchangeRates'),
+  /** The chart of accounts the entities' main accounts come from (MainAccounts.ChartOfAccounts). */
+  chartOfAccounts: z.string().min(1).default('Shared'),
+  /** The financial dimension that holds cost centers (FinancialDimensionValues.FinancialDimension). */
+  costCenterDimension: z.string().min(1).default('CostCenter'),
+  /** The entity set of published organization hierarchies (CDM OMOrganizationHierarchyPublishedV2Entity). */
+  hierarchyEntitySet: z.string().min(1).default('OrganizationHierarchiesPublishedV2'),
+  /** The organization hierarchy whose operating units are the cost centers. */
+  costCenterHierarchy: z.string().min(1).default('Cost centers'),
   /** The environment's exchange rate type names, by the rate type closeloop calls them. */
   rateTypeNames: z
     .partialRecord(z.enum(['spot', 'average', 'budget']), z.string().min(1))
@@ -172,6 +181,51 @@ const ExchangeRateRow = z.object({
   ValidTo: z.string().nullable(),
   Rate: DecimalText,
 });
+const NoYesValue = z.enum(['No', 'Yes']);
+const MainAccountRow = z.object({
+  MainAccountId: z.string(),
+  Name: z.string(),
+  MainAccountType: z.string(),
+  IsSuspended: NoYesValue,
+  ActiveFrom: z.string().nullable(),
+  ActiveTo: z.string().nullable(),
+});
+const DimensionValueRow = z.object({
+  DimensionValue: z.string(),
+  Description: z.string().nullable(),
+  LegalEntityId: z.string().nullable(),
+  IsSuspended: NoYesValue,
+  ActiveFrom: z.string().nullable(),
+  ActiveTo: z.string().nullable(),
+});
+const HierarchyRow = z.object({
+  ChildOrganization: z.string(),
+  ParentOrganization: z.string().nullable(),
+  validFrom: z.string(),
+  validTo: z.string().nullable(),
+});
+
+/**
+ * Main account types (finance/general-ledger/main-account-types.md) as closeloop's account kinds. Total and
+ * Reporting accounts take no postings and carry no budget: they are not master records here.
+ */
+const ACCOUNT_KIND_OF: Record<string, AccountKind | undefined> = {
+  Expense: 'expense',
+  ProfitAndLoss: 'expense',
+  Revenue: 'revenue',
+  Asset: 'asset',
+  BalanceSheet: 'asset',
+  Liability: 'liability',
+  Equity: 'equity',
+};
+const NOT_POSTABLE = new Set(['Total', 'Reporting']);
+
+/** A D365 date field: its minimum (1900-01-01) and maximum (2154-12-31) dates mean "not set". */
+function d365Date(value: string | null): string | null {
+  const date = value?.slice(0, 10) ?? null;
+  return date === null || date <= '1900-01-01' || date >= '2154-12-31' ? null : date;
+}
+
 const PurchaseOrderHeader = z.object({
   PurchaseOrderNumber: z.string(),
   CurrencyCode: z.string().nullable(),
@@ -192,6 +246,9 @@ export const D365_READS = {
   GeneralJournalAccountEntries: LedgerEntry,
   PurchaseOrderHeadersV2: PurchaseOrderHeader,
   PurchaseOrderLinesV2: PurchaseOrderLine,
+  MainAccounts: MainAccountRow,
+  FinancialDimensionValues: DimensionValueRow,
+  OrganizationHierarchiesPublishedV2: HierarchyRow,
 } as const;
 
 /** Our paging cursor: the service's own nextLink plus the highest record ID read so far, never mixed. */
@@ -681,6 +738,87 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           },
         ];
       });
+    },
+
+    /**
+     * Main accounts of the configured chart (MainAccountEntity), the cost centers among the financial
+     * dimension values (FinancialDimensionValueEntity) that are shared or the company's own, and each cost
+     * center's parent in the published cost-center hierarchy (OMOrganizationHierarchyPublishedV2Entity: the
+     * relationship that starts last, so a move published ahead of its date is seen before it takes effect).
+     */
+    async fetchMasterData(query, control) {
+      const loose = z.record(z.string(), z.unknown());
+      const [accountRows, valueRows, relationRows] = await Promise.all([
+        readAll('MainAccounts', `ChartOfAccounts eq ${odataString(config.chartOfAccounts)}`, loose, control),
+        readAll(
+          'FinancialDimensionValues',
+          `FinancialDimension eq ${odataString(config.costCenterDimension)}`,
+          loose,
+          control,
+        ),
+        readAll(
+          config.hierarchyEntitySet,
+          `Hierarchy eq ${odataString(config.costCenterHierarchy)}`,
+          HierarchyRow,
+          control,
+        ),
+      ]);
+      const parents = new Map<string, { parent: string | null; from: string | null }>();
+      for (const r of [...relationRows].sort((a, b) => (a.validFrom < b.validFrom ? -1 : 1))) {
+        parents.set(r.ChildOrganization, {
+          parent: r.ParentOrganization || null,
+          from: d365Date(r.validFrom),
+        });
+      }
+      const out: Awaited<ReturnType<ErpConnector['fetchMasterData']>> = [];
+      for (const raw of accountRows) {
+        const row = MainAccountRow.safeParse(raw);
+        if (!row.success) {
+          out.push({ invalid: raw, reason: `main account: ${describeIssues(row.error)}` });
+          continue;
+        }
+        const a = row.data;
+        if (NOT_POSTABLE.has(a.MainAccountType)) continue;
+        const kind = ACCOUNT_KIND_OF[a.MainAccountType];
+        if (!kind) {
+          out.push({
+            invalid: raw,
+            reason: `main account ${a.MainAccountId}: unknown MainAccountType ${a.MainAccountType}`,
+          });
+          continue;
+        }
+        out.push({
+          dimension: 'account',
+          sourceValue: a.MainAccountId,
+          name: a.Name,
+          kind,
+          suspended: a.IsSuspended === 'Yes',
+          activeFrom: d365Date(a.ActiveFrom),
+          activeTo: d365Date(a.ActiveTo),
+        });
+      }
+      const company = query.company.toLowerCase();
+      for (const raw of valueRows) {
+        const row = DimensionValueRow.safeParse(raw);
+        if (!row.success) {
+          out.push({ invalid: raw, reason: `cost center: ${describeIssues(row.error)}` });
+          continue;
+        }
+        const v = row.data;
+        if (v.LegalEntityId && v.LegalEntityId.toLowerCase() !== company) continue;
+        const place = parents.get(v.DimensionValue);
+        out.push({
+          dimension: 'costCenter',
+          sourceValue: v.DimensionValue,
+          name: v.Description || v.DimensionValue,
+          suspended: v.IsSuspended === 'Yes',
+          activeFrom: d365Date(v.ActiveFrom),
+          activeTo: d365Date(v.ActiveTo),
+          parent: place?.parent ?? null,
+          parentFrom: place?.from ?? null,
+        });
+      }
+      return out;
     },
 
     /**

@@ -1,0 +1,100 @@
+import {
+  decideMasterDataChange,
+  listMasterDataChanges,
+  type MasterDataChangeRow,
+} from '../db/queries/master-data';
+import { applyMasterDataRead, type MasterDataApplied } from '../db/queries/master-data-sync';
+import { getLegalEntity } from '../db/queries/reference';
+import { type ActivityDeps, erpFor } from './deps';
+import { notFound } from './failures';
+import { withHeartbeat } from './heartbeat';
+
+export interface MasterDataSyncInput {
+  legalEntity: string;
+  correlationId: string;
+  /** The day the read applies as of (default: today); tests pass one. */
+  asOf?: string;
+}
+
+export interface MasterDataDecisionInput {
+  changeId: string;
+  decision: 'approve' | 'reject' | 'expire';
+  decidedBy: string;
+  comment?: string;
+  decidedAt: string;
+}
+
+/** A change waiting for a person, as its approval workflow is started with. */
+export type AwaitingChange = Pick<
+  MasterDataChangeRow,
+  'id' | 'code' | 'fromValue' | 'toValue' | 'effectiveFrom' | 'requestedBy' | 'correlationId'
+>;
+
+export interface MasterDataSyncOutcome extends MasterDataApplied {
+  /** Every change of the entity still waiting for approval (new ones and older ones), oldest first. */
+  awaitingApproval: AwaitingChange[];
+}
+
+export type MasterDataChangeOutcome = Pick<
+  MasterDataChangeRow,
+  'id' | 'status' | 'decidedBy' | 'code' | 'toValue'
+>;
+
+export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
+  const { db } = deps;
+  return {
+    /**
+     * Reads the entity's chart of accounts and cost centers from its ERP, their system of record, and applies
+     * them (see applyMasterDataRead): a rerun applies nothing twice, since every step is decided by what the
+     * database already holds.
+     */
+    async syncMasterData(input: MasterDataSyncInput): Promise<MasterDataSyncOutcome> {
+      const entity = await getLegalEntity(db, input.legalEntity);
+      if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
+      const records = await withHeartbeat((control) =>
+        erpFor(deps, entity.erpSystem).fetchMasterData({ company: entity.erpCompany }, control),
+      );
+      const applied = await applyMasterDataRead(
+        db,
+        {
+          legalEntity: entity.code,
+          sourceSystem: entity.erpSystem,
+          onDate: input.asOf ?? new Date().toISOString().slice(0, 10),
+          by: `sync:${entity.erpSystem}`,
+          correlationId: input.correlationId,
+        },
+        records,
+        { complete: true },
+      );
+      const waiting = await listMasterDataChanges(db, {
+        legalEntity: entity.code,
+        statuses: ['awaiting_approval'],
+        limit: 1000,
+      });
+      return {
+        ...applied,
+        awaitingApproval: waiting.reverse().map((c) => ({
+          id: c.id,
+          code: c.code,
+          fromValue: c.fromValue,
+          toValue: c.toValue,
+          effectiveFrom: c.effectiveFrom,
+          requestedBy: c.requestedBy,
+          correlationId: c.correlationId,
+        })),
+      };
+    },
+
+    /** Records the decision on a waiting master-data change (and applies it when approved), once. */
+    async decideMasterDataChange(input: MasterDataDecisionInput): Promise<MasterDataChangeOutcome> {
+      const row = await db.transaction((tx) => decideMasterDataChange(tx, input));
+      return {
+        id: row.id,
+        status: row.status,
+        decidedBy: row.decidedBy,
+        code: row.code,
+        toValue: row.toValue,
+      };
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { type Client } from '@temporalio/client';
+import { type Duration } from '@temporalio/common';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type Config } from '../../config';
+import { type Database } from '../../db/client';
+import {
+  changeDimensionMapping,
+  costCentersOn,
+  deactivateMasterRecord,
+  listMasterDataChanges,
+  mappingsOf,
+  masterDataChangeById,
+} from '../../db/queries/master-data';
+import { masterDataChangeStatus } from '../../db/schema';
+import { DIMENSIONS, ErpSystem, IsoDate, LegalEntityCode } from '../../domain/model';
+import { masterDataChangeWorkflowId } from '../../workflows/definitions';
+import type { MasterDataSyncResult, MasterDataSyncWorkflowInput } from '../../workflows/master-data-sync';
+import { principalOf, requireRole } from '../auth';
+import { decisionRoutes, Reason, temporalUiLink } from '../control-decisions';
+import { HttpError } from '../errors';
+import { knownLegalEntity, unknownReference } from '../references';
+import { approvalRoster } from '../start-cycle';
+
+const Code = z.string().trim().min(1).max(40);
+const today = () => new Date().toISOString().slice(0, 10);
+
+const SyncBody = z
+  .object({
+    legalEntity: LegalEntityCode,
+    /** Answer with the sync's result instead of 202 at once. */
+    wait: z.boolean().default(false),
+  })
+  .strict();
+
+const CostCentersQuery = z.object({ legalEntity: LegalEntityCode, asOf: IsoDate.optional() }).strict();
+
+const ChangesQuery = z
+  .object({
+    legalEntity: LegalEntityCode.optional(),
+    status: z.enum(masterDataChangeStatus).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+const DeactivationBody = z
+  .object({
+    legalEntity: LegalEntityCode,
+    /** The first day it is no longer active (exclusive end); default: today. */
+    validTo: IsoDate.optional(),
+    reason: Reason,
+  })
+  .strict();
+
+const MappingsQuery = z
+  .object({ erpSystem: ErpSystem, dimension: z.enum(DIMENSIONS).optional(), code: Code.optional() })
+  .strict();
+
+const MappingBody = z
+  .object({
+    erpSystem: ErpSystem,
+    dimension: z.enum(DIMENSIONS),
+    canonicalCode: Code,
+    erpValue: Code,
+    /** From this day on, the canonical value maps to `erpValue`; the mapping standing then ends there. */
+    validFrom: IsoDate,
+  })
+  .strict();
+
+export const masterDataSyncWorkflowId = (legalEntity: string) => `master-data:${legalEntity}:now`;
+
+/**
+ * Master data as closeloop holds it, and the acts around it: run an entity's master data sync now, list and
+ * decide the changes that wait for approval (a cost center moving under another parent), close a cost
+ * center (refused while money stands on it), and change a dimension mapping from a date.
+ */
+export function masterDataRoutes({ db, client, config }: { db: Database; client: Client; config: Config }) {
+  const router = Router();
+
+  router.post('/syncs', requireRole('scheduler', 'controller', 'integration_admin'), async (req, res) => {
+    const body = SyncBody.parse(req.body);
+    const entity = await knownLegalEntity(db, body.legalEntity);
+    const roster = approvalRoster(config);
+    const input: MasterDataSyncWorkflowInput = {
+      legalEntity: entity.code,
+      approvers: roster.approvers,
+      integrationAdmins: roster.integrationAdmins,
+      approvalTimeout: config.flows.masterDataApprovalTimeout as Duration,
+      correlationId: req.header('x-correlation-id') ?? randomUUID(),
+    };
+    const workflowId = masterDataSyncWorkflowId(entity.code);
+    const handle = await client.workflow.start('masterDataSync', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      // A sync already running for the entity is joined, not doubled.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `Master data sync of ${entity.code}`,
+    });
+    const links = { temporalUi: temporalUiLink(config, workflowId) };
+    if (!body.wait) {
+      res.status(202).json({ workflowId, runId: handle.firstExecutionRunId, links });
+      return;
+    }
+    const result = (await handle.result()) as MasterDataSyncResult;
+    res.json({ workflowId, runId: handle.firstExecutionRunId, ...result, links });
+  });
+
+  router.get('/cost-centers', async (req, res) => {
+    const q = CostCentersQuery.parse(req.query);
+    const entity = await knownLegalEntity(db, q.legalEntity);
+    const asOf = q.asOf ?? today();
+    res.json({ legalEntity: entity.code, asOf, costCenters: await costCentersOn(db, entity.code, asOf) });
+  });
+
+  router.post(
+    '/cost-centers/:code/deactivation',
+    requireRole('controller', 'integration_admin'),
+    async (req, res) => {
+      const body = DeactivationBody.parse(req.body);
+      const entity = await knownLegalEntity(db, body.legalEntity);
+      const code = Code.parse(req.params.code);
+      const known = (await costCentersOn(db, entity.code, today())).some((c) => c.code === code);
+      if (!known)
+        throw unknownReference([
+          { field: 'code', message: `${code} is not a cost center of ${entity.code}` },
+        ]);
+      const validTo = body.validTo ?? today();
+      const outcome = await db.transaction((tx) =>
+        deactivateMasterRecord(
+          tx,
+          {
+            legalEntity: entity.code,
+            by: principalOf(req).id,
+            correlationId: req.header('x-correlation-id') ?? randomUUID(),
+          },
+          { dimension: 'costCenter', code, validTo },
+        ),
+      );
+      if (outcome.outcome === 'refused') {
+        throw new HttpError(409, 'deactivation_refused', outcome.reason, { blockers: outcome.blockers });
+      }
+      res.json({ legalEntity: entity.code, code, validTo, outcome: outcome.outcome, reason: body.reason });
+    },
+  );
+
+  router.get('/changes', async (req, res) => {
+    const q = ChangesQuery.parse(req.query);
+    if (q.legalEntity) await knownLegalEntity(db, q.legalEntity);
+    const rows = await listMasterDataChanges(db, {
+      legalEntity: q.legalEntity,
+      statuses: q.status ? [q.status] : undefined,
+      limit: q.limit,
+    });
+    res.json({ changes: rows });
+  });
+
+  const changes = Router();
+  decisionRoutes(
+    changes,
+    { db, client, config },
+    {
+      noun: 'master data change',
+      entityType: 'master_data_change',
+      load: masterDataChangeById,
+      workflowId: (c) =>
+        masterDataChangeWorkflowId({ legalEntity: c.legalEntity, code: c.code, changeId: c.id }),
+      self: (id) => `/v1/master-data/changes/${id}`,
+      deciders: ['approver', 'controller', 'planner', 'integration_admin'],
+    },
+  );
+  router.use('/changes', changes);
+
+  router.get('/mappings', async (req, res) => {
+    const q = MappingsQuery.parse(req.query);
+    res.json({
+      mappings: await mappingsOf(db, {
+        erpSystem: q.erpSystem,
+        dimension: q.dimension,
+        canonicalCode: q.code,
+      }),
+    });
+  });
+
+  router.put('/mappings', requireRole('integration_admin'), async (req, res) => {
+    const body = MappingBody.parse(req.body);
+    const mappings = await db.transaction((tx) =>
+      changeDimensionMapping(tx, {
+        ...body,
+        by: principalOf(req).id,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+      }),
+    );
+    res.json({ ...body, mappings });
+  });
+
+  return router;
+}

@@ -1,0 +1,489 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { auditStream } from '../../domain/identity';
+import {
+  type CanonicalMasterRecord,
+  type DeactivationBlocker,
+  describeBlockers,
+  type StoredMasterRecord,
+} from '../../domain/master-data';
+import { type Dimension } from '../../domain/model';
+import { type DbOrTx, type Tx } from '../client';
+import { accounts, costCenterHierarchy, costCenters, dimensionMappings, masterDataChanges } from '../schema';
+import { appendAudit } from './audit';
+
+export type MasterDataChangeRow = typeof masterDataChanges.$inferSelect;
+
+interface Actor {
+  legalEntity: string;
+  by: string;
+  correlationId: string;
+}
+
+const effectiveOn = (t: typeof costCenterHierarchy, date: string) =>
+  and(lte(t.validFrom, date), or(isNull(t.validTo), gt(t.validTo, date)));
+
+/** What closeloop holds of a dimension's records (cost centers: the entity's, with their parent on `onDate`). */
+export async function storedMasterRecords(
+  db: DbOrTx,
+  legalEntity: string,
+  dimension: Dimension,
+  onDate: string,
+): Promise<Map<string, StoredMasterRecord>> {
+  if (dimension === 'account') {
+    const rows = await db.select().from(accounts);
+    return new Map(rows.map((r) => [r.code, { ...r }]));
+  }
+  const rows = await db
+    .select({
+      code: costCenters.code,
+      name: costCenters.name,
+      active: costCenters.active,
+      validFrom: costCenters.validFrom,
+      validTo: costCenters.validTo,
+      parent: costCenterHierarchy.parent,
+    })
+    .from(costCenters)
+    .leftJoin(
+      costCenterHierarchy,
+      and(
+        eq(costCenterHierarchy.legalEntity, costCenters.legalEntity),
+        eq(costCenterHierarchy.costCenter, costCenters.code),
+        effectiveOn(costCenterHierarchy, onDate),
+      ),
+    )
+    .where(eq(costCenters.legalEntity, legalEntity));
+  return new Map(rows.map((r) => [r.code, { ...r, parent: r.parent ?? null }]));
+}
+
+async function auditMaster(tx: Tx, a: Actor, action: string, entityId: string, key: string, details: object) {
+  await appendAudit(tx, {
+    stream: auditStream.masterData(a.legalEntity),
+    actor: a.by,
+    action,
+    entityType: 'master_data',
+    entityId,
+    correlationId: a.correlationId,
+    eventKey: key,
+    details: details as Record<string, unknown>,
+  });
+}
+
+/** A record the source has and closeloop not yet; a cost center starts in the hierarchy where the source puts it. */
+export async function createMasterRecord(tx: Tx, a: Actor, r: CanonicalMasterRecord): Promise<boolean> {
+  const values = { code: r.code, name: r.name, active: true, validFrom: r.validFrom, validTo: r.validTo };
+  const inserted =
+    r.dimension === 'account'
+      ? await tx
+          .insert(accounts)
+          .values({ ...values, kind: r.kind ?? 'expense' })
+          .onConflictDoNothing()
+          .returning({ code: accounts.code })
+      : await tx
+          .insert(costCenters)
+          .values({ ...values, legalEntity: a.legalEntity })
+          .onConflictDoNothing()
+          .returning({ code: costCenters.code });
+  if (!inserted.length) return false;
+  if (r.dimension === 'costCenter') {
+    await tx
+      .insert(costCenterHierarchy)
+      .values({
+        legalEntity: a.legalEntity,
+        costCenter: r.code,
+        parent: r.parent ?? null,
+        validFrom: r.validFrom,
+      })
+      .onConflictDoNothing();
+  }
+  await auditMaster(
+    tx,
+    a,
+    'master_data.created',
+    `${r.dimension}:${r.code}`,
+    `md-created:${r.dimension}:${r.code}`,
+    {
+      record: r,
+    },
+  );
+  return true;
+}
+
+/** Changes that narrow nothing (name, kind, an earlier start, a later or no end); audited with what changed. */
+export async function updateMasterRecord(
+  tx: Tx,
+  a: Actor,
+  r: CanonicalMasterRecord,
+  changed: string[],
+): Promise<boolean> {
+  const set = { name: r.name, validFrom: r.validFrom, validTo: r.validTo };
+  const updated =
+    r.dimension === 'account'
+      ? await tx
+          .update(accounts)
+          .set({ ...set, ...(r.kind ? { kind: r.kind } : {}) })
+          .where(eq(accounts.code, r.code))
+          .returning({ code: accounts.code })
+      : await tx
+          .update(costCenters)
+          .set(set)
+          .where(and(eq(costCenters.code, r.code), eq(costCenters.legalEntity, a.legalEntity)))
+          .returning({ code: costCenters.code });
+  if (!updated.length) return false;
+  await auditMaster(
+    tx,
+    a,
+    'master_data.updated',
+    `${r.dimension}:${r.code}`,
+    `md-updated:${r.dimension}:${r.code}:${changed.join(',')}:${r.name}:${r.validFrom}:${r.validTo ?? ''}`,
+    { changed, record: r },
+  );
+  return true;
+}
+
+/**
+ * Closes an account or cost center from `validTo` (exclusive), unless money still stands on it in a period
+ * that ends on or after that day: budget, open reservations or open commitments, in any entity for an account,
+ * in its own for a cost center. One statement decides: it locks the balances it looks at (so a reservation
+ * cannot slip in between the look and the close) and closes only when it found none. The refusal names them.
+ */
+export async function deactivateMasterRecord(
+  tx: Tx,
+  a: Actor,
+  d: { dimension: Dimension; code: string; validTo: string },
+): Promise<
+  | { outcome: 'deactivated' | 'unchanged' }
+  | { outcome: 'refused'; reason: string; blockers: DeactivationBlocker[] }
+> {
+  const column = sql.raw(d.dimension === 'account' ? 'account' : 'cost_center');
+  const entityFilter = d.dimension === 'costCenter' ? sql`and b.legal_entity = ${a.legalEntity}` : sql``;
+  const close =
+    d.dimension === 'account'
+      ? sql`update accounts set valid_to = ${d.validTo}
+              where code = ${d.code} and (valid_to is null or valid_to > ${d.validTo})
+                and not exists (select 1 from blockers) returning code`
+      : sql`update cost_centers set valid_to = ${d.validTo}
+              where code = ${d.code} and legal_entity = ${a.legalEntity}
+                and (valid_to is null or valid_to > ${d.validTo})
+                and not exists (select 1 from blockers) returning code`;
+  const [row] = (await tx.execute(sql`
+    with blockers as (
+      select b.legal_entity as "legalEntity", b.period, b.currency,
+             b.budget::text as budget, b.reserved::text as reserved, b.committed::text as committed
+        from control_balances b
+        join legal_entities e on e.code = b.legal_entity
+        join fiscal_periods p on p.calendar = e.fiscal_calendar and p.period = b.period
+       where b.${column} = ${d.code} ${entityFilter}
+         and p.end_date >= ${d.validTo}
+         and (b.budget <> 0 or b.reserved <> 0 or b.committed <> 0)
+       order by b.legal_entity, b.period
+         for update of b
+    ), closed as (${close})
+    select coalesce((select json_agg(blockers) from blockers), '[]'::json) as blockers,
+           (select count(*) from closed)::int as closed`)) as unknown as {
+    blockers: DeactivationBlocker[];
+    closed: number;
+  }[];
+  const blockers = row?.blockers ?? [];
+  if (blockers.length) {
+    return {
+      outcome: 'refused',
+      reason: describeBlockers(d.dimension, d.code, d.validTo, blockers),
+      blockers,
+    };
+  }
+  if (!row?.closed) return { outcome: 'unchanged' };
+  await auditMaster(
+    tx,
+    a,
+    'master_data.deactivated',
+    `${d.dimension}:${d.code}`,
+    `md-deactivated:${d.dimension}:${d.code}:${d.validTo}`,
+    { validTo: d.validTo },
+  );
+  return { outcome: 'deactivated' };
+}
+
+/**
+ * Asks for a change that waits for approval. Its identity (entity, kind, code, new value, from when) makes a
+ * repeated report the same request: `created` is false when it was asked before (whatever became of it).
+ */
+export async function proposeMasterDataChange(
+  tx: Tx,
+  a: Actor,
+  c: {
+    code: string;
+    fromValue: string | null;
+    toValue: string | null;
+    effectiveFrom: string;
+    sourceSystem: string;
+    payload: Record<string, unknown>;
+  },
+): Promise<{ created: boolean; change: MasterDataChangeRow }> {
+  const [inserted] = await tx
+    .insert(masterDataChanges)
+    .values({
+      legalEntity: a.legalEntity,
+      kind: 'cost_center_parent',
+      code: c.code,
+      fromValue: c.fromValue,
+      toValue: c.toValue,
+      effectiveFrom: c.effectiveFrom,
+      sourceSystem: c.sourceSystem,
+      payload: c.payload,
+      requestedBy: a.by,
+      correlationId: a.correlationId,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (inserted) {
+    await auditMaster(tx, a, 'master_data.change_requested', inserted.id, `md-change:${inserted.id}`, {
+      kind: inserted.kind,
+      code: c.code,
+      from: c.fromValue,
+      to: c.toValue,
+      effectiveFrom: c.effectiveFrom,
+    });
+    return { created: true, change: inserted };
+  }
+  const [existing] = await tx
+    .select()
+    .from(masterDataChanges)
+    .where(
+      and(
+        eq(masterDataChanges.legalEntity, a.legalEntity),
+        eq(masterDataChanges.kind, 'cost_center_parent'),
+        eq(masterDataChanges.code, c.code),
+        sql`coalesce(${masterDataChanges.toValue}, '') = ${c.toValue ?? ''}`,
+        eq(masterDataChanges.effectiveFrom, c.effectiveFrom),
+      ),
+    );
+  return { created: false, change: existing! };
+}
+
+/**
+ * Records the decision on a waiting change, and on approval applies it: the standing hierarchy row closes at
+ * the change's date and the new parent holds from then (until a later row, if one was already dated). Only a
+ * change still awaiting a decision moves; a retried call finds it decided and changes nothing again.
+ */
+export async function decideMasterDataChange(
+  tx: Tx,
+  d: {
+    changeId: string;
+    decision: 'approve' | 'reject' | 'expire';
+    decidedBy: string;
+    comment?: string;
+    decidedAt: string;
+  },
+): Promise<MasterDataChangeRow> {
+  const status = d.decision === 'approve' ? 'applied' : d.decision === 'reject' ? 'rejected' : 'expired';
+  const [moved] = await tx
+    .update(masterDataChanges)
+    .set({
+      status,
+      decidedBy: d.decision === 'expire' ? null : d.decidedBy,
+      decidedAt: new Date(d.decidedAt),
+      decisionComment: d.comment ?? null,
+    })
+    .where(and(eq(masterDataChanges.id, d.changeId), eq(masterDataChanges.status, 'awaiting_approval')))
+    .returning();
+  if (!moved) {
+    const [row] = await tx.select().from(masterDataChanges).where(eq(masterDataChanges.id, d.changeId));
+    if (!row) throw new Error(`no master data change ${d.changeId}`);
+    return row;
+  }
+  const a = { legalEntity: moved.legalEntity, by: d.decidedBy, correlationId: moved.correlationId };
+  if (status === 'applied') {
+    const key = { legalEntity: moved.legalEntity, costCenter: moved.code };
+    const from = moved.effectiveFrom;
+    await tx
+      .update(costCenterHierarchy)
+      .set({ validTo: from })
+      .where(
+        and(
+          eq(costCenterHierarchy.legalEntity, key.legalEntity),
+          eq(costCenterHierarchy.costCenter, key.costCenter),
+          sql`${costCenterHierarchy.validFrom} < ${from}`,
+          or(isNull(costCenterHierarchy.validTo), gt(costCenterHierarchy.validTo, from)),
+        ),
+      );
+    const [later] = await tx
+      .select({ validFrom: costCenterHierarchy.validFrom })
+      .from(costCenterHierarchy)
+      .where(
+        and(
+          eq(costCenterHierarchy.legalEntity, key.legalEntity),
+          eq(costCenterHierarchy.costCenter, key.costCenter),
+          gt(costCenterHierarchy.validFrom, from),
+        ),
+      )
+      .orderBy(asc(costCenterHierarchy.validFrom))
+      .limit(1);
+    await tx
+      .insert(costCenterHierarchy)
+      .values({
+        ...key,
+        parent: moved.toValue,
+        validFrom: from,
+        validTo: later?.validFrom ?? null,
+        changeId: moved.id,
+      })
+      .onConflictDoUpdate({
+        target: [
+          costCenterHierarchy.legalEntity,
+          costCenterHierarchy.costCenter,
+          costCenterHierarchy.validFrom,
+        ],
+        set: { parent: moved.toValue, changeId: moved.id },
+      });
+  }
+  await auditMaster(tx, a, `master_data.change_${status}`, moved.id, `md-change-${status}:${moved.id}`, {
+    code: moved.code,
+    from: moved.fromValue,
+    to: moved.toValue,
+    effectiveFrom: moved.effectiveFrom,
+    comment: d.comment,
+  });
+  return moved;
+}
+
+export async function masterDataChangeById(db: DbOrTx, id: string) {
+  const [row] = await db.select().from(masterDataChanges).where(eq(masterDataChanges.id, id));
+  return row;
+}
+
+export function listMasterDataChanges(
+  db: DbOrTx,
+  q: { legalEntity?: string; statuses?: MasterDataChangeRow['status'][]; limit: number },
+) {
+  return db
+    .select()
+    .from(masterDataChanges)
+    .where(
+      and(
+        q.legalEntity ? eq(masterDataChanges.legalEntity, q.legalEntity) : undefined,
+        q.statuses?.length ? inArray(masterDataChanges.status, q.statuses) : undefined,
+      ),
+    )
+    .orderBy(desc(masterDataChanges.createdAt))
+    .limit(q.limit);
+}
+
+/** An entity's cost centers with their parent on a date, and the whole dated hierarchy of each. */
+export async function costCentersOn(db: DbOrTx, legalEntity: string, onDate: string) {
+  const [stored, hierarchy] = await Promise.all([
+    storedMasterRecords(db, legalEntity, 'costCenter', onDate),
+    db
+      .select()
+      .from(costCenterHierarchy)
+      .where(eq(costCenterHierarchy.legalEntity, legalEntity))
+      .orderBy(asc(costCenterHierarchy.costCenter), asc(costCenterHierarchy.validFrom)),
+  ]);
+  return [...stored.values()]
+    .sort((x, y) => (x.code < y.code ? -1 : 1))
+    .map((c) => ({
+      ...c,
+      hierarchy: hierarchy
+        .filter((h) => h.costCenter === c.code)
+        .map((h) => ({ parent: h.parent, validFrom: h.validFrom, validTo: h.validTo, changeId: h.changeId })),
+    }));
+}
+
+/**
+ * A dimension value maps to another value of a target system from `validFrom` on: the mapping standing on
+ * that day ends there, and the new one holds until the next one already dated (if any). Rows of the code are
+ * locked while the range is cut, so two changes of the same code apply one after the other. Audited.
+ */
+export async function changeDimensionMapping(
+  tx: Tx,
+  m: {
+    erpSystem: string;
+    dimension: Dimension;
+    canonicalCode: string;
+    erpValue: string;
+    validFrom: string;
+    by: string;
+    correlationId: string;
+  },
+) {
+  const same = and(
+    eq(dimensionMappings.erpSystem, m.erpSystem),
+    eq(dimensionMappings.dimension, m.dimension),
+    eq(dimensionMappings.canonicalCode, m.canonicalCode),
+  );
+  await tx.select({ id: dimensionMappings.id }).from(dimensionMappings).where(same).for('update');
+  await tx
+    .update(dimensionMappings)
+    .set({ validTo: m.validFrom })
+    .where(
+      and(
+        same,
+        sql`${dimensionMappings.validFrom} < ${m.validFrom}`,
+        or(isNull(dimensionMappings.validTo), gt(dimensionMappings.validTo, m.validFrom)),
+      ),
+    );
+  const [later] = await tx
+    .select({ validFrom: dimensionMappings.validFrom })
+    .from(dimensionMappings)
+    .where(and(same, gt(dimensionMappings.validFrom, m.validFrom)))
+    .orderBy(asc(dimensionMappings.validFrom))
+    .limit(1);
+  const validTo = later?.validFrom ?? null;
+  await tx
+    .insert(dimensionMappings)
+    .values({
+      erpSystem: m.erpSystem,
+      dimension: m.dimension,
+      canonicalCode: m.canonicalCode,
+      erpValue: m.erpValue,
+      validFrom: m.validFrom,
+      validTo,
+    })
+    .onConflictDoUpdate({
+      target: [
+        dimensionMappings.erpSystem,
+        dimensionMappings.dimension,
+        dimensionMappings.canonicalCode,
+        dimensionMappings.validFrom,
+      ],
+      set: { erpValue: m.erpValue },
+    });
+  await appendAudit(tx, {
+    stream: auditStream.mappings(m.erpSystem),
+    actor: m.by,
+    action: 'mapping.changed',
+    entityType: 'dimension_mapping',
+    entityId: `${m.dimension}:${m.canonicalCode}`,
+    correlationId: m.correlationId,
+    eventKey: `mapping:${m.erpSystem}:${m.dimension}:${m.canonicalCode}:${m.validFrom}:${m.erpValue}`,
+    details: { erpValue: m.erpValue, validFrom: m.validFrom, validTo },
+  });
+  return mappingsOf(tx, m);
+}
+
+/** The dated mappings of one canonical value (or of every value of a dimension) in a target system. */
+export function mappingsOf(
+  db: DbOrTx,
+  q: { erpSystem: string; dimension?: Dimension; canonicalCode?: string },
+) {
+  return db
+    .select({
+      dimension: dimensionMappings.dimension,
+      canonicalCode: dimensionMappings.canonicalCode,
+      erpValue: dimensionMappings.erpValue,
+      validFrom: dimensionMappings.validFrom,
+      validTo: dimensionMappings.validTo,
+    })
+    .from(dimensionMappings)
+    .where(
+      and(
+        eq(dimensionMappings.erpSystem, q.erpSystem),
+        q.dimension ? eq(dimensionMappings.dimension, q.dimension) : undefined,
+        q.canonicalCode ? eq(dimensionMappings.canonicalCode, q.canonicalCode) : undefined,
+      ),
+    )
+    .orderBy(
+      asc(dimensionMappings.dimension),
+      asc(dimensionMappings.canonicalCode),
+      asc(dimensionMappings.validFrom),
+    );
+}
