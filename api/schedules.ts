@@ -94,33 +94,43 @@ export function scheduleDefinitions(config: Config, entity: Pick<LegalEntityRow,
  */
 export async function ensureSchedules(client: Client, config: Config, db: Database): Promise<string[]> {
   const ids: string[] = [];
-  for (const entity of await activeLegalEntities(db)) {
-    for (const def of scheduleDefinitions(config, entity)) {
-      ids.push(def.scheduleId);
-      try {
-        await client.schedule.create(def);
-      } catch (err) {
-        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-        const handle = client.schedule.getHandle(def.scheduleId);
-        const current = await handle.describe();
-        const every = current.spec.intervals?.[0]?.every;
-        const action = current.action.type === 'startWorkflow' ? current.action : undefined;
-        const same =
-          current.spec.intervals?.length === 1 &&
-          every !== undefined &&
-          msToNumber(every) === msToNumber(def.spec.intervals[0]!.every) &&
-          current.policies.overlap === def.policies.overlap &&
-          msToNumber(current.policies.catchupWindow) === def.policies.catchupWindow &&
-          action?.workflowType === def.action.workflowType &&
-          JSON.stringify(action?.args) === JSON.stringify(def.action.args);
-        if (!same) {
-          await handle.update((prev) => ({
-            ...prev,
-            spec: def.spec,
-            policies: def.policies,
-            action: { ...prev.action, ...def.action },
-          }));
-        }
+  for (const entity of await activeLegalEntities(db))
+    ids.push(...(await ensureEntitySchedules(client, config, entity)));
+  return ids;
+}
+
+/** One entity's schedules, as ensureSchedules brings them to the configuration. */
+export async function ensureEntitySchedules(
+  client: Client,
+  config: Config,
+  entity: Pick<LegalEntityRow, 'code' | 'syncTier'>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const def of scheduleDefinitions(config, entity)) {
+    ids.push(def.scheduleId);
+    try {
+      await client.schedule.create(def);
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      const handle = client.schedule.getHandle(def.scheduleId);
+      const current = await handle.describe();
+      const every = current.spec.intervals?.[0]?.every;
+      const action = current.action.type === 'startWorkflow' ? current.action : undefined;
+      const same =
+        current.spec.intervals?.length === 1 &&
+        every !== undefined &&
+        msToNumber(every) === msToNumber(def.spec.intervals[0]!.every) &&
+        current.policies.overlap === def.policies.overlap &&
+        msToNumber(current.policies.catchupWindow) === def.policies.catchupWindow &&
+        action?.workflowType === def.action.workflowType &&
+        JSON.stringify(action?.args) === JSON.stringify(def.action.args);
+      if (!same) {
+        await handle.update((prev) => ({
+          ...prev,
+          spec: def.spec,
+          policies: def.policies,
+          action: { ...prev.action, ...def.action },
+        }));
       }
     }
   }

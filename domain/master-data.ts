@@ -160,8 +160,14 @@ export interface StoredMasterRecord {
   active: boolean;
   validFrom: string;
   validTo: string | null;
-  /** Cost centers: the parent effective on the date the plan is made for (null: a root). */
-  parent?: string | null;
+  /** Cost centers: where it sits in the hierarchy, dated (valid_to exclusive); no row on a date: a root. */
+  parents?: { parent: string | null; validFrom: string; validTo: string | null }[];
+}
+
+/** A stored cost center's parent on a date (null: at the top of the hierarchy then). */
+export function parentOn(stored: Pick<StoredMasterRecord, 'parents'>, date: string): string | null {
+  const row = stored.parents?.find((p) => p.validFrom <= date && (p.validTo === null || p.validTo > date));
+  return row?.parent ?? null;
 }
 
 export type MasterDataStep =
@@ -210,18 +216,11 @@ export function planMasterData(
     if (opts.complete && record.validTo !== null && later(current.validTo, record.validTo)) {
       steps.push({ step: 'deactivate', record, validTo: record.validTo });
     }
-    if (
-      record.dimension === 'costCenter' &&
-      record.parent !== undefined &&
-      record.parent !== current.parent
-    ) {
-      steps.push({
-        step: 'reparent',
-        record,
-        from: current.parent ?? null,
-        to: record.parent,
-        effectiveFrom: record.parentFrom ?? record.validFrom,
-      });
+    // Compared on the day the source's parent holds from: a move already applied from then is no change.
+    const effectiveFrom = record.parentFrom ?? record.validFrom;
+    const from = parentOn(current, effectiveFrom);
+    if (record.dimension === 'costCenter' && record.parent !== undefined && record.parent !== from) {
+      steps.push({ step: 'reparent', record, from, to: record.parent, effectiveFrom });
     }
   }
   return steps;

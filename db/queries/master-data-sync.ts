@@ -135,7 +135,7 @@ export async function applyMasterDataRead(
   for (const dimension of DIMENSIONS) {
     const counts = countsOf(dimension);
     const incoming = canonical.filter((r) => r.dimension === dimension);
-    const stored = await storedMasterRecords(db, ctx.legalEntity, dimension, ctx.onDate);
+    const stored = await storedMasterRecords(db, ctx.legalEntity, dimension);
     const steps = planMasterData(stored, incoming, opts);
     counts.unchanged += incoming.filter((r) => !steps.some((s) => s.record.code === r.code)).length;
     for (const step of steps) {

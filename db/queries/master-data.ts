@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import {
   type CanonicalMasterRecord,
   type DeactivationBlocker,
   describeBlockers,
+  parentOn,
   type StoredMasterRecord,
 } from '../../domain/master-data';
 import { type Dimension } from '../../domain/model';
@@ -19,40 +20,40 @@ interface Actor {
   correlationId: string;
 }
 
-const effectiveOn = (t: typeof costCenterHierarchy, date: string) =>
-  and(lte(t.validFrom, date), or(isNull(t.validTo), gt(t.validTo, date)));
-
-/** What closeloop holds of a dimension's records (cost centers: the entity's, with their parent on `onDate`). */
+/** What closeloop holds of a dimension's records (cost centers: the entity's, with their dated parents). */
 export async function storedMasterRecords(
   db: DbOrTx,
   legalEntity: string,
   dimension: Dimension,
-  onDate: string,
 ): Promise<Map<string, StoredMasterRecord>> {
   if (dimension === 'account') {
     const rows = await db.select().from(accounts);
     return new Map(rows.map((r) => [r.code, { ...r }]));
   }
-  const rows = await db
-    .select({
-      code: costCenters.code,
-      name: costCenters.name,
-      active: costCenters.active,
-      validFrom: costCenters.validFrom,
-      validTo: costCenters.validTo,
-      parent: costCenterHierarchy.parent,
-    })
-    .from(costCenters)
-    .leftJoin(
-      costCenterHierarchy,
-      and(
-        eq(costCenterHierarchy.legalEntity, costCenters.legalEntity),
-        eq(costCenterHierarchy.costCenter, costCenters.code),
-        effectiveOn(costCenterHierarchy, onDate),
-      ),
-    )
-    .where(eq(costCenters.legalEntity, legalEntity));
-  return new Map(rows.map((r) => [r.code, { ...r, parent: r.parent ?? null }]));
+  const [rows, hierarchy] = await Promise.all([
+    db.select().from(costCenters).where(eq(costCenters.legalEntity, legalEntity)),
+    db
+      .select()
+      .from(costCenterHierarchy)
+      .where(eq(costCenterHierarchy.legalEntity, legalEntity))
+      .orderBy(asc(costCenterHierarchy.validFrom)),
+  ]);
+  return new Map(
+    rows.map((r) => [
+      r.code,
+      {
+        ...r,
+        parents: hierarchy
+          .filter((h) => h.costCenter === r.code)
+          .map((h) => ({
+            parent: h.parent,
+            validFrom: h.validFrom,
+            validTo: h.validTo,
+            changeId: h.changeId,
+          })),
+      },
+    ]),
+  );
 }
 
 async function auditMaster(tx: Tx, a: Actor, action: string, entityId: string, key: string, details: object) {
@@ -370,22 +371,10 @@ export function listMasterDataChanges(
 
 /** An entity's cost centers with their parent on a date, and the whole dated hierarchy of each. */
 export async function costCentersOn(db: DbOrTx, legalEntity: string, onDate: string) {
-  const [stored, hierarchy] = await Promise.all([
-    storedMasterRecords(db, legalEntity, 'costCenter', onDate),
-    db
-      .select()
-      .from(costCenterHierarchy)
-      .where(eq(costCenterHierarchy.legalEntity, legalEntity))
-      .orderBy(asc(costCenterHierarchy.costCenter), asc(costCenterHierarchy.validFrom)),
-  ]);
+  const stored = await storedMasterRecords(db, legalEntity, 'costCenter');
   return [...stored.values()]
     .sort((x, y) => (x.code < y.code ? -1 : 1))
-    .map((c) => ({
-      ...c,
-      hierarchy: hierarchy
-        .filter((h) => h.costCenter === c.code)
-        .map((h) => ({ parent: h.parent, validFrom: h.validFrom, validTo: h.validTo, changeId: h.changeId })),
-    }));
+    .map(({ parents, ...c }) => ({ ...c, parent: parentOn({ parents }, onDate), hierarchy: parents }));
 }
 
 /**

@@ -1,6 +1,9 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { type DimensionMappingRef, type ReferenceSnapshot } from '../../domain/reference';
-import { type DbOrTx } from '../client';
+import { auditStream } from '../../domain/identity';
+import { type SyncTier } from '../../domain/sync-tiers';
+import { type DbOrTx, type Tx } from '../client';
+import { appendAudit } from './audit';
 import {
   accounts,
   costCenterHierarchy,
@@ -275,4 +278,35 @@ export function activeLegalEntities(db: DbOrTx) {
     .from(legalEntities)
     .where(eq(legalEntities.active, true))
     .orderBy(asc(legalEntities.code));
+}
+
+/** Sets how soon an entity's actuals and commitments are synced (its schedule follows); audited. */
+export async function setSyncTier(
+  tx: Tx,
+  s: { legalEntity: string; tier: SyncTier; by: string; correlationId: string },
+): Promise<LegalEntityRow | undefined> {
+  const [before] = await tx
+    .select({ syncTier: legalEntities.syncTier })
+    .from(legalEntities)
+    .where(eq(legalEntities.code, s.legalEntity))
+    .for('update');
+  if (!before) return undefined;
+  const [row] = await tx
+    .update(legalEntities)
+    .set({ syncTier: s.tier })
+    .where(eq(legalEntities.code, s.legalEntity))
+    .returning();
+  if (before.syncTier !== s.tier) {
+    await appendAudit(tx, {
+      stream: auditStream.masterData(s.legalEntity),
+      actor: s.by,
+      action: 'legal_entity.sync_tier_changed',
+      entityType: 'legal_entity',
+      entityId: s.legalEntity,
+      correlationId: s.correlationId,
+      eventKey: `sync-tier:${s.legalEntity}:${s.correlationId}`,
+      details: { from: before.syncTier, to: s.tier },
+    });
+  }
+  return row;
 }

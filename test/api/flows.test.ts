@@ -1,9 +1,10 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import { ensureSchedules, erpSyncScheduleId } from '../../api/schedules';
+import { ensureSchedules, erpSyncScheduleId, masterDataScheduleId } from '../../api/schedules';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { decisionSignal } from '../../workflows/definitions';
 import { type ErpSyncResult } from '../../workflows/erp-sync';
+import { type MasterDataSyncResult } from '../../workflows/master-data-sync';
 import { awaitingApproval, planVersion, waitForStatus } from '../harness/cycle';
 import { apiClient } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
@@ -21,18 +22,20 @@ describe('scheduled and event-driven flows', () => {
     request = apiClient(stack.api!.url);
   });
   afterAll(async () => {
-    await stack.client.schedule
-      .getHandle(erpSyncScheduleId('ACME-US'))
-      .delete()
-      .catch((e: unknown) => {
-        if (!(e instanceof ScheduleNotFoundError)) throw e;
-      });
+    for (const id of [erpSyncScheduleId('ACME-US'), masterDataScheduleId('ACME-US')]) {
+      await stack.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch((e: unknown) => {
+          if (!(e instanceof ScheduleNotFoundError)) throw e;
+        });
+    }
     await stack?.stop();
   });
 
   test('the schedules come from configuration: created once, unchanged by a restart, paused stays paused; triggering runs the sync', async () => {
     const ids = await ensureSchedules(stack.client, stack.config, stack.db);
-    expect(ids).toEqual(['erp-sync:ACME-US']);
+    expect(ids).toEqual(['erp-sync:ACME-US', 'master-data:ACME-US']);
     const handle = stack.client.schedule.getHandle('erp-sync:ACME-US');
     const first = await handle.describe();
     expect(first.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
@@ -63,6 +66,61 @@ describe('scheduled and event-driven flows', () => {
     expect(result.legalEntity).toBe('ACME-US');
     expect(result.years.length).toBeGreaterThan(0);
     expect(result.years[0]).toMatchObject({ actuals: expect.any(Object), commitments: expect.any(Object) });
+  });
+
+  test("each entity syncs at its tier and its master data daily; a scheduler's change of tier reaches the schedule", async () => {
+    await ensureSchedules(stack.client, stack.config, stack.db);
+    const master = stack.client.schedule.getHandle(masterDataScheduleId('ACME-US'));
+    const described = await master.describe();
+    expect(described.spec.intervals).toEqual([expect.objectContaining({ every: 86_400_000 })]);
+    // A daily run missed by an outage is still run: the catch-up window is at least one interval.
+    expect(described.policies).toMatchObject({ overlap: 'BUFFER_ONE', catchupWindow: 86_400_000 });
+    expect(described.action).toMatchObject({
+      workflowType: 'masterDataSync',
+      args: [
+        expect.objectContaining({
+          legalEntity: 'ACME-US',
+          approvers: expect.arrayContaining(['carol@acme.example']),
+          integrationAdmins: ['ian@acme.example'],
+        }),
+      ],
+    });
+
+    const erp = stack.client.schedule.getHandle(erpSyncScheduleId('ACME-US'));
+    const daily = await request('PUT', '/v1/legal-entities/ACME-US/sync-tier', {
+      key: 'dev-scheduler',
+      body: { tier: 'daily' },
+    });
+    expect(daily.status).toBe(200);
+    expect(daily.body).toMatchObject({ tier: 'daily', interval: '1 day' });
+    expect((await erp.describe()).spec.intervals).toEqual([expect.objectContaining({ every: 86_400_000 })]);
+    const refused = await request('PUT', '/v1/legal-entities/ACME-US/sync-tier', {
+      key: 'dev-planner',
+      body: { tier: 'hourly' },
+    });
+    expect(refused.status).toBe(403);
+    const bad = await request('PUT', '/v1/legal-entities/ACME-US/sync-tier', {
+      key: 'dev-scheduler',
+      body: { tier: 'weekly' },
+    });
+    expect(bad.status).toBe(400);
+    const back = await request('PUT', '/v1/legal-entities/ACME-US/sync-tier', {
+      key: 'dev-scheduler',
+      body: { tier: 'near_real_time' },
+    });
+    expect(back.body).toMatchObject({ interval: '1 hour' });
+    expect((await erp.describe()).spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
+
+    // "Trigger now" on the master-data schedule runs the entity's master data sync.
+    await master.trigger();
+    let workflowId: string | undefined;
+    for (let i = 0; i < 100 && !workflowId; i++) {
+      workflowId = (await master.describe()).info.recentActions[0]?.action.workflow.workflowId;
+      if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(workflowId).toMatch(/^master-data:ACME-US:scheduled-/);
+    const result = (await stack.client.workflow.getHandle(workflowId!).result()) as MasterDataSyncResult;
+    expect(result).toMatchObject({ accounts: expect.any(Object), costCenters: expect.any(Object) });
   });
 
   test('a posted vendor invoice reaches the balances and Anaplan within seconds, by business event', async () => {

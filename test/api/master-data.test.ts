@@ -1,0 +1,284 @@
+import { sql } from 'drizzle-orm';
+import { decisionSignal } from '../../workflows/definitions';
+import { masterData } from '../../simulators/scenario/services-company';
+import { seedBudget } from '../harness/budget-control';
+import { apiClient, type JsonResponse } from '../harness/http';
+import { startStack, type TestStack } from '../harness/stack';
+
+/**
+ * Master data from the ERP, its system of record, as the integration team and approvers meet it through the
+ * API: a sync applies what changed, a cost center's move in the hierarchy waits for an approver, a closure
+ * is refused while money stands on the cost center, an unmapped account waits in the dead letters until its
+ * mapping exists and is replayed, and mappings change from a date.
+ */
+describe('master data from the ERP', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  const sync = async (): Promise<JsonResponse> => {
+    const res = await request('POST', '/v1/master-data/syncs', {
+      key: 'dev-admin',
+      body: { legalEntity: 'ACME-US', wait: true },
+    });
+    expect(res.status).toBe(200);
+    return res;
+  };
+  const costCentersOn = async (asOf: string) => {
+    const res = await request('GET', `/v1/master-data/cost-centers?legalEntity=ACME-US&asOf=${asOf}`, {
+      key: 'dev-planner',
+    });
+    expect(res.status).toBe(200);
+    return new Map(
+      (res.body.costCenters as { code: string; parent: string | null; validTo: string | null }[]).map((c) => [
+        c.code,
+        c,
+      ]),
+    );
+  };
+  const deadLetters = async () =>
+    (
+      await request('GET', '/v1/source-exceptions?legalEntity=ACME-US&stream=master_data', {
+        key: 'dev-admin',
+      })
+    ).body.exceptions as {
+      id: string;
+      recordKey: string;
+      errorCode: string;
+      errorMessage: string;
+      status: string;
+    }[];
+
+  beforeAll(async () => {
+    stack = await startStack({ api: true, env: { MASTER_DATA_APPROVAL_TIMEOUT: '5 minutes' } });
+    request = apiClient(stack.api!.url);
+    const master = masterData();
+    stack.d365.seedMainAccounts(master.mainAccounts);
+    stack.d365.seedDimensionValues(master.dimensionValues);
+    stack.d365.publishHierarchyChanges(master.hierarchy);
+  });
+  afterAll(() => stack?.stop());
+
+  test('the seeded chart and cost centers agree with the ERP: a first sync changes nothing and keeps nothing aside', async () => {
+    const res = await sync();
+    expect(res.body.accounts).toMatchObject({
+      read: 8,
+      created: 0,
+      updated: 0,
+      deactivated: 0,
+      deadLettered: 0,
+    });
+    expect(res.body.costCenters).toMatchObject({
+      read: 7,
+      created: 0,
+      updated: 0,
+      deactivated: 0,
+      deadLettered: 0,
+    });
+    expect(res.body.changesRequested).toEqual([]);
+    expect(await deadLetters()).toEqual([]);
+  });
+
+  test('a cost center moving under another parent waits for an approver, then holds from its date only', async () => {
+    // Finance moves Sales under Client services from 2027-04-01 and publishes the hierarchy in D365.
+    stack.d365.publishHierarchyChanges([
+      { ChildOrganization: '300', ParentOrganization: '010', validFrom: '2027-04-01' },
+    ]);
+    const first = await sync();
+    const requested = first.body.changesRequested as { id: string; code: string; toValue: string }[];
+    expect(requested).toEqual([
+      expect.objectContaining({ code: 'CC-300', fromValue: 'CC-020', toValue: 'CC-010' }),
+    ]);
+    const [workflowId] = first.body.approvalsStarted as string[];
+    expect(workflowId).toBe(`master-data-change:ACME-US:CC-300:${requested[0]!.id}`);
+    // Not yet in effect, and a second sync does not ask again.
+    expect((await costCentersOn('2027-05-01')).get('CC-300')?.parent).toBe('CC-020');
+    const second = await sync();
+    expect(second.body.changesRequested).toEqual([]);
+    expect(second.body.approvalsStarted).toEqual([]);
+
+    const path = `/v1/master-data/changes/${requested[0]!.id}`;
+    const pending = await request('GET', path, { key: 'dev-planner' });
+    expect(pending.body).toMatchObject({ status: 'awaiting_approval', workflow: { execution: 'RUNNING' } });
+    // Segregation of duties: an integration administrator never approves.
+    const refused = await request('POST', `${path}/decision`, {
+      key: 'dev-admin',
+      body: { decision: 'approve' },
+    });
+    expect(refused.status).toBe(403);
+    const approved = await request('POST', `${path}/decision`, {
+      key: 'dev-approver',
+      body: { decision: 'approve', comment: 'reorganisation signed off' },
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'applied', decidedBy: 'carol@acme.example' });
+
+    expect((await costCentersOn('2027-03-31')).get('CC-300')?.parent).toBe('CC-020');
+    expect((await costCentersOn('2027-04-01')).get('CC-300')?.parent).toBe('CC-010');
+    const audit = (await stack.db.execute(sql`
+      select action, actor from audit_log where stream = 'master-data:ACME-US' order by seq`)) as unknown as {
+      action: string;
+      actor: string;
+    }[];
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        { action: 'master_data.change_requested', actor: 'sync:d365' },
+        { action: 'master_data_change.decision_refused', actor: 'ian@acme.example' },
+        { action: 'master_data.change_applied', actor: 'carol@acme.example' },
+      ]),
+    );
+  });
+
+  test('a move rejected from Temporal UI (a signal) leaves the hierarchy as it was, and is not asked for again', async () => {
+    stack.d365.publishHierarchyChanges([
+      { ChildOrganization: '200', ParentOrganization: '020', validFrom: '2027-02-01' },
+    ]);
+    const res = await sync();
+    const [change] = res.body.changesRequested as { id: string }[];
+    const handle = stack.client.workflow.getHandle((res.body.approvalsStarted as string[])[0]!);
+    await handle.signal(decisionSignal, {
+      decision: 'reject',
+      principal: 'carol@acme.example',
+      comment: 'not yet',
+    });
+    expect(await handle.result()).toMatchObject({ status: 'rejected' });
+    expect((await costCentersOn('2027-03-01')).get('CC-200')?.parent).toBe('CC-010');
+    const again = await sync();
+    expect(again.body.changesRequested).toEqual([]);
+    const listed = await request('GET', '/v1/master-data/changes?legalEntity=ACME-US&status=rejected', {
+      key: 'dev-planner',
+    });
+    expect((listed.body.changes as { id: string }[]).map((c) => c.id)).toContain(change!.id);
+  });
+
+  test('closing a cost center that still has budget is refused with the reason, and goes through once the budget is moved', async () => {
+    await seedBudget(stack.db, '640500', 'CC-400', '2027-05', '30000.00');
+    const direct = await request('POST', '/v1/master-data/cost-centers/CC-400/deactivation', {
+      key: 'dev-controller',
+      body: { legalEntity: 'ACME-US', validTo: '2027-01-01', reason: 'G&A merges into Corporate' },
+    });
+    expect(direct.status).toBe(409);
+    expect(direct.body).toMatchObject({ error: 'deactivation_refused' });
+    expect(JSON.stringify(direct.body)).toContain('budget of 30000.00 USD in 2027-05');
+
+    // The ERP suspends it: the sync keeps the closure aside with the same reason, and CC-400 stays open.
+    stack.d365.seedDimensionValues([
+      {
+        DimensionValue: '400',
+        Description: 'General and administrative',
+        LegalEntityId: 'acus',
+        ActiveFrom: '2020-01-01',
+        ActiveTo: '2026-12-31',
+      },
+    ]);
+    const res = await sync();
+    expect(res.body.costCenters).toMatchObject({ deactivated: 0, deadLettered: 1 });
+    const [kept] = (await deadLetters()).filter((d) => d.errorCode === 'deactivation_refused');
+    expect(kept).toMatchObject({ recordKey: 'costCenter:CC-400:close', status: 'open' });
+    expect(kept!.errorMessage).toMatch(
+      /cost center CC-400 cannot close from 2027-01-01: it still has budget of 30000.00 USD in 2027-05/,
+    );
+    expect((await costCentersOn('2026-12-01')).get('CC-400')?.validTo).toBeNull();
+
+    // The controller moves the budget away (here: the balance no longer carries it), then support replays.
+    await stack.db.execute(sql`update control_balances set budget = 0 where cost_center = 'CC-400'`);
+    const replay = await request('POST', '/v1/source-exceptions/reprocess', {
+      key: 'dev-admin',
+      body: { legalEntity: 'ACME-US', stream: 'master_data', ids: [kept!.id] },
+    });
+    expect(replay.body).toMatchObject({ reprocessed: 1, stillFailing: 0 });
+    expect((await costCentersOn('2026-12-01')).get('CC-400')?.validTo).toBe('2027-01-01');
+    expect((await deadLetters()).find((d) => d.id === kept!.id)?.status).toBe('reprocessed');
+    // Replaying again changes nothing more; the next sync finds it closed.
+    const twice = await request('POST', '/v1/source-exceptions/reprocess', {
+      key: 'dev-admin',
+      body: { legalEntity: 'ACME-US', stream: 'master_data' },
+    });
+    expect(twice.body).toMatchObject({ reprocessed: 0, stillFailing: 0 });
+    expect((await sync()).body.costCenters).toMatchObject({ deactivated: 0, deadLettered: 0 });
+  });
+
+  test('a new main account without a mapping waits in the dead letters; once mapped, a replay creates it', async () => {
+    stack.d365.seedMainAccounts([
+      { MainAccountId: '66070', Name: 'Cloud hosting', ActiveFrom: '2027-01-01' },
+    ]);
+    const res = await sync();
+    expect(res.body.accounts).toMatchObject({ created: 0, deadLettered: 1 });
+    const [kept] = (await deadLetters()).filter((d) => d.recordKey === 'account:66070');
+    expect(kept).toMatchObject({ errorCode: 'mapping_missing', status: 'open' });
+    expect(kept!.errorMessage).toContain('d365 main account 66070 has no account mapping');
+
+    const mapped = await request('PUT', '/v1/master-data/mappings', {
+      key: 'dev-admin',
+      body: {
+        erpSystem: 'd365',
+        dimension: 'account',
+        canonicalCode: '660700',
+        erpValue: '66070',
+        validFrom: '2027-01-01',
+      },
+    });
+    expect(mapped.status).toBe(200);
+    const replay = await request('POST', '/v1/source-exceptions/reprocess', {
+      key: 'dev-admin',
+      body: { legalEntity: 'ACME-US', stream: 'master_data', errorCode: 'mapping_missing' },
+    });
+    expect(replay.body).toMatchObject({ reprocessed: 1, stillFailing: 0 });
+    const [account] = (await stack.db.execute(
+      sql`select name, kind, valid_from as "validFrom", valid_to as "validTo" from accounts where code = '660700'`,
+    )) as unknown as Record<string, unknown>[];
+    expect(account).toEqual({
+      name: 'Cloud hosting',
+      kind: 'expense',
+      validFrom: '2027-01-01',
+      validTo: null,
+    });
+    expect((await deadLetters()).find((d) => d.id === kept!.id)?.status).toBe('reprocessed');
+  });
+
+  test('a mapping changes from a date: the one standing then ends there, earlier periods keep theirs', async () => {
+    const res = await request('PUT', '/v1/master-data/mappings', {
+      key: 'dev-admin',
+      body: {
+        erpSystem: 'd365',
+        dimension: 'account',
+        canonicalCode: '630400',
+        erpValue: '63045',
+        validFrom: '2027-10-01',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.mappings).toEqual([
+      {
+        dimension: 'account',
+        canonicalCode: '630400',
+        erpValue: '63040',
+        validFrom: '2020-01-01',
+        validTo: '2027-10-01',
+      },
+      {
+        dimension: 'account',
+        canonicalCode: '630400',
+        erpValue: '63045',
+        validFrom: '2027-10-01',
+        validTo: null,
+      },
+    ]);
+    const planner = await request('PUT', '/v1/master-data/mappings', {
+      key: 'dev-planner',
+      body: {
+        erpSystem: 'd365',
+        dimension: 'account',
+        canonicalCode: '630400',
+        erpValue: '1',
+        validFrom: '2027-10-01',
+      },
+    });
+    expect(planner.status).toBe(403);
+    const bad = await request('PUT', '/v1/master-data/mappings', {
+      key: 'dev-admin',
+      body: { erpSystem: 'd365', dimension: 'department', canonicalCode: '630400', validFrom: '2027-13-01' },
+    });
+    expect(bad.status).toBe(400);
+    const fields = (bad.body.issues as { field: string }[]).map((i) => i.field).sort();
+    expect(fields).toEqual(['dimension', 'erpValue', 'validFrom']);
+  });
+});
