@@ -123,6 +123,11 @@ const Env = z.object({
   D365_LEDGER_ENTITY_SET: z.string().min(1).default('GeneralJournalAccountEntries'),
   /** The entity set of exchange rates in your environment's /data/$metadata. */
   D365_EXCHANGE_RATE_ENTITY_SET: z.string().min(1).default('ExchangeRates'),
+  /** Master data: the chart of accounts, the cost-center dimension, and the published cost-center hierarchy. */
+  D365_CHART_OF_ACCOUNTS: z.string().min(1).default('Shared'),
+  D365_COST_CENTER_DIMENSION: z.string().min(1).default('CostCenter'),
+  D365_HIERARCHY_ENTITY_SET: z.string().min(1).default('OrganizationHierarchiesPublishedV2'),
+  D365_COST_CENTER_HIERARCHY: z.string().min(1).default('Cost centers'),
   /** closeloop's rate types by the environment's exchange rate type names: "spot=Default,average=Average,budget=Budget". */
   D365_RATE_TYPES: z
     .string()
@@ -251,6 +256,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       completionPollMs: e.D365_COMPLETION_POLL_MS ?? (e.D365_BASE_URL ? 5000 : 500),
       ledgerEntitySet: e.D365_LEDGER_ENTITY_SET,
       exchangeRateEntitySet: e.D365_EXCHANGE_RATE_ENTITY_SET,
+      chartOfAccounts: e.D365_CHART_OF_ACCOUNTS,
+      costCenterDimension: e.D365_COST_CENTER_DIMENSION,
+      hierarchyEntitySet: e.D365_HIERARCHY_ENTITY_SET,
+      costCenterHierarchy: e.D365_COST_CENTER_HIERARCHY,
       rateTypeNames: e.D365_RATE_TYPES,
     },
     anaplan: {

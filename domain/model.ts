@@ -14,7 +14,13 @@ export const VersionNumber = z.number().int().positive().max(9999);
 export const PeriodCode = z
   .string()
   .regex(/^\d{4}-(0[1-9]|1[0-3])$/, 'must be a fiscal period such as "2027-03"');
-export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as "2027-01-31"');
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as "2027-01-31"')
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
+  }, 'must be a day of the calendar');
 
 export const ErpSystem = z.enum(['d365']);
 export type ErpSystem = z.infer<typeof ErpSystem>;

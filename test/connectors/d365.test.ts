@@ -442,6 +442,82 @@ describe('Dynamics 365 exchange rates', () => {
   );
 });
 
+describe('Dynamics 365 master data', () => {
+  test(
+    "main accounts and the company's cost centers come with their dates, suspension and parent in the published hierarchy",
+    withSimulator({}, async ({ sim, erp }) => {
+      sim.seedMainAccounts([
+        { MainAccountId: '60010', Name: 'Salaries and wages', ActiveFrom: '2020-01-01' },
+        { MainAccountId: '40010', Name: 'Consulting revenue', MainAccountType: 'Revenue' },
+        { MainAccountId: '69990', Name: 'Legacy', ActiveTo: '2026-06-30', IsSuspended: 'Yes' },
+        { MainAccountId: '99999', Name: 'Total operating expenses', MainAccountType: 'Total' },
+        { ChartOfAccounts: 'Other', MainAccountId: '11111', Name: 'Another chart' },
+      ]);
+      sim.seedDimensionValues([
+        { DimensionValue: '010', Description: 'Client services' },
+        { DimensionValue: '100', Description: 'Consulting delivery', LegalEntityId: 'acus' },
+        { DimensionValue: '700', Description: 'Another company', LegalEntityId: 'demf' },
+        { FinancialDimension: 'Department', DimensionValue: 'D1', Description: 'Not a cost center' },
+      ]);
+      // Published twice: the move from April is seen before it takes effect.
+      sim.publishHierarchyChanges([
+        { ChildOrganization: '100', ParentOrganization: '', validFrom: '2020-01-01' },
+        { ChildOrganization: '100', ParentOrganization: '010', validFrom: '2027-04-01' },
+      ]);
+      const records = await erp.fetchMasterData({ company: 'ACUS' });
+      expect(records).toEqual([
+        {
+          dimension: 'account',
+          sourceValue: '60010',
+          name: 'Salaries and wages',
+          kind: 'expense',
+          suspended: false,
+          activeFrom: '2020-01-01',
+          activeTo: null,
+        },
+        {
+          dimension: 'account',
+          sourceValue: '40010',
+          name: 'Consulting revenue',
+          kind: 'revenue',
+          suspended: false,
+          activeFrom: null,
+          activeTo: null,
+        },
+        {
+          dimension: 'account',
+          sourceValue: '69990',
+          name: 'Legacy',
+          kind: 'expense',
+          suspended: true,
+          activeFrom: null,
+          activeTo: '2026-06-30',
+        },
+        {
+          dimension: 'costCenter',
+          sourceValue: '010',
+          name: 'Client services',
+          suspended: false,
+          activeFrom: null,
+          activeTo: null,
+          parent: null,
+          parentFrom: null,
+        },
+        {
+          dimension: 'costCenter',
+          sourceValue: '100',
+          name: 'Consulting delivery',
+          suspended: false,
+          activeFrom: null,
+          activeTo: null,
+          parent: '010',
+          parentFrom: '2027-04-01',
+        },
+      ]);
+    }),
+  );
+});
+
 describe('Dynamics 365 completion: waiting for Update budget balances, workflows and budget checks', () => {
   test(
     'an entry still in Draft when the wait ends is a retryable failure; the retry finds it completed',

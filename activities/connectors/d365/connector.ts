@@ -40,7 +40,11 @@ import { batchResponses, changeSetBatch } from './batch';
  *   BudgetRegisterEntryHeaderEntity, BudgetRegisterEntryLineEntity and BudgetRegisterEntryEntity ("Budget
  *   account entries"); Finance/GeneralLedger/GeneralJournalAccountEntryEntity; SupplyChain/
  *   ProcurementAndSourcing/PurchPurchaseOrderHeaderV2Entity and PurchPurchaseOrderLineV2Entity (field lists
- *   kept in test/contracts/d365/entities.json);
+ *   kept in test/contracts/d365/entities.json); master data from Finance/GeneralLedger/MainAccountEntity,
+ *   Finance/FinancialDimensions/FinancialDimensionValueEntity and Common/GAB/
+ *   OMOrganizationHierarchyPublishedV2Entity (articles/finance/general-ledger/main-account-types.md for the
+ *   account types; fin-ops/organization-administration/organizations-organizational-hierarchies.md: cost
+ *   centers are operating units in published, effective-dated hierarchies);
  * - the OData service: MicrosoftDocs/dynamics-365-unified-operations-public articles/fin-ops-core/dev-itpro/
  *   data-entities/odata.md (cross-company=true, enum literals Microsoft.Dynamics.DataEntities.<Enum>'Value',
  *   `$batch` change sets are atomic), service-protection-api-limits.md and priority-based-throttling.md (429
