@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { budgetScenario } from './demo/budget';
 import { ensureStack } from './demo/client';
+import { masterDataScenario } from './demo/master-data';
 import { procurementScenario } from './demo/procurement';
 
 /**
@@ -11,6 +12,8 @@ import { procurementScenario } from './demo/procurement';
  *   npm run demo -- --approve-by-signal       # the same, approved from Temporal UI or the CLI
  *   npm run demo -- --scenario procurement    # budget control: requisitions checked, warned, rejected, an
  *                                             # override, a freeze, a transfer, POs and invoices, balances
+ *   npm run demo -- --scenario master-data    # master data from the ERP: an unmapped account replayed, a
+ *                                             # hierarchy move approved, a closure refused while budget stands
  */
 async function main() {
   const { values } = parseArgs({
@@ -22,7 +25,8 @@ async function main() {
   await ensureStack();
   if (values.scenario === 'budget') await budgetScenario({ approveBySignal: values['approve-by-signal'] });
   else if (values.scenario === 'procurement') await procurementScenario();
-  else throw new Error(`unknown scenario ${values.scenario}: use budget or procurement`);
+  else if (values.scenario === 'master-data') await masterDataScenario();
+  else throw new Error(`unknown scenario ${values.scenario}: use budget, procurement or master-data`);
 }
 
 main().catch((err) => {

@@ -137,6 +137,16 @@ export async function applyMasterDataRead(
     const incoming = canonical.filter((r) => r.dimension === dimension);
     const stored = await storedMasterRecords(db, ctx.legalEntity, dimension);
     const steps = planMasterData(stored, incoming, opts);
+    if (opts.complete) {
+      // A closure the source no longer asks for (it was reopened there) leaves nothing to replay.
+      const closing = new Set(steps.filter((st) => st.step === 'deactivate').map((st) => st.record.code));
+      const reopened = incoming.filter((r) => !closing.has(r.code));
+      if (reopened.length) {
+        await db.transaction(async (tx) => {
+          for (const r of reopened) await closeDeadLetter(tx, ctx, closeKey(dimension, r.code), 'resolved');
+        });
+      }
+    }
     counts.unchanged += incoming.filter((r) => !steps.some((s) => s.record.code === r.code)).length;
     for (const step of steps) {
       await db.transaction(async (tx) => {

@@ -7,6 +7,7 @@ export const config = loadConfig();
 export const api = process.env.CLOSELOOP_API_URL ?? localApiUrl(config);
 export const planningSim = `http://127.0.0.1:${config.simulators.anaplanPort}`;
 export const procurementSim = `http://127.0.0.1:${config.simulators.procurementPort}`;
+export const d365Sim = `http://127.0.0.1:${config.simulators.d365Port}`;
 export const ENTITY = 'ACME-US';
 
 export interface Reply {
@@ -44,6 +45,11 @@ export function call(
 /** The procurement (Coupa-style) simulator, as a buyer in its UI would act. */
 export function procurement(method: string, path: string, body?: unknown) {
   return send(procurementSim, method, path, {}, body);
+}
+
+/** The Dynamics 365 simulator's back office, as an administrator in the ERP would act (publish, suspend, …). */
+export function erpAdmin(method: string, path: string, body?: unknown) {
+  return send(d365Sim, method, path, {}, body);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -196,6 +196,25 @@ describe('master data from the ERP', () => {
     expect((await sync()).body.costCenters).toMatchObject({ deactivated: 0, deadLettered: 0 });
   });
 
+  test('a refused closure the ERP takes back (the cost center reopened there) leaves no dead letter behind', async () => {
+    await seedBudget(stack.db, '600100', 'CC-100', '2027-02', '1000.00');
+    const value = {
+      DimensionValue: '100',
+      Description: 'Consulting delivery',
+      LegalEntityId: 'acus',
+      ActiveFrom: '2020-01-01',
+    };
+    stack.d365.seedDimensionValues([{ ...value, IsSuspended: 'Yes' }]);
+    expect((await sync()).body.costCenters).toMatchObject({ deactivated: 0, deadLettered: 1 });
+    const refused = (await deadLetters()).find((d) => d.recordKey === 'costCenter:CC-100:close');
+    expect(refused).toMatchObject({ status: 'open', errorCode: 'deactivation_refused' });
+    expect(refused!.errorMessage).toContain('budget of 1000.00 USD in 2027-02');
+    stack.d365.seedDimensionValues([value]);
+    expect((await sync()).body.costCenters).toMatchObject({ deactivated: 0, deadLettered: 0 });
+    expect((await deadLetters()).find((d) => d.id === refused!.id)?.status).toBe('resolved');
+    expect((await costCentersOn('2027-02-01')).get('CC-100')?.validTo).toBeNull();
+  });
+
   test('a new main account without a mapping waits in the dead letters; once mapped, a replay creates it', async () => {
     stack.d365.seedMainAccounts([
       { MainAccountId: '66070', Name: 'Cloud hosting', ActiveFrom: '2027-01-01' },
