@@ -92,8 +92,18 @@ export function scheduleDefinitions(config: Config, entity: Pick<LegalEntityRow,
  * where it differs (so a restart changes nothing, and a changed interval or tier reaches the schedule). A
  * schedule paused by an operator stays paused.
  */
-export async function ensureSchedules(client: Client, config: Config, db: Database): Promise<string[]> {
-  const ids: string[] = [];
+/** A standing schedule as created: its ID and how often it runs. */
+export interface EnsuredSchedule {
+  scheduleId: string;
+  every: string;
+}
+
+export async function ensureSchedules(
+  client: Client,
+  config: Config,
+  db: Database,
+): Promise<EnsuredSchedule[]> {
+  const ids: EnsuredSchedule[] = [];
   for (const entity of await activeLegalEntities(db))
     ids.push(...(await ensureEntitySchedules(client, config, entity)));
   return ids;
@@ -104,10 +114,10 @@ export async function ensureEntitySchedules(
   client: Client,
   config: Config,
   entity: Pick<LegalEntityRow, 'code' | 'syncTier'>,
-): Promise<string[]> {
-  const ids: string[] = [];
+): Promise<EnsuredSchedule[]> {
+  const ids: EnsuredSchedule[] = [];
   for (const def of scheduleDefinitions(config, entity)) {
-    ids.push(def.scheduleId);
+    ids.push({ scheduleId: def.scheduleId, every: String(def.spec.intervals[0]!.every) });
     try {
       await client.schedule.create(def);
     } catch (err) {

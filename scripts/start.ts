@@ -141,7 +141,7 @@ closeloop is ready in ${seconds}s
   Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   Database     ${describeDatabase(database, config)}
   Worker       ${flags['no-worker'] ? 'none (--no-worker): start workers with `npm run worker`' : 'running in this process'}
-  Schedules    ${schedules.join(', ')} every ${config.flows.erpSyncInterval} (Temporal UI → Schedules)
+  Schedules    ${schedules.map((x) => `${x.scheduleId} every ${x.every}`).join(', ')} (Temporal UI → Schedules)
 Try it: npm run demo        Stop: Ctrl-C
 `);
 }

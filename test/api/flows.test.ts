@@ -35,7 +35,10 @@ describe('scheduled and event-driven flows', () => {
 
   test('the schedules come from configuration: created once, unchanged by a restart, paused stays paused; triggering runs the sync', async () => {
     const ids = await ensureSchedules(stack.client, stack.config, stack.db);
-    expect(ids).toEqual(['erp-sync:ACME-US', 'master-data:ACME-US']);
+    expect(ids).toEqual([
+      { scheduleId: 'erp-sync:ACME-US', every: '1 hour' },
+      { scheduleId: 'master-data:ACME-US', every: '1 day' },
+    ]);
     const handle = stack.client.schedule.getHandle('erp-sync:ACME-US');
     const first = await handle.describe();
     expect(first.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);
