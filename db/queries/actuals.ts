@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { auditStream, sourceRecordKey } from '../../domain/identity';
 import {
   type CanonicalSourceLine,
@@ -9,7 +9,12 @@ import { type Database, type Tx } from '../client';
 import { actualLines, sourceExceptions } from '../schema';
 import { addToBalance } from './balances';
 import { type SourceContext, sourceLineRow } from './source-lines';
-import { closeSourceException, keepUncountableLine } from './source-exceptions';
+import {
+  closeSourceException,
+  keepUncountableLine,
+  openSourceExceptions,
+  type ReplayRequest,
+} from './source-exceptions';
 
 export const ACTUALS_STREAM = 'actuals' as const;
 
@@ -122,29 +127,15 @@ export async function processActualLine(
  */
 export async function reprocessActualExceptions(
   db: Database,
-  r: {
-    ctx: SourceContext;
-    by: string;
-    correlationId: string;
-    ids?: string[];
-    /** Only dead letters with these error codes (e.g. after adding a rate: fx_rate_missing). */
-    errorCodes?: string[];
-    onProgress?: (done: number, total: number) => void;
-  },
+  r: ReplayRequest & { ctx: SourceContext },
 ): Promise<{ reprocessed: number; stillFailing: number; duplicates: number }> {
-  const open = await db
-    .select()
-    .from(sourceExceptions)
-    .where(
-      and(
-        eq(sourceExceptions.sourceSystem, r.ctx.sourceSystem),
-        eq(sourceExceptions.legalEntity, r.ctx.legalEntity),
-        eq(sourceExceptions.stream, ACTUALS_STREAM),
-        eq(sourceExceptions.status, 'open'),
-        r.ids?.length ? inArray(sourceExceptions.id, r.ids) : undefined,
-        r.errorCodes?.length ? inArray(sourceExceptions.errorCode, r.errorCodes) : undefined,
-      ),
-    );
+  const open = await openSourceExceptions(db, {
+    sourceSystem: r.ctx.sourceSystem,
+    legalEntity: r.ctx.legalEntity,
+    stream: ACTUALS_STREAM,
+    ids: r.ids,
+    errorCodes: r.errorCodes,
+  });
   const result = { reprocessed: 0, stillFailing: 0, duplicates: 0 };
   let done = 0;
   for (const exception of open) {

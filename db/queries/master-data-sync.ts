@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import {
   canonicalRecords,
@@ -10,7 +9,6 @@ import {
 import { type Dimension, DIMENSIONS } from '../../domain/model';
 import { describeIssues } from '../../domain/zod-issues';
 import { type Database } from '../client';
-import { sourceExceptions } from '../schema';
 import {
   createMasterRecord,
   deactivateMasterRecord,
@@ -20,7 +18,12 @@ import {
   updateMasterRecord,
 } from './master-data';
 import { loadMappings } from './reference';
-import { closeSourceException, keepSourceException } from './source-exceptions';
+import {
+  closeSourceException,
+  keepSourceException,
+  openSourceExceptions,
+  type ReplayRequest,
+} from './source-exceptions';
 
 /** The dead-letter stream of master data: records that could not be applied, kept with their reason. */
 export const MASTER_DATA_STREAM = 'master_data' as const;
@@ -253,30 +256,9 @@ function closeDeadLetter(
  */
 export async function reprocessMasterDataExceptions(
   db: Database,
-  r: {
-    legalEntity: string;
-    sourceSystem: string;
-    onDate: string;
-    by: string;
-    correlationId: string;
-    ids?: string[];
-    errorCodes?: string[];
-    onProgress?: (done: number, total: number) => void;
-  },
+  r: ReplayRequest & { legalEntity: string; sourceSystem: string; onDate: string },
 ): Promise<{ reprocessed: number; stillFailing: number; duplicates: number }> {
-  const open = await db
-    .select()
-    .from(sourceExceptions)
-    .where(
-      and(
-        eq(sourceExceptions.sourceSystem, r.sourceSystem),
-        eq(sourceExceptions.legalEntity, r.legalEntity),
-        eq(sourceExceptions.stream, MASTER_DATA_STREAM),
-        eq(sourceExceptions.status, 'open'),
-        r.ids?.length ? inArray(sourceExceptions.id, r.ids) : undefined,
-        r.errorCodes?.length ? inArray(sourceExceptions.errorCode, r.errorCodes) : undefined,
-      ),
-    );
+  const open = await openSourceExceptions(db, { ...r, stream: MASTER_DATA_STREAM });
   const ctx: ApplyContext = { ...r };
   const actor = { legalEntity: r.legalEntity, by: r.by, correlationId: r.correlationId };
   const result = { reprocessed: 0, stillFailing: 0, duplicates: 0 };

@@ -2,6 +2,7 @@ import { type Database } from '../client';
 import { ACTUALS_STREAM, reprocessActualExceptions } from './actuals';
 import { MASTER_DATA_STREAM, reprocessMasterDataExceptions } from './master-data-sync';
 import { type LegalEntityRow } from './reference';
+import { type ReplayRequest } from './source-exceptions';
 import { loadSourceContext } from './source-lines';
 
 /** The streams whose dead letters replay on their own (purchase-order lines settle with the next snapshot). */
@@ -15,14 +16,7 @@ export type ReplayableStream = (typeof REPLAYABLE_STREAMS)[number];
 export async function replaySourceExceptions(
   db: Database,
   entity: LegalEntityRow,
-  r: {
-    stream: ReplayableStream;
-    by: string;
-    correlationId: string;
-    ids?: string[];
-    errorCodes?: string[];
-    onProgress?: (done: number, total: number) => void;
-  },
+  r: ReplayRequest & { stream: ReplayableStream },
 ): Promise<{ reprocessed: number; stillFailing: number; duplicates: number }> {
   if (r.stream === MASTER_DATA_STREAM) {
     return reprocessMasterDataExceptions(db, {

@@ -167,3 +167,37 @@ export async function keepUncountableLine(
   });
   return kept === 'created' ? 'kept' : kept === 'seen_again' ? 'kept_again' : 'closed';
 }
+
+/** What a replay of dead letters is asked with, whatever the stream. */
+export interface ReplayRequest {
+  by: string;
+  correlationId: string;
+  /** Only these dead letters; every open one of the stream when absent. */
+  ids?: string[];
+  /** Only dead letters with these error codes (e.g. after adding a rate: fx_rate_missing). */
+  errorCodes?: string[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The open dead letters of one source, entity and stream a replay takes, narrowed as it asks. */
+export function openSourceExceptions(
+  db: DbOrTx,
+  q: { sourceSystem: string; legalEntity: string; stream: string } & Pick<
+    ReplayRequest,
+    'ids' | 'errorCodes'
+  >,
+) {
+  return db
+    .select()
+    .from(sourceExceptions)
+    .where(
+      and(
+        eq(sourceExceptions.sourceSystem, q.sourceSystem),
+        eq(sourceExceptions.legalEntity, q.legalEntity),
+        eq(sourceExceptions.stream, q.stream),
+        eq(sourceExceptions.status, 'open'),
+        q.ids?.length ? inArray(sourceExceptions.id, q.ids) : undefined,
+        q.errorCodes?.length ? inArray(sourceExceptions.errorCode, q.errorCodes) : undefined,
+      ),
+    );
+}

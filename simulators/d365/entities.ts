@@ -227,7 +227,7 @@ export const ExchangeRates: EntityType = {
   },
 };
 
-const DimensionLedgerAccountType = {
+export const DimensionLedgerAccountType = {
   enum: 'DimensionLedgerAccountType',
   // finance/general-ledger/main-account-types.md; the enum's name is not published.
   members: [
@@ -240,7 +240,7 @@ const DimensionLedgerAccountType = {
     'Equity',
     'Total',
     'Reporting',
-  ],
+  ] as const,
 };
 
 /**

@@ -21,6 +21,7 @@ import {
   BudgetRegisterEntries,
   BudgetRegisterEntryHeaders,
   BudgetRegisterEntryLines,
+  DimensionLedgerAccountType,
   GeneralJournalAccountEntries,
   ExchangeRates,
   FinancialDimensionValues,
@@ -156,19 +157,7 @@ export const MainAccountSeed = z
     ChartOfAccounts: z.string().min(1).default('Shared'),
     MainAccountId: z.string().min(1),
     Name: z.string().min(1),
-    MainAccountType: z
-      .enum([
-        'ProfitAndLoss',
-        'Revenue',
-        'Expense',
-        'BalanceSheet',
-        'Asset',
-        'Liability',
-        'Equity',
-        'Total',
-        'Reporting',
-      ])
-      .default('Expense'),
+    MainAccountType: z.enum(DimensionLedgerAccountType.members).default('Expense'),
     ParentMainAccountId: z.string().default(''),
     IsSuspended: z.enum(['No', 'Yes']).default('No'),
     ActiveFrom: DateText.optional(),
