@@ -84,33 +84,35 @@ export async function loadLedgerExport(
       }),
     );
 
-  for await (const item of erpFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
-    result.read++;
-    if ('invalid' in item) {
-      result.deadLetters++;
-      await keep(
-        `${ctx.sourceSystem}:file:${opts.correlationId}:line${item.invalid.line}`,
-        { line: item.invalid.line, row: item.invalid.row },
-        SourceLineErrorCode.InvalidRecord,
-        `line ${item.invalid.line}: ${item.invalid.reason}`,
+  for await (const items of erpFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
+    for (const item of items) {
+      result.read++;
+      if ('invalid' in item) {
+        result.deadLetters++;
+        await keep(
+          `${ctx.sourceSystem}:file:${opts.correlationId}:line${item.invalid.line}`,
+          { line: item.invalid.line, row: item.invalid.row },
+          SourceLineErrorCode.InvalidRecord,
+          `line ${item.invalid.line}: ${item.invalid.reason}`,
+        );
+        continue;
+      }
+      const recordKey = sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...item });
+      const canonical = canonicaliseSourceLine(
+        { dimensions: item.dimensions, date: item.postingDate, amount: item.amount },
+        ctx,
       );
-      continue;
-    }
-    const recordKey = sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...item });
-    const canonical = canonicaliseSourceLine(
-      { dimensions: item.dimensions, date: item.postingDate, amount: item.amount },
-      ctx,
-    );
-    if ('error' in canonical) {
-      result.deadLetters++;
-      await keep(recordKey, { ...item }, canonical.error.code, canonical.error.message);
-      continue;
-    }
-    batch.push({ recordKey, ...item, line: canonical.line });
-    if (batch.length >= batchSize) {
-      await drain(inFlight - 1);
-      write(batch);
-      batch = [];
+      if ('error' in canonical) {
+        result.deadLetters++;
+        await keep(recordKey, { ...item }, canonical.error.code, canonical.error.message);
+        continue;
+      }
+      batch.push({ recordKey, ...item, line: canonical.line });
+      if (batch.length >= batchSize) {
+        await drain(inFlight - 1);
+        write(batch);
+        batch = [];
+      }
     }
   }
   if (batch.length) write(batch);

@@ -48,6 +48,25 @@ export function mapDimensions(
   return missing.length ? { missing } : { values: values as SystemDimensionValues };
 }
 
+/**
+ * The mappings of each system value, latest start first, built once per mappings list: reading a ledger
+ * looks every line's values up, and a bulk load reads hundreds of thousands of lines with the same list.
+ */
+const indexes = new WeakMap<readonly DimensionMappingRef[], Map<string, DimensionMappingRef[]>>();
+function bySystemValue(mappings: readonly DimensionMappingRef[]): Map<string, DimensionMappingRef[]> {
+  let index = indexes.get(mappings);
+  if (!index) {
+    index = new Map();
+    for (const m of mappings) {
+      const key = `${m.dimension}|${m.systemValue}`;
+      index.set(key, [...(index.get(key) ?? []), m]);
+    }
+    for (const list of index.values()) list.sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1));
+    indexes.set(mappings, index);
+  }
+  return index;
+}
+
 /** A system's values back to canonical dimensions on a date, for reading its totals and actuals. */
 export function unmapDimensions(
   mappings: readonly DimensionMappingRef[],
@@ -56,14 +75,13 @@ export function unmapDimensions(
 ): { dimensions: DimensionCombination } | { missing: MissingMapping[] } {
   const dims: Partial<DimensionCombination> = {};
   const missing: MissingMapping[] = [];
+  const index = bySystemValue(mappings);
   for (const dimension of DIMENSIONS) {
     const value = values[dimension];
     const match =
       value === undefined
         ? undefined
-        : mappings
-            .filter((m) => m.dimension === dimension && m.systemValue === value && effectiveOn(m, onDate))
-            .sort((a, b) => (a.validFrom < b.validFrom ? 1 : -1))[0];
+        : index.get(`${dimension}|${value}`)?.find((m) => effectiveOn(m, onDate));
     if (match) dims[dimension] = match.canonicalCode;
     else missing.push({ dimension, code: value ?? '(none)', onDate });
   }

@@ -116,6 +116,9 @@ export interface SourceActualLine {
   description?: string;
 }
 
+/** A line of a ledger export file, or a row of it that could not be read (with its line number and reason). */
+export type LedgerExportItem = SourceActualLine | { invalid: { line: number; reason: string; row: unknown } };
+
 export interface ActualsPage {
   lines: SourceActualLine[];
   /** Present while more pages follow; pass back as `cursor`. */
@@ -154,13 +157,12 @@ export interface ErpConnector {
   fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
   fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;
   /**
-   * The lines of a ledger export file (a month-end extract of posted entries), streamed: the same lines, with
-   * the same identities, as `fetchActualsPage` reads, so a load and a sync count each line once. A row that
-   * cannot be read comes back as `{ invalid }` with its line number, never skipped.
+   * The lines of a ledger export file (a month-end extract of posted entries), streamed in batches as they
+   * are read: the same lines, with the same identities, as `fetchActualsPage` reads, so a load and a sync
+   * count each line once. A row that cannot be read comes back as `{ invalid }` with its line number, never
+   * skipped.
    */
-  readLedgerExport(
-    file: Readable,
-  ): AsyncIterable<SourceActualLine | { invalid: { line: number; reason: string; row: unknown } }>;
+  readLedgerExport(file: Readable): AsyncIterable<LedgerExportItem[]>;
   /** Exchange rates still valid on or after `fromDate`, of the rate types closeloop maps. */
   fetchExchangeRates(query: { fromDate: string }, control?: CallControl): Promise<SourceExchangeRate[]>;
   /**

@@ -67,7 +67,7 @@ describe('month-end bulk load of actuals', () => {
     ).map((r) => r.document_id.split('/')[2]!);
 
     // The month-end file: the 5 synced lines (same record IDs), 30 new ones, 3 repeated within the file,
-    // one unmapped account, one unreadable row.
+    // one unmapped account, one unreadable row, one row cut short.
     const lines = [
       ...recIds.map(
         (id, i) => `${id},ME-${fy},V-${fy}-${i + 1},${fy}-03-0${i + 2},63040-200,10.00,USD,line ${i + 1}`,
@@ -78,23 +78,34 @@ describe('month-end bulk load of actuals', () => {
       row(fy, 102),
       row(fy, 200, '99999-200'),
       `not-a-recid,ME-${fy},V-x,${fy}-03-05,63040-200,ten,USD,bad`,
+      `5999999,ME-${fy},V-short`,
     ];
     const csv = `${header}\n${lines.join('\n')}\n`;
     const first = await load(csv, `load-${fy}-1`);
-    expect(first).toMatchObject({ read: 40, inserted: 30, duplicates: 8, deadLetters: 2 });
+    expect(first).toMatchObject({ read: 41, inserted: 30, duplicates: 8, deadLetters: 3 });
     expect(Number(await actual(fy))).toBe(350);
 
     const again = await load(csv, `load-${fy}-2`);
-    expect(again).toMatchObject({ read: 40, inserted: 0, duplicates: 38, deadLetters: 2 });
+    expect(again).toMatchObject({ read: 41, inserted: 0, duplicates: 38, deadLetters: 3 });
     expect(Number(await actual(fy))).toBe(350);
 
     const dead = (await stack.db.execute(sql`
-      select error_code, occurrences from source_exceptions
-       where correlation_id like ${`load-${fy}-%`} order by error_code`)) as unknown as {
+      select error_code, error_message, occurrences from source_exceptions
+       where correlation_id like ${`load-${fy}-%`} order by error_code, error_message`)) as unknown as {
       error_code: string;
+      error_message: string;
       occurrences: number;
     }[];
-    expect(dead.map((d) => d.error_code)).toEqual(['invalid_record', 'invalid_record', 'unmapped_dimension']);
+    expect(dead.map((d) => d.error_code)).toEqual([
+      'invalid_record',
+      'invalid_record',
+      'invalid_record',
+      'invalid_record',
+      'unmapped_dimension',
+    ]);
+    expect(
+      dead.filter((d) => d.error_message.includes('has 3 fields where the header names 8')),
+    ).toHaveLength(2);
   });
 
   test('lines in another currency are converted at their posting date; the file is streamed, not held', async () => {
