@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { parse as parseCsv } from 'csv-parse';
 import postgres from 'postgres';
 import { loadLedgerExport } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
@@ -16,7 +17,8 @@ import { scratchDatabase } from './bench/scratch-database';
  * The month-end bulk load against the database's own ceiling, in one go on one machine:
  * 1. a ledger export of `--lines` lines (2% of them repeats of earlier lines), written to <data dir>/bench/;
  * 2. the ceiling: psql `\copy` of that file into an unlogged table of the same shape;
- * 3. closeloop: the bulk load of the same file (streamed, canonicalised, deduplicated by business key, balances
+ * 3. the CSV parser alone over the file (rows counted, nothing else): where the Node.js side of any load stops;
+ * 4. closeloop: the bulk load of the same file (streamed, canonicalised, deduplicated by business key, balances
  *    moved), in this process, sampling its resident memory.
  * Prints both rates, the ratio, peak RSS and the counts, and writes them to <data dir>/bench/ingest.json.
  */
@@ -93,6 +95,14 @@ async function main() {
     );
     const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
 
+    // Where the Node.js side of a load stops, measured the same way: the CSV parser alone over the file.
+    console.log('[bench] the CSV parser alone over the same file…');
+    const parseStart = process.hrtime.bigint();
+    let parsed = 0;
+    for await (const _row of createReadStream(file).pipe(parseCsv({ bom: true, skip_empty_lines: true })))
+      parsed++;
+    const parseSeconds = Number(process.hrtime.bigint() - parseStart) / 1e9;
+
     console.log('[bench] closeloop: the bulk load of the same file…');
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {
@@ -122,6 +132,12 @@ async function main() {
         seconds: copySeconds,
         linesPerSecond: Math.round(lines / copySeconds),
       },
+      parserAlone: {
+        tool: 'csv-parse, rows counted, nothing else',
+        seconds: parseSeconds,
+        linesPerSecond: Math.round(parsed / parseSeconds),
+        ratioToCeiling: Number((copySeconds / parseSeconds).toFixed(2)),
+      },
       closeloop: {
         seconds: loadSeconds,
         linesPerSecond: Math.round(lines / loadSeconds),
@@ -134,6 +150,7 @@ async function main() {
     };
     console.log(
       `[bench] ceiling   ${figures.ceiling.linesPerSecond} lines/s (${copySeconds.toFixed(1)} s)\n` +
+        `[bench] parser    ${figures.parserAlone.linesPerSecond} lines/s (${parseSeconds.toFixed(1)} s): the CSV parser alone, ${figures.parserAlone.ratioToCeiling}× the ceiling\n` +
         `[bench] closeloop ${figures.closeloop.linesPerSecond} lines/s (${loadSeconds.toFixed(1)} s), peak RSS ${figures.closeloop.peakRssMiB} MiB\n` +
         `[bench] ratio ${figures.ratio} (target ≥ 0.4); ${result.inserted} counted, ${result.duplicates} duplicates, ${result.deadLetters} dead letters; ${counted!.n} lines in the database (expected ${unique})`,
     );
