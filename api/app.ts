@@ -52,10 +52,10 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
   app.use('/v1/erp-syncs', erpSyncRoutes(deps));
   app.use('/v1/master-data', masterDataRoutes(deps));
-  app.use('/v1/legal-entities', legalEntityRoutes(deps));
   app.use('/v1/webhooks', webhookRoutes(deps));
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   const controlDeps = { ...deps, cache: createControlCache() };
+  app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(controlDeps));
   app.use('/v1/budget-control/transfers', controlTransferRoutes(controlDeps));
   app.use('/v1/budget-control', budgetControlRoutes(controlDeps));

@@ -49,7 +49,7 @@ export function entityContext(
     async () => {
       const entity = await knownLegalEntity(db, legalEntity);
       const model = (await loadControlModel(db, entity.code))!;
-      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar) };
+      return { entity, model, periods: await calendarPeriods(db, entity.fiscalCalendar, entity.code) };
     },
     (c) => periodsNeeded.every((needed) => c.periods.some((p) => p.period === needed)),
   );

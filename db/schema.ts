@@ -53,6 +53,22 @@ export const fiscalPeriods = pgTable(
   ],
 );
 
+/**
+ * A fiscal period locked for one legal entity by its period close (the calendar's own status is shared by
+ * every entity on it). Present: locked; a reopen removes the row, and the audit trail keeps both acts.
+ */
+export const entityPeriodLocks = pgTable(
+  'entity_period_locks',
+  {
+    legalEntity: text('legal_entity').notNull(),
+    period: text('period').notNull(),
+    lockedAt: timestamp('locked_at', { withTimezone: true }).notNull().defaultNow(),
+    lockedBy: text('locked_by').notNull(),
+    correlationId: text('correlation_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.period] })],
+);
+
 export const legalEntities = pgTable('legal_entities', {
   code: text('code').primaryKey(),
   name: text('name').notNull(),

@@ -57,6 +57,8 @@ export const auditStream = {
   control: (legalEntity: string) => `control:${legalEntity}`,
   /** Master data of an entity as its sync applied it: records created, changed, closed; approved moves. */
   masterData: (legalEntity: string) => `master-data:${legalEntity}`,
+  /** An entity's period close: locks and reopens of its periods. */
+  periodClose: (legalEntity: string) => `period-close:${legalEntity}`,
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
 } as const;

@@ -4,21 +4,95 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
-import { setSyncTier } from '../../db/queries/reference';
-import { LegalEntityCode } from '../../domain/model';
+import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
+import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
+import { FiscalYear, LegalEntityCode, PeriodCode } from '../../domain/model';
 import { SYNC_TIERS } from '../../domain/sync-tiers';
 import { principalOf, requireRole } from '../auth';
-import { knownLegalEntity } from '../references';
+import { type ControlCache } from '../control-context';
+import { Reason } from '../control-decisions';
+import { HttpError } from '../errors';
+import { knownLegalEntity, unknownReference } from '../references';
 import { ensureEntitySchedules, syncInterval } from '../schedules';
 
 const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
+const PeriodsQuery = z.object({ fiscalYear: z.coerce.number().pipe(FiscalYear).optional() }).strict();
+const ReopenBody = z.object({ reason: Reason }).strict();
 
 /**
  * A scheduler sets how soon an entity's actuals and commitments are synced: its tier is stored (audited) and
  * its `erp-sync:<entity>` schedule takes the tier's interval at once. An operator's pause stays.
  */
-export function legalEntityRoutes({ db, client, config }: { db: Database; client: Client; config: Config }) {
+export function legalEntityRoutes({
+  db,
+  client,
+  config,
+  cache,
+}: {
+  db: Database;
+  client: Client;
+  config: Config;
+  cache: ControlCache;
+}) {
   const router = Router();
+  const target = async (params: { code?: unknown; period?: unknown }) => {
+    const code = LegalEntityCode.parse(params.code);
+    const period = PeriodCode.parse(params.period);
+    return { entity: await knownLegalEntity(db, code, 'code'), period };
+  };
+  const correlationOf = (req: { header(name: string): string | undefined }) =>
+    req.header('x-correlation-id') ?? randomUUID();
+
+  /** The entity's periods as it sees them: the calendar's status, or closed where its close locked one. */
+  router.get('/:code/periods', async (req, res) => {
+    const entity = await knownLegalEntity(db, LegalEntityCode.parse(req.params.code), 'code');
+    const q = PeriodsQuery.parse(req.query);
+    const periods = await calendarPeriods(db, entity.fiscalCalendar, entity.code);
+    res.json({
+      legalEntity: entity.code,
+      periods: periods.filter((p) => q.fiscalYear === undefined || p.fiscalYear === q.fiscalYear),
+    });
+  });
+
+  /**
+   * Locks a period for the entity (a controller, or its period close): its reservations and actuals dated
+   * there are refused or routed as its policy says from then on. Locking again changes nothing.
+   */
+  router.post('/:code/periods/:period/lock', requireRole('controller', 'scheduler'), async (req, res) => {
+    const { entity, period } = await target(req.params);
+    const outcome = await db.transaction((tx) =>
+      lockEntityPeriod(tx, {
+        legalEntity: entity.code,
+        period,
+        by: principalOf(req).id,
+        correlationId: correlationOf(req),
+      }),
+    );
+    if (outcome === 'not_in_calendar')
+      throw unknownReference([{ field: 'period', message: `${period} is not in ${entity.fiscalCalendar}` }]);
+    cache.entities.clear();
+    res.json({ legalEntity: entity.code, period, outcome });
+  });
+
+  /** Reopens a locked period with a reason (a controller; audited, and visible in the close report). */
+  router.post('/:code/periods/:period/reopen', requireRole('controller'), async (req, res) => {
+    const { entity, period } = await target(req.params);
+    const body = ReopenBody.parse(req.body);
+    const outcome = await db.transaction((tx) =>
+      reopenEntityPeriod(tx, {
+        legalEntity: entity.code,
+        period,
+        by: principalOf(req).id,
+        reason: body.reason,
+        correlationId: correlationOf(req),
+      }),
+    );
+    if (outcome === 'not_locked')
+      throw new HttpError(409, 'not_locked', `${period} is not locked for ${entity.code}`);
+    cache.entities.clear();
+    res.json({ legalEntity: entity.code, period, outcome, reason: body.reason });
+  });
+
   router.put('/:code/sync-tier', requireRole('scheduler', 'integration_admin'), async (req, res) => {
     const code = LegalEntityCode.parse(req.params.code);
     const body = TierBody.parse(req.body);

@@ -9,6 +9,7 @@ import {
   costCenterHierarchy,
   costCenters,
   dimensionMappings,
+  entityPeriodLocks,
   fiscalPeriods,
   legalEntities,
   publicationTargets,
@@ -22,21 +23,47 @@ export async function getLegalEntity(db: DbOrTx, code: string): Promise<LegalEnt
   return row;
 }
 
-export async function fiscalYearPeriods(db: DbOrTx, calendar: string, fiscalYear: number) {
+/**
+ * A calendar's periods, in order. Given the entity reading them, a period its close has locked reads as
+ * closed for it (the calendar's status is shared by every entity on it; the lock is the entity's own).
+ */
+function periodsOf(db: DbOrTx, calendar: string, legalEntity: string | undefined, fiscalYear?: number) {
   return db
-    .select()
+    .select({
+      calendar: fiscalPeriods.calendar,
+      period: fiscalPeriods.period,
+      fiscalYear: fiscalPeriods.fiscalYear,
+      periodNumber: fiscalPeriods.periodNumber,
+      startDate: fiscalPeriods.startDate,
+      endDate: fiscalPeriods.endDate,
+      status: sql<
+        'open' | 'closed'
+      >`case when ${entityPeriodLocks.period} is not null then 'closed' else ${fiscalPeriods.status} end`,
+    })
     .from(fiscalPeriods)
-    .where(and(eq(fiscalPeriods.calendar, calendar), eq(fiscalPeriods.fiscalYear, fiscalYear)))
-    .orderBy(asc(fiscalPeriods.periodNumber));
+    .leftJoin(
+      entityPeriodLocks,
+      and(
+        eq(entityPeriodLocks.legalEntity, legalEntity ?? ''),
+        eq(entityPeriodLocks.period, fiscalPeriods.period),
+      ),
+    )
+    .where(
+      and(
+        eq(fiscalPeriods.calendar, calendar),
+        fiscalYear === undefined ? undefined : eq(fiscalPeriods.fiscalYear, fiscalYear),
+      ),
+    )
+    .orderBy(asc(fiscalPeriods.fiscalYear), asc(fiscalPeriods.periodNumber));
 }
 
-/** Every period of a calendar, in order. */
-export function calendarPeriods(db: DbOrTx, calendar: string) {
-  return db
-    .select()
-    .from(fiscalPeriods)
-    .where(eq(fiscalPeriods.calendar, calendar))
-    .orderBy(asc(fiscalPeriods.fiscalYear), asc(fiscalPeriods.periodNumber));
+export function fiscalYearPeriods(db: DbOrTx, calendar: string, fiscalYear: number, legalEntity?: string) {
+  return periodsOf(db, calendar, legalEntity, fiscalYear);
+}
+
+/** Every period of a calendar, in order (as the entity sees it, when one is given). */
+export function calendarPeriods(db: DbOrTx, calendar: string, legalEntity?: string) {
+  return periodsOf(db, calendar, legalEntity);
 }
 
 export async function findPeriod(db: DbOrTx, calendar: string, period: string) {
@@ -63,7 +90,7 @@ export async function loadReferenceSnapshot(
   fiscalYear: number,
 ): Promise<ReferenceSnapshot> {
   const [periods, accountRows, costCenterRows] = await Promise.all([
-    fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear),
+    fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code),
     db.select().from(accounts),
     db.select().from(costCenters),
   ]);

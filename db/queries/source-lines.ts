@@ -20,8 +20,8 @@ export async function loadSourceContext(
 ): Promise<SourceContext> {
   const periods =
     fiscalYear === undefined
-      ? await calendarPeriods(db, entity.fiscalCalendar)
-      : await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear);
+      ? await calendarPeriods(db, entity.fiscalCalendar, entity.code)
+      : await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code);
   return {
     sourceSystem: entity.erpSystem,
     legalEntity: entity.code,
@@ -30,7 +30,8 @@ export async function loadSourceContext(
     mappings: await loadMappings(db, entity.erpSystem),
     closedPeriods: {
       policy: entity.closedPeriodPolicy,
-      calendar: fiscalYear === undefined ? periods : await calendarPeriods(db, entity.fiscalCalendar),
+      calendar:
+        fiscalYear === undefined ? periods : await calendarPeriods(db, entity.fiscalCalendar, entity.code),
     },
     fx: {
       rateType: entity.fxRateType,

@@ -1,0 +1,125 @@
+import { sql } from 'drizzle-orm';
+import { d365LedgerDimension } from '../../simulators/scenario/services-company';
+import { seedBudget, usdLine } from '../harness/budget-control';
+import { apiClient } from '../harness/http';
+import { startStack, type TestStack } from '../harness/stack';
+
+/**
+ * A period locked for one legal entity (what its close does): its reservations and its actuals dated in the
+ * period are refused or kept aside from then on, never counted silently; a controller reopens it with a
+ * reason, audited, and both paths take the period again.
+ */
+describe('period lock and reopen of a legal entity', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    stack = await startStack({ api: true });
+    request = apiClient(stack.api!.url);
+  });
+  afterAll(() => stack?.stop());
+
+  const reserve = (key: string, period: string) =>
+    request('POST', '/v1/budget-control/reservations', {
+      key: 'dev-procurement',
+      headers: { 'idempotency-key': key },
+      body: { legalEntity: 'ACME-US', lines: [usdLine('640500', 'CC-400', period, '100.00')] },
+    });
+  const periodPath = (period: string, act: string) => `/v1/legal-entities/ACME-US/periods/${period}/${act}`;
+
+  test('after the lock, budget checks and actuals in the period are refused; after a reopen with a reason they go through', async () => {
+    const fy = await stack.newFiscalYear();
+    const period = `${fy}-02`;
+    await seedBudget(stack.db, '640500', 'CC-400', period, '1000.00');
+
+    const locked = await request('POST', periodPath(period, 'lock'), { key: 'dev-controller', body: {} });
+    expect(locked.body).toMatchObject({ outcome: 'locked' });
+    const again = await request('POST', periodPath(period, 'lock'), { key: 'dev-scheduler', body: {} });
+    expect(again.body).toMatchObject({ outcome: 'already_locked' });
+    const periods = await request('GET', `/v1/legal-entities/ACME-US/periods?fiscalYear=${fy}`, {
+      key: 'dev-planner',
+    });
+    const statuses = Object.fromEntries(
+      (periods.body.periods as { period: string; status: string }[]).map((p) => [p.period, p.status]),
+    );
+    expect(statuses).toMatchObject({ [`${fy}-01`]: 'open', [period]: 'closed', [`${fy}-03`]: 'open' });
+
+    const refused = await reserve(`lock-${fy}-1`, period);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ error: 'period_closed' });
+    expect((await reserve(`lock-${fy}-2`, `${fy}-04`)).status).not.toBe(422);
+
+    // An invoice posted in the locked period reaches the sync: kept as a dead letter, not counted.
+    stack.d365.seedLedgerEntries([
+      {
+        DataArea: 'acus',
+        JournalNumber: `LOCK-${fy}`,
+        Voucher: `LOCK-${fy}-1`,
+        AccountingDate: `${period}-20`,
+        LedgerAccount: d365LedgerDimension('640500', 'CC-400', `${period}-20`),
+        AccountingCurrencyAmount: '250.00',
+        TransactionCurrencyCode: 'USD',
+      },
+    ]);
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+    });
+    expect(synced.body).toMatchObject({ years: [{ actuals: { inserted: 0, exceptions: 1 } }] });
+
+    // Reopening needs a controller and a reason.
+    expect(
+      (await request('POST', periodPath(period, 'reopen'), { key: 'dev-controller', body: {} })).status,
+    ).toBe(400);
+    expect(
+      (
+        await request('POST', periodPath(period, 'reopen'), {
+          key: 'dev-approver',
+          body: { reason: 'late invoice' },
+        })
+      ).status,
+    ).toBe(403);
+    const reopened = await request('POST', periodPath(period, 'reopen'), {
+      key: 'dev-controller',
+      body: { reason: 'late vendor invoice to book' },
+    });
+    expect(reopened.body).toMatchObject({ outcome: 'reopened' });
+    expect(
+      (
+        await request('POST', periodPath(period, 'reopen'), {
+          key: 'dev-controller',
+          body: { reason: 'again' },
+        })
+      ).status,
+    ).toBe(409);
+    const trail = (await stack.db.execute(sql`
+      select action, actor, details->>'reason' as reason from audit_log
+       where stream = 'period-close:ACME-US' and entity_id = ${`ACME-US:${period}`} order by seq`)) as unknown as {
+      action: string;
+      actor: string;
+      reason: string | null;
+    }[];
+    expect(trail).toEqual([
+      { action: 'period.locked', actor: 'dave@acme.example', reason: null },
+      { action: 'period.reopened', actor: 'dave@acme.example', reason: 'late vendor invoice to book' },
+    ]);
+
+    expect((await reserve(`lock-${fy}-3`, period)).status).toBe(201);
+    const replay = await request('POST', '/v1/source-exceptions/reprocess', {
+      key: 'dev-admin',
+      body: { legalEntity: 'ACME-US', errorCode: 'period_closed' },
+    });
+    expect(replay.body).toMatchObject({ reprocessed: 1, stillFailing: 0 });
+  });
+
+  test('a period outside the calendar cannot be locked, and only a controller or scheduler locks', async () => {
+    const unknown = await request('POST', periodPath('2099-02', 'lock'), { key: 'dev-controller', body: {} });
+    expect(unknown.status).toBe(422);
+    const planner = await request('POST', periodPath('2027-02', 'lock'), { key: 'dev-planner', body: {} });
+    expect(planner.status).toBe(403);
+    const malformed = await request('POST', periodPath('2027-14', 'lock'), {
+      key: 'dev-controller',
+      body: {},
+    });
+    expect(malformed.status).toBe(400);
+  });
+});
