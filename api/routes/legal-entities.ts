@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type Client } from '@temporalio/client';
+import { stringify as writeCsv } from 'csv-stringify/sync';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
+import { periodCloseReport } from '../../db/queries/close-report';
 import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
 import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
 import { FiscalYear, LegalEntityCode, PeriodCode } from '../../domain/model';
@@ -18,6 +20,7 @@ import { ensureEntitySchedules, syncInterval } from '../schedules';
 const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
 const PeriodsQuery = z.object({ fiscalYear: z.coerce.number().pipe(FiscalYear).optional() }).strict();
 const ReopenBody = z.object({ reason: Reason }).strict();
+const ReportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
 
 /**
  * A scheduler sets how soon an entity's actuals and commitments are synced: its tier is stored (audited) and
@@ -52,6 +55,38 @@ export function legalEntityRoutes({
       legalEntity: entity.code,
       periods: periods.filter((p) => q.fiscalYear === undefined || p.fiscalYear === q.fiscalYear),
     });
+  });
+
+  /**
+   * The entity's close report of a period: per bucket and in total budget, reserved, committed, actual and
+   * variance (absolute and %), reconciliation exceptions and dead letters of the period with their state,
+   * and the lock with every lock and reopen. `?format=csv` gives the lines and totals as a CSV a controller
+   * opens in a spreadsheet.
+   */
+  router.get('/:code/periods/:period/report', async (req, res) => {
+    const { entity, period } = await target(req.params);
+    const q = ReportQuery.parse(req.query);
+    const report = await periodCloseReport(db, entity, period);
+    if (q.format === 'json') return void res.json(report);
+    const columns = [
+      'account',
+      'costCenter',
+      'currency',
+      'budget',
+      'reserved',
+      'committed',
+      'actual',
+      'variance',
+      'variancePercent',
+    ];
+    const rows = [
+      ...report.lines,
+      ...report.totals.map((t) => ({ ...t, account: 'TOTAL', costCenter: '' })),
+    ].map((l) => columns.map((c) => (l as unknown as Record<string, unknown>)[c] ?? ''));
+    res
+      .type('text/csv')
+      .attachment(`close-${entity.code}-${period}.csv`)
+      .send(writeCsv([columns, ...rows]));
   });
 
   /**

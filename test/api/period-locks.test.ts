@@ -111,6 +111,109 @@ describe('period lock and reopen of a legal entity', () => {
     expect(replay.body).toMatchObject({ reprocessed: 1, stillFailing: 0 });
   });
 
+  test('the close report shows budget, committed, actual and variance, the dead letters of the period, and the lock history; as JSON and CSV', async () => {
+    const fy = await stack.newFiscalYear();
+    const period = `${fy}-05`;
+    await seedBudget(stack.db, '640500', 'CC-400', period, '3000.00');
+    await seedBudget(stack.db, '610200', 'CC-100', period, '800.00');
+    stack.d365.seedLedgerEntries([
+      {
+        DataArea: 'acus',
+        JournalNumber: `REP-${fy}`,
+        Voucher: `REP-${fy}-1`,
+        AccountingDate: `${period}-12`,
+        LedgerAccount: d365LedgerDimension('640500', 'CC-400', `${period}-12`),
+        AccountingCurrencyAmount: '2000.00',
+        TransactionCurrencyCode: 'USD',
+      },
+      {
+        DataArea: 'acus',
+        JournalNumber: `REP-${fy}`,
+        Voucher: `REP-${fy}-2`,
+        AccountingDate: `${period}-14`,
+        LedgerAccount: d365LedgerDimension('610200', 'CC-100', `${period}-14`),
+        AccountingCurrencyAmount: '900.00',
+        TransactionCurrencyCode: 'USD',
+      },
+      {
+        DataArea: 'acus',
+        JournalNumber: `REP-${fy}`,
+        Voucher: `REP-${fy}-3`,
+        AccountingDate: `${period}-15`,
+        LedgerAccount: '99999-100',
+        AccountingCurrencyAmount: '5.00',
+        TransactionCurrencyCode: 'USD',
+      },
+    ]);
+    await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+    });
+    await request('POST', periodPath(period, 'lock'), { key: 'dev-controller', body: {} });
+    await request('POST', periodPath(period, 'reopen'), {
+      key: 'dev-controller',
+      body: { reason: 'accrual fix' },
+    });
+    await request('POST', periodPath(period, 'lock'), { key: 'dev-scheduler', body: {} });
+
+    const report = await request('GET', `/v1/legal-entities/ACME-US/periods/${period}/report`, {
+      key: 'dev-planner',
+    });
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({
+      status: 'closed',
+      lock: { lockedBy: 'sam@acme.example' },
+      totals: [
+        {
+          currency: 'USD',
+          budget: '3800.00',
+          actual: '2900.00',
+          variance: '900.00',
+          variancePercent: '23.68',
+        },
+      ],
+      lines: [
+        expect.objectContaining({
+          account: '610200',
+          costCenter: 'CC-100',
+          variance: '-100.00',
+          variancePercent: '-12.50',
+        }),
+        expect.objectContaining({
+          account: '640500',
+          costCenter: 'CC-400',
+          variance: '1000.00',
+          variancePercent: '33.33',
+        }),
+      ],
+      deadLetters: [{ stream: 'actuals', errorCode: 'unmapped_dimension', status: 'open', count: 1 }],
+    });
+    expect(
+      (report.body.lockHistory as { action: string; reason: string | null }[]).map((h) => [
+        h.action,
+        h.reason,
+      ]),
+    ).toEqual([
+      ['period.locked', null],
+      ['period.reopened', 'accrual fix'],
+      ['period.locked', null],
+    ]);
+
+    const csv = await fetch(
+      `${stack.api!.url}/v1/legal-entities/ACME-US/periods/${period}/report?format=csv`,
+      {
+        headers: { 'x-api-key': 'dev-planner' },
+      },
+    );
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect((await csv.text()).trim().split('\n')).toEqual([
+      'account,costCenter,currency,budget,reserved,committed,actual,variance,variancePercent',
+      '610200,CC-100,USD,800.00,0.00,0.00,900.00,-100.00,-12.50',
+      '640500,CC-400,USD,3000.00,0.00,0.00,2000.00,1000.00,33.33',
+      'TOTAL,,USD,3800.00,0.00,0.00,2900.00,900.00,23.68',
+    ]);
+  });
+
   test('a period outside the calendar cannot be locked, and only a controller or scheduler locks', async () => {
     const unknown = await request('POST', periodPath('2099-02', 'lock'), { key: 'dev-controller', body: {} });
     expect(unknown.status).toBe(422);
