@@ -134,6 +134,17 @@ export async function applyMasterDataRead(
     await keepUnmapped(db, ctx, u);
   }
   for (const r of records) countsOf(r.dimension).read++;
+  // The dead letters an earlier read kept, read once: only those can close here, so a sync of a clean chart
+  // writes nothing for them.
+  const kept = new Set(
+    (
+      await openSourceExceptions(db, {
+        sourceSystem: ctx.sourceSystem,
+        legalEntity: ctx.legalEntity,
+        stream: MASTER_DATA_STREAM,
+      })
+    ).map((e) => e.recordKey),
+  );
 
   for (const dimension of DIMENSIONS) {
     const counts = countsOf(dimension);
@@ -143,7 +154,7 @@ export async function applyMasterDataRead(
     if (opts.complete) {
       // A closure the source no longer asks for (it was reopened there) leaves nothing to replay.
       const closing = new Set(steps.filter((st) => st.step === 'deactivate').map((st) => st.record.code));
-      const reopened = incoming.filter((r) => !closing.has(r.code));
+      const reopened = incoming.filter((r) => !closing.has(r.code) && kept.has(closeKey(dimension, r.code)));
       if (reopened.length) {
         await db.transaction(async (tx) => {
           for (const r of reopened) await closeDeadLetter(tx, ctx, closeKey(dimension, r.code), 'resolved');
@@ -197,7 +208,7 @@ export async function applyMasterDataRead(
     }
   }
   // Records that went through close the dead letters an earlier read kept for them.
-  const through = records.filter((r) => !unmapped.some((u) => u.record === r));
+  const through = records.filter((r) => kept.has(unmappedKey(r)) && !unmapped.some((u) => u.record === r));
   if (through.length) {
     await db.transaction(async (tx) => {
       for (const r of through) await closeDeadLetter(tx, ctx, unmappedKey(r), closeAs);

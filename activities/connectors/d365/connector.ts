@@ -850,13 +850,13 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
             header = fields;
             continue;
           }
-          const raw: Record<string, string> = {};
-          for (let i = 0; i < header.length; i++) if (fields[i] !== undefined) raw[header[i]!] = fields[i]!;
           if (fields.length !== header.length) {
             const reason = `has ${fields.length} fields where the header names ${header.length}`;
             out.push({ invalid: { line, reason, row: fields } });
             continue;
           }
+          const raw: Record<string, string> = {};
+          for (let i = 0; i < header.length; i++) raw[header[i]!] = fields[i]!;
           const row = LedgerExportRow.safeParse(raw);
           out.push(
             row.success
