@@ -5,6 +5,7 @@ import { createBudgetImportActivities } from './budget-import';
 import { createCycleActivities } from './cycles';
 import { type ActivityDeps } from './deps';
 import { createMasterDataActivities } from './master-data';
+import { createPeriodCloseActivities } from './period-close';
 import { createPublicationActivities } from './publication';
 import { createReconciliationActivities } from './reconciliation';
 import { createReforecastActivities } from './reforecast';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReforecastActivities(deps),
     ...createBudgetControlActivities(deps),
     ...createMasterDataActivities(deps),
+    ...createPeriodCloseActivities(deps),
   };
 }
 

@@ -99,6 +99,20 @@ const Env = z.object({
   MASTER_DATA_SYNC_INTERVAL: DurationString.default('1 day'),
   /** How long an approver has to decide on a cost center's move in the hierarchy before the request expires. */
   MASTER_DATA_APPROVAL_TIMEOUT: DurationString.default('5 days'),
+  /** Period close: how long an entity's close waits for a controller's sign-off before it is escalated… */
+  PERIOD_CLOSE_ESCALATE_AFTER: DurationString.default('2 days'),
+  /** …who else may then sign off (comma-separated principals, e.g. the group controller)… */
+  PERIOD_CLOSE_ESCALATE_TO: z
+    .string()
+    .default('carol@acme.example')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
+  /** …and how much longer it waits after the escalation before the entity's close ends unsigned. */
+  PERIOD_CLOSE_EXPIRE_AFTER: DurationString.default('3 days'),
 
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
@@ -230,6 +244,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       erpSyncDailyInterval: e.ERP_SYNC_DAILY_INTERVAL,
       masterDataSyncInterval: e.MASTER_DATA_SYNC_INTERVAL,
       masterDataApprovalTimeout: e.MASTER_DATA_APPROVAL_TIMEOUT,
+      periodClose: {
+        escalateAfter: e.PERIOD_CLOSE_ESCALATE_AFTER,
+        escalateTo: e.PERIOD_CLOSE_ESCALATE_TO,
+        expireAfter: e.PERIOD_CLOSE_EXPIRE_AFTER,
+      },
     },
     cycle: {
       approvalTimeout: e.APPROVAL_TIMEOUT,

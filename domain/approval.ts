@@ -27,7 +27,8 @@ export const RetryPublicationInput = z
 export type RetryPublicationInput = z.infer<typeof RetryPublicationInput>;
 
 /** What a single decision gate decides on (beside budget versions, which have their own cycle). */
-export type DecisionSubjectType = 'funds_override' | 'budget_transfer' | 'master_data_change';
+export type DecisionSubjectType =
+  'funds_override' | 'budget_transfer' | 'master_data_change' | 'period_close';
 
 export interface ApprovalPolicy {
   submittedBy: string;

@@ -114,11 +114,18 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
   );
 
   return {
-    /** Waits for a decision; undefined when none came within `timeout`. Later decisions are refused. */
-    async wait(timeout: Duration): Promise<GateDecision | undefined> {
+    /**
+     * Waits for a decision; undefined when none came within `timeout`. Later decisions are refused, unless
+     * `keepOpen` (a first wait before an escalation: the gate still takes a decision afterwards).
+     */
+    async wait(timeout: Duration, opts: { keepOpen?: boolean } = {}): Promise<GateDecision | undefined> {
       await condition(() => decision !== undefined, timeout);
-      awaiting = false;
+      if (!opts.keepOpen) awaiting = false;
       return decision;
+    },
+    /** Who else may decide from now on (an escalation's contacts); the same segregation of duties applies. */
+    addApprovers(principals: readonly string[]) {
+      for (const p of principals) if (!policy.approvers.includes(p)) policy.approvers.push(p);
     },
     /** The decision is in the database: the update that brought it may answer. */
     recorded() {

@@ -25,6 +25,8 @@ export const SearchAttributes = {
   CycleStage: defineSearchAttributeKey('CycleStage', SearchAttributeType.KEYWORD),
   CycleStatus: defineSearchAttributeKey('CycleStatus', SearchAttributeType.KEYWORD),
   ErpTarget: defineSearchAttributeKey('ErpTarget', SearchAttributeType.KEYWORD),
+  /** The calendar month a period close is for (`2027-03`). */
+  FiscalPeriod: defineSearchAttributeKey('FiscalPeriod', SearchAttributeType.KEYWORD),
 } as const;
 
 /**
@@ -48,3 +50,12 @@ export const changedSignal = defineSignal<[ChangeNotice]>('changed');
 /** The approval workflow of a master-data change: readable in Temporal UI, unique per change. */
 export const masterDataChangeWorkflowId = (c: { legalEntity: string; code: string; changeId: string }) =>
   `master-data-change:${c.legalEntity}:${c.code}:${c.changeId}`;
+
+/** Support staff's request to run a failed step of an entity's close again: `{"principal":"…","reason":"…"}`. */
+export const retryStepSignal = defineSignal<[RetryPublicationInput]>('retry-step');
+
+/** A group's close of a calendar month (`period-close:2027-03`): one per month, ever. */
+export const periodCloseWorkflowId = (month: string) => `period-close:${month}`;
+/** One entity's close within it (`period-close:2027-03:ACME-US`); a re-run of the entity reuses the ID. */
+export const periodCloseEntityWorkflowId = (month: string, legalEntity: string) =>
+  `period-close:${month}:${legalEntity}`;

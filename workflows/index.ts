@@ -8,3 +8,5 @@ export { erpSync } from './erp-sync';
 export { erpEvents } from './erp-events';
 export { masterDataSync } from './master-data-sync';
 export { masterDataChange } from './master-data-change';
+export { periodClose } from './period-close';
+export { periodCloseEntity } from './period-close-entity';

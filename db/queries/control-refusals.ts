@@ -26,12 +26,15 @@ export function recordRefusedControlDecision(
     funds_override: 'override',
     budget_transfer: 'transfer',
     master_data_change: 'master_data_change',
+    period_close: 'period_close',
   };
   return appendAudit(tx, {
     stream:
       r.entityType === 'master_data_change'
         ? auditStream.masterData(r.legalEntity)
-        : auditStream.control(r.legalEntity),
+        : r.entityType === 'period_close'
+          ? auditStream.periodClose(r.legalEntity)
+          : auditStream.control(r.legalEntity),
     actor: r.principal,
     action: `${noun[r.entityType]}.decision_refused`,
     entityType: r.entityType,
