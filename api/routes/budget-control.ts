@@ -111,6 +111,21 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
         `Idempotency-Key ${idempotencyKey} was already used for another request; use a new key for new content`,
       );
     }
+    if (result.kind === 'period_locked') {
+      // The close locked the period after the calendar was read (the database decided): as a closed period.
+      throw new HttpError(422, 'period_closed', 'a line falls in a closed period', {
+        issues: body.lines.flatMap((l, i) =>
+          result.periods.includes(l.period)
+            ? [
+                {
+                  field: `lines.${i}.period`,
+                  message: `period ${l.period} of ${body.legalEntity} is locked by its close`,
+                },
+              ]
+            : [],
+        ),
+      });
+    }
     if (result.kind === 'replayed') res.setHeader('Idempotent-Replayed', 'true');
     res.status(result.answer.reserved ? 201 : 200).json({ idempotencyKey, ...result.answer });
   });

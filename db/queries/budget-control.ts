@@ -82,7 +82,9 @@ export interface FundsAnswer {
 export type ReserveResult =
   | { kind: 'decided'; answer: FundsAnswer }
   | { kind: 'replayed'; answer: FundsAnswer }
-  | { kind: 'key_reused' };
+  | { kind: 'key_reused' }
+  /** A line falls in a period its entity's close has locked: nothing was reserved or recorded. */
+  | { kind: 'period_locked'; periods: string[] };
 
 /** The request's content as its idempotency record hashes it. */
 export const hashOf = (r: Pick<FundsRequest, 'legalEntity' | 'lines'>) =>
@@ -288,6 +290,7 @@ export async function reserveFunds(
 type FunctionResult =
   | { kind: 'decided' | 'replayed'; record: unknown }
   | { kind: 'key_reused' }
+  | { kind: 'period_locked'; periods: string[] }
   | { kind: 'error'; sqlstate: string; message: string };
 
 /** The lines as the database function takes them: with their rule, in lock order (bucket, then period). */
@@ -314,6 +317,7 @@ function functionLines(request: FundsRequest, controls: LineControl[]) {
 function resultOf(request: FundsRequest, result: FunctionResult): ReserveResult {
   if (result.kind === 'error') throw new Error(`reservation failed: ${result.sqlstate} ${result.message}`);
   if (result.kind === 'key_reused') return { kind: 'key_reused' };
+  if (result.kind === 'period_locked') return { kind: 'period_locked', periods: result.periods };
   return { kind: result.kind, answer: render(request, DecisionRecord.parse(result.record)) };
 }
 

@@ -16,6 +16,11 @@ export async function lockEntityPeriod(
   tx: Tx,
   l: { legalEntity: string; period: string; by: string; correlationId: string },
 ): Promise<LockOutcome> {
+  // Waits for reservations in flight in the period (closeloop_reserve_funds holds it shared), so none is
+  // taken after the lock.
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`period-lock:${l.legalEntity}:${l.period}`}, 0))`,
+  );
   const [row] = (await tx.execute(sql`
     with target as (
       select p.period from fiscal_periods p join legal_entities e on e.fiscal_calendar = p.calendar

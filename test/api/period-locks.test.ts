@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { lockEntityPeriod } from '../../db/queries/period-locks';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { seedBudget, usdLine } from '../harness/budget-control';
 import { apiClient } from '../harness/http';
@@ -224,5 +225,34 @@ describe('period lock and reopen of a legal entity', () => {
       body: {},
     });
     expect(malformed.status).toBe(400);
+  });
+
+  test('a lock that lands while the API still holds the open calendar is decided by the database', async () => {
+    const fy = await stack.newFiscalYear();
+    const period = `${fy}-05`;
+    await seedBudget(stack.db, '640500', 'CC-400', period, '1000.00');
+    expect((await reserve(`race-${fy}-1`, period)).status).toBe(201);
+    // The close's lock, written straight to the database: the API's entity cache (a few seconds) still
+    // has the period open.
+    await stack.db.transaction((tx) =>
+      lockEntityPeriod(tx, {
+        legalEntity: 'ACME-US',
+        period,
+        by: 'dave@acme.example',
+        correlationId: `race-${fy}`,
+      }),
+    );
+    const refused = await reserve(`race-${fy}-2`, period);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      error: 'period_closed',
+      issues: [{ field: 'lines.0.period', message: expect.stringContaining('locked by its close') }],
+    });
+    // Nothing was held or recorded for the refused request: its key is free for a corrected request.
+    const [held] = (await stack.db.execute(sql`
+      select count(*)::int as n from funds_requests where idempotency_key = ${`race-${fy}-2`}`)) as unknown as {
+      n: number;
+    }[];
+    expect(held!.n).toBe(0);
   });
 });

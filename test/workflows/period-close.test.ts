@@ -87,27 +87,21 @@ describe('periodClose workflow', () => {
     });
 
     for (const e of ['ACME-US', 'CLS-UK'])
-      await stack.client.workflow
-        .getHandle(id(e))
-        .executeUpdate(decideRequestUpdate, {
-          args: [{ decision: 'approve', principal: 'dave@acme.example' }],
-        });
+      await stack.client.workflow.getHandle(id(e)).executeUpdate(decideRequestUpdate, {
+        args: [{ decision: 'approve', principal: 'dave@acme.example' }],
+      });
     await childStatus(id('CLS-UK'), (s) => s.status === 'closed');
 
     // Support fixes the entity's ERP and runs the failed step again.
     await stack.db.execute(sql`update legal_entities set erp_system = 'd365' where code = 'CLS-XX'`);
-    await stack.client.workflow
-      .getHandle(id('CLS-XX'))
-      .signal(retryStepSignal, {
-        principal: 'ian@acme.example',
-        reason: 'SAP connector not there yet: d365',
-      });
+    await stack.client.workflow.getHandle(id('CLS-XX')).signal(retryStepSignal, {
+      principal: 'ian@acme.example',
+      reason: 'SAP connector not there yet: d365',
+    });
     await childStatus(id('CLS-XX'), (s) => s.status === 'awaiting_sign_off');
-    await stack.client.workflow
-      .getHandle(id('CLS-XX'))
-      .executeUpdate(decideRequestUpdate, {
-        args: [{ decision: 'approve', principal: 'dave@acme.example' }],
-      });
+    await stack.client.workflow.getHandle(id('CLS-XX')).executeUpdate(decideRequestUpdate, {
+      args: [{ decision: 'approve', principal: 'dave@acme.example' }],
+    });
 
     const result = await handle.result();
     expect(result.status).toBe('completed');
