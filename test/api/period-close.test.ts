@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { seedBudget, usdLine } from '../harness/budget-control';
 import { apiClient } from '../harness/http';
@@ -225,5 +227,32 @@ describe('period close over the API', () => {
       'period.sign_off_escalated',
       'period.sign_off_expired',
     ]);
+  }, 120_000);
+
+  test('the CLI starts the close, a controller signs off with it, and it follows the close to its end', async () => {
+    const fy = await stack.newFiscalYear();
+    const month = `${fy}-03`;
+    const cli = (key: string, ...args: string[]) =>
+      promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'close', ...args], {
+        env: {
+          ...process.env,
+          ...stack.env,
+          API_PORT: new URL(stack.api!.url).port,
+          CLOSELOOP_API_KEY: key,
+        },
+      });
+    const started = await cli('dev-scheduler', 'start', month, '--entity', 'ACME-US', '--no-follow');
+    expect(started.stdout).toContain(`started period-close:${month}`);
+    await expect(
+      cli('dev-scheduler', 'start', month, '--entity', 'ACME-US', '--no-follow'),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining('409 close_already_started'),
+    });
+    await until(month, 'awaiting sign-off', (e) => e.workflow?.status === 'awaiting_sign_off');
+    const signed = await cli('dev-controller', 'sign-off', month, '--entity', 'ACME-US', '--comment', 'ok');
+    expect(signed.stdout).toContain('ACME-US');
+    const followed = await cli('dev-planner', 'follow', month);
+    expect(followed.stdout).toMatch(/close: COMPLETED completed/);
+    expect(followed.stdout).toMatch(new RegExp(`ACME-US\\s+${month}\\s+closed`));
   }, 120_000);
 });
