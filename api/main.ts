@@ -6,7 +6,7 @@ import { locateDatabase } from '../db/embedded';
 import { listen } from './listen';
 import { createApp } from './app';
 import { ensureReservationExpiry } from './reservation-expiry';
-import { ensureSchedules } from './schedules';
+import { ensureSchedules, ensurePeriodCloseSchedule } from './schedules';
 
 /** Runs the API alone (a deployment runs it next to any number of workers): npm run api. */
 async function main() {
@@ -22,6 +22,7 @@ async function main() {
   );
   await ensureReservationExpiry(client, config);
   await ensureSchedules(client, config, database.db);
+  await ensurePeriodCloseSchedule(client, config, database.db);
   console.log(`closeloop API listening on ${server.url}`);
   const stop = async () => {
     await server.close();

@@ -1,4 +1,5 @@
-import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import { type Client, MONTHS, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
 import { type Duration, msToNumber } from '@temporalio/common';
 import { type Config } from '../config';
 import { type Database } from '../db/client';
@@ -6,6 +7,8 @@ import { type LegalEntityRow, activeLegalEntities } from '../db/queries/referenc
 import { SearchAttributes } from '../workflows/definitions';
 import type { ErpSyncInput } from '../workflows/erp-sync';
 import type { MasterDataSyncWorkflowInput } from '../workflows/master-data-sync';
+import type { ScheduledPeriodCloseInput } from '../workflows/scheduled-period-close';
+import { closeSignOffPolicy } from './close-sign-off';
 import { approvalRoster } from './start-cycle';
 
 export const erpSyncScheduleId = (legalEntity: string) => `erp-sync:${legalEntity}`;
@@ -145,4 +148,71 @@ export async function ensureEntitySchedules(
     }
   }
   return ids;
+}
+
+export const PERIOD_CLOSE_SCHEDULE_ID = 'period-close';
+
+/**
+ * The days the `period-close` schedule fires: each period end of the active entities' fiscal calendars from
+ * today on, plus PERIOD_CLOSE_AFTER_DAYS, at 06:00 UTC. Several calendars ending in one month give one date.
+ */
+export async function closeDates(db: Database, closeAfterDays: number, from = new Date()): Promise<string[]> {
+  const rows = (await db.execute(sql`
+    select distinct (p.end_date + ${closeAfterDays}::int)::text as due
+      from fiscal_periods p join legal_entities e on e.fiscal_calendar = p.calendar and e.active
+     where p.end_date + ${closeAfterDays}::int >= ${from.toISOString().slice(0, 10)}::date
+     order by 1`)) as unknown as { due: string }[];
+  return rows.map((r) => r.due);
+}
+
+/**
+ * The Temporal Schedule `period-close`, derived from the fiscal calendars: on each close date it starts
+ * scheduledPeriodClose, which starts `period-close:<month>` for the month that just ended (left alone when a
+ * scheduler started it by hand). Brought to the calendars at every start-up; an operator's pause stays.
+ */
+export async function ensurePeriodCloseSchedule(client: Client, config: Config, db: Database) {
+  const { closeAfterDays } = config.flows.periodClose;
+  const dates = await closeDates(db, closeAfterDays);
+  const input: ScheduledPeriodCloseInput = { closeAfterDays, signOff: closeSignOffPolicy(config) };
+  const def = {
+    scheduleId: PERIOD_CLOSE_SCHEDULE_ID,
+    spec: {
+      calendars: dates.map((d) => ({
+        year: Number(d.slice(0, 4)),
+        month: MONTHS[Number(d.slice(5, 7)) - 1]!,
+        dayOfMonth: Number(d.slice(8, 10)),
+        hour: 6,
+        comment: `close due ${d}`,
+      })),
+    },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'scheduledPeriodClose',
+      workflowId: `${PERIOD_CLOSE_SCHEDULE_ID}:scheduled`,
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    },
+    policies: {
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: '1 day' as Duration,
+      pauseOnFailure: false,
+    },
+    state: {
+      note: `Period close on the fiscal calendars' close dates, ${closeAfterDays} days after each period end (closeloop configuration)`,
+    },
+  };
+  try {
+    await client.schedule.create(def);
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await client.schedule
+      .getHandle(def.scheduleId)
+      .update((prev) => ({
+        ...prev,
+        spec: def.spec,
+        policies: def.policies,
+        action: { ...prev.action, ...def.action },
+      }));
+  }
+  return { scheduleId: def.scheduleId, closeDates: dates };
 }

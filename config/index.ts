@@ -113,6 +113,8 @@ const Env = z.object({
     ),
   /** …and how much longer it waits after the escalation before the entity's close ends unsigned. */
   PERIOD_CLOSE_EXPIRE_AFTER: DurationString.default('3 days'),
+  /** The `period-close` schedule starts a month's close this many days after its periods end (06:00 UTC). */
+  PERIOD_CLOSE_AFTER_DAYS: z.coerce.number().int().min(0).max(60).default(3),
 
   SIMULATORS: z.enum(['embedded', 'off']).default('embedded'),
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
@@ -248,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         escalateAfter: e.PERIOD_CLOSE_ESCALATE_AFTER,
         escalateTo: e.PERIOD_CLOSE_ESCALATE_TO,
         expireAfter: e.PERIOD_CLOSE_EXPIRE_AFTER,
+        closeAfterDays: e.PERIOD_CLOSE_AFTER_DAYS,
       },
     },
     cycle: {

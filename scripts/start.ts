@@ -14,7 +14,7 @@ import { createWorker } from '../workers/worker';
 import { describeDatabase, prepareDatabase } from './lib/database';
 import { startDevServer } from './lib/dev-server';
 import { localApiUrl, startSimulators } from './lib/simulators';
-import { ensureSchedules } from '../api/schedules';
+import { ensurePeriodCloseSchedule, ensureSchedules } from '../api/schedules';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 /**
@@ -132,6 +132,7 @@ async function main() {
   stops.push({ name: 'API', stop: () => api.close() });
   await ensureReservationExpiry(client, config);
   const schedules = await ensureSchedules(client, config, database.handle.db);
+  const close = await ensurePeriodCloseSchedule(client, config, database.handle.db);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
@@ -142,6 +143,7 @@ closeloop is ready in ${seconds}s
   Database     ${describeDatabase(database, config)}
   Worker       ${flags['no-worker'] ? 'none (--no-worker): start workers with `npm run worker`' : 'running in this process'}
   Schedules    ${schedules.map((x) => `${x.scheduleId} every ${x.every}`).join(', ')} (Temporal UI → Schedules)
+  Period close ${close.scheduleId} on ${close.closeDates.length} close dates, next ${close.closeDates[0] ?? 'none'}; or npm run closeloop -- close start <YYYY-MM>
 Try it: npm run demo        Stop: Ctrl-C
 `);
 }

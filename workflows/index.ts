@@ -10,3 +10,4 @@ export { masterDataSync } from './master-data-sync';
 export { masterDataChange } from './master-data-change';
 export { periodClose } from './period-close';
 export { periodCloseEntity } from './period-close-entity';
+export { scheduledPeriodClose } from './scheduled-period-close';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { type Duration } from '@temporalio/common';
 import { stringify } from 'csv-stringify/sync';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -17,9 +16,10 @@ import {
   retryStepSignal,
   SearchAttributes,
 } from '../../workflows/definitions';
-import type { CloseSignOffPolicy, PeriodCloseEntityInput } from '../../workflows/period-close-entity';
+import type { PeriodCloseEntityInput } from '../../workflows/period-close-entity';
 import type { PeriodCloseInput, PeriodCloseStatus } from '../../workflows/period-close';
 import { principalOf, requireRole } from '../auth';
+import { closeSignOffPolicy } from '../close-sign-off';
 import {
   ControlDecisionBody,
   decideByUpdate,
@@ -52,26 +52,6 @@ const RerunBody = z
   .strict();
 const RetryBody = z.object({ reason: Reason.optional() }).strict();
 const ReportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
-
-/** Who signs off a close: the controllers (a scheduler starts it, an integration administrator runs the pipes). */
-export function closeSignOffPolicy(
-  config: Config,
-  waits: { escalateAfter?: string; expireAfter?: string } = {},
-): CloseSignOffPolicy {
-  const controllers: string[] = [];
-  const integrationAdmins: string[] = [];
-  for (const p of config.api.keys.values()) {
-    if (p.role === 'controller') controllers.push(p.id);
-    if (p.role === 'integration_admin') integrationAdmins.push(p.id);
-  }
-  return {
-    controllers,
-    integrationAdmins,
-    escalateTo: config.flows.periodClose.escalateTo,
-    escalateAfter: (waits.escalateAfter ?? config.flows.periodClose.escalateAfter) as Duration,
-    expireAfter: (waits.expireAfter ?? config.flows.periodClose.expireAfter) as Duration,
-  };
-}
 
 /**
  * Period close for schedulers: start the close of a month (once: a second start is refused), follow it per

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { closeDates, ensurePeriodCloseSchedule } from '../../api/schedules';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { seedBudget, usdLine } from '../harness/budget-control';
 import { apiClient } from '../harness/http';
@@ -254,5 +255,33 @@ describe('period close over the API', () => {
     const followed = await cli('dev-planner', 'follow', month);
     expect(followed.stdout).toMatch(/close: COMPLETED completed/);
     expect(followed.stdout).toMatch(new RegExp(`ACME-US\\s+${month}\\s+closed`));
+  }, 120_000);
+
+  test('the period-close schedule fires on the fiscal calendar close dates and starts the month that ended', async () => {
+    const fy = await stack.newFiscalYear();
+    const { scheduleId, closeDates: dates } = await ensurePeriodCloseSchedule(
+      stack.client,
+      stack.config,
+      stack.db,
+    );
+    expect(dates).toEqual(await closeDates(stack.db, 3));
+    // A January calendar: March's close is due three days after the 31st.
+    expect(dates).toContain(`${fy}-04-03`);
+    const schedule = await stack.client.schedule.getHandle(scheduleId).describe();
+    expect(schedule.spec.calendars).toHaveLength(dates.length);
+    expect(schedule.action).toMatchObject({ workflowType: 'scheduledPeriodClose' });
+
+    // Fired now (as on a close date): the month three days back is closed, once.
+    const now = new Date(Date.now() - 3 * 86_400_000);
+    const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    await stack.client.schedule.getHandle(scheduleId).trigger();
+    const progress = await until(month, 'the scheduled close', (e) => e.workflow?.execution === 'RUNNING');
+    expect(progress.close).toMatchObject({ execution: 'RUNNING', status: 'running' });
+    const again = await request('POST', '/v1/period-closes', {
+      key: 'dev-scheduler',
+      body: { period: month, legalEntities: ['ACME-US'] },
+    });
+    expect(again.status).toBe(409);
+    await stack.client.workflow.getHandle(`period-close:${month}`).terminate('test ends');
   }, 120_000);
 });
