@@ -205,14 +205,12 @@ export async function ensurePeriodCloseSchedule(client: Client, config: Config, 
     await client.schedule.create(def);
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await client.schedule
-      .getHandle(def.scheduleId)
-      .update((prev) => ({
-        ...prev,
-        spec: def.spec,
-        policies: def.policies,
-        action: { ...prev.action, ...def.action },
-      }));
+    await client.schedule.getHandle(def.scheduleId).update((prev) => ({
+      ...prev,
+      spec: def.spec,
+      policies: def.policies,
+      action: { ...prev.action, ...def.action },
+    }));
   }
   return { scheduleId: def.scheduleId, closeDates: dates };
 }
