@@ -188,7 +188,8 @@ export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<
     return r;
   });
 
-  // The review gate. Its handlers exist from here on: a decision sent earlier is refused as too early.
+  // The review gate. Its handlers exist from here on: a `decision` signal sent earlier waited in Temporal
+  // and is taken now; a `decide` update sent earlier was refused (the API answers it as not awaiting).
   const policy = {
     submittedBy: input.requestedBy,
     approvers: [...input.signOff.controllers],

@@ -1,0 +1,144 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker } from '@temporalio/worker';
+import { sql } from 'drizzle-orm';
+import { insertFiscalPeriods, upsertLegalEntities } from '../db/queries/reference';
+import { legalEntity as servicesCompany } from '../db/seed/services-company';
+import { monthlyFiscalPeriods } from '../domain/reference';
+import globalSetup from '../test/harness/global-setup';
+import globalTeardown from '../test/harness/global-teardown';
+import { startStack } from '../test/harness/stack';
+import { connectWorker } from '../config/temporal-connection';
+import { decisionSignal } from '../workflows/definitions';
+import { type PeriodCloseInput, type periodClose } from '../workflows/period-close';
+
+/**
+ * npm run bench:close [-- --entities 500]
+ *
+ * The close of a month for N legal entities (each with a small ledger in the Dynamics 365 simulator: a few
+ * posted lines and an open purchase order; the benchmark signs each off as a controller as soon as its close
+ * exists) against a no-op fan-out of N child workflows, on the same dev server, worker process and machine,
+ * in the same run. Prints both times, their ratio (target ≤ 2×) and the largest histories.
+ */
+async function main() {
+  const { values } = parseArgs({ options: { entities: { type: 'string', default: '500' } } });
+  const n = Number(values.entities);
+  await globalSetup();
+  const stack = await startStack();
+  try {
+    const fy = await stack.newFiscalYear();
+    const month = `${fy}-03`;
+    const codes = Array.from({ length: n }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
+    await upsertLegalEntities(
+      stack.db,
+      codes.map((code, i) => ({ ...servicesCompany, code, name: code, erpCompany: `b${i}` })),
+    );
+    await insertFiscalPeriods(
+      stack.db,
+      monthlyFiscalPeriods(fy).map((p) => ({ calendar: 'CAL-JAN', fiscalYear: fy, ...p })),
+    ).catch(() => undefined);
+    stack.d365.seedLedgerEntries(
+      codes.flatMap((_, i) =>
+        [1, 2, 3].map((k) => ({
+          DataArea: `b${i}`,
+          JournalNumber: `B${i}`,
+          Voucher: `B${i}-${k}`,
+          AccountingDate: `${month}-1${k}`,
+          LedgerAccount: '64050-400',
+          AccountingCurrencyAmount: `${k}00.00`,
+          TransactionCurrencyCode: 'USD',
+        })),
+      ),
+    );
+
+    // The baseline: its own worker (the bench's no-op workflows) on its own task queue, same server.
+    const connection = await connectWorker(stack.config.temporal);
+    const baselineWorker = await Worker.create({
+      connection,
+      namespace: stack.config.temporal.namespace,
+      taskQueue: `${stack.config.temporal.taskQueue}-baseline`,
+      workflowsPath: require.resolve('./bench/fan-out-baseline'),
+    });
+    const baseline = await baselineWorker.runUntil(async () => {
+      const t0 = performance.now();
+      const handle = await stack.client.workflow.start('noopFanOut', {
+        workflowId: `bench-noop-${fy}`,
+        taskQueue: `${stack.config.temporal.taskQueue}-baseline`,
+        args: [{ count: n, batch: 100, prefix: `bench-noop-${fy}` }],
+      });
+      await handle.result();
+      return { ms: performance.now() - t0, events: (await handle.fetchHistory()).events!.length };
+    });
+    await connection.close();
+
+    const input: PeriodCloseInput = {
+      month,
+      legalEntities: codes,
+      requestedBy: 'sam@acme.example',
+      signOff: {
+        controllers: ['dave@acme.example'],
+        integrationAdmins: [],
+        escalateAfter: '1 hour',
+        escalateTo: [],
+        expireAfter: '1 hour',
+      },
+    };
+    const t0 = performance.now();
+    const handle = await stack.client.workflow.start<typeof periodClose>('periodClose', {
+      workflowId: `period-close:${month}`,
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [input],
+    });
+    // Sign-offs as the children appear (a signal waits in Temporal until the child's gate is open).
+    const pending = new Set(codes);
+    while (pending.size) {
+      await Promise.all(
+        [...pending].map(async (code) => {
+          try {
+            await stack.client.workflow
+              .getHandle(`period-close:${month}:${code}`)
+              .signal(decisionSignal, { decision: 'approve', principal: 'dave@acme.example' });
+            pending.delete(code);
+          } catch {
+            // not started yet
+          }
+        }),
+      );
+      if (pending.size) await new Promise((r) => setTimeout(r, 200));
+    }
+    const result = await handle.result();
+    const closeMs = performance.now() - t0;
+    const parentEvents = (await handle.fetchHistory()).events!.length;
+    let childMax = 0;
+    for (const code of codes.slice(0, 20)) {
+      const h = await stack.client.workflow.getHandle(`period-close:${month}:${code}`).fetchHistory();
+      childMax = Math.max(childMax, h.events!.length);
+    }
+    const closed = result.entities.filter((e) => e.state === 'closed').length;
+    const [locks] = (await stack.db.execute(
+      sql`select count(*)::int as n from entity_period_locks where period = ${month}`,
+    )) as unknown as { n: number }[];
+
+    console.log(
+      `bench:close — ${n} legal entities, 3 ledger lines each, on ${process.platform} (${os.cpus().length} cores)`,
+    );
+    console.log(
+      `  no-op fan-out of ${n} children   ${(baseline.ms / 1000).toFixed(1)} s   (parent history ${baseline.events} events)`,
+    );
+    console.log(
+      `  period close of ${n} entities    ${(closeMs / 1000).toFixed(1)} s   (${closed} closed, ${locks!.n} periods locked)`,
+    );
+    console.log(`  ratio                            ${(closeMs / baseline.ms).toFixed(2)}×   (target ≤ 2×)`);
+    console.log(
+      `  largest history                  parent ${parentEvents} events; an entity's close ≤ ${childMax} events (of 20 sampled)`,
+    );
+  } finally {
+    await stack.stop();
+    await globalTeardown();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
