@@ -1,11 +1,6 @@
 import { activeVersionOf } from '../db/queries/budget-versions';
 import { periodCloseReport } from '../db/queries/close-report';
-import {
-  type CloseStep,
-  periodCloseScope,
-  recordCloseStep,
-  recordedSignOff,
-} from '../db/queries/period-close';
+import { periodCloseScope, recordCloseStep, recordedSignOff } from '../db/queries/period-close';
 import { lockEntityPeriod, type LockOutcome } from '../db/queries/period-locks';
 import { publicationsOfVersion } from '../db/queries/publications';
 import { getLegalEntity } from '../db/queries/reference';
@@ -13,15 +8,7 @@ import { type ActivityDeps } from './deps';
 import { notFound } from './failures';
 import { createReconciliationActivities, type ReconcileResult } from './reconciliation';
 
-export interface CloseStepInput {
-  legalEntity: string;
-  period: string;
-  step: CloseStep;
-  actor: string;
-  correlationId: string;
-  sequence?: number;
-  details?: Record<string, unknown>;
-}
+export type CloseStepInput = Parameters<typeof recordCloseStep>[1];
 
 export type CloseReconciliation = { budget: ReconcileResult; versionNumber: number } | { skipped: string };
 

@@ -22,6 +22,19 @@ export interface ReportLine extends BucketFigures {
   variancePercent: string | null;
 }
 
+/** A report line's columns in the order a close report's CSV gives them. */
+export const REPORT_LINE_COLUMNS = [
+  'account',
+  'costCenter',
+  'currency',
+  'budget',
+  'reserved',
+  'committed',
+  'actual',
+  'variance',
+  'variancePercent',
+] as const satisfies readonly (keyof ReportLine)[];
+
 /** (budget − actual) / budget × 100, to two decimals, half away from zero; null without a budget. */
 export function variancePercent(budgetMinor: bigint, varianceMinor: bigint): string | null {
   if (budgetMinor === 0n) return null;

@@ -8,6 +8,7 @@ import { type Database } from '../../db/client';
 import { periodCloseReport } from '../../db/queries/close-report';
 import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
 import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
+import { REPORT_LINE_COLUMNS } from '../../domain/close-report';
 import { FiscalYear, LegalEntityCode, PeriodCode } from '../../domain/model';
 import { SYNC_TIERS } from '../../domain/sync-tiers';
 import { principalOf, requireRole } from '../auth';
@@ -68,17 +69,7 @@ export function legalEntityRoutes({
     const q = ReportQuery.parse(req.query);
     const report = await periodCloseReport(db, entity, period);
     if (q.format === 'json') return void res.json(report);
-    const columns = [
-      'account',
-      'costCenter',
-      'currency',
-      'budget',
-      'reserved',
-      'committed',
-      'actual',
-      'variance',
-      'variancePercent',
-    ];
+    const columns = [...REPORT_LINE_COLUMNS];
     const rows = [
       ...report.lines,
       ...report.totals.map((t) => ({ ...t, account: 'TOTAL', costCenter: '' })),

@@ -8,7 +8,7 @@ import { type Database } from '../../db/client';
 import { periodCloseReport } from '../../db/queries/close-report';
 import { periodCloseScope } from '../../db/queries/period-close';
 import { getLegalEntity } from '../../db/queries/reference';
-import { reportTotals } from '../../domain/close-report';
+import { REPORT_LINE_COLUMNS, reportTotals } from '../../domain/close-report';
 import { DurationText as DurationString, LegalEntityCode } from '../../domain/model';
 import {
   periodCloseEntityWorkflowId,
@@ -238,15 +238,7 @@ export function periodCloseRoutes({ db, client, config }: { db: Database; client
       'legalEntity',
       'fiscalPeriod',
       'status',
-      'account',
-      'costCenter',
-      'currency',
-      'budget',
-      'reserved',
-      'committed',
-      'actual',
-      'variance',
-      'variancePercent',
+      ...REPORT_LINE_COLUMNS,
       'signedOffBy',
       'signedOffAt',
     ];
