@@ -10,7 +10,7 @@ import globalTeardown from '../test/harness/global-teardown';
 import { startStack } from '../test/harness/stack';
 import { connectWorker } from '../config/temporal-connection';
 import { decisionSignal } from '../workflows/definitions';
-import { type PeriodCloseInput, type periodClose } from '../workflows/period-close';
+import { type PeriodCloseInput, type periodClose, periodCloseStatusQuery } from '../workflows/period-close';
 
 /**
  * npm run bench:close [-- --entities 500]
@@ -89,22 +89,21 @@ async function main() {
       taskQueue: stack.config.temporal.taskQueue,
       args: [input],
     });
-    // Sign-offs as the children appear (a signal waits in Temporal until the child's gate is open).
-    const pending = new Set(codes);
-    while (pending.size) {
+    // Sign-offs as the children start (the parent's status names them; a signal waits in Temporal until the
+    // child's gate is open), so the benchmark adds no calls for children that do not exist yet.
+    const signed = new Set<string>();
+    while (signed.size < n) {
+      const status = await handle.query(periodCloseStatusQuery).catch(() => undefined);
+      const started = (status?.entities ?? []).filter((e) => e.workflowId && !signed.has(e.workflowId));
       await Promise.all(
-        [...pending].map(async (code) => {
-          try {
-            await stack.client.workflow
-              .getHandle(`period-close:${month}:${code}`)
-              .signal(decisionSignal, { decision: 'approve', principal: 'dave@acme.example' });
-            pending.delete(code);
-          } catch {
-            // not started yet
-          }
+        started.map(async (e) => {
+          await stack.client.workflow
+            .getHandle(e.workflowId!)
+            .signal(decisionSignal, { decision: 'approve', principal: 'dave@acme.example' });
+          signed.add(e.workflowId!);
         }),
       );
-      if (pending.size) await new Promise((r) => setTimeout(r, 200));
+      if (signed.size < n) await new Promise((r) => setTimeout(r, 500));
     }
     const result = await handle.result();
     const closeMs = performance.now() - t0;
