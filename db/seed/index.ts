@@ -10,21 +10,26 @@ import {
   upsertPublicationTargets,
 } from '../queries/reference';
 import * as services from './services-company';
+import * as subsidiaries from './subsidiaries';
 
 /**
- * Loads the services-company reference data. Running it twice changes nothing. Accounts and cost centers
- * are only added when missing: the ERP is their system of record, and its master data sync keeps them.
+ * Loads the reference data of the services company and its subsidiaries. Running it twice changes nothing.
+ * Accounts and cost centers are only added when missing: the ERP is their system of record, and its master
+ * data sync keeps them.
  */
 export async function seedReferenceData(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
-    await upsertLegalEntities(tx, [services.legalEntity]);
-    await upsertPublicationTargets(tx, services.publicationTargets);
-    await insertFiscalPeriods(tx, services.fiscalPeriods);
+    await upsertLegalEntities(tx, [services.legalEntity, ...subsidiaries.legalEntities]);
+    await upsertPublicationTargets(tx, [...services.publicationTargets, ...subsidiaries.publicationTargets]);
+    await insertFiscalPeriods(tx, [...services.fiscalPeriods, ...subsidiaries.fiscalPeriods]);
     await insertAccounts(tx, services.accounts);
-    await insertCostCenters(tx, services.costCenters);
-    await insertCostCenterHierarchy(tx, services.costCenterHierarchy);
-    await upsertDimensionMappings(tx, services.dimensionMappings);
-    await upsertControlModels(tx, services.controlModels);
+    await insertCostCenters(tx, [...services.costCenters, ...subsidiaries.costCenters]);
+    await insertCostCenterHierarchy(tx, [
+      ...services.costCenterHierarchy,
+      ...subsidiaries.costCenterHierarchy,
+    ]);
+    await upsertDimensionMappings(tx, [...services.dimensionMappings, ...subsidiaries.dimensionMappings]);
+    await upsertControlModels(tx, [...services.controlModels, ...subsidiaries.controlModels]);
     await upsertControlRules(tx, services.controlRules);
   });
 }

@@ -3,12 +3,12 @@ import { type Config } from '../../config';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createProcurementSimulator } from '../../simulators/procurement';
-import { seedServicesCompany } from '../../simulators/scenario/seed';
+import { seedServicesCompany, seedSubsidiaries } from '../../simulators/scenario/seed';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
  * The embedded Dynamics 365, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
- * first two seeded with the services company. State is kept under <data dir>/simulators/ (like the dev
+ * first two seeded with the services company and its subsidiaries. State is kept under <data dir>/simulators/ (like the dev
  * server's database), so a restart remembers what was posted. The procurement simulator calls closeloop's
  * API at `closeloopUrl`.
  */
@@ -47,6 +47,7 @@ export async function startSimulators(
     const procurementServer = await procurement.listen(config.simulators.procurementPort);
     started.push(procurementServer);
     seedServicesCompany({ d365, anaplan });
+    seedSubsidiaries({ d365, anaplan });
     return {
       d365: d365Server,
       anaplan: anaplanServer,

@@ -1,6 +1,18 @@
 import { type AnaplanSimulator } from '../anaplan';
 import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
-import { budgetRows, ledgerEntries, masterData, openPurchaseOrders } from './services-company';
+import {
+  budgetRows,
+  type LedgerEntry,
+  ledgerEntries,
+  masterData,
+  openPurchaseOrders,
+} from './services-company';
+import {
+  SUBSIDIARY_BOOKS,
+  subsidiaryBudgetRows,
+  subsidiaryDimensionValues,
+  subsidiaryLedgerEntries,
+} from './subsidiaries';
 import { fromMinor, toMinor } from '../../domain/money';
 
 const COMPANY = 'acus';
@@ -18,16 +30,7 @@ export function seedServicesCompany(
   const rows = budgetRows(fiscalYear, version);
   sims.anaplan.putBudgetVersion({ legalEntity: 'ACME-US', fiscalYear, scenario: 'BUDGET', version, rows });
   sims.d365.seedLedgerEntries(
-    ledgerEntries(fiscalYear, opts.actualsThrough ?? `${fiscalYear}-03`).map((e) => ({
-      DataArea: COMPANY,
-      JournalNumber: e.journalNumber,
-      Voucher: e.voucher,
-      AccountingDate: e.accountingDate,
-      LedgerAccount: `${e.mainAccount}-${e.costCenter}`,
-      AccountingCurrencyAmount: e.amount,
-      TransactionCurrencyCode: e.currency,
-      Description: e.text,
-    })),
+    ledgerSeed(COMPANY, ledgerEntries(fiscalYear, opts.actualsThrough ?? `${fiscalYear}-03`)),
   );
   const orders = new Map<string, PurchaseOrderSeed>();
   for (const p of openPurchaseOrders(fiscalYear)) {
@@ -70,4 +73,51 @@ export function seedServicesCompany(
     'USD',
   );
   return { ref: { legalEntity: 'ACME-US', fiscalYear, scenario: 'BUDGET' as const, version }, total };
+}
+
+/** General journal account entries of a D365 company, as the simulator is seeded with them. */
+function ledgerSeed(company: string, entries: LedgerEntry[]) {
+  return entries.map((e) => ({
+    DataArea: company,
+    JournalNumber: e.journalNumber,
+    Voucher: e.voucher,
+    AccountingDate: e.accountingDate,
+    LedgerAccount: `${e.mainAccount}-${e.costCenter}`,
+    AccountingCurrencyAmount: e.amount,
+    TransactionCurrencyCode: e.currency,
+    Description: e.text,
+  }));
+}
+
+/**
+ * Loads the subsidiaries into the simulators: each one's budget version in Anaplan, its actuals posted in
+ * its own D365 company for the periods that end by `actualsThroughMonth` (a calendar month, March of the
+ * year by default), and its cost centers.
+ */
+export function seedSubsidiaries(
+  sims: { d365: D365Simulator; anaplan: AnaplanSimulator },
+  opts: { fiscalYear?: number; version?: number; actualsThroughMonth?: string } = {},
+) {
+  const fiscalYear = opts.fiscalYear ?? 2027;
+  const version = opts.version ?? 1;
+  sims.d365.seedDimensionValues(subsidiaryDimensionValues());
+  return SUBSIDIARY_BOOKS.map((s) => {
+    const rows = subsidiaryBudgetRows(s.code, fiscalYear);
+    sims.anaplan.putBudgetVersion({ legalEntity: s.code, fiscalYear, scenario: 'BUDGET', version, rows });
+    sims.d365.seedLedgerEntries(
+      ledgerSeed(
+        s.erpCompany,
+        subsidiaryLedgerEntries(s.code, fiscalYear, opts.actualsThroughMonth ?? `${fiscalYear}-03`),
+      ),
+    );
+    const total = fromMinor(
+      rows.reduce((acc, r) => acc + toMinor(r.amount, r.currency), 0n),
+      s.functionalCurrency,
+    );
+    return {
+      ref: { legalEntity: s.code, fiscalYear, scenario: 'BUDGET' as const, version },
+      total,
+      currency: s.functionalCurrency,
+    };
+  });
 }

@@ -7,6 +7,8 @@ import { type ErpSyncResult } from '../../workflows/erp-sync';
 import { type MasterDataSyncResult } from '../../workflows/master-data-sync';
 import { awaitingApproval, planVersion, waitForStatus } from '../harness/cycle';
 import { apiClient } from '../harness/http';
+
+const ENTITIES = ['ACME-DE', 'ACME-UK', 'ACME-US'];
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -22,7 +24,7 @@ describe('scheduled and event-driven flows', () => {
     request = apiClient(stack.api!.url);
   });
   afterAll(async () => {
-    for (const id of [erpSyncScheduleId('ACME-US'), masterDataScheduleId('ACME-US')]) {
+    for (const id of ENTITIES.flatMap((e) => [erpSyncScheduleId(e), masterDataScheduleId(e)])) {
       await stack.client.schedule
         .getHandle(id)
         .delete()
@@ -35,10 +37,13 @@ describe('scheduled and event-driven flows', () => {
 
   test('the schedules come from configuration: created once, unchanged by a restart, paused stays paused; triggering runs the sync', async () => {
     const ids = await ensureSchedules(stack.client, stack.config, stack.db);
-    expect(ids).toEqual([
-      { scheduleId: 'erp-sync:ACME-US', every: '1 hour' },
-      { scheduleId: 'master-data:ACME-US', every: '1 day' },
-    ]);
+    // One pair per active entity of the demo data (the services company and its subsidiaries).
+    expect(ids).toEqual(
+      ENTITIES.flatMap((e) => [
+        { scheduleId: `erp-sync:${e}`, every: '1 hour' },
+        { scheduleId: `master-data:${e}`, every: '1 day' },
+      ]),
+    );
     const handle = stack.client.schedule.getHandle('erp-sync:ACME-US');
     const first = await handle.describe();
     expect(first.spec.intervals).toEqual([expect.objectContaining({ every: 3_600_000 })]);

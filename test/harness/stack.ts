@@ -16,6 +16,8 @@ import { connectClient, connectWorker } from '../../config/temporal-connection';
 import { type Database, openDatabase } from '../../db/client';
 import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { seedReferenceData } from '../../db/seed';
+import { CALENDAR } from '../../db/seed/services-company';
+import { UK_CALENDAR } from '../../db/seed/subsidiaries';
 import { type BudgetVersionRef } from '../../domain/model';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
@@ -47,7 +49,7 @@ export interface TestStack {
   /** Starts an in-process worker on the stack's task queue (another one when one is running). */
   startWorker(): Promise<Worker>;
   /**
-   * A fiscal year of the services company's calendar that no other test of this stack uses: each test
+   * A fiscal year of the group's calendars that no other test of this stack uses: each test
    * that publishes, syncs or reforecasts works on its own year, so tests run alone or in any order.
    */
   newFiscalYear(): Promise<number>;
@@ -197,10 +199,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       startWorker,
       async newFiscalYear() {
         const fiscalYear = nextFiscalYear++;
-        await insertFiscalPeriods(
-          database.db,
-          monthlyFiscalPeriods(fiscalYear).map((p) => ({ calendar: 'CAL-JAN', fiscalYear, ...p })),
-        );
+        await insertFiscalPeriods(database.db, [
+          ...monthlyFiscalPeriods(fiscalYear).map((p) => ({ calendar: CALENDAR, fiscalYear, ...p })),
+          ...monthlyFiscalPeriods(fiscalYear, 4).map((p) => ({ calendar: UK_CALENDAR, fiscalYear, ...p })),
+        ]);
         return fiscalYear;
       },
       async startCycle(ref, overrides = {}, submitter = 'alice@acme.example') {

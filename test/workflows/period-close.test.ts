@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { insertFiscalPeriods, upsertLegalEntities } from '../../db/queries/reference';
-import { monthlyFiscalPeriods } from '../../domain/reference';
+import { upsertLegalEntities } from '../../db/queries/reference';
 import { decideRequestUpdate, retryStepSignal } from '../../workflows/definitions';
 import { type PeriodCloseInput, type periodClose } from '../../workflows/period-close';
 import { entityCloseStatusQuery, type EntityCloseStatus } from '../../workflows/period-close-entity';
@@ -8,8 +7,8 @@ import { legalEntity as servicesCompany } from '../../db/seed/services-company';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
- * The group close on the dev server, over three entities: the services company (January calendar, USD), a
- * UK subsidiary on an April–March calendar in GBP (it closes its period 12 in the March close), and one whose
+ * The group close on the dev server, over three entities: the services company (January calendar, USD), its
+ * UK subsidiary of the demo data on an April–March calendar in GBP (it closes its period 12 in the March close), and one whose
  * ERP has no connector yet: its sync fails for good and waits for support while the others are signed off;
  * once support fixes its configuration and sends `retry-step`, it closes too. Each period is locked once.
  */
@@ -48,16 +47,11 @@ describe('periodClose workflow', () => {
       ...over,
     });
     await upsertLegalEntities(stack.db, [
-      entity('CLS-UK', { functionalCurrency: 'GBP', fiscalCalendar: 'CAL-APR', erpCompany: 'acuk' }),
       entity('CLS-XX', { functionalCurrency: 'EUR', erpSystem: 'sap', erpCompany: 'x100' }),
     ]);
-    await insertFiscalPeriods(
-      stack.db,
-      monthlyFiscalPeriods(fy, 4).map((p) => ({ calendar: 'CAL-APR', fiscalYear: fy, ...p })),
-    );
     const input: PeriodCloseInput = {
       month,
-      legalEntities: ['ACME-US', 'CLS-UK', 'CLS-XX'],
+      legalEntities: ['ACME-US', 'ACME-UK', 'CLS-XX'],
       requestedBy: 'sam@acme.example',
       signOff: {
         controllers: ['dave@acme.example'],
@@ -76,7 +70,7 @@ describe('periodClose workflow', () => {
     });
     const id = (e: string) => `period-close:${month}:${e}`;
 
-    const uk = await childStatus(id('CLS-UK'), (s) => s.status === 'awaiting_sign_off');
+    const uk = await childStatus(id('ACME-UK'), (s) => s.status === 'awaiting_sign_off');
     expect(uk.fiscalPeriod).toBe(`${fy}-12`);
     await childStatus(id('ACME-US'), (s) => s.status === 'awaiting_sign_off');
     const failed = await childStatus(id('CLS-XX'), (s) => s.status === 'step_failed');
@@ -86,11 +80,11 @@ describe('periodClose workflow', () => {
       error: { message: expect.stringContaining('sap') },
     });
 
-    for (const e of ['ACME-US', 'CLS-UK'])
+    for (const e of ['ACME-US', 'ACME-UK'])
       await stack.client.workflow.getHandle(id(e)).executeUpdate(decideRequestUpdate, {
         args: [{ decision: 'approve', principal: 'dave@acme.example' }],
       });
-    await childStatus(id('CLS-UK'), (s) => s.status === 'closed');
+    await childStatus(id('ACME-UK'), (s) => s.status === 'closed');
 
     // Support fixes the entity's ERP and runs the failed step again.
     await stack.db.execute(sql`update legal_entities set erp_system = 'd365' where code = 'CLS-XX'`);
@@ -109,7 +103,7 @@ describe('periodClose workflow', () => {
       Object.fromEntries(result.entities.map((e) => [e.legalEntity, [e.fiscalPeriod, e.state]])),
     ).toEqual({
       'ACME-US': [month, 'closed'],
-      'CLS-UK': [`${fy}-12`, 'closed'],
+      'ACME-UK': [`${fy}-12`, 'closed'],
       'CLS-XX': [month, 'closed'],
     });
     const xx = (await stack.client.workflow.getHandle(id('CLS-XX')).result()) as EntityCloseStatus;
@@ -117,14 +111,14 @@ describe('periodClose workflow', () => {
     expect(xx.retries).toEqual([expect.objectContaining({ step: 'sync', principal: 'ian@acme.example' })]);
 
     const locks = (await stack.db.execute(sql`
-      select legal_entity, period from entity_period_locks where legal_entity in ('ACME-US', 'CLS-UK', 'CLS-XX')
+      select legal_entity, period from entity_period_locks where legal_entity in ('ACME-US', 'ACME-UK', 'CLS-XX')
          and period in (${month}, ${`${fy}-12`}) order by legal_entity`)) as unknown as {
       legal_entity: string;
       period: string;
     }[];
     expect(locks).toEqual([
+      { legal_entity: 'ACME-UK', period: `${fy}-12` },
       { legal_entity: 'ACME-US', period: month },
-      { legal_entity: 'CLS-UK', period: `${fy}-12` },
       { legal_entity: 'CLS-XX', period: month },
     ]);
     const history = await handle.fetchHistory();
