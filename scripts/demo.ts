@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { budgetScenario } from './demo/budget';
+import { closeScenario } from './demo/close';
 import { ensureStack } from './demo/client';
 import { masterDataScenario } from './demo/master-data';
 import { procurementScenario } from './demo/procurement';
@@ -14,6 +15,8 @@ import { procurementScenario } from './demo/procurement';
  *                                             # override, a freeze, a transfer, POs and invoices, balances
  *   npm run demo -- --scenario master-data    # master data from the ERP: an unmapped account replayed, a
  *                                             # hierarchy move approved, a closure refused while budget stands
+ *   npm run demo -- --scenario close          # period close of 2027-03 for the group's three entities: fan-out,
+ *                                             # sign-offs, locks, a refused reservation, the report, a reopen
  */
 async function main() {
   const { values } = parseArgs({
@@ -26,7 +29,8 @@ async function main() {
   if (values.scenario === 'budget') await budgetScenario({ approveBySignal: values['approve-by-signal'] });
   else if (values.scenario === 'procurement') await procurementScenario();
   else if (values.scenario === 'master-data') await masterDataScenario();
-  else throw new Error(`unknown scenario ${values.scenario}: use budget, procurement or master-data`);
+  else if (values.scenario === 'close') await closeScenario();
+  else throw new Error(`unknown scenario ${values.scenario}: use budget, procurement, master-data or close`);
 }
 
 main().catch((err) => {

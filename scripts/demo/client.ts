@@ -53,6 +53,16 @@ export function erpAdmin(method: string, path: string, body?: unknown) {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads until `done` holds (every 250 ms, for up to 5 minutes), as a person refreshing a page would. */
+export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
+  for (let i = 0; i < 1200; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await sleep(250);
+  }
+  throw new Error(`waited 5 minutes for ${what}`);
+}
 export const step = (msg: string) => console.log(`\n▶ ${msg}`);
 
 export async function ensureStack() {
