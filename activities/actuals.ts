@@ -24,6 +24,11 @@ import { notFound } from './failures';
 import { protocolFailure } from './connectors/http';
 import { withHeartbeat } from './heartbeat';
 
+/** The group's exchange rates from one ERP: taken, or why not (its entities then take them themselves). */
+export type GroupRatesSync = { erpSystem: string; legalEntities: string[] } & (
+  { read: number; written: number } | { error: string }
+);
+
 export interface SyncInput {
   legalEntity: string;
   fiscalYear: number;
@@ -77,6 +82,24 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
   const flowsOf = async (legalEntity: string) =>
     consumptionFlows((await loadControlModel(db, legalEntity))?.consumptionSource ?? 'erp');
 
+  /** Rates still valid from the start of the entity's earliest open fiscal year (today when none is open). */
+  async function ratesFrom(entity: { code: string; fiscalCalendar: string }): Promise<string> {
+    const [first] = await openFiscalYears(db, entity.code);
+    const periods = first === undefined ? [] : await fiscalYearPeriods(db, entity.fiscalCalendar, first);
+    return periods[0]?.startDate ?? new Date().toISOString().slice(0, 10);
+  }
+
+  async function takeRates(erpSystem: string, fromDate: string) {
+    const read = await erpFor(deps, erpSystem).fetchExchangeRates({ fromDate });
+    const rates = read.map((r, i) => {
+      const parsed = FxRate.safeParse(r);
+      if (!parsed.success)
+        throw protocolFailure(erpSystem, `exchange rate ${i + 1}: ${describeIssues(parsed.error)}`);
+      return parsed.data;
+    });
+    return { read: rates.length, written: await upsertFxRates(db, rates, erpSystem) };
+  }
+
   return {
     /**
      * Takes the ERP's exchange rates (those still valid from the start of the earliest open fiscal year), so
@@ -86,17 +109,34 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     async syncExchangeRates(input: { legalEntity: string }): Promise<{ read: number; written: number }> {
       const entity = await getLegalEntity(db, input.legalEntity);
       if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
-      const [first] = await openFiscalYears(db, entity.code);
-      const periods = first === undefined ? [] : await fiscalYearPeriods(db, entity.fiscalCalendar, first);
-      const fromDate = periods[0]?.startDate ?? new Date().toISOString().slice(0, 10);
-      const read = await erpFor(deps, entity.erpSystem).fetchExchangeRates({ fromDate });
-      const rates = read.map((r, i) => {
-        const parsed = FxRate.safeParse(r);
-        if (!parsed.success)
-          throw protocolFailure(entity.erpSystem, `exchange rate ${i + 1}: ${describeIssues(parsed.error)}`);
-        return parsed.data;
-      });
-      return { read: rates.length, written: await upsertFxRates(db, rates, entity.erpSystem) };
+      return takeRates(entity.erpSystem, await ratesFrom(entity));
+    },
+
+    /**
+     * The group close takes the exchange rates once per ERP for all its entities (one set of rates for every
+     * entity's close), from the start of the earliest open fiscal year among them. An ERP whose rates cannot
+     * be read now is reported, not thrown: its entities' own final syncs take the rates, with their retries.
+     */
+    async syncGroupExchangeRates(input: { legalEntities: string[] }): Promise<GroupRatesSync[]> {
+      const byErp = new Map<string, { legalEntities: string[]; fromDate: string }>();
+      for (const code of input.legalEntities) {
+        const entity = await getLegalEntity(db, code);
+        if (!entity) throw notFound(`legal entity ${code} does not exist`);
+        const fromDate = await ratesFrom(entity);
+        const erp = byErp.get(entity.erpSystem) ?? { legalEntities: [], fromDate };
+        erp.legalEntities.push(code);
+        if (fromDate < erp.fromDate) erp.fromDate = fromDate;
+        byErp.set(entity.erpSystem, erp);
+      }
+      const out: GroupRatesSync[] = [];
+      for (const [erpSystem, { legalEntities, fromDate }] of byErp) {
+        try {
+          out.push({ erpSystem, legalEntities, ...(await takeRates(erpSystem, fromDate)) });
+        } catch (err) {
+          out.push({ erpSystem, legalEntities, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+      return out;
     },
 
     /** The fiscal years a standing sync of the entity covers: those with a period still open. */

@@ -16,6 +16,8 @@ export interface ErpSyncInput {
   deliverAsOf?: string;
   /** false: only deliver (nothing new came from the ERP, e.g. procurement's events moved the balances). */
   fromErp?: boolean;
+  /** false: the exchange rates were just taken for this entity (the group close takes them once per ERP). */
+  takeRates?: boolean;
   /** Absent: the workflow ID (a scheduled run has one of its own). */
   correlationId?: string;
   erpRetry?: ErpRetryOverride;
@@ -48,7 +50,7 @@ export async function syncRound(input: ErpSyncInput): Promise<ErpSyncResult> {
   const { legalEntity } = input;
   const correlationId = input.correlationId ?? workflowInfo().workflowId;
   // Patched: rounds recorded before rates were taken from the ERP replay without this step.
-  if (input.fromErp !== false && patched(EXCHANGE_RATES_SYNCED))
+  if (input.fromErp !== false && input.takeRates !== false && patched(EXCHANGE_RATES_SYNCED))
     await sync.syncExchangeRates({ legalEntity });
   const fiscalYears =
     input.fiscalYear !== undefined ? [input.fiscalYear] : await sync.openFiscalYears({ legalEntity });

@@ -15,7 +15,7 @@ import type { Activities } from '../activities';
 import type { CloseReconciliation, CloseReportSummary, CloseStepInput } from '../activities/period-close';
 import { RetryPublicationInput } from '../domain/approval';
 import { describeIssues } from '../domain/zod-issues';
-import { dbWrite, dbWriteLocal, planningCall, type ErpRetryOverride } from './activity-profiles';
+import { dbWrite, dbWriteLocal, longSync, planningCall, type ErpRetryOverride } from './activity-profiles';
 import { controlDecisionGate, type GateDecision, principalOf, type RefusedSignal } from './decision-gate';
 import { retryStepSignal, SearchAttributes } from './definitions';
 import { type Delivery, type ErpSyncResult, syncRound } from './erp-sync';
@@ -43,6 +43,8 @@ export interface PeriodCloseEntityInput {
   signOff: CloseSignOffPolicy;
   /** Names this run of the entity's close: every mark it leaves is keyed by it (a reset writes nothing twice). */
   correlationId: string;
+  /** The group close took the exchange rates for this entity already (its final sync skips them). */
+  ratesTaken?: boolean;
   erpRetry?: ErpRetryOverride;
 }
 
@@ -105,10 +107,11 @@ export const entityCloseStatusQuery = defineQuery<EntityCloseStatus>('status');
  */
 export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<EntityCloseStatus> {
   // Patched: closes recorded before ran their database steps as activities; local ones spare the server a
-  // task round trip per mark (bench:close). The ERP sync and the reforecast stay activities with heartbeats.
-  const db = patched(CLOSE_DB_STEPS_LOCAL)
-    ? proxyLocalActivities<Activities>(dbWriteLocal)
-    : proxyActivities<Activities>(dbWrite);
+  // task round trip per mark (bench:close). The ERP's steps (sync, reconciliation, reforecast) stay activities.
+  const localDb = patched(CLOSE_DB_STEPS_LOCAL);
+  const db = localDb ? proxyLocalActivities<Activities>(dbWriteLocal) : proxyActivities<Activities>(dbWrite);
+  // The reconciliation reads the ERP's budget register back: an activity with heartbeats.
+  const erp = localDb ? proxyActivities<Activities>(longSync(input.erpRetry)) : db;
   const planning = proxyActivities<Activities>(planningCall(input.erpRetry));
   const { legalEntity, fiscalPeriod: period, correlationId } = input;
   const now = () => new Date().toISOString();
@@ -188,10 +191,16 @@ export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<
     }),
   );
   state.sync = await step('sync', () =>
-    syncRound({ legalEntity, fiscalYear: input.fiscalYear, correlationId, erpRetry: input.erpRetry }),
+    syncRound({
+      legalEntity,
+      fiscalYear: input.fiscalYear,
+      correlationId,
+      takeRates: !input.ratesTaken,
+      erpRetry: input.erpRetry,
+    }),
   );
   state.reconciliation = await step('reconcile', async () => {
-    const r = await db.reconcileClosePeriod({ legalEntity, fiscalYear: input.fiscalYear, correlationId });
+    const r = await erp.reconcileClosePeriod({ legalEntity, fiscalYear: input.fiscalYear, correlationId });
     await mark({ step: 'reconciled', actor: 'closeloop', details: { reconciliation: r } });
     return r;
   });

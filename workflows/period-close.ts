@@ -1,13 +1,15 @@
 import {
   ParentClosePolicy,
   defineQuery,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { GroupRatesSync } from '../activities/actuals';
 import { chunk } from '../domain/chunking';
-import { dbWrite, type ErpRetryOverride } from './activity-profiles';
+import { dbWrite, type ErpRetryOverride, longSync } from './activity-profiles';
 import { periodCloseEntityWorkflowId, SearchAttributes } from './definitions';
 import { type CloseSignOffPolicy, type EntityCloseOutcome, periodCloseEntity } from './period-close-entity';
 
@@ -36,7 +38,11 @@ export interface PeriodCloseStatus {
   month: string;
   status: 'scoping' | 'running' | 'completed';
   entities: PeriodCloseEntityProgress[];
+  /** The exchange rates the close took once per ERP for its entities (closes started before: absent). */
+  exchangeRates?: GroupRatesSync[];
 }
+
+export const CLOSE_RATES_ONCE = 'period-close-rates-once';
 
 export const periodCloseStatusQuery = defineQuery<PeriodCloseStatus>('status');
 
@@ -65,6 +71,17 @@ export async function periodClose(input: PeriodCloseInput): Promise<PeriodCloseS
   state.status = 'running';
 
   const closing = state.entities.filter((e) => e.fiscalPeriod);
+  // One set of exchange rates for the whole close, taken once per ERP; where that failed, each entity's final
+  // sync takes them itself. Patched: closes recorded before had every entity take them.
+  const ratesTaken = new Set<string>();
+  if (closing.length && patched(CLOSE_RATES_ONCE)) {
+    const sync = proxyActivities<Activities>(longSync(input.erpRetry));
+    state.exchangeRates = await sync.syncGroupExchangeRates({
+      legalEntities: closing.map((e) => e.legalEntity),
+    });
+    for (const r of state.exchangeRates)
+      if (!('error' in r)) for (const e of r.legalEntities) ratesTaken.add(e);
+  }
   const ended: Promise<void>[] = [];
   for (const batch of chunk(closing, input.startBatch ?? 100)) {
     const started = await Promise.all(
@@ -82,6 +99,7 @@ export async function periodClose(input: PeriodCloseInput): Promise<PeriodCloseS
               requestedBy: input.requestedBy,
               signOff: input.signOff,
               correlationId: workflowId,
+              ...(ratesTaken.has(e.legalEntity) ? { ratesTaken: true } : {}),
               erpRetry: input.erpRetry,
             },
           ],

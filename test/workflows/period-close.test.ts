@@ -99,6 +99,16 @@ describe('periodClose workflow', () => {
 
     const result = await handle.result();
     expect(result.status).toBe('completed');
+    // The rates were taken once per ERP for the group; the SAP entity's could not be, so it took them itself.
+    expect(result.exchangeRates).toEqual([
+      {
+        erpSystem: 'd365',
+        legalEntities: ['ACME-UK', 'ACME-US'],
+        read: expect.any(Number),
+        written: expect.any(Number),
+      },
+      { erpSystem: 'sap', legalEntities: ['CLS-XX'], error: expect.stringContaining('sap') },
+    ]);
     expect(
       Object.fromEntries(result.entities.map((e) => [e.legalEntity, [e.fiscalPeriod, e.state]])),
     ).toEqual({
