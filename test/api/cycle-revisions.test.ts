@@ -44,6 +44,8 @@ describe('cycle revisions', () => {
     await poll(r1, (s) => s.status === 'awaiting_approval');
     expect((await decide(r1, { decision: 'reject', comment: 'Travel is too high' })).status).toBe(200);
     await poll(r1, (s) => s.status === 'rejected');
+    // The status reads rejected just before the workflow closes the cycle in the database and ends.
+    await stack.client.workflow.getHandle(r1).result();
 
     // The planner lowers travel in the planning platform and submits the same version again.
     const fixed = budgetRows(fiscalYear, 1).map((r) =>
@@ -79,6 +81,7 @@ describe('cycle revisions', () => {
     await poll(r1, (s) => s.status === 'awaiting_approval');
     await decide(r1, { decision: 'approve' });
     const march = await poll(r1, (s) => s.status === 'completed');
+    await stack.client.workflow.getHandle(r1).result();
     const entries = stack.d365.budgetEntries().length;
 
     // April closes: its actuals arrive, and the scheduler runs the loop again as of April.
