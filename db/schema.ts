@@ -368,6 +368,41 @@ export const publicationChunks = pgTable(
   (t) => [primaryKey({ columns: [t.publicationId, t.chunkIndex] })],
 );
 
+// ── Approvals ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An entity's approval policy (domain/approval-policy), one row per revision: a change is a new revision,
+ * never an edit, so the route a version took can always be read back against the policy it ran under.
+ */
+export const approvalPolicies = pgTable(
+  'approval_policies',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    revision: integer('revision').notNull(),
+    spec: jsonb('spec').notNull(),
+    changedBy: text('changed_by').notNull(),
+    reason: text('reason').notNull(),
+    changedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.revision] })],
+);
+
+/** Who owns a cost center (approves its budget lines), effective-dated (valid_to exclusive). */
+export const costCenterOwners = pgTable(
+  'cost_center_owners',
+  {
+    costCenter: text('cost_center')
+      .notNull()
+      .references(() => costCenters.code),
+    principal: text('principal').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+  },
+  (t) => [primaryKey({ columns: [t.costCenter, t.principal, t.validFrom] })],
+);
+
 // ── Budget control ────────────────────────────────────────────────────────────────────────────────────
 
 export const controlBalances = pgTable(

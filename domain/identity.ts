@@ -59,6 +59,8 @@ export const auditStream = {
   masterData: (legalEntity: string) => `master-data:${legalEntity}`,
   /** An entity's period close: locks and reopens of its periods. */
   periodClose: (legalEntity: string) => `period-close:${legalEntity}`,
+  /** An entity's approval policy revisions, cost-center owners, delegations. */
+  approvals: (legalEntity: string) => `approvals:${legalEntity}`,
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
 } as const;

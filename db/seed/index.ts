@@ -9,6 +9,8 @@ import {
   upsertLegalEntities,
   upsertPublicationTargets,
 } from '../queries/reference';
+import { insertCostCenterOwners, insertInitialApprovalPolicy } from '../queries/approval-policies';
+import { ApprovalPolicySpec } from '../../domain/approval-policy';
 import * as services from './services-company';
 import * as subsidiaries from './subsidiaries';
 
@@ -31,5 +33,12 @@ export async function seedReferenceData(db: Database): Promise<void> {
     await upsertDimensionMappings(tx, [...services.dimensionMappings, ...subsidiaries.dimensionMappings]);
     await upsertControlModels(tx, [...services.controlModels, ...subsidiaries.controlModels]);
     await upsertControlRules(tx, services.controlRules);
+    await insertCostCenterOwners(tx, services.costCenterOwners);
+    await insertInitialApprovalPolicy(tx, {
+      legalEntity: services.SERVICES_COMPANY,
+      spec: ApprovalPolicySpec.parse(services.approvalPolicy),
+      by: 'closeloop',
+      reason: 'initial policy of the demo data',
+    });
   });
 }

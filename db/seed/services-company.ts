@@ -241,3 +241,43 @@ export const costCenterHierarchy = [
   parent: parent ?? null,
   validFrom: since,
 }));
+
+/**
+ * Who owns each cost center (approves its budget lines), and the company's approval policy: each cost
+ * center's owner approves its lines (carol stands in where the owner submitted or there is none); then any
+ * 2 of the 3 FP&A approvers; then the CFO when the total is above 5,000,000.00 USD or the version grows the
+ * active budget by more than 250,000.00 USD or 5%.
+ */
+export const costCenterOwners = [
+  ['CC-100', 'olivia@acme.example'],
+  ['CC-200', 'paul@acme.example'],
+  ['CC-300', 'quinn@acme.example'],
+  ['CC-400', 'rachel@acme.example'],
+].map(([costCenter, principal]) => ({ costCenter: costCenter!, principal: principal!, validFrom: since }));
+
+export const approvalPolicy = {
+  legalEntity: SERVICES_COMPANY,
+  stages: [
+    [{ kind: 'cost_center_owners' as const, name: 'cost center owners', fallback: ['carol@acme.example'] }],
+    [
+      {
+        kind: 'group' as const,
+        name: 'FP&A',
+        approvers: ['carol@acme.example', 'frank@acme.example', 'grace@acme.example'],
+        quorum: 2,
+      },
+    ],
+    [
+      {
+        kind: 'group' as const,
+        name: 'CFO',
+        approvers: ['victor@acme.example'],
+        when: {
+          totalAbove: { amount: '5000000.00', currency: 'USD' },
+          increaseAbove: { amount: '250000.00', currency: 'USD' },
+          increasePercentAbove: '5',
+        },
+      },
+    ],
+  ],
+};

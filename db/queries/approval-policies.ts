@@ -1,0 +1,157 @@
+import { sql } from 'drizzle-orm';
+import { type ApprovalPolicySpec } from '../../domain/approval-policy';
+import { auditStream } from '../../domain/identity';
+import { type DbOrTx, type Tx } from '../client';
+import { appendAudit } from './audit';
+
+export interface StoredApprovalPolicy {
+  legalEntity: string;
+  revision: number;
+  spec: ApprovalPolicySpec;
+  changedBy: string;
+  reason: string;
+  changedAt: string;
+}
+
+/** An entity's policy as it stands (its latest revision), or undefined when it has none. */
+export async function currentApprovalPolicy(
+  db: DbOrTx,
+  legalEntity: string,
+): Promise<StoredApprovalPolicy | undefined> {
+  const [row] = (await db.execute(sql`
+    select legal_entity as "legalEntity", revision, spec, changed_by as "changedBy", reason,
+           created_at::text as "changedAt"
+      from approval_policies where legal_entity = ${legalEntity}
+     order by revision desc limit 1`)) as unknown as StoredApprovalPolicy[];
+  return row;
+}
+
+export type PolicyChangeOutcome =
+  { outcome: 'changed'; revision: number } | { outcome: 'stale'; currentRevision: number };
+
+/**
+ * Stores a new revision of an entity's policy, audited with the policy before and after. The database
+ * decides: the revision is written only when the caller's `expectedRevision` is still the latest (0 for an
+ * entity without a policy), so two people editing at once cannot overwrite each other unseen.
+ */
+export async function changeApprovalPolicy(
+  tx: Tx,
+  c: {
+    legalEntity: string;
+    spec: ApprovalPolicySpec;
+    expectedRevision: number;
+    reason: string;
+    by: string;
+    correlationId: string;
+  },
+): Promise<PolicyChangeOutcome> {
+  // One writer per entity at a time: the revision check and the insert see the same latest revision.
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`approval-policy:${c.legalEntity}`}, 0))`,
+  );
+  const inserted = (await tx.execute(sql`
+    insert into approval_policies (legal_entity, revision, spec, changed_by, reason)
+    select ${c.legalEntity}, latest.revision + 1, ${JSON.stringify(c.spec)}::jsonb, ${c.by}, ${c.reason}
+      from (select coalesce(max(revision), 0) as revision from approval_policies
+             where legal_entity = ${c.legalEntity}) latest
+     where latest.revision = ${c.expectedRevision}
+    returning revision`)) as unknown as { revision: number }[];
+  if (!inserted.length) {
+    const current = await currentApprovalPolicy(tx, c.legalEntity);
+    return { outcome: 'stale', currentRevision: current?.revision ?? 0 };
+  }
+  const revision = inserted[0]!.revision;
+  await appendAudit(tx, {
+    stream: auditStream.approvals(c.legalEntity),
+    actor: c.by,
+    action: 'approval_policy.changed',
+    entityType: 'approval_policy',
+    entityId: c.legalEntity,
+    correlationId: c.correlationId,
+    eventKey: `approval-policy:${c.legalEntity}:r${revision}`,
+    details: { revision, spec: c.spec, reason: c.reason },
+  });
+  return { outcome: 'changed', revision };
+}
+
+/** The owners of an entity's cost centers on a date (cost center → principals). */
+export async function costCenterOwnersOn(
+  db: DbOrTx,
+  legalEntity: string,
+  date: string,
+): Promise<Record<string, string[]>> {
+  const rows = (await db.execute(sql`
+    select o.cost_center as "costCenter", o.principal
+      from cost_center_owners o join cost_centers c on c.code = o.cost_center
+     where c.legal_entity = ${legalEntity} and o.valid_from <= ${date}
+       and (o.valid_to is null or o.valid_to > ${date})
+     order by o.cost_center, o.principal`)) as unknown as { costCenter: string; principal: string }[];
+  const out: Record<string, string[]> = {};
+  for (const r of rows) (out[r.costCenter] ??= []).push(r.principal);
+  return out;
+}
+
+/**
+ * Hands a cost center to new owners from a date: the standing owners' rows end there and the new ones
+ * start, in one transaction with its audit row. Returns who owned it before.
+ */
+export async function changeCostCenterOwners(
+  tx: Tx,
+  c: {
+    legalEntity: string;
+    costCenter: string;
+    owners: string[];
+    from: string;
+    reason: string;
+    by: string;
+    correlationId: string;
+  },
+): Promise<{ before: string[]; after: string[] }> {
+  const ended = (await tx.execute(sql`
+    update cost_center_owners set valid_to = ${c.from}
+     where cost_center = ${c.costCenter} and (valid_to is null or valid_to > ${c.from})
+       and valid_from < ${c.from}
+    returning principal`)) as unknown as { principal: string }[];
+  // Rows that would only have started on or after the date are replaced outright.
+  await tx.execute(
+    sql`delete from cost_center_owners where cost_center = ${c.costCenter} and valid_from >= ${c.from}`,
+  );
+  for (const principal of c.owners)
+    await tx.execute(sql`
+      insert into cost_center_owners (cost_center, principal, valid_from)
+      values (${c.costCenter}, ${principal}, ${c.from})`);
+  const before = ended.map((r) => r.principal).sort();
+  await appendAudit(tx, {
+    stream: auditStream.approvals(c.legalEntity),
+    actor: c.by,
+    action: 'cost_center.owners_changed',
+    entityType: 'cost_center',
+    entityId: c.costCenter,
+    correlationId: c.correlationId,
+    eventKey: `cost-center-owners:${c.costCenter}:${c.from}:${c.correlationId}`,
+    details: { before, after: c.owners, from: c.from, reason: c.reason },
+  });
+  return { before, after: [...c.owners].sort() };
+}
+
+/** First load of owners (the seed): rows already there are left as they are. */
+export async function insertCostCenterOwners(
+  db: DbOrTx,
+  rows: { costCenter: string; principal: string; validFrom: string }[],
+) {
+  for (const r of rows)
+    await db.execute(sql`
+      insert into cost_center_owners (cost_center, principal, valid_from)
+      values (${r.costCenter}, ${r.principal}, ${r.validFrom}) on conflict do nothing`);
+}
+
+/** First load of a policy (the seed): only for an entity that has none yet. */
+export async function insertInitialApprovalPolicy(
+  db: DbOrTx,
+  p: { legalEntity: string; spec: ApprovalPolicySpec; by: string; reason: string },
+) {
+  await db.execute(sql`
+    insert into approval_policies (legal_entity, revision, spec, changed_by, reason)
+    values (${p.legalEntity}, 1, ${JSON.stringify(p.spec)}::jsonb, ${p.by}, ${p.reason})
+    on conflict do nothing`);
+}
