@@ -1,0 +1,120 @@
+import { type DecisionInput, type DecisionRefusal } from './approval';
+import { type ApprovalRoute, type RouteLevel } from './approval-policy';
+
+/**
+ * A version's walk along its approval route, as plain data the workflow keeps and its status query shows:
+ * one stage open at a time, its levels in parallel, each level approved once `required` of its approvers
+ * have approved. A rejection at any open level ends the chain. These functions decide; the workflow waits.
+ */
+
+export interface LevelApproval {
+  principal: string;
+  comment?: string;
+  at: string;
+}
+
+export interface ChainLevel extends RouteLevel {
+  status: 'pending' | 'open' | 'approved';
+  approvals: LevelApproval[];
+}
+
+export interface ApprovalChainState {
+  /** The policy revision the route came from (null: the approvers' roster, for an entity without one). */
+  policyRevision: number | null;
+  stages: ChainLevel[][];
+  skipped: ApprovalRoute['skipped'];
+  /** Index of the open stage; stages.length once every stage has passed. */
+  current: number;
+  rejected?: { principal: string; comment?: string; at: string; levels: string[] };
+}
+
+export function openChain(route: ApprovalRoute, policyRevision: number | null): ApprovalChainState {
+  return {
+    policyRevision,
+    stages: route.stages.map((levels, i) =>
+      levels.map((l) => ({ ...l, status: i === 0 ? 'open' : 'pending', approvals: [] })),
+    ),
+    skipped: route.skipped,
+    current: 0,
+  };
+}
+
+const openLevels = (c: ApprovalChainState) => (c.stages[c.current] ?? []).filter((l) => l.status === 'open');
+
+/** The open levels this principal may still decide at. */
+function levelsFor(c: ApprovalChainState, principal: string): ChainLevel[] {
+  return openLevels(c).filter(
+    (l) => l.approvers.includes(principal) && !l.approvals.some((a) => a.principal === principal),
+  );
+}
+
+/** Why a decision is refused at the chain's current stage, or undefined when it counts somewhere. */
+export function chainRefusal(
+  c: ApprovalChainState,
+  who: { submittedBy: string; integrationAdmins: readonly string[]; awaiting: boolean },
+  d: DecisionInput,
+): DecisionRefusal | undefined {
+  if (c.rejected)
+    return { code: 'AlreadyDecided', message: `the version was already rejected by ${c.rejected.principal}` };
+  if (!who.awaiting || c.current >= c.stages.length)
+    return { code: 'WrongStage', message: 'the version is not awaiting approval' };
+  if (d.principal === who.submittedBy)
+    return {
+      code: 'SegregationOfDuties',
+      message: `${d.principal} submitted this version and cannot decide on it`,
+    };
+  if (who.integrationAdmins.includes(d.principal))
+    return {
+      code: 'SegregationOfDuties',
+      message: `${d.principal} is an integration administrator and cannot decide on budgets`,
+    };
+  if (levelsFor(c, d.principal).length) return undefined;
+  const open = openLevels(c);
+  if ((c.stages[c.current] ?? []).some((l) => l.approvals.some((a) => a.principal === d.principal)))
+    return { code: 'AlreadyDecided', message: `${d.principal} already approved at this stage` };
+  return {
+    code: 'NotAnApprover',
+    message: `${d.principal} is not an approver at the open stage (${open.map((l) => l.key).join(', ')})`,
+  };
+}
+
+/**
+ * Applies an accepted decision: an approval counts at every open level the principal may decide at, a
+ * rejection ends the chain. Returns the keys of the levels it counted at. Call chainRefusal first.
+ */
+export function applyDecision(c: ApprovalChainState, d: DecisionInput & { at: string }): string[] {
+  const levels = levelsFor(c, d.principal);
+  if (d.decision === 'reject') {
+    c.rejected = { principal: d.principal, comment: d.comment, at: d.at, levels: levels.map((l) => l.key) };
+    return c.rejected.levels;
+  }
+  for (const l of levels) {
+    l.approvals.push({ principal: d.principal, comment: d.comment, at: d.at });
+    if (l.approvals.length >= l.required) l.status = 'approved';
+  }
+  return levels.map((l) => l.key);
+}
+
+/** Whether every level of the open stage is approved. */
+export function stagePassed(c: ApprovalChainState): boolean {
+  const stage = c.stages[c.current];
+  return !!stage && stage.every((l) => l.status === 'approved');
+}
+
+/** Opens the next stage once the open one passed; false when the chain is through (approved). */
+export function advance(c: ApprovalChainState): boolean {
+  c.current++;
+  const next = c.stages[c.current];
+  if (!next) return false;
+  for (const l of next) l.status = 'open';
+  return true;
+}
+
+/** Who is still awaited at the open stage (an escalation's or a reminder's addressees). */
+export function awaitedApprovers(c: ApprovalChainState): string[] {
+  return [
+    ...new Set(
+      openLevels(c).flatMap((l) => l.approvers.filter((p) => !l.approvals.some((a) => a.principal === p))),
+    ),
+  ];
+}

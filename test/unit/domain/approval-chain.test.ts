@@ -1,0 +1,83 @@
+import { type DecisionInput } from '../../../domain/approval';
+import {
+  advance,
+  applyDecision,
+  awaitedApprovers,
+  chainRefusal,
+  openChain,
+  stagePassed,
+} from '../../../domain/approval-chain';
+import { ApprovalPolicySpec, routeVersion } from '../../../domain/approval-policy';
+import { approvalPolicy } from '../../../db/seed/services-company';
+
+/** The services company's seeded policy walked by decisions: who may decide when, and when a stage passes. */
+const usd = (amount: string) => ({ amount, currency: 'USD' });
+const route = routeVersion(ApprovalPolicySpec.parse(approvalPolicy), {
+  submittedBy: 'alice@acme.example',
+  total: usd('6000000.00'),
+  activeTotal: usd('5900000.00'),
+  costCenters: [
+    { costCenter: 'CC-100', total: usd('1.00') },
+    { costCenter: 'CC-200', total: usd('1.00') },
+  ],
+  owners: { 'CC-100': ['olivia@acme.example'], 'CC-200': ['paul@acme.example'] },
+  integrationAdmins: ['ian@acme.example'],
+});
+const who = { submittedBy: 'alice@acme.example', integrationAdmins: ['ian@acme.example'], awaiting: true };
+const approve = (principal: string): DecisionInput => ({ decision: 'approve', principal });
+const at = '2027-01-05T10:00:00.000Z';
+
+test('owners in parallel, then any 2 of 3 FP&A, then the CFO; each decision where it counts', () => {
+  const c = openChain(route, 1);
+  expect(awaitedApprovers(c)).toEqual(['olivia@acme.example', 'paul@acme.example']);
+  // FP&A cannot decide before the owners' stage passed; the submitter and integration admins never.
+  expect(chainRefusal(c, who, approve('carol@acme.example'))?.code).toBe('NotAnApprover');
+  expect(chainRefusal(c, who, approve('alice@acme.example'))?.code).toBe('SegregationOfDuties');
+  expect(chainRefusal(c, who, approve('ian@acme.example'))?.code).toBe('SegregationOfDuties');
+
+  expect(applyDecision(c, { ...approve('olivia@acme.example'), at })).toEqual(['cost center owners:CC-100']);
+  expect(chainRefusal(c, who, approve('olivia@acme.example'))?.code).toBe('AlreadyDecided');
+  expect(stagePassed(c)).toBe(false);
+  applyDecision(c, { ...approve('paul@acme.example'), at });
+  expect(stagePassed(c)).toBe(true);
+  expect(advance(c)).toBe(true);
+
+  expect(awaitedApprovers(c)).toEqual(['carol@acme.example', 'frank@acme.example', 'grace@acme.example']);
+  applyDecision(c, { ...approve('frank@acme.example'), at });
+  expect(stagePassed(c)).toBe(false);
+  applyDecision(c, { ...approve('grace@acme.example'), at });
+  expect(stagePassed(c)).toBe(true);
+  expect(c.stages[1]![0]!.approvals.map((a) => a.principal)).toEqual([
+    'frank@acme.example',
+    'grace@acme.example',
+  ]);
+  expect(advance(c)).toBe(true);
+
+  expect(chainRefusal(c, who, approve('carol@acme.example'))?.code).toBe('NotAnApprover');
+  applyDecision(c, { ...approve('victor@acme.example'), at });
+  expect(stagePassed(c)).toBe(true);
+  expect(advance(c)).toBe(false);
+  expect(chainRefusal(c, who, approve('victor@acme.example'))?.code).toBe('WrongStage');
+});
+
+test('a rejection at any open level ends the chain, naming who and where', () => {
+  const c = openChain(route, 1);
+  applyDecision(c, { ...approve('olivia@acme.example'), at });
+  expect(
+    applyDecision(c, {
+      decision: 'reject',
+      principal: 'paul@acme.example',
+      comment: 'CC-200 travel too high',
+      at,
+    }),
+  ).toEqual(['cost center owners:CC-200']);
+  expect(c.rejected).toMatchObject({ principal: 'paul@acme.example', comment: 'CC-200 travel too high' });
+  expect(chainRefusal(c, who, approve('paul@acme.example'))?.code).toBe('AlreadyDecided');
+});
+
+test('nothing counts while the version is not awaiting approval', () => {
+  const c = openChain(route, 1);
+  expect(chainRefusal(c, { ...who, awaiting: false }, approve('olivia@acme.example'))?.code).toBe(
+    'WrongStage',
+  );
+});
