@@ -1,8 +1,16 @@
 import { type DecisionKind } from '../domain/approval';
+import { type ApprovalRoute, routeVersion, UnroutableVersion } from '../domain/approval-policy';
+import { money } from '../domain/money';
+import {
+  costCenterOwnersOn,
+  currentApprovalPolicy,
+  recordLevelDecision,
+  versionRoutingFigures,
+} from '../db/queries/approval-policies';
 import { recordApprovalTimeout, recordDecision } from '../db/queries/budget-versions';
 import { recordRefusedDecision } from '../db/queries/cycles';
 import { type ActivityDeps } from './deps';
-import { conflict } from './failures';
+import { conflict, notFound } from './failures';
 
 export interface RecordDecisionInput {
   versionId: string;
@@ -33,8 +41,63 @@ export interface RecordRefusedSignalInput {
   sequence: number;
 }
 
+export interface RouteForApprovalInput {
+  versionId: string;
+  submittedBy: string;
+  integrationAdmins: string[];
+  /** The approvers' roster: the one level of an entity that has no approval policy. */
+  roster: string[];
+}
+
+export type RoutedVersion =
+  { policyRevision: number | null; route: ApprovalRoute } | { unroutable: string; level: string };
+
+export type RecordLevelDecisionInput = Parameters<typeof recordLevelDecision>[1];
+
 export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
+    /**
+     * The route a version takes through its entity's approval policy, from its own figures (total, increase
+     * over the active budget, the cost centers it touches and their owners today). An entity without a
+     * policy routes to its approvers' roster, one approval, as before policies existed.
+     */
+    async routeForApproval(input: RouteForApprovalInput): Promise<RoutedVersion> {
+      const figures = await versionRoutingFigures(db, input.versionId);
+      if (!figures) throw notFound(`budget version ${input.versionId} does not exist`);
+      const policy = await currentApprovalPolicy(db, figures.legalEntity);
+      if (!policy) {
+        const approvers = input.roster.filter(
+          (p) => p !== input.submittedBy && !input.integrationAdmins.includes(p),
+        );
+        return {
+          policyRevision: null,
+          route: { stages: [[{ name: 'approvers', key: 'approvers', approvers, required: 1 }]], skipped: [] },
+        };
+      }
+      try {
+        const route = routeVersion(policy.spec, {
+          submittedBy: input.submittedBy,
+          total: money(figures.total, figures.currency),
+          activeTotal: figures.activeTotal ? money(figures.activeTotal, figures.currency) : undefined,
+          costCenters: figures.costCenters.map((c) => ({
+            costCenter: c.costCenter,
+            total: money(c.total, figures.currency),
+          })),
+          owners: await costCenterOwnersOn(db, figures.legalEntity, new Date().toISOString().slice(0, 10)),
+          integrationAdmins: input.integrationAdmins,
+        });
+        return { policyRevision: policy.revision, route };
+      } catch (err) {
+        if (err instanceof UnroutableVersion) return { unroutable: err.message, level: err.level };
+        throw err;
+      }
+    },
+
+    /** One approver's decision at the levels it counted at, in the audit trail (once under retries). */
+    async recordLevelDecision(input: RecordLevelDecisionInput): Promise<void> {
+      await db.transaction((tx) => recordLevelDecision(tx, input));
+    },
+
     /** Authorize: persist the decision and its audit entry together; repeating the same decision is a no-op. */
     async recordDecision(input: RecordDecisionInput): Promise<void> {
       const outcome = await db.transaction((tx) =>

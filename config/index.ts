@@ -17,7 +17,13 @@ const Bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const DEV_API_KEYS =
   'dev-planner=alice@acme.example:planner,dev-approver=carol@acme.example:approver,' +
   'dev-controller=dave@acme.example:controller,dev-admin=ian@acme.example:integration_admin,' +
-  'dev-scheduler=sam@acme.example:scheduler,dev-procurement=coupa@acme.example:requester';
+  'dev-scheduler=sam@acme.example:scheduler,dev-procurement=coupa@acme.example:requester,' +
+  // The services company's approval chain (db/seed/services-company approvalPolicy): cost-center owners,
+  // the other FP&A approvers and the CFO.
+  'dev-olivia=olivia@acme.example:approver,dev-paul=paul@acme.example:approver,' +
+  'dev-quinn=quinn@acme.example:approver,dev-rachel=rachel@acme.example:approver,' +
+  'dev-frank=frank@acme.example:approver,dev-grace=grace@acme.example:approver,' +
+  'dev-victor=victor@acme.example:approver';
 
 /** "key=principal:role,key2=principal2:role2" — a simple API-key → principal map until RBAC lands. */
 const ApiKeys = z

@@ -137,7 +137,7 @@ async function main() {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
 closeloop is ready in ${seconds}s
-  API          ${api.url}   (X-API-Key: dev-planner | dev-approver | dev-controller | dev-scheduler | dev-admin | dev-procurement)
+  API          ${api.url}   (X-API-Key: dev-planner | dev-approver | dev-controller | dev-scheduler | dev-admin | dev-procurement | …)
   Temporal UI  ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   Database     ${describeDatabase(database, config)}

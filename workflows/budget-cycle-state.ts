@@ -1,5 +1,6 @@
 import { type Duration } from '@temporalio/common';
 import { type DecisionKind } from '../domain/approval';
+import { type ApprovalChainState } from '../domain/approval-chain';
 import { type LineIssue } from '../domain/budget-validation';
 import { type BudgetVersionRef } from '../domain/model';
 import { type Money } from '../domain/money';
@@ -11,6 +12,8 @@ export type CycleStage = 'plan' | 'authorize' | 'execute' | 'reconcile' | 'refor
 export type CycleStatus =
   | 'importing'
   | 'invalid'
+  /** The entity's approval policy has no approver left for a level (all are the submitter, say). */
+  | 'unroutable'
   | 'awaiting_approval'
   | 'escalated'
   | 'rejected'
@@ -76,6 +79,8 @@ export interface BudgetCycleStatus {
     /** Taken by an earlier cycle of the same version; this cycle needed no new decision. */
     carriedOver?: boolean;
   };
+  /** The route through the entity's approval policy and who decided where (cycles since policies). */
+  approval?: ApprovalChainState;
   escalatedAt?: string;
   /** Signals that were not acted on and why (signals cannot answer their sender). */
   refusedSignals: { principal: string; reason: string; at: string }[];

@@ -1,3 +1,4 @@
+import { msToNumber } from '@temporalio/common/lib/time';
 import {
   allHandlersFinished,
   ApplicationFailure,
@@ -19,6 +20,15 @@ import {
   refuseDecision,
   RetryPublicationInput,
 } from '../domain/approval';
+import {
+  advance,
+  type ApprovalChainState,
+  applyDecision,
+  awaitedApprovers,
+  chainRefusal,
+  openChain,
+  stagePassed,
+} from '../domain/approval-chain';
 import { FailureType } from '../domain/failures';
 import { publicationWorkflowId, versionKey } from '../domain/identity';
 import { describeIssues } from '../domain/zod-issues';
@@ -51,6 +61,8 @@ export const CYCLE_REGISTERED = 'cycle-registered-in-database';
 export const DATABASE_DECIDES_ACTIVATION = 'database-decides-publication-and-activation';
 /** Patch ID: refused signals are written to the audit trail, not only shown by the status query. */
 export const REFUSED_SIGNALS_AUDITED = 'refused-signals-audited';
+/** Patch ID: authorization walks the route of the entity's approval policy, level by level. */
+export const APPROVAL_CHAIN = 'approval-chain-by-policy';
 
 /**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
@@ -99,11 +111,32 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     ]);
     setCurrentDetails(`**${versionKey(ref)}**: ${stage} / ${status}`);
   };
-  const accept = (decision: DecisionInput) => {
-    state.decision = { ...decision, at: now() };
+  // Under an approval chain each accepted decision counts at its levels and waits to be recorded (in order);
+  // the update that brought it answers once it is. Without one, the single decision is the cycle's.
+  const levelDecisions: { decision: DecisionInput; at: string; stage: number; levels: string[] }[] = [];
+  let levelDecisionsRecorded = 0;
+  const accept = (decision: DecisionInput): number => {
+    const at = now();
+    if (!state.approval) {
+      state.decision = { ...decision, at };
+      return 0;
+    }
+    const stage = state.approval.current;
+    levelDecisions.push({ decision, at, stage, levels: applyDecision(state.approval, { ...decision, at }) });
+    return levelDecisions.length;
   };
   const refusalFor = (decision: DecisionInput) =>
-    refuseDecision(policy, { awaitingDecision, decidedBy: state.decision?.principal }, decision);
+    state.approval
+      ? chainRefusal(
+          state.approval,
+          {
+            submittedBy: input.submittedBy,
+            integrationAdmins: input.approval.integrationAdmins,
+            awaiting: awaitingDecision,
+          },
+          decision,
+        )
+      : refuseDecision(policy, { awaitingDecision, decidedBy: state.decision?.principal }, decision);
 
   // A signal cannot answer its sender, so a refused one is recorded where the status query shows it, and
   // (patched) in the audit trail. Writing the audit entry must never fail the cycle.
@@ -150,8 +183,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   setHandler(
     decideUpdate,
     async (decision) => {
-      accept(DecisionInput.parse(decision));
-      await condition(() => decisionRecorded);
+      const ticket = accept(DecisionInput.parse(decision));
+      await condition(() => (ticket ? levelDecisionsRecorded >= ticket : decisionRecorded));
       return state;
     },
     { validator: (raw) => validateDecision(raw, refusalFor) },
@@ -238,6 +271,36 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       // An earlier cycle of this version had it approved: the approval stands, no new decision is asked.
       state.decision = { ...imported.decision, carriedOver: true };
       decisionRecorded = true;
+    } else if (patched(APPROVAL_CHAIN)) {
+      const routed = await db.routeForApproval({
+        versionId,
+        submittedBy: input.submittedBy,
+        integrationAdmins: input.approval.integrationAdmins,
+        roster: input.approval.approvers,
+      });
+      if ('unroutable' in routed) {
+        state.outcomeReason = `no approval route: ${routed.unroutable}`;
+        moveTo('authorize', 'unroutable');
+        return state;
+      }
+      state.approval = openChain(routed.route, routed.policyRevision);
+      moveTo('authorize', 'awaiting_approval');
+      awaitingDecision = true;
+      for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
+      const outcome = await walkChain(versionId, state.approval);
+      awaitingDecision = false;
+      if (outcome === 'expired') {
+        await db.recordApprovalTimeout({ versionId, kind: 'expired', correlationId, escalateTo: [] });
+        moveTo('authorize', 'expired');
+        return state;
+      }
+      const decision = state.decision!;
+      await db.recordDecision({ versionId, ...decision, correlationId, decidedAt: decision.at });
+      decisionRecorded = true;
+      if (decision.decision === 'reject') {
+        moveTo('authorize', 'rejected');
+        return state;
+      }
     } else {
       moveTo('authorize', 'awaiting_approval');
       awaitingDecision = true;
@@ -333,6 +396,70 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     };
     moveTo('done', 'completed');
     return state;
+  }
+
+  /**
+   * Walks the route stage by stage: each stage waits for its levels' approvals; one that waits longer than
+   * the approval timeout is escalated to those still awaited, and after the escalation timeout the cycle
+   * expires. Every decision is recorded where it counted before the next is looked at.
+   */
+  async function walkChain(versionId: string, chain: ApprovalChainState) {
+    for (;;) {
+      const outcome = await waitForStage(versionId, chain);
+      if (outcome !== 'passed') return outcome;
+      if (!advance(chain)) break;
+      if (state.status !== 'awaiting_approval') moveTo('authorize', 'awaiting_approval');
+    }
+    const last = chain.stages
+      .flat()
+      .flatMap((l) => l.approvals)
+      .sort((a, b) => (a.at < b.at ? -1 : 1))
+      .pop()!;
+    state.decision = { decision: 'approve', principal: last.principal, comment: last.comment, at: last.at };
+    return 'approved' as const;
+  }
+
+  async function waitForStage(versionId: string, chain: ApprovalChainState) {
+    let escalated = false;
+    let deadline = Date.now() + msToNumber(input.approval.timeout);
+    for (;;) {
+      while (levelDecisionsRecorded < levelDecisions.length) {
+        const d = levelDecisions[levelDecisionsRecorded]!;
+        await db.recordLevelDecision({
+          versionId,
+          legalEntity: ref.legalEntity,
+          cycleId,
+          stage: d.stage,
+          levels: d.levels,
+          decision: d.decision.decision,
+          principal: d.decision.principal,
+          comment: d.decision.comment,
+          decidedAt: d.at,
+          correlationId,
+        });
+        levelDecisionsRecorded++;
+      }
+      if (chain.rejected) {
+        const { principal, comment, at } = chain.rejected;
+        state.decision = { decision: 'reject', principal, comment, at };
+        return 'rejected' as const;
+      }
+      if (stagePassed(chain)) return 'passed' as const;
+      const remaining = deadline - Date.now();
+      if (remaining > 0 && (await condition(() => levelDecisions.length > levelDecisionsRecorded, remaining)))
+        continue;
+      if (escalated) return 'expired' as const;
+      escalated = true;
+      state.escalatedAt = now();
+      moveTo('authorize', 'escalated');
+      await db.recordApprovalTimeout({
+        versionId,
+        kind: 'escalated',
+        correlationId,
+        escalateTo: awaitedApprovers(chain),
+      });
+      deadline = Date.now() + msToNumber(input.approval.escalationTimeout);
+    }
   }
 
   function endSuperseded(reason: string): BudgetCycleStatus {

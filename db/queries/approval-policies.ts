@@ -155,3 +155,61 @@ export async function insertInitialApprovalPolicy(
     values (${p.legalEntity}, 1, ${JSON.stringify(p.spec)}::jsonb, ${p.by}, ${p.reason})
     on conflict do nothing`);
 }
+
+/** What a version's route is computed from: its total, the active budget's, and its cost centers' totals. */
+export async function versionRoutingFigures(db: DbOrTx, versionId: string) {
+  const [version] = (await db.execute(sql`
+    select v.legal_entity as "legalEntity", v.fiscal_year as "fiscalYear", v.currency,
+           v.total_amount::text as total,
+           (select a.total_amount::text from budget_versions a
+             where a.legal_entity = v.legal_entity and a.fiscal_year = v.fiscal_year
+               and a.scenario = v.scenario and a.status = 'active' and a.id <> v.id
+               and a.currency = v.currency
+             limit 1) as "activeTotal"
+      from budget_versions v where v.id = ${versionId}`)) as unknown as {
+    legalEntity: string;
+    fiscalYear: number;
+    currency: string;
+    total: string;
+    activeTotal: string | null;
+  }[];
+  if (!version) return undefined;
+  const costCenters = (await db.execute(sql`
+    select cost_center as "costCenter", sum(amount)::text as total from budget_lines
+     where version_id = ${versionId} group by cost_center order by cost_center`)) as unknown as {
+    costCenter: string;
+    total: string;
+  }[];
+  return { ...version, costCenters };
+}
+
+/**
+ * One approver's decision at the levels of a version's route it counted at, audited in the entity's budget
+ * stream. Keyed by the cycle, the principal and the levels: a retry or a reset writes it once.
+ */
+export async function recordLevelDecision(
+  tx: Tx,
+  d: {
+    versionId: string;
+    legalEntity: string;
+    cycleId: string;
+    stage: number;
+    levels: string[];
+    decision: 'approve' | 'reject';
+    principal: string;
+    comment?: string;
+    decidedAt: string;
+    correlationId: string;
+  },
+): Promise<boolean> {
+  return appendAudit(tx, {
+    stream: auditStream.budget(d.legalEntity),
+    actor: d.principal,
+    action: d.decision === 'approve' ? 'approval.level_approved' : 'approval.level_rejected',
+    entityType: 'budget_version',
+    entityId: d.versionId,
+    correlationId: d.correlationId,
+    eventKey: `level-decision:${d.cycleId}:s${d.stage}:${d.principal}:${d.levels.join(',')}`,
+    details: { stage: d.stage, levels: d.levels, comment: d.comment, decidedAt: d.decidedAt },
+  });
+}

@@ -1,5 +1,6 @@
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
+import { type ApprovalChainState } from '../../domain/approval-chain';
 import { call, config, ENTITY, planningSim, sleep, step } from './client';
 
 const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
@@ -89,25 +90,7 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
   const own = await call('POST', `${path}/decision`, KEY.planner, { decision: 'approve' });
   console.log(`  ${own.status} ${String(own.body.error)}: ${String(own.body.message)}`);
 
-  if (bySignal) {
-    step('authorize: approve from Temporal UI (Signal → "decision") or the CLI:');
-    console.log(
-      `  temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} \\\n` +
-        `    --workflow-id '${cycleId}' --name decision \\\n` +
-        `    --input '{"decision":"approve","principal":"carol@acme.example","comment":"approved by signal"}'`,
-    );
-  } else {
-    step('authorize: carol (approver) approves over the API');
-    const decided = await call('POST', `${path}/decision`, KEY.approver, {
-      decision: 'approve',
-      comment: 'Within FY27 envelope',
-    });
-    if (decided.status !== 200)
-      throw new Error(`approval refused: ${decided.status} ${JSON.stringify(decided.body)}`);
-    console.log(
-      `  200 OK: decision recorded, cycle now ${String(decided.body.stage)} / ${String(decided.body.status)}`,
-    );
-  }
+  await walkApprovals(path, cycleId, bySignal);
 
   step('execute → reconcile → reforecast');
   const done = await watch((s) =>
@@ -160,4 +143,69 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
   };
   console.log(`  "${f.versionName}": ${f.lineCount} lines, total ${f.total.amount} ${f.total.currency}`);
   console.log(`\n✔ ${cycleId} is ${String(done.status)}`);
+}
+
+/** The dev API key of each principal (config DEV_API_KEYS), so the demo can act as each approver. */
+const keyOf = (principal: string) => [...config.api.keys.entries()].find(([, p]) => p.id === principal)?.[0];
+
+/**
+ * Authorize: the version walks its entity's approval policy. Stage by stage the demo shows who is awaited
+ * and has each approve over the API as themselves (or prints the signals to send from Temporal UI), until
+ * the chain is through.
+ */
+async function walkApprovals(path: string, cycleId: string, bySignal: boolean) {
+  let shown = -1;
+  for (;;) {
+    const s = (await call('GET', path, KEY.planner)).body;
+    if (!['awaiting_approval', 'escalated'].includes(String(s.status))) return;
+    const chain = s.approval as ApprovalChainState | undefined;
+    const stage = chain?.stages[chain.current];
+    if (!chain || !stage) {
+      await sleep(250);
+      continue;
+    }
+    if (shown !== chain.current) {
+      shown = chain.current;
+      step(
+        `authorize: stage ${chain.current + 1} of ${chain.stages.length} (policy revision ${chain.policyRevision ?? 'none: approvers roster'})`,
+      );
+      for (const l of stage)
+        console.log(
+          `  ${l.key}: ${l.required} of ${l.approvers.join(', ')}${l.reason ? ` (${l.reason})` : ''}`,
+        );
+      for (const skipped of chain.current === 0 ? chain.skipped : [])
+        console.log(`  skipped: ${skipped.name} (${skipped.reason})`);
+    }
+    const open = stage.find((l) => l.status === 'open');
+    if (!open) {
+      await sleep(250);
+      continue;
+    }
+    const principal = open.approvers.find((p) => !open.approvals.some((a) => a.principal === p))!;
+    if (bySignal) {
+      console.log(
+        `  from Temporal UI (Signal → "decision") or the CLI, as ${principal}:\n` +
+          `  temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} \\\n` +
+          `    --workflow-id '${cycleId}' --name decision \\\n` +
+          `    --input '{"decision":"approve","principal":"${principal}","comment":"approved by signal"}'`,
+      );
+      const before = open.approvals.length;
+      for (let i = 0; i < 2400; i++) {
+        const now = (await call('GET', path, KEY.planner)).body.approval as ApprovalChainState | undefined;
+        const level = now?.stages[chain.current]?.find((l) => l.key === open.key);
+        if (!level || level.approvals.length > before || now!.current !== chain.current) break;
+        await sleep(250);
+      }
+      continue;
+    }
+    const key = keyOf(principal);
+    if (!key) throw new Error(`no dev API key for ${principal}: add one to API_KEYS`);
+    const decided = await call('POST', `${path}/decision`, key, {
+      decision: 'approve',
+      comment: `${open.key}: within the FY27 envelope`,
+    });
+    if (decided.status !== 200)
+      throw new Error(`approval refused: ${decided.status} ${JSON.stringify(decided.body)}`);
+    console.log(`  ${principal} approves (${key}): 200 OK`);
+  }
 }

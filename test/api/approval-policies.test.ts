@@ -12,7 +12,7 @@ describe('approval policies over the API', () => {
   let stack: TestStack;
   let request: ReturnType<typeof apiClient>;
   beforeAll(async () => {
-    stack = await startStack({ api: true });
+    stack = await startStack({ api: true, approvalPolicies: true });
     request = apiClient(stack.api!.url);
   });
   afterAll(() => stack?.stop());

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -69,6 +70,11 @@ export interface StackOptions {
   d365?: Parameters<typeof createD365Simulator>[0];
   anaplan?: Parameters<typeof createAnaplanSimulator>[0];
   env?: Record<string, string>;
+  /**
+   * Keep the seeded approval policies (the services company's chain of owners, FP&A and CFO). Off by default:
+   * most tests drive the loop with one approval from the approvers' roster, as an entity without a policy has.
+   */
+  approvalPolicies?: boolean;
 }
 
 function requiredEnv(name: string): string {
@@ -130,6 +136,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     undo.push(() => database.close());
     await migrateDatabase(database.db);
     await seedReferenceData(database.db);
+    if (!options.approvalPolicies) await database.db.execute(sql`delete from approval_policies`);
 
     const d365 = createD365Simulator({ budgetBalanceUpdateMs: 0, ...options.d365 });
     const anaplan = createAnaplanSimulator({ taskPolls: 1, ...options.anaplan });
