@@ -6,38 +6,14 @@ import {
   type VersionForRouting,
 } from '../../../domain/approval-policy';
 import { describeIssues } from '../../../domain/zod-issues';
+import { approvalPolicy } from '../../../db/seed/services-company';
 
 /**
- * The services company's policy: each cost center's owner approves its lines; then any 2 of the 3 FP&A
- * approvers; then the CFO when the total is above 5,000,000.00 USD, or it grows the active budget by more
- * than 250,000.00 USD or 5%.
+ * The services company's seeded policy: each cost center's owner approves its lines (carol stands in); then
+ * any 2 of the 3 FP&A approvers; then the CFO when the total is above 5,000,000.00 USD, or it grows the
+ * active budget by more than 250,000.00 USD or 5%.
  */
-const policy = ApprovalPolicySpec.parse({
-  legalEntity: 'ACME-US',
-  stages: [
-    [{ kind: 'cost_center_owners', name: 'cost center owners', fallback: ['erin@acme.example'] }],
-    [
-      {
-        kind: 'group',
-        name: 'FP&A',
-        approvers: ['carol@acme.example', 'frank@acme.example', 'grace@acme.example'],
-        quorum: 2,
-      },
-    ],
-    [
-      {
-        kind: 'group',
-        name: 'CFO',
-        approvers: ['victor@acme.example'],
-        when: {
-          totalAbove: { amount: '5000000.00', currency: 'USD' },
-          increaseAbove: { amount: '250000.00', currency: 'USD' },
-          increasePercentAbove: '5',
-        },
-      },
-    ],
-  ],
-});
+const policy = ApprovalPolicySpec.parse(approvalPolicy);
 
 const usd = (amount: string) => ({ amount, currency: 'USD' });
 const version = (over: Partial<VersionForRouting> = {}): VersionForRouting => ({
@@ -114,7 +90,7 @@ describe('routeVersion: which levels a version passes, in order, and who decides
       'the owner submits: the fallback approves that cost center',
       { submittedBy: 'olivia@acme.example' },
       [
-        'cost center owners:CC-100(1 of erin@acme.example) | cost center owners:CC-200(1 of paul@acme.example)',
+        'cost center owners:CC-100(1 of carol@acme.example) | cost center owners:CC-200(1 of paul@acme.example)',
         FPA,
       ],
     ],
@@ -122,7 +98,7 @@ describe('routeVersion: which levels a version passes, in order, and who decides
       'a cost center without an owner: the fallback',
       { owners: { 'CC-100': ['olivia@acme.example'] } },
       [
-        'cost center owners:CC-100(1 of olivia@acme.example) | cost center owners:CC-200(1 of erin@acme.example)',
+        'cost center owners:CC-100(1 of olivia@acme.example) | cost center owners:CC-200(1 of carol@acme.example)',
         FPA,
       ],
     ],
@@ -141,7 +117,7 @@ describe('routeVersion: which levels a version passes, in order, and who decides
     expect(cfo.skipped).toEqual([]);
     const small = routeVersion(policy, version({ submittedBy: 'olivia@acme.example' }));
     expect(small.stages[0]![0]!.reason).toBe(
-      "CC-100's owner submitted the version: erin@acme.example approve in their place",
+      "CC-100's owner submitted the version: carol@acme.example approve in their place",
     );
     expect(small.skipped).toEqual([{ name: 'CFO', reason: 'no threshold of the level is crossed' }]);
   });
