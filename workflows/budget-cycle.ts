@@ -307,14 +307,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
       let decided = await condition(() => state.decision !== undefined, input.approval.timeout);
       if (!decided) {
-        state.escalatedAt = now();
-        moveTo('authorize', 'escalated');
-        await db.recordApprovalTimeout({
-          versionId,
-          kind: 'escalated',
-          correlationId,
-          escalateTo: input.approval.approvers,
-        });
+        await escalate(versionId, input.approval.approvers);
         decided = await condition(() => state.decision !== undefined, input.approval.escalationTimeout);
       }
       awaitingDecision = false;
@@ -450,16 +443,16 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         continue;
       if (escalated) return 'expired' as const;
       escalated = true;
-      state.escalatedAt = now();
-      moveTo('authorize', 'escalated');
-      await db.recordApprovalTimeout({
-        versionId,
-        kind: 'escalated',
-        correlationId,
-        escalateTo: awaitedApprovers(chain),
-      });
+      await escalate(versionId, awaitedApprovers(chain));
       deadline = Date.now() + msToNumber(input.approval.escalationTimeout);
     }
+  }
+
+  /** The approval window passed with the version still waiting: escalated to these, and audited. */
+  async function escalate(versionId: string, escalateTo: string[]) {
+    state.escalatedAt = now();
+    moveTo('authorize', 'escalated');
+    await db.recordApprovalTimeout({ versionId, kind: 'escalated', correlationId, escalateTo });
   }
 
   function endSuperseded(reason: string): BudgetCycleStatus {
