@@ -18,6 +18,7 @@ import { masterDataRoutes } from './routes/master-data';
 import { legalEntityRoutes } from './routes/legal-entities';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
+import { approvalRoutes } from './routes/approvals';
 
 /** The largest request body the API reads; anything bigger is refused with 413 before it is parsed. */
 export const BODY_LIMIT = '256kb';
@@ -57,6 +58,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/webhooks', webhookRoutes(deps));
   app.use('/v1/period-closes', periodCloseRoutes(deps));
   app.use('/v1/approval-policies', approvalPolicyRoutes(deps));
+  app.use('/v1/approvals', approvalRoutes(deps));
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   const controlDeps = { ...deps, cache: createControlCache() };
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));

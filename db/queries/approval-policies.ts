@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { type ApprovalPolicySpec } from '../../domain/approval-policy';
 import { auditStream } from '../../domain/identity';
+import { money } from '../../domain/money';
 import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
 
@@ -212,4 +213,66 @@ export async function recordLevelDecision(
     eventKey: `level-decision:${d.cycleId}:s${d.stage}:${d.principal}:${d.levels.join(',')}`,
     details: { stage: d.stage, levels: d.levels, comment: d.comment, decidedAt: d.decidedAt },
   });
+}
+
+export interface ReviewLine {
+  account: string;
+  costCenter: string;
+  currency: string;
+  proposed: string;
+  active: string;
+  change: string;
+  /** Change over the active budget in %, null where the active budget has nothing on the line. */
+  changePercent: string | null;
+}
+
+/**
+ * What an approver reviews: the version's lines summed by account and cost center beside the active budget
+ * of the same year (the version it would replace), the change absolute and in %, computed exactly in SQL.
+ */
+export async function versionReview(db: DbOrTx, versionId: string) {
+  const [version] = (await db.execute(sql`
+    select v.id, v.legal_entity as "legalEntity", v.fiscal_year as "fiscalYear", v.version_number as "version",
+           v.currency, v.total_amount::text as total, v.validation_issues as "validationIssues",
+           (select a.id from budget_versions a
+             where a.legal_entity = v.legal_entity and a.fiscal_year = v.fiscal_year and a.scenario = v.scenario
+               and a.status = 'active' and a.id <> v.id limit 1) as "activeVersionId"
+      from budget_versions v where v.id = ${versionId}`)) as unknown as {
+    id: string;
+    legalEntity: string;
+    fiscalYear: number;
+    version: number;
+    currency: string;
+    total: string;
+    validationIssues: unknown;
+    activeVersionId: string | null;
+  }[];
+  if (!version) return undefined;
+  const lines = (await db.execute(sql`
+    with proposed as (
+      select account, cost_center, currency, sum(amount) as amount from budget_lines
+       where version_id = ${versionId} group by account, cost_center, currency),
+    active as (
+      select account, cost_center, currency, sum(amount) as amount from budget_lines
+       where version_id = ${version.activeVersionId} group by account, cost_center, currency)
+    select coalesce(p.account, a.account) as account, coalesce(p.cost_center, a.cost_center) as "costCenter",
+           coalesce(p.currency, a.currency) as currency,
+           coalesce(p.amount, 0)::text as proposed, coalesce(a.amount, 0)::text as active,
+           (coalesce(p.amount, 0) - coalesce(a.amount, 0))::text as change,
+           case when coalesce(a.amount, 0) = 0 then null
+                else round((coalesce(p.amount, 0) - a.amount) * 100 / a.amount, 2)::text end as "changePercent"
+      from proposed p full outer join active a
+        on a.account = p.account and a.cost_center = p.cost_center and a.currency = p.currency
+     order by 1, 2`)) as unknown as ReviewLine[];
+  // Amounts in the currency's own decimals (the table keeps six).
+  const exact = (amount: string, currency: string) => money(amount, currency).amount;
+  return {
+    version,
+    lines: lines.map((l) => ({
+      ...l,
+      proposed: exact(l.proposed, l.currency),
+      active: exact(l.active, l.currency),
+      change: exact(l.change, l.currency),
+    })),
+  };
 }

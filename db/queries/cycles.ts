@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type BudgetVersionRef } from '../../domain/model';
 import { type DbOrTx, type Tx } from '../client';
@@ -183,4 +183,18 @@ export async function recordRefusedDecision(
     eventKey: `refused:${r.cycle.cycleId}:${r.via}:${r.eventId}`,
     details: { request: r.request, code: r.code, reason: r.reason },
   });
+}
+
+/** The cycles still open (their workflow has not closed them), newest first: an inbox's candidates. */
+export function openCycles(db: DbOrTx, legalEntity?: string) {
+  return db
+    .select()
+    .from(budgetCycles)
+    .where(
+      legalEntity
+        ? and(isNull(budgetCycles.closedAt), eq(budgetCycles.legalEntity, legalEntity))
+        : isNull(budgetCycles.closedAt),
+    )
+    .orderBy(desc(budgetCycles.startedAt))
+    .limit(500);
 }

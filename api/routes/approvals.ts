@@ -1,0 +1,120 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type Database } from '../../db/client';
+import { versionReview } from '../../db/queries/approval-policies';
+import { openCycles } from '../../db/queries/cycles';
+import { awaitedApprovers } from '../../domain/approval-chain';
+import { parseBudgetCycleWorkflowId } from '../../domain/identity';
+import { LegalEntityCode } from '../../domain/model';
+import { toMinor } from '../../domain/money';
+import type { BudgetCycleStatus } from '../../workflows/budget-cycle-state';
+import { statusQuery } from '../../workflows/definitions';
+import { principalOf } from '../auth';
+import { HttpError } from '../errors';
+import { knownLegalEntity } from '../references';
+
+const InboxQuery = z
+  .object({
+    /** `me`, or (controllers) another principal whose inbox to look at. */
+    assignee: z.string().trim().min(1).default('me'),
+    legalEntity: LegalEntityCode.optional(),
+  })
+  .strict();
+
+const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
+
+/**
+ * An approver's inbox and the review of each item: the open cycles whose current approval stage awaits the
+ * caller, and for one of them the version beside the active budget (by account and cost center, absolute
+ * and %), its largest changes, its validation warnings and who has decided where so far.
+ */
+export function approvalRoutes({ db, client }: { db: Database; client: Client }) {
+  const router = Router();
+
+  const statusOf = async (cycleId: string): Promise<BudgetCycleStatus | undefined> => {
+    try {
+      return await client.workflow.getHandle(cycleId).query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  };
+
+  router.get('/', async (req, res) => {
+    const q = InboxQuery.parse(req.query);
+    const caller = principalOf(req);
+    const assignee = q.assignee === 'me' ? caller.id : q.assignee;
+    if (assignee !== caller.id && caller.role !== 'controller')
+      throw new HttpError(403, 'forbidden', `only a controller may read another principal's inbox`);
+    if (q.legalEntity) await knownLegalEntity(db, q.legalEntity);
+    const open = await openCycles(db, q.legalEntity);
+    const statuses = await Promise.all(open.map((c) => statusOf(c.cycleId)));
+    const items = statuses.flatMap((s) => {
+      if (!s?.approval || !['awaiting_approval', 'escalated'].includes(s.status)) return [];
+      if (!awaitedApprovers(s.approval).includes(assignee)) return [];
+      const stage = s.approval.stages[s.approval.current]!;
+      return [
+        {
+          cycleId: s.cycleId,
+          ref: s.ref,
+          submittedBy: s.submittedBy,
+          total: s.total,
+          status: s.status,
+          escalatedAt: s.escalatedAt,
+          stage: { number: s.approval.current + 1, of: s.approval.stages.length },
+          levels: stage
+            .filter((l) => l.status === 'open' && l.approvers.includes(assignee))
+            .filter((l) => !l.approvals.some((a) => a.principal === assignee))
+            .map((l) => ({
+              key: l.key,
+              required: l.required,
+              approvals: l.approvals.length,
+              reason: l.reason,
+            })),
+          waitingSince: [...s.history].reverse().find((h) => h.stage === 'authorize')?.at,
+          links: {
+            review: `/v1/approvals/${encodeURIComponent(s.cycleId)}/review`,
+            decision: `${cyclePath(s.cycleId)}/decision`,
+            cycle: cyclePath(s.cycleId),
+          },
+        },
+      ];
+    });
+    res.json({ assignee, items });
+  });
+
+  router.get('/:cycleId/review', async (req, res) => {
+    const cycleId = String(req.params.cycleId);
+    if (!parseBudgetCycleWorkflowId(cycleId))
+      throw new HttpError(400, 'validation_failed', `${cycleId} is not a budget cycle ID`);
+    const status = await statusOf(cycleId);
+    if (!status) throw new HttpError(404, 'not_found', `no budget cycle ${cycleId}`);
+    if (!status.versionId)
+      throw new HttpError(409, 'not_imported', `${cycleId} has not imported its version yet`);
+    const review = (await versionReview(db, status.versionId))!;
+    const size = (l: { change: string; currency: string }) => {
+      const minor = toMinor(l.change, l.currency);
+      return minor < 0n ? -minor : minor;
+    };
+    const largest = review.lines
+      .filter((l) => size(l) > 0n)
+      .sort((a, b) => (size(a) === size(b) ? 0 : size(a) < size(b) ? 1 : -1))
+      .slice(0, 5);
+    res.json({
+      cycleId,
+      ref: status.ref,
+      submittedBy: status.submittedBy,
+      status: status.status,
+      total: status.total,
+      activeVersionId: review.version.activeVersionId,
+      lines: review.lines,
+      largestChanges: largest,
+      validationWarnings: review.version.validationIssues,
+      approval: status.approval,
+      links: { decision: `${cyclePath(cycleId)}/decision`, cycle: cyclePath(cycleId) },
+    });
+  });
+
+  return router;
+}

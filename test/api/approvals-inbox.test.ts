@@ -1,0 +1,115 @@
+import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
+import { planVersion } from '../harness/cycle';
+import { apiClient, cyclePath, pollCycle } from '../harness/http';
+import { startStack, type TestStack } from '../harness/stack';
+
+interface InboxItem {
+  cycleId: string;
+  stage: { number: number; of: number };
+  levels: { key: string; required: number; approvals: number }[];
+  links: { review: string; decision: string };
+}
+
+/**
+ * An approver's inbox and review on the real stack, under the services company's policy: each item is a
+ * cycle whose open stage awaits the caller (nothing shows before its stage opens, or once they decided),
+ * and its review shows the version beside the active budget, its largest changes and who decided so far.
+ */
+describe('approver inbox and review over the API', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    stack = await startStack({ api: true, approvalPolicies: true });
+    request = apiClient(stack.api!.url);
+  });
+  afterAll(() => stack?.stop());
+
+  const keyOf = (principal: string) =>
+    [...stack.config.api.keys.entries()].find(([, p]) => p.id === principal)![0];
+  const inbox = async (key: string) =>
+    (await request('GET', '/v1/approvals?assignee=me', { key })).body.items as InboxItem[];
+  const start = async (fy: number, version: number) => {
+    planVersion(stack, fy, version);
+    const started = await request('POST', '/v1/budget-cycles', {
+      key: 'dev-planner',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, version, asOfPeriod: `${fy}-03` },
+    });
+    expect(started.status).toBe(202);
+    const cycleId = started.body.cycleId as string;
+    await pollCycle(request, cycleId, (s) => s.status === 'awaiting_approval');
+    return cycleId;
+  };
+  /** Everyone awaited approves, stage by stage, as themselves, until the chain is through. */
+  async function approveAll(cycleId: string) {
+    for (;;) {
+      const s = await pollCycle(request, cycleId, () => true);
+      if (!['awaiting_approval', 'escalated'].includes(s.status)) return s;
+      const awaited = awaitedApprovers(s.approval as ApprovalChainState);
+      if (!awaited.length) {
+        // through the chain: the cycle is recording the decision
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const decided = await request('POST', `${cyclePath(cycleId)}/decision`, {
+        key: keyOf(awaited[0]!),
+        body: { decision: 'approve' },
+      });
+      expect(decided.status).toBe(200);
+    }
+  }
+
+  test('the inbox lists what awaits the caller at the open stage; the review shows the change', async () => {
+    const fy = await stack.newFiscalYear();
+    const v1 = await start(fy, 1);
+    expect((await inbox('dev-olivia')).map((i) => i.cycleId)).toEqual([v1]);
+    expect(await inbox('dev-approver')).toEqual([]); // FP&A's stage has not opened
+    const done = await approveAll(v1);
+    await pollCycle(request, v1, (s) => s.status === 'completed');
+    expect(done.status).not.toBe('expired');
+
+    const v2 = await start(fy, 2);
+    const [item] = await inbox('dev-paul');
+    expect(item).toMatchObject({
+      cycleId: v2,
+      stage: { number: 1, of: 2 },
+      levels: [{ key: 'cost center owners:CC-200', required: 1, approvals: 0 }],
+    });
+    const review = await request('GET', item!.links.review, { key: 'dev-paul' });
+    expect(review.status).toBe(200);
+    // v2 raises Engineering's salaries by 2%: 120,000.00 a month, 12 periods.
+    expect(review.body.largestChanges).toEqual([
+      {
+        account: '600100',
+        costCenter: 'CC-200',
+        currency: 'USD',
+        proposed: '1468800.00',
+        active: '1440000.00',
+        change: '28800.00',
+        changePercent: '2.00',
+      },
+    ]);
+    expect((review.body.lines as unknown[]).length).toBe(11);
+
+    const decided = await request('POST', item!.links.decision, {
+      key: 'dev-paul',
+      body: { decision: 'approve' },
+    });
+    expect(decided.status).toBe(200);
+    expect(await inbox('dev-paul')).toEqual([]);
+    const after = await request('GET', item!.links.review, { key: 'dev-olivia' });
+    expect(
+      (after.body.approval as ApprovalChainState).stages[0]!.find(
+        (l) => l.key === 'cost center owners:CC-200',
+      )!.approvals,
+    ).toEqual([expect.objectContaining({ principal: 'paul@acme.example' })]);
+
+    // Another principal's inbox is a controller's to read.
+    expect(
+      (await request('GET', '/v1/approvals?assignee=olivia@acme.example', { key: 'dev-planner' })).status,
+    ).toBe(403);
+    const hers = await request('GET', '/v1/approvals?assignee=olivia@acme.example', {
+      key: 'dev-controller',
+    });
+    expect((hers.body.items as InboxItem[]).map((i) => i.cycleId)).toEqual([v2]);
+  }, 120_000);
+});
