@@ -4,6 +4,7 @@ import { money } from '../domain/money';
 import {
   costCenterOwnersOn,
   currentApprovalPolicy,
+  delegationsOn,
   recordLevelDecision,
   versionRoutingFigures,
 } from '../db/queries/approval-policies';
@@ -74,6 +75,7 @@ export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
           route: { stages: [[{ name: 'approvers', key: 'approvers', approvers, required: 1 }]], skipped: [] },
         };
       }
+      const today = new Date().toISOString().slice(0, 10);
       try {
         const route = routeVersion(policy.spec, {
           submittedBy: input.submittedBy,
@@ -83,8 +85,9 @@ export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
             costCenter: c.costCenter,
             total: money(c.total, figures.currency),
           })),
-          owners: await costCenterOwnersOn(db, figures.legalEntity, new Date().toISOString().slice(0, 10)),
+          owners: await costCenterOwnersOn(db, figures.legalEntity, today),
           integrationAdmins: input.integrationAdmins,
+          delegations: await delegationsOn(db, today),
         });
         return { policyRevision: policy.revision, route };
       } catch (err) {

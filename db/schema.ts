@@ -403,6 +403,25 @@ export const costCenterOwners = pgTable(
   (t) => [primaryKey({ columns: [t.costCenter, t.principal, t.validFrom] })],
 );
 
+/**
+ * An approver away from the office hands their approvals to a delegate for a date range (valid_to
+ * exclusive). Decisions taken under it record both people.
+ */
+export const approvalDelegations = pgTable(
+  'approval_delegations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    principal: text('principal').notNull(),
+    delegate: text('delegate').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: createdAt(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('approval_delegations_principal').on(t.principal, t.validFrom)],
+);
+
 // ── Budget control ────────────────────────────────────────────────────────────────────────────────────
 
 export const controlBalances = pgTable(

@@ -9,6 +9,8 @@ import { type ApprovalRoute, type RouteLevel } from './approval-policy';
 
 export interface LevelApproval {
   principal: string;
+  /** Set when a delegate decided: the approver they acted for. */
+  onBehalfOf?: string;
   comment?: string;
   at: string;
 }
@@ -41,11 +43,19 @@ export function openChain(route: ApprovalRoute, policyRevision: number | null): 
 
 const openLevels = (c: ApprovalChainState) => (c.stages[c.current] ?? []).filter((l) => l.status === 'open');
 
-/** The open levels this principal may still decide at. */
-function levelsFor(c: ApprovalChainState, principal: string): ChainLevel[] {
-  return openLevels(c).filter(
-    (l) => l.approvers.includes(principal) && !l.approvals.some((a) => a.principal === principal),
-  );
+/** Whom a principal decides for at a level: themselves, or the approver they are the delegate of. */
+const actingFor = (l: ChainLevel, principal: string) =>
+  l.approvers.includes(principal) ? principal : l.delegates?.[principal];
+
+const decidedFor = (l: ChainLevel, approver: string) =>
+  l.approvals.some((a) => (a.onBehalfOf ?? a.principal) === approver);
+
+/** The open levels this principal may still decide at (for themselves or as a delegate). */
+export function levelsFor(c: ApprovalChainState, principal: string): ChainLevel[] {
+  return openLevels(c).filter((l) => {
+    const approver = actingFor(l, principal);
+    return approver !== undefined && !decidedFor(l, approver);
+  });
 }
 
 /** Why a decision is refused at the chain's current stage, or undefined when it counts somewhere. */
@@ -70,7 +80,12 @@ export function chainRefusal(
     };
   if (levelsFor(c, d.principal).length) return undefined;
   const open = openLevels(c);
-  if ((c.stages[c.current] ?? []).some((l) => l.approvals.some((a) => a.principal === d.principal)))
+  if (
+    (c.stages[c.current] ?? []).some((l) => {
+      const approver = actingFor(l, d.principal);
+      return approver !== undefined && decidedFor(l, approver);
+    })
+  )
     return { code: 'AlreadyDecided', message: `${d.principal} already approved at this stage` };
   return {
     code: 'NotAnApprover',
@@ -89,7 +104,13 @@ export function applyDecision(c: ApprovalChainState, d: DecisionInput & { at: st
     return c.rejected.levels;
   }
   for (const l of levels) {
-    l.approvals.push({ principal: d.principal, comment: d.comment, at: d.at });
+    const approver = actingFor(l, d.principal)!;
+    l.approvals.push({
+      principal: d.principal,
+      ...(approver !== d.principal ? { onBehalfOf: approver } : {}),
+      comment: d.comment,
+      at: d.at,
+    });
     if (l.approvals.length >= l.required) l.status = 'approved';
   }
   return levels.map((l) => l.key);
@@ -110,11 +131,20 @@ export function advance(c: ApprovalChainState): boolean {
   return true;
 }
 
-/** Who is still awaited at the open stage (an escalation's or a reminder's addressees). */
+/**
+ * Who is still awaited at the open stage (an escalation's or a reminder's addressees, an inbox's owners):
+ * each approver not yet decided for, and their delegates.
+ */
 export function awaitedApprovers(c: ApprovalChainState): string[] {
   return [
     ...new Set(
-      openLevels(c).flatMap((l) => l.approvers.filter((p) => !l.approvals.some((a) => a.principal === p))),
+      openLevels(c).flatMap((l) => {
+        const waiting = l.approvers.filter((p) => !decidedFor(l, p));
+        const delegates = Object.entries(l.delegates ?? {})
+          .filter(([, approver]) => waiting.includes(approver))
+          .map(([d]) => d);
+        return [...waiting, ...delegates];
+      }),
     ),
   ];
 }

@@ -84,6 +84,8 @@ export interface VersionForRouting {
   owners: Record<string, readonly string[]>;
   /** Integration administrators never approve budgets (segregation of duties). */
   integrationAdmins: readonly string[];
+  /** Delegations in force: approver → who decides in their place (never the submitter). */
+  delegations?: Record<string, readonly string[]>;
 }
 
 /** One level of a route: who may decide, how many approvals it needs, and what it covers. */
@@ -94,6 +96,8 @@ export interface RouteLevel {
   costCenter?: string;
   approvers: string[];
   required: number;
+  /** Delegates who may decide here in an approver's place: delegate → the approver they act for. */
+  delegates?: Record<string, string>;
   /** Why the level applies (a threshold crossed) or who stands in (a fallback). */
   reason?: string;
 }
@@ -215,5 +219,13 @@ export function routeVersion(policy: ApprovalPolicySpec, v: VersionForRouting): 
   }
   if (!stages.length)
     throw new UnroutableVersion('the policy routes this version to no level at all', '(policy)');
+  // Delegates decide in an approver's place; SoD holds for them as for anyone (never the submitter).
+  for (const level of stages.flat()) {
+    const delegates: Record<string, string> = {};
+    for (const approver of level.approvers)
+      for (const d of eligible(v.delegations?.[approver] ?? []))
+        if (!level.approvers.includes(d) && !delegates[d]) delegates[d] = approver;
+    if (Object.keys(delegates).length) level.delegates = delegates;
+  }
   return { stages, skipped };
 }

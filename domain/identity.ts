@@ -59,8 +59,10 @@ export const auditStream = {
   masterData: (legalEntity: string) => `master-data:${legalEntity}`,
   /** An entity's period close: locks and reopens of its periods. */
   periodClose: (legalEntity: string) => `period-close:${legalEntity}`,
-  /** An entity's approval policy revisions, cost-center owners, delegations. */
+  /** An entity's approval policy revisions and cost-center owners. */
   approvals: (legalEntity: string) => `approvals:${legalEntity}`,
+  /** Approvers' delegations (they span entities). */
+  delegations: () => 'delegations',
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
 } as const;

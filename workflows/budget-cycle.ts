@@ -113,7 +113,13 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   };
   // Under an approval chain each accepted decision counts at its levels and waits to be recorded (in order);
   // the update that brought it answers once it is. Without one, the single decision is the cycle's.
-  const levelDecisions: { decision: DecisionInput; at: string; stage: number; levels: string[] }[] = [];
+  const levelDecisions: {
+    decision: DecisionInput;
+    at: string;
+    stage: number;
+    levels: string[];
+    onBehalfOf?: string;
+  }[] = [];
   let levelDecisionsRecorded = 0;
   const accept = (decision: DecisionInput): number => {
     const at = now();
@@ -122,7 +128,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       return 0;
     }
     const stage = state.approval.current;
-    levelDecisions.push({ decision, at, stage, levels: applyDecision(state.approval, { ...decision, at }) });
+    const levels = applyDecision(state.approval, { ...decision, at });
+    const onBehalfOf = state.approval.stages[stage]
+      ?.flatMap((l) => l.approvals)
+      .find((a) => a.principal === decision.principal && a.at === at)?.onBehalfOf;
+    levelDecisions.push({ decision, at, stage, levels, onBehalfOf });
     return levelDecisions.length;
   };
   const refusalFor = (decision: DecisionInput) =>
@@ -426,6 +436,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
           levels: d.levels,
           decision: d.decision.decision,
           principal: d.decision.principal,
+          onBehalfOf: d.onBehalfOf,
           comment: d.decision.comment,
           decidedAt: d.at,
           correlationId,

@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Database } from '../../db/client';
-import { versionReview } from '../../db/queries/approval-policies';
+import { createDelegation, delegationsOf, versionReview } from '../../db/queries/approval-policies';
 import { openCycles } from '../../db/queries/cycles';
-import { awaitedApprovers } from '../../domain/approval-chain';
+import { awaitedApprovers, levelsFor } from '../../domain/approval-chain';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
-import { LegalEntityCode } from '../../domain/model';
+import { IsoDate, LegalEntityCode } from '../../domain/model';
 import { toMinor } from '../../domain/money';
 import type { BudgetCycleStatus } from '../../workflows/budget-cycle-state';
 import { statusQuery } from '../../workflows/definitions';
@@ -21,6 +22,17 @@ const InboxQuery = z
     legalEntity: LegalEntityCode.optional(),
   })
   .strict();
+
+const DelegationBody = z
+  .object({
+    delegate: z.string().trim().min(1).max(200),
+    from: IsoDate,
+    /** Exclusive: the first day the approver decides again. */
+    to: IsoDate,
+    reason: z.string().trim().min(1).max(500),
+  })
+  .strict()
+  .refine((d) => d.to > d.from, { path: ['to'], message: 'must be after from' });
 
 const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
 
@@ -53,7 +65,6 @@ export function approvalRoutes({ db, client }: { db: Database; client: Client })
     const items = statuses.flatMap((s) => {
       if (!s?.approval || !['awaiting_approval', 'escalated'].includes(s.status)) return [];
       if (!awaitedApprovers(s.approval).includes(assignee)) return [];
-      const stage = s.approval.stages[s.approval.current]!;
       return [
         {
           cycleId: s.cycleId,
@@ -63,15 +74,13 @@ export function approvalRoutes({ db, client }: { db: Database; client: Client })
           status: s.status,
           escalatedAt: s.escalatedAt,
           stage: { number: s.approval.current + 1, of: s.approval.stages.length },
-          levels: stage
-            .filter((l) => l.status === 'open' && l.approvers.includes(assignee))
-            .filter((l) => !l.approvals.some((a) => a.principal === assignee))
-            .map((l) => ({
-              key: l.key,
-              required: l.required,
-              approvals: l.approvals.length,
-              reason: l.reason,
-            })),
+          levels: levelsFor(s.approval, assignee).map((l) => ({
+            key: l.key,
+            required: l.required,
+            approvals: l.approvals.length,
+            reason: l.reason,
+            ...(l.delegates?.[assignee] ? { onBehalfOf: l.delegates[assignee] } : {}),
+          })),
           waitingSince: [...s.history].reverse().find((h) => h.stage === 'authorize')?.at,
           links: {
             review: `/v1/approvals/${encodeURIComponent(s.cycleId)}/review`,
@@ -82,6 +91,32 @@ export function approvalRoutes({ db, client }: { db: Database; client: Client })
       ];
     });
     res.json({ assignee, items });
+  });
+
+  /** An approver away from the office hands their approvals to a delegate for a date range. */
+  router.post('/delegations', async (req, res) => {
+    const caller = principalOf(req);
+    const body = DelegationBody.parse(req.body);
+    if (body.delegate === caller.id)
+      throw new HttpError(400, 'validation_failed', 'a delegation names someone else', {
+        issues: [{ path: 'delegate', message: 'is the caller' }],
+      });
+    const delegation = await db.transaction((tx) =>
+      createDelegation(tx, {
+        principal: caller.id,
+        delegate: body.delegate,
+        validFrom: body.from,
+        validTo: body.to,
+        reason: body.reason,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+      }),
+    );
+    res.status(201).json(delegation);
+  });
+
+  router.get('/delegations', async (req, res) => {
+    const caller = principalOf(req);
+    res.json({ delegations: await delegationsOf(db, caller.id, new Date().toISOString().slice(0, 10)) });
   });
 
   router.get('/:cycleId/review', async (req, res) => {

@@ -198,6 +198,8 @@ export async function recordLevelDecision(
     levels: string[];
     decision: 'approve' | 'reject';
     principal: string;
+    /** A delegate decided: the approver they acted for (both are recorded). */
+    onBehalfOf?: string;
     comment?: string;
     decidedAt: string;
     correlationId: string;
@@ -211,7 +213,13 @@ export async function recordLevelDecision(
     entityId: d.versionId,
     correlationId: d.correlationId,
     eventKey: `level-decision:${d.cycleId}:s${d.stage}:${d.principal}:${d.levels.join(',')}`,
-    details: { stage: d.stage, levels: d.levels, comment: d.comment, decidedAt: d.decidedAt },
+    details: {
+      stage: d.stage,
+      levels: d.levels,
+      onBehalfOf: d.onBehalfOf,
+      comment: d.comment,
+      decidedAt: d.decidedAt,
+    },
   });
 }
 
@@ -275,4 +283,55 @@ export async function versionReview(db: DbOrTx, versionId: string) {
       change: exact(l.change, l.currency),
     })),
   };
+}
+
+export interface Delegation {
+  id: string;
+  principal: string;
+  delegate: string;
+  validFrom: string;
+  validTo: string;
+  reason: string;
+}
+
+/** An approver hands their approvals to a delegate for a date range, audited in one transaction. */
+export async function createDelegation(
+  tx: Tx,
+  d: Omit<Delegation, 'id'> & { correlationId: string },
+): Promise<Delegation> {
+  const [row] = (await tx.execute(sql`
+    insert into approval_delegations (principal, delegate, valid_from, valid_to, reason)
+    values (${d.principal}, ${d.delegate}, ${d.validFrom}, ${d.validTo}, ${d.reason})
+    returning id, principal, delegate, valid_from::text as "validFrom", valid_to::text as "validTo", reason`)) as unknown as Delegation[];
+  await appendAudit(tx, {
+    stream: auditStream.delegations(),
+    actor: d.principal,
+    action: 'approval.delegated',
+    entityType: 'delegation',
+    entityId: row!.id,
+    correlationId: d.correlationId,
+    eventKey: `delegation:${row!.id}`,
+    details: { delegate: d.delegate, validFrom: d.validFrom, validTo: d.validTo, reason: d.reason },
+  });
+  return row!;
+}
+
+/** Delegations in force on a date: principal → their delegates. */
+export async function delegationsOn(db: DbOrTx, date: string): Promise<Record<string, string[]>> {
+  const rows = (await db.execute(sql`
+    select principal, delegate from approval_delegations
+     where revoked_at is null and valid_from <= ${date} and valid_to > ${date}
+     order by principal, delegate`)) as unknown as { principal: string; delegate: string }[];
+  const out: Record<string, string[]> = {};
+  for (const r of rows) (out[r.principal] ??= []).push(r.delegate);
+  return out;
+}
+
+/** A principal's delegations, given and received, that have not ended. */
+export async function delegationsOf(db: DbOrTx, principal: string, today: string) {
+  return (await db.execute(sql`
+    select id, principal, delegate, valid_from::text as "validFrom", valid_to::text as "validTo", reason
+      from approval_delegations
+     where revoked_at is null and valid_to > ${today} and (principal = ${principal} or delegate = ${principal})
+     order by valid_from`)) as unknown as Delegation[];
 }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { planVersion } from '../harness/cycle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
@@ -111,5 +112,63 @@ describe('approver inbox and review over the API', () => {
       key: 'dev-controller',
     });
     expect((hers.body.items as InboxItem[]).map((i) => i.cycleId)).toEqual([v2]);
+  }, 120_000);
+
+  test('an approver away delegates: the delegate sees it, decides in their place, both are recorded', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const later = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const delegate = (key: string, to: string) =>
+      request('POST', '/v1/approvals/delegations', {
+        key,
+        body: { delegate: to, from: today, to: later, reason: 'on leave' },
+      });
+    expect((await delegate('dev-paul', 'paul@acme.example')).status).toBe(400);
+    expect((await delegate('dev-paul', 'grace@acme.example')).status).toBe(201);
+    // The submitter cannot be made anyone's delegate on her own version.
+    expect((await delegate('dev-olivia', 'alice@acme.example')).status).toBe(201);
+    const fy = await stack.newFiscalYear();
+    const cycleId = await start(fy, 1);
+
+    const [item] = await inbox('dev-grace');
+    expect(item).toMatchObject({
+      cycleId,
+      levels: [{ key: 'cost center owners:CC-200', onBehalfOf: 'paul@acme.example' }],
+    });
+    const own = await request('POST', `${cyclePath(cycleId)}/decision`, {
+      key: 'dev-planner',
+      body: { decision: 'approve' },
+    });
+    expect(own.status).toBe(403);
+    expect(
+      (
+        await request('POST', `${cyclePath(cycleId)}/decision`, {
+          key: 'dev-grace',
+          body: { decision: 'approve' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request('POST', `${cyclePath(cycleId)}/decision`, {
+          key: 'dev-paul',
+          body: { decision: 'approve' },
+        })
+      ).status,
+    ).toBe(409);
+    const s = await pollCycle(request, cycleId, () => true);
+    expect(s.approval!.stages[0]!.find((l) => l.key === 'cost center owners:CC-200')!.approvals).toEqual([
+      expect.objectContaining({ principal: 'grace@acme.example', onBehalfOf: 'paul@acme.example' }),
+    ]);
+    const [audit] = (await stack.db.execute(sql`
+      select actor, details->>'onBehalfOf' as "onBehalfOf" from audit_log
+       where entity_id = ${s.versionId!} and action = 'approval.level_approved'`)) as unknown as {
+      actor: string;
+      onBehalfOf: string;
+    }[];
+    expect(audit).toEqual({ actor: 'grace@acme.example', onBehalfOf: 'paul@acme.example' });
+    const mine = await request('GET', '/v1/approvals/delegations', { key: 'dev-paul' });
+    expect(mine.body.delegations).toEqual([
+      expect.objectContaining({ principal: 'paul@acme.example', delegate: 'grace@acme.example' }),
+    ]);
   }, 120_000);
 });

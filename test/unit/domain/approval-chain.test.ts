@@ -81,3 +81,24 @@ test('nothing counts while the version is not awaiting approval', () => {
     'WrongStage',
   );
 });
+
+test('a delegate decides in the approver’s place, recorded as both; never the submitter', () => {
+  const delegated = routeVersion(ApprovalPolicySpec.parse(approvalPolicy), {
+    submittedBy: 'alice@acme.example',
+    total: usd('6000000.00'),
+    costCenters: [{ costCenter: 'CC-100', total: usd('1.00') }],
+    owners: { 'CC-100': ['olivia@acme.example'] },
+    integrationAdmins: [],
+    delegations: { 'olivia@acme.example': ['alice@acme.example', 'wendy@acme.example'] },
+  });
+  expect(delegated.stages[0]![0]!.delegates).toEqual({ 'wendy@acme.example': 'olivia@acme.example' });
+  const c = openChain(delegated, 1);
+  expect(awaitedApprovers(c)).toEqual(['olivia@acme.example', 'wendy@acme.example']);
+  expect(chainRefusal(c, who, approve('alice@acme.example'))?.code).toBe('SegregationOfDuties');
+  applyDecision(c, { ...approve('wendy@acme.example'), at });
+  expect(c.stages[0]![0]!.approvals).toEqual([
+    { principal: 'wendy@acme.example', onBehalfOf: 'olivia@acme.example', at, comment: undefined },
+  ]);
+  expect(chainRefusal(c, who, approve('olivia@acme.example'))?.code).toBe('AlreadyDecided');
+  expect(stagePassed(c)).toBe(true);
+});
