@@ -6,6 +6,7 @@ import { buildForecast } from '../domain/reforecast';
 import { balancesFor } from '../db/queries/balances';
 import { activeVersionOf, versionRef } from '../db/queries/budget-versions';
 import { markForecastIncomplete, markForecastPublished, storeForecast } from '../db/queries/forecasts';
+import { withKeyLock } from '../db/queries/locks';
 import { fiscalYearPeriods } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
 import { superseded } from './failures';
@@ -89,22 +90,27 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
       );
 
       // The planning import upserts by version and dimensions, so repeating it after a lost answer is safe.
-      const imported = await planning.publishForecast(
-        {
-          idempotencyKey: key,
-          correlationId: input.correlationId,
-          legalEntity: ref.legalEntity,
-          fiscalYear: ref.fiscalYear,
-          versionName,
-          rows: lines.map((l) => ({
-            account: l.dimensions.account,
-            costCenter: l.dimensions.costCenter,
-            period: l.period,
-            amount: l.amount.amount,
-            currency: l.amount.currency,
-          })),
-        },
-        control,
+      // The model has one data source file for its import: two entities' forecasts uploaded at once (a group
+      // close reforecasts every entity) would overwrite each other's file before its import ran, and one
+      // forecast would be lost while reported imported. One upload-and-import at a time per platform.
+      const imported = await withKeyLock(db, `${planning.system}:forecast-import`, () =>
+        planning.publishForecast(
+          {
+            idempotencyKey: key,
+            correlationId: input.correlationId,
+            legalEntity: ref.legalEntity,
+            fiscalYear: ref.fiscalYear,
+            versionName,
+            rows: lines.map((l) => ({
+              account: l.dimensions.account,
+              costCenter: l.dimensions.costCenter,
+              period: l.period,
+              amount: l.amount.amount,
+              currency: l.amount.currency,
+            })),
+          },
+          control,
+        ),
       );
 
       const outcome = {

@@ -10,7 +10,11 @@ interface EntityProgress {
   fiscalPeriod?: string;
   state: string;
   workflowId?: string;
-  workflow?: { execution: string; status?: string };
+  workflow?: {
+    execution: string;
+    status?: string;
+    steps?: { name: string; state: string; error?: unknown }[];
+  };
 }
 interface EntityReport {
   legalEntity: string;
@@ -60,6 +64,11 @@ describe('group close of 2027-03 for the demo entities', () => {
       last = {
         status: res.body.status,
         entities: entities.map((e) => `${e.legalEntity}: ${e.state} / ${e.workflow?.status ?? '-'}`),
+        failed: entities.flatMap((e) =>
+          (e.workflow?.steps ?? [])
+            .filter((st) => st.state === 'failed')
+            .map((st) => `${e.legalEntity} ${st.name}: ${JSON.stringify(st.error)}`),
+        ),
       };
       if (res.status === 200 && until(entities, String(res.body.status))) return entities;
       await new Promise((r) => setTimeout(r, 250));
