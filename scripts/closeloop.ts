@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { MultiBar, Presets } from 'cli-progress';
 import { loadConfig } from '../config';
+import { approvalsCommand } from './cli/approvals';
 import { localApiUrl } from './lib/simulators';
 
 /**
@@ -15,9 +16,13 @@ import { localApiUrl } from './lib/simulators';
  *   npm run closeloop -- close rerun    2027-03 --entity ACME-US --reason "…"
  *
  * The API key comes from --key or CLOSELOOP_API_KEY (default dev-scheduler; sign off with a controller's).
+ * An approver's commands (inbox, review, approve, reject, delegate) are in scripts/cli/approvals.ts:
+ *
+ *   npm run closeloop -- approvals inbox --key dev-olivia
  */
 const USAGE =
-  'usage: npm run closeloop -- close start|follow|status|sign-off|retry|rerun <YYYY-MM> [--entity <code>] ...';
+  'usage: npm run closeloop -- close start|follow|status|sign-off|retry|rerun <YYYY-MM> [--entity <code>] ...\n' +
+  '       npm run closeloop -- approvals inbox|review|approve|reject|delegate ...';
 
 interface EntityProgress {
   legalEntity: string;
@@ -41,14 +46,16 @@ async function main() {
       comment: { type: 'string' },
       reject: { type: 'boolean' },
       'no-follow': { type: 'boolean' },
+      to: { type: 'string' },
+      from: { type: 'string' },
+      until: { type: 'string' },
     },
   });
   const [group, command, month] = positionals;
-  if (group !== 'close' || !command || !month) throw new Error(USAGE);
   const config = loadConfig();
-  const base = `${localApiUrl(config)}/v1/period-closes`;
-  const key = values.key ?? process.env.CLOSELOOP_API_KEY ?? 'dev-scheduler';
-  const call = async (method: string, path: string, body?: unknown) => {
+  const api = `${localApiUrl(config)}/v1`;
+  const keyOf = (fallback: string) => values.key ?? process.env.CLOSELOOP_API_KEY ?? fallback;
+  const caller = (base: string, key: string) => async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: { 'content-type': 'application/json', 'x-api-key': key },
@@ -58,6 +65,10 @@ async function main() {
     if (!res.ok) throw new Error(`${res.status} ${String(json.error)}: ${String(json.message)}`);
     return json;
   };
+  if (group === 'approvals' && command)
+    return approvalsCommand(caller(api, keyOf('dev-approver')), command, month, values);
+  if (group !== 'close' || !command || !month) throw new Error(USAGE);
+  const call = caller(`${api}/period-closes`, keyOf('dev-scheduler'));
   const entity = () => {
     const e = values.entity?.[0];
     if (!e) throw new Error(`${command} needs --entity <code>`);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { planVersion } from '../harness/cycle';
@@ -170,5 +172,32 @@ describe('approver inbox and review over the API', () => {
     expect(mine.body.delegations).toEqual([
       expect.objectContaining({ principal: 'paul@acme.example', delegate: 'grace@acme.example' }),
     ]);
+  }, 120_000);
+
+  test('the CLI: inbox, review and approve as the approver of the API key', async () => {
+    const cli = async (key: string, ...args: string[]) =>
+      (
+        await promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'approvals', ...args], {
+          env: {
+            ...process.env,
+            ...stack.env,
+            API_PORT: new URL(stack.api!.url).port,
+            CLOSELOOP_API_KEY: key,
+          },
+        })
+      ).stdout;
+    const fy = await stack.newFiscalYear();
+    const cycleId = await start(fy, 1);
+    const inboxOut = await cli('dev-rachel', 'inbox');
+    expect(inboxOut).toMatch(/^\d+ awaiting rachel@acme\.example/);
+    expect(inboxOut).toContain(`${cycleId}  4940100.00 USD  stage 1/3  cost center owners:CC-400 (0/1)`);
+    expect(await cli('dev-rachel', 'review', cycleId)).toContain('no active budget: every line is new');
+    expect(await cli('dev-rachel', 'approve', cycleId, '--comment', 'G&A fine')).toContain(
+      `${cycleId}: authorize / awaiting_approval`,
+    );
+    expect(await cli('dev-rachel', 'inbox')).not.toContain(cycleId);
+    expect(await cli('dev-olivia', 'review', cycleId)).toMatch(
+      /stage 1 \(open\): .*cost center owners:CC-400 approved by rachel@acme.example/,
+    );
   }, 120_000);
 });
