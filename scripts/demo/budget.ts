@@ -79,8 +79,16 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
     throw new Error('the cycle did not progress within 150 s');
   };
   const waiting = await watch((s) => s.status !== 'importing');
-  if (waiting.status !== 'awaiting_approval')
-    throw new Error(`the version did not validate: ${JSON.stringify(waiting.issues)}`);
+  if (waiting.status !== 'awaiting_approval') {
+    const issues = (waiting.issues ?? []) as { code: string; message: string }[];
+    const closed = [...new Set(issues.filter((i) => i.code === 'period_closed').map((i) => i.message))];
+    if (closed.length)
+      throw new Error(
+        `the version plans into periods a close has locked (${closed.join('; ')}): a controller reopens them ` +
+          '(POST /v1/legal-entities/ACME-US/periods/<period>/reopen) or the plan starts after them',
+      );
+    throw new Error(`the version did not validate: ${JSON.stringify(issues)}`);
+  }
   const total = waiting.total as { amount: string; currency: string };
   console.log(
     `  imported and validated: ${String(waiting.lineCount)} lines, total ${total.amount} ${total.currency}`,
