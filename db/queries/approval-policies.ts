@@ -1,9 +1,11 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { type ApprovalPolicySpec } from '../../domain/approval-policy';
 import { auditStream } from '../../domain/identity';
 import { money } from '../../domain/money';
 import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
+import { getVersion } from './budget-versions';
+import { budgetVersions } from '../schema';
 
 export interface StoredApprovalPolicy {
   legalEntity: string;
@@ -157,31 +159,45 @@ export async function insertInitialApprovalPolicy(
     on conflict do nothing`);
 }
 
+/** A version and the active budget it would replace (same entity, year and scenario): its route and review. */
+async function versionBesideActive(db: DbOrTx, versionId: string) {
+  const version = await getVersion(db, versionId);
+  if (!version) return undefined;
+  const [active] = await db
+    .select()
+    .from(budgetVersions)
+    .where(
+      and(
+        eq(budgetVersions.legalEntity, version.legalEntity),
+        eq(budgetVersions.fiscalYear, version.fiscalYear),
+        eq(budgetVersions.scenario, version.scenario),
+        eq(budgetVersions.status, 'active'),
+        ne(budgetVersions.id, version.id),
+      ),
+    )
+    .limit(1);
+  return { version, active };
+}
+
 /** What a version's route is computed from: its total, the active budget's, and its cost centers' totals. */
 export async function versionRoutingFigures(db: DbOrTx, versionId: string) {
-  const [version] = (await db.execute(sql`
-    select v.legal_entity as "legalEntity", v.fiscal_year as "fiscalYear", v.currency,
-           v.total_amount::text as total,
-           (select a.total_amount::text from budget_versions a
-             where a.legal_entity = v.legal_entity and a.fiscal_year = v.fiscal_year
-               and a.scenario = v.scenario and a.status = 'active' and a.id <> v.id
-               and a.currency = v.currency
-             limit 1) as "activeTotal"
-      from budget_versions v where v.id = ${versionId}`)) as unknown as {
-    legalEntity: string;
-    fiscalYear: number;
-    currency: string;
-    total: string;
-    activeTotal: string | null;
-  }[];
-  if (!version) return undefined;
+  const found = await versionBesideActive(db, versionId);
+  if (!found) return undefined;
+  const { version, active } = found;
   const costCenters = (await db.execute(sql`
     select cost_center as "costCenter", sum(amount)::text as total from budget_lines
      where version_id = ${versionId} group by cost_center order by cost_center`)) as unknown as {
     costCenter: string;
     total: string;
   }[];
-  return { ...version, costCenters };
+  return {
+    legalEntity: version.legalEntity,
+    currency: version.currency,
+    total: version.totalAmount,
+    // Totals in two currencies do not compare: the route then sees no active budget.
+    activeTotal: active && active.currency === version.currency ? active.totalAmount : null,
+    costCenters,
+  };
 }
 
 /**
@@ -239,30 +255,17 @@ export interface ReviewLine {
  * of the same year (the version it would replace), the change absolute and in %, computed exactly in SQL.
  */
 export async function versionReview(db: DbOrTx, versionId: string) {
-  const [version] = (await db.execute(sql`
-    select v.id, v.legal_entity as "legalEntity", v.fiscal_year as "fiscalYear", v.version_number as "version",
-           v.currency, v.total_amount::text as total, v.validation_issues as "validationIssues",
-           (select a.id from budget_versions a
-             where a.legal_entity = v.legal_entity and a.fiscal_year = v.fiscal_year and a.scenario = v.scenario
-               and a.status = 'active' and a.id <> v.id limit 1) as "activeVersionId"
-      from budget_versions v where v.id = ${versionId}`)) as unknown as {
-    id: string;
-    legalEntity: string;
-    fiscalYear: number;
-    version: number;
-    currency: string;
-    total: string;
-    validationIssues: unknown;
-    activeVersionId: string | null;
-  }[];
-  if (!version) return undefined;
+  const found = await versionBesideActive(db, versionId);
+  if (!found) return undefined;
+  const activeVersionId = found.active?.id ?? null;
+  const version = { activeVersionId, validationIssues: found.version.validationIssues };
   const lines = (await db.execute(sql`
     with proposed as (
       select account, cost_center, currency, sum(amount) as amount from budget_lines
        where version_id = ${versionId} group by account, cost_center, currency),
     active as (
       select account, cost_center, currency, sum(amount) as amount from budget_lines
-       where version_id = ${version.activeVersionId} group by account, cost_center, currency)
+       where version_id = ${activeVersionId} group by account, cost_center, currency)
     select coalesce(p.account, a.account) as account, coalesce(p.cost_center, a.cost_center) as "costCenter",
            coalesce(p.currency, a.currency) as currency,
            coalesce(p.amount, 0)::text as proposed, coalesce(a.amount, 0)::text as active,
