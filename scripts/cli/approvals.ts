@@ -8,6 +8,8 @@
  *   npm run closeloop -- approvals delegate --to <principal> --from <YYYY-MM-DD> --until <YYYY-MM-DD> --reason "…"
  */
 
+import type { ReviewLine } from '../../db/queries/approval-policies';
+
 type Call = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
 
 interface InboxItem {
@@ -17,16 +19,6 @@ interface InboxItem {
   status: string;
   stage: { number: number; of: number };
   levels: { key: string; required: number; approvals: number; onBehalfOf?: string }[];
-}
-
-interface ReviewLine {
-  account: string;
-  costCenter: string;
-  currency: string;
-  proposed: string;
-  active: string;
-  change: string;
-  changePercent: string | null;
 }
 
 export async function approvalsCommand(

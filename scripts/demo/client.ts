@@ -52,6 +52,12 @@ export function erpAdmin(method: string, path: string, body?: unknown) {
   return send(d365Sim, method, path, {}, body);
 }
 
+/** The reply, when its status is one of `ok`; otherwise the demo stops, showing what closeloop answered. */
+export function must(r: Reply, ...ok: number[]): Reply {
+  if (!ok.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
+  return r;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Reads until `done` holds (every 250 ms, for up to 5 minutes), as a person refreshing a page would. */

@@ -1,5 +1,5 @@
 import { budgetScenario } from './budget';
-import { api, call, ENTITY, pollUntil, type Reply, step } from './client';
+import { api, call, ENTITY, must, pollUntil, step } from './client';
 
 /**
  * The group's March 2027 close, as its scheduler and controllers run it: the services company (USD), its UK
@@ -18,14 +18,9 @@ const KEY = {
 };
 const MONTH = '2027-03';
 const SUBSIDIARIES = [
-  { code: 'ACME-UK', costCenter: 'CC-510', account: '600100', period: '2027-12', currency: 'GBP' },
-  { code: 'ACME-DE', costCenter: 'CC-610', account: '600100', period: '2027-03', currency: 'EUR' },
+  { code: 'ACME-UK', costCenter: 'CC-510', account: '600100', period: '2027-12' },
+  { code: 'ACME-DE', costCenter: 'CC-610', account: '600100', period: '2027-03' },
 ];
-
-function must(r: Reply, ...ok: number[]): Reply {
-  if (!ok.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
-  return r;
-}
 
 async function budgetInControl(entity: string, account: string, costCenter: string, period: string) {
   const balance = must(

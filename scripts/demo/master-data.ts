@@ -1,5 +1,5 @@
 import { budgetScenario } from './budget';
-import { call, ENTITY, erpAdmin, type Reply, step } from './client';
+import { call, ENTITY, erpAdmin, must, step } from './client';
 
 /**
  * Master data from the ERP, its system of record: a new main account arrives unmapped and waits in the dead
@@ -9,11 +9,6 @@ import { call, ENTITY, erpAdmin, type Reply, step } from './client';
  */
 
 const KEY = { admin: 'dev-admin', approver: 'dev-approver', controller: 'dev-controller' };
-
-function must(r: Reply, ...ok: number[]): Reply {
-  if (!ok.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
-  return r;
-}
 
 const sync = async () =>
   must(await call('POST', '/v1/master-data/syncs', KEY.admin, { legalEntity: ENTITY, wait: true }), 200).body;

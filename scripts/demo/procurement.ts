@@ -1,6 +1,6 @@
 import { fromMinor, toMinor } from '../../domain/money';
 import { budgetScenario } from './budget';
-import { call, ENTITY, procurement, type Reply, sleep, step } from './client';
+import { call, ENTITY, must, procurement, sleep, step } from './client';
 
 /**
  * The seed's central scenario: procurement asks closeloop before it spends. Requisitions raised in the
@@ -43,11 +43,6 @@ async function balance(costCenter: string, period: string): Promise<Balance> {
   );
   if (r.status !== 200) throw new Error(`balance refused: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body as unknown as Balance;
-}
-
-function must(r: Reply, ...ok: number[]): Reply {
-  if (!ok.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
-  return r;
 }
 
 async function requisition(costCenter: string, period: string, total: bigint) {
