@@ -250,6 +250,11 @@ describe('budget control: overrides and transfers', () => {
     await stack.client.workflow
       .getHandle(`budget-transfer:${id}`)
       .signal('decision', { decision: 'approve', principal: 'dave@acme.example' });
+    // The workflow writes a refused signal's audit entry by itself; wait for it so the approval comes after.
+    await until(
+      () => controlAudit(id),
+      (rows) => rows.filter((a) => a.action === 'transfer.decision_refused').length === 2,
+    );
     // Nothing moved before the approval.
     expect((await balance('610200', 'CC-200', `${fy}-03`)).budget.amount).toBe('1000.00');
 
