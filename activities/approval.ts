@@ -1,4 +1,7 @@
-import { type DecisionKind } from '../domain/approval';
+import { type BudgetDecisionKind } from '../domain/approval';
+import { type ApprovalNotice, composeNotice, noticeKey } from '../domain/approval-notification';
+import { type TokenCheck, verifyDecisionToken } from '../domain/decision-token';
+import { claimNotification, markNotificationSent } from '../db/queries/approval-notifications';
 import { type ApprovalRoute, routeVersion, UnroutableVersion } from '../domain/approval-policy';
 import { money } from '../domain/money';
 import {
@@ -15,7 +18,7 @@ import { conflict, notFound } from './failures';
 
 export interface RecordDecisionInput {
   versionId: string;
-  decision: DecisionKind;
+  decision: BudgetDecisionKind;
   principal: string;
   comment?: string;
   correlationId: string;
@@ -51,12 +54,73 @@ export interface RouteForApprovalInput {
 }
 
 export type RoutedVersion =
-  { policyRevision: number | null; route: ApprovalRoute } | { unroutable: string; level: string };
+  | { policyRevision: number | null; route: ApprovalRoute; escalateTo: string[] }
+  | { unroutable: string; level: string };
+
+export interface VerifyDecisionTokenInput {
+  token: string;
+  principal: string;
+  workflowId: string;
+  decision: BudgetDecisionKind;
+}
+
+export interface NotifyApproversInput {
+  notice: Omit<ApprovalNotice, 'reviewUrl'>;
+  versionId: string;
+  correlationId: string;
+}
 
 export type RecordLevelDecisionInput = Parameters<typeof recordLevelDecision>[1];
 
-export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
+export function createApprovalActivities({
+  db,
+  notifier,
+  approvals,
+}: Pick<ActivityDeps, 'db' | 'notifier' | 'approvals'>) {
   return {
+    /**
+     * Whether a decision signal's token was signed by closeloop for this principal, workflow and decision,
+     * and has not expired (run as a local activity: its answer is recorded, so a replay sees the same).
+     */
+    async verifyDecisionToken(input: VerifyDecisionTokenInput): Promise<TokenCheck> {
+      return verifyDecisionToken(approvals.signingKey, input.token, input);
+    },
+
+    /**
+     * Tells people about a version waiting in its chain (or decided), by mail and chat, once per notice:
+     * the outbox row decides whether it still has to go out, and is marked sent with its audit entry.
+     */
+    async notifyApprovers(input: NotifyApproversInput): Promise<{ sent: boolean; channels: string[] }> {
+      const reviewUrl = `${approvals.publicUrl}/v1/approvals/${encodeURIComponent(input.notice.cycleId)}/review`;
+      const notice: ApprovalNotice = { ...input.notice, reviewUrl };
+      const { subject, text } = composeNotice(notice);
+      const row = {
+        key: noticeKey(notice),
+        legalEntity: notice.legalEntity,
+        cycleId: notice.cycleId,
+        kind: notice.kind,
+        recipients: notice.to,
+        subject,
+      };
+      if (!notice.to.length || !(await claimNotification(db, row))) return { sent: false, channels: [] };
+      const channels = await notifier.send({
+        key: row.key,
+        to: notice.to,
+        subject,
+        text,
+        data: { kind: notice.kind, cycleId: notice.cycleId, version: notice.version, reviewUrl },
+      });
+      await db.transaction((tx) =>
+        markNotificationSent(tx, {
+          ...row,
+          versionId: input.versionId,
+          channels,
+          correlationId: input.correlationId,
+        }),
+      );
+      return { sent: true, channels };
+    },
+
     /**
      * The route a version takes through its entity's approval policy, from its own figures (total, increase
      * over the active budget, the cost centers it touches and their owners today). An entity without a
@@ -73,6 +137,7 @@ export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
         return {
           policyRevision: null,
           route: { stages: [[{ name: 'approvers', key: 'approvers', approvers, required: 1 }]], skipped: [] },
+          escalateTo: [],
         };
       }
       const today = new Date().toISOString().slice(0, 10);
@@ -89,7 +154,7 @@ export function createApprovalActivities({ db }: Pick<ActivityDeps, 'db'>) {
           integrationAdmins: input.integrationAdmins,
           delegations: await delegationsOn(db, today),
         });
-        return { policyRevision: policy.revision, route };
+        return { policyRevision: policy.revision, route, escalateTo: policy.spec.escalateTo ?? [] };
       } catch (err) {
         if (err instanceof UnroutableVersion) return { unroutable: err.message, level: err.level };
         throw err;

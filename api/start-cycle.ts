@@ -26,6 +26,7 @@ export interface StartCycleRequest {
   asOfPeriod?: string;
   approvalTimeout?: string;
   escalationTimeout?: string;
+  reminderInterval?: string;
   chunkSize?: number;
   correlationId?: string;
 }
@@ -56,6 +57,7 @@ export function buildCycleInput(
       ...approvalRoster(config),
       timeout: (request.approvalTimeout ?? config.cycle.approvalTimeout) as Duration,
       escalationTimeout: (request.escalationTimeout ?? config.cycle.escalationTimeout) as Duration,
+      reminderInterval: (request.reminderInterval ?? config.cycle.reminderInterval) as Duration,
     },
     publication: { chunkSize: request.chunkSize ?? config.cycle.chunkSize },
     // By default the forecast is as of the last period of the year before: nothing has elapsed yet.

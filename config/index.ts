@@ -25,6 +25,9 @@ export const DEV_API_KEYS =
   'dev-frank=frank@acme.example:approver,dev-grace=grace@acme.example:approver,' +
   'dev-victor=victor@acme.example:approver';
 
+/** Local use only (see APPROVAL_SIGNING_KEY). */
+export const DEV_SIGNING_KEY = 'closeloop-dev-approval-signing-key-not-for-production';
+
 /** "key=principal:role,key2=principal2:role2" — a simple API-key → principal map until RBAC lands. */
 const ApiKeys = z
   .string()
@@ -84,6 +87,26 @@ const Env = z.object({
 
   APPROVAL_TIMEOUT: DurationString.default('3 days'),
   ESCALATION_TIMEOUT: DurationString.default('2 days'),
+  /** While a level waits, its approvers are reminded this often (and after escalation, its contacts too). */
+  APPROVAL_REMINDER_INTERVAL: DurationString.default('1 day'),
+  /**
+   * Signs the tokens that prove who sends a decision signal (Temporal UI, `temporal workflow signal`). The
+   * default is for local use only: a deployment sets its own secret, the same for the API and the workers.
+   */
+  APPROVAL_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').default(DEV_SIGNING_KEY),
+  /** How long a signed decision payload handed to an approver stays valid. */
+  APPROVAL_TOKEN_TTL: DurationString.default('15 minutes'),
+  /** Where the review links in notifications point: the API as approvers reach it. Unset: API_HOST:API_PORT. */
+  CLOSELOOP_PUBLIC_URL: z.string().url().optional(),
+  /** Approval notifications by mail. Unset: the local mail sink the launcher starts (MAIL_SINK=embedded). */
+  SMTP_URL: z.string().url().optional(),
+  NOTIFY_FROM: z.string().default('closeloop <closeloop@acme.example>'),
+  /** Chat tools: the same notifications POSTed as JSON ({"text": …}, Slack and Teams incoming-webhook style). */
+  NOTIFY_WEBHOOK_URL: z.string().url().optional(),
+  /** `embedded`: `npm start` runs a mail sink (Mailpit) and sends mail to it; `off`: SMTP_URL or no mail. */
+  MAIL_SINK: z.enum(['embedded', 'off']).default('embedded'),
+  MAIL_SINK_SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
+  MAIL_SINK_HTTP_PORT: z.coerce.number().int().min(1).max(65535).default(8025),
   PUBLICATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(100),
   /** Funds a reservation holds are given back after this unless consumed or released first. */
   BUDGET_RESERVATION_TTL: DurationString.default('30 days'),
@@ -259,9 +282,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
         closeAfterDays: e.PERIOD_CLOSE_AFTER_DAYS,
       },
     },
+    approvals: {
+      signingKey: e.APPROVAL_SIGNING_KEY,
+      tokenTtl: e.APPROVAL_TOKEN_TTL,
+      publicUrl: e.CLOSELOOP_PUBLIC_URL ?? `http://${e.API_HOST}:${e.API_PORT}`,
+    },
+    notifications: {
+      smtpUrl:
+        e.SMTP_URL ?? (e.MAIL_SINK === 'embedded' ? `smtp://127.0.0.1:${e.MAIL_SINK_SMTP_PORT}` : undefined),
+      from: e.NOTIFY_FROM,
+      webhookUrl: e.NOTIFY_WEBHOOK_URL,
+      mailSink: { mode: e.MAIL_SINK, smtpPort: e.MAIL_SINK_SMTP_PORT, httpPort: e.MAIL_SINK_HTTP_PORT },
+    },
     cycle: {
       approvalTimeout: e.APPROVAL_TIMEOUT,
       escalationTimeout: e.ESCALATION_TIMEOUT,
+      reminderInterval: e.APPROVAL_REMINDER_INTERVAL,
       chunkSize: e.PUBLICATION_CHUNK_SIZE,
     },
     simulators: {

@@ -18,6 +18,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONSUMPTION_SOURCES, CONTROL_LEVELS, PERIOD_BASES } from '../domain/budget-control';
 import { RATE_TYPES } from '../domain/fx';
+import { NOTIFICATION_KINDS } from '../domain/approval-notification';
 import { ACCOUNT_KINDS } from '../domain/master-data';
 import { CLOSED_PERIOD_POLICIES } from '../domain/source-lines';
 import { SYNC_TIERS } from '../domain/sync-tiers';
@@ -420,6 +421,27 @@ export const approvalDelegations = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
   (t) => [index('approval_delegations_principal').on(t.principal, t.validFrom)],
+);
+
+/**
+ * Each approval notification once (an outbox keyed by business identity: cycle, kind, stage, sequence): a
+ * retried or reset activity finds it sent and does not mail the approvers twice.
+ */
+export const approvalNotifications = pgTable(
+  'approval_notifications',
+  {
+    key: text('key').primaryKey(),
+    legalEntity: text('legal_entity').notNull(),
+    cycleId: text('cycle_id').notNull(),
+    kind: text('kind', { enum: NOTIFICATION_KINDS }).notNull(),
+    recipients: jsonb('recipients').$type<string[]>().notNull(),
+    subject: text('subject').notNull(),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    /** Where it went: mail, webhook. */
+    channels: jsonb('channels').$type<string[]>(),
+  },
+  (t) => [index('approval_notifications_cycle').on(t.cycleId)],
 );
 
 // ── Budget control ────────────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,6 @@
-import { type DecisionInput, type DecisionRefusal } from './approval';
+import { type BudgetDecisionKind, type DecisionRefusal } from './approval';
+
+type Decision = { decision: BudgetDecisionKind; principal: string; comment?: string };
 import { type ApprovalRoute, type RouteLevel } from './approval-policy';
 
 /**
@@ -27,7 +29,14 @@ export interface ApprovalChainState {
   skipped: ApprovalRoute['skipped'];
   /** Index of the open stage; stages.length once every stage has passed. */
   current: number;
-  rejected?: { principal: string; comment?: string; at: string; levels: string[] };
+  /** A rejection, or a send-back for changes, at any open level ends the chain. */
+  stopped?: {
+    decision: Exclude<BudgetDecisionKind, 'approve'>;
+    principal: string;
+    comment?: string;
+    at: string;
+    levels: string[];
+  };
 }
 
 export function openChain(route: ApprovalRoute, policyRevision: number | null): ApprovalChainState {
@@ -62,10 +71,13 @@ export function levelsFor(c: ApprovalChainState, principal: string): ChainLevel[
 export function chainRefusal(
   c: ApprovalChainState,
   who: { submittedBy: string; integrationAdmins: readonly string[]; awaiting: boolean },
-  d: DecisionInput,
+  d: Decision,
 ): DecisionRefusal | undefined {
-  if (c.rejected)
-    return { code: 'AlreadyDecided', message: `the version was already rejected by ${c.rejected.principal}` };
+  if (c.stopped)
+    return {
+      code: 'AlreadyDecided',
+      message: `the version was already ${c.stopped.decision === 'reject' ? 'rejected' : 'sent back'} by ${c.stopped.principal}`,
+    };
   if (!who.awaiting || c.current >= c.stages.length)
     return { code: 'WrongStage', message: 'the version is not awaiting approval' };
   if (d.principal === who.submittedBy)
@@ -95,13 +107,25 @@ export function chainRefusal(
 
 /**
  * Applies an accepted decision: an approval counts at every open level the principal may decide at, a
- * rejection ends the chain. Returns the keys of the levels it counted at. Call chainRefusal first.
+ * rejection or a send-back ends the chain. Returns the keys of the levels it counted at and, for a delegate,
+ * the approver they acted for. Call chainRefusal first.
  */
-export function applyDecision(c: ApprovalChainState, d: DecisionInput & { at: string }): string[] {
+export function applyDecision(
+  c: ApprovalChainState,
+  d: Decision & { at: string },
+): { levels: string[]; onBehalfOf?: string } {
   const levels = levelsFor(c, d.principal);
-  if (d.decision === 'reject') {
-    c.rejected = { principal: d.principal, comment: d.comment, at: d.at, levels: levels.map((l) => l.key) };
-    return c.rejected.levels;
+  const approver = levels[0] && actingFor(levels[0], d.principal);
+  const onBehalfOf = approver !== d.principal ? approver : undefined;
+  if (d.decision !== 'approve') {
+    c.stopped = {
+      decision: d.decision,
+      principal: d.principal,
+      comment: d.comment,
+      at: d.at,
+      levels: levels.map((l) => l.key),
+    };
+    return { levels: c.stopped.levels, onBehalfOf };
   }
   for (const l of levels) {
     const approver = actingFor(l, d.principal)!;
@@ -113,7 +137,7 @@ export function applyDecision(c: ApprovalChainState, d: DecisionInput & { at: st
     });
     if (l.approvals.length >= l.required) l.status = 'approved';
   }
-  return levels.map((l) => l.key);
+  return { levels: levels.map((l) => l.key), onBehalfOf };
 }
 
 /** Whether every level of the open stage is approved. */

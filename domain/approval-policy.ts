@@ -63,6 +63,8 @@ export const ApprovalPolicySpec = z
     legalEntity: z.string().trim().min(1),
     /** Stages in order; the levels of one stage run in parallel. */
     stages: z.array(z.array(ApprovalLevelSpec).min(1)).min(1),
+    /** Who is told, beside the approvers, when a level waits past its approval window. */
+    escalateTo: z.array(Principal).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {

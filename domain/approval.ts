@@ -3,19 +3,49 @@ import { z } from 'zod';
 export const DecisionKind = z.enum(['approve', 'reject']);
 export type DecisionKind = z.infer<typeof DecisionKind>;
 
+/** A budget version may also be sent back: the planner fixes it and submits it again, nothing is final. */
+export const BudgetDecisionKind = z.enum(['approve', 'reject', 'send_back']);
+export type BudgetDecisionKind = z.infer<typeof BudgetDecisionKind>;
+
+const decisionFields = {
+  principal: z.string().trim().min(1, 'is required').max(200),
+  comment: z.string().trim().max(2000).optional(),
+};
+/** A signal's proof of who decides (see domain/decision-token); the API path needs none. */
+const tokenField = { token: z.string().trim().min(1).max(4000).optional() };
+
+const needsComment = (d: { decision: string; comment?: string }) =>
+  d.decision === 'approve' || (d.comment !== undefined && d.comment.length > 0);
+const commentRule = {
+  path: ['comment'],
+  message: 'is required when rejecting or sending back: the submitter needs to know why',
+};
+
 /** A decision as it arrives by API update or by signal (Temporal UI / CLI). */
 export const DecisionInput = z
-  .object({
-    decision: DecisionKind,
-    principal: z.string().trim().min(1, 'is required').max(200),
-    comment: z.string().trim().max(2000).optional(),
-  })
+  .object({ decision: DecisionKind, ...decisionFields })
   .strict()
-  .refine((d) => d.decision !== 'reject' || (d.comment !== undefined && d.comment.length > 0), {
-    path: ['comment'],
-    message: 'is required when rejecting: the submitter needs to know why',
-  });
+  .refine(needsComment, commentRule);
 export type DecisionInput = z.infer<typeof DecisionInput>;
+
+/** A decision on a budget version, by API update. */
+export const BudgetDecisionInput = z
+  .object({ decision: BudgetDecisionKind, ...decisionFields })
+  .strict()
+  .refine(needsComment, commentRule);
+export type BudgetDecisionInput = z.infer<typeof BudgetDecisionInput>;
+
+/** The same decisions as signals, which carry a signed token. */
+export const SignalDecisionInput = z
+  .object({ decision: DecisionKind, ...decisionFields, ...tokenField })
+  .strict()
+  .refine(needsComment, commentRule);
+export type SignalDecisionInput = z.infer<typeof SignalDecisionInput>;
+export const BudgetSignalDecisionInput = z
+  .object({ decision: BudgetDecisionKind, ...decisionFields, ...tokenField })
+  .strict()
+  .refine(needsComment, commentRule);
+export type BudgetSignalDecisionInput = z.infer<typeof BudgetSignalDecisionInput>;
 
 /** Support staff's request to publish again after a publication failed for good and was reversed. */
 export const RetryPublicationInput = z
@@ -48,7 +78,7 @@ export type DecisionRefusal =
 export function refuseDecision(
   policy: ApprovalPolicy,
   state: { awaitingDecision: boolean; decidedBy?: string },
-  input: DecisionInput,
+  input: { principal: string },
 ): DecisionRefusal | undefined {
   if (state.decidedBy !== undefined) {
     return { code: 'AlreadyDecided', message: `the version was already decided by ${state.decidedBy}` };

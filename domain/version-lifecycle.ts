@@ -9,6 +9,8 @@ export const BUDGET_VERSION_STATUSES = [
   'awaiting_approval',
   'approved',
   'rejected',
+  /** An approver sent it back for changes: the planner fixes it and submits it again. */
+  'sent_back',
   'expired',
   'publishing',
   'published',
@@ -29,8 +31,8 @@ export const APPROVED_STATUSES = [
 
 export const VersionStep = {
   /** A new cycle revision takes a version that did not pass back to validation and approval. */
-  resubmit: { from: ['invalid', 'rejected', 'expired'], to: ['invalid', 'awaiting_approval'] },
-  decide: { from: ['awaiting_approval'], to: ['approved', 'rejected'] },
+  resubmit: { from: ['invalid', 'rejected', 'sent_back', 'expired'], to: ['invalid', 'awaiting_approval'] },
+  decide: { from: ['awaiting_approval'], to: ['approved', 'rejected', 'sent_back'] },
   expire: { from: ['awaiting_approval'], to: ['expired'] },
   /** Only while no newer version of the same budget has been activated. */
   claimPublication: { from: ['approved', 'publication_failed', 'publishing'], to: ['publishing'] },

@@ -99,7 +99,10 @@ async function main() {
         started.map(async (e) => {
           await stack.client.workflow
             .getHandle(e.workflowId!)
-            .signal(decisionSignal, { decision: 'approve', principal: 'dave@acme.example' });
+            .signal(
+              decisionSignal,
+              await stack.signed(e.workflowId!, { decision: 'approve', principal: 'dave@acme.example' }),
+            );
           signed.add(e.workflowId!);
         }),
       );

@@ -15,12 +15,14 @@ import { describeDatabase, prepareDatabase } from './lib/database';
 import { startDevServer } from './lib/dev-server';
 import { localApiUrl, startSimulators } from './lib/simulators';
 import { ensurePeriodCloseSchedule, ensureSchedules } from '../api/schedules';
+import { startMailSink } from './lib/mail-sink';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 /**
  * npm start — the whole stack in one process tree on embedded defaults: the Temporal dev server (with
  * Temporal UI) from temporal-dev.yaml, PostgreSQL (the one answering at the default address, or an embedded
- * one) migrated and seeded, the Dynamics 365 and Anaplan simulators, a worker and the API. Ctrl-C stops
+ * one) migrated and seeded, the Dynamics 365 and Anaplan simulators, a mail sink for approval notifications
+ * (Mailpit), a worker and the API. Ctrl-C stops
  * everything, newest first.
  *
  *   npm start                    everything
@@ -87,6 +89,19 @@ async function main() {
   stops.push({ name: 'database', stop: () => database.close() });
   log(`database ${describeDatabase(database, config)}: migrated and seeded`);
 
+  // Approval notifications go to a local mail sink unless SMTP_URL names a real server.
+  let mailUi: string | undefined;
+  if (config.notifications.mailSink.mode === 'embedded' && !process.env.SMTP_URL) {
+    const sink = await startMailSink({
+      ...config.notifications.mailSink,
+      dataDir: path.join(config.dataDir, 'mail'),
+      log,
+    });
+    stops.push({ name: 'mail sink', stop: () => sink.stop() });
+    mailUi = sink.url;
+    log(`mail sink (Mailpit) SMTP 127.0.0.1:${sink.smtpPort}, mails at ${sink.url}`);
+  }
+
   if (config.simulators.mode === 'embedded') {
     const sims = await startSimulators(config, localApiUrl(config));
     stops.push({ name: 'simulators', stop: () => sims.stop() });
@@ -141,6 +156,7 @@ closeloop is ready in ${seconds}s
   Temporal UI  ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Temporal     ${config.temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   Database     ${describeDatabase(database, config)}
+  Mail         ${mailUi ? `${mailUi}   (approval notifications; MAIL_SINK=off and SMTP_URL for a real server)` : (config.notifications.smtpUrl ?? 'off (set SMTP_URL)')}
   Worker       ${flags['no-worker'] ? 'none (--no-worker): start workers with `npm run worker`' : 'running in this process'}
   Schedules    ${schedules.map((x) => `${x.scheduleId} every ${x.every}`).join(', ')} (Temporal UI → Schedules)
   Period close ${close.scheduleId} on ${close.closeDates.length} close dates, next ${close.closeDates[0] ?? 'none'}; or npm run closeloop -- close start <YYYY-MM>

@@ -48,6 +48,21 @@ export const dbWriteLocal = {
   localRetryThreshold: '10 seconds',
 } as const satisfies LocalActivityOptions;
 
+/**
+ * Mail and chat: a few retries over about a minute (a mail server restarting), then the cycle goes on
+ * without the notice; waiting on a notification must never hold up a decision.
+ */
+export const notification = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '20 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+} as const satisfies ActivityOptions;
+
 export interface ErpRetryOverride {
   initialInterval?: Duration;
   maximumAttempts?: number;

@@ -1,5 +1,5 @@
 import { type Duration } from '@temporalio/common';
-import { type DecisionKind } from '../domain/approval';
+import { type BudgetDecisionKind } from '../domain/approval';
 import { type ApprovalChainState } from '../domain/approval-chain';
 import { type LineIssue } from '../domain/budget-validation';
 import { type BudgetVersionRef } from '../domain/model';
@@ -17,6 +17,8 @@ export type CycleStatus =
   | 'awaiting_approval'
   | 'escalated'
   | 'rejected'
+  /** An approver sent the version back for changes: fix it in the planning platform and resubmit. */
+  | 'sent_back'
   | 'expired'
   | 'publishing'
   | 'publication_failed'
@@ -38,6 +40,8 @@ export interface BudgetCycleInput {
     /** Durations in Temporal's string form ("3 days", "500ms"): short in tests, days in production. */
     timeout: Duration;
     escalationTimeout: Duration;
+    /** While a stage waits, those awaited are reminded this often; absent: no reminders. */
+    reminderInterval?: Duration;
   };
   publication: {
     chunkSize: number;
@@ -72,7 +76,7 @@ export interface BudgetCycleStatus {
   /** The first issues only; the full list is stored with the version. */
   issues?: LineIssue[];
   decision?: {
-    decision: DecisionKind;
+    decision: BudgetDecisionKind;
     principal: string;
     comment?: string;
     at: string;
@@ -82,6 +86,8 @@ export interface BudgetCycleStatus {
   /** The route through the entity's approval policy and who decided where (cycles since policies). */
   approval?: ApprovalChainState;
   escalatedAt?: string;
+  /** Notifications that could not be delivered (the cycle goes on without them). */
+  notificationFailures?: { kind: string; error: string; at: string }[];
   /** Signals that were not acted on and why (signals cannot answer their sender). */
   refusedSignals: { principal: string; reason: string; at: string }[];
   publications: PublicationSummary[];

@@ -16,10 +16,12 @@ import type { Activities } from '../activities';
 import type { PublicationTargetPlan } from '../activities/version-lifecycle';
 import {
   type ApprovalPolicy,
-  DecisionInput,
+  BudgetDecisionInput,
+  BudgetSignalDecisionInput,
   refuseDecision,
   RetryPublicationInput,
 } from '../domain/approval';
+import { type NotificationKind } from '../domain/approval-notification';
 import {
   advance,
   type ApprovalChainState,
@@ -32,7 +34,7 @@ import {
 import { FailureType } from '../domain/failures';
 import { publicationWorkflowId, versionKey } from '../domain/identity';
 import { describeIssues } from '../domain/zod-issues';
-import { dbWrite, erpCall, longSync, planningCall } from './activity-profiles';
+import { dbWrite, erpCall, longSync, notification, planningCall } from './activity-profiles';
 import {
   type BudgetCycleInput,
   type BudgetCycleStatus,
@@ -49,6 +51,7 @@ import {
 } from './definitions';
 import { principalOf, validateDecision } from './decision-gate';
 import { publication } from './publication';
+import { signalProofs } from './signed-decision';
 
 /** Patch ID: decision signals received during import are held until the version awaits approval. */
 export const EARLY_DECISION_SIGNALS_WAIT = 'early-decision-signals-wait-for-authorize';
@@ -63,6 +66,8 @@ export const DATABASE_DECIDES_ACTIVATION = 'database-decides-publication-and-act
 export const REFUSED_SIGNALS_AUDITED = 'refused-signals-audited';
 /** Patch ID: authorization walks the route of the entity's approval policy, level by level. */
 export const APPROVAL_CHAIN = 'approval-chain-by-policy';
+/** Patch ID: approvers are told when a stage opens, reminded on a cadence, escalated to contacts; submitters of the outcome. */
+export const APPROVAL_NOTIFICATIONS = 'approval-notifications';
 
 /**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
@@ -77,6 +82,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const erp = proxyActivities<Activities>(erpCall(input.publication.erpRetry));
   const planning = proxyActivities<Activities>(planningCall(input.publication.erpRetry));
   const sync = proxyActivities<Activities>(longSync(input.publication.erpRetry));
+  const notifyActivity = proxyActivities<Activities>(notification);
 
   const state: BudgetCycleStatus = {
     cycleId,
@@ -114,28 +120,25 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   // Under an approval chain each accepted decision counts at its levels and waits to be recorded (in order);
   // the update that brought it answers once it is. Without one, the single decision is the cycle's.
   const levelDecisions: {
-    decision: DecisionInput;
+    decision: BudgetDecisionInput;
     at: string;
     stage: number;
     levels: string[];
     onBehalfOf?: string;
   }[] = [];
   let levelDecisionsRecorded = 0;
-  const accept = (decision: DecisionInput): number => {
+  const accept = (decision: BudgetDecisionInput): number => {
     const at = now();
     if (!state.approval) {
       state.decision = { ...decision, at };
       return 0;
     }
     const stage = state.approval.current;
-    const levels = applyDecision(state.approval, { ...decision, at });
-    const onBehalfOf = state.approval.stages[stage]
-      ?.flatMap((l) => l.approvals)
-      .find((a) => a.principal === decision.principal && a.at === at)?.onBehalfOf;
+    const { levels, onBehalfOf } = applyDecision(state.approval, { ...decision, at });
     levelDecisions.push({ decision, at, stage, levels, onBehalfOf });
     return levelDecisions.length;
   };
-  const refusalFor = (decision: DecisionInput) =>
+  const refusalFor = (decision: BudgetDecisionInput) =>
     state.approval
       ? chainRefusal(
           state.approval,
@@ -174,15 +177,33 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   // A decision signal that arrives while the version is still being imported waits for the authorize
   // stage: after a reset in Temporal UI the approval signal is reapplied right at the start of the new run.
   const earlySignals: unknown[] = [];
+  const proofs = signalProofs();
   const takeDecisionSignal = async (raw: unknown) => {
-    const parsed = DecisionInput.safeParse(raw);
+    const parsed = BudgetSignalDecisionInput.safeParse(raw);
     if (!parsed.success) {
       await refuseSignal('decision', raw, `invalid decision: ${describeIssues(parsed.error)}`);
       return;
     }
-    const refusal = refusalFor(parsed.data);
-    if (refusal) await refuseSignal('decision', raw, `${refusal.code}: ${refusal.message}`);
-    else accept(parsed.data);
+    const { token, ...decision } = parsed.data;
+    // Who sent it must be proven: a token signed for them, this cycle, this decision and the open stage.
+    let tokenId: string | undefined;
+    if (proofs.required()) {
+      const proof = await proofs.check({ ...decision, token });
+      if (!proof.ok) return refuseSignal('decision', raw, proof.reason);
+      const open = state.approval?.current ?? 0;
+      if (proof.stage !== open) {
+        return refuseSignal(
+          'decision',
+          raw,
+          `WrongLevel: the token was signed for stage ${proof.stage + 1}; the open stage is ${open + 1}`,
+        );
+      }
+      tokenId = proof.tokenId;
+    }
+    const refusal = refusalFor(decision);
+    if (refusal) return refuseSignal('decision', raw, `${refusal.code}: ${refusal.message}`);
+    if (tokenId) proofs.spend(tokenId);
+    accept(decision);
   };
   setHandler(decisionSignal, async (raw) => {
     // Patched: cycles that started before this change refused early signals, and must replay as they ran.
@@ -193,11 +214,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   setHandler(
     decideUpdate,
     async (decision) => {
-      const ticket = accept(DecisionInput.parse(decision));
+      const ticket = accept(BudgetDecisionInput.parse(decision));
       await condition(() => (ticket ? levelDecisionsRecorded >= ticket : decisionRecorded));
       return state;
     },
-    { validator: (raw) => validateDecision(raw, refusalFor) },
+    { validator: (raw) => validateDecision(raw, refusalFor, BudgetDecisionInput) },
   );
   setHandler(retryPublicationSignal, async (raw) => {
     const parsed = RetryPublicationInput.safeParse(raw);
@@ -294,21 +315,28 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         return state;
       }
       state.approval = openChain(routed.route, routed.policyRevision);
+      const notify = patched(APPROVAL_NOTIFICATIONS) ? notifier(versionId, routed.escalateTo) : undefined;
       moveTo('authorize', 'awaiting_approval');
       awaitingDecision = true;
       for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
-      const outcome = await walkChain(versionId, state.approval);
+      const outcome = await walkChain(versionId, state.approval, notify);
       awaitingDecision = false;
       if (outcome === 'expired') {
         await db.recordApprovalTimeout({ versionId, kind: 'expired', correlationId, escalateTo: [] });
         moveTo('authorize', 'expired');
+        await notify?.('expired', [
+          input.submittedBy,
+          ...awaitedApprovers(state.approval),
+          ...routed.escalateTo,
+        ]);
         return state;
       }
       const decision = state.decision!;
       await db.recordDecision({ versionId, ...decision, correlationId, decidedAt: decision.at });
       decisionRecorded = true;
-      if (decision.decision === 'reject') {
-        moveTo('authorize', 'rejected');
+      if (decision.decision !== 'approve') {
+        moveTo('authorize', decision.decision === 'reject' ? 'rejected' : 'sent_back');
+        await notify?.(decision.decision === 'reject' ? 'rejected' : 'sent_back', [input.submittedBy]);
         return state;
       }
     } else {
@@ -329,8 +357,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       }
       await db.recordDecision({ versionId, ...decision, correlationId, decidedAt: decision.at });
       decisionRecorded = true;
-      if (decision.decision === 'reject') {
-        moveTo('authorize', 'rejected');
+      if (decision.decision !== 'approve') {
+        moveTo('authorize', decision.decision === 'reject' ? 'rejected' : 'sent_back');
         return state;
       }
     }
@@ -402,13 +430,15 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   }
 
   /**
-   * Walks the route stage by stage: each stage waits for its levels' approvals; one that waits longer than
-   * the approval timeout is escalated to those still awaited, and after the escalation timeout the cycle
-   * expires. Every decision is recorded where it counted before the next is looked at.
+   * Walks the route stage by stage: each stage waits for its levels' approvals, its approvers told when it
+   * opens and reminded on the reminder cadence; one that waits longer than the approval timeout is escalated
+   * (the approvers still awaited and the escalation contacts told), and after the escalation timeout the
+   * cycle expires. Every decision is recorded where it counted before the next is looked at.
    */
-  async function walkChain(versionId: string, chain: ApprovalChainState) {
+  async function walkChain(versionId: string, chain: ApprovalChainState, notify?: Notify) {
     for (;;) {
-      const outcome = await waitForStage(versionId, chain);
+      await notify?.('approval_requested', awaitedApprovers(chain));
+      const outcome = await waitForStage(versionId, chain, notify);
       if (outcome !== 'passed') return outcome;
       if (!advance(chain)) break;
       if (state.status !== 'awaiting_approval') moveTo('authorize', 'awaiting_approval');
@@ -422,9 +452,13 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     return 'approved' as const;
   }
 
-  async function waitForStage(versionId: string, chain: ApprovalChainState) {
+  async function waitForStage(versionId: string, chain: ApprovalChainState, notify?: Notify) {
     let escalated = false;
     let deadline = Date.now() + msToNumber(input.approval.timeout);
+    // Reminders only where notifications are on (cycles before them replay their timers as they ran).
+    const every = notify && input.approval.reminderInterval ? msToNumber(input.approval.reminderInterval) : 0;
+    let nextReminder = every ? Date.now() + every : Infinity;
+    let reminders = 0;
     for (;;) {
       while (levelDecisionsRecorded < levelDecisions.length) {
         const d = levelDecisions[levelDecisionsRecorded]!;
@@ -443,20 +477,68 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         });
         levelDecisionsRecorded++;
       }
-      if (chain.rejected) {
-        const { principal, comment, at } = chain.rejected;
-        state.decision = { decision: 'reject', principal, comment, at };
-        return 'rejected' as const;
+      if (chain.stopped) {
+        const { decision, principal, comment, at } = chain.stopped;
+        state.decision = { decision, principal, comment, at };
+        return 'stopped' as const;
       }
       if (stagePassed(chain)) return 'passed' as const;
-      const remaining = deadline - Date.now();
+      const remaining = Math.min(deadline, nextReminder) - Date.now();
       if (remaining > 0 && (await condition(() => levelDecisions.length > levelDecisionsRecorded, remaining)))
         continue;
+      if (Date.now() < deadline) {
+        // The reminder cadence came round before the deadline: those still awaited hear again.
+        reminders++;
+        nextReminder += every;
+        const contacts = escalated ? (notify?.escalateTo ?? []) : [];
+        await notify?.('reminder', [...awaitedApprovers(chain), ...contacts], reminders);
+        continue;
+      }
       if (escalated) return 'expired' as const;
       escalated = true;
       await escalate(versionId, awaitedApprovers(chain));
+      await notify?.('escalated', [...awaitedApprovers(chain), ...(notify?.escalateTo ?? [])]);
       deadline = Date.now() + msToNumber(input.approval.escalationTimeout);
     }
+  }
+
+  /**
+   * Tells people where the chain stands; a notice that cannot be delivered (mail down for good) is logged in
+   * the cycle's history and never stops the cycle.
+   */
+  function notifier(versionId: string, escalateTo: string[]) {
+    const send = async (kind: NotificationKind, to: string[], reminder?: number) => {
+      const chain = state.approval!;
+      const stopped = chain.stopped;
+      const open = (chain.stages[chain.current] ?? []).filter((l) => l.status === 'open');
+      const levels = stopped ? stopped.levels : open.map((l) => l.key);
+      try {
+        await notifyActivity.notifyApprovers({
+          versionId,
+          correlationId,
+          notice: {
+            kind,
+            cycleId,
+            legalEntity: ref.legalEntity,
+            version: versionKey(ref),
+            total: state.total,
+            submittedBy: input.submittedBy,
+            stage: { number: Math.min(chain.current, chain.stages.length - 1) + 1, of: chain.stages.length },
+            levels,
+            to: [...new Set(to)],
+            reminder,
+            decidedBy: stopped?.principal,
+            comment: stopped?.comment,
+          },
+        });
+      } catch (err) {
+        state.notificationFailures = [
+          ...(state.notificationFailures ?? []),
+          { kind, error: rootMessage(err), at: now() },
+        ];
+      }
+    };
+    return Object.assign(send, { escalateTo });
   }
 
   /** The approval window passed with the version still waiting: escalated to these, and audited. */
@@ -560,6 +642,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
 }
 
 /** The type of the ApplicationFailure at the root of an activity or child workflow failure. */
+type Notify = ((kind: NotificationKind, to: string[], reminder?: number) => Promise<void>) & {
+  escalateTo: string[];
+};
+
 function failureType(err: unknown): string | undefined {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;

@@ -6,6 +6,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { type Duration } from '@temporalio/common';
+import { type z } from 'zod';
 import type { Activities } from '../activities';
 import {
   type ApprovalPolicy,
@@ -13,11 +14,13 @@ import {
   type DecisionRefusal,
   refuseDecision,
   type DecisionSubjectType,
+  SignalDecisionInput,
 } from '../domain/approval';
 import { FailureType } from '../domain/failures';
 import { describeIssues, fieldIssues } from '../domain/zod-issues';
 import { dbWrite } from './activity-profiles';
 import { decideRequestUpdate, decisionSignal } from './definitions';
+import { signalProofs } from './signed-decision';
 
 export interface GateDecision extends DecisionInput {
   /** Workflow time the decision was accepted. */
@@ -34,8 +37,12 @@ export interface RefusedSignal {
  * A decision update's validator: it runs before the update is accepted into history, so a malformed or
  * refused decision leaves no trace and changes nothing, and its caller learns why at once.
  */
-export function validateDecision(raw: unknown, refusal: (d: DecisionInput) => DecisionRefusal | undefined) {
-  const parsed = DecisionInput.safeParse(raw);
+export function validateDecision<D>(
+  raw: unknown,
+  refusal: (d: D) => DecisionRefusal | undefined,
+  schema: z.ZodType<D> = DecisionInput as unknown as z.ZodType<D>,
+) {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw ApplicationFailure.create({
       type: FailureType.ValidationFailed,
@@ -96,12 +103,23 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
     });
   };
 
+  const proofs = signalProofs();
   setHandler(decisionSignal, async (raw) => {
-    const parsed = DecisionInput.safeParse(raw);
+    const parsed = SignalDecisionInput.safeParse(raw);
     if (!parsed.success) return refuseSignal(raw, `invalid decision: ${describeIssues(parsed.error)}`);
-    const r = refusal(parsed.data);
+    const { token, ...d } = parsed.data;
+    let tokenId: string | undefined;
+    if (proofs.required()) {
+      const proof = await proofs.check({ ...d, token });
+      if (!proof.ok) return refuseSignal(raw, proof.reason);
+      if (proof.stage !== 0)
+        return refuseSignal(raw, `WrongLevel: the token was signed for stage ${proof.stage + 1}`);
+      tokenId = proof.tokenId;
+    }
+    const r = refusal(d);
     if (r) return refuseSignal(raw, `${r.code}: ${r.message}`);
-    accept(parsed.data);
+    if (tokenId) proofs.spend(tokenId);
+    accept(d);
   });
   setHandler(
     decideRequestUpdate,

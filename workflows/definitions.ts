@@ -1,6 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { type DecisionInput, type RetryPublicationInput } from '../domain/approval';
+import {
+  type BudgetDecisionInput,
+  type BudgetSignalDecisionInput,
+  type DecisionInput,
+  type RetryPublicationInput,
+} from '../domain/approval';
 import { type BudgetCycleStatus } from './budget-cycle-state';
 
 /**
@@ -11,10 +16,14 @@ import { type BudgetCycleStatus } from './budget-cycle-state';
 export const DEFAULT_TASK_QUEUE = 'closeloop';
 
 export const statusQuery = defineQuery<BudgetCycleStatus>('status');
-/** Fire-and-forget decision, e.g. from Temporal UI: `{"decision":"approve","principal":"carol@acme.example"}`. */
-export const decisionSignal = defineSignal<[DecisionInput]>('decision');
+/**
+ * Fire-and-forget decision, e.g. from Temporal UI: `{"decision":"approve","principal":"carol@acme.example",
+ * "token":"…"}`. The token proves the principal: closeloop signs it for them (POST /v1/approvals/signal-payload
+ * hands the whole payload), and a signal without a valid one is refused and audited.
+ */
+export const decisionSignal = defineSignal<[BudgetSignalDecisionInput]>('decision');
 /** Decision with an answer: the validator refuses it before it enters history, so the caller knows at once. */
-export const decideUpdate = defineUpdate<BudgetCycleStatus, [DecisionInput]>('decide');
+export const decideUpdate = defineUpdate<BudgetCycleStatus, [BudgetDecisionInput]>('decide');
 /** After a publication failed for good and was reversed, support staff retry it with this signal. */
 export const retryPublicationSignal = defineSignal<[RetryPublicationInput]>('retry-publication');
 

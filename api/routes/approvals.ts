@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { Router } from 'express';
 import { z } from 'zod';
+import { type Config } from '../../config';
 import { type Database } from '../../db/client';
-import { createDelegation, delegationsOf, versionReview } from '../../db/queries/approval-policies';
+import {
+  createDelegation,
+  delegationsOf,
+  revokeDelegation,
+  versionReview,
+} from '../../db/queries/approval-policies';
+import { BudgetDecisionKind } from '../../domain/approval';
 import { openCycles } from '../../db/queries/cycles';
 import { awaitedApprovers, levelsFor } from '../../domain/approval-chain';
+import { signDecisionToken } from '../../domain/decision-token';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { IsoDate, LegalEntityCode } from '../../domain/model';
 import { toMinor } from '../../domain/money';
@@ -34,6 +43,20 @@ const DelegationBody = z
   .strict()
   .refine((d) => d.to > d.from, { path: ['to'], message: 'must be after from' });
 
+const SignalPayloadBody = z
+  .object({
+    decision: BudgetDecisionKind,
+    comment: z.string().trim().max(2000).optional(),
+  })
+  .strict()
+  .refine((b) => b.decision === 'approve' || !!b.comment, {
+    path: ['comment'],
+    message: 'is required when rejecting or sending back: the submitter needs to know why',
+  });
+
+/** Single quotes for a POSIX shell: the payload pastes into `temporal workflow signal --input '…'` as is. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
 const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
 
 /**
@@ -41,7 +64,7 @@ const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(c
  * caller, and for one of them the version beside the active budget (by account and cost center, absolute
  * and %), its largest changes, its validation warnings and who has decided where so far.
  */
-export function approvalRoutes({ db, client }: { db: Database; client: Client }) {
+export function approvalRoutes({ db, client, config }: { db: Database; client: Client; config: Config }) {
   const router = Router();
 
   const statusOf = async (cycleId: string): Promise<BudgetCycleStatus | undefined> => {
@@ -84,6 +107,7 @@ export function approvalRoutes({ db, client }: { db: Database; client: Client })
           waitingSince: [...s.history].reverse().find((h) => h.stage === 'authorize')?.at,
           links: {
             review: `/v1/approvals/${encodeURIComponent(s.cycleId)}/review`,
+            signalPayload: `/v1/approvals/${encodeURIComponent(s.cycleId)}/signal-payload`,
             decision: `${cyclePath(s.cycleId)}/decision`,
             cycle: cyclePath(s.cycleId),
           },
@@ -117,6 +141,90 @@ export function approvalRoutes({ db, client }: { db: Database; client: Client })
   router.get('/delegations', async (req, res) => {
     const caller = principalOf(req);
     res.json({ delegations: await delegationsOf(db, caller.id, new Date().toISOString().slice(0, 10)) });
+  });
+
+  /** Back in the office early: the approver ends their delegation. */
+  router.delete('/delegations/:id', async (req, res) => {
+    const caller = principalOf(req);
+    const id = z.string().uuid().safeParse(req.params.id);
+    if (!id.success) throw new HttpError(400, 'validation_failed', `${req.params.id} is not a delegation ID`);
+    const revoked = await db.transaction((tx) =>
+      revokeDelegation(tx, {
+        id: id.data,
+        principal: caller.id,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+      }),
+    );
+    if (!revoked) throw new HttpError(404, 'not_found', `${caller.id} has no delegation ${id.data} in force`);
+    res.json({ ...revoked, revoked: true });
+  });
+
+  /**
+   * A ready-to-paste `decision` signal for Temporal UI or `temporal workflow signal`: the caller's decision
+   * with a token closeloop signs for them, this workflow and its open stage, valid for a short while
+   * (APPROVAL_TOKEN_TTL). A signal without such a token is refused by the workflow.
+   */
+  router.post('/:workflowId/signal-payload', async (req, res) => {
+    const workflowId = String(req.params.workflowId);
+    const caller = principalOf(req);
+    const body = SignalPayloadBody.parse(req.body);
+    let stage = 0;
+    if (parseBudgetCycleWorkflowId(workflowId)) {
+      const status = await statusOf(workflowId);
+      if (!status) throw new HttpError(404, 'not_found', `no budget cycle ${workflowId}`);
+      if (!['awaiting_approval', 'escalated'].includes(status.status))
+        throw new HttpError(409, 'not_awaiting_approval', `${workflowId} is ${status.status}`);
+      if (status.approval) {
+        if (!levelsFor(status.approval, caller.id).length)
+          throw new HttpError(
+            409,
+            'not_awaited',
+            `${caller.id} is not awaited at stage ${status.approval.current + 1} of ${workflowId}`,
+          );
+        stage = status.approval.current;
+      }
+    } else {
+      if (body.decision === 'send_back')
+        throw new HttpError(400, 'validation_failed', 'only a budget version can be sent back', {
+          issues: [{ path: 'decision', message: 'is send_back, which only budget cycles take' }],
+        });
+      try {
+        const description = await client.workflow.getHandle(workflowId).describe();
+        if (description.status.name !== 'RUNNING')
+          throw new HttpError(
+            409,
+            'workflow_closed',
+            `${workflowId} is ${description.status.name.toLowerCase()}`,
+          );
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError)
+          throw new HttpError(404, 'not_found', `no workflow ${workflowId}`);
+        throw err;
+      }
+    }
+    const ttlSeconds = Math.max(1, Math.floor(msToNumber(config.approvals.tokenTtl as '1s') / 1000));
+    const { token, claims } = await signDecisionToken(
+      config.approvals.signingKey,
+      { principal: caller.id, workflowId, stage, decision: body.decision },
+      ttlSeconds,
+    );
+    const payload = {
+      decision: body.decision,
+      principal: caller.id,
+      ...(body.comment ? { comment: body.comment } : {}),
+      token,
+    };
+    const input = JSON.stringify(payload);
+    res.status(201).json({
+      workflowId,
+      signal: 'decision',
+      stage: stage + 1,
+      expiresAt: claims.expiresAt,
+      payload,
+      command:
+        `temporal workflow signal --namespace ${config.temporal.namespace} ` +
+        `--workflow-id ${shellQuote(workflowId)} --name decision --input ${shellQuote(input)}`,
+    });
   });
 
   router.get('/:cycleId/review', async (req, res) => {

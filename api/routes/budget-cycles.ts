@@ -11,7 +11,7 @@ import { publicationsOfVersion } from '../../db/queries/publications';
 import { reconciliationReport } from '../../db/queries/reconciliation';
 import { type BudgetCycleId, parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { BudgetVersionRef, DurationText, PeriodCode } from '../../domain/model';
-import { DecisionKind } from '../../domain/approval';
+import { BudgetDecisionKind } from '../../domain/approval';
 import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
 import { HttpError, refusalOf } from '../errors';
@@ -31,12 +31,14 @@ const StartCycleBody = z
     asOfPeriod: PeriodCode.optional(),
     approvalTimeout: Duration.optional(),
     escalationTimeout: Duration.optional(),
+    /** How often those awaited are reminded while a stage waits. */
+    reminderInterval: Duration.optional(),
     chunkSize: z.number().int().min(1).max(5000).optional(),
   })
   .strict();
 
 const DecisionBody = z
-  .object({ decision: DecisionKind, comment: z.string().trim().max(2000).optional() })
+  .object({ decision: BudgetDecisionKind, comment: z.string().trim().max(2000).optional() })
   .strict();
 
 const ListQuery = z
@@ -87,11 +89,21 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
 
   router.post('/', requireRole('planner', 'scheduler', 'controller'), async (req, res) => {
     const body = StartCycleBody.parse(req.body);
-    const { asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, revision, ...ref } = body;
+    const { asOfPeriod, approvalTimeout, escalationTimeout, reminderInterval, chunkSize, revision, ...ref } =
+      body;
     const correlationId = req.header('x-correlation-id') ?? undefined;
     const input = buildCycleInput(
       config,
-      { ref, revision, asOfPeriod, approvalTimeout, escalationTimeout, chunkSize, correlationId },
+      {
+        ref,
+        revision,
+        asOfPeriod,
+        approvalTimeout,
+        escalationTimeout,
+        reminderInterval,
+        chunkSize,
+        correlationId,
+      },
       principalOf(req),
     );
     const handle = await startBudgetCycle({ client, config, db }, input);

@@ -1,4 +1,5 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
+import { type BudgetDecisionKind } from '../../domain/approval';
 import { type ApprovalPolicySpec } from '../../domain/approval-policy';
 import { auditStream } from '../../domain/identity';
 import { money } from '../../domain/money';
@@ -200,6 +201,12 @@ export async function versionRoutingFigures(db: DbOrTx, versionId: string) {
   };
 }
 
+const LEVEL_ACTION = {
+  approve: 'approval.level_approved',
+  reject: 'approval.level_rejected',
+  send_back: 'approval.level_sent_back',
+} as const;
+
 /**
  * One approver's decision at the levels of a version's route it counted at, audited in the entity's budget
  * stream. Keyed by the cycle, the principal and the levels: a retry or a reset writes it once.
@@ -212,7 +219,7 @@ export async function recordLevelDecision(
     cycleId: string;
     stage: number;
     levels: string[];
-    decision: 'approve' | 'reject';
+    decision: BudgetDecisionKind;
     principal: string;
     /** A delegate decided: the approver they acted for (both are recorded). */
     onBehalfOf?: string;
@@ -224,7 +231,7 @@ export async function recordLevelDecision(
   return appendAudit(tx, {
     stream: auditStream.budget(d.legalEntity),
     actor: d.principal,
-    action: d.decision === 'approve' ? 'approval.level_approved' : 'approval.level_rejected',
+    action: LEVEL_ACTION[d.decision],
     entityType: 'budget_version',
     entityId: d.versionId,
     correlationId: d.correlationId,
@@ -337,4 +344,30 @@ export async function delegationsOf(db: DbOrTx, principal: string, today: string
       from approval_delegations
      where revoked_at is null and valid_to > ${today} and (principal = ${principal} or delegate = ${principal})
      order by valid_from`)) as unknown as Delegation[];
+}
+
+/**
+ * The approver ends a delegation early (back in the office): only their own, only once. Undefined when
+ * there is no such delegation in force for them.
+ */
+export async function revokeDelegation(
+  tx: Tx,
+  r: { id: string; principal: string; correlationId: string },
+): Promise<Delegation | undefined> {
+  const [row] = (await tx.execute(sql`
+    update approval_delegations set revoked_at = now()
+     where id = ${r.id} and principal = ${r.principal} and revoked_at is null
+    returning id, principal, delegate, valid_from::text as "validFrom", valid_to::text as "validTo", reason`)) as unknown as Delegation[];
+  if (!row) return undefined;
+  await appendAudit(tx, {
+    stream: auditStream.delegations(),
+    actor: r.principal,
+    action: 'approval.delegation_revoked',
+    entityType: 'delegation',
+    entityId: row.id,
+    correlationId: r.correlationId,
+    eventKey: `delegation-revoked:${row.id}`,
+    details: { delegate: row.delegate, validFrom: row.validFrom, validTo: row.validTo },
+  });
+  return row;
 }

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { type BudgetDecisionKind } from '../../domain/approval';
 import { type LineIssue } from '../../domain/budget-validation';
 import { auditStream, versionKey } from '../../domain/identity';
 import { type BudgetLine, type BudgetVersionRef } from '../../domain/model';
@@ -273,18 +274,27 @@ export type DecisionOutcome =
   | { outcome: 'refused'; status: BudgetVersionStatus; decidedBy: string | null };
 
 /** Records an approval or rejection; only a version awaiting approval takes one. */
+const NOT_APPROVED: readonly BudgetVersionStatus[] = [
+  'invalid',
+  'awaiting_approval',
+  'rejected',
+  'sent_back',
+  'expired',
+];
+const DECIDED_STATUS = { approve: 'approved', reject: 'rejected', send_back: 'sent_back' } as const;
+
 export async function recordDecision(
   tx: Tx,
   d: {
     versionId: string;
-    decision: 'approve' | 'reject';
+    decision: BudgetDecisionKind;
     principal: string;
     comment?: string;
     decidedAt: Date;
     correlationId: string;
   },
 ): Promise<DecisionOutcome> {
-  const status = d.decision === 'approve' ? 'approved' : 'rejected';
+  const status = DECIDED_STATUS[d.decision];
   const [version] = await tx
     .update(budgetVersions)
     .set({ status, decidedBy: d.principal, decidedAt: d.decidedAt, decisionComment: d.comment ?? null })
@@ -305,8 +315,7 @@ export async function recordDecision(
   // A retry, or a Temporal UI reset replaying the decision: the same decision again changes nothing.
   const same =
     current.decidedBy === d.principal &&
-    (current.status === 'rejected') === (d.decision === 'reject') &&
-    current.status !== 'awaiting_approval';
+    (d.decision === 'approve' ? !NOT_APPROVED.includes(current.status) : current.status === status);
   return same
     ? { outcome: 'already_recorded' }
     : { outcome: 'refused', status: current.status, decidedBy: current.decidedBy };

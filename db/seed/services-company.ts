@@ -280,4 +280,6 @@ export const approvalPolicy = {
       },
     ],
   ],
+  // The finance director hears of every level that waits past its approval window.
+  escalateTo: ['helen@acme.example'],
 };

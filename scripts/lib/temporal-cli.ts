@@ -1,133 +1,21 @@
-import { spawn } from 'node:child_process';
-import { constants, existsSync } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { loadTemporalDevConfig } from '../../config/temporal-dev';
+import { ensureGoTool, goToolCacheDir } from './go-tool';
 
-/**
- * Finds the Temporal CLI, or builds the pinned version with Go into a cache outside the clone (the SDK's
- * own download of the dev server needs internet access we do not assume).
- * Order: TEMPORAL_CLI_PATH, the cache, `temporal` on PATH, then `go install`.
- */
-
-const MODULE = 'github.com/temporalio/cli/cmd/temporal';
+/** The Temporal CLI at the version temporal-dev.yaml pins (TEMPORAL_CLI_PATH overrides). */
+const temporalCli = (version: string) => ({
+  label: 'Temporal CLI',
+  binary: 'temporal',
+  module: 'github.com/temporalio/cli/cmd/temporal',
+  version,
+  pathVariable: 'TEMPORAL_CLI_PATH',
+});
 
 export function cacheDir(version: string): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'closeloop', 'temporal', version);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    if (await isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-async function findGo(): Promise<string | undefined> {
-  if (process.env.GO && (await isExecutable(process.env.GO))) return process.env.GO;
-  return (
-    (await onPath('go')) ??
-    ((await isExecutable('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined)
-  );
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-/** A build lock: mkdir is atomic; a lock older than 30 minutes is from a dead build and is taken over. */
-async function withLock<T>(dir: string, fn: () => Promise<T>, log: (l: string) => void): Promise<T> {
-  const lock = path.join(dir, '.build.lock');
-  for (let waited = 0; ; waited += 2) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      const age = Date.now() - (await stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 30 * 60_000) {
-        await rm(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (waited % 30 === 0) log('another process is building the Temporal CLI; waiting…');
-      await new Promise((r) => setTimeout(r, 2000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+  return goToolCacheDir(temporalCli(version));
 }
 
 export async function ensureTemporalCli(
   opts: { version?: string; log?: (line: string) => void } = {},
 ): Promise<string> {
-  const log = opts.log ?? (() => undefined);
-  const version = opts.version ?? loadTemporalDevConfig().cli.version;
-
-  const explicit = process.env.TEMPORAL_CLI_PATH;
-  if (explicit) {
-    if (await isExecutable(explicit)) return explicit;
-    throw new Error(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
-  }
-  const dir = cacheDir(version);
-  const cached = path.join(dir, 'temporal');
-  if (await isExecutable(cached)) return cached;
-  const fromPath = await onPath('temporal');
-  if (fromPath) return fromPath;
-
-  const go = await findGo();
-  if (!go) {
-    throw new Error(
-      'the Temporal CLI was not found and cannot be built. Either set TEMPORAL_CLI_PATH to a temporal binary, ' +
-        `put \`temporal\` on PATH, or install Go ≥ 1.22 so closeloop can run \`go install ${MODULE}@${version}\`.`,
-    );
-  }
-  await mkdir(dir, { recursive: true });
-  return withLock(
-    dir,
-    async () => {
-      if (await isExecutable(cached)) return cached;
-      const gobin = await mkdtemp(path.join(dir, 'build-'));
-      const started = Date.now();
-      log(`building Temporal CLI ${version} with ${go} (first run only, a few minutes)…`);
-      try {
-        const { code, output } = await run(go, ['install', `${MODULE}@${version}`], {
-          ...process.env,
-          GOBIN: gobin,
-          CGO_ENABLED: '0',
-        });
-        if (code !== 0 || !existsSync(path.join(gobin, 'temporal'))) {
-          throw new Error(
-            `go install ${MODULE}@${version} failed (exit ${code}):\n${output.split('\n').slice(-20).join('\n')}`,
-          );
-        }
-        await rename(path.join(gobin, 'temporal'), cached);
-        log(`built Temporal CLI ${version} in ${((Date.now() - started) / 1000).toFixed(0)}s → ${cached}`);
-        return cached;
-      } finally {
-        await rm(gobin, { recursive: true, force: true });
-      }
-    },
-    log,
-  );
+  return ensureGoTool(temporalCli(opts.version ?? loadTemporalDevConfig().cli.version), opts.log);
 }

@@ -44,7 +44,10 @@ describe('audit trail', () => {
       expect(own.status).toBe(403);
       await stack.client.workflow
         .getHandle(cycleId)
-        .signal(decisionSignal, { decision: 'approve', principal: 'ian@acme.example' });
+        .signal(
+          decisionSignal,
+          await stack.signed(cycleId, { decision: 'approve', principal: 'ian@acme.example' }),
+        );
       await poll(cycleId, (s) => s.refusedSignals.length === 1);
     }
     await request('POST', `${cyclePath(cycleId)}/decision`, {

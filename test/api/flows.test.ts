@@ -136,7 +136,10 @@ describe('scheduled and event-driven flows', () => {
     const { ref } = planVersion(stack, fiscalYear, 1);
     const cycle = await stack.startCycle(ref, { asOfPeriod: `${fiscalYear}-03` });
     await waitForStatus(cycle, awaitingApproval);
-    await cycle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    await cycle.signal(
+      decisionSignal,
+      await stack.signed(cycle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
     expect((await cycle.result()).status).toBe('completed');
     const pushesBefore = stack.anaplan.forecasts().length;
 

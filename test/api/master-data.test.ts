@@ -134,11 +134,14 @@ describe('master data from the ERP', () => {
     const res = await sync();
     const [change] = res.body.changesRequested as { id: string }[];
     const handle = stack.client.workflow.getHandle((res.body.approvalsStarted as string[])[0]!);
-    await handle.signal(decisionSignal, {
-      decision: 'reject',
-      principal: 'carol@acme.example',
-      comment: 'not yet',
-    });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, {
+        decision: 'reject',
+        principal: 'carol@acme.example',
+        comment: 'not yet',
+      }),
+    );
     expect(await handle.result()).toMatchObject({ status: 'rejected' });
     expect((await costCentersOn('2027-03-01')).get('CC-200')?.parent).toBe('CC-010');
     const again = await sync();

@@ -19,13 +19,19 @@ import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { seedReferenceData } from '../../db/seed';
 import { CALENDAR } from '../../db/seed/services-company';
 import { UK_CALENDAR } from '../../db/seed/subsidiaries';
+import { type BudgetDecisionKind } from '../../domain/approval';
+import { signDecisionToken } from '../../domain/decision-token';
+import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type BudgetVersionRef } from '../../domain/model';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { listen, type RunningServer } from '../../api/listen';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
+import { statusQuery } from '../../workflows/definitions';
 import { createWorker } from '../../workers/worker';
+import { freePort } from '../../scripts/lib/dev-server';
+import { type RunningMailSink, startMailSink } from '../../scripts/lib/mail-sink';
 import { quietRuntime } from './runtime';
 
 /**
@@ -45,6 +51,8 @@ export interface TestStack {
   erps: Record<string, ErpConnector>;
   planning: PlanningConnector;
   api?: RunningServer;
+  /** The stack's mail sink, when started with `mail: true`. */
+  mail?: RunningMailSink;
   /** The in-process worker, unless the stack was started with `worker: false`. */
   worker?: Worker;
   /** Starts an in-process worker on the stack's task queue (another one when one is running). */
@@ -60,6 +68,15 @@ export interface TestStack {
     overrides?: Partial<StartCycleRequest> & Partial<Pick<BudgetCycleInput, 'publication'>>,
     submitter?: string,
   ): Promise<WorkflowHandle<typeof budgetCycle>>;
+  /**
+   * A decision signal's payload with the token closeloop would sign for its principal (as the API's
+   * signal-payload endpoint does); for a budget cycle, at its open stage unless one is named.
+   */
+  signed<D extends { decision: BudgetDecisionKind; principal: string; comment?: string }>(
+    workflowId: string,
+    decision: D,
+    stage?: number,
+  ): Promise<D & { token: string }>;
   stop(): Promise<void>;
 }
 
@@ -75,6 +92,8 @@ export interface StackOptions {
    * most tests drive the loop with one approval from the approvers' roster, as an entity without a policy has.
    */
   approvalPolicies?: boolean;
+  /** Run a mail sink (Mailpit) for the stack and send approval notifications to it; off: no mail. */
+  mail?: boolean;
 }
 
 function requiredEnv(name: string): string {
@@ -152,6 +171,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       TEMPORAL_NAMESPACE: namespace,
       TEMPORAL_TASK_QUEUE: `test-${id}`,
       API_PORT: '0',
+      // No mail unless the test runs a sink (mail: true sets SMTP_URL to it).
+      MAIL_SINK: 'off',
       D365_BASE_URL: d365Server.url,
       D365_TOKEN_URL: `${d365Server.url}/closeloop-dev/oauth2/v2.0/token`,
       D365_TIMEOUT_MS: '5000',
@@ -163,6 +184,12 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       WORKFLOW_BUNDLE_PATH: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE'),
       ...options.env,
     };
+    let mail: RunningMailSink | undefined;
+    if (options.mail) {
+      mail = await startMailSink({ smtpPort: await freePort(), httpPort: await freePort() });
+      undo.push(() => mail!.stop());
+      env.SMTP_URL = `smtp://127.0.0.1:${mail.smtpPort}`;
+    }
     const config = loadConfig(env);
     const clientConnection = await connectClient(config.temporal);
     undo.push(() => clientConnection.close());
@@ -202,6 +229,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       anaplan,
       ...connectors,
       api,
+      mail,
       worker,
       startWorker,
       async newFiscalYear() {
@@ -228,6 +256,19 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
         return (await startBudgetCycle({ client, config, db: database.db }, input)) as WorkflowHandle<
           typeof budgetCycle
         >;
+      },
+      async signed(workflowId, decision, stage) {
+        const open =
+          stage ??
+          (parseBudgetCycleWorkflowId(workflowId)
+            ? ((await client.workflow.getHandle(workflowId).query(statusQuery)).approval?.current ?? 0)
+            : 0);
+        const { token } = await signDecisionToken(
+          config.approvals.signingKey,
+          { principal: decision.principal, workflowId, stage: open, decision: decision.decision },
+          600,
+        );
+        return { ...decision, token };
       },
       stop,
     };

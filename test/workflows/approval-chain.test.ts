@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { findVersion } from '../../db/queries/budget-versions';
+import { signDecisionToken } from '../../domain/decision-token';
 import { decideUpdate, decisionSignal, statusQuery } from '../../workflows/definitions';
 import { awaitingApproval, planVersion, waitForStatus } from '../harness/cycle';
 import { startStack, type TestStack } from '../harness/stack';
@@ -31,7 +32,7 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
   const audit = async (versionId: string) => [
     ...((await stack.db.execute(sql`
         select action, actor, details->'levels' as levels from audit_log
-         where entity_id = ${versionId} and action like 'approval.%' order by seq`)) as unknown as {
+         where entity_id = ${versionId} and action like 'approval.level_%' order by seq`)) as unknown as {
       action: string;
       actor: string;
       levels: string[];
@@ -59,8 +60,8 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
       await refusal(handle.executeUpdate(decideUpdate, { args: [approve('carol@acme.example')] })),
     ).toMatch(/DecisionRefused: carol@acme.example is not an approver at the open stage/);
     await handle.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
-    await handle.signal(decisionSignal, approve('paul@acme.example'));
-    await handle.signal(decisionSignal, approve('alice@acme.example')); // the submitter: refused
+    await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('paul@acme.example')));
+    await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('alice@acme.example'))); // the submitter: refused
     await handle.executeUpdate(decideUpdate, { args: [approve('quinn@acme.example')] });
     const owners = await handle.executeUpdate(decideUpdate, { args: [approve('rachel@acme.example')] });
     expect(owners.approval!.current).toBe(1);
@@ -69,7 +70,7 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     expect(
       await refusal(handle.executeUpdate(decideUpdate, { args: [approve('carol@acme.example')] })),
     ).toMatch(/DecisionRefused: carol@acme.example already approved at this stage/);
-    await handle.signal(decisionSignal, approve('grace@acme.example'));
+    await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('grace@acme.example')));
     await waitForStatus(handle, (s) => s.approval!.current === 2);
     await handle.executeUpdate(decideUpdate, {
       args: [{ ...approve('victor@acme.example'), comment: 'FY plan approved' }],
@@ -102,11 +103,14 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     const handle = await stack.startCycle(ref);
     await waitForStatus(handle, awaitingApproval);
     await handle.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
-    await handle.signal(decisionSignal, {
-      decision: 'reject',
-      principal: 'paul@acme.example',
-      comment: 'CC-200 salaries are above headcount plan',
-    });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, {
+        decision: 'reject',
+        principal: 'paul@acme.example',
+        comment: 'CC-200 salaries are above headcount plan',
+      }),
+    );
     const done = await handle.result();
     expect(done.status).toBe('rejected');
     expect(done.decision).toMatchObject({ decision: 'reject', principal: 'paul@acme.example' });
@@ -142,5 +146,119 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
       'rachel@acme.example',
     ]);
     expect((await handle.query(statusQuery)).approval!.current).toBe(0);
+  }, 60_000);
+
+  test('signals must carry proof: unsigned, forged, expired, replayed, wrong person or level are refused and audited', async () => {
+    const fy = await stack.newFiscalYear();
+    const { ref } = planVersion(stack, fy, 1);
+    const handle = await stack.startCycle(ref);
+    await waitForStatus(handle, awaitingApproval);
+    const id = handle.workflowId;
+    const paul = approve('paul@acme.example');
+    const sign = (
+      c: { principal: string; stage: number },
+      ttl = 600,
+      key = stack.config.approvals.signingKey,
+    ) => signDecisionToken(key, { ...c, workflowId: id, decision: 'approve' }, ttl).then((t) => t.token);
+
+    const sent = [
+      // Anyone with Temporal UI could type this: approving as the CFO without proof.
+      approve('victor@acme.example'),
+      {
+        ...paul,
+        token: await sign({ principal: 'paul@acme.example', stage: 0 }, 600, 'not-closeloop'.repeat(4)),
+      },
+      {
+        ...paul,
+        token: (
+          await signDecisionToken(
+            stack.config.approvals.signingKey,
+            { principal: 'paul@acme.example', workflowId: id, stage: 0, decision: 'approve' },
+            1,
+            new Date(Date.now() - 60_000),
+          )
+        ).token,
+      },
+      // Olivia's token pasted with Paul's name.
+      { ...paul, token: await sign({ principal: 'olivia@acme.example', stage: 0 }) },
+      // A token for the FP&A stage while the owners' stage is open.
+      { ...paul, token: await sign({ principal: 'paul@acme.example', stage: 1 }) },
+    ];
+    for (const [i, payload] of sent.entries()) {
+      await handle.signal(decisionSignal, payload);
+      await waitForStatus(handle, (st) => st.refusedSignals.length === i + 1);
+    }
+    // Paul's own token counts once; sent again (copied from the history, say) it is a replay.
+    const good = await stack.signed(id, paul);
+    await handle.signal(decisionSignal, good);
+    await waitForStatus(handle, (st) => st.approval!.stages[0]!.some((l) => l.approvals.length > 0));
+    await handle.signal(decisionSignal, good);
+    const status = await waitForStatus(handle, (st) => st.refusedSignals.length === sent.length + 1);
+
+    expect(status.refusedSignals.map((r) => r.reason.split(':')[0])).toEqual([
+      'Unsigned',
+      'Forged',
+      'Expired',
+      'WrongPerson',
+      'WrongLevel',
+      'Replayed',
+    ]);
+    expect(status.approval!.stages[0]!.flatMap((l) => l.approvals.map((a) => a.principal))).toEqual([
+      'paul@acme.example',
+    ]);
+    const audited = (await stack.db.execute(sql`
+      select actor, details->>'reason' as reason from audit_log
+       where entity_id = ${id} and action = 'budget_cycle.signal_refused' order by seq`)) as unknown as {
+      actor: string;
+      reason: string;
+    }[];
+    expect(audited.map((a) => `${a.actor} ${a.reason.split(':')[0]}`)).toEqual([
+      'victor@acme.example Unsigned',
+      'paul@acme.example Forged',
+      'paul@acme.example Expired',
+      'paul@acme.example WrongPerson',
+      'paul@acme.example WrongLevel',
+      'paul@acme.example Replayed',
+    ]);
+    await handle.terminate('test done');
+  }, 60_000);
+
+  test('sent back for changes, fixed and resubmitted: the chain starts again for revision 2, the old decisions stay', async () => {
+    const fy = await stack.newFiscalYear();
+    const { ref } = planVersion(stack, fy, 1);
+    const r1 = await stack.startCycle(ref);
+    await waitForStatus(r1, awaitingApproval);
+    for (const owner of ['olivia', 'paul', 'quinn', 'rachel'])
+      await r1.executeUpdate(decideUpdate, { args: [approve(`${owner}@acme.example`)] });
+    await r1.signal(
+      decisionSignal,
+      await stack.signed(r1.workflowId, {
+        decision: 'send_back',
+        principal: 'frank@acme.example',
+        comment: 'Phase the CC-300 hires from Q2',
+      }),
+    );
+    const first = await r1.result();
+    expect(first.status).toBe('sent_back');
+    expect(first.decision).toMatchObject({ decision: 'send_back', principal: 'frank@acme.example' });
+    expect((await findVersion(stack.db, ref))?.status).toBe('sent_back');
+
+    // Fixed in the planning platform and submitted again: a new revision walks the whole chain again.
+    planVersion(stack, fy, 1);
+    const r2 = await stack.startCycle(ref, { revision: 2 });
+    const waiting = await waitForStatus(r2, awaitingApproval);
+    expect(waiting.approval!.current).toBe(0);
+    expect(waiting.approval!.stages.flat().every((l) => l.approvals.length === 0)).toBe(true);
+    expect((await findVersion(stack.db, ref))?.status).toBe('awaiting_approval');
+    await r2.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
+    expect((await audit(first.versionId!)).map((a) => `${a.action} ${a.actor}`)).toEqual([
+      'approval.level_approved olivia@acme.example',
+      'approval.level_approved paul@acme.example',
+      'approval.level_approved quinn@acme.example',
+      'approval.level_approved rachel@acme.example',
+      'approval.level_sent_back frank@acme.example',
+      'approval.level_approved olivia@acme.example',
+    ]);
+    await r2.terminate('test done');
   }, 60_000);
 });

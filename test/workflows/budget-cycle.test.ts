@@ -28,11 +28,14 @@ describe('budget cycle workflow', () => {
       total: { amount: total, currency: 'USD' },
     });
 
-    await handle.signal(decisionSignal, {
-      decision: 'approve',
-      principal: 'carol@acme.example',
-      comment: 'ok',
-    });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, {
+        decision: 'approve',
+        principal: 'carol@acme.example',
+        comment: 'ok',
+      }),
+    );
     const result = await handle.result();
 
     expect(result.status).toBe('completed');
@@ -79,7 +82,10 @@ describe('budget cycle workflow', () => {
     try {
       const handle = await stack.startCycle(ref, { chunkSize: 50 });
       await waitForStatus(handle, awaitingApproval);
-      await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+      await handle.signal(
+        decisionSignal,
+        await stack.signed(handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+      );
       const failure = await handle.result().then(
         () => undefined,
         (e: unknown) => e as Error,
@@ -120,7 +126,11 @@ describe('budget cycle workflow', () => {
       expect(cause.type).toBe('DecisionRefused');
       expect(cause.details?.[0]).toEqual({ code: 'SegregationOfDuties' });
     }
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'alice@acme.example' });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'alice@acme.example' }),
+    );
+    await waitForStatus(handle, (s) => s.refusedSignals.length === 1);
     await handle.signal(decisionSignal, { decision: 'maybe', principal: 'carol@acme.example' } as never);
     const status = await waitForStatus(handle, (s) => s.refusedSignals.length === 2);
     expect(status.status).toBe('awaiting_approval');

@@ -28,7 +28,10 @@ describe('forecast imports into one planning model, side by side', () => {
       });
     const handle = await stack.startCycle({ legalEntity, fiscalYear: fy, scenario: 'BUDGET', version: 1 });
     await waitForStatus(handle, awaitingApproval);
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
     expect((await handle.result()).status).toBe('completed');
   }
 

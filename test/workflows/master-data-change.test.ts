@@ -70,10 +70,19 @@ describe('masterDataChange workflow', () => {
   test('refused signals are audited and change nothing; an approver signal applies the move from its date', async () => {
     const change = await propose('CC-100', 'CC-020', '2027-06-01');
     const handle = await start(change, '1 minute');
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'ian@acme.example' });
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'sync:d365' });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'ian@acme.example' }),
+    );
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'sync:d365' }),
+    );
     await handle.signal(decisionSignal, { decision: 'maybe', principal: 'carol@acme.example' } as never);
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'dave@acme.example' });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'dave@acme.example' }),
+    );
     const status = await handle.result();
     expect(status).toMatchObject({ status: 'applied', decision: { principal: 'dave@acme.example' } });
     expect(status.refusedSignals.map((r) => r.principal)).toEqual([

@@ -64,7 +64,10 @@ describe('a Temporal UI reset of an entity close never double-posts, double-lock
     const planned = planVersion(stack, fy, 1);
     const cycle = await stack.startCycle(planned.ref);
     await waitForStatus(cycle, awaitingApproval);
-    await cycle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    await cycle.signal(
+      decisionSignal,
+      await stack.signed(cycle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
     expect((await cycle.result()).status).toBe('completed');
     stack.d365.seedLedgerEntries([
       {

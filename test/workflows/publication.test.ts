@@ -26,7 +26,10 @@ async function approve(
   const planned = planVersion(stack, fiscalYear, version);
   const handle = await stack.startCycle(planned.ref, { publication: { chunkSize, erpRetry } });
   await waitForStatus(handle, awaitingApproval);
-  await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+  await handle.signal(
+    decisionSignal,
+    await stack.signed(handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+  );
   return { ...planned, handle };
 }
 

@@ -28,7 +28,10 @@ describe('a Temporal UI reset never undoes what a newer version did', () => {
     const planned = planVersion(stack, fiscalYear, version);
     const handle = await stack.startCycle(planned.ref, { publication: { chunkSize: 40 } });
     await waitForStatus(handle, awaitingApproval);
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
     const result = await handle.result();
     expect(result.status).toBe('completed');
     return { ...planned, handle };
@@ -108,8 +111,11 @@ describe('a Temporal UI reset never undoes what a newer version did', () => {
       }),
     );
     await Promise.all(
-      cycles.map((c) =>
-        c.handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' }),
+      cycles.map(async (c) =>
+        c.handle.signal(
+          decisionSignal,
+          await stack.signed(c.handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+        ),
       ),
     );
     const [r1, r2] = await Promise.all(cycles.map((c) => c.handle.result()));
@@ -126,7 +132,10 @@ describe('a Temporal UI reset never undoes what a newer version did', () => {
     const v2 = await publish(fiscalYear, 2);
     const entries = stack.d365.budgetEntries().length;
 
-    await v1.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    await v1.signal(
+      decisionSignal,
+      await stack.signed(v1.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
     const late = await v1.result();
     expect(late.status).toBe('superseded');
     expect(late.outcomeReason).toMatch(/version 2 of this budget is already the control budget/);

@@ -73,7 +73,10 @@ describe('a worker that dies mid-publication', () => {
       method: 'POST',
       path: '$batch',
     });
-    await handle.signal(decisionSignal, { decision: 'approve', principal: 'carol@acme.example' });
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
     for (let i = 0; i < 300 && stack.d365.faults.fired.latency === 0; i++)
       await new Promise((r) => setTimeout(r, 100));
     expect(stack.d365.faults.fired.latency).toBe(1);

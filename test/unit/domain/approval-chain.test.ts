@@ -1,4 +1,4 @@
-import { type DecisionInput } from '../../../domain/approval';
+import { type BudgetDecisionInput } from '../../../domain/approval';
 import {
   advance,
   applyDecision,
@@ -24,7 +24,7 @@ const route = routeVersion(ApprovalPolicySpec.parse(approvalPolicy), {
   integrationAdmins: ['ian@acme.example'],
 });
 const who = { submittedBy: 'alice@acme.example', integrationAdmins: ['ian@acme.example'], awaiting: true };
-const approve = (principal: string): DecisionInput => ({ decision: 'approve', principal });
+const approve = (principal: string): BudgetDecisionInput => ({ decision: 'approve', principal });
 const at = '2027-01-05T10:00:00.000Z';
 
 test('owners in parallel, then any 2 of 3 FP&A, then the CFO; each decision where it counts', () => {
@@ -35,7 +35,9 @@ test('owners in parallel, then any 2 of 3 FP&A, then the CFO; each decision wher
   expect(chainRefusal(c, who, approve('alice@acme.example'))?.code).toBe('SegregationOfDuties');
   expect(chainRefusal(c, who, approve('ian@acme.example'))?.code).toBe('SegregationOfDuties');
 
-  expect(applyDecision(c, { ...approve('olivia@acme.example'), at })).toEqual(['cost center owners:CC-100']);
+  expect(applyDecision(c, { ...approve('olivia@acme.example'), at })).toEqual({
+    levels: ['cost center owners:CC-100'],
+  });
   expect(chainRefusal(c, who, approve('olivia@acme.example'))?.code).toBe('AlreadyDecided');
   expect(stagePassed(c)).toBe(false);
   applyDecision(c, { ...approve('paul@acme.example'), at });
@@ -70,9 +72,26 @@ test('a rejection at any open level ends the chain, naming who and where', () =>
       comment: 'CC-200 travel too high',
       at,
     }),
-  ).toEqual(['cost center owners:CC-200']);
-  expect(c.rejected).toMatchObject({ principal: 'paul@acme.example', comment: 'CC-200 travel too high' });
+  ).toEqual({ levels: ['cost center owners:CC-200'] });
+  expect(c.stopped).toMatchObject({
+    decision: 'reject',
+    principal: 'paul@acme.example',
+    comment: 'CC-200 travel too high',
+  });
   expect(chainRefusal(c, who, approve('paul@acme.example'))?.code).toBe('AlreadyDecided');
+});
+
+test('sending back for changes ends the chain too, as a send-back (the planner fixes and resubmits)', () => {
+  const c = openChain(route, 1);
+  applyDecision(c, {
+    decision: 'send_back',
+    principal: 'olivia@acme.example',
+    comment: 'split CC-100 consulting by quarter',
+    at,
+  });
+  expect(c.stopped).toMatchObject({ decision: 'send_back', levels: ['cost center owners:CC-100'] });
+  const refused = chainRefusal(c, who, approve('paul@acme.example'));
+  expect(refused).toMatchObject({ code: 'AlreadyDecided', message: expect.stringContaining('sent back') });
 });
 
 test('nothing counts while the version is not awaiting approval', () => {
@@ -95,7 +114,10 @@ test('a delegate decides in the approver’s place, recorded as both; never the 
   const c = openChain(delegated, 1);
   expect(awaitedApprovers(c)).toEqual(['olivia@acme.example', 'wendy@acme.example']);
   expect(chainRefusal(c, who, approve('alice@acme.example'))?.code).toBe('SegregationOfDuties');
-  applyDecision(c, { ...approve('wendy@acme.example'), at });
+  expect(applyDecision(c, { ...approve('wendy@acme.example'), at })).toEqual({
+    levels: ['cost center owners:CC-100'],
+    onBehalfOf: 'olivia@acme.example',
+  });
   expect(c.stages[0]![0]!.approvals).toEqual([
     { principal: 'wendy@acme.example', onBehalfOf: 'olivia@acme.example', at, comment: undefined },
   ]);

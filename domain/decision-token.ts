@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { type BudgetDecisionKind as DecisionKind } from './approval';
+
+/**
+ * Proof of who decides, for decisions sent as signals (Temporal UI, `temporal workflow signal`). A signal's
+ * payload is whatever its sender typed, so it carries a short-lived token closeloop signed (HS256 JWT,
+ * RFC 7519) for one principal, one workflow, one approval level (stage) and one decision. The API hands
+ * the token to the authenticated approver; the workflow has a local activity verify it. The API's own
+ * decision path needs none: it uses the authenticated caller.
+ */
+
+const AUDIENCE = 'closeloop:decision-signal';
+const ISSUER = 'closeloop';
+
+export interface DecisionTokenClaims {
+  principal: string;
+  workflowId: string;
+  /** The approval stage (0-based) the token decides at; 0 for a workflow with a single decision. */
+  stage: number;
+  decision: DecisionKind;
+  /** The token's own identity: a token decides once. */
+  tokenId: string;
+  expiresAt: string;
+}
+
+export type TokenRefusalCode =
+  'Unsigned' | 'Forged' | 'Expired' | 'WrongPerson' | 'WrongWorkflow' | 'WrongDecision';
+
+export type TokenCheck =
+  { ok: true; claims: DecisionTokenClaims } | { ok: false; code: TokenRefusalCode; message: string };
+
+const keyOf = (secret: string) => new TextEncoder().encode(secret);
+
+export async function signDecisionToken(
+  secret: string,
+  c: Omit<DecisionTokenClaims, 'tokenId' | 'expiresAt'>,
+  ttlSeconds: number,
+  now: Date = new Date(),
+): Promise<{ token: string; claims: DecisionTokenClaims }> {
+  const tokenId = randomUUID();
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + ttlSeconds;
+  const token = await new SignJWT({ wf: c.workflowId, stg: c.stage, dec: c.decision })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setSubject(c.principal)
+    .setJti(tokenId)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(keyOf(secret));
+  return { token, claims: { ...c, tokenId, expiresAt: new Date(exp * 1000).toISOString() } };
+}
+
+/**
+ * Whether a token proves that `expected.principal` decides `expected.decision` on `expected.workflowId`.
+ * The level and the token's single use are for the workflow to check: it knows its open stage and the
+ * tokens it has taken.
+ */
+export async function verifyDecisionToken(
+  secret: string,
+  token: string,
+  expected: { principal: string; workflowId: string; decision: DecisionKind },
+  now: Date = new Date(),
+): Promise<TokenCheck> {
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, keyOf(secret), {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      currentDate: now,
+      requiredClaims: ['sub', 'jti', 'exp', 'wf', 'stg', 'dec'],
+    }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired)
+      return { ok: false, code: 'Expired', message: `the token expired; ask for a new one` };
+    return { ok: false, code: 'Forged', message: 'the token is not one closeloop signed' };
+  }
+  const claims: DecisionTokenClaims = {
+    principal: String(payload.sub),
+    workflowId: String(payload.wf),
+    stage: Number(payload.stg),
+    decision: payload.dec as DecisionKind,
+    tokenId: String(payload.jti),
+    expiresAt: new Date(payload.exp! * 1000).toISOString(),
+  };
+  if (claims.principal !== expected.principal)
+    return {
+      ok: false,
+      code: 'WrongPerson',
+      message: `the token was signed for ${claims.principal}, not ${expected.principal}`,
+    };
+  if (claims.workflowId !== expected.workflowId)
+    return { ok: false, code: 'WrongWorkflow', message: `the token was signed for ${claims.workflowId}` };
+  if (claims.decision !== expected.decision)
+    return {
+      ok: false,
+      code: 'WrongDecision',
+      message: `the token was signed to ${claims.decision}, not to ${expected.decision}`,
+    };
+  return { ok: true, claims };
+}
