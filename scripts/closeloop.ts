@@ -16,13 +16,14 @@ import { localApiUrl } from './lib/simulators';
  *   npm run closeloop -- close rerun    2027-03 --entity ACME-US --reason "…"
  *
  * The API key comes from --key or CLOSELOOP_API_KEY (default dev-scheduler; sign off with a controller's).
- * An approver's commands (inbox, review, approve, reject, delegate) are in scripts/cli/approvals.ts:
+ * An approver's commands (inbox, review, approve, reject, send-back, payload, delegate, revoke) are in
+ * scripts/cli/approvals.ts:
  *
  *   npm run closeloop -- approvals inbox --key dev-olivia
  */
 const USAGE =
   'usage: npm run closeloop -- close start|follow|status|sign-off|retry|rerun <YYYY-MM> [--entity <code>] ...\n' +
-  '       npm run closeloop -- approvals inbox|review|approve|reject|delegate ...';
+  '       npm run closeloop -- approvals inbox|review|approve|reject|send-back|payload|delegate|delegations|revoke ...';
 
 interface EntityProgress {
   legalEntity: string;
@@ -45,6 +46,7 @@ async function main() {
       reason: { type: 'string' },
       comment: { type: 'string' },
       reject: { type: 'boolean' },
+      'send-back': { type: 'boolean' },
       'no-follow': { type: 'boolean' },
       to: { type: 'string' },
       from: { type: 'string' },

@@ -222,7 +222,7 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
       expiresAt: claims.expiresAt,
       payload,
       command:
-        `temporal workflow signal --namespace ${config.temporal.namespace} ` +
+        `temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} ` +
         `--workflow-id ${shellQuote(workflowId)} --name decision --input ${shellQuote(input)}`,
     });
   });

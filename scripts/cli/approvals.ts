@@ -5,7 +5,14 @@
  *   npm run closeloop -- approvals review  <cycleId>
  *   npm run closeloop -- approvals approve <cycleId> [--comment "…"]
  *   npm run closeloop -- approvals reject  <cycleId> --comment "…"
+ *   npm run closeloop -- approvals send-back <cycleId> --comment "…"
+ *   npm run closeloop -- approvals payload <cycleId> [--reject|--send-back] [--comment "…"]
  *   npm run closeloop -- approvals delegate --to <principal> --from <YYYY-MM-DD> --until <YYYY-MM-DD> --reason "…"
+ *   npm run closeloop -- approvals delegations
+ *   npm run closeloop -- approvals revoke <delegationId>
+ *
+ * `payload` prints a signed `decision` signal to paste into Temporal UI (or the `temporal workflow signal`
+ * command that sends it): a signal without closeloop's token for its sender is refused.
  */
 
 import type { ReviewLine } from '../../db/queries/approval-policies';
@@ -25,7 +32,15 @@ export async function approvalsCommand(
   call: Call,
   command: string,
   arg: string | undefined,
-  opts: { comment?: string; to?: string; from?: string; until?: string; reason?: string },
+  opts: {
+    comment?: string;
+    to?: string;
+    from?: string;
+    until?: string;
+    reason?: string;
+    reject?: boolean;
+    'send-back'?: boolean;
+  },
 ) {
   const cycle = () => {
     if (!arg) throw new Error(`approvals ${command} needs a cycle ID (see: approvals inbox)`);
@@ -87,14 +102,49 @@ export async function approvalsCommand(
       return;
     }
     case 'approve':
-    case 'reject': {
-      if (command === 'reject' && !opts.comment)
-        throw new Error('reject needs --comment "…" (the submitter needs to know why)');
+    case 'reject':
+    case 'send-back': {
+      if (command !== 'approve' && !opts.comment)
+        throw new Error(`${command} needs --comment "…" (the submitter needs to know why)`);
       const s = await call('POST', `/budget-cycles/${cycle()}/decision`, {
-        decision: command,
+        decision: command === 'send-back' ? 'send_back' : command,
         comment: opts.comment,
       });
       console.log(`${arg}: ${String(s.stage)} / ${String(s.status)}`);
+      return;
+    }
+    case 'payload': {
+      const decision = opts.reject ? 'reject' : opts['send-back'] ? 'send_back' : 'approve';
+      const p = await call('POST', `/approvals/${cycle()}/signal-payload`, {
+        decision,
+        comment: opts.comment,
+      });
+      console.log(
+        `Signal "decision" for ${String(p.workflowId)}, stage ${String(p.stage)}; valid until ${String(p.expiresAt)}.`,
+      );
+      console.log(`\nPaste into Temporal UI (Send a Signal → decision):\n${JSON.stringify(p.payload)}`);
+      console.log(`\nOr run:\n${String(p.command)}`);
+      return;
+    }
+    case 'delegations': {
+      const { delegations } = (await call('GET', '/approvals/delegations')) as {
+        delegations: {
+          id: string;
+          principal: string;
+          delegate: string;
+          validFrom: string;
+          validTo: string;
+        }[];
+      };
+      for (const d of delegations)
+        console.log(`  ${d.id}  ${d.delegate} for ${d.principal}  ${d.validFrom} → ${d.validTo}`);
+      if (!delegations.length) console.log('no delegations in force');
+      return;
+    }
+    case 'revoke': {
+      if (!arg) throw new Error('approvals revoke needs a delegation ID (see: approvals delegations)');
+      const d = await call('DELETE', `/approvals/delegations/${encodeURIComponent(arg)}`);
+      console.log(`revoked: ${String(d.delegate)} no longer decides for ${String(d.principal)}`);
       return;
     }
     case 'delegate': {
@@ -112,6 +162,8 @@ export async function approvalsCommand(
       return;
     }
     default:
-      throw new Error('usage: npm run closeloop -- approvals inbox|review|approve|reject|delegate ...');
+      throw new Error(
+        'usage: npm run closeloop -- approvals inbox|review|approve|reject|send-back|payload|delegate|delegations|revoke ...',
+      );
   }
 }

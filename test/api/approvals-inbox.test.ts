@@ -5,6 +5,8 @@ import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval
 import { planVersion } from '../harness/cycle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
+import { ensureTemporalCli } from '../../scripts/lib/temporal-cli';
+import { decisionSignal } from '../../workflows/definitions';
 
 interface InboxItem {
   cycleId: string;
@@ -200,4 +202,88 @@ describe('approver inbox and review over the API', () => {
       /stage 1 \(open\): .*cost center owners:CC-400 approved by rachel@acme.example/,
     );
   }, 120_000);
+
+  test('from Temporal UI or the temporal CLI: the payload closeloop signs for the approver counts once', async () => {
+    const fy = await stack.newFiscalYear();
+    const cycleId = await start(fy, 1);
+    const payloadFor = (key: string, body: object = { decision: 'approve' }) =>
+      request('POST', `/v1/approvals/${encodeURIComponent(cycleId)}/signal-payload`, { key, body });
+
+    // Only someone the open stage awaits is handed a payload; rejecting needs a comment, as by the API.
+    expect((await payloadFor('dev-frank')).body).toMatchObject({ error: 'not_awaited' });
+    expect((await payloadFor('dev-quinn', { decision: 'reject' })).status).toBe(400);
+    const handed = await payloadFor('dev-quinn');
+    expect(handed.status).toBe(201);
+    expect(handed.body).toMatchObject({
+      workflowId: cycleId,
+      signal: 'decision',
+      stage: 1,
+      payload: { decision: 'approve', principal: 'quinn@acme.example', token: expect.any(String) },
+    });
+    expect(Date.parse(handed.body.expiresAt as string) - Date.now()).toBeLessThanOrEqual(15 * 60_000);
+
+    // The command it hands over, run with the Temporal CLI as an approver would paste it.
+    const cli = await ensureTemporalCli();
+    const command = handed.body.command as string;
+    expect(command).toMatch(/^temporal workflow signal --address \S+ --namespace \S+ --workflow-id '/);
+    const run = () => promisify(execFile)('bash', ['-c', `'${cli}'${command.slice('temporal'.length)}`]);
+    await run();
+    let s = await pollCycle(request, cycleId, (st) =>
+      st.approval!.stages[0]!.some((l) => l.approvals.some((a) => a.principal === 'quinn@acme.example')),
+    );
+    // The same payload again (copied from the workflow's history, say) is a replay: refused and audited.
+    await run();
+    s = await pollCycle(request, cycleId, (st) => st.refusedSignals.length === 1);
+    expect(s.refusedSignals[0]).toMatchObject({ principal: 'quinn@acme.example', reason: /^Replayed/ });
+
+    // The approvers' CLI hands the same payload, ready to paste into Temporal UI's Send a Signal.
+    const out = (
+      await promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'approvals', 'payload', cycleId], {
+        env: {
+          ...process.env,
+          ...stack.env,
+          API_PORT: new URL(stack.api!.url).port,
+          CLOSELOOP_API_KEY: 'dev-rachel',
+        },
+      })
+    ).stdout;
+    expect(out).toContain('Paste into Temporal UI');
+    const pasted = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as Record<string, string>;
+    expect(pasted).toMatchObject({ decision: 'approve', principal: 'rachel@acme.example' });
+    await stack.client.workflow.getHandle(cycleId).signal(decisionSignal, pasted as never);
+    await pollCycle(request, cycleId, (st) =>
+      st.approval!.stages[0]!.some((l) => l.approvals.some((a) => a.principal === 'rachel@acme.example')),
+    );
+    await stack.client.workflow.getHandle(cycleId).terminate('test done');
+  }, 120_000);
+
+  test('a delegation ends early when its approver revokes it (theirs only), audited', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const later = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const created = await request('POST', '/v1/approvals/delegations', {
+      key: 'dev-rachel',
+      body: { delegate: 'frank@acme.example', from: today, to: later, reason: 'conference' },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const revoke = (key: string) => request('DELETE', `/v1/approvals/delegations/${id}`, { key });
+    expect((await revoke('dev-frank')).status).toBe(404);
+    expect((await revoke('dev-rachel')).body).toMatchObject({
+      id,
+      delegate: 'frank@acme.example',
+      revoked: true,
+    });
+    expect((await revoke('dev-rachel')).status).toBe(404);
+    const left = await request('GET', '/v1/approvals/delegations', { key: 'dev-rachel' });
+    expect(left.body.delegations).toEqual([]);
+    const audit = (await stack.db.execute(sql`
+      select action, actor from audit_log where entity_id = ${id} order by seq`)) as unknown as {
+      action: string;
+      actor: string;
+    }[];
+    expect(audit).toEqual([
+      { action: 'approval.delegated', actor: 'rachel@acme.example' },
+      { action: 'approval.delegation_revoked', actor: 'rachel@acme.example' },
+    ]);
+  }, 60_000);
 });
