@@ -190,12 +190,23 @@ async function walkApprovals(path: string, cycleId: string, bySignal: boolean) {
       continue;
     }
     const principal = open.approvers.find((p) => !open.approvals.some((a) => a.principal === p))!;
+    const key = keyOf(principal);
+    if (!key) throw new Error(`no dev API key for ${principal}: add one to API_KEYS`);
     if (bySignal) {
+      // The approver asks closeloop for a signed payload (valid for APPROVAL_TOKEN_TTL); an unsigned one is refused.
+      const handed = await call('POST', `/v1/approvals/${encodeURIComponent(cycleId)}/signal-payload`, key, {
+        decision: 'approve',
+        comment: 'approved by signal',
+      });
+      if (handed.status !== 201)
+        throw new Error(
+          `no signal payload for ${principal}: ${handed.status} ${JSON.stringify(handed.body)}`,
+        );
       console.log(
-        `  from Temporal UI (Signal → "decision") or the CLI, as ${principal}:\n` +
-          `  temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} \\\n` +
-          `    --workflow-id '${cycleId}' --name decision \\\n` +
-          `    --input '{"decision":"approve","principal":"${principal}","comment":"approved by signal"}'`,
+        `  as ${principal}, open the workflow in Temporal UI → Send a Signal → name "decision", input:\n` +
+          `    ${JSON.stringify(handed.body.payload)}\n` +
+          `  or run (npm run closeloop -- approvals payload '${cycleId}' --key ${key} prints the same):\n` +
+          `    ${String(handed.body.command)}`,
       );
       const before = open.approvals.length;
       for (let i = 0; i < 2400; i++) {
@@ -206,8 +217,6 @@ async function walkApprovals(path: string, cycleId: string, bySignal: boolean) {
       }
       continue;
     }
-    const key = keyOf(principal);
-    if (!key) throw new Error(`no dev API key for ${principal}: add one to API_KEYS`);
     const decided = await call('POST', `${path}/decision`, key, {
       decision: 'approve',
       comment: `${open.key}: within the FY27 envelope`,

@@ -206,12 +206,19 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     expect(status.approval!.stages[0]!.flatMap((l) => l.approvals.map((a) => a.principal))).toEqual([
       'paul@acme.example',
     ]);
-    const audited = (await stack.db.execute(sql`
-      select actor, details->>'reason' as reason from audit_log
-       where entity_id = ${id} and action = 'budget_cycle.signal_refused' order by seq`)) as unknown as {
-      actor: string;
-      reason: string;
-    }[];
+    // The status shows a refusal as the workflow takes it; its audit entry is written just after.
+    const refusedInAudit = async () =>
+      (await stack.db.execute(sql`
+        select actor, details->>'reason' as reason from audit_log
+         where entity_id = ${id} and action = 'budget_cycle.signal_refused' order by seq`)) as unknown as {
+        actor: string;
+        reason: string;
+      }[];
+    let audited = await refusedInAudit();
+    for (let i = 0; audited.length < 6 && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      audited = await refusedInAudit();
+    }
     expect(audited.map((a) => `${a.actor} ${a.reason.split(':')[0]}`)).toEqual([
       'victor@acme.example Unsigned',
       'paul@acme.example Forged',
