@@ -1,3 +1,4 @@
+import { callerToken } from './caller-token';
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type Response, type Router } from 'express';
@@ -27,7 +28,7 @@ export const temporalUiLink = (config: Config, workflowId: string) =>
  * in the database. A refusal is audited on the entity's control stream and answered 403/409.
  */
 export async function decideByUpdate(
-  deps: { client: Client; db: Database },
+  deps: { client: Client; db: Database; config: Pick<Config, 'approvals'> },
   target: {
     workflowId: string;
     legalEntity: string;
@@ -48,7 +49,8 @@ export async function decideByUpdate(
     if (description.status.name !== 'RUNNING') {
       throw new HttpError(409, 'already_decided', `${target.workflowId} has ended; no decision can be taken`);
     }
-    return await handle.executeUpdate(decideRequestUpdate, { args: [{ ...body, principal }] });
+    const token = await callerToken(deps.config, target.workflowId, principal, body.decision);
+    return await handle.executeUpdate(decideRequestUpdate, { args: [{ ...body, principal, token }] });
   } catch (err) {
     const refused = refusalOf(err);
     if (refused && refused.status !== 404) {
@@ -130,7 +132,7 @@ export function decisionRoutes<R extends { id: string; legalEntity: string; corr
     const row = await requestOf(String(req.params.id));
     const body = ControlDecisionBody.parse(req.body);
     const status = await decideByUpdate(
-      { client, db },
+      { client, db, config },
       {
         workflowId: spec.workflowId(row),
         legalEntity: row.legalEntity,

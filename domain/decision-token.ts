@@ -7,7 +7,8 @@ import { type BudgetDecisionKind as DecisionKind } from './approval';
  * payload is whatever its sender typed, so it carries a short-lived token closeloop signed (HS256 JWT,
  * RFC 7519) for one principal, one workflow, one approval level (stage) and one decision. The API hands
  * the token to the authenticated approver; the workflow has a local activity verify it. The API's own
- * decision path needs none: it uses the authenticated caller.
+ * decision path (the `decide` update) signs one for the authenticated caller on each call, without a stage
+ * and valid for a minute, so an update typed into Temporal UI by someone else is refused as well.
  */
 
 const AUDIENCE = 'closeloop:decision-signal';
@@ -16,8 +17,11 @@ const ISSUER = 'closeloop';
 export interface DecisionTokenClaims {
   principal: string;
   workflowId: string;
-  /** The approval stage (0-based) the token decides at; 0 for a workflow with a single decision. */
-  stage: number;
+  /**
+   * The approval stage (0-based) the token decides at; 0 for a workflow with a single decision. Absent on
+   * the API's own tokens: it decides for the caller at whatever stage is open when the decision arrives.
+   */
+  stage?: number;
   decision: DecisionKind;
   /** The token's own identity: a token decides once. */
   tokenId: string;
@@ -41,7 +45,11 @@ export async function signDecisionToken(
   const tokenId = randomUUID();
   const iat = Math.floor(now.getTime() / 1000);
   const exp = iat + ttlSeconds;
-  const token = await new SignJWT({ wf: c.workflowId, stg: c.stage, dec: c.decision })
+  const token = await new SignJWT({
+    wf: c.workflowId,
+    dec: c.decision,
+    ...(c.stage === undefined ? {} : { stg: c.stage }),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ISSUER)
     .setAudience(AUDIENCE)
@@ -71,7 +79,7 @@ export async function verifyDecisionToken(
       issuer: ISSUER,
       audience: AUDIENCE,
       currentDate: now,
-      requiredClaims: ['sub', 'jti', 'exp', 'wf', 'stg', 'dec'],
+      requiredClaims: ['sub', 'jti', 'exp', 'wf', 'dec'],
     }));
   } catch (err) {
     if (err instanceof errors.JWTExpired)
@@ -81,7 +89,7 @@ export async function verifyDecisionToken(
   const claims: DecisionTokenClaims = {
     principal: String(payload.sub),
     workflowId: String(payload.wf),
-    stage: Number(payload.stg),
+    ...(typeof payload.stg === 'number' ? { stage: payload.stg } : {}),
     decision: payload.dec as DecisionKind,
     tokenId: String(payload.jti),
     expiresAt: new Date(payload.exp! * 1000).toISOString(),

@@ -16,7 +16,7 @@ import type { Activities } from '../activities';
 import type { PublicationTargetPlan } from '../activities/version-lifecycle';
 import {
   type ApprovalPolicy,
-  BudgetDecisionInput,
+  type BudgetDecisionInput,
   BudgetSignalDecisionInput,
   refuseDecision,
   RetryPublicationInput,
@@ -49,9 +49,9 @@ import {
   SearchAttributes,
   statusQuery,
 } from './definitions';
-import { principalOf, validateDecision } from './decision-gate';
+import { decisionRefused, principalOf, UNSIGNED_UPDATE, validateDecision } from './decision-gate';
 import { publication } from './publication';
-import { signalProofs } from './signed-decision';
+import { decisionProofs } from './signed-decision';
 
 /** Patch ID: decision signals received during import are held until the version awaits approval. */
 export const EARLY_DECISION_SIGNALS_WAIT = 'early-decision-signals-wait-for-authorize';
@@ -83,6 +83,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const planning = proxyActivities<Activities>(planningCall(input.publication.erpRetry));
   const sync = proxyActivities<Activities>(longSync(input.publication.erpRetry));
   const notifyActivity = proxyActivities<Activities>(notification);
+  // Whether decisions must prove their sender is settled once, when the cycle starts (see decisionProofs).
+  const proofs = decisionProofs();
 
   const state: BudgetCycleStatus = {
     cycleId,
@@ -177,7 +179,6 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   // A decision signal that arrives while the version is still being imported waits for the authorize
   // stage: after a reset in Temporal UI the approval signal is reapplied right at the start of the new run.
   const earlySignals: unknown[] = [];
-  const proofs = signalProofs();
   const takeDecisionSignal = async (raw: unknown) => {
     const parsed = BudgetSignalDecisionInput.safeParse(raw);
     if (!parsed.success) {
@@ -187,17 +188,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     const { token, ...decision } = parsed.data;
     // Who sent it must be proven: a token signed for them, this cycle, this decision and the open stage.
     let tokenId: string | undefined;
-    if (proofs.required()) {
+    if (proofs.required) {
       const proof = await proofs.check({ ...decision, token });
       if (!proof.ok) return refuseSignal('decision', raw, proof.reason);
-      const open = state.approval?.current ?? 0;
-      if (proof.stage !== open) {
-        return refuseSignal(
-          'decision',
-          raw,
-          `WrongLevel: the token was signed for stage ${proof.stage + 1}; the open stage is ${open + 1}`,
-        );
-      }
+      const wrongLevel = proofs.levelRefusal(proof, state.approval?.current ?? 0);
+      if (wrongLevel) return refuseSignal('decision', raw, wrongLevel);
       tokenId = proof.tokenId;
     }
     const refusal = refusalFor(decision);
@@ -213,12 +208,29 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   });
   setHandler(
     decideUpdate,
-    async (decision) => {
-      const ticket = accept(BudgetDecisionInput.parse(decision));
+    async (raw) => {
+      const { token, ...decision } = BudgetSignalDecisionInput.parse(raw);
+      if (proofs.required) {
+        // The API signs a token for its authenticated caller; an update typed into Temporal UI has none.
+        const proof = await proofs.check({ ...decision, token });
+        const refused = proof.ok
+          ? proofs.levelRefusal(proof, state.approval?.current ?? 0)
+          : proof.reason;
+        // The chain may have moved on while the token was checked.
+        const late = refusalFor(decision);
+        if (refused || late) throw decisionRefused(refused ?? `${late!.code}: ${late!.message}`);
+        if (proof.ok) proofs.spend(proof.tokenId);
+      }
+      const ticket = accept(decision);
       await condition(() => (ticket ? levelDecisionsRecorded >= ticket : decisionRecorded));
       return state;
     },
-    { validator: (raw) => validateDecision(raw, refusalFor, BudgetDecisionInput) },
+    {
+      validator: (raw) => {
+        validateDecision(raw, refusalFor, BudgetSignalDecisionInput);
+        if (proofs.required && !(raw as { token?: string }).token) throw decisionRefused(UNSIGNED_UPDATE);
+      },
+    },
   );
   setHandler(retryPublicationSignal, async (raw) => {
     const parsed = RetryPublicationInput.safeParse(raw);

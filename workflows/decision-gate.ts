@@ -20,7 +20,7 @@ import { FailureType } from '../domain/failures';
 import { describeIssues, fieldIssues } from '../domain/zod-issues';
 import { dbWrite } from './activity-profiles';
 import { decideRequestUpdate, decisionSignal } from './definitions';
-import { signalProofs } from './signed-decision';
+import { decisionProofs } from './signed-decision';
 
 export interface GateDecision extends DecisionInput {
   /** Workflow time the decision was accepted. */
@@ -52,14 +52,22 @@ export function validateDecision<D>(
     });
   }
   const r = refusal(parsed.data);
-  if (r) {
-    throw ApplicationFailure.create({
-      type: FailureType.DecisionRefused,
-      message: r.message,
-      nonRetryable: true,
-      details: [{ code: r.code }],
-    });
-  }
+  if (r) throw decisionRefused(`${r.code}: ${r.message}`);
+}
+
+export const UNSIGNED_UPDATE =
+  'Unsigned: a decision must carry the token closeloop signs for its sender; decide through the API ' +
+  '(POST …/decision), or send the payload of POST /v1/approvals/{workflowId}/signal-payload as a signal';
+
+/** A refused decision as its update's failure: "Code: message" → type DecisionRefused, details [{code}]. */
+export function decisionRefused(reason: string): ApplicationFailure {
+  const m = /^(\w+): (.*)$/s.exec(reason);
+  return ApplicationFailure.create({
+    type: FailureType.DecisionRefused,
+    message: m ? m[2]! : reason,
+    nonRetryable: true,
+    details: [{ code: m ? m[1]! : 'Refused' }],
+  });
 }
 
 /**
@@ -80,6 +88,7 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
   state: S,
 ) {
   const db = proxyActivities<Activities>(dbWrite);
+  const proofs = decisionProofs();
   // The request awaits its decision from the moment its workflow starts: a decision sent right after the
   // start (delivered with the first workflow task, as soon as the handlers exist) is taken, not refused.
   let awaiting = true;
@@ -103,17 +112,16 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
     });
   };
 
-  const proofs = signalProofs();
   setHandler(decisionSignal, async (raw) => {
     const parsed = SignalDecisionInput.safeParse(raw);
     if (!parsed.success) return refuseSignal(raw, `invalid decision: ${describeIssues(parsed.error)}`);
     const { token, ...d } = parsed.data;
     let tokenId: string | undefined;
-    if (proofs.required()) {
+    if (proofs.required) {
       const proof = await proofs.check({ ...d, token });
       if (!proof.ok) return refuseSignal(raw, proof.reason);
-      if (proof.stage !== 0)
-        return refuseSignal(raw, `WrongLevel: the token was signed for stage ${proof.stage + 1}`);
+      const wrongLevel = proofs.levelRefusal(proof, 0);
+      if (wrongLevel) return refuseSignal(raw, wrongLevel);
       tokenId = proof.tokenId;
     }
     const r = refusal(d);
@@ -123,12 +131,25 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
   });
   setHandler(
     decideRequestUpdate,
-    async (d) => {
-      accept(DecisionInput.parse(d));
+    async (raw) => {
+      const { token, ...d } = SignalDecisionInput.parse(raw);
+      if (proofs.required) {
+        const proof = await proofs.check({ ...d, token });
+        const refused = proof.ok ? proofs.levelRefusal(proof, 0) : proof.reason;
+        const late = refusal(d);
+        if (refused || late) throw decisionRefused(refused ?? `${late!.code}: ${late!.message}`);
+        if (proof.ok) proofs.spend(proof.tokenId);
+      }
+      accept(d);
       await condition(() => recorded);
       return state;
     },
-    { validator: (raw) => validateDecision(raw, refusal) },
+    {
+      validator: (raw) => {
+        validateDecision(raw, refusal, SignalDecisionInput);
+        if (proofs.required && !(raw as { token?: string }).token) throw decisionRefused(UNSIGNED_UPDATE);
+      },
+    },
   );
 
   return {

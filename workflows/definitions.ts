@@ -1,10 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
-  type BudgetDecisionInput,
   type BudgetSignalDecisionInput,
-  type DecisionInput,
   type RetryPublicationInput,
+  type SignalDecisionInput,
 } from '../domain/approval';
 import { type BudgetCycleStatus } from './budget-cycle-state';
 
@@ -22,8 +21,11 @@ export const statusQuery = defineQuery<BudgetCycleStatus>('status');
  * hands the whole payload), and a signal without a valid one is refused and audited.
  */
 export const decisionSignal = defineSignal<[BudgetSignalDecisionInput]>('decision');
-/** Decision with an answer: the validator refuses it before it enters history, so the caller knows at once. */
-export const decideUpdate = defineUpdate<BudgetCycleStatus, [BudgetDecisionInput]>('decide');
+/**
+ * Decision with an answer (the API's path, with the token it signs for its caller): the validator refuses
+ * it before it enters history, so the caller knows at once.
+ */
+export const decideUpdate = defineUpdate<BudgetCycleStatus, [BudgetSignalDecisionInput]>('decide');
 /** After a publication failed for good and was reversed, support staff retry it with this signal. */
 export const retryPublicationSignal = defineSignal<[RetryPublicationInput]>('retry-publication');
 
@@ -42,7 +44,7 @@ export const SearchAttributes = {
  * Decision with an answer on an override or a transfer (the API's path): refused by the validator before it
  * enters history. Temporal UI and the CLI use the `decision` signal, with the same payload.
  */
-export const decideRequestUpdate = defineUpdate<unknown, [DecisionInput]>('decide');
+export const decideRequestUpdate = defineUpdate<unknown, [SignalDecisionInput]>('decide');
 
 /** What moved: an ERP business event (ledger, invoice, order) or procurement's consumption events. */
 export interface ChangeNotice {

@@ -3,38 +3,32 @@ import type { Activities } from '../activities';
 import { type BudgetDecisionKind } from '../domain/approval';
 import { dbWriteLocal } from './activity-profiles';
 
-/** Patch ID: a decision signal counts only with a token closeloop signed for its sender (see domain/decision-token). */
+/** Patch ID: a decision (signal or update) counts only with a token closeloop signed for its sender (domain/decision-token). */
 export const SIGNED_DECISION_SIGNALS = 'decision-signals-signed';
 
-export type SignalProof = { ok: true; stage: number; tokenId: string } | { ok: false; reason: string };
+export type SignalProof = { ok: true; stage?: number; tokenId: string } | { ok: false; reason: string };
 
 /**
- * The check every decision signal passes before the workflow looks at what it decides: the token must be
- * one closeloop signed, unexpired, for this workflow, this principal and this decision (a local activity
- * verifies it, keeping the workflow deterministic), and must not have been used before in this run. The
- * stage it was signed for is the caller's to compare with the one open. Workflows that started before
- * signed signals replay without the check.
+ * The check every decision (signal or update) passes before the workflow looks at what it decides: the token
+ * must be one closeloop signed, unexpired, for this workflow, this principal and this decision (a local
+ * activity verifies it, keeping the workflow deterministic), and must not have been used before in this
+ * run; a token signed for a stage must meet that stage open (`levelRefusal`). Create it when the workflow
+ * starts: workflows that started before signed decisions (no patch marker there) replay without the check.
  */
-export function signalProofs() {
+export function decisionProofs() {
   const { verifyDecisionToken } = proxyLocalActivities<Activities>(dbWriteLocal);
+  const required = patched(SIGNED_DECISION_SIGNALS);
   const used = new Set<string>();
   return {
-    /**
-     * Whether this workflow requires proof (patched). Asked before `check` and without awaiting anything
-     * when it does not, so workflows that started before signed signals replay their commands in order.
-     */
-    required: () => patched(SIGNED_DECISION_SIGNALS),
-    async check(d: {
-      decision: BudgetDecisionKind;
-      principal: string;
-      token?: string;
-    }): Promise<SignalProof> {
+    /** Whether this workflow requires proof; when it does not, callers must not await anything (replay). */
+    required,
+    async check(d: { decision: BudgetDecisionKind; principal: string; token?: string }): Promise<SignalProof> {
       if (!d.token) {
         return {
           ok: false,
           reason:
             'Unsigned: a decision signal must carry the token closeloop signs for its approver ' +
-            '(POST /v1/approvals/{workflowId}/signal-payload, or `closeloop approvals payload`); the API decides without one',
+            '(POST /v1/approvals/{workflowId}/signal-payload, or `closeloop approvals payload`)',
         };
       }
       const checked = await verifyDecisionToken({
@@ -47,6 +41,11 @@ export function signalProofs() {
       if (used.has(checked.claims.tokenId))
         return { ok: false, reason: 'Replayed: this token was used already; a token decides once' };
       return { ok: true, stage: checked.claims.stage, tokenId: checked.claims.tokenId };
+    },
+    /** Why a token signed for one stage cannot decide at the open one. */
+    levelRefusal(proof: { stage?: number }, open: number): string | undefined {
+      if (proof.stage === undefined || proof.stage === open) return undefined;
+      return `WrongLevel: the token was signed for stage ${proof.stage + 1}; the open stage is ${open + 1}`;
     },
     /** The decision the token brought was taken: the token cannot bring another. */
     spend(tokenId: string) {

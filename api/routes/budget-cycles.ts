@@ -1,3 +1,4 @@
+import { callerToken } from '../caller-token';
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
@@ -206,7 +207,8 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
           );
         }
         // Segregation of duties is decided by the workflow's update validator, the same rule a signal meets.
-        const status = await handle.executeUpdate(decideUpdate, { args: [{ ...body, principal }] });
+        const token = await callerToken(config, id.cycleId, principal, body.decision);
+        const status = await handle.executeUpdate(decideUpdate, { args: [{ ...body, principal, token }] });
         res.json(status);
       } catch (err) {
         const refused = refusalOf(err);

@@ -135,7 +135,7 @@ export function periodCloseRoutes({ db, client, config }: { db: Database; client
     const body = ControlDecisionBody.parse(req.body);
     const workflowId = periodCloseEntityWorkflowId(month, entry.legalEntity);
     const status = await decideByUpdate(
-      { client, db },
+      { client, db, config },
       {
         workflowId,
         legalEntity: entry.legalEntity,

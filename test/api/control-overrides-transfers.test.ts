@@ -249,7 +249,10 @@ describe('budget control: overrides and transfers', () => {
     ).toMatchObject({ status: 403, body: { error: 'SegregationOfDuties' } });
     await stack.client.workflow
       .getHandle(`budget-transfer:${id}`)
-      .signal('decision', { decision: 'approve', principal: 'dave@acme.example' });
+      .signal(
+        'decision',
+        await stack.signed(`budget-transfer:${id}`, { decision: 'approve', principal: 'dave@acme.example' }),
+      );
     // The workflow writes a refused signal's audit entry by itself; wait for it so the approval comes after.
     await until(
       () => controlAudit(id),

@@ -10,7 +10,12 @@ interface EntityProgress {
   legalEntity: string;
   state: string;
   workflowId?: string;
-  workflow?: { execution: string; status?: string; steps?: { name: string; state: string }[] };
+  workflow?: {
+    execution: string;
+    status?: string;
+    steps?: { name: string; state: string }[];
+    refusedSignals?: unknown[];
+  };
 }
 
 /**
@@ -185,8 +190,11 @@ describe('period close over the API', () => {
     const escalated = await until(month, 'the escalation', (e) => e.workflow?.status === 'escalated');
     const handle = stack.client.workflow.getHandle(escalated.entity.workflowId!);
     // From Temporal UI: the scheduler who started the close is refused; the escalation contact is taken.
-    await handle.signal('decision', { decision: 'approve', principal: 'sam@acme.example' });
-    await handle.signal('decision', { decision: 'approve', principal: 'carol@acme.example' });
+    const signal = async (principal: string) =>
+      handle.signal('decision', await stack.signed(handle.workflowId, { decision: 'approve', principal }));
+    await signal('sam@acme.example');
+    await until(month, 'the refusal', (e) => (e.workflow?.refusedSignals?.length ?? 0) === 1);
+    await signal('carol@acme.example');
     const done = await until(month, 'the close', (_e, close) => close.status === 'completed');
     expect(done.entity.state).toBe('closed');
     const result = (await handle.result()) as {

@@ -57,23 +57,44 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
 
     // FP&A cannot decide before the owners: refused by the update's validator, nothing enters history.
     expect(
-      await refusal(handle.executeUpdate(decideUpdate, { args: [approve('carol@acme.example')] })),
+      await refusal(
+        handle.executeUpdate(decideUpdate, {
+          args: [await stack.signed(handle.workflowId, approve('carol@acme.example'))],
+        }),
+      ),
     ).toMatch(/DecisionRefused: carol@acme.example is not an approver at the open stage/);
-    await handle.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [await stack.signed(handle.workflowId, approve('olivia@acme.example'))],
+    });
     await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('paul@acme.example')));
     await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('alice@acme.example'))); // the submitter: refused
-    await handle.executeUpdate(decideUpdate, { args: [approve('quinn@acme.example')] });
-    const owners = await handle.executeUpdate(decideUpdate, { args: [approve('rachel@acme.example')] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [await stack.signed(handle.workflowId, approve('quinn@acme.example'))],
+    });
+    const owners = await handle.executeUpdate(decideUpdate, {
+      args: [await stack.signed(handle.workflowId, approve('rachel@acme.example'))],
+    });
     expect(owners.approval!.current).toBe(1);
 
-    await handle.executeUpdate(decideUpdate, { args: [approve('carol@acme.example')] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [await stack.signed(handle.workflowId, approve('carol@acme.example'))],
+    });
     expect(
-      await refusal(handle.executeUpdate(decideUpdate, { args: [approve('carol@acme.example')] })),
+      await refusal(
+        handle.executeUpdate(decideUpdate, {
+          args: [await stack.signed(handle.workflowId, approve('carol@acme.example'))],
+        }),
+      ),
     ).toMatch(/DecisionRefused: carol@acme.example already approved at this stage/);
     await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('grace@acme.example')));
     await waitForStatus(handle, (s) => s.approval!.current === 2);
     await handle.executeUpdate(decideUpdate, {
-      args: [{ ...approve('victor@acme.example'), comment: 'FY plan approved' }],
+      args: [
+        await stack.signed(handle.workflowId, {
+          ...approve('victor@acme.example'),
+          comment: 'FY plan approved',
+        }),
+      ],
     });
 
     const done = await handle.result();
@@ -102,7 +123,9 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     const { ref } = planVersion(stack, fy, 1);
     const handle = await stack.startCycle(ref);
     await waitForStatus(handle, awaitingApproval);
-    await handle.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [await stack.signed(handle.workflowId, approve('olivia@acme.example'))],
+    });
     await handle.signal(
       decisionSignal,
       await stack.signed(handle.workflowId, {
@@ -131,7 +154,9 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
       escalationTimeout: '1 second',
     });
     await waitForStatus(handle, awaitingApproval);
-    await handle.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
+    await handle.executeUpdate(decideUpdate, {
+      args: [await stack.signed(handle.workflowId, approve('olivia@acme.example'))],
+    });
     const done = await handle.result();
     expect(done.status).toBe('expired');
     expect(done.escalatedAt).toBeDefined();
@@ -184,6 +209,14 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
       // A token for the FP&A stage while the owners' stage is open.
       { ...paul, token: await sign({ principal: 'paul@acme.example', stage: 1 }) },
     ];
+    // The update path too: typed into Temporal UI without closeloop's token, or with someone else's.
+    expect(
+      await refusal(handle.executeUpdate(decideUpdate, { args: [approve('paul@acme.example')] })),
+    ).toMatch(/^DecisionRefused: a decision must carry the token closeloop signs/);
+    const olivias = await sign({ principal: 'olivia@acme.example', stage: 0 });
+    expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ ...paul, token: olivias }] }))).toBe(
+      'DecisionRefused: the token was signed for olivia@acme.example, not paul@acme.example',
+    );
     for (const [i, payload] of sent.entries()) {
       await handle.signal(decisionSignal, payload);
       await waitForStatus(handle, (st) => st.refusedSignals.length === i + 1);
@@ -236,7 +269,9 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     const r1 = await stack.startCycle(ref);
     await waitForStatus(r1, awaitingApproval);
     for (const owner of ['olivia', 'paul', 'quinn', 'rachel'])
-      await r1.executeUpdate(decideUpdate, { args: [approve(`${owner}@acme.example`)] });
+      await r1.executeUpdate(decideUpdate, {
+        args: [await stack.signed(r1.workflowId, approve(`${owner}@acme.example`))],
+      });
     await r1.signal(
       decisionSignal,
       await stack.signed(r1.workflowId, {
@@ -257,7 +292,9 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     expect(waiting.approval!.current).toBe(0);
     expect(waiting.approval!.stages.flat().every((l) => l.approvals.length === 0)).toBe(true);
     expect((await findVersion(stack.db, ref))?.status).toBe('awaiting_approval');
-    await r2.executeUpdate(decideUpdate, { args: [approve('olivia@acme.example')] });
+    await r2.executeUpdate(decideUpdate, {
+      args: [await stack.signed(r2.workflowId, approve('olivia@acme.example'))],
+    });
     expect((await audit(first.versionId!)).map((a) => `${a.action} ${a.actor}`)).toEqual([
       'approval.level_approved olivia@acme.example',
       'approval.level_approved paul@acme.example',

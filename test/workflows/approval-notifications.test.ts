@@ -61,7 +61,9 @@ describe('approval notifications: mail and chat', () => {
     });
     await waitForStatus(handle, awaitingApproval);
     await handle.executeUpdate(decideUpdate, {
-      args: [{ decision: 'approve', principal: 'olivia@acme.example' }],
+      args: [
+        await stack.signed(handle.workflowId, { decision: 'approve', principal: 'olivia@acme.example' }),
+      ],
     });
     const done = await handle.result();
     expect(done.status).toBe('expired');
@@ -119,7 +121,11 @@ describe('approval notifications: mail and chat', () => {
     await waitForStatus(handle, awaitingApproval);
     await handle.executeUpdate(decideUpdate, {
       args: [
-        { decision: 'send_back', principal: 'quinn@acme.example', comment: 'CC-300 rent is last year’s' },
+        await stack.signed(handle.workflowId, {
+          decision: 'send_back',
+          principal: 'quinn@acme.example',
+          comment: 'CC-300 rent is last year’s',
+        }),
       ],
     });
     expect((await handle.result()).status).toBe('sent_back');

@@ -119,7 +119,9 @@ describe('budget cycle workflow', () => {
 
     for (const principal of ['alice@acme.example', 'ian@acme.example']) {
       const refused = await handle
-        .executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal }] })
+        .executeUpdate(decideUpdate, {
+          args: [await stack.signed(handle.workflowId, { decision: 'approve', principal })],
+        })
         .catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       const cause = (refused as WorkflowUpdateFailedError).cause as ApplicationFailure;
@@ -138,12 +140,22 @@ describe('budget cycle workflow', () => {
     expect(status.refusedSignals[1]!.reason).toMatch(/decision/);
 
     const rejected = await handle.executeUpdate(decideUpdate, {
-      args: [{ decision: 'reject', principal: 'carol@acme.example', comment: 'Travel is too high' }],
+      args: [
+        await stack.signed(handle.workflowId, {
+          decision: 'reject',
+          principal: 'carol@acme.example',
+          comment: 'Travel is too high',
+        }),
+      ],
     });
     expect(rejected.decision).toMatchObject({ decision: 'reject', comment: 'Travel is too high' });
     // The cycle ends at rejection; whether the second decision meets the validator or a closed workflow, it is refused.
     const again = await handle
-      .executeUpdate(decideUpdate, { args: [{ decision: 'approve', principal: 'dave@acme.example' }] })
+      .executeUpdate(decideUpdate, {
+        args: [
+          await stack.signed(handle.workflowId, { decision: 'approve', principal: 'dave@acme.example' }),
+        ],
+      })
       .catch((e: unknown) => e);
     expect(again).toBeInstanceOf(Error);
 

@@ -104,7 +104,13 @@ describe('a Temporal UI reset of an entity close never double-posts, double-lock
     });
     await waitFor(workflowId, (s) => s.status === 'awaiting_sign_off');
     await handle.executeUpdate(decideRequestUpdate, {
-      args: [{ decision: 'approve', principal: 'dave@acme.example', comment: 'March reviewed' }],
+      args: [
+        await stack.signed(handle.workflowId, {
+          decision: 'approve',
+          principal: 'dave@acme.example',
+          comment: 'March reviewed',
+        }),
+      ],
     });
     expect((await handle.result()).status).toBe('closed');
     const before = await footprint(month, workflowId);

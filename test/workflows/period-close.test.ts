@@ -82,7 +82,12 @@ describe('periodClose workflow', () => {
 
     for (const e of ['ACME-US', 'ACME-UK'])
       await stack.client.workflow.getHandle(id(e)).executeUpdate(decideRequestUpdate, {
-        args: [{ decision: 'approve', principal: 'dave@acme.example' }],
+        args: [
+          await stack.signed(id(e), {
+            decision: 'approve',
+            principal: 'dave@acme.example',
+          }),
+        ],
       });
     await childStatus(id('ACME-UK'), (s) => s.status === 'closed');
 
@@ -94,7 +99,12 @@ describe('periodClose workflow', () => {
     });
     await childStatus(id('CLS-XX'), (s) => s.status === 'awaiting_sign_off');
     await stack.client.workflow.getHandle(id('CLS-XX')).executeUpdate(decideRequestUpdate, {
-      args: [{ decision: 'approve', principal: 'dave@acme.example' }],
+      args: [
+        await stack.signed(id('CLS-XX'), {
+          decision: 'approve',
+          principal: 'dave@acme.example',
+        }),
+      ],
     });
 
     const result = await handle.result();
