@@ -213,9 +213,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       if (proofs.required) {
         // The API signs a token for its authenticated caller; an update typed into Temporal UI has none.
         const proof = await proofs.check({ ...decision, token });
-        const refused = proof.ok
-          ? proofs.levelRefusal(proof, state.approval?.current ?? 0)
-          : proof.reason;
+        const refused = proof.ok ? proofs.levelRefusal(proof, state.approval?.current ?? 0) : proof.reason;
         // The chain may have moved on while the token was checked.
         const late = refusalFor(decision);
         if (refused || late) throw decisionRefused(refused ?? `${late!.code}: ${late!.message}`);

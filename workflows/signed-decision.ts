@@ -22,7 +22,11 @@ export function decisionProofs() {
   return {
     /** Whether this workflow requires proof; when it does not, callers must not await anything (replay). */
     required,
-    async check(d: { decision: BudgetDecisionKind; principal: string; token?: string }): Promise<SignalProof> {
+    async check(d: {
+      decision: BudgetDecisionKind;
+      principal: string;
+      token?: string;
+    }): Promise<SignalProof> {
       if (!d.token) {
         return {
           ok: false,
