@@ -80,7 +80,7 @@ export function createApprovalActivities({
   return {
     /**
      * Whether a decision signal's token was signed by closeloop for this principal, workflow and decision,
-     * and has not expired (run as a local activity: its answer is recorded, so a replay sees the same).
+     * and has not expired (its answer is recorded in history, so a replay sees the same).
      */
     async verifyDecisionToken(input: VerifyDecisionTokenInput): Promise<TokenCheck> {
       return verifyDecisionToken(approvals.signingKey, input.token, input);
@@ -159,6 +159,11 @@ export function createApprovalActivities({
         if (err instanceof UnroutableVersion) return { unroutable: err.message, level: err.level };
         throw err;
       }
+    },
+
+    /** Delegations in force today (approver → their delegates): a running chain follows them. */
+    async delegationsInForce(): Promise<Record<string, string[]>> {
+      return delegationsOn(db, new Date().toISOString().slice(0, 10));
     },
 
     /** One approver's decision at the levels it counted at, in the audit trail (once under retries). */

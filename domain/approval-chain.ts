@@ -1,7 +1,7 @@
 import { type BudgetDecisionKind, type DecisionRefusal } from './approval';
 
 type Decision = { decision: BudgetDecisionKind; principal: string; comment?: string };
-import { type ApprovalRoute, type RouteLevel } from './approval-policy';
+import { type ApprovalRoute, levelDelegates, type RouteLevel } from './approval-policy';
 
 /**
  * A version's walk along its approval route, as plain data the workflow keeps and its status query shows:
@@ -171,4 +171,20 @@ export function awaitedApprovers(c: ApprovalChainState): string[] {
       }),
     ),
   ];
+}
+
+/**
+ * The delegations in force changed (an approver went on leave, or came back): the open stage's delegates
+ * follow them. Approvals a delegate already gave stand; a revoked delegate cannot give more.
+ */
+export function refreshDelegates(
+  c: ApprovalChainState,
+  delegations: Record<string, readonly string[]>,
+  who: { submittedBy: string; integrationAdmins: readonly string[] },
+): void {
+  for (const l of openLevels(c)) {
+    const delegates = levelDelegates(l.approvers, delegations, who);
+    if (delegates) l.delegates = delegates;
+    else delete l.delegates;
+  }
 }

@@ -221,13 +221,32 @@ export function routeVersion(policy: ApprovalPolicySpec, v: VersionForRouting): 
   }
   if (!stages.length)
     throw new UnroutableVersion('the policy routes this version to no level at all', '(policy)');
-  // Delegates decide in an approver's place; SoD holds for them as for anyone (never the submitter).
   for (const level of stages.flat()) {
-    const delegates: Record<string, string> = {};
-    for (const approver of level.approvers)
-      for (const d of eligible(v.delegations?.[approver] ?? []))
-        if (!level.approvers.includes(d) && !delegates[d]) delegates[d] = approver;
-    if (Object.keys(delegates).length) level.delegates = delegates;
+    const delegates = levelDelegates(level.approvers, v.delegations ?? {}, v);
+    if (delegates) level.delegates = delegates;
   }
   return { stages, skipped };
+}
+
+/**
+ * Who may decide at a level in an approver's place, from the delegations in force: delegate → approver.
+ * Segregation of duties holds for delegates as for anyone: never the submitter or an integration admin,
+ * and an approver of the level already decides for themselves. Undefined when there are none.
+ */
+export function levelDelegates(
+  approvers: readonly string[],
+  delegations: Record<string, readonly string[]>,
+  who: { submittedBy: string; integrationAdmins: readonly string[] },
+): Record<string, string> | undefined {
+  const delegates: Record<string, string> = {};
+  for (const approver of approvers)
+    for (const d of delegations[approver] ?? [])
+      if (
+        d !== who.submittedBy &&
+        !who.integrationAdmins.includes(d) &&
+        !approvers.includes(d) &&
+        !delegates[d]
+      )
+        delegates[d] = approver;
+  return Object.keys(delegates).length ? delegates : undefined;
 }

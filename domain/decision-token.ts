@@ -6,7 +6,7 @@ import { type BudgetDecisionKind as DecisionKind } from './approval';
  * Proof of who decides, for decisions sent as signals (Temporal UI, `temporal workflow signal`). A signal's
  * payload is whatever its sender typed, so it carries a short-lived token closeloop signed (HS256 JWT,
  * RFC 7519) for one principal, one workflow, one approval level (stage) and one decision. The API hands
- * the token to the authenticated approver; the workflow has a local activity verify it. The API's own
+ * the token to the authenticated approver; the workflow has an activity verify it. The API's own
  * decision path (the `decide` update) signs one for the authenticated caller on each call, without a stage
  * and valid for a minute, so an update typed into Temporal UI by someone else is refused as well.
  */

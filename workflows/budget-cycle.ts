@@ -29,6 +29,7 @@ import {
   awaitedApprovers,
   chainRefusal,
   openChain,
+  refreshDelegates,
   stagePassed,
 } from '../domain/approval-chain';
 import { FailureType } from '../domain/failures';
@@ -45,6 +46,7 @@ import {
 import {
   decideUpdate,
   decisionSignal,
+  delegationsChangedSignal,
   retryPublicationSignal,
   SearchAttributes,
   statusQuery,
@@ -66,6 +68,8 @@ export const DATABASE_DECIDES_ACTIVATION = 'database-decides-publication-and-act
 export const REFUSED_SIGNALS_AUDITED = 'refused-signals-audited';
 /** Patch ID: authorization walks the route of the entity's approval policy, level by level. */
 export const APPROVAL_CHAIN = 'approval-chain-by-policy';
+/** Patch ID: a running chain's delegates follow delegations made or revoked after it was routed. */
+export const APPROVAL_DELEGATIONS_FOLLOWED = 'approval-delegations-followed';
 /** Patch ID: approvers are told when a stage opens, reminded on a cadence, escalated to contacts; submitters of the outcome. */
 export const APPROVAL_NOTIFICATIONS = 'approval-notifications';
 
@@ -105,6 +109,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     integrationAdmins: input.approval.integrationAdmins,
   };
   let awaitingDecision = false;
+  let followDelegations = false;
   let decisionRecorded = false;
   let retryRequested = false;
 
@@ -230,6 +235,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       },
     },
   );
+  let delegationsChanged = false;
+  setHandler(delegationsChangedSignal, () => {
+    delegationsChanged = true;
+  });
   setHandler(retryPublicationSignal, async (raw) => {
     const parsed = RetryPublicationInput.safeParse(raw);
     if (!parsed.success) {
@@ -326,6 +335,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       }
       state.approval = openChain(routed.route, routed.policyRevision);
       const notify = patched(APPROVAL_NOTIFICATIONS) ? notifier(versionId, routed.escalateTo) : undefined;
+      followDelegations = patched(APPROVAL_DELEGATIONS_FOLLOWED);
       moveTo('authorize', 'awaiting_approval');
       awaitingDecision = true;
       for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
@@ -447,6 +457,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
    */
   async function walkChain(versionId: string, chain: ApprovalChainState, notify?: Notify) {
     for (;;) {
+      // A later stage opens days after the route was computed: its delegates are those in force now.
+      if (followDelegations && chain.current > 0) await followDelegationsInForce(chain);
       await notify?.('approval_requested', awaitedApprovers(chain));
       const outcome = await waitForStage(versionId, chain, notify);
       if (outcome !== 'passed') return outcome;
@@ -493,9 +505,14 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         return 'stopped' as const;
       }
       if (stagePassed(chain)) return 'passed' as const;
-      const remaining = Math.min(deadline, nextReminder) - Date.now();
-      if (remaining > 0 && (await condition(() => levelDecisions.length > levelDecisionsRecorded, remaining)))
+      if (followDelegations && delegationsChanged) {
+        await followDelegationsInForce(chain);
         continue;
+      }
+      const remaining = Math.min(deadline, nextReminder) - Date.now();
+      const woken = () =>
+        levelDecisions.length > levelDecisionsRecorded || (followDelegations && delegationsChanged);
+      if (remaining > 0 && (await condition(woken, remaining))) continue;
       if (Date.now() < deadline) {
         // The reminder cadence came round before the deadline: those still awaited hear again.
         reminders++;
@@ -510,6 +527,16 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       await notify?.('escalated', [...awaitedApprovers(chain), ...(notify?.escalateTo ?? [])]);
       deadline = Date.now() + msToNumber(input.approval.escalationTimeout);
     }
+  }
+
+  /** The open stage's delegates become those of the delegations in force (see refreshDelegates). */
+  async function followDelegationsInForce(chain: ApprovalChainState) {
+    delegationsChanged = false;
+    const delegations = await db.delegationsInForce();
+    refreshDelegates(chain, delegations, {
+      submittedBy: input.submittedBy,
+      integrationAdmins: input.approval.integrationAdmins,
+    });
   }
 
   /**

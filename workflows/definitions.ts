@@ -26,6 +26,11 @@ export const decisionSignal = defineSignal<[BudgetSignalDecisionInput]>('decisio
  * it before it enters history, so the caller knows at once.
  */
 export const decideUpdate = defineUpdate<BudgetCycleStatus, [BudgetSignalDecisionInput]>('decide');
+/**
+ * A nudge, no payload: the delegations in force changed (the API sends it to open cycles when an approver
+ * delegates or revokes). The cycle reads them from the database; a nudge from anyone else changes nothing.
+ */
+export const delegationsChangedSignal = defineSignal('delegations-changed');
 /** After a publication failed for good and was reversed, support staff retry it with this signal. */
 export const retryPublicationSignal = defineSignal<[RetryPublicationInput]>('retry-publication');
 

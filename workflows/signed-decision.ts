@@ -1,7 +1,7 @@
-import { patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type BudgetDecisionKind } from '../domain/approval';
-import { dbWriteLocal } from './activity-profiles';
+import { dbWrite } from './activity-profiles';
 
 /** Patch ID: a decision (signal or update) counts only with a token closeloop signed for its sender (domain/decision-token). */
 export const SIGNED_DECISION_SIGNALS = 'decision-signals-signed';
@@ -10,13 +10,15 @@ export type SignalProof = { ok: true; stage?: number; tokenId: string } | { ok: 
 
 /**
  * The check every decision (signal or update) passes before the workflow looks at what it decides: the token
- * must be one closeloop signed, unexpired, for this workflow, this principal and this decision (a local
- * activity verifies it, keeping the workflow deterministic), and must not have been used before in this
+ * must be one closeloop signed, unexpired, for this workflow, this principal and this decision (an activity
+ * verifies it, keeping the workflow deterministic), and must not have been used before in this
  * run; a token signed for a stage must meet that stage open (`levelRefusal`). Create it when the workflow
  * starts: workflows that started before signed decisions (no patch marker there) replay without the check.
  */
 export function decisionProofs() {
-  const { verifyDecisionToken } = proxyLocalActivities<Activities>(dbWriteLocal);
+  // An activity, not a local one: its result sits in history in order with the cycle's other activities, so
+  // a replay resolves a signal's check at the same point among them as the run did.
+  const { verifyDecisionToken } = proxyActivities<Activities>(dbWrite);
   const required = patched(SIGNED_DECISION_SIGNALS);
   const used = new Set<string>();
   return {

@@ -19,7 +19,7 @@ import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { IsoDate, LegalEntityCode } from '../../domain/model';
 import { toMinor } from '../../domain/money';
 import type { BudgetCycleStatus } from '../../workflows/budget-cycle-state';
-import { statusQuery } from '../../workflows/definitions';
+import { delegationsChangedSignal, statusQuery } from '../../workflows/definitions';
 import { principalOf } from '../auth';
 import { HttpError } from '../errors';
 import { knownLegalEntity } from '../references';
@@ -74,6 +74,14 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
+  };
+
+  // Open chains follow a delegation made or ended today: each open cycle is nudged to read them again.
+  const nudgeOpenCycles = async () => {
+    const open = await openCycles(db);
+    await Promise.allSettled(
+      open.map((c) => client.workflow.getHandle(c.cycleId).signal(delegationsChangedSignal)),
+    );
   };
 
   router.get('/', async (req, res) => {
@@ -135,6 +143,7 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
         correlationId: req.header('x-correlation-id') ?? randomUUID(),
       }),
     );
+    await nudgeOpenCycles();
     res.status(201).json(delegation);
   });
 
@@ -156,6 +165,7 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
       }),
     );
     if (!revoked) throw new HttpError(404, 'not_found', `${caller.id} has no delegation ${id.data} in force`);
+    await nudgeOpenCycles();
     res.json({ ...revoked, revoked: true });
   });
 

@@ -257,6 +257,65 @@ describe('approver inbox and review over the API', () => {
     await stack.client.workflow.getHandle(cycleId).terminate('test done');
   }, 120_000);
 
+  test('a delegation made while a version waits reaches its chain; a revoked one leaves it', async () => {
+    const fy = await stack.newFiscalYear();
+    const cycleId = await start(fy, 1);
+    const today = new Date().toISOString().slice(0, 10);
+    const later = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const delegate = async (key: string, to: string) =>
+      (
+        await request('POST', '/v1/approvals/delegations', {
+          key,
+          body: { delegate: to, from: today, to: later, reason: 'called away' },
+        })
+      ).body.id as string;
+    const delegatesOf = async (costCenter: string) =>
+      (await pollCycle(request, cycleId, () => true)).approval!.stages[0]!.find(
+        (l) => l.key === `cost center owners:${costCenter}`,
+      )!.delegates;
+
+    // Quinn is called away after the version reached her: Frank decides for her from now on.
+    await delegate('dev-quinn', 'frank@acme.example');
+    await pollCycle(
+      request,
+      cycleId,
+      (s) => !!s.approval!.stages[0]!.find((l) => l.key.endsWith('CC-300'))!.delegates,
+    );
+    expect(await delegatesOf('CC-300')).toEqual({ 'frank@acme.example': 'quinn@acme.example' });
+    expect((await inbox('dev-frank')).map((i) => i.cycleId)).toContain(cycleId);
+    const byFrank = await request('POST', `${cyclePath(cycleId)}/decision`, {
+      key: 'dev-frank',
+      body: { decision: 'approve', comment: 'for Quinn' },
+    });
+    expect(byFrank.status).toBe(200);
+
+    // Rachel hands hers to Victor, then comes back and revokes it: Victor may no longer decide.
+    const id = await delegate('dev-rachel', 'victor@acme.example');
+    await pollCycle(
+      request,
+      cycleId,
+      (s) => !!s.approval!.stages[0]!.find((l) => l.key.endsWith('CC-400'))!.delegates,
+    );
+    expect((await request('DELETE', `/v1/approvals/delegations/${id}`, { key: 'dev-rachel' })).status).toBe(
+      200,
+    );
+    await pollCycle(
+      request,
+      cycleId,
+      (s) => !s.approval!.stages[0]!.find((l) => l.key.endsWith('CC-400'))!.delegates,
+    );
+    const byVictor = await request('POST', `${cyclePath(cycleId)}/decision`, {
+      key: 'dev-victor',
+      body: { decision: 'approve' },
+    });
+    expect(byVictor.body).toMatchObject({ error: 'NotAnApprover' });
+    const s = await pollCycle(request, cycleId, () => true);
+    expect(s.approval!.stages[0]!.find((l) => l.key.endsWith('CC-300'))!.approvals).toEqual([
+      expect.objectContaining({ principal: 'frank@acme.example', onBehalfOf: 'quinn@acme.example' }),
+    ]);
+    await stack.client.workflow.getHandle(cycleId).terminate('test done');
+  }, 120_000);
+
   test('a delegation ends early when its approver revokes it (theirs only), audited', async () => {
     const today = new Date().toISOString().slice(0, 10);
     const later = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);

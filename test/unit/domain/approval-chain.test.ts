@@ -5,6 +5,7 @@ import {
   awaitedApprovers,
   chainRefusal,
   openChain,
+  refreshDelegates,
   stagePassed,
 } from '../../../domain/approval-chain';
 import { ApprovalPolicySpec, routeVersion } from '../../../domain/approval-policy';
@@ -123,4 +124,35 @@ test('a delegate decides in the approver’s place, recorded as both; never the 
   ]);
   expect(chainRefusal(c, who, approve('olivia@acme.example'))?.code).toBe('AlreadyDecided');
   expect(stagePassed(c)).toBe(true);
+});
+
+test('delegations made or revoked while the stage waits: its delegates follow, never the submitter', () => {
+  const c = openChain(route, 1);
+  refreshDelegates(
+    c,
+    {
+      'paul@acme.example': ['alice@acme.example', 'ian@acme.example', 'wendy@acme.example'],
+      'frank@acme.example': ['zoe@acme.example'],
+    },
+    who,
+  );
+  expect(c.stages[0]!.map((l) => l.delegates)).toEqual([
+    undefined,
+    { 'wendy@acme.example': 'paul@acme.example' },
+  ]);
+  // The FP&A stage is not open yet: its delegates are read when it opens.
+  expect(c.stages[1]![0]!.delegates).toBeUndefined();
+  expect(awaitedApprovers(c)).toContain('wendy@acme.example');
+  // Paul is back: Wendy may no longer decide for him.
+  refreshDelegates(c, {}, who);
+  expect(c.stages[0]![1]!.delegates).toBeUndefined();
+  expect(chainRefusal(c, who, approve('wendy@acme.example'))?.code).toBe('NotAnApprover');
+  // What a delegate approved while the delegation was in force stands after it ends.
+  refreshDelegates(c, { 'paul@acme.example': ['wendy@acme.example'] }, who);
+  applyDecision(c, { ...approve('wendy@acme.example'), at });
+  refreshDelegates(c, {}, who);
+  expect(c.stages[0]![1]!).toMatchObject({
+    status: 'approved',
+    approvals: [{ principal: 'wendy@acme.example', onBehalfOf: 'paul@acme.example', at }],
+  });
 });
