@@ -225,7 +225,12 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         if (proof.ok) proofs.spend(proof.tokenId);
       }
       const ticket = accept(decision);
-      await condition(() => (ticket ? levelDecisionsRecorded >= ticket : decisionRecorded));
+      // An approval answers once it is recorded at its levels; a rejection or a send-back, which ends the
+      // chain, once the cycle has recorded it as the version's decision (the status then says so).
+      const ends = decision.decision !== 'approve';
+      await condition(() =>
+        ticket ? levelDecisionsRecorded >= ticket && (!ends || decisionRecorded) : decisionRecorded,
+      );
       return state;
     },
     {
