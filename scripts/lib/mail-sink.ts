@@ -20,10 +20,20 @@ export function ensureMailpit(log?: (line: string) => void): Promise<string> {
   return ensureGoTool(MAILPIT, log);
 }
 
+export interface SinkMail {
+  id: string;
+  to: string[];
+  subject: string;
+}
+
 export interface RunningMailSink {
   smtpPort: number;
   httpPort: number;
   url: string;
+  /** The mails it holds, oldest first (Mailpit's GET /api/v1/messages). */
+  messages(): Promise<SinkMail[]>;
+  /** One mail's plain-text body (GET /api/v1/message/{id}). */
+  text(id: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -68,10 +78,26 @@ export async function startMailSink(opts: {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  const json = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${url}${path}`);
+    if (!res.ok) throw new Error(`mail sink GET ${path} answered ${res.status}`);
+    return (await res.json()) as T;
+  };
   return {
     smtpPort: opts.smtpPort,
     httpPort: opts.httpPort,
     url,
+    async messages() {
+      const { messages } = await json<{
+        messages: { ID: string; To: { Address: string }[]; Subject: string }[];
+      }>('/api/v1/messages?limit=1000');
+      return messages
+        .map((m) => ({ id: m.ID, to: m.To.map((t) => t.Address), subject: m.Subject }))
+        .reverse();
+    },
+    async text(id) {
+      return (await json<{ Text: string }>(`/api/v1/message/${encodeURIComponent(id)}`)).Text;
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;

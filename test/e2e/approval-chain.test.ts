@@ -7,11 +7,6 @@ import { erpBudgetTotal, planVersion } from '../harness/cycle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
-interface SinkMessage {
-  To: { Address: string }[];
-  Subject: string;
-}
-
 /**
  * The services company's approval chain end to end, the way its approvers use it: mails from the chain,
  * decisions over the API, with the approvers' CLI and with a signed payload sent by the Temporal CLI; FP&A
@@ -40,9 +35,7 @@ describe('services company: the approval chain through the API and the CLI', () 
     let subjects: string[] = [];
     for (let i = 0; i < 80 && !subjects.some((x) => x.includes(expected)); i++) {
       if (i) await new Promise((r) => setTimeout(r, 250));
-      const res = await fetch(`${stack.mail!.url}/api/v1/messages?limit=500`);
-      const { messages } = (await res.json()) as { messages: SinkMessage[] };
-      subjects = messages.filter((m) => m.To.some((t) => t.Address === address)).map((m) => m.Subject);
+      subjects = (await stack.mail!.messages()).filter((m) => m.to.includes(address)).map((m) => m.subject);
     }
     return subjects;
   };

@@ -3,13 +3,8 @@ import { sql } from 'drizzle-orm';
 import { notificationsOf } from '../../db/queries/approval-notifications';
 import { decideUpdate } from '../../workflows/definitions';
 import { awaitingApproval, planVersion, waitForStatus } from '../harness/cycle';
+import { type SinkMail } from '../../scripts/lib/mail-sink';
 import { startStack, type TestStack } from '../harness/stack';
-
-interface SinkMessage {
-  ID: string;
-  To: { Address: string }[];
-  Subject: string;
-}
 
 /**
  * Escalation that reaches people: the services company's chain with short windows, its mails read back
@@ -42,14 +37,10 @@ describe('approval notifications: mail and chat', () => {
     await new Promise((r) => webhook?.close(r));
   });
 
-  const mails = async (subject: string): Promise<SinkMessage[]> => {
-    const res = await fetch(`${stack.mail!.url}/api/v1/messages?limit=500`);
-    const { messages } = (await res.json()) as { messages: SinkMessage[] };
-    return messages.filter((m) => m.Subject.includes(subject)).reverse(); // the sink lists newest first
-  };
-  const to = (m: SinkMessage) => m.To.map((t) => t.Address).sort();
-  const textOf = async (m: SinkMessage) =>
-    ((await (await fetch(`${stack.mail!.url}/api/v1/message/${m.ID}`)).json()) as { Text: string }).Text;
+  const mails = async (subject: string) =>
+    (await stack.mail!.messages()).filter((m) => m.subject.includes(subject));
+  const to = (m: SinkMail) => [...m.to].sort();
+  const textOf = (m: SinkMail) => stack.mail!.text(m.id);
 
   test('asked, reminded, escalated to the contact, expired: each notice once, by mail and chat, audited', async () => {
     const fy = await stack.newFiscalYear();
