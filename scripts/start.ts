@@ -65,8 +65,10 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // `on`, not `once`: a second signal (tsx relays the one it gets, a user presses Ctrl-C twice) must not kill
+  // the launcher halfway through stopping, leaving the dev server and the mail sink behind.
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
   const config = loadConfig();
   // The worker's INFO lines (bundle sizes, state changes) drown the URLs people need; warnings still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });

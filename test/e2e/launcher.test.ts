@@ -42,9 +42,8 @@ describe('npm start on a machine with no PostgreSQL, with the dev server moved t
   test('starts its own PostgreSQL and Temporal from the file, runs the demo to the ERP, and stops cleanly', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'closeloop-launch-'));
     chmodSync(dir, 0o755);
-    const [temporalPort, uiPort, pgPort, apiPort, d365Port, anaplanPort] = await Promise.all(
-      Array.from({ length: 6 }, () => freePort()),
-    );
+    const [temporalPort, uiPort, pgPort, apiPort, d365Port, anaplanPort, smtpPort, mailPort] =
+      await Promise.all(Array.from({ length: 8 }, () => freePort()));
     const yaml = path.join(dir, 'temporal-dev.yaml');
     writeFileSync(
       yaml,
@@ -62,6 +61,8 @@ describe('npm start on a machine with no PostgreSQL, with the dev server moved t
       API_PORT: String(apiPort),
       D365_SIMULATOR_PORT: String(d365Port),
       ANAPLAN_SIMULATOR_PORT: String(anaplanPort),
+      MAIL_SINK_SMTP_PORT: String(smtpPort),
+      MAIL_SINK_HTTP_PORT: String(mailPort),
       WORKFLOW_BUNDLE_PATH: process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE,
     };
     delete env.DATABASE_URL;
@@ -107,11 +108,19 @@ describe('npm start on a machine with no PostgreSQL, with the dev server moved t
     expect(demo.stdout).toMatch(/published to d365: published/);
     expect(demo.stdout).toMatch(/0 exceptions/);
     expect(demo.stdout).toMatch(/✔ budget-cycle:ACME-US:FY2027:BUDGET:v1 is completed/);
+    // Each stage of the chain asked its approvers by mail, and the launcher's mail sink holds the mails.
+    expect(output).toContain(`Mail         http://127.0.0.1:${mailPort}`);
+    const { messages } = (await (await fetch(`http://127.0.0.1:${mailPort}/api/v1/messages`)).json()) as {
+      messages: { Subject: string }[];
+    };
+    expect(messages.map((m) => m.Subject)).toContain(
+      'Approval requested: ACME-US:FY2027:BUDGET:v1 (USD 4940100.00)',
+    );
 
     // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
     process.kill(-launcher.pid!, 'SIGINT');
     expect(await exited).toBe(0);
-    for (const port of [temporalPort!, pgPort!, apiPort!, d365Port!, anaplanPort!])
+    for (const port of [temporalPort!, pgPort!, apiPort!, d365Port!, anaplanPort!, smtpPort!, mailPort!])
       expect({ port, listening: await listening(port) }).toEqual({ port, listening: false });
   }, 300_000);
 });
