@@ -54,6 +54,38 @@ const SignalPayloadBody = z
     message: 'is required when rejecting or sending back: the submitter needs to know why',
   });
 
+/**
+ * A `decision` signal ready to paste into Temporal UI, and the `temporal workflow signal` command that sends
+ * it, with a token closeloop signs for this principal, workflow, stage and decision (APPROVAL_TOKEN_TTL).
+ */
+async function signalPayload(
+  config: Config,
+  d: { workflowId: string; principal: string; stage: number; decision: BudgetDecisionKind; comment?: string },
+) {
+  const ttlSeconds = Math.max(1, Math.floor(msToNumber(config.approvals.tokenTtl as '1s') / 1000));
+  const { token, claims } = await signDecisionToken(
+    config.approvals.signingKey,
+    { principal: d.principal, workflowId: d.workflowId, stage: d.stage, decision: d.decision },
+    ttlSeconds,
+  );
+  const payload = {
+    decision: d.decision,
+    principal: d.principal,
+    ...(d.comment ? { comment: d.comment } : {}),
+    token,
+  };
+  return {
+    workflowId: d.workflowId,
+    signal: 'decision',
+    stage: d.stage + 1,
+    expiresAt: claims.expiresAt,
+    payload,
+    command:
+      `temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} ` +
+      `--workflow-id ${shellQuote(d.workflowId)} --name decision --input ${shellQuote(JSON.stringify(payload))}`,
+  };
+}
+
 /** Single quotes for a POSIX shell: the payload pastes into `temporal workflow signal --input '…'` as is. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -122,7 +154,23 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
         },
       ];
     });
-    res.json({ assignee, items });
+    // Approve from Temporal UI: each item carries a payload signed for the caller (never for another's inbox).
+    const signed = await Promise.all(
+      items.map(async (i) =>
+        assignee === caller.id
+          ? {
+              ...i,
+              approveBySignal: await signalPayload(config, {
+                workflowId: i.cycleId,
+                principal: caller.id,
+                stage: i.stage.number - 1,
+                decision: 'approve',
+              }),
+            }
+          : i,
+      ),
+    );
+    res.json({ assignee, items: signed });
   });
 
   /** An approver away from the office hands their approvals to a delegate for a date range. */
@@ -212,29 +260,15 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
         throw err;
       }
     }
-    const ttlSeconds = Math.max(1, Math.floor(msToNumber(config.approvals.tokenTtl as '1s') / 1000));
-    const { token, claims } = await signDecisionToken(
-      config.approvals.signingKey,
-      { principal: caller.id, workflowId, stage, decision: body.decision },
-      ttlSeconds,
+    res.status(201).json(
+      await signalPayload(config, {
+        workflowId,
+        principal: caller.id,
+        stage,
+        decision: body.decision,
+        comment: body.comment,
+      }),
     );
-    const payload = {
-      decision: body.decision,
-      principal: caller.id,
-      ...(body.comment ? { comment: body.comment } : {}),
-      token,
-    };
-    const input = JSON.stringify(payload);
-    res.status(201).json({
-      workflowId,
-      signal: 'decision',
-      stage: stage + 1,
-      expiresAt: claims.expiresAt,
-      payload,
-      command:
-        `temporal workflow signal --address ${config.temporal.address} --namespace ${config.temporal.namespace} ` +
-        `--workflow-id ${shellQuote(workflowId)} --name decision --input ${shellQuote(input)}`,
-    });
   });
 
   router.get('/:cycleId/review', async (req, res) => {

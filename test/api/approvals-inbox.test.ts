@@ -236,6 +236,21 @@ describe('approver inbox and review over the API', () => {
     s = await pollCycle(request, cycleId, (st) => st.refusedSignals.length === 1);
     expect(s.refusedSignals[0]).toMatchObject({ principal: 'quinn@acme.example', reason: /^Replayed/ });
 
+    // The inbox hands each item's approval ready to paste, signed for the caller, and never for another's inbox.
+    const mine = await request('GET', '/v1/approvals?assignee=me', { key: 'dev-rachel' });
+    const item = (
+      mine.body.items as (InboxItem & { approveBySignal: { payload: object; command: string } })[]
+    ).find((i) => i.cycleId === cycleId)!;
+    expect(item.approveBySignal.payload).toMatchObject({
+      decision: 'approve',
+      principal: 'rachel@acme.example',
+    });
+    expect(item.approveBySignal.command).toContain(`--workflow-id '${cycleId}' --name decision`);
+    const viewed = await request('GET', '/v1/approvals?assignee=rachel@acme.example', {
+      key: 'dev-controller',
+    });
+    expect((viewed.body.items as object[]).every((i) => !('approveBySignal' in i))).toBe(true);
+
     // The approvers' CLI hands the same payload, ready to paste into Temporal UI's Send a Signal.
     const out = (
       await promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'approvals', 'payload', cycleId], {
