@@ -528,8 +528,9 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       }
       if (escalated) return 'expired' as const;
       escalated = true;
-      await escalate(versionId, awaitedApprovers(chain));
-      await notify?.('escalated', [...awaitedApprovers(chain), ...(notify?.escalateTo ?? [])]);
+      const escalateTo = [...new Set([...awaitedApprovers(chain), ...(notify?.escalateTo ?? [])])];
+      await escalate(versionId, escalateTo);
+      await notify?.('escalated', escalateTo);
       deadline = Date.now() + msToNumber(input.approval.escalationTimeout);
     }
   }
@@ -545,8 +546,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   }
 
   /**
-   * Tells people where the chain stands; a notice that cannot be delivered (mail down for good) is logged in
-   * the cycle's history and never stops the cycle.
+   * Tells people where the chain stands; a notice that cannot be delivered (mail down for good) is listed in
+   * the cycle's status (`notificationFailures`) and never stops the cycle.
    */
   function notifier(versionId: string, escalateTo: string[]) {
     const send = async (kind: NotificationKind, to: string[], reminder?: number) => {
@@ -683,11 +684,12 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   }
 }
 
-/** The type of the ApplicationFailure at the root of an activity or child workflow failure. */
+/** Sends one notice of the cycle's chain (see notifier); carries the policy's escalation contacts. */
 type Notify = ((kind: NotificationKind, to: string[], reminder?: number) => Promise<void>) & {
   escalateTo: string[];
 };
 
+/** The type of the ApplicationFailure at the root of an activity or child workflow failure. */
 function failureType(err: unknown): string | undefined {
   let e: unknown = err;
   while (e instanceof Error && e.cause instanceof Error) e = e.cause;

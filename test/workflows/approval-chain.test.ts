@@ -165,10 +165,12 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
        where entity_id = ${done.versionId!} and action = 'budget_version.approval_escalated'`)) as unknown as {
       escalateTo: string[];
     }[];
+    // Those still awaited, and the policy's escalation contact.
     expect(escalation!.escalateTo).toEqual([
       'paul@acme.example',
       'quinn@acme.example',
       'rachel@acme.example',
+      'helen@acme.example',
     ]);
     expect((await handle.query(statusQuery)).approval!.current).toBe(0);
   }, 60_000);
