@@ -24,7 +24,7 @@ export interface ApprovalNotice {
   kind: NotificationKind;
   cycleId: string;
   legalEntity: string;
-  /** The version's key, e.g. ACME-US:FY2027:BUDGET:v3. */
+  /** The version's key, e.g. ACME-US:FY2027:BUDGET:v3 (and "revision 2" on a resubmission). */
   version: string;
   total?: Money;
   submittedBy: string;

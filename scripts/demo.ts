@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { approvalsScenario } from './demo/approvals';
 import { budgetScenario } from './demo/budget';
 import { closeScenario } from './demo/close';
 import { ensureStack } from './demo/client';
@@ -11,6 +12,8 @@ import { procurementScenario } from './demo/procurement';
  *
  *   npm run demo                              # budget: plan → authorize → execute → reconcile → reforecast
  *   npm run demo -- --approve-by-signal       # the same, approved from Temporal UI or the CLI
+ *   npm run demo -- --scenario approvals      # sent back, resubmitted, then reminders, escalation, expiry
+ *                                             # (every mail read back from the mail sink)
  *   npm run demo -- --scenario procurement    # budget control: requisitions checked, warned, rejected, an
  *                                             # override, a freeze, a transfer, POs and invoices, balances
  *   npm run demo -- --scenario master-data    # master data from the ERP: an unmapped account replayed, a
@@ -27,10 +30,14 @@ async function main() {
   });
   await ensureStack();
   if (values.scenario === 'budget') await budgetScenario({ approveBySignal: values['approve-by-signal'] });
+  else if (values.scenario === 'approvals') await approvalsScenario();
   else if (values.scenario === 'procurement') await procurementScenario();
   else if (values.scenario === 'master-data') await masterDataScenario();
   else if (values.scenario === 'close') await closeScenario();
-  else throw new Error(`unknown scenario ${values.scenario}: use budget, procurement, master-data or close`);
+  else
+    throw new Error(
+      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data or close`,
+    );
 }
 
 main().catch((err) => {

@@ -563,7 +563,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
             kind,
             cycleId,
             legalEntity: ref.legalEntity,
-            version: versionKey(ref),
+            version: `${versionKey(ref)}${(input.revision ?? 1) > 1 ? ` revision ${input.revision}` : ''}`,
             total: state.total,
             submittedBy: input.submittedBy,
             stage: { number: Math.min(chain.current, chain.stages.length - 1) + 1, of: chain.stages.length },

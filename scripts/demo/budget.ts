@@ -3,8 +3,8 @@ import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type ApprovalChainState } from '../../domain/approval-chain';
 import { call, config, ENTITY, planningSim, sleep, step } from './client';
 
-const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
-const FISCAL_YEAR = 2027;
+export const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
+export const FISCAL_YEAR = 2027;
 
 async function nextVersion(): Promise<number> {
   const list = await call(
@@ -18,39 +18,38 @@ async function nextVersion(): Promise<number> {
   return Math.max(0, ...versions) + 1;
 }
 
-/** The budget cycle of the seed's services company, from the planning platform to the ERP and back. */
-export async function budgetScenario(opts: { approveBySignal: boolean }) {
-  const bySignal = opts.approveBySignal;
+/** Publishes a version of the services company's budget in the planning simulator (as FP&A would). */
+export async function publishVersion(version: number, rows = budgetRows(FISCAL_YEAR, version)) {
+  const put = await fetch(`${planningSim}/__sim/budget-versions`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ legalEntity: ENTITY, fiscalYear: FISCAL_YEAR, scenario: 'BUDGET', version, rows }),
+  });
+  if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
+  return rows;
+}
 
-  // The next version number: after the last one Temporal knows of, and past any the database already holds
-  // (a database kept while .data/ was deleted); a 409 already_started means that number is taken.
+/**
+ * Publishes the next version in the planning platform and has alice (planner) start its cycle over the API:
+ * the next number after the last one Temporal knows of, and past any the database already holds (a database
+ * kept while .data/ was deleted); a 409 already_started means that number is taken.
+ */
+export async function publishAndStart(extra: Record<string, unknown> = {}) {
   let version = await nextVersion();
-  let started: Awaited<ReturnType<typeof call>>;
   for (;;) {
     step(
       `planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`,
     );
-    const rows = budgetRows(FISCAL_YEAR, version);
-    const put = await fetch(`${planningSim}/__sim/budget-versions`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        legalEntity: ENTITY,
-        fiscalYear: FISCAL_YEAR,
-        scenario: 'BUDGET',
-        version,
-        rows,
-      }),
-    });
-    if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
+    const rows = await publishVersion(version);
     console.log(`  ${rows.length} lines (11 department/account combinations × 12 periods)`);
 
     step('plan: alice (planner) starts the budget cycle over the API');
-    started = await call('POST', '/v1/budget-cycles', KEY.planner, {
+    const started = await call('POST', '/v1/budget-cycles', KEY.planner, {
       legalEntity: ENTITY,
       fiscalYear: FISCAL_YEAR,
       version,
       asOfPeriod: `${FISCAL_YEAR}-03`,
+      ...extra,
     });
     if (started.status === 409 && started.body.error === 'already_started') {
       console.log(`  version ${version} already had a cycle; taking the next number`);
@@ -59,12 +58,17 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
     }
     if (started.status !== 202)
       throw new Error(`start refused: ${started.status} ${JSON.stringify(started.body)}`);
-    break;
+    const cycleId = started.body.cycleId as string;
+    console.log(`  202 Accepted → ${cycleId}`);
+    console.log(`  Temporal UI: ${(started.body.links as { temporalUi: string }).temporalUi}`);
+    return { version, cycleId, path: `/v1/budget-cycles/${encodeURIComponent(cycleId)}` };
   }
-  const cycleId = started.body.cycleId as string;
-  const path = `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
-  console.log(`  202 Accepted → ${cycleId}`);
-  console.log(`  Temporal UI: ${(started.body.links as { temporalUi: string }).temporalUi}`);
+}
+
+/** The budget cycle of the seed's services company, from the planning platform to the ERP and back. */
+export async function budgetScenario(opts: { approveBySignal: boolean }) {
+  const bySignal = opts.approveBySignal;
+  const { cycleId, path } = await publishAndStart();
 
   let last = '';
   const watch = async (until: (s: Record<string, unknown>) => boolean) => {
@@ -154,7 +158,8 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
 }
 
 /** The dev API key of each principal (config DEV_API_KEYS), so the demo can act as each approver. */
-const keyOf = (principal: string) => [...config.api.keys.entries()].find(([, p]) => p.id === principal)?.[0];
+export const keyOf = (principal: string) =>
+  [...config.api.keys.entries()].find(([, p]) => p.id === principal)?.[0];
 
 /**
  * Authorize: the version walks its entity's approval policy. Stage by stage the demo shows who is awaited

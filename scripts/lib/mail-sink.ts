@@ -26,6 +26,16 @@ export interface SinkMail {
   subject: string;
 }
 
+/** The mails a Mailpit at `url` holds, oldest first (its GET /api/v1/messages). */
+export async function sinkMessages(url: string): Promise<SinkMail[]> {
+  const res = await fetch(`${url}/api/v1/messages?limit=1000`);
+  if (!res.ok) throw new Error(`mail sink GET /api/v1/messages answered ${res.status}`);
+  const { messages } = (await res.json()) as {
+    messages: { ID: string; To: { Address: string }[]; Subject: string }[];
+  };
+  return messages.map((m) => ({ id: m.ID, to: m.To.map((t) => t.Address), subject: m.Subject })).reverse();
+}
+
 export interface RunningMailSink {
   smtpPort: number;
   httpPort: number;
@@ -78,25 +88,15 @@ export async function startMailSink(opts: {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const json = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`${url}${path}`);
-    if (!res.ok) throw new Error(`mail sink GET ${path} answered ${res.status}`);
-    return (await res.json()) as T;
-  };
   return {
     smtpPort: opts.smtpPort,
     httpPort: opts.httpPort,
     url,
-    async messages() {
-      const { messages } = await json<{
-        messages: { ID: string; To: { Address: string }[]; Subject: string }[];
-      }>('/api/v1/messages?limit=1000');
-      return messages
-        .map((m) => ({ id: m.ID, to: m.To.map((t) => t.Address), subject: m.Subject }))
-        .reverse();
-    },
+    messages: () => sinkMessages(url),
     async text(id) {
-      return (await json<{ Text: string }>(`/api/v1/message/${encodeURIComponent(id)}`)).Text;
+      const res = await fetch(`${url}/api/v1/message/${encodeURIComponent(id)}`);
+      if (!res.ok) throw new Error(`mail sink GET /api/v1/message/${id} answered ${res.status}`);
+      return ((await res.json()) as { Text: string }).Text;
     },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
