@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { planVersion } from '../harness/cycle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
+import { closeloopCli, runTemporalCommand } from '../harness/cli';
 import { startStack, type TestStack } from '../harness/stack';
-import { ensureTemporalCli } from '../../scripts/lib/temporal-cli';
 import { decisionSignal } from '../../workflows/definitions';
 
 interface InboxItem {
@@ -178,16 +176,7 @@ describe('approver inbox and review over the API', () => {
 
   test('the CLI: inbox, review and approve as the approver of the API key', async () => {
     const cli = async (key: string, ...args: string[]) =>
-      (
-        await promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'approvals', ...args], {
-          env: {
-            ...process.env,
-            ...stack.env,
-            API_PORT: new URL(stack.api!.url).port,
-            CLOSELOOP_API_KEY: key,
-          },
-        })
-      ).stdout;
+      (await closeloopCli(stack, key, 'approvals', ...args)).stdout;
     const fy = await stack.newFiscalYear();
     const cycleId = await start(fy, 1);
     const inboxOut = await cli('dev-rachel', 'inbox');
@@ -223,10 +212,9 @@ describe('approver inbox and review over the API', () => {
     expect(Date.parse(handed.body.expiresAt as string) - Date.now()).toBeLessThanOrEqual(15 * 60_000);
 
     // The command it hands over, run with the Temporal CLI as an approver would paste it.
-    const cli = await ensureTemporalCli();
     const command = handed.body.command as string;
     expect(command).toMatch(/^temporal workflow signal --address \S+ --namespace \S+ --workflow-id '/);
-    const run = () => promisify(execFile)('bash', ['-c', `'${cli}'${command.slice('temporal'.length)}`]);
+    const run = () => runTemporalCommand(command);
     await run();
     let s = await pollCycle(request, cycleId, (st) =>
       st.approval!.stages[0]!.some((l) => l.approvals.some((a) => a.principal === 'quinn@acme.example')),
@@ -252,16 +240,7 @@ describe('approver inbox and review over the API', () => {
     expect((viewed.body.items as object[]).every((i) => !('approveBySignal' in i))).toBe(true);
 
     // The approvers' CLI hands the same payload, ready to paste into Temporal UI's Send a Signal.
-    const out = (
-      await promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'approvals', 'payload', cycleId], {
-        env: {
-          ...process.env,
-          ...stack.env,
-          API_PORT: new URL(stack.api!.url).port,
-          CLOSELOOP_API_KEY: 'dev-rachel',
-        },
-      })
-    ).stdout;
+    const out = (await closeloopCli(stack, 'dev-rachel', 'approvals', 'payload', cycleId)).stdout;
     expect(out).toContain('Paste into Temporal UI');
     const pasted = JSON.parse(out.split('\n').find((l) => l.startsWith('{'))!) as Record<string, string>;
     expect(pasted).toMatchObject({ decision: 'approve', principal: 'rachel@acme.example' });

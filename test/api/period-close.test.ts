@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { closeDates, ensurePeriodCloseSchedule } from '../../api/schedules';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 import { seedBudget, usdLine } from '../harness/budget-control';
 import { apiClient } from '../harness/http';
+import { closeloopCli } from '../harness/cli';
 import { startStack, type TestStack } from '../harness/stack';
 
 interface EntityProgress {
@@ -241,15 +240,7 @@ describe('period close over the API', () => {
   test('the CLI starts the close, a controller signs off with it, and it follows the close to its end', async () => {
     const fy = await stack.newFiscalYear();
     const month = `${fy}-03`;
-    const cli = (key: string, ...args: string[]) =>
-      promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'close', ...args], {
-        env: {
-          ...process.env,
-          ...stack.env,
-          API_PORT: new URL(stack.api!.url).port,
-          CLOSELOOP_API_KEY: key,
-        },
-      });
+    const cli = (key: string, ...args: string[]) => closeloopCli(stack, key, 'close', ...args);
     const started = await cli('dev-scheduler', 'start', month, '--entity', 'ACME-US', '--no-follow');
     expect(started.stdout).toContain(`started period-close:${month}`);
     await expect(

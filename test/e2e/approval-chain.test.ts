@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { budgetRows } from '../../simulators/scenario/services-company';
-import { ensureTemporalCli } from '../../scripts/lib/temporal-cli';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { erpBudgetTotal, planVersion } from '../harness/cycle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
+import { closeloopCli, runTemporalCommand } from '../harness/cli';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -23,11 +21,7 @@ describe('services company: the approval chain through the API and the CLI', () 
   afterAll(() => stack?.stop());
 
   const cli = async (key: string, ...args: string[]) =>
-    (
-      await promisify(execFile)('npx', ['tsx', 'scripts/closeloop.ts', 'approvals', ...args], {
-        env: { ...process.env, ...stack.env, API_PORT: new URL(stack.api!.url).port, CLOSELOOP_API_KEY: key },
-      })
-    ).stdout;
+    (await closeloopCli(stack, key, 'approvals', ...args)).stdout;
   const keyOf = (principal: string) =>
     [...stack.config.api.keys.entries()].find(([, p]) => p.id === principal)![0];
   /** The subjects of the mails the sink holds for an address, once one contains `expected` (within 20 s). */
@@ -84,10 +78,7 @@ describe('services company: the approval chain through the API and the CLI', () 
     await approveByApi(r1, 'paul@acme.example');
     const payload = await cli('dev-quinn', 'payload', r1);
     const command = payload.split('\n').find((l) => l.startsWith('temporal workflow signal'))!;
-    await promisify(execFile)('bash', [
-      '-c',
-      `'${await ensureTemporalCli()}'${command.slice('temporal'.length)}`,
-    ]);
+    await runTemporalCommand(command);
     await approveByApi(r1, 'rachel@acme.example');
 
     // Stage 2: FP&A (any 2 of carol, frank, grace); grace sends it back for changes from the CLI.
