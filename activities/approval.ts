@@ -1,7 +1,12 @@
 import { type BudgetDecisionKind } from '../domain/approval';
 import { type ApprovalNotice, composeNotice, noticeKey } from '../domain/approval-notification';
 import { type TokenCheck, verifyDecisionToken } from '../domain/decision-token';
-import { claimNotification, markNotificationSent } from '../db/queries/approval-notifications';
+import {
+  claimNotification,
+  markNotificationSent,
+  recordNotificationChannel,
+} from '../db/queries/approval-notifications';
+import { CHANNELS } from './connectors/notify/notifier';
 import { type ApprovalRoute, routeVersion, UnroutableVersion } from '../domain/approval-policy';
 import { money } from '../domain/money';
 import {
@@ -62,6 +67,8 @@ export interface VerifyDecisionTokenInput {
   principal: string;
   workflowId: string;
   decision: BudgetDecisionKind;
+  /** When the decision reached the workflow (workflow time): the token must not have expired by then. */
+  receivedAt: string;
 }
 
 export interface NotifyApproversInput {
@@ -83,7 +90,7 @@ export function createApprovalActivities({
      * and has not expired (its answer is recorded in history, so a replay sees the same).
      */
     async verifyDecisionToken(input: VerifyDecisionTokenInput): Promise<TokenCheck> {
-      return verifyDecisionToken(approvals.signingKey, input.token, input);
+      return verifyDecisionToken(approvals.signingKey, input.token, input, new Date(input.receivedAt));
     },
 
     /**
@@ -102,21 +109,24 @@ export function createApprovalActivities({
         recipients: notice.to,
         subject,
       };
-      if (!notice.to.length || !(await claimNotification(db, row))) return { sent: false, channels: [] };
-      const channels = await notifier.send({
+      const done = notice.to.length ? await claimNotification(db, row) : undefined;
+      if (!done) return { sent: false, channels: [] };
+      const message = {
         key: row.key,
         to: notice.to,
         subject,
         text,
         data: { kind: notice.kind, cycleId: notice.cycleId, version: notice.version, reviewUrl },
-      });
+      };
+      const channels = [...done];
+      // Channel by channel, each recorded as it goes: a retry after the webhook failed does not mail again.
+      for (const channel of CHANNELS.filter((c) => !done.includes(c))) {
+        if (!(await notifier.send(message, channel))) continue;
+        await recordNotificationChannel(db, row.key, channel);
+        channels.push(channel);
+      }
       await db.transaction((tx) =>
-        markNotificationSent(tx, {
-          ...row,
-          versionId: input.versionId,
-          channels,
-          correlationId: input.correlationId,
-        }),
+        markNotificationSent(tx, { ...row, versionId: input.versionId, correlationId: input.correlationId }),
       );
       return { sent: true, channels };
     },

@@ -1,5 +1,5 @@
 import { Client } from '@temporalio/client';
-import { loadConfig } from '../config';
+import { loadConfig, refuseDevSigningKey } from '../config';
 import { connectClient } from '../config/temporal-connection';
 import { openDatabase } from '../db/client';
 import { locateDatabase } from '../db/embedded';
@@ -11,6 +11,7 @@ import { ensureSchedules, ensurePeriodCloseSchedule } from './schedules';
 /** Runs the API alone (a deployment runs it next to any number of workers): npm run api. */
 async function main() {
   const config = loadConfig();
+  refuseDevSigningKey(config);
   const located = await locateDatabase({ ...config.database, startEmbedded: false });
   const database = openDatabase(located.url, { poolSize: config.database.poolSize });
   const connection = await connectClient(config.temporal);

@@ -341,3 +341,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
   };
 }
+
+/**
+ * The dev signing key is in the source: anyone could sign decisions with it. An API or a worker that runs
+ * against a real Temporal cluster or real ERP and planning endpoints refuses to start with it.
+ */
+export function refuseDevSigningKey(config: Config): void {
+  const local = config.temporal.devServer && config.simulators.mode === 'embedded';
+  if (config.approvals.signingKey === DEV_SIGNING_KEY && !local)
+    throw new ConfigError(
+      'APPROVAL_SIGNING_KEY is the development key from the source: set a secret of your own (32+ characters, ' +
+        'the same for the API and every worker) before running against a real Temporal cluster or real endpoints',
+    );
+}

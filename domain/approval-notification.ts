@@ -10,6 +10,8 @@ export const NOTIFICATION_KINDS = [
   'approval_requested',
   /** Still waiting: the cadence repeats until a decision, escalation or expiry. */
   'reminder',
+  /** A delegation made while the stage waits: the delegates now awaited are asked. */
+  'delegated',
   /** The approval window passed: the approvers and the escalation contacts are told. */
   'escalated',
   /** The escalation window passed too: the cycle ended without a decision. */
@@ -43,9 +45,10 @@ export interface ApprovalNotice {
   reviewUrl: string;
 }
 
-/** The business identity of a notice: one per cycle, kind, stage and reminder number. */
-export function noticeKey(n: Pick<ApprovalNotice, 'cycleId' | 'kind' | 'stage' | 'reminder'>): string {
-  return `${n.cycleId}:${n.kind}:s${n.stage.number}${n.reminder ? `:r${n.reminder}` : ''}`;
+/** The business identity of a notice: one per cycle, kind, stage and reminder number (per delegate, for delegations). */
+export function noticeKey(n: Pick<ApprovalNotice, 'cycleId' | 'kind' | 'stage' | 'reminder' | 'to'>): string {
+  const who = n.kind === 'delegated' ? `:${[...n.to].sort().join(',')}` : '';
+  return `${n.cycleId}:${n.kind}:s${n.stage.number}${n.reminder ? `:r${n.reminder}` : ''}${who}`;
 }
 
 export function composeNotice(n: ApprovalNotice): { subject: string; text: string } {
@@ -62,6 +65,14 @@ export function composeNotice(n: ApprovalNotice): { subject: string; text: strin
         text: [`${n.submittedBy} submitted ${what}. It awaits your approval at ${stage}.`, ...review].join(
           '\n\n',
         ),
+      };
+    case 'delegated':
+      return {
+        subject: `Approval delegated to you: ${what}`,
+        text: [
+          `An approver delegated their approvals to you: ${what} awaits a decision at ${stage}, in their place.`,
+          ...review,
+        ].join('\n\n'),
       };
     case 'reminder':
       return {

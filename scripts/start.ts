@@ -6,7 +6,7 @@ import { createConnectors } from '../activities/connectors/registry';
 import { createApp } from '../api/app';
 import { ensureReservationExpiry } from '../api/reservation-expiry';
 import { listen } from '../api/listen';
-import { loadConfig } from '../config';
+import { loadConfig, refuseDevSigningKey } from '../config';
 import { PROJECT_ROOT } from '../config/paths';
 import { loadTemporalDevConfig } from '../config/temporal-dev';
 import { connectClient, connectWorker } from '../config/temporal-connection';
@@ -70,6 +70,7 @@ async function main() {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   const config = loadConfig();
+  refuseDevSigningKey(config);
   // The worker's INFO lines (bundle sizes, state changes) drown the URLs people need; warnings still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
 

@@ -1,4 +1,4 @@
-import { loadConfig } from '../config';
+import { loadConfig, refuseDevSigningKey } from '../config';
 import { connectWorker } from '../config/temporal-connection';
 import { createConnectors } from '../activities/connectors/registry';
 import { openDatabase } from '../db/client';
@@ -11,6 +11,7 @@ import { createWorker } from './worker';
  */
 async function main() {
   const config = loadConfig();
+  refuseDevSigningKey(config);
   const located = await locateDatabase({ ...config.database, startEmbedded: false });
   const database = openDatabase(located.url, { poolSize: config.database.poolSize });
   const connection = await connectWorker(config.temporal);

@@ -53,7 +53,9 @@ export const dbWriteLocal = {
  * without the notice; waiting on a notification must never hold up a decision.
  */
 export const notification = {
-  startToCloseTimeout: '30 seconds',
+  // Above the notifier's own timeouts added up (SMTP connect, greeting, socket; the webhook), so an attempt
+  // is never retried while it may still be sending.
+  startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

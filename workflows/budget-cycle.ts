@@ -192,17 +192,16 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     }
     const { token, ...decision } = parsed.data;
     // Who sent it must be proven: a token signed for them, this cycle, this decision and the open stage.
-    let tokenId: string | undefined;
     if (proofs.required) {
       const proof = await proofs.check({ ...decision, token });
       if (!proof.ok) return refuseSignal('decision', raw, proof.reason);
+      // A token decides once, whether or not its decision is taken.
+      proofs.spend(proof.tokenId);
       const wrongLevel = proofs.levelRefusal(proof, state.approval?.current ?? 0);
       if (wrongLevel) return refuseSignal('decision', raw, wrongLevel);
-      tokenId = proof.tokenId;
     }
     const refusal = refusalFor(decision);
     if (refusal) return refuseSignal('decision', raw, `${refusal.code}: ${refusal.message}`);
-    if (tokenId) proofs.spend(tokenId);
     accept(decision);
   };
   setHandler(decisionSignal, async (raw) => {
@@ -218,11 +217,17 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       if (proofs.required) {
         // The API signs a token for its authenticated caller; an update typed into Temporal UI has none.
         const proof = await proofs.check({ ...decision, token });
-        const refused = proof.ok ? proofs.levelRefusal(proof, state.approval?.current ?? 0) : proof.reason;
-        // The chain may have moved on while the token was checked.
-        const late = refusalFor(decision);
-        if (refused || late) throw decisionRefused(refused ?? `${late!.code}: ${late!.message}`);
+        // A token decides once, whether or not its decision is taken.
         if (proof.ok) proofs.spend(proof.tokenId);
+        const refused = proof.ok ? proofs.levelRefusal(proof, state.approval?.current ?? 0) : proof.reason;
+        if (refused) {
+          // Someone typed the update into Temporal UI with a token that proves nothing: audited, as a signal is.
+          await refuseSignal('decide', raw, refused);
+          throw decisionRefused(refused);
+        }
+        // The chain may have moved on while the token was checked (the API audits what it is told).
+        const late = refusalFor(decision);
+        if (late) throw decisionRefused(`${late.code}: ${late.message}`);
       }
       const ticket = accept(decision);
       // An approval answers once it is recorded at its levels; a rejection or a send-back, which ends the
@@ -511,7 +516,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       }
       if (stagePassed(chain)) return 'passed' as const;
       if (followDelegations && delegationsChanged) {
+        const before = awaitedApprovers(chain);
         await followDelegationsInForce(chain);
+        const added = awaitedApprovers(chain).filter((p) => !before.includes(p));
+        if (added.length) await notify?.('delegated', added);
         continue;
       }
       const remaining = Math.min(deadline, nextReminder) - Date.now();
@@ -519,9 +527,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         levelDecisions.length > levelDecisionsRecorded || (followDelegations && delegationsChanged);
       if (remaining > 0 && (await condition(woken, remaining))) continue;
       if (Date.now() < deadline) {
-        // The reminder cadence came round before the deadline: those still awaited hear again.
+        // The reminder cadence came round before the deadline: those still awaited hear again (a bounded
+        // number of times, so a cadence set too short cannot flood mailboxes or the workflow's history).
         reminders++;
-        nextReminder += every;
+        nextReminder = reminders < MAX_REMINDERS_PER_STAGE ? nextReminder + every : Infinity;
         const contacts = escalated ? (notify?.escalateTo ?? []) : [];
         await notify?.('reminder', [...awaitedApprovers(chain), ...contacts], reminders);
         continue;
@@ -532,6 +541,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       await escalate(versionId, escalateTo);
       await notify?.('escalated', escalateTo);
       deadline = Date.now() + msToNumber(input.approval.escalationTimeout);
+      // The escalation is itself the reminder that was due: the cadence starts again from it.
+      if (every && reminders < MAX_REMINDERS_PER_STAGE) nextReminder = Date.now() + every;
     }
   }
 
@@ -683,6 +694,9 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     return withdrawn ? 'withdrawn' : 'failed';
   }
 }
+
+/** Reminders one stage sends at most, before and after its escalation together. */
+const MAX_REMINDERS_PER_STAGE = 20;
 
 /** Sends one notice of the cycle's chain (see notifier); carries the policy's escalation contacts. */
 type Notify = ((kind: NotificationKind, to: string[], reminder?: number) => Promise<void>) & {

@@ -86,9 +86,13 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
     correlationId: string;
   },
   state: S,
+  /**
+   * Created when the workflow starts (decisionProofs), for a gate set up later: a patch decided right after
+   * a local activity resolved did not replay in order.
+   */
+  proofs: ReturnType<typeof decisionProofs> = decisionProofs(),
 ) {
   const db = proxyActivities<Activities>(dbWrite);
-  const proofs = decisionProofs();
   // The request awaits its decision from the moment its workflow starts: a decision sent right after the
   // start (delivered with the first workflow task, as soon as the handlers exist) is taken, not refused.
   let awaiting = true;
@@ -116,17 +120,16 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
     const parsed = SignalDecisionInput.safeParse(raw);
     if (!parsed.success) return refuseSignal(raw, `invalid decision: ${describeIssues(parsed.error)}`);
     const { token, ...d } = parsed.data;
-    let tokenId: string | undefined;
     if (proofs.required) {
       const proof = await proofs.check({ ...d, token });
       if (!proof.ok) return refuseSignal(raw, proof.reason);
+      // A token decides once, whether or not its decision is taken.
+      proofs.spend(proof.tokenId);
       const wrongLevel = proofs.levelRefusal(proof, 0);
       if (wrongLevel) return refuseSignal(raw, wrongLevel);
-      tokenId = proof.tokenId;
     }
     const r = refusal(d);
     if (r) return refuseSignal(raw, `${r.code}: ${r.message}`);
-    if (tokenId) proofs.spend(tokenId);
     accept(d);
   });
   setHandler(
@@ -135,10 +138,15 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
       const { token, ...d } = SignalDecisionInput.parse(raw);
       if (proofs.required) {
         const proof = await proofs.check({ ...d, token });
-        const refused = proof.ok ? proofs.levelRefusal(proof, 0) : proof.reason;
-        const late = refusal(d);
-        if (refused || late) throw decisionRefused(refused ?? `${late!.code}: ${late!.message}`);
+        // A token decides once, whether or not its decision is taken.
         if (proof.ok) proofs.spend(proof.tokenId);
+        const refused = proof.ok ? proofs.levelRefusal(proof, 0) : proof.reason;
+        if (refused) {
+          await refuseSignal(raw, refused);
+          throw decisionRefused(refused);
+        }
+        const late = refusal(d);
+        if (late) throw decisionRefused(`${late.code}: ${late.message}`);
       }
       accept(d);
       await condition(() => recorded);

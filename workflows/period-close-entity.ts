@@ -17,6 +17,7 @@ import { RetryPublicationInput } from '../domain/approval';
 import { describeIssues } from '../domain/zod-issues';
 import { dbWrite, dbWriteLocal, longSync, planningCall, type ErpRetryOverride } from './activity-profiles';
 import { controlDecisionGate, type GateDecision, principalOf, type RefusedSignal } from './decision-gate';
+import { decisionProofs } from './signed-decision';
 import { retryStepSignal, SearchAttributes } from './definitions';
 import { type Delivery, type ErpSyncResult, syncRound } from './erp-sync';
 
@@ -109,6 +110,8 @@ export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<
   // Patched: closes recorded before ran their database steps as activities; local ones spare the server a
   // task round trip per mark (bench:close). The ERP's steps (sync, reconciliation, reforecast) stay activities.
   const localDb = patched(CLOSE_DB_STEPS_LOCAL);
+  // Whether sign-off decisions must prove their sender: settled here, before any local activity ran.
+  const proofs = decisionProofs();
   const db = localDb ? proxyLocalActivities<Activities>(dbWriteLocal) : proxyActivities<Activities>(dbWrite);
   // The reconciliation reads the ERP's budget register back: an activity with heartbeats.
   const erp = localDb ? proxyActivities<Activities>(longSync(input.erpRetry)) : db;
@@ -216,6 +219,7 @@ export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<
     policy,
     { legalEntity, entityType: 'period_close', entityId: `${legalEntity}:${period}`, correlationId },
     state,
+    proofs,
   );
   const decision = await step('sign_off', async (): Promise<GateDecision | undefined> => {
     const earlier = await db.recordedSignOff({ legalEntity, period, correlationId });

@@ -1,6 +1,7 @@
 import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type BudgetDecisionKind } from '../domain/approval';
+import { type TokenCheck } from '../domain/decision-token';
 import { dbWrite } from './activity-profiles';
 
 /** Patch ID: a decision (signal or update) counts only with a token closeloop signed for its sender (domain/decision-token). */
@@ -37,12 +38,24 @@ export function decisionProofs() {
             '(POST /v1/approvals/{workflowId}/signal-payload, or `closeloop approvals payload`)',
         };
       }
-      const checked = await verifyDecisionToken({
-        token: d.token,
-        principal: d.principal,
-        decision: d.decision,
-        workflowId: workflowInfo().workflowId,
-      });
+      // Expiry is judged at the moment the decision reached the workflow, not when the check ran.
+      const receivedAt = new Date().toISOString();
+      let checked: TokenCheck;
+      try {
+        checked = await verifyDecisionToken({
+          token: d.token,
+          principal: d.principal,
+          decision: d.decision,
+          workflowId: workflowInfo().workflowId,
+          receivedAt,
+        });
+      } catch (err) {
+        // A check that cannot run (a worker without it, the activity timing out) refuses; it never fails the workflow.
+        return {
+          ok: false,
+          reason: `VerificationUnavailable: the token could not be checked (${err instanceof Error ? err.message : String(err)}); send it again`,
+        };
+      }
       if (!checked.ok) return { ok: false, reason: `${checked.code}: ${checked.message}` };
       if (used.has(checked.claims.tokenId))
         return { ok: false, reason: 'Replayed: this token was used already; a token decides once' };

@@ -170,7 +170,8 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
           : i,
       ),
     );
-    res.json({ assignee, items: signed });
+    // The items carry tokens that decide as the caller: never kept by a cache or a proxy.
+    res.set('Cache-Control', 'no-store').json({ assignee, items: signed });
   });
 
   /** An approver away from the office hands their approvals to a delegate for a date range. */
@@ -260,15 +261,18 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
         throw err;
       }
     }
-    res.status(201).json(
-      await signalPayload(config, {
-        workflowId,
-        principal: caller.id,
-        stage,
-        decision: body.decision,
-        comment: body.comment,
-      }),
-    );
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json(
+        await signalPayload(config, {
+          workflowId,
+          principal: caller.id,
+          stage,
+          decision: body.decision,
+          comment: body.comment,
+        }),
+      );
   });
 
   router.get('/:cycleId/review', async (req, res) => {

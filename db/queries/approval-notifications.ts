@@ -14,30 +14,38 @@ export interface NotificationToSend {
 }
 
 /**
- * Claims a notification for sending: true when it has not been sent yet (new, or an earlier attempt failed
- * before it was marked sent), false when it went out already. The row's primary key decides.
+ * Claims a notification for sending: the channels it already went out on when it is not finished yet (new,
+ * or an earlier attempt failed part way), undefined when it went out already. The row's primary key decides.
  */
-export async function claimNotification(db: DbOrTx, n: NotificationToSend): Promise<boolean> {
-  const rows = await db.execute(sql`
-    insert into approval_notifications (key, legal_entity, cycle_id, kind, recipients, subject)
+export async function claimNotification(db: DbOrTx, n: NotificationToSend): Promise<string[] | undefined> {
+  const [row] = (await db.execute(sql`
+    insert into approval_notifications (key, legal_entity, cycle_id, kind, recipients, subject, channels)
     values (${n.key}, ${n.legalEntity}, ${n.cycleId}, ${n.kind}, ${JSON.stringify(n.recipients)}::jsonb,
-            ${n.subject})
+            ${n.subject}, '[]'::jsonb)
     on conflict (key) do update set key = excluded.key
       where approval_notifications.sent_at is null
-    returning key`);
-  return rows.length > 0;
+    returning channels`)) as unknown as { channels: string[] | null }[];
+  return row ? (row.channels ?? []) : undefined;
 }
 
-/** The notification went out on these channels: marked sent (once) with its audit entry. */
+/** The notification went out on one more channel (a retry skips it). */
+export async function recordNotificationChannel(db: DbOrTx, key: string, channel: string): Promise<void> {
+  await db.execute(sql`
+    update approval_notifications
+       set channels = coalesce(channels, '[]'::jsonb) || ${JSON.stringify([channel])}::jsonb
+     where key = ${key} and sent_at is null and not coalesce(channels, '[]'::jsonb) ? ${channel}`);
+}
+
+/** Every channel is done: the notification is marked sent (once) with its audit entry. */
 export async function markNotificationSent(
   tx: Tx,
-  n: NotificationToSend & { versionId: string; channels: string[]; correlationId: string },
+  n: NotificationToSend & { versionId: string; correlationId: string },
 ): Promise<boolean> {
-  const rows = await tx.execute(sql`
-    update approval_notifications set sent_at = now(), channels = ${JSON.stringify(n.channels)}::jsonb
+  const [row] = (await tx.execute(sql`
+    update approval_notifications set sent_at = now()
      where key = ${n.key} and sent_at is null
-    returning key`);
-  if (!rows.length) return false;
+    returning channels`)) as unknown as { channels: string[] | null }[];
+  if (!row) return false;
   await appendAudit(tx, {
     stream: auditStream.budget(n.legalEntity),
     actor: 'closeloop',
@@ -46,7 +54,7 @@ export async function markNotificationSent(
     entityId: n.versionId,
     correlationId: n.correlationId,
     eventKey: `notified:${n.key}`,
-    details: { cycleId: n.cycleId, to: n.recipients, subject: n.subject, channels: n.channels },
+    details: { cycleId: n.cycleId, to: n.recipients, subject: n.subject, channels: row.channels ?? [] },
   });
   return true;
 }

@@ -22,7 +22,7 @@ describe('approver inbox and review over the API', () => {
   let stack: TestStack;
   let request: ReturnType<typeof apiClient>;
   beforeAll(async () => {
-    stack = await startStack({ api: true, approvalPolicies: true });
+    stack = await startStack({ api: true, approvalPolicies: true, mail: true });
     request = apiClient(stack.api!.url);
   });
   afterAll(() => stack?.stop());
@@ -276,6 +276,13 @@ describe('approver inbox and review over the API', () => {
       (s) => !!s.approval!.stages[0]!.find((l) => l.key.endsWith('CC-300'))!.delegates,
     );
     expect(await delegatesOf('CC-300')).toEqual({ 'frank@acme.example': 'quinn@acme.example' });
+    // …and is told so by mail (the stage's first request went out before the delegation).
+    const toFrank = async () =>
+      (await stack.mail!.messages())
+        .filter((m) => m.to.includes('frank@acme.example') && m.subject.includes(`FY${fy}:`))
+        .map((m) => m.subject.split(':')[0]);
+    for (let i = 0; i < 40 && !(await toFrank()).length; i++) await new Promise((r) => setTimeout(r, 250));
+    expect(await toFrank()).toEqual(['Approval delegated to you']);
     expect((await inbox('dev-frank')).map((i) => i.cycleId)).toContain(cycleId);
     const byFrank = await request('POST', `${cyclePath(cycleId)}/decision`, {
       key: 'dev-frank',

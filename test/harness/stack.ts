@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -173,6 +173,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       API_PORT: '0',
       // No mail unless the test runs a sink (mail: true sets SMTP_URL to it).
       MAIL_SINK: 'off',
+      // A stack of its own signs decisions with a key of its own, as a deployment must.
+      APPROVAL_SIGNING_KEY: randomBytes(32).toString('hex'),
       D365_BASE_URL: d365Server.url,
       D365_TOKEN_URL: `${d365Server.url}/closeloop-dev/oauth2/v2.0/token`,
       D365_TIMEOUT_MS: '5000',

@@ -219,18 +219,21 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     expect(await refusal(handle.executeUpdate(decideUpdate, { args: [{ ...paul, token: olivias }] }))).toBe(
       'DecisionRefused: the token was signed for olivia@acme.example, not paul@acme.example',
     );
+    // The unsigned update never entered history; the one with Olivia's token did, and is audited.
+    await waitForStatus(handle, (st) => st.refusedSignals.length === 1);
     for (const [i, payload] of sent.entries()) {
       await handle.signal(decisionSignal, payload);
-      await waitForStatus(handle, (st) => st.refusedSignals.length === i + 1);
+      await waitForStatus(handle, (st) => st.refusedSignals.length === i + 2);
     }
     // Paul's own token counts once; sent again (copied from the history, say) it is a replay.
     const good = await stack.signed(id, paul);
     await handle.signal(decisionSignal, good);
     await waitForStatus(handle, (st) => st.approval!.stages[0]!.some((l) => l.approvals.length > 0));
     await handle.signal(decisionSignal, good);
-    const status = await waitForStatus(handle, (st) => st.refusedSignals.length === sent.length + 1);
+    const status = await waitForStatus(handle, (st) => st.refusedSignals.length === sent.length + 2);
 
     expect(status.refusedSignals.map((r) => r.reason.split(':')[0])).toEqual([
+      'WrongPerson',
       'Unsigned',
       'Forged',
       'Expired',
@@ -250,11 +253,12 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
         reason: string;
       }[];
     let audited = await refusedInAudit();
-    for (let i = 0; audited.length < 6 && i < 100; i++) {
+    for (let i = 0; audited.length < 7 && i < 100; i++) {
       await new Promise((r) => setTimeout(r, 100));
       audited = await refusedInAudit();
     }
     expect(audited.map((a) => `${a.actor} ${a.reason.split(':')[0]}`)).toEqual([
+      'paul@acme.example WrongPerson',
       'victor@acme.example Unsigned',
       'paul@acme.example Forged',
       'paul@acme.example Expired',

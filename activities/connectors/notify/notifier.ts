@@ -13,11 +13,18 @@ export interface Notification {
   data: Record<string, unknown>;
 }
 
+export type Channel = 'mail' | 'webhook';
+
 export interface Notifier {
-  /** Delivers on every configured channel; returns the channels it went out on. */
-  send(n: Notification): Promise<string[]>;
+  /**
+   * Delivers on one channel: true when it went out, false when the channel is not configured or has no one
+   * to reach (no recipient is a mail address).
+   */
+  send(n: Notification, channel: Channel): Promise<boolean>;
   close(): void;
 }
+
+export const CHANNELS: readonly Channel[] = ['mail', 'webhook'];
 
 export interface NotifierConfig {
   /** smtp://host:port (smtps:// for TLS); unset: no mail. */
@@ -33,7 +40,8 @@ const mailable = (p: string) => /^[^\s@]+@[^\s@]+$/.test(p);
 
 /**
  * Mail over SMTP (nodemailer) and a JSON POST to a chat tool's incoming webhook (`text` is what Slack and
- * Teams workflows show; the other fields are for tools that route on them). A refused address or request is
+ * Teams workflows show; the other fields are for tools that route on them), one channel at a time: the
+ * outbox records each, so a retry after the webhook failed does not mail again. A refused address or request is
  * a non-retryable failure; a connection problem, a 4xx SMTP reply or a 5xx/429 webhook answer is retried.
  */
 export function createNotifier(cfg: NotifierConfig): Notifier {
@@ -47,15 +55,16 @@ export function createNotifier(cfg: NotifierConfig): Notifier {
           ? { user: decodeURIComponent(smtp.username), pass: decodeURIComponent(smtp.password) }
           : undefined,
         connectionTimeout: cfg.timeoutMs ?? 10_000,
+        greetingTimeout: cfg.timeoutMs ?? 10_000,
         socketTimeout: cfg.timeoutMs ?? 10_000,
       })
     : undefined;
   const domain = /@([^>\s]+)>?$/.exec(cfg.from)?.[1] ?? 'closeloop.local';
   return {
-    async send(n) {
-      const channels: string[] = [];
-      const to = n.to.filter(mailable);
-      if (transport && to.length) {
+    async send(n, channel) {
+      if (channel === 'mail') {
+        const to = n.to.filter(mailable);
+        if (!transport || !to.length) return false;
         try {
           await transport.sendMail({
             from: cfg.from,
@@ -69,19 +78,17 @@ export function createNotifier(cfg: NotifierConfig): Notifier {
         } catch (err) {
           throw smtpFailure(err as Error & { responseCode?: number });
         }
-        channels.push('mail');
+        return true;
       }
-      if (cfg.webhookUrl) {
-        await httpRequest({
-          system: 'webhook',
-          method: 'POST',
-          url: cfg.webhookUrl,
-          body: { text: `*${n.subject}*\n${n.text}`, to: n.to, ...n.data },
-          timeoutMs: cfg.timeoutMs ?? 10_000,
-        });
-        channels.push('webhook');
-      }
-      return channels;
+      if (!cfg.webhookUrl) return false;
+      await httpRequest({
+        system: 'webhook',
+        method: 'POST',
+        url: cfg.webhookUrl,
+        body: { text: `*${n.subject}*\n${n.text}`, to: n.to, ...n.data },
+        timeoutMs: cfg.timeoutMs ?? 10_000,
+      });
+      return true;
     },
     close() {
       transport?.close();

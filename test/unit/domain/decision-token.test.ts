@@ -15,7 +15,8 @@ test('a token closeloop signed proves who decides what on which workflow, at whi
 });
 
 test.each([
-  ['Expired', {}, 901, undefined],
+  // 900 s of validity, and 30 s of tolerance for the clocks of the API and the workers.
+  ['Expired', {}, 931, undefined],
   ['WrongPerson', { principal: 'mallory@acme.example' }, 1, /signed for victor@acme.example, not mallory/],
   ['WrongWorkflow', { workflowId: `${cycle}:r2` }, 1, /signed for budget-cycle:ACME-US:FY2027:BUDGET:v1$/],
   ['WrongDecision', { decision: 'reject' as const }, 1, /signed to approve, not to reject/],
