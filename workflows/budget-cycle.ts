@@ -183,8 +183,9 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   setHandler(statusQuery, () => state);
   // A decision signal that arrives while the version is still being imported waits for the authorize
   // stage: after a reset in Temporal UI the approval signal is reapplied right at the start of the new run.
-  const earlySignals: unknown[] = [];
-  const takeDecisionSignal = async (raw: unknown) => {
+  const earlySignals: { raw: unknown; at: string }[] = [];
+  /** `receivedAt`: when the signal reached the cycle (its token must not have expired by then). */
+  const takeDecisionSignal = async (raw: unknown, receivedAt = now()) => {
     const parsed = BudgetSignalDecisionInput.safeParse(raw);
     if (!parsed.success) {
       await refuseSignal('decision', raw, `invalid decision: ${describeIssues(parsed.error)}`);
@@ -193,7 +194,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     const { token, ...decision } = parsed.data;
     // Who sent it must be proven: a token signed for them, this cycle, this decision and the open stage.
     if (proofs.required) {
-      const proof = await proofs.check({ ...decision, token });
+      const proof = await proofs.check({ ...decision, token }, receivedAt);
       if (!proof.ok) return refuseSignal('decision', raw, proof.reason);
       // A token decides once, whether or not its decision is taken.
       proofs.spend(proof.tokenId);
@@ -207,7 +208,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   setHandler(decisionSignal, async (raw) => {
     // Patched: cycles that started before this change refused early signals, and must replay as they ran.
     if (state.stage === 'plan' && state.status === 'importing' && patched(EARLY_DECISION_SIGNALS_WAIT))
-      earlySignals.push(raw);
+      earlySignals.push({ raw, at: now() });
     else await takeDecisionSignal(raw);
   });
   setHandler(
@@ -348,7 +349,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       followDelegations = patched(APPROVAL_DELEGATIONS_FOLLOWED);
       moveTo('authorize', 'awaiting_approval');
       awaitingDecision = true;
-      for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
+      for (const { raw, at } of earlySignals.splice(0)) await takeDecisionSignal(raw, at);
       const outcome = await walkChain(versionId, state.approval, notify);
       awaitingDecision = false;
       if (outcome === 'expired') {
@@ -372,7 +373,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     } else {
       moveTo('authorize', 'awaiting_approval');
       awaitingDecision = true;
-      for (const raw of earlySignals.splice(0)) await takeDecisionSignal(raw);
+      for (const { raw, at } of earlySignals.splice(0)) await takeDecisionSignal(raw, at);
       let decided = await condition(() => state.decision !== undefined, input.approval.timeout);
       if (!decided) {
         await escalate(versionId, input.approval.approvers);

@@ -25,11 +25,11 @@ export function decisionProofs() {
   return {
     /** Whether this workflow requires proof; when it does not, callers must not await anything (replay). */
     required,
-    async check(d: {
-      decision: BudgetDecisionKind;
-      principal: string;
-      token?: string;
-    }): Promise<SignalProof> {
+    /** `receivedAt`: when the decision reached the workflow (now, unless it was held while importing). */
+    async check(
+      d: { decision: BudgetDecisionKind; principal: string; token?: string },
+      receivedAt = new Date().toISOString(),
+    ): Promise<SignalProof> {
       if (!d.token) {
         return {
           ok: false,
@@ -39,7 +39,6 @@ export function decisionProofs() {
         };
       }
       // Expiry is judged at the moment the decision reached the workflow, not when the check ran.
-      const receivedAt = new Date().toISOString();
       let checked: TokenCheck;
       try {
         checked = await verifyDecisionToken({
