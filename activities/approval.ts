@@ -6,7 +6,6 @@ import {
   markNotificationSent,
   recordNotificationChannel,
 } from '../db/queries/approval-notifications';
-import { CHANNELS } from './connectors/notify/notifier';
 import { type ApprovalRoute, routeVersion, UnroutableVersion } from '../domain/approval-policy';
 import { money } from '../domain/money';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../db/queries/approval-policies';
 import { recordApprovalTimeout, recordDecision } from '../db/queries/budget-versions';
 import { recordRefusedDecision } from '../db/queries/cycles';
+import { CHANNELS } from './connectors/notify/notifier';
 import { type ActivityDeps } from './deps';
 import { conflict, notFound } from './failures';
 

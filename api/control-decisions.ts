@@ -1,4 +1,3 @@
-import { callerToken } from './caller-token';
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { type Response, type Router } from 'express';
@@ -11,6 +10,7 @@ import { decideRequestUpdate } from '../workflows/definitions';
 import { type Role } from '../domain/model';
 import { principalOf, requireRole } from './auth';
 import { HttpError, refusalOf } from './errors';
+import { callerToken } from './caller-token';
 
 /** What an approver sends to decide an override or a transfer; who decides is the authenticated caller. */
 export const ControlDecisionBody = z

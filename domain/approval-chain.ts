@@ -1,7 +1,7 @@
 import { type BudgetDecisionKind, type DecisionRefusal } from './approval';
+import { type ApprovalRoute, levelDelegates, type RouteLevel } from './approval-policy';
 
 type Decision = { decision: BudgetDecisionKind; principal: string; comment?: string };
-import { type ApprovalRoute, levelDelegates, type RouteLevel } from './approval-policy';
 
 /**
  * A version's walk along its approval route, as plain data the workflow keeps and its status query shows:

@@ -11,12 +11,13 @@ const decisionFields = {
   principal: z.string().trim().min(1, 'is required').max(200),
   comment: z.string().trim().max(2000).optional(),
 };
-/** A signal's proof of who decides (see domain/decision-token); the API path needs none. */
+/** Proof of who sends a decision (see domain/decision-token): handed to approvers, or signed by the API for its caller. */
 const tokenField = { token: z.string().trim().min(1).max(4000).optional() };
 
-const needsComment = (d: { decision: string; comment?: string }) =>
+/** Rejecting or sending back needs a comment: the refine of every decision body (`.refine(needsComment, commentRule)`). */
+export const needsComment = (d: { decision: string; comment?: string }) =>
   d.decision === 'approve' || (d.comment !== undefined && d.comment.length > 0);
-const commentRule = {
+export const commentRule = {
   path: ['comment'],
   message: 'is required when rejecting or sending back: the submitter needs to know why',
 };

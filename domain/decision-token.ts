@@ -28,8 +28,7 @@ export interface DecisionTokenClaims {
   expiresAt: string;
 }
 
-export type TokenRefusalCode =
-  'Unsigned' | 'Forged' | 'Expired' | 'WrongPerson' | 'WrongWorkflow' | 'WrongDecision';
+export type TokenRefusalCode = 'Forged' | 'Expired' | 'WrongPerson' | 'WrongWorkflow' | 'WrongDecision';
 
 export type TokenCheck =
   { ok: true; claims: DecisionTokenClaims } | { ok: false; code: TokenRefusalCode; message: string };

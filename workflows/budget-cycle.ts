@@ -184,6 +184,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   // A decision signal that arrives while the version is still being imported waits for the authorize
   // stage: after a reset in Temporal UI the approval signal is reapplied right at the start of the new run.
   const earlySignals: { raw: unknown; at: string }[] = [];
+  const openStage = () => state.approval?.current ?? 0;
   /** `receivedAt`: when the signal reached the cycle (its token must not have expired by then). */
   const takeDecisionSignal = async (raw: unknown, receivedAt = now()) => {
     const parsed = BudgetSignalDecisionInput.safeParse(raw);
@@ -194,12 +195,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     const { token, ...decision } = parsed.data;
     // Who sent it must be proven: a token signed for them, this cycle, this decision and the open stage.
     if (proofs.required) {
-      const proof = await proofs.check({ ...decision, token }, receivedAt);
-      if (!proof.ok) return refuseSignal('decision', raw, proof.reason);
-      // A token decides once, whether or not its decision is taken.
-      proofs.spend(proof.tokenId);
-      const wrongLevel = proofs.levelRefusal(proof, state.approval?.current ?? 0);
-      if (wrongLevel) return refuseSignal('decision', raw, wrongLevel);
+      const unproven = await proofs.prove({ ...decision, token }, openStage, receivedAt);
+      if (unproven) return refuseSignal('decision', raw, unproven);
     }
     const refusal = refusalFor(decision);
     if (refusal) return refuseSignal('decision', raw, `${refusal.code}: ${refusal.message}`);
@@ -217,14 +214,11 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       const { token, ...decision } = BudgetSignalDecisionInput.parse(raw);
       if (proofs.required) {
         // The API signs a token for its authenticated caller; an update typed into Temporal UI has none.
-        const proof = await proofs.check({ ...decision, token });
-        // A token decides once, whether or not its decision is taken.
-        if (proof.ok) proofs.spend(proof.tokenId);
-        const refused = proof.ok ? proofs.levelRefusal(proof, state.approval?.current ?? 0) : proof.reason;
-        if (refused) {
+        const unproven = await proofs.prove({ ...decision, token }, openStage);
+        if (unproven) {
           // Someone typed the update into Temporal UI with a token that proves nothing: audited, as a signal is.
-          await refuseSignal('decide', raw, refused);
-          throw decisionRefused(refused);
+          await refuseSignal('decide', raw, unproven);
+          throw decisionRefused(unproven);
         }
         // The chain may have moved on while the token was checked (the API audits what it is told).
         const late = refusalFor(decision);

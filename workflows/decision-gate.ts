@@ -55,6 +55,9 @@ export function validateDecision<D>(
   if (r) throw decisionRefused(`${r.code}: ${r.message}`);
 }
 
+/** A gate decides once: its tokens are signed for stage 0. */
+const SINGLE_STAGE = () => 0;
+
 export const UNSIGNED_UPDATE =
   'Unsigned: a decision must carry the token closeloop signs for its sender; decide through the API ' +
   '(POST …/decision), or send the payload of POST /v1/approvals/{workflowId}/signal-payload as a signal';
@@ -121,12 +124,8 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
     if (!parsed.success) return refuseSignal(raw, `invalid decision: ${describeIssues(parsed.error)}`);
     const { token, ...d } = parsed.data;
     if (proofs.required) {
-      const proof = await proofs.check({ ...d, token });
-      if (!proof.ok) return refuseSignal(raw, proof.reason);
-      // A token decides once, whether or not its decision is taken.
-      proofs.spend(proof.tokenId);
-      const wrongLevel = proofs.levelRefusal(proof, 0);
-      if (wrongLevel) return refuseSignal(raw, wrongLevel);
+      const unproven = await proofs.prove({ ...d, token }, SINGLE_STAGE);
+      if (unproven) return refuseSignal(raw, unproven);
     }
     const r = refusal(d);
     if (r) return refuseSignal(raw, `${r.code}: ${r.message}`);
@@ -137,13 +136,10 @@ export function controlDecisionGate<S extends { refusedSignals: RefusedSignal[] 
     async (raw) => {
       const { token, ...d } = SignalDecisionInput.parse(raw);
       if (proofs.required) {
-        const proof = await proofs.check({ ...d, token });
-        // A token decides once, whether or not its decision is taken.
-        if (proof.ok) proofs.spend(proof.tokenId);
-        const refused = proof.ok ? proofs.levelRefusal(proof, 0) : proof.reason;
-        if (refused) {
-          await refuseSignal(raw, refused);
-          throw decisionRefused(refused);
+        const unproven = await proofs.prove({ ...d, token }, SINGLE_STAGE);
+        if (unproven) {
+          await refuseSignal(raw, unproven);
+          throw decisionRefused(unproven);
         }
         const late = refusal(d);
         if (late) throw decisionRefused(`${late.code}: ${late.message}`);

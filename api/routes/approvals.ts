@@ -11,8 +11,8 @@ import {
   revokeDelegation,
   versionReview,
 } from '../../db/queries/approval-policies';
-import { BudgetDecisionKind } from '../../domain/approval';
 import { openCycles } from '../../db/queries/cycles';
+import { BudgetDecisionKind, commentRule, needsComment } from '../../domain/approval';
 import { awaitedApprovers, levelsFor } from '../../domain/approval-chain';
 import { signDecisionToken } from '../../domain/decision-token';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
@@ -49,10 +49,7 @@ const SignalPayloadBody = z
     comment: z.string().trim().max(2000).optional(),
   })
   .strict()
-  .refine((b) => b.decision === 'approve' || !!b.comment, {
-    path: ['comment'],
-    message: 'is required when rejecting or sending back: the submitter needs to know why',
-  });
+  .refine(needsComment, commentRule);
 
 /**
  * A `decision` signal ready to paste into Temporal UI, and the `temporal workflow signal` command that sends

@@ -1,4 +1,3 @@
-import { callerToken } from '../caller-token';
 import { randomUUID } from 'node:crypto';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
@@ -16,6 +15,7 @@ import { BudgetDecisionKind } from '../../domain/approval';
 import { decideUpdate, SearchAttributes, statusQuery } from '../../workflows/definitions';
 import { principalOf, requireRole } from '../auth';
 import { HttpError, refusalOf } from '../errors';
+import { callerToken } from '../caller-token';
 import { knownLegalEntity } from '../references';
 import { buildCycleInput, startBudgetCycle } from '../start-cycle';
 

@@ -2,7 +2,7 @@ import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { sinkMessages } from '../lib/mail-sink';
 import { FISCAL_YEAR, KEY, keyOf, publishAndStart, publishVersion } from './budget';
-import { call, config, must, pollUntil, step } from './client';
+import { call, config, ENTITY, must, pollUntil, step } from './client';
 
 /**
  * Approvals as the services company's approvers live them (npm run demo -- --scenario approvals): the owners
@@ -28,7 +28,7 @@ export async function approvalsScenario() {
   };
 
   const first = await publishAndStart();
-  const version = `ACME-US:FY${FISCAL_YEAR}:BUDGET:v${first.version}`;
+  const version = `${ENTITY}:FY${FISCAL_YEAR}:BUDGET:v${first.version}`;
   step('authorize, stage 1: each cost center owner approves their lines');
   for (const owner of await awaitedAt(first.path, 0)) {
     must(await call('POST', `${first.path}/decision`, keyOf(owner), { decision: 'approve' }), 200);
@@ -61,7 +61,7 @@ export async function approvalsScenario() {
   // The first revision's cycle closes a moment after its status reads sent_back: until then a start is 409.
   const resubmit = () =>
     call('POST', '/v1/budget-cycles', KEY.planner, {
-      legalEntity: 'ACME-US',
+      legalEntity: ENTITY,
       fiscalYear: FISCAL_YEAR,
       version: first.version,
       revision: 2,
