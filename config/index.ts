@@ -354,3 +354,8 @@ export function refuseDevSigningKey(config: Config): void {
         'the same for the API and every worker) before running against a real Temporal cluster or real endpoints',
     );
 }
+
+/** The API key a principal is configured with (the dev keys let demos and tests act as each approver). */
+export function apiKeyOf(config: Pick<Config, 'api'>, principal: string): string | undefined {
+  return [...config.api.keys.entries()].find(([, p]) => p.id === principal)?.[0];
+}

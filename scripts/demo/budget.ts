@@ -1,3 +1,4 @@
+import { apiKeyOf } from '../../config';
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type ApprovalChainState } from '../../domain/approval-chain';
@@ -158,8 +159,7 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
 }
 
 /** The dev API key of each principal (config DEV_API_KEYS), so the demo can act as each approver. */
-export const keyOf = (principal: string) =>
-  [...config.api.keys.entries()].find(([, p]) => p.id === principal)?.[0];
+export const keyOf = (principal: string) => apiKeyOf(config, principal);
 
 /**
  * Authorize: the version walks its entity's approval policy. Stage by stage the demo shows who is awaited

@@ -1,3 +1,4 @@
+import { apiKeyOf } from '../../config';
 import { sql } from 'drizzle-orm';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { planVersion } from '../harness/cycle';
@@ -27,8 +28,7 @@ describe('approver inbox and review over the API', () => {
   });
   afterAll(() => stack?.stop());
 
-  const keyOf = (principal: string) =>
-    [...stack.config.api.keys.entries()].find(([, p]) => p.id === principal)![0];
+  const keyOf = (principal: string) => apiKeyOf(stack.config, principal)!;
   const inbox = async (key: string) =>
     (await request('GET', '/v1/approvals?assignee=me', { key })).body.items as InboxItem[];
   const start = async (fy: number, version: number) => {
