@@ -1,3 +1,4 @@
+import { apiKeyOf } from '../../config';
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { erpBudgetTotal, planVersion } from '../harness/cycle';
@@ -22,8 +23,7 @@ describe('services company: the approval chain through the API and the CLI', () 
 
   const cli = async (key: string, ...args: string[]) =>
     (await closeloopCli(stack, key, 'approvals', ...args)).stdout;
-  const keyOf = (principal: string) =>
-    [...stack.config.api.keys.entries()].find(([, p]) => p.id === principal)![0];
+  const keyOf = (principal: string) => apiKeyOf(stack.config, principal)!;
   /** The subjects of the mails the sink holds for an address, once one contains `expected` (within 20 s). */
   const mailsTo = async (address: string, expected: string) => {
     let subjects: string[] = [];
@@ -79,6 +79,10 @@ describe('services company: the approval chain through the API and the CLI', () 
     const payload = await cli('dev-quinn', 'payload', r1);
     const command = payload.split('\n').find((l) => l.startsWith('temporal workflow signal'))!;
     await runTemporalCommand(command);
+    // A signal answers no one: quinn sees her approval in the cycle's status once its token is verified.
+    await pollCycle(request, r1, (st) =>
+      st.approval!.stages[0]!.some((l) => l.approvals.some((a) => a.principal === 'quinn@acme.example')),
+    );
     await approveByApi(r1, 'rachel@acme.example');
 
     // Stage 2: FP&A (any 2 of carol, frank, grace); grace sends it back for changes from the CLI.

@@ -68,6 +68,13 @@ describe('budgetCycle: the approval chain of the entity policy', () => {
     });
     await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('paul@acme.example')));
     await handle.signal(decisionSignal, await stack.signed(handle.workflowId, approve('alice@acme.example'))); // the submitter: refused
+    // Signals answer no one: both are taken (paul's approval, alice's refusal) before the next decision.
+    await waitForStatus(
+      handle,
+      (st) =>
+        st.refusedSignals.length === 1 &&
+        st.approval!.stages[0]!.some((l) => l.approvals.some((a) => a.principal === 'paul@acme.example')),
+    );
     await handle.executeUpdate(decideUpdate, {
       args: [await stack.signed(handle.workflowId, approve('quinn@acme.example'))],
     });
