@@ -58,7 +58,9 @@ export function entityContext(
 /**
  * Reads what the control model says about each line, and refuses (naming every offending field) what names
  * something unknown, inactive or closed, or a currency the entity does not budget in: nothing is reserved.
- * `path` names line i in the request ("lines.0" unless the lines come from elsewhere in it).
+ * `path` names line i in the request ("lines.0" unless the lines come from elsewhere in it). A `read` (a
+ * balance, what stands behind it) answers for any period of the calendar: only writes into a closed period
+ * are refused.
  */
 export async function controlsFor(
   db: Database,
@@ -67,8 +69,9 @@ export async function controlsFor(
     lines: { account: string; costCenter: string; period: string; amount: Money }[];
   },
   cache: ControlCache,
-  path: (i: number) => string = (i) => `lines.${i}`,
+  opts: { path?: (i: number) => string; read?: boolean } = {},
 ) {
+  const path = opts.path ?? ((i: number) => `lines.${i}`);
   const { entity, model, periods } = await entityContext(
     db,
     body.legalEntity,
@@ -88,7 +91,7 @@ export async function controlsFor(
       });
       continue;
     }
-    if (period.status !== 'open')
+    if (period.status !== 'open' && !opts.read)
       closed.push({ field: `${path(i)}.period`, message: `period ${l.period} is closed` });
     const active = await cache.dimensions.get(
       `${entity.code}|${l.account}|${l.costCenter}|${period.startDate}`,

@@ -176,6 +176,7 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
         ],
       },
       cache,
+      { read: true },
     );
     const control = controls[0]!;
     const rows = (await bucketBalances(db, entity.code, q, control.pooledPeriods)).filter(
@@ -260,12 +261,9 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
     // The buckets events name are checked like a reservation's lines: known, active, open, in the entity's currency.
     const located = body.events.flatMap((e) => (e.type === 'closed' ? [] : [e]));
     if (located.length) {
-      await controlsFor(
-        db,
-        { legalEntity: entity.code, lines: located },
-        cache,
-        (i) => `events.${body.events.indexOf(located[i]!)}`,
-      );
+      await controlsFor(db, { legalEntity: entity.code, lines: located }, cache, {
+        path: (i) => `events.${body.events.indexOf(located[i]!)}`,
+      });
     }
     const principal = principalOf(req).id;
     const correlationId = req.header('x-correlation-id') ?? randomUUID();

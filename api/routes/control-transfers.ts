@@ -62,7 +62,7 @@ export function controlTransferRoutes({ db, config, client, cache }: ControlRout
       db,
       { legalEntity: body.legalEntity, lines: sides.map((s) => ({ ...s, amount: body.amount })) },
       cache,
-      (i) => (body.from && i === 0 ? 'from' : 'to'),
+      { path: (i) => (body.from && i === 0 ? 'from' : 'to') },
     );
     const caller = principalOf(req).id;
     const outcome = await db.transaction((tx) =>

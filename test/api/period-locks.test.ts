@@ -48,6 +48,24 @@ describe('period lock and reopen of a legal entity', () => {
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ error: 'period_closed' });
     expect((await reserve(`lock-${fy}-2`, `${fy}-04`)).status).not.toBe(422);
+    // Reads answer for a locked period: its balance and what stands behind it; only writes are refused.
+    const balance = await request(
+      'GET',
+      `/v1/budget-control/balances?legalEntity=ACME-US&account=640500&costCenter=CC-400&period=${period}`,
+      { key: 'dev-controller' },
+    );
+    expect(balance.status).toBe(200);
+    expect(balance.body).toMatchObject({
+      bucket: { period },
+      budget: { amount: '1000.00', currency: 'USD' },
+      available: { amount: '1000.00', currency: 'USD' },
+      behind: expect.any(Object),
+    });
+    const check = await request('POST', '/v1/budget-control/checks', {
+      key: 'dev-procurement',
+      body: { legalEntity: 'ACME-US', lines: [usdLine('640500', 'CC-400', period, '1.00')] },
+    });
+    expect(check.body).toMatchObject({ error: 'period_closed' });
 
     // An invoice posted in the locked period reaches the sync: kept as a dead letter, not counted.
     stack.d365.seedLedgerEntries([
