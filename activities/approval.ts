@@ -25,6 +25,8 @@ export interface RecordDecisionInput {
   versionId: string;
   decision: BudgetDecisionKind;
   principal: string;
+  /** Set when a delegate decided: the approver they decided for. */
+  onBehalfOf?: string;
   comment?: string;
   correlationId: string;
   /** When the workflow accepted the decision (workflow time), so a retry records the same instant. */

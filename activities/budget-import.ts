@@ -37,7 +37,7 @@ export interface ImportedBudgetVersion {
   /** The same content had been imported before (a retry, a Temporal UI reset, a later cycle). */
   alreadyImported: boolean;
   /** The version's standing approval, when a previous cycle already had it approved. */
-  decision?: { decision: 'approve'; principal: string; comment?: string; at: string };
+  decision?: { decision: 'approve'; principal: string; onBehalfOf?: string; comment?: string; at: string };
 }
 
 const ISSUES_IN_RESULT = 50;
@@ -69,6 +69,7 @@ function describe(v: BudgetVersionRow, alreadyImported: boolean): ImportedBudget
       ? {
           decision: 'approve',
           principal: v.decidedBy!,
+          onBehalfOf: v.decidedOnBehalfOf ?? undefined,
           comment: v.decisionComment ?? undefined,
           at: (v.decidedAt ?? v.importedAt).toISOString(),
         }

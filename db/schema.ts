@@ -221,7 +221,10 @@ export const masterDataChanges = pgTable(
   ],
 );
 
-/** Canonical dimension value → ERP segment value, per ERP, effective-dated (valid_to exclusive). */
+/**
+ * Canonical dimension value ↔ ERP segment value, per ERP, effective-dated (valid_to exclusive). Several ERP
+ * values may stand for one canonical value at once (many-to-one); an ERP value stands for one at a time.
+ */
 export const dimensionMappings = pgTable(
   'dimension_mappings',
   {
@@ -233,7 +236,15 @@ export const dimensionMappings = pgTable(
     validFrom: date('valid_from').notNull(),
     validTo: date('valid_to'),
   },
-  (t) => [unique('dimension_mappings_identity').on(t.erpSystem, t.dimension, t.canonicalCode, t.validFrom)],
+  (t) => [
+    unique('dimension_mappings_identity').on(
+      t.erpSystem,
+      t.dimension,
+      t.canonicalCode,
+      t.erpValue,
+      t.validFrom,
+    ),
+  ],
 );
 
 // ── Budget versions ───────────────────────────────────────────────────────────────────────────────────
@@ -263,6 +274,8 @@ export const budgetVersions = pgTable(
     submittedBy: text('submitted_by').notNull(),
     correlationId: text('correlation_id').notNull(),
     decidedBy: text('decided_by'),
+    /** Set when a delegate decided: the approver they decided for. */
+    decidedOnBehalfOf: text('decided_on_behalf_of'),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
     decisionComment: text('decision_comment'),
     importedAt: createdAt(),

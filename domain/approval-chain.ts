@@ -33,6 +33,8 @@ export interface ApprovalChainState {
   stopped?: {
     decision: Exclude<BudgetDecisionKind, 'approve'>;
     principal: string;
+    /** Set when a delegate decided: the approver they acted for. */
+    onBehalfOf?: string;
     comment?: string;
     at: string;
     levels: string[];
@@ -121,6 +123,7 @@ export function applyDecision(
     c.stopped = {
       decision: d.decision,
       principal: d.principal,
+      ...(onBehalfOf ? { onBehalfOf } : {}),
       comment: d.comment,
       at: d.at,
       levels: levels.map((l) => l.key),

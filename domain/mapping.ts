@@ -14,22 +14,41 @@ export interface MissingMapping {
   onDate: string;
 }
 
-const effectiveOn = (m: DimensionMappingRef, onDate: string) =>
+const effectiveOn = (m: Pick<DimensionMappingRef, 'validFrom' | 'validTo'>, onDate: string) =>
   m.validFrom <= onDate && (m.validTo === null || m.validTo > onDate);
 
-/** The mapping effective on `onDate` (validFrom inclusive, validTo exclusive); the latest start wins. */
+type DatedMapping = Pick<DimensionMappingRef, 'validFrom' | 'validTo' | 'systemValue'>;
+
+/**
+ * Of the source values that stand for one canonical value on a date (several may: many-to-one), the one a
+ * budget is published to: the longest-standing (earliest start; the lower value on a tie). A value added
+ * beside it does not take the budget over; ending the standing one does.
+ */
+export function publishedValue<T extends DatedMapping>(inForce: readonly T[], onDate: string): T | undefined {
+  let best: T | undefined;
+  for (const m of inForce) {
+    if (!effectiveOn(m, onDate)) continue;
+    if (
+      !best ||
+      m.validFrom < best.validFrom ||
+      (m.validFrom === best.validFrom && m.systemValue < best.systemValue)
+    )
+      best = m;
+  }
+  return best;
+}
+
+/** The system value a canonical value is published to on `onDate` (validFrom inclusive, validTo exclusive). */
 export function resolveMapping(
   mappings: readonly DimensionMappingRef[],
   dimension: Dimension,
   code: string,
   onDate: string,
 ): string | undefined {
-  let best: DimensionMappingRef | undefined;
-  for (const m of mappings) {
-    if (m.dimension !== dimension || m.canonicalCode !== code || !effectiveOn(m, onDate)) continue;
-    if (!best || m.validFrom > best.validFrom) best = m;
-  }
-  return best?.systemValue;
+  return publishedValue(
+    mappings.filter((m) => m.dimension === dimension && m.canonicalCode === code),
+    onDate,
+  )?.systemValue;
 }
 
 /** Canonical dimensions → a system's values on a date; reports every missing mapping instead of the first. */

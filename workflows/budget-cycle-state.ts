@@ -78,6 +78,8 @@ export interface BudgetCycleStatus {
   decision?: {
     decision: BudgetDecisionKind;
     principal: string;
+    /** Set when a delegate decided: the approver they decided for. */
+    onBehalfOf?: string;
     comment?: string;
     at: string;
     /** Taken by an earlier cycle of the same version; this cycle needed no new decision. */

@@ -475,7 +475,13 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       .flatMap((l) => l.approvals)
       .sort((a, b) => (a.at < b.at ? -1 : 1))
       .pop()!;
-    state.decision = { decision: 'approve', principal: last.principal, comment: last.comment, at: last.at };
+    state.decision = {
+      decision: 'approve',
+      principal: last.principal,
+      ...(last.onBehalfOf ? { onBehalfOf: last.onBehalfOf } : {}),
+      comment: last.comment,
+      at: last.at,
+    };
     return 'approved' as const;
   }
 
@@ -505,8 +511,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         levelDecisionsRecorded++;
       }
       if (chain.stopped) {
-        const { decision, principal, comment, at } = chain.stopped;
-        state.decision = { decision, principal, comment, at };
+        const { decision, principal, onBehalfOf, comment, at } = chain.stopped;
+        state.decision = { decision, principal, ...(onBehalfOf ? { onBehalfOf } : {}), comment, at };
         return 'stopped' as const;
       }
       if (stagePassed(chain)) return 'passed' as const;

@@ -6,15 +6,17 @@ import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import {
-  changeDimensionMapping,
+  addDimensionMapping,
   costCentersOn,
+  endDimensionMapping,
   deactivateMasterRecord,
   listMasterDataChanges,
   mappingsOf,
   masterDataChangeById,
 } from '../../db/queries/master-data';
 import { masterDataChangeStatus } from '../../db/schema';
-import { DIMENSIONS, ErpSystem, IsoDate, LegalEntityCode } from '../../domain/model';
+import { type Dimension, DIMENSIONS, ErpSystem, IsoDate, LegalEntityCode } from '../../domain/model';
+import { publishedValue } from '../../domain/mapping';
 import { masterDataChangeWorkflowId } from '../../workflows/definitions';
 import type { MasterDataSyncResult, MasterDataSyncWorkflowInput } from '../../workflows/master-data-sync';
 import { principalOf, requireRole } from '../auth';
@@ -57,14 +59,31 @@ const MappingsQuery = z
   .object({ erpSystem: ErpSystem, dimension: z.enum(DIMENSIONS).optional(), code: Code.optional() })
   .strict();
 
+const MappingKeyFields = {
+  erpSystem: ErpSystem,
+  dimension: z.enum(DIMENSIONS),
+  canonicalCode: Code,
+  erpValue: Code,
+};
 const MappingBody = z
   .object({
-    erpSystem: ErpSystem,
-    dimension: z.enum(DIMENSIONS),
-    canonicalCode: Code,
-    erpValue: Code,
-    /** From this day on, the canonical value maps to `erpValue`; the mapping standing then ends there. */
+    ...MappingKeyFields,
+    /** From this day on, `erpValue` stands for the canonical value; no other mapping ends. */
     validFrom: IsoDate,
+    /** The first day it no longer holds (exclusive); open-ended when absent. */
+    validTo: IsoDate.optional(),
+  })
+  .strict()
+  .refine((b) => !b.validTo || b.validTo > b.validFrom, {
+    path: ['validTo'],
+    message: 'must be after validFrom',
+  });
+const MappingEndBody = z
+  .object({
+    ...MappingKeyFields,
+    /** The first day `erpValue` no longer stands for the canonical value (exclusive end). */
+    validTo: IsoDate,
+    reason: Reason,
   })
   .strict();
 
@@ -183,16 +202,72 @@ export function masterDataRoutes({ db, client, config }: { db: Database; client:
     });
   });
 
+  /** Every dated mapping of the canonical value, and those in force on `onDate` (which one budgets go to). */
+  const mappingsAnswer = async (
+    key: { erpSystem: string; dimension: Dimension; canonicalCode: string },
+    onDate: string,
+  ) => {
+    const mappings = await mappingsOf(db, key);
+    const inForce = mappings.filter(
+      (m) => m.validFrom <= onDate && (m.validTo === null || m.validTo > onDate),
+    );
+    const published = publishedValue(
+      inForce.map((m) => ({ ...m, systemValue: m.erpValue })),
+      onDate,
+    );
+    return {
+      inForce: {
+        onDate,
+        mappings: inForce.map((m) => ({ ...m, publishedTo: m.erpValue === published?.erpValue })),
+      },
+      mappings,
+    };
+  };
+
+  // Adding a source value and ending one are separate acts: adding never ends another value's mapping.
   router.put('/mappings', requireRole('integration_admin'), async (req, res) => {
     const body = MappingBody.parse(req.body);
-    const mappings = await db.transaction((tx) =>
-      changeDimensionMapping(tx, {
+    const added = await db.transaction((tx) =>
+      addDimensionMapping(tx, {
         ...body,
         by: principalOf(req).id,
         correlationId: req.header('x-correlation-id') ?? randomUUID(),
       }),
     );
-    res.json({ ...body, mappings });
+    if (added.outcome === 'overlaps') {
+      throw new HttpError(
+        409,
+        'mapping_overlaps',
+        `${body.erpSystem} ${body.dimension} ${body.erpValue} already stands for ${added.standing
+          .map((s) => `${s.canonicalCode} from ${s.validFrom}${s.validTo ? ` to ${s.validTo}` : ''}`)
+          .join(', ')}; end that mapping first (POST /v1/master-data/mappings/end)`,
+        { standing: added.standing },
+      );
+    }
+    res.json({
+      outcome: added.outcome,
+      mapping: added.mapping,
+      ...(await mappingsAnswer(body, body.validFrom)),
+    });
+  });
+
+  router.post('/mappings/end', requireRole('integration_admin'), async (req, res) => {
+    const body = MappingEndBody.parse(req.body);
+    const ended = await db.transaction((tx) =>
+      endDimensionMapping(tx, {
+        ...body,
+        by: principalOf(req).id,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+      }),
+    );
+    if (!ended) {
+      throw new HttpError(
+        409,
+        'mapping_not_in_force',
+        `${body.erpSystem} ${body.dimension} ${body.erpValue} does not stand for ${body.canonicalCode} on the day before ${body.validTo}`,
+      );
+    }
+    res.json({ outcome: 'ended', mapping: ended, ...(await mappingsAnswer(body, body.validTo)) });
   });
 
   return router;

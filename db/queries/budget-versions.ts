@@ -249,6 +249,7 @@ export async function resubmitVersion(
       submittedBy: c.submittedBy,
       correlationId: c.correlationId,
       decidedBy: null,
+      decidedOnBehalfOf: null,
       decidedAt: null,
       decisionComment: null,
     })
@@ -289,6 +290,8 @@ export async function recordDecision(
     versionId: string;
     decision: BudgetDecisionKind;
     principal: string;
+    /** Set when a delegate decided: the approver they decided for. */
+    onBehalfOf?: string;
     comment?: string;
     decidedAt: Date;
     correlationId: string;
@@ -297,7 +300,13 @@ export async function recordDecision(
   const status = DECIDED_STATUS[d.decision];
   const [version] = await tx
     .update(budgetVersions)
-    .set({ status, decidedBy: d.principal, decidedAt: d.decidedAt, decisionComment: d.comment ?? null })
+    .set({
+      status,
+      decidedBy: d.principal,
+      decidedOnBehalfOf: d.onBehalfOf ?? null,
+      decidedAt: d.decidedAt,
+      decisionComment: d.comment ?? null,
+    })
     .where(and(eq(budgetVersions.id, d.versionId), statusIn(VersionStep.decide.from)))
     .returning();
   if (version) {
@@ -306,7 +315,12 @@ export async function recordDecision(
       action: `budget_version.${status}`,
       correlationId: d.correlationId,
       eventKey: `decision:${d.versionId}:${d.correlationId}`,
-      details: { decision: d.decision, comment: d.comment, submittedBy: version.submittedBy },
+      details: {
+        decision: d.decision,
+        ...(d.onBehalfOf ? { onBehalfOf: d.onBehalfOf } : {}),
+        comment: d.comment,
+        submittedBy: version.submittedBy,
+      },
     });
     return { outcome: 'recorded' };
   }

@@ -377,76 +377,123 @@ export async function costCentersOn(db: DbOrTx, legalEntity: string, onDate: str
     .map(({ parents, ...c }) => ({ ...c, parent: parentOn({ parents }, onDate), hierarchy: parents }));
 }
 
+export interface MappingKey {
+  erpSystem: string;
+  dimension: Dimension;
+  canonicalCode: string;
+  erpValue: string;
+}
+
+export type MappingRow = Awaited<ReturnType<typeof mappingsOf>>[number];
+
+export type AddMappingOutcome =
+  | { outcome: 'added' | 'already_mapped'; mapping: MappingRow }
+  /** The source value already stands for another canonical code (or this one over another range) then. */
+  | { outcome: 'overlaps'; standing: MappingRow[] };
+
+const mappingRow = (r: typeof dimensionMappings.$inferSelect): MappingRow => ({
+  dimension: r.dimension,
+  canonicalCode: r.canonicalCode,
+  erpValue: r.erpValue,
+  validFrom: r.validFrom,
+  validTo: r.validTo,
+});
+
 /**
- * A dimension value maps to another value of a target system from `validFrom` on: the mapping standing on
- * that day ends there, and the new one holds until the next one already dated (if any). Rows of the code are
- * locked while the range is cut, so two changes of the same code apply one after the other. Audited.
+ * A source value of a target system stands for a canonical value from `validFrom` (to `validTo`, exclusive,
+ * when given). It never ends another value's mapping: several source values may stand for one canonical
+ * value (many-to-one), and ending one is its own act (endDimensionMapping). A source value stands for one
+ * canonical value at a time, so a range that overlaps one it already has is refused, naming it; the same
+ * mapping again changes nothing. The insert decides, under a lock on the source value. Audited.
  */
-export async function changeDimensionMapping(
+export async function addDimensionMapping(
   tx: Tx,
-  m: {
-    erpSystem: string;
-    dimension: Dimension;
-    canonicalCode: string;
-    erpValue: string;
-    validFrom: string;
-    by: string;
-    correlationId: string;
-  },
-) {
-  const same = and(
-    eq(dimensionMappings.erpSystem, m.erpSystem),
-    eq(dimensionMappings.dimension, m.dimension),
-    eq(dimensionMappings.canonicalCode, m.canonicalCode),
+  m: MappingKey & { validFrom: string; validTo?: string | null; by: string; correlationId: string },
+): Promise<AddMappingOutcome> {
+  const validTo = m.validTo ?? null;
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`mapping:${m.erpSystem}:${m.dimension}:${m.erpValue}`}, 0))`,
   );
-  await tx.select({ id: dimensionMappings.id }).from(dimensionMappings).where(same).for('update');
-  await tx
-    .update(dimensionMappings)
-    .set({ validTo: m.validFrom })
-    .where(
-      and(
-        same,
-        sql`${dimensionMappings.validFrom} < ${m.validFrom}`,
-        or(isNull(dimensionMappings.validTo), gt(dimensionMappings.validTo, m.validFrom)),
-      ),
+  const overlapping = sql`erp_system = ${m.erpSystem} and dimension = ${m.dimension} and erp_value = ${m.erpValue}
+    and valid_from < coalesce(${validTo}::date, 'infinity'::date)
+    and coalesce(valid_to, 'infinity'::date) > ${m.validFrom}::date`;
+  const columns = sql`dimension, canonical_code as "canonicalCode", erp_value as "erpValue",
+    valid_from::text as "validFrom", valid_to::text as "validTo"`;
+  const [added] = (await tx.execute(sql`
+    insert into ${dimensionMappings} (erp_system, dimension, canonical_code, erp_value, valid_from, valid_to)
+    select ${m.erpSystem}, ${m.dimension}, ${m.canonicalCode}, ${m.erpValue}, ${m.validFrom}::date, ${validTo}::date
+     where not exists (select 1 from ${dimensionMappings} where ${overlapping})
+    returning ${columns}`)) as unknown as MappingRow[];
+  if (!added) {
+    const standing = (await tx.execute(
+      sql`select ${columns} from ${dimensionMappings} where ${overlapping} order by valid_from`,
+    )) as unknown as MappingRow[];
+    const same = standing.find(
+      (s) => s.canonicalCode === m.canonicalCode && s.validFrom === m.validFrom && s.validTo === validTo,
     );
-  const [later] = await tx
-    .select({ validFrom: dimensionMappings.validFrom })
-    .from(dimensionMappings)
-    .where(and(same, gt(dimensionMappings.validFrom, m.validFrom)))
-    .orderBy(asc(dimensionMappings.validFrom))
-    .limit(1);
-  const validTo = later?.validFrom ?? null;
-  await tx
-    .insert(dimensionMappings)
-    .values({
-      erpSystem: m.erpSystem,
-      dimension: m.dimension,
-      canonicalCode: m.canonicalCode,
-      erpValue: m.erpValue,
-      validFrom: m.validFrom,
-      validTo,
-    })
-    .onConflictDoUpdate({
-      target: [
-        dimensionMappings.erpSystem,
-        dimensionMappings.dimension,
-        dimensionMappings.canonicalCode,
-        dimensionMappings.validFrom,
-      ],
-      set: { erpValue: m.erpValue },
-    });
+    return same && standing.length === 1
+      ? { outcome: 'already_mapped', mapping: same }
+      : { outcome: 'overlaps', standing };
+  }
   await appendAudit(tx, {
     stream: auditStream.mappings(m.erpSystem),
     actor: m.by,
-    action: 'mapping.changed',
+    action: 'mapping.added',
     entityType: 'dimension_mapping',
     entityId: `${m.dimension}:${m.canonicalCode}`,
     correlationId: m.correlationId,
-    eventKey: `mapping:${m.erpSystem}:${m.dimension}:${m.canonicalCode}:${m.validFrom}:${m.erpValue}`,
+    eventKey: `mapping-added:${m.erpSystem}:${m.dimension}:${m.canonicalCode}:${m.erpValue}:${m.validFrom}`,
     details: { erpValue: m.erpValue, validFrom: m.validFrom, validTo },
   });
-  return mappingsOf(tx, m);
+  return { outcome: 'added', mapping: added };
+}
+
+/**
+ * A source value no longer stands for the canonical value from `validTo` on (exclusive end): the mapping in
+ * force the day before ends there; earlier periods keep it. Undefined when none was in force then. Audited
+ * with the reason.
+ */
+export async function endDimensionMapping(
+  tx: Tx,
+  m: MappingKey & { validTo: string; reason: string; by: string; correlationId: string },
+): Promise<MappingRow | undefined> {
+  const [before] = await tx
+    .select()
+    .from(dimensionMappings)
+    .where(
+      and(
+        eq(dimensionMappings.erpSystem, m.erpSystem),
+        eq(dimensionMappings.dimension, m.dimension),
+        eq(dimensionMappings.canonicalCode, m.canonicalCode),
+        eq(dimensionMappings.erpValue, m.erpValue),
+        sql`${dimensionMappings.validFrom} < ${m.validTo}::date`,
+        or(isNull(dimensionMappings.validTo), gt(dimensionMappings.validTo, m.validTo)),
+      ),
+    )
+    .for('update');
+  if (!before) return undefined;
+  const [ended] = await tx
+    .update(dimensionMappings)
+    .set({ validTo: m.validTo })
+    .where(eq(dimensionMappings.id, before.id))
+    .returning();
+  await appendAudit(tx, {
+    stream: auditStream.mappings(m.erpSystem),
+    actor: m.by,
+    action: 'mapping.ended',
+    entityType: 'dimension_mapping',
+    entityId: `${m.dimension}:${m.canonicalCode}`,
+    correlationId: m.correlationId,
+    eventKey: `mapping-ended:${m.erpSystem}:${m.dimension}:${m.canonicalCode}:${m.erpValue}:${before.validFrom}:${m.validTo}`,
+    details: {
+      erpValue: m.erpValue,
+      validFrom: before.validFrom,
+      validTo: m.validTo,
+      wasValidTo: before.validTo,
+      reason: m.reason,
+    },
+  });
+  return mappingRow(ended!);
 }
 
 /** The dated mappings of one canonical value (or of every value of a dimension) in a target system. */
@@ -474,5 +521,6 @@ export function mappingsOf(
       asc(dimensionMappings.dimension),
       asc(dimensionMappings.canonicalCode),
       asc(dimensionMappings.validFrom),
+      asc(dimensionMappings.erpValue),
     );
 }

@@ -215,9 +215,10 @@ export async function upsertDimensionMappings(db: DbOrTx, rows: (typeof dimensio
         dimensionMappings.erpSystem,
         dimensionMappings.dimension,
         dimensionMappings.canonicalCode,
+        dimensionMappings.erpValue,
         dimensionMappings.validFrom,
       ],
-      set: { erpValue: excluded('erp_value'), validTo: excluded('valid_to') },
+      set: { validTo: excluded('valid_to') },
     });
 }
 

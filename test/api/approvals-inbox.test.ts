@@ -42,8 +42,14 @@ describe('approver inbox and review over the API', () => {
     await pollCycle(request, cycleId, (s) => s.status === 'awaiting_approval');
     return cycleId;
   };
-  /** Everyone awaited approves, stage by stage, as themselves, until the chain is through. */
-  async function approveAll(cycleId: string) {
+  /**
+   * Everyone awaited approves, stage by stage, until the chain is through: the first awaited, or whom
+   * `choose` picks among them (a delegate, say).
+   */
+  async function approveAll(
+    cycleId: string,
+    choose: (awaited: string[], stage: number) => string = (awaited) => awaited[0]!,
+  ) {
     for (;;) {
       const s = await pollCycle(request, cycleId, () => true);
       if (!['awaiting_approval', 'escalated'].includes(s.status)) return s;
@@ -54,7 +60,7 @@ describe('approver inbox and review over the API', () => {
         continue;
       }
       const decided = await request('POST', `${cyclePath(cycleId)}/decision`, {
-        key: keyOf(awaited[0]!),
+        key: keyOf(choose(awaited, s.approval!.current)),
         body: { decision: 'approve' },
       });
       expect(decided.status).toBe(200);
@@ -172,6 +178,45 @@ describe('approver inbox and review over the API', () => {
     expect(mine.body.delegations).toEqual([
       expect.objectContaining({ principal: 'paul@acme.example', delegate: 'grace@acme.example' }),
     ]);
+  }, 120_000);
+
+  test('a delegate who gives the decisive approval is named with the approver in every record of the decision', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const later = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    // The CFO is away: carol approves the last stage for him.
+    const delegation = await request('POST', '/v1/approvals/delegations', {
+      key: 'dev-victor',
+      body: { delegate: 'carol@acme.example', from: today, to: later, reason: 'on leave' },
+    });
+    expect(delegation.status).toBe(201);
+    try {
+      const fy = await stack.newFiscalYear();
+      const cycleId = await start(fy, 1);
+      await approveAll(cycleId, (awaited, stage) =>
+        stage === 2 ? 'carol@acme.example' : awaited.find((p) => p !== 'carol@acme.example')!,
+      );
+      const s = await pollCycle(request, cycleId, (c) => c.status === 'completed');
+      expect(s.decision).toMatchObject({
+        decision: 'approve',
+        principal: 'carol@acme.example',
+        onBehalfOf: 'victor@acme.example',
+      });
+      const [audit] = (await stack.db.execute(sql`
+        select actor, details->>'onBehalfOf' as "onBehalfOf" from audit_log
+         where entity_id = ${s.versionId!} and action = 'budget_version.approved'`)) as unknown as {
+        actor: string;
+        onBehalfOf: string;
+      }[];
+      expect(audit).toEqual({ actor: 'carol@acme.example', onBehalfOf: 'victor@acme.example' });
+      const [version] = (await stack.db.execute(sql`
+        select decided_by as "decidedBy", decided_on_behalf_of as "onBehalfOf" from budget_versions
+         where id = ${s.versionId!}`)) as unknown as { decidedBy: string; onBehalfOf: string }[];
+      expect(version).toEqual({ decidedBy: 'carol@acme.example', onBehalfOf: 'victor@acme.example' });
+    } finally {
+      await request('DELETE', `/v1/approvals/delegations/${delegation.body.id as string}`, {
+        key: 'dev-victor',
+      });
+    }
   }, 120_000);
 
   test('the CLI: inbox, review and approve as the approver of the API key', async () => {

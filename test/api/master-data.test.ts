@@ -9,7 +9,7 @@ import { startStack, type TestStack } from '../harness/stack';
  * Master data from the ERP, its system of record, as the integration team and approvers meet it through the
  * API: a sync applies what changed, a cost center's move in the hierarchy waits for an approver, a closure
  * is refused while money stands on the cost center, an unmapped account waits in the dead letters until its
- * mapping exists and is replayed, and mappings change from a date.
+ * mapping exists and is replayed, and source values are added to and ended on canonical values by date.
  */
 describe('master data from the ERP', () => {
   let stack: TestStack;
@@ -256,33 +256,91 @@ describe('master data from the ERP', () => {
     expect((await deadLetters()).find((d) => d.id === kept!.id)?.status).toBe('reprocessed');
   });
 
-  test('a mapping changes from a date: the one standing then ends there, earlier periods keep theirs', async () => {
-    const res = await request('PUT', '/v1/master-data/mappings', {
-      key: 'dev-admin',
-      body: {
-        erpSystem: 'd365',
-        dimension: 'account',
-        canonicalCode: '630400',
-        erpValue: '63045',
-        validFrom: '2027-10-01',
+  test('adding a second source value onto a canonical account keeps the first (many-to-one): both count; ending one is its own act', async () => {
+    const fy = await stack.newFiscalYear();
+    const mapping = (erpValue: string, validFrom: string, canonicalCode = '630400') =>
+      request('PUT', '/v1/master-data/mappings', {
+        key: 'dev-admin',
+        body: { erpSystem: 'd365', dimension: 'account', canonicalCode, erpValue, validFrom },
+      });
+    const res = await mapping('63046', `${fy}-10-01`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      outcome: 'added',
+      mapping: { erpValue: '63046', validFrom: `${fy}-10-01`, validTo: null },
+      inForce: {
+        onDate: `${fy}-10-01`,
+        mappings: [
+          { erpValue: '63040', validFrom: '2020-01-01', validTo: null, publishedTo: true },
+          { erpValue: '63046', validFrom: `${fy}-10-01`, validTo: null, publishedTo: false },
+        ],
       },
     });
-    expect(res.status).toBe(200);
-    expect(res.body.mappings).toEqual([
-      {
-        dimension: 'account',
-        canonicalCode: '630400',
-        erpValue: '63040',
-        validFrom: '2020-01-01',
-        validTo: '2027-10-01',
+    expect((await mapping('63046', `${fy}-10-01`)).body).toMatchObject({ outcome: 'already_mapped' });
+    // A source value stands for one canonical value at a time.
+    const overlap = await mapping('63046', `${fy}-11-01`, '640500');
+    expect(overlap.status).toBe(409);
+    expect(overlap.body).toMatchObject({
+      error: 'mapping_overlaps',
+      standing: [{ canonicalCode: '630400', erpValue: '63046' }],
+    });
+
+    // A later reload of the first source's lines still counts them: nothing goes to the dead letters.
+    const line = (voucher: string, ledgerAccount: string) => ({
+      DataArea: 'acus',
+      JournalNumber: `MAP-${fy}`,
+      Voucher: `MAP-${fy}-${voucher}`,
+      AccountingDate: `${fy}-11-15`,
+      LedgerAccount: `${ledgerAccount}-100`,
+      AccountingCurrencyAmount: '120.00',
+      TransactionCurrencyCode: 'USD',
+    });
+    stack.d365.seedLedgerEntries([line('1', '63040'), line('2', '63046')]);
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+    });
+    expect(synced.body).toMatchObject({ years: [{ actuals: { inserted: 2, exceptions: 0 } }] });
+    const [actual] = (await stack.db.execute(sql`
+      select actual::numeric(18,2)::text as actual from control_balances
+       where legal_entity = 'ACME-US' and account = '630400' and cost_center = 'CC-100' and period = ${`${fy}-11`}`)) as unknown as {
+      actual: string;
+    }[];
+    expect(actual).toEqual({ actual: '240.00' });
+
+    // Ending a source value is explicit, with a reason; the others stay.
+    const end = (validTo: string) =>
+      request('POST', '/v1/master-data/mappings/end', {
+        key: 'dev-admin',
+        body: {
+          erpSystem: 'd365',
+          dimension: 'account',
+          canonicalCode: '630400',
+          erpValue: '63046',
+          validTo,
+          reason: 'sub-account merged back',
+        },
+      });
+    const ended = await end(`${fy}-12-01`);
+    expect(ended.status).toBe(200);
+    expect(ended.body).toMatchObject({
+      outcome: 'ended',
+      mapping: { erpValue: '63046', validFrom: `${fy}-10-01`, validTo: `${fy}-12-01` },
+      inForce: {
+        onDate: `${fy}-12-01`,
+        mappings: [{ erpValue: '63040', validTo: null, publishedTo: true }],
       },
-      {
-        dimension: 'account',
-        canonicalCode: '630400',
-        erpValue: '63045',
-        validFrom: '2027-10-01',
-        validTo: null,
-      },
+    });
+    expect((await end(`${fy}-12-01`)).body).toMatchObject({ error: 'mapping_not_in_force' });
+    const trail = (await stack.db.execute(sql`
+      select action, details->>'reason' as reason from audit_log
+       where stream = 'mappings:d365' and entity_id = 'account:630400' order by seq`)) as unknown as {
+      action: string;
+      reason: string | null;
+    }[];
+    expect(trail).toEqual([
+      { action: 'mapping.added', reason: null },
+      { action: 'mapping.ended', reason: 'sub-account merged back' },
     ]);
     const planner = await request('PUT', '/v1/master-data/mappings', {
       key: 'dev-planner',
@@ -302,5 +360,14 @@ describe('master data from the ERP', () => {
     expect(bad.status).toBe(400);
     const fields = (bad.body.issues as { field: string }[]).map((i) => i.field).sort();
     expect(fields).toEqual(['dimension', 'erpValue', 'validFrom']);
+    const badEnd = await request('POST', '/v1/master-data/mappings/end', {
+      key: 'dev-admin',
+      body: { erpSystem: 'd365', dimension: 'account', canonicalCode: '630400', erpValue: '63040' },
+    });
+    expect(badEnd.status).toBe(400);
+    expect((badEnd.body.issues as { field: string }[]).map((i) => i.field).sort()).toEqual([
+      'reason',
+      'validTo',
+    ]);
   });
 });

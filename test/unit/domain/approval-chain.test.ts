@@ -124,6 +124,15 @@ test('a delegate decides in the approver’s place, recorded as both; never the 
   ]);
   expect(chainRefusal(c, who, approve('olivia@acme.example'))?.code).toBe('AlreadyDecided');
   expect(stagePassed(c)).toBe(true);
+
+  // A delegate's rejection ends the chain and names both people.
+  const rejected = openChain(delegated, 1);
+  applyDecision(rejected, { decision: 'reject', principal: 'wendy@acme.example', comment: 'no', at });
+  expect(rejected.stopped).toMatchObject({
+    decision: 'reject',
+    principal: 'wendy@acme.example',
+    onBehalfOf: 'olivia@acme.example',
+  });
 });
 
 test('delegations made or revoked while the stage waits: its delegates follow, never the submitter', () => {

@@ -65,6 +65,23 @@ describe('effective-dated mapping', () => {
     expect(resolveMapping(mappings, 'account', '620300', '2027-07-01')).toBe('62035');
     expect(resolveMapping(mappings, 'account', '620300', '2019-12-31')).toBeUndefined();
   });
+  test('many source values onto one canonical value: each reads back, the budget goes to the longest-standing', () => {
+    const manyToOne: DimensionMappingRef[] = [
+      ...mappings,
+      {
+        dimension: 'account',
+        canonicalCode: '620300',
+        systemValue: '62036',
+        validFrom: '2027-09-01',
+        validTo: null,
+      },
+    ];
+    expect(resolveMapping(manyToOne, 'account', '620300', '2027-09-15')).toBe('62035');
+    for (const value of ['62035', '62036'])
+      expect(unmapDimensions(manyToOne, { account: value, costCenter: '200' }, '2027-09-15')).toEqual({
+        dimensions: { account: '620300', costCenter: 'CC-200' },
+      });
+  });
   test('every missing mapping is reported, and segments map back on the same date', () => {
     expect(mapDimensions(mappings, { account: '999999', costCenter: 'CC-999' }, '2027-01-01')).toEqual({
       missing: [
