@@ -1,12 +1,13 @@
 import { type Request } from 'express';
 import { z } from 'zod';
-import { LegalEntityCode } from '../domain/model';
+import { LegalEntityCode, PeriodCode } from '../domain/model';
 import { Money, toMinor } from '../domain/money';
 import { HttpError } from './errors';
 
 /** The budget control API's shared shapes: a funds request's lines, and the caller's Idempotency-Key. */
 
-export const Period = z.string().regex(/^\d{4}-\d{2}$/, 'must be a fiscal period such as 2027-03');
+/** The one rule for a period code's form (domain/model PeriodCode); the entity's calendar says if it exists. */
+export const Period = PeriodCode;
 export const Code = z.string().min(1).max(50);
 
 export const FundsBody = z

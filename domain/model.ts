@@ -10,10 +10,15 @@ export const FiscalYear = z.number().int().min(2000).max(2100);
 export const Scenario = z.enum(['BUDGET', 'FORECAST']);
 export type Scenario = z.infer<typeof Scenario>;
 export const VersionNumber = z.number().int().positive().max(9999);
-/** A fiscal period code: fiscal year and period number, e.g. "2027-03"; period 13 is the adjustment period. */
+/**
+ * A fiscal period code: the fiscal year and the period's number, "YYYY-NN" (e.g. "2027-03"). This is the one
+ * rule for its form, in every layer: a code not of this form is malformed (400, naming the field); whether
+ * a well-formed code is a period at all is the entity's calendar's to say (12, 13 or more periods, special
+ * and adjustment periods), so one that is not in it is an unknown reference (422), never a 400.
+ */
 export const PeriodCode = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-3])$/, 'must be a fiscal period such as "2027-03"');
+  .regex(/^\d{4}-(0[1-9]|[1-9]\d)$/, 'must be a fiscal period code "YYYY-NN" such as "2027-03"');
 export const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as "2027-01-31"')

@@ -238,11 +238,20 @@ describe('period lock and reopen of a legal entity', () => {
     expect(unknown.status).toBe(422);
     const planner = await request('POST', periodPath('2027-02', 'lock'), { key: 'dev-planner', body: {} });
     expect(planner.status).toBe(403);
-    const malformed = await request('POST', periodPath('2027-14', 'lock'), {
-      key: 'dev-controller',
-      body: {},
-    });
-    expect(malformed.status).toBe(400);
+    // One period rule everywhere: a code not of the form YYYY-NN is a 400 naming the field; a well-formed
+    // code the entity's calendar does not have is a 422, for a lock as for a reservation.
+    for (const [code, status] of [
+      ['2027-3', 400],
+      ['2027-00', 400],
+      ['2027-14', 422],
+    ] as const) {
+      const lock = await request('POST', periodPath(code, 'lock'), { key: 'dev-controller', body: {} });
+      expect([code, lock.status]).toEqual([code, status]);
+      const reservation = await reserve(`period-rule-${code}`, code);
+      expect([code, reservation.status]).toEqual([code, status]);
+      if (status === 400)
+        expect(reservation.body.issues).toEqual([expect.objectContaining({ field: 'lines.0.period' })]);
+    }
   });
 
   test('a lock that lands while the API still holds the open calendar is decided by the database', async () => {
