@@ -16,7 +16,7 @@ import { fromMinor, Money, toMinor } from '../../domain/money';
 import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
 import { controlsFor, type ControlRouteDeps, entityContext } from '../control-context';
-import { knownLegalEntity } from '../references';
+import { knownLegalEntity, unknownReference } from '../references';
 import { notifyChange } from '../erp-events';
 import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../control-schemas';
 
@@ -125,6 +125,18 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
             : [],
         ),
       });
+    }
+    if (result.kind === 'inactive') {
+      // Closed after the API read it as active (the database decided, ordered with the closure).
+      throw unknownReference(
+        result.values.map((v) => ({
+          field: `lines.${v.lineNo - 1}.${v.dimension}`,
+          message:
+            v.dimension === 'account'
+              ? `account ${v.code} is not active on ${v.onDate}`
+              : `cost center ${v.code} of ${body.legalEntity} is not active on ${v.onDate}`,
+        })),
+      );
     }
     if (result.kind === 'replayed') res.setHeader('Idempotent-Replayed', 'true');
     res.status(result.answer.reserved ? 201 : 200).json({ idempotencyKey, ...result.answer });

@@ -84,7 +84,18 @@ export type ReserveResult =
   | { kind: 'replayed'; answer: FundsAnswer }
   | { kind: 'key_reused' }
   /** A line falls in a period its entity's close has locked: nothing was reserved or recorded. */
-  | { kind: 'period_locked'; periods: string[] };
+  | { kind: 'period_locked'; periods: string[] }
+  /** A line's account or cost center is not active on its period's first day: nothing was reserved or recorded. */
+  | { kind: 'inactive'; values: InactiveValue[] };
+
+/** A dimension value the database found inactive when it decided (a closure may have come in between). */
+export interface InactiveValue {
+  /** The request's line, 1-based. */
+  lineNo: number;
+  dimension: 'account' | 'costCenter';
+  code: string;
+  onDate: string;
+}
 
 /** The request's content as its idempotency record hashes it. */
 export const hashOf = (r: Pick<FundsRequest, 'legalEntity' | 'lines'>) =>
@@ -269,7 +280,8 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
 
 /**
  * Checks and reserves a request under its Idempotency-Key, all lines or none, in one round trip: the
- * database function closeloop_reserve_funds (migration 0003) claims the key, locks each line's pooled
+ * database function closeloop_reserve_funds (migrations 0003, 0011, 0016) claims the key, refuses a line in a
+ * locked period or on an account or cost center not active then (ordered with closures by row locks), locks each line's pooled
  * balances in a fixed order (so requests never deadlock), holds the funds only while the rule allows it and
  * no freeze covers the bucket, and records the figures it decided on. A repeat of the key with the same
  * content returns that record (arriving concurrently, it waits for the first to commit); with other content
@@ -291,6 +303,7 @@ type FunctionResult =
   | { kind: 'decided' | 'replayed'; record: unknown }
   | { kind: 'key_reused' }
   | { kind: 'period_locked'; periods: string[] }
+  | { kind: 'inactive'; values: InactiveValue[] }
   | { kind: 'error'; sqlstate: string; message: string };
 
 /** The lines as the database function takes them: with their rule, in lock order (bucket, then period). */
@@ -318,6 +331,7 @@ function resultOf(request: FundsRequest, result: FunctionResult): ReserveResult 
   if (result.kind === 'error') throw new Error(`reservation failed: ${result.sqlstate} ${result.message}`);
   if (result.kind === 'key_reused') return { kind: 'key_reused' };
   if (result.kind === 'period_locked') return { kind: 'period_locked', periods: result.periods };
+  if (result.kind === 'inactive') return { kind: 'inactive', values: result.values };
   return { kind: result.kind, answer: render(request, DecisionRecord.parse(result.record)) };
 }
 

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { upsertControlModels } from '../../db/queries/control-model';
+import { deactivateMasterRecord } from '../../db/queries/master-data';
+import { insertCostCenters } from '../../db/queries/reference';
 import { apiClient } from '../harness/http';
 import { seedBudget, usdLine as line } from '../harness/budget-control';
 import { startStack, type TestStack } from '../harness/stack';
@@ -378,6 +380,47 @@ describe('budget control API', () => {
     expect(planner.status).toBe(403);
     const [{ n }] = (await stack.db.execute(
       sql`select count(*)::int as n from funds_requests where idempotency_key like ${`%-${fy}`}`,
+    )) as unknown as [{ n: number }];
+    expect(n).toBe(0);
+  });
+
+  test('a cost center closed while the API still holds it active takes no reservation on an advisory bucket: the database orders the two', async () => {
+    const fy = await stack.newFiscalYear();
+    const costCenter = `CC-R${fy}`;
+    await insertCostCenters(stack.db, [
+      { code: costCenter, legalEntity: 'ACME-US', name: 'Race test', validFrom: '2020-01-01', validTo: null },
+    ]);
+    // 650600 is advisory: no budget is needed, so no balance stands in the closure's way.
+    const lines = [line('650600', costCenter, `${fy}-05`, '100.00')];
+    const first = await reserve(`closure-${fy}-1`, lines);
+    expect(first.status).toBe(201);
+    const released = await request('POST', `/v1/budget-control/reservations/closure-${fy}-1/release`, {
+      key: 'dev-procurement',
+      body: { legalEntity: 'ACME-US' },
+    });
+    expect(released.status).toBe(200);
+    // The closure, straight in the database: the API's cache (a few seconds) still has the cost center active.
+    const closed = await stack.db.transaction((tx) =>
+      deactivateMasterRecord(
+        tx,
+        { legalEntity: 'ACME-US', by: 'dave@acme.example', correlationId: `closure-${fy}` },
+        { dimension: 'costCenter', code: costCenter, validTo: `${fy}-01-01` },
+      ),
+    );
+    expect(closed).toEqual({ outcome: 'deactivated' });
+    const refused = await reserve(`closure-${fy}-2`, lines);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      error: 'unknown_reference',
+      issues: [
+        {
+          field: 'lines.0.costCenter',
+          message: `cost center ${costCenter} of ACME-US is not active on ${fy}-05-01`,
+        },
+      ],
+    });
+    const [{ n }] = (await stack.db.execute(
+      sql`select count(*)::int as n from funds_requests where idempotency_key = ${`closure-${fy}-2`}`,
     )) as unknown as [{ n: number }];
     expect(n).toBe(0);
   });
