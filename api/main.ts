@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { loadConfig, refuseDevSigningKey } from '../config';
 import { connectClient } from '../config/temporal-connection';
 import { openDatabase } from '../db/client';
-import { locateDatabase } from '../db/embedded';
+import { DatabaseUnavailableError, describeLocatedDatabase, locateDatabase } from '../db/embedded';
 import { listen } from './listen';
 import { createApp } from './app';
 import { ensureReservationExpiry } from './reservation-expiry';
@@ -24,7 +24,9 @@ async function main() {
   await ensureReservationExpiry(client, config);
   await ensureSchedules(client, config, database.db);
   await ensurePeriodCloseSchedule(client, config, database.db);
-  console.log(`closeloop API listening on ${server.url}`);
+  console.log(
+    `closeloop API listening on ${server.url}, database ${describeLocatedDatabase(located, config.database.embedded.dataDir)}`,
+  );
   const stop = async () => {
     await server.close();
     await connection.close();
@@ -36,6 +38,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // A database that cannot be had is a sentence that says what to do, not a stack trace.
+  console.error(err instanceof DatabaseUnavailableError ? `closeloop API: ${err.message}` : err);
   process.exit(1);
 });

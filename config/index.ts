@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DurationText, Principal } from '../domain/model';
+import { launcherDatabase } from './launcher-state';
 import { PROJECT_ROOT } from './paths';
 import { loadTemporalDevConfig, TEMPORAL_DEV_YAML } from './temporal-dev';
 import { fieldIssues } from '../domain/zod-issues';
@@ -56,7 +57,10 @@ const ApiKeys = z
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/closeloop';
 
 const Env = z.object({
-  /** Always wins. Unset: the PostgreSQL at DEFAULT_DATABASE_URL, or else the embedded one. */
+  /**
+   * Always wins. Unset: the database of the `npm start` running on CLOSELOOP_DATA_DIR (its launcher.json), else
+   * the PostgreSQL at DEFAULT_DATABASE_URL, or else the embedded one.
+   */
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
   /** `embedded` uses the embedded PostgreSQL even when the default address answers. */
@@ -64,6 +68,11 @@ const Env = z.object({
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   /** Unset: <CLOSELOOP_DATA_DIR>/postgres. */
   EMBEDDED_POSTGRES_DIR: z.string().optional(),
+  /**
+   * As root, the embedded PostgreSQL runs as the `postgres` user: when that user cannot reach the binaries in
+   * node_modules or the data folder (a clone in a private folder), they go here. Unset: /var/tmp/closeloop-postgres.
+   */
+  EMBEDDED_POSTGRES_RUNTIME_DIR: z.string().optional(),
   /** Where `npm start` keeps local state: embedded PostgreSQL, simulator state, the dev server's log. */
   CLOSELOOP_DATA_DIR: z.string().default('.data'),
 
@@ -231,10 +240,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const dev = loadTemporalDevConfig(path.resolve(PROJECT_ROOT, e.TEMPORAL_DEV_CONFIG));
   const d365Sim = `http://127.0.0.1:${e.D365_SIMULATOR_PORT}`;
   const anaplanSim = `http://127.0.0.1:${e.ANAPLAN_SIMULATOR_PORT}`;
+  const dataDir = path.resolve(PROJECT_ROOT, e.CLOSELOOP_DATA_DIR);
   return {
-    dataDir: path.resolve(PROJECT_ROOT, e.CLOSELOOP_DATA_DIR),
+    dataDir,
     database: {
       configuredUrl: e.DATABASE_URL,
+      /** Unless DATABASE_URL is set: the database of an `npm start` running on this data folder (it wins). */
+      launcher: e.DATABASE_URL ? undefined : launcherDatabase(dataDir),
       defaultUrl: DEFAULT_DATABASE_URL,
       forceEmbedded: e.CLOSELOOP_POSTGRES === 'embedded',
       embedded: {
@@ -243,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
           PROJECT_ROOT,
           e.EMBEDDED_POSTGRES_DIR ?? path.join(e.CLOSELOOP_DATA_DIR, 'postgres'),
         ),
+        runtimeDir:
+          e.EMBEDDED_POSTGRES_RUNTIME_DIR && path.resolve(PROJECT_ROOT, e.EMBEDDED_POSTGRES_RUNTIME_DIR),
         database: new URL(DEFAULT_DATABASE_URL).pathname.slice(1),
       },
       poolSize: e.DATABASE_POOL_SIZE,

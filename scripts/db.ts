@@ -14,6 +14,7 @@ async function main() {
   const config = loadConfig();
   const database = await prepareDatabase(config, { startEmbedded: true, seed: command === 'seed' });
   try {
+    for (const note of database.notes ?? []) console.log(note);
     console.log(`migrated ${describeDatabase(database, config)}`);
     if (command === 'seed')
       console.log(

@@ -6,7 +6,8 @@ import { createConnectors } from '../activities/connectors/registry';
 import { createApp } from '../api/app';
 import { ensureReservationExpiry } from '../api/reservation-expiry';
 import { listen } from '../api/listen';
-import { loadConfig, refuseDevSigningKey } from '../config';
+import { type Config, loadConfig, refuseDevSigningKey } from '../config';
+import { removeLauncherState, writeLauncherState } from '../config/launcher-state';
 import { PROJECT_ROOT } from '../config/paths';
 import { loadTemporalDevConfig } from '../config/temporal-dev';
 import { connectClient, connectWorker } from '../config/temporal-connection';
@@ -42,11 +43,15 @@ const log = (msg: string) => console.log(`[closeloop] ${msg}`);
 const started = Date.now();
 const stops: { name: string; stop: () => Promise<void> }[] = [];
 let stopping = false;
+let config: Config | undefined;
+let ready = false;
 
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
   log('stopping…');
+  // First, so that nothing started from now on picks a database that is about to go.
+  if (config) removeLauncherState(config.dataDir);
   for (const { name, stop } of stops.reverse()) {
     try {
       await stop();
@@ -69,7 +74,10 @@ async function main() {
   // the launcher halfway through stopping, leaving the dev server and the mail sink behind.
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  const config = loadConfig();
+  // Whatever goes wrong, and wherever, what was already started is stopped: nothing is left running.
+  process.on('uncaughtException', (err) => fail(err));
+  process.on('unhandledRejection', (err) => fail(err));
+  config = loadConfig();
   refuseDevSigningKey(config);
   // The worker's INFO lines (bundle sizes, state changes) drown the URLs people need; warnings still show.
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -88,9 +96,20 @@ async function main() {
     );
   }
 
-  const database = await prepareDatabase(config, { startEmbedded: true, seed: true });
+  // The launcher decides on its database itself; the state file (config.database.launcher) is for others.
+  const database = await prepareDatabase(
+    { ...config, database: { ...config.database, launcher: undefined } },
+    { startEmbedded: true, seed: true },
+  );
   stops.push({ name: 'database', stop: () => database.close() });
+  for (const note of database.notes ?? []) log(note);
   log(`database ${describeDatabase(database, config)}: migrated and seeded`);
+  // Processes started on their own beside this one (npm run worker, npm run api, …) use this database too.
+  writeLauncherState(config.dataDir, {
+    url: database.source === 'configured' ? undefined : database.url,
+    display: `${new URL(database.url).pathname.slice(1)} on ${new URL(database.url).host}`,
+    embedded: database.source === 'embedded' || database.source === 'embedded (already running)',
+  });
 
   // Approval notifications go to a local mail sink unless SMTP_URL names a real server.
   let mailUi: string | undefined;
@@ -152,6 +171,7 @@ async function main() {
   const schedules = await ensureSchedules(client, config, database.handle.db);
   const close = await ensurePeriodCloseSchedule(client, config, database.handle.db);
 
+  ready = true;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
 closeloop is ready in ${seconds}s
@@ -167,7 +187,10 @@ Try it: npm run demo        Stop: Ctrl-C
 `);
 }
 
-main().catch((err) => {
-  console.error(`[closeloop] failed to start: ${err instanceof Error ? err.message : String(err)}`);
+function fail(err: unknown) {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`[closeloop] ${ready ? 'stopping after an error' : 'failed to start'}: ${message}`);
   void shutdown(1);
-});
+}
+
+main().catch(fail);

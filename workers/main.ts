@@ -2,7 +2,7 @@ import { loadConfig, refuseDevSigningKey } from '../config';
 import { connectWorker } from '../config/temporal-connection';
 import { createConnectors } from '../activities/connectors/registry';
 import { openDatabase } from '../db/client';
-import { locateDatabase } from '../db/embedded';
+import { DatabaseUnavailableError, describeLocatedDatabase, locateDatabase } from '../db/embedded';
 import { createWorker } from './worker';
 
 /**
@@ -26,7 +26,7 @@ async function main() {
       : undefined,
   });
   console.log(
-    `closeloop worker polling ${config.temporal.namespace}/${config.temporal.taskQueue} (pid ${process.pid})`,
+    `closeloop worker polling ${config.temporal.namespace}/${config.temporal.taskQueue} (pid ${process.pid}), database ${describeLocatedDatabase(located, config.database.embedded.dataDir)}`,
   );
   await worker.run();
   await connection.close();
@@ -34,6 +34,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err);
+  // A database that cannot be had is a sentence that says what to do, not a stack trace.
+  console.error(err instanceof DatabaseUnavailableError ? `closeloop worker: ${err.message}` : err);
   process.exit(1);
 });

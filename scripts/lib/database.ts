@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { type Config } from '../../config';
 import { type DatabaseHandle, openDatabase } from '../../db/client';
-import { type LocatedDatabase, locateDatabase } from '../../db/embedded';
+import { describeLocatedDatabase, type LocatedDatabase, locateDatabase } from '../../db/embedded';
 import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { seedReferenceData } from '../../db/seed';
 
@@ -38,13 +37,5 @@ export async function prepareDatabase(
 
 /** "closeloop on 127.0.0.1:5432 (the PostgreSQL answering at the default address)" — for start-up banners. */
 export function describeDatabase(d: LocatedDatabase, config: Config): string {
-  const u = new URL(d.url);
-  const data = path.relative(process.cwd(), config.database.embedded.dataDir) || '.';
-  const why = {
-    configured: 'DATABASE_URL',
-    default: 'the PostgreSQL answering at the default address',
-    embedded: `embedded PostgreSQL 18 started by closeloop, data in ${data}`,
-    'embedded (already running)': `embedded PostgreSQL already running, data in ${data}`,
-  }[d.source];
-  return `${u.pathname.slice(1)} on ${u.host} (${why})`;
+  return describeLocatedDatabase(d, config.database.embedded.dataDir);
 }

