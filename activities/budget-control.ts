@@ -134,15 +134,12 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
               amount: side.sign < 0 ? negate(amount) : amount,
             });
           }
-          const settings = {
-            ...target.settings,
-            budgetCode: target.settings.transferBudgetCode ?? 'Transfer',
-          };
           const posted = await erpFor(deps, target.target).publishBudgetChunk(
             {
               idempotencyKey: transferPublicationKey(t.id),
               correlationId: t.correlationId,
-              target: { company: target.company, settings },
+              target: { company: target.company, settings: target.settings },
+              purpose: 'transfer',
               description: `closeloop ${t.kind} ${t.id}: ${t.reason}`.slice(0, 250),
               lines,
             },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type LineIssue, validateBudgetRows } from '../domain/budget-validation';
+import { type LineIssue, type PeriodMove, validateBudgetRows } from '../domain/budget-validation';
+import { budgetKey } from '../domain/revision';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../domain/model';
-import { type Money, money, sum, zero } from '../domain/money';
+import { type Money, money, sum, toMinor, zero } from '../domain/money';
 import { APPROVED_STATUSES, type BudgetVersionStatus, VersionStep } from '../domain/version-lifecycle';
 import {
   type BudgetVersionRow,
@@ -10,7 +11,15 @@ import {
   insertImportedVersion,
   resubmitVersion,
 } from '../db/queries/budget-versions';
-import { getLegalEntity, loadReferenceSnapshot } from '../db/queries/reference';
+import { budgetHeld } from '../db/queries/publications';
+import {
+  activePublicationTargets,
+  getLegalEntity,
+  type LegalEntityRow,
+  loadReferenceSnapshot,
+} from '../db/queries/reference';
+import { type Database } from '../db/client';
+import { type FiscalPeriodRef } from '../domain/reference';
 import { type ActivityDeps } from './deps';
 import { conflict, notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
@@ -34,6 +43,8 @@ export interface ImportedBudgetVersion {
   issueCount: number;
   /** The first 50 issues; all of them are stored with the version. */
   issues: LineIssue[];
+  /** Changes to closed periods the entity's policy moved to the next open period (the lines carry them). */
+  periodMoves?: PeriodMove[];
   /** The same content had been imported before (a retry, a Temporal UI reset, a later cycle). */
   alreadyImported: boolean;
   /** The version's standing approval, when a previous cycle already had it approved. */
@@ -64,6 +75,7 @@ function describe(v: BudgetVersionRow, alreadyImported: boolean): ImportedBudget
     total: money(v.totalAmount, v.currency),
     issueCount: issues.length,
     issues: issues.slice(0, ISSUES_IN_RESULT),
+    periodMoves: v.periodMoves as PeriodMove[],
     alreadyImported,
     decision: approved
       ? {
@@ -75,6 +87,31 @@ function describe(v: BudgetVersionRow, alreadyImported: boolean): ImportedBudget
         }
       : undefined,
   };
+}
+
+/**
+ * What is in control in the year's closed periods: per combination and period, the net each of the entity's
+ * targets holds of this budget (the sum of what closeloop completed there), in minor units.
+ */
+async function inControlInClosedPeriods(
+  db: Database,
+  entity: LegalEntityRow,
+  ref: BudgetVersionRef,
+  periods: readonly FiscalPeriodRef[],
+): Promise<Map<string, bigint[]>> {
+  const closed = new Set(periods.filter((p) => p.status === 'closed').map((p) => p.period));
+  if (!closed.size) return new Map();
+  const targets = (await activePublicationTargets(db, entity.code)).map((t) => t.target);
+  const held = (await budgetHeld(db, ref)).filter((h) => closed.has(h.period) && targets.includes(h.target));
+  const byKey = new Map<string, Map<string, bigint>>();
+  for (const h of held) {
+    const key = budgetKey(h);
+    const perTarget = byKey.get(key) ?? new Map<string, bigint>();
+    perTarget.set(h.target, (perTarget.get(h.target) ?? 0n) + toMinor(h.amount, h.currency));
+    byKey.set(key, perTarget);
+  }
+  // A target that holds nothing on a combination holds zero of it.
+  return new Map([...byKey].map(([key, perTarget]) => [key, targets.map((t) => perTarget.get(t) ?? 0n)]));
 }
 
 export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps, 'db' | 'planning'>) {
@@ -92,7 +129,12 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
         if (!entity) throw notFound(`legal entity ${ref.legalEntity} is not in the reference data`);
         const rows = await planning.fetchBudgetVersion(ref, control);
         const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear);
-        const { lines, issues } = validateBudgetRows(rows, reference);
+        const inControl = await inControlInClosedPeriods(db, entity, ref, reference.periods);
+        const { lines, issues, moves } = validateBudgetRows(rows, {
+          ...reference,
+          inControl,
+          closedPeriodPolicy: entity.closedPeriodPolicy,
+        });
         const currency = entity.functionalCurrency;
         const total = issues.length
           ? zero(currency)
@@ -105,9 +147,10 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
           currency,
           sourceSystem: planning.system,
           contentHash: contentHash(rows),
-          lineCount: rows.length,
+          lineCount: issues.length ? rows.length : lines.length,
           totalAmount: total.amount,
           issues,
+          moves,
           lines,
           submittedBy: input.submittedBy,
           correlationId: input.correlationId,

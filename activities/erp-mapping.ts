@@ -1,34 +1,36 @@
 import { mapDimensions, type MissingMapping } from '../domain/mapping';
 import { money } from '../domain/money';
 import { type Database } from '../db/client';
-import { versionLines } from '../db/queries/budget-versions';
 import { fiscalYearPeriods, type LegalEntityRow, loadMappings } from '../db/queries/reference';
 import { type TargetBudgetLine } from './connectors/types';
 import { mappingMissing, notFound } from './failures';
 
+/** A canonical line about to go to a target: a version's, or a publication's difference. */
+export interface CanonicalLine {
+  lineNo: number;
+  account: string;
+  costCenter: string;
+  period: string;
+  amount: string;
+  currency: string;
+}
+
 /**
- * A version's canonical lines in a target system's values, each mapped with the mapping effective on the
- * first day of its period. Every missing mapping is reported at once, before anything is posted.
+ * Canonical lines in a target system's values, each mapped with the mapping effective on the first day of its
+ * period. Every missing mapping is reported at once, before anything is posted.
  */
 export async function targetLinesFor(
   db: Database,
-  v: {
-    entity: LegalEntityRow;
-    versionId: string;
-    fiscalYear: number;
-    target: string;
-    range?: { from: number; to: number };
-  },
+  v: { entity: LegalEntityRow; fiscalYear: number; target: string; lines: readonly CanonicalLine[] },
 ): Promise<TargetBudgetLine[]> {
-  const [lines, mappings, periods] = await Promise.all([
-    versionLines(db, v.versionId, v.range),
+  const [mappings, periods] = await Promise.all([
     loadMappings(db, v.target),
     fiscalYearPeriods(db, v.entity.fiscalCalendar, v.fiscalYear),
   ]);
   const startOf = new Map(periods.map((p) => [p.period, p.startDate]));
   const missing: (MissingMapping & { lineNo: number })[] = [];
   const out: TargetBudgetLine[] = [];
-  for (const l of lines) {
+  for (const l of v.lines) {
     const date = startOf.get(l.period);
     if (!date) throw notFound(`period ${l.period} is not in ${v.entity.fiscalCalendar} FY${v.fiscalYear}`);
     const mapped = mapDimensions(mappings, { account: l.account, costCenter: l.costCenter }, date);

@@ -19,3 +19,5 @@ export const mappingMissing = (message: string, details?: unknown) =>
   nonRetryable(FailureType.MappingMissing, message, details);
 export const superseded = (message: string, details?: unknown) =>
   nonRetryable(FailureType.Superseded, message, details);
+export const periodClosed = (message: string, details?: unknown) =>
+  nonRetryable(FailureType.PeriodClosed, message, details);

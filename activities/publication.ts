@@ -3,8 +3,10 @@ import { chunk } from '../domain/chunking';
 import { FailureType } from '../domain/failures';
 import { chunkPublicationKey, chunkReversalKey, versionKey } from '../domain/identity';
 import { type Database } from '../db/client';
-import { getVersion, versionRef } from '../db/queries/budget-versions';
+import { publicationDifferences } from '../domain/revision';
+import { getVersion, versionLines, versionRef } from '../db/queries/budget-versions';
 import {
+  budgetHeld,
   chunksOf,
   completePublication,
   failPublication,
@@ -15,15 +17,16 @@ import {
   markChunkReversed,
   markPublicationReversed,
   planPublication,
+  publicationLinesOf,
   type PublicationChunkRow,
   type PublicationRow,
 } from '../db/queries/publications';
 import { withKeyLock } from '../db/queries/locks';
-import { activePublicationTargets, getLegalEntity } from '../db/queries/reference';
+import { activePublicationTargets, fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
-import { notFound } from './failures';
+import { notFound, periodClosed } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { loadVersionWithEntity } from './lookups';
 
@@ -71,14 +74,13 @@ async function loadChunk(db: Database, publicationId: string, chunkIndex: number
   return row;
 }
 
-/** The target's lines of one stored chunk: its line range of the version, mapped as of each line's period. */
-function chunkLines(db: Database, ctx: PublicationContext, row: PublicationChunkRow) {
+/** The target's lines of one stored chunk: its range of the publication's lines, mapped as of each line's period. */
+async function chunkLines(db: Database, ctx: PublicationContext, row: PublicationChunkRow) {
   return targetLinesFor(db, {
     entity: ctx.entity,
-    versionId: ctx.version.id,
     fiscalYear: ctx.version.fiscalYear,
     target: ctx.publication.target,
-    range: { from: row.firstLineNo, to: row.lastLineNo },
+    lines: await publicationLinesOf(db, ctx.publication.id, { from: row.firstLineNo, to: row.lastLineNo }),
   });
 }
 
@@ -92,6 +94,7 @@ function chunkRequest(
     idempotencyKey,
     correlationId: ctx.publication.correlationId,
     target: { company: ctx.publication.erpCompany, settings: ctx.publication.settings },
+    purpose: ctx.publication.purpose,
     description: `closeloop ${versionKey(ctx.ref)} chunk ${chunkIndex + 1}/${ctx.publication.chunkCount} r${ctx.publication.revision}`,
     lines,
   };
@@ -166,26 +169,54 @@ export function createPublicationActivities(deps: PublicationDeps) {
 
   return {
     /**
-     * Fixes the chunk plan (and so every idempotency key) in the database before anything is posted. Running
-     * it again — a retry or a reset — returns the stored plan, never a new one.
+     * Fixes what the publication posts and its chunk plan (and so every idempotency key) in the database before
+     * anything is posted. It posts the version's differences from what the budget already holds on the target
+     * (everything when nothing is held yet: the original budget), never into a closed period: a version that
+     * differs there (approved before the period closed) fails here, posting nothing. Running it again, a retry
+     * or a reset, returns the stored plan, never a new one.
      */
     async preparePublication(input: PreparePublicationInput): Promise<PreparedPublication> {
       const version = await getVersion(db, input.versionId);
       if (!version) throw notFound(`budget version ${input.versionId} does not exist`);
       const existing = await findPublication(db, input.versionId, input.target, input.revision);
       if (existing)
-        return { publicationId: existing.id, chunkCount: existing.chunkCount, lineCount: version.lineCount };
+        return { publicationId: existing.id, chunkCount: existing.chunkCount, lineCount: existing.lineCount };
       const entity = await getLegalEntity(db, version.legalEntity);
       if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
       const target = (await activePublicationTargets(db, entity.code)).find((t) => t.target === input.target);
       if (!target) throw notFound(`${entity.code} has no active publication target ${input.target}`);
       const ref = versionRef(version);
+      const [proposed, held, periods] = await Promise.all([
+        versionLines(db, version.id),
+        budgetHeld(db, { ...ref, target: input.target }),
+        fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear, entity.code),
+      ]);
+      const open = new Set(periods.filter((p) => p.status === 'open').map((p) => p.period));
+      const differences = publicationDifferences(proposed, held, (p) => open.has(p));
+      if (differences.closed.length) {
+        const listed = differences.closed
+          .slice(0, 20)
+          .map((d) => `${d.account}/${d.costCenter} ${d.period} by ${d.amount.amount} ${d.amount.currency}`)
+          .join('; ');
+        throw periodClosed(
+          `version ${version.versionNumber} differs from what ${input.target} holds in closed periods (${listed}): it was approved before they closed; reopen them and retry the publication, or submit a new version`,
+          { closed: differences.closed },
+        );
+      }
+      const planned = differences.lines.map((d, i) => ({
+        lineNo: i + 1,
+        account: d.account,
+        costCenter: d.costCenter,
+        period: d.period,
+        amount: d.amount.amount,
+        currency: d.amount.currency,
+      }));
       // Maps every line up front: a missing mapping fails before the first posting, not halfway.
       const lines = await targetLinesFor(db, {
         entity,
-        versionId: version.id,
         fiscalYear: version.fiscalYear,
         target: input.target,
+        lines: planned,
       });
       const chunks = chunk(lines, input.chunkSize).map((c, i) => ({
         idempotencyKey: chunkPublicationKey(ref, input.target, i, input.revision),
@@ -203,10 +234,16 @@ export function createPublicationActivities(deps: PublicationDeps) {
           settings: target.settings,
           chunkSize: input.chunkSize,
           correlationId: input.correlationId,
+          purpose: held.length ? 'revision' : 'original',
+          lines: planned,
           chunks,
         }),
       );
-      return { publicationId: publication.id, chunkCount: publication.chunkCount, lineCount: lines.length };
+      return {
+        publicationId: publication.id,
+        chunkCount: publication.chunkCount,
+        lineCount: publication.lineCount,
+      };
     },
 
     /**

@@ -4,7 +4,12 @@ import {
   publicationsOfSupersededVersions,
   withdrawVersion,
 } from '../db/queries/budget-versions';
-import { chunksOf, nextPublicationRevision, publicationsOfVersion } from '../db/queries/publications';
+import {
+  chunksOf,
+  isBuiltUpon,
+  nextPublicationRevision,
+  publicationsOfVersion,
+} from '../db/queries/publications';
 import { activePublicationTargets, fiscalYearPeriods } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
 import { notFound, superseded } from './failures';
@@ -29,7 +34,9 @@ export interface PublicationTargetPlan {
 
 export type BeginPublicationResult =
   | { proceed: true; alreadyPublished: boolean; targets: PublicationTargetPlan[] }
-  | { proceed: false; status: string; reason: string };
+  | { proceed: false; status: string; reason: string }
+  /** Another version of the budget is publishing: ask again later (nothing was claimed). */
+  | { proceed: false; status: 'waiting'; reason: string; waitingFor: number };
 
 export type ActivationResult =
   { activated: true; superseded: number[] } | { activated: false; status: string; reason: string };
@@ -63,11 +70,21 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
       : { activated: false, status: result.status, reason: refusal(version.versionNumber, result) };
   }
 
-  /** Reverses, in the ERPs, what older versions superseded by this one still hold there. */
+  /**
+   * Reverses, in the ERPs, what older versions superseded by this one still hold there, where this version was
+   * published whole (before revisions published their differences). A version published as its differences
+   * builds on what the older ones posted: that stays, and the target holds exactly this version.
+   */
   async function reverseSuperseded(input: { versionId: string; correlationId: string }): Promise<number> {
     const { version } = await loadVersion(input.versionId);
+    const publishedWhole = new Set(
+      (await publicationsOfVersion(db, version.id))
+        .filter((p) => p.status === 'published' && p.basis === 'full')
+        .map((p) => p.target),
+    );
     let reversed = 0;
     for (const p of await publicationsOfSupersededVersions(db, version.id)) {
+      if (!publishedWhole.has(p.target)) continue;
       reversed += await reversePublicationPostings(
         deps,
         p,
@@ -89,6 +106,13 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
     }): Promise<BeginPublicationResult> {
       const { version, entity } = await loadVersion(input.versionId);
       const claim = await db.transaction((tx) => claimPublication(tx, input));
+      if (!claim.claimed && 'waitingFor' in claim)
+        return {
+          proceed: false,
+          status: 'waiting',
+          waitingFor: claim.waitingFor.versionNumber,
+          reason: `version ${claim.waitingFor.versionNumber} of this budget is ${claim.waitingFor.status}: versions of one budget publish one at a time (a revision posts its differences from what the budget holds)`,
+        };
       if (!claim.claimed)
         return { proceed: false, status: claim.status, reason: refusal(version.versionNumber, claim) };
       const targets: PublicationTargetPlan[] = [];
@@ -121,7 +145,8 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
 
     /**
      * A version that lost to a newer activated one takes itself back out: it is superseded and whatever it
-     * posted is reversed.
+     * posted is reversed, except what a newer version's publication was planned on (its differences were
+     * taken with these postings in: a reset of an older cycle must not pull them out from under it).
      */
     async withdrawVersion(input: {
       versionId: string;
@@ -132,8 +157,9 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
         await db.transaction((tx) => withdrawVersion(tx, input));
         let reversed = 0;
         for (const p of await publicationsOfVersion(db, input.versionId)) {
-          if (p.status === 'published' || p.status === 'publishing')
-            reversed += await reversePublicationPostings(deps, p, input.reason, input.correlationId);
+          if (p.status !== 'published' && p.status !== 'publishing') continue;
+          if (await isBuiltUpon(db, p)) continue;
+          reversed += await reversePublicationPostings(deps, p, input.reason, input.correlationId);
         }
         return reversed;
       });

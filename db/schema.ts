@@ -271,6 +271,13 @@ export const budgetVersions = pgTable(
     validationIssues: jsonb('validation_issues')
       .notNull()
       .default(sql`'[]'::jsonb`),
+    /**
+     * Changes the planning platform made to closed periods that the entity's policy moved to the next open
+     * period (domain/budget-validation PeriodMove); the stored lines already carry them.
+     */
+    periodMoves: jsonb('period_moves')
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     submittedBy: text('submitted_by').notNull(),
     correlationId: text('correlation_id').notNull(),
     decidedBy: text('decided_by'),
@@ -350,14 +357,48 @@ export const publications = pgTable(
       .notNull()
       .default(sql`'{}'::jsonb`),
     status: text('status', { enum: ['publishing', 'published', 'failed', 'reversed'] }).notNull(),
+    /**
+     * What its lines are: `delta`, the differences between the version and what the budget's publications
+     * already hold on the target (every publication since revisions publish only their differences); `full`,
+     * the whole version (publications before that, whose supersession reversed the older version's).
+     */
+    basis: text('basis', { enum: ['full', 'delta'] })
+      .notNull()
+      .default('full'),
+    /** `original`: the budget's first publication to the target; `revision`: a change to what it holds. */
+    purpose: text('purpose', { enum: ['original', 'revision'] })
+      .notNull()
+      .default('original'),
     chunkSize: integer('chunk_size').notNull(),
     chunkCount: integer('chunk_count').notNull(),
+    /** How many lines it posts (publication_lines). */
+    lineCount: integer('line_count').notNull().default(0),
     correlationId: text('correlation_id').notNull(),
     error: text('error'),
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (t) => [unique('publications_identity').on(t.versionId, t.target, t.revision)],
+);
+
+/**
+ * The lines a publication posts, canonical, numbered within the publication; a chunk is a range of them.
+ * What the budget holds on a target is the sum of the lines of its posted (and not reversed) chunks.
+ */
+export const publicationLines = pgTable(
+  'publication_lines',
+  {
+    publicationId: uuid('publication_id')
+      .notNull()
+      .references(() => publications.id),
+    lineNo: integer('line_no').notNull(),
+    account: text('account').notNull(),
+    costCenter: text('cost_center').notNull(),
+    period: text('period').notNull(),
+    amount: amount('amount').notNull(),
+    currency: currency(),
+  },
+  (t) => [primaryKey({ columns: [t.publicationId, t.lineNo] })],
 );
 
 export const publicationChunks = pgTable(
@@ -368,6 +409,7 @@ export const publicationChunks = pgTable(
       .references(() => publications.id),
     chunkIndex: integer('chunk_index').notNull(),
     idempotencyKey: text('idempotency_key').notNull().unique(),
+    /** The range of the publication's lines (publication_lines.line_no) the chunk posts. */
     firstLineNo: integer('first_line_no').notNull(),
     lastLineNo: integer('last_line_no').notNull(),
     lineCount: integer('line_count').notNull(),

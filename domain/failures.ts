@@ -27,5 +27,7 @@ export const FailureType = {
   Superseded: 'Superseded',
   /** The publication (or chunk) was reversed: it never posts again; a new revision must be published. */
   PublicationWithdrawn: 'PublicationWithdrawn',
+  /** It would post into (or change) a period that is closed; reopen the period or change the version. */
+  PeriodClosed: 'PeriodClosed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

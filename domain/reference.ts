@@ -29,6 +29,13 @@ export interface ReferenceSnapshot {
   periods: FiscalPeriodRef[];
   accounts: EffectiveDated[];
   costCenters: CostCenterRef[];
+  /**
+   * What is in control in the year's closed periods, per combination and period (domain/revision budgetKey):
+   * the net each target holds of the budget, in minor units of the entity's currency (absent: nothing).
+   */
+  inControl?: ReadonlyMap<string, readonly bigint[]>;
+  /** What becomes of a change to a closed period: refused, or moved to the next open period. */
+  closedPeriodPolicy?: 'dead_letter' | 'next_open_period';
 }
 
 /** A canonical dimension value's code in one target system, effective-dated. */

@@ -1,7 +1,7 @@
 import { type Duration } from '@temporalio/common';
 import { type BudgetDecisionKind } from '../domain/approval';
 import { type ApprovalChainState } from '../domain/approval-chain';
-import { type LineIssue } from '../domain/budget-validation';
+import { type LineIssue, type PeriodMove } from '../domain/budget-validation';
 import { type BudgetVersionRef } from '../domain/model';
 import { type Money } from '../domain/money';
 import { type ReconciliationSummary } from '../domain/reconciliation';
@@ -85,6 +85,10 @@ export interface BudgetCycleStatus {
     /** Taken by an earlier cycle of the same version; this cycle needed no new decision. */
     carriedOver?: boolean;
   };
+  /** Changes to closed periods the entity's policy moved to the next open period (the lines carry them). */
+  periodMoves?: PeriodMove[];
+  /** While the cycle waits for another version of its budget to finish publishing: whom, and why. */
+  waitingFor?: string;
   /** The route through the entity's approval policy and who decided where (cycles since policies). */
   approval?: ApprovalChainState;
   escalatedAt?: string;

@@ -9,6 +9,7 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -72,6 +73,8 @@ export const APPROVAL_CHAIN = 'approval-chain-by-policy';
 export const APPROVAL_DELEGATIONS_FOLLOWED = 'approval-delegations-followed';
 /** Patch ID: approvers are told when a stage opens, reminded on a cadence, escalated to contacts; submitters of the outcome. */
 export const APPROVAL_NOTIFICATIONS = 'approval-notifications';
+/** Patch ID: a version waits while another version of its budget publishes (revisions post differences). */
+export const PUBLICATIONS_ONE_AT_A_TIME = 'publications-one-at-a-time';
 
 /**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
@@ -309,6 +312,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       total: imported.total,
       issueCount: imported.issueCount,
       issues: imported.issues,
+      ...(imported.periodMoves?.length ? { periodMoves: imported.periodMoves } : {}),
     });
     if (imported.status === 'superseded') {
       return endSuperseded(
@@ -392,7 +396,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     moveTo('execute', 'publishing');
     let targets: PublicationTargetPlan[];
     if (patched(DATABASE_DECIDES_ACTIVATION)) {
-      let begun = await db.beginPublication({ versionId, correlationId });
+      let begun = await beginPublication(versionId);
       for (;;) {
         if (!begun.proceed) return endSuperseded(begun.reason);
         const outcome = await publishToEveryTarget(begun.targets);
@@ -400,7 +404,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         // A plan the database has since withdrawn (e.g. a newer version reversed it) is not a failure to
         // wait on: the database is asked again, and decides.
         if (outcome === 'failed' && !(await waitForRetry())) return state;
-        begun = await db.beginPublication({ versionId, correlationId });
+        begun = await beginPublication(versionId);
       }
       targets = begun.targets;
       const activation = await db.activateVersion({ versionId, correlationId });
@@ -601,6 +605,26 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     state.escalatedAt = now();
     moveTo('authorize', 'escalated');
     await db.recordApprovalTimeout({ versionId, kind: 'escalated', correlationId, escalateTo });
+  }
+
+  /**
+   * The database's go to publish. Versions of one budget publish one at a time (a revision posts its
+   * differences from what the budget holds): while another is publishing, the cycle waits its turn, saying
+   * for whom, and asks again, from every 2 s up to every minute.
+   */
+  async function beginPublication(versionId: string) {
+    let pause = 2_000;
+    for (;;) {
+      const begun = await db.beginPublication({ versionId, correlationId });
+      if (begun.proceed || begun.status !== 'waiting' || !patched(PUBLICATIONS_ONE_AT_A_TIME)) {
+        delete state.waitingFor;
+        return begun;
+      }
+      state.waitingFor = begun.reason;
+      setCurrentDetails(`**${versionKey(ref)}**: execute / waiting: ${begun.reason}`);
+      await sleep(pause);
+      pause = Math.min(pause * 2, 60_000);
+    }
   }
 
   function endSuperseded(reason: string): BudgetCycleStatus {

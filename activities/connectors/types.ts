@@ -57,11 +57,19 @@ export interface TargetBudgetLine {
   amount: Money;
 }
 
+export type BudgetPurpose = 'original' | 'revision' | 'transfer';
+
 export interface BudgetChunkPublication {
   /** From business identity (version, target, chunk, revision); the target must see it at most once. */
   idempotencyKey: string;
   correlationId: string;
   target: TargetLocation;
+  /**
+   * `original`: the budget's first publication to the target; `revision`: the differences a later version
+   * makes to what the target holds; `transfer`: budget moved between buckets (a transfer or supplement). A
+   * target files them apart (Dynamics 365: budget codes of those types).
+   */
+  purpose: BudgetPurpose;
   description: string;
   lines: TargetBudgetLine[];
 }

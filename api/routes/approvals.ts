@@ -299,6 +299,8 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
       lines: review.lines,
       largestChanges: largest,
       validationWarnings: review.version.validationIssues,
+      // Changes to closed periods the entity's policy moved to the next open one: approved as moved.
+      periodMoves: review.version.periodMoves,
       approval: status.approval,
       links: { decision: `${cyclePath(cycleId)}/decision`, cycle: cyclePath(cycleId) },
     });

@@ -9,6 +9,7 @@ import { findVersion } from '../../db/queries/budget-versions';
 import { getCycle, recordRefusedDecision } from '../../db/queries/cycles';
 import { publicationsOfVersion } from '../../db/queries/publications';
 import { reconciliationReport } from '../../db/queries/reconciliation';
+import { type PeriodMove } from '../../domain/budget-validation';
 import { type BudgetCycleId, parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { BudgetVersionRef, DurationText, PeriodCode } from '../../domain/model';
 import { BudgetDecisionKind } from '../../domain/approval';
@@ -227,11 +228,19 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
   router.get('/:cycleId/reconciliation', async (req, res) => {
     const id = CycleIdParam.parse(req.params).cycleId;
     const version = await versionOf(id);
-    res.json({
-      cycleId: id.cycleId,
-      versionId: version.id,
-      runs: await reconciliationReport(db, version.id),
-    });
+    // The expected figures are the version's lines, which carry any change to a closed period that the
+    // entity's policy moved to the next open one: each line names the moves that touch it.
+    const moves = version.periodMoves as PeriodMove[];
+    const runs = (await reconciliationReport(db, version.id)).map((run) => ({
+      ...run,
+      lines: run.lines.map((l) => {
+        const touching = moves.filter(
+          (m) => m.account === l.account && (m.from === l.period || m.to === l.period),
+        );
+        return touching.length ? { ...l, periodMoves: touching } : l;
+      }),
+    }));
+    res.json({ cycleId: id.cycleId, versionId: version.id, periodMoves: moves, runs });
   });
 
   /**

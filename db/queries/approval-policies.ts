@@ -1,4 +1,5 @@
 import { and, eq, ne, sql } from 'drizzle-orm';
+import { type PeriodMove } from '../../domain/budget-validation';
 import { type BudgetDecisionKind } from '../../domain/approval';
 import { type ApprovalPolicySpec } from '../../domain/approval-policy';
 import { auditStream } from '../../domain/identity';
@@ -265,7 +266,11 @@ export async function versionReview(db: DbOrTx, versionId: string) {
   const found = await versionBesideActive(db, versionId);
   if (!found) return undefined;
   const activeVersionId = found.active?.id ?? null;
-  const version = { activeVersionId, validationIssues: found.version.validationIssues };
+  const version = {
+    activeVersionId,
+    validationIssues: found.version.validationIssues,
+    periodMoves: found.version.periodMoves as PeriodMove[],
+  };
   const lines = (await db.execute(sql`
     with proposed as (
       select account, cost_center, currency, sum(amount) as amount from budget_lines

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { type BudgetDecisionKind } from '../../domain/approval';
-import { type LineIssue } from '../../domain/budget-validation';
+import { type LineIssue, type PeriodMove } from '../../domain/budget-validation';
 import { auditStream, versionKey } from '../../domain/identity';
 import { type BudgetLine, type BudgetVersionRef } from '../../domain/model';
 import { type BudgetVersionStatus, VersionStep } from '../../domain/version-lifecycle';
@@ -125,6 +125,8 @@ const noNewerActivated = (
                      and n.activated_at is not null)`;
 
 const statusIn = (statuses: readonly BudgetVersionStatus[]) => inArray(budgetVersions.status, [...statuses]);
+const includesStatus = (statuses: readonly BudgetVersionStatus[], status: BudgetVersionStatus) =>
+  statuses.includes(status);
 
 function budgetAudit(
   tx: Tx,
@@ -159,6 +161,8 @@ export interface ImportedContent {
   lineCount: number;
   totalAmount: string;
   issues: LineIssue[];
+  /** Changes to closed periods moved to the next open one (the lines carry them). */
+  moves: PeriodMove[];
   lines: BudgetLine[];
   submittedBy: string;
   correlationId: string;
@@ -170,6 +174,7 @@ const contentDetails = (c: ImportedContent) => ({
   total: { amount: c.totalAmount, currency: c.currency },
   issueCount: c.issues.length,
   contentHash: c.contentHash,
+  ...(c.moves.length ? { periodMoves: c.moves } : {}),
 });
 
 async function insertLines(tx: Tx, versionId: string, lines: readonly BudgetLine[]) {
@@ -211,6 +216,7 @@ export async function insertImportedVersion(
       lineCount: c.lineCount,
       totalAmount: c.totalAmount,
       validationIssues: c.issues,
+      periodMoves: c.moves,
       submittedBy: c.submittedBy,
       correlationId: c.correlationId,
     })
@@ -246,6 +252,7 @@ export async function resubmitVersion(
       lineCount: c.lineCount,
       totalAmount: c.totalAmount,
       validationIssues: c.issues,
+      periodMoves: c.moves,
       submittedBy: c.submittedBy,
       correlationId: c.correlationId,
       decidedBy: null,
@@ -364,12 +371,16 @@ export async function recordApprovalTimeout(
 
 export type PublicationClaim =
   | { claimed: true; alreadyPublished: boolean }
-  | { claimed: false; status: BudgetVersionStatus; newerActive?: number };
+  | { claimed: false; status: BudgetVersionStatus; newerActive?: number }
+  /** Another version of the budget is publishing: this one waits its turn (it claimed nothing). */
+  | { claimed: false; status: BudgetVersionStatus; waitingFor: { versionNumber: number; status: string } };
 
 /**
  * The right to publish, decided by the database: an approved version may publish only while no newer
  * version of its budget has been activated. A version already published (a later cycle, or a reset run)
- * resumes after publication and posts nothing.
+ * resumes after publication and posts nothing. The versions of one budget publish one at a time: a revision
+ * posts its differences from what the budget holds, so it waits while another version still publishing
+ * (and not yet active) could change that.
  */
 export async function claimPublication(
   tx: Tx,
@@ -378,6 +389,25 @@ export async function claimPublication(
   const current = await getVersion(tx, c.versionId);
   if (!current) return { claimed: false, status: 'invalid' };
   await lockBudget(tx, current);
+  if (includesStatus(VersionStep.claimPublication.from, current.status) && current.status !== 'publishing') {
+    const [busy] = await tx
+      .select({ versionNumber: budgetVersions.versionNumber, status: budgetVersions.status })
+      .from(budgetVersions)
+      .where(
+        and(
+          sameBudget(current),
+          ne(budgetVersions.id, current.id),
+          inArray(budgetVersions.status, ['publishing', 'published']),
+          sql`not exists (select 1 from ${budgetVersions} n
+                           where n.legal_entity = ${budgetVersions.legalEntity} and n.fiscal_year = ${budgetVersions.fiscalYear}
+                             and n.scenario = ${budgetVersions.scenario} and n.version_number > ${budgetVersions.versionNumber}
+                             and n.activated_at is not null)`,
+        ),
+      )
+      .orderBy(asc(budgetVersions.versionNumber))
+      .limit(1);
+    if (busy) return { claimed: false, status: current.status, waitingFor: busy };
+  }
   const [claimed] = await tx
     .update(budgetVersions)
     .set({ status: 'publishing' })

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
-import { budgetVersions, publicationChunks, publications } from '../schema';
+import { budgetVersions, publicationChunks, publicationLines, publications } from '../schema';
 import { appendAudit } from './audit';
 import { markVersionPublicationFailed } from './budget-versions';
 
@@ -33,6 +33,66 @@ export async function publicationsOfVersion(db: DbOrTx, versionId: string) {
     .from(publications)
     .where(eq(publications.versionId, versionId))
     .orderBy(asc(publications.target), desc(publications.revision));
+}
+
+/** A publication's lines from `range.from` to `range.to` (a chunk's), in order. */
+export function publicationLinesOf(db: DbOrTx, publicationId: string, range: { from: number; to: number }) {
+  return db
+    .select()
+    .from(publicationLines)
+    .where(
+      and(
+        eq(publicationLines.publicationId, publicationId),
+        sql`${publicationLines.lineNo} between ${range.from} and ${range.to}`,
+      ),
+    )
+    .orderBy(asc(publicationLines.lineNo));
+}
+
+/**
+ * What a budget (entity, fiscal year, scenario) holds on each target: the lines of every posted chunk of
+ * every publication of its versions, summed per combination and period (a reversed chunk counts for nothing:
+ * its reversal took it back out). This is what a revision's differences are taken against.
+ */
+export async function budgetHeld(
+  db: DbOrTx,
+  b: { legalEntity: string; fiscalYear: number; scenario: string; target?: string },
+) {
+  return (await db.execute(sql`
+    select p.target, l.account, l.cost_center as "costCenter", l.period, l.currency, sum(l.amount)::text as amount
+      from publications p
+      join budget_versions v on v.id = p.version_id
+      join publication_chunks c on c.publication_id = p.id and c.status = 'posted'
+      join publication_lines l on l.publication_id = p.id and l.line_no between c.first_line_no and c.last_line_no
+     where v.legal_entity = ${b.legalEntity} and v.fiscal_year = ${b.fiscalYear} and v.scenario = ${b.scenario}
+       ${b.target === undefined ? sql`` : sql`and p.target = ${b.target}`}
+     group by p.target, l.account, l.cost_center, l.period, l.currency
+     order by p.target, l.period, l.account, l.cost_center`)) as unknown as {
+    target: string;
+    account: string;
+    costCenter: string;
+    period: string;
+    currency: string;
+    amount: string;
+  }[];
+}
+
+/**
+ * Whether a later publication of another version of the same budget to the same target stands on this one:
+ * it was planned as its differences from what the target held, this one's postings included, so taking this
+ * one back out would leave the target below the newer version.
+ */
+export async function isBuiltUpon(db: DbOrTx, p: PublicationRow): Promise<boolean> {
+  const rows = (await db.execute(sql`
+    select 1 from publications q
+      join budget_versions qv on qv.id = q.version_id
+      join budget_versions pv on pv.id = ${p.versionId}
+     where q.target = ${p.target} and q.version_id <> ${p.versionId} and q.basis = 'delta'
+       and q.status in ('publishing', 'published')
+       and q.created_at > (select created_at from publications where id = ${p.id})
+       and qv.legal_entity = pv.legal_entity and qv.fiscal_year = pv.fiscal_year and qv.scenario = pv.scenario
+     limit 1`)) as unknown as unknown[];
+  return rows.length > 0;
 }
 
 export async function getChunk(db: DbOrTx, publicationId: string, chunkIndex: number) {
@@ -98,6 +158,16 @@ export interface PlannedChunk {
   lineCount: number;
 }
 
+/** A line a publication posts, numbered within it (chunks are ranges of these numbers). */
+export interface PlannedLine {
+  lineNo: number;
+  account: string;
+  costCenter: string;
+  period: string;
+  amount: string;
+  currency: string;
+}
+
 /**
  * Fixes a publication's chunk plan (and so every idempotency key) before anything is posted. Returns the
  * stored publication; when another run planned it first, that plan stands.
@@ -113,6 +183,8 @@ export async function planPublication(
     settings: Record<string, string>;
     chunkSize: number;
     correlationId: string;
+    purpose: 'original' | 'revision';
+    lines: PlannedLine[];
     chunks: PlannedChunk[];
   },
 ): Promise<PublicationRow> {
@@ -125,13 +197,22 @@ export async function planPublication(
       erpCompany: p.company,
       settings: p.settings,
       status: 'publishing',
+      basis: 'delta',
+      purpose: p.purpose,
       chunkSize: p.chunkSize,
       chunkCount: p.chunks.length,
+      lineCount: p.lines.length,
       correlationId: p.correlationId,
     })
     .onConflictDoNothing()
     .returning();
   if (!publication) return (await findPublication(tx, p.versionId, p.target, p.revision))!;
+  // One statement per 1000 lines keeps parameters under Postgres' limit.
+  for (let i = 0; i < p.lines.length; i += 1000) {
+    await tx
+      .insert(publicationLines)
+      .values(p.lines.slice(i, i + 1000).map((l) => ({ publicationId: publication.id, ...l })));
+  }
   if (p.chunks.length) {
     await tx
       .insert(publicationChunks)
@@ -147,6 +228,8 @@ export async function planPublication(
         versionId: p.versionId,
         target: p.target,
         revision: p.revision,
+        purpose: p.purpose,
+        lineCount: p.lines.length,
         chunkCount: p.chunks.length,
         chunkSize: p.chunkSize,
       },

@@ -67,7 +67,12 @@ export const publicationTargets = [
     legalEntity: SERVICES_COMPANY,
     target: 'd365',
     company: 'acus',
-    settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original', transferBudgetCode: 'Transfer' },
+    settings: {
+      budgetModel: 'FY-BUDGET',
+      budgetCode: 'Original',
+      revisionBudgetCode: 'Revision',
+      transferBudgetCode: 'Transfer',
+    },
   },
 ];
 

@@ -69,7 +69,12 @@ export const publicationTargets = SUBSIDIARIES.map((s) => ({
   legalEntity: s.code,
   target: 'd365',
   company: s.erpCompany,
-  settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original', transferBudgetCode: 'Transfer' },
+  settings: {
+    budgetModel: 'FY-BUDGET',
+    budgetCode: 'Original',
+    revisionBudgetCode: 'Revision',
+    transferBudgetCode: 'Transfer',
+  },
 }));
 
 /** The April–March calendar; the January calendar is the services company's. */

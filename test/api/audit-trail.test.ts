@@ -66,7 +66,7 @@ describe('audit trail', () => {
     };
   }
 
-  test("a cycle's trail holds its postings, the reversals it caused, actuals, and every refused decision or signal", async () => {
+  test("a cycle's trail holds its postings (a revision's differences only, nothing reversed), actuals, and every refused decision or signal", async () => {
     const fiscalYear = await stack.newFiscalYear();
     const first = await cycle(fiscalYear, 1, false);
     const second = await cycle(fiscalYear, 2, true);
@@ -85,8 +85,6 @@ describe('audit trail', () => {
         'publication.published',
         'budget_version.activated',
         'budget_version.superseded',
-        'budget_chunk.reversed',
-        'publication.reversed',
         'reconciliation.completed',
         'actuals.ingested',
         'forecast.published',
@@ -100,16 +98,19 @@ describe('audit trail', () => {
       ['budget_cycle.decision_refused', 'alice@acme.example'],
       ['budget_cycle.signal_refused', 'ian@acme.example'],
     ]);
-    // The older version's trail shows that it was superseded and reversed, and by which cycle.
+    // A revision posts its differences from what the budget holds: nothing of the older version is reversed.
+    expect(actions.filter((a) => a.includes('reversed'))).toEqual([]);
+    const started = v2.entries.find((e) => e.action === 'publication.started') as unknown as {
+      details: { purpose: string; lineCount: number };
+    };
+    expect(started.details).toMatchObject({ purpose: 'revision', lineCount: 12 });
+    // The older version's trail shows its postings and that it was superseded, by which cycle.
     const v1Actions = v1.entries.map((e) => e.action);
-    expect(v1Actions).toEqual(
-      expect.arrayContaining(['budget_chunk.posted', 'budget_chunk.reversed', 'budget_version.superseded']),
+    expect(v1Actions).toEqual(expect.arrayContaining(['budget_chunk.posted', 'budget_version.superseded']));
+    expect(v1Actions.filter((a) => a.includes('reversed'))).toEqual([]);
+    expect(v1.entries.find((e) => e.action === 'budget_version.superseded')?.correlationId).toBe(
+      v2.correlationId,
     );
-    expect(
-      v1.entries
-        .filter((e) => e.action === 'budget_chunk.reversed')
-        .every((e) => e.correlationId === v2.correlationId),
-    ).toBe(true);
   });
 
   test('npm run audit:verify checks every stream from the command line and names the first broken entry', async () => {

@@ -15,6 +15,7 @@ function chunk(key: string, amounts: string[], account = '60010'): BudgetChunkPu
     idempotencyKey: key,
     correlationId: `corr-${key}`,
     target: D365_TARGET,
+    purpose: 'original',
     description: 'test',
     lines: amounts.map((amount, i) => ({
       lineNumber: i + 1,

@@ -81,6 +81,7 @@ describe('Dynamics 365 entities against the published CDM schemas', () => {
       idempotencyKey: 'k',
       correlationId: 'c',
       target,
+      purpose: 'original',
       description: '',
       lines: [line],
     });

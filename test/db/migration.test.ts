@@ -8,8 +8,16 @@ import { type DatabaseHandle, openDatabase } from '../../db/client';
 import { ensureDatabase, migrateDatabase, MIGRATIONS_FOLDER } from '../../db/migrate';
 import { appendAudit, verifyAuditChain } from '../../db/queries/audit';
 import { addToBalance } from '../../db/queries/balances';
+import { budgetHeld } from '../../db/queries/publications';
 import { activePublicationTargets } from '../../db/queries/reference';
+import { fromMinor, toMinor } from '../../domain/money';
 import { publications } from '../../db/schema';
+
+const sumOf = (amounts: string[]) =>
+  fromMinor(
+    amounts.reduce((t, a) => t + toMinor(a, 'USD'), 0n),
+    'USD',
+  );
 
 /**
  * A database written by the previous release (migrations 0000–0001, with a real cycle's data) is migrated to
@@ -62,7 +70,22 @@ describe('migrating a database from the previous release', () => {
     expect(publication).toMatchObject({
       status: 'published',
       settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
+      // Migration 0017: a publication from before revisions published their differences posted its whole
+      // version; its chunks' line ranges now name its own lines, so what the budget holds reads back exactly.
+      basis: 'full',
+      purpose: 'original',
+      lineCount: 132,
     });
+    const held = await budgetHeld(handle.db, {
+      legalEntity: 'ACME-US',
+      fiscalYear: 2027,
+      scenario: 'BUDGET',
+    });
+    expect(held).toHaveLength(132);
+    const [versionTotal] = (await handle.db.execute(
+      sql`select sum(amount)::text as total from budget_lines`,
+    )) as unknown as { total: string }[];
+    expect(sumOf(held.map((h) => h.amount))).toBe(sumOf([versionTotal!.total]));
 
     // The old rows are one chain of their own and still verify; new streams start beside them.
     expect(await verifyAuditChain(handle.db)).toMatchObject({

@@ -19,6 +19,7 @@ import {
   type ActualsPage,
   type BudgetChunkPublication,
   type BudgetChunkReversal,
+  type BudgetPurpose,
   type CallControl,
   type ErpConnector,
   type HealthStatus,
@@ -102,10 +103,19 @@ export const D365ConnectorConfig = z.object({
 });
 export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
-/** A publication target's settings for Dynamics 365: which budget the entries belong to. */
+/**
+ * A publication target's settings for Dynamics 365: which budget the entries belong to. Budget codes "identify
+ * the type of budget transactions to record" and give "an audit trail of approved budget modifications"
+ * (basic-budgeting-overview-configuration.md): the original budget goes under `budgetCode` (a code of type
+ * Original budget), a revision's differences under `revisionBudgetCode` (type Revision), transfers and
+ * supplements under `transferBudgetCode` (type Transfer). A completed entry cannot be changed, so a revision
+ * is always new entries of its differences, never an edit.
+ */
 const BudgetSettings = z.object({
   budgetModel: z.string().min(1),
   budgetCode: z.string().min(1),
+  revisionBudgetCode: z.string().min(1).default('Revision'),
+  transferBudgetCode: z.string().min(1).default('Transfer'),
   /** The budgeting account structure of the lines' dimension values, when the company has several. */
   accountStructure: z.string().min(1).optional(),
 });
@@ -283,6 +293,15 @@ export const keyComment = (key: string) =>
     ? `closeloop ${key}`
     : `closeloop #${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
 
+/** The budget code a chunk of this purpose is filed under. */
+function budgetCodeFor(settings: z.output<typeof BudgetSettings>, purpose: BudgetPurpose): string {
+  return {
+    original: settings.budgetCode,
+    revision: settings.revisionBudgetCode,
+    transfer: settings.transferBudgetCode,
+  }[purpose];
+}
+
 /** The header of the entry that carries one chunk (BudgetRegisterEntryHeaders, create). */
 export function entryHeaderBody(chunk: BudgetChunkPublication) {
   const settings = budgetSettings(chunk.target);
@@ -290,7 +309,7 @@ export function entryHeaderBody(chunk: BudgetChunkPublication) {
     dataAreaId: chunk.target.company,
     LegalEntityId: chunk.target.company,
     BudgetModelId: settings.budgetModel,
-    BudgetCode: settings.budgetCode,
+    BudgetCode: budgetCodeFor(settings, chunk.purpose),
     DefaultDate: asDateTime(chunk.lines[0]?.date ?? new Date().toISOString().slice(0, 10)),
     ReasonComment: keyComment(chunk.idempotencyKey),
   };
@@ -612,22 +631,28 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     },
 
     async fetchBudgetTotals(query, control?: CallControl): Promise<TargetBudgetTotal[]> {
-      const { budgetModel, budgetCode } = budgetSettings(query.target);
-      // The flat "Budget account entries" entity carries each line's model, code, status and date. Only the
-      // target's own budget code counts: transfers and supplements are filed under codes of their own.
-      const lines = await readAll(
-        'BudgetRegisterEntries',
-        [
-          `dataAreaId eq ${odataString(query.target.company)}`,
-          `BudgetModelId eq ${odataString(budgetModel)}`,
-          `BudgetCode eq ${odataString(budgetCode)}`,
-          `Status eq ${enumLiteral('BudgetTransactionStatus', 'Completed')}`,
-          `Date ge ${dayStart(query.fromDate)}`,
-          `Date le ${dayEnd(query.toDate)}`,
-        ].join(' and '),
-        AccountEntry,
-        control,
-      );
+      const settings = budgetSettings(query.target);
+      // The flat "Budget account entries" entity carries each line's model, code, status and date. The
+      // budget is its original entries and its revisions; transfers and supplements are filed under a code
+      // of their own and do not count. One read per code: `or` in $filter is not needed for it.
+      const lines = [];
+      for (const code of new Set([settings.budgetCode, settings.revisionBudgetCode])) {
+        lines.push(
+          ...(await readAll(
+            'BudgetRegisterEntries',
+            [
+              `dataAreaId eq ${odataString(query.target.company)}`,
+              `BudgetModelId eq ${odataString(settings.budgetModel)}`,
+              `BudgetCode eq ${odataString(code)}`,
+              `Status eq ${enumLiteral('BudgetTransactionStatus', 'Completed')}`,
+              `Date ge ${dayStart(query.fromDate)}`,
+              `Date le ${dayEnd(query.toDate)}`,
+            ].join(' and '),
+            AccountEntry,
+            control,
+          )),
+        );
+      }
       const totals = new Map<string, { display: string; date: string; currency: string; minor: bigint }>();
       for (const l of lines) {
         const date = l.Date.slice(0, 10);

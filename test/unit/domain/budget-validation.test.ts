@@ -101,4 +101,137 @@ describe('budget validation', () => {
       expect.objectContaining({ lineNo: 0, code: 'empty_version' }),
     ]);
   });
+
+  describe('closed periods keep what is in control', () => {
+    // January is closed; what the budget holds there: 600100/CC-100 1000.00 on every target.
+    const held = (amounts: bigint[], extra: [string, bigint[]][] = []) =>
+      new Map<string, bigint[]>([['600100|CC-100|2027-01', amounts], ...extra]);
+    const inControl = (
+      policy: 'dead_letter' | 'next_open_period',
+      amounts = [100000n],
+      extra: [string, bigint[]][] = [],
+    ) => ({
+      ...reference,
+      inControl: held(amounts, extra),
+      closedPeriodPolicy: policy,
+    });
+    const jan = (amount: string) => row({ period: '2027-01', amount });
+    const feb = (amount: string) => row({ period: '2027-02', amount });
+
+    test.each([
+      ['an unchanged line passes under either policy', 'dead_letter', [jan('1000.00'), feb('5.00')], [], []],
+      [
+        'an unchanged line passes under either policy',
+        'next_open_period',
+        [jan('1000'), feb('5.00')],
+        [],
+        [],
+      ],
+      [
+        'a changed line is refused, naming the change',
+        'dead_letter',
+        [jan('1200.00'), feb('5.00')],
+        [
+          [
+            1,
+            'period_closed',
+            /600100\/CC-100 in closed period 2027-01 would change from 1000.00 to 1200.00 USD/,
+          ],
+        ],
+        [],
+      ],
+      [
+        'a changed line is moved to the next open period',
+        'next_open_period',
+        [jan('1200.00'), feb('5.00')],
+        [],
+        [
+          {
+            account: '600100',
+            costCenter: 'CC-100',
+            from: '2027-01',
+            to: '2027-02',
+            amount: { amount: '200.00', currency: 'USD' },
+          },
+        ],
+      ],
+      [
+        'a combination left out of a closed period is a change to zero',
+        'dead_letter',
+        [feb('5.00')],
+        [[0, 'period_closed', /would change from 1000.00 to 0.00 USD/]],
+        [],
+      ],
+      [
+        'a combination left out of a closed period moves its amount out of the next open period',
+        'next_open_period',
+        [feb('5.00')],
+        [],
+        [
+          {
+            account: '600100',
+            costCenter: 'CC-100',
+            from: '2027-01',
+            to: '2027-02',
+            amount: { amount: '-1000.00', currency: 'USD' },
+          },
+        ],
+      ],
+    ] as const)('%s (%s)', (_name, policy, rows, expectedIssues, expectedMoves) => {
+      const { issues, moves } = validateBudgetRows([...rows], inControl(policy));
+      expect(issues.map((i) => [i.lineNo, i.code])).toEqual(expectedIssues.map(([n, c]) => [n, c]));
+      expectedIssues.forEach(([, , message], i) => expect(issues[i]!.message).toMatch(message));
+      expect(moves).toEqual(expectedMoves);
+    });
+
+    test('a moved change leaves the closed period as in control and lands in the next open one; the total holds', () => {
+      const { lines, moves } = validateBudgetRows(
+        [jan('1200.00'), feb('5.00')],
+        inControl('next_open_period'),
+      );
+      expect(moves).toHaveLength(1);
+      expect(lines.map((l) => [l.period, l.amount.amount])).toEqual([
+        ['2027-01', '1000.00'],
+        ['2027-02', '205.00'],
+      ]);
+      // Left out: the closed period keeps its line, the next open one gets a new line taking it back out.
+      const dropped = validateBudgetRows(
+        [row({ account: '699900', period: '2027-02' })],
+        inControl('next_open_period'),
+      );
+      expect(dropped.issues).toEqual([]);
+      expect(dropped.lines.map((l) => [l.dimensions.account, l.period, l.amount.amount])).toEqual([
+        ['699900', '2027-02', '1000.00'],
+        ['600100', '2027-01', '1000.00'],
+        ['600100', '2027-02', '-1000.00'],
+      ]);
+    });
+
+    test('nothing in control in a closed period means a line there must be zero', () => {
+      expect(validateBudgetRows([row({ period: '2027-01', amount: '0.00' })], reference).issues).toEqual([]);
+      expect(validateBudgetRows([row({ period: '2027-01' })], reference).issues).toEqual([
+        expect.objectContaining({ lineNo: 1, code: 'period_closed' }),
+      ]);
+    });
+
+    test('a change with no open period left in the year cannot move', () => {
+      const allClosed = monthlyFiscalPeriods(2027).map((p) => ({ ...p, status: 'closed' as const }));
+      const { issues } = validateBudgetRows([row({ period: '2027-12' })], {
+        ...inControl('next_open_period'),
+        periods: allClosed,
+        inControl: new Map([['600100|CC-100|2027-12', [500n]]]),
+      });
+      expect(issues.map((i) => i.message)).toEqual([
+        expect.stringMatching(/no later period of FY2027 is open to move the change to/),
+      ]);
+    });
+
+    test('targets that hold different amounts refuse any line there until reconciled', () => {
+      const { issues } = validateBudgetRows(
+        [jan('1000.00')],
+        inControl('next_open_period', [100000n, 90000n]),
+      );
+      expect(issues[0]?.message).toMatch(/its targets hold different amounts \(1000.00, 900.00 USD\)/);
+    });
+  });
 });
