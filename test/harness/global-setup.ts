@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -17,6 +17,8 @@ const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export default async function globalSetup(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'closeloop-test-'));
+  // Removed last, once the servers that use it have stopped (the teardown runs the stops in reverse).
+  stops.push(() => rm(dir, { recursive: true, force: true }));
   // As root, the embedded PostgreSQL runs as the `postgres` user, who must be able to reach its data folder.
   await chmod(dir, 0o755);
   if (

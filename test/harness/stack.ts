@@ -32,6 +32,7 @@ import { statusQuery } from '../../workflows/definitions';
 import { createWorker } from '../../workers/worker';
 import { freePort } from '../../scripts/lib/dev-server';
 import { type RunningMailSink, startMailSink } from '../../scripts/lib/mail-sink';
+import { assertNothingLeftBehind, type Census, collectGarbage, steadyCensus } from './leaks';
 import { quietRuntime } from './runtime';
 
 /**
@@ -131,8 +132,16 @@ async function registerNamespace(connection: Connection, namespace: string): Pro
     });
 }
 
+/**
+ * What kept this process alive before the first of the stacks now running started (a file may run two at
+ * once): when the last of them stops, the process must hold no more than that.
+ */
+let before: Promise<Census> | undefined;
+let running = 0;
+
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   quietRuntime();
+  if (running++ === 0) before = steadyCensus();
   const id = randomUUID().replace(/-/g, '').slice(0, 12);
   const adminUrl = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbUrl = new URL(adminUrl);
@@ -140,11 +149,26 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const databaseUrl = dbUrl.toString();
   // Undo steps, pushed as each resource starts: stop() runs them, and so does a start that fails halfway.
   const undo: (() => Promise<void>)[] = [];
+  let stopped = false;
+  const undoAll = async () => {
+    if (stopped) return false;
+    stopped = true;
+    try {
+      for (const step of undo.splice(0).reverse()) await step();
+    } finally {
+      running--;
+    }
+    return running === 0;
+  };
+  // A stack that stops leaves nothing behind: no handle, timer or child process of its own still open.
   const stop = async () => {
-    for (const step of undo.splice(0).reverse()) await step();
+    if (!(await undoAll())) return;
+    await assertNothingLeftBehind(await before!, 'the test stack');
+    collectGarbage();
   };
 
   try {
+    await before;
     await ensureDatabase(databaseUrl);
     undo.push(async () => {
       const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
@@ -275,7 +299,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       stop,
     };
   } catch (err) {
-    await stop();
+    await undoAll();
     throw err;
   }
 }
