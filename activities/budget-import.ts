@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type LineIssue, type PeriodMove, validateBudgetRows } from '../domain/budget-validation';
 import { budgetKey } from '../domain/revision';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../domain/model';
-import { type Money, money, sum, toMinor, zero } from '../domain/money';
+import { type Money, money, sum, zero } from '../domain/money';
 import { APPROVED_STATUSES, type BudgetVersionStatus, VersionStep } from '../domain/version-lifecycle';
 import {
   type BudgetVersionRow,
@@ -11,15 +11,8 @@ import {
   insertImportedVersion,
   resubmitVersion,
 } from '../db/queries/budget-versions';
-import { budgetHeld } from '../db/queries/publications';
-import {
-  activePublicationTargets,
-  getLegalEntity,
-  type LegalEntityRow,
-  loadReferenceSnapshot,
-} from '../db/queries/reference';
-import { type Database } from '../db/client';
-import { type FiscalPeriodRef } from '../domain/reference';
+import { inControlInClosedPeriods } from '../db/queries/publications';
+import { getLegalEntity, loadReferenceSnapshot } from '../db/queries/reference';
 import { type ActivityDeps } from './deps';
 import { conflict, notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
@@ -89,31 +82,6 @@ function describe(v: BudgetVersionRow, alreadyImported: boolean): ImportedBudget
   };
 }
 
-/**
- * What is in control in the year's closed periods: per combination and period, the net each of the entity's
- * targets holds of this budget (the sum of what closeloop completed there), in minor units.
- */
-async function inControlInClosedPeriods(
-  db: Database,
-  entity: LegalEntityRow,
-  ref: BudgetVersionRef,
-  periods: readonly FiscalPeriodRef[],
-): Promise<Map<string, bigint[]>> {
-  const closed = new Set(periods.filter((p) => p.status === 'closed').map((p) => p.period));
-  if (!closed.size) return new Map();
-  const targets = (await activePublicationTargets(db, entity.code)).map((t) => t.target);
-  const held = (await budgetHeld(db, ref)).filter((h) => closed.has(h.period) && targets.includes(h.target));
-  const byKey = new Map<string, Map<string, bigint>>();
-  for (const h of held) {
-    const key = budgetKey(h);
-    const perTarget = byKey.get(key) ?? new Map<string, bigint>();
-    perTarget.set(h.target, (perTarget.get(h.target) ?? 0n) + toMinor(h.amount, h.currency));
-    byKey.set(key, perTarget);
-  }
-  // A target that holds nothing on a combination holds zero of it.
-  return new Map([...byKey].map(([key, perTarget]) => [key, targets.map((t) => perTarget.get(t) ?? 0n)]));
-}
-
 export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps, 'db' | 'planning'>) {
   return {
     /**
@@ -129,7 +97,12 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
         if (!entity) throw notFound(`legal entity ${ref.legalEntity} is not in the reference data`);
         const rows = await planning.fetchBudgetVersion(ref, control);
         const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear);
-        const inControl = await inControlInClosedPeriods(db, entity, ref, reference.periods);
+        const inControl = new Map(
+          (await inControlInClosedPeriods(db, entity, ref)).map((l) => [
+            budgetKey(l),
+            l.byTarget.map((t) => t.minor),
+          ]),
+        );
         const { lines, issues, moves } = validateBudgetRows(rows, {
           ...reference,
           inControl,

@@ -9,7 +9,9 @@ import { periodCloseReport } from '../../db/queries/close-report';
 import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
 import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
 import { REPORT_LINE_COLUMNS } from '../../domain/close-report';
-import { FiscalYear, LegalEntityCode, PeriodCode } from '../../domain/model';
+import { FiscalYear, LegalEntityCode, PeriodCode, Scenario } from '../../domain/model';
+import { moneyFromMinor } from '../../domain/money';
+import { inControlInClosedPeriods } from '../../db/queries/publications';
 import { SYNC_TIERS } from '../../domain/sync-tiers';
 import { principalOf, requireRole } from '../auth';
 import { type ControlCache } from '../control-context';
@@ -22,6 +24,7 @@ const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
 const PeriodsQuery = z.object({ fiscalYear: z.coerce.number().pipe(FiscalYear).optional() }).strict();
 const ReopenBody = z.object({ reason: Reason }).strict();
 const ReportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+const ClosedPeriodsQuery = z.object({ scenario: Scenario.default('BUDGET') }).strict();
 
 /**
  * A scheduler sets how soon an entity's actuals and commitments are synced: its tier is stored (audited) and
@@ -55,6 +58,42 @@ export function legalEntityRoutes({
     res.json({
       legalEntity: entity.code,
       periods: periods.filter((p) => q.fiscalYear === undefined || p.fiscalYear === q.fiscalYear),
+    });
+  });
+
+  /**
+   * What a revision of the entity's budget must carry in the year's closed periods: per combination and
+   * period, what is in control there (what its targets hold). A planning platform locks these; a version
+   * that changes them is refused or has the change moved, as the entity's policy says.
+   */
+  router.get('/:code/budgets/:fiscalYear/closed-periods', async (req, res) => {
+    const entity = await knownLegalEntity(db, LegalEntityCode.parse(req.params.code), 'code');
+    const fiscalYear = z.coerce.number().pipe(FiscalYear).parse(req.params.fiscalYear);
+    const { scenario } = ClosedPeriodsQuery.parse(req.query);
+    const periods = (await calendarPeriods(db, entity.fiscalCalendar, entity.code)).filter(
+      (p) => p.fiscalYear === fiscalYear,
+    );
+    if (!periods.length)
+      throw unknownReference([
+        { field: 'fiscalYear', message: `${fiscalYear} is not in ${entity.fiscalCalendar}` },
+      ]);
+    const lines = await inControlInClosedPeriods(db, entity, { fiscalYear, scenario });
+    res.json({
+      legalEntity: entity.code,
+      fiscalYear,
+      scenario,
+      closedPeriodPolicy: entity.closedPeriodPolicy,
+      closedPeriods: periods.filter((p) => p.status === 'closed').map((p) => p.period),
+      lines: lines.map((l) => ({
+        account: l.account,
+        costCenter: l.costCenter,
+        period: l.period,
+        // Targets that disagree cannot be revised there until reconciled: each one's figure is listed.
+        inControl: l.byTarget.every((t) => t.minor === l.byTarget[0]!.minor)
+          ? moneyFromMinor(l.byTarget[0]!.minor, l.currency)
+          : null,
+        byTarget: l.byTarget.map((t) => ({ target: t.target, amount: moneyFromMinor(t.minor, l.currency) })),
+      })),
     });
   });
 

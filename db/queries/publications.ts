@@ -2,7 +2,9 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { budgetVersions, publicationChunks, publicationLines, publications } from '../schema';
+import { toMinor } from '../../domain/money';
 import { appendAudit } from './audit';
+import { activePublicationTargets, fiscalYearPeriods, type LegalEntityRow } from './reference';
 import { markVersionPublicationFailed } from './budget-versions';
 
 export type PublicationRow = typeof publications.$inferSelect;
@@ -93,6 +95,49 @@ export async function isBuiltUpon(db: DbOrTx, p: PublicationRow): Promise<boolea
        and qv.legal_entity = pv.legal_entity and qv.fiscal_year = pv.fiscal_year and qv.scenario = pv.scenario
      limit 1`)) as unknown as unknown[];
   return rows.length > 0;
+}
+
+/**
+ * What is in control in a budget's closed periods (the entity's calendar and locks say which), per
+ * combination and period: the net each of the entity's active targets holds, in minor units, in target
+ * order (a target holding nothing of a combination holds zero of it). A revision must carry these there.
+ */
+export async function inControlInClosedPeriods(
+  db: DbOrTx,
+  entity: Pick<LegalEntityRow, 'code' | 'fiscalCalendar'>,
+  b: { fiscalYear: number; scenario: string },
+): Promise<
+  {
+    account: string;
+    costCenter: string;
+    period: string;
+    currency: string;
+    byTarget: { target: string; minor: bigint }[];
+  }[]
+> {
+  const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, b.fiscalYear, entity.code);
+  const closed = new Set(periods.filter((p) => p.status === 'closed').map((p) => p.period));
+  if (!closed.size) return [];
+  const targets = (await activePublicationTargets(db, entity.code)).map((t) => t.target);
+  const held = await budgetHeld(db, { legalEntity: entity.code, ...b });
+  const byKey = new Map<
+    string,
+    { account: string; costCenter: string; period: string; currency: string; perTarget: Map<string, bigint> }
+  >();
+  for (const h of held) {
+    if (!closed.has(h.period) || !targets.includes(h.target)) continue;
+    const key = `${h.account}|${h.costCenter}|${h.period}|${h.currency}`;
+    const line = byKey.get(key) ?? { ...h, perTarget: new Map<string, bigint>() };
+    line.perTarget.set(h.target, (line.perTarget.get(h.target) ?? 0n) + toMinor(h.amount, h.currency));
+    byKey.set(key, line);
+  }
+  return [...byKey.values()].map(({ perTarget, ...l }) => ({
+    account: l.account,
+    costCenter: l.costCenter,
+    period: l.period,
+    currency: l.currency,
+    byTarget: targets.map((target) => ({ target, minor: perTarget.get(target) ?? 0n })),
+  }));
 }
 
 export async function getChunk(db: DbOrTx, publicationId: string, chunkIndex: number) {

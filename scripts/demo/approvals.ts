@@ -2,7 +2,7 @@ import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { sinkMessages } from '../lib/mail-sink';
 import { FISCAL_YEAR, KEY, keyOf, publishAndStart, publishVersion } from './budget';
-import { call, config, ENTITY, must, pollUntil, step } from './client';
+import { call, config, ENTITY, followCycle, must, pollUntil, step } from './client';
 
 /**
  * Approvals as the services company's approvers live them (npm run demo -- --scenario approvals): the owners
@@ -14,10 +14,9 @@ export async function approvalsScenario() {
   const sink = `http://127.0.0.1:${config.notifications.mailSink.httpPort}`;
   const mailsOf = async (cycleVersion: string) =>
     (await sinkMessages(sink)).filter((m) => m.subject.includes(cycleVersion));
-  const status = async (path: string) => (await call('GET', path, KEY.planner)).body;
   const awaitedAt = async (path: string, stage: number) => {
-    const s = await pollUntil(
-      () => status(path),
+    const s = await followCycle(
+      path,
       (b) => {
         const chain = b.approval as ApprovalChainState | undefined;
         return chain?.current === stage && awaitedApprovers(chain).length > 0;
@@ -46,6 +45,7 @@ export async function approvalsScenario() {
   console.log(`  ${first.cycleId}: ${String(sentBack.stage)} / ${String(sentBack.status)}`);
 
   step('planning: alice phases the CC-300 hires from Q2 and resubmits the version as revision 2');
+  // (Months a close has locked keep what is in control: publishVersion leaves them as they are.)
   await publishVersion(
     first.version,
     budgetRows(FISCAL_YEAR, first.version).map((r) =>
@@ -83,8 +83,8 @@ export async function approvalsScenario() {
 
   step('authorize: nobody decides this time (reminders, escalation, expiry, by mail)');
   let shown = '';
-  const done = await pollUntil(
-    () => status(r2Path),
+  const done = await followCycle(
+    r2Path,
     (s) => {
       const now = String(s.status);
       if (now !== shown) console.log(`  ${new Date().toISOString().slice(11, 19)}  ${r2}: ${now}`);

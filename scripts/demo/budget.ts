@@ -2,7 +2,7 @@ import { apiKeyOf } from '../../config';
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type ApprovalChainState } from '../../domain/approval-chain';
-import { call, config, ENTITY, planningSim, sleep, step } from './client';
+import { call, config, ENTITY, followCycle, must, planningSim, sleep, step } from './client';
 
 export const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
 export const FISCAL_YEAR = 2027;
@@ -19,8 +19,32 @@ async function nextVersion(): Promise<number> {
   return Math.max(0, ...versions) + 1;
 }
 
-/** Publishes a version of the services company's budget in the planning simulator (as FP&A would). */
-export async function publishVersion(version: number, rows = budgetRows(FISCAL_YEAR, version)) {
+/**
+ * Publishes a version of the services company's budget in the planning simulator, as FP&A would: the periods
+ * a close has locked keep what is in control there (the planning platform locks them too), whatever the new
+ * plan says; only open periods change.
+ */
+export async function publishVersion(version: number, plan = budgetRows(FISCAL_YEAR, version)) {
+  const closed = must(
+    await call('GET', `/v1/legal-entities/${ENTITY}/budgets/${FISCAL_YEAR}/closed-periods`, KEY.planner),
+    200,
+  ).body as {
+    closedPeriods: string[];
+    lines: { account: string; costCenter: string; period: string; inControl: { amount: string } | null }[];
+  };
+  const keyOf = (l: { account: string; costCenter: string; period: string }) =>
+    `${l.account}|${l.costCenter}|${l.period}`;
+  const held = new Map(closed.lines.map((l) => [keyOf(l), l.inControl?.amount ?? '0.00']));
+  const rows = plan
+    .filter((r) => !closed.closedPeriods.includes(r.period) || held.has(keyOf(r)))
+    .map((r) => (held.has(keyOf(r)) ? { ...r, amount: held.get(keyOf(r))! } : r));
+  for (const l of closed.lines)
+    if (!rows.some((r) => keyOf(r) === keyOf(l)))
+      rows.push({ ...l, amount: held.get(keyOf(l))!, currency: plan[0]?.currency ?? 'USD' });
+  if (closed.closedPeriods.length)
+    console.log(
+      `  closed ${closed.closedPeriods.join(', ')}: kept as in control (${closed.lines.length} lines), the plan changes open periods only`,
+    );
   const put = await fetch(`${planningSim}/__sim/budget-versions`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
@@ -42,7 +66,7 @@ export async function publishAndStart(extra: Record<string, unknown> = {}) {
       `planning: the FP&A team publishes ${ENTITY} FY${FISCAL_YEAR} BUDGET v${version} in the planning platform`,
     );
     const rows = await publishVersion(version);
-    console.log(`  ${rows.length} lines (11 department/account combinations × 12 periods)`);
+    console.log(`  ${rows.length} lines (department/account combinations × 12 periods)`);
 
     step('plan: alice (planner) starts the budget cycle over the API');
     const started = await call('POST', '/v1/budget-cycles', KEY.planner, {
@@ -72,28 +96,18 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
   const { cycleId, path } = await publishAndStart();
 
   let last = '';
-  const watch = async (until: (s: Record<string, unknown>) => boolean) => {
-    for (let i = 0; i < 600; i++) {
-      const s = (await call('GET', path, KEY.planner)).body;
-      const now = `${String(s.stage)} / ${String(s.status)}`;
-      if (now !== last) console.log(`  stage: ${now}`);
-      last = now;
-      if (until(s)) return s;
-      await sleep(250);
-    }
-    throw new Error('the cycle did not progress within 150 s');
-  };
-  const waiting = await watch((s) => s.status !== 'importing');
-  if (waiting.status !== 'awaiting_approval') {
-    const issues = (waiting.issues ?? []) as { code: string; message: string }[];
-    const closed = [...new Set(issues.filter((i) => i.code === 'period_closed').map((i) => i.message))];
-    if (closed.length)
-      throw new Error(
-        `the version plans into periods a close has locked (${closed.join('; ')}): a controller reopens them ` +
-          '(POST /v1/legal-entities/ACME-US/periods/<period>/reopen) or the plan starts after them',
-      );
-    throw new Error(`the version did not validate: ${JSON.stringify(issues)}`);
-  }
+  const watch = (until: (s: Record<string, unknown>) => boolean, what: string) =>
+    followCycle(
+      path,
+      (s) => {
+        const now = `${String(s.stage)} / ${String(s.status)}`;
+        if (now !== last) console.log(`  stage: ${now}`);
+        last = now;
+        return until(s);
+      },
+      what,
+    );
+  const waiting = await watch((s) => s.status === 'awaiting_approval', `${cycleId} to await approval`);
   const total = waiting.total as { amount: string; currency: string };
   console.log(
     `  imported and validated: ${String(waiting.lineCount)} lines, total ${total.amount} ${total.currency}`,
@@ -106,9 +120,7 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
   await walkApprovals(path, cycleId, bySignal);
 
   step('execute → reconcile → reforecast');
-  const done = await watch((s) =>
-    ['completed', 'publication_failed', 'rejected', 'expired'].includes(String(s.status)),
-  );
+  const done = await watch((s) => s.status === 'completed', `${cycleId} to complete`);
   for (const p of done.publications as {
     target: string;
     status: string;
@@ -116,7 +128,7 @@ export async function budgetScenario(opts: { approveBySignal: boolean }) {
     documentNumbers: string[];
   }[]) {
     console.log(
-      `  published to ${p.target}: ${p.status}, ${p.chunkCount} chunk(s), documents ${p.documentNumbers?.join(', ')}`,
+      `  published to ${p.target}: ${p.status}, ${p.chunkCount} chunk(s)${p.documentNumbers?.length ? `, documents ${p.documentNumbers.join(', ')}` : ' (nothing differed from what it holds)'}`,
     );
   }
   const synced = done.actualsSynced as
@@ -214,12 +226,16 @@ async function walkApprovals(path: string, cycleId: string, bySignal: boolean) {
           `    ${String(handed.body.command)}`,
       );
       const before = open.approvals.length;
-      for (let i = 0; i < 2400; i++) {
-        const now = (await call('GET', path, KEY.planner)).body.approval as ApprovalChainState | undefined;
-        const level = now?.stages[chain.current]?.find((l) => l.key === open.key);
-        if (!level || level.approvals.length > before || now!.current !== chain.current) break;
-        await sleep(250);
-      }
+      // Waits for the signal (a refused one shows under refusedSignals), or for the cycle to end otherwise.
+      await followCycle(
+        path,
+        (s) => {
+          const now = s.approval as ApprovalChainState | undefined;
+          const level = now?.stages[chain.current]?.find((l) => l.key === open.key);
+          return !level || level.approvals.length > before || now!.current !== chain.current;
+        },
+        `${principal}'s signal`,
+      );
       continue;
     }
     const decided = await call('POST', `${path}/decision`, key, {

@@ -60,14 +60,69 @@ export function must(r: Reply, ...ok: number[]): Reply {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Reads until `done` holds (every 250 ms, for up to 5 minutes), as a person refreshing a page would. */
-export async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string) {
+/**
+ * Reads until `done` holds (every 250 ms, for up to 5 minutes), as a person refreshing a page would; stops at
+ * once when `ended` says what it reads can no longer get there (and why).
+ */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  ended: (value: T) => string | undefined = () => undefined,
+) {
   for (let i = 0; i < 1200; i++) {
     const value = await read();
     if (done(value)) return value;
+    const why = ended(value);
+    if (why) throw new Error(`stopped waiting for ${what}: ${why}`);
     await sleep(250);
   }
   throw new Error(`waited 5 minutes for ${what}`);
+}
+
+/** Where a budget cycle ends; once there, nothing else will happen to it. */
+export const CYCLE_ENDS = [
+  'invalid',
+  'unroutable',
+  'rejected',
+  'sent_back',
+  'expired',
+  'superseded',
+  'completed',
+] as const;
+
+/** Why a cycle that reads as ended is there: its status with the reasons it gives. */
+export function cycleEnded(s: Record<string, unknown>): string | undefined {
+  const status = String(s.status);
+  if (!(CYCLE_ENDS as readonly string[]).includes(status) && status !== 'publication_failed') return undefined;
+  const issues = ((s.issues ?? []) as { message: string }[]).map((i) => i.message);
+  const decision = s.decision as { principal?: string; comment?: string } | undefined;
+  const publications = ((s.publications ?? []) as { target: string; error?: string }[]).filter((p) => p.error);
+  const reasons = [
+    ...issues.slice(0, 5),
+    ...(Number(s.issueCount ?? 0) > 5 ? [`… ${Number(s.issueCount) - 5} more`] : []),
+    ...(s.outcomeReason ? [String(s.outcomeReason)] : []),
+    ...(['rejected', 'sent_back'].includes(status) && decision
+      ? [`by ${decision.principal}${decision.comment ? `: ${decision.comment}` : ''}`]
+      : []),
+    ...publications.map((p) => `${p.target}: ${p.error}`),
+  ];
+  return `${String(s.cycleId ?? 'the cycle')} is ${status}${reasons.length ? ` (${reasons.join('; ')})` : ''}`;
+}
+
+/** Follows a budget cycle until `done`; a cycle that ended otherwise stops the wait at once, saying why. */
+export function followCycle(
+  path: string,
+  done: (s: Record<string, unknown>) => boolean,
+  what: string,
+  key = 'dev-planner',
+) {
+  return pollUntil(
+    async () => must(await call('GET', path, key), 200).body,
+    done,
+    what,
+    cycleEnded,
+  );
 }
 export const step = (msg: string) => console.log(`\n▶ ${msg}`);
 

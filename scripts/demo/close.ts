@@ -1,5 +1,5 @@
 import { budgetScenario } from './budget';
-import { api, call, ENTITY, must, pollUntil, step } from './client';
+import { api, call, ENTITY, followCycle, must, pollUntil, step } from './client';
 
 /**
  * The group's March 2027 close, as its scheduler and controllers run it: the services company (USD), its UK
@@ -47,15 +47,14 @@ async function approveSubsidiaryBudget(entity: string) {
       ? `budget-cycle:${entity}:2027:BUDGET:v1`
       : (must(started, 202).body.cycleId as string);
   const path = `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
-  const status = async () => must(await call('GET', path, KEY.planner), 200).body;
-  const waiting = await pollUntil(status, (s) => s.status !== 'importing', `${cycleId} to import`);
+  const waiting = await followCycle(
+    path,
+    (s) => ['awaiting_approval', 'completed'].includes(String(s.status)),
+    `${cycleId} to await approval`,
+  );
   if (waiting.status === 'awaiting_approval')
     must(await call('POST', `${path}/decision`, KEY.approver, { decision: 'approve' }), 200);
-  const done = await pollUntil(
-    status,
-    (s) => ['completed', 'publication_failed', 'rejected', 'expired'].includes(String(s.status)),
-    `${cycleId} to end`,
-  );
+  const done = await followCycle(path, (s) => s.status === 'completed', `${cycleId} to complete`);
   const total = done.total as { amount: string; currency: string };
   console.log(`  ${cycleId}: ${String(done.status)}, ${total.amount} ${total.currency}`);
 }
@@ -84,6 +83,21 @@ async function follow(until: (entities: Progress[], status: string) => boolean, 
       return until(entities, String(body.status));
     },
     what,
+    (body) => {
+      // An entity that failed a step, was rejected or went unsigned will not get there without a person.
+      const stuck = (body.entities as Progress[]).filter((e) =>
+        ['step_failed', 'rejected', 'sign_off_expired'].includes(e.workflow?.status ?? ''),
+      );
+      return stuck.length
+        ? stuck
+            .map(
+              (e) =>
+                `${e.legalEntity} ${e.fiscalPeriod} is ${e.workflow!.status}${e.workflow?.step ? ` at ${e.workflow.step}` : ''} ` +
+                `(support: npm run closeloop -- close retry ${MONTH} ${e.legalEntity}, or rerun it)`,
+            )
+            .join('; ')
+        : undefined;
+    },
   );
 }
 
@@ -117,7 +131,14 @@ export async function closeScenario() {
   step(`sam (scheduler) starts the close of ${MONTH} for every active entity`);
   console.log(`  the same from the CLI: npm run closeloop -- close start ${MONTH} --key dev-scheduler`);
   const started = await call('POST', '/v1/period-closes', KEY.scheduler, { period: MONTH });
-  if (started.status === 409) console.log(`  409 ${String(started.body.message)}: following it`);
+  if (started.status === 409) {
+    const now = must(await call('GET', `/v1/period-closes/${MONTH}`, KEY.scheduler), 200).body;
+    console.log(
+      now.status === 'completed'
+        ? `  already done: the close of ${MONTH} was started before and is ${String(now.status)} (409 on a second start); showing where it stands`
+        : `  409 ${String(started.body.message)}: following it`,
+    );
+  }
   else {
     must(started, 202);
     console.log(`  202 Accepted → ${String(started.body.workflowId)}`);

@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { PROJECT_ROOT } from '../../config/paths';
+import { freePort } from '../../scripts/lib/dev-server';
+import { runTemporalCommand } from '../harness/cli';
+
+/** The scenarios in the README's order (npm run demo, then each --scenario). */
+const SCENARIOS: string[][] = [
+  [],
+  ['--approve-by-signal'],
+  ['--scenario', 'approvals'],
+  ['--scenario', 'procurement'],
+  ['--scenario', 'master-data'],
+  ['--scenario', 'close'],
+];
+
+interface Ran {
+  args: string[];
+  code: number | null;
+  output: string;
+  seconds: number;
+}
+
+/**
+ * The README's walkthrough as a newcomer runs it on one `npm start`: every scenario in the README's order,
+ * then all of them again. Each must exit 0, the second time too (a budget revised after the close of
+ * 2027-03, a close found already done), and a demo that waits for a cycle stops at once, saying why, when the
+ * cycle ended otherwise. Approving by signal is done the way the demo tells a person to: by running the
+ * `temporal workflow signal` command it prints.
+ */
+describe('the demos, in the README order and then again, on one npm start', () => {
+  const adminUrl = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const database = `closeloop_demos_${process.pid}`;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'closeloop-demos-'));
+  let launcher: ChildProcess | undefined;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    const [temporal, ui, api, d365, anaplan, procurement, smtp, mail] = await Promise.all(
+      Array.from({ length: 8 }, () => freePort()),
+    );
+    const devConfig = path.join(dataDir, 'temporal-dev.yaml');
+    writeFileSync(
+      devConfig,
+      readFileSync(path.join(PROJECT_ROOT, 'temporal-dev.yaml'), 'utf8')
+        .replace(/^(\s+port:) \d+$/m, `$1 ${temporal}`)
+        .replace(/^(\s+uiPort:) \d+$/m, `$1 ${ui}`)
+        .replace(/^\s+dbFilename:.*$/m, ''),
+    );
+    env = {
+      ...process.env,
+      DATABASE_URL: Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString(),
+      TEMPORAL_DEV_CONFIG: devConfig,
+      CLOSELOOP_DATA_DIR: dataDir,
+      API_PORT: String(api),
+      D365_SIMULATOR_PORT: String(d365),
+      ANAPLAN_SIMULATOR_PORT: String(anaplan),
+      PROCUREMENT_SIMULATOR_PORT: String(procurement),
+      MAIL_SINK_SMTP_PORT: String(smtp),
+      MAIL_SINK_HTTP_PORT: String(mail),
+      WORKFLOW_BUNDLE_PATH: process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE,
+    };
+    delete env.TEMPORAL_ADDRESS;
+    delete env.CLOSELOOP_API_URL;
+    launcher = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    launcher.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    launcher.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    const deadline = Date.now() + 120_000;
+    while (!output.includes('Try it: npm run demo')) {
+      if (launcher.exitCode !== null || Date.now() > deadline)
+        throw new Error(`npm start did not get ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 150_000);
+
+  afterAll(async () => {
+    if (launcher?.pid && launcher.exitCode === null) {
+      const exited = new Promise((r) => launcher!.once('exit', r));
+      process.kill(launcher.pid, 'SIGINT');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+      clearTimeout(timer);
+      try {
+        process.kill(-launcher.pid, 'SIGKILL');
+      } catch {
+        // everything already stopped
+      }
+    }
+    const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
+    await admin.unsafe(`drop database if exists "${database}" with (force)`);
+    await admin.end({ timeout: 5 });
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** One demo run; for --approve-by-signal, each printed `temporal workflow signal` command is run. */
+  function demo(args: string[]): Promise<Ran> {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let partial = '';
+    const signals: Promise<unknown>[] = [];
+    child.stdout.on('data', (d: Buffer) => {
+      const text = d.toString();
+      output += text;
+      const lines = (partial + text).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines)
+        if (line.trim().startsWith('temporal workflow signal '))
+          signals.push(runTemporalCommand(line.trim()));
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    return new Promise((resolve) =>
+      child.once(
+        'exit',
+        (code) =>
+          void Promise.allSettled(signals).then(() =>
+            resolve({ args, code, output, seconds: Math.round((Date.now() - started) / 1000) }),
+          ),
+      ),
+    );
+  }
+
+  test('every scenario exits 0, twice over, within about 6 minutes', async () => {
+    const started = Date.now();
+    const runs: Ran[] = [];
+    for (const round of [1, 2])
+      for (const args of SCENARIOS) {
+        const ran = await demo(args);
+        runs.push(ran);
+        expect({ round, args, code: ran.code, tail: ran.code === 0 ? '' : ran.output.slice(-3000) }).toEqual({
+          round,
+          args,
+          code: 0,
+          tail: '',
+        });
+      }
+    const [first, second] = [runs.slice(0, SCENARIOS.length), runs.slice(SCENARIOS.length)];
+    // The second round revises the budget after the close of 2027-03: the closed month keeps what is in
+    // control, and only the differences reach the ERP.
+    expect(second[0]!.output).toContain('closed 2027-03: kept as in control');
+    expect(second[0]!.output).toMatch(/✔ budget-cycle:ACME-US:FY2027:BUDGET:v\d+ is completed/);
+    // Approved by the signals the demo printed.
+    expect(first[1]!.output).toContain('temporal workflow signal');
+    expect(first[1]!.output).toMatch(/is completed/);
+    // The close of 2027-03 is found done the second time, and says so.
+    expect(second[5]!.output).toContain('already done: the close of 2027-03');
+    const seconds = Math.round((Date.now() - started) / 1000);
+    console.log(
+      `demos: ${runs.map((r) => `${r.args.join(' ') || 'budget'} ${r.seconds}s`).join(', ')}; total ${seconds}s`,
+    );
+    expect(seconds).toBeLessThan(400);
+  }, 600_000);
+});
