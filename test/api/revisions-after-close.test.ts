@@ -116,6 +116,16 @@ describe('revising a budget after a period close', () => {
       }),
     ]);
     expect(entriesAfter(before)).toHaveLength(1);
+
+    // A version equal to what is in control becomes active and posts nothing at all.
+    const fourth = await cycle(fy, 4, v2);
+    const same = await approveAndFinish(fourth.cycleId);
+    expect(same).toMatchObject({
+      status: 'completed',
+      publications: [{ status: 'published', chunkCount: 0 }],
+    });
+    expect(same.reconciliation[0]).toMatchObject({ exceptionCount: 0 });
+    expect(entriesAfter(before)).toHaveLength(1);
   });
 
   test('where the entity moves changes to the next open period, the move shows in the cycle, the review and reconciliation, and posts in April', async () => {
