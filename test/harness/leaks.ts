@@ -142,8 +142,8 @@ let gc: (() => void) | undefined;
  * with a large heap limit and no memory pressure V8 never collects it: after a whole `npm test` each worker
  * held about a gigabyte of heap (1.3 GB resident), and tearing that down when the worker exits took some
  * 0.8 s, longer than the 500 ms jest-worker allows before it kills the worker ("a worker process has failed
- * to exit gracefully"). Each stack collects when it stops, so a worker carries no more than its last file's
- * leftovers.
+ * to exit gracefully"). The test environment (test/harness/environment.ts) collects after every file, once its
+ * modules are dropped, so a worker ends with next to nothing.
  */
 export function collectGarbage(): void {
   if (!gc) {

@@ -32,7 +32,7 @@ import { statusQuery } from '../../workflows/definitions';
 import { createWorker } from '../../workers/worker';
 import { freePort } from '../../scripts/lib/dev-server';
 import { type RunningMailSink, startMailSink } from '../../scripts/lib/mail-sink';
-import { assertNothingLeftBehind, type Census, collectGarbage, steadyCensus } from './leaks';
+import { assertNothingLeftBehind, type Census, steadyCensus } from './leaks';
 import { quietRuntime } from './runtime';
 
 /**
@@ -164,7 +164,6 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const stop = async () => {
     if (!(await undoAll())) return;
     await assertNothingLeftBehind(await before!, 'the test stack');
-    collectGarbage();
   };
 
   try {
