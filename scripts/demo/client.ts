@@ -94,10 +94,13 @@ export const CYCLE_ENDS = [
 /** Why a cycle that reads as ended is there: its status with the reasons it gives. */
 export function cycleEnded(s: Record<string, unknown>): string | undefined {
   const status = String(s.status);
-  if (!(CYCLE_ENDS as readonly string[]).includes(status) && status !== 'publication_failed') return undefined;
+  if (!(CYCLE_ENDS as readonly string[]).includes(status) && status !== 'publication_failed')
+    return undefined;
   const issues = ((s.issues ?? []) as { message: string }[]).map((i) => i.message);
   const decision = s.decision as { principal?: string; comment?: string } | undefined;
-  const publications = ((s.publications ?? []) as { target: string; error?: string }[]).filter((p) => p.error);
+  const publications = ((s.publications ?? []) as { target: string; error?: string }[]).filter(
+    (p) => p.error,
+  );
   const reasons = [
     ...issues.slice(0, 5),
     ...(Number(s.issueCount ?? 0) > 5 ? [`… ${Number(s.issueCount) - 5} more`] : []),
@@ -117,12 +120,7 @@ export function followCycle(
   what: string,
   key = 'dev-planner',
 ) {
-  return pollUntil(
-    async () => must(await call('GET', path, key), 200).body,
-    done,
-    what,
-    cycleEnded,
-  );
+  return pollUntil(async () => must(await call('GET', path, key), 200).body, done, what, cycleEnded);
 }
 export const step = (msg: string) => console.log(`\n▶ ${msg}`);
 

@@ -138,8 +138,7 @@ export async function closeScenario() {
         ? `  already done: the close of ${MONTH} was started before and is ${String(now.status)} (409 on a second start); showing where it stands`
         : `  409 ${String(started.body.message)}: following it`,
     );
-  }
-  else {
+  } else {
     must(started, 202);
     console.log(`  202 Accepted → ${String(started.body.workflowId)}`);
     console.log(`  Temporal UI: ${(started.body.links as { temporalUi: string }).temporalUi}`);
