@@ -1,19 +1,10 @@
 import { mapDimensions, type MissingMapping } from '../domain/mapping';
 import { money } from '../domain/money';
 import { type Database } from '../db/client';
+import { type PlannedLine } from '../db/queries/publications';
 import { fiscalYearPeriods, type LegalEntityRow, loadMappings } from '../db/queries/reference';
 import { type TargetBudgetLine } from './connectors/types';
 import { mappingMissing, notFound } from './failures';
-
-/** A canonical line about to go to a target: a version's, or a publication's difference. */
-export interface CanonicalLine {
-  lineNo: number;
-  account: string;
-  costCenter: string;
-  period: string;
-  amount: string;
-  currency: string;
-}
 
 /**
  * Canonical lines in a target system's values, each mapped with the mapping effective on the first day of its
@@ -21,7 +12,7 @@ export interface CanonicalLine {
  */
 export async function targetLinesFor(
   db: Database,
-  v: { entity: LegalEntityRow; fiscalYear: number; target: string; lines: readonly CanonicalLine[] },
+  v: { entity: LegalEntityRow; fiscalYear: number; target: string; lines: readonly PlannedLine[] },
 ): Promise<TargetBudgetLine[]> {
   const [mappings, periods] = await Promise.all([
     loadMappings(db, v.target),

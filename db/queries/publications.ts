@@ -3,6 +3,7 @@ import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { budgetVersions, publicationChunks, publicationLines, publications } from '../schema';
 import { toMinor } from '../../domain/money';
+import { type KeyedAmount } from '../../domain/revision';
 import { appendAudit } from './audit';
 import { activePublicationTargets, fiscalYearPeriods, type LegalEntityRow } from './reference';
 import { markVersionPublicationFailed } from './budget-versions';
@@ -204,14 +205,7 @@ export interface PlannedChunk {
 }
 
 /** A line a publication posts, numbered within it (chunks are ranges of these numbers). */
-export interface PlannedLine {
-  lineNo: number;
-  account: string;
-  costCenter: string;
-  period: string;
-  amount: string;
-  currency: string;
-}
+export type PlannedLine = KeyedAmount & { lineNo: number };
 
 /**
  * Fixes a publication's chunk plan (and so every idempotency key) before anything is posted. Returns the

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { PROJECT_ROOT } from '../../config/paths';
-import { freePort } from '../../scripts/lib/dev-server';
 import { runTemporalCommand } from '../harness/cli';
+import { launch, type Launched, ownPorts, waitFor } from '../harness/launcher';
 
 /** The scenarios in the README's order (npm run demo, then each --scenario). */
 const SCENARIOS: string[][] = [
@@ -35,62 +35,31 @@ describe('the demos, in the README order and then again, on one npm start', () =
   const adminUrl = process.env.CLOSELOOP_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const database = `closeloop_demos_${process.pid}`;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'closeloop-demos-'));
-  let launcher: ChildProcess | undefined;
+  let launcher: Launched | undefined;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    const [temporal, ui, api, d365, anaplan, procurement, smtp, mail] = await Promise.all(
-      Array.from({ length: 8 }, () => freePort()),
-    );
     const devConfig = path.join(dataDir, 'temporal-dev.yaml');
-    writeFileSync(
-      devConfig,
-      readFileSync(path.join(PROJECT_ROOT, 'temporal-dev.yaml'), 'utf8')
-        .replace(/^(\s+port:) \d+$/m, `$1 ${temporal}`)
-        .replace(/^(\s+uiPort:) \d+$/m, `$1 ${ui}`)
-        .replace(/^\s+dbFilename:.*$/m, ''),
-    );
+    const own = await ownPorts(devConfig);
     env = {
-      ...process.env,
+      ...own.env,
       DATABASE_URL: Object.assign(new URL(adminUrl), { pathname: `/${database}` }).toString(),
       TEMPORAL_DEV_CONFIG: devConfig,
       CLOSELOOP_DATA_DIR: dataDir,
-      API_PORT: String(api),
-      D365_SIMULATOR_PORT: String(d365),
-      ANAPLAN_SIMULATOR_PORT: String(anaplan),
-      PROCUREMENT_SIMULATOR_PORT: String(procurement),
-      MAIL_SINK_SMTP_PORT: String(smtp),
-      MAIL_SINK_HTTP_PORT: String(mail),
-      WORKFLOW_BUNDLE_PATH: process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE,
     };
-    delete env.TEMPORAL_ADDRESS;
-    delete env.CLOSELOOP_API_URL;
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-      cwd: PROJECT_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    launcher.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    launcher.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const deadline = Date.now() + 120_000;
-    while (!output.includes('Try it: npm run demo')) {
-      if (launcher.exitCode !== null || Date.now() > deadline)
-        throw new Error(`npm start did not get ready:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    launcher = launch(PROJECT_ROOT, env, 'scripts/start.ts');
+    await waitFor(launcher, 'Try it: npm run demo', 'npm start', 120_000);
   }, 150_000);
 
   afterAll(async () => {
-    if (launcher?.pid && launcher.exitCode === null) {
-      const exited = new Promise((r) => launcher!.once('exit', r));
-      process.kill(launcher.pid, 'SIGINT');
+    const pid = launcher?.child.pid;
+    if (pid && launcher!.child.exitCode === null) {
+      process.kill(pid, 'SIGINT');
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+      await Promise.race([launcher!.exited, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
       clearTimeout(timer);
       try {
-        process.kill(-launcher.pid, 'SIGKILL');
+        process.kill(-pid, 'SIGKILL');
       } catch {
         // everything already stopped
       }

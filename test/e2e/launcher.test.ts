@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -9,51 +9,17 @@ import {
   rmSync,
   statSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../config/paths';
 import { LAUNCHER_STATE_FILE } from '../../config/launcher-state';
 import { EMBEDDED_RUNTIME_ROOT } from '../../db/embedded';
-import { freePort } from '../../scripts/lib/dev-server';
+import { launch, type Launched, listening, ownPorts, processGroup, waitFor } from '../harness/launcher';
 
 const run = promisify(execFile);
 const asRoot = os.userInfo().uid === 0;
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** The live processes of a process group: what a launcher started and left behind, if anything. */
-function processGroup(pgid: number): string[] {
-  if (!existsSync('/proc/self/stat')) {
-    return execFileSync('ps', ['-eo', 'pgid=,stat=,pid=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.trim().split(/\s+/)[0] === String(pgid) && !l.trim().split(/\s+/)[1]?.startsWith('Z'));
-  }
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z')
-        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
 
 /**
  * A clone as a user makes one, in a private folder (`mktemp -d` makes it 0700): a copy of the working tree,
@@ -88,43 +54,6 @@ function privateClone(): string {
   }
 }
 
-interface Launched {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function launch(cwd: string, env: NodeJS.ProcessEnv, script: string): Launched {
-  // `npm start` is `tsx scripts/start.ts`; run it through node directly so its own exit code is what we see.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // a process group of its own, as a terminal gives it: what it starts is found by that
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor(l: Launched, text: string, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void l.exited.then(() => (exited = true));
-  while (!l.output().includes(text)) {
-    if (exited) {
-      const left = processGroup(l.child.pid!);
-      throw new Error(
-        `${what} exited with ${l.child.exitCode}${left.length ? `, leaving running:\n${left.join('\n')}` : ''}:\n${l.output()}`,
-      );
-    }
-    if (Date.now() > deadline) throw new Error(`${what} was not ready:\n${l.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /**
  * `npm start` as a user runs it on a laptop with no PostgreSQL, and as CI runs it: as root, from a clone in
  * a private folder. Even on a machine where a PostgreSQL answers, it is made to bring its own
@@ -154,51 +83,7 @@ describe('npm start from a private clone, on a machine with no PostgreSQL, with 
     if (clone) rmSync(clone, { recursive: true, force: true });
   });
 
-  async function ports() {
-    const [temporal, ui, pg, api, d365, anaplan, procurement, smtp, mail] = await Promise.all(
-      Array.from({ length: 9 }, () => freePort()),
-    );
-    // The clone's own temporal-dev.yaml moves the dev server (in memory: no dbFilename): every process
-    // started in the clone finds it there, as it would in a user's clone.
-    const yaml = path.join(clone, 'temporal-dev.yaml');
-    writeFileSync(
-      yaml,
-      readFileSync(path.join(PROJECT_ROOT, 'temporal-dev.yaml'), 'utf8')
-        .replace(/^(\s+port:) \d+$/m, `$1 ${temporal}`)
-        .replace(/^(\s+uiPort:) \d+$/m, `$1 ${ui}`)
-        .replace(/^\s+dbFilename:.*$/m, ''),
-    );
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      API_PORT: String(api),
-      D365_SIMULATOR_PORT: String(d365),
-      ANAPLAN_SIMULATOR_PORT: String(anaplan),
-      PROCUREMENT_SIMULATOR_PORT: String(procurement),
-      MAIL_SINK_SMTP_PORT: String(smtp),
-      MAIL_SINK_HTTP_PORT: String(mail),
-      WORKFLOW_BUNDLE_PATH: process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE,
-    };
-    for (const name of [
-      'DATABASE_URL',
-      'TEMPORAL_ADDRESS',
-      'TEMPORAL_DEV_CONFIG',
-      'CLOSELOOP_DATA_DIR',
-      'CLOSELOOP_POSTGRES',
-      'EMBEDDED_POSTGRES_PORT',
-      'EMBEDDED_POSTGRES_DIR',
-      'EMBEDDED_POSTGRES_RUNTIME_DIR',
-    ])
-      delete env[name];
-    return {
-      temporal: temporal!,
-      ui: ui!,
-      pg: pg!,
-      api: api!,
-      mail: mail!,
-      env,
-      all: [temporal!, pg!, api!, d365!, anaplan!, procurement!, smtp!, mail!],
-    };
-  }
+  const ports = () => ownPorts(path.join(clone, 'temporal-dev.yaml'));
 
   test('starts its own PostgreSQL and Temporal from the file, a separately started worker uses its database, the demo runs to the ERP, and Ctrl-C stops everything', async () => {
     expect(statSync(clone).mode & 0o777).toBe(0o700);
