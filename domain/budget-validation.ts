@@ -182,7 +182,10 @@ function closedPeriodChanges(
   const amount = (minor: bigint) => fromMinor(minor, ref.currency);
   const moves: PeriodMove[] = [];
 
-  /** The move a change needs, or undefined when there is no change; a change that cannot move is an issue. */
+  /**
+   * When the line changes a closed period and the change can move: records the move and answers what the
+   * closed period keeps. Undefined when nothing changes, or when the change is refused (an issue).
+   */
   const settle = (
     lineNo: number,
     account: string,
@@ -238,7 +241,7 @@ function closedPeriodChanges(
     );
     if (kept !== undefined) line.amount = money(amount(kept), ref.currency);
   }
-  let next = Math.max(0, ...lines.map((l) => l.lineNo)) + 1;
+  let next = lines.reduce((n, l) => Math.max(n, l.lineNo), 0) + 1;
   for (const key of ref.inControl?.keys() ?? []) {
     if (seen.has(key)) continue;
     const [account, costCenter, periodCode] = key.split('|') as [string, string, string];
