@@ -26,7 +26,7 @@ export function goToolCacheDir(tool: Pick<GoTool, 'binary' | 'version'>): string
   return path.join(base, 'closeloop', tool.binary, tool.version);
 }
 
-async function isExecutable(file: string): Promise<boolean> {
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
     return (await stat(file)).isFile();
@@ -35,7 +35,7 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-async function onPath(name: string): Promise<string | undefined> {
+export async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, name);
     if (await isExecutable(candidate)) return candidate;

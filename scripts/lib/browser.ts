@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { isExecutable, onPath } from './go-tool';
+
+/**
+ * The Chromium that the Temporal UI browser test (test/e2e/temporal-ui.test.ts) drives through puppeteer-core,
+ * which downloads none. Order: CHROMIUM_PATH, then `chromium`, `chromium-browser`, `google-chrome` on PATH;
+ * `npm run tools:ensure` installs Debian's `chromium` package when none is found and it runs as root on
+ * Debian or Ubuntu.
+ */
+const NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+export const INSTALL_CHROMIUM =
+  'No Chromium was found for the Temporal UI browser test: install one (Debian or Ubuntu: `sudo apt-get install chromium`; macOS: `brew install --cask chromium`), put it on PATH as chromium, chromium-browser or google-chrome, or set CHROMIUM_PATH to its binary.';
+
+/** The browser to drive, or undefined when there is none. */
+export async function findChromium(): Promise<string | undefined> {
+  const explicit = process.env.CHROMIUM_PATH;
+  if (explicit) {
+    if (await isExecutable(explicit)) return explicit;
+    throw new Error(`CHROMIUM_PATH=${explicit} is not an executable file`);
+  }
+  for (const name of NAMES) {
+    const found = await onPath(name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** findChromium, or (as root on Debian or Ubuntu) apt-get's `chromium`; otherwise it says how to get one. */
+export async function ensureChromium(log: (line: string) => void = () => undefined): Promise<string> {
+  const found = await findChromium();
+  if (found) return found;
+  if (process.getuid?.() === 0 && existsSync('/etc/debian_version') && (await onPath('apt-get'))) {
+    const started = Date.now();
+    log("installing Debian's chromium package with apt-get (first run only, about a minute)…");
+    await aptGet(['update', '-qq']);
+    await aptGet(['install', '-y', '-qq', 'chromium']);
+    const installed = await findChromium();
+    if (installed) {
+      log(`installed chromium in ${((Date.now() - started) / 1000).toFixed(0)}s → ${installed}`);
+      return installed;
+    }
+  }
+  throw new Error(INSTALL_CHROMIUM);
+}
+
+function aptGet(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('apt-get', args, {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new Error(`apt-get ${args.join(' ')} failed (exit ${code}):\n${output}\n${INSTALL_CHROMIUM}`),
+          ),
+    );
+  });
+}
