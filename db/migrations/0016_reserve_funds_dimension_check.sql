@@ -1,8 +1,10 @@
 -- Issue 20: the reservation decides that each line's account and cost center are active on the first day of
--- its period, under share locks on their records, with the funds check. A closure (deactivateMasterRecord)
--- locks the record before it looks for money standing on it, so a closure and a reservation are ordered: a
--- reservation that the API's cached "active" let through cannot land on a value closed in the meantime, and
--- a closure cannot miss a reservation made while it waited. Otherwise as in 0011.
+-- its period, with the funds check. It holds a shared advisory lock per account and per cost center while it
+-- decides (in memory: reservations never wait for each other, and nothing is written to the records); a
+-- closure (deactivateMasterRecord) takes the same lock exclusive before it looks for money standing on the
+-- record, so a closure and a reservation are ordered: a reservation the API's cached "active" let through
+-- cannot land on a value closed in the meantime, and a closure cannot miss a reservation made while it waited.
+-- Otherwise as in 0011.
 CREATE OR REPLACE FUNCTION closeloop_reserve_funds(
   p_requester text, p_key text, p_hash text, p_legal_entity text, p_correlation text, p_lines jsonb,
   p_ttl text DEFAULT NULL
@@ -48,13 +50,12 @@ BEGIN
     RETURN jsonb_build_object('kind', 'period_locked', 'periods', v_locked);
   END IF;
 
-  PERFORM 1 FROM accounts
-    WHERE code IN (SELECT DISTINCT x->>'account' FROM jsonb_array_elements(p_lines) x)
-    ORDER BY code FOR SHARE;
-  PERFORM 1 FROM cost_centers
-    WHERE legal_entity = p_legal_entity
-      AND code IN (SELECT DISTINCT x->>'costCenter' FROM jsonb_array_elements(p_lines) x)
-    ORDER BY code FOR SHARE;
+  PERFORM pg_advisory_xact_lock_shared(hashtextextended(k, 0))
+     FROM (SELECT DISTINCT 'dimension:account:' || (x->>'account') AS k FROM jsonb_array_elements(p_lines) x
+           UNION
+           SELECT DISTINCT 'dimension:costCenter:' || p_legal_entity || ':' || (x->>'costCenter')
+             FROM jsonb_array_elements(p_lines) x
+           ORDER BY 1) keys;
   SELECT jsonb_agg(jsonb_build_object('lineNo', v.line_no, 'dimension', v.dimension, 'code', v.code,
                                       'onDate', v.on_date::text) ORDER BY v.line_no, v.dimension)
     INTO v_inactive

@@ -281,7 +281,7 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
 /**
  * Checks and reserves a request under its Idempotency-Key, all lines or none, in one round trip: the
  * database function closeloop_reserve_funds (migrations 0003, 0011, 0016) claims the key, refuses a line in a
- * locked period or on an account or cost center not active then (ordered with closures by row locks), locks each line's pooled
+ * locked period or on an account or cost center not active then (ordered with closures by advisory locks), locks each line's pooled
  * balances in a fixed order (so requests never deadlock), holds the funds only while the rule allows it and
  * no freeze covers the bucket, and records the figures it decided on. A repeat of the key with the same
  * content returns that record (arriving concurrently, it waits for the first to commit); with other content

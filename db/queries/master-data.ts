@@ -144,9 +144,9 @@ export async function updateMasterRecord(
 /**
  * Closes an account or cost center from `validTo` (exclusive), unless money still stands on it in a period
  * that ends on or after that day: budget, open reservations or open commitments, in any entity for an account,
- * in its own for a cost center. The record is locked first (a reservation deciding on it finishes before,
- * one arriving after waits and then finds it closed); then one statement decides: it locks the balances it
- * looks at and closes only when it found none. The refusal names them.
+ * in its own for a cost center. The record's advisory lock is taken first (a reservation deciding on it
+ * finishes before, one arriving after waits and then finds it closed); then one statement decides: it locks
+ * the balances it looks at and closes only when it found none. The refusal names them.
  */
 export async function deactivateMasterRecord(
   tx: Tx,
@@ -156,13 +156,13 @@ export async function deactivateMasterRecord(
   | { outcome: 'deactivated' | 'unchanged' }
   | { outcome: 'refused'; reason: string; blockers: DeactivationBlocker[] }
 > {
-  // The record first: reservations hold it shared while they decide (closeloop_reserve_funds), so once the
-  // closure has it, every reservation on it has committed and the look below sees its money.
-  await tx.execute(
+  // The record's lock first: reservations hold it shared while they decide (closeloop_reserve_funds), so
+  // once the closure has it, every reservation on the record has committed and the look below sees its money.
+  const lockKey =
     d.dimension === 'account'
-      ? sql`select 1 from accounts where code = ${d.code} for update`
-      : sql`select 1 from cost_centers where code = ${d.code} and legal_entity = ${a.legalEntity} for update`,
-  );
+      ? `dimension:account:${d.code}`
+      : `dimension:costCenter:${a.legalEntity}:${d.code}`;
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`);
   const column = sql.raw(d.dimension === 'account' ? 'account' : 'cost_center');
   const entityFilter = d.dimension === 'costCenter' ? sql`and b.legal_entity = ${a.legalEntity}` : sql``;
   const close =
