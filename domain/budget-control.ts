@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quarterOf } from './fiscal-calendar';
 import { type FiscalPeriodRef } from './reference';
 
 /**
@@ -66,7 +67,7 @@ export function pooledPeriods(
   const sorted = [...yearPeriods].sort((a, b) => a.periodNumber - b.periodNumber);
   const at = sorted.find((p) => p.period === period);
   if (!at) return undefined;
-  const quarter = (p: FiscalPeriodRef) => Math.floor((p.periodNumber - 1) / 3);
+  const quarter = (p: FiscalPeriodRef) => p.quarter ?? quarterOf(p.periodNumber);
   const pick = {
     period: (p: FiscalPeriodRef) => p.period === period,
     quarter: (p: FiscalPeriodRef) => quarter(p) === quarter(at),

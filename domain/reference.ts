@@ -1,3 +1,4 @@
+import { calendarYear } from './fiscal-calendar';
 import { type Dimension } from './model';
 
 /** Reference-data snapshots the pure domain functions work on (loaded from the store by activities). */
@@ -8,6 +9,10 @@ export interface FiscalPeriodRef {
   startDate: string;
   endDate: string;
   status: 'open' | 'closed';
+  /** `adjustment`: a period after the regular ones, dated on the year's last day (domain/fiscal-calendar). */
+  kind?: 'regular' | 'adjustment';
+  /** The quarter (1–4) it counts in, for funds pooled by quarter. */
+  quarter?: number;
 }
 
 export interface EffectiveDated {
@@ -52,27 +57,15 @@ export function effectiveThroughout(ref: EffectiveDated, from: string, to: strin
   return ref.active && ref.validFrom <= from && (ref.validTo === null || ref.validTo > to);
 }
 
-/** Builds a calendar-month fiscal year; `firstMonth` 1 = January year-start, 7 = July (FY named by its end year). */
+/** A calendar-month fiscal year; `firstMonth` 1 = January year-start, 7 = July (FY named by its end year). */
 export function monthlyFiscalPeriods(fiscalYear: number, firstMonth = 1): FiscalPeriodRef[] {
-  const periods: FiscalPeriodRef[] = [];
-  const startYear = firstMonth === 1 ? fiscalYear : fiscalYear - 1;
-  for (let i = 0; i < 12; i++) {
-    const month0 = (firstMonth - 1 + i) % 12;
-    const year = startYear + Math.floor((firstMonth - 1 + i) / 12);
-    const lastDay = new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
-    const mm = String(month0 + 1).padStart(2, '0');
-    periods.push({
-      period: `${fiscalYear}-${String(i + 1).padStart(2, '0')}`,
-      periodNumber: i + 1,
-      startDate: `${year}-${mm}-01`,
-      endDate: `${year}-${mm}-${String(lastDay).padStart(2, '0')}`,
-      status: 'open',
-    });
-  }
-  return periods;
+  return calendarYear({ kind: 'monthly', firstMonth, adjustmentPeriods: 0 }, fiscalYear);
 }
 
-/** The fiscal period containing an ISO date, or undefined when the date is outside the calendar given. */
+/**
+ * The regular fiscal period containing an ISO date, or undefined when the date is outside the calendar given.
+ * Adjustment periods share the year's last day and are never chosen by date.
+ */
 export function periodOfDate(date: string, periods: readonly FiscalPeriodRef[]): FiscalPeriodRef | undefined {
-  return periods.find((p) => p.startDate <= date && date <= p.endDate);
+  return periods.find((p) => p.kind !== 'adjustment' && p.startDate <= date && date <= p.endDate);
 }
