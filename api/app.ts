@@ -15,6 +15,7 @@ import { erpSyncRoutes } from './routes/erp-syncs';
 import { webhookRoutes } from './routes/webhooks';
 import { sourceExceptionRoutes } from './routes/source-exceptions';
 import { masterDataRoutes } from './routes/master-data';
+import { fiscalCalendarRoutes } from './routes/fiscal-calendars';
 import { legalEntityRoutes } from './routes/legal-entities';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
@@ -62,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   const controlDeps = { ...deps, cache: createControlCache() };
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
+  app.use('/v1/fiscal-calendars', fiscalCalendarRoutes(deps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(controlDeps));
   app.use('/v1/budget-control/transfers', controlTransferRoutes(controlDeps));
   app.use('/v1/budget-control', budgetControlRoutes(controlDeps));

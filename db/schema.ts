@@ -35,6 +35,18 @@ const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull(
 
 // ── Master data (synchronised from its system of record; effective-dated) ──────────────────────────────
 
+/**
+ * A fiscal calendar as data (domain/fiscal-calendar CalendarSpec): how its years are cut into periods. Its
+ * periods are generated from it year by year; a period once defined is never rewritten by a later spec.
+ */
+export const fiscalCalendars = pgTable('fiscal_calendars', {
+  code: text('code').primaryKey(),
+  spec: jsonb('spec').notNull(),
+  changedBy: text('changed_by').notNull(),
+  reason: text('reason').notNull(),
+  changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const fiscalPeriods = pgTable(
   'fiscal_periods',
   {
@@ -47,6 +59,12 @@ export const fiscalPeriods = pgTable(
     status: text('status', { enum: ['open', 'closed'] })
       .notNull()
       .default('open'),
+    /** `adjustment`: after the regular periods, on the year's last day; no posting falls in it by date. */
+    kind: text('kind', { enum: ['regular', 'adjustment'] })
+      .notNull()
+      .default('regular'),
+    /** The quarter (1–4) the period counts in, for funds pooled by quarter. */
+    quarter: smallint('quarter').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.calendar, t.period] }),

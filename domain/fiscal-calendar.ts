@@ -71,8 +71,11 @@ function weeksPerPeriod(pattern: Extract<CalendarSpec, { kind: 'weeks' }>['patte
 /** The quarter (1–4) of a regular period: three a quarter, and a thirteen-period year's Q4 takes four. */
 export const quarterOf = (periodNumber: number) => Math.min(4, Math.floor((periodNumber - 1) / 3) + 1);
 
+/** A period as a calendar generates it: its kind and quarter always known. */
+export type CalendarPeriod = FiscalPeriodRef & Required<Pick<FiscalPeriodRef, 'kind' | 'quarter'>>;
+
 /** A calendar's periods of one fiscal year, in order, all open: regular ones, then adjustment periods. */
-export function calendarYear(spec: CalendarSpec, fiscalYear: number): FiscalPeriodRef[] {
+export function calendarYear(spec: CalendarSpec, fiscalYear: number): CalendarPeriod[] {
   const bounds: { start: number; end: number }[] = [];
   if (spec.kind === 'monthly') {
     const startYear = spec.firstMonth === 1 ? fiscalYear : fiscalYear - 1;
@@ -91,7 +94,7 @@ export function calendarYear(spec: CalendarSpec, fiscalYear: number): FiscalPeri
     }
   }
   const code = (n: number) => `${fiscalYear}-${String(n).padStart(2, '0')}`;
-  const regular: FiscalPeriodRef[] = bounds.map((b, i) => ({
+  const regular: CalendarPeriod[] = bounds.map((b, i) => ({
     period: code(i + 1),
     periodNumber: i + 1,
     startDate: iso(b.start),
@@ -101,7 +104,7 @@ export function calendarYear(spec: CalendarSpec, fiscalYear: number): FiscalPeri
     quarter: quarterOf(i + 1),
   }));
   const yearEnd = regular[regular.length - 1]!.endDate;
-  const adjustments: FiscalPeriodRef[] = Array.from({ length: spec.adjustmentPeriods }, (_x, i) => ({
+  const adjustments: CalendarPeriod[] = Array.from({ length: spec.adjustmentPeriods }, (_x, i) => ({
     period: code(regular.length + i + 1),
     periodNumber: regular.length + i + 1,
     startDate: yearEnd,

@@ -63,6 +63,8 @@ export const auditStream = {
   approvals: (legalEntity: string) => `approvals:${legalEntity}`,
   /** Approvers' delegations (they span entities). */
   delegations: () => 'delegations',
+  /** A fiscal calendar's definitions (shared by every entity on it). */
+  calendar: (code: string) => `calendar:${code}`,
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
 } as const;

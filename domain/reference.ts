@@ -1,4 +1,4 @@
-import { calendarYear } from './fiscal-calendar';
+import { type CalendarPeriod, calendarYear } from './fiscal-calendar';
 import { type Dimension } from './model';
 
 /** Reference-data snapshots the pure domain functions work on (loaded from the store by activities). */
@@ -58,7 +58,7 @@ export function effectiveThroughout(ref: EffectiveDated, from: string, to: strin
 }
 
 /** A calendar-month fiscal year; `firstMonth` 1 = January year-start, 7 = July (FY named by its end year). */
-export function monthlyFiscalPeriods(fiscalYear: number, firstMonth = 1): FiscalPeriodRef[] {
+export function monthlyFiscalPeriods(fiscalYear: number, firstMonth = 1): CalendarPeriod[] {
   return calendarYear({ kind: 'monthly', firstMonth, adjustmentPeriods: 0 }, fiscalYear);
 }
 

@@ -30,7 +30,7 @@ export async function periodCloseScope(
       from legal_entities e
       left join lateral (
         select period, fiscal_year from fiscal_periods
-         where calendar = e.fiscal_calendar and to_char(end_date, 'YYYY-MM') = ${month}
+         where calendar = e.fiscal_calendar and kind = 'regular' and to_char(end_date, 'YYYY-MM') = ${month}
          order by end_date desc limit 1) p on true
      where true ${named}
      order by e.code`)) as unknown as CloseScopeEntry[];

@@ -36,6 +36,8 @@ function periodsOf(db: DbOrTx, calendar: string, legalEntity: string | undefined
       periodNumber: fiscalPeriods.periodNumber,
       startDate: fiscalPeriods.startDate,
       endDate: fiscalPeriods.endDate,
+      kind: fiscalPeriods.kind,
+      quarter: fiscalPeriods.quarter,
       status: sql<
         'open' | 'closed'
       >`case when ${entityPeriodLocks.period} is not null then 'closed' else ${fiscalPeriods.status} end`,
@@ -104,6 +106,8 @@ export async function loadReferenceSnapshot(
       startDate: p.startDate,
       endDate: p.endDate,
       status: p.status,
+      kind: p.kind,
+      quarter: p.quarter,
     })),
     accounts: accountRows.map((a) => ({
       code: a.code,

@@ -4,12 +4,12 @@ import {
   insertAccounts,
   insertCostCenterHierarchy,
   insertCostCenters,
-  insertFiscalPeriods,
   upsertDimensionMappings,
   upsertLegalEntities,
   upsertPublicationTargets,
 } from '../queries/reference';
 import { insertCostCenterOwners, insertInitialApprovalPolicy } from '../queries/approval-policies';
+import { defineCalendar } from '../queries/fiscal-calendars';
 import { ApprovalPolicySpec } from '../../domain/approval-policy';
 import * as services from './services-company';
 import * as subsidiaries from './subsidiaries';
@@ -23,7 +23,8 @@ export async function seedReferenceData(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
     await upsertLegalEntities(tx, [services.legalEntity, ...subsidiaries.legalEntities]);
     await upsertPublicationTargets(tx, [...services.publicationTargets, ...subsidiaries.publicationTargets]);
-    await insertFiscalPeriods(tx, [...services.fiscalPeriods, ...subsidiaries.fiscalPeriods]);
+    for (const calendar of [services.fiscalCalendar, subsidiaries.fiscalCalendar])
+      await defineCalendar(tx, { ...calendar, by: 'closeloop', reason: 'seeded', correlationId: 'seed' });
     await insertAccounts(tx, services.accounts);
     await insertCostCenters(tx, [...services.costCenters, ...subsidiaries.costCenters]);
     await insertCostCenterHierarchy(tx, [

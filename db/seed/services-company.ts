@@ -1,5 +1,3 @@
-import { monthlyFiscalPeriods } from '../../domain/reference';
-
 /**
  * Reference data of the seed's services company: a US entity planning in a SaaS planner (Anaplan),
  * buying through Coupa and keeping its books in Dynamics 365 Finance (company "acus").
@@ -76,9 +74,12 @@ export const publicationTargets = [
   },
 ];
 
-export const fiscalPeriods = FISCAL_YEARS.flatMap((fy) =>
-  monthlyFiscalPeriods(fy).map((p) => ({ calendar: CALENDAR, fiscalYear: fy, ...p })),
-);
+/** The calendar-year calendar (as data: domain/fiscal-calendar), defined for the seeded years. */
+export const fiscalCalendar = {
+  code: CALENDAR,
+  spec: { kind: 'monthly', firstMonth: 1, adjustmentPeriods: 0 } as const,
+  fiscalYears: FISCAL_YEARS,
+};
 
 export const accounts = [
   {

@@ -1,4 +1,3 @@
-import { monthlyFiscalPeriods } from '../../domain/reference';
 import { FISCAL_YEARS, legalEntity as servicesCompany } from './services-company';
 
 /**
@@ -78,9 +77,11 @@ export const publicationTargets = SUBSIDIARIES.map((s) => ({
 }));
 
 /** The April–March calendar; the January calendar is the services company's. */
-export const fiscalPeriods = FISCAL_YEARS.flatMap((fy) =>
-  monthlyFiscalPeriods(fy, 4).map((p) => ({ calendar: UK_CALENDAR, fiscalYear: fy, ...p })),
-);
+export const fiscalCalendar = {
+  code: UK_CALENDAR,
+  spec: { kind: 'monthly', firstMonth: 4, adjustmentPeriods: 0 } as const,
+  fiscalYears: FISCAL_YEARS,
+};
 
 export const costCenters = SUBSIDIARIES.flatMap((s) =>
   s.costCenters.map((c) => ({

@@ -8,6 +8,7 @@ import { type DatabaseHandle, openDatabase } from '../../db/client';
 import { ensureDatabase, migrateDatabase, MIGRATIONS_FOLDER } from '../../db/migrate';
 import { appendAudit, verifyAuditChain } from '../../db/queries/audit';
 import { addToBalance } from '../../db/queries/balances';
+import { listCalendars } from '../../db/queries/fiscal-calendars';
 import { budgetHeld } from '../../db/queries/publications';
 import { activePublicationTargets } from '../../db/queries/reference';
 import { fromMinor, toMinor } from '../../domain/money';
@@ -76,6 +77,23 @@ describe('migrating a database from the previous release', () => {
       purpose: 'original',
       lineCount: 132,
     });
+    // Migration 0018: the calendar in use becomes data, and its periods know their quarter.
+    expect(await listCalendars(handle.db)).toEqual([
+      expect.objectContaining({
+        code: 'CAL-JAN',
+        spec: { kind: 'monthly', firstMonth: 1, adjustmentPeriods: 0 },
+        fiscalYears: [2026, 2027, 2028],
+      }),
+    ]);
+    const quarters = (await handle.db.execute(sql`
+      select period_number as n, quarter, kind from fiscal_periods where fiscal_year = 2027 order by period_number`)) as unknown as {
+      n: number;
+      quarter: number;
+      kind: string;
+    }[];
+    expect(quarters.map((q) => [q.n, q.quarter, q.kind])).toEqual(
+      Array.from({ length: 12 }, (_x, i) => [i + 1, Math.floor(i / 3) + 1, 'regular']),
+    );
     const held = await budgetHeld(handle.db, {
       legalEntity: 'ACME-US',
       fiscalYear: 2027,
