@@ -59,19 +59,19 @@ export const controlRules = [
   },
 ];
 
-/** Approved budgets go to Dynamics 365 as budget register entries of model FY-BUDGET, code Original. */
+/**
+ * Where the group's budgets go in Dynamics 365: budget register entries of model FY-BUDGET, the original budget
+ * under code Original, revisions' differences under Revision, transfers under Transfer.
+ */
+export const D365_BUDGET_SETTINGS = {
+  budgetModel: 'FY-BUDGET',
+  budgetCode: 'Original',
+  revisionBudgetCode: 'Revision',
+  transferBudgetCode: 'Transfer',
+};
+
 export const publicationTargets = [
-  {
-    legalEntity: SERVICES_COMPANY,
-    target: 'd365',
-    company: 'acus',
-    settings: {
-      budgetModel: 'FY-BUDGET',
-      budgetCode: 'Original',
-      revisionBudgetCode: 'Revision',
-      transferBudgetCode: 'Transfer',
-    },
-  },
+  { legalEntity: SERVICES_COMPANY, target: 'd365', company: 'acus', settings: D365_BUDGET_SETTINGS },
 ];
 
 /** The calendar-year calendar (as data: domain/fiscal-calendar), defined for the seeded years. */

@@ -1,4 +1,4 @@
-import { FISCAL_YEARS, legalEntity as servicesCompany } from './services-company';
+import { D365_BUDGET_SETTINGS, FISCAL_YEARS, legalEntity as servicesCompany } from './services-company';
 
 /**
  * The services company's European subsidiaries, as the seed's multinational has them: each keeps its books
@@ -68,12 +68,7 @@ export const publicationTargets = SUBSIDIARIES.map((s) => ({
   legalEntity: s.code,
   target: 'd365',
   company: s.erpCompany,
-  settings: {
-    budgetModel: 'FY-BUDGET',
-    budgetCode: 'Original',
-    revisionBudgetCode: 'Revision',
-    transferBudgetCode: 'Transfer',
-  },
+  settings: D365_BUDGET_SETTINGS,
 }));
 
 /** The April–March calendar; the January calendar is the services company's. */

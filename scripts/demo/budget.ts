@@ -1,5 +1,6 @@
 import { apiKeyOf } from '../../config';
 import { budgetRows } from '../../simulators/scenario/services-company';
+import { budgetKey } from '../../domain/revision';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type ApprovalChainState } from '../../domain/approval-chain';
 import { call, config, ENTITY, followCycle, must, planningSim, sleep, step } from './client';
@@ -32,15 +33,19 @@ export async function publishVersion(version: number, plan = budgetRows(FISCAL_Y
     closedPeriods: string[];
     lines: { account: string; costCenter: string; period: string; inControl: { amount: string } | null }[];
   };
-  const keyOf = (l: { account: string; costCenter: string; period: string }) =>
-    `${l.account}|${l.costCenter}|${l.period}`;
-  const held = new Map(closed.lines.map((l) => [keyOf(l), l.inControl?.amount ?? '0.00']));
+  const held = new Map(closed.lines.map((l) => [budgetKey(l), l.inControl?.amount ?? '0.00']));
   const rows = plan
-    .filter((r) => !closed.closedPeriods.includes(r.period) || held.has(keyOf(r)))
-    .map((r) => (held.has(keyOf(r)) ? { ...r, amount: held.get(keyOf(r))! } : r));
+    .filter((r) => !closed.closedPeriods.includes(r.period) || held.has(budgetKey(r)))
+    .map((r) => (held.has(budgetKey(r)) ? { ...r, amount: held.get(budgetKey(r))! } : r));
   for (const l of closed.lines)
-    if (!rows.some((r) => keyOf(r) === keyOf(l)))
-      rows.push({ ...l, amount: held.get(keyOf(l))!, currency: plan[0]?.currency ?? 'USD' });
+    if (!rows.some((r) => budgetKey(r) === budgetKey(l)))
+      rows.push({
+        account: l.account,
+        costCenter: l.costCenter,
+        period: l.period,
+        amount: held.get(budgetKey(l))!,
+        currency: plan[0]?.currency ?? 'USD',
+      });
   if (closed.closedPeriods.length)
     console.log(
       `  closed ${closed.closedPeriods.join(', ')}: kept as in control (${closed.lines.length} lines), the plan changes open periods only`,
