@@ -177,25 +177,93 @@ export const costCenters = pgTable('cost_centers', {
 });
 
 /**
- * Where each cost center sits in its entity's hierarchy, effective-dated (valid_to exclusive). A change of
- * parent that the ERP reports is not written here until it is approved (master_data_changes); the approved
- * change closes the standing row and opens the new one, so any date has exactly one parent.
+ * Where each value (or group) of a dimension sits in its entity's hierarchy for that dimension, effective-dated
+ * (valid_to exclusive): account groups ("travel" under "operating expenses"), cost centers under divisions.
+ * A move of a node that already stands is not written here until it is approved (master_data_changes); the
+ * approved change closes the standing row and opens the new one, so any date has exactly one parent.
  */
-export const costCenterHierarchy = pgTable(
-  'cost_center_hierarchy',
+export const dimensionHierarchy = pgTable(
+  'dimension_hierarchy',
   {
     legalEntity: text('legal_entity')
       .notNull()
       .references(() => legalEntities.code),
-    costCenter: text('cost_center').notNull(),
+    dimension: text('dimension').notNull(),
+    code: text('code').notNull(),
     /** Null: a root of the hierarchy on these dates. */
     parent: text('parent'),
+    /** A group's name (a node no line books on, such as OPEX); a value's name is in its value list. */
+    name: text('name'),
     validFrom: date('valid_from').notNull(),
     validTo: date('valid_to'),
-    /** The approved change that put it there; null for the initial load. */
+    /** The approved change that put it there; null for a load. */
     changeId: uuid('change_id'),
   },
-  (t) => [primaryKey({ columns: [t.legalEntity, t.costCenter, t.validFrom] })],
+  (t) => [primaryKey({ columns: [t.legalEntity, t.dimension, t.code, t.validFrom] })],
+);
+
+/**
+ * Each version of a legal entity's chart of accounts (domain/chart ChartSpec), from a date: the dimensions
+ * it books on. A budget version records the chart version its lines were validated under.
+ */
+export const charts = pgTable(
+  'charts',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    version: integer('version').notNull(),
+    validFrom: date('valid_from').notNull(),
+    spec: jsonb('spec').notNull(),
+    changedBy: text('changed_by').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.legalEntity, t.version] }),
+    unique('charts_valid_from').on(t.legalEntity, t.validFrom),
+  ],
+);
+
+/**
+ * The value lists of an entity's dimensions other than account and cost center (which keep their own
+ * tables, synchronised from the ERP): loaded from their system of record, effective-dated (valid_to exclusive).
+ */
+export const dimensionValues = pgTable(
+  'dimension_values',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    dimension: text('dimension').notNull(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    active: boolean('active').notNull().default(true),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+    source: text('source').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.dimension, t.code] })],
+);
+
+/** Cross-validation rules per entity (domain/cross-validation), each effective-dated and audited. */
+export const crossValidationRules = pgTable(
+  'cross_validation_rules',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    code: text('code').notNull(),
+    description: text('description').notNull(),
+    condition: jsonb('condition').notNull(),
+    validation: jsonb('validation').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+    origin: text('origin').notNull(),
+    changedBy: text('changed_by').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.code] })],
 );
 
 export const masterDataChangeStatus = ['awaiting_approval', 'applied', 'rejected', 'expired'] as const;
@@ -212,7 +280,9 @@ export const masterDataChanges = pgTable(
     legalEntity: text('legal_entity')
       .notNull()
       .references(() => legalEntities.code),
-    kind: text('kind', { enum: ['cost_center_parent'] }).notNull(),
+    kind: text('kind', { enum: ['parent'] }).notNull(),
+    /** The dimension whose hierarchy moves (costCenter for the ERP's cost centers). */
+    dimension: text('dimension').notNull(),
     code: text('code').notNull(),
     fromValue: text('from_value'),
     toValue: text('to_value'),
@@ -232,6 +302,7 @@ export const masterDataChanges = pgTable(
     uniqueIndex('master_data_changes_identity').on(
       t.legalEntity,
       t.kind,
+      t.dimension,
       t.code,
       sql`coalesce(${t.toValue}, '')`,
       t.effectiveFrom,

@@ -146,3 +146,13 @@ export function brokenRules(
   }
   return broken;
 }
+
+/** The dimensions whose hierarchies a set of rules names nodes of (`under`). */
+export function dimensionsWithNodes(rules: readonly CrossValidationRule[]): string[] {
+  const out = new Set<string>();
+  for (const r of rules)
+    for (const filter of [r.condition, r.validation])
+      for (const [d, f] of Object.entries(filter))
+        if ((Array.isArray(f) ? f : f.notIn).some((m) => typeof m === 'object' && 'under' in m)) out.add(d);
+  return [...out];
+}

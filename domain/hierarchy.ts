@@ -84,8 +84,8 @@ export function nestedTree(edges: readonly HierarchyEdge[], onDate: string): Tre
 }
 
 /**
- * Cycles a set of edges would make on any date they cover, as the codes around each: a tree loaded from a
- * source is refused whole when it has one.
+ * Cycles a set of edges would make on any date they cover, as the codes around each (child to parent, from
+ * the lowest code): a tree loaded from a source is refused whole when it has one.
  */
 export function cyclesIn(edges: readonly HierarchyEdge[]): string[][] {
   const dates = [...new Set(edges.map((e) => e.validFrom))].sort();
@@ -100,8 +100,11 @@ export function cyclesIn(edges: readonly HierarchyEdge[]): string[][] {
         at = tree.get(at) ?? null;
       }
       if (at !== null) {
-        const cycle = path.slice(path.indexOf(at));
-        const key = [...cycle].sort().join('|');
+        const loop = path.slice(path.indexOf(at));
+        // Each cycle once, read from its lowest code, child to parent.
+        const start = loop.indexOf([...loop].sort()[0]!);
+        const cycle = [...loop.slice(start), ...loop.slice(0, start)];
+        const key = cycle.join('|');
         if (!found.has(key)) found.set(key, cycle);
       }
     }

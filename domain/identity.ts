@@ -65,6 +65,8 @@ export const auditStream = {
   delegations: () => 'delegations',
   /** A fiscal calendar's definitions (shared by every entity on it). */
   calendar: (code: string) => `calendar:${code}`,
+  /** An entity's chart of accounts: its versions, value lists, hierarchies and cross-validation rules. */
+  chart: (legalEntity: string) => `chart:${legalEntity}`,
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
 } as const;

@@ -13,7 +13,9 @@ import { controlDecisionGate, type GateDecision, type RefusedSignal } from './de
 export interface MasterDataChangeInput {
   changeId: string;
   legalEntity: string;
-  /** The cost center that moves, from which parent to which, from when (for the status and Temporal UI). */
+  /** The dimension whose hierarchy changes; absent: costCenter (a master-data sync's move). */
+  dimension?: string;
+  /** The node that moves, from which parent to which, from when (for the status and Temporal UI). */
   code: string;
   from: string | null;
   to: string | null;

@@ -195,6 +195,7 @@ export async function applyMasterDataRead(
           await closeDeadLetter(tx, ctx, closeKey(dimension, step.record.code), closeAs);
         } else {
           const { created, change } = await proposeMasterDataChange(tx, actor, {
+            dimension,
             code: step.record.code,
             fromValue: step.from,
             toValue: step.to,

@@ -9,7 +9,7 @@ import {
 } from '../../domain/master-data';
 import { type Dimension } from '../../domain/model';
 import { type DbOrTx, type Tx } from '../client';
-import { accounts, costCenterHierarchy, costCenters, dimensionMappings, masterDataChanges } from '../schema';
+import { accounts, costCenters, dimensionHierarchy, dimensionMappings, masterDataChanges } from '../schema';
 import { appendAudit } from './audit';
 
 export type MasterDataChangeRow = typeof masterDataChanges.$inferSelect;
@@ -34,9 +34,11 @@ export async function storedMasterRecords(
     db.select().from(costCenters).where(eq(costCenters.legalEntity, legalEntity)),
     db
       .select()
-      .from(costCenterHierarchy)
-      .where(eq(costCenterHierarchy.legalEntity, legalEntity))
-      .orderBy(asc(costCenterHierarchy.validFrom)),
+      .from(dimensionHierarchy)
+      .where(
+        and(eq(dimensionHierarchy.legalEntity, legalEntity), eq(dimensionHierarchy.dimension, 'costCenter')),
+      )
+      .orderBy(asc(dimensionHierarchy.validFrom)),
   ]);
   return new Map(
     rows.map((r) => [
@@ -44,7 +46,7 @@ export async function storedMasterRecords(
       {
         ...r,
         parents: hierarchy
-          .filter((h) => h.costCenter === r.code)
+          .filter((h) => h.code === r.code)
           .map((h) => ({
             parent: h.parent,
             validFrom: h.validFrom,
@@ -87,10 +89,11 @@ export async function createMasterRecord(tx: Tx, a: Actor, r: CanonicalMasterRec
   if (!inserted.length) return false;
   if (r.dimension === 'costCenter') {
     await tx
-      .insert(costCenterHierarchy)
+      .insert(dimensionHierarchy)
       .values({
         legalEntity: a.legalEntity,
-        costCenter: r.code,
+        dimension: 'costCenter',
+        code: r.code,
         parent: r.parent ?? null,
         validFrom: r.validFrom,
       })
@@ -220,6 +223,7 @@ export async function proposeMasterDataChange(
   tx: Tx,
   a: Actor,
   c: {
+    dimension: string;
     code: string;
     fromValue: string | null;
     toValue: string | null;
@@ -232,7 +236,8 @@ export async function proposeMasterDataChange(
     .insert(masterDataChanges)
     .values({
       legalEntity: a.legalEntity,
-      kind: 'cost_center_parent',
+      kind: 'parent',
+      dimension: c.dimension,
       code: c.code,
       fromValue: c.fromValue,
       toValue: c.toValue,
@@ -260,7 +265,8 @@ export async function proposeMasterDataChange(
     .where(
       and(
         eq(masterDataChanges.legalEntity, a.legalEntity),
-        eq(masterDataChanges.kind, 'cost_center_parent'),
+        eq(masterDataChanges.kind, 'parent'),
+        eq(masterDataChanges.dimension, c.dimension),
         eq(masterDataChanges.code, c.code),
         sql`coalesce(${masterDataChanges.toValue}, '') = ${c.toValue ?? ''}`,
         eq(masterDataChanges.effectiveFrom, c.effectiveFrom),
@@ -302,33 +308,35 @@ export async function decideMasterDataChange(
   }
   const a = { legalEntity: moved.legalEntity, by: d.decidedBy, correlationId: moved.correlationId };
   if (status === 'applied') {
-    const key = { legalEntity: moved.legalEntity, costCenter: moved.code };
+    const key = { legalEntity: moved.legalEntity, dimension: moved.dimension, code: moved.code };
     const from = moved.effectiveFrom;
     await tx
-      .update(costCenterHierarchy)
+      .update(dimensionHierarchy)
       .set({ validTo: from })
       .where(
         and(
-          eq(costCenterHierarchy.legalEntity, key.legalEntity),
-          eq(costCenterHierarchy.costCenter, key.costCenter),
-          sql`${costCenterHierarchy.validFrom} < ${from}`,
-          or(isNull(costCenterHierarchy.validTo), gt(costCenterHierarchy.validTo, from)),
+          eq(dimensionHierarchy.legalEntity, key.legalEntity),
+          eq(dimensionHierarchy.dimension, key.dimension),
+          eq(dimensionHierarchy.code, key.code),
+          sql`${dimensionHierarchy.validFrom} < ${from}`,
+          or(isNull(dimensionHierarchy.validTo), gt(dimensionHierarchy.validTo, from)),
         ),
       );
     const [later] = await tx
-      .select({ validFrom: costCenterHierarchy.validFrom })
-      .from(costCenterHierarchy)
+      .select({ validFrom: dimensionHierarchy.validFrom })
+      .from(dimensionHierarchy)
       .where(
         and(
-          eq(costCenterHierarchy.legalEntity, key.legalEntity),
-          eq(costCenterHierarchy.costCenter, key.costCenter),
-          gt(costCenterHierarchy.validFrom, from),
+          eq(dimensionHierarchy.legalEntity, key.legalEntity),
+          eq(dimensionHierarchy.dimension, key.dimension),
+          eq(dimensionHierarchy.code, key.code),
+          gt(dimensionHierarchy.validFrom, from),
         ),
       )
-      .orderBy(asc(costCenterHierarchy.validFrom))
+      .orderBy(asc(dimensionHierarchy.validFrom))
       .limit(1);
     await tx
-      .insert(costCenterHierarchy)
+      .insert(dimensionHierarchy)
       .values({
         ...key,
         parent: moved.toValue,
@@ -338,9 +346,10 @@ export async function decideMasterDataChange(
       })
       .onConflictDoUpdate({
         target: [
-          costCenterHierarchy.legalEntity,
-          costCenterHierarchy.costCenter,
-          costCenterHierarchy.validFrom,
+          dimensionHierarchy.legalEntity,
+          dimensionHierarchy.dimension,
+          dimensionHierarchy.code,
+          dimensionHierarchy.validFrom,
         ],
         set: { parent: moved.toValue, changeId: moved.id },
       });

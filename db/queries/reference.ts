@@ -6,7 +6,7 @@ import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
 import {
   accounts,
-  costCenterHierarchy,
+  dimensionHierarchy,
   costCenters,
   dimensionMappings,
   entityPeriodLocks,
@@ -192,19 +192,17 @@ export async function insertCostCenters(db: DbOrTx, rows: (typeof costCenters.$i
     await db.insert(costCenters).values(rows).onConflictDoNothing({ target: costCenters.code });
 }
 
-export async function insertCostCenterHierarchy(
-  db: DbOrTx,
-  rows: (typeof costCenterHierarchy.$inferInsert)[],
-) {
+export async function insertHierarchy(db: DbOrTx, rows: (typeof dimensionHierarchy.$inferInsert)[]) {
   if (!rows.length) return;
   await db
-    .insert(costCenterHierarchy)
+    .insert(dimensionHierarchy)
     .values(rows)
     .onConflictDoNothing({
       target: [
-        costCenterHierarchy.legalEntity,
-        costCenterHierarchy.costCenter,
-        costCenterHierarchy.validFrom,
+        dimensionHierarchy.legalEntity,
+        dimensionHierarchy.dimension,
+        dimensionHierarchy.code,
+        dimensionHierarchy.validFrom,
       ],
     });
 }

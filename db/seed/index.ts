@@ -2,14 +2,16 @@ import { upsertControlModels, upsertControlRules } from '../queries/control-mode
 import { type Database } from '../client';
 import {
   insertAccounts,
-  insertCostCenterHierarchy,
+  insertHierarchy,
   insertCostCenters,
   upsertDimensionMappings,
   upsertLegalEntities,
   upsertPublicationTargets,
 } from '../queries/reference';
 import { insertCostCenterOwners, insertInitialApprovalPolicy } from '../queries/approval-policies';
+import { declareChart } from '../queries/chart';
 import { defineCalendar } from '../queries/fiscal-calendars';
+import { twoDimensionChart } from '../../domain/chart';
 import { ApprovalPolicySpec } from '../../domain/approval-policy';
 import * as services from './services-company';
 import * as subsidiaries from './subsidiaries';
@@ -25,12 +27,18 @@ export async function seedReferenceData(db: Database): Promise<void> {
     await upsertPublicationTargets(tx, [...services.publicationTargets, ...subsidiaries.publicationTargets]);
     for (const calendar of [services.fiscalCalendar, subsidiaries.fiscalCalendar])
       await defineCalendar(tx, { ...calendar, by: 'closeloop', reason: 'seeded', correlationId: 'seed' });
+    for (const entity of [services.legalEntity, ...subsidiaries.legalEntities])
+      await declareChart(tx, {
+        legalEntity: entity.code,
+        spec: twoDimensionChart(entity.erpSystem),
+        validFrom: '1900-01-01',
+        by: 'closeloop',
+        reason: 'seeded',
+        correlationId: 'seed',
+      });
     await insertAccounts(tx, services.accounts);
     await insertCostCenters(tx, [...services.costCenters, ...subsidiaries.costCenters]);
-    await insertCostCenterHierarchy(tx, [
-      ...services.costCenterHierarchy,
-      ...subsidiaries.costCenterHierarchy,
-    ]);
+    await insertHierarchy(tx, [...services.costCenterHierarchy, ...subsidiaries.costCenterHierarchy]);
     await upsertDimensionMappings(tx, [...services.dimensionMappings, ...subsidiaries.dimensionMappings]);
     await upsertControlModels(tx, [...services.controlModels, ...subsidiaries.controlModels]);
     await upsertControlRules(tx, services.controlRules);

@@ -241,9 +241,10 @@ export const costCenterHierarchy = [
   ['CC-300', 'CC-020'],
   ['CC-400', 'CC-020'],
   ['CC-900', 'CC-020'],
-].map(([costCenter, parent]) => ({
+].map(([code, parent]) => ({
   legalEntity: SERVICES_COMPANY,
-  costCenter: costCenter!,
+  dimension: 'costCenter',
+  code: code!,
   parent: parent ?? null,
   validFrom: since,
 }));

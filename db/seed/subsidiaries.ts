@@ -91,7 +91,8 @@ export const costCenters = SUBSIDIARIES.flatMap((s) =>
 
 export const costCenterHierarchy = costCenters.map((c) => ({
   legalEntity: c.legalEntity,
-  costCenter: c.code,
+  dimension: 'costCenter',
+  code: c.code,
   parent: null,
   validFrom: since,
 }));

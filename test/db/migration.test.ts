@@ -8,7 +8,9 @@ import { type DatabaseHandle, openDatabase } from '../../db/client';
 import { ensureDatabase, migrateDatabase, MIGRATIONS_FOLDER } from '../../db/migrate';
 import { appendAudit, verifyAuditChain } from '../../db/queries/audit';
 import { addToBalance } from '../../db/queries/balances';
+import { chartOn, hierarchyEdges } from '../../db/queries/chart';
 import { listCalendars } from '../../db/queries/fiscal-calendars';
+import { twoDimensionChart } from '../../domain/chart';
 import { budgetHeld } from '../../db/queries/publications';
 import { activePublicationTargets } from '../../db/queries/reference';
 import { fromMinor, toMinor } from '../../domain/money';
@@ -42,23 +44,56 @@ describe('migrating a database from the previous release', () => {
     await admin.end({ timeout: 5 });
   });
 
-  test('the previous release’s data survives migration 0002 and keeps working', async () => {
-    // The previous release's schema: migrations 0000 and 0001 only.
-    const previous = await mkdtemp(path.join(os.tmpdir(), 'closeloop-migrations-'));
+  /** Migrates up to and including migration `last`, as a release that shipped with it would have. */
+  async function migrateThrough(last: number) {
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'closeloop-migrations-'));
     const journal = JSON.parse(
       await readFile(path.join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'),
     ) as {
       entries: { idx: number; tag: string }[];
     };
-    journal.entries = journal.entries.filter((e) => e.idx <= 1);
-    await mkdir(path.join(previous, 'meta'));
-    await writeFile(path.join(previous, 'meta', '_journal.json'), JSON.stringify(journal));
+    journal.entries = journal.entries.filter((e) => e.idx <= last);
+    await mkdir(path.join(folder, 'meta'));
+    await writeFile(path.join(folder, 'meta', '_journal.json'), JSON.stringify(journal));
     for (const e of journal.entries)
-      await copyFile(path.join(MIGRATIONS_FOLDER, `${e.tag}.sql`), path.join(previous, `${e.tag}.sql`));
-    await migrate(handle.db, { migrationsFolder: previous });
+      await copyFile(path.join(MIGRATIONS_FOLDER, `${e.tag}.sql`), path.join(folder, `${e.tag}.sql`));
+    await migrate(handle.db, { migrationsFolder: folder });
+  }
+
+  test('the previous release’s data survives migration 0002 and keeps working', async () => {
+    // The first release's schema (migrations 0000 and 0001) with a real cycle's data.
+    await migrateThrough(1);
     await handle.sql.unsafe(await readFile(path.join(__dirname, 'fixtures', 'before-0002.sql'), 'utf8'));
+    // The release before charts were data (through 0018): a cost center hierarchy with an approved move.
+    await migrateThrough(18);
+    await handle.sql.unsafe(`
+      insert into cost_centers (code, name, legal_entity, valid_from)
+        select 'CC-010', 'Delivery', 'ACME-US', '2020-01-01' where not exists (select 1 from cost_centers where code = 'CC-010');
+      insert into cost_center_hierarchy (legal_entity, cost_center, parent, valid_from, valid_to) values
+        ('ACME-US', 'CC-300', 'CC-020', '2020-01-01', '2027-04-01'),
+        ('ACME-US', 'CC-300', 'CC-010', '2027-04-01', null);
+      insert into master_data_changes (legal_entity, kind, code, from_value, to_value, effective_from, status,
+                                       source_system, payload, requested_by, correlation_id)
+        values ('ACME-US', 'cost_center_parent', 'CC-300', 'CC-020', 'CC-010', '2027-04-01', 'applied',
+                'd365', '{}', 'sync:d365', 'c-1');`);
 
     await migrateDatabase(handle.db);
+
+    // Migration 0019: each entity books on the chart it always had; the cost center hierarchy is the cost
+    // center dimension's, every dated row kept; the move asked for is the same request.
+    expect(await chartOn(handle.db, 'ACME-US', '2027-03-01')).toEqual({
+      legalEntity: 'ACME-US',
+      version: 1,
+      validFrom: '1900-01-01',
+      spec: twoDimensionChart('d365'),
+    });
+    expect(await hierarchyEdges(handle.db, 'ACME-US', 'costCenter')).toEqual([
+      { code: 'CC-300', parent: 'CC-020', validFrom: '2020-01-01', validTo: '2027-04-01' },
+      { code: 'CC-300', parent: 'CC-010', validFrom: '2027-04-01', validTo: null },
+    ]);
+    expect(
+      await handle.sql`select kind, dimension, code, status from master_data_changes`.then((r) => [...r]),
+    ).toEqual([{ kind: 'parent', dimension: 'costCenter', code: 'CC-300', status: 'applied' }]);
 
     expect(await activePublicationTargets(handle.db, 'ACME-US')).toEqual([
       expect.objectContaining({

@@ -23,7 +23,15 @@ describe('masterDataChange workflow', () => {
       proposeMasterDataChange(
         tx,
         { legalEntity: 'ACME-US', by: 'sync:d365', correlationId: randomUUID() },
-        { code, fromValue: 'CC-010', toValue: to, effectiveFrom, sourceSystem: 'd365', payload: {} },
+        {
+          dimension: 'costCenter',
+          code,
+          fromValue: 'CC-010',
+          toValue: to,
+          effectiveFrom,
+          sourceSystem: 'd365',
+          payload: {},
+        },
       ),
     );
     return change;
@@ -59,8 +67,8 @@ describe('masterDataChange workflow', () => {
 
   const parentOf = async (code: string, date: string) => {
     const [row] = (await stack.db.execute(sql`
-      select parent from cost_center_hierarchy
-       where legal_entity = 'ACME-US' and cost_center = ${code}
+      select parent from dimension_hierarchy
+       where legal_entity = 'ACME-US' and dimension = 'costCenter' and code = ${code}
          and valid_from <= ${date} and (valid_to is null or valid_to > ${date})`)) as unknown as {
       parent: string | null;
     }[];
