@@ -118,7 +118,11 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
           for (const [i, side] of sides.entries()) {
             const period = await findPeriod(db, entity.fiscalCalendar, side.period);
             if (!period) throw notFound(`period ${side.period} is not in calendar ${entity.fiscalCalendar}`);
-            const mapped = mapDimensions(mappings, side, period.startDate);
+            const mapped = mapDimensions(
+              mappings,
+              { account: side.account, costCenter: side.costCenter },
+              period.startDate,
+            );
             if ('missing' in mapped) {
               throw mappingMissing(
                 `transfer ${t.id}: ${mapped.missing.map((m) => `${m.dimension} ${m.code}`).join(', ')} ha(s) no ${target.target} mapping on ${period.startDate}`,

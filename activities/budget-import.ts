@@ -46,10 +46,28 @@ export interface ImportedBudgetVersion {
 
 const ISSUES_IN_RESULT = 50;
 
-function contentHash(rows: readonly PlanningBudgetRow[]): string {
+/**
+ * The hash of what the planning platform handed over: each row's dimension values in the order of every
+ * dimension the entity's charts name (a blank where the row has none, trailing blanks dropped), then its
+ * period, amount and currency. A two-dimension row hashes as it did before charts were data, so a version
+ * imported then is recognised as the same content.
+ */
+function contentHash(rows: readonly PlanningBudgetRow[], dimensionOrder: readonly string[]): string {
   const h = createHash('sha256');
-  for (const r of rows)
-    h.update(JSON.stringify([r.account, r.costCenter, r.period, r.amount, r.currency])).update('\n');
+  for (const r of rows) {
+    const values = dimensionOrder.map((d) => r.dimensions[d] ?? '');
+    while (values.length && values[values.length - 1] === '') values.pop();
+    const others = Object.keys(r.dimensions).filter((d) => !dimensionOrder.includes(d));
+    h.update(
+      JSON.stringify([
+        ...values,
+        ...(others.length ? [others.sort().map((d) => [d, r.dimensions[d]])] : []),
+        r.period,
+        r.amount,
+        r.currency,
+      ]),
+    ).update('\n');
+  }
   return h.digest('hex');
 }
 
@@ -100,7 +118,7 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
         const inControl = new Map(
           (await inControlInClosedPeriods(db, entity, ref)).map((l) => [
             budgetKey(l),
-            l.byTarget.map((t) => t.minor),
+            { dimensions: l.dimensions, period: l.period, byTarget: l.byTarget.map((t) => t.minor) },
           ]),
         );
         const { lines, issues, moves } = validateBudgetRows(rows, {
@@ -119,7 +137,9 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
           ref,
           currency,
           sourceSystem: planning.system,
-          contentHash: contentHash(rows),
+          contentHash: contentHash(rows, [
+            ...new Set(reference.charts.flatMap((c) => c.spec.dimensions.map((d) => d.code))),
+          ]),
           lineCount: issues.length ? rows.length : lines.length,
           totalAmount: total.amount,
           issues,

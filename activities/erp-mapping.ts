@@ -24,7 +24,7 @@ export async function targetLinesFor(
   for (const l of v.lines) {
     const date = startOf.get(l.period);
     if (!date) throw notFound(`period ${l.period} is not in ${v.entity.fiscalCalendar} FY${v.fiscalYear}`);
-    const mapped = mapDimensions(mappings, { account: l.account, costCenter: l.costCenter }, date);
+    const mapped = mapDimensions(mappings, l.dimensions, date);
     if ('missing' in mapped) {
       missing.push(...mapped.missing.map((m) => ({ ...m, lineNo: l.lineNo })));
       continue;

@@ -196,7 +196,10 @@ export function createPublicationActivities(deps: PublicationDeps) {
       if (differences.closed.length) {
         const listed = differences.closed
           .slice(0, 20)
-          .map((d) => `${d.account}/${d.costCenter} ${d.period} by ${d.amount.amount} ${d.amount.currency}`)
+          .map(
+            (d) =>
+              `${Object.values(d.dimensions).join('/')} ${d.period} by ${d.amount.amount} ${d.amount.currency}`,
+          )
           .join('; ');
         throw periodClosed(
           `version ${version.versionNumber} differs from what ${input.target} holds in closed periods (${listed}): it was approved before they closed; reopen them and retry the publication, or submit a new version`,
@@ -205,8 +208,7 @@ export function createPublicationActivities(deps: PublicationDeps) {
       }
       const planned = differences.lines.map((d, i) => ({
         lineNo: i + 1,
-        account: d.account,
-        costCenter: d.costCenter,
+        dimensions: d.dimensions,
         period: d.period,
         amount: d.amount.amount,
         currency: d.amount.currency,

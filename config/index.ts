@@ -180,6 +180,14 @@ const Env = z.object({
   /** Master data: the chart of accounts, the cost-center dimension, and the published cost-center hierarchy. */
   D365_CHART_OF_ACCOUNTS: z.string().min(1).default('Shared'),
   D365_COST_CENTER_DIMENSION: z.string().min(1).default('CostCenter'),
+  /**
+   * The closeloop dimension each segment of a ledger dimension display value holds, in the account structure's
+   * order, comma-separated ("account,costCenter,department").
+   */
+  D365_DIMENSION_FORMAT: z
+    .string()
+    .default('account,costCenter')
+    .transform((v) => v.split(',').map((d) => d.trim())),
   D365_HIERARCHY_ENTITY_SET: z.string().min(1).default('OrganizationHierarchiesPublishedV2'),
   D365_COST_CENTER_HIERARCHY: z.string().min(1).default('Cost centers'),
   /** closeloop's rate types by the environment's exchange rate type names: "spot=Default,average=Average,budget=Budget". */
@@ -336,6 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       exchangeRateEntitySet: e.D365_EXCHANGE_RATE_ENTITY_SET,
       chartOfAccounts: e.D365_CHART_OF_ACCOUNTS,
       costCenterDimension: e.D365_COST_CENTER_DIMENSION,
+      dimensionFormat: e.D365_DIMENSION_FORMAT,
       hierarchyEntitySet: e.D365_HIERARCHY_ENTITY_SET,
       costCenterHierarchy: e.D365_COST_CENTER_HIERARCHY,
       rateTypeNames: e.D365_RATE_TYPES,

@@ -33,6 +33,19 @@ const amount = (name: string) => numeric(name, { precision: 24, scale: 6 });
 const currency = (name = 'currency') => text(name).notNull();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
+/**
+ * A budget line's dimensions as its entity's chart has them (domain/model Dimensions), and the account and
+ * cost center read from them for what is still kept on those two (budget control, cost-center owners):
+ * generated, so they can never disagree with the line.
+ */
+const lineDimensions = () => ({
+  dimensions: jsonb('dimensions').$type<Record<string, string>>().notNull(),
+  account: text('account')
+    .notNull()
+    .generatedAlwaysAs(sql`dimensions ->> 'account'`),
+  costCenter: text('cost_center').generatedAlwaysAs(sql`dimensions ->> 'costCenter'`),
+});
+
 // ── Master data (synchronised from its system of record; effective-dated) ──────────────────────────────
 
 /**
@@ -418,8 +431,7 @@ export const budgetLines = pgTable(
       .notNull()
       .references(() => budgetVersions.id),
     lineNo: integer('line_no').notNull(),
-    account: text('account').notNull(),
-    costCenter: text('cost_center').notNull(),
+    ...lineDimensions(),
     period: text('period').notNull(),
     amount: amount('amount').notNull(),
     currency: currency(),
@@ -481,8 +493,7 @@ export const publicationLines = pgTable(
       .notNull()
       .references(() => publications.id),
     lineNo: integer('line_no').notNull(),
-    account: text('account').notNull(),
-    costCenter: text('cost_center').notNull(),
+    ...lineDimensions(),
     period: text('period').notNull(),
     amount: amount('amount').notNull(),
     currency: currency(),

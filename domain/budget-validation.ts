@@ -1,7 +1,9 @@
 import { DECIMAL_PATTERN, fromMinor, type Money, MoneyError, money, toMinor } from './money';
-import { type BudgetLine, PeriodCode, type PlanningBudgetRow } from './model';
-import { effectiveThroughout, type FiscalPeriodRef, type ReferenceSnapshot } from './reference';
-import { budgetKey } from './revision';
+import { chartIn, combinationText } from './chart';
+import { type CombinationProblemCode, combinationChecker } from './combination-check';
+import { type BudgetLine, type Dimensions, PeriodCode, type PlanningBudgetRow } from './model';
+import { type FiscalPeriodRef, type ReferenceSnapshot } from './reference';
+import { budgetKey, combinationKey } from './revision';
 
 export type LineIssueCode =
   | 'empty_version'
@@ -11,18 +13,23 @@ export type LineIssueCode =
   | 'currency_mismatch'
   | 'period_outside_calendar'
   | 'period_closed'
+  | 'duplicate_line'
+  | CombinationProblemCode
+  // Issues stored with versions validated before charts were data; validation no longer makes them.
   | 'unknown_account'
   | 'inactive_account'
   | 'unknown_cost_center'
   | 'inactive_cost_center'
-  | 'cost_center_other_entity'
-  | 'duplicate_line';
+  | 'cost_center_other_entity';
 
 export interface LineIssue {
   /** 1-based row of the export; 0 for issues about the version as a whole. */
   lineNo: number;
-  field: 'account' | 'costCenter' | 'period' | 'amount' | 'currency' | 'version';
+  /** A dimension's code, or the row's period, amount or currency, or the version. */
+  field: string;
   code: LineIssueCode;
+  /** The cross-validation rule the line broke (code `cross_validation`). */
+  rule?: string;
   message: string;
 }
 
@@ -31,8 +38,7 @@ export interface LineIssue {
  * policy: the closed period keeps what is in control, and `amount` (the change) lands in `to`.
  */
 export interface PeriodMove {
-  account: string;
-  costCenter: string;
+  dimensions: Dimensions;
   from: string;
   to: string;
   amount: Money;
@@ -45,12 +51,16 @@ export interface BudgetValidation {
   moves: PeriodMove[];
 }
 
+/** "costCenter" → "cost center", "productLine" → "product line": a dimension named in messages. */
+export const dimensionWords = (code: string) => code.replace(/([A-Z])/g, ' $1').toLowerCase();
+
 /**
  * Turns raw planning rows into canonical budget lines, or lists every reason they cannot be: amounts are
- * plain decimals in the entity's currency, periods are periods of the fiscal year, and each dimension
- * exists and is active for the whole period it is budgeted in. A closed period keeps what is in control:
- * a line there that equals it passes; a change to it (a different amount, or a combination left out) is
- * refused naming it, or, where the entity's policy says so, moved to the next open period (`moves`).
+ * plain decimals in the entity's currency, periods are periods of the fiscal year, and each line's
+ * combination may be booked under the entity's chart throughout its period (its dimensions, required ones,
+ * formats, value lists, and cross-validation rules: domain/combination-check). A closed period keeps what is
+ * in control: a line there that equals it passes; a change to it (a different amount, or a combination left
+ * out) is refused naming it, or, where the entity's policy says so, moved to the next open period (`moves`).
  */
 export function validateBudgetRows(
   rows: readonly PlanningBudgetRow[],
@@ -62,25 +72,27 @@ export function validateBudgetRows(
     issues.push({ lineNo: 0, field: 'version', code: 'empty_version', message: 'the version has no lines' });
   }
   const periods = new Map(ref.periods.map((p) => [p.period, p]));
-  const accounts = new Map(ref.accounts.map((a) => [a.code, a]));
-  const costCenters = new Map(ref.costCenters.map((c) => [c.code, c]));
+  const ordered = [...ref.periods].sort((a, b) => a.periodNumber - b.periodNumber);
+  const yearStart = ordered[0]?.startDate ?? `${ref.fiscalYear}-01-01`;
+  const check = combinationChecker(ref.rules ?? { rules: [], hierarchies: new Map() });
   const seen = new Map<string, number>();
   const closedLines: BudgetLine[] = [];
 
   rows.forEach((row, index) => {
     const lineNo = index + 1;
     const before = issues.length;
-    const issue = (field: LineIssue['field'], code: LineIssueCode, message: string) =>
-      issues.push({ lineNo, field, code, message });
+    const issue = (field: string, code: LineIssueCode, message: string, rule?: string) =>
+      issues.push({ lineNo, field, code, ...(rule ? { rule } : {}), message });
 
-    const account = row.account.trim();
-    const costCenter = row.costCenter.trim();
+    // A blank cell is a dimension the line leaves out.
+    const dimensions: Dimensions = {};
+    for (const [code, value] of Object.entries(row.dimensions)) {
+      const v = value.trim();
+      if (v) dimensions[code] = v;
+    }
     const periodCode = row.period.trim();
     const amountText = row.amount.trim();
     const currency = row.currency.trim();
-
-    if (!account) issue('account', 'missing_field', 'account is empty');
-    if (!costCenter) issue('costCenter', 'missing_field', 'cost center is empty');
 
     if (!DECIMAL_PATTERN.test(amountText)) {
       issue(
@@ -113,35 +125,30 @@ export function validateBudgetRows(
       );
     }
 
-    if (account) {
-      const a = accounts.get(account);
-      if (!a) issue('account', 'unknown_account', `account ${account} does not exist`);
-      else if (period && !effectiveThroughout(a, period.startDate, period.endDate)) {
-        issue('account', 'inactive_account', `account ${account} is not active throughout ${period.period}`);
-      }
-    }
-    if (costCenter) {
-      const c = costCenters.get(costCenter);
-      if (!c) issue('costCenter', 'unknown_cost_center', `cost center ${costCenter} does not exist`);
-      else if (c.legalEntity !== ref.legalEntity) {
-        issue(
-          'costCenter',
-          'cost_center_other_entity',
-          `cost center ${costCenter} belongs to ${c.legalEntity}`,
-        );
-      } else if (period && !effectiveThroughout(c, period.startDate, period.endDate)) {
-        issue(
-          'costCenter',
-          'inactive_cost_center',
-          `cost center ${costCenter} is not active throughout ${period.period}`,
-        );
-      }
+    const chart = chartIn(ref.charts, period?.startDate ?? yearStart) ?? ref.charts[0];
+    if (!chart) throw new Error(`${ref.legalEntity} has no chart of accounts`);
+    const problems = check(dimensions, {
+      legalEntity: ref.legalEntity,
+      spec: chart.spec,
+      values: (d) => ref.values.get(d),
+      from: period?.startDate ?? yearStart,
+      to: period?.endDate ?? yearStart,
+      label: dimensionWords,
+    });
+    for (const p of problems) {
+      // Without a period of the year there are no dates to judge a value's activity on.
+      if (!period && p.code === 'inactive_value') continue;
+      issue(p.dimension, p.code, p.message, p.rule);
     }
 
-    const key = budgetKey({ account, costCenter, period: periodCode });
+    const key = budgetKey({ dimensions, period: periodCode });
     const firstLine = seen.get(key);
     if (firstLine !== undefined) {
-      issue('version', 'duplicate_line', `${account}/${costCenter}/${periodCode} repeats line ${firstLine}`);
+      issue(
+        'version',
+        'duplicate_line',
+        `${combinationText(chart.spec, dimensions)}/${periodCode} repeats line ${firstLine}`,
+      );
     } else {
       seen.set(key, lineNo);
     }
@@ -149,7 +156,7 @@ export function validateBudgetRows(
     if (issues.length === before) {
       const line = {
         lineNo,
-        dimensions: { account, costCenter },
+        dimensions,
         period: periodCode,
         amount: money(amountText, currency),
       };
@@ -186,16 +193,11 @@ function closedPeriodChanges(
    * When the line changes a closed period and the change can move: records the move and answers what the
    * closed period keeps. Undefined when nothing changes, or when the change is refused (an issue).
    */
-  const settle = (
-    lineNo: number,
-    account: string,
-    costCenter: string,
-    period: FiscalPeriodRef,
-    proposed: bigint,
-  ) => {
-    const held = ref.inControl?.get(budgetKey({ account, costCenter, period: period.period })) ?? [0n];
+  const settle = (lineNo: number, dimensions: Dimensions, period: FiscalPeriodRef, proposed: bigint) => {
+    const held = ref.inControl?.get(budgetKey({ dimensions, period: period.period }))?.byTarget ?? [0n];
     if (held.every((h) => h === proposed)) return undefined;
-    const what = `${account}/${costCenter} in closed period ${period.period}`;
+    const chart = chartIn(ref.charts, period.startDate) ?? ref.charts[0]!;
+    const what = `${combinationText(chart.spec, dimensions)} in closed period ${period.period}`;
     const agreed = held.every((h) => h === held[0]);
     if (!agreed) {
       issues.push({
@@ -221,8 +223,7 @@ function closedPeriodChanges(
       return undefined;
     }
     moves.push({
-      account,
-      costCenter,
+      dimensions,
       from: period.period,
       to: to.period,
       amount: money(amount(proposed - held[0]!), ref.currency),
@@ -231,42 +232,38 @@ function closedPeriodChanges(
   };
 
   for (const line of closedLines) {
-    const { account, costCenter } = line.dimensions;
     const kept = settle(
       line.lineNo,
-      account,
-      costCenter,
+      line.dimensions,
       periods.get(line.period)!,
       toMinor(line.amount.amount, ref.currency),
     );
     if (kept !== undefined) line.amount = money(amount(kept), ref.currency);
   }
   let next = lines.reduce((n, l) => Math.max(n, l.lineNo), 0) + 1;
-  for (const key of ref.inControl?.keys() ?? []) {
+  for (const [key, held] of ref.inControl ?? []) {
     if (seen.has(key)) continue;
-    const [account, costCenter, periodCode] = key.split('|') as [string, string, string];
-    const period = periods.get(periodCode);
+    const period = periods.get(held.period);
     if (period?.status !== 'closed') continue;
-    const kept = settle(0, account, costCenter, period, 0n);
+    const kept = settle(0, held.dimensions, period, 0n);
     if (kept !== undefined)
       lines.push({
         lineNo: next++,
-        dimensions: { account, costCenter },
-        period: periodCode,
+        dimensions: held.dimensions,
+        period: held.period,
         amount: money(amount(kept), ref.currency),
       });
   }
   for (const m of moves) {
     const into = lines.find(
-      (l) =>
-        l.period === m.to && l.dimensions.account === m.account && l.dimensions.costCenter === m.costCenter,
+      (l) => l.period === m.to && combinationKey(l.dimensions) === combinationKey(m.dimensions),
     );
     const delta = toMinor(m.amount.amount, ref.currency);
     if (into) into.amount = money(amount(toMinor(into.amount.amount, ref.currency) + delta), ref.currency);
     else
       lines.push({
         lineNo: next++,
-        dimensions: { account: m.account, costCenter: m.costCenter },
+        dimensions: m.dimensions,
         period: m.to,
         amount: m.amount,
       });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate } from './model';
+import { DimensionCode, DimensionValueCode, Dimensions, IsoDate } from './model';
 import { effectiveThroughout, type EffectiveDated } from './reference';
 
 /**
@@ -28,17 +28,7 @@ export const CANONICAL_DIMENSIONS = [
 ] as const;
 export type CanonicalDimension = (typeof CANONICAL_DIMENSIONS)[number];
 
-export const DimensionCode = z
-  .string()
-  .regex(/^[a-z][a-zA-Z0-9]{1,39}$/, 'must be a camelCase dimension code such as "costCenter" or "plant"');
-export type DimensionCode = z.infer<typeof DimensionCode>;
-
-/** A value of a dimension as a line carries it: the canonical code, trimmed, never empty. */
-export const DimensionValueCode = z.string().min(1).max(40);
-
-/** A line's dimensions, keyed by the codes of its entity's chart. */
-export const Dimensions = z.record(DimensionCode, DimensionValueCode);
-export type Dimensions = z.infer<typeof Dimensions>;
+export { DimensionCode, DimensionValueCode, Dimensions };
 
 const compiles = (pattern: string) => {
   try {
@@ -123,6 +113,16 @@ export interface Chart {
   version: number;
   validFrom: string;
   spec: ChartSpec;
+}
+
+/** The version of a chart in force on a date, of versions oldest first; undefined before the first. */
+export function chartIn<C extends Pick<Chart, 'validFrom'>>(
+  versions: readonly C[],
+  onDate: string,
+): C | undefined {
+  let found: C | undefined;
+  for (const c of versions) if (c.validFrom <= onDate) found = c;
+  return found;
 }
 
 export const isCanonical = (code: string): code is CanonicalDimension =>

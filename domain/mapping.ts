@@ -1,4 +1,4 @@
-import { DIMENSIONS, type Dimension, type DimensionCombination } from './model';
+import { DIMENSIONS, type DimensionCombination, type Dimensions } from './model';
 import { type DimensionMappingRef } from './reference';
 
 /**
@@ -6,10 +6,10 @@ import { type DimensionMappingRef } from './reference';
  * `{ account: "60010", costCenter: "100" }`. How a system lays them out (a display value, separate
  * segments, a chart-of-accounts string) is its adapter's business, not the mapping's.
  */
-export type SystemDimensionValues = Record<Dimension, string>;
+export type SystemDimensionValues = Record<string, string>;
 
 export interface MissingMapping {
-  dimension: Dimension;
+  dimension: string;
   code: string;
   onDate: string;
 }
@@ -41,7 +41,7 @@ export function publishedValue<T extends DatedMapping>(inForce: readonly T[], on
 /** The system value a canonical value is published to on `onDate` (validFrom inclusive, validTo exclusive). */
 export function resolveMapping(
   mappings: readonly DimensionMappingRef[],
-  dimension: Dimension,
+  dimension: string,
   code: string,
   onDate: string,
 ): string | undefined {
@@ -51,20 +51,23 @@ export function resolveMapping(
   )?.systemValue;
 }
 
-/** Canonical dimensions → a system's values on a date; reports every missing mapping instead of the first. */
+/**
+ * Canonical dimensions → a system's values on a date, every dimension the line carries; reports every
+ * missing mapping instead of the first.
+ */
 export function mapDimensions(
   mappings: readonly DimensionMappingRef[],
-  dims: DimensionCombination,
+  dims: Dimensions,
   onDate: string,
 ): { values: SystemDimensionValues } | { missing: MissingMapping[] } {
-  const values: Partial<SystemDimensionValues> = {};
+  const values: SystemDimensionValues = {};
   const missing: MissingMapping[] = [];
-  for (const dimension of DIMENSIONS) {
-    const value = resolveMapping(mappings, dimension, dims[dimension], onDate);
-    if (value === undefined) missing.push({ dimension, code: dims[dimension], onDate });
+  for (const [dimension, code] of Object.entries(dims)) {
+    const value = resolveMapping(mappings, dimension, code, onDate);
+    if (value === undefined) missing.push({ dimension, code, onDate });
     else values[dimension] = value;
   }
-  return missing.length ? { missing } : { values: values as SystemDimensionValues };
+  return missing.length ? { missing } : { values };
 }
 
 /**
@@ -89,7 +92,7 @@ function bySystemValue(mappings: readonly DimensionMappingRef[]): Map<string, Di
 /** A system's values back to canonical dimensions on a date, for reading its totals and actuals. */
 export function unmapDimensions(
   mappings: readonly DimensionMappingRef[],
-  values: Partial<SystemDimensionValues>,
+  values: SystemDimensionValues,
   onDate: string,
 ): { dimensions: DimensionCombination } | { missing: MissingMapping[] } {
   const dims: Partial<DimensionCombination> = {};

@@ -40,7 +40,26 @@ export const BudgetVersionRef = z.object({
 });
 export type BudgetVersionRef = z.infer<typeof BudgetVersionRef>;
 
-/** The canonical dimensions a budget or actual line is booked against. More join here, not per system. */
+/**
+ * A dimension's code in a chart of accounts (domain/chart): a canonical one ("account", "costCenter",
+ * "project", …) or one the entity names ("plant").
+ */
+export const DimensionCode = z
+  .string()
+  .regex(/^[a-z][a-zA-Z0-9]{1,39}$/, 'must be a camelCase dimension code such as "costCenter" or "plant"');
+export type DimensionCode = z.infer<typeof DimensionCode>;
+
+/** A value of a dimension as a line carries it: the canonical code, never empty. */
+export const DimensionValueCode = z.string().min(1).max(40);
+
+/** A budget line's dimensions, keyed by the codes of its entity's chart (account always among them). */
+export const Dimensions = z.record(DimensionCode, DimensionValueCode);
+export type Dimensions = z.infer<typeof Dimensions>;
+
+/**
+ * The dimensions budget control, actuals and commitments are kept on today (the next step generalises them
+ * to control budgets on any dimension): account and cost center.
+ */
 export const DIMENSIONS = ['account', 'costCenter'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
@@ -52,7 +71,7 @@ export type DimensionCombination = z.infer<typeof DimensionCombination>;
 
 export const BudgetLine = z.object({
   lineNo: z.number().int().positive(),
-  dimensions: DimensionCombination,
+  dimensions: Dimensions,
   period: PeriodCode,
   amount: Money,
 });
@@ -68,11 +87,12 @@ export type BudgetVersion = z.infer<typeof BudgetVersion>;
 
 /**
  * One row as a planning platform hands it over, before validation: every field is text because that
- * is what the export carries. Validation turns these into BudgetLines or line-level issues.
+ * is what the export carries. `dimensions` holds a value for each dimension column of the export, keyed by
+ * dimension code (an empty cell is an empty string). Validation turns these into BudgetLines or line-level
+ * issues against the entity's chart.
  */
 export const PlanningBudgetRow = z.object({
-  account: z.string(),
-  costCenter: z.string(),
+  dimensions: z.record(z.string(), z.string()),
   period: z.string(),
   amount: z.string(),
   currency: z.string(),

@@ -1,5 +1,7 @@
+import { type Chart, type DimensionValueRef } from './chart';
+import { type ChartRules } from './combination-check';
 import { type CalendarPeriod, calendarYear } from './fiscal-calendar';
-import { type Dimension } from './model';
+import { type Dimensions } from './model';
 
 /** Reference-data snapshots the pure domain functions work on (loaded from the store by activities). */
 
@@ -32,20 +34,27 @@ export interface ReferenceSnapshot {
   currency: string;
   fiscalYear: number;
   periods: FiscalPeriodRef[];
-  accounts: EffectiveDated[];
-  costCenters: CostCenterRef[];
+  /**
+   * The versions of the entity's chart (oldest first): a line is booked under the one in force on the first
+   * day of its period. With the value lists of their dimensions (absent: none kept).
+   */
+  charts: readonly Chart[];
+  values: ReadonlyMap<string, ReadonlyMap<string, DimensionValueRef>>;
+  /** Its cross-validation rules and the hierarchies they name nodes of. */
+  rules?: ChartRules;
   /**
    * What is in control in the year's closed periods, per combination and period (domain/revision budgetKey):
    * the net each target holds of the budget, in minor units of the entity's currency (absent: nothing).
    */
-  inControl?: ReadonlyMap<string, readonly bigint[]>;
+  inControl?: ReadonlyMap<string, { dimensions: Dimensions; period: string; byTarget: readonly bigint[] }>;
   /** What becomes of a change to a closed period: refused, or moved to the next open period. */
   closedPeriodPolicy?: 'dead_letter' | 'next_open_period';
 }
 
 /** A canonical dimension value's code in one target system, effective-dated. */
 export interface DimensionMappingRef {
-  dimension: Dimension;
+  /** A dimension code of the entity's chart. */
+  dimension: string;
   canonicalCode: string;
   systemValue: string;
   validFrom: string;

@@ -1,3 +1,4 @@
+import { type Dimensions } from './model';
 import { type Money, fromMinor, money, toMinor } from './money';
 
 /**
@@ -8,16 +9,27 @@ import { type Money, fromMinor, money, toMinor } from './money';
 
 /** An amount of a budget on one dimension combination and period. */
 export interface KeyedAmount {
-  account: string;
-  costCenter: string;
+  dimensions: Dimensions;
   period: string;
   /** Decimal string in `currency`. */
   amount: string;
   currency: string;
 }
 
-export const budgetKey = (k: Pick<KeyedAmount, 'account' | 'costCenter' | 'period'>) =>
-  `${k.account}|${k.costCenter}|${k.period}`;
+/**
+ * One text per combination, whatever order its dimensions were written in: the dimensions sorted by code,
+ * JSON-encoded (a value may hold any character). A dimension left out is absent, never an empty value.
+ */
+export function combinationKey(dims: Dimensions): string {
+  return JSON.stringify(
+    Object.keys(dims)
+      .sort()
+      .map((k) => [k, dims[k]]),
+  );
+}
+
+export const budgetKey = (k: Pick<KeyedAmount, 'dimensions' | 'period'>) =>
+  `${combinationKey(k.dimensions)}|${k.period}`;
 
 /** The amounts summed per combination, period and currency, in minor units (the order of first appearance). */
 export function netByKey(lines: readonly KeyedAmount[]): Map<string, KeyedAmount & { minor: bigint }> {
@@ -32,8 +44,7 @@ export function netByKey(lines: readonly KeyedAmount[]): Map<string, KeyedAmount
 }
 
 export interface Difference {
-  account: string;
-  costCenter: string;
+  dimensions: Dimensions;
   period: string;
   amount: Money;
 }
@@ -56,8 +67,7 @@ export function publicationDifferences(
   const consider = (k: KeyedAmount, diff: bigint) => {
     if (diff === 0n) return;
     const d = {
-      account: k.account,
-      costCenter: k.costCenter,
+      dimensions: k.dimensions,
       period: k.period,
       amount: money(fromMinor(diff, k.currency), k.currency),
     };

@@ -38,7 +38,7 @@ export interface SourceLineError {
 /** What every source line carries, whatever its kind. */
 export interface SourceLineInput {
   /** The system's values of the canonical dimensions, as its adapter read them. */
-  dimensions: Partial<SystemDimensionValues>;
+  dimensions: SystemDimensionValues;
   /** The date that places the line in a fiscal period (posting date, delivery date). */
   date: string;
   /** The amount in the currency it is in; amounts never travel without their currency. */

@@ -97,7 +97,7 @@ export interface BudgetTotalsQuery {
 }
 
 export interface TargetBudgetTotal {
-  dimensions: Partial<SystemDimensionValues>;
+  dimensions: SystemDimensionValues;
   /** ISO date the amount is booked on; callers turn it into a fiscal period. */
   date: string;
   amount: SourceAmount;
@@ -117,7 +117,7 @@ export interface SourceActualLine {
   documentId: string;
   lineNo: number;
   revision: number;
-  dimensions: Partial<SystemDimensionValues>;
+  dimensions: SystemDimensionValues;
   postingDate: string;
   /** In the currency the line was posted in. */
   amount: SourceAmount;
@@ -140,7 +140,7 @@ export interface SourceCommitmentLine {
   documentId: string;
   lineNo: number;
   revision: number;
-  dimensions: Partial<SystemDimensionValues>;
+  dimensions: SystemDimensionValues;
   date: string;
   openAmount: SourceAmount;
 }

@@ -235,7 +235,7 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
       ...run,
       lines: run.lines.map((l) => {
         const touching = moves.filter(
-          (m) => m.account === l.account && (m.from === l.period || m.to === l.period),
+          (m) => m.dimensions.account === l.account && (m.from === l.period || m.to === l.period),
         );
         return touching.length ? { ...l, periodMoves: touching } : l;
       }),

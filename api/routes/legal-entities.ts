@@ -85,8 +85,7 @@ export function legalEntityRoutes({
       closedPeriodPolicy: entity.closedPeriodPolicy,
       closedPeriods: periods.filter((p) => p.status === 'closed').map((p) => p.period),
       lines: lines.map((l) => ({
-        account: l.account,
-        costCenter: l.costCenter,
+        dimensions: l.dimensions,
         period: l.period,
         // Targets that disagree cannot be revised there until reconciled: each one's figure is listed.
         inControl: l.byTarget.every((t) => t.minor === l.byTarget[0]!.minor)

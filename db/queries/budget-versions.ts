@@ -184,8 +184,7 @@ async function insertLines(tx: Tx, versionId: string, lines: readonly BudgetLine
       lines.slice(i, i + 1000).map((l) => ({
         versionId,
         lineNo: l.lineNo,
-        account: l.dimensions.account,
-        costCenter: l.dimensions.costCenter,
+        dimensions: l.dimensions,
         period: l.period,
         amount: l.amount.amount,
         currency: l.amount.currency,

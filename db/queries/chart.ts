@@ -12,6 +12,7 @@ import {
   CrossValidationRule as RuleSchema,
   dimensionsWithNodes,
 } from '../../domain/cross-validation';
+import { type ChartRules } from '../../domain/combination-check';
 import { cyclesIn, type HierarchyEdge, treeAsOf } from '../../domain/hierarchy';
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
@@ -431,6 +432,15 @@ export async function putCrossValidationRule(
   return { outcome: previous ? 'changed' : 'created' };
 }
 
+/** The entity's cross-validation rules with the hierarchies they name nodes of. */
+export async function chartRules(db: DbOrTx, legalEntity: string): Promise<ChartRules> {
+  const rules = await crossValidationRulesOf(db, legalEntity);
+  const hierarchies = await Promise.all(
+    dimensionsWithNodes(rules).map(async (d) => [d, await hierarchyEdges(db, legalEntity, d)] as const),
+  );
+  return { rules, hierarchies: new Map(hierarchies) };
+}
+
 /**
  * What checking combinations against the entity's chart on a date needs: the chart version in force, the
  * value lists of its dimensions, and its rules with the hierarchies they name nodes of.
@@ -438,16 +448,13 @@ export async function putCrossValidationRule(
 export async function chartCheckContext(db: DbOrTx, legalEntity: string, onDate: string) {
   const chart = await chartOn(db, legalEntity, onDate);
   if (!chart) return undefined;
-  const rules = await crossValidationRulesOf(db, legalEntity);
-  const [lists, hierarchies] = await Promise.all([
+  const [lists, rules] = await Promise.all([
     dimensionValueLists(
       db,
       legalEntity,
       chart.spec.dimensions.map((d) => d.code),
     ),
-    Promise.all(
-      dimensionsWithNodes(rules).map(async (d) => [d, await hierarchyEdges(db, legalEntity, d)] as const),
-    ),
+    chartRules(db, legalEntity),
   ]);
-  return { chart, lists, rules, hierarchies: new Map(hierarchies) };
+  return { chart, lists, ...rules };
 }

@@ -3,7 +3,7 @@ import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { budgetVersions, publicationChunks, publicationLines, publications } from '../schema';
 import { toMinor } from '../../domain/money';
-import { type KeyedAmount } from '../../domain/revision';
+import { budgetKey, type KeyedAmount } from '../../domain/revision';
 import { appendAudit } from './audit';
 import { activePublicationTargets, fiscalYearPeriods, type LegalEntityRow } from './reference';
 import { markVersionPublicationFailed } from './budget-versions';
@@ -62,18 +62,17 @@ export async function budgetHeld(
   b: { legalEntity: string; fiscalYear: number; scenario: string; target?: string },
 ) {
   return (await db.execute(sql`
-    select p.target, l.account, l.cost_center as "costCenter", l.period, l.currency, sum(l.amount)::text as amount
+    select p.target, l.dimensions, l.period, l.currency, sum(l.amount)::text as amount
       from publications p
       join budget_versions v on v.id = p.version_id
       join publication_chunks c on c.publication_id = p.id and c.status = 'posted'
       join publication_lines l on l.publication_id = p.id and l.line_no between c.first_line_no and c.last_line_no
      where v.legal_entity = ${b.legalEntity} and v.fiscal_year = ${b.fiscalYear} and v.scenario = ${b.scenario}
        ${b.target === undefined ? sql`` : sql`and p.target = ${b.target}`}
-     group by p.target, l.account, l.cost_center, l.period, l.currency
-     order by p.target, l.period, l.account, l.cost_center`)) as unknown as {
+     group by p.target, l.dimensions, l.period, l.currency
+     order by p.target, l.period, l.dimensions::text`)) as unknown as {
     target: string;
-    account: string;
-    costCenter: string;
+    dimensions: Record<string, string>;
     period: string;
     currency: string;
     amount: string;
@@ -109,8 +108,7 @@ export async function inControlInClosedPeriods(
   b: { fiscalYear: number; scenario: string },
 ): Promise<
   {
-    account: string;
-    costCenter: string;
+    dimensions: Record<string, string>;
     period: string;
     currency: string;
     byTarget: { target: string; minor: bigint }[];
@@ -123,18 +121,22 @@ export async function inControlInClosedPeriods(
   const held = await budgetHeld(db, { legalEntity: entity.code, ...b });
   const byKey = new Map<
     string,
-    { account: string; costCenter: string; period: string; currency: string; perTarget: Map<string, bigint> }
+    {
+      dimensions: Record<string, string>;
+      period: string;
+      currency: string;
+      perTarget: Map<string, bigint>;
+    }
   >();
   for (const h of held) {
     if (!closed.has(h.period) || !targets.includes(h.target)) continue;
-    const key = `${h.account}|${h.costCenter}|${h.period}|${h.currency}`;
+    const key = `${budgetKey(h)}|${h.currency}`;
     const line = byKey.get(key) ?? { ...h, perTarget: new Map<string, bigint>() };
     line.perTarget.set(h.target, (line.perTarget.get(h.target) ?? 0n) + toMinor(h.amount, h.currency));
     byKey.set(key, line);
   }
   return [...byKey.values()].map(({ perTarget, ...l }) => ({
-    account: l.account,
-    costCenter: l.costCenter,
+    dimensions: l.dimensions,
     period: l.period,
     currency: l.currency,
     byTarget: targets.map((target) => ({ target, minor: perTarget.get(target) ?? 0n })),

@@ -4,6 +4,7 @@ import { auditStream } from '../../domain/identity';
 import { type SyncTier } from '../../domain/sync-tiers';
 import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
+import { chartRules, chartVersions, dimensionValueLists } from './chart';
 import {
   accounts,
   dimensionHierarchy,
@@ -91,11 +92,12 @@ export async function loadReferenceSnapshot(
   entity: LegalEntityRow,
   fiscalYear: number,
 ): Promise<ReferenceSnapshot> {
-  const [periods, accountRows, costCenterRows] = await Promise.all([
+  const [periods, charts, rules] = await Promise.all([
     fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code),
-    db.select().from(accounts),
-    db.select().from(costCenters),
+    chartVersions(db, entity.code),
+    chartRules(db, entity.code),
   ]);
+  const dimensions = [...new Set(charts.flatMap((c) => c.spec.dimensions.map((d) => d.code)))];
   return {
     legalEntity: entity.code,
     currency: entity.functionalCurrency,
@@ -109,19 +111,9 @@ export async function loadReferenceSnapshot(
       kind: p.kind,
       quarter: p.quarter,
     })),
-    accounts: accountRows.map((a) => ({
-      code: a.code,
-      active: a.active,
-      validFrom: a.validFrom,
-      validTo: a.validTo,
-    })),
-    costCenters: costCenterRows.map((c) => ({
-      code: c.code,
-      legalEntity: c.legalEntity,
-      active: c.active,
-      validFrom: c.validFrom,
-      validTo: c.validTo,
-    })),
+    charts,
+    values: await dimensionValueLists(db, entity.code, dimensions),
+    rules,
   };
 }
 

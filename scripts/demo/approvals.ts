@@ -49,7 +49,7 @@ export async function approvalsScenario() {
   await publishVersion(
     first.version,
     budgetRows(FISCAL_YEAR, first.version).map((r) =>
-      r.costCenter === 'CC-300' && r.period < `${FISCAL_YEAR}-04` ? { ...r, amount: '0.00' } : r,
+      r.dimensions.costCenter === 'CC-300' && r.period < `${FISCAL_YEAR}-04` ? { ...r, amount: '0.00' } : r,
     ),
   );
   // Short windows so the reminders, the escalation and the expiry happen while you watch.

@@ -31,7 +31,7 @@ export async function publishVersion(version: number, plan = budgetRows(FISCAL_Y
     200,
   ).body as {
     closedPeriods: string[];
-    lines: { account: string; costCenter: string; period: string; inControl: { amount: string } | null }[];
+    lines: { dimensions: Record<string, string>; period: string; inControl: { amount: string } | null }[];
   };
   const held = new Map(closed.lines.map((l) => [budgetKey(l), l.inControl?.amount ?? '0.00']));
   const rows = plan
@@ -40,8 +40,7 @@ export async function publishVersion(version: number, plan = budgetRows(FISCAL_Y
   for (const l of closed.lines)
     if (!rows.some((r) => budgetKey(r) === budgetKey(l)))
       rows.push({
-        account: l.account,
-        costCenter: l.costCenter,
+        dimensions: l.dimensions,
         period: l.period,
         amount: held.get(budgetKey(l))!,
         currency: plan[0]?.currency ?? 'USD',

@@ -52,8 +52,8 @@ export const BudgetVersionSeed = z.object({
   // Text on purpose: the planning model can hold anything a planner typed, and validation is closeloop's job.
   rows: z.array(
     z.object({
-      account: z.string(),
-      costCenter: z.string(),
+      /** A value per list of the module, keyed by closeloop's dimension code; exported under the list's name. */
+      dimensions: z.record(z.string(), z.string()),
       period: z.string(),
       amount: z.string(),
       currency: z.string(),
@@ -74,7 +74,9 @@ export interface ForecastVersion {
   }[];
 }
 
-const EXPORT_COLUMNS = ['Account', 'Cost Center', 'Period', 'Amount', 'Currency'];
+const EXPORT_VALUE_COLUMNS = ['Period', 'Amount', 'Currency'];
+/** A module's list as a model builder names it: "costCenter" → "Cost Center". */
+const listName = (code: string) => code.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
 const IMPORT_COLUMNS = ['Version', 'Account', 'Cost Center', 'Period', 'Amount', 'Currency', 'Load Key'];
 const FORECAST_FILE_ID = '113000000001';
 const FORECAST_IMPORT_ID = '112000000001';
@@ -411,11 +413,18 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
 
   function runExport(exportId: string): TaskResult {
     const e = exportsById.get(exportId)!;
+    // One column per list any row of the version has, in the order they first appear.
+    const lists = [...new Set(e.version.rows.flatMap((r) => Object.keys(r.dimensions)))];
     const csv = Buffer.from(
       writeCsv(
         [
-          EXPORT_COLUMNS,
-          ...e.version.rows.map((r) => [r.account, r.costCenter, r.period, r.amount, r.currency]),
+          [...lists.map(listName), ...EXPORT_VALUE_COLUMNS],
+          ...e.version.rows.map((r) => [
+            ...lists.map((l) => r.dimensions[l] ?? ''),
+            r.period,
+            r.amount,
+            r.currency,
+          ]),
         ],
         {
           record_delimiter: 'windows',

@@ -73,8 +73,7 @@ export function budgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[]
       if (item.costCenter === 'CC-200' && item.account === '600100')
         cents = (cents * (100n + 2n * BigInt(version - 1))) / 100n;
       rows.push({
-        account: item.account,
-        costCenter: item.costCenter,
+        dimensions: { account: item.account, costCenter: item.costCenter },
         period: p.period,
         amount: fromMinor(cents, 'USD'),
         currency: 'USD',

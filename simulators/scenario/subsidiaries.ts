@@ -76,8 +76,7 @@ export function subsidiaryBudgetRows(legalEntity: string, fiscalYear: number): P
   const currency = subsidiary(legalEntity).functionalCurrency;
   return PLANS[legalEntity]!.flatMap((item) =>
     periodsOf(legalEntity, fiscalYear).map((p) => ({
-      account: item.account,
-      costCenter: item.costCenter,
+      dimensions: { account: item.account, costCenter: item.costCenter },
       period: p.period,
       amount: fromMinor(item.monthly, currency),
       currency,

@@ -49,7 +49,7 @@ describe('cycle revisions', () => {
 
     // The planner lowers travel in the planning platform and submits the same version again.
     const fixed = budgetRows(fiscalYear, 1).map((r) =>
-      r.account === '610200' ? { ...r, amount: (Number(r.amount) / 2).toFixed(2) } : r,
+      r.dimensions.account === '610200' ? { ...r, amount: (Number(r.amount) / 2).toFixed(2) } : r,
     );
     planVersion(stack, fiscalYear, 1, fixed);
     const sameRevision = await start(fiscalYear, 1);

@@ -52,7 +52,7 @@ describe('revising a budget after a period close', () => {
       ).body,
     ).toMatchObject({ outcome: 'locked' });
   const isLine = (r: Row, account: string, costCenter: string, period: string) =>
-    r.account === account && r.costCenter === costCenter && r.period === period;
+    r.dimensions.account === account && r.dimensions.costCenter === costCenter && r.period === period;
   const plus = (amount: string, more: string) => (Number(amount) + Number(more)).toFixed(2);
   /** Entries of the company's budget model in the ERP, with their lines, after the first `skip`. */
   const entriesAfter = (skip: number) =>
@@ -144,8 +144,7 @@ describe('revising a budget after a period close', () => {
       );
       const { cycleId, waiting } = await cycle(fy, 2, v2);
       const move: PeriodMove = {
-        account: '600100',
-        costCenter: 'CC-100',
+        dimensions: { account: '600100', costCenter: 'CC-100' },
         from: `${fy}-03`,
         to: `${fy}-04`,
         amount: { amount: '500.00', currency: 'USD' },
@@ -176,7 +175,7 @@ describe('revising a budget after a period close', () => {
       // March keeps what is in control; April expects its own plan plus the move.
       const sum = (period: string) =>
         v1
-          .filter((r) => r.account === '600100' && r.period === period)
+          .filter((r) => r.dimensions.account === '600100' && r.period === period)
           .reduce((t, r) => t + Math.round(Number(r.amount) * 100), 0);
       expect(marchLine.sourceAmount).toBe((sum(`${fy}-03`) / 100).toFixed(2));
       expect(april.sourceAmount).toBe(((sum(`${fy}-04`) + 50_000) / 100).toFixed(2));

@@ -40,15 +40,25 @@ describe('Anaplan connector', () => {
 
   test('a version exported in many small chunks is reassembled exactly, odd text passed through verbatim', async () => {
     const rows = [
-      { account: '600100', costCenter: 'CC-100', period: '2027-01', amount: '85000.00', currency: 'USD' },
       {
-        account: '610200',
-        costCenter: 'CC "North", East',
+        dimensions: { account: '600100', costCenter: 'CC-100', productLine: '' },
+        period: '2027-01',
+        amount: '85000.00',
+        currency: 'USD',
+      },
+      {
+        // A list more than the others (the module's "Product Line"): a column of its own, blank elsewhere.
+        dimensions: { account: '610200', costCenter: 'CC "North", East', productLine: 'PL-PUMPS' },
         period: '2027-02',
         amount: '1,250.00',
         currency: 'USD',
       },
-      { account: '620300', costCenter: 'CC-200', period: '2027-03', amount: 'abc', currency: 'usd' },
+      {
+        dimensions: { account: '620300', costCenter: 'CC-200', productLine: '' },
+        period: '2027-03',
+        amount: 'abc',
+        currency: 'usd',
+      },
     ];
     sim.putBudgetVersion({ ...ref, rows });
     expect(await planning.fetchBudgetVersion(ref)).toEqual(rows);

@@ -140,6 +140,16 @@ describe('Dynamics 365 connector', () => {
     expect(sim.budgetEntries()).toHaveLength(1);
   });
 
+  test('a line with a dimension the display value format has no segment for is refused, never dropped', async () => {
+    const withDepartment = chunk('k-dept', ['10.00']);
+    withDepartment.lines[0]!.dimensions = { ...withDepartment.lines[0]!.dimensions, department: 'D10' };
+    const before = sim.budgetEntries().length;
+    const f = await failureOf(erp.publishBudgetChunk(withDepartment));
+    expect(f).toMatchObject({ type: 'MappingMissing', nonRetryable: true });
+    expect(f.message).toMatch(/no segment for department/);
+    expect(sim.budgetEntries()).toHaveLength(before);
+  });
+
   test('a 503 burst is a retryable failure; retrying lands the chunk exactly once', async () => {
     sim.faults.inject({ kind: 'status', status: 503, times: 3, method: 'POST' });
     for (let attempt = 0; attempt < 3; attempt++) {

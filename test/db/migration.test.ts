@@ -91,6 +91,12 @@ describe('migrating a database from the previous release', () => {
       { code: 'CC-300', parent: 'CC-020', validFrom: '2020-01-01', validTo: '2027-04-01' },
       { code: 'CC-300', parent: 'CC-010', validFrom: '2027-04-01', validTo: null },
     ]);
+    // Migration 0020: budget and publication lines carry their dimensions; account and cost center are
+    // generated from them, so every line reads as it did.
+    const lineShapes = await handle.sql`
+      select count(*)::int as n from budget_lines
+       where dimensions = jsonb_build_object('account', account, 'costCenter', cost_center)`;
+    expect(lineShapes[0]).toEqual({ n: 132 });
     expect(
       await handle.sql`select kind, dimension, code, status from master_data_changes`.then((r) => [...r]),
     ).toEqual([{ kind: 'parent', dimension: 'costCenter', code: 'CC-300', status: 'applied' }]);

@@ -103,7 +103,7 @@ describe('services company: the approval chain through the API and the CLI', () 
 
     // The planner phases the hires in Anaplan and submits revision 2: the chain starts again from the owners.
     const fixed = budgetRows(fy, 1).map((r) =>
-      r.costCenter === 'CC-300' && r.period < `${fy}-04` ? { ...r, amount: '0.00' } : r,
+      r.dimensions.costCenter === 'CC-300' && r.period < `${fy}-04` ? { ...r, amount: '0.00' } : r,
     );
     const { total } = planVersion(stack, fy, 1, fixed);
     const second = await start(2);

@@ -59,7 +59,7 @@ describe('Temporal UI tells an invalid cycle from a published one', () => {
   test('a list view by CycleStatus, CycleStatus as a column and "Outcome: INVALID" in its current details', async () => {
     // One version plans a line on an account the chart of accounts does not have; the other is approved.
     const { ref: invalidRef, rows } = planVersion(stack, await stack.newFiscalYear(), 1);
-    rows[0] = { ...rows[0]!, account: '999999' };
+    rows[0] = { ...rows[0]!, dimensions: { ...rows[0]!.dimensions, account: '999999' } };
     stack.anaplan.putBudgetVersion({ ...invalidRef, rows });
     const { ref: publishedRef } = planVersion(stack, await stack.newFiscalYear(), 1);
     const invalid = await stack.startCycle(invalidRef);
@@ -108,7 +108,7 @@ describe('Temporal UI tells an invalid cycle from a published one', () => {
     await page.locator('a::-p-text(User Metadata)').click();
     const details = await waitForTextInFrames(page, 'Outcome: INVALID');
     expect(details).toContain('not published');
-    expect(details).toContain('unknown_account');
+    expect(details).toContain('unknown_value');
     await waitForTextInFrames(page, `Budget cycle ${invalid.workflowId.replace('budget-cycle:', '')}`);
 
     // And a published cycle says what it published and reconciled.

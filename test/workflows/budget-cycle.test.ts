@@ -170,9 +170,9 @@ describe('budget cycle workflow', () => {
     const fiscalYear = await stack.newFiscalYear();
     const { ref, rows } = planVersion(stack, fiscalYear, 7);
     rows[0] = { ...rows[0]!, amount: '1,250.00' };
-    rows[8] = { ...rows[8]!, account: '699900' }; // retired since July 2026; this row is September
+    rows[8] = { ...rows[8]!, dimensions: { ...rows[8]!.dimensions, account: '699900' } }; // retired since July 2026; this row is September
     rows[2] = { ...rows[2]!, period: `${fiscalYear + 40}-01` };
-    rows[3] = { ...rows[3]!, costCenter: 'CC-900' };
+    rows[3] = { ...rows[3]!, dimensions: { ...rows[3]!.dimensions, costCenter: 'CC-900' } };
     stack.anaplan.putBudgetVersion({ ...ref, rows });
     const handle = await stack.startCycle(ref);
     const result = await handle.result();
@@ -180,8 +180,8 @@ describe('budget cycle workflow', () => {
     expect(result.issues?.map((i) => [i.lineNo, i.code])).toEqual([
       [1, 'not_decimal'],
       [3, 'period_outside_calendar'],
-      [4, 'inactive_cost_center'],
-      [9, 'inactive_account'],
+      [4, 'inactive_value'],
+      [9, 'inactive_value'],
     ]);
     expect((await findVersion(stack.db, ref))?.status).toBe('invalid');
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe('0.00');

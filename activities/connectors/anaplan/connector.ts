@@ -57,7 +57,18 @@ export const AnaplanConnectorConfig = z.object({
 export type AnaplanConnectorConfig = z.input<typeof AnaplanConnectorConfig>;
 
 const SYSTEM = 'anaplan';
-const EXPORT_COLUMNS = ['Account', 'Cost Center', 'Period', 'Amount', 'Currency'];
+/** The export's value columns; every other column is a list of the module, one dimension each. */
+const EXPORT_VALUE_COLUMNS = ['Period', 'Amount', 'Currency'];
+/**
+ * The dimension a module's list stands for: its name in camel case ("Cost Center" → costCenter, "Product
+ * Line" → productLine, "Plant" → plant), the codes of the entity's chart of accounts.
+ */
+export const dimensionOfList = (name: string) =>
+  name
+    .trim()
+    .split(/\s+/)
+    .map((w, i) => (i === 0 ? w.toLowerCase() : w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()))
+    .join('');
 const IMPORT_COLUMNS = ['Version', 'Account', 'Cost Center', 'Period', 'Amount', 'Currency', 'Load Key'];
 /** The largest page the API serves (help.anaplan.com: "results will be limited to the first 5000"). */
 const PAGE_LIMIT = 5000;
@@ -397,12 +408,12 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
         skip_empty_lines: true,
         columns: (h: string[]) => (header = h),
       }) as Record<string, string>[];
-      const missing = EXPORT_COLUMNS.filter((c) => !header.includes(c));
+      const missing = EXPORT_VALUE_COLUMNS.filter((c) => !header.includes(c));
       if (missing.length)
         throw protocolFailure(SYSTEM, `export ${name} lacks column(s) ${missing.join(', ')}`);
+      const lists = header.filter((c) => !EXPORT_VALUE_COLUMNS.includes(c));
       return records.map((r) => ({
-        account: r.Account!,
-        costCenter: r['Cost Center']!,
+        dimensions: Object.fromEntries(lists.map((l) => [dimensionOfList(l), r[l] ?? ''])),
         period: r.Period!,
         amount: r.Amount!,
         currency: r.Currency!,

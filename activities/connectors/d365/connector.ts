@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
-import { DIMENSIONS } from '../../../domain/model';
+import { DimensionCode } from '../../../domain/model';
 import { describeIssues } from '../../../domain/zod-issues';
 import { type AccountKind } from '../../../domain/master-data';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
@@ -99,7 +99,7 @@ export const D365ConnectorConfig = z.object({
    * Which canonical dimension each segment of a ledger dimension display value holds, in order: with
    * ["account", "costCenter"], "60010-100" is main account 60010 and cost center 100.
    */
-  dimensionFormat: z.array(z.enum(DIMENSIONS)).min(1).default(['account', 'costCenter']),
+  dimensionFormat: z.array(DimensionCode).min(1).default(['account', 'costCenter']),
 });
 export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
@@ -456,11 +456,23 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     }
   }
 
-  const displayValue = (values: SystemDimensionValues) =>
-    config.dimensionFormat.map((dimension) => values[dimension]).join('-');
-  const parseDisplayValue = (value: string | null): Partial<SystemDimensionValues> => {
+  /**
+   * The ledger dimension display value in the account structure's order; a segment the line leaves out is
+   * empty. A dimension the format has no segment for would be lost: refused, never dropped.
+   */
+  const displayValue = (values: SystemDimensionValues) => {
+    const extra = Object.keys(values).filter((d) => !config.dimensionFormat.includes(d));
+    if (extra.length)
+      throw ApplicationFailure.create({
+        type: FailureType.MappingMissing,
+        message: `the ${SYSTEM} dimension format (${config.dimensionFormat.join('-')}) has no segment for ${extra.join(', ')}; add it to D365_DIMENSION_FORMAT in the account structure's order`,
+        nonRetryable: true,
+      });
+    return config.dimensionFormat.map((dimension) => values[dimension] ?? '').join('-');
+  };
+  const parseDisplayValue = (value: string | null): SystemDimensionValues => {
     const parts = (value ?? '').split('-');
-    const values: Partial<SystemDimensionValues> = {};
+    const values: SystemDimensionValues = {};
     config.dimensionFormat.forEach((dimension, i) => {
       if (parts[i]) values[dimension] = parts[i];
     });
@@ -554,6 +566,8 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
    */
   async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
     budgetSettings(chunk.target); // a target without its budget fails before anything is sent
+    // So does a line the display value format cannot hold.
+    const display = new Map(chunk.lines.map((l) => [l.lineNumber, displayValue(l.dimensions)]));
     const exclusive = control.exclusive ?? ((_key, fn) => fn());
     const header = await exclusive(chunk.idempotencyKey, async () => {
       const found = await findHeader(chunk.target.company, chunk.idempotencyKey);
@@ -579,7 +593,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       if (missing.length) {
         await changeSet(
           'BudgetRegisterEntryLines',
-          missing.map((line) => entryLineBody(entry, line, chunk.target, displayValue(line.dimensions))),
+          missing.map((line) => entryLineBody(entry, line, chunk.target, display.get(line.lineNumber)!)),
           chunk.correlationId,
         );
       }

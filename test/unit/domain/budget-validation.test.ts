@@ -1,33 +1,57 @@
 import { validateBudgetRows } from '../../../domain/budget-validation';
+import { type DimensionValueRef, twoDimensionChart } from '../../../domain/chart';
+import { CrossValidationRule } from '../../../domain/cross-validation';
 import { type PlanningBudgetRow } from '../../../domain/model';
 import { monthlyFiscalPeriods, type ReferenceSnapshot } from '../../../domain/reference';
+import { budgetKey } from '../../../domain/revision';
 
 const periods = monthlyFiscalPeriods(2027);
 periods[0]!.status = 'closed';
+const list = (values: DimensionValueRef[]) => new Map(values.map((v) => [v.code, v]));
 const reference: ReferenceSnapshot = {
   legalEntity: 'ACME-US',
   currency: 'USD',
   fiscalYear: 2027,
   periods,
-  accounts: [
-    { code: '600100', active: true, validFrom: '2020-01-01', validTo: null },
-    { code: '699900', active: true, validFrom: '2020-01-01', validTo: '2027-06-15' },
-    { code: '688800', active: false, validFrom: '2020-01-01', validTo: null },
-  ],
-  costCenters: [
-    { code: 'CC-100', legalEntity: 'ACME-US', active: true, validFrom: '2020-01-01', validTo: null },
-    { code: 'CC-900', legalEntity: 'ACME-US', active: false, validFrom: '2020-01-01', validTo: null },
-    { code: 'DE-100', legalEntity: 'ACME-DE', active: true, validFrom: '2020-01-01', validTo: null },
-  ],
+  charts: [{ legalEntity: 'ACME-US', version: 1, validFrom: '1900-01-01', spec: twoDimensionChart('d365') }],
+  values: new Map([
+    [
+      'account',
+      list([
+        { code: '600100', active: true, validFrom: '2020-01-01', validTo: null },
+        { code: '699900', active: true, validFrom: '2020-01-01', validTo: '2027-06-15' },
+        { code: '688800', active: false, validFrom: '2020-01-01', validTo: null },
+      ]),
+    ],
+    [
+      'costCenter',
+      list([
+        { code: 'CC-100', legalEntity: 'ACME-US', active: true, validFrom: '2020-01-01', validTo: null },
+        { code: 'CC-900', legalEntity: 'ACME-US', active: false, validFrom: '2020-01-01', validTo: null },
+        { code: 'DE-100', legalEntity: 'ACME-DE', active: true, validFrom: '2020-01-01', validTo: null },
+      ]),
+    ],
+  ]),
 };
-const row = (over: Partial<PlanningBudgetRow> = {}): PlanningBudgetRow => ({
-  account: '600100',
-  costCenter: 'CC-100',
+type RowOver = Partial<Omit<PlanningBudgetRow, 'dimensions'>> & {
+  account?: string;
+  costCenter?: string;
+  dimensions?: Record<string, string>;
+};
+const row = ({
+  account = '600100',
+  costCenter = 'CC-100',
+  dimensions,
+  ...over
+}: RowOver = {}): PlanningBudgetRow => ({
+  dimensions: dimensions ?? { account, costCenter },
   period: '2027-03',
   amount: '1000.00',
   currency: 'USD',
   ...over,
 });
+const inControlKey = (account: string, costCenter: string, period: string) =>
+  budgetKey({ dimensions: { account, costCenter }, period });
 
 describe('budget validation', () => {
   test('a clean version becomes canonical lines with money in the entity currency', () => {
@@ -77,14 +101,14 @@ describe('budget validation', () => {
       [4, 'currency', 'currency_mismatch'],
       [5, 'period', 'period_outside_calendar'],
       [6, 'period', 'period_closed'],
-      [7, 'account', 'unknown_account'],
-      [8, 'account', 'inactive_account'],
-      [9, 'account', 'inactive_account'],
-      [10, 'costCenter', 'unknown_cost_center'],
-      [11, 'costCenter', 'inactive_cost_center'],
-      [12, 'costCenter', 'cost_center_other_entity'],
+      [7, 'account', 'unknown_value'],
+      [8, 'account', 'inactive_value'],
+      [9, 'account', 'inactive_value'],
+      [10, 'costCenter', 'unknown_value'],
+      [11, 'costCenter', 'inactive_value'],
+      [12, 'costCenter', 'value_other_entity'],
       [13, 'version', 'duplicate_line'],
-      [14, 'account', 'missing_field'],
+      [14, 'account', 'missing_dimension'],
     ]);
     expect(issues.find((i) => i.lineNo === 13)?.message).toMatch(/repeats line 1/);
   });
@@ -93,7 +117,7 @@ describe('budget validation', () => {
     expect(validateBudgetRows([row({ account: '699900', period: '2027-05' })], reference).issues).toEqual([]);
     expect(
       validateBudgetRows([row({ account: '699900', period: '2027-06' })], reference).issues[0]?.code,
-    ).toBe('inactive_account');
+    ).toBe('inactive_value');
   });
 
   test('an empty version is refused', () => {
@@ -104,15 +128,16 @@ describe('budget validation', () => {
 
   describe('closed periods keep what is in control', () => {
     // January is closed; what the budget holds there: 600100/CC-100 1000.00 on every target.
-    const held = (amounts: bigint[], extra: [string, bigint[]][] = []) =>
-      new Map<string, bigint[]>([['600100|CC-100|2027-01', amounts], ...extra]);
-    const inControl = (
-      policy: 'dead_letter' | 'next_open_period',
-      amounts = [100000n],
-      extra: [string, bigint[]][] = [],
-    ) => ({
+    const held = (amounts: bigint[]) =>
+      new Map([
+        [
+          inControlKey('600100', 'CC-100', '2027-01'),
+          { dimensions: { account: '600100', costCenter: 'CC-100' }, period: '2027-01', byTarget: amounts },
+        ],
+      ]);
+    const inControl = (policy: 'dead_letter' | 'next_open_period', amounts = [100000n]) => ({
       ...reference,
-      inControl: held(amounts, extra),
+      inControl: held(amounts),
       closedPeriodPolicy: policy,
     });
     const jan = (amount: string) => row({ period: '2027-01', amount });
@@ -147,8 +172,7 @@ describe('budget validation', () => {
         [],
         [
           {
-            account: '600100',
-            costCenter: 'CC-100',
+            dimensions: { account: '600100', costCenter: 'CC-100' },
             from: '2027-01',
             to: '2027-02',
             amount: { amount: '200.00', currency: 'USD' },
@@ -169,8 +193,7 @@ describe('budget validation', () => {
         [],
         [
           {
-            account: '600100',
-            costCenter: 'CC-100',
+            dimensions: { account: '600100', costCenter: 'CC-100' },
             from: '2027-01',
             to: '2027-02',
             amount: { amount: '-1000.00', currency: 'USD' },
@@ -219,7 +242,12 @@ describe('budget validation', () => {
       const { issues } = validateBudgetRows([row({ period: '2027-12' })], {
         ...inControl('next_open_period'),
         periods: allClosed,
-        inControl: new Map([['600100|CC-100|2027-12', [500n]]]),
+        inControl: new Map([
+          [
+            inControlKey('600100', 'CC-100', '2027-12'),
+            { dimensions: { account: '600100', costCenter: 'CC-100' }, period: '2027-12', byTarget: [500n] },
+          ],
+        ]),
       });
       expect(issues.map((i) => i.message)).toEqual([
         expect.stringMatching(/no later period of FY2027 is open to move the change to/),
@@ -232,6 +260,101 @@ describe('budget validation', () => {
         inControl('next_open_period', [100000n, 90000n]),
       );
       expect(issues[0]?.message).toMatch(/its targets hold different amounts \(1000.00, 900.00 USD\)/);
+    });
+  });
+
+  describe("on an entity's own chart", () => {
+    const spec = {
+      dimensions: [
+        ...twoDimensionChart('d365').dimensions.map((d) =>
+          d.code === 'costCenter' ? { ...d, required: false } : d,
+        ),
+        {
+          code: 'project',
+          kind: 'canonical' as const,
+          label: 'Project',
+          required: false,
+          valuesFrom: 'closeloop',
+          format: 'P-[0-9]+',
+          balancing: false,
+        },
+        {
+          code: 'fund',
+          kind: 'canonical' as const,
+          label: 'Fund',
+          required: false,
+          valuesFrom: 'closeloop',
+          balancing: false,
+        },
+      ],
+    };
+    const manufacturer: ReferenceSnapshot = {
+      ...reference,
+      charts: [
+        { legalEntity: 'ACME-US', version: 1, validFrom: '1900-01-01', spec: twoDimensionChart('d365') },
+        // From April, lines may carry a project and a fund.
+        { legalEntity: 'ACME-US', version: 2, validFrom: '2027-04-01', spec },
+      ],
+      rules: {
+        rules: [
+          CrossValidationRule.parse({
+            code: 'PROJECT-FUND',
+            description: 'projects on grant funds',
+            condition: { project: ['P-*'] },
+            validation: { fund: ['GRANT-*'] },
+            validFrom: '2020-01-01',
+          }),
+          CrossValidationRule.parse({
+            code: 'OPEX-CC',
+            description: 'expenses need a cost center',
+            condition: { account: ['6*'] },
+            validation: { costCenter: [{ present: true }] },
+            validFrom: '2020-01-01',
+          }),
+        ],
+        hierarchies: new Map(),
+      },
+    };
+
+    test.each([
+      ['two dimensions in March', { account: '600100', costCenter: 'CC-100' }, '2027-03', []],
+      [
+        'a project in March, before the chart has one',
+        { account: '600100', costCenter: 'CC-100', project: 'P-1', fund: 'GRANT-A' },
+        '2027-03',
+        [
+          ['project', 'not_in_chart'],
+          ['fund', 'not_in_chart'],
+        ],
+      ],
+      [
+        'a project on a grant in May',
+        { account: '600100', costCenter: 'CC-100', project: 'P-1', fund: 'GRANT-A' },
+        '2027-05',
+        [],
+      ],
+      [
+        'a project on another fund in May',
+        { account: '600100', costCenter: 'CC-100', project: 'P-1', fund: 'OPS' },
+        '2027-05',
+        [['fund', 'cross_validation', 'PROJECT-FUND']],
+      ],
+      [
+        'an expense without a cost center, and a project out of format',
+        { account: '600100', project: 'X-1', costCenter: '' },
+        '2027-05',
+        [
+          ['project', 'bad_format'],
+          ['costCenter', 'cross_validation', 'OPEX-CC'],
+        ],
+      ],
+    ])('%s', (_name, dimensions, period, expected) => {
+      const { issues, lines } = validateBudgetRows([row({ dimensions, period })], manufacturer);
+      expect(issues.map((i) => [i.field, i.code, ...(i.rule ? [i.rule] : [])])).toEqual(expected);
+      if (!expected.length)
+        expect(lines[0]!.dimensions).toEqual(
+          Object.fromEntries(Object.entries(dimensions).filter(([, v]) => v)),
+        );
     });
   });
 });

@@ -1,8 +1,7 @@
 import { type KeyedAmount, publicationDifferences } from '../../../domain/revision';
 
 const at = (account: string, period: string, amount: string, costCenter = 'CC-100'): KeyedAmount => ({
-  account,
-  costCenter,
+  dimensions: { account, costCenter },
   period,
   amount,
   currency: 'USD',
@@ -14,7 +13,7 @@ describe('a revision publishes only its differences', () => {
     const version = [at('600100', '2027-01', '100.00'), at('610200', '2027-01', '50.00')];
     const { lines, closed } = publicationDifferences(version, [], () => true);
     expect(closed).toEqual([]);
-    expect(lines.map((l) => [l.account, l.period, l.amount.amount])).toEqual([
+    expect(lines.map((l) => [l.dimensions.account, l.period, l.amount.amount])).toEqual([
       ['600100', '2027-01', '100.00'],
       ['610200', '2027-01', '50.00'],
     ]);
@@ -34,8 +33,7 @@ describe('a revision publishes only its differences', () => {
     expect(publicationDifferences(version, held, openFrom('2027-04'))).toEqual({
       lines: [
         {
-          account: '600100',
-          costCenter: 'CC-100',
+          dimensions: { account: '600100', costCenter: 'CC-100' },
           period: '2027-06',
           amount: { amount: '25.50', currency: 'USD' },
         },
@@ -59,8 +57,7 @@ describe('a revision publishes only its differences', () => {
     const { lines } = publicationDifferences([at('600100', '2027-06', '100.00')], held, () => true);
     expect(lines).toEqual([
       {
-        account: '630400',
-        costCenter: 'CC-300',
+        dimensions: { account: '630400', costCenter: 'CC-300' },
         period: '2027-06',
         amount: { amount: '-70.00', currency: 'USD' },
       },
@@ -75,5 +72,32 @@ describe('a revision publishes only its differences', () => {
     );
     expect(lines.map((l) => [l.period, l.amount.amount])).toEqual([['2027-06', '10.00']]);
     expect(closed.map((l) => [l.period, l.amount.amount])).toEqual([['2027-03', '-10.00']]);
+  });
+
+  test('a combination is the same whatever order its dimensions come in, and a dimension more is another one', () => {
+    const ordered = {
+      dimensions: { costCenter: 'CC-100', account: '600100' },
+      period: '2027-06',
+      amount: '100.00',
+      currency: 'USD',
+    };
+    const withProject = { ...ordered, dimensions: { ...ordered.dimensions, project: 'P-1' } };
+    expect(publicationDifferences([ordered], [at('600100', '2027-06', '100.00')], () => true).lines).toEqual(
+      [],
+    );
+    expect(
+      publicationDifferences([withProject], [at('600100', '2027-06', '100.00')], () => true).lines,
+    ).toEqual([
+      {
+        dimensions: withProject.dimensions,
+        period: '2027-06',
+        amount: { amount: '100.00', currency: 'USD' },
+      },
+      {
+        dimensions: { account: '600100', costCenter: 'CC-100' },
+        period: '2027-06',
+        amount: { amount: '-100.00', currency: 'USD' },
+      },
+    ]);
   });
 });
