@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DimensionCode, DimensionValueCode, Dimensions, IsoDate } from './model';
+import { DimensionCode, DimensionValueCode, Dimensions } from './model';
 import { effectiveThroughout, type EffectiveDated } from './reference';
 
 /**
@@ -155,11 +155,6 @@ export function twoDimensionChart(erp: string): ChartSpec {
   };
 }
 
-/** The dimensions a line carries, in its chart's order (the order the chart writes them). */
-export function orderedDimensions(spec: ChartSpec, dims: Dimensions): [string, string][] {
-  return spec.dimensions.flatMap((d) => (dims[d.code] === undefined ? [] : [[d.code, dims[d.code]!]]));
-}
-
 /**
  * One text per combination under a chart, for keys and messages: the values in the chart's order, with an
  * empty place for a dimension the line leaves out ("610200/CC-100//P-7"), trailing empty places dropped.
@@ -273,11 +268,6 @@ export function checkCombination(dims: Dimensions, ctx: CombinationContext): Com
   }
   return issues;
 }
-
-/** A change to an entity's chart, as an administrator asks for it: the new spec from a date. */
-export const ChartChange = z
-  .object({ spec: ChartSpec, validFrom: IsoDate, reason: z.string().min(3).max(500) })
-  .strict();
 
 /**
  * What a new version of a chart may not do, because lines, actuals and budget control run across versions:

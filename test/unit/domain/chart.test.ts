@@ -5,6 +5,7 @@ import {
   checkCombination,
   combinationText,
   type DimensionValueRef,
+  isCanonical,
 } from '../../../domain/chart';
 import { CrossValidationRule, brokenRules } from '../../../domain/cross-validation';
 import {
@@ -18,19 +19,7 @@ import {
 
 const dim = (code: string, required: boolean, extra: Record<string, unknown> = {}) => ({
   code,
-  kind: [
-    'account',
-    'costCenter',
-    'department',
-    'project',
-    'fund',
-    'location',
-    'company',
-    'ledger',
-    'productLine',
-  ].includes(code)
-    ? 'canonical'
-    : 'custom',
+  kind: isCanonical(code) ? 'canonical' : 'custom',
   label: code,
   required,
   valuesFrom: 'closeloop',
