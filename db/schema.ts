@@ -332,7 +332,8 @@ export const dimensionMappings = pgTable(
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     erpSystem: text('erp_system').notNull(),
-    dimension: text('dimension', { enum: ['account', 'costCenter'] }).notNull(),
+    /** A dimension code of the charts of the entities on this ERP (domain/chart). */
+    dimension: text('dimension').notNull(),
     canonicalCode: text('canonical_code').notNull(),
     erpValue: text('erp_value').notNull(),
     validFrom: date('valid_from').notNull(),

@@ -15,7 +15,7 @@ import {
   masterDataChangeById,
 } from '../../db/queries/master-data';
 import { masterDataChangeStatus } from '../../db/schema';
-import { type Dimension, DIMENSIONS, ErpSystem, IsoDate, LegalEntityCode } from '../../domain/model';
+import { DimensionCode, ErpSystem, IsoDate, LegalEntityCode } from '../../domain/model';
 import { publishedValue } from '../../domain/mapping';
 import { masterDataChangeWorkflowId } from '../../workflows/definitions';
 import type { MasterDataSyncResult, MasterDataSyncWorkflowInput } from '../../workflows/master-data-sync';
@@ -56,12 +56,12 @@ const DeactivationBody = z
   .strict();
 
 const MappingsQuery = z
-  .object({ erpSystem: ErpSystem, dimension: z.enum(DIMENSIONS).optional(), code: Code.optional() })
+  .object({ erpSystem: ErpSystem, dimension: DimensionCode.optional(), code: Code.optional() })
   .strict();
 
 const MappingKeyFields = {
   erpSystem: ErpSystem,
-  dimension: z.enum(DIMENSIONS),
+  dimension: DimensionCode,
   canonicalCode: Code,
   erpValue: Code,
 };
@@ -204,7 +204,7 @@ export function masterDataRoutes({ db, client, config }: { db: Database; client:
 
   /** Every dated mapping of the canonical value, and those in force on `onDate` (which one budgets go to). */
   const mappingsAnswer = async (
-    key: { erpSystem: string; dimension: Dimension; canonicalCode: string },
+    key: { erpSystem: string; dimension: string; canonicalCode: string },
     onDate: string,
   ) => {
     const mappings = await mappingsOf(db, key);

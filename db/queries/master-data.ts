@@ -396,7 +396,8 @@ export async function costCentersOn(db: DbOrTx, legalEntity: string, onDate: str
 
 export interface MappingKey {
   erpSystem: string;
-  dimension: Dimension;
+  /** Any dimension code of a chart (domain/chart). */
+  dimension: string;
   canonicalCode: string;
   erpValue: string;
 }
@@ -514,10 +515,7 @@ export async function endDimensionMapping(
 }
 
 /** The dated mappings of one canonical value (or of every value of a dimension) in a target system. */
-export function mappingsOf(
-  db: DbOrTx,
-  q: { erpSystem: string; dimension?: Dimension; canonicalCode?: string },
-) {
+export function mappingsOf(db: DbOrTx, q: { erpSystem: string; dimension?: string; canonicalCode?: string }) {
   return db
     .select({
       dimension: dimensionMappings.dimension,

@@ -196,6 +196,22 @@ describe('a chart of accounts per legal entity', () => {
       ['PL-VALVES', 'Valves'],
     ]);
 
+    // Any dimension maps to its target's values, dated, as account and cost center always have.
+    const mapped = await request('PUT', '/v1/master-data/mappings', {
+      ...admin,
+      body: {
+        erpSystem: 'd365',
+        dimension: 'productLine',
+        canonicalCode: 'PL-PUMPS',
+        erpValue: 'PUMP',
+        validFrom: '2027-01-01',
+      },
+    });
+    expect(mapped.status).toBe(200);
+    expect(mapped.body).toMatchObject({
+      outcome: 'added',
+      mapping: { dimension: 'productLine', erpValue: 'PUMP' },
+    });
     const read = await request('GET', `${base}/dimensions/ledger/values`, { key: 'dev-planner' });
     expect((read.body.values as { code: string; name: string }[]).map((v) => [v.code, v.name])).toEqual([
       ['L-HGB', 'Local GAAP ledger'],

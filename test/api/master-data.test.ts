@@ -355,7 +355,7 @@ describe('master data from the ERP', () => {
     expect(planner.status).toBe(403);
     const bad = await request('PUT', '/v1/master-data/mappings', {
       key: 'dev-admin',
-      body: { erpSystem: 'd365', dimension: 'department', canonicalCode: '630400', validFrom: '2027-13-01' },
+      body: { erpSystem: 'd365', dimension: 'Cost-Center', canonicalCode: '630400', validFrom: '2027-13-01' },
     });
     expect(bad.status).toBe(400);
     const fields = (bad.body.issues as { field: string }[]).map((i) => i.field).sort();
