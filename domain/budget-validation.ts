@@ -2,6 +2,7 @@ import { DECIMAL_PATTERN, fromMinor, type Money, MoneyError, money, toMinor } fr
 import { chartIn, combinationText } from './chart';
 import { type CombinationProblemCode, combinationChecker } from './combination-check';
 import { type BudgetLine, type Dimensions, PeriodCode, type PlanningBudgetRow } from './model';
+import { mapDimensions } from './mapping';
 import { type FiscalPeriodRef, type ReferenceSnapshot } from './reference';
 import { budgetKey, combinationKey } from './revision';
 
@@ -14,6 +15,7 @@ export type LineIssueCode =
   | 'period_outside_calendar'
   | 'period_closed'
   | 'duplicate_line'
+  | 'unmapped_value'
   | CombinationProblemCode
   // Issues stored with versions validated before charts were data; validation no longer makes them.
   | 'unknown_account'
@@ -140,6 +142,19 @@ export function validateBudgetRows(
       if (!period && p.code === 'inactive_value') continue;
       issue(p.dimension, p.code, p.message, p.rule);
     }
+    // A line that could be booked must also reach every target it is published to: an approved budget
+    // never fails at posting for want of a mapping.
+    if (period && !problems.length)
+      for (const t of ref.targets ?? []) {
+        const mapped = mapDimensions(t.mappings, dimensions, period.startDate);
+        if ('missing' in mapped)
+          for (const m of mapped.missing)
+            issue(
+              m.dimension,
+              'unmapped_value',
+              `${dimensionWords(m.dimension)} ${m.code} has no ${t.target} mapping on ${m.onDate}`,
+            );
+      }
 
     const key = budgetKey({ dimensions, period: periodCode });
     const firstLine = seen.get(key);

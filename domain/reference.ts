@@ -42,6 +42,8 @@ export interface ReferenceSnapshot {
   values: ReadonlyMap<string, ReadonlyMap<string, DimensionValueRef>>;
   /** Its cross-validation rules and the hierarchies they name nodes of. */
   rules?: ChartRules;
+  /** The targets an approved version is published to, each with its dimension mappings. */
+  targets?: readonly { target: string; mappings: readonly DimensionMappingRef[] }[];
   /**
    * What is in control in the year's closed periods, per combination and period (domain/revision budgetKey):
    * the net each target holds of the budget, in minor units of the entity's currency (absent: nothing).

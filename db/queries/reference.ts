@@ -92,10 +92,11 @@ export async function loadReferenceSnapshot(
   entity: LegalEntityRow,
   fiscalYear: number,
 ): Promise<ReferenceSnapshot> {
-  const [periods, charts, rules] = await Promise.all([
+  const [periods, charts, rules, targets] = await Promise.all([
     fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code),
     chartVersions(db, entity.code),
     chartRules(db, entity.code),
+    activePublicationTargets(db, entity.code),
   ]);
   const dimensions = [...new Set(charts.flatMap((c) => c.spec.dimensions.map((d) => d.code)))];
   return {
@@ -114,6 +115,9 @@ export async function loadReferenceSnapshot(
     charts,
     values: await dimensionValueLists(db, entity.code, dimensions),
     rules,
+    targets: await Promise.all(
+      targets.map(async (t) => ({ target: t.target, mappings: await loadMappings(db, t.target) })),
+    ),
   };
 }
 

@@ -356,5 +356,39 @@ describe('budget validation', () => {
           Object.fromEntries(Object.entries(dimensions).filter(([, v]) => v)),
         );
     });
+
+    test('a value with no mapping to a target the version is published to is named before approval', () => {
+      const mapping = (dimension: string, canonicalCode: string, systemValue: string) => ({
+        dimension,
+        canonicalCode,
+        systemValue,
+        validFrom: '2020-01-01',
+        validTo: null,
+      });
+      const { issues } = validateBudgetRows(
+        [
+          row({
+            dimensions: { account: '600100', costCenter: 'CC-100', project: 'P-1', fund: 'GRANT-A' },
+            period: '2027-05',
+          }),
+        ],
+        {
+          ...manufacturer,
+          targets: [
+            {
+              target: 'd365',
+              mappings: [
+                mapping('account', '600100', '60010'),
+                mapping('costCenter', 'CC-100', '100'),
+                mapping('fund', 'GRANT-A', 'GA'),
+              ],
+            },
+          ],
+        },
+      );
+      expect(issues.map((i) => [i.field, i.code, i.message])).toEqual([
+        ['project', 'unmapped_value', 'project P-1 has no d365 mapping on 2027-05-01'],
+      ]);
+    });
   });
 });
