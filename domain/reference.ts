@@ -25,10 +25,6 @@ export interface EffectiveDated {
   validTo: string | null;
 }
 
-export interface CostCenterRef extends EffectiveDated {
-  legalEntity: string;
-}
-
 export interface ReferenceSnapshot {
   legalEntity: string;
   currency: string;
