@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type LineIssue, type PeriodMove, validateBudgetRows } from '../domain/budget-validation';
+import { chartDimensionCodes } from '../domain/chart';
 import { budgetKey } from '../domain/revision';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../domain/model';
 import { type Money, money, sum, zero } from '../domain/money';
@@ -137,9 +138,7 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
           ref,
           currency,
           sourceSystem: planning.system,
-          contentHash: contentHash(rows, [
-            ...new Set(reference.charts.flatMap((c) => c.spec.dimensions.map((d) => d.code))),
-          ]),
+          contentHash: contentHash(rows, chartDimensionCodes(reference.charts)),
           lineCount: issues.length ? rows.length : lines.length,
           totalAmount: total.amount,
           issues,

@@ -125,6 +125,11 @@ export function chartIn<C extends Pick<Chart, 'validFrom'>>(
   return found;
 }
 
+/** Every dimension any version of a chart has named, in the order they first appear. */
+export function chartDimensionCodes(versions: readonly Pick<Chart, 'spec'>[]): string[] {
+  return [...new Set(versions.flatMap((c) => c.spec.dimensions.map((d) => d.code)))];
+}
+
 export const isCanonical = (code: string): code is CanonicalDimension =>
   (CANONICAL_DIMENSIONS as readonly string[]).includes(code);
 

@@ -21,7 +21,14 @@ import {
   putCrossValidationRule,
 } from '../../db/queries/chart';
 import { type MasterDataChangeRow } from '../../db/queries/master-data';
-import { ChartDimension, ChartSpec, DimensionCode, Dimensions, DimensionValueCode } from '../../domain/chart';
+import {
+  ChartDimension,
+  chartDimensionCodes,
+  ChartSpec,
+  DimensionCode,
+  Dimensions,
+  DimensionValueCode,
+} from '../../domain/chart';
 import { combinationChecker } from '../../domain/combination-check';
 import { CrossValidationRule } from '../../domain/cross-validation';
 import { nestedTree } from '../../domain/hierarchy';
@@ -117,7 +124,7 @@ export function chartRoutes({ db, client, config }: { db: Database; client: Clie
   const chartDimension = async (legalEntity: string, raw: unknown) => {
     const dimension = DimensionCode.parse(raw);
     const versions = await chartVersions(db, legalEntity);
-    if (!versions.some((v) => v.spec.dimensions.some((d) => d.code === dimension)))
+    if (!chartDimensionCodes(versions).includes(dimension))
       throw unknownReference([
         { field: 'dimension', message: `${legalEntity}'s chart has no dimension ${dimension}` },
       ]);
@@ -268,7 +275,7 @@ export function chartRoutes({ db, client, config }: { db: Database; client: Clie
     // The body is the rule without its code, which the path names.
     const parsed = CrossValidationRule.parse({ ...RuleBody.parse(req.body), code: req.params.rule });
     const versions = await chartVersions(db, entity.code);
-    const known = new Set(versions.flatMap((v) => v.spec.dimensions.map((d) => d.code)));
+    const known = new Set(chartDimensionCodes(versions));
     const unknown = [...Object.keys(parsed.condition), ...Object.keys(parsed.validation)].filter(
       (d) => !known.has(d),
     );

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { type DimensionMappingRef, type ReferenceSnapshot } from '../../domain/reference';
 import { auditStream } from '../../domain/identity';
+import { chartDimensionCodes } from '../../domain/chart';
 import { type SyncTier } from '../../domain/sync-tiers';
 import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
@@ -98,7 +99,6 @@ export async function loadReferenceSnapshot(
     chartRules(db, entity.code),
     activePublicationTargets(db, entity.code),
   ]);
-  const dimensions = [...new Set(charts.flatMap((c) => c.spec.dimensions.map((d) => d.code)))];
   return {
     legalEntity: entity.code,
     currency: entity.functionalCurrency,
@@ -113,7 +113,7 @@ export async function loadReferenceSnapshot(
       quarter: p.quarter,
     })),
     charts,
-    values: await dimensionValueLists(db, entity.code, dimensions),
+    values: await dimensionValueLists(db, entity.code, chartDimensionCodes(charts)),
     rules,
     targets: await Promise.all(
       targets.map(async (t) => ({ target: t.target, mappings: await loadMappings(db, t.target) })),
