@@ -1,6 +1,7 @@
 import {
   activateVersion,
   claimPublication,
+  keepOutOfControl,
   publicationsOfSupersededVersions,
   withdrawVersion,
 } from '../db/queries/budget-versions';
@@ -37,6 +38,10 @@ export type BeginPublicationResult =
   | { proceed: false; status: string; reason: string }
   /** Another version of the budget is publishing: ask again later (nothing was claimed). */
   | { proceed: false; status: 'waiting'; reason: string; waitingFor: number };
+
+export type KeepingResult =
+  | { inControl: true; controlScenario: string }
+  | { inControl: false; controlScenario: string; kept: boolean; reason: string };
 
 export type ActivationResult =
   { activated: true; superseded: number[] } | { activated: false; status: string; reason: string };
@@ -96,6 +101,27 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
   }
 
   return {
+    /**
+     * After approval: a version of the scenario in control of its year goes on to publish; any other is kept
+     * as its scenario's active version for reporting (nothing posted or reserved against), decided by the
+     * database under the year's control lock.
+     */
+    async keepOutOfControl(input: { versionId: string; correlationId: string }): Promise<KeepingResult> {
+      const keeping = await db.transaction((tx) => keepOutOfControl(tx, input));
+      if (!keeping) throw notFound(`no budget version ${input.versionId}`);
+      if (keeping.inControl) return keeping;
+      const { version } = await loadVersion(input.versionId);
+      const which = `${version.scenario} v${version.versionNumber}`;
+      return {
+        inControl: false,
+        controlScenario: keeping.controlScenario,
+        kept: keeping.kept,
+        reason: keeping.kept
+          ? `${version.scenario} is not the scenario in control of FY${version.fiscalYear} for ${version.legalEntity} (${keeping.controlScenario} is): ${which} is kept for reporting${keeping.superseded.length ? ` in place of v${keeping.superseded.join(', v')}` : ''}, never published or reserved against`
+          : refusal(version.versionNumber, keeping),
+      };
+    },
+
     /**
      * Claims the right to publish (refused once a newer version has been activated) and plans each target:
      * the revision to publish under, or the standing publication when the target already holds the version.

@@ -18,6 +18,7 @@ import { masterDataRoutes } from './routes/master-data';
 import { fiscalCalendarRoutes } from './routes/fiscal-calendars';
 import { legalEntityRoutes } from './routes/legal-entities';
 import { chartRoutes } from './routes/chart';
+import { budgetRoutes } from './routes/budgets';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { approvalRoutes } from './routes/approvals';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   const controlDeps = { ...deps, cache: createControlCache() };
   app.use('/v1/legal-entities/:code/chart', chartRoutes(deps));
+  app.use('/v1/legal-entities/:code/budgets', budgetRoutes(deps));
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
   app.use('/v1/fiscal-calendars', fiscalCalendarRoutes(deps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(controlDeps));

@@ -397,6 +397,25 @@ export const budgetVersions = pgTable(
 );
 
 /**
+ * Which scenario is in control of an entity's fiscal year (its versions are published and reserved against;
+ * the others are stored and reported only). No row: BUDGET (domain/model DEFAULT_CONTROL_SCENARIO). The row
+ * is also what a cycle and a change of control lock, so the two never cross.
+ */
+export const controlScenarios = pgTable(
+  'control_scenarios',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    fiscalYear: integer('fiscal_year').notNull(),
+    scenario: text('scenario').notNull(),
+    changedBy: text('changed_by'),
+    changedAt: timestamp('changed_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.fiscalYear] })],
+);
+
+/**
  * Each trip of a version around the loop (a Temporal workflow). At most one cycle of a version is open at a
  * time, and a revision starts once: the database refuses a twin.
  */

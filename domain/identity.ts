@@ -29,7 +29,7 @@ export interface BudgetCycleId {
 
 export function parseBudgetCycleWorkflowId(id: string): BudgetCycleId | undefined {
   const m =
-    /^budget-cycle:([A-Z0-9][A-Z0-9-]{1,19}):FY(\d{4}):(BUDGET|FORECAST):v(\d{1,4})(?::r(\d{1,4}))?$/.exec(
+    /^budget-cycle:([A-Z0-9][A-Z0-9-]{1,19}):FY(\d{4}):([A-Z][A-Z0-9_]{1,19}):v(\d{1,4})(?::r(\d{1,4}))?$/.exec(
       id,
     );
   if (!m || m[5] === '1') return undefined;
@@ -37,7 +37,7 @@ export function parseBudgetCycleWorkflowId(id: string): BudgetCycleId | undefine
     ref: {
       legalEntity: m[1]!,
       fiscalYear: Number(m[2]),
-      scenario: m[3] as BudgetVersionRef['scenario'],
+      scenario: m[3]!,
       version: Number(m[4]),
     },
     revision: m[5] === undefined ? 1 : Number(m[5]),

@@ -7,8 +7,17 @@ export const LegalEntityCode = z
   .string()
   .regex(/^[A-Z0-9][A-Z0-9-]{1,19}$/, 'must be an upper-case legal entity code such as "ACME-US"');
 export const FiscalYear = z.number().int().min(2000).max(2100);
-export const Scenario = z.enum(['BUDGET', 'FORECAST']);
+/**
+ * A version's scenario as the planning platform names it: BUDGET, FORECAST or a named one (BASE, DOWNSIDE,
+ * …). One scenario per entity and fiscal year is in control (BUDGET unless a controller chose another): its
+ * versions are published and reserved against; the others are stored, validated and reported, never posted.
+ */
+export const Scenario = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{1,19}$/, 'must be an upper-case scenario name such as "BUDGET" or "DOWNSIDE"');
 export type Scenario = z.infer<typeof Scenario>;
+/** The scenario in control of an entity's fiscal year until a controller puts another one in control. */
+export const DEFAULT_CONTROL_SCENARIO = 'BUDGET';
 export const VersionNumber = z.number().int().positive().max(9999);
 /**
  * A fiscal period code: the fiscal year and the period's number, "YYYY-NN" (e.g. "2027-03"). This is the one

@@ -42,6 +42,11 @@ export const VersionStep = {
    * (`published` is where versions published before activation was one step stood.)
    */
   activate: { from: ['publishing', 'published', 'active'], to: ['active'] },
+  /**
+   * A version of a scenario not in control of its year becomes its scenario's active version without
+   * publication: nothing is posted or reserved against (db/queries/budget-versions keepOutOfControl).
+   */
+  keep: { from: ['approved'], to: ['active'] },
   /** A newer version was activated: this one never reaches (or stays in) the ERP or the control budget. */
   supersede: { from: APPROVED_STATUSES, to: ['superseded'] },
 } as const satisfies Record<

@@ -17,12 +17,14 @@ export const ENDED: ReadonlySet<CycleStatus> = new Set<CycleStatus>([
   'expired',
   'completed',
   'superseded',
+  'kept',
 ]);
 
 const HEADLINES: Partial<Record<CycleStatus, string>> = {
   completed: 'published, reconciled and reforecast',
   sent_back: 'not published: fix it in the planning platform and resubmit',
   superseded: 'not the control budget: a newer version is',
+  kept: 'approved and kept for reporting: its scenario is not in control, so nothing was published',
 };
 
 /** How many validation issues the details list (the `status` query has up to 50, the version all of them). */

@@ -26,7 +26,12 @@ export type CycleStatus =
   | 'reforecasting'
   | 'completed'
   /** A newer version of the budget was activated first: this one did not publish, or took itself back out. */
-  | 'superseded';
+  | 'superseded'
+  /**
+   * Approved in a scenario that is not in control of its year: kept as its scenario's active version for
+   * reporting, never published or reserved against.
+   */
+  | 'kept';
 
 export interface BudgetCycleInput {
   ref: BudgetVersionRef;

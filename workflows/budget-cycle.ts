@@ -78,6 +78,12 @@ export const APPROVAL_NOTIFICATIONS = 'approval-notifications';
 export const PUBLICATIONS_ONE_AT_A_TIME = 'publications-one-at-a-time';
 
 /**
+ * Patch ID: after approval the database says whether the version's scenario is in control of its year; a
+ * version of any other scenario is kept for reporting and goes no further.
+ */
+export const SCENARIOS_OUT_OF_CONTROL = 'scenarios-out-of-control-kept';
+
+/**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
  * Nothing reaches an ERP before an eligible approver (never the submitter, never an integration admin)
  * approves it, and nothing a newer version did is ever undone. Read top to bottom, this is the business
@@ -395,6 +401,18 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       decisionRecorded = true;
       if (decision.decision !== 'approve') {
         moveTo('authorize', decision.decision === 'reject' ? 'rejected' : 'sent_back');
+        return state;
+      }
+    }
+
+    // Only the scenario in control of the year is published and reserved against (BASE, DOWNSIDE, … are
+    // approved and kept for reporting).
+    if (patched(SCENARIOS_OUT_OF_CONTROL)) {
+      const keeping = await db.keepOutOfControl({ versionId, correlationId });
+      if (!keeping.inControl) {
+        if (!keeping.kept) return endSuperseded(keeping.reason);
+        state.outcomeReason = keeping.reason;
+        moveTo('done', 'kept');
         return state;
       }
     }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import { periodCloseReport } from '../../db/queries/close-report';
+import { controlScenarioOf } from '../../db/queries/control-scenarios';
 import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
 import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
 import { REPORT_LINE_COLUMNS } from '../../domain/close-report';
@@ -24,7 +25,7 @@ const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
 const PeriodsQuery = z.object({ fiscalYear: z.coerce.number().pipe(FiscalYear).optional() }).strict();
 const ReopenBody = z.object({ reason: Reason }).strict();
 const ReportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
-const ClosedPeriodsQuery = z.object({ scenario: Scenario.default('BUDGET') }).strict();
+const ClosedPeriodsQuery = z.object({ scenario: Scenario.optional() }).strict();
 
 /**
  * A scheduler sets how soon an entity's actuals and commitments are synced: its tier is stored (audited) and
@@ -69,7 +70,10 @@ export function legalEntityRoutes({
   router.get('/:code/budgets/:fiscalYear/closed-periods', async (req, res) => {
     const entity = await knownLegalEntity(db, LegalEntityCode.parse(req.params.code), 'code');
     const fiscalYear = z.coerce.number().pipe(FiscalYear).parse(req.params.fiscalYear);
-    const { scenario } = ClosedPeriodsQuery.parse(req.query);
+    // The scenario in control of the year unless another is named.
+    const scenario =
+      ClosedPeriodsQuery.parse(req.query).scenario ??
+      (await controlScenarioOf(db, entity.code, fiscalYear)).scenario;
     const periods = (await calendarPeriods(db, entity.fiscalCalendar, entity.code)).filter(
       (p) => p.fiscalYear === fiscalYear,
     );

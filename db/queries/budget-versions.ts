@@ -2,12 +2,13 @@ import { and, asc, desc, eq, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm
 import { type BudgetDecisionKind } from '../../domain/approval';
 import { type LineIssue, type PeriodMove } from '../../domain/budget-validation';
 import { auditStream, versionKey } from '../../domain/identity';
-import { type BudgetLine, type BudgetVersionRef } from '../../domain/model';
+import { type BudgetLine, type BudgetVersionRef, DEFAULT_CONTROL_SCENARIO } from '../../domain/model';
 import { type BudgetVersionStatus, VersionStep } from '../../domain/version-lifecycle';
 import { type DbOrTx, type Tx } from '../client';
 import { budgetLines, budgetVersions, publications } from '../schema';
 import { appendAudit } from './audit';
 import { activateVersionBudget } from './balances';
+import { lockControlScenario } from './control-scenarios';
 
 export type BudgetVersionRow = typeof budgetVersions.$inferSelect;
 export type BudgetLineRow = typeof budgetLines.$inferSelect;
@@ -27,8 +28,16 @@ export async function findVersion(db: DbOrTx, ref: BudgetVersionRef) {
   return row;
 }
 
-/** The version in control of an entity's budget for a fiscal year (at most one is active), if any. */
-export async function activeVersionOf(db: DbOrTx, legalEntity: string, fiscalYear: number) {
+/**
+ * The version in control of an entity's budget for a fiscal year, if any: the active version of the scenario
+ * in control of the year (at most one is active per scenario), or of `scenario` when one is named.
+ */
+export async function activeVersionOf(
+  db: DbOrTx,
+  legalEntity: string,
+  fiscalYear: number,
+  scenario?: string,
+) {
   const [row] = await db
     .select()
     .from(budgetVersions)
@@ -36,7 +45,13 @@ export async function activeVersionOf(db: DbOrTx, legalEntity: string, fiscalYea
       and(
         eq(budgetVersions.legalEntity, legalEntity),
         eq(budgetVersions.fiscalYear, fiscalYear),
-        eq(budgetVersions.scenario, 'BUDGET'),
+        eq(
+          budgetVersions.scenario,
+          scenario ??
+            sql`coalesce((select c.scenario from control_scenarios c
+                           where c.legal_entity = ${legalEntity} and c.fiscal_year = ${fiscalYear}),
+                         ${DEFAULT_CONTROL_SCENARIO})`,
+        ),
         eq(budgetVersions.status, 'active'),
       ),
     );
@@ -52,7 +67,7 @@ export function versionRef(v: BudgetVersionRow): BudgetVersionRef {
   return {
     legalEntity: v.legalEntity,
     fiscalYear: v.fiscalYear,
-    scenario: v.scenario as BudgetVersionRef['scenario'],
+    scenario: v.scenario,
     version: v.versionNumber,
   };
 }
@@ -479,6 +494,24 @@ export async function activateVersion(
       newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
     };
   }
+  const superseded = await supersedeOlder(tx, version, a.correlationId);
+  await activateVersionBudget(tx, { id: version.id, legalEntity: version.legalEntity, periods: a.periods });
+  await budgetAudit(tx, version, {
+    action: 'budget_version.activated',
+    correlationId: a.correlationId,
+    eventKey: `activated:${version.id}`,
+    details: {
+      legalEntity: version.legalEntity,
+      fiscalYear: version.fiscalYear,
+      controlLevel: a.controlLevel,
+      superseded: superseded.map((s) => s.versionNumber),
+    },
+  });
+  return { activated: true, superseded };
+}
+
+/** Supersedes the budget's older approved versions in favour of `version` (same transaction), audited. */
+async function supersedeOlder(tx: Tx, version: BudgetVersionRow, correlationId: string) {
   const superseded = await tx
     .update(budgetVersions)
     .set({ status: 'superseded', supersededBy: version.id })
@@ -496,25 +529,80 @@ export async function activateVersion(
       { id: s.id, legalEntity: version.legalEntity },
       {
         action: 'budget_version.superseded',
-        correlationId: a.correlationId,
+        correlationId: correlationId,
         eventKey: `superseded:${s.id}`,
         details: { supersededBy: version.id, versionNumber: version.versionNumber },
       },
     );
   }
-  await activateVersionBudget(tx, { id: version.id, legalEntity: version.legalEntity, periods: a.periods });
+  return superseded;
+}
+
+export type Keeping =
+  | { inControl: true; controlScenario: string }
+  | {
+      inControl: false;
+      controlScenario: string;
+      /** It is now its scenario's active version (also when an earlier attempt already made it so). */
+      kept: boolean;
+      status: BudgetVersionStatus;
+      newerActive?: number;
+      superseded: number[];
+    };
+
+/**
+ * After approval, the database says which way a version goes. Its scenario in control of the year: nothing
+ * happens here, it publishes. Any other scenario: it becomes that scenario's active version, superseding the
+ * older ones, with nothing posted to an ERP and nothing loaded into budget control; refused when a newer
+ * version of the scenario was kept first. Holds the year's control lock, so a change of control never
+ * crosses it (db/queries/control-scenarios).
+ */
+export async function keepOutOfControl(
+  tx: Tx,
+  k: { versionId: string; correlationId: string },
+): Promise<Keeping | undefined> {
+  const current = await getVersion(tx, k.versionId);
+  if (!current) return undefined;
+  const controlScenario = await lockControlScenario(tx, current.legalEntity, current.fiscalYear);
+  if (current.scenario === controlScenario) return { inControl: true, controlScenario };
+  await lockBudget(tx, current);
+  const [version] = await tx
+    .update(budgetVersions)
+    .set({ status: 'active', activatedAt: sql`coalesce(${budgetVersions.activatedAt}, now())` })
+    .where(
+      and(eq(budgetVersions.id, k.versionId), statusIn(VersionStep.keep.from), noNewerActivated(current)),
+    )
+    .returning();
+  if (!version) {
+    const after = (await getVersion(tx, k.versionId))!;
+    const newer = await newestActivated(tx, current);
+    return {
+      inControl: false,
+      controlScenario,
+      kept: after.status === 'active',
+      status: after.status,
+      newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
+      superseded: [],
+    };
+  }
+  const superseded = await supersedeOlder(tx, version, k.correlationId);
   await budgetAudit(tx, version, {
-    action: 'budget_version.activated',
-    correlationId: a.correlationId,
-    eventKey: `activated:${version.id}`,
+    action: 'budget_version.kept',
+    correlationId: k.correlationId,
+    eventKey: `kept:${version.id}`,
     details: {
-      legalEntity: version.legalEntity,
-      fiscalYear: version.fiscalYear,
-      controlLevel: a.controlLevel,
+      scenario: version.scenario,
+      controlScenario,
       superseded: superseded.map((s) => s.versionNumber),
     },
   });
-  return { activated: true, superseded };
+  return {
+    inControl: false,
+    controlScenario,
+    kept: true,
+    status: 'active',
+    superseded: superseded.map((s) => s.versionNumber),
+  };
 }
 
 /**

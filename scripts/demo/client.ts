@@ -88,6 +88,7 @@ export const CYCLE_ENDS = [
   'sent_back',
   'expired',
   'superseded',
+  'kept',
   'completed',
 ] as const;
 

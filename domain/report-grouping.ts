@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { rollUpTo, type TreeAsOf } from './hierarchy';
+import { type Dimensions } from './model';
+import { fromMinor, toMinor } from './money';
+import { combinationKey } from './revision';
+
+/**
+ * Reports grouped by any dimension or hierarchy level. Every row falls in exactly one group (a value the
+ * tree does not hold, or that sits above the level, stands for itself; a row without the dimension groups
+ * under null), so every grouping adds up to the total, exactly: amounts are summed in minor units.
+ */
+
+/** One term of a grouping: a dimension's values, or the nodes they roll up to at a level of its hierarchy. */
+export interface GroupTerm {
+  dimension: string;
+  /** 0 = the tree's roots, 1 = their children, …; absent: the values themselves. */
+  level?: number;
+}
+
+const TERM = /^([a-z][a-zA-Z0-9]{1,39})(?:@(\d{1,2}))?$/;
+
+/**
+ * `?groupBy=department,account@1,project`: comma-separated dimension codes, each optionally with `@level`
+ * (a hierarchy level). Empty: one group per currency, the total.
+ */
+export const GroupBy = z
+  .string()
+  .max(400)
+  .transform((text, ctx): GroupTerm[] => {
+    const terms: GroupTerm[] = [];
+    for (const raw of text.split(',').filter((t) => t.trim() !== '')) {
+      const m = TERM.exec(raw.trim());
+      if (!m) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${raw}" is not a grouping term: a dimension code, optionally with @level (e.g. "account@1")`,
+        });
+        return z.NEVER;
+      }
+      terms.push({ dimension: m[1]!, ...(m[2] !== undefined ? { level: Number(m[2]) } : {}) });
+    }
+    const labels = terms.map(termLabel);
+    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (twice) {
+      ctx.addIssue({ code: 'custom', message: `${twice} is named twice` });
+      return z.NEVER;
+    }
+    return terms;
+  });
+
+/** A term's column name in a report: "department", "account@1". */
+export const termLabel = (t: GroupTerm) =>
+  t.level === undefined ? t.dimension : `${t.dimension}@${t.level}`;
+
+/** The dimensions whose hierarchies a grouping needs. */
+export const dimensionsWithLevels = (terms: readonly GroupTerm[]) => [
+  ...new Set(terms.filter((t) => t.level !== undefined).map((t) => t.dimension)),
+];
+
+/** A row to group: a combination's figures (decimal strings) in one currency. */
+export interface FigureRow {
+  dimensions: Dimensions;
+  currency: string;
+  figures: Readonly<Record<string, string>>;
+}
+
+export interface FigureGroup {
+  /** Each term's value for the group, by termLabel; null: the rows carry no value of that dimension. */
+  key: Record<string, string | null>;
+  currency: string;
+  figures: Record<string, string>;
+  /** How many rows the group holds. */
+  rows: number;
+}
+
+export interface GroupedFigures {
+  groups: FigureGroup[];
+  /** Per currency: the sum of every row, which the groups of that currency add up to. */
+  totals: { currency: string; figures: Record<string, string>; rows: number }[];
+}
+
+/** The value of one term for a row's dimensions. */
+export function termValue(
+  dims: Dimensions,
+  term: GroupTerm,
+  trees: ReadonlyMap<string, TreeAsOf>,
+): string | null {
+  const value = dims[term.dimension];
+  if (value === undefined) return null;
+  if (term.level === undefined) return value;
+  const tree = trees.get(term.dimension);
+  return tree ? rollUpTo(tree, value, term.level) : value;
+}
+
+/** Groups rows by the terms, summing each of `fields` (missing figures count as zero). */
+export function groupFigures(
+  rows: readonly FigureRow[],
+  terms: readonly GroupTerm[],
+  trees: ReadonlyMap<string, TreeAsOf>,
+  fields: readonly string[],
+): GroupedFigures {
+  type Acc = { key: Record<string, string | null>; currency: string; sums: bigint[]; rows: number };
+  const groups = new Map<string, Acc>();
+  const totals = new Map<string, Acc>();
+  const add = (into: Map<string, Acc>, id: string, key: Acc['key'], row: FigureRow) => {
+    let acc = into.get(id);
+    if (!acc) {
+      acc = { key, currency: row.currency, sums: fields.map(() => 0n), rows: 0 };
+      into.set(id, acc);
+    }
+    fields.forEach((f, i) => {
+      const v = row.figures[f];
+      if (v !== undefined) acc.sums[i]! += toMinor(v, row.currency);
+    });
+    acc.rows += 1;
+  };
+  for (const row of rows) {
+    const values = terms.map((t) => termValue(row.dimensions, t, trees));
+    const key = Object.fromEntries(terms.map((t, i) => [termLabel(t), values[i]!]));
+    add(groups, JSON.stringify([...values, row.currency]), key, row);
+    add(totals, row.currency, {}, row);
+  }
+  const figures = (a: Acc) =>
+    Object.fromEntries(fields.map((f, i) => [f, fromMinor(a.sums[i]!, a.currency)]));
+  const order = (a: Acc, b: Acc) => {
+    for (const t of terms) {
+      const x = a.key[termLabel(t)] ?? '';
+      const y = b.key[termLabel(t)] ?? '';
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0;
+  };
+  return {
+    groups: [...groups.values()]
+      .sort(order)
+      .map((a) => ({ key: a.key, currency: a.currency, figures: figures(a), rows: a.rows })),
+    totals: [...totals.values()]
+      .sort(order)
+      .map((a) => ({ currency: a.currency, figures: figures(a), rows: a.rows })),
+  };
+}
+
+/** A combination's amount in one currency, as a version holds it. */
+export interface CombinationAmount {
+  dimensions: Dimensions;
+  currency: string;
+  amount: string;
+}
+
+/**
+ * Figures side by side per combination and currency, `amount` against `compared` (a version against another
+ * scenario's, or the one it would replace), with `difference` = amount − compared: a combination either
+ * holds is a row, the other's figure zero.
+ */
+export function compareFigures(
+  amounts: readonly CombinationAmount[],
+  compared: readonly CombinationAmount[],
+): FigureRow[] {
+  const rows = new Map<string, { dimensions: Dimensions; currency: string; a: bigint; b: bigint }>();
+  const put = (r: CombinationAmount, side: 'a' | 'b') => {
+    const id = `${combinationKey(r.dimensions)}|${r.currency}`;
+    const row = rows.get(id) ?? { dimensions: r.dimensions, currency: r.currency, a: 0n, b: 0n };
+    row[side] += toMinor(r.amount, r.currency);
+    rows.set(id, row);
+  };
+  for (const r of amounts) put(r, 'a');
+  for (const r of compared) put(r, 'b');
+  return [...rows.values()].map((r) => ({
+    dimensions: r.dimensions,
+    currency: r.currency,
+    figures: {
+      amount: fromMinor(r.a, r.currency),
+      compared: fromMinor(r.b, r.currency),
+      difference: fromMinor(r.a - r.b, r.currency),
+    },
+  }));
+}
