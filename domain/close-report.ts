@@ -1,4 +1,5 @@
-import { fromMinor, toMinor } from './money';
+import { fromMinor, percentOf, toMinor } from './money';
+import { type FigureRow, type GroupedFigures, groupFigures } from './report-grouping';
 
 /**
  * The figures of a period close report: per bucket and in total, budget against what was committed and
@@ -22,10 +23,8 @@ export interface ReportLine extends BucketFigures {
   variancePercent: string | null;
 }
 
-/** A report line's columns in the order a close report's CSV gives them. */
-export const REPORT_LINE_COLUMNS = [
-  'account',
-  'costCenter',
+/** The columns of a report's figures, after what they are grouped by, in the order its CSV gives them. */
+export const REPORT_FIGURE_COLUMNS = [
   'currency',
   'budget',
   'reserved',
@@ -35,56 +34,78 @@ export const REPORT_LINE_COLUMNS = [
   'variancePercent',
 ] as const satisfies readonly (keyof ReportLine)[];
 
+/** A report line's columns in the order a close report's CSV gives them. */
+export const REPORT_LINE_COLUMNS = ['account', 'costCenter', ...REPORT_FIGURE_COLUMNS] as const;
+
 /** (budget − actual) / budget × 100, to two decimals, half away from zero; null without a budget. */
-export function variancePercent(budgetMinor: bigint, varianceMinor: bigint): string | null {
-  if (budgetMinor === 0n) return null;
-  // Hundredths of a percent: variance × 10,000 / budget, rounded half away from zero.
-  const scaled = varianceMinor * 10_000n;
-  const negative = scaled < 0n !== budgetMinor < 0n;
-  const num = scaled < 0n ? -scaled : scaled;
-  const den = budgetMinor < 0n ? -budgetMinor : budgetMinor;
-  let q = num / den;
-  if ((num % den) * 2n >= den) q += 1n;
-  const digits = q.toString().padStart(3, '0');
-  return `${negative && q !== 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+export const variancePercent = (budgetMinor: bigint, varianceMinor: bigint) =>
+  percentOf(varianceMinor, budgetMinor);
+
+type Figures = Pick<BucketFigures, 'budget' | 'reserved' | 'committed' | 'actual'>;
+
+/** The figures a close report sums, in the order it shows them. */
+export const REPORT_FIGURES = ['budget', 'reserved', 'committed', 'actual'] as const;
+
+/** Figures in the currency's own decimals, with their variance (absolute and %). */
+export function withVariance(
+  f: Figures,
+  currency: string,
+): Omit<ReportLine, 'account' | 'costCenter' | 'currency'> {
+  const [budget, reserved, committed, actual] = REPORT_FIGURES.map((k) => toMinor(f[k], currency)) as [
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+  ];
+  const variance = budget - actual;
+  return {
+    budget: fromMinor(budget, currency),
+    reserved: fromMinor(reserved, currency),
+    committed: fromMinor(committed, currency),
+    actual: fromMinor(actual, currency),
+    variance: fromMinor(variance, currency),
+    variancePercent: variancePercent(budget, variance),
+  };
 }
 
 export function reportLine(b: BucketFigures): ReportLine {
-  const budget = toMinor(b.budget, b.currency);
-  const variance = budget - toMinor(b.actual, b.currency);
   return {
-    ...b,
-    budget: fromMinor(budget, b.currency),
-    reserved: fromMinor(toMinor(b.reserved, b.currency), b.currency),
-    committed: fromMinor(toMinor(b.committed, b.currency), b.currency),
-    actual: fromMinor(toMinor(b.actual, b.currency), b.currency),
-    variance: fromMinor(variance, b.currency),
-    variancePercent: variancePercent(budget, variance),
+    account: b.account,
+    costCenter: b.costCenter,
+    currency: b.currency,
+    ...withVariance(b, b.currency),
   };
 }
 
 /** Totals per currency (amounts of different currencies are never added together). */
 export function reportTotals(lines: readonly ReportLine[]): Omit<ReportLine, 'account' | 'costCenter'>[] {
-  const byCurrency = new Map<string, Record<'budget' | 'reserved' | 'committed' | 'actual', bigint>>();
-  for (const l of lines) {
-    const t = byCurrency.get(l.currency) ?? { budget: 0n, reserved: 0n, committed: 0n, actual: 0n };
-    for (const k of ['budget', 'reserved', 'committed', 'actual'] as const) t[k] += toMinor(l[k], l.currency);
-    byCurrency.set(l.currency, t);
-  }
-  return [...byCurrency].map(([currency, t]) => {
-    const {
-      account: _a,
-      costCenter: _c,
-      ...rest
-    } = reportLine({
-      account: '',
-      costCenter: '',
-      currency,
-      budget: fromMinor(t.budget, currency),
-      reserved: fromMinor(t.reserved, currency),
-      committed: fromMinor(t.committed, currency),
-      actual: fromMinor(t.actual, currency),
-    });
-    return rest;
-  });
+  const grouped = groupFigures(lines.map(bucketRow), [], new Map(), REPORT_FIGURES);
+  return grouped.totals.map((t) => ({
+    currency: t.currency,
+    ...withVariance(t.figures as Figures, t.currency),
+  }));
+}
+
+/** A bucket as a row to group by its dimensions (domain/report-grouping). */
+export function bucketRow(b: BucketFigures): FigureRow {
+  return {
+    dimensions: { account: b.account, costCenter: b.costCenter },
+    currency: b.currency,
+    figures: { budget: b.budget, reserved: b.reserved, committed: b.committed, actual: b.actual },
+  };
+}
+
+/** A close report grouped by any dimension or hierarchy level: each group's figures with their variance. */
+export function groupedReport(grouped: GroupedFigures) {
+  return {
+    groups: grouped.groups.map((g) => ({
+      key: g.key,
+      currency: g.currency,
+      ...withVariance(g.figures as Figures, g.currency),
+    })),
+    totals: grouped.totals.map((t) => ({
+      currency: t.currency,
+      ...withVariance(t.figures as Figures, t.currency),
+    })),
+  };
 }

@@ -157,3 +157,19 @@ export function isZero(a: Money): boolean {
 export function isNegative(a: Money): boolean {
   return toMinor(a.amount, a.currency) < 0n;
 }
+
+/**
+ * `part` as a percentage of `whole` (both in the same minor units), to two decimals, half away from zero;
+ * null when `whole` is zero. Exact: hundredths of a percent are part × 10,000 / whole in integers.
+ */
+export function percentOf(part: bigint, whole: bigint): string | null {
+  if (whole === 0n) return null;
+  const scaled = part * 10_000n;
+  const negative = scaled < 0n !== whole < 0n;
+  const num = scaled < 0n ? -scaled : scaled;
+  const den = whole < 0n ? -whole : whole;
+  let q = num / den;
+  if ((num % den) * 2n >= den) q += 1n;
+  const digits = q.toString().padStart(3, '0');
+  return `${negative && q !== 0n ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { rollUpTo, type TreeAsOf } from './hierarchy';
 import { type Dimensions } from './model';
-import { fromMinor, toMinor } from './money';
+import { fromMinor, percentOf, toMinor } from './money';
 import { combinationKey } from './revision';
 
 /**
@@ -174,4 +174,25 @@ export function compareFigures(
       difference: fromMinor(r.a - r.b, r.currency),
     },
   }));
+}
+
+/** A comparison as an approver reviews it: proposed against active, the change, and the change in % of active. */
+export interface ReviewFigures {
+  proposed: string;
+  active: string;
+  change: string;
+  /** Change over the active budget in %, two decimals; null where the active budget has nothing. */
+  changePercent: string | null;
+}
+
+/** compareFigures' amount, compared and difference (of one row or one group) as review figures. */
+export function reviewFigures(f: Readonly<Record<string, string>>, currency: string): ReviewFigures {
+  const active = toMinor(f.compared ?? '0', currency);
+  const change = toMinor(f.difference ?? '0', currency);
+  return {
+    proposed: fromMinor(toMinor(f.amount ?? '0', currency), currency),
+    active: fromMinor(active, currency),
+    change: fromMinor(change, currency),
+    changePercent: percentOf(change, active),
+  };
 }

@@ -18,12 +18,21 @@ import { signDecisionToken } from '../../domain/decision-token';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { IsoDate, LegalEntityCode } from '../../domain/model';
 import { toMinor } from '../../domain/money';
+import {
+  GroupBy,
+  type GroupTerm,
+  groupFigures,
+  reviewFigures,
+  termLabel,
+} from '../../domain/report-grouping';
 import type { BudgetCycleStatus } from '../../workflows/budget-cycle-state';
 import { delegationsChangedSignal, statusQuery } from '../../workflows/definitions';
 import { principalOf } from '../auth';
 import { HttpError } from '../errors';
 import { knownLegalEntity } from '../references';
+import { groupingTrees } from '../report-groups';
 
+const ReviewQuery = z.object({ groupBy: GroupBy.optional() }).strict();
 const InboxQuery = z
   .object({
     /** `me`, or (controllers) another principal whose inbox to look at. */
@@ -272,6 +281,24 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
       );
   });
 
+  /** The review's figures grouped by any dimension or hierarchy level; groups and totals add up alike. */
+  async function groupedReview(
+    review: NonNullable<Awaited<ReturnType<typeof versionReview>>>,
+    terms: GroupTerm[],
+  ) {
+    const entity = await knownLegalEntity(db, review.version.legalEntity);
+    const { trees } = await groupingTrees(db, entity, review.version.fiscalYear, terms);
+    const grouped = groupFigures(review.rows, terms, trees, ['amount', 'compared', 'difference']);
+    return {
+      groups: grouped.groups.map((g) => ({
+        key: g.key,
+        currency: g.currency,
+        ...reviewFigures(g.figures, g.currency),
+      })),
+      totals: grouped.totals.map((t) => ({ currency: t.currency, ...reviewFigures(t.figures, t.currency) })),
+    };
+  }
+
   router.get('/:cycleId/review', async (req, res) => {
     const cycleId = String(req.params.cycleId);
     if (!parseBudgetCycleWorkflowId(cycleId))
@@ -280,7 +307,9 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
     if (!status) throw new HttpError(404, 'not_found', `no budget cycle ${cycleId}`);
     if (!status.versionId)
       throw new HttpError(409, 'not_imported', `${cycleId} has not imported its version yet`);
+    const { groupBy } = ReviewQuery.parse(req.query);
     const review = (await versionReview(db, status.versionId))!;
+    const grouped = groupBy ? await groupedReview(review, groupBy) : undefined;
     const size = (l: { change: string; currency: string }) => {
       const minor = toMinor(l.change, l.currency);
       return minor < 0n ? -minor : minor;
@@ -297,6 +326,7 @@ export function approvalRoutes({ db, client, config }: { db: Database; client: C
       total: status.total,
       activeVersionId: review.version.activeVersionId,
       lines: review.lines,
+      ...(grouped ? { groupBy: groupBy!.map(termLabel), ...grouped } : {}),
       largestChanges: largest,
       validationWarnings: review.version.validationIssues,
       // Changes to closed periods the entity's policy moved to the next open one: approved as moved.

@@ -11,7 +11,11 @@ import {
 import { changeControlModel, loadControlModel } from '../../db/queries/control-model';
 import { CONSUMPTION_SOURCES, consumptionFlows, PERIOD_BASES } from '../../domain/budget-control';
 import { applyConsumptionEvent } from '../../db/queries/consumption';
-import { LegalEntityCode } from '../../domain/model';
+import { FiscalYear, LegalEntityCode } from '../../domain/model';
+import { GroupBy, groupFigures, termLabel } from '../../domain/report-grouping';
+import { bucketFiguresOver } from '../../db/queries/balances';
+import { fiscalYearPeriods } from '../../db/queries/reference';
+import { groupingTrees } from '../report-groups';
 import { fromMinor, Money, toMinor } from '../../domain/money';
 import { principalOf, requireRole } from '../auth';
 import { HttpError } from '../errors';
@@ -31,6 +35,17 @@ const ModelBody = z
 
 const BalanceQuery = z
   .object({ legalEntity: LegalEntityCode, account: Code, costCenter: Code, period: Period })
+  .strict();
+
+const GroupedBalanceQuery = z
+  .object({
+    legalEntity: LegalEntityCode,
+    fiscalYear: z.coerce.number().pipe(FiscalYear),
+    /** One period, or from `period` to `to`; absent: the whole year. */
+    period: Period.optional(),
+    to: Period.optional(),
+    groupBy: GroupBy.default([{ dimension: 'account' }]),
+  })
   .strict();
 
 const ConsumptionEventBody = z.discriminatedUnion('type', [
@@ -233,6 +248,75 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
       })),
       // What stands behind the figures: reservations, document lines (invoices count in actuals by their period), transfers.
       behind: await bucketActivity(db, entity.code, q, control.pooledPeriods, 100),
+    });
+  });
+
+  /**
+   * The entity's balances over a year or a range of its periods, grouped by any dimension or hierarchy
+   * level (`groupBy=costCenter@0,account`): budget, transferred, reserved, committed, actual and available
+   * per group, each currency apart, adding up to the totals.
+   */
+  router.get('/balances/grouped', async (req, res) => {
+    const q = GroupedBalanceQuery.parse(req.query);
+    const entity = await knownLegalEntity(db, q.legalEntity);
+    const year = await fiscalYearPeriods(db, entity.fiscalCalendar, q.fiscalYear, entity.code);
+    const from = q.period ?? year[0]?.period;
+    const to = q.to ?? q.period ?? year[year.length - 1]?.period;
+    const unknown = [
+      ...(q.period && !year.some((p) => p.period === q.period) ? ['period'] : []),
+      ...(q.to && !year.some((p) => p.period === q.to) ? ['to'] : []),
+    ];
+    if (!year.length || unknown.length)
+      throw unknownReference(
+        (year.length ? unknown : ['fiscalYear']).map((field) => ({
+          field,
+          message: `not a period of ${entity.fiscalCalendar} FY${q.fiscalYear}`,
+        })),
+      );
+    const periods = year.filter((p) => p.period >= from! && p.period <= to!);
+    const { trees, asOf } = await groupingTrees(db, entity, q.fiscalYear, q.groupBy, periods.at(-1)?.endDate);
+    const fields = ['budget', 'transferred', 'reserved', 'committed', 'actual'] as const;
+    const rows = (
+      await bucketFiguresOver(
+        db,
+        entity.code,
+        periods.map((p) => p.period),
+      )
+    ).map((b) => ({
+      dimensions: { account: b.account, costCenter: b.costCenter },
+      currency: b.currency,
+      figures: {
+        budget: b.budget,
+        transferred: b.transferred,
+        reserved: b.reserved,
+        committed: b.committed,
+        actual: b.actual,
+      },
+    }));
+    const grouped = groupFigures(rows, q.groupBy, trees, fields);
+    // Available as the bucket answer gives it: budget − reserved − committed − actual.
+    const withAvailable = (f: Record<string, string>, currency: string) => ({
+      ...f,
+      available: fromMinor(
+        toMinor(f.budget!, currency) -
+          toMinor(f.reserved!, currency) -
+          toMinor(f.committed!, currency) -
+          toMinor(f.actual!, currency),
+        currency,
+      ),
+    });
+    res.json({
+      legalEntity: entity.code,
+      fiscalYear: q.fiscalYear,
+      periods: periods.map((p) => p.period),
+      groupBy: q.groupBy.map(termLabel),
+      asOf,
+      groups: grouped.groups.map((g) => ({
+        key: g.key,
+        currency: g.currency,
+        ...withAvailable(g.figures, g.currency),
+      })),
+      totals: grouped.totals.map((t) => ({ currency: t.currency, ...withAvailable(t.figures, t.currency) })),
     });
   });
 

@@ -3,12 +3,10 @@ import { stringify as writeCsv } from 'csv-stringify/sync';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { type Database } from '../../db/client';
-import { treesAsOf, versionCombinations } from '../../db/queries/budget-report';
+import { versionCombinations } from '../../db/queries/budget-report';
 import { activeVersionOf, findVersion } from '../../db/queries/budget-versions';
-import { chartVersions } from '../../db/queries/chart';
 import { controlScenarioOf, setControlScenario } from '../../db/queries/control-scenarios';
 import { fiscalYearPeriods } from '../../db/queries/reference';
-import { chartDimensionCodes } from '../../domain/chart';
 import {
   FiscalYear,
   IsoDate,
@@ -17,17 +15,12 @@ import {
   Scenario,
   VersionNumber,
 } from '../../domain/model';
-import {
-  compareFigures,
-  dimensionsWithLevels,
-  GroupBy,
-  groupFigures,
-  termLabel,
-} from '../../domain/report-grouping';
+import { compareFigures, GroupBy, groupFigures, termLabel } from '../../domain/report-grouping';
 import { principalOf, requireRole } from '../auth';
 import { Reason } from '../control-decisions';
 import { HttpError } from '../errors';
 import { knownLegalEntity, unknownReference } from '../references';
+import { groupingTrees } from '../report-groups';
 
 const ControlBody = z.object({ scenario: Scenario, reason: Reason }).strict();
 const ReportQuery = z
@@ -109,15 +102,8 @@ export function budgetRoutes({ db }: { db: Database }) {
     const q = ReportQuery.parse(req.query);
     const control = await controlScenarioOf(db, entity.code, fiscalYear);
     const scenario = q.scenario ?? control.scenario;
-    const known = chartDimensionCodes(await chartVersions(db, entity.code));
-    const unknown = q.groupBy.filter((t) => !known.includes(t.dimension));
-    if (unknown.length)
-      throw unknownReference(
-        unknown.map((t) => ({
-          field: 'groupBy',
-          message: `${entity.code}'s chart has no dimension ${t.dimension}`,
-        })),
-      );
+    // Hierarchy levels as the year ends, unless another date is asked for.
+    const { trees, asOf } = await groupingTrees(db, entity, fiscalYear, q.groupBy, q.asOf);
     if (q.period && !periods.some((p) => p.period === q.period))
       throw unknownReference([
         { field: 'period', message: `${q.period} is not a period of FY${fiscalYear}` },
@@ -152,9 +138,6 @@ export function budgetRoutes({ db }: { db: Database }) {
           figures: { amount: a.amount },
         }));
     const fields = compared ? ['amount', 'compared', 'difference'] : ['amount'];
-    // Hierarchy levels as the year ends, unless another date is asked for.
-    const asOf = q.asOf ?? periods[periods.length - 1]!.endDate;
-    const trees = await treesAsOf(db, entity.code, dimensionsWithLevels(q.groupBy), asOf);
     const grouped = groupFigures(rows, q.groupBy, trees, fields);
     const labels = q.groupBy.map(termLabel);
     if (q.format === 'csv') {

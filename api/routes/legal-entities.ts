@@ -9,9 +9,10 @@ import { periodCloseReport } from '../../db/queries/close-report';
 import { controlScenarioOf } from '../../db/queries/control-scenarios';
 import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
 import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
-import { REPORT_LINE_COLUMNS } from '../../domain/close-report';
+import { REPORT_FIGURE_COLUMNS, REPORT_LINE_COLUMNS } from '../../domain/close-report';
 import { FiscalYear, LegalEntityCode, PeriodCode, Scenario } from '../../domain/model';
 import { moneyFromMinor } from '../../domain/money';
+import { GroupBy } from '../../domain/report-grouping';
 import { inControlInClosedPeriods } from '../../db/queries/publications';
 import { SYNC_TIERS } from '../../domain/sync-tiers';
 import { principalOf, requireRole } from '../auth';
@@ -19,12 +20,15 @@ import { type ControlCache } from '../control-context';
 import { Reason } from '../control-decisions';
 import { HttpError } from '../errors';
 import { knownLegalEntity, unknownReference } from '../references';
+import { closeReportGroups } from '../report-groups';
 import { ensureEntitySchedules, syncInterval } from '../schedules';
 
 const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
 const PeriodsQuery = z.object({ fiscalYear: z.coerce.number().pipe(FiscalYear).optional() }).strict();
 const ReopenBody = z.object({ reason: Reason }).strict();
-const ReportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+const ReportQuery = z
+  .object({ format: z.enum(['json', 'csv']).default('json'), groupBy: GroupBy.optional() })
+  .strict();
 const ClosedPeriodsQuery = z.object({ scenario: Scenario.optional() }).strict();
 
 /**
@@ -110,7 +114,23 @@ export function legalEntityRoutes({
     const { entity, period } = await target(req.params);
     const q = ReportQuery.parse(req.query);
     const report = await periodCloseReport(db, entity, period);
-    if (q.format === 'json') return void res.json(report);
+    // Grouped by any dimension or hierarchy level: the groups and their totals instead of the buckets.
+    const grouped = q.groupBy && (await closeReportGroups(db, entity, period, report.lines, q.groupBy));
+    if (q.format === 'json') return void res.json(grouped ? { ...report, ...grouped } : report);
+    if (grouped) {
+      const table = [
+        [...grouped.groupBy, ...REPORT_FIGURE_COLUMNS],
+        ...grouped.groups.map((g) => [
+          ...grouped.groupBy.map((l) => g.key[l] ?? ''),
+          ...REPORT_FIGURE_COLUMNS.map((f) => g[f] ?? ''),
+        ]),
+        ...grouped.totals.map((t) => [
+          ...grouped.groupBy.map((_, i) => (i === 0 ? 'TOTAL' : '')),
+          ...REPORT_FIGURE_COLUMNS.map((f) => t[f] ?? ''),
+        ]),
+      ];
+      return void res.type('text/csv').attachment(`close-${entity.code}-${period}.csv`).send(writeCsv(table));
+    }
     const columns = [...REPORT_LINE_COLUMNS];
     const rows = [
       ...report.lines,

@@ -8,7 +8,7 @@ import { type Database } from '../../db/client';
 import { periodCloseReport } from '../../db/queries/close-report';
 import { periodCloseScope } from '../../db/queries/period-close';
 import { getLegalEntity } from '../../db/queries/reference';
-import { REPORT_LINE_COLUMNS, reportTotals } from '../../domain/close-report';
+import { REPORT_FIGURE_COLUMNS, REPORT_LINE_COLUMNS, reportTotals } from '../../domain/close-report';
 import { DurationText as DurationString, LegalEntityCode } from '../../domain/model';
 import {
   periodCloseEntityWorkflowId,
@@ -16,9 +16,11 @@ import {
   retryStepSignal,
   SearchAttributes,
 } from '../../workflows/definitions';
+import { GroupBy, termLabel } from '../../domain/report-grouping';
 import type { PeriodCloseEntityInput } from '../../workflows/period-close-entity';
 import type { PeriodCloseInput, PeriodCloseStatus } from '../../workflows/period-close';
 import { principalOf, requireRole } from '../auth';
+import { closeReportGroups } from '../report-groups';
 import { closeSignOffPolicy } from '../close-sign-off';
 import {
   ControlDecisionBody,
@@ -51,7 +53,9 @@ const RerunBody = z
   })
   .strict();
 const RetryBody = z.object({ reason: Reason.optional() }).strict();
-const ReportQuery = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+const ReportQuery = z
+  .object({ format: z.enum(['json', 'csv']).default('json'), groupBy: GroupBy.optional() })
+  .strict();
 
 /**
  * Period close for schedulers: start the close of a month (once: a second start is refused), follow it per
@@ -223,25 +227,26 @@ export function periodCloseRoutes({ db, client, config }: { db: Database; client
     const scope = (await periodCloseScope(db, month)).filter((e) => e.fiscalPeriod);
     const entities = await Promise.all(
       scope.map(async (e) => {
-        const report = await periodCloseReport(
-          db,
-          (await getLegalEntity(db, e.legalEntity))!,
-          e.fiscalPeriod!,
-        );
+        const entity = (await getLegalEntity(db, e.legalEntity))!;
+        const report = await periodCloseReport(db, entity, e.fiscalPeriod!);
         const signOff = report.lockHistory.filter((h) => h.action === 'period.signed_off').pop();
-        return { ...report, signedOff: signOff ? { by: signOff.actor, at: signOff.at } : null };
+        // Each entity grouped under its own chart and hierarchies.
+        const grouped =
+          q.groupBy && (await closeReportGroups(db, entity, e.fiscalPeriod!, report.lines, q.groupBy));
+        return {
+          ...report,
+          ...(grouped ? { grouped } : {}),
+          signedOff: signOff ? { by: signOff.actor, at: signOff.at } : null,
+        };
       }),
     );
     const group = reportTotals(entities.flatMap((r) => r.lines));
     if (q.format === 'json') return void res.json({ period: month, entities, totals: group });
-    const columns = [
-      'legalEntity',
-      'fiscalPeriod',
-      'status',
-      ...REPORT_LINE_COLUMNS,
-      'signedOffBy',
-      'signedOffAt',
-    ];
+    // Grouped: each entity's groups and totals in the place of its buckets.
+    const labels = q.groupBy?.map(termLabel) ?? [];
+    const figureColumns = q.groupBy ? [...labels, ...REPORT_FIGURE_COLUMNS] : [...REPORT_LINE_COLUMNS];
+    const columns = ['legalEntity', 'fiscalPeriod', 'status', ...figureColumns, 'signedOffBy', 'signedOffAt'];
+    const totalRow = (t: object) => ({ ...t, [figureColumns[0]!]: 'TOTAL' });
     const rows = [
       ...entities.flatMap((r) => {
         const common = {
@@ -251,12 +256,17 @@ export function periodCloseRoutes({ db, client, config }: { db: Database; client
           signedOffBy: r.signedOff?.by,
           signedOffAt: r.signedOff?.at,
         };
+        if (r.grouped)
+          return [
+            ...r.grouped.groups.map(({ key, ...g }) => ({ ...common, ...key, ...g })),
+            ...r.grouped.totals.map((t) => ({ ...common, ...totalRow(t) })),
+          ];
         return [
           ...r.lines.map((l) => ({ ...common, ...l })),
-          ...r.totals.map((t) => ({ ...common, ...t, account: 'TOTAL', costCenter: '' })),
+          ...r.totals.map((t) => ({ ...common, ...totalRow(t) })),
         ];
       }),
-      ...group.map((t) => ({ ...t, legalEntity: 'GROUP', account: 'TOTAL', costCenter: '' })),
+      ...group.map((t) => ({ ...totalRow(t), legalEntity: 'GROUP' })),
     ].map((l) => columns.map((c) => String((l as Record<string, unknown>)[c] ?? '')));
     res
       .type('text/csv')

@@ -3,9 +3,12 @@ import { type PeriodMove } from '../../domain/budget-validation';
 import { type BudgetDecisionKind } from '../../domain/approval';
 import { type ApprovalPolicySpec } from '../../domain/approval-policy';
 import { auditStream } from '../../domain/identity';
-import { money } from '../../domain/money';
+import { type Dimensions } from '../../domain/model';
+import { compareFigures, type ReviewFigures, reviewFigures } from '../../domain/report-grouping';
+import { combinationKey } from '../../domain/revision';
 import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
+import { versionCombinations } from './budget-report';
 import { getVersion } from './budget-versions';
 import { budgetVersions } from '../schema';
 
@@ -247,57 +250,39 @@ export async function recordLevelDecision(
   });
 }
 
-export interface ReviewLine {
-  account: string;
-  costCenter: string;
+export interface ReviewLine extends ReviewFigures {
+  dimensions: Dimensions;
   currency: string;
-  proposed: string;
-  active: string;
-  change: string;
-  /** Change over the active budget in %, null where the active budget has nothing on the line. */
-  changePercent: string | null;
 }
 
 /**
- * What an approver reviews: the version's lines summed by account and cost center beside the active budget
- * of the same year (the version it would replace), the change absolute and in %, computed exactly in SQL.
+ * What an approver reviews: the version's lines summed per combination of its dimensions beside the active
+ * budget of the same year and scenario (the version it would replace), the change absolute and in % of the
+ * active budget, exact (minor units). `rows` are the same figures for grouping (domain/report-grouping).
  */
 export async function versionReview(db: DbOrTx, versionId: string) {
   const found = await versionBesideActive(db, versionId);
   if (!found) return undefined;
   const activeVersionId = found.active?.id ?? null;
   const version = {
+    legalEntity: found.version.legalEntity,
+    fiscalYear: found.version.fiscalYear,
     activeVersionId,
     validationIssues: found.version.validationIssues,
     periodMoves: found.version.periodMoves as PeriodMove[],
   };
-  const lines = (await db.execute(sql`
-    with proposed as (
-      select account, cost_center, currency, sum(amount) as amount from budget_lines
-       where version_id = ${versionId} group by account, cost_center, currency),
-    active as (
-      select account, cost_center, currency, sum(amount) as amount from budget_lines
-       where version_id = ${activeVersionId} group by account, cost_center, currency)
-    select coalesce(p.account, a.account) as account, coalesce(p.cost_center, a.cost_center) as "costCenter",
-           coalesce(p.currency, a.currency) as currency,
-           coalesce(p.amount, 0)::text as proposed, coalesce(a.amount, 0)::text as active,
-           (coalesce(p.amount, 0) - coalesce(a.amount, 0))::text as change,
-           case when coalesce(a.amount, 0) = 0 then null
-                else round((coalesce(p.amount, 0) - a.amount) * 100 / a.amount, 2)::text end as "changePercent"
-      from proposed p full outer join active a
-        on a.account = p.account and a.cost_center = p.cost_center and a.currency = p.currency
-     order by 1, 2`)) as unknown as ReviewLine[];
-  // Amounts in the currency's own decimals (the table keeps six).
-  const exact = (amount: string, currency: string) => money(amount, currency).amount;
-  return {
-    version,
-    lines: lines.map((l) => ({
-      ...l,
-      proposed: exact(l.proposed, l.currency),
-      active: exact(l.active, l.currency),
-      change: exact(l.change, l.currency),
-    })),
-  };
+  const rows = compareFigures(
+    await versionCombinations(db, versionId),
+    activeVersionId ? await versionCombinations(db, activeVersionId) : [],
+  );
+  const lines: ReviewLine[] = rows
+    .map((r) => ({ dimensions: r.dimensions, currency: r.currency, ...reviewFigures(r.figures, r.currency) }))
+    .sort((a, b) => {
+      const x = `${combinationKey(a.dimensions)}|${a.currency}`;
+      const y = `${combinationKey(b.dimensions)}|${b.currency}`;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  return { version, lines, rows };
 }
 
 export interface Delegation {

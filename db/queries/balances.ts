@@ -71,3 +71,30 @@ export async function balancesFor(db: DbOrTx, legalEntity: string, periods: stri
     .from(controlBalances)
     .where(and(eq(controlBalances.legalEntity, legalEntity), inArray(controlBalances.period, periods)));
 }
+
+/**
+ * An entity's control balances summed per bucket and currency over the periods named (a report groups them
+ * further by any dimension or hierarchy level).
+ */
+export async function bucketFiguresOver(db: DbOrTx, legalEntity: string, periods: readonly string[]) {
+  if (!periods.length) return [];
+  return (await db.execute(sql`
+    select account, cost_center as "costCenter", currency, sum(budget)::text as budget,
+           sum(transferred)::text as transferred, sum(reserved)::text as reserved,
+           sum(committed)::text as committed, sum(actual)::text as actual
+      from ${controlBalances}
+     where legal_entity = ${legalEntity} and period in (${sql.join(
+       periods.map((p) => sql`${p}`),
+       sql`, `,
+     )})
+     group by account, cost_center, currency`)) as unknown as {
+    account: string;
+    costCenter: string;
+    currency: string;
+    budget: string;
+    transferred: string;
+    reserved: string;
+    committed: string;
+    actual: string;
+  }[];
+}

@@ -74,7 +74,7 @@ export async function approvalsCommand(
       );
       for (const l of r.largestChanges as ReviewLine[])
         console.log(
-          `    ${l.account} ${l.costCenter.padEnd(7)} ${l.active.padStart(14)} → ${l.proposed.padStart(14)} ${l.currency}  ${l.change.padStart(13)}  ${l.changePercent === null ? 'new' : `${l.changePercent}%`}`,
+          `    ${Object.values(l.dimensions).join(' ').padEnd(24)} ${l.active.padStart(14)} → ${l.proposed.padStart(14)} ${l.currency}  ${l.change.padStart(13)}  ${l.changePercent === null ? 'new' : `${l.changePercent}%`}`,
         );
       const warnings = (r.validationWarnings as unknown[] | null) ?? [];
       console.log(`  validation warnings: ${warnings.length}`);

@@ -88,8 +88,7 @@ describe('approver inbox and review over the API', () => {
     // v2 raises Engineering's salaries by 2%: 120,000.00 a month, 12 periods.
     expect(review.body.largestChanges).toEqual([
       {
-        account: '600100',
-        costCenter: 'CC-200',
+        dimensions: { account: '600100', costCenter: 'CC-200' },
         currency: 'USD',
         proposed: '1468800.00',
         active: '1440000.00',
@@ -98,6 +97,20 @@ describe('approver inbox and review over the API', () => {
       },
     ]);
     expect((review.body.lines as unknown[]).length).toBe(11);
+    // The same review by cost center: Engineering carries the whole change, and the groups add up.
+    const byCostCenter = await request('GET', `${item!.links.review}?groupBy=costCenter`, {
+      key: 'dev-paul',
+    });
+    expect(byCostCenter.body.groupBy).toEqual(['costCenter']);
+    const groups = byCostCenter.body.groups as { key: { costCenter: string }; change: string }[];
+    expect(groups.find((g) => g.key.costCenter === 'CC-200')).toMatchObject({
+      change: '28800.00',
+      changePercent: expect.any(String),
+    });
+    expect(groups.filter((g) => g.key.costCenter !== 'CC-200').every((g) => g.change === '0.00')).toBe(true);
+    expect(byCostCenter.body.totals).toEqual([
+      expect.objectContaining({ currency: 'USD', change: '28800.00' }),
+    ]);
 
     const decided = await request('POST', item!.links.decision, {
       key: 'dev-paul',

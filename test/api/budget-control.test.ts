@@ -209,6 +209,41 @@ describe('budget control API', () => {
     expect(stranger.status).toBe(409);
   });
 
+  test('balances grouped by any dimension or hierarchy level add up to the totals', async () => {
+    const fy = await stack.newFiscalYear();
+    await budget('610200', 'CC-100', `${fy}-01`, '100.00');
+    await budget('610200', 'CC-200', `${fy}-02`, '200.00');
+    await budget('640500', 'CC-400', `${fy}-02`, '300.00');
+    expect((await reserve(`grp-${fy}`, [line('610200', 'CC-200', `${fy}-02`, '25.00')])).status).toBe(201);
+    const grouped = (query: string) =>
+      request('GET', `/v1/budget-control/balances/grouped?legalEntity=ACME-US&fiscalYear=${fy}&${query}`, {
+        key: 'dev-controller',
+      });
+    // By the cost-center hierarchy's top level: client services (CC-100, CC-200), corporate (CC-400).
+    const byDivision = await grouped('groupBy=costCenter@0');
+    expect(byDivision.status).toBe(200);
+    expect(byDivision.body).toMatchObject({
+      groupBy: ['costCenter@0'],
+      groups: [
+        { key: { 'costCenter@0': 'CC-010' }, budget: '300.00', reserved: '25.00', available: '275.00' },
+        { key: { 'costCenter@0': 'CC-020' }, budget: '300.00', reserved: '0.00', available: '300.00' },
+      ],
+      totals: [{ currency: 'USD', budget: '600.00', reserved: '25.00', available: '575.00' }],
+    });
+    // One period, by account and cost center.
+    const february = await grouped(`period=${fy}-02&groupBy=account,costCenter`);
+    expect(february.body).toMatchObject({
+      periods: [`${fy}-02`],
+      groups: [
+        { key: { account: '610200', costCenter: 'CC-200' }, budget: '200.00' },
+        { key: { account: '640500', costCenter: 'CC-400' }, budget: '300.00' },
+      ],
+      totals: [{ budget: '500.00' }],
+    });
+    expect((await grouped(`period=${fy}-13`)).status).toBe(422);
+    expect((await grouped('groupBy=plant')).status).toBe(422);
+  });
+
   test('the database and the rules agree at every edge: exactly at the limit, a cent over, odd tolerances', async () => {
     const fy = await stack.newFiscalYear();
     // Travel (610200) allows 5%: 1,000.01 of budget allows 1,050.01 (1,050.0105 rounded down).

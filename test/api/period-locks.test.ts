@@ -218,6 +218,33 @@ describe('period lock and reopen of a legal entity', () => {
       ['period.locked', null],
     ]);
 
+    // Grouped by the cost-center hierarchy's top level (client services above CC-100, corporate functions
+    // above CC-400) and by account: the groups add up to the same totals.
+    const grouped = await request(
+      'GET',
+      `/v1/legal-entities/ACME-US/periods/${period}/report?groupBy=costCenter@0,account`,
+      { key: 'dev-planner' },
+    );
+    expect(grouped.status).toBe(200);
+    expect(grouped.body).toMatchObject({
+      groupBy: ['costCenter@0', 'account'],
+      groups: [
+        { key: { 'costCenter@0': 'CC-010', account: '610200' }, budget: '800.00', actual: '900.00' },
+        { key: { 'costCenter@0': 'CC-020', account: '640500' }, budget: '3000.00', variancePercent: '33.33' },
+      ],
+      totals: report.body.totals,
+    });
+    const groupedCsv = await fetch(
+      `${stack.api!.url}/v1/legal-entities/ACME-US/periods/${period}/report?format=csv&groupBy=costCenter@0`,
+      { headers: { 'x-api-key': 'dev-planner' } },
+    );
+    expect((await groupedCsv.text()).trim().split('\n')).toEqual([
+      'costCenter@0,currency,budget,reserved,committed,actual,variance,variancePercent',
+      'CC-010,USD,800.00,0.00,0.00,900.00,-100.00,-12.50',
+      'CC-020,USD,3000.00,0.00,0.00,2000.00,1000.00,33.33',
+      'TOTAL,USD,3800.00,0.00,0.00,2900.00,900.00,23.68',
+    ]);
+
     const csv = await fetch(
       `${stack.api!.url}/v1/legal-entities/ACME-US/periods/${period}/report?format=csv`,
       {

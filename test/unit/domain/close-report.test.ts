@@ -70,16 +70,8 @@ describe('close report figures', () => {
         actual: '0',
       }),
     ];
+    // Per currency, in currency order.
     expect(reportTotals(lines)).toEqual([
-      {
-        currency: 'USD',
-        budget: '400.00',
-        reserved: '10.00',
-        committed: '0.00',
-        actual: '400.00',
-        variance: '0.00',
-        variancePercent: '0.00',
-      },
       {
         currency: 'EUR',
         budget: '10.00',
@@ -88,6 +80,15 @@ describe('close report figures', () => {
         actual: '0.00',
         variance: '10.00',
         variancePercent: '100.00',
+      },
+      {
+        currency: 'USD',
+        budget: '400.00',
+        reserved: '10.00',
+        committed: '0.00',
+        actual: '400.00',
+        variance: '0.00',
+        variancePercent: '0.00',
       },
     ]);
   });

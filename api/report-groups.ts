@@ -1,0 +1,60 @@
+import { type Database } from '../db/client';
+import { treesAsOf } from '../db/queries/budget-report';
+import { chartVersions } from '../db/queries/chart';
+import { findPeriod, fiscalYearPeriods, type LegalEntityRow } from '../db/queries/reference';
+import { chartDimensionCodes } from '../domain/chart';
+import { bucketRow, groupedReport, REPORT_FIGURES, type ReportLine } from '../domain/close-report';
+import { type TreeAsOf } from '../domain/hierarchy';
+import { dimensionsWithLevels, groupFigures, type GroupTerm, termLabel } from '../domain/report-grouping';
+import { unknownReference } from './references';
+
+/** Reports grouped by any dimension or hierarchy level (domain/report-grouping), as the routes answer them. */
+
+/**
+ * What grouping a report by `terms` needs (domain/report-grouping): every term's dimension must be in the
+ * entity's chart (any version), else one 422 names them all; hierarchy levels are read as of `asOf`, by
+ * default the fiscal year's last day.
+ */
+export async function groupingTrees(
+  db: Database,
+  entity: LegalEntityRow,
+  fiscalYear: number,
+  terms: readonly GroupTerm[],
+  asOf?: string,
+): Promise<{ trees: Map<string, TreeAsOf>; asOf: string }> {
+  const known = chartDimensionCodes(await chartVersions(db, entity.code));
+  const unknown = terms.filter((t) => !known.includes(t.dimension));
+  if (unknown.length)
+    throw unknownReference(
+      unknown.map((t) => ({
+        field: 'groupBy',
+        message: `${entity.code}'s chart has no dimension ${t.dimension}`,
+      })),
+    );
+  const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear);
+  const onDate = asOf ?? periods[periods.length - 1]?.endDate ?? `${fiscalYear}-12-31`;
+  return { trees: await treesAsOf(db, entity.code, dimensionsWithLevels(terms), onDate), asOf: onDate };
+}
+
+/** A close report's lines grouped by `terms`, hierarchy levels as of the period's last day. */
+export async function closeReportGroups(
+  db: Database,
+  entity: LegalEntityRow,
+  period: string,
+  lines: readonly ReportLine[],
+  terms: readonly GroupTerm[],
+) {
+  const fiscalPeriod = await findPeriod(db, entity.fiscalCalendar, period);
+  const { trees, asOf } = await groupingTrees(
+    db,
+    entity,
+    fiscalPeriod!.fiscalYear,
+    terms,
+    fiscalPeriod!.endDate,
+  );
+  return {
+    groupBy: terms.map(termLabel),
+    asOf,
+    ...groupedReport(groupFigures(lines.map(bucketRow), terms, trees, REPORT_FIGURES)),
+  };
+}
