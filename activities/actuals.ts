@@ -14,7 +14,13 @@ import {
   snapshotTime,
 } from '../db/queries/commitments';
 import { upsertFxRates } from '../db/queries/fx-rates';
-import { deliveryAsOf, fiscalYearPeriods, getLegalEntity, openFiscalYears } from '../db/queries/reference';
+import {
+  activePublicationTargets,
+  deliveryAsOf,
+  fiscalYearPeriods,
+  getLegalEntity,
+  openFiscalYears,
+} from '../db/queries/reference';
 import { FxRate } from '../domain/fx';
 import { describeIssues } from '../domain/zod-issues';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
@@ -70,8 +76,13 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     const { periods } = ctx;
     if (!periods.length)
       throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);
+    // The entity's own target in its ERP says how that company's lines read (its display value format).
+    const target = (await activePublicationTargets(db, entity.code)).find(
+      (t) => t.target === entity.erpSystem,
+    );
     const query: LedgerQuery = {
       company: entity.erpCompany,
+      ...(target ? { settings: target.settings } : {}),
       fromDate: periods[0]!.startDate,
       toDate: periods[periods.length - 1]!.endDate,
     };

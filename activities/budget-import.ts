@@ -101,7 +101,11 @@ function describe(v: BudgetVersionRow, alreadyImported: boolean): ImportedBudget
   };
 }
 
-export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps, 'db' | 'planning'>) {
+export function createBudgetImportActivities({
+  db,
+  planning,
+  erps,
+}: Pick<ActivityDeps, 'db' | 'planning' | 'erps'>) {
   return {
     /**
      * Plan: pull one version from the planning platform, validate it, store it with its verdict. Versions
@@ -115,7 +119,10 @@ export function createBudgetImportActivities({ db, planning }: Pick<ActivityDeps
         const entity = await getLegalEntity(db, ref.legalEntity);
         if (!entity) throw notFound(`legal entity ${ref.legalEntity} is not in the reference data`);
         const rows = await planning.fetchBudgetVersion(ref, control);
-        const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear);
+        // What each target's form can hold, as its adapter says (a dimension outside it is named now).
+        const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear, (t) =>
+          erps[t.target]?.dimensionsHeld?.(t),
+        );
         const inControl = new Map(
           (await inControlInClosedPeriods(db, entity, ref)).map((l) => [
             budgetKey(l),

@@ -55,7 +55,13 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
         const target: PeriodAccountTotal[] = [];
         const unmapped: UnmappedTargetValue[] = [];
         for (const t of targetTotals) {
-          const canonical = canonicaliseSourceLine(t, { currency: version.currency, periods, mappings });
+          // Compared by period and account: the account is all a total must carry.
+          const canonical = canonicaliseSourceLine(t, {
+            currency: version.currency,
+            periods,
+            mappings,
+            required: ['account'],
+          });
           if ('error' in canonical) {
             unmapped.push({
               values: t.dimensions,

@@ -19,6 +19,7 @@ import { fiscalCalendarRoutes } from './routes/fiscal-calendars';
 import { legalEntityRoutes } from './routes/legal-entities';
 import { chartRoutes } from './routes/chart';
 import { budgetRoutes } from './routes/budgets';
+import { publicationTargetRoutes } from './routes/publication-targets';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { approvalRoutes } from './routes/approvals';
@@ -66,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   const controlDeps = { ...deps, cache: createControlCache() };
   app.use('/v1/legal-entities/:code/chart', chartRoutes(deps));
   app.use('/v1/legal-entities/:code/budgets', budgetRoutes(deps));
+  app.use('/v1/legal-entities/:code/publication-targets', publicationTargetRoutes(deps));
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
   app.use('/v1/fiscal-calendars', fiscalCalendarRoutes(deps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(controlDeps));

@@ -146,6 +146,13 @@ export function validateBudgetRows(
     // never fails at posting for want of a mapping.
     if (period && !problems.length)
       for (const t of ref.targets ?? []) {
+        const outside = t.holds ? Object.keys(dimensions).filter((d) => !t.holds!.includes(d)) : [];
+        for (const d of outside)
+          issue(
+            d,
+            'unmapped_value',
+            `${dimensionWords(d)} has no place in ${t.target}'s form (it holds ${t.holds!.map(dimensionWords).join(', ')})`,
+          );
         const mapped = mapDimensions(t.mappings, dimensions, period.startDate);
         if ('missing' in mapped)
           for (const m of mapped.missing)

@@ -1,4 +1,4 @@
-import { DIMENSIONS, type DimensionCombination, type Dimensions } from './model';
+import { DIMENSIONS, type Dimensions } from './model';
 import { type DimensionMappingRef } from './reference';
 
 /**
@@ -89,25 +89,28 @@ function bySystemValue(mappings: readonly DimensionMappingRef[]): Map<string, Di
   return index;
 }
 
-/** A system's values back to canonical dimensions on a date, for reading its totals and actuals. */
+/**
+ * A system's values back to canonical dimensions on a date, for reading its totals and actuals: every
+ * dimension the system gave is mapped (one without a mapping is missing, never dropped), and each of
+ * `required` must be there (budget control keeps actuals per account and cost center).
+ */
 export function unmapDimensions(
   mappings: readonly DimensionMappingRef[],
   values: SystemDimensionValues,
   onDate: string,
-): { dimensions: DimensionCombination } | { missing: MissingMapping[] } {
-  const dims: Partial<DimensionCombination> = {};
+  required: readonly string[] = DIMENSIONS,
+): { dimensions: Dimensions } | { missing: MissingMapping[] } {
+  const dims: Dimensions = {};
   const missing: MissingMapping[] = [];
   const index = bySystemValue(mappings);
-  for (const dimension of DIMENSIONS) {
-    const value = values[dimension];
-    const match =
-      value === undefined
-        ? undefined
-        : index.get(`${dimension}|${value}`)?.find((m) => effectiveOn(m, onDate));
+  for (const dimension of required)
+    if (values[dimension] === undefined) missing.push({ dimension, code: '(none)', onDate });
+  for (const [dimension, value] of Object.entries(values)) {
+    const match = index.get(`${dimension}|${value}`)?.find((m) => effectiveOn(m, onDate));
     if (match) dims[dimension] = match.canonicalCode;
-    else missing.push({ dimension, code: value ?? '(none)', onDate });
+    else missing.push({ dimension, code: value, onDate });
   }
-  return missing.length ? { missing } : { dimensions: dims as DimensionCombination };
+  return missing.length ? { missing } : { dimensions: dims };
 }
 
 export function describeMissing(missing: readonly MissingMapping[]): string {

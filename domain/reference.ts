@@ -38,8 +38,15 @@ export interface ReferenceSnapshot {
   values: ReadonlyMap<string, ReadonlyMap<string, DimensionValueRef>>;
   /** Its cross-validation rules and the hierarchies they name nodes of. */
   rules?: ChartRules;
-  /** The targets an approved version is published to, each with its dimension mappings. */
-  targets?: readonly { target: string; mappings: readonly DimensionMappingRef[] }[];
+  /**
+   * The targets an approved version is published to, each with its dimension mappings and, when its
+   * adapter says so, the dimensions its form can hold (absent: any).
+   */
+  targets?: readonly {
+    target: string;
+    mappings: readonly DimensionMappingRef[];
+    holds?: readonly string[];
+  }[];
   /**
    * What is in control in the year's closed periods, per combination and period (domain/revision budgetKey):
    * the net each target holds of the budget, in minor units of the entity's currency (absent: nothing).

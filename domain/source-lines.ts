@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describeMissing, type SystemDimensionValues, unmapDimensions } from './mapping';
-import { type DimensionCombination, IsoDate } from './model';
+import { type DimensionCombination, type Dimensions, IsoDate } from './model';
 import { convert, type FxPolicy, quote } from './fx';
 import { Money, money } from './money';
 import { type DimensionMappingRef, type FiscalPeriodRef, periodOfDate } from './reference';
@@ -46,7 +46,8 @@ export interface SourceLineInput {
 }
 
 export interface CanonicalSourceLine {
-  dimensions: DimensionCombination;
+  /** Account and cost center always (unless the context requires fewer), and whatever else the source gave. */
+  dimensions: DimensionCombination & Dimensions;
   period: string;
   amount: Money;
   /** The closed period the line was posted into, when the entity's policy counted it in the next open one. */
@@ -69,6 +70,11 @@ export interface SourceLineContext {
    * calendar's periods the next open one is looked for in.
    */
   closedPeriods?: { policy: ClosedPeriodPolicy; calendar: readonly FiscalPeriodRef[] };
+  /**
+   * The dimensions a line must carry (absent: account and cost center, which budget control keeps actuals
+   * by); a reconciliation by account requires the account only.
+   */
+  required?: readonly string[];
 }
 
 export function canonicaliseSourceLine(
@@ -131,7 +137,7 @@ export function canonicaliseSourceLine(
     routedFrom = posted.period;
     period = next;
   }
-  const unmapped = unmapDimensions(ctx.mappings, line.dimensions, line.date);
+  const unmapped = unmapDimensions(ctx.mappings, line.dimensions, line.date, ctx.required);
   if ('missing' in unmapped) {
     return {
       error: {
@@ -142,7 +148,8 @@ export function canonicaliseSourceLine(
   }
   return {
     line: {
-      dimensions: unmapped.dimensions,
+      // The required dimensions are there (unmapDimensions says so); account and cost center unless fewer.
+      dimensions: unmapped.dimensions as DimensionCombination & Dimensions,
       period: period.period,
       amount: money(amount.amount, amount.currency),
       ...(routedFrom ? { routedFrom } : {}),

@@ -105,6 +105,8 @@ export interface TargetBudgetTotal {
 
 export interface LedgerQuery {
   company: string;
+  /** The entity's publication target settings in this system (its display value format, say), if any. */
+  settings?: Readonly<Record<string, string>>;
   fromDate: string;
   toDate: string;
   /** Opaque watermark returned by the previous sync of this window; undefined starts from the beginning. */
@@ -161,6 +163,12 @@ export interface ErpConnector {
   publishBudgetChunk(chunk: BudgetChunkPublication, control?: CallControl): Promise<PostedDocument>;
   reverseBudgetChunk(reversal: BudgetChunkReversal, control?: CallControl): Promise<PostedDocument>;
   fetchBudgetTotals(query: BudgetTotalsQuery, control?: CallControl): Promise<TargetBudgetTotal[]>;
+  /**
+   * The canonical dimensions a target of this system can hold for the company (the segments of its form,
+   * and what the company holds itself); absent: any. Validation names a line's dimension outside them
+   * before approval, so an approved budget never fails at posting.
+   */
+  dimensionsHeld?(target: TargetLocation): readonly string[];
   /** One page of posted ledger lines after the watermark; call again with `cursor` until it is absent. */
   fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
   fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;

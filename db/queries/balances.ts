@@ -17,7 +17,8 @@ export interface BalanceKey {
  * Makes a version the control budget: budget = the version's amount per dimension, period and currency plus
  * what approved transfers moved there, in one statement; balances that belonged to another version of this
  * entity and year and are not in this one keep only their transfers. Spend columns are untouched. Running it
- * twice gives the same balances.
+ * twice gives the same balances. Buckets are account × cost center × period; a line of a chart where the
+ * cost center is optional and left out goes to the account's bucket without one ('').
  */
 export async function activateVersionBudget(
   tx: DbOrTx,
@@ -25,11 +26,11 @@ export async function activateVersionBudget(
 ) {
   await tx.execute(sql`
     insert into ${controlBalances} (legal_entity, account, cost_center, period, currency, budget, version_id, updated_at)
-    select ${v.legalEntity}, ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency},
-           sum(${budgetLines.amount}), ${v.id}::uuid, now()
+    select ${v.legalEntity}, ${budgetLines.account}, coalesce(${budgetLines.costCenter}, ''), ${budgetLines.period},
+           ${budgetLines.currency}, sum(${budgetLines.amount}), ${v.id}::uuid, now()
       from ${budgetLines}
      where ${budgetLines.versionId} = ${v.id}::uuid
-     group by ${budgetLines.account}, ${budgetLines.costCenter}, ${budgetLines.period}, ${budgetLines.currency}
+     group by ${budgetLines.account}, coalesce(${budgetLines.costCenter}, ''), ${budgetLines.period}, ${budgetLines.currency}
     on conflict (legal_entity, account, cost_center, period, currency)
     do update set budget = excluded.budget + ${controlBalances}.transferred, version_id = excluded.version_id, updated_at = now()`);
   if (v.periods.length) {

@@ -92,6 +92,12 @@ export async function loadReferenceSnapshot(
   db: DbOrTx,
   entity: LegalEntityRow,
   fiscalYear: number,
+  /** What a target's form can hold (its adapter knows); absent: any. */
+  holds?: (t: {
+    target: string;
+    company: string;
+    settings: Readonly<Record<string, string>>;
+  }) => readonly string[] | undefined,
 ): Promise<ReferenceSnapshot> {
   const [periods, charts, rules, targets] = await Promise.all([
     fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code),
@@ -116,7 +122,14 @@ export async function loadReferenceSnapshot(
     values: await dimensionValueLists(db, entity.code, chartDimensionCodes(charts)),
     rules,
     targets: await Promise.all(
-      targets.map(async (t) => ({ target: t.target, mappings: await loadMappings(db, t.target) })),
+      targets.map(async (t) => {
+        const held = holds?.(t);
+        return {
+          target: t.target,
+          mappings: await loadMappings(db, t.target),
+          ...(held ? { holds: held } : {}),
+        };
+      }),
     ),
   };
 }
@@ -162,8 +175,60 @@ export async function upsertPublicationTargets(db: DbOrTx, rows: (typeof publica
     .values(rows)
     .onConflictDoUpdate({
       target: [publicationTargets.legalEntity, publicationTargets.target],
-      set: { company: excluded('company'), settings: excluded('settings'), active: excluded('active') },
+      // Settings an administrator changed since (changeTargetSettings) stay; keys the seed adds arrive.
+      set: {
+        company: excluded('company'),
+        settings: sql`excluded.settings || ${publicationTargets.settings}`,
+        active: excluded('active'),
+      },
     });
+}
+
+/**
+ * An integration administrator changes a publication target's settings (its form of the dimensions, say):
+ * the keys given are set, those given as null removed, under the row's lock, audited with before and after
+ * in the entity's chart stream. Undefined when the entity has no such target.
+ */
+export async function changeTargetSettings(
+  tx: Tx,
+  c: {
+    legalEntity: string;
+    target: string;
+    set: Readonly<Record<string, string | null>>;
+    by: string;
+    reason: string;
+    correlationId: string;
+  },
+) {
+  const [before] = await tx
+    .select()
+    .from(publicationTargets)
+    .where(and(eq(publicationTargets.legalEntity, c.legalEntity), eq(publicationTargets.target, c.target)))
+    .for('update');
+  if (!before) return undefined;
+  const settings = { ...before.settings };
+  for (const [k, v] of Object.entries(c.set)) {
+    if (v === null) delete settings[k];
+    else settings[k] = v;
+  }
+  const [after] = await tx
+    .update(publicationTargets)
+    .set({ settings })
+    .where(and(eq(publicationTargets.legalEntity, c.legalEntity), eq(publicationTargets.target, c.target)))
+    .returning();
+  const changed = JSON.stringify(before.settings) !== JSON.stringify(after!.settings);
+  if (changed)
+    await appendAudit(tx, {
+      stream: auditStream.chart(c.legalEntity),
+      actor: c.by,
+      action: 'publication_target.settings_changed',
+      entityType: 'publication_target',
+      entityId: `${c.legalEntity}:${c.target}`,
+      correlationId: c.correlationId,
+      eventKey: `target-settings:${c.legalEntity}:${c.target}:${c.correlationId}`,
+      details: { before: before.settings, after: after!.settings, reason: c.reason },
+    });
+  return { target: after!, changed };
 }
 
 /** Adds fiscal periods; periods already defined (and possibly closed) are left as they are. */

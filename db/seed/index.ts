@@ -1,5 +1,5 @@
 import { upsertControlModels, upsertControlRules } from '../queries/control-model';
-import { type Database } from '../client';
+import { type Database, type Tx } from '../client';
 import {
   insertAccounts,
   insertHierarchy,
@@ -9,12 +9,13 @@ import {
   upsertPublicationTargets,
 } from '../queries/reference';
 import { insertCostCenterOwners, insertInitialApprovalPolicy } from '../queries/approval-policies';
-import { declareChart } from '../queries/chart';
+import { chartVersions, declareChart, loadDimensionValues, putCrossValidationRule } from '../queries/chart';
 import { defineCalendar } from '../queries/fiscal-calendars';
 import { twoDimensionChart } from '../../domain/chart';
 import { ApprovalPolicySpec } from '../../domain/approval-policy';
 import * as services from './services-company';
 import * as subsidiaries from './subsidiaries';
+import * as manufacturer from './manufacturer';
 
 /**
  * Loads the reference data of the services company and its subsidiaries. Running it twice changes nothing.
@@ -23,9 +24,21 @@ import * as subsidiaries from './subsidiaries';
  */
 export async function seedReferenceData(db: Database): Promise<void> {
   await db.transaction(async (tx) => {
-    await upsertLegalEntities(tx, [services.legalEntity, ...subsidiaries.legalEntities]);
-    await upsertPublicationTargets(tx, [...services.publicationTargets, ...subsidiaries.publicationTargets]);
-    for (const calendar of [services.fiscalCalendar, subsidiaries.fiscalCalendar])
+    await upsertLegalEntities(tx, [
+      services.legalEntity,
+      ...subsidiaries.legalEntities,
+      manufacturer.legalEntity,
+    ]);
+    await upsertPublicationTargets(tx, [
+      ...services.publicationTargets,
+      ...subsidiaries.publicationTargets,
+      ...manufacturer.publicationTargets,
+    ]);
+    for (const calendar of [
+      services.fiscalCalendar,
+      subsidiaries.fiscalCalendar,
+      manufacturer.fiscalCalendar,
+    ])
       await defineCalendar(tx, { ...calendar, by: 'closeloop', reason: 'seeded', correlationId: 'seed' });
     for (const entity of [services.legalEntity, ...subsidiaries.legalEntities])
       await declareChart(tx, {
@@ -36,10 +49,28 @@ export async function seedReferenceData(db: Database): Promise<void> {
         reason: 'seeded',
         correlationId: 'seed',
       });
-    await insertAccounts(tx, services.accounts);
-    await insertCostCenters(tx, [...services.costCenters, ...subsidiaries.costCenters]);
-    await insertHierarchy(tx, [...services.costCenterHierarchy, ...subsidiaries.costCenterHierarchy]);
-    await upsertDimensionMappings(tx, [...services.dimensionMappings, ...subsidiaries.dimensionMappings]);
+    await insertAccounts(tx, [...services.accounts, ...manufacturer.accounts]);
+    await insertCostCenters(tx, [
+      ...services.costCenters,
+      ...subsidiaries.costCenters,
+      ...manufacturer.costCenters.map((c) => ({
+        code: c.code,
+        name: c.name,
+        legalEntity: manufacturer.MANUFACTURER,
+        validFrom: '2020-01-01',
+      })),
+    ]);
+    await insertHierarchy(tx, [
+      ...services.costCenterHierarchy,
+      ...subsidiaries.costCenterHierarchy,
+      ...manufacturer.accountHierarchy,
+    ]);
+    await upsertDimensionMappings(tx, [
+      ...services.dimensionMappings,
+      ...subsidiaries.dimensionMappings,
+      ...manufacturer.dimensionMappings,
+    ]);
+    await seedManufacturerChart(tx);
     await upsertControlModels(tx, [...services.controlModels, ...subsidiaries.controlModels]);
     await upsertControlRules(tx, services.controlRules);
     await insertCostCenterOwners(tx, services.costCenterOwners);
@@ -50,4 +81,28 @@ export async function seedReferenceData(db: Database): Promise<void> {
       reason: 'initial policy of the demo data',
     });
   });
+}
+
+/**
+ * The manufacturer's chart, value lists and rules, declared as an integration administrator would over the
+ * API. The chart only when it has none: the demo adds custom dimensions to it later, and they stay.
+ */
+async function seedManufacturerChart(tx: Tx) {
+  const actor = { legalEntity: manufacturer.MANUFACTURER, by: 'closeloop', correlationId: 'seed' };
+  if (!(await chartVersions(tx, manufacturer.MANUFACTURER)).length)
+    await declareChart(tx, { ...actor, spec: manufacturer.chart, validFrom: '1900-01-01', reason: 'seeded' });
+  for (const [dimension, values] of Object.entries(manufacturer.dimensionValues))
+    await loadDimensionValues(tx, {
+      ...actor,
+      dimension,
+      source: 'closeloop',
+      values: values.map((v) => ({
+        code: v.code,
+        name: v.name,
+        active: true,
+        validFrom: '2020-01-01',
+        validTo: null,
+      })),
+    });
+  for (const rule of manufacturer.crossValidationRules) await putCrossValidationRule(tx, { ...actor, rule });
 }

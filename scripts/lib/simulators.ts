@@ -3,7 +3,7 @@ import { type Config } from '../../config';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createProcurementSimulator } from '../../simulators/procurement';
-import { seedServicesCompany, seedSubsidiaries } from '../../simulators/scenario/seed';
+import { seedManufacturer, seedServicesCompany, seedSubsidiaries } from '../../simulators/scenario/seed';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
@@ -48,6 +48,7 @@ export async function startSimulators(
     started.push(procurementServer);
     seedServicesCompany({ d365, anaplan });
     seedSubsidiaries({ d365, anaplan });
+    seedManufacturer({ d365 });
     return {
       d365: d365Server,
       anaplan: anaplanServer,

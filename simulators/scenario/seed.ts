@@ -14,6 +14,7 @@ import {
   subsidiaryLedgerEntries,
 } from './subsidiaries';
 import { fromMinor, toMinor } from '../../domain/money';
+import { manufacturerMasterData } from './manufacturer';
 
 const COMPANY = 'acus';
 
@@ -120,4 +121,11 @@ export function seedSubsidiaries(
       currency: s.functionalCurrency,
     };
   });
+}
+
+/** Loads the manufacturer's Dynamics 365 company (acmf): its main accounts and cost centers. */
+export function seedManufacturer(sims: { d365: D365Simulator }) {
+  const master = manufacturerMasterData();
+  sims.d365.seedMainAccounts(master.mainAccounts);
+  sims.d365.seedDimensionValues(master.dimensionValues);
 }

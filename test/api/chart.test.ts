@@ -12,7 +12,7 @@ import { startStack, type TestStack } from '../harness/stack';
 describe('a chart of accounts per legal entity', () => {
   let stack: TestStack;
   let request: ReturnType<typeof apiClient>;
-  const MFG = 'ACME-MFG';
+  const MFG = 'CHART-MFG';
   const base = `/v1/legal-entities/${MFG}/chart`;
   beforeAll(async () => {
     stack = await startStack({ api: true, worker: true });
@@ -25,7 +25,7 @@ describe('a chart of accounts per legal entity', () => {
         fiscalCalendar: 'CAL-JAN',
         region: 'EMEA',
         erpSystem: 'd365',
-        erpCompany: 'acmf',
+        erpCompany: 'chmf',
         planningSystem: 'anaplan',
         controlLevel: 'absolute',
       },
@@ -175,7 +175,7 @@ describe('a chart of accounts per legal entity', () => {
     ]);
     expect(again.body).toMatchObject({ created: [], changed: ['L-HGB'], unchanged: 1 });
     await values('company', [
-      ['ACME-MFG', 'Acme Manufacturing GmbH'],
+      ['CHART-MFG', 'Acme Manufacturing GmbH'],
       ['ACME-UK', 'Acme UK'],
     ]);
     await values('department', [
@@ -342,14 +342,14 @@ describe('a chart of accounts per legal entity', () => {
 
     const check = (date: string, combinations: object[]) =>
       request('POST', `${base}/check`, { key: 'dev-planner', body: { date, combinations } });
-    const whole = { company: 'ACME-MFG', ledger: 'L-IFRS', account: '640500', costCenter: 'CC-M10' };
+    const whole = { company: 'CHART-MFG', ledger: 'L-IFRS', account: '640500', costCenter: 'CC-M10' };
     const checked = await check('2027-03-01', [
       whole,
       { ...whole, costCenter: undefined },
       { ...whole, location: 'LON' },
       { ...whole, department: 'D-90' },
       { ...whole, project: 'P-200', productLine: 'PL-PUMPS' },
-      { company: 'ACME-MFG', account: '640500', project: 'X1', plant: 'P1' },
+      { company: 'CHART-MFG', account: '640500', project: 'X1', plant: 'P1' },
     ]);
     expect(checked.status).toBe(200);
     const problems = (

@@ -19,6 +19,8 @@ import { ensureDatabase, migrateDatabase } from '../../db/migrate';
 import { seedReferenceData } from '../../db/seed';
 import { CALENDAR } from '../../db/seed/services-company';
 import { UK_CALENDAR } from '../../db/seed/subsidiaries';
+import { fiscalCalendar as manufacturerCalendar } from '../../db/seed/manufacturer';
+import { defineCalendar } from '../../db/queries/fiscal-calendars';
 import { type BudgetDecisionKind } from '../../domain/approval';
 import { signDecisionToken } from '../../domain/decision-token';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
@@ -263,6 +265,16 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           ...monthlyFiscalPeriods(fiscalYear).map((p) => ({ calendar: CALENDAR, fiscalYear, ...p })),
           ...monthlyFiscalPeriods(fiscalYear, 4).map((p) => ({ calendar: UK_CALENDAR, fiscalYear, ...p })),
         ]);
+        // The manufacturer's 4-4-5 calendar cuts the year its own way.
+        await database.db.transaction((tx) =>
+          defineCalendar(tx, {
+            ...manufacturerCalendar,
+            fiscalYears: [fiscalYear],
+            by: 'test',
+            reason: 'a test year',
+            correlationId: `test-year-${fiscalYear}`,
+          }),
+        );
         return fiscalYear;
       },
       async startCycle(ref, overrides = {}, submitter = 'alice@acme.example') {

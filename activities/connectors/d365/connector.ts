@@ -103,6 +103,13 @@ export const D365ConnectorConfig = z.object({
 });
 export type D365ConnectorConfig = z.input<typeof D365ConnectorConfig>;
 
+const DimensionFormat = z
+  .string()
+  .refine(
+    (f) => f.split('-').every((d) => DimensionCode.safeParse(d).success),
+    'must be dimension codes joined by "-", e.g. "account-costCenter-department"',
+  );
+
 /**
  * A publication target's settings for Dynamics 365: which budget the entries belong to. Budget codes "identify
  * the type of budget transactions to record" and give "an audit trail of approved budget modifications"
@@ -118,7 +125,30 @@ const BudgetSettings = z.object({
   transferBudgetCode: z.string().min(1).default('Transfer'),
   /** The budgeting account structure of the lines' dimension values, when the company has several. */
   accountStructure: z.string().min(1).optional(),
+  /**
+   * The company's own segment order of a ledger dimension display value, when it is not the connector's
+   * (D365_DIMENSION_FORMAT): canonical dimension codes joined by "-", e.g.
+   * "account-costCenter-department-project-productLine-location".
+   */
+  dimensionFormat: DimensionFormat.optional(),
 });
+
+/**
+ * Dimensions a D365 company holds without a segment: the legal entity is the company itself (dataAreaId),
+ * and its ledger is the company's one ledger ("Ledger" form: a legal entity has one ledger, with its chart of
+ * accounts and account structures). A line's company must map to the target's company; its ledger, when the
+ * target names one (setting `ledger`), to that ledger.
+ */
+const HELD_BY_COMPANY = ['company', 'ledger'] as const;
+
+/** The segments of a company's display values: its own format, or the connector's. */
+const segmentsOf = (
+  target: { settings?: Readonly<Record<string, string>> } | undefined,
+  fallback: readonly string[],
+) => {
+  const own = target?.settings?.dimensionFormat;
+  return own ? own.split('-') : fallback;
+};
 
 function budgetSettings(target: TargetLocation) {
   const parsed = BudgetSettings.safeParse(target.settings);
@@ -457,44 +487,63 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   }
 
   /**
-   * The ledger dimension display value in the account structure's order; a segment the line leaves out is
-   * empty. A dimension the format has no segment for would be lost: refused, never dropped.
+   * The ledger dimension display value in the company's segment order; a segment the line leaves out is
+   * empty. The company and its ledger are held by the company itself (HELD_BY_COMPANY), checked, not sent.
+   * A dimension the format has no segment for would be lost: refused, never dropped.
    */
-  const displayValue = (values: SystemDimensionValues) => {
-    const extra = Object.keys(values).filter((d) => !config.dimensionFormat.includes(d));
+  const displayValue = (values: SystemDimensionValues, target: TargetLocation) => {
+    const format = segmentsOf(target, config.dimensionFormat);
+    const refuse = (message: string) =>
+      ApplicationFailure.create({ type: FailureType.MappingMissing, message, nonRetryable: true });
+    if (values.company !== undefined && values.company !== target.company)
+      throw refuse(
+        `a line of company ${values.company} cannot be posted in ${SYSTEM} company ${target.company}`,
+      );
+    const ledger = target.settings.ledger;
+    if (values.ledger !== undefined && ledger !== undefined && values.ledger !== ledger)
+      throw refuse(
+        `a line of ledger ${values.ledger} cannot be posted in ledger ${ledger} of ${target.company}`,
+      );
+    const extra = Object.keys(values).filter(
+      (d) => !format.includes(d) && !(HELD_BY_COMPANY as readonly string[]).includes(d),
+    );
     if (extra.length)
-      throw ApplicationFailure.create({
-        type: FailureType.MappingMissing,
-        message: `the ${SYSTEM} dimension format (${config.dimensionFormat.join('-')}) has no segment for ${extra.join(', ')}; add it to D365_DIMENSION_FORMAT in the account structure's order`,
-        nonRetryable: true,
-      });
-    return config.dimensionFormat.map((dimension) => values[dimension] ?? '').join('-');
+      throw refuse(
+        `the ${SYSTEM} dimension format of ${target.company} (${format.join('-')}) has no segment for ${extra.join(', ')}; add it to the target's dimensionFormat setting (or D365_DIMENSION_FORMAT) in the account structure's order`,
+      );
+    return format.map((dimension) => values[dimension] ?? '').join('-');
   };
-  const parseDisplayValue = (value: string | null): SystemDimensionValues => {
+  const parseDisplayValue = (
+    value: string | null,
+    target?: { settings?: Readonly<Record<string, string>> },
+  ): SystemDimensionValues => {
     const parts = (value ?? '').split('-');
     const values: SystemDimensionValues = {};
-    config.dimensionFormat.forEach((dimension, i) => {
+    segmentsOf(target, config.dimensionFormat).forEach((dimension, i) => {
       if (parts[i]) values[dimension] = parts[i];
     });
     return values;
   };
 
   /** A general journal account entry, read by OData or from an export, as the posted line closeloop counts. */
-  const actualLineOf = (e: {
-    GeneralJournalAccountEntryRecId: bigint | string;
-    JournalNumber: string;
-    Voucher: string;
-    AccountingDate: string;
-    LedgerAccount: string;
-    TransactionCurrencyAmount: string;
-    TransactionCurrencyCode: string;
-    Description?: string | null;
-  }): SourceActualLine => ({
+  const actualLineOf = (
+    e: {
+      GeneralJournalAccountEntryRecId: bigint | string;
+      JournalNumber: string;
+      Voucher: string;
+      AccountingDate: string;
+      LedgerAccount: string;
+      TransactionCurrencyAmount: string;
+      TransactionCurrencyCode: string;
+      Description?: string | null;
+    },
+    target?: { settings?: Readonly<Record<string, string>> },
+  ): SourceActualLine => ({
     // The entry's record ID is its identity: a journal, a voucher and an account can repeat within one.
     documentId: `${e.JournalNumber}/${e.Voucher}/${e.GeneralJournalAccountEntryRecId}`,
     lineNo: 1,
     revision: 0,
-    dimensions: parseDisplayValue(e.LedgerAccount),
+    dimensions: parseDisplayValue(e.LedgerAccount, target),
     postingDate: e.AccountingDate.slice(0, 10),
     amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
     description: e.Description || undefined,
@@ -567,7 +616,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
     budgetSettings(chunk.target); // a target without its budget fails before anything is sent
     // So does a line the display value format cannot hold.
-    const display = new Map(chunk.lines.map((l) => [l.lineNumber, displayValue(l.dimensions)]));
+    const display = new Map(chunk.lines.map((l) => [l.lineNumber, displayValue(l.dimensions, chunk.target)]));
     const exclusive = control.exclusive ?? ((_key, fn) => fn());
     const header = await exclusive(chunk.idempotencyKey, async () => {
       const found = await findHeader(chunk.target.company, chunk.idempotencyKey);
@@ -644,6 +693,10 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       );
     },
 
+    dimensionsHeld(target: TargetLocation): readonly string[] {
+      return [...HELD_BY_COMPANY, ...segmentsOf(target, config.dimensionFormat)];
+    },
+
     async fetchBudgetTotals(query, control?: CallControl): Promise<TargetBudgetTotal[]> {
       const settings = budgetSettings(query.target);
       // The flat "Budget account entries" entity carries each line's model, code, status and date. The
@@ -681,7 +734,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
         totals.set(k, t);
       }
       return [...totals.values()].map((t) => ({
-        dimensions: parseDisplayValue(t.display),
+        dimensions: parseDisplayValue(t.display, query.target),
         date: t.date,
         amount: { amount: fromMinor(t.minor, t.currency), currency: t.currency },
       }));
@@ -709,7 +762,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
       );
       const next = page['@odata.nextLink'];
       return {
-        lines: page.value.map(actualLineOf),
+        lines: page.value.map((e) => actualLineOf(e, query)),
         cursor: next
           ? Buffer.from(JSON.stringify({ next, highest: String(highest) })).toString('base64url')
           : undefined,
@@ -744,7 +797,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           lineNo: Number(l.LineNumber),
           // The entity has no line version: each sync is a snapshot, and a changed amount replaces the last.
           revision: 0,
-          dimensions: parseDisplayValue(l.DefaultLedgerDimensionDisplayValue),
+          dimensions: parseDisplayValue(l.DefaultLedgerDimensionDisplayValue, query),
           date: l.RequestedDeliveryDate.slice(0, 10),
           // The open (backorder) line's amount; the entity exposes no remaining quantity for partial receipts.
           openAmount: { amount: l.LineAmount, currency: currencies.get(l.PurchaseOrderNumber)! },
