@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { approvalsScenario } from './demo/approvals';
 import { budgetScenario } from './demo/budget';
+import { chartScenario } from './demo/chart';
 import { closeScenario } from './demo/close';
 import { ensureStack } from './demo/client';
 import { masterDataScenario } from './demo/master-data';
@@ -18,8 +19,10 @@ import { procurementScenario } from './demo/procurement';
  *                                             # override, a freeze, a transfer, POs and invoices, balances
  *   npm run demo -- --scenario master-data    # master data from the ERP: an unmapped account replayed, a
  *                                             # hierarchy move approved, a closure refused while budget stands
- *   npm run demo -- --scenario close          # period close of 2027-03 for the group's three entities: fan-out,
+ *   npm run demo -- --scenario close          # period close of 2027-03 for the group's entities: fan-out,
  *                                             # sign-offs, locks, a refused reservation, the report, a reopen
+ *   npm run demo -- --scenario chart          # the manufacturer's chart of accounts: eight dimensions, two
+ *                                             # custom ones added by API, rules, reports, a kept DOWNSIDE
  */
 async function main() {
   const { values } = parseArgs({
@@ -34,9 +37,10 @@ async function main() {
   else if (values.scenario === 'procurement') await procurementScenario();
   else if (values.scenario === 'master-data') await masterDataScenario();
   else if (values.scenario === 'close') await closeScenario();
+  else if (values.scenario === 'chart') await chartScenario();
   else
     throw new Error(
-      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data or close`,
+      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close or chart`,
     );
 }
 

@@ -8,7 +8,8 @@ import { type Database } from '../../db/client';
 import { periodCloseReport } from '../../db/queries/close-report';
 import { controlScenarioOf } from '../../db/queries/control-scenarios';
 import { lockEntityPeriod, reopenEntityPeriod } from '../../db/queries/period-locks';
-import { calendarPeriods, setSyncTier } from '../../db/queries/reference';
+import { assignCalendar, calendarPeriods, setSyncTier } from '../../db/queries/reference';
+import { getCalendar } from '../../db/queries/fiscal-calendars';
 import { REPORT_FIGURE_COLUMNS, REPORT_LINE_COLUMNS } from '../../domain/close-report';
 import { FiscalYear, LegalEntityCode, PeriodCode, Scenario } from '../../domain/model';
 import { moneyFromMinor } from '../../domain/money';
@@ -24,6 +25,7 @@ import { closeReportGroups } from '../report-groups';
 import { ensureEntitySchedules, syncInterval } from '../schedules';
 
 const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
+const CalendarBody = z.object({ calendar: z.string().min(2).max(30), reason: Reason }).strict();
 const PeriodsQuery = z.object({ fiscalYear: z.coerce.number().pipe(FiscalYear).optional() }).strict();
 const ReopenBody = z.object({ reason: Reason }).strict();
 const ReportQuery = z
@@ -179,6 +181,42 @@ export function legalEntityRoutes({
       throw new HttpError(409, 'not_locked', `${period} is not locked for ${entity.code}`);
     cache.entities.clear();
     res.json({ legalEntity: entity.code, period, outcome, reason: body.reason });
+  });
+
+  /**
+   * An integration administrator puts an entity on a fiscal calendar (a 4-4-5 one, say), audited; refused
+   * (409, naming what) once it has booked anything by its periods.
+   */
+  router.put('/:code/fiscal-calendar', requireRole('integration_admin'), async (req, res) => {
+    const entity = await knownLegalEntity(db, LegalEntityCode.parse(req.params.code), 'code');
+    const body = CalendarBody.parse(req.body);
+    if (!(await getCalendar(db, body.calendar)))
+      throw unknownReference([
+        { field: 'calendar', message: `${body.calendar} is not a fiscal calendar closeloop knows` },
+      ]);
+    const assigned = (await db.transaction((tx) =>
+      assignCalendar(tx, {
+        legalEntity: entity.code,
+        calendar: body.calendar,
+        by: principalOf(req).id,
+        reason: body.reason,
+        correlationId: correlationOf(req),
+      }),
+    ))!;
+    if (assigned.outcome === 'refused')
+      throw new HttpError(
+        409,
+        'calendar_in_use',
+        `${entity.code} stays on ${entity.fiscalCalendar}: it has ${assigned.booked.join(', ')} by that calendar's periods`,
+        { booked: assigned.booked },
+      );
+    // Every budget-control route sees the entity's new periods at once.
+    cache.entities.clear();
+    res.json({
+      legalEntity: entity.code,
+      fiscalCalendar: assigned.calendar,
+      changed: assigned.outcome === 'assigned',
+    });
   });
 
   router.put('/:code/sync-tier', requireRole('scheduler', 'integration_admin'), async (req, res) => {

@@ -401,3 +401,50 @@ export async function setSyncTier(
   }
   return row;
 }
+
+export type CalendarAssignment =
+  | { outcome: 'assigned' | 'unchanged'; calendar: string }
+  /** What the entity has already booked by its calendar's periods: they would change meaning. */
+  | { outcome: 'refused'; booked: string[] };
+
+/**
+ * Puts an entity on a fiscal calendar, audited in its chart stream. Only before it has booked anything by
+ * periods (budget versions, balances, actuals, commitments, period locks): their period codes would change
+ * meaning under another calendar. Undefined when there is no such entity.
+ */
+export async function assignCalendar(
+  tx: Tx,
+  a: { legalEntity: string; calendar: string; by: string; reason: string; correlationId: string },
+): Promise<CalendarAssignment | undefined> {
+  const [entity] = await tx
+    .select()
+    .from(legalEntities)
+    .where(eq(legalEntities.code, a.legalEntity))
+    .for('update');
+  if (!entity) return undefined;
+  if (entity.fiscalCalendar === a.calendar) return { outcome: 'unchanged', calendar: a.calendar };
+  const [row] = (await tx.execute(sql`
+    select array_remove(array[
+      case when exists (select 1 from budget_versions where legal_entity = ${a.legalEntity}) then 'budget versions' end,
+      case when exists (select 1 from control_balances where legal_entity = ${a.legalEntity}) then 'budget control balances' end,
+      case when exists (select 1 from actual_lines where legal_entity = ${a.legalEntity}) then 'actuals' end,
+      case when exists (select 1 from commitment_lines where legal_entity = ${a.legalEntity}) then 'commitments' end,
+      case when exists (select 1 from entity_period_locks where legal_entity = ${a.legalEntity}) then 'period locks' end
+    ], null) as booked`)) as unknown as { booked: string[] }[];
+  if (row!.booked.length) return { outcome: 'refused', booked: row!.booked };
+  await tx
+    .update(legalEntities)
+    .set({ fiscalCalendar: a.calendar })
+    .where(eq(legalEntities.code, a.legalEntity));
+  await appendAudit(tx, {
+    stream: auditStream.chart(a.legalEntity),
+    actor: a.by,
+    action: 'legal_entity.calendar_assigned',
+    entityType: 'legal_entity',
+    entityId: a.legalEntity,
+    correlationId: a.correlationId,
+    eventKey: `calendar:${a.legalEntity}:${a.calendar}:${a.correlationId}`,
+    details: { from: entity.fiscalCalendar, to: a.calendar, reason: a.reason },
+  });
+  return { outcome: 'assigned', calendar: a.calendar };
+}

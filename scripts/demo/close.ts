@@ -76,7 +76,10 @@ async function follow(until: (entities: Progress[], status: string) => boolean, 
     (body) => {
       const entities = body.entities as Progress[];
       const now = entities
-        .map((e) => `${e.legalEntity} ${e.fiscalPeriod}: ${e.workflow?.status ?? e.state}`)
+        .map(
+          (e) =>
+            `${e.legalEntity} ${e.fiscalPeriod ?? '(no period ends this month)'}: ${e.workflow?.status ?? e.state}`,
+        )
         .join(' | ');
       if (now !== last) console.log(`  ${now}`);
       last = now;
@@ -153,8 +156,9 @@ export async function closeScenario() {
       status === 'completed' ||
       (status === 'running' &&
         es.length > 0 &&
+        // A skipped entity has no period ending this month (the manufacturer's 4-4-5 calendar).
         es.every((e) =>
-          ['awaiting_sign_off', 'escalated', 'closed'].includes(e.workflow?.status ?? e.state),
+          ['awaiting_sign_off', 'escalated', 'closed', 'skipped'].includes(e.workflow?.status ?? e.state),
         )),
     'every entity to wait for its sign-off',
   );

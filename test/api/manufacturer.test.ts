@@ -1,4 +1,6 @@
-import { DIMENSION_FORMAT, MANUFACTURER } from '../../db/seed/manufacturer';
+import { sql } from 'drizzle-orm';
+import { upsertLegalEntities } from '../../db/queries/reference';
+import { DIMENSION_FORMAT, legalEntity, MANUFACTURER, MFG_CALENDAR } from '../../db/seed/manufacturer';
 import { D365_BUDGET_SETTINGS } from '../../db/seed/services-company';
 import { manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
 import { sumAmounts } from '../harness/cycle';
@@ -221,5 +223,38 @@ describe('the manufacturer on its chart of accounts', () => {
         dimensions: expect.objectContaining({ account: '51020', plantShift: 'N' }),
       }),
     );
+  });
+
+  test('an entity is put on a calendar before it books by its periods, and not after', async () => {
+    await upsertLegalEntities(stack.db, [
+      {
+        ...legalEntity,
+        code: 'ACME-MX',
+        name: 'Acme Manufacturing Mexico',
+        fiscalCalendar: 'CAL-JAN',
+        erpCompany: 'acmx',
+      },
+    ]);
+    const path = '/v1/legal-entities/ACME-MX/fiscal-calendar';
+    const body = { calendar: MFG_CALENDAR, reason: 'the plants run 4-4-5' };
+    expect((await request('PUT', path, { ...planner, body })).status).toBe(403);
+    const unknown = await request('PUT', path, { ...admin, body: { ...body, calendar: 'CAL-NONE' } });
+    expect(unknown.status).toBe(422);
+    const assigned = await request('PUT', path, { ...admin, body });
+    expect(assigned.body).toEqual({ legalEntity: 'ACME-MX', fiscalCalendar: MFG_CALENDAR, changed: true });
+    expect((await request('PUT', path, { ...admin, body })).body).toMatchObject({ changed: false });
+    const [audit] = (await stack.db.execute(sql`
+      select details from audit_log where action = 'legal_entity.calendar_assigned' and entity_id = 'ACME-MX'`)) as unknown as {
+      details: object;
+    }[];
+    expect(audit!.details).toEqual({ from: 'CAL-JAN', to: MFG_CALENDAR, reason: body.reason });
+
+    // The manufacturer has budgets by its 4-4-5 periods: it stays on its calendar.
+    const refused = await request('PUT', `/v1/legal-entities/${MANUFACTURER}/fiscal-calendar`, {
+      ...admin,
+      body: { calendar: 'CAL-JAN', reason: 'back to months' },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain('it has budget versions');
   });
 });

@@ -15,6 +15,7 @@ const SCENARIOS: string[][] = [
   ['--scenario', 'procurement'],
   ['--scenario', 'master-data'],
   ['--scenario', 'close'],
+  ['--scenario', 'chart'],
 ];
 
 interface Ran {
