@@ -144,11 +144,14 @@ export async function chartScenario() {
   );
 
   step('ian (integration admin) adds two custom dimensions by API call: no migration');
+  // Shift from the year's first day; sales channel from the second quarter (each addition is a chart version
+  // of its own, from its own date).
+  const from = { shift: periods[0]!.startDate, salesChannel: periods[3]!.startDate };
   for (const c of CUSTOM) {
     const added = must(
       await call('POST', `${CHART}/dimensions`, KEY.admin, {
         dimension: c.dimension,
-        validFrom: periods[0]!.startDate,
+        validFrom: from[c.dimension.code],
         reason: 'the plants plan labour by shift and sales by channel',
       }),
       200,
