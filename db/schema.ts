@@ -892,6 +892,12 @@ const sourceLineColumns = () => ({
   lineNo: integer('line_no').notNull(),
   revision: integer('revision').notNull(),
   legalEntity: text('legal_entity').notNull(),
+  /** Every canonical dimension the source gave, for reports on any dimension of the entity's chart. */
+  dimensions: jsonb('dimensions')
+    .$type<Record<string, string>>()
+    .notNull()
+    .default(sql`'{}'::jsonb`),
+  /** The bucket budget control keeps it in (account × cost center; '' where the chart's cost center is optional). */
   account: text('account').notNull(),
   costCenter: text('cost_center').notNull(),
   period: text('period').notNull(),

@@ -148,33 +148,44 @@ export interface CombinationAmount {
 }
 
 /**
- * Figures side by side per combination and currency, `amount` against `compared` (a version against another
- * scenario's, or the one it would replace), with `difference` = amount − compared: a combination either
- * holds is a row, the other's figure zero.
+ * Sets of amounts side by side per combination and currency, one figure per set (zero where a set has
+ * nothing for the combination), and `derived` figures computed from them in minor units.
  */
-export function compareFigures(
-  amounts: readonly CombinationAmount[],
-  compared: readonly CombinationAmount[],
+export function mergeFigures(
+  sets: Readonly<Record<string, readonly CombinationAmount[]>>,
+  derived: Readonly<Record<string, (minor: Readonly<Record<string, bigint>>) => bigint>> = {},
 ): FigureRow[] {
-  const rows = new Map<string, { dimensions: Dimensions; currency: string; a: bigint; b: bigint }>();
-  const put = (r: CombinationAmount, side: 'a' | 'b') => {
-    const id = `${combinationKey(r.dimensions)}|${r.currency}`;
-    const row = rows.get(id) ?? { dimensions: r.dimensions, currency: r.currency, a: 0n, b: 0n };
-    row[side] += toMinor(r.amount, r.currency);
-    rows.set(id, row);
-  };
-  for (const r of amounts) put(r, 'a');
-  for (const r of compared) put(r, 'b');
+  const names = Object.keys(sets);
+  const rows = new Map<string, { dimensions: Dimensions; currency: string; minor: Record<string, bigint> }>();
+  for (const name of names)
+    for (const r of sets[name]!) {
+      const id = `${combinationKey(r.dimensions)}|${r.currency}`;
+      const row = rows.get(id) ?? {
+        dimensions: r.dimensions,
+        currency: r.currency,
+        minor: Object.fromEntries(names.map((n) => [n, 0n])),
+      };
+      row.minor[name]! += toMinor(r.amount, r.currency);
+      rows.set(id, row);
+    }
   return [...rows.values()].map((r) => ({
     dimensions: r.dimensions,
     currency: r.currency,
-    figures: {
-      amount: fromMinor(r.a, r.currency),
-      compared: fromMinor(r.b, r.currency),
-      difference: fromMinor(r.a - r.b, r.currency),
-    },
+    figures: Object.fromEntries([
+      ...names.map((n) => [n, fromMinor(r.minor[n]!, r.currency)]),
+      ...Object.entries(derived).map(([n, f]) => [n, fromMinor(f(r.minor), r.currency)]),
+    ]),
   }));
 }
+
+/**
+ * A version against another (another scenario's, or the one it would replace): `amount`, `compared` and
+ * `difference` = amount − compared per combination and currency.
+ */
+export const compareFigures = (
+  amounts: readonly CombinationAmount[],
+  compared: readonly CombinationAmount[],
+) => mergeFigures({ amount: amounts, compared }, { difference: (m) => m.amount! - m.compared! });
 
 /** A comparison as an approver reviews it: proposed against active, the change, and the change in % of active. */
 export interface ReviewFigures {

@@ -3,7 +3,7 @@ import { stringify as writeCsv } from 'csv-stringify/sync';
 import { type Request, Router } from 'express';
 import { z } from 'zod';
 import { type Database } from '../../db/client';
-import { versionCombinations } from '../../db/queries/budget-report';
+import { spendCombinations, versionCombinations } from '../../db/queries/budget-report';
 import { activeVersionOf, findVersion } from '../../db/queries/budget-versions';
 import { controlScenarioOf, setControlScenario } from '../../db/queries/control-scenarios';
 import { fiscalYearPeriods } from '../../db/queries/reference';
@@ -15,7 +15,7 @@ import {
   Scenario,
   VersionNumber,
 } from '../../domain/model';
-import { compareFigures, GroupBy, groupFigures, termLabel } from '../../domain/report-grouping';
+import { GroupBy, groupFigures, mergeFigures, termLabel } from '../../domain/report-grouping';
 import { principalOf, requireRole } from '../auth';
 import { Reason } from '../control-decisions';
 import { HttpError } from '../errors';
@@ -28,6 +28,11 @@ const ReportQuery = z
     scenario: Scenario.optional(),
     version: z.coerce.number().pipe(VersionNumber).optional(),
     compareTo: Scenario.optional(),
+    /** true: beside the budget, what was spent (`actual`), what is on order (`committed`) and `variance`. */
+    actuals: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     groupBy: GroupBy.default([{ dimension: 'account' }]),
     period: PeriodCode.optional(),
     asOf: IsoDate.optional(),
@@ -129,15 +134,29 @@ export function budgetRoutes({ db }: { db: Database }) {
         `${entity.code} FY${fiscalYear} ${q.compareTo} has no active version to compare with`,
       );
     const inPeriods = q.period ? [q.period] : undefined;
-    const amounts = await versionCombinations(db, version.id, inPeriods);
-    const rows = compared
-      ? compareFigures(amounts, await versionCombinations(db, compared.id, inPeriods))
-      : amounts.map((a) => ({
-          dimensions: a.dimensions,
-          currency: a.currency,
-          figures: { amount: a.amount },
-        }));
-    const fields = compared ? ['amount', 'compared', 'difference'] : ['amount'];
+    const spentIn = inPeriods ?? periods.map((p) => p.period);
+    const rows = mergeFigures(
+      {
+        amount: await versionCombinations(db, version.id, inPeriods),
+        ...(compared ? { compared: await versionCombinations(db, compared.id, inPeriods) } : {}),
+        ...(q.actuals
+          ? {
+              actual: await spendCombinations(db, entity.code, 'actual', spentIn),
+              committed: await spendCombinations(db, entity.code, 'committed', spentIn),
+            }
+          : {}),
+      },
+      {
+        ...(compared ? { difference: (m) => m.amount! - m.compared! } : {}),
+        // As the close report reads it: budget − actual.
+        ...(q.actuals ? { variance: (m) => m.amount! - m.actual! } : {}),
+      },
+    );
+    const fields = [
+      'amount',
+      ...(compared ? ['compared', 'difference'] : []),
+      ...(q.actuals ? ['actual', 'committed', 'variance'] : []),
+    ];
     const grouped = groupFigures(rows, q.groupBy, trees, fields);
     const labels = q.groupBy.map(termLabel);
     if (q.format === 'csv') {

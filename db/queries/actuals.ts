@@ -59,7 +59,13 @@ export async function ingestActualLine(
   if (!inserted.length) return 'duplicate';
   await addToBalance(
     tx,
-    { legalEntity: r.legalEntity, ...line.dimensions, period: line.period, currency: line.amount.currency },
+    {
+      legalEntity: r.legalEntity,
+      account: line.dimensions.account,
+      costCenter: line.dimensions.costCenter ?? '',
+      period: line.period,
+      currency: line.amount.currency,
+    },
     'actual',
     line.amount.amount,
   );
@@ -223,8 +229,9 @@ export async function bulkIngestActuals(
     d: r.documentId,
     n: r.lineNo,
     v: r.revision,
+    dm: r.line.dimensions,
     a: r.line.dimensions.account,
-    c: r.line.dimensions.costCenter,
+    c: r.line.dimensions.costCenter ?? '',
     p: r.line.period,
     t: r.postingDate,
     m: r.line.amount.amount,
@@ -235,12 +242,13 @@ export async function bulkIngestActuals(
   const [result] = (await tx.execute(sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(k text, d text, n int, v int, a text, c text, p text, t date, m numeric, y text, x text, r text)
+        as x(k text, d text, n int, v int, dm jsonb, a text, c text, p text, t date, m numeric, y text, x text, r text)
     ), inserted as (
-      insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity, account,
-                                cost_center, period, posting_date, amount, currency, description, routed_from_period,
-                                correlation_id)
-      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, a, c, p, t, m, y, x, r, ${correlationId} from input
+      insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity, dimensions,
+                                account, cost_center, period, posting_date, amount, currency, description,
+                                routed_from_period, correlation_id)
+      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, dm, a, c, p, t, m, y, x, r, ${correlationId}
+        from input
       on conflict (dedupe_key) do nothing
       returning dedupe_key, account, cost_center, period, currency, amount
     ), per_balance as (

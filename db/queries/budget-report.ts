@@ -41,3 +41,32 @@ export async function treesAsOf(
     ),
   );
 }
+
+/**
+ * What an entity spent (actuals) or still has on order (open commitments) per combination of the dimensions
+ * its ERP gave and currency, over the periods named (in the entity's currency: lines are converted as they
+ * are counted).
+ */
+export async function spendCombinations(
+  db: DbOrTx,
+  legalEntity: string,
+  kind: 'actual' | 'committed',
+  periods: readonly string[],
+): Promise<{ dimensions: Dimensions; currency: string; amount: string }[]> {
+  if (!periods.length) return [];
+  const inPeriods = sql.join(
+    periods.map((p) => sql`${p}`),
+    sql`, `,
+  );
+  return (await (kind === 'actual'
+    ? db.execute(sql`
+        select dimensions, currency, sum(amount)::text as amount from actual_lines
+         where legal_entity = ${legalEntity} and period in (${inPeriods}) group by dimensions, currency`)
+    : db.execute(sql`
+        select dimensions, currency, sum(open_amount)::text as amount from commitment_lines
+         where legal_entity = ${legalEntity} and period in (${inPeriods}) group by dimensions, currency`))) as unknown as {
+    dimensions: Dimensions;
+    currency: string;
+    amount: string;
+  }[];
+}

@@ -93,6 +93,7 @@ export async function applyCommitmentLine(
       set: {
         revision: sql`excluded.revision`,
         legalEntity: sql`excluded.legal_entity`,
+        dimensions: sql`excluded.dimensions`,
         account: sql`excluded.account`,
         costCenter: sql`excluded.cost_center`,
         period: sql`excluded.period`,
@@ -104,9 +105,11 @@ export async function applyCommitmentLine(
       },
       setWhere: sql`excluded.revision > ${commitmentLines}.revision
         or (excluded.revision = ${commitmentLines}.revision
-            and (excluded.open_amount, excluded.account, excluded.cost_center, excluded.period, excluded.currency)
-                is distinct from (${commitmentLines}.open_amount, ${commitmentLines}.account,
-                                  ${commitmentLines}.cost_center, ${commitmentLines}.period, ${commitmentLines}.currency))`,
+            and (excluded.open_amount, excluded.dimensions, excluded.account, excluded.cost_center, excluded.period,
+                 excluded.currency)
+                is distinct from (${commitmentLines}.open_amount, ${commitmentLines}.dimensions,
+                                  ${commitmentLines}.account, ${commitmentLines}.cost_center,
+                                  ${commitmentLines}.period, ${commitmentLines}.currency))`,
     })
     .returning();
   if (!row) return 'unchanged';

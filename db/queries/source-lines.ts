@@ -1,5 +1,6 @@
 import { type CanonicalSourceLine, type SourceLineContext } from '../../domain/source-lines';
 import { type DbOrTx } from '../client';
+import { chartVersions } from './chart';
 import { loadFxRates } from './fx-rates';
 import { calendarPeriods, fiscalYearPeriods, type LegalEntityRow, loadMappings } from './reference';
 
@@ -22,7 +23,15 @@ export async function loadSourceContext(
     fiscalYear === undefined
       ? await calendarPeriods(db, entity.fiscalCalendar, entity.code)
       : await fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code);
+  // A line must carry the account, and the cost center where the entity's chart requires one: budget
+  // control keeps actuals and commitments per account and cost center (the account's own bucket, '', where
+  // the chart leaves the cost center optional).
+  const charts = await chartVersions(db, entity.code);
+  const costCenterRequired = charts.some((c) =>
+    c.spec.dimensions.some((d) => d.code === 'costCenter' && d.required),
+  );
   return {
+    required: costCenterRequired ? ['account', 'costCenter'] : ['account'],
     sourceSystem: entity.erpSystem,
     legalEntity: entity.code,
     currency: entity.functionalCurrency,
@@ -52,8 +61,9 @@ export function sourceLineRow(
     lineNo: r.lineNo,
     revision: r.revision,
     legalEntity: r.legalEntity,
+    dimensions: line.dimensions,
     account: line.dimensions.account,
-    costCenter: line.dimensions.costCenter,
+    costCenter: line.dimensions.costCenter ?? '',
     period: line.period,
   };
 }

@@ -145,6 +145,59 @@ describe('the manufacturer on its chart of accounts', () => {
       ['P-101/PUMPS', plan((r) => r.dimensions.project === 'P-101')],
       ['P-102/VALVES', plan((r) => r.dimensions.project === 'P-102')],
     ]);
+
+    // acmf posts actuals in its own form; they come back on every dimension it gave, and the budget against
+    // them reads by any of those. A value with no mapping is kept with its reason, never dropped.
+    const posted = (voucher: string, ledgerAccount: string, amount: string) => ({
+      DataArea: 'acmf',
+      JournalNumber: `MFG-${fiscalYear}`,
+      Voucher: voucher,
+      AccountingDate: periods[1]!.startDate,
+      LedgerAccount: ledgerAccount,
+      AccountingCurrencyAmount: amount,
+      TransactionCurrencyCode: 'USD',
+    });
+    stack.d365.seedLedgerEntries([
+      posted(`MFG-${fiscalYear}-1`, '50010-700-OPS--PMP-DET', '200000.00'),
+      posted(`MFG-${fiscalYear}-2`, '52030--ENG-P102-VLV-MTY', '25000.00'),
+      posted(`MFG-${fiscalYear}-3`, '61020-790-XYZ---', '10.00'),
+    ]);
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: MANUFACTURER, fiscalYear, wait: true },
+    });
+    expect(synced.status).toBe(200);
+    expect(JSON.stringify(synced.body)).toMatch(/"exceptions":1/);
+    const versus = await request(
+      'GET',
+      `/v1/legal-entities/${MANUFACTURER}/budgets/${fiscalYear}/report?groupBy=department&actuals=true&period=${periods[1]!.period}`,
+      planner,
+    );
+    const budgetOf = (department: string) =>
+      sumAmounts(
+        rows
+          .filter((r) => r.period === periods[1]!.period && r.dimensions.department === department)
+          .map((r) => r.amount),
+      );
+    expect(versus.body.groups).toEqual([
+      expect.objectContaining({
+        key: { department: 'ENG' },
+        figures: {
+          amount: budgetOf('ENG'),
+          actual: '25000.00',
+          committed: '0.00',
+          variance: sumAmounts([budgetOf('ENG'), '-25000.00']),
+        },
+      }),
+      expect.objectContaining({
+        key: { department: 'OPS' },
+        figures: expect.objectContaining({ amount: budgetOf('OPS'), actual: '200000.00' }),
+      }),
+      expect.objectContaining({
+        key: { department: 'SALES' },
+        figures: expect.objectContaining({ actual: '0.00' }),
+      }),
+    ]);
   });
 
   test('a custom dimension added by API call is named before approval until the target’s form holds it', async () => {

@@ -97,6 +97,13 @@ describe('migrating a database from the previous release', () => {
       select count(*)::int as n from budget_lines
        where dimensions = jsonb_build_object('account', account, 'costCenter', cost_center)`;
     expect(lineShapes[0]).toEqual({ n: 132 });
+    // Migration 0022: stored actuals and commitments carry the dimensions they were kept on.
+    const sourceShapes = await handle.sql`
+      select (select count(*) from actual_lines)::int as actuals,
+             (select count(*) from actual_lines
+               where dimensions = jsonb_build_object('account', account, 'costCenter', cost_center))::int as kept`;
+    expect(sourceShapes[0]!.actuals).toBeGreaterThan(0);
+    expect(sourceShapes[0]!.kept).toBe(sourceShapes[0]!.actuals);
     expect(
       await handle.sql`select kind, dimension, code, status from master_data_changes`.then((r) => [...r]),
     ).toEqual([{ kind: 'parent', dimension: 'costCenter', code: 'CC-300', status: 'applied' }]);
