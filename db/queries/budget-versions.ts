@@ -462,6 +462,29 @@ export async function markVersionPublicationFailed(tx: Tx, versionId: string): P
   return rows.length > 0;
 }
 
+/**
+ * The version becomes its budget's active one when its status is one of `from` and no newer version of the
+ * budget was activated (under the budget's row locks, taken by the caller); otherwise why not.
+ */
+async function markActive(
+  tx: Tx,
+  current: BudgetVersionRow,
+  from: readonly BudgetVersionStatus[],
+): Promise<{ version: BudgetVersionRow } | { status: BudgetVersionStatus; newerActive?: number }> {
+  const [version] = await tx
+    .update(budgetVersions)
+    .set({ status: 'active', activatedAt: sql`coalesce(${budgetVersions.activatedAt}, now())` })
+    .where(and(eq(budgetVersions.id, current.id), statusIn(from), noNewerActivated(current)))
+    .returning();
+  if (version) return { version };
+  const after = (await getVersion(tx, current.id))!;
+  const newer = await newestActivated(tx, current);
+  return {
+    status: after.status,
+    newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
+  };
+}
+
 export type Activation =
   | { activated: true; superseded: { id: string; versionNumber: number }[] }
   | { activated: false; status: BudgetVersionStatus; newerActive?: number };
@@ -478,22 +501,9 @@ export async function activateVersion(
   const current = await getVersion(tx, a.versionId);
   if (!current) return { activated: false, status: 'invalid' };
   await lockBudget(tx, current);
-  const [version] = await tx
-    .update(budgetVersions)
-    .set({ status: 'active', activatedAt: sql`coalesce(${budgetVersions.activatedAt}, now())` })
-    .where(
-      and(eq(budgetVersions.id, a.versionId), statusIn(VersionStep.activate.from), noNewerActivated(current)),
-    )
-    .returning();
-  if (!version) {
-    const after = (await getVersion(tx, a.versionId))!;
-    const newer = await newestActivated(tx, current);
-    return {
-      activated: false,
-      status: after.status,
-      newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
-    };
-  }
+  const marked = await markActive(tx, current, VersionStep.activate.from);
+  if (!('version' in marked)) return { activated: false, ...marked };
+  const { version } = marked;
   const superseded = await supersedeOlder(tx, version, a.correlationId);
   await activateVersionBudget(tx, { id: version.id, legalEntity: version.legalEntity, periods: a.periods });
   await budgetAudit(tx, version, {
@@ -566,25 +576,10 @@ export async function keepOutOfControl(
   const controlScenario = await lockControlScenario(tx, current.legalEntity, current.fiscalYear);
   if (current.scenario === controlScenario) return { inControl: true, controlScenario };
   await lockBudget(tx, current);
-  const [version] = await tx
-    .update(budgetVersions)
-    .set({ status: 'active', activatedAt: sql`coalesce(${budgetVersions.activatedAt}, now())` })
-    .where(
-      and(eq(budgetVersions.id, k.versionId), statusIn(VersionStep.keep.from), noNewerActivated(current)),
-    )
-    .returning();
-  if (!version) {
-    const after = (await getVersion(tx, k.versionId))!;
-    const newer = await newestActivated(tx, current);
-    return {
-      inControl: false,
-      controlScenario,
-      kept: after.status === 'active',
-      status: after.status,
-      newerActive: newer && newer.versionNumber > current.versionNumber ? newer.versionNumber : undefined,
-      superseded: [],
-    };
-  }
+  const marked = await markActive(tx, current, VersionStep.keep.from);
+  if (!('version' in marked))
+    return { inControl: false, controlScenario, kept: marked.status === 'active', ...marked, superseded: [] };
+  const { version } = marked;
   const superseded = await supersedeOlder(tx, version, k.correlationId);
   await budgetAudit(tx, version, {
     action: 'budget_version.kept',
