@@ -119,10 +119,16 @@ export function createBudgetImportActivities({
         const entity = await getLegalEntity(db, ref.legalEntity);
         if (!entity) throw notFound(`legal entity ${ref.legalEntity} is not in the reference data`);
         const rows = await planning.fetchBudgetVersion(ref, control);
-        // What each target's form can hold, as its adapter says (a dimension outside it is named now).
-        const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear, (t) =>
-          erps[t.target]?.dimensionsHeld?.(t),
-        );
+        // What each target's adapter says of it: the dimensions its form holds, and its own rules of which
+        // combinations it accepts (read from it now), so a line it would refuse is named before approval.
+        const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear, async (t) => {
+          const erp = erps[t.target];
+          const structures = await erp?.fetchTargetStructures?.(t, control);
+          return {
+            ...(erp?.dimensionsHeld ? { holds: erp.dimensionsHeld(t) } : {}),
+            ...(structures ? { structures, heldByCompany: erp?.heldByCompany ?? [] } : {}),
+          };
+        });
         const inControl = new Map(
           (await inControlInClosedPeriods(db, entity, ref)).map((l) => [
             budgetKey(l),

@@ -1,3 +1,4 @@
+import { targetStructureProblems } from './target-structures';
 import { DECIMAL_PATTERN, fromMinor, type Money, MoneyError, money, toMinor } from './money';
 import { chartIn, combinationText } from './chart';
 import { type CombinationProblemCode, combinationChecker } from './combination-check';
@@ -16,6 +17,8 @@ export type LineIssueCode =
   | 'period_closed'
   | 'duplicate_line'
   | 'unmapped_value'
+  /** The target's own rules (a Dynamics 365 account structure) would refuse the line at posting. */
+  | 'target_rule'
   | CombinationProblemCode
   // Issues stored with versions validated before charts were data; validation no longer makes them.
   | 'unknown_account'
@@ -30,7 +33,7 @@ export interface LineIssue {
   /** A dimension's code, or the row's period, amount or currency, or the version. */
   field: string;
   code: LineIssueCode;
-  /** The cross-validation rule the line broke (code `cross_validation`). */
+  /** The cross-validation rule the line broke (code `cross_validation`), or the target's structure (`target_rule`). */
   rule?: string;
   message: string;
 }
@@ -161,6 +164,10 @@ export function validateBudgetRows(
               'unmapped_value',
               `${dimensionWords(m.dimension)} ${m.code} has no ${t.target} mapping on ${m.onDate}`,
             );
+        // The target's own rules, on the values it would receive: what it would refuse at posting.
+        else if (t.structures && !outside.length)
+          for (const p of targetStructureProblems(t.structures, mapped.values, t.heldByCompany))
+            issue(p.dimension, 'target_rule', `${t.target}: ${p.message}`, p.structure);
       }
 
     const key = budgetKey({ dimensions, period: periodCode });

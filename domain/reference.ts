@@ -1,3 +1,4 @@
+import { type TargetStructure } from './target-structures';
 import { type Chart, type DimensionValueRef } from './chart';
 import { type ChartRules } from './combination-check';
 import { type CalendarPeriod, calendarYear } from './fiscal-calendar';
@@ -46,6 +47,10 @@ export interface ReferenceSnapshot {
     target: string;
     mappings: readonly DimensionMappingRef[];
     holds?: readonly string[];
+    /** The target's own rules of which combinations it accepts, when its adapter reads them. */
+    structures?: readonly TargetStructure[];
+    /** Dimensions the target's company holds itself (no segment), left out of its structures' judgement. */
+    heldByCompany?: readonly string[];
   }[];
   /**
    * What is in control in the year's closed periods, per combination and period (domain/revision budgetKey):

@@ -1,3 +1,4 @@
+import { type TargetStructure } from '../../domain/target-structures';
 import { type Readable } from 'node:stream';
 import { type SystemDimensionValues } from '../../domain/mapping';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../domain/model';
@@ -169,6 +170,16 @@ export interface ErpConnector {
    * before approval, so an approved budget never fails at posting.
    */
   dimensionsHeld?(target: TargetLocation): readonly string[];
+  /**
+   * The target's own rules of which combinations it accepts (a D365 company's account structures), read
+   * from it; undefined when the target names none. Validation judges every line by them before approval.
+   */
+  fetchTargetStructures?(
+    target: TargetLocation,
+    control?: CallControl,
+  ): Promise<TargetStructure[] | undefined>;
+  /** Dimensions the target's company holds itself, without a segment (D365: company and ledger). */
+  readonly heldByCompany?: readonly string[];
   /** One page of posted ledger lines after the watermark; call again with `cursor` until it is absent. */
   fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
   fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;

@@ -92,12 +92,14 @@ export async function loadReferenceSnapshot(
   db: DbOrTx,
   entity: LegalEntityRow,
   fiscalYear: number,
-  /** What a target's form can hold (its adapter knows); absent: any. */
-  holds?: (t: {
+  /** What a target's adapter says of it: the dimensions its form holds, its own combination rules. */
+  describe?: (t: {
     target: string;
     company: string;
     settings: Readonly<Record<string, string>>;
-  }) => readonly string[] | undefined,
+  }) => Promise<
+    Pick<NonNullable<ReferenceSnapshot['targets']>[number], 'holds' | 'structures' | 'heldByCompany'>
+  >,
 ): Promise<ReferenceSnapshot> {
   const [periods, charts, rules, targets] = await Promise.all([
     fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code),
@@ -122,14 +124,11 @@ export async function loadReferenceSnapshot(
     values: await dimensionValueLists(db, entity.code, chartDimensionCodes(charts)),
     rules,
     targets: await Promise.all(
-      targets.map(async (t) => {
-        const held = holds?.(t);
-        return {
-          target: t.target,
-          mappings: await loadMappings(db, t.target),
-          ...(held ? { holds: held } : {}),
-        };
-      }),
+      targets.map(async (t) => ({
+        target: t.target,
+        mappings: await loadMappings(db, t.target),
+        ...(describe ? await describe(t) : {}),
+      })),
     ),
   };
 }

@@ -42,7 +42,8 @@ export const publicationTargets = [
     legalEntity: MANUFACTURER,
     target: 'd365',
     company: 'acmf',
-    settings: { ...D365_BUDGET_SETTINGS, dimensionFormat: DIMENSION_FORMAT },
+    // Lines are judged by acmf's own account structure before approval (read from Dynamics 365).
+    settings: { ...D365_BUDGET_SETTINGS, dimensionFormat: DIMENSION_FORMAT, accountStructures: 'MFG-PL' },
   },
 ];
 

@@ -1,14 +1,14 @@
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type PlanningBudgetRow } from '../../domain/model';
 import { fromMinor, toMinor } from '../../domain/money';
-import { manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
-import { call, followCycle, must, planningSim, step } from './client';
+import { MFG_ACCOUNT_STRUCTURE, manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
+import { call, erpAdmin, followCycle, must, planningSim, step } from './client';
 
 /**
  * npm run demo -- --scenario chart: the seed's manufacturer (ACME-MFG) on its chart of accounts. Its
  * eight dimensions and 4-4-5 calendar; two custom dimensions added by API call, with their values, ERP
  * mappings and a place in the ERP's form; combinations checked against its rules; a version whose lines the
- * chart does not allow named line by line before approval; the fixed one approved and posted to Dynamics 365
+ * chart (or acmf's own account structure, read from Dynamics 365) does not allow named line by line before approval; the fixed one approved and posted to Dynamics 365
  * in acmf's form; its budget reported three ways; a DOWNSIDE scenario kept beside it for reporting only.
  * Runs again on the same stack: what is already there is said so, and each run takes the next version.
  */
@@ -197,6 +197,19 @@ export async function chartScenario() {
     200,
   ).body;
   console.log(`  acmf's form of the dimensions: ${wanted}${patched.changed ? '' : ' (already so)'}`);
+  // In Dynamics 365, acmf's administrator adds the two segments to its account structure (blank allowed):
+  // closeloop reads the structure back and judges every line by it before approval.
+  must(
+    await erpAdmin('PUT', '/__sim/account-structures', {
+      ...MFG_ACCOUNT_STRUCTURE,
+      segments: [...MFG_ACCOUNT_STRUCTURE.segments, 'Shift', 'SalesChannel'],
+      allowedValues: MFG_ACCOUNT_STRUCTURE.allowedValues.map((row) => [...row, '*;" "', '*;" "']),
+    }),
+    200,
+  );
+  console.log(
+    `  Dynamics 365: account structure ${MFG_ACCOUNT_STRUCTURE.name} has Shift and SalesChannel segments`,
+  );
 
   step('combinations checked against the chart and its rules, before any version');
   const check = must(

@@ -311,6 +311,43 @@ export const OrganizationHierarchies: EntityType = {
   },
 };
 
+const SEGMENT_NUMBERS = Array.from({ length: 11 }, (_x, i) => String(i + 1).padStart(2, '0'));
+
+/**
+ * Account structures (CDM Finance/GeneralLedger/LedgerAccountStructureEntity): each structure's segments,
+ * SegmentName01 to SegmentName11, in order (the main account among them; configure-account-structures.md).
+ */
+export const AccountStructures: EntityType = {
+  set: 'AccountStructures',
+  keys: ['AccountStructureName'],
+  properties: {
+    AccountStructureName: 'Edm.String',
+    Description: 'Edm.String',
+    StructureType: 'Edm.String',
+    Status: 'Edm.String',
+    ...Object.fromEntries(SEGMENT_NUMBERS.map((n) => [`SegmentName${n}`, 'Edm.String' as const])),
+  },
+};
+
+/**
+ * Account structure allowed values (CDM LedgerAccountStructureConstraintEntity): one row per allowed-values
+ * line of a structure, SegmentCriteria01 to SegmentCriteria11 the criteria of each segment as typed in the
+ * grid ("400000..999999", "*;\" \"", "002").
+ */
+export const AccountStructureConstraints: EntityType = {
+  set: 'AccountStructureConstraints',
+  keys: ['AccountStructure', 'Position'],
+  properties: {
+    AccountStructure: 'Edm.String',
+    ActiveFrom: 'Edm.String',
+    ActiveTo: 'Edm.String',
+    Position: 'Edm.Int32',
+    DimensionHierarchy: 'Edm.String',
+    Status: 'Edm.String',
+    ...Object.fromEntries(SEGMENT_NUMBERS.map((n) => [`SegmentCriteria${n}`, 'Edm.String' as const])),
+  },
+};
+
 export const ENTITIES = [
   BudgetRegisterEntryHeaders,
   BudgetRegisterEntryLines,
@@ -322,4 +359,6 @@ export const ENTITIES = [
   MainAccounts,
   FinancialDimensionValues,
   OrganizationHierarchies,
+  AccountStructures,
+  AccountStructureConstraints,
 ] as const;

@@ -27,6 +27,8 @@ import {
   FinancialDimensionValues,
   MainAccounts,
   OrganizationHierarchies,
+  AccountStructures,
+  AccountStructureConstraints,
   PurchaseOrderHeadersV2,
   PurchaseOrderLinesV2,
 } from './entities';
@@ -182,6 +184,24 @@ export const DimensionValueSeed = z
 export type DimensionValueSeed = z.input<typeof DimensionValueSeed>;
 
 /**
+ * An account structure as configured: its segments (financial dimension names, "MainAccount" among them) and
+ * its allowed-values grid, one cell per segment as typed ("50010..52030", "*;\" \"").
+ */
+export const AccountStructureSeed = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    segments: z.array(z.string().min(1)).min(1).max(11),
+    allowedValues: z.array(z.array(z.string())).min(1),
+  })
+  .strict()
+  .refine((a) => a.allowedValues.every((row) => row.length === a.segments.length), {
+    message: 'each allowed-values row has one cell per segment',
+    path: ['allowedValues'],
+  });
+export type AccountStructureSeed = z.input<typeof AccountStructureSeed>;
+
+/**
  * A change to a published organization hierarchy: from `validFrom`, `ChildOrganization` sits under
  * `ParentOrganization` (empty: at the top). Publishing ends the child's relationship standing on that day.
  */
@@ -266,6 +286,8 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     mainAccounts: [] as Row[],
     dimensionValues: [] as Row[],
     hierarchies: [] as Row[],
+    accountStructures: [] as Row[],
+    accountStructureConstraints: [] as Row[],
     nextEntry: 1,
     nextRecId: 5637144576,
     /** When each draft entry last changed (entry key → epoch ms): the batch job waits for quiet entries. */
@@ -281,6 +303,8 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       mainAccounts: saved.mainAccounts ?? [],
       dimensionValues: saved.dimensionValues ?? [],
       hierarchies: saved.hierarchies ?? [],
+      accountStructures: saved.accountStructures ?? [],
+      accountStructureConstraints: saved.accountStructureConstraints ?? [],
     };
   const persist = () => saveState(options.stateFile, { format: 2, ...state });
 
@@ -636,6 +660,14 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     `/${OrganizationHierarchies.set}`,
     collection(OrganizationHierarchies, () => state.hierarchies),
   );
+  data.get(
+    `/${AccountStructures.set}`,
+    collection(AccountStructures, () => state.accountStructures),
+  );
+  data.get(
+    `/${AccountStructureConstraints.set}`,
+    collection(AccountStructureConstraints, () => state.accountStructureConstraints),
+  );
 
   // Reads by key need every key part (data-entities/odata.md: "all fields in the entity key must be provided").
   data.get(/^\/(BudgetRegisterEntryHeaders|BudgetRegisterEntryLines)\((.*)\)$/, (req, res) => {
@@ -890,6 +922,37 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       }
       persist();
     },
+    /**
+     * Creates or replaces an account structure (activated) with its allowed-values rows, as an administrator
+     * configures it in General ledger > Chart of accounts > Structures.
+     */
+    seedAccountStructure(seed: AccountStructureSeed) {
+      const a = AccountStructureSeed.parse(seed);
+      state.accountStructures = state.accountStructures.filter((x) => x.AccountStructureName !== a.name);
+      state.accountStructures.push({
+        AccountStructureName: a.name,
+        Description: a.description ?? a.name,
+        StructureType: 'Ledger',
+        Status: 'Active',
+        ...Object.fromEntries(
+          a.segments.map((name, i) => [`SegmentName${String(i + 1).padStart(2, '0')}`, name]),
+        ),
+      });
+      state.accountStructureConstraints = state.accountStructureConstraints.filter(
+        (x) => x.AccountStructure !== a.name,
+      );
+      a.allowedValues.forEach((row, position) =>
+        state.accountStructureConstraints.push({
+          AccountStructure: a.name,
+          Position: position + 1,
+          Status: 'Active',
+          ...Object.fromEntries(
+            row.map((cell, i) => [`SegmentCriteria${String(i + 1).padStart(2, '0')}`, cell]),
+          ),
+        }),
+      );
+      persist();
+    },
     /** Creates or changes financial dimension values (cost centers, departments, …). */
     seedDimensionValues(rows: DimensionValueSeed[]) {
       for (const v of rows.map((x) => DimensionValueSeed.parse(x))) {
@@ -1074,6 +1137,12 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedDimensionValues(parsed.data);
     res.status(201).json({ count: parsed.data.length });
+  });
+  app.put('/__sim/account-structures', express.json(), (req, res) => {
+    const parsed = AccountStructureSeed.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.seedAccountStructure(parsed.data);
+    res.status(200).json({ name: parsed.data.name });
   });
   app.post('/__sim/organization-hierarchies', express.json(), (req, res) => {
     const parsed = z.array(HierarchyChangeSeed).safeParse(req.body);

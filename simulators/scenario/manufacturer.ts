@@ -67,7 +67,8 @@ const PLAN: { dimensions: Record<string, string>; perPeriod: bigint }[] = [
 /**
  * Lines a planner might send that the manufacturer's chart does not allow, each naming what it breaks:
  * travel without a cost center (OPEX-NEEDS-CC), a project on travel (PROJECTS-ON-COGS, and no cost center),
- * pumps in Monterrey (MONTERREY-VALVES), a department the chart does not know, and none at all.
+ * pumps in Monterrey (MONTERREY-VALVES), a department the chart does not know, none at all, and materials
+ * without the product line and location Dynamics 365's account structure asks for.
  */
 const NOT_ALLOWED: Record<string, string>[] = [
   { account: '610200', department: 'SALES' },
@@ -75,6 +76,8 @@ const NOT_ALLOWED: Record<string, string>[] = [
   { account: '500100', department: 'OPS', productLine: 'PUMPS', location: 'MONTERREY' },
   { account: '600100', costCenter: 'CC-790', department: 'HR' },
   { account: '500100', costCenter: 'CC-700' },
+  // closeloop's rules allow it; acmf's account structure wants a product line and a location on materials.
+  { account: '500100', costCenter: 'CC-700', department: 'OPS' },
 ];
 
 const periods = (fiscalYear: number) =>
@@ -140,3 +143,18 @@ export function manufacturerMasterData() {
   }));
   return { mainAccounts, dimensionValues };
 }
+
+/**
+ * acmf's budgeting account structure in Dynamics 365: cost of goods sold needs a product line and a
+ * location (a cost center and a project may be left blank); operating expenses need a cost center and take
+ * no project.
+ */
+export const MFG_ACCOUNT_STRUCTURE = {
+  name: 'MFG-PL',
+  description: 'Manufacturing profit and loss',
+  segments: ['MainAccount', 'CostCenter', 'Department', 'Project', 'ProductLine', 'Location'],
+  allowedValues: [
+    ['50010..52030', '*;" "', '*', '*;" "', '*', '*'],
+    ['60010..69990', '*', '*', '" "', '*;" "', '*;" "'],
+  ],
+};

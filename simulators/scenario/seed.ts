@@ -14,7 +14,7 @@ import {
   subsidiaryLedgerEntries,
 } from './subsidiaries';
 import { fromMinor, toMinor } from '../../domain/money';
-import { manufacturerMasterData } from './manufacturer';
+import { MFG_ACCOUNT_STRUCTURE, manufacturerMasterData } from './manufacturer';
 
 const COMPANY = 'acus';
 
@@ -123,9 +123,10 @@ export function seedSubsidiaries(
   });
 }
 
-/** Loads the manufacturer's Dynamics 365 company (acmf): its main accounts and cost centers. */
+/** Loads the manufacturer's Dynamics 365 company (acmf): its main accounts, cost centers and account structure. */
 export function seedManufacturer(sims: { d365: D365Simulator }) {
   const master = manufacturerMasterData();
   sims.d365.seedMainAccounts(master.mainAccounts);
   sims.d365.seedDimensionValues(master.dimensionValues);
+  sims.d365.seedAccountStructure(MFG_ACCOUNT_STRUCTURE);
 }

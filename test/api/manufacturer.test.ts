@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { upsertLegalEntities } from '../../db/queries/reference';
 import { DIMENSION_FORMAT, legalEntity, MANUFACTURER, MFG_CALENDAR } from '../../db/seed/manufacturer';
 import { D365_BUDGET_SETTINGS } from '../../db/seed/services-company';
-import { manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
+import { MFG_ACCOUNT_STRUCTURE, manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
+import { seedManufacturer } from '../../simulators/scenario/seed';
 import { sumAmounts } from '../harness/cycle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
@@ -20,6 +21,7 @@ describe('the manufacturer on its chart of accounts', () => {
   beforeAll(async () => {
     stack = await startStack({ api: true });
     request = apiClient(stack.api!.url);
+    seedManufacturer({ d365: stack.d365 });
   });
   afterAll(() => stack?.stop());
 
@@ -90,9 +92,15 @@ describe('the manufacturer on its chart of accounts', () => {
         ['cross_validation', 'MONTERREY-VALVES'],
         ['unknown_value', 'department'],
         ['missing_dimension', 'department'],
+        // Read from Dynamics 365: acmf's account structure MFG-PL wants both on materials.
+        ['target_rule', 'MFG-PL'],
       ]),
     );
-    expect(refused.issueCount).toBe(5);
+    expect(refused.issues!.filter((i) => i.code === 'target_rule').map((i) => i.field)).toEqual([
+      'productLine',
+      'location',
+    ]);
+    expect(refused.issueCount).toBe(7);
 
     // The planner fixes them: approved, posted to acmf with its six segments (company and ledger are acmf).
     const rows = manufacturerBudgetRows(fiscalYear, { version: 2 });
@@ -253,6 +261,12 @@ describe('the manufacturer on its chart of accounts', () => {
     });
     expect(mapped.status).toBe(200);
     const format = `${DIMENSION_FORMAT}-plantShift`;
+    // …and acmf's administrator adds the segment to its account structure in Dynamics 365.
+    stack.d365.seedAccountStructure({
+      ...MFG_ACCOUNT_STRUCTURE,
+      segments: [...MFG_ACCOUNT_STRUCTURE.segments, 'PlantShift'],
+      allowedValues: MFG_ACCOUNT_STRUCTURE.allowedValues.map((row) => [...row, '*;" "']),
+    });
     const badFormat = await request('PATCH', `/v1/legal-entities/${MANUFACTURER}/publication-targets/d365`, {
       ...admin,
       body: { settings: { dimensionFormat: `${format}-fund` }, reason: 'typo' },

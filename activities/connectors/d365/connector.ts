@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
 import { DimensionCode } from '../../../domain/model';
+import { type SegmentCriterion, type TargetStructure } from '../../../domain/target-structures';
 import { describeIssues } from '../../../domain/zod-issues';
 import { type AccountKind } from '../../../domain/master-data';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
@@ -141,6 +142,31 @@ const BudgetSettings = z.object({
  */
 const HELD_BY_COMPANY = ['company', 'ledger'] as const;
 
+/**
+ * A financial dimension's name in D365 as the canonical dimension it holds: the main account is the account;
+ * the others by name, in camel case ("CostCenter" → costCenter, "ProductLine" → productLine).
+ */
+const dimensionOfSegment = (name: string) =>
+  name === 'MainAccount' ? 'account' : `${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+
+/**
+ * One cell of an account structure's allowed values, as configure-account-structures.md writes them:
+ * alternatives separated by ";", a range "400000..999999", "*" for any value, " " (quoted) for blank, or
+ * a value (wildcards "*" and "?" within it).
+ */
+export function parseSegmentCriteria(cell: string): SegmentCriterion[] {
+  return cell
+    .split(';')
+    .map((c) => c.trim())
+    .filter((c) => c !== '')
+    .map((c): SegmentCriterion => {
+      if (/^["“”]\s*["“”]$/.test(c)) return { blank: true };
+      if (c === '*') return { any: true };
+      const range = /^(.+?)\.\.(.+)$/.exec(c);
+      return range ? { range: [range[1]!.trim(), range[2]!.trim()] } : { value: c };
+    });
+}
+
 /** The segments of a company's display values: its own format, or the connector's. */
 const segmentsOf = (
   target: { settings?: Readonly<Record<string, string>> } | undefined,
@@ -228,6 +254,23 @@ const ExchangeRateRow = z.object({
   Rate: DecimalText,
 });
 const NoYesValue = z.enum(['No', 'Yes']);
+const SEGMENTS = Array.from({ length: 11 }, (_x, i) => String(i + 1).padStart(2, '0'));
+/** AccountStructures (CDM Finance/GeneralLedger/LedgerAccountStructureEntity): a structure's segments in order. */
+const AccountStructureRow = z.object({
+  AccountStructureName: z.string(),
+  Status: z.string().nullable(),
+  ...Object.fromEntries(SEGMENTS.map((n) => [`SegmentName${n}`, z.string().nullable().optional()])),
+});
+/**
+ * AccountStructureConstraints (CDM LedgerAccountStructureConstraintEntity, "Account structure allowed
+ * values"): one allowed-values row, SegmentCriteriaNN the criteria of segment NN.
+ */
+const AccountStructureConstraintRow = z.object({
+  AccountStructure: z.string(),
+  Position: z.union([z.number(), z.string()]),
+  Status: z.string().nullable(),
+  ...Object.fromEntries(SEGMENTS.map((n) => [`SegmentCriteria${n}`, z.string().nullable().optional()])),
+});
 const MainAccountRow = z.object({
   MainAccountId: z.string(),
   Name: z.string(),
@@ -295,6 +338,8 @@ export const D365_READS = {
   MainAccounts: MainAccountRow,
   FinancialDimensionValues: DimensionValueRow,
   OrganizationHierarchiesPublishedV2: HierarchyRow,
+  AccountStructures: AccountStructureRow,
+  AccountStructureConstraints: AccountStructureConstraintRow,
 } as const;
 
 /** Our paging cursor: the service's own nextLink plus the highest record ID read so far, never mixed. */
@@ -692,6 +737,68 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
         control,
       );
     },
+
+    /**
+     * The account structures the target names (setting `accountStructures`, names separated by ";"), with
+     * their segments and active allowed values: budgeting judges lines by the account structure only
+     * ("Budgeting does not currently utilize advanced rules", configure-account-structures.md). Undefined
+     * when the target names none.
+     */
+    async fetchTargetStructures(
+      target: TargetLocation,
+      control?: CallControl,
+    ): Promise<TargetStructure[] | undefined> {
+      const names = (target.settings.accountStructures ?? '')
+        .split(';')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      if (!names.length) return undefined;
+      const structures: TargetStructure[] = [];
+      for (const name of names) {
+        const [structure] = await readAll(
+          'AccountStructures',
+          `AccountStructureName eq ${odataString(name)}`,
+          AccountStructureRow,
+          control,
+        );
+        if (!structure || structure.Status !== 'Active')
+          throw ApplicationFailure.create({
+            type: FailureType.ValidationFailed,
+            message: `account structure ${name} (setting accountStructures of ${target.company}) is ${structure ? `${structure.Status ?? 'not active'}` : 'not in'} ${SYSTEM}`,
+            nonRetryable: true,
+          });
+        const row = structure as Record<string, string | null | undefined>;
+        const segments = SEGMENTS.map((n) => row[`SegmentName${n}`]).filter((x): x is string => !!x);
+        const constraints = await readAll(
+          'AccountStructureConstraints',
+          `AccountStructure eq ${odataString(name)}`,
+          AccountStructureConstraintRow,
+          control,
+        );
+        structures.push({
+          name,
+          segments: segments.map(dimensionOfSegment),
+          rows: constraints
+            .filter((c) => c.Status === 'Active')
+            .sort((a, b) => Number(a.Position) - Number(b.Position))
+            .map((c) => {
+              const cells = c as Record<string, string | null | undefined>;
+              return {
+                source: `row ${String(c.Position)}`,
+                criteria: Object.fromEntries(
+                  segments.flatMap((segment, i) => {
+                    const cell = cells[`SegmentCriteria${SEGMENTS[i]}`];
+                    return cell ? [[dimensionOfSegment(segment), parseSegmentCriteria(cell)]] : [];
+                  }),
+                ),
+              };
+            }),
+        });
+      }
+      return structures;
+    },
+
+    heldByCompany: HELD_BY_COMPANY,
 
     dimensionsHeld(target: TargetLocation): readonly string[] {
       return [...HELD_BY_COMPANY, ...segmentsOf(target, config.dimensionFormat)];
