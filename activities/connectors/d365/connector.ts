@@ -58,6 +58,11 @@ import { inBatches } from '../batches';
  *   budget balances" (which the customer schedules as a recurring batch job for closeloop's budget code),
  *   after the budget code's workflow, if any, is approved; a completed entry cannot be changed, so a reversal
  *   is a new entry.
+ * - account structures: Finance/GeneralLedger/LedgerAccountStructureEntity (SegmentName01–11) and
+ *   LedgerAccountStructureConstraintEntity (allowed values, SegmentCriteria01–11), entity sets
+ *   AccountStructures and AccountStructureConstraints; the criteria grammar ("400000..999999", "*", quoted
+ *   blank, ";" between alternatives) and "Budgeting does not currently utilize advanced rules" from
+ *   articles/finance/general-ledger/configure-account-structures.md.
  *
  * One publication chunk is one budget register entry. Its idempotency key lives in the header's
  * ReasonComment (a free-text field of the entry, shown on the Budget register entries page), so a retry
