@@ -58,3 +58,26 @@ export async function closeReportGroups(
     ...groupedReport(groupFigures(lines.map(bucketRow), terms, trees, REPORT_FIGURES)),
   };
 }
+
+/**
+ * A grouped report as a spreadsheet's rows: the grouping's columns, then `columns`; a row per group, then a
+ * TOTAL row per currency. `cell` reads a column of a group or a total.
+ */
+export function groupedTable<G extends { key: Record<string, string | null> }, T>(
+  labels: readonly string[],
+  columns: readonly string[],
+  grouped: { groups: readonly G[]; totals: readonly T[] },
+  cell: (row: G | T, column: string) => string | null | undefined,
+): string[][] {
+  return [
+    [...labels, ...columns],
+    ...grouped.groups.map((g) => [
+      ...labels.map((l) => g.key[l] ?? ''),
+      ...columns.map((c) => cell(g, c) ?? ''),
+    ]),
+    ...grouped.totals.map((t) => [
+      ...labels.map((_, i) => (i === 0 ? 'TOTAL' : '')),
+      ...columns.map((c) => cell(t, c) ?? ''),
+    ]),
+  ];
+}

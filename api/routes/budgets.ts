@@ -20,7 +20,7 @@ import { principalOf, requireRole } from '../auth';
 import { Reason } from '../control-decisions';
 import { HttpError } from '../errors';
 import { knownLegalEntity, unknownReference } from '../references';
-import { groupingTrees } from '../report-groups';
+import { groupedTable, groupingTrees } from '../report-groups';
 
 const ControlBody = z.object({ scenario: Scenario, reason: Reason }).strict();
 const ReportQuery = z
@@ -160,19 +160,9 @@ export function budgetRoutes({ db }: { db: Database }) {
     const grouped = groupFigures(rows, q.groupBy, trees, fields);
     const labels = q.groupBy.map(termLabel);
     if (q.format === 'csv') {
-      const table = [
-        [...labels, 'currency', ...fields],
-        ...grouped.groups.map((g) => [
-          ...labels.map((l) => g.key[l] ?? ''),
-          g.currency,
-          ...fields.map((f) => g.figures[f]),
-        ]),
-        ...grouped.totals.map((t) => [
-          ...labels.map((_, i) => (i === 0 ? 'TOTAL' : '')),
-          t.currency,
-          ...fields.map((f) => t.figures[f]),
-        ]),
-      ];
+      const table = groupedTable(labels, ['currency', ...fields], grouped, (row, column) =>
+        column === 'currency' ? row.currency : row.figures[column],
+      );
       return void res
         .type('text/csv')
         .attachment(`budget-${entity.code}-FY${fiscalYear}-${scenario}-v${version.versionNumber}.csv`)

@@ -21,7 +21,7 @@ import { type ControlCache } from '../control-context';
 import { Reason } from '../control-decisions';
 import { HttpError } from '../errors';
 import { knownLegalEntity, unknownReference } from '../references';
-import { closeReportGroups } from '../report-groups';
+import { closeReportGroups, groupedTable } from '../report-groups';
 import { ensureEntitySchedules, syncInterval } from '../schedules';
 
 const TierBody = z.object({ tier: z.enum(SYNC_TIERS) }).strict();
@@ -120,17 +120,12 @@ export function legalEntityRoutes({
     const grouped = q.groupBy && (await closeReportGroups(db, entity, period, report.lines, q.groupBy));
     if (q.format === 'json') return void res.json(grouped ? { ...report, ...grouped } : report);
     if (grouped) {
-      const table = [
-        [...grouped.groupBy, ...REPORT_FIGURE_COLUMNS],
-        ...grouped.groups.map((g) => [
-          ...grouped.groupBy.map((l) => g.key[l] ?? ''),
-          ...REPORT_FIGURE_COLUMNS.map((f) => g[f] ?? ''),
-        ]),
-        ...grouped.totals.map((t) => [
-          ...grouped.groupBy.map((_, i) => (i === 0 ? 'TOTAL' : '')),
-          ...REPORT_FIGURE_COLUMNS.map((f) => t[f] ?? ''),
-        ]),
-      ];
+      const table = groupedTable(
+        grouped.groupBy,
+        REPORT_FIGURE_COLUMNS,
+        grouped,
+        (row, column) => row[column as (typeof REPORT_FIGURE_COLUMNS)[number]],
+      );
       return void res.type('text/csv').attachment(`close-${entity.code}-${period}.csv`).send(writeCsv(table));
     }
     const columns = [...REPORT_LINE_COLUMNS];

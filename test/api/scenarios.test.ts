@@ -117,6 +117,17 @@ describe('scenarios', () => {
       budget.total,
     );
 
+    // The same as a spreadsheet: the grouping's column, the currency and the figures, then the total.
+    const csv = await fetch(
+      `${stack.api!.url}${budgets(fiscalYear)}/report?scenario=DOWNSIDE&compareTo=BUDGET&groupBy=costCenter&format=csv`,
+      { headers: { 'x-api-key': PLANNER } },
+    );
+    const csvRows = (await csv.text()).trim().split('\n');
+    expect(csvRows[0]).toBe('costCenter,currency,amount,compared,difference');
+    expect(csvRows.at(-1)).toBe(
+      `TOTAL,USD,${downsideTotal},${budget.total},${sumAmounts([downsideTotal, `-${budget.total}`])}`,
+    );
+
     // With both past approval, control cannot move to the downside: the answer names why.
     const refused = await request('PUT', `${budgets(fiscalYear)}/control-scenario`, {
       key: CONTROLLER,
