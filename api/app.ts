@@ -19,6 +19,7 @@ import { fiscalCalendarRoutes } from './routes/fiscal-calendars';
 import { legalEntityRoutes } from './routes/legal-entities';
 import { chartRoutes } from './routes/chart';
 import { budgetRoutes } from './routes/budgets';
+import { controlBudgetRoutes } from './routes/control-budgets';
 import { publicationTargetRoutes } from './routes/publication-targets';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/legal-entities/:code/publication-targets', publicationTargetRoutes(deps));
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
   app.use('/v1/fiscal-calendars', fiscalCalendarRoutes(deps));
+  app.use('/v1/budget-control/control-budgets/:legalEntity', controlBudgetRoutes(deps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(controlDeps));
   app.use('/v1/budget-control/transfers', controlTransferRoutes(controlDeps));
   app.use('/v1/budget-control', budgetControlRoutes(controlDeps));

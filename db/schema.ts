@@ -279,6 +279,27 @@ export const crossValidationRules = pgTable(
   (t) => [primaryKey({ columns: [t.legalEntity, t.code] })],
 );
 
+/**
+ * An entity's control budgets (domain/control-budgets): what spend is checked against, on any dimensions
+ * and hierarchy levels. The spec is kept whole, as the controller put it; changes are audited with the spec
+ * they replace, and a control budget is ended by its validTo, never deleted.
+ */
+export const controlBudgets = pgTable(
+  'control_budgets',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    code: text('code').notNull(),
+    spec: jsonb('spec').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+    changedBy: text('changed_by').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.code] })],
+);
+
 export const masterDataChangeStatus = ['awaiting_approval', 'applied', 'rejected', 'expired'] as const;
 
 /**
