@@ -59,7 +59,8 @@ export type CrossValidationRule = z.infer<typeof CrossValidationRule>;
 export type TreesAsOf = (dimension: string) => TreeAsOf | undefined;
 
 const wildcards = new Map<string, RegExp>();
-function wildcard(pattern: string): RegExp {
+/** A value pattern as a regular expression: `*` any run of characters, `?` one (compiled once). */
+export function wildcard(pattern: string): RegExp {
   let re = wildcards.get(pattern);
   if (!re) {
     const body = pattern

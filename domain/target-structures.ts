@@ -1,3 +1,4 @@
+import { wildcard } from './cross-validation';
 import { type Dimensions } from './model';
 
 /**
@@ -39,20 +40,6 @@ export interface TargetStructureProblem {
   message: string;
 }
 
-const patterns = new Map<string, RegExp>();
-function matchesPattern(pattern: string, value: string): boolean {
-  let re = patterns.get(pattern);
-  if (!re) {
-    const body = pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    re = new RegExp(`^${body}$`);
-    patterns.set(pattern, re);
-  }
-  return re.test(value);
-}
-
 export function accepts(criteria: readonly SegmentCriterion[], value: string | undefined): boolean {
   return criteria.some((c) =>
     'blank' in c
@@ -63,7 +50,7 @@ export function accepts(criteria: readonly SegmentCriterion[], value: string | u
           ? true
           : 'range' in c
             ? c.range[0] <= value && value <= c.range[1]
-            : matchesPattern(c.value, value),
+            : wildcard(c.value).test(value),
   );
 }
 
