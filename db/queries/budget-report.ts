@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { type TreeAsOf, treeAsOf } from '../../domain/hierarchy';
 import { type Dimensions } from '../../domain/model';
 import { type DbOrTx } from '../client';
+import { actualLines, commitmentLines } from '../schema';
 import { hierarchyEdges } from './chart';
 
 /** Reads behind reports grouped by any dimension (domain/report-grouping): figures per combination, and trees. */
@@ -58,13 +59,12 @@ export async function spendCombinations(
     periods.map((p) => sql`${p}`),
     sql`, `,
   );
-  return (await (kind === 'actual'
-    ? db.execute(sql`
-        select dimensions, currency, sum(amount)::text as amount from actual_lines
-         where legal_entity = ${legalEntity} and period in (${inPeriods}) group by dimensions, currency`)
-    : db.execute(sql`
-        select dimensions, currency, sum(open_amount)::text as amount from commitment_lines
-         where legal_entity = ${legalEntity} and period in (${inPeriods}) group by dimensions, currency`))) as unknown as {
+  // Actuals count their amount; commitments what is still open on them.
+  const [table, amount] =
+    kind === 'actual' ? [actualLines, actualLines.amount] : [commitmentLines, commitmentLines.openAmount];
+  return (await db.execute(sql`
+    select dimensions, currency, sum(${amount})::text as amount from ${table}
+     where legal_entity = ${legalEntity} and period in (${inPeriods}) group by dimensions, currency`)) as unknown as {
     dimensions: Dimensions;
     currency: string;
     amount: string;
