@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/legal-entities/:code/publication-targets', publicationTargetRoutes(deps));
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
   app.use('/v1/fiscal-calendars', fiscalCalendarRoutes(deps));
-  app.use('/v1/budget-control/control-budgets/:legalEntity', controlBudgetRoutes(deps));
+  app.use('/v1/budget-control/control-budgets/:legalEntity', controlBudgetRoutes(controlDeps));
   app.use('/v1/budget-control/overrides', controlOverrideRoutes(controlDeps));
   app.use('/v1/budget-control/transfers', controlTransferRoutes(controlDeps));
   app.use('/v1/budget-control', budgetControlRoutes(controlDeps));

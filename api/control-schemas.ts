@@ -10,6 +10,13 @@ import { HttpError } from './errors';
 export const Period = PeriodCode;
 export const Code = z.string().min(1).max(50);
 
+/** A line's other dimensions of its entity's chart (department, project, fund…), beside account and cost center. */
+export const OtherDimensions = z
+  .record(z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a dimension code such as "project"'), Code)
+  .refine((d) => !('account' in d) && !('costCenter' in d), {
+    message: 'account and cost center are the line’s own fields',
+  });
+
 export const FundsBody = z
   .object({
     legalEntity: LegalEntityCode,
@@ -21,6 +28,7 @@ export const FundsBody = z
             costCenter: Code,
             period: Period,
             amount: Money.refine((m) => toMinor(m.amount, m.currency) > 0n, 'must be more than zero'),
+            dimensions: OtherDimensions.optional(),
           })
           .strict(),
       )

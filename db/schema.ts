@@ -114,6 +114,11 @@ export const legalEntities = pgTable('legal_entities', {
   /** Budget control on this entity: absolute blocks overspend, advisory warns, track_only records. */
   controlLevel: text('control_level', { enum: CONTROL_LEVELS }).notNull(),
   tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
+  /**
+   * Bumped by every change of the entity's control budgets: a reservation decided on an older one is refused
+   * by the database and decided again on the model as it now stands.
+   */
+  controlBudgetsVersion: integer('control_budgets_version').notNull().default(0),
   active: boolean('active').notNull().default(true),
   /** The rate type lines in other currencies are converted with, at their own date (posting or delivery). */
   fxRateType: text('fx_rate_type', { enum: RATE_TYPES }).notNull().default('average'),
@@ -640,6 +645,36 @@ export const approvalNotifications = pgTable(
   (t) => [index('approval_notifications_cycle').on(t.cycleId)],
 );
 
+/**
+ * The figures of each budget of an entity's control budgets (issue 22), per period and currency: the budget
+ * of the active version's lines that fall in it, and what is reserved, committed and actual there. A budget
+ * is named by its key text ("TRAVEL-CC[costCenter=CC100]", domain/control-budgets controlBudgetKeyText), the
+ * order reservations lock them in. Each spend fact records the keys it counts in (`holds`), so it leaves
+ * exactly the budgets it entered, whatever the control model became since.
+ */
+export const controlBudgetBalances = pgTable(
+  'control_budget_balances',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    budgetKey: text('budget_key').notNull(),
+    code: text('code').notNull(),
+    keyValues: jsonb('key_values').$type<Record<string, string | null>>().notNull(),
+    period: text('period').notNull(),
+    currency: currency(),
+    budget: amount('budget').notNull().default('0'),
+    reserved: amount('reserved').notNull().default('0'),
+    committed: amount('committed').notNull().default('0'),
+    actual: amount('actual').notNull().default('0'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.legalEntity, t.budgetKey, t.period, t.currency] }),
+    index('control_budget_balances_code').on(t.legalEntity, t.code, t.period),
+  ],
+);
+
 // ── Budget control ────────────────────────────────────────────────────────────────────────────────────
 
 export const controlBalances = pgTable(
@@ -728,6 +763,8 @@ export const consumptionLines = pgTable(
     invoiced: amount('invoiced').notNull().default('0'),
     closed: boolean('closed').notNull().default(false),
     openCounted: amount('open_counted').notNull().default('0'),
+    /** The line's whole combination (account and cost center included), when the event named more. */
+    dimensions: jsonb('dimensions').$type<Record<string, string>>(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.legalEntity, t.sourceSystem, t.documentId, t.lineNo] })],
@@ -828,6 +865,10 @@ export const fundsReservations = pgTable(
     status: text('status', { enum: ['held', 'released'] })
       .notNull()
       .default('held'),
+    /** The line's whole combination (account and cost center included). */
+    dimensions: jsonb('dimensions').$type<Record<string, string>>(),
+    /** The control budgets the line holds funds in besides its bucket (control_budget_balances keys). */
+    holds: jsonb('holds').$type<string[]>().notNull().default([]),
   },
   (t) => [primaryKey({ columns: [t.requester, t.idempotencyKey, t.lineNo] })],
 );
@@ -950,6 +991,8 @@ export interface ReplacedCommitment {
   period: string;
   openAmount: string;
   currency: string;
+  /** The line's whole combination then (absent on lines replaced before it was kept). */
+  dimensions?: Record<string, string>;
 }
 
 /** Open commitments as last seen; a higher revision replaces a lower one, never adds to it. */

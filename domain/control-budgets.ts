@@ -118,3 +118,43 @@ export function controlBudgetPeriods(
     .sort((a, b) => a.fiscalYear - b.fiscalYear || a.periodNumber - b.periodNumber)
     .map((p) => p.period);
 }
+
+/** A budget a line falls in, with what decides it: the form reservations are checked and held in. */
+export interface BudgetControl {
+  /** controlBudgetKeyText: the balance's name and lock order. */
+  key: string;
+  code: string;
+  values: Record<string, string | null>;
+  level: ControlBudgetSpec['level'];
+  tolerancePercent: string;
+  pooledPeriods: string[];
+}
+
+/** The dimensions a set of control budgets names (filters and splits): the hierarchies they may need. */
+export const dimensionsNamedBy = (specs: readonly ControlBudgetSpec[]) => [
+  ...new Set(specs.flatMap((s) => [...Object.keys(s.covers), ...s.per.map((t) => t.dimension)])),
+];
+
+/**
+ * Every budget a line in `period` falls in, read as of the period's first day (as the line's dimension values
+ * are), each with the periods its funds pool over. A life-to-date budget pools from its own start (a grant's
+ * award start), across fiscal years.
+ */
+export function budgetControlsOf(
+  specs: readonly ControlBudgetSpec[],
+  dims: Dimensions,
+  period: FiscalPeriodRef & { fiscalYear: number },
+  calendar: readonly (FiscalPeriodRef & { fiscalYear: number })[],
+  trees: TreesAsOf,
+): BudgetControl[] {
+  return controlBudgetsOf(specs, dims, period.startDate, trees).map(({ spec, key }) => ({
+    key: controlBudgetKeyText(key),
+    code: key.code,
+    values: key.values,
+    level: spec.level,
+    tolerancePercent: spec.tolerancePercent,
+    pooledPeriods: controlBudgetPeriods(period.period, spec.periodBasis, calendar, spec.validFrom) ?? [
+      period.period,
+    ],
+  }));
+}

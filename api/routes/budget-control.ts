@@ -22,7 +22,14 @@ import { HttpError } from '../errors';
 import { controlsFor, type ControlRouteDeps, entityContext } from '../control-context';
 import { knownLegalEntity, unknownReference } from '../references';
 import { notifyChange } from '../erp-events';
-import { Code, FundsBody, IdempotencyKey, idempotencyKeyOf, Period } from '../control-schemas';
+import {
+  Code,
+  FundsBody,
+  IdempotencyKey,
+  idempotencyKeyOf,
+  OtherDimensions,
+  Period,
+} from '../control-schemas';
 
 const ModelBody = z
   .object({
@@ -58,6 +65,7 @@ const ConsumptionEventBody = z.discriminatedUnion('type', [
       account: Code,
       costCenter: Code,
       period: Period,
+      dimensions: OtherDimensions.optional(),
       amount: Money.refine((m) => toMinor(m.amount, m.currency) >= 0n, 'must not be negative'),
       reservationKey: IdempotencyKey.optional(),
     })
@@ -71,6 +79,7 @@ const ConsumptionEventBody = z.discriminatedUnion('type', [
       account: Code,
       costCenter: Code,
       period: Period,
+      dimensions: OtherDimensions.optional(),
       amount: Money,
     })
     .strict(),
@@ -107,18 +116,33 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
   router.post('/reservations', spenders, async (req, res) => {
     const idempotencyKey = idempotencyKeyOf(req);
     const body = FundsBody.parse(req.body);
-    const { lines, controls } = await controlsFor(db, body, cache);
-    const result = await reservations.reserve(
-      {
-        requester: principalOf(req).id,
-        idempotencyKey,
-        legalEntity: body.legalEntity,
-        correlationId: req.header('x-correlation-id') ?? randomUUID(),
-        lines,
-        ttl: config.budgetControl.reservationTtl,
-      },
-      controls,
-    );
+    const correlationId = req.header('x-correlation-id') ?? randomUUID();
+    const reserve = async () => {
+      const { lines, controls } = await controlsFor(db, body, cache);
+      return reservations.reserve(
+        {
+          requester: principalOf(req).id,
+          idempotencyKey,
+          legalEntity: body.legalEntity,
+          correlationId,
+          lines,
+          ttl: config.budgetControl.reservationTtl,
+        },
+        controls,
+      );
+    };
+    let result = await reserve();
+    // The entity's control budgets changed after this process read them: read them again and decide anew.
+    for (let tries = 0; result.kind === 'model_changed' && tries < 3; tries++) {
+      cache.entities.clear();
+      result = await reserve();
+    }
+    if (result.kind === 'model_changed')
+      throw new HttpError(
+        503,
+        'control_model_changing',
+        `${body.legalEntity}'s control budgets are being changed; try again`,
+      );
     if (result.kind === 'key_reused') {
       throw new HttpError(
         422,

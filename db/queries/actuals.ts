@@ -8,6 +8,7 @@ import {
 import { type Database, type Tx } from '../client';
 import { actualLines, sourceExceptions } from '../schema';
 import { addToBalance } from './balances';
+import { controlBudgetsOfFacts, lockControlBudgets } from './control-budget-balances';
 import { type SourceContext, sourceLineRow } from './source-lines';
 import {
   closeSourceException,
@@ -65,6 +66,7 @@ export async function ingestActualLine(
       costCenter: line.dimensions.costCenter ?? '',
       period: line.period,
       currency: line.amount.currency,
+      dimensions: line.dimensions,
     },
     'actual',
     line.amount.amount,
@@ -224,7 +226,14 @@ export async function bulkIngestActuals(
   correlationId: string,
 ): Promise<number> {
   if (!rows.length) return 0;
-  const input = rows.map((r) => ({
+  await lockControlBudgets(tx, ctx.legalEntity, 'shared');
+  const budgets = await controlBudgetsOfFacts(
+    tx,
+    ctx.legalEntity,
+    rows.map((r) => ({ dimensions: r.line.dimensions, period: r.line.period })),
+  );
+  const input = rows.map((r, i) => ({
+    h: budgets[i]!.map((b) => ({ k: b.key, c: b.code, v: b.values })),
     k: r.recordKey,
     d: r.documentId,
     n: r.lineNo,
@@ -242,7 +251,7 @@ export async function bulkIngestActuals(
   const [result] = (await tx.execute(sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(k text, d text, n int, v int, dm jsonb, a text, c text, p text, t date, m numeric, y text, x text, r text)
+        as x(h jsonb, k text, d text, n int, v int, dm jsonb, a text, c text, p text, t date, m numeric, y text, x text, r text)
     ), inserted as (
       insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity, dimensions,
                                 account, cost_center, period, posting_date, amount, currency, description,
@@ -251,6 +260,19 @@ export async function bulkIngestActuals(
         from input
       on conflict (dedupe_key) do nothing
       returning dedupe_key, account, cost_center, period, currency, amount
+    ), per_budget as (
+      -- The control budgets each inserted line falls in (control-budget-balances), summed per budget.
+      select b->>'k' as budget_key, min(b->>'c') as code, min((b->'v')::text)::jsonb as key_values,
+             i.period, i.currency, sum(i.amount) as amount
+        from inserted i join input src on src.k = i.dedupe_key, jsonb_array_elements(src.h) b
+       group by b->>'k', i.period, i.currency
+    ), budgeted as (
+      insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, actual)
+      select ${ctx.legalEntity}, budget_key, code, key_values, period, currency, amount from per_budget
+       order by budget_key, period, currency
+      on conflict (legal_entity, budget_key, period, currency)
+      do update set actual = control_budget_balances.actual + excluded.actual, updated_at = now()
+      returning 1
     ), per_balance as (
       select account, cost_center, period, currency, sum(amount) as amount from inserted
        group by account, cost_center, period, currency

@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { type DbOrTx } from '../client';
 import { budgetLines, controlBalances } from '../schema';
+import { activateControlBudgets, addToControlBudgets } from './control-budget-balances';
 
 export type ControlBalanceRow = typeof controlBalances.$inferSelect;
 
@@ -11,6 +12,8 @@ export interface BalanceKey {
   costCenter: string;
   period: string;
   currency: string;
+  /** The fact's whole combination, for the control budgets it falls in (absent: account and cost center). */
+  dimensions?: Record<string, string>;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function activateVersionBudget(
      group by ${budgetLines.account}, coalesce(${budgetLines.costCenter}, ''), ${budgetLines.period}, ${budgetLines.currency}
     on conflict (legal_entity, account, cost_center, period, currency)
     do update set budget = excluded.budget + ${controlBalances}.transferred, version_id = excluded.version_id, updated_at = now()`);
+  await activateControlBudgets(tx, v);
   if (v.periods.length) {
     await tx
       .update(controlBalances)
@@ -49,7 +53,8 @@ export async function activateVersionBudget(
 
 /**
  * Adds to one spend column of a balance in one statement (the database adds, so concurrent writers never
- * lose an update), creating the balance with zero budget when spend comes first.
+ * lose an update), creating the balance with zero budget when spend comes first; and to each control budget
+ * the fact falls in, first (budgets are locked before buckets everywhere).
  */
 export async function addToBalance(
   tx: DbOrTx,
@@ -57,6 +62,20 @@ export async function addToBalance(
   column: 'actual' | 'committed' | 'reserved',
   delta: string,
 ) {
+  await addToControlBudgets(
+    tx,
+    {
+      legalEntity: key.legalEntity,
+      dimensions: key.dimensions ?? {
+        account: key.account,
+        ...(key.costCenter ? { costCenter: key.costCenter } : {}),
+      },
+      period: key.period,
+      currency: key.currency,
+    },
+    column,
+    delta,
+  );
   const col = sql.identifier(column);
   await tx.execute(sql`
     insert into ${controlBalances} (legal_entity, account, cost_center, period, currency, ${col}, updated_at)

@@ -11,10 +11,11 @@ import {
   type LineDecision,
   type LineOutcome,
 } from '../../domain/budget-control';
+import { type BudgetControl } from '../../domain/control-budgets';
 import { auditStream } from '../../domain/identity';
 import { fromMinor, minorUnitsOf, toMinor } from '../../domain/money';
 import { type Database, type DbOrTx } from '../client';
-import { controlBalances } from '../schema';
+import { controlBalances, controlBudgetBalances } from '../schema';
 import { appendAudit } from './audit';
 import { freezeOn, type FreezeRow } from './freezes';
 import { transfersTouching } from './transfers';
@@ -33,13 +34,36 @@ export interface FundsLine {
   period: string;
   amount: string;
   currency: string;
+  /** The line's other dimensions (department, project, fund…), when it names any. */
+  dimensions?: Record<string, string>;
 }
 
-/** What the control model says about a line: its rule and the periods its funds are pooled over. */
+/**
+ * What the control model says about a line: its bucket's rule and the periods its funds are pooled over, and
+ * every control budget it falls in (issue 22), each decided as well.
+ */
 export interface LineControl {
   level: ControlLevel;
   tolerancePercent: string;
   pooledPeriods: string[];
+  budgets?: BudgetControl[];
+  /** The entity's control budgets version `budgets` were read on (legal_entities.control_budgets_version). */
+  budgetsVersion?: number;
+}
+
+/** How a line stood in one of the control budgets it falls in. */
+export interface ControlBudgetAnswer {
+  controlBudget: string;
+  code: string;
+  values: Record<string, string | null>;
+  outcome: LineOutcome;
+  reason: string;
+  controlLevel: ControlLevel;
+  tolerancePercent: string;
+  pooledPeriods: string[];
+  budget: string;
+  availableBefore: string;
+  availableAfter: string;
 }
 
 export interface FundsRequest {
@@ -66,6 +90,8 @@ export interface LineAnswer {
   budget: string;
   availableBefore: string;
   availableAfter: string;
+  /** Every control budget the line falls in, in lock order; the line passes only if each of them allows it. */
+  controlBudgets: ControlBudgetAnswer[];
 }
 
 export interface FundsAnswer {
@@ -86,7 +112,9 @@ export type ReserveResult =
   /** A line falls in a period its entity's close has locked: nothing was reserved or recorded. */
   | { kind: 'period_locked'; periods: string[] }
   /** A line's account or cost center is not active on its period's first day: nothing was reserved or recorded. */
-  | { kind: 'inactive'; values: InactiveValue[] };
+  | { kind: 'inactive'; values: InactiveValue[] }
+  /** The entity's control budgets changed after the lines' budgets were read: decide again on the new model. */
+  | { kind: 'model_changed' };
 
 /** A dimension value the database found inactive when it decided (a closure may have come in between). */
 export interface InactiveValue {
@@ -103,7 +131,12 @@ export const hashOf = (r: Pick<FundsRequest, 'legalEntity' | 'lines'>) =>
     .update(
       JSON.stringify([
         r.legalEntity,
-        r.lines.map((l) => [l.account, l.costCenter, l.period, l.amount, l.currency]),
+        r.lines.map((l) => {
+          const line = [l.account, l.costCenter, l.period, l.amount, l.currency];
+          // Other dimensions join the hash only when named, so the records of earlier requests still match.
+          const other = Object.entries(l.dimensions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+          return other.length ? [...line, other] : line;
+        }),
       ]),
     )
     .digest('hex');
@@ -118,28 +151,57 @@ const bucketWhere = (legalEntity: string, l: FundsLine) => sql`
   legal_entity = ${legalEntity} and account = ${l.account} and cost_center = ${l.costCenter}
   and currency = ${l.currency}`;
 
+/** A control budget's figures for a line, and its decision. */
+interface BudgetDecided {
+  control: BudgetControl;
+  decision: LineDecision;
+  budget: bigint;
+}
+
 function answerLine(
   lineNo: number,
   l: FundsLine,
   c: LineControl,
   d: LineDecision,
   budget: bigint,
+  budgets: BudgetDecided[] = [],
 ): LineAnswer {
   const money = (minor: bigint) => fromMinor(minor, l.currency);
+  // The line's outcome is the worst of its bucket's and its control budgets'; the reason names the first that
+  // refuses (or warns) when the bucket itself allows it.
+  const outcome = decideRequest([d.outcome, ...budgets.map((b) => b.decision.outcome)]);
+  const decisive = budgets.find((b) => b.decision.outcome === outcome);
+  const reason =
+    d.outcome === outcome || !decisive
+      ? d.reason
+      : `control budget ${decisive.control.key}: ${decisive.decision.reason}`;
   return {
     lineNo,
     account: l.account,
     costCenter: l.costCenter,
     period: l.period,
     amount: { amount: money(toMinor(l.amount, l.currency)), currency: l.currency },
-    outcome: d.outcome,
-    reason: d.reason,
+    outcome,
+    reason,
     controlLevel: c.level,
     tolerancePercent: c.tolerancePercent,
     pooledPeriods: c.pooledPeriods,
     budget: money(budget),
     availableBefore: money(d.availableBefore),
     availableAfter: money(d.availableAfter),
+    controlBudgets: budgets.map((b) => ({
+      controlBudget: b.control.key,
+      code: b.control.code,
+      values: b.control.values,
+      outcome: b.decision.outcome,
+      reason: b.decision.reason,
+      controlLevel: b.control.level,
+      tolerancePercent: b.control.tolerancePercent,
+      pooledPeriods: b.control.pooledPeriods,
+      budget: money(b.budget),
+      availableBefore: money(b.decision.availableBefore),
+      availableAfter: money(b.decision.availableAfter),
+    })),
   };
 }
 
@@ -156,6 +218,17 @@ async function pooled(tx: DbOrTx, legalEntity: string, l: FundsLine, periods: st
   return { budget: toMinor(row!.budget, l.currency), consumed: toMinor(row!.consumed, l.currency) };
 }
 
+/** A control budget's budget and consumption over its pooled periods, in minor units. */
+async function pooledBudget(tx: DbOrTx, legalEntity: string, c: BudgetControl, currency: string) {
+  const [row] = (await tx.execute(sql`
+    select coalesce(sum(budget), 0)::text as budget,
+           coalesce(sum(reserved + committed + actual), 0)::text as consumed
+      from ${controlBudgetBalances}
+     where legal_entity = ${legalEntity} and budget_key = ${c.key} and currency = ${currency}
+       and period in ${periodList(c.pooledPeriods)}`)) as unknown as { budget: string; consumed: string }[];
+  return { budget: toMinor(row!.budget, currency), consumed: toMinor(row!.consumed, currency) };
+}
+
 /** Answers whether the request would pass, reserving nothing (a read; the reservation decides for real). */
 export async function checkFunds(
   db: DbOrTx,
@@ -166,11 +239,21 @@ export async function checkFunds(
   for (const [i, l] of request.lines.entries()) {
     const c = controls[i]!;
     const { budget, consumed } = await pooled(db, request.legalEntity, l, c.pooledPeriods);
+    const requested = toMinor(l.amount, l.currency);
     const d = frozenDecision(
       await freezeOn(db, request.legalEntity, l.account, l.costCenter),
-      decideLine({ ...c, budget, consumed, requested: toMinor(l.amount, l.currency) }),
+      decideLine({ ...c, budget, consumed, requested }),
     );
-    lines.push(answerLine(i + 1, l, c, d, budget));
+    const budgets: BudgetDecided[] = [];
+    for (const control of c.budgets ?? []) {
+      const figures = await pooledBudget(db, request.legalEntity, control, l.currency);
+      budgets.push({
+        control,
+        budget: figures.budget,
+        decision: decideLine({ ...control, ...figures, requested }),
+      });
+    }
+    lines.push(answerLine(i + 1, l, c, d, budget, budgets));
   }
   return {
     legalEntity: request.legalEntity,
@@ -230,6 +313,22 @@ const DecisionRecord = z.object({
           reason: z.string(),
         })
         .nullable(),
+      /** The control budgets the line fell in and the figures each decided on (absent before issue 22). */
+      budgets: z
+        .array(
+          z.object({
+            key: z.string(),
+            code: z.string(),
+            values: z.record(z.string(), z.string().nullable()),
+            ok: z.boolean(),
+            budget: z.string(),
+            consumed: z.string(),
+            level: z.enum(CONTROL_LEVELS),
+            toleranceHundredths: z.number().int(),
+            pool: z.array(z.string()),
+          }),
+        )
+        .default([]),
     }),
   ),
 });
@@ -254,18 +353,37 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
         frozenAt: new Date(r.frozen.frozen_at),
         reason: r.frozen.reason,
       };
+      const requested = toMinor(l.amount, l.currency);
       const decision = frozenDecision(
         (frozen as FreezeRow | null | undefined) ?? undefined,
-        decideLine({ ...control, budget, consumed, requested: toMinor(l.amount, l.currency) }),
+        decideLine({ ...control, budget, consumed, requested }),
       );
+      const budgets = r.budgets.map((b): BudgetDecided => {
+        const c: BudgetControl = {
+          key: b.key,
+          code: b.code,
+          values: b.values,
+          level: b.level,
+          tolerancePercent: percentOfHundredths(b.toleranceHundredths),
+          pooledPeriods: b.pool,
+        };
+        const figures = { budget: toMinor(b.budget, l.currency), consumed: toMinor(b.consumed, l.currency) };
+        const d = decideLine({ ...c, ...figures, requested });
+        if (b.ok !== (d.outcome !== 'rejected'))
+          throw new Error(
+            `budget control disagreement on line ${r.lineNo}, control budget ${b.key}: the database ${b.ok ? 'allowed' : 'refused'} it, the rule says ${d.outcome}`,
+          );
+        return { control: c, budget: figures.budget, decision: d };
+      });
+      const line = answerLine(r.lineNo, l, control, decision, budget, budgets);
       // The database held the funds by its formula; the rules here explain it. Should they ever disagree, the
       // answer would misstate money: refuse to answer rather than say something the balances do not.
-      if (r.taken !== (decision.outcome !== 'rejected')) {
+      if (r.taken !== (line.outcome !== 'rejected')) {
         throw new Error(
-          `budget control disagreement on line ${r.lineNo}: the database ${r.taken ? 'held' : 'refused'} the funds, the rule says ${decision.outcome}`,
+          `budget control disagreement on line ${r.lineNo}: the database ${r.taken ? 'held' : 'refused'} the funds, the rule says ${line.outcome}`,
         );
       }
-      return answerLine(r.lineNo, l, control, decision, budget);
+      return line;
     })
     .sort((a, b) => a.lineNo - b.lineNo);
   return {
@@ -304,6 +422,7 @@ type FunctionResult =
   | { kind: 'key_reused' }
   | { kind: 'period_locked'; periods: string[] }
   | { kind: 'inactive'; values: InactiveValue[] }
+  | { kind: 'model_changed' }
   | { kind: 'error'; sqlstate: string; message: string };
 
 /** The lines as the database function takes them: with their rule, in lock order (bucket, then period). */
@@ -318,6 +437,20 @@ function functionLines(request: FundsRequest, controls: LineControl[]) {
         toleranceHundredths: toleranceHundredths(c.tolerancePercent),
         scale: 10 ** minorUnitsOf(l.currency),
         pool: c.pooledPeriods,
+        budgetsVersion: c.budgetsVersion ?? 0,
+        dimensions: {
+          ...l.dimensions,
+          account: l.account,
+          ...(l.costCenter ? { costCenter: l.costCenter } : {}),
+        },
+        budgets: (c.budgets ?? []).map((b) => ({
+          key: b.key,
+          code: b.code,
+          values: b.values,
+          level: b.level,
+          toleranceHundredths: toleranceHundredths(b.tolerancePercent),
+          pool: b.pooledPeriods,
+        })),
       };
     })
     .sort((a, b) =>
@@ -332,6 +465,7 @@ function resultOf(request: FundsRequest, result: FunctionResult): ReserveResult 
   if (result.kind === 'key_reused') return { kind: 'key_reused' };
   if (result.kind === 'period_locked') return { kind: 'period_locked', periods: result.periods };
   if (result.kind === 'inactive') return { kind: 'inactive', values: result.values };
+  if (result.kind === 'model_changed') return { kind: 'model_changed' };
   return { kind: result.kind, answer: render(request, DecisionRecord.parse(result.record)) };
 }
 
@@ -422,6 +556,17 @@ const givenBack = sql`per_balance as (
        where cb.legal_entity = p.legal_entity and cb.account = p.account and cb.cost_center = p.cost_center
          and cb.period = p.period and cb.currency = p.currency
       returning 1
+    ), per_budget as (
+      -- The control budgets each line held in when it was decided, whatever the model became since.
+      select legal_entity, h.key as budget_key, period, currency, sum(amount) as amount
+        from released, jsonb_array_elements_text(holds) h(key)
+       group by legal_entity, h.key, period, currency
+    ), budgets_given_back as (
+      update control_budget_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
+        from per_budget p
+       where cb.legal_entity = p.legal_entity and cb.budget_key = p.budget_key and cb.period = p.period
+         and cb.currency = p.currency
+      returning 1
     )`;
 
 /**
@@ -438,7 +583,7 @@ export async function releaseReservation(
       update funds_reservations set status = 'released'
        where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey}
          and legal_entity = ${r.legalEntity} and status = 'held'
-      returning legal_entity, account, cost_center, period, currency, amount
+      returning legal_entity, account, cost_center, period, currency, amount, holds
     ), ${givenBack}, request as (
       update funds_requests set status = 'released'
        where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey} and exists (select 1 from released)
@@ -475,7 +620,7 @@ export async function releaseExpiredReservations(
         update funds_reservations fr set status = 'released'
           from expired e
          where fr.requester = e.requester and fr.idempotency_key = e.idempotency_key and fr.status = 'held'
-        returning fr.legal_entity, fr.account, fr.cost_center, fr.period, fr.currency, fr.amount
+        returning fr.legal_entity, fr.account, fr.cost_center, fr.period, fr.currency, fr.amount, fr.holds
       ), ${givenBack}
       update funds_requests f set status = 'released'
         from expired e

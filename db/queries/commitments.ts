@@ -51,13 +51,16 @@ export async function beginCommitmentSnapshot(tx: Tx, k: WatermarkKey, takenAt: 
 
 const key = (
   legalEntity: string,
-  c: Pick<ReplacedCommitment, 'account' | 'costCenter' | 'period' | 'currency'>,
+  c: Pick<ReplacedCommitment, 'account' | 'costCenter' | 'period' | 'currency'> & {
+    dimensions?: Record<string, string> | null;
+  },
 ) => ({
   legalEntity,
   account: c.account,
   costCenter: c.costCenter,
   period: c.period,
   currency: c.currency,
+  ...(c.dimensions ? { dimensions: c.dimensions } : {}),
 });
 
 const negated = (amount: string, currency: string) => fromMinor(-toMinor(amount, currency), currency);
@@ -65,7 +68,8 @@ const negated = (amount: string, currency: string) => fromMinor(-toMinor(amount,
 const replacedValues = sql`jsonb_build_object(
   'revision', ${commitmentLines}.revision, 'account', ${commitmentLines}.account,
   'costCenter', ${commitmentLines}.cost_center, 'period', ${commitmentLines}.period,
-  'openAmount', ${commitmentLines}.open_amount::text, 'currency', ${commitmentLines}.currency)`;
+  'openAmount', ${commitmentLines}.open_amount::text, 'currency', ${commitmentLines}.currency,
+  'dimensions', ${commitmentLines}.dimensions)`;
 
 /**
  * Applies one open line of a snapshot. The upsert decides: it inserts a new line, replaces a line at a

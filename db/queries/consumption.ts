@@ -31,6 +31,8 @@ export interface ConsumptionEvent {
   account?: string;
   costCenter?: string;
   period?: string;
+  /** The line's other dimensions (department, project…), counted in the control budgets they fall in. */
+  dimensions?: Record<string, string>;
   amount?: { amount: string; currency: string };
   /** committed: the reservation (requisition) this line consumes. */
   reservation?: { requester: string; idempotencyKey: string };
@@ -47,6 +49,13 @@ export type ConsumptionOutcome = 'applied' | 'duplicate' | 'stale';
 
 const eventRef = (e: ConsumptionEvent) =>
   e.type === 'committed' ? `v${e.sequence}` : e.type === 'invoiced' ? e.invoiceId! : 'close';
+
+/** A line's whole combination as control budgets read it: its account, cost center and other dimensions. */
+const wholeCombination = (account: string, costCenter: string, other?: Record<string, string>) => ({
+  ...other,
+  account,
+  ...(costCenter ? { costCenter } : {}),
+});
 
 export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promise<ConsumptionOutcome> {
   const key = {
@@ -83,6 +92,7 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
         account: e.account!,
         costCenter: e.costCenter!,
         period: e.period!,
+        dimensions: wholeCombination(e.account!, e.costCenter!, e.dimensions),
       });
     } else outcome = 'stale';
     // Which requisition the line consumes is identity, not a version: a late first version still brings it.
@@ -106,6 +116,9 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
           costCenter: e.costCenter ?? before.costCenter!,
           period: e.period!,
           currency,
+          dimensions: e.account
+            ? wholeCombination(e.account, e.costCenter ?? before.costCenter!, e.dimensions)
+            : (before.dimensions ?? undefined),
         },
         'actual',
         e.amount!.amount,
@@ -126,7 +139,8 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
     const moved =
       before.account !== next.account ||
       before.costCenter !== next.costCenter ||
-      before.period !== next.period;
+      before.period !== next.period ||
+      JSON.stringify(before.dimensions) !== JSON.stringify(next.dimensions);
     if (moved || open !== counted) {
       if (counted !== 0n && before.account && before.costCenter && before.period) {
         await addToBalance(
@@ -137,6 +151,7 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
             costCenter: before.costCenter,
             period: before.period,
             currency,
+            dimensions: before.dimensions ?? undefined,
           },
           'committed',
           fromMinor(-counted, currency),
@@ -151,6 +166,7 @@ export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promis
             costCenter: next.costCenter,
             period: next.period,
             currency,
+            dimensions: next.dimensions ?? undefined,
           },
           'committed',
           fromMinor(open, currency),

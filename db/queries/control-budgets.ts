@@ -1,7 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { and, asc, eq } from 'drizzle-orm';
 import { type z } from 'zod';
-import { ControlBudgetSpec } from '../../domain/control-budgets';
+import {
+  budgetControlsOf,
+  ControlBudgetSpec,
+  dimensionsNamedBy,
+  type BudgetControl,
+} from '../../domain/control-budgets';
+import { treeAsOf, type HierarchyEdge, type TreeAsOf } from '../../domain/hierarchy';
+import { type Dimensions } from '../../domain/model';
+import { type FiscalPeriodRef } from '../../domain/reference';
+import { hierarchyEdges } from './chart';
 import { auditStream } from '../../domain/identity';
 import { termLabel } from '../../domain/report-grouping';
 import { type DbOrTx, type Tx } from '../client';
@@ -65,3 +74,31 @@ export async function putControlBudget(
   });
   return { outcome: before ? 'changed' : 'created' };
 }
+
+/** A calendar period as control budgets pool it. */
+export type CalendarPeriod = FiscalPeriodRef & { fiscalYear: number };
+
+/**
+ * What deciding which budgets a line falls in needs, read once: the entity's control budgets and the
+ * hierarchies they name (each tree read as of a date once). `of` gives a line's budgets; none when the entity
+ * has no control budgets, without reading anything more.
+ */
+export async function controlBudgetContext(db: DbOrTx, legalEntity: string) {
+  const specs = await controlBudgetSpecs(db, legalEntity);
+  const edges = new Map<string, HierarchyEdge[]>();
+  for (const d of dimensionsNamedBy(specs)) edges.set(d, await hierarchyEdges(db, legalEntity, d));
+  const trees = new Map<string, TreeAsOf>();
+  const treeOn = (d: string, date: string) => {
+    const k = `${d}|${date}`;
+    if (!trees.has(k)) trees.set(k, treeAsOf(edges.get(d) ?? [], date));
+    return trees.get(k);
+  };
+  return {
+    specs,
+    of(dims: Dimensions, period: CalendarPeriod, calendar: readonly CalendarPeriod[]): BudgetControl[] {
+      if (!specs.length) return [];
+      return budgetControlsOf(specs, dims, period, calendar, (d) => treeOn(d, period.startDate));
+    },
+  };
+}
+export type ControlBudgetContext = Awaited<ReturnType<typeof controlBudgetContext>>;

@@ -68,14 +68,14 @@ describe('control budgets as data', () => {
           key: 'dev-planner',
           body: { dimensions, date: '2027-03-01' },
         })
-      ).body.budgets as { budget: string; level: string }[];
+      ).body.budgets as { controlBudget: string; level: string }[];
     // Travel (under OPEX in the seeded hierarchy) falls in both; materials in neither.
     expect(await match({ account: '610200', costCenter: 'CC-790', department: 'SALES' })).toEqual([
-      expect.objectContaining({ budget: 'OPEX-DEPT[department=SALES]', level: 'advisory' }),
-      expect.objectContaining({ budget: 'TRAVEL-CC[costCenter=CC-790]', level: 'absolute' }),
+      expect.objectContaining({ controlBudget: 'OPEX-DEPT[department=SALES]', level: 'advisory' }),
+      expect.objectContaining({ controlBudget: 'TRAVEL-CC[costCenter=CC-790]', level: 'absolute' }),
     ]);
     expect(await match({ account: '640500', costCenter: 'CC-790', department: 'OPS' })).toEqual([
-      expect.objectContaining({ budget: 'OPEX-DEPT[department=OPS]' }),
+      expect.objectContaining({ controlBudget: 'OPEX-DEPT[department=OPS]' }),
     ]);
     expect(await match({ account: '500100', department: 'OPS' })).toEqual([]);
   });
