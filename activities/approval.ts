@@ -10,6 +10,7 @@ import { type ApprovalRoute, routeVersion, UnroutableVersion } from '../domain/a
 import { money } from '../domain/money';
 import {
   costCenterOwnersOn,
+  versionDimensionValues,
   currentApprovalPolicy,
   delegationsOn,
   recordLevelDecision,
@@ -163,6 +164,19 @@ export function createApprovalActivities({
             total: money(c.total, figures.currency),
           })),
           owners: await costCenterOwnersOn(db, figures.legalEntity, today),
+          dimensionValues: await versionDimensionValues(db, {
+            versionId: input.versionId,
+            legalEntity: figures.legalEntity,
+            currency: figures.currency,
+            dimensions: [
+              ...new Set(
+                policy.spec.stages
+                  .flat()
+                  .flatMap((l) => (l.kind === 'dimension_owners' ? [l.dimension] : [])),
+              ),
+            ],
+            date: today,
+          }),
           integrationAdmins: input.integrationAdmins,
           delegations: await delegationsOn(db, today),
         });

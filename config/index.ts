@@ -24,7 +24,9 @@ export const DEV_API_KEYS =
   'dev-olivia=olivia@acme.example:approver,dev-paul=paul@acme.example:approver,' +
   'dev-quinn=quinn@acme.example:approver,dev-rachel=rachel@acme.example:approver,' +
   'dev-frank=frank@acme.example:approver,dev-grace=grace@acme.example:approver,' +
-  'dev-victor=victor@acme.example:approver';
+  'dev-victor=victor@acme.example:approver,' +
+  // The manufacturer's project managers (db/seed/manufacturer projectManagers).
+  'dev-priya=priya@acme.example:approver,dev-marco=marco@acme.example:approver';
 
 /** Local use only (see APPROVAL_SIGNING_KEY). */
 export const DEV_SIGNING_KEY = 'closeloop-dev-approval-signing-key-not-for-production';

@@ -606,6 +606,26 @@ export const costCenterOwners = pgTable(
 );
 
 /**
+ * Who owns a value of any other dimension of an entity's chart (a department's head, a project's manager, a
+ * grant's principal investigator): they approve its budget lines where a policy level says so.
+ * Effective-dated (valid_to exclusive), as cost center owners are.
+ */
+export const dimensionValueOwners = pgTable(
+  'dimension_value_owners',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    dimension: text('dimension').notNull(),
+    code: text('code').notNull(),
+    principal: text('principal').notNull(),
+    validFrom: date('valid_from').notNull(),
+    validTo: date('valid_to'),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.dimension, t.code, t.principal, t.validFrom] })],
+);
+
+/**
  * An approver away from the office hands their approvals to a delegate for a date range (valid_to
  * exclusive). Decisions taken under it record both people.
  */

@@ -8,8 +8,9 @@ import { compare, Money, subtract, toMinor } from './money';
  * increase over the active budget, the cost centers it touches); the workflow then walks it level by level.
  *
  * A policy has stages; the levels of a stage run in parallel and all must pass before the next stage opens.
- * A level is either the owners of the cost centers the version touches (each cost center's owner approves
- * that cost center's lines) or a named group with a quorum ("any 2 of 3"). A level may apply only when the
+ * A level is either the owners of the values of a dimension the version touches (each cost center's owner
+ * approves that cost center's lines; each project's manager, each grant's principal investigator, each
+ * department's head theirs) or a named group with a quorum ("any 2 of 3"). A level may apply only when the
  * version's total, or its increase over the active budget (absolute or %), is above a threshold.
  */
 
@@ -37,6 +38,17 @@ export const ApprovalLevelSpec = z.discriminatedUnion('kind', [
       kind: z.literal('cost_center_owners'),
       name: z.string().trim().min(1).max(100),
       /** Who approves a cost center's lines when its owner is the submitter or it has none. */
+      fallback: z.array(Principal).min(1),
+      when: ApprovalCondition.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('dimension_owners'),
+      name: z.string().trim().min(1).max(100),
+      /** The chart dimension whose values' owners approve their lines ("project", "department", "fund"). */
+      dimension: z.string().regex(/^[a-z][a-zA-Z0-9]{0,39}$/, 'must be a dimension code such as "project"'),
+      /** Who approves a value's lines when its owner is the submitter or it has none. */
       fallback: z.array(Principal).min(1),
       when: ApprovalCondition.optional(),
     })
@@ -84,6 +96,14 @@ export interface VersionForRouting {
   costCenters: { costCenter: string; total: Money }[];
   /** Cost center → its owner(s), effective today. */
   owners: Record<string, readonly string[]>;
+  /**
+   * For each other dimension a level names: the values the version has lines on, each with its total, and
+   * each value's owner(s) effective today.
+   */
+  dimensionValues?: Record<
+    string,
+    { values: { value: string; total: Money }[]; owners: Record<string, readonly string[]> }
+  >;
   /** Integration administrators never approve budgets (segregation of duties). */
   integrationAdmins: readonly string[];
   /** Delegations in force: approver → who decides in their place (never the submitter). */
@@ -93,9 +113,12 @@ export interface VersionForRouting {
 /** One level of a route: who may decide, how many approvals it needs, and what it covers. */
 export interface RouteLevel {
   name: string;
-  /** For a cost-center owners level, one step per cost center: `${level name}:${cost center}`. */
+  /** For an owners level, one step per value: `${level name}:${value}`. */
   key: string;
   costCenter?: string;
+  /** For a dimension owners level: the dimension and the value whose lines this step approves. */
+  dimension?: string;
+  value?: string;
   approvers: string[];
   required: number;
   /** Delegates who may decide here in an approver's place: delegate → the approver they act for. */
@@ -191,26 +214,41 @@ export function routeVersion(policy: ApprovalPolicySpec, v: VersionForRouting): 
         levels.push({ name: spec.name, key: spec.name, approvers, required, reason: cond.reason });
         continue;
       }
-      for (const { costCenter } of [...v.costCenters].sort((a, b) =>
-        a.costCenter.localeCompare(b.costCenter),
-      )) {
-        const owners = eligible(v.owners[costCenter] ?? []);
+      const byValue =
+        spec.kind === 'cost_center_owners'
+          ? {
+              dimension: 'costCenter',
+              label: (x: string) => x,
+              values: v.costCenters.map((c) => c.costCenter),
+              owners: v.owners,
+            }
+          : {
+              dimension: spec.dimension,
+              label: (x: string) => `${spec.dimension} ${x}`,
+              values: (v.dimensionValues?.[spec.dimension]?.values ?? []).map((x) => x.value),
+              owners: v.dimensionValues?.[spec.dimension]?.owners ?? {},
+            };
+      for (const value of [...byValue.values].sort((a, b) => a.localeCompare(b))) {
+        const named = byValue.label(value);
+        const owners = eligible(byValue.owners[value] ?? []);
         const fallback = eligible(spec.fallback);
         const approvers = owners.length ? owners : fallback;
         if (!approvers.length)
           throw new UnroutableVersion(
-            `level "${spec.name}": nobody but the submitter may approve ${costCenter}`,
+            `level "${spec.name}": nobody but the submitter may approve ${named}`,
             spec.name,
           );
         const standIn = owners.length
           ? undefined
-          : (v.owners[costCenter] ?? []).length
-            ? `${costCenter}'s owner submitted the version: ${fallback.join(', ')} approve in their place`
-            : `${costCenter} has no owner: ${fallback.join(', ')} approve in their place`;
+          : (byValue.owners[value] ?? []).length
+            ? `${named}'s owner submitted the version: ${fallback.join(', ')} approve in their place`
+            : `${named} has no owner: ${fallback.join(', ')} approve in their place`;
         levels.push({
           name: spec.name,
-          key: `${spec.name}:${costCenter}`,
-          costCenter,
+          key: `${spec.name}:${value}`,
+          ...(spec.kind === 'cost_center_owners'
+            ? { costCenter: value }
+            : { dimension: byValue.dimension, value }),
           approvers,
           required: 1,
           reason: [cond.reason, standIn].filter(Boolean).join('; ') || undefined,

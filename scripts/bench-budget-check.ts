@@ -8,6 +8,8 @@ import postgres from 'postgres';
 import { loadConfig } from '../config';
 import { scratchDatabase } from './bench/scratch-database';
 import { insertCostCenters } from '../db/queries/reference';
+import { putControlBudget } from '../db/queries/control-budgets';
+import { rebuildControlBudgets } from '../db/queries/control-budget-balances';
 import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu';
 
 /**
@@ -18,8 +20,11 @@ import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu
  *    the balance allows it) on a table shaped like control_balances, 64 clients;
  * 2. closeloop: POST /v1/budget-control/reservations over HTTP, 64 connections, a unique Idempotency-Key per
  *    request (autocannon), the full request path: auth, validation, control model, one transaction.
- * Each twice: over 10,000 buckets chosen uniformly, and on one hot bucket. Then an overspend audit: no bucket
- * may hold more than its budget, and the reservations must add up to what the balances say.
+ * Each twice: over 10,000 buckets chosen uniformly, and on one hot bucket. Then, beside the spread figure, the
+ * same spread on the manufacturer's chart where every line also falls in two overlapping control budgets (per
+ * cost center, and per cost center and department: issue 22), each checked and held with the bucket. Then an
+ * overspend audit: no bucket or control budget may hold more than its budget, and the reservations must add
+ * up to what the balances say.
  * Figures are printed and written to <data dir>/bench/budget-check.json, with the CPU each party used during
  * each run (API process, PostgreSQL, the load generator). `--profile` also records the API process's V8 CPU
  * profile (node --cpu-prof, kept under <data dir>/bench/profile/) and prints where its time goes.
@@ -29,6 +34,10 @@ const BENCH_DB = 'closeloop_bench';
 const PERIOD = '2027-02';
 const ACCOUNTS = ['600100', '610200', '620300', '630400', '640500'];
 const BUDGET = '1000000000.00';
+const MFG = 'ACME-MFG';
+/** The manufacturer's operating expense accounts (under OPEX in its seeded hierarchy). */
+const MFG_ACCOUNTS = ['600100', '640500'];
+const DEPARTMENTS = ['ENG', 'OPS', 'SALES'];
 
 interface Figures {
   throughput: number;
@@ -169,6 +178,52 @@ async function main() {
       insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
       select 'ACME-US', a.account, 'B' || n, ${PERIOD}, 'USD', ${BUDGET}::numeric
         from generate_series(1, ${costCenters}) n cross join unnest(${`{${ACCOUNTS.join(',')}}`}::text[]) as a(account)`;
+    // The manufacturer: the same number of buckets, and two control budgets every line falls in.
+    const mfgCostCenters = Math.ceil(buckets / MFG_ACCOUNTS.length);
+    await insertCostCenters(
+      database.db,
+      Array.from({ length: mfgCostCenters }, (_x, i) => ({
+        code: `M${i + 1}`,
+        name: `Bench plant ${i + 1}`,
+        legalEntity: MFG,
+        validFrom: '2020-01-01',
+      })),
+    );
+    for (const [code, per] of [
+      ['BENCH-CC', 'costCenter'],
+      ['BENCH-CC-DEPT', 'costCenter,department'],
+    ] as const)
+      await database.db.transaction(async (tx) => {
+        await putControlBudget(tx, {
+          legalEntity: MFG,
+          input: {
+            code,
+            description: `operating expenses per ${per}`,
+            covers: { account: [{ under: 'OPEX' }] },
+            per,
+            level: 'absolute',
+            periodBasis: 'quarter',
+            validFrom: '2020-01-01',
+          },
+          by: 'bench',
+          reason: 'bench',
+          correlationId: `bench-${code}`,
+        });
+        await rebuildControlBudgets(tx, MFG);
+      });
+    await sql`
+      insert into control_balances (legal_entity, account, cost_center, period, currency, budget)
+      select ${MFG}, a.account, 'M' || n, ${PERIOD}, 'USD', ${BUDGET}::numeric
+        from generate_series(1, ${mfgCostCenters}) n cross join unnest(${`{${MFG_ACCOUNTS.join(',')}}`}::text[]) as a(account)`;
+    await sql`
+      insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, budget)
+      select ${MFG}, 'BENCH-CC[costCenter=M' || n || ']', 'BENCH-CC', jsonb_build_object('costCenter', 'M' || n),
+             ${PERIOD}, 'USD', ${BUDGET}::numeric
+        from generate_series(1, ${mfgCostCenters}) n
+      union all
+      select ${MFG}, 'BENCH-CC-DEPT[costCenter=M' || n || ',department=' || d || ']', 'BENCH-CC-DEPT',
+             jsonb_build_object('costCenter', 'M' || n, 'department', d), ${PERIOD}, 'USD', ${BUDGET}::numeric
+        from generate_series(1, ${mfgCostCenters}) n cross join unnest(${`{${DEPARTMENTS.join(',')}}`}::text[]) as d(d)`;
     // The ceiling's table: the same shape, the same rows.
     await sql`create table bench_balances (like control_balances including all)`;
     await sql`insert into bench_balances select * from control_balances where cost_center like 'B%'`;
@@ -201,7 +256,8 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       {};
     const run = async (
       label: string,
-      pick: () => { account: string; costCenter: string },
+      pick: () => { account: string; costCenter: string; dimensions?: Record<string, string> },
+      legalEntity = 'ACME-US',
     ): Promise<Figures> => {
       let n = 0;
       const latencies: number[] = [];
@@ -223,7 +279,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
                   'idempotency-key': `${label}-${process.pid}-${n++}`,
                 },
                 body: JSON.stringify({
-                  legalEntity: 'ACME-US',
+                  legalEntity,
                   lines: [{ ...bucket, period: PERIOD, amount: { amount: '1.00', currency: 'USD' } }],
                 }),
               };
@@ -265,14 +321,32 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       costCenter: `B${random(costCenters) + 1}`,
     }));
     const hot = await run('hot', () => ({ account: '600100', costCenter: 'B1' }));
+    const overlapping = await run(
+      'overlapping',
+      () => ({
+        account: MFG_ACCOUNTS[random(MFG_ACCOUNTS.length)]!,
+        costCenter: `M${random(mfgCostCenters) + 1}`,
+        dimensions: { department: DEPARTMENTS[random(DEPARTMENTS.length)]! },
+      }),
+      MFG,
+    );
     await server.stop();
 
     // The audit: nothing over budget, and the held reservations are exactly what the balances say is reserved.
-    const [audit] = await sql<{ overspent: number; reserved: string; held: string }[]>`
-      select (select count(*)::int from control_balances where reserved + committed + actual > budget) as overspent,
+    // Each manufacturer line holds in its two control budgets too.
+    const [audit] = await sql<
+      { overspent: number; reserved: string; held: string; budgetsReserved: string; budgetsHeld: string }[]
+    >`
+      select (select count(*)::int from control_balances where reserved + committed + actual > budget)
+             + (select count(*)::int from control_budget_balances where reserved + committed + actual > budget) as overspent,
              (select coalesce(sum(reserved), 0)::text from control_balances) as reserved,
-             (select coalesce(sum(amount), 0)::text from funds_reservations where status = 'held') as held`;
-    const consistent = Number(audit!.reserved) === Number(audit!.held);
+             (select coalesce(sum(amount), 0)::text from funds_reservations where status = 'held') as held,
+             (select coalesce(sum(reserved), 0)::text from control_budget_balances) as "budgetsReserved",
+             (select coalesce(sum(amount * jsonb_array_length(holds)), 0)::text from funds_reservations
+               where status = 'held') as "budgetsHeld"`;
+    const consistent =
+      Number(audit!.reserved) === Number(audit!.held) &&
+      Number(audit!.budgetsReserved) === Number(audit!.budgetsHeld);
 
     const report = (name: string, ceiling: Figures, closeloop: Figures) => ({
       ceilingTps: Math.round(ceiling.throughput),
@@ -289,17 +363,20 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
     Object.assign(results, {
       spread: report('10,000 buckets, uniform', ceilingSpread, spread),
       hot: report('one hot bucket', ceilingHot, hot),
+      overlapping: report('+ 2 control budgets/line', ceilingSpread, overlapping),
       audit: {
         overspentBuckets: audit!.overspent,
         reservedInBalances: audit!.reserved,
         heldReservations: audit!.held,
+        reservedInControlBudgets: audit!.budgetsReserved,
+        heldInControlBudgets: audit!.budgetsHeld,
         consistent,
       },
       targets: { spread: 'ratio >= 0.6 and p99 <= 15 ms', hot: 'ratio >= 2' },
       cpu: { cores: os.cpus().length, ...cpu },
       ...(profileDir ? { apiProfile: summariseCpuProfile(profileDir) } : {}),
     });
-    for (const key of ['spread', 'hot'] as const) {
+    for (const key of ['spread', 'overlapping', 'hot'] as const) {
       const r = results[key] as ReturnType<typeof report>;
       console.log(
         `[bench] ${r.name.padEnd(24)} ceiling ${String(r.ceilingTps).padStart(6)} tps | closeloop ${String(r.closeloopRps).padStart(6)} req/s | ratio ${r.ratio} | p50 ${r.p50Ms} ms p95 ${r.p95Ms} ms p99 ${r.p99Ms} ms | errors ${r.errors}`,

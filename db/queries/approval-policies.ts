@@ -3,6 +3,7 @@ import { type PeriodMove } from '../../domain/budget-validation';
 import { type BudgetDecisionKind } from '../../domain/approval';
 import { type ApprovalPolicySpec } from '../../domain/approval-policy';
 import { auditStream } from '../../domain/identity';
+import { fromMinor, toMinor } from '../../domain/money';
 import { type Dimensions } from '../../domain/model';
 import { compareFigures, type ReviewFigures, reviewFigures } from '../../domain/report-grouping';
 import { combinationKey } from '../../domain/revision';
@@ -142,6 +143,109 @@ export async function changeCostCenterOwners(
   return { before, after: [...c.owners].sort() };
 }
 
+/** The owners of an entity's values of one dimension on a date (value → principals). */
+export async function dimensionOwnersOn(
+  db: DbOrTx,
+  legalEntity: string,
+  dimension: string,
+  date: string,
+): Promise<Record<string, string[]>> {
+  if (dimension === 'costCenter') return costCenterOwnersOn(db, legalEntity, date);
+  const rows = (await db.execute(sql`
+    select code, principal from dimension_value_owners
+     where legal_entity = ${legalEntity} and dimension = ${dimension} and valid_from <= ${date}
+       and (valid_to is null or valid_to > ${date})
+     order by code, principal`)) as unknown as { code: string; principal: string }[];
+  const out: Record<string, string[]> = {};
+  for (const r of rows) (out[r.code] ??= []).push(r.principal);
+  return out;
+}
+
+/**
+ * Hands a value of any dimension to new owners from a date (a project to its new manager): the standing
+ * owners' rows end there and the new ones start, in one transaction with its audit row.
+ */
+export async function changeDimensionOwners(
+  tx: Tx,
+  c: {
+    legalEntity: string;
+    dimension: string;
+    code: string;
+    owners: string[];
+    from: string;
+    reason: string;
+    by: string;
+    correlationId: string;
+  },
+): Promise<{ before: string[]; after: string[] }> {
+  const which = sql`legal_entity = ${c.legalEntity} and dimension = ${c.dimension} and code = ${c.code}`;
+  const ended = (await tx.execute(sql`
+    update dimension_value_owners set valid_to = ${c.from}
+     where ${which} and (valid_to is null or valid_to > ${c.from}) and valid_from < ${c.from}
+    returning principal`)) as unknown as { principal: string }[];
+  await tx.execute(sql`delete from dimension_value_owners where ${which} and valid_from >= ${c.from}`);
+  for (const principal of c.owners)
+    await tx.execute(sql`
+      insert into dimension_value_owners (legal_entity, dimension, code, principal, valid_from)
+      values (${c.legalEntity}, ${c.dimension}, ${c.code}, ${principal}, ${c.from})`);
+  const before = ended.map((r) => r.principal).sort();
+  await appendAudit(tx, {
+    stream: auditStream.approvals(c.legalEntity),
+    actor: c.by,
+    action: 'dimension_value.owners_changed',
+    entityType: 'dimension_value',
+    entityId: `${c.dimension}:${c.code}`,
+    correlationId: c.correlationId,
+    eventKey: `dimension-owners:${c.legalEntity}:${c.dimension}:${c.code}:${c.from}:${c.correlationId}`,
+    details: {
+      dimension: c.dimension,
+      code: c.code,
+      before,
+      after: c.owners,
+      from: c.from,
+      reason: c.reason,
+    },
+  });
+  return { before, after: [...c.owners].sort() };
+}
+
+/**
+ * What a dimension owners level routes on: the values of each dimension named that a version has lines on,
+ * with their totals (lines without a value of it need no owner of it), and their owners on the date.
+ */
+export async function versionDimensionValues(
+  db: DbOrTx,
+  a: {
+    versionId: string;
+    legalEntity: string;
+    currency: string;
+    dimensions: readonly string[];
+    date: string;
+  },
+) {
+  const out: Record<
+    string,
+    {
+      values: { value: string; total: { amount: string; currency: string } }[];
+      owners: Record<string, string[]>;
+    }
+  > = {};
+  for (const d of a.dimensions) {
+    const rows = (await db.execute(sql`
+      select dimensions->>${d} as value, sum(amount)::text as total from budget_lines
+       where version_id = ${a.versionId}::uuid and dimensions ? ${d}
+       group by 1 order by 1`)) as unknown as { value: string; total: string }[];
+    out[d] = {
+      values: rows.map((r) => ({
+        value: r.value,
+        total: { amount: fromMinor(toMinor(r.total, a.currency), a.currency), currency: a.currency },
+      })),
+      owners: await dimensionOwnersOn(db, a.legalEntity, d, a.date),
+    };
+  }
+  return out;
+}
+
 /** First load of owners (the seed): rows already there are left as they are. */
 export async function insertCostCenterOwners(
   db: DbOrTx,
@@ -151,6 +255,17 @@ export async function insertCostCenterOwners(
     await db.execute(sql`
       insert into cost_center_owners (cost_center, principal, valid_from)
       values (${r.costCenter}, ${r.principal}, ${r.validFrom}) on conflict do nothing`);
+}
+
+/** First load of owners of other dimensions' values (the seed): rows already there are left as they are. */
+export async function insertDimensionOwners(
+  db: DbOrTx,
+  rows: { legalEntity: string; dimension: string; code: string; principal: string; validFrom: string }[],
+) {
+  for (const r of rows)
+    await db.execute(sql`
+      insert into dimension_value_owners (legal_entity, dimension, code, principal, valid_from)
+      values (${r.legalEntity}, ${r.dimension}, ${r.code}, ${r.principal}, ${r.validFrom}) on conflict do nothing`);
 }
 
 /** First load of a policy (the seed): only for an entity that has none yet. */

@@ -8,7 +8,11 @@ import {
   upsertLegalEntities,
   upsertPublicationTargets,
 } from '../queries/reference';
-import { insertCostCenterOwners, insertInitialApprovalPolicy } from '../queries/approval-policies';
+import {
+  insertCostCenterOwners,
+  insertDimensionOwners,
+  insertInitialApprovalPolicy,
+} from '../queries/approval-policies';
 import { chartVersions, declareChart, loadDimensionValues, putCrossValidationRule } from '../queries/chart';
 import { defineCalendar } from '../queries/fiscal-calendars';
 import { twoDimensionChart } from '../../domain/chart';
@@ -105,4 +109,12 @@ async function seedManufacturerChart(tx: Tx) {
       })),
     });
   for (const rule of manufacturer.crossValidationRules) await putCrossValidationRule(tx, { ...actor, rule });
+  await insertDimensionOwners(
+    tx,
+    manufacturer.projectManagers.map((o) => ({
+      ...o,
+      legalEntity: manufacturer.MANUFACTURER,
+      validFrom: '2020-01-01',
+    })),
+  );
 }

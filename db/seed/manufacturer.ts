@@ -187,3 +187,9 @@ export const crossValidationRules = [
     },
   ),
 ];
+
+/** Who manages each project: they approve its budget lines where the entity's policy routes by project. */
+export const projectManagers = [
+  { dimension: 'project', code: 'P-101', principal: 'priya@acme.example' },
+  { dimension: 'project', code: 'P-102', principal: 'marco@acme.example' },
+];

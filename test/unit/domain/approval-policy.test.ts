@@ -139,6 +139,84 @@ describe('routeVersion: which levels a version passes, in order, and who decides
   });
 });
 
+describe('routeVersion: owners of any dimension (project managers, department heads)', () => {
+  const projects = ApprovalPolicySpec.parse({
+    legalEntity: 'ACME-MFG',
+    stages: [
+      [
+        {
+          kind: 'dimension_owners',
+          name: 'project managers',
+          dimension: 'project',
+          fallback: ['pmo@acme.example'],
+        },
+        {
+          kind: 'dimension_owners',
+          name: 'department heads',
+          dimension: 'department',
+          fallback: ['coo@acme.example'],
+        },
+      ],
+      [{ kind: 'group', name: 'plant controller', approvers: ['carol@acme.example'] }],
+    ],
+  });
+  const mfg = (over: Partial<VersionForRouting> = {}) =>
+    version({
+      dimensionValues: {
+        project: {
+          values: [
+            { value: 'P-102', total: usd('25000.00') },
+            { value: 'P-101', total: usd('10000.00') },
+          ],
+          owners: { 'P-101': ['pm101@acme.example'] },
+        },
+        department: {
+          values: [{ value: 'ENG', total: usd('35000.00') }],
+          owners: { ENG: ['eng-head@acme.example'] },
+        },
+      },
+      ...over,
+    });
+
+  test('each value the version touches is a step its owner approves; a value without one goes to the fallback', () => {
+    const route = routeVersion(projects, mfg());
+    expect(shape(route)).toEqual([
+      'project managers:P-101(1 of pm101@acme.example) | project managers:P-102(1 of pmo@acme.example) | department heads:ENG(1 of eng-head@acme.example)',
+      'plant controller(1 of carol@acme.example)',
+    ]);
+    expect(route.stages[0]![0]).toMatchObject({ dimension: 'project', value: 'P-101' });
+    expect(route.stages[0]![1]!.reason).toBe(
+      'project P-102 has no owner: pmo@acme.example approve in their place',
+    );
+  });
+
+  test('the owner who submitted does not approve their own project; delegates act for owners', () => {
+    const route = routeVersion(
+      projects,
+      mfg({
+        submittedBy: 'pm101@acme.example',
+        delegations: { 'eng-head@acme.example': ['deputy@acme.example'] },
+      }),
+    );
+    expect(route.stages[0]![0]).toMatchObject({
+      key: 'project managers:P-101',
+      approvers: ['pmo@acme.example'],
+      reason: "project P-101's owner submitted the version: pmo@acme.example approve in their place",
+    });
+    expect(route.stages[0]![2]!.delegates).toEqual({ 'deputy@acme.example': 'eng-head@acme.example' });
+  });
+
+  test('a version with no lines on a project has no project step', () => {
+    const route = routeVersion(
+      projects,
+      mfg({
+        dimensionValues: { project: { values: [], owners: {} }, department: { values: [], owners: {} } },
+      }),
+    );
+    expect(shape(route)).toEqual(['plant controller(1 of carol@acme.example)']);
+  });
+});
+
 describe('ApprovalPolicySpec: a policy edited by command is checked before it is stored', () => {
   const level = { kind: 'group', name: 'FP&A', approvers: ['carol@acme.example'] };
   test.each([
