@@ -823,6 +823,8 @@ export const controlFreezes = pgTable(
       .references(() => legalEntities.code),
     account: text('account'),
     costCenter: text('cost_center'),
+    /** Other dimensions' values the freeze stops ({"project": "P-101"}); a line whose combination holds them all. */
+    dimensions: jsonb('dimensions').$type<Record<string, string>>(),
     reason: text('reason').notNull(),
     frozenBy: text('frozen_by').notNull(),
     frozenAt: timestamp('frozen_at', { withTimezone: true }).notNull().defaultNow(),

@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { type Database } from '../../db/client';
 import { freeze, listFreezes, unfreeze } from '../../db/queries/freezes';
 import { activeDimensionValues } from '../../db/queries/reference';
+import { chartVersions, dimensionValueLists } from '../../db/queries/chart';
+import { chartDimensionCodes } from '../../domain/chart';
+import { OtherDimensions } from '../control-schemas';
 import { LegalEntityCode } from '../../domain/model';
 import { type FieldIssue } from '../../domain/zod-issues';
 import { principalOf, requireRole } from '../auth';
@@ -17,6 +20,8 @@ const FreezeBody = z
     legalEntity: LegalEntityCode,
     account: Code.optional(),
     costCenter: Code.optional(),
+    /** Values of other dimensions of the entity's chart to stop ({"project": "P-101"}). */
+    dimensions: OtherDimensions.optional(),
     reason: Reason,
   })
   .strict();
@@ -50,12 +55,28 @@ export function controlFreezeRoutes({ db }: { db: Database }): Router {
         field: 'costCenter',
         message: `cost center ${body.costCenter} of ${entity.code} is not active`,
       });
+    const named = Object.entries(body.dimensions ?? {});
+    if (named.length) {
+      const chart = chartDimensionCodes(await chartVersions(db, entity.code));
+      const lists = await dimensionValueLists(
+        db,
+        entity.code,
+        named.map(([d]) => d).filter((d) => chart.includes(d)),
+      );
+      for (const [d, v] of named) {
+        if (!chart.includes(d))
+          unknown.push({ field: `dimensions.${d}`, message: `${entity.code}'s chart has no dimension ${d}` });
+        else if (lists.get(d) && !lists.get(d)!.has(v))
+          unknown.push({ field: `dimensions.${d}`, message: `${entity.code} has no ${d} ${v}` });
+      }
+    }
     if (unknown.length) throw unknownReference(unknown);
     const row = await db.transaction((tx) =>
       freeze(tx, {
         legalEntity: entity.code,
         account: body.account ?? null,
         costCenter: body.costCenter ?? null,
+        dimensions: named.length ? body.dimensions : null,
         reason: body.reason,
         by: principalOf(req).id,
         correlationId: randomUUID(),

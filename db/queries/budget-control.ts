@@ -241,7 +241,7 @@ export async function checkFunds(
     const { budget, consumed } = await pooled(db, request.legalEntity, l, c.pooledPeriods);
     const requested = toMinor(l.amount, l.currency);
     const d = frozenDecision(
-      await freezeOn(db, request.legalEntity, l.account, l.costCenter),
+      await freezeOn(db, request.legalEntity, l.account, l.costCenter, l.dimensions),
       decideLine({ ...c, budget, consumed, requested }),
     );
     const budgets: BudgetDecided[] = [];
@@ -270,6 +270,7 @@ function frozenDecision(frozen: FreezeRow | undefined, decision: LineDecision): 
   const scope = [
     frozen.account && `account ${frozen.account}`,
     frozen.costCenter && `cost center ${frozen.costCenter}`,
+    ...Object.entries(frozen.dimensions ?? {}).map(([d, v]) => `${d} ${v}`),
   ]
     .filter(Boolean)
     .join(', ');
@@ -308,6 +309,7 @@ const DecisionRecord = z.object({
         .object({
           account: z.string().nullable(),
           cost_center: z.string().nullable(),
+          dimensions: z.record(z.string(), z.string()).nullable().optional(),
           frozen_by: z.string(),
           frozen_at: z.string(),
           reason: z.string(),
@@ -349,6 +351,7 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
       const frozen = r.frozen && {
         account: r.frozen.account,
         costCenter: r.frozen.cost_center,
+        dimensions: r.frozen.dimensions ?? null,
         frozenBy: r.frozen.frozen_by,
         frozenAt: new Date(r.frozen.frozen_at),
         reason: r.frozen.reason,

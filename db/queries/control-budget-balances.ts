@@ -316,3 +316,47 @@ export async function controlBudgetFiguresOver(
     actual: string;
   }[];
 }
+
+/**
+ * Holds lines already held in their buckets (a controller's approved override) in every control budget their
+ * combination falls in too, and records which on each reservation line, so a release gives back there.
+ */
+export async function holdInControlBudgets(
+  tx: Tx,
+  r: {
+    requester: string;
+    idempotencyKey: string;
+    legalEntity: string;
+    lines: readonly {
+      account: string;
+      costCenter: string;
+      period: string;
+      amount: string;
+      currency: string;
+      dimensions?: Record<string, string>;
+    }[];
+  },
+) {
+  await lockControlBudgets(tx, r.legalEntity, 'shared');
+  const keying = await controlBudgetKeying(tx, r.legalEntity);
+  if (!keying) return;
+  for (const [i, l] of r.lines.entries()) {
+    const dims = {
+      ...l.dimensions,
+      account: l.account,
+      ...(l.costCenter ? { costCenter: l.costCenter } : {}),
+    };
+    const budgets = keying(dims, l.period);
+    for (const b of budgets)
+      await tx.execute(sql`
+        insert into ${controlBudgetBalances} (legal_entity, budget_key, code, key_values, period, currency, reserved, updated_at)
+        values (${r.legalEntity}, ${b.key}, ${b.code}, ${JSON.stringify(b.values)}::jsonb, ${l.period}, ${l.currency},
+                ${l.amount}::numeric, now())
+        on conflict (legal_entity, budget_key, period, currency)
+        do update set reserved = ${controlBudgetBalances}.reserved + ${l.amount}::numeric, updated_at = now()`);
+    await tx.execute(sql`
+      update funds_reservations set dimensions = ${JSON.stringify(dims)}::jsonb,
+             holds = ${JSON.stringify(budgets.map((b) => b.key))}::jsonb
+       where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey} and line_no = ${i + 1}`);
+  }
+}

@@ -6,8 +6,18 @@ import { appendAudit } from './audit';
 
 export type FreezeRow = typeof controlFreezes.$inferSelect;
 
-/** The freeze in force on a bucket, if any (the oldest, which is the one to lift first). */
-export async function freezeOn(db: DbOrTx, legalEntity: string, account: string, costCenter: string) {
+/**
+ * The freeze in force on a line, if any (the oldest, which is the one to lift first): on its bucket, or on
+ * values of other dimensions its whole combination holds.
+ */
+export async function freezeOn(
+  db: DbOrTx,
+  legalEntity: string,
+  account: string,
+  costCenter: string,
+  dimensions: Record<string, string> = {},
+) {
+  const combination = { ...dimensions, account, ...(costCenter ? { costCenter } : {}) };
   const [row] = await db
     .select()
     .from(controlFreezes)
@@ -17,6 +27,10 @@ export async function freezeOn(db: DbOrTx, legalEntity: string, account: string,
         isNull(controlFreezes.unfrozenAt),
         or(isNull(controlFreezes.account), eq(controlFreezes.account, account)),
         or(isNull(controlFreezes.costCenter), eq(controlFreezes.costCenter, costCenter)),
+        or(
+          isNull(controlFreezes.dimensions),
+          sql`${JSON.stringify(combination)}::jsonb @> ${controlFreezes.dimensions}`,
+        ),
       ),
     )
     .orderBy(controlFreezes.frozenAt)
@@ -31,6 +45,8 @@ export async function freeze(
     legalEntity: string;
     account: string | null;
     costCenter: string | null;
+    /** Values of other dimensions it stops (a project, a department); null: none. */
+    dimensions?: Record<string, string> | null;
     reason: string;
     by: string;
     correlationId: string;
@@ -42,6 +58,7 @@ export async function freeze(
       legalEntity: f.legalEntity,
       account: f.account,
       costCenter: f.costCenter,
+      dimensions: f.dimensions ?? null,
       reason: f.reason,
       frozenBy: f.by,
     })
@@ -54,7 +71,12 @@ export async function freeze(
     entityId: row!.id,
     correlationId: f.correlationId,
     eventKey: `freeze:${row!.id}`,
-    details: { account: f.account, costCenter: f.costCenter, reason: f.reason },
+    details: {
+      account: f.account,
+      costCenter: f.costCenter,
+      ...(f.dimensions ? { dimensions: f.dimensions } : {}),
+      reason: f.reason,
+    },
   });
   return row!;
 }

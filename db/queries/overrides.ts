@@ -3,6 +3,7 @@ import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { fundsOverrides, fundsRequests } from '../schema';
 import { appendAudit } from './audit';
+import { holdInControlBudgets } from './control-budget-balances';
 import { hashOf, type FundsLine } from './budget-control';
 
 /**
@@ -145,7 +146,10 @@ export async function decideOverride(tx: Tx, d: OverrideDecision): Promise<Overr
            select 1 from control_freezes f, jsonb_array_elements(o.lines) l
             where f.legal_entity = o.legal_entity and f.unfrozen_at is null
               and (f.account is null or f.account = l->>'account')
-              and (f.cost_center is null or f.cost_center = l->>'costCenter'))
+              and (f.cost_center is null or f.cost_center = l->>'costCenter')
+              and (f.dimensions is null
+                   or coalesce(l->'dimensions', '{}'::jsonb)
+                      || jsonb_build_object('account', l->>'account', 'costCenter', l->>'costCenter') @> f.dimensions))
       returning o.id, o.requester, o.idempotency_key, o.legal_entity, o.lines, o.requested_by, o.reason
     ), request as (
       update funds_requests f set status = 'reserved', outcome = 'overridden',
@@ -178,6 +182,12 @@ export async function decideOverride(tx: Tx, d: OverrideDecision): Promise<Overr
     select o.id from o`)) as unknown as { id: string }[];
   if (approved) {
     const row = (await overrideById(tx, approved.id))!;
+    await holdInControlBudgets(tx, {
+      requester: row.requester,
+      idempotencyKey: row.idempotencyKey,
+      legalEntity: row.legalEntity,
+      lines: row.lines as FundsLine[],
+    });
     await auditOverride(tx, row, d.decidedBy, 'override.approved', d.correlationId, decided);
     return row;
   }

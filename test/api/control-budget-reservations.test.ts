@@ -331,4 +331,40 @@ describe('reservations on control budgets', () => {
     ] as const)
       expect((await budgetBalances(code, p4))[key]).toMatchObject({ reserved: '0.00' });
   });
+
+  test('a freeze on a project stops every line on it, whatever its account or cost center; lifted, they pass', async () => {
+    const fy = await stack.newFiscalYear();
+    const p5 = `${fy}-05`;
+    const project = { project: 'P-102' };
+    await budgetYear(fy, [
+      { dims: dims('520300', 'CC-700', 'ENG', project), period: p5, amount: '5000.00' },
+      { dims: dims('520300', 'CC-700', 'ENG'), period: p5, amount: '5000.00' },
+    ]);
+    const bad = await request('POST', '/v1/budget-control/freezes', {
+      key: 'dev-controller',
+      body: { legalEntity: MANUFACTURER, dimensions: { project: 'P-999' }, reason: 'audit finding' },
+    });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body)).toContain('dimensions.project');
+    const frozen = await request('POST', '/v1/budget-control/freezes', {
+      key: 'dev-controller',
+      body: { legalEntity: MANUFACTURER, dimensions: project, reason: 'grant audit finding' },
+    });
+    expect(frozen.status).toBe(201);
+    const onProject = await reserve(`frozen-${fy}`, [line('520300', 'CC-700', 'ENG', p5, '10.00', project)]);
+    expect(onProject.body).toMatchObject({ outcome: 'rejected', reserved: false });
+    expect(linesOf(onProject)[0]!.reason).toMatch(/^frozen \(project P-102\) by dave@acme.example/);
+    // The same bucket without the project is not frozen.
+    expect((await reserve(`not-frozen-${fy}`, [line('520300', 'CC-700', 'ENG', p5, '10.00')])).status).toBe(
+      201,
+    );
+    const lifted = await request('POST', `/v1/budget-control/freezes/${frozen.body.id as string}/unfreeze`, {
+      key: 'dev-controller',
+      body: { legalEntity: MANUFACTURER, reason: 'finding closed' },
+    });
+    expect(lifted.status).toBe(200);
+    expect(
+      (await reserve(`thawed-${fy}`, [line('520300', 'CC-700', 'ENG', p5, '10.00', project)])).status,
+    ).toBe(201);
+  });
 });
