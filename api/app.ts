@@ -20,6 +20,7 @@ import { legalEntityRoutes } from './routes/legal-entities';
 import { chartRoutes } from './routes/chart';
 import { budgetRoutes } from './routes/budgets';
 import { controlBudgetRoutes } from './routes/control-budgets';
+import { projectRoutes } from './routes/projects';
 import { publicationTargetRoutes } from './routes/publication-targets';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/budget-control/freezes', controlFreezeRoutes(deps));
   const controlDeps = { ...deps, cache: createControlCache() };
   app.use('/v1/legal-entities/:code/chart', chartRoutes(deps));
+  app.use('/v1/legal-entities/:code/projects', projectRoutes(controlDeps));
   app.use('/v1/legal-entities/:code/budgets', budgetRoutes(deps));
   app.use('/v1/legal-entities/:code/publication-targets', publicationTargetRoutes(deps));
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));

@@ -6,6 +6,7 @@ import { loadControlModel } from '../db/queries/control-model';
 import { controlBudgetContext } from '../db/queries/control-budgets';
 import { chartCheckContext } from '../db/queries/chart';
 import { combinationChecker } from '../domain/combination-check';
+import { projectRefusal } from '../domain/projects';
 import { activeDimensionValues, calendarPeriods } from '../db/queries/reference';
 import { pooledPeriods, ruleFor } from '../domain/budget-control';
 import { type Money } from '../domain/money';
@@ -95,6 +96,7 @@ export async function controlsFor(
   const byPeriod = new Map(periods.map((p) => [p.period, p]));
   const unknown: FieldIssue[] = [];
   const closed: FieldIssue[] = [];
+  const refused: FieldIssue[] = [];
   const controls: LineControl[] = [];
   for (const [i, l] of body.lines.entries()) {
     const period = byPeriod.get(l.period);
@@ -132,6 +134,10 @@ export async function controlsFor(
       unknown.push(
         ...(await otherDimensionIssues(db, entity.code, l, period, cache, `${path(i)}.dimensions`)),
       );
+    // A project's system of record says whether spend may land on it in this period (lifecycle, award).
+    const project = l.dimensions?.project ? budgets.projects.get(l.dimensions.project) : undefined;
+    const refusal = project && !opts.read ? projectRefusal(project, period) : undefined;
+    if (refusal) refused.push({ field: `${path(i)}.dimensions.project`, message: refusal });
     if (l.amount.currency !== entity.functionalCurrency)
       unknown.push({
         field: `${path(i)}.amount.currency`,
@@ -159,6 +165,10 @@ export async function controlsFor(
   if (unknown.length) throw unknownReference(unknown);
   if (closed.length)
     throw new HttpError(422, 'period_closed', 'a line falls in a closed period', { issues: closed });
+  if (refused.length)
+    throw new HttpError(422, 'project_not_open', 'a line names a project spend may not land on', {
+      issues: refused,
+    });
   const lines: FundsLine[] = body.lines.map((l) => ({
     account: l.account,
     costCenter: l.costCenter,

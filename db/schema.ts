@@ -22,6 +22,7 @@ import { NOTIFICATION_KINDS } from '../domain/approval-notification';
 import { ACCOUNT_KINDS } from '../domain/master-data';
 import { CLOSED_PERIOD_POLICIES } from '../domain/source-lines';
 import { SYNC_TIERS } from '../domain/sync-tiers';
+import { PROJECT_STATUSES } from '../domain/projects';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 
 /**
@@ -663,6 +664,26 @@ export const approvalNotifications = pgTable(
     channels: jsonb('channels').$type<string[]>(),
   },
   (t) => [index('approval_notifications_cycle').on(t.cycleId)],
+);
+
+/**
+ * An entity's projects as their system of record keeps them (domain/projects): lifecycle, and the grant that
+ * funds one with its award. The project code is a value of the entity's `project` dimension.
+ */
+export const projects = pgTable(
+  'projects',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    code: text('code').notNull(),
+    spec: jsonb('spec').notNull(),
+    status: text('status', { enum: PROJECT_STATUSES }).notNull(),
+    source: text('source').notNull(),
+    changedBy: text('changed_by').notNull(),
+    changedAt: timestamp('changed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.legalEntity, t.code] })],
 );
 
 /**

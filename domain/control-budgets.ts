@@ -128,6 +128,8 @@ export interface BudgetControl {
   level: ControlBudgetSpec['level'];
   tolerancePercent: string;
   pooledPeriods: string[];
+  /** A grant's indirect cost rate, counted on top of each amount (a project's funding; domain/projects). */
+  indirectPercent?: string;
 }
 
 /** The dimensions a set of control budgets names (filters and splits): the hierarchies they may need. */

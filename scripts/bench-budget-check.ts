@@ -342,8 +342,8 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
              (select coalesce(sum(reserved), 0)::text from control_balances) as reserved,
              (select coalesce(sum(amount), 0)::text from funds_reservations where status = 'held') as held,
              (select coalesce(sum(reserved), 0)::text from control_budget_balances) as "budgetsReserved",
-             (select coalesce(sum(amount * jsonb_array_length(holds)), 0)::text from funds_reservations
-               where status = 'held') as "budgetsHeld"`;
+             (select coalesce(sum((h->>'amount')::numeric), 0)::text
+                from funds_reservations, jsonb_array_elements(holds) h where status = 'held') as "budgetsHeld"`;
     const consistent =
       Number(audit!.reserved) === Number(audit!.held) &&
       Number(audit!.budgetsReserved) === Number(audit!.budgetsHeld);

@@ -159,7 +159,7 @@ export function controlBudgetRoutes({ db, cache }: Pick<ControlRouteDeps, 'db' |
         values: b.values,
         level: b.level,
         tolerancePercent: b.tolerancePercent,
-        periodBasis: specs.get(b.code)!.periodBasis,
+        periodBasis: specs.get(b.code)?.periodBasis ?? 'life_to_date',
         ...(period ? { pooledPeriods: b.pooledPeriods } : {}),
         ...(body.period
           ? {

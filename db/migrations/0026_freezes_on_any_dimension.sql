@@ -22,6 +22,7 @@ DECLARE
   v_inactive jsonb;
   v_rule jsonb;
   v_lock record;
+  v_bamount numeric;
   v_bb numeric;
   v_bc numeric;
   v_ok boolean;
@@ -143,19 +144,21 @@ BEGIN
       v_budgets := '[]'::jsonb;
       v_line_ok := true;
       FOR v_rule IN SELECT * FROM jsonb_array_elements(coalesce(l->'budgets', '[]'::jsonb)) LOOP
+        -- What the line counts for there: its amount, or more where a grant's indirect cost counts too.
+        v_bamount := coalesce((v_rule->>'amount')::numeric, v_amount);
         SELECT coalesce(sum(budget), 0), coalesce(sum(reserved + committed + actual), 0) INTO v_bb, v_bc
           FROM control_budget_balances
          WHERE legal_entity = p_legal_entity AND budget_key = v_rule->>'key' AND currency = l->>'currency'
            AND period IN (SELECT jsonb_array_elements_text(v_rule->'pool'));
         v_ok := v_rule->>'level' <> 'absolute'
-          OR v_bc + v_amount <= floor(v_bb * (10000 + (v_rule->>'toleranceHundredths')::int) / 10000
+          OR v_bc + v_bamount <= floor(v_bb * (10000 + (v_rule->>'toleranceHundredths')::int) / 10000
                                       * (l->>'scale')::int) / (l->>'scale')::int;
         v_line_ok := v_line_ok AND v_ok;
         v_budgets := v_budgets || jsonb_build_array(jsonb_build_object(
-          'key', v_rule->>'key', 'code', v_rule->>'code', 'values', v_rule->'values', 'ok', v_ok, 'budget', v_bb::text, 'consumed', v_bc::text, 'level', v_rule->>'level',
+          'key', v_rule->>'key', 'code', v_rule->>'code', 'values', v_rule->'values', 'ok', v_ok, 'amount', v_bamount::text, 'budget', v_bb::text, 'consumed', v_bc::text, 'level', v_rule->>'level',
           'toleranceHundredths', (v_rule->>'toleranceHundredths')::int, 'pool', v_rule->'pool'));
         v_warning := v_warning OR (v_frozen IS NULL AND v_taken AND v_rule->>'level' IN ('absolute', 'advisory')
-                                   AND v_bb - v_bc - v_amount < 0);
+                                   AND v_bb - v_bc - v_bamount < 0);
       END LOOP;
       v_taken := v_taken AND v_line_ok;
       IF v_taken THEN
@@ -163,7 +166,8 @@ BEGIN
          WHERE legal_entity = p_legal_entity AND account = l->>'account' AND cost_center = l->>'costCenter'
            AND period = l->>'period' AND currency = l->>'currency';
         FOR v_rule IN SELECT * FROM jsonb_array_elements(coalesce(l->'budgets', '[]'::jsonb)) LOOP
-          UPDATE control_budget_balances SET reserved = reserved + v_amount, updated_at = now()
+          UPDATE control_budget_balances
+             SET reserved = reserved + coalesce((v_rule->>'amount')::numeric, v_amount), updated_at = now()
            WHERE legal_entity = p_legal_entity AND budget_key = v_rule->>'key' AND period = l->>'period'
              AND currency = l->>'currency';
         END LOOP;
@@ -181,7 +185,8 @@ BEGIN
                                     currency, amount, dimensions, holds)
     SELECT p_requester, p_key, (x->>'lineNo')::int, p_legal_entity, x->>'account', x->>'costCenter', x->>'period',
            x->>'currency', (x->>'amount')::numeric, x->'dimensions',
-           coalesce((SELECT jsonb_agg(b->>'key') FROM jsonb_array_elements(x->'budgets') b), '[]'::jsonb)
+           coalesce((SELECT jsonb_agg(jsonb_build_object('key', b->>'key', 'amount', coalesce(b->>'amount', x->>'amount')))
+                       FROM jsonb_array_elements(x->'budgets') b), '[]'::jsonb)
       FROM jsonb_array_elements(p_lines) x;
   EXCEPTION WHEN SQLSTATE 'P0001' THEN
     NULL;

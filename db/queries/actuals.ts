@@ -8,7 +8,7 @@ import {
 import { type Database, type Tx } from '../client';
 import { actualLines, sourceExceptions } from '../schema';
 import { addToBalance } from './balances';
-import { controlBudgetsOfFacts, lockControlBudgets } from './control-budget-balances';
+import { controlBudgetsOfFacts, countedAmount, lockControlBudgets } from './control-budget-balances';
 import { type SourceContext, sourceLineRow } from './source-lines';
 import {
   closeSourceException,
@@ -233,7 +233,12 @@ export async function bulkIngestActuals(
     rows.map((r) => ({ dimensions: r.line.dimensions, period: r.line.period })),
   );
   const input = rows.map((r, i) => ({
-    h: budgets[i]!.map((b) => ({ k: b.key, c: b.code, v: b.values })),
+    h: budgets[i]!.map((b) => ({
+      k: b.key,
+      c: b.code,
+      v: b.values,
+      a: countedAmount(b, r.line.amount.amount, r.line.amount.currency),
+    })),
     k: r.recordKey,
     d: r.documentId,
     n: r.lineNo,
@@ -263,7 +268,7 @@ export async function bulkIngestActuals(
     ), per_budget as (
       -- The control budgets each inserted line falls in (control-budget-balances), summed per budget.
       select b->>'k' as budget_key, min(b->>'c') as code, min((b->'v')::text)::jsonb as key_values,
-             i.period, i.currency, sum(i.amount) as amount
+             i.period, i.currency, sum((b->>'a')::numeric) as amount
         from inserted i join input src on src.k = i.dedupe_key, jsonb_array_elements(src.h) b
        group by b->>'k', i.period, i.currency
     ), budgeted as (

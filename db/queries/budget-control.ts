@@ -12,6 +12,7 @@ import {
   type LineOutcome,
 } from '../../domain/budget-control';
 import { type BudgetControl } from '../../domain/control-budgets';
+import { countedMinor } from '../../domain/projects';
 import { auditStream } from '../../domain/identity';
 import { fromMinor, minorUnitsOf, toMinor } from '../../domain/money';
 import { type Database, type DbOrTx } from '../client';
@@ -61,6 +62,8 @@ export interface ControlBudgetAnswer {
   controlLevel: ControlLevel;
   tolerancePercent: string;
   pooledPeriods: string[];
+  /** What the line counts for in it: its amount, with indirect cost where a grant charges it. */
+  counted: string;
   budget: string;
   availableBefore: string;
   availableAfter: string;
@@ -156,6 +159,7 @@ interface BudgetDecided {
   control: BudgetControl;
   decision: LineDecision;
   budget: bigint;
+  counted: bigint;
 }
 
 function answerLine(
@@ -198,6 +202,7 @@ function answerLine(
       controlLevel: b.control.level,
       tolerancePercent: b.control.tolerancePercent,
       pooledPeriods: b.control.pooledPeriods,
+      counted: money(b.counted),
       budget: money(b.budget),
       availableBefore: money(b.decision.availableBefore),
       availableAfter: money(b.decision.availableAfter),
@@ -247,10 +252,12 @@ export async function checkFunds(
     const budgets: BudgetDecided[] = [];
     for (const control of c.budgets ?? []) {
       const figures = await pooledBudget(db, request.legalEntity, control, l.currency);
+      const counted = countedMinor(control, requested);
       budgets.push({
         control,
         budget: figures.budget,
-        decision: decideLine({ ...control, ...figures, requested }),
+        counted,
+        decision: decideLine({ ...control, ...figures, requested: counted }),
       });
     }
     lines.push(answerLine(i + 1, l, c, d, budget, budgets));
@@ -323,6 +330,8 @@ const DecisionRecord = z.object({
             code: z.string(),
             values: z.record(z.string(), z.string().nullable()),
             ok: z.boolean(),
+            /** What the line counted for there (absent: its amount). */
+            amount: z.string().optional(),
             budget: z.string(),
             consumed: z.string(),
             level: z.enum(CONTROL_LEVELS),
@@ -371,12 +380,13 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
           pooledPeriods: b.pool,
         };
         const figures = { budget: toMinor(b.budget, l.currency), consumed: toMinor(b.consumed, l.currency) };
-        const d = decideLine({ ...c, ...figures, requested });
+        const counted = b.amount === undefined ? requested : toMinor(b.amount, l.currency);
+        const d = decideLine({ ...c, ...figures, requested: counted });
         if (b.ok !== (d.outcome !== 'rejected'))
           throw new Error(
             `budget control disagreement on line ${r.lineNo}, control budget ${b.key}: the database ${b.ok ? 'allowed' : 'refused'} it, the rule says ${d.outcome}`,
           );
-        return { control: c, budget: figures.budget, decision: d };
+        return { control: c, budget: figures.budget, counted, decision: d };
       });
       const line = answerLine(r.lineNo, l, control, decision, budget, budgets);
       // The database held the funds by its formula; the rules here explain it. Should they ever disagree, the
@@ -453,6 +463,9 @@ function functionLines(request: FundsRequest, controls: LineControl[]) {
           level: b.level,
           toleranceHundredths: toleranceHundredths(b.tolerancePercent),
           pool: b.pooledPeriods,
+          ...(b.indirectPercent
+            ? { amount: fromMinor(countedMinor(b, toMinor(l.amount, l.currency)), l.currency) }
+            : {}),
         })),
       };
     })
@@ -561,9 +574,9 @@ const givenBack = sql`per_balance as (
       returning 1
     ), per_budget as (
       -- The control budgets each line held in when it was decided, whatever the model became since.
-      select legal_entity, h.key as budget_key, period, currency, sum(amount) as amount
-        from released, jsonb_array_elements_text(holds) h(key)
-       group by legal_entity, h.key, period, currency
+      select legal_entity, h->>'key' as budget_key, period, currency, sum((h->>'amount')::numeric) as amount
+        from released, jsonb_array_elements(holds) h
+       group by legal_entity, h->>'key', period, currency
     ), budgets_given_back as (
       update control_budget_balances cb set reserved = cb.reserved - p.amount, updated_at = now()
         from per_budget p

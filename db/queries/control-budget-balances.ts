@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import { type BudgetControl } from '../../domain/control-budgets';
 import { fromMinor, toMinor } from '../../domain/money';
+import { countedMinor, FUNDING } from '../../domain/projects';
 import { type Dimensions } from '../../domain/model';
 import { type DbOrTx, type Tx } from '../client';
 import { controlBudgetBalances } from '../schema';
 import { type CalendarPeriod, controlBudgetContext } from './control-budgets';
+import { projectsOf } from './projects';
+import { fundingControl } from '../../domain/projects';
 import { calendarPeriods, getLegalEntity } from './reference';
 
 /**
@@ -31,16 +34,19 @@ export async function lockControlBudgets(tx: DbOrTx, legalEntity: string, mode: 
 /** A line's budgets under the entity's control budgets as they stand; undefined when it has none. */
 export async function controlBudgetKeying(db: DbOrTx, legalEntity: string) {
   const ctx = await controlBudgetContext(db, legalEntity);
-  if (!ctx.specs.length) return undefined;
+  if (!ctx.controls) return undefined;
   const entity = await getLegalEntity(db, legalEntity);
   const calendar: CalendarPeriod[] = entity
     ? await calendarPeriods(db, entity.fiscalCalendar, legalEntity)
     : [];
   const byPeriod = new Map(calendar.map((p) => [p.period, p]));
-  return (dims: Dimensions, period: string): BudgetControl[] => {
-    const at = byPeriod.get(period);
-    return at ? ctx.of(dims, at, calendar) : [];
-  };
+  return Object.assign(
+    (dims: Dimensions, period: string): BudgetControl[] => {
+      const at = byPeriod.get(period);
+      return at ? ctx.of(dims, at, calendar) : [];
+    },
+    { calendar },
+  );
 }
 
 export type SpendColumn = 'actual' | 'committed' | 'reserved';
@@ -61,14 +67,25 @@ export async function addToControlBudgets(
   if (!keying) return;
   const col = sql.identifier(column);
   for (const b of keying(f.dimensions, f.period)) {
+    const counted = countedAmount(b, delta, f.currency);
     await tx.execute(sql`
       insert into ${controlBudgetBalances} (legal_entity, budget_key, code, key_values, period, currency, ${col}, updated_at)
       values (${f.legalEntity}, ${b.key}, ${b.code}, ${JSON.stringify(b.values)}::jsonb, ${f.period}, ${f.currency},
-              ${delta}::numeric, now())
+              ${counted}::numeric, now())
       on conflict (legal_entity, budget_key, period, currency)
-      do update set ${col} = ${controlBudgetBalances}.${col} + ${delta}::numeric, updated_at = now()`);
+      do update set ${col} = ${controlBudgetBalances}.${col} + ${counted}::numeric, updated_at = now()`);
   }
 }
+
+/** What an amount counts for in a budget (with a grant's indirect cost where it counts), as a decimal. */
+export const countedAmount = (b: BudgetControl, amount: string, currency: string) =>
+  fromMinor(countedMinor(b, toMinor(amount, currency)), currency);
+
+/** A reservation line's record of a budget it holds in, and how much (what a release gives back there). */
+export const holdOf = (b: BudgetControl, amount: string, currency: string) => ({
+  key: b.key,
+  amount: countedAmount(b, amount, currency),
+});
 
 /** The budget keys (with their rule) of many facts at once; [] for each when the entity has none. */
 export async function controlBudgetsOfFacts(
@@ -104,7 +121,9 @@ class FigureSums {
           actual: 0n,
         }),
       );
-    row[column] += toMinor(amount, currency);
+    // Budgets are set, spend is counted (with a grant's indirect cost where it counts).
+    row[column] +=
+      column === 'budget' ? toMinor(amount, currency) : countedMinor(b, toMinor(amount, currency));
   }
   recordset() {
     return [...this.rows.values()]
@@ -143,8 +162,10 @@ export async function activateControlBudgets(
     select dimensions as dims, period, currency, amount::text as amount
       from budget_lines where version_id = ${v.id}::uuid`)) as unknown as FactRow[];
   const sums = new FigureSums();
+  // A project's funding is its grant's award, never the budget lines'.
   for (const l of lines)
-    for (const b of keying(l.dims, l.period)) sums.add(b, l.period, l.currency, 'budget', l.amount);
+    for (const b of keying(l.dims, l.period))
+      if (b.code !== FUNDING) sums.add(b, l.period, l.currency, 'budget', l.amount);
   const input = sums.recordset();
   await tx.execute(sql`
     with input as (
@@ -152,7 +173,7 @@ export async function activateControlBudgets(
         as x(k text, c text, v jsonb, p text, y text, b numeric)
     ), zeroed as (
       update control_budget_balances cb set budget = 0, updated_at = now()
-       where cb.legal_entity = ${v.legalEntity}
+       where cb.legal_entity = ${v.legalEntity} and cb.code <> ${FUNDING}
          and cb.period in (${sql.join(
            v.periods.map((p) => sql`${p}`),
            sql`, `,
@@ -193,6 +214,7 @@ export async function rebuildControlBudgets(tx: Tx, legalEntity: string): Promis
     if (!keying) return;
     for (const f of rows)
       for (const b of keying(f.dims, f.period)) {
+        if (column === 'budget' && b.code === FUNDING) continue;
         sums.add(b, f.period, f.currency, column, f.amount);
         controls.set(`${b.key}\u0000${f.period}`, b);
       }
@@ -204,6 +226,16 @@ export async function rebuildControlBudgets(tx: Tx, legalEntity: string): Promis
                              where legal_entity = ${legalEntity} and version_id is not null)`),
     'budget',
   );
+  // Each grant-funded project's funding: the award, from the period its performance starts in.
+  if (keying)
+    for (const p of (await projectsOf(tx, legalEntity)).filter((x) => x.grant)) {
+      const g = p.grant!;
+      const start = keying.calendar.find((c) => c.endDate >= g.awardFrom && c.kind !== 'adjustment');
+      const control = start && fundingControl(p, start.period, keying.calendar);
+      if (!start || !control) continue;
+      sums.add(control, start.period, g.awarded.currency, 'budget', g.awarded.amount);
+      controls.set(`${control.key}\u0000${start.period}`, control);
+    }
   const held = (await tx.execute(sql`
     select requester, idempotency_key as key, line_no as "lineNo", coalesce(dimensions, ${bucketDims}) as dims,
            period, currency, amount::text as amount
@@ -240,7 +272,7 @@ export async function rebuildControlBudgets(tx: Tx, legalEntity: string): Promis
     q: h.requester,
     k: h.key,
     n: h.lineNo,
-    h: keying ? keying(h.dims, h.period).map((b) => b.key) : [],
+    h: keying ? keying(h.dims, h.period).map((b) => holdOf(b, h.amount, h.currency)) : [],
   }));
   if (holds.length)
     await tx.execute(sql`
@@ -347,16 +379,18 @@ export async function holdInControlBudgets(
       ...(l.costCenter ? { costCenter: l.costCenter } : {}),
     };
     const budgets = keying(dims, l.period);
-    for (const b of budgets)
+    for (const b of budgets) {
+      const counted = countedAmount(b, l.amount, l.currency);
       await tx.execute(sql`
         insert into ${controlBudgetBalances} (legal_entity, budget_key, code, key_values, period, currency, reserved, updated_at)
         values (${r.legalEntity}, ${b.key}, ${b.code}, ${JSON.stringify(b.values)}::jsonb, ${l.period}, ${l.currency},
-                ${l.amount}::numeric, now())
+                ${counted}::numeric, now())
         on conflict (legal_entity, budget_key, period, currency)
-        do update set reserved = ${controlBudgetBalances}.reserved + ${l.amount}::numeric, updated_at = now()`);
+        do update set reserved = ${controlBudgetBalances}.reserved + ${counted}::numeric, updated_at = now()`);
+    }
     await tx.execute(sql`
       update funds_reservations set dimensions = ${JSON.stringify(dims)}::jsonb,
-             holds = ${JSON.stringify(budgets.map((b) => b.key))}::jsonb
+             holds = ${JSON.stringify(budgets.map((b) => holdOf(b, l.amount, l.currency)))}::jsonb
        where requester = ${r.requester} and idempotency_key = ${r.idempotencyKey} and line_no = ${i + 1}`);
   }
 }

@@ -11,6 +11,8 @@ import { treeAsOf, type HierarchyEdge, type TreeAsOf } from '../../domain/hierar
 import { type Dimensions } from '../../domain/model';
 import { type FiscalPeriodRef } from '../../domain/reference';
 import { hierarchyEdges } from './chart';
+import { projectsOf } from './projects';
+import { fundingControl } from '../../domain/projects';
 import { auditStream } from '../../domain/identity';
 import { termLabel } from '../../domain/report-grouping';
 import { type DbOrTx, type Tx } from '../client';
@@ -85,6 +87,8 @@ export type CalendarPeriod = FiscalPeriodRef & { fiscalYear: number };
  */
 export async function controlBudgetContext(db: DbOrTx, legalEntity: string) {
   const specs = await controlBudgetSpecs(db, legalEntity);
+  const projects = new Map((await projectsOf(db, legalEntity)).map((p) => [p.code, p]));
+  const funded = [...projects.values()].some((p) => p.grant);
   const edges = new Map<string, HierarchyEdge[]>();
   for (const d of dimensionsNamedBy(specs)) edges.set(d, await hierarchyEdges(db, legalEntity, d));
   const trees = new Map<string, TreeAsOf>();
@@ -95,9 +99,16 @@ export async function controlBudgetContext(db: DbOrTx, legalEntity: string) {
   };
   return {
     specs,
+    projects,
+    /** Whether any line can fall in a budget here (a control budget, or a grant-funded project's funding). */
+    controls: specs.length > 0 || funded,
     of(dims: Dimensions, period: CalendarPeriod, calendar: readonly CalendarPeriod[]): BudgetControl[] {
-      if (!specs.length) return [];
-      return budgetControlsOf(specs, dims, period, calendar, (d) => treeOn(d, period.startDate));
+      const budgets = specs.length
+        ? budgetControlsOf(specs, dims, period, calendar, (d) => treeOn(d, period.startDate))
+        : [];
+      const project = dims.project ? projects.get(dims.project) : undefined;
+      const funding = project && fundingControl(project, period.period, calendar);
+      return funding ? [...budgets, funding].sort((a, b) => (a.key < b.key ? -1 : 1)) : budgets;
     },
   };
 }
