@@ -5,6 +5,9 @@ import {
 } from '../db/queries/master-data';
 import { applyMasterDataRead, type MasterDataApplied } from '../db/queries/master-data-sync';
 import { getLegalEntity } from '../db/queries/reference';
+import { chartVersions } from '../db/queries/chart';
+import { applyProjectsRead, type ProjectsApplied } from '../db/queries/projects';
+import { chartDimensionCodes } from '../domain/chart';
 import { type ActivityDeps, erpFor } from './deps';
 import { notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
@@ -33,6 +36,8 @@ export type AwaitingChange = Pick<
 export interface MasterDataSyncOutcome extends MasterDataApplied {
   /** Every change of the entity still waiting for approval (new ones and older ones), oldest first. */
   awaitingApproval: AwaitingChange[];
+  /** The projects read from the ERP, where its chart has a project dimension and the ERP keeps projects. */
+  projects?: ProjectsApplied;
 }
 
 export type MasterDataChangeOutcome = Pick<
@@ -66,6 +71,27 @@ export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps
         records,
         { complete: true },
       );
+      // Projects and the grants funding them, where the entity's chart controls on projects.
+      const connector = erpFor(deps, entity.erpSystem);
+      const onDate = input.asOf ?? new Date().toISOString().slice(0, 10);
+      const projects =
+        connector.fetchProjects &&
+        chartDimensionCodes(await chartVersions(db, entity.code)).includes('project')
+          ? await applyProjectsRead(
+              db,
+              {
+                legalEntity: entity.code,
+                currency: entity.functionalCurrency,
+                source: entity.erpSystem,
+                by: `sync:${entity.erpSystem}`,
+                correlationId: input.correlationId,
+                onDate,
+              },
+              await withHeartbeat((control) =>
+                connector.fetchProjects!({ company: entity.erpCompany }, control),
+              ),
+            )
+          : undefined;
       const waiting = await listMasterDataChanges(db, {
         legalEntity: entity.code,
         statuses: ['awaiting_approval'],
@@ -73,6 +99,7 @@ export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps
       });
       return {
         ...applied,
+        ...(projects ? { projects } : {}),
         awaitingApproval: waiting.reverse().map((c) => ({
           id: c.id,
           code: c.code,

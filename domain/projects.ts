@@ -98,3 +98,15 @@ export function countedMinor(c: Pick<BudgetControl, 'indirectPercent'>, amount: 
   const abs = scaled * sign;
   return amount + sign * ((abs + 5_000n) / 10_000n);
 }
+
+/**
+ * A project as its system of record (the ERP) keeps it, in closeloop's terms: its lifecycle, and the grant
+ * funding it with the award (the amount in the company's currency, the period of performance).
+ */
+export interface SourceProject {
+  /** The ERP's project ID (mapped to a value of the entity's project dimension). */
+  sourceValue: string;
+  name: string;
+  status: ProjectStatus;
+  grant?: { grantId: string; name: string; awarded: string; awardFrom: string; awardTo: string };
+}

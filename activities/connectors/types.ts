@@ -4,6 +4,7 @@ import { type SystemDimensionValues } from '../../domain/mapping';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../domain/model';
 import { type SourceMasterRecord } from '../../domain/master-data';
 import { type Money } from '../../domain/money';
+import { type SourceProject } from '../../domain/projects';
 
 /**
  * Canonical connector interfaces, in closeloop's vocabulary. Activities speak only these; one adapter per
@@ -202,6 +203,11 @@ export interface ErpConnector {
     query: { company: string },
     control?: CallControl,
   ): Promise<(SourceMasterRecord | { invalid: unknown; reason: string })[]>;
+  /** The company's projects and the grants funding them; absent where the system keeps none closeloop reads. */
+  fetchProjects?(
+    query: { company: string },
+    control?: CallControl,
+  ): Promise<(SourceProject | { invalid: unknown; reason: string })[]>;
 }
 
 export interface ForecastRow {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type Database } from '../../db/client';
 import { ACTUALS_STREAM } from '../../db/queries/actuals';
 import { MASTER_DATA_STREAM } from '../../db/queries/master-data-sync';
+import { PROJECTS_STREAM } from '../../db/queries/projects';
 import { replaySourceExceptions } from '../../db/queries/replay';
 import { listSourceExceptions } from '../../db/queries/source-exceptions';
 import { sourceExceptionStatus } from '../../db/schema';
@@ -14,7 +15,7 @@ import { knownLegalEntity, unknownReference } from '../references';
 const ListQuery = z
   .object({
     legalEntity: LegalEntityCode.optional(),
-    stream: z.enum(['actuals', 'commitments', MASTER_DATA_STREAM]).optional(),
+    stream: z.enum(['actuals', 'commitments', MASTER_DATA_STREAM, PROJECTS_STREAM]).optional(),
     status: z.enum(sourceExceptionStatus).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
-import { type Project, ProjectSpec } from '../../domain/projects';
-import { type DbOrTx, type Tx } from '../client';
+import { type Project, ProjectSpec, type SourceProject } from '../../domain/projects';
+import { fromMinor, toMinor } from '../../domain/money';
+import { type Database, type DbOrTx, type Tx } from '../client';
+import { loadMappings } from './reference';
+import { closeSourceException, keepSourceException } from './source-exceptions';
 import { projects } from '../schema';
 import { appendAudit } from './audit';
 import { rebuildControlBudgets, type OverBudget } from './control-budget-balances';
@@ -129,4 +133,157 @@ export async function closeProject(
     correlationId: a.correlationId,
   });
   return { outcome: 'closed' };
+}
+
+export const PROJECTS_STREAM = 'projects' as const;
+
+/** What one read of the ERP's projects did. */
+export interface ProjectsApplied {
+  created: string[];
+  changed: string[];
+  unchanged: number;
+  closed: string[];
+  /** The ERP finished a project closeloop still holds money on: it stays open here, and the next read tries again. */
+  closureRefused: { code: string; standing: Awaited<ReturnType<typeof moneyOnProject>> }[];
+  /** Kept with their reason, never dropped: a project with no mapping to a project value, or a row unread. */
+  notApplied: { source: string; reason: string }[];
+}
+
+/**
+ * Applies a read of the ERP's projects (their system of record): each mapped to its value of the project
+ * dimension, its lifecycle and award put (the indirect cost terms, which the ERP keeps in cost templates
+ * rather than on the grant, stay as closeloop holds them), a finished one closed unless money stands on it.
+ */
+export async function applyProjectsRead(
+  db: Database,
+  a: {
+    legalEntity: string;
+    currency: string;
+    source: string;
+    by: string;
+    correlationId: string;
+    onDate: string;
+  },
+  records: readonly (SourceProject | { invalid: unknown; reason: string })[],
+): Promise<ProjectsApplied> {
+  const out: ProjectsApplied = {
+    created: [],
+    changed: [],
+    unchanged: 0,
+    closed: [],
+    closureRefused: [],
+    notApplied: [],
+  };
+  const mapped = new Map(
+    (await loadMappings(db, a.source))
+      .filter(
+        (m) =>
+          m.dimension === 'project' &&
+          m.validFrom <= a.onDate &&
+          (m.validTo === null || m.validTo > a.onDate),
+      )
+      .map((m) => [m.systemValue, m.canonicalCode]),
+  );
+  const held = new Map((await projectsOf(db, a.legalEntity)).map((p) => [p.code, p]));
+  // What is not applied is kept where support sees it (stream "projects"); it settles with a later read.
+  const base = {
+    sourceSystem: a.source,
+    legalEntity: a.legalEntity,
+    stream: PROJECTS_STREAM,
+    correlationId: a.correlationId,
+    auditStream: auditStream.control(a.legalEntity),
+  };
+  const keep = (
+    recordKey: string,
+    payload: Record<string, unknown>,
+    errorCode: string,
+    errorMessage: string,
+  ) =>
+    db.transaction((tx) => keepSourceException(tx, { ...base, recordKey, payload, errorCode, errorMessage }));
+  const settle = (recordKey: string) =>
+    db.transaction((tx) =>
+      closeSourceException(tx, {
+        sourceSystem: a.source,
+        stream: PROJECTS_STREAM,
+        recordKey,
+        status: 'resolved',
+        by: a.by,
+        correlationId: a.correlationId,
+        auditStream: auditStream.control(a.legalEntity),
+      }),
+    );
+  for (const r of records) {
+    if ('invalid' in r) {
+      out.notApplied.push({ source: JSON.stringify(r.invalid).slice(0, 200), reason: r.reason });
+      const key = `invalid:${createHash('sha256').update(JSON.stringify(r.invalid)).digest('hex').slice(0, 32)}`;
+      await keep(key, { kind: 'source', record: r.invalid }, 'invalid_record', r.reason);
+      continue;
+    }
+    const code = mapped.get(r.sourceValue);
+    if (!code) {
+      const reason = `project ${r.sourceValue} has no mapping to a value of the project dimension`;
+      out.notApplied.push({ source: r.sourceValue, reason });
+      await keep(`project:${r.sourceValue}`, { kind: 'source', record: { ...r } }, 'mapping_missing', reason);
+      continue;
+    }
+    await settle(`project:${r.sourceValue}`);
+    const before = held.get(code);
+    const terms = before?.grant;
+    const spec = ProjectSpec.parse({
+      name: r.name,
+      // A finish is a closure, decided below; until then the project keeps the status it has here.
+      status: r.status === 'closed' ? (before?.status ?? 'active') : r.status,
+      grant: r.grant
+        ? {
+            grantId: r.grant.grantId,
+            name: r.grant.name,
+            awarded: {
+              amount: fromMinor(toMinor(r.grant.awarded, a.currency), a.currency),
+              currency: a.currency,
+            },
+            awardFrom: r.grant.awardFrom,
+            awardTo: r.grant.awardTo,
+            indirectRatePercent: terms?.indirectRatePercent ?? '0',
+            indirectCountsAgainstFunding: terms?.indirectCountsAgainstFunding ?? false,
+          }
+        : null,
+    });
+    const put = await db.transaction((tx) =>
+      putProject(tx, {
+        legalEntity: a.legalEntity,
+        code,
+        spec,
+        source: a.source,
+        by: a.by,
+        correlationId: a.correlationId,
+      }),
+    );
+    if (put.outcome === 'created') out.created.push(code);
+    else if (put.outcome === 'changed') out.changed.push(code);
+    else out.unchanged++;
+    if (r.status === 'closed' && spec.status !== 'closed') {
+      const closed = await db.transaction((tx) =>
+        closeProject(tx, {
+          legalEntity: a.legalEntity,
+          code,
+          reason: `finished in ${a.source}`,
+          by: a.by,
+          correlationId: a.correlationId,
+        }),
+      );
+      if (closed.outcome === 'refused') {
+        out.closureRefused.push({ code, standing: closed.standing });
+        await keep(
+          `close:${code}`,
+          { kind: 'closure', code, standing: closed.standing },
+          'closure_refused',
+          `${a.source} finished project ${r.sourceValue}, but money stands on ${code} in closeloop: ${closed.standing.budgetLines} budget line(s), ${closed.standing.reservations} held reservation line(s), ${closed.standing.commitments} open commitment line(s)`,
+        );
+        continue;
+      }
+      if (closed.outcome === 'closed') out.closed.push(code);
+    }
+    await settle(`close:${code}`);
+  }
+  return out;
 }

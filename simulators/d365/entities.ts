@@ -348,6 +348,62 @@ export const AccountStructureConstraints: EntityType = {
   },
 };
 
+/**
+ * Projects (CDM ProjectManagementAndAccounting/ProjectEntity, "Projects"): a project of a company, its stage
+ * in the project lifecycle (Created, Estimated, Scheduled, InProcess, Finished) and the project contract
+ * that funds it.
+ */
+export const Projects: EntityType = {
+  set: 'Projects',
+  keys: ['dataAreaId', 'ProjectID'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    ProjectID: 'Edm.String',
+    ProjectName: 'Edm.String',
+    ProjectStage: 'Edm.String',
+    ProjectGroup: 'Edm.String',
+    ProjectContractID: 'Edm.String',
+    ProjectedStartDate: 'Edm.DateTimeOffset',
+    ProjectedEndDate: 'Edm.DateTimeOffset',
+  },
+};
+
+/**
+ * Grants (CDM ProjGrantV2Entity, "Project grants V2"): the award, its amount in the company's currency
+ * (AwardedAmount) and its period of performance (ActualStartDate to ActualExpirationDate), with its status.
+ */
+export const ProjGrantsV2: EntityType = {
+  set: 'ProjGrantsV2',
+  keys: ['dataAreaId', 'GrantId'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    GrantId: 'Edm.String',
+    GrantName: 'Edm.String',
+    GrantStatus: 'Edm.String',
+    AwardedAmount: 'Edm.Decimal',
+    ActualAwardDate: 'Edm.DateTimeOffset',
+    ActualStartDate: 'Edm.DateTimeOffset',
+    ActualExpirationDate: 'Edm.DateTimeOffset',
+    CustAccount: 'Edm.String',
+  },
+};
+
+/**
+ * Project funding sources (CDM ProjFundingSourceEntity): the sources a project contract is funded from; a
+ * source of FundingType Grant names its grant (GrantId).
+ */
+export const ProjFundingSources: EntityType = {
+  set: 'ProjFundingSources',
+  keys: ['dataAreaId', 'ProjectContractID', 'FundingSourceId'],
+  properties: {
+    dataAreaId: 'Edm.String',
+    ProjectContractID: 'Edm.String',
+    FundingSourceId: 'Edm.String',
+    FundingType: 'Edm.String',
+    GrantId: 'Edm.String',
+  },
+};
+
 export const ENTITIES = [
   BudgetRegisterEntryHeaders,
   BudgetRegisterEntryLines,
@@ -361,4 +417,7 @@ export const ENTITIES = [
   OrganizationHierarchies,
   AccountStructures,
   AccountStructureConstraints,
+  Projects,
+  ProjGrantsV2,
+  ProjFundingSources,
 ] as const;

@@ -28,6 +28,9 @@ import {
   MainAccounts,
   OrganizationHierarchies,
   AccountStructures,
+  Projects,
+  ProjGrantsV2,
+  ProjFundingSources,
   AccountStructureConstraints,
   PurchaseOrderHeadersV2,
   PurchaseOrderLinesV2,
@@ -201,6 +204,30 @@ export const AccountStructureSeed = z
   });
 export type AccountStructureSeed = z.input<typeof AccountStructureSeed>;
 
+/** A project in a company, in a lifecycle stage, funded by a grant or not. */
+export const ProjectSeed = z
+  .object({
+    company: z.string().min(1),
+    id: z.string().min(1),
+    name: z.string().min(1),
+    stage: z.enum(['Created', 'Estimated', 'Scheduled', 'InProcess', 'Finished']),
+    group: z.string().optional(),
+    grant: z
+      .object({
+        id: z.string().min(1),
+        name: z.string().min(1),
+        status: z.string().optional(),
+        awardedAmount: z.string().regex(/^\d+(\.\d+)?$/),
+        startDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        expirationDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        grantor: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ProjectSeed = z.input<typeof ProjectSeed>;
+
 /**
  * A change to a published organization hierarchy: from `validFrom`, `ChildOrganization` sits under
  * `ParentOrganization` (empty: at the top). Publishing ends the child's relationship standing on that day.
@@ -288,6 +315,9 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     hierarchies: [] as Row[],
     accountStructures: [] as Row[],
     accountStructureConstraints: [] as Row[],
+    projects: [] as Row[],
+    grants: [] as Row[],
+    fundingSources: [] as Row[],
     nextEntry: 1,
     nextRecId: 5637144576,
     /** When each draft entry last changed (entry key → epoch ms): the batch job waits for quiet entries. */
@@ -305,6 +335,9 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       hierarchies: saved.hierarchies ?? [],
       accountStructures: saved.accountStructures ?? [],
       accountStructureConstraints: saved.accountStructureConstraints ?? [],
+      projects: saved.projects ?? [],
+      grants: saved.grants ?? [],
+      fundingSources: saved.fundingSources ?? [],
     };
   const persist = () => saveState(options.stateFile, { format: 2, ...state });
 
@@ -668,6 +701,18 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     `/${AccountStructureConstraints.set}`,
     collection(AccountStructureConstraints, () => state.accountStructureConstraints),
   );
+  data.get(
+    `/${Projects.set}`,
+    collection(Projects, () => state.projects),
+  );
+  data.get(
+    `/${ProjGrantsV2.set}`,
+    collection(ProjGrantsV2, () => state.grants),
+  );
+  data.get(
+    `/${ProjFundingSources.set}`,
+    collection(ProjFundingSources, () => state.fundingSources),
+  );
 
   // Reads by key need every key part (data-entities/odata.md: "all fields in the entity key must be provided").
   data.get(/^\/(BudgetRegisterEntryHeaders|BudgetRegisterEntryLines)\((.*)\)$/, (req, res) => {
@@ -953,6 +998,51 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       );
       persist();
     },
+    /**
+     * Creates or changes a project, and the grant funding it (through a funding source of type Grant on the
+     * project's contract), as a project manager and grants administrator keep them.
+     */
+    seedProject(seed: ProjectSeed) {
+      const p = ProjectSeed.parse(seed);
+      const company = p.company.toLowerCase();
+      const contract = `C-${p.id}`;
+      const upsert = (rows: Row[], keys: string[], row: Row) => {
+        const existing = rows.find((x) => keys.every((k) => x[k] === row[k]));
+        if (existing) Object.assign(existing, row);
+        else rows.push(row);
+      };
+      upsert(state.projects, ['dataAreaId', 'ProjectID'], {
+        dataAreaId: company,
+        ProjectID: p.id,
+        ProjectName: p.name,
+        ProjectStage: p.stage,
+        ProjectGroup: p.group ?? 'GRANT',
+        ProjectContractID: contract,
+        ProjectedStartDate: p.grant ? dateTime(p.grant.startDate) : NO_DATE,
+        ProjectedEndDate: p.grant ? dateTime(p.grant.expirationDate) : NO_DATE,
+      });
+      if (p.grant) {
+        upsert(state.grants, ['dataAreaId', 'GrantId'], {
+          dataAreaId: company,
+          GrantId: p.grant.id,
+          GrantName: p.grant.name,
+          GrantStatus: p.grant.status ?? 'Awarded',
+          AwardedAmount: p.grant.awardedAmount,
+          ActualAwardDate: dateTime(p.grant.startDate),
+          ActualStartDate: dateTime(p.grant.startDate),
+          ActualExpirationDate: dateTime(p.grant.expirationDate),
+          CustAccount: p.grant.grantor ?? '',
+        });
+        upsert(state.fundingSources, ['dataAreaId', 'ProjectContractID', 'FundingSourceId'], {
+          dataAreaId: company,
+          ProjectContractID: contract,
+          FundingSourceId: p.grant.id,
+          FundingType: 'Grant',
+          GrantId: p.grant.id,
+        });
+      }
+      persist();
+    },
     /** Creates or changes financial dimension values (cost centers, departments, …). */
     seedDimensionValues(rows: DimensionValueSeed[]) {
       for (const v of rows.map((x) => DimensionValueSeed.parse(x))) {
@@ -1137,6 +1227,12 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
     sim.seedDimensionValues(parsed.data);
     res.status(201).json({ count: parsed.data.length });
+  });
+  app.put('/__sim/projects', express.json(), (req, res) => {
+    const parsed = ProjectSeed.safeParse(req.body);
+    if (!parsed.success) return void res.status(400).json({ error: describeIssues(parsed.error) });
+    sim.seedProject(parsed.data);
+    res.status(200).json({ id: parsed.data.id });
   });
   app.put('/__sim/account-structures', express.json(), (req, res) => {
     const parsed = AccountStructureSeed.safeParse(req.body);

@@ -1,3 +1,4 @@
+import { type ProjectSeed } from '../d365/simulator';
 import { type PlanningBudgetRow } from '../../domain/model';
 import { fromMinor } from '../../domain/money';
 
@@ -158,3 +159,25 @@ export const MFG_ACCOUNT_STRUCTURE = {
     ['60010..69990', '*', '*', '" "', '*;" "', '*;" "'],
   ],
 };
+
+/**
+ * acmf's projects in Dynamics 365: line 3 automation, in process and funded by a Department of Energy grant
+ * whose period of performance runs across the fiscal year end; the Monterrey expansion, in process, unfunded.
+ */
+export const MFG_PROJECTS: ProjectSeed[] = [
+  {
+    company: 'acmf',
+    id: 'P101',
+    name: 'Line 3 automation',
+    stage: 'InProcess',
+    grant: {
+      id: 'DOE-AMO-2291',
+      name: 'Advanced manufacturing: line 3 automation',
+      awardedAmount: '250000.00',
+      startDate: '2026-10-01',
+      expirationDate: '2028-03-31',
+      grantor: 'US-DOE',
+    },
+  },
+  { company: 'acmf', id: 'P102', name: 'Monterrey expansion', stage: 'InProcess' },
+];

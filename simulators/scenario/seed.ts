@@ -14,7 +14,7 @@ import {
   subsidiaryLedgerEntries,
 } from './subsidiaries';
 import { fromMinor, toMinor } from '../../domain/money';
-import { MFG_ACCOUNT_STRUCTURE, manufacturerMasterData } from './manufacturer';
+import { MFG_ACCOUNT_STRUCTURE, MFG_PROJECTS, manufacturerMasterData } from './manufacturer';
 
 const COMPANY = 'acus';
 
@@ -129,4 +129,5 @@ export function seedManufacturer(sims: { d365: D365Simulator }) {
   sims.d365.seedMainAccounts(master.mainAccounts);
   sims.d365.seedDimensionValues(master.dimensionValues);
   sims.d365.seedAccountStructure(MFG_ACCOUNT_STRUCTURE);
+  for (const project of MFG_PROJECTS) sims.d365.seedProject(project);
 }

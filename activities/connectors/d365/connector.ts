@@ -7,6 +7,7 @@ import { DimensionCode } from '../../../domain/model';
 import { type SegmentCriterion, type TargetStructure } from '../../../domain/target-structures';
 import { describeIssues } from '../../../domain/zod-issues';
 import { type AccountKind } from '../../../domain/master-data';
+import { type ProjectStatus } from '../../../domain/projects';
 import { fromMinor, negate, toMinor } from '../../../domain/money';
 import {
   classifyHttpFailure,
@@ -332,6 +333,39 @@ const PurchaseOrderLine = z.object({
   LineAmount: DecimalText,
 });
 
+/** Projects (CDM ProjectEntity): the lifecycle stage and the contract whose funding sources fund it. */
+const ProjectRow = z.object({
+  ProjectID: z.string(),
+  ProjectName: z.string().nullable(),
+  ProjectStage: z.string(),
+  ProjectContractID: z.string().nullable(),
+});
+/** Grants (CDM ProjGrantV2Entity): the award and its period of performance. */
+const GrantRow = z.object({
+  GrantId: z.string(),
+  GrantName: z.string().nullable(),
+  AwardedAmount: DecimalText,
+  ActualStartDate: z.string(),
+  ActualExpirationDate: z.string(),
+});
+/** Funding sources (CDM ProjFundingSourceEntity): a contract's source of type Grant names the grant. */
+const FundingSourceRow = z.object({
+  ProjectContractID: z.string(),
+  FundingType: z.string(),
+  GrantId: z.string().nullable(),
+});
+/**
+ * The project lifecycle in closeloop's terms (project-management/project-stages.md: Created, Estimated,
+ * Scheduled, In process, Finished): spend lands only on a project in process.
+ */
+const PROJECT_STATUS_OF: Record<string, ProjectStatus> = {
+  Created: 'planned',
+  Estimated: 'planned',
+  Scheduled: 'planned',
+  InProcess: 'active',
+  Finished: 'closed',
+};
+
 /** What the adapter reads from each entity set: kept to the published field lists by the contract tests. */
 export const D365_READS = {
   BudgetRegisterEntryHeaders: Header,
@@ -345,6 +379,9 @@ export const D365_READS = {
   OrganizationHierarchiesPublishedV2: HierarchyRow,
   AccountStructures: AccountStructureRow,
   AccountStructureConstraints: AccountStructureConstraintRow,
+  Projects: ProjectRow,
+  ProjGrantsV2: GrantRow,
+  ProjFundingSources: FundingSourceRow,
 } as const;
 
 /** Our paging cursor: the service's own nextLink plus the highest record ID read so far, never mixed. */
@@ -1026,6 +1063,75 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
           activeTo: d365Date(v.ActiveTo),
           parent: place?.parent ?? null,
           parentFrom: place?.from ?? null,
+        });
+      }
+      return out;
+    },
+
+    /**
+     * The company's projects (Projects), each with the grant its contract's funding source of type Grant
+     * names (ProjFundingSources, ProjGrantsV2). A row the adapter cannot read is handed over with its reason.
+     */
+    async fetchProjects(query, control) {
+      const company = odataString(query.company.toLowerCase());
+      const loose = z.record(z.string(), z.unknown());
+      const [projectRows, grantRows, sourceRows] = await Promise.all([
+        readAll('Projects', `dataAreaId eq ${company}`, loose, control),
+        readAll('ProjGrantsV2', `dataAreaId eq ${company}`, loose, control),
+        readAll('ProjFundingSources', `dataAreaId eq ${company} and FundingType eq 'Grant'`, loose, control),
+      ]);
+      const out: Awaited<ReturnType<NonNullable<ErpConnector['fetchProjects']>>> = [];
+      const grants = new Map<string, z.output<typeof GrantRow>>();
+      for (const raw of grantRows) {
+        const g = GrantRow.safeParse(raw);
+        if (g.success) grants.set(g.data.GrantId, g.data);
+        else out.push({ invalid: raw, reason: `grant: ${describeIssues(g.error)}` });
+      }
+      const grantOfContract = new Map<string, string>();
+      for (const raw of sourceRows) {
+        const f = FundingSourceRow.safeParse(raw);
+        if (f.success && f.data.GrantId) grantOfContract.set(f.data.ProjectContractID, f.data.GrantId);
+      }
+      for (const raw of projectRows) {
+        const row = ProjectRow.safeParse(raw);
+        if (!row.success) {
+          out.push({ invalid: raw, reason: `project: ${describeIssues(row.error)}` });
+          continue;
+        }
+        const p = row.data;
+        const status = PROJECT_STATUS_OF[p.ProjectStage];
+        if (!status) {
+          out.push({
+            invalid: raw,
+            reason: `project ${p.ProjectID}: unknown ProjectStage ${p.ProjectStage}`,
+          });
+          continue;
+        }
+        const grantId = p.ProjectContractID ? grantOfContract.get(p.ProjectContractID) : undefined;
+        const g = grantId ? grants.get(grantId) : undefined;
+        const [from, to] = g ? [d365Date(g.ActualStartDate), d365Date(g.ActualExpirationDate)] : [null, null];
+        if (grantId && (!g || !from || !to)) {
+          out.push({
+            invalid: raw,
+            reason: `project ${p.ProjectID}: grant ${grantId} has no award period to control`,
+          });
+          continue;
+        }
+        out.push({
+          sourceValue: p.ProjectID,
+          name: p.ProjectName || p.ProjectID,
+          status,
+          ...(g
+            ? {
+                grant: {
+                  grantId: g.GrantId,
+                  name: g.GrantName || g.GrantId,
+                  awarded: g.AwardedAmount,
+                  awardFrom: from!,
+                  awardTo: to!,
+                },
+              }
+            : {}),
         });
       }
       return out;
