@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { approvalsScenario } from './demo/approvals';
 import { budgetScenario } from './demo/budget';
 import { chartScenario } from './demo/chart';
+import { controlScenario } from './demo/control';
 import { closeScenario } from './demo/close';
 import { ensureStack } from './demo/client';
 import { masterDataScenario } from './demo/master-data';
@@ -23,6 +24,9 @@ import { procurementScenario } from './demo/procurement';
  *                                             # sign-offs, locks, a refused reservation, the report, a reopen
  *   npm run demo -- --scenario chart          # the manufacturer's chart of accounts: eight dimensions, two
  *                                             # custom ones added by API, rules, reports, a kept DOWNSIDE
+ *   npm run demo -- --scenario control        # the manufacturer's budget control on any dimension: budgets per
+ *                                             # department, projects and a grant from Dynamics 365, project
+ *                                             # managers approving, a grant running out across the year end
  */
 async function main() {
   const { values } = parseArgs({
@@ -38,9 +42,10 @@ async function main() {
   else if (values.scenario === 'master-data') await masterDataScenario();
   else if (values.scenario === 'close') await closeScenario();
   else if (values.scenario === 'chart') await chartScenario();
+  else if (values.scenario === 'control') await controlScenario();
   else
     throw new Error(
-      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close or chart`,
+      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart or control`,
     );
 }
 

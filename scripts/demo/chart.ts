@@ -2,7 +2,7 @@ import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type PlanningBudgetRow } from '../../domain/model';
 import { fromMinor, toMinor } from '../../domain/money';
 import { MFG_ACCOUNT_STRUCTURE, manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
-import { call, erpAdmin, followCycle, must, planningSim, step } from './client';
+import { approveAsAwaited, call, erpAdmin, followCycle, must, planningSim, step } from './client';
 
 /**
  * npm run demo -- --scenario chart: the seed's manufacturer (ACME-MFG) on its chart of accounts. Its
@@ -49,11 +49,11 @@ const CUSTOM = [
   },
 ] as const;
 
-async function nextVersion(scenario: string): Promise<number> {
+async function nextVersion(scenario: string, fiscalYear: number): Promise<number> {
   const list = must(
     await call(
       'GET',
-      `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
+      `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${fiscalYear}&limit=200`,
       KEY.planner,
     ),
     200,
@@ -66,14 +66,18 @@ async function nextVersion(scenario: string): Promise<number> {
 }
 
 /** Puts a version in the planning simulator and starts its cycle; a number already taken moves to the next. */
-async function publishAndStart(scenario: string, rows: (version: number) => PlanningBudgetRow[]) {
-  for (let version = await nextVersion(scenario); ; version++) {
+export async function publishAndStart(
+  scenario: string,
+  rows: (version: number) => PlanningBudgetRow[],
+  fiscalYear = FISCAL_YEAR,
+) {
+  for (let version = await nextVersion(scenario, fiscalYear); ; version++) {
     const put = await fetch(`${planningSim}/__sim/budget-versions`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         legalEntity: ENTITY,
-        fiscalYear: FISCAL_YEAR,
+        fiscalYear,
         scenario,
         version,
         rows: rows(version),
@@ -82,7 +86,7 @@ async function publishAndStart(scenario: string, rows: (version: number) => Plan
     if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
     const started = await call('POST', '/v1/budget-cycles', KEY.planner, {
       legalEntity: ENTITY,
-      fiscalYear: FISCAL_YEAR,
+      fiscalYear,
       scenario,
       version,
     });
@@ -94,17 +98,8 @@ async function publishAndStart(scenario: string, rows: (version: number) => Plan
   }
 }
 
-async function approve(path: string, until: string) {
-  await followCycle(path, (s) => s.status === 'awaiting_approval', 'the version to await approval');
-  must(
-    await call('POST', `${path}/decision`, KEY.approver, {
-      decision: 'approve',
-      comment: 'plant budget reviewed',
-    }),
-    200,
-  );
-  return followCycle(path, (s) => s.status === until, `the cycle to be ${until}`);
-}
+/** Approved by whoever the manufacturer's policy routes it to (the roster's approver, or its project managers). */
+const approve = (path: string, until: string) => approveAsAwaited(path, until, 'plant budget reviewed');
 
 function table(
   groups: { key: Record<string, string | null>; figures: Record<string, string> }[],

@@ -1,4 +1,5 @@
-import { loadConfig } from '../../config';
+import { apiKeyOf, loadConfig } from '../../config';
+import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
 import { localApiUrl } from '../lib/simulators';
 
 /** What every demo scenario shares: the running stack's addresses, its API, and how steps are printed. */
@@ -124,6 +125,32 @@ export function followCycle(
   return pollUntil(async () => must(await call('GET', path, key), 200).body, done, what, cycleEnded);
 }
 export const step = (msg: string) => console.log(`\n▶ ${msg}`);
+
+/**
+ * Approves a cycle as the people its route waits for, stage by stage (each with their own dev API key), until
+ * it reaches `until`: whatever the entity's approval policy, the demo decides as its approvers would.
+ */
+export async function approveAsAwaited(path: string, until: string, comment: string) {
+  for (;;) {
+    const s = await followCycle(
+      path,
+      (x) =>
+        x.status === until ||
+        (x.status === 'awaiting_approval' && awaitedApprovers(x.approval as ApprovalChainState).length > 0),
+      'the version to await approval',
+    );
+    if (s.status === until) return s;
+    const chain = s.approval as ApprovalChainState & { stages?: { levels?: { key: string }[] }[] };
+    for (const principal of awaitedApprovers(chain)) {
+      const key = apiKeyOf(config, principal);
+      if (!key) throw new Error(`no dev API key for ${principal}, whom the approval waits for`);
+      const decided = await call('POST', `${path}/decision`, key, { decision: 'approve', comment });
+      must(decided, 200, 409);
+      if (decided.status === 200) console.log(`  ${principal} approves`);
+    }
+    await sleep(250);
+  }
+}
 
 export async function ensureStack() {
   step(`checking ${api}/health`);

@@ -173,7 +173,7 @@ export const MFG_PROJECTS: ProjectSeed[] = [
     grant: {
       id: 'DOE-AMO-2291',
       name: 'Advanced manufacturing: line 3 automation',
-      awardedAmount: '250000.00',
+      awardedAmount: '60000.00',
       startDate: '2026-10-01',
       expirationDate: '2028-03-31',
       grantor: 'US-DOE',

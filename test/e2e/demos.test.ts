@@ -16,6 +16,7 @@ const SCENARIOS: string[][] = [
   ['--scenario', 'master-data'],
   ['--scenario', 'close'],
   ['--scenario', 'chart'],
+  ['--scenario', 'control'],
 ];
 
 interface Ran {
@@ -127,6 +128,14 @@ describe('the demos, in the README order and then again, on one npm start', () =
     expect(first[1]!.output).toMatch(/is completed/);
     // The close of 2027-03 is found done the second time, and says so.
     expect(second[5]!.output).toContain('already done: the close of 2027-03');
+    // The manufacturer's control on any dimension: a travel line refused by its department's travel budget
+    // refuses the whole requisition; the grant runs out across the year end; project managers approve.
+    for (const run of [first[7]!, second[7]!]) {
+      expect(run.output).toContain('REQ-MFG-4471: rejected, nothing held');
+      expect(run.output).toMatch(/TRAVEL-DEPT\[department=ENG\]\s+rejected/);
+      expect(run.output).toMatch(/REQ-MFG-GRANT-2: rejected[\s\S]*FUNDING\[project=P-101\]\s+rejected/);
+      expect(run.output).toContain('priya@acme.example approves');
+    }
     const seconds = Math.round((Date.now() - started) / 1000);
     console.log(
       `demos: ${runs.map((r) => `${r.args.join(' ') || 'budget'} ${r.seconds}s`).join(', ')}; total ${seconds}s`,
