@@ -8,6 +8,7 @@ import {
   decideTransfer,
   expireTransfer,
   markTransferPublished,
+  sideCombination,
   transferById,
   type TransferRow,
 } from '../db/queries/transfers';
@@ -106,9 +107,19 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
       if (!entity) throw notFound(`legal entity ${t.legalEntity} does not exist`);
       const sides = [
         ...(t.kind === 'transfer'
-          ? [{ account: t.fromAccount!, costCenter: t.fromCostCenter!, period: t.fromPeriod!, sign: -1 }]
+          ? [
+              {
+                combination: sideCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
+                period: t.fromPeriod!,
+                sign: -1,
+              },
+            ]
           : []),
-        { account: t.toAccount, costCenter: t.toCostCenter, period: t.toPeriod, sign: 1 },
+        {
+          combination: sideCombination(t.toAccount, t.toCostCenter, t.toDimensions),
+          period: t.toPeriod,
+          sign: 1,
+        },
       ];
       const documents: string[] = [];
       return withHeartbeat(async ({ progress }) => {
@@ -118,11 +129,7 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
           for (const [i, side] of sides.entries()) {
             const period = await findPeriod(db, entity.fiscalCalendar, side.period);
             if (!period) throw notFound(`period ${side.period} is not in calendar ${entity.fiscalCalendar}`);
-            const mapped = mapDimensions(
-              mappings,
-              { account: side.account, costCenter: side.costCenter },
-              period.startDate,
-            );
+            const mapped = mapDimensions(mappings, side.combination, period.startDate);
             if ('missing' in mapped) {
               throw mappingMissing(
                 `transfer ${t.id}: ${mapped.missing.map((m) => `${m.dimension} ${m.code}`).join(', ')} ha(s) no ${target.target} mapping on ${period.startDate}`,

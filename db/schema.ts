@@ -966,6 +966,9 @@ export const budgetTransfers = pgTable(
     toAccount: text('to_account').notNull(),
     toCostCenter: text('to_cost_center').notNull(),
     toPeriod: text('to_period').notNull(),
+    /** Each side's other dimensions (department, project…), for the control budgets it moves budget between. */
+    fromDimensions: jsonb('from_dimensions').$type<Record<string, string>>(),
+    toDimensions: jsonb('to_dimensions').$type<Record<string, string>>(),
     amount: amount('amount').notNull(),
     currency: currency(),
     reason: text('reason').notNull(),

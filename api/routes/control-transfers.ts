@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { type Duration } from '@temporalio/common';
 import { Router } from 'express';
@@ -9,11 +10,13 @@ import { type BudgetTransferInput } from '../../workflows/budget-transfer';
 import { principalOf, requireRole } from '../auth';
 import { controlsFor, type ControlRouteDeps } from '../control-context';
 import { decisionRoutes, Reason, startDecisionWorkflow } from '../control-decisions';
-import { Code, idempotencyKeyOf, Period } from '../control-schemas';
+import { Code, idempotencyKeyOf, OtherDimensions, Period } from '../control-schemas';
 import { HttpError } from '../errors';
 import { approvalRoster } from '../start-cycle';
 
-const Bucket = z.object({ account: Code, costCenter: Code, period: Period }).strict();
+const Bucket = z
+  .object({ account: Code, costCenter: Code, period: Period, dimensions: OtherDimensions.optional() })
+  .strict();
 
 const TransferBody = z
   .object({
@@ -37,7 +40,8 @@ const TransferBody = z
       b.from &&
       b.from.account === b.to.account &&
       b.from.costCenter === b.to.costCenter &&
-      b.from.period === b.to.period
+      b.from.period === b.to.period &&
+      isDeepStrictEqual(b.from.dimensions ?? {}, b.to.dimensions ?? {})
     )
       ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be another bucket than from' });
   });

@@ -142,6 +142,61 @@ class FigureSums {
   }
 }
 
+/**
+ * Adds what applied transfers moved to the budgets each side falls in (a project's funding excepted), in the
+ * periods named (all when none): a version's activation replaces the budget from its lines and keeps these, as
+ * the buckets keep their `transferred`.
+ */
+async function addTransfers(
+  tx: DbOrTx,
+  legalEntity: string,
+  keying: NonNullable<Awaited<ReturnType<typeof controlBudgetKeying>>>,
+  sums: FigureSums,
+  periods?: ReadonlySet<string>,
+) {
+  const rows = (await tx.execute(sql`
+    select kind, from_account as "fromAccount", from_cost_center as "fromCostCenter", from_period as "fromPeriod",
+           from_dimensions as "fromDimensions", to_account as "toAccount", to_cost_center as "toCostCenter",
+           to_period as "toPeriod", to_dimensions as "toDimensions", amount::text as amount, currency
+      from budget_transfers where legal_entity = ${legalEntity} and status in ('applied', 'published')`)) as unknown as {
+    kind: string;
+    fromAccount: string | null;
+    fromCostCenter: string | null;
+    fromPeriod: string | null;
+    fromDimensions: Record<string, string> | null;
+    toAccount: string;
+    toCostCenter: string;
+    toPeriod: string;
+    toDimensions: Record<string, string> | null;
+    amount: string;
+    currency: string;
+  }[];
+  const side = (account: string, costCenter: string, other: Record<string, string> | null) => ({
+    ...other,
+    account,
+    ...(costCenter ? { costCenter } : {}),
+  });
+  for (const t of rows) {
+    const sides = [
+      { dims: side(t.toAccount, t.toCostCenter, t.toDimensions), period: t.toPeriod, amount: t.amount },
+      ...(t.kind === 'transfer'
+        ? [
+            {
+              dims: side(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
+              period: t.fromPeriod!,
+              amount: fromMinor(-toMinor(t.amount, t.currency), t.currency),
+            },
+          ]
+        : []),
+    ];
+    for (const x of sides) {
+      if (periods && !periods.has(x.period)) continue;
+      for (const b of keying(x.dims, x.period))
+        if (b.code !== FUNDING) sums.add(b, x.period, t.currency, 'budget', x.amount);
+    }
+  }
+}
+
 /** A bucket's combination when the fact kept no other dimensions ('' cost center: none). */
 const bucketDims = sql`jsonb_strip_nulls(jsonb_build_object('account', account, 'costCenter', nullif(cost_center, '')))`;
 
@@ -166,6 +221,7 @@ export async function activateControlBudgets(
   for (const l of lines)
     for (const b of keying(l.dims, l.period))
       if (b.code !== FUNDING) sums.add(b, l.period, l.currency, 'budget', l.amount);
+  await addTransfers(tx, v.legalEntity, keying, sums, new Set(v.periods));
   const input = sums.recordset();
   await tx.execute(sql`
     with input as (
@@ -226,6 +282,7 @@ export async function rebuildControlBudgets(tx: Tx, legalEntity: string): Promis
                              where legal_entity = ${legalEntity} and version_id is not null)`),
     'budget',
   );
+  if (keying) await addTransfers(tx, legalEntity, keying, sums);
   // Each grant-funded project's funding: the award, from the period its performance starts in.
   if (keying)
     for (const p of (await projectsOf(tx, legalEntity)).filter((x) => x.grant)) {

@@ -1,9 +1,12 @@
+import { isDeepStrictEqual } from 'node:util';
 import { and, eq, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { fromMinor, toMinor } from '../../domain/money';
 import { type DbOrTx, type Tx } from '../client';
 import { budgetTransfers } from '../schema';
 import { appendAudit } from './audit';
+import { controlBudgetsOfFacts, lockControlBudgets } from './control-budget-balances';
+import { FUNDING } from '../../domain/projects';
 
 /**
  * Budget transfers (between two buckets) and supplements (to one): asked for under an Idempotency-Key,
@@ -18,7 +21,11 @@ export interface Bucket {
   account: string;
   costCenter: string;
   period: string;
+  /** Its other dimensions (department, project…): the control budgets the side falls in. */
+  dimensions?: Record<string, string>;
 }
+
+const otherDims = (d?: Record<string, string> | null) => (d && Object.keys(d).length ? d : null);
 
 export interface TransferRequest {
   legalEntity: string;
@@ -45,6 +52,8 @@ const sameContent = (row: TransferRow, r: TransferRequest) =>
   row.toAccount === r.to.account &&
   row.toCostCenter === r.to.costCenter &&
   row.toPeriod === r.to.period &&
+  isDeepStrictEqual(row.fromDimensions ?? null, otherDims(r.from?.dimensions)) &&
+  isDeepStrictEqual(row.toDimensions ?? null, otherDims(r.to.dimensions)) &&
   row.currency === r.currency &&
   toMinor(row.amount, row.currency) === toMinor(r.amount, r.currency) &&
   row.reason === r.reason;
@@ -62,6 +71,8 @@ export async function requestTransfer(tx: Tx, r: TransferRequest): Promise<Trans
       toAccount: r.to.account,
       toCostCenter: r.to.costCenter,
       toPeriod: r.to.period,
+      fromDimensions: otherDims(r.from?.dimensions),
+      toDimensions: otherDims(r.to.dimensions),
       amount: r.amount,
       currency: r.currency,
       reason: r.reason,
@@ -128,30 +139,38 @@ export async function decideTransfer(tx: Tx, d: TransferDecision): Promise<Trans
     .where(and(eq(budgetTransfers.id, d.transferId), eq(budgetTransfers.status, 'awaiting_approval')))
     .returning();
   if (!t) return (await transferById(tx, d.transferId))!;
-  if (t.kind === 'transfer') {
-    const given = await tx.execute(sql`
-      update control_balances
-         set budget = budget - ${t.amount}::numeric, transferred = transferred - ${t.amount}::numeric, updated_at = now()
-       where legal_entity = ${t.legalEntity} and account = ${t.fromAccount} and cost_center = ${t.fromCostCenter}
-         and period = ${t.fromPeriod} and currency = ${t.currency}
-         and budget - reserved - committed - actual >= ${t.amount}::numeric
-      returning 1`);
-    if (!given.length) {
-      const [refused] = await tx
-        .update(budgetTransfers)
-        .set({
-          status: 'refused',
-          appliedAt: null,
-          outcomeReason: `${t.fromAccount} / ${t.fromCostCenter} / ${t.fromPeriod} has less than ${fromMinor(toMinor(t.amount, t.currency), t.currency)} ${t.currency} available to give`,
-        })
-        .where(eq(budgetTransfers.id, t.id))
-        .returning();
-      await auditTransfer(tx, refused!, d.decidedBy, 'transfer.refused', {
-        ...details,
-        reason: refused!.outcomeReason,
-      });
-      return refused!;
-    }
+  // The control budgets each side falls in move first (budgets before buckets, as everywhere), then the source
+  // bucket gives; a source short of the amount refuses the transfer, and the savepoint undoes what moved.
+  const short = await tx
+    .transaction(async (sp) => {
+      const shortOf = await moveControlBudgets(sp, t);
+      if (shortOf) throw new ShortOf(shortOf);
+      if (t.kind !== 'transfer') return;
+      const given = await sp.execute(sql`
+        update control_balances
+           set budget = budget - ${t.amount}::numeric, transferred = transferred - ${t.amount}::numeric, updated_at = now()
+         where legal_entity = ${t.legalEntity} and account = ${t.fromAccount} and cost_center = ${t.fromCostCenter}
+           and period = ${t.fromPeriod} and currency = ${t.currency}
+           and budget - reserved - committed - actual >= ${t.amount}::numeric
+        returning 1`);
+      if (!given.length)
+        throw new ShortOf(
+          `${t.fromAccount} / ${t.fromCostCenter} / ${t.fromPeriod} has less than ${fromMinor(toMinor(t.amount, t.currency), t.currency)} ${t.currency} available to give`,
+        );
+    })
+    .then(() => undefined)
+    .catch((err: unknown) => {
+      if (err instanceof ShortOf) return err.message;
+      throw err;
+    });
+  if (short) {
+    const [refused] = await tx
+      .update(budgetTransfers)
+      .set({ status: 'refused', appliedAt: null, outcomeReason: short })
+      .where(eq(budgetTransfers.id, t.id))
+      .returning();
+    await auditTransfer(tx, refused!, d.decidedBy, 'transfer.refused', { ...details, reason: short });
+    return refused!;
   }
   await tx.execute(sql`
     insert into control_balances (legal_entity, account, cost_center, period, currency, budget, transferred)
@@ -161,6 +180,90 @@ export async function decideTransfer(tx: Tx, d: TransferDecision): Promise<Trans
                   transferred = control_balances.transferred + excluded.transferred, updated_at = now()`);
   await auditTransfer(tx, t, d.decidedBy, 'transfer.applied', details);
   return t;
+}
+
+class ShortOf extends Error {}
+
+/** A transfer side's whole combination, as control budgets read it. */
+export const sideCombination = (
+  account: string,
+  costCenter: string,
+  other?: Record<string, string> | null,
+) => ({
+  ...other,
+  account,
+  ...(costCenter ? { costCenter } : {}),
+});
+
+/**
+ * Moves a transfer's amount between the control budgets its sides fall in (a project's funding is its award,
+ * never moved): each budget of the source gives it in the source's period only while it has that much
+ * available there; each of the target takes it. A budget both sides fall in, in one period, does not move.
+ * Returns why a source budget could not give, or nothing when all moved.
+ */
+async function moveControlBudgets(tx: Tx, t: TransferRow): Promise<string | undefined> {
+  const sides = [
+    ...(t.kind === 'transfer'
+      ? [
+          {
+            combination: sideCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
+            period: t.fromPeriod!,
+            sign: -1n,
+          },
+        ]
+      : []),
+    {
+      combination: sideCombination(t.toAccount, t.toCostCenter, t.toDimensions),
+      period: t.toPeriod,
+      sign: 1n,
+    },
+  ];
+  await lockControlBudgets(tx, t.legalEntity, 'shared');
+  const budgets = await controlBudgetsOfFacts(
+    tx,
+    t.legalEntity,
+    sides.map((s) => ({ dimensions: s.combination, period: s.period })),
+  );
+  const amount = toMinor(t.amount, t.currency);
+  const moves = new Map<
+    string,
+    { key: string; code: string; values: unknown; period: string; delta: bigint }
+  >();
+  sides.forEach((side, i) => {
+    for (const b of budgets[i]!.filter((x) => x.code !== FUNDING)) {
+      const k = `${b.key}\u0000${side.period}`;
+      const m = moves.get(k) ?? {
+        key: b.key,
+        code: b.code,
+        values: b.values,
+        period: side.period,
+        delta: 0n,
+      };
+      m.delta += side.sign * amount;
+      moves.set(k, m);
+    }
+  });
+  for (const m of [...moves.values()]
+    .filter((x) => x.delta !== 0n)
+    .sort((a, b) => (`${a.key}|${a.period}` < `${b.key}|${b.period}` ? -1 : 1))) {
+    const delta = fromMinor(m.delta, t.currency);
+    if (m.delta < 0n) {
+      const given = await tx.execute(sql`
+        update control_budget_balances set budget = budget + ${delta}::numeric, updated_at = now()
+         where legal_entity = ${t.legalEntity} and budget_key = ${m.key} and period = ${m.period}
+           and currency = ${t.currency} and budget - reserved - committed - actual + ${delta}::numeric >= 0
+        returning 1`);
+      if (!given.length)
+        return `control budget ${m.key} has less than ${fromMinor(-m.delta, t.currency)} ${t.currency} available in ${m.period} to give`;
+    } else
+      await tx.execute(sql`
+        insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, budget, updated_at)
+        values (${t.legalEntity}, ${m.key}, ${m.code}, ${JSON.stringify(m.values)}::jsonb, ${m.period}, ${t.currency},
+                ${delta}::numeric, now())
+        on conflict (legal_entity, budget_key, period, currency)
+        do update set budget = control_budget_balances.budget + excluded.budget, updated_at = now()`);
+  }
+  return undefined;
 }
 
 /** Nobody decided in time: the transfer expires, audited, and no balance changed. */

@@ -140,15 +140,22 @@ export async function approveAsAwaited(path: string, until: string, comment: str
       'the version to await approval',
     );
     if (s.status === until) return s;
-    const chain = s.approval as ApprovalChainState & { stages?: { levels?: { key: string }[] }[] };
-    for (const principal of awaitedApprovers(chain)) {
+    const awaited = awaitedApprovers(s.approval as ApprovalChainState);
+    for (const principal of awaited) {
       const key = apiKeyOf(config, principal);
       if (!key) throw new Error(`no dev API key for ${principal}, whom the approval waits for`);
-      const decided = await call('POST', `${path}/decision`, key, { decision: 'approve', comment });
-      must(decided, 200, 409);
-      if (decided.status === 200) console.log(`  ${principal} approves`);
+      must(await call('POST', `${path}/decision`, key, { decision: 'approve', comment }), 200);
+      console.log(`  ${principal} approves`);
     }
-    await sleep(250);
+    // On once the cycle has taken the decisions: the next stage waits for others, or the cycle has moved on.
+    const before = JSON.stringify(awaited);
+    await followCycle(
+      path,
+      (x) =>
+        x.status !== 'awaiting_approval' ||
+        JSON.stringify(awaitedApprovers(x.approval as ApprovalChainState)) !== before,
+      'the approvals to be taken',
+    );
   }
 }
 
