@@ -8,11 +8,11 @@ import {
   decideTransfer,
   expireTransfer,
   markTransferPublished,
-  sideCombination,
   transferById,
   type TransferRow,
 } from '../db/queries/transfers';
 import { withKeyLock } from '../db/queries/locks';
+import { wholeCombination } from '../domain/control-budgets';
 import { mapDimensions } from '../domain/mapping';
 import { money, negate } from '../domain/money';
 import { type TargetBudgetLine } from './connectors/types';
@@ -109,14 +109,14 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
         ...(t.kind === 'transfer'
           ? [
               {
-                combination: sideCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
+                combination: wholeCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
                 period: t.fromPeriod!,
                 sign: -1,
               },
             ]
           : []),
         {
-          combination: sideCombination(t.toAccount, t.toCostCenter, t.toDimensions),
+          combination: wholeCombination(t.toAccount, t.toCostCenter, t.toDimensions),
           period: t.toPeriod,
           sign: 1,
         },

@@ -7,6 +7,7 @@ import { controlBudgetContext } from '../db/queries/control-budgets';
 import { chartCheckContext } from '../db/queries/chart';
 import { combinationChecker } from '../domain/combination-check';
 import { projectRefusal } from '../domain/projects';
+import { wholeCombination } from '../domain/control-budgets';
 import { activeDimensionValues, calendarPeriods } from '../db/queries/reference';
 import { pooledPeriods, ruleFor } from '../domain/budget-control';
 import { type Money } from '../domain/money';
@@ -149,11 +150,7 @@ export async function controlsFor(
       model.periodBasis,
       periods.filter((p) => p.fiscalYear === period.fiscalYear),
     )!;
-    const dims = {
-      ...l.dimensions,
-      account: l.account,
-      ...(l.costCenter ? { costCenter: l.costCenter } : {}),
-    };
+    const dims = wholeCombination(l.account, l.costCenter, l.dimensions);
     controls.push({
       level: rule.level,
       tolerancePercent: rule.tolerancePercent,
@@ -199,7 +196,7 @@ async function otherDimensionIssues(
   );
   if (!ctx) return [{ field, message: `${legalEntity} has no chart in force on ${period.startDate}` }];
   const named = Object.keys(l.dimensions!);
-  const dims = { ...l.dimensions, account: l.account, ...(l.costCenter ? { costCenter: l.costCenter } : {}) };
+  const dims = wholeCombination(l.account, l.costCenter, l.dimensions);
   return combinationChecker(ctx)(dims, {
     legalEntity,
     spec: ctx.chart.spec,

@@ -160,3 +160,13 @@ export function budgetControlsOf(
     ],
   }));
 }
+
+/**
+ * A line's whole combination as control budgets read it: its other dimensions, its account, and its cost
+ * center unless it has none (a chart where it is optional keeps '' in the bucket).
+ */
+export const wholeCombination = (
+  account: string,
+  costCenter: string | null | undefined,
+  other?: Record<string, string> | null,
+): Dimensions => ({ ...other, account, ...(costCenter ? { costCenter } : {}) });

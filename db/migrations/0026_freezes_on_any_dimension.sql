@@ -1,6 +1,12 @@
 ALTER TABLE "control_freezes" ADD COLUMN "dimensions" jsonb;--> statement-breakpoint
--- Issue 22: a freeze may stop other dimensions' values (a project, a department): it covers a line whose whole
--- combination contains every value it names. Otherwise as in 0024.
+-- Issue 22: a line is decided against its bucket and against every control budget it falls in (the lines
+-- name them, with their rule, pooled periods and what the line counts for there: domain/control-budgets).
+-- Control budget rows are locked before bucket rows, each in key order, so reservations never deadlock; the
+-- line is held in all of them or in none, and the request all or nothing as before. The reservation records
+-- the line's whole combination and the budgets it holds in (with the amounts), so a release gives back
+-- exactly there. Lines read on a model older than the entity's control_budgets_version are refused, to be
+-- decided again. A freeze may stop other dimensions' values (a project, a department): it covers a line whose
+-- whole combination contains every value it names. Otherwise as in 0016.
 CREATE OR REPLACE FUNCTION closeloop_reserve_funds(
   p_requester text, p_key text, p_hash text, p_legal_entity text, p_correlation text, p_lines jsonb,
   p_ttl text DEFAULT NULL
@@ -204,4 +210,7 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- The planner guesses 100 rows for each set-returning function over the request's lines, so a statement
+-- nesting three of them looks like a million rows and is JIT-compiled, which costs milliseconds for a handful
+-- of rows. Nothing this function runs is large enough for JIT to pay off.
 ALTER FUNCTION closeloop_reserve_funds(text, text, text, text, text, jsonb, text) SET jit = off;

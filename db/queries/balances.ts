@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { wholeCombination } from '../../domain/control-budgets';
 import { type DbOrTx } from '../client';
 import { budgetLines, controlBalances } from '../schema';
 import { activateControlBudgets, addToControlBudgets } from './control-budget-balances';
@@ -66,10 +67,7 @@ export async function addToBalance(
     tx,
     {
       legalEntity: key.legalEntity,
-      dimensions: key.dimensions ?? {
-        account: key.account,
-        ...(key.costCenter ? { costCenter: key.costCenter } : {}),
-      },
+      dimensions: key.dimensions ?? wholeCombination(key.account, key.costCenter),
       period: key.period,
       currency: key.currency,
     },

@@ -11,7 +11,7 @@ import {
   type LineDecision,
   type LineOutcome,
 } from '../../domain/budget-control';
-import { type BudgetControl } from '../../domain/control-budgets';
+import { type BudgetControl, wholeCombination } from '../../domain/control-budgets';
 import { countedMinor } from '../../domain/projects';
 import { auditStream } from '../../domain/identity';
 import { fromMinor, minorUnitsOf, toMinor } from '../../domain/money';
@@ -451,11 +451,7 @@ function functionLines(request: FundsRequest, controls: LineControl[]) {
         scale: 10 ** minorUnitsOf(l.currency),
         pool: c.pooledPeriods,
         budgetsVersion: c.budgetsVersion ?? 0,
-        dimensions: {
-          ...l.dimensions,
-          account: l.account,
-          ...(l.costCenter ? { costCenter: l.costCenter } : {}),
-        },
+        dimensions: wholeCombination(l.account, l.costCenter, l.dimensions),
         budgets: (c.budgets ?? []).map((b) => ({
           key: b.key,
           code: b.code,

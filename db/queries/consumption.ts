@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { wholeCombination } from '../../domain/control-budgets';
 import { auditStream } from '../../domain/identity';
 import { fromMinor, toMinor } from '../../domain/money';
 import { type Tx } from '../client';
@@ -49,13 +50,6 @@ export type ConsumptionOutcome = 'applied' | 'duplicate' | 'stale';
 
 const eventRef = (e: ConsumptionEvent) =>
   e.type === 'committed' ? `v${e.sequence}` : e.type === 'invoiced' ? e.invoiceId! : 'close';
-
-/** A line's whole combination as control budgets read it: its account, cost center and other dimensions. */
-const wholeCombination = (account: string, costCenter: string, other?: Record<string, string>) => ({
-  ...other,
-  account,
-  ...(costCenter ? { costCenter } : {}),
-});
 
 export async function applyConsumptionEvent(tx: Tx, e: ConsumptionEvent): Promise<ConsumptionOutcome> {
   const key = {

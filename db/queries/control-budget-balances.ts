@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type BudgetControl } from '../../domain/control-budgets';
+import { type BudgetControl, wholeCombination } from '../../domain/control-budgets';
 import { fromMinor, toMinor } from '../../domain/money';
 import { countedMinor, FUNDING } from '../../domain/projects';
 import { type Dimensions } from '../../domain/model';
@@ -171,18 +171,17 @@ async function addTransfers(
     amount: string;
     currency: string;
   }[];
-  const side = (account: string, costCenter: string, other: Record<string, string> | null) => ({
-    ...other,
-    account,
-    ...(costCenter ? { costCenter } : {}),
-  });
   for (const t of rows) {
     const sides = [
-      { dims: side(t.toAccount, t.toCostCenter, t.toDimensions), period: t.toPeriod, amount: t.amount },
+      {
+        dims: wholeCombination(t.toAccount, t.toCostCenter, t.toDimensions),
+        period: t.toPeriod,
+        amount: t.amount,
+      },
       ...(t.kind === 'transfer'
         ? [
             {
-              dims: side(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
+              dims: wholeCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
               period: t.fromPeriod!,
               amount: fromMinor(-toMinor(t.amount, t.currency), t.currency),
             },
@@ -430,11 +429,7 @@ export async function holdInControlBudgets(
   const keying = await controlBudgetKeying(tx, r.legalEntity);
   if (!keying) return;
   for (const [i, l] of r.lines.entries()) {
-    const dims = {
-      ...l.dimensions,
-      account: l.account,
-      ...(l.costCenter ? { costCenter: l.costCenter } : {}),
-    };
+    const dims = wholeCombination(l.account, l.costCenter, l.dimensions);
     const budgets = keying(dims, l.period);
     for (const b of budgets) {
       const counted = countedAmount(b, l.amount, l.currency);

@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
+import { wholeCombination } from '../../domain/control-budgets';
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { controlFreezes } from '../schema';
@@ -17,7 +18,7 @@ export async function freezeOn(
   costCenter: string,
   dimensions: Record<string, string> = {},
 ) {
-  const combination = { ...dimensions, account, ...(costCenter ? { costCenter } : {}) };
+  const combination = wholeCombination(account, costCenter, dimensions);
   const [row] = await db
     .select()
     .from(controlFreezes)

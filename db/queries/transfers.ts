@@ -7,6 +7,7 @@ import { budgetTransfers } from '../schema';
 import { appendAudit } from './audit';
 import { controlBudgetsOfFacts, lockControlBudgets } from './control-budget-balances';
 import { FUNDING } from '../../domain/projects';
+import { wholeCombination } from '../../domain/control-budgets';
 
 /**
  * Budget transfers (between two buckets) and supplements (to one): asked for under an Idempotency-Key,
@@ -184,17 +185,6 @@ export async function decideTransfer(tx: Tx, d: TransferDecision): Promise<Trans
 
 class ShortOf extends Error {}
 
-/** A transfer side's whole combination, as control budgets read it. */
-export const sideCombination = (
-  account: string,
-  costCenter: string,
-  other?: Record<string, string> | null,
-) => ({
-  ...other,
-  account,
-  ...(costCenter ? { costCenter } : {}),
-});
-
 /**
  * Moves a transfer's amount between the control budgets its sides fall in (a project's funding is its award,
  * never moved): each budget of the source gives it in the source's period only while it has that much
@@ -206,14 +196,14 @@ async function moveControlBudgets(tx: Tx, t: TransferRow): Promise<string | unde
     ...(t.kind === 'transfer'
       ? [
           {
-            combination: sideCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
+            combination: wholeCombination(t.fromAccount!, t.fromCostCenter!, t.fromDimensions),
             period: t.fromPeriod!,
             sign: -1n,
           },
         ]
       : []),
     {
-      combination: sideCombination(t.toAccount, t.toCostCenter, t.toDimensions),
+      combination: wholeCombination(t.toAccount, t.toCostCenter, t.toDimensions),
       period: t.toPeriod,
       sign: 1n,
     },

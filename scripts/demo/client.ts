@@ -140,12 +140,27 @@ export async function approveAsAwaited(path: string, until: string, comment: str
       'the version to await approval',
     );
     if (s.status === until) return s;
-    const awaited = awaitedApprovers(s.approval as ApprovalChainState);
-    for (const principal of awaited) {
+    const chain = s.approval as ApprovalChainState;
+    const awaited = awaitedApprovers(chain);
+    // As many of each open level's approvers as it still needs (one of a roster, two of a quorum of three).
+    const deciding = new Set<string>();
+    for (const level of chain.stages[chain.current] ?? []) {
+      if (level.status !== 'open') continue;
+      const done = new Set(level.approvals.map((a) => a.onBehalfOf ?? a.principal));
+      const needed = level.required - done.size;
+      for (const p of level.approvers.filter((x) => !done.has(x)).slice(0, Math.max(0, needed)))
+        deciding.add(p);
+    }
+    for (const principal of deciding) {
       const key = apiKeyOf(config, principal);
       if (!key) throw new Error(`no dev API key for ${principal}, whom the approval waits for`);
-      must(await call('POST', `${path}/decision`, key, { decision: 'approve', comment }), 200);
-      console.log(`  ${principal} approves`);
+      // 409: the cycle moved on between the read and the decision (it took this one already).
+      const decided = must(
+        await call('POST', `${path}/decision`, key, { decision: 'approve', comment }),
+        200,
+        409,
+      );
+      if (decided.status === 200) console.log(`  ${principal} approves`);
     }
     // On once the cycle has taken the decisions: the next stage waits for others, or the cycle has moved on.
     const before = JSON.stringify(awaited);
