@@ -112,4 +112,3 @@ export async function controlBudgetContext(db: DbOrTx, legalEntity: string) {
     },
   };
 }
-export type ControlBudgetContext = Awaited<ReturnType<typeof controlBudgetContext>>;
