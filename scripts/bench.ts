@@ -1,0 +1,206 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config';
+
+/**
+ * npm run bench [-- --runs 3] [-- --smoke]
+ *
+ * Every benchmark, each at a tenth of its size and at its size (so a reader sees how its cost grows), each
+ * size `--runs` times, and one table: benchmark, ceiling, closeloop, ratio, target, met or not, with the
+ * machine's cores and the CPU the load generator took. Each figure is the median of its runs: the ceiling on
+ * a shared machine varies a lot between runs, so a ratio is only read against the ceiling of its own run.
+ * `--smoke` runs each once at its smallest size (what CI runs). The table and every run's figures land in
+ * <data dir>/bench/summary.json; the benchmarks' own files stay beside it.
+ */
+
+interface Row {
+  benchmark: string;
+  size: string;
+  ceiling: number;
+  ceilingUnit: string;
+  closeloop: number;
+  closeloopUnit: string;
+  /** closeloop over ceiling for throughputs; closeloop's time over the ceiling's for durations. */
+  ratio: number;
+  target: string;
+  met: boolean | null;
+  loadGeneratorPercent?: number;
+}
+
+interface Bench {
+  name: string;
+  script: string;
+  sizes: { label: string; args: string[] }[];
+  smoke: { label: string; args: string[] };
+  output: string;
+  rows(figures: Record<string, unknown>, size: string): Row[];
+}
+
+type Json = Record<string, never>;
+const at = (o: unknown, ...keys: string[]): number =>
+  Number(keys.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], o));
+
+const BENCHES: Bench[] = [
+  {
+    name: 'budget check',
+    script: 'scripts/bench-budget-check.ts',
+    sizes: [
+      { label: '1,000 buckets', args: ['--buckets', '1000', '--seconds', '10'] },
+      { label: '10,000 buckets', args: ['--buckets', '10000', '--seconds', '10'] },
+    ],
+    smoke: { label: '1,000 buckets', args: ['--buckets', '1000', '--seconds', '2'] },
+    output: 'budget-check.json',
+    rows: (f, size) =>
+      (
+        [
+          ['spread', 'budget check, spread', '>= 0.6'],
+          ['overlapping', 'budget check, spread, 2 control budgets/line', '>= 0.6'],
+          ['hot', 'budget check, one hot bucket', '>= 2'],
+        ] as const
+      ).map(([key, benchmark, target]) => ({
+        benchmark,
+        size,
+        ceiling: at(f, key, 'ceilingTps'),
+        ceilingUnit: 'tps (pgbench)',
+        closeloop: at(f, key, 'closeloopRps'),
+        closeloopUnit: 'req/s',
+        ratio: at(f, key, 'ratio'),
+        target,
+        met: at(f, key, 'ratio') >= Number(target.slice(3)),
+        loadGeneratorPercent: at(f, 'cpu', key, 'loadGeneratorPercent'),
+      })),
+  },
+  {
+    name: 'month-end ingest',
+    script: 'scripts/bench-ingest.ts',
+    sizes: [
+      { label: '100,000 lines', args: ['--lines', '100000'] },
+      { label: '1,000,000 lines', args: ['--lines', '1000000'] },
+    ],
+    smoke: { label: '10,000 lines', args: ['--lines', '10000'] },
+    output: 'ingest.json',
+    rows: (f, size) => [
+      {
+        benchmark: 'month-end ingest',
+        size,
+        ceiling: at(f, 'ceiling', 'linesPerSecond'),
+        ceilingUnit: 'lines/s (psql \\copy)',
+        closeloop: at(f, 'closeloop', 'linesPerSecond'),
+        closeloopUnit: 'lines/s',
+        ratio: at(f, 'ratio'),
+        target: '>= 0.5',
+        met: at(f, 'ratio') >= 0.5,
+      },
+    ],
+  },
+  {
+    name: 'period close',
+    script: 'scripts/bench-close.ts',
+    sizes: [
+      { label: '50 entities', args: ['--entities', '50'] },
+      { label: '500 entities', args: ['--entities', '500'] },
+    ],
+    smoke: { label: '10 entities', args: ['--entities', '10'] },
+    output: 'close.json',
+    rows: (f, size) => [
+      {
+        benchmark: 'period close',
+        size,
+        ceiling: at(f, 'ceiling', 'seconds'),
+        ceilingUnit: 's (no-op fan-out)',
+        closeloop: at(f, 'closeloop', 'seconds'),
+        closeloopUnit: 's',
+        ratio: at(f, 'ratio'),
+        target: '<= 2',
+        met: at(f, 'ratio') <= 2,
+      },
+    ],
+  },
+];
+
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return Number.NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function main() {
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '3' },
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string' },
+    },
+  });
+  const runs = values.smoke ? 1 : Number(values.runs);
+  const dir = path.join(loadConfig().dataDir, 'bench');
+  mkdirSync(dir, { recursive: true });
+  const all: Row[][] = [];
+  const table: Row[] = [];
+  for (const bench of BENCHES.filter((b) => !values.only || b.name.includes(values.only))) {
+    for (const size of values.smoke ? [bench.smoke] : bench.sizes) {
+      const perRun: Row[][] = [];
+      for (let run = 1; run <= runs; run++) {
+        console.log(`\n[bench] ${bench.name}, ${size.label}, run ${run} of ${runs}`);
+        const ran = spawnSync(process.execPath, ['--import', 'tsx', bench.script, ...size.args], {
+          stdio: 'inherit',
+        });
+        if (ran.status !== 0) throw new Error(`${bench.script} ${size.args.join(' ')} exited ${ran.status}`);
+        const figures = JSON.parse(readFileSync(path.join(dir, bench.output), 'utf8')) as Json;
+        perRun.push(bench.rows(figures, size.label));
+      }
+      all.push(...perRun);
+      // Each row's median over the runs, its ratio the median of the runs' ratios (each against its own ceiling).
+      perRun[0]!.forEach((first, i) => {
+        const pick = (f: (r: Row) => number) => median(perRun.map((r) => f(r[i]!)));
+        const ratio = pick((r) => r.ratio);
+        const bound = Number(first.target.slice(3));
+        table.push({
+          ...first,
+          ceiling: pick((r) => r.ceiling),
+          closeloop: pick((r) => r.closeloop),
+          ratio,
+          met: Number.isFinite(ratio)
+            ? first.target.startsWith('>=')
+              ? ratio >= bound
+              : ratio <= bound
+            : null,
+          loadGeneratorPercent:
+            first.loadGeneratorPercent === undefined ? undefined : pick((r) => r.loadGeneratorPercent!),
+        });
+      });
+    }
+  }
+  const fmt = (n: number) =>
+    Number.isFinite(n) ? (n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(2)) : '—';
+  const header = ['benchmark', 'size', 'ceiling', 'closeloop', 'ratio', 'target', 'met', 'load gen CPU'];
+  const lines = table.map((r) => [
+    r.benchmark,
+    r.size,
+    `${fmt(r.ceiling)} ${r.ceilingUnit}`,
+    `${fmt(r.closeloop)} ${r.closeloopUnit}`,
+    fmt(r.ratio),
+    r.target,
+    r.met === null ? '—' : r.met ? 'yes' : 'no',
+    r.loadGeneratorPercent === undefined ? '' : `${Math.round(r.loadGeneratorPercent)}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const row = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(
+    `\nnpm run bench: ${os.cpus().length} cores, ${runs === 1 ? 'one run' : `median of ${runs} runs`} per figure`,
+  );
+  console.log(row(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(row(l));
+  const out = path.join(dir, 'summary.json');
+  writeFileSync(
+    out,
+    `${JSON.stringify({ machine: { cpus: os.cpus().length }, runs, smoke: values.smoke, table, all }, null, 2)}\n`,
+  );
+  console.log(`\n[bench] table and every run's figures written to ${out}`);
+}
+
+main();
