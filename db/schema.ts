@@ -116,8 +116,9 @@ export const legalEntities = pgTable('legal_entities', {
   controlLevel: text('control_level', { enum: CONTROL_LEVELS }).notNull(),
   tolerancePercent: numeric('tolerance_percent', { precision: 5, scale: 2 }).notNull().default('0'),
   /**
-   * Bumped by every change of the entity's control budgets: a reservation decided on an older one is refused
-   * by the database and decided again on the model as it now stands.
+   * Bumped by every change of the entity's control model (its control budgets, its projects, its period basis):
+   * a reservation decided on an older one is refused by the database and decided again on the model as it now
+   * stands, whichever API process read it.
    */
   controlBudgetsVersion: integer('control_budgets_version').notNull().default(0),
   active: boolean('active').notNull().default(true),

@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import {
   percentOfHundredths,
   toleranceHundredths,
@@ -9,6 +9,7 @@ import {
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { appendAudit } from './audit';
+import { lockControlBudgets } from './control-budget-balances';
 import { controlModels, controlRules, legalEntities } from '../schema';
 
 /**
@@ -104,6 +105,13 @@ export async function changeControlModel(
     correlationId: string;
   },
 ) {
+  // Every API process caches the model a few seconds: the version moves with it, so a reservation another
+  // process decides on the model before this change is refused by the database and decided again.
+  await lockControlBudgets(tx, c.legalEntity, 'exclusive');
+  await tx
+    .update(legalEntities)
+    .set({ controlBudgetsVersion: sql`${legalEntities.controlBudgetsVersion} + 1` })
+    .where(eq(legalEntities.code, c.legalEntity));
   const [before] = await tx.select().from(controlModels).where(eq(controlModels.legalEntity, c.legalEntity));
   const [after] = await tx
     .insert(controlModels)

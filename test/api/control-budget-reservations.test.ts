@@ -367,4 +367,54 @@ describe('reservations on control budgets', () => {
       (await reserve(`thawed-${fy}`, [line('520300', 'CC-700', 'ENG', p5, '10.00', project)])).status,
     ).toBe(201);
   });
+
+  test('a control-model change made through one API process is obeyed at once by a reservation another decides', async () => {
+    const fy = await stack.newFiscalYear();
+    const p7 = `${fy}-07`;
+    const versionOf = async () =>
+      (
+        (await stack.db.execute(
+          sql`select control_budgets_version as v from legal_entities where code = ${MANUFACTURER}`,
+        )) as unknown as { v: number }[]
+      )[0]!.v;
+    const before = await versionOf();
+    // Another process read the model (period basis "period") and is about to decide on it…
+    const stale = {
+      requester: 'other-process',
+      legalEntity: MANUFACTURER,
+      correlationId: 'test',
+      lines: [{ account: '640500', costCenter: 'CC-790', period: p7, amount: '1.00', currency: 'USD' }],
+    };
+    const controls = [
+      {
+        level: 'absolute' as const,
+        tolerancePercent: '0',
+        pooledPeriods: [p7],
+        budgets: [],
+        budgetsVersion: before,
+      },
+    ];
+    // …while a controller changes it through this one.
+    const changed = await request('PUT', `/v1/budget-control/models/${MANUFACTURER}`, {
+      key: 'dev-controller',
+      body: { periodBasis: 'quarter', reason: 'pool the plants by quarter' },
+    });
+    expect(changed.status).toBe(200);
+    expect(await versionOf()).toBe(before + 1);
+    expect(await reserveFunds(stack.db, { ...stale, idempotencyKey: `stale-model-${fy}` }, controls)).toEqual(
+      {
+        kind: 'model_changed',
+      },
+    );
+    // Read again, on the new model, it is decided (and nothing was recorded for the stale attempt).
+    const fresh = await reserveFunds(stack.db, { ...stale, idempotencyKey: `stale-model-${fy}` }, [
+      { ...controls[0]!, budgetsVersion: before + 1 },
+    ]);
+    expect(fresh.kind).toBe('decided');
+    // Put back as it was for the other tests.
+    await request('PUT', `/v1/budget-control/models/${MANUFACTURER}`, {
+      key: 'dev-controller',
+      body: { periodBasis: 'period', reason: 'back to periods' },
+    });
+  });
 });
