@@ -6,7 +6,12 @@ import {
   markNotificationSent,
   recordNotificationChannel,
 } from '../db/queries/approval-notifications';
-import { type ApprovalRoute, routeVersion, UnroutableVersion } from '../domain/approval-policy';
+import {
+  type ApprovalRoute,
+  ownedDimensions,
+  routeVersion,
+  UnroutableVersion,
+} from '../domain/approval-policy';
 import { money } from '../domain/money';
 import {
   costCenterOwnersOn,
@@ -168,13 +173,7 @@ export function createApprovalActivities({
             versionId: input.versionId,
             legalEntity: figures.legalEntity,
             currency: figures.currency,
-            dimensions: [
-              ...new Set(
-                policy.spec.stages
-                  .flat()
-                  .flatMap((l) => (l.kind === 'dimension_owners' ? [l.dimension] : [])),
-              ),
-            ],
+            dimensions: ownedDimensions(policy.spec),
             date: today,
           }),
           integrationAdmins: input.integrationAdmins,

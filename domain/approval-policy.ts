@@ -86,6 +86,11 @@ export const ApprovalPolicySpec = z
   });
 export type ApprovalPolicySpec = z.infer<typeof ApprovalPolicySpec>;
 
+/** The dimensions a policy's owners levels name beside cost centers (each routed by its values' owners). */
+export const ownedDimensions = (spec: Pick<ApprovalPolicySpec, 'stages'>) => [
+  ...new Set(spec.stages.flat().flatMap((l) => (l.kind === 'dimension_owners' ? [l.dimension] : []))),
+];
+
 /** What the route is computed from: the version's own figures and who owns its cost centers. */
 export interface VersionForRouting {
   submittedBy: string;

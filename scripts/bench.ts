@@ -25,8 +25,10 @@ interface Row {
   closeloopUnit: string;
   /** closeloop over ceiling for throughputs; closeloop's time over the ceiling's for durations. */
   ratio: number;
+  /** ">= 0.6" or "<= 2": what the ratio must be. */
   target: string;
-  met: boolean | null;
+  /** Whether the median ratio meets the target (set on the table's rows). */
+  met?: boolean | null;
   loadGeneratorPercent?: number;
 }
 
@@ -69,7 +71,6 @@ const BENCHES: Bench[] = [
         closeloopUnit: 'req/s',
         ratio: at(f, key, 'ratio'),
         target,
-        met: at(f, key, 'ratio') >= Number(target.slice(3)),
         loadGeneratorPercent: at(f, 'cpu', key, 'loadGeneratorPercent'),
       })),
   },
@@ -92,7 +93,6 @@ const BENCHES: Bench[] = [
         closeloopUnit: 'lines/s',
         ratio: at(f, 'ratio'),
         target: '>= 0.5',
-        met: at(f, 'ratio') >= 0.5,
       },
     ],
   },
@@ -115,7 +115,6 @@ const BENCHES: Bench[] = [
         closeloopUnit: 's',
         ratio: at(f, 'ratio'),
         target: '<= 2',
-        met: at(f, 'ratio') <= 2,
       },
     ],
   },

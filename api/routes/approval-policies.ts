@@ -16,6 +16,7 @@ import { chartDimensionCodes } from '../../domain/chart';
 import {
   ApprovalLevelSpec,
   ApprovalPolicySpec,
+  ownedDimensions,
   routeVersion,
   UnroutableVersion,
 } from '../../domain/approval-policy';
@@ -49,11 +50,6 @@ const PreviewBody = z
       .optional(),
   })
   .strict();
-
-/** The dimensions a policy's owners levels name beside cost centers. */
-const ownedDimensions = (spec: Pick<ApprovalPolicySpec, 'stages'>) => [
-  ...new Set(spec.stages.flat().flatMap((l) => (l.kind === 'dimension_owners' ? [l.dimension] : []))),
-];
 
 /**
  * Approval policies held as data per legal entity, edited by command: a controller reads the policy with

@@ -9,7 +9,7 @@ import { loadMappings } from './reference';
 import { closeSourceException, keepSourceException } from './source-exceptions';
 import { projects } from '../schema';
 import { appendAudit } from './audit';
-import { rebuildControlBudgets, type OverBudget } from './control-budget-balances';
+import { lockControlBudgets, rebuildControlBudgets, type OverBudget } from './control-budget-balances';
 
 /** An entity's projects, as their system of record last put them. */
 export async function projectsOf(db: DbOrTx, legalEntity: string): Promise<Project[]> {
@@ -103,9 +103,7 @@ export async function closeProject(
   | { outcome: 'refused'; standing: Awaited<ReturnType<typeof moneyOnProject>> }
   | { outcome: 'unknown' }
 > {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`control-budgets:${a.legalEntity}`}, 0))`,
-  );
+  await lockControlBudgets(tx, a.legalEntity, 'exclusive');
   const project = (await projectsOf(tx, a.legalEntity)).find((p) => p.code === a.code);
   if (!project) return { outcome: 'unknown' };
   if (project.status === 'closed') return { outcome: 'already_closed' };

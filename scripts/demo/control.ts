@@ -89,11 +89,7 @@ async function requisition(key: string, lines: ReturnType<typeof line>[]) {
     200,
     201,
   );
-  console.log(
-    `  ${key}: ${String(r.body.outcome)}${r.body.reserved ? ', funds held' : ', nothing held'}${
-      r.status === 201 || r.body.outcome === 'rejected' ? '' : ''
-    }`,
-  );
+  console.log(`  ${key}: ${String(r.body.outcome)}${r.body.reserved ? ', funds held' : ', nothing held'}`);
   for (const l of r.body.lines as LineAnswer[]) {
     console.log(`    line ${l.lineNo} (${l.account}): ${l.outcome}: ${l.reason}`);
     console.log(`      bucket account × cost center: ${l.availableBefore} available before`);
