@@ -22,9 +22,9 @@ import { freezeOn, type FreezeRow } from './freezes';
 import { transfersTouching } from './transfers';
 
 /**
- * The synchronous budget check and reservation. The database decides a whole request in one call of
- * closeloop_reserve_funds (migration 0003): its idempotency record, the funds check of every line and the
- * holds commit together or not at all; each line's pooled balances are locked in a fixed order (so requests
+ * The synchronous budget check and reservation. The database decides a batch of requests in one call of
+ * closeloop_reserve_funds_batch (migration 0029): each request's idempotency record, the funds check of every
+ * line and the holds commit together or not at all; the balances are locked in a fixed order (so batches
  * never deadlock) and funds are held only while the rule's limit allows and no freeze covers the bucket.
  * This module turns what the database recorded into answers; the pure rules are in domain/budget-control.
  */
@@ -411,9 +411,9 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
 
 /**
  * Checks and reserves a request under its Idempotency-Key, all lines or none, in one round trip: the
- * database function closeloop_reserve_funds (migrations 0003, 0011, 0016) claims the key, refuses a line in a
- * locked period or on an account or cost center not active then (ordered with closures by advisory locks), locks each line's pooled
- * balances in a fixed order (so requests never deadlock), holds the funds only while the rule allows it and
+ * database function closeloop_reserve_funds_batch (migration 0029, as a batch of one) claims the key, refuses
+ * a line in a locked period or on an account or cost center not active then (ordered with closures by advisory
+ * locks), locks the pooled balances in a fixed order (so requests never deadlock), holds the funds only while the rule allows it and
  * no freeze covers the bucket, and records the figures it decided on. A repeat of the key with the same
  * content returns that record (arriving concurrently, it waits for the first to commit); with other content
  * it is refused. A rejected request is recorded too, so its repeat is rejected the same way.
@@ -423,11 +423,31 @@ export async function reserveFunds(
   request: FundsRequest,
   controls: LineControl[],
 ): Promise<ReserveResult> {
-  const [row] = (await db.execute(sql`
-    select closeloop_reserve_funds(${request.requester}, ${request.idempotencyKey}, ${hashOf(request)},
-      ${request.legalEntity}, ${request.correlationId}, ${JSON.stringify(functionLines(request, controls))}::jsonb,
-      ${request.ttl ?? null}) as result`)) as unknown as { result: FunctionResult }[];
-  return resultOf(request, row!.result);
+  const [result] = await reserveFundsBatch(db, [{ request, controls }]);
+  return result!;
+}
+
+/**
+ * Decides requests in the order given, in one call of closeloop_reserve_funds_batch (migration 0029): each
+ * on the balances the earlier ones left, each all or nothing; a result per request, in the same order.
+ */
+export async function reserveFundsBatch(
+  db: Database,
+  batch: { request: FundsRequest; controls: LineControl[] }[],
+): Promise<ReserveResult[]> {
+  const payload = batch.map(({ request, controls }) => ({
+    requester: request.requester,
+    key: request.idempotencyKey,
+    hash: hashOf(request),
+    legalEntity: request.legalEntity,
+    correlationId: request.correlationId,
+    lines: functionLines(request, controls),
+    ttl: request.ttl,
+  }));
+  const [row] = (await db.execute(
+    sql`select closeloop_reserve_funds_batch(${JSON.stringify(payload)}::jsonb) as results`,
+  )) as unknown as { results: FunctionResult[] }[];
+  return row!.results.map((r, i) => resultOf(batch[i]!.request, r));
 }
 
 type FunctionResult =
@@ -435,8 +455,7 @@ type FunctionResult =
   | { kind: 'key_reused' }
   | { kind: 'period_locked'; periods: string[] }
   | { kind: 'inactive'; values: InactiveValue[] }
-  | { kind: 'model_changed' }
-  | { kind: 'error'; sqlstate: string; message: string };
+  | { kind: 'model_changed' };
 
 /** The lines as the database function takes them: with their rule, in lock order (bucket, then period). */
 function functionLines(request: FundsRequest, controls: LineControl[]) {
@@ -473,7 +492,6 @@ function functionLines(request: FundsRequest, controls: LineControl[]) {
 }
 
 function resultOf(request: FundsRequest, result: FunctionResult): ReserveResult {
-  if (result.kind === 'error') throw new Error(`reservation failed: ${result.sqlstate} ${result.message}`);
   if (result.kind === 'key_reused') return { kind: 'key_reused' };
   if (result.kind === 'period_locked') return { kind: 'period_locked', periods: result.periods };
   if (result.kind === 'inactive') return { kind: 'inactive', values: result.values };
@@ -483,10 +501,11 @@ function resultOf(request: FundsRequest, result: FunctionResult): ReserveResult 
 
 /**
  * Reservations arriving together are decided together: while a batch is with the database, new requests
- * queue, and the next batch takes them all in one transaction (closeloop_reserve_funds_batch), each decided on
- * its own and in arrival order. Under load, one commit serves many decisions, and a hot bucket's row is
- * locked once per batch instead of once per request; a lone request goes at once, as its own batch. A request
- * the batch could not decide (a deadlock with another batch) is decided again on its own.
+ * queue, and the next batch takes them all in one call of closeloop_reserve_funds_batch (migration 0029), which
+ * decides them in arrival order with a fixed number of statements whatever the batch's size. Under load, one
+ * commit serves many decisions, and a hot bucket's row is locked once per batch instead of once per request;
+ * a lone request goes at once, as its own batch. Should a batch fail as a whole (a deadlock with another
+ * writer), each of its requests is decided again on its own.
  */
 export function createReservationQueue(db: Database, opts: { maxBatch?: number; inFlight?: number } = {}) {
   const maxBatch = opts.maxBatch ?? 200;
@@ -512,37 +531,18 @@ export function createReservationQueue(db: Database, opts: { maxBatch?: number; 
   };
 
   async function send(batch: Waiting[]) {
-    let results: FunctionResult[];
+    let results: ReserveResult[];
     try {
-      const payload = batch.map((w) => ({
-        requester: w.request.requester,
-        key: w.request.idempotencyKey,
-        hash: hashOf(w.request),
-        legalEntity: w.request.legalEntity,
-        correlationId: w.request.correlationId,
-        lines: functionLines(w.request, w.controls),
-        ttl: w.request.ttl,
-      }));
-      const [row] = (await db.execute(
-        sql`select closeloop_reserve_funds_batch(${JSON.stringify(payload)}::jsonb) as results`,
-      )) as unknown as { results: FunctionResult[] }[];
-      results = row!.results;
-    } catch (err) {
-      for (const w of batch) w.reject(err);
+      results = await reserveFundsBatch(db, batch);
+    } catch {
+      await Promise.all(
+        batch.map((w) =>
+          reserveFunds(db, w.request, w.controls).then(w.resolve, (err: unknown) => w.reject(err)),
+        ),
+      );
       return;
     }
-    await Promise.all(
-      batch.map(async (w, i) => {
-        try {
-          const r = results[i]!;
-          w.resolve(
-            r.kind === 'error' ? await reserveFunds(db, w.request, w.controls) : resultOf(w.request, r),
-          );
-        } catch (err) {
-          w.reject(err);
-        }
-      }),
-    );
+    batch.forEach((w, i) => w.resolve(results[i]!));
   }
 
   return {
