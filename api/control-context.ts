@@ -8,7 +8,7 @@ import { chartCheckContext } from '../db/queries/chart';
 import { combinationChecker } from '../domain/combination-check';
 import { projectRefusal } from '../domain/projects';
 import { wholeCombination } from '../domain/control-budgets';
-import { activeDimensionValues, calendarPeriods } from '../db/queries/reference';
+import { activeDimensionValues, allActiveDimensionValues, calendarPeriods } from '../db/queries/reference';
 import { pooledPeriods, ruleFor } from '../domain/budget-control';
 import { type Money } from '../domain/money';
 import { type FieldIssue } from '../domain/zod-issues';
@@ -110,17 +110,21 @@ export async function controlsFor(
     }
     if (period.status !== 'open' && !opts.read)
       closed.push({ field: `${path(i)}.period`, message: `period ${l.period} is closed` });
-    const active = await cache.dimensions.get(
-      `${entity.code}|${l.account}|${l.costCenter}|${period.startDate}`,
-      () =>
-        activeDimensionValues(
-          db,
-          entity.code,
-          { accounts: [l.account], costCenters: [l.costCenter] },
-          period.startDate,
-        ),
-      (a) => a.accounts.has(l.account) && a.costCenters.has(l.costCenter),
+    // The entity's active values on the period's first day, read all at once (a request names one of
+    // thousands); a value not among them is looked for on its own, in case it was opened since.
+    const active = await cache.dimensions.get(`${entity.code}|${period.startDate}`, () =>
+      allActiveDimensionValues(db, entity.code, period.startDate),
     );
+    if (!active.accounts.has(l.account) || !active.costCenters.has(l.costCenter)) {
+      const found = await activeDimensionValues(
+        db,
+        entity.code,
+        { accounts: [l.account], costCenters: [l.costCenter] },
+        period.startDate,
+      );
+      for (const a of found.accounts) active.accounts.add(a);
+      for (const c of found.costCenters) active.costCenters.add(c);
+    }
     if (!active.accounts.has(l.account))
       unknown.push({
         field: `${path(i)}.account`,
@@ -220,7 +224,7 @@ export interface ControlCache {
     periods: Awaited<ReturnType<typeof calendarPeriods>>;
     budgets: Awaited<ReturnType<typeof controlBudgetContext>>;
   }>;
-  dimensions: Expiring<Awaited<ReturnType<typeof activeDimensionValues>>>;
+  dimensions: Expiring<Awaited<ReturnType<typeof allActiveDimensionValues>>>;
   charts: Expiring<Awaited<ReturnType<typeof chartCheckContext>>>;
 }
 

@@ -20,17 +20,18 @@ DECLARE
   v_out jsonb[] := array_fill(NULL::jsonb, ARRAY[greatest(n, 1)]);
   v_first int[];
   v_hash text[] := array_fill(NULL::text, ARRAY[greatest(n, 1)]);
-  v_claimed int[];
+  v_claimed int[] := '{}';
+  -- Each claimed request's row, by its physical address: later statements reach it without a join the planner
+  -- could turn into a scan of every request ever made.
+  v_claim_tid tid[] := array_fill(NULL::tid, ARRAY[greatest(n, 1)]);
   v_pending int[];
   v_i int;
   v_row record;
   -- The locked rows, numbered in lock order, with their figures as the batch moves them.
   v_bmap jsonb;
-  b_le text[]; b_account text[]; b_cc text[]; b_period text[]; b_currency text[];
-  b_budget numeric[]; b_consumed numeric[]; b_start numeric[];
+  b_tid tid[]; b_budget numeric[]; b_consumed numeric[]; b_start numeric[];
   v_cmap jsonb;
-  c_le text[]; c_key text[]; c_period text[]; c_currency text[];
-  c_budget numeric[]; c_consumed numeric[]; c_start numeric[];
+  c_tid tid[]; c_budget numeric[]; c_consumed numeric[]; c_start numeric[];
   v_plan jsonb;
   v_req jsonb;
   l jsonb;
@@ -66,25 +67,33 @@ BEGIN
   SELECT array_agg(f ORDER BY i) INTO v_first FROM (
     SELECT ord::int AS i, (min(ord) OVER (PARTITION BY r->>'requester', r->>'key'))::int AS f
       FROM jsonb_array_elements(p_requests) WITH ORDINALITY t(r, ord)) x;
-  WITH claimed AS (
-    INSERT INTO funds_requests (requester, idempotency_key, request_hash, legal_entity, outcome, status, answer, correlation_id)
-    SELECT r->>'requester', r->>'key', r->>'hash', r->>'legalEntity', 'approved', 'reserved', '{}'::jsonb, r->>'correlationId'
-      FROM jsonb_array_elements(p_requests) WITH ORDINALITY t(r, ord)
-     WHERE v_first[ord::int] = ord
-     ORDER BY r->>'requester', r->>'key'
-    ON CONFLICT DO NOTHING
-    RETURNING requester, idempotency_key
-  )
-  SELECT coalesce(array_agg(t.ord::int ORDER BY t.ord), '{}') INTO v_claimed
-    FROM claimed c
-    JOIN jsonb_array_elements(p_requests) WITH ORDINALITY t(r, ord)
-      ON t.r->>'requester' = c.requester AND t.r->>'key' = c.idempotency_key AND v_first[t.ord::int] = t.ord;
-  FOR v_i IN SELECT unnest(v_claimed) LOOP v_hash[v_i] := p_requests->(v_i - 1)->>'hash'; END LOOP;
+  FOR v_row IN
+    WITH claimed AS (
+      INSERT INTO funds_requests (requester, idempotency_key, request_hash, legal_entity, outcome, status, answer, correlation_id)
+      SELECT r->>'requester', r->>'key', r->>'hash', r->>'legalEntity', 'approved', 'reserved', '{}'::jsonb, r->>'correlationId'
+        FROM jsonb_array_elements(p_requests) WITH ORDINALITY t(r, ord)
+       WHERE v_first[ord::int] = ord
+       ORDER BY r->>'requester', r->>'key'
+      ON CONFLICT DO NOTHING
+      RETURNING requester, idempotency_key, ctid
+    )
+    SELECT t.ord::int AS i, c.ctid
+      FROM claimed c
+      JOIN jsonb_array_elements(p_requests) WITH ORDINALITY t(r, ord)
+        ON t.r->>'requester' = c.requester AND t.r->>'key' = c.idempotency_key AND v_first[t.ord::int] = t.ord
+     ORDER BY 1
+  LOOP
+    v_claimed := v_claimed || v_row.i;
+    v_claim_tid[v_row.i] := v_row.ctid;
+    v_hash[v_row.i] := p_requests->(v_row.i - 1)->>'hash';
+  END LOOP;
   -- A key claimed before (a concurrent claim waited above for its transaction): its decision, or a refusal.
   FOR v_row IN
     SELECT t.ord::int AS i, f.request_hash, f.answer
       FROM jsonb_array_elements(p_requests) WITH ORDINALITY t(r, ord)
-      JOIN funds_requests f ON f.requester = t.r->>'requester' AND f.idempotency_key = t.r->>'key'
+      -- One primary-key lookup per request (LIMIT keeps the planner from joining against the whole table).
+      CROSS JOIN LATERAL (SELECT request_hash, answer FROM funds_requests f
+                           WHERE f.requester = t.r->>'requester' AND f.idempotency_key = t.r->>'key' LIMIT 1) f
      WHERE v_first[t.ord::int] = t.ord AND NOT t.ord = ANY(v_claimed)
   LOOP
     v_hash[v_row.i] := v_row.request_hash;
@@ -165,44 +174,44 @@ BEGIN
            jsonb_array_elements(coalesce(x->'budgets', '[]'::jsonb)) b
      ORDER BY 1, 2, 5, 6
     ON CONFLICT DO NOTHING;
-    SELECT coalesce(jsonb_object_agg(concat_ws(chr(31), le, budget_key, currency, period), rn), '{}'::jsonb),
-           coalesce(array_agg(le ORDER BY rn), '{}'), coalesce(array_agg(budget_key ORDER BY rn), '{}'),
-           coalesce(array_agg(period ORDER BY rn), '{}'), coalesce(array_agg(currency ORDER BY rn), '{}'),
-           coalesce(array_agg(budget ORDER BY rn), '{}'), coalesce(array_agg(consumed ORDER BY rn), '{}')
-      INTO v_cmap, c_le, c_key, c_period, c_currency, c_budget, c_consumed
-      FROM (SELECT row_number() OVER () AS rn, * FROM (
-              SELECT cb.legal_entity AS le, cb.budget_key, cb.period, cb.currency, cb.budget,
-                     cb.reserved + cb.committed + cb.actual AS consumed
-                FROM control_budget_balances cb
-               WHERE (cb.legal_entity, cb.budget_key, cb.period, cb.currency) IN (
-                       SELECT p_requests->(i - 1)->>'legalEntity', b->>'key', p, x->>'currency'
-                         FROM unnest(v_pending) i, jsonb_array_elements(p_requests->(i - 1)->'lines') x,
-                              jsonb_array_elements(coalesce(x->'budgets', '[]'::jsonb)) b,
-                              jsonb_array_elements_text(b->'pool') p)
-               ORDER BY cb.legal_entity, cb.budget_key, cb.period, cb.currency
-                 FOR UPDATE OF cb) locked) numbered;
+    -- The keys are listed and sorted first, then each row is locked by its own index lookup in that order
+    -- (the planner, which cannot see how few keys a batch names, would otherwise scan the table).
+    SELECT coalesce(jsonb_object_agg(concat_ws(chr(31), k.le, k.budget_key, k.currency, k.period), k.n), '{}'::jsonb),
+           coalesce(array_agg(cb.ctid ORDER BY k.n), '{}'), coalesce(array_agg(coalesce(cb.budget, 0) ORDER BY k.n), '{}'),
+           coalesce(array_agg(coalesce(cb.consumed, 0) ORDER BY k.n), '{}')
+      INTO v_cmap, c_tid, c_budget, c_consumed
+      FROM (SELECT le, budget_key, currency, period, row_number() OVER (ORDER BY le, budget_key, period, currency) AS n
+              FROM (SELECT DISTINCT p_requests->(i - 1)->>'legalEntity' AS le, b->>'key' AS budget_key, x->>'currency' AS currency, p AS period
+                      FROM unnest(v_pending) i, jsonb_array_elements(p_requests->(i - 1)->'lines') x,
+                           jsonb_array_elements(coalesce(x->'budgets', '[]'::jsonb)) b,
+                           jsonb_array_elements_text(b->'pool') p) keys
+             ORDER BY n) k
+      LEFT JOIN LATERAL (
+        SELECT c.ctid, c.budget, c.reserved + c.committed + c.actual AS consumed FROM control_budget_balances c
+         WHERE c.legal_entity = k.le AND c.budget_key = k.budget_key AND c.period = k.period AND c.currency = k.currency
+           FOR UPDATE) cb ON true;
 
     INSERT INTO control_balances (legal_entity, account, cost_center, period, currency)
     SELECT DISTINCT p_requests->(i - 1)->>'legalEntity', x->>'account', x->>'costCenter', x->>'period', x->>'currency'
       FROM unnest(v_pending) i, jsonb_array_elements(p_requests->(i - 1)->'lines') x
      ORDER BY 1, 2, 3, 5, 4
     ON CONFLICT DO NOTHING;
-    SELECT coalesce(jsonb_object_agg(concat_ws(chr(31), le, account, cost_center, currency, period), rn), '{}'::jsonb),
-           coalesce(array_agg(le ORDER BY rn), '{}'), coalesce(array_agg(account ORDER BY rn), '{}'),
-           coalesce(array_agg(cost_center ORDER BY rn), '{}'), coalesce(array_agg(period ORDER BY rn), '{}'),
-           coalesce(array_agg(currency ORDER BY rn), '{}'),
-           coalesce(array_agg(budget ORDER BY rn), '{}'), coalesce(array_agg(consumed ORDER BY rn), '{}')
-      INTO v_bmap, b_le, b_account, b_cc, b_period, b_currency, b_budget, b_consumed
-      FROM (SELECT row_number() OVER () AS rn, * FROM (
-              SELECT cb.legal_entity AS le, cb.account, cb.cost_center, cb.period, cb.currency, cb.budget,
-                     cb.reserved + cb.committed + cb.actual AS consumed
-                FROM control_balances cb
-               WHERE (cb.legal_entity, cb.account, cb.cost_center, cb.currency, cb.period) IN (
-                       SELECT p_requests->(i - 1)->>'legalEntity', x->>'account', x->>'costCenter', x->>'currency', p
-                         FROM unnest(v_pending) i, jsonb_array_elements(p_requests->(i - 1)->'lines') x,
-                              jsonb_array_elements_text(x->'pool') p)
-               ORDER BY cb.legal_entity, cb.account, cb.cost_center, cb.currency, cb.period
-                 FOR UPDATE OF cb) locked) numbered;
+    SELECT coalesce(jsonb_object_agg(concat_ws(chr(31), k.le, k.account, k.cost_center, k.currency, k.period), k.n), '{}'::jsonb),
+           coalesce(array_agg(cb.ctid ORDER BY k.n), '{}'), coalesce(array_agg(coalesce(cb.budget, 0) ORDER BY k.n), '{}'),
+           coalesce(array_agg(coalesce(cb.consumed, 0) ORDER BY k.n), '{}')
+      INTO v_bmap, b_tid, b_budget, b_consumed
+      FROM (SELECT le, account, cost_center, currency, period,
+                   row_number() OVER (ORDER BY le, account, cost_center, currency, period) AS n
+              FROM (SELECT DISTINCT p_requests->(i - 1)->>'legalEntity' AS le, x->>'account' AS account,
+                           x->>'costCenter' AS cost_center, x->>'currency' AS currency, p AS period
+                      FROM unnest(v_pending) i, jsonb_array_elements(p_requests->(i - 1)->'lines') x,
+                           jsonb_array_elements_text(x->'pool') p) keys
+             ORDER BY n) k
+      LEFT JOIN LATERAL (
+        SELECT c.ctid, c.budget, c.reserved + c.committed + c.actual AS consumed FROM control_balances c
+         WHERE c.legal_entity = k.le AND c.account = k.account AND c.cost_center = k.cost_center
+           AND c.currency = k.currency AND c.period = k.period
+           FOR UPDATE) cb ON true;
     b_start := b_consumed;
     c_start := c_consumed;
 
@@ -321,16 +330,13 @@ BEGIN
     END LOOP;
 
     -- 5. What moved: each row once, by the sum of its holds; the reservations; the decision records.
+    -- The rows are locked, so their addresses hold until this commits.
     UPDATE control_balances cb SET reserved = cb.reserved + (d.now_consumed - d.start_consumed), updated_at = now()
-      FROM unnest(b_le, b_account, b_cc, b_period, b_currency, b_consumed, b_start)
-           AS d(le, account, cost_center, period, currency, now_consumed, start_consumed)
-     WHERE d.now_consumed <> d.start_consumed AND cb.legal_entity = d.le AND cb.account = d.account AND cb.cost_center = d.cost_center
-       AND cb.period = d.period AND cb.currency = d.currency;
+      FROM unnest(b_tid, b_consumed, b_start) AS d(tid, now_consumed, start_consumed)
+     WHERE d.now_consumed <> d.start_consumed AND cb.ctid = d.tid;
     UPDATE control_budget_balances cb SET reserved = cb.reserved + (d.now_consumed - d.start_consumed), updated_at = now()
-      FROM unnest(c_le, c_key, c_period, c_currency, c_consumed, c_start)
-           AS d(le, budget_key, period, currency, now_consumed, start_consumed)
-     WHERE d.now_consumed <> d.start_consumed AND cb.legal_entity = d.le AND cb.budget_key = d.budget_key AND cb.period = d.period
-       AND cb.currency = d.currency;
+      FROM unnest(c_tid, c_consumed, c_start) AS d(tid, now_consumed, start_consumed)
+     WHERE d.now_consumed <> d.start_consumed AND cb.ctid = d.tid;
     INSERT INTO funds_reservations (requester, idempotency_key, line_no, legal_entity, account, cost_center, period,
                                     currency, amount, dimensions, holds)
     SELECT r->>'requester', r->>'key', (x->>'lineNo')::int, r->>'legalEntity', x->>'account', x->>'costCenter',
@@ -345,14 +351,13 @@ BEGIN
            expires_at = CASE WHEN (d.record->>'reserved')::boolean AND p_requests->(d.i - 1)->>'ttl' IS NOT NULL
                              THEN now() + (p_requests->(d.i - 1)->>'ttl')::interval END
       FROM unnest(v_decided, v_outcomes, v_records) AS d(i, outcome, record)
-     WHERE f.requester = p_requests->(d.i - 1)->>'requester' AND f.idempotency_key = p_requests->(d.i - 1)->>'key';
+     WHERE f.ctid = v_claim_tid[d.i];
   END IF;
 
   -- Claims of requests refused before their funds were looked at are given up: a retry decides afresh.
   DELETE FROM funds_requests f
-   USING unnest(v_claimed) i
-   WHERE v_out[i]->>'kind' IN ('model_changed', 'period_locked', 'inactive')
-     AND f.requester = p_requests->(i - 1)->>'requester' AND f.idempotency_key = p_requests->(i - 1)->>'key';
+   WHERE f.ctid = ANY(ARRAY(SELECT v_claim_tid[i] FROM unnest(v_claimed) i
+                             WHERE v_out[i]->>'kind' IN ('model_changed', 'period_locked', 'inactive')));
 
   -- A key that came twice in the batch: the later copy is a repeat of the first.
   FOR v_i IN 1 .. n LOOP

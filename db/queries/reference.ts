@@ -314,6 +314,29 @@ export async function activeDimensionValues(
   return { accounts: new Set(a.map((r) => r.code)), costCenters: new Set(c.map((r) => r.code)) };
 }
 
+/**
+ * Every account and every cost center of an entity active on a date: what the synchronous budget check keeps
+ * for a few seconds, so a request names values it finds in memory (the reservation's own statement checks
+ * them again, ordered with closures).
+ */
+export async function allActiveDimensionValues(
+  db: DbOrTx,
+  legalEntity: string,
+  date: string,
+): Promise<{ accounts: Set<string>; costCenters: Set<string> }> {
+  const rows = (await db.execute(sql`
+    select 'account' as dimension, code from accounts
+     where active and valid_from <= ${date} and (valid_to is null or valid_to > ${date})
+    union all
+    select 'costCenter', code from cost_centers
+     where legal_entity = ${legalEntity} and active and valid_from <= ${date}
+       and (valid_to is null or valid_to > ${date})`)) as unknown as { dimension: string; code: string }[];
+  return {
+    accounts: new Set(rows.filter((r) => r.dimension === 'account').map((r) => r.code)),
+    costCenters: new Set(rows.filter((r) => r.dimension === 'costCenter').map((r) => r.code)),
+  };
+}
+
 /** What a standing sync of an entity covers: the fiscal years of its calendar with a period still open. */
 export async function openFiscalYears(db: DbOrTx, legalEntity: string): Promise<number[]> {
   const rows = (await db.execute(sql`
