@@ -121,6 +121,11 @@ const Env = z.object({
   PUBLICATION_CHUNK_SIZE: z.coerce.number().int().min(1).max(5000).default(100),
   /** Funds a reservation holds are given back after this unless consumed or released first. */
   BUDGET_RESERVATION_TTL: DurationString.default('30 days'),
+  /**
+   * How many budget checks and reservations one API process takes on at once; beyond it, it answers 503 with
+   * Retry-After at once rather than letting every caller wait longer (the load is shed, nothing is decided).
+   */
+  BUDGET_CHECK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(256),
   /** How often the reservation-expiry workflow gives back what expired. */
   RESERVATION_EXPIRY_INTERVAL: DurationString.default('5 minutes'),
   /** How long a controller has to decide on an override before it expires. */
@@ -288,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     api: { host: e.API_HOST, port: e.API_PORT, keys: e.CLOSELOOP_API_KEYS },
     budgetControl: {
       reservationTtl: e.BUDGET_RESERVATION_TTL,
+      maxInFlight: e.BUDGET_CHECK_MAX_IN_FLIGHT,
       expiryInterval: e.RESERVATION_EXPIRY_INTERVAL,
       overrideTimeout: e.OVERRIDE_DECISION_TIMEOUT,
       transferTimeout: e.TRANSFER_APPROVAL_TIMEOUT,

@@ -18,6 +18,7 @@ import { fiscalYearPeriods } from '../../db/queries/reference';
 import { groupingTrees } from '../report-groups';
 import { fromMinor, Money, toMinor } from '../../domain/money';
 import { principalOf, requireRole } from '../auth';
+import { shedBeyond } from '../admission';
 import { HttpError } from '../errors';
 import { controlsFor, type ControlRouteDeps, entityContext } from '../control-context';
 import { knownLegalEntity, unknownReference } from '../references';
@@ -101,8 +102,10 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
   const router = Router();
   const reservations = createReservationQueue(db);
   const spenders = requireRole('requester', 'controller', 'integration_admin');
+  // One limit for checks and reservations: both are the synchronous path procurement waits on.
+  const admitted = shedBeyond(config.budgetControl.maxInFlight);
 
-  router.post('/checks', spenders, async (req, res) => {
+  router.post('/checks', admitted, spenders, async (req, res) => {
     const body = FundsBody.parse(req.body);
     const { lines, controls } = await controlsFor(db, body, cache);
     const answer = await checkFunds(
@@ -113,7 +116,7 @@ export function budgetControlRoutes({ db, config, client, cache }: ControlRouteD
     res.json(answer);
   });
 
-  router.post('/reservations', spenders, async (req, res) => {
+  router.post('/reservations', admitted, spenders, async (req, res) => {
     const idempotencyKey = idempotencyKeyOf(req);
     const body = FundsBody.parse(req.body);
     const correlationId = req.header('x-correlation-id') ?? randomUUID();
