@@ -11,6 +11,8 @@ import { insertCostCenters } from '../db/queries/reference';
 import { putControlBudget } from '../db/queries/control-budgets';
 import { rebuildControlBudgets } from '../db/queries/control-budget-balances';
 import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu';
+import { type HttpTarget, pgbenchAtRate, vegetaAtRate } from './bench/open-loop';
+import { ensureVegeta } from './lib/load-generator';
 
 /**
  * npm run bench:budget-check [-- --seconds 15 --connections 64 --buckets 10000 --profile]
@@ -316,10 +318,11 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       `[bench] closeloop: POST /v1/budget-control/reservations, ${connections} connections, ${seconds} s each…`,
     );
     const random = (k: number) => Math.floor(Math.random() * k);
-    const spread = await run('spread', () => ({
+    const pickSpread = () => ({
       account: ACCOUNTS[random(ACCOUNTS.length)]!,
       costCenter: `B${random(costCenters) + 1}`,
-    }));
+    });
+    const spread = await run('spread', pickSpread);
     const hot = await run('hot', () => ({ account: '600100', costCenter: 'B1' }));
     const overlapping = await run(
       'overlapping',
@@ -330,6 +333,41 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       }),
       MFG,
     );
+
+    // Latency where it means something: a fixed arrival rate at half the maximum the closed loop reached,
+    // closeloop (vegeta, measuring from each request's intended send time) beside pgbench -R at the same rate.
+    // Then 1.5× the maximum, where closeloop must shed (503, Retry-After) rather than queue without end; then
+    // the overload's keys sent again at half the rate: each is decided once (the audit below checks the sums).
+    const vegeta = await ensureVegeta((l) => console.log(`[bench] ${l}`));
+    const half = Math.max(1, Math.round(spread.throughput / 2));
+    const overRate = Math.max(2, Math.round(spread.throughput * 1.5));
+    const spreadTargets = (label: string, count: number): HttpTarget[] =>
+      Array.from({ length: count }, (_x, i) => ({
+        method: 'POST',
+        url: `${server.url}/v1/budget-control/reservations`,
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': 'dev-procurement',
+          'idempotency-key': `${label}-${process.pid}-${i}`,
+        },
+        body: JSON.stringify({
+          legalEntity: 'ACME-US',
+          lines: [{ ...pickSpread(), period: PERIOD, amount: { amount: '1.00', currency: 'USD' } }],
+        }),
+      }));
+    console.log(`[bench] open loop: ${half} req/s (half the closed loop's maximum), ${seconds} s each…`);
+    const ceilingOpen = pgbenchAtRate(pgbenchPath(), url.toString(), update(`'B' || :n`), {
+      clients: connections,
+      seconds,
+      rate: half,
+    });
+    const open = vegetaAtRate(vegeta, spreadTargets('open', half * seconds), { seconds, rate: half });
+    console.log(
+      `[bench] overload: ${overRate} req/s (1.5× the maximum), then its keys again at ${half} req/s…`,
+    );
+    const overloadTargets = spreadTargets('overload', overRate * seconds);
+    const overload = vegetaAtRate(vegeta, overloadTargets, { seconds, rate: overRate });
+    const recovery = vegetaAtRate(vegeta, overloadTargets.slice(0, half * seconds), { seconds, rate: half });
     await server.stop();
 
     // The audit: nothing over budget, and the held reservations are exactly what the balances say is reserved.
@@ -372,7 +410,25 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
         heldInControlBudgets: audit!.budgetsHeld,
         consistent,
       },
-      targets: { spread: 'ratio >= 0.6 and p99 <= 15 ms', hot: 'ratio >= 2' },
+      openLoop: {
+        rate: half,
+        ceiling: ceilingOpen,
+        closeloop: open,
+        p99OverCeilingMs: Number((open.p99 - ceilingOpen.p99).toFixed(2)),
+      },
+      overload: {
+        rate: overRate,
+        statuses: overload.statuses,
+        shedPercent: Math.round((100 * (overload.statuses['503'] ?? 0)) / Math.max(1, overload.requests)),
+        p99Ms: overload.p99,
+      },
+      recovery: { rate: half, statuses: recovery.statuses, p99Ms: recovery.p99 },
+      targets: {
+        spread: 'ratio >= 0.6',
+        hot: 'ratio >= 2',
+        openLoop: 'p99 <= pgbench -R p99 + 5 ms',
+        overload: 'sheds with 503 and Retry-After; recovers; no key reserved twice',
+      },
       cpu: { cores: os.cpus().length, ...cpu },
       ...(profileDir ? { apiProfile: summariseCpuProfile(profileDir) } : {}),
     });
@@ -382,6 +438,12 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
         `[bench] ${r.name.padEnd(24)} ceiling ${String(r.ceilingTps).padStart(6)} tps | closeloop ${String(r.closeloopRps).padStart(6)} req/s | ratio ${r.ratio} | p50 ${r.p50Ms} ms p95 ${r.p95Ms} ms p99 ${r.p99Ms} ms | errors ${r.errors}`,
       );
     }
+    console.log(
+      `[bench] open loop at ${half} req/s: closeloop p50 ${open.p50.toFixed(1)} ms p95 ${open.p95.toFixed(1)} ms p99 ${open.p99.toFixed(1)} ms | pgbench -R p50 ${ceilingOpen.p50.toFixed(1)} ms p95 ${ceilingOpen.p95.toFixed(1)} ms p99 ${ceilingOpen.p99.toFixed(1)} ms | statuses ${JSON.stringify(open.statuses)}`,
+    );
+    console.log(
+      `[bench] overload at ${overRate} req/s: statuses ${JSON.stringify(overload.statuses)}, p99 ${overload.p99.toFixed(1)} ms; its keys again at ${half} req/s: statuses ${JSON.stringify(recovery.statuses)}, p99 ${recovery.p99.toFixed(1)} ms`,
+    );
     for (const [label, c] of Object.entries(cpu)) {
       console.log(
         `[bench] CPU during ${label} (${os.cpus().length} cores = ${100 * os.cpus().length}%): API ${c.apiPercent}%, PostgreSQL ${c.postgresPercent}%, load generator ${c.loadGeneratorPercent}%`,
