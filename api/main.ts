@@ -4,6 +4,7 @@ import { connectClient } from '../config/temporal-connection';
 import { openDatabase } from '../db/client';
 import { DatabaseUnavailableError, describeLocatedDatabase, locateDatabase } from '../db/embedded';
 import { listen } from './listen';
+import { serveInProcesses } from './processes';
 import { createApp } from './app';
 import { ensureReservationExpiry } from './reservation-expiry';
 import { ensureSchedules, ensurePeriodCloseSchedule } from './schedules';
@@ -12,29 +13,37 @@ import { ensureSchedules, ensurePeriodCloseSchedule } from './schedules';
 async function main() {
   const config = loadConfig();
   refuseDevSigningKey(config);
-  const located = await locateDatabase({ ...config.database, startEmbedded: false });
-  const database = openDatabase(located.url, { poolSize: config.database.poolSize });
-  const connection = await connectClient(config.temporal);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  const server = await listen(
-    createApp({ config, client, db: database.db }),
-    config.api.port,
-    config.api.host,
+  await serveInProcesses(
+    config.api.processes,
+    async () => {
+      const located = await locateDatabase({ ...config.database, startEmbedded: false });
+      const database = openDatabase(located.url, { poolSize: config.database.poolSize });
+      const connection = await connectClient(config.temporal);
+      const client = new Client({ connection, namespace: config.temporal.namespace });
+      const server = await listen(
+        createApp({ config, client, db: database.db }),
+        config.api.port,
+        config.api.host,
+      );
+      // Each process makes sure of them; each is started under a fixed ID, so one runs however many try.
+      await ensureReservationExpiry(client, config);
+      await ensureSchedules(client, config, database.db);
+      await ensurePeriodCloseSchedule(client, config, database.db);
+      return {
+        server,
+        description: describeLocatedDatabase(located, config.database.embedded.dataDir),
+        stop: async () => {
+          await server.close();
+          await connection.close();
+          await database.close();
+        },
+      };
+    },
+    (url, database) =>
+      console.log(
+        `closeloop API listening on ${url}${config.api.processes > 1 ? ` (${config.api.processes} processes)` : ''}, database ${database}`,
+      ),
   );
-  await ensureReservationExpiry(client, config);
-  await ensureSchedules(client, config, database.db);
-  await ensurePeriodCloseSchedule(client, config, database.db);
-  console.log(
-    `closeloop API listening on ${server.url}, database ${describeLocatedDatabase(located, config.database.embedded.dataDir)}`,
-  );
-  const stop = async () => {
-    await server.close();
-    await connection.close();
-    await database.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
 main().catch((err) => {

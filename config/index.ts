@@ -94,6 +94,11 @@ const Env = z.object({
 
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /**
+   * How many API processes serve the port (node:cluster hands each connection to one of them): JavaScript runs
+   * on one core per process, so the synchronous budget check scales with processes where cores allow.
+   */
+  API_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   CLOSELOOP_API_KEYS: ApiKeys,
 
   APPROVAL_TIMEOUT: DurationString.default('3 days'),
@@ -290,7 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       uiUrl: e.TEMPORAL_UI_URL ?? `http://${dev.server.ip}:${dev.server.uiPort}`,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
-    api: { host: e.API_HOST, port: e.API_PORT, keys: e.CLOSELOOP_API_KEYS },
+    api: { host: e.API_HOST, port: e.API_PORT, processes: e.API_PROCESSES, keys: e.CLOSELOOP_API_KEYS },
     budgetControl: {
       reservationTtl: e.BUDGET_RESERVATION_TTL,
       maxInFlight: e.BUDGET_CHECK_MAX_IN_FLIGHT,

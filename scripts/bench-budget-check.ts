@@ -10,12 +10,12 @@ import { scratchDatabase } from './bench/scratch-database';
 import { insertCostCenters } from '../db/queries/reference';
 import { putControlBudget } from '../db/queries/control-budgets';
 import { rebuildControlBudgets } from '../db/queries/control-budget-balances';
-import { cpuSeconds, postgresCpuSeconds, summariseCpuProfile } from './bench/cpu';
+import { postgresCpuSeconds, summariseCpuProfile, treeCpuSeconds } from './bench/cpu';
 import { type HttpTarget, pgbenchAtRate, vegetaAtRate } from './bench/open-loop';
 import { ensureVegeta } from './lib/load-generator';
 
 /**
- * npm run bench:budget-check [-- --seconds 15 --connections 64 --buckets 10000 --profile]
+ * npm run bench:budget-check [-- --seconds 15 --connections 64 --buckets 10000 --api-processes 1 --profile]
  *
  * The synchronous reservation against the database's own ceiling, on one machine in one go:
  * 1. the ceiling: pgbench on the same PostgreSQL, running the same conditional update (take funds only while
@@ -110,6 +110,7 @@ function pgbench(url: string, script: string, clients: number, seconds: number):
 function startApiProcess(
   databaseUrl: string,
   poolSize: number,
+  processes: number,
   profileDir?: string,
 ): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -117,7 +118,13 @@ function startApiProcess(
     process.execPath,
     [...profiling, '--import', 'tsx', path.join(__dirname, 'bench', 'api-server.ts')],
     {
-      env: { ...process.env, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: String(poolSize) },
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        DATABASE_POOL_SIZE: String(poolSize),
+        API_PORT: '0',
+        API_PROCESSES: String(processes),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
@@ -145,6 +152,7 @@ async function main() {
       connections: { type: 'string', default: '64' },
       buckets: { type: 'string', default: '10000' },
       pool: { type: 'string', default: '20' },
+      'api-processes': { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
     },
   });
@@ -253,7 +261,12 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       rmSync(profileDir, { recursive: true, force: true });
       mkdirSync(profileDir, { recursive: true });
     }
-    const server = await startApiProcess(url.toString(), Number(values.pool), profileDir);
+    const server = await startApiProcess(
+      url.toString(),
+      Number(values.pool),
+      Number(values['api-processes']),
+      profileDir,
+    );
     const cpu: Record<string, { apiPercent: number; postgresPercent: number; loadGeneratorPercent: number }> =
       {};
     const run = async (
@@ -290,7 +303,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
         ],
       };
       // Where the two cores went during the run: the API process, PostgreSQL, and this load generator.
-      const before = { api: cpuSeconds(server.pid), pg: postgresCpuSeconds(), self: process.cpuUsage() };
+      const before = { api: treeCpuSeconds(server.pid), pg: postgresCpuSeconds(), self: process.cpuUsage() };
       const started = Date.now();
       const result = await new Promise<autocannon.Result>((resolve, reject) => {
         const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
@@ -300,7 +313,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       const self = process.cpuUsage(before.self);
       const pct = (s: number) => Math.round((100 * s) / wall);
       cpu[label] = {
-        apiPercent: pct(cpuSeconds(server.pid) - before.api),
+        apiPercent: pct(treeCpuSeconds(server.pid) - before.api),
         postgresPercent: pct(postgresCpuSeconds() - before.pg),
         loadGeneratorPercent: pct((self.user + self.system) / 1e6),
       };

@@ -28,8 +28,21 @@ function processTimes(pid: number): { own: number; endedChildren: number } {
 }
 
 /** CPU seconds (user + system) a process has used so far; 0 when it is gone or /proc is absent. */
-export function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number): number {
   return processTimes(pid).own;
+}
+
+/** CPU seconds a process and its live children (an API's cluster processes) have used so far. */
+export function treeCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    // No /proc: the process alone.
+  }
+  return cpuSeconds(pid) + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
 
 /** Every PostgreSQL server process on this machine (the postmaster and its backends). */
