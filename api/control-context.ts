@@ -18,17 +18,32 @@ import { knownLegalEntity, unknownReference } from './references';
 /**
  * Configuration read on every request (the entity, its control model and calendar, whether a dimension value is
  * active) changes rarely; it is kept for a few seconds so the synchronous path spends its time on the decision.
- * Freezes and balances are never cached: the reservation's own transaction reads them.
+ * An entry past its time is still answered from while it is read again in the background: every request does
+ * not wait for the reread (a stall every few seconds, in the latency's tail), and nothing decides on it alone,
+ * since the reservation's own statement checks the model's version and the values' activity again. Freezes and
+ * balances are never cached: the reservation's own transaction reads them.
  */
 const CONFIG_TTL_MS = 5_000;
 export class Expiring<T> {
-  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  private readonly entries = new Map<string, { at: number; value: Promise<T>; refreshing?: boolean }>();
   /** A cached value that is not `usable` (it lacks what the request names) is read again, not trusted. */
   async get(key: string, load: () => Promise<T>, usable: (v: T) => boolean = () => true): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && Date.now() - hit.at < CONFIG_TTL_MS) {
+    if (hit) {
       const cached = await hit.value.catch(() => undefined);
-      if (cached !== undefined && usable(cached)) return cached;
+      if (cached !== undefined && usable(cached)) {
+        if (Date.now() - hit.at >= CONFIG_TTL_MS && !hit.refreshing) {
+          hit.refreshing = true;
+          load().then(
+            (fresh) => {
+              if (this.entries.get(key) === hit)
+                this.entries.set(key, { at: Date.now(), value: Promise.resolve(fresh) });
+            },
+            () => this.entries.delete(key),
+          );
+        }
+        return cached;
+      }
     }
     const value = load();
     this.entries.set(key, { at: Date.now(), value });

@@ -412,7 +412,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       name,
     });
     Object.assign(results, {
-      spread: report('10,000 buckets, uniform', ceilingSpread, spread),
+      spread: report(`${buckets.toLocaleString('en')} buckets, uniform`, ceilingSpread, spread),
       hot: report('one hot bucket', ceilingHot, hot),
       overlapping: report('+ 2 control budgets/line', ceilingSpread, overlapping),
       audit: {
