@@ -1,8 +1,22 @@
+import { createReadStream, statSync } from 'node:fs';
 import { type Readable } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
 import { type BulkActualRow, ACTUALS_STREAM, bulkIngestActuals } from '../db/queries/actuals';
 import { auditSync } from '../db/queries/watermarks';
 import { getLegalEntity } from '../db/queries/reference';
-import { loadSourceContext } from '../db/queries/source-lines';
+import { loadSourceContext, type SourceContext } from '../db/queries/source-lines';
+import { controlBudgetsOfFacts } from '../db/queries/control-budget-balances';
+import {
+  type LedgerStage,
+  NotLineByLine,
+  type StagedColumns,
+  type StagedKey,
+  stageLedgerFile,
+} from '../db/queries/ledger-staging';
+import { toleranceHundredths } from '../domain/budget-control';
+import { quote } from '../domain/fx';
+import { minorUnitsOf } from '../domain/money';
+import { type LedgerExportItem, type LedgerExportLayout } from './connectors/types';
 import { keepUncountableLine } from '../db/queries/source-exceptions';
 import { sourceRecordKey } from '../domain/identity';
 import { canonicaliseSourceLine, SourceLineErrorCode } from '../domain/source-lines';
@@ -26,6 +40,7 @@ export interface BulkLoadResult extends BulkLoadProgress {
  * other currencies converted) and counted by the same business key as the hourly sync, thousands a statement,
  * with the next batch read while the last is written. A row that cannot be counted is kept in the dead letters
  * with its reason. Running the same file twice, or a file overlapping the syncs, counts every line once.
+ * loadLedgerExportFile is the faster way for a file on disk; this row path is what it falls back on.
  */
 export async function loadLedgerExport(
   deps: Pick<ActivityDeps, 'db' | 'erps'>,
@@ -43,8 +58,33 @@ export async function loadLedgerExport(
   const entity = await getLegalEntity(db, opts.legalEntity);
   if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
   const ctx = await loadSourceContext(db, entity);
-  const batchSize = opts.batchSize ?? 5000;
   const result: BulkLoadResult = { read: 0, inserted: 0, duplicates: 0, deadLetters: 0, batches: 0 };
+  const rows = rowLoader(db, ctx, opts, result);
+  for await (const items of erpFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
+    for (const item of items) await rows.take(item);
+  }
+  await rows.finish();
+  await auditLoad(db, ctx, opts.correlationId, result);
+  return result;
+}
+
+/**
+ * Takes a ledger export's items one by one: a line is batched and written (thousands a statement, up to
+ * `inFlight` batches at once, the next read while the last is written); what cannot be read or counted is
+ * kept as a dead letter with its reason. Counts into `result`.
+ */
+function rowLoader(
+  db: ActivityDeps['db'],
+  ctx: SourceContext,
+  opts: {
+    correlationId: string;
+    batchSize?: number;
+    inFlight?: number;
+    onProgress?: (p: BulkLoadProgress) => void;
+  },
+  result: BulkLoadResult,
+) {
+  const batchSize = opts.batchSize ?? 5000;
   const inFlight = opts.inFlight ?? 2;
   let batch: BulkActualRow[] = [];
   const writing = new Set<Promise<void>>();
@@ -84,8 +124,8 @@ export async function loadLedgerExport(
       }),
     );
 
-  for await (const items of erpFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
-    for (const item of items) {
+  return {
+    async take(item: LedgerExportItem) {
       result.read++;
       if ('invalid' in item) {
         result.deadLetters++;
@@ -95,7 +135,7 @@ export async function loadLedgerExport(
           SourceLineErrorCode.InvalidRecord,
           `line ${item.invalid.line}: ${item.invalid.reason}`,
         );
-        continue;
+        return;
       }
       const recordKey = sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...item });
       const canonical = canonicaliseSourceLine(
@@ -105,7 +145,7 @@ export async function loadLedgerExport(
       if ('error' in canonical) {
         result.deadLetters++;
         await keep(recordKey, { ...item }, canonical.error.code, canonical.error.message);
-        continue;
+        return;
       }
       batch.push({ recordKey, ...item, line: canonical.line });
       if (batch.length >= batchSize) {
@@ -113,11 +153,17 @@ export async function loadLedgerExport(
         write(batch);
         batch = [];
       }
-    }
-  }
-  if (batch.length) write(batch);
-  await drain(0);
-  await db.transaction((tx) =>
+    },
+    async finish() {
+      if (batch.length) write(batch);
+      batch = [];
+      await drain(0);
+    },
+  };
+}
+
+const auditLoad = (db: ActivityDeps['db'], ctx: SourceContext, correlationId: string, result: object) =>
+  db.transaction((tx) =>
     auditSync(
       tx,
       {
@@ -126,13 +172,235 @@ export async function loadLedgerExport(
         stream: ACTUALS_STREAM,
         scope: 'bulk-load',
       },
-      {
-        action: 'actuals.bulk_loaded',
-        mark: 'file',
-        correlationId: opts.correlationId,
-        details: { ...result },
-      },
+      { action: 'actuals.bulk_loaded', mark: 'file', correlationId, details: { ...result } },
     ),
   );
-  return result;
+
+/** How a file was loaded: set-based (PostgreSQL parsed it), or row by row, and why. */
+export interface FileLoadResult extends BulkLoadResult {
+  path: 'set' | 'row';
+  /** Why the row path was taken, when it was. */
+  reason?: string;
+  /** Rows the set path read one by one (malformed, or a line it could not take whole). */
+  rowByRow?: number;
+}
+
+/**
+ * The month-end load of a ledger export file on disk, let PostgreSQL parse it: the file is streamed into a
+ * temporary table by COPY; each distinct (account value, posting date, currency) of its well-formed rows is
+ * turned into its canonical line by the same code as the row path (mapping, period, closed-period routing,
+ * control budgets, FX quote); then one statement converts, deduplicates and counts every row of those keys.
+ * Every other row (too few or too many fields, malformed, or whose key or amount the set cannot take whole:
+ * a dead letter, a currency decision per amount) is read back and taken one by one as the row path takes it,
+ * so reasons read the same. A file whose records are not one a line (a quoted field spanning lines, blank
+ * lines between records), or an ERP without a layout, is loaded by the row path instead.
+ */
+export async function loadLedgerExportFile(
+  deps: Pick<ActivityDeps, 'db' | 'erps'>,
+  opts: {
+    legalEntity: string;
+    path: string;
+    correlationId: string;
+    batchSize?: number;
+    onProgress?: (p: BulkLoadProgress) => void;
+    /** Files from this size are staged in two parts, in parallel (default 8 MiB). */
+    splitFromBytes?: number;
+  },
+): Promise<FileLoadResult> {
+  const { db } = deps;
+  const entity = await getLegalEntity(db, opts.legalEntity);
+  if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
+  const erp = erpFor(deps, entity.erpSystem);
+  const rowPath = async (reason: string): Promise<FileLoadResult> => ({
+    ...(await loadLedgerExport(deps, { ...opts, file: createReadStream(opts.path) })),
+    path: 'row',
+    reason,
+  });
+  const layout = erp.ledgerExportLayout;
+  if (!layout || !erp.parseLedgerExportRecord)
+    return rowPath(`${entity.erpSystem} has no ledger export layout`);
+  const header = await headerOf(opts.path);
+  const columns = stagedColumns(layout, header);
+  if (typeof columns === 'string') return rowPath(columns);
+
+  // A large file is staged in two parts (split at a line break), each on its own connection, so both cores
+  // work: one PostgreSQL backend per part parses, converts and inserts. The parts' rows are numbered on.
+  const size = statSync(opts.path).size;
+  const split =
+    size >= (opts.splitFromBytes ?? SPLIT_FROM_BYTES)
+      ? await lineBreakAfter(opts.path, Math.floor(size / 2))
+      : undefined;
+  const parts =
+    split === undefined
+      ? [{ start: 0, end: Infinity }]
+      : [
+          { start: 0, end: split },
+          { start: split + 1, end: Infinity },
+        ];
+  const stages: LedgerStage[] = [];
+  try {
+    try {
+      for (const [i, part] of parts.entries())
+        stages.push(
+          await stageLedgerFile(
+            db,
+            createReadStream(opts.path, {
+              start: part.start,
+              ...(part.end === Infinity ? {} : { end: part.end }),
+            }),
+            columns,
+            { header: i === 0 },
+          ),
+        );
+    } catch (err) {
+      // A record spanning lines, or blank lines between records: csv-parse reads such a file, line by line cannot.
+      if (err instanceof NotLineByLine)
+        return await rowPath(`the file is not one record a line: ${err.message}`);
+      throw err;
+    }
+    const ctx = await loadSourceContext(db, entity);
+    const result: FileLoadResult = {
+      read: 0,
+      inserted: 0,
+      duplicates: 0,
+      deadLetters: 0,
+      batches: 0,
+      path: 'set',
+      rowByRow: 0,
+    };
+    const distinct = new Map<string, { account: string; date: string; currency: string }>();
+    for (const stage of stages)
+      for (const k of await stage.keys()) distinct.set(`${k.account}\u0000${k.date}\u0000${k.currency}`, k);
+    const keys = await canonicalKeys(db, ctx, layout, [...distinct.values()]);
+    const ingested = await Promise.all(
+      stages.map((stage) =>
+        stage.ingest({
+          sourceSystem: ctx.sourceSystem,
+          legalEntity: ctx.legalEntity,
+          correlationId: opts.correlationId,
+          keys,
+        }),
+      ),
+    );
+    for (const { taken, inserted } of ingested) {
+      result.read += taken;
+      result.inserted += inserted;
+      result.duplicates += taken - inserted;
+      result.batches++;
+    }
+    opts.onProgress?.({ ...result });
+    const rows = rowLoader(db, ctx, opts, result);
+    let before = 1; // the header's record
+    for (const stage of stages) {
+      for await (const batch of stage.others(opts.batchSize ?? 5000)) {
+        for (const r of batch) {
+          result.rowByRow!++;
+          await rows.take(erp.parseLedgerExportRecord(r.fields, header, before + r.n));
+        }
+      }
+      before += stage.rows;
+    }
+    await rows.finish();
+    await auditLoad(db, ctx, opts.correlationId, result);
+    return result;
+  } finally {
+    for (const stage of stages) await stage.release();
+  }
+}
+
+const SPLIT_FROM_BYTES = 8 * 2 ** 20;
+
+/** The offset of the first line break at or after `from`. */
+async function lineBreakAfter(path: string, from: number): Promise<number | undefined> {
+  for await (const chunk of createReadStream(path, { start: from, highWaterMark: 64 * 1024 })) {
+    const at = (chunk as Buffer).indexOf(10);
+    if (at >= 0) return from + at;
+    from += (chunk as Buffer).length;
+  }
+  return undefined;
+}
+
+/** The file's header: its first record, as csv-parse reads it (byte-order mark and spaces dropped). */
+async function headerOf(path: string): Promise<string[]> {
+  const parser = createReadStream(path).pipe(parseCsv({ bom: true, trim: true, to_line: 1 }));
+  for await (const record of parser) return record as string[];
+  return [];
+}
+
+/** Where the layout's columns are in this file's header; a sentence when the set path cannot read it. */
+function stagedColumns(layout: LedgerExportLayout, header: string[]): StagedColumns | string {
+  const at = (name: string) => header.indexOf(name) + 1;
+  const missing = layout.required.filter((c) => !at(c));
+  if (missing.length) return `the header lacks ${missing.join(', ')}`;
+  if (new Set(header).size !== header.length) return 'the header names a column twice';
+  return {
+    count: header.length,
+    wellFormed: Object.entries(layout.wellFormed).map(([name, pattern]) => ({ column: at(name), pattern })),
+    documentId: layout.documentId.map(at),
+    postingDate: at(layout.postingDate),
+    amount: at(layout.amount),
+    currency: at(layout.currency),
+    ...(at(layout.description) ? { description: at(layout.description) } : {}),
+    account: at(layout.account),
+  };
+}
+
+/**
+ * Each distinct (account value, posting date, currency) turned into its canonical line by the row path's own
+ * code, with what the database needs to count every row of it: the FX quote, the currencies' decimals and the
+ * control budgets the line falls in. A key the set cannot take whole is left out: its rows go one by one.
+ */
+async function canonicalKeys(
+  db: ActivityDeps['db'],
+  ctx: SourceContext,
+  layout: LedgerExportLayout,
+  keys: { account: string; date: string; currency: string }[],
+): Promise<StagedKey[]> {
+  const lines = keys.flatMap((k) => {
+    // A date PostgreSQL would refuse as a date (2027-02-30) is read one row at a time, as the row path does.
+    if (
+      Number.isNaN(Date.parse(`${k.date}T00:00:00Z`)) ||
+      new Date(`${k.date}T00:00:00Z`).toISOString().slice(0, 10) !== k.date
+    )
+      return [];
+    const canonical = canonicaliseSourceLine(
+      {
+        dimensions: layout.dimensionsOf(k.account),
+        date: k.date,
+        amount: { amount: '0', currency: k.currency },
+      },
+      ctx,
+    );
+    if ('error' in canonical) return [];
+    const q =
+      k.currency === ctx.currency
+        ? undefined
+        : ctx.fx && quote(ctx.fx.rates, ctx.fx.rateType, k.currency, ctx.currency, k.date, ctx.fx.base);
+    if (k.currency !== ctx.currency && !q) return [];
+    return [{ key: k, line: canonical.line, q }];
+  });
+  const budgets = await controlBudgetsOfFacts(
+    db,
+    ctx.legalEntity,
+    lines.map((l) => ({ dimensions: l.line.dimensions, period: l.line.period })),
+  );
+  return lines.map(({ key, line, q }, i) => ({
+    ...key,
+    dimensions: line.dimensions as Record<string, string>,
+    ledgerAccount: line.dimensions.account,
+    costCenter: line.dimensions.costCenter ?? '',
+    period: line.period,
+    routedFrom: line.routedFrom ?? null,
+    target: ctx.currency,
+    num: q ? String(q.num) : null,
+    den: q ? String(q.den) : null,
+    fromMinorUnits: minorUnitsOf(key.currency),
+    toMinorUnits: minorUnitsOf(ctx.currency),
+    budgets: budgets[i]!.map((b) => ({
+      k: b.key,
+      c: b.code,
+      v: b.values,
+      h: b.indirectPercent ? toleranceHundredths(b.indirectPercent) : 0,
+    })),
+  }));
 }

@@ -2,7 +2,8 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
 
-export type Database = PostgresJsDatabase<typeof schema>;
+/** The drizzle database over its postgres.js client ($client: for what drizzle does not do, such as COPY). */
+export type Database = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 /** A transaction handle; every query function accepts either this or the Database. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type DbOrTx = Database | Tx;

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { parse as parseCsv } from 'csv-parse';
 import postgres from 'postgres';
-import { loadLedgerExport } from '../activities/bulk-load';
+import { loadLedgerExportFile } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
 import { loadConfig } from '../config';
 import { scratchDatabase } from './bench/scratch-database';
@@ -16,10 +16,13 @@ import { scratchDatabase } from './bench/scratch-database';
  *
  * The month-end bulk load against the database's own ceiling, in one go on one machine:
  * 1. a ledger export of `--lines` lines (2% of them repeats of earlier lines), written to <data dir>/bench/;
- * 2. the ceiling: psql `\copy` of that file into an unlogged table of the same shape;
- * 3. the CSV parser alone over the file (rows counted, nothing else): where the Node.js side of any load stops;
- * 4. closeloop: the bulk load of the same file (streamed, canonicalised, deduplicated by business key, balances
- *    moved), in this process, sampling its resident memory.
+ * 2. beside the ceiling: psql `\copy` of that file into an unlogged table of its shape (parsing alone);
+ * 3. the CSV parser alone over the file (rows counted, nothing else): where a row-by-row load in Node.js stops;
+ * 4. closeloop: the month-end load of the same file (loadLedgerExportFile: PostgreSQL parses it into a staging
+ *    table; lines keyed, converted, deduplicated by business key and counted into the balances set-based), in
+ *    this process, sampling its resident memory;
+ * 5. the ceiling: psql `\copy` of the lines closeloop wrote into a table shaped, indexed and logged like
+ *    actual_lines, where they land.
  * Prints both rates, the ratio, peak RSS and the counts, and writes them to <data dir>/bench/ingest.json.
  */
 
@@ -56,6 +59,15 @@ async function writeExport(file: string, lines: number): Promise<{ unique: numbe
   return { unique };
 }
 
+/** Runs one psql command against the bench database; the seconds it took. */
+function psqlCopy(url: string, command: string): number {
+  const started = process.hrtime.bigint();
+  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-c', command], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -76,26 +88,17 @@ async function main() {
     const { unique } = await writeExport(file, lines);
     const bytes = statSync(file).size;
 
-    console.log('[bench] ceiling: psql \\copy into an unlogged table of the same shape…');
+    // Beside the ceiling: psql \copy of the raw file into an unlogged table of the file's shape (no indexes,
+    // no WAL), what parsing alone costs PostgreSQL.
+    console.log('[bench] psql \\copy of the raw file into an unlogged table of its shape…');
     await sql`create unlogged table bench_ledger_copy (rec_id bigint, journal text, voucher text,
       accounting_date date, ledger_account text, amount numeric(24, 6), currency text, description text)`;
-    const copyStart = process.hrtime.bigint();
-    execFileSync(
-      'psql',
-      [
-        url,
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-c',
-        `\\copy bench_ledger_copy from '${file}' with (format csv, header)`,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+    const unloggedSeconds = psqlCopy(
+      url,
+      `\\copy bench_ledger_copy from '${file}' with (format csv, header)`,
     );
-    const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
 
-    // Where the Node.js side of a load stops, measured the same way: the CSV parser alone over the file.
+    // Where the Node.js side of a row-by-row load stops, measured the same way: the CSV parser alone.
     console.log('[bench] the CSV parser alone over the same file…');
     const parseStart = process.hrtime.bigint();
     let parsed = 0;
@@ -103,17 +106,17 @@ async function main() {
       parsed++;
     const parseSeconds = Number(process.hrtime.bigint() - parseStart) / 1e9;
 
-    console.log('[bench] closeloop: the bulk load of the same file…');
+    console.log('[bench] closeloop: the month-end load of the same file (set-based; PostgreSQL parses it)…');
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 50);
     const loadStart = process.hrtime.bigint();
-    const result = await loadLedgerExport(
+    const result = await loadLedgerExportFile(
       { db: database.db, erps: createConnectors(config).erps },
       {
         legalEntity: 'ACME-US',
-        file: createReadStream(file),
+        path: file,
         correlationId: `bench-ingest-${Date.now()}`,
         batchSize: Number(values.batch),
       },
@@ -122,21 +125,38 @@ async function main() {
     clearInterval(sampler);
     const [counted] = await sql<{ n: number }[]>`select count(*)::int as n from actual_lines`;
 
+    // The ceiling: the lines closeloop wrote, copied by psql into a table of the same shape, indexes and
+    // durability as actual_lines (logged, its unique business key and every index): what PostgreSQL itself
+    // takes to write these rows.
+    console.log(
+      '[bench] ceiling: psql \\copy of the same lines into a table shaped, indexed and logged like actual_lines…',
+    );
+    const linesFile = path.join(dir, `actual-lines-${lines}.csv`);
+    psqlCopy(url, `\\copy (select * from actual_lines) to '${linesFile}' with (format csv)`);
+    await sql`create table bench_actual_lines (like actual_lines including all)`;
+    const copySeconds = psqlCopy(url, `\\copy bench_actual_lines from '${linesFile}' with (format csv)`);
+    rmSync(linesFile, { force: true });
+
     const figures = {
       machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
       lines,
       bytes,
       uniqueLines: unique,
       ceiling: {
-        tool: 'psql \\copy into an unlogged table',
+        tool: 'psql \\copy of the counted lines into a logged table like actual_lines (same indexes)',
         seconds: copySeconds,
+        // Per line of the file, as closeloop's figure is: the file's lines over the time to write its rows.
         linesPerSecond: Math.round(lines / copySeconds),
+      },
+      unlogged: {
+        tool: 'psql \\copy of the raw file into an unlogged table of its shape, no indexes',
+        seconds: unloggedSeconds,
+        linesPerSecond: Math.round(lines / unloggedSeconds),
       },
       parserAlone: {
         tool: 'csv-parse, rows counted, nothing else',
         seconds: parseSeconds,
         linesPerSecond: Math.round(parsed / parseSeconds),
-        ratioToCeiling: Number((copySeconds / parseSeconds).toFixed(2)),
       },
       closeloop: {
         seconds: loadSeconds,
@@ -146,13 +166,14 @@ async function main() {
         countedInDatabase: counted!.n,
       },
       ratio: Number((copySeconds / loadSeconds).toFixed(2)),
-      targets: { ratio: '>= 0.4', peakRssMiB: '<= 512' },
+      targets: { ratio: '>= 0.5', peakRssMiB: '<= 512' },
     };
     console.log(
-      `[bench] ceiling   ${figures.ceiling.linesPerSecond} lines/s (${copySeconds.toFixed(1)} s)\n` +
-        `[bench] parser    ${figures.parserAlone.linesPerSecond} lines/s (${parseSeconds.toFixed(1)} s): the CSV parser alone, ${figures.parserAlone.ratioToCeiling}× the ceiling\n` +
-        `[bench] closeloop ${figures.closeloop.linesPerSecond} lines/s (${loadSeconds.toFixed(1)} s), peak RSS ${figures.closeloop.peakRssMiB} MiB\n` +
-        `[bench] ratio ${figures.ratio} (target ≥ 0.4); ${result.inserted} counted, ${result.duplicates} duplicates, ${result.deadLetters} dead letters; ${counted!.n} lines in the database (expected ${unique})`,
+      `[bench] ceiling   ${figures.ceiling.linesPerSecond} lines/s (${copySeconds.toFixed(1)} s): \\copy into a logged table like actual_lines\n` +
+        `[bench] unlogged  ${figures.unlogged.linesPerSecond} lines/s (${unloggedSeconds.toFixed(1)} s): \\copy of the raw file, unlogged, no indexes\n` +
+        `[bench] parser    ${figures.parserAlone.linesPerSecond} lines/s (${parseSeconds.toFixed(1)} s): the CSV parser alone in Node.js\n` +
+        `[bench] closeloop ${figures.closeloop.linesPerSecond} lines/s (${loadSeconds.toFixed(1)} s, ${result.path} path, ${result.rowByRow ?? 0} rows one by one), peak RSS ${figures.closeloop.peakRssMiB} MiB\n` +
+        `[bench] ratio ${figures.ratio} (target ≥ 0.5); ${result.inserted} counted, ${result.duplicates} duplicates, ${result.deadLetters} dead letters; ${counted!.n} lines in the database (expected ${unique})`,
     );
     const out = path.join(dir, 'ingest.json');
     writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);

@@ -102,7 +102,7 @@ const BENCHES: Bench[] = [
         benchmark: 'month-end ingest',
         size,
         ceiling: at(f, 'ceiling', 'linesPerSecond'),
-        ceilingUnit: 'lines/s (psql \\copy)',
+        ceilingUnit: 'lines/s (\\copy, logged, indexed)',
         closeloop: at(f, 'closeloop', 'linesPerSecond'),
         closeloopUnit: 'lines/s',
         ratio: at(f, 'ratio'),

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
-import { loadLedgerExport } from '../activities/bulk-load';
+import { loadLedgerExportFile } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
 import { loadConfig } from '../config';
 import { prepareDatabase } from './lib/database';
@@ -27,7 +27,6 @@ async function main() {
   // The same database npm start uses (started if it is the embedded one), brought to the current schema.
   const database = await prepareDatabase(config, { startEmbedded: true, seed: false });
   const size = statSync(values.file).size;
-  const file = createReadStream(values.file);
   const bar = new SingleBar(
     {
       format:
@@ -39,20 +38,26 @@ async function main() {
   const correlationId = `bulk-load:${values.entity}:${randomUUID()}`;
   bar.start(size, 0, { read: 0, inserted: 0, duplicates: 0, deadLetters: 0 });
   try {
-    const result = await loadLedgerExport(
+    // PostgreSQL parses the file and counts its lines set-based; rows it cannot take whole come after.
+    const result = await loadLedgerExportFile(
       { db: database.handle.db, erps: createConnectors(config).erps },
       {
         legalEntity: values.entity,
-        file,
+        path: values.file,
         correlationId,
         batchSize: Number(values.batch),
-        onProgress: (p) => bar.update(file.bytesRead, p),
+        onProgress: (p) => bar.update(size, p),
       },
     );
     bar.update(size, result);
     bar.stop();
     console.log(
       `${values.entity}: ${result.read} lines read, ${result.inserted} counted, ${result.duplicates} already counted, ${result.deadLetters} kept as dead letters (correlation ${correlationId})`,
+    );
+    console.log(
+      result.path === 'set'
+        ? `loaded set-based by PostgreSQL; ${result.rowByRow} rows read one by one (malformed, or not countable whole)`
+        : `loaded row by row: ${result.reason}`,
     );
   } finally {
     bar.stop();

@@ -131,6 +131,27 @@ export interface SourceActualLine {
 /** A line of a ledger export file, or a row of it that could not be read (with its line number and reason). */
 export type LedgerExportItem = SourceActualLine | { invalid: { line: number; reason: string; row: unknown } };
 
+/**
+ * A ledger export's columns and what each means, for the set-based load. A row is taken whole by the database
+ * only when every value matches its `wellFormed` pattern (a PostgreSQL regular expression saying what the
+ * adapter's row schema accepts); any other row is read by parseLedgerExportRow, for its reason.
+ */
+export interface LedgerExportLayout {
+  /** Columns the header must name (any order); `description` may be absent. */
+  required: readonly string[];
+  wellFormed: Readonly<Record<string, string>>;
+  /** The columns whose values, joined by '/', are the document ID (SourceActualLine.documentId). */
+  documentId: readonly string[];
+  /** The posting date: the value's first 10 characters. */
+  postingDate: string;
+  amount: string;
+  currency: string;
+  description: string;
+  /** The column naming the line's dimensions (an account display value), read by `dimensionsOf`. */
+  account: string;
+  dimensionsOf(value: string): SystemDimensionValues;
+}
+
 export interface ActualsPage {
   lines: SourceActualLine[];
   /** Present while more pages follow; pass back as `cursor`. */
@@ -191,6 +212,17 @@ export interface ErpConnector {
    * skipped.
    */
   readLedgerExport(file: Readable): AsyncIterable<LedgerExportItem[]>;
+  /**
+   * How the adapter's ledger export file is laid out, for a load that lets PostgreSQL parse it (COPY) and
+   * turns its well-formed rows into lines in set-based statements; absent: files are read by readLedgerExport.
+   */
+  readonly ledgerExportLayout?: LedgerExportLayout;
+  /**
+   * One record of a ledger export (its fields, the file's header) as readLedgerExport reads it (`line`: its
+   * record number, the header being 1): the set-based load hands back every row it does not take whole, so
+   * each reason reads as the row path gives it.
+   */
+  parseLedgerExportRecord?(fields: string[], header: string[], line: number): LedgerExportItem;
   /** Exchange rates still valid on or after `fromDate`, of the rate types closeloop maps. */
   fetchExchangeRates(query: { fromDate: string }, control?: CallControl): Promise<SourceExchangeRate[]>;
   /**

@@ -20,7 +20,9 @@ import { calendarPeriods, getLegalEntity } from './reference';
  * gives back exactly there; a rebuild rewrites those records with the figures.
  */
 
-const lockKey = (legalEntity: string) => sql`hashtextextended(${`control-budgets:${legalEntity}`}, 0)`;
+/** The name of an entity's control-budget lock (its key is hashtextextended(name, 0)). */
+export const controlBudgetsLockName = (legalEntity: string) => `control-budgets:${legalEntity}`;
+const lockKey = (legalEntity: string) => sql`hashtextextended(${controlBudgetsLockName(legalEntity)}, 0)`;
 
 /** Spend writers and reservations hold it shared; a model change holds it exclusive. */
 export async function lockControlBudgets(tx: DbOrTx, legalEntity: string, mode: 'shared' | 'exclusive') {

@@ -251,6 +251,8 @@ const LedgerExportRow = z.object({
   Description: z.string().optional(),
 });
 
+const LEDGER_EXPORT_REQUIRED = Object.keys(LedgerExportRow.shape).filter((k) => k !== 'Description');
+
 const ExchangeRateRow = z.object({
   ExchangeRateTypeName: z.string(),
   FromCurrencyCode: z.string(),
@@ -635,6 +637,20 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
     amount: { amount: e.TransactionCurrencyAmount, currency: e.TransactionCurrencyCode },
     description: e.Description || undefined,
   });
+
+  /** A ledger export record, named by the file's header: a posted line, or why it cannot be read. */
+  function parseLedgerExportRecord(fields: string[], header: string[], line: number): LedgerExportItem {
+    if (fields.length !== header.length) {
+      const reason = `has ${fields.length} fields where the header names ${header.length}`;
+      return { invalid: { line, reason, row: fields } };
+    }
+    const raw: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++) raw[header[i]!] = fields[i]!;
+    const row = LedgerExportRow.safeParse(raw);
+    return row.success
+      ? actualLineOf(row.data)
+      : { invalid: { line, reason: describeIssues(row.error), row: raw } };
+  }
 
   async function findHeader(company: string, key: string) {
     const found = await readAll(
@@ -1142,6 +1158,27 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
      * GeneralJournalAccountEntryRecId, JournalNumber, Voucher, AccountingDate, LedgerAccount,
      * TransactionCurrencyAmount, TransactionCurrencyCode, Description), streamed row by row.
      */
+    ledgerExportLayout: {
+      required: LEDGER_EXPORT_REQUIRED,
+      // What LedgerExportRow accepts, column by column (after csv-parse's trim, which the load applies too).
+      wellFormed: {
+        GeneralJournalAccountEntryRecId: '^[0-9]+$',
+        JournalNumber: '^.+$',
+        Voucher: '^.+$',
+        AccountingDate: '^[0-9]{4}-[0-9]{2}-[0-9]{2}',
+        LedgerAccount: '^.+$',
+        TransactionCurrencyAmount: '^-?[0-9]+([.][0-9]+)?$',
+        TransactionCurrencyCode: '^.{3}$',
+      },
+      documentId: ['JournalNumber', 'Voucher', 'GeneralJournalAccountEntryRecId'],
+      postingDate: 'AccountingDate',
+      amount: 'TransactionCurrencyAmount',
+      currency: 'TransactionCurrencyCode',
+      description: 'Description',
+      account: 'LedgerAccount',
+      dimensionsOf: (value) => parseDisplayValue(value),
+    },
+    parseLedgerExportRecord,
     async *readLedgerExport(file) {
       // pipe() carries backpressure: the file is read only as fast as the loader takes rows. Rows come as
       // arrays, named by the header here: cheaper than the parser's column objects, and a row with too few or
@@ -1160,19 +1197,7 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
             header = fields;
             continue;
           }
-          if (fields.length !== header.length) {
-            const reason = `has ${fields.length} fields where the header names ${header.length}`;
-            out.push({ invalid: { line, reason, row: fields } });
-            continue;
-          }
-          const raw: Record<string, string> = {};
-          for (let i = 0; i < header.length; i++) raw[header[i]!] = fields[i]!;
-          const row = LedgerExportRow.safeParse(raw);
-          out.push(
-            row.success
-              ? actualLineOf(row.data)
-              : { invalid: { line, reason: describeIssues(row.error), row: raw } },
-          );
+          out.push(parseLedgerExportRecord(fields, header, line));
         }
         if (out.length) yield out;
       }

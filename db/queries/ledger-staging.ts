@@ -1,0 +1,300 @@
+import { type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type postgres from 'postgres';
+import { DECIMAL_PATTERN } from '../../domain/money';
+import { type Database } from '../client';
+import { controlBudgetsLockName } from './control-budget-balances';
+import { ACTUALS_STREAM } from './actuals';
+
+/**
+ * The set-based month-end load: PostgreSQL parses the ledger export (COPY … FROM STDIN into a temporary table
+ * of text columns, on one connection of the pool kept for the load), then its well-formed rows are keyed,
+ * converted, deduplicated, counted into the balances and control budgets in a few statements. What a row
+ * means comes from the caller: which column holds what, the pattern each value must match, and for every
+ * distinct (account value, posting date, currency) the canonical line it makes (activities/bulk-load.ts turns
+ * them with the same domain code as the row path). Rows it does not take whole are handed back, to be read
+ * one by one.
+ */
+
+/** The file's columns by 1-based position in its header. */
+export interface StagedColumns {
+  count: number;
+  wellFormed: { column: number; pattern: string }[];
+  documentId: number[];
+  postingDate: number;
+  amount: number;
+  currency: number;
+  description?: number;
+  account: number;
+}
+
+/** A distinct (account value, posting date, currency) of the file, as its canonical line says. */
+export interface StagedKey {
+  account: string;
+  date: string;
+  currency: string;
+  dimensions: Record<string, string>;
+  ledgerAccount: string;
+  costCenter: string;
+  period: string;
+  routedFrom: string | null;
+  /** The functional currency the line counts in. */
+  target: string;
+  /** The quote converting `currency` to `target` (integers: rate = num / den); null when they are one. */
+  num: string | null;
+  den: string | null;
+  /** Minor units of `currency` and `target`. */
+  fromMinorUnits: number;
+  toMinorUnits: number;
+  /** The control budgets the line falls in: key, code, values, indirect cost in hundredths of a percent. */
+  budgets: { k: string; c: string; v: Record<string, string | null>; h: number }[];
+}
+
+export interface LedgerStage {
+  rows: number;
+  columns: StagedColumns;
+  release(): Promise<void>;
+  /** The distinct (account value, posting date, currency) of the rows. */
+  keys(): Promise<{ account: string; date: string; currency: string }[]>;
+  /** Inserts the lines of every well-formed row whose key is given; how many rows that took and inserted. */
+  ingest(r: {
+    sourceSystem: string;
+    legalEntity: string;
+    correlationId: string;
+    keys: StagedKey[];
+  }): Promise<{ taken: number; inserted: number }>;
+  /** The rows `ingest` did not take, in file order, a batch at a time: row number and every field it has. */
+  others(batchSize: number): AsyncIterable<{ n: number; fields: string[] }[]>;
+}
+
+/** A value as csv-parse's trim reads it: surrounding spaces and tabs dropped, a missing field ''. */
+const valueOf = (column: number) => `coalesce(btrim(s.c${column}, E' \\t'), '')`;
+
+/** The file cannot be read line by line as one record each (a quoted field spans lines, or a blank line). */
+export class NotLineByLine extends Error {}
+
+/**
+ * Stages a file, or a part of one (`header`: whether it starts with the file's header line, which is skipped).
+ * Rows are numbered from 1 within the part.
+ */
+export async function stageLedgerFile(
+  db: Database,
+  file: Readable,
+  columns: StagedColumns,
+  opts: { header: boolean } = { header: true },
+): Promise<LedgerStage> {
+  const sql = await db.$client.reserve();
+  const release = async () => {
+    await sql
+      .unsafe(
+        'drop table if exists pg_temp.ledger_raw, pg_temp.ledger_fast, pg_temp.ledger_keys, pg_temp.ledger_others cascade',
+      )
+      .catch(() => undefined);
+    sql.release();
+  };
+  try {
+    await sql.unsafe(
+      'drop table if exists pg_temp.ledger_raw, pg_temp.ledger_fast, pg_temp.ledger_keys, pg_temp.ledger_others cascade',
+    );
+    await sql.unsafe('create temp table ledger_raw (n bigserial, line text)');
+    // Each line whole (delimiter and quote are control characters no ledger export holds), so no row can make
+    // COPY stop the load: a row with too few or too many fields is split below and kept as a dead letter.
+    // The file's own header line is skipped; row n is the part's record n.
+    await pipeline(
+      file,
+      await sql
+        .unsafe(
+          `copy ledger_raw (line) from stdin with (format csv, header ${opts.header}, delimiter E'\\x01', quote E'\\x02')`,
+        )
+        .writable(),
+    );
+    const [shape] = (await sql.unsafe(
+      `select count(*)::int as rows,
+              count(*) filter (where (length(line) - length(replace(line, '"', ''))) % 2 = 1)::int as unbalanced,
+              count(*) filter (where coalesce(line, '') = ''
+                                 and n < (select max(n) from ledger_raw where coalesce(line, '') <> ''))::int as blank
+         from ledger_raw`,
+    )) as unknown as [{ rows: number; unbalanced: number; blank: number }];
+    if (shape.unbalanced || shape.blank)
+      throw new NotLineByLine(
+        shape.unbalanced
+          ? `${shape.unbalanced} lines hold a quoted field that spans lines`
+          : `${shape.blank} blank lines between records`,
+      );
+    // Trailing blank lines are no records (csv-parse skips them too).
+    await sql.unsafe("delete from ledger_raw where coalesce(line, '') = ''");
+    const names = Array.from({ length: columns.count }, (_x, i) => `f[${i + 1}] as c${i + 1}`);
+    await sql.unsafe(
+      `create temp view ledger_stage as
+       select n, cardinality(f) as fields, f, ${names.join(', ')}
+         from (select n, case when strpos(line, '"') = 0 then string_to_array(line, ',')
+                              else closeloop_csv_fields(line) end as f
+                 -- OFFSET 0 keeps the subquery whole: each line is split once, not once per field read.
+                 from ledger_raw offset 0) split`,
+    );
+    const [{ rows }] = (await sql.unsafe('select count(*)::int as rows from ledger_raw')) as unknown as [
+      { rows: number },
+    ];
+    return { rows, columns, release, ...staged(sql, columns) };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
+  const patterns = columns.wellFormed.map((w) => w.pattern);
+  const wellFormed = [
+    `s.fields = ${columns.count}`,
+    ...columns.wellFormed.map((w, i) => `${valueOf(w.column)} ~ $${i + 1}`),
+  ].join(' and ');
+  const account = valueOf(columns.account);
+  const date = `left(${valueOf(columns.postingDate)}, 10)`;
+  const currency = valueOf(columns.currency);
+  const amount = `${valueOf(columns.amount)}::numeric`;
+  const documentId = columns.documentId.map(valueOf).join(` || '/' || `);
+  const p = patterns.length;
+
+  return {
+    // Over every row, well formed or not (the patterns are applied once, when the rows are taken): a key
+    // only a malformed row has is turned into a line for nothing, which costs less than a second pass.
+    keys: async () =>
+      (await sql.unsafe(
+        `select distinct ${account} as account, ${date} as date, ${currency} as currency from ledger_stage s`,
+      )) as unknown as { account: string; date: string; currency: string }[],
+
+    async ingest(r: { sourceSystem: string; legalEntity: string; correlationId: string; keys: StagedKey[] }) {
+      await sql.unsafe('begin');
+      try {
+        // Sorting and hashing a month of lines fits in memory for this one transaction.
+        await sql.unsafe("set local work_mem = '256MB'");
+        // The keys as a table the planner can count (a jsonb set it would guess at 100 rows).
+        await sql.unsafe(
+          `create temp table ledger_keys on commit drop as
+           select row_number() over () as id, k.*
+             from jsonb_to_recordset($1::jsonb) as k(account text, date text, currency text, dimensions jsonb,
+                    "ledgerAccount" text, "costCenter" text, period text, "routedFrom" text, target text, num numeric,
+                    den numeric, "fromMinorUnits" int, "toMinorUnits" int, budgets jsonb)`,
+          [JSON.stringify(r.keys)],
+        );
+        await sql.unsafe('analyze ledger_keys');
+        // The patterns make the planner expect next to no well-formed rows, and so a nested loop over the keys
+        // for each row: a hash join is what this takes, whatever the estimate.
+        await sql.unsafe('set local enable_nestloop = off');
+        // The rows taken whole: well formed, their key turned into a line, their amount a decimal string
+        // (domain/money) within the currency's decimals. Converted as domain/fx convert does: to minor units,
+        // times the quote, rounded half away from zero on integers.
+        await sql.unsafe(
+          `create temp table ledger_fast as
+           select s.n, $${p + 1}::text || ':' || ${documentId} || ':1:r0' as dedupe_key, ${documentId} as document_id,
+                  k.id as key_id, ${date}::date as posting_date,
+                  case when k.num is null then ${amount}
+                       else sign(${amount}) * div(abs(${amount}) * 10::numeric ^ k."fromMinorUnits" * k.num
+                                                  * 10::numeric ^ k."toMinorUnits" * 2 + k.den * 10::numeric ^ k."fromMinorUnits",
+                                                  2 * k.den * 10::numeric ^ k."fromMinorUnits") / 10::numeric ^ k."toMinorUnits"
+                  end as amount,
+                  nullif(${columns.description ? valueOf(columns.description) : "''"}, '') as description
+             from ledger_stage s
+             join ledger_keys k on k.account = ${account} and k.date = ${date} and k.currency = ${currency}
+            where ${wellFormed} and ${valueOf(columns.amount)} ~ $${p + 2}
+              and scale(trim_scale(${amount})) <= k."fromMinorUnits"`,
+          [...patterns, r.sourceSystem, DECIMAL_PATTERN.source],
+        );
+        await sql.unsafe('create unique index on ledger_fast (n)');
+        const [{ taken }] = (await sql.unsafe(
+          'select count(*)::int as taken from ledger_fast',
+        )) as unknown as [{ taken: number }];
+        // Spend writers hold the entity's control-budget lock shared (a model change holds it exclusive).
+        await sql.unsafe('select pg_advisory_xact_lock_shared(hashtextextended($1, 0))', [
+          controlBudgetsLockName(r.legalEntity),
+        ]);
+        const [{ inserted }] = (await sql.unsafe(
+          `with chosen as (
+             -- A record twice in the file counts once: its first row.
+             select distinct on (f.dedupe_key) f.*, k.dimensions, k."ledgerAccount" as account,
+                    k."costCenter" as cost_center, k.period, k."routedFrom" as routed_from, k.target as currency,
+                    k."toMinorUnits" as minor_units, k.budgets
+               from ledger_fast f join ledger_keys k on k.id = f.key_id
+              order by f.dedupe_key, f.n
+           ), inserted as (
+             insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity,
+                                       dimensions, account, cost_center, period, posting_date, amount, currency,
+                                       description, routed_from_period, correlation_id)
+             select dedupe_key, $1, document_id, 1, 0, $2, dimensions, account, cost_center, period, posting_date,
+                    amount, currency, description, routed_from, $3
+               from chosen
+             on conflict (dedupe_key) do nothing
+             returning dedupe_key, account, cost_center, period, currency, amount
+           ), per_budget as (
+             -- What each inserted line counts for in the control budgets it falls in (with a grant's indirect
+             -- cost, rounded as domain/projects countedMinor does), summed per budget.
+             select b->>'k' as budget_key, min(b->>'c') as code, min((b->'v')::text)::jsonb as key_values,
+                    i.period, i.currency,
+                    sum(case when (b->>'h')::int = 0 then i.amount
+                             else (i.amount * 10::numeric ^ c.minor_units
+                                   + sign(i.amount) * div(abs(i.amount * 10::numeric ^ c.minor_units * (b->>'h')::int) + 5000, 10000))
+                                  / 10::numeric ^ c.minor_units end) as amount
+               from (select * from chosen where budgets <> '[]'::jsonb) c
+               join inserted i on c.dedupe_key = i.dedupe_key, jsonb_array_elements(c.budgets) b
+              group by b->>'k', i.period, i.currency
+           ), budgeted as (
+             insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, actual)
+             select $2, budget_key, code, key_values, period, currency, amount from per_budget
+              order by budget_key, period, currency
+             on conflict (legal_entity, budget_key, period, currency)
+             do update set actual = control_budget_balances.actual + excluded.actual, updated_at = now()
+             returning 1
+           ), per_balance as (
+             select account, cost_center, period, currency, sum(amount) as amount from inserted
+              group by account, cost_center, period, currency
+           ), balanced as (
+             insert into control_balances (legal_entity, account, cost_center, period, currency, actual)
+             select $2, account, cost_center, period, currency, amount from per_balance
+              order by account, cost_center, period, currency
+             on conflict (legal_entity, account, cost_center, period, currency)
+             do update set actual = control_balances.actual + excluded.actual, updated_at = now()
+             returning 1
+           ), resolved as (
+             update source_exceptions set status = 'resolved', resolved_at = now(), resolved_by = 'closeloop'
+              where source_system = $1 and stream = $4 and status = 'open'
+                and record_key in (select dedupe_key from inserted)
+             returning 1
+           )
+           select (select count(*) from inserted)::int as inserted`,
+          [r.sourceSystem, r.legalEntity, r.correlationId, ACTUALS_STREAM],
+        )) as unknown as [{ inserted: number }];
+        await sql.unsafe('commit');
+        return { taken, inserted };
+      } catch (err) {
+        await sql.unsafe('rollback').catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async *others(batchSize: number) {
+      // The rows not taken (few, in a month-end file) are set apart in one pass, then read a batch at a time,
+      // each with every field it has (trimmed as csv-parse's trim reads them).
+      const fast = (await sql.unsafe(
+        `select to_regclass('pg_temp.ledger_fast') is not null as present`,
+      )) as unknown as [{ present: boolean }];
+      const outside = fast[0].present ? 'where not exists (select 1 from ledger_fast f where f.n = s.n)' : '';
+      await sql.unsafe('drop table if exists pg_temp.ledger_others');
+      await sql.unsafe(
+        `create temp table ledger_others as
+         select s.n::int as n, array(select coalesce(btrim(v, E' \\t'), '') from unnest(s.f) v) as fields
+           from ledger_stage s ${outside}`,
+      );
+      await sql.unsafe('create unique index on ledger_others (n)');
+      let after = 0;
+      for (;;) {
+        const rows = (await sql.unsafe(
+          `select n, fields from ledger_others where n > $1 order by n limit $2`,
+          [after, batchSize],
+        )) as unknown as { n: number; fields: string[] }[];
+        if (!rows.length) return;
+        after = rows[rows.length - 1]!.n;
+        yield rows;
+      }
+    },
+  };
+}
