@@ -132,6 +132,29 @@ const BENCHES: Bench[] = [
       },
     ],
   },
+  {
+    name: 'approvals',
+    script: 'scripts/bench-approvals.ts',
+    sizes: [
+      { label: '100 cycles', args: ['--cycles', '100'] },
+      { label: '1,000 cycles', args: ['--cycles', '1000'] },
+    ],
+    smoke: { label: '100 cycles', args: ['--cycles', '100', '--sample', '20'] },
+    output: 'approvals.json',
+    rows: (f, size) => [
+      {
+        // The time from sending an approval until the status read shows it; p99 in ms (ratio: the same).
+        benchmark: 'approval visible in status, p99 (ratio: ms)',
+        size: `${size} awaiting`,
+        ceiling: at(f, 'ceiling', 'p99'),
+        ceilingUnit: 'ms (status read alone)',
+        closeloop: at(f, 'closeloop', 'p99'),
+        closeloopUnit: 'ms',
+        ratio: at(f, 'closeloop', 'p99'),
+        target: '<= 50',
+      },
+    ],
+  },
 ];
 
 const median = (xs: number[]) => {

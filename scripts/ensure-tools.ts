@@ -1,16 +1,18 @@
 import { ensureChromium } from './lib/browser';
 import { ensureMailpit } from './lib/mail-sink';
+import { ensureVegeta } from './lib/load-generator';
 import { ensureTemporalCli } from './lib/temporal-cli';
 
 /**
- * npm run tools:ensure — finds or builds the pinned Go tools closeloop runs (the Temporal CLI and the Mailpit
- * mail sink) into ~/.cache/closeloop, finds (or, as root on Debian or Ubuntu, installs) the Chromium that the
+ * npm run tools:ensure — finds or builds the pinned Go tools closeloop runs (the Temporal CLI, the Mailpit
+ * mail sink and the vegeta load generator the budget-check benchmark drives) into ~/.cache/closeloop, finds (or, as root on Debian or Ubuntu, installs) the Chromium that the
  * Temporal UI browser test drives, and prints their paths.
  */
 async function main() {
   const log = (line: string) => console.error(`[tools] ${line}`);
   console.log(await ensureTemporalCli({ log }));
   console.log(await ensureMailpit(log));
+  console.log(await ensureVegeta(log));
   console.log(await ensureChromium(log));
 }
 
