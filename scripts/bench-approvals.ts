@@ -1,15 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config';
 import { budgetRows } from '../simulators/scenario/services-company';
 import { SearchAttributes } from '../workflows/definitions';
 import { planVersion } from '../test/harness/cycle';
-import globalSetup from '../test/harness/global-setup';
-import globalTeardown from '../test/harness/global-teardown';
 import { apiClient, cyclePath } from '../test/harness/http';
-import { startStack } from '../test/harness/stack';
+import { writeFigures } from './bench/figures';
+import { benchOnHarness } from './bench/harness';
 
 /**
  * npm run bench:approvals [-- --cycles 1000 --sample 200 --concurrency 4]
@@ -40,7 +36,7 @@ async function inTurn<T>(items: T[], concurrency: number, work: (item: T) => Pro
   );
 }
 
-async function main() {
+benchOnHarness({ api: true }, async (stack) => {
   const { values } = parseArgs({
     options: {
       cycles: { type: 'string', default: '1000' },
@@ -51,113 +47,95 @@ async function main() {
   const n = Number(values.cycles);
   const sample = Math.min(n, Number(values.sample ?? Math.min(n, 200)));
   const concurrency = Number(values.concurrency);
-  await globalSetup();
-  const stack = await startStack({ api: true });
   const request = apiClient(stack.api!.url);
-  try {
-    const fy = await stack.newFiscalYear();
-    console.log(
-      `[bench] starting ${n} budget cycles through the API and waiting for them to await approval…`,
-    );
-    const versions = Array.from({ length: n }, (_x, i) => i + 1);
-    // Small versions (four lines each): the benchmark is about the approvals, not the validation.
-    for (const v of versions) planVersion(stack, fy, v, budgetRows(fy, v).slice(0, 4));
-    const started = performance.now();
-    const ids: string[] = [];
-    await inTurn(versions, 16, async (version) => {
-      const res = await request('POST', '/v1/budget-cycles', {
-        key: 'dev-planner',
-        body: { legalEntity: 'ACME-US', fiscalYear: fy, version },
-      });
-      if (res.status !== 202)
-        throw new Error(`starting version ${version}: ${res.status} ${JSON.stringify(res.body)}`);
-      ids.push(res.body.cycleId as string);
+  const fy = await stack.newFiscalYear();
+  console.log(`[bench] starting ${n} budget cycles through the API and waiting for them to await approval…`);
+  const versions = Array.from({ length: n }, (_x, i) => i + 1);
+  // Small versions (four lines each): the benchmark is about the approvals, not the validation.
+  for (const v of versions) planVersion(stack, fy, v, budgetRows(fy, v).slice(0, 4));
+  const started = performance.now();
+  const ids: string[] = [];
+  await inTurn(versions, 16, async (version) => {
+    const res = await request('POST', '/v1/budget-cycles', {
+      key: 'dev-planner',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, version },
     });
-    const awaiting = `WorkflowType = 'budgetCycle' AND ${SearchAttributes.FiscalYear.name} = ${fy} AND ${SearchAttributes.CycleStatus.name} = 'awaiting_approval'`;
-    for (;;) {
-      const { count } = await stack.client.workflow.count(awaiting);
-      if (count >= n) break;
-      if (performance.now() - started > 30 * 60_000)
-        throw new Error(`only ${count} of ${n} cycles await approval`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const readySeconds = (performance.now() - started) / 1000;
-    console.log(`[bench] ${n} cycles await approval after ${readySeconds.toFixed(1)} s`);
-
-    // The status read alone, on cycles nobody decides in this run (the last ones started).
-    const idle = ids.slice(sample);
-    const alone: number[] = [];
-    await inTurn(idle.length ? idle.slice(0, sample) : ids.slice(0, sample), concurrency, async (id) => {
-      const t0 = performance.now();
-      const res = await request('GET', cyclePath(id), { key: 'dev-planner' });
-      if (res.status !== 200) throw new Error(`status of ${id}: ${res.status}`);
-      alone.push(performance.now() - t0);
-    });
-
-    console.log(`[bench] approving ${sample} of them, ${concurrency} approvers at once…`);
-    const visible: number[] = [];
-    await inTurn(ids.slice(0, sample), concurrency, async (id) => {
-      const t0 = performance.now();
-      const decided = await request('POST', `${cyclePath(id)}/decision`, {
-        key: 'dev-approver',
-        body: { decision: 'approve', comment: 'bench' },
-      });
-      if (decided.status !== 200)
-        throw new Error(`approving ${id}: ${decided.status} ${JSON.stringify(decided.body)}`);
-      for (;;) {
-        const status = await request('GET', cyclePath(id), { key: 'dev-planner' });
-        if (status.body.status !== 'awaiting_approval') break;
-      }
-      visible.push(performance.now() - t0);
-    });
-
-    // Where an approval's time goes: the events of one approved cycle from the update's acceptance to its
-    // completion, with the milliseconds since acceptance (activities the update waits for show here).
-    const history = await stack.client.workflow.getHandle(ids[Math.floor(sample / 2)]!).fetchHistory();
-    const events = history.events ?? [];
-    const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
-    const at = (i: number) =>
-      Number(events[i]!.eventTime!.seconds) * 1000 + events[i]!.eventTime!.nanos! / 1e6;
-    const anatomy =
-      accepted >= 0 && completed > accepted
-        ? events.slice(accepted, completed + 1).map((e, j) => {
-            const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k as keyof typeof e]);
-            const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
-            return `+${(at(accepted + j) - at(accepted)).toFixed(0)} ms ${type?.replace('EventAttributes', '')}${activity ? ` ${activity}` : ''}`;
-          })
-        : [];
-    console.log('[bench] one approval, from the update accepted to completed:');
-    for (const line of anatomy) console.log(`[bench]   ${line}`);
-
-    const result = {
-      machine: { cpus: os.cpus().length },
-      cycles: n,
-      sample,
-      concurrency,
-      readySeconds: Number(readySeconds.toFixed(1)),
-      ceiling: { tool: 'GET /v1/budget-cycles/{id} alone, on cycles awaiting approval', ...figures(alone) },
-      closeloop: { measured: 'POST …/decision until GET shows it', ...figures(visible) },
-      target: 'p99 < 50 ms',
-      anatomy,
-    };
-    console.log(
-      `[bench] status read alone p50 ${result.ceiling.p50} ms p95 ${result.ceiling.p95} ms p99 ${result.ceiling.p99} ms`,
-    );
-    console.log(
-      `[bench] approval visible  p50 ${result.closeloop.p50} ms p95 ${result.closeloop.p95} ms p99 ${result.closeloop.p99} ms (target p99 < 50 ms), ${n} cycles awaiting`,
-    );
-    const out = path.join(loadConfig().dataDir, 'bench', 'approvals.json');
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`[bench] figures written to ${out}`);
-  } finally {
-    await stack.stop();
-    await globalTeardown();
+    if (res.status !== 202)
+      throw new Error(`starting version ${version}: ${res.status} ${JSON.stringify(res.body)}`);
+    ids.push(res.body.cycleId as string);
+  });
+  const awaiting = `WorkflowType = 'budgetCycle' AND ${SearchAttributes.FiscalYear.name} = ${fy} AND ${SearchAttributes.CycleStatus.name} = 'awaiting_approval'`;
+  for (;;) {
+    const { count } = await stack.client.workflow.count(awaiting);
+    if (count >= n) break;
+    if (performance.now() - started > 30 * 60_000)
+      throw new Error(`only ${count} of ${n} cycles await approval`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
-}
+  const readySeconds = (performance.now() - started) / 1000;
+  console.log(`[bench] ${n} cycles await approval after ${readySeconds.toFixed(1)} s`);
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
+  // The status read alone, on cycles nobody decides in this run (the last ones started).
+  const idle = ids.slice(sample);
+  const alone: number[] = [];
+  await inTurn(idle.length ? idle.slice(0, sample) : ids.slice(0, sample), concurrency, async (id) => {
+    const t0 = performance.now();
+    const res = await request('GET', cyclePath(id), { key: 'dev-planner' });
+    if (res.status !== 200) throw new Error(`status of ${id}: ${res.status}`);
+    alone.push(performance.now() - t0);
+  });
+
+  console.log(`[bench] approving ${sample} of them, ${concurrency} approvers at once…`);
+  const visible: number[] = [];
+  await inTurn(ids.slice(0, sample), concurrency, async (id) => {
+    const t0 = performance.now();
+    const decided = await request('POST', `${cyclePath(id)}/decision`, {
+      key: 'dev-approver',
+      body: { decision: 'approve', comment: 'bench' },
+    });
+    if (decided.status !== 200)
+      throw new Error(`approving ${id}: ${decided.status} ${JSON.stringify(decided.body)}`);
+    for (;;) {
+      const status = await request('GET', cyclePath(id), { key: 'dev-planner' });
+      if (status.body.status !== 'awaiting_approval') break;
+    }
+    visible.push(performance.now() - t0);
+  });
+
+  // Where an approval's time goes: the events of one approved cycle from the update's acceptance to its
+  // completion, with the milliseconds since acceptance (activities the update waits for show here).
+  const history = await stack.client.workflow.getHandle(ids[Math.floor(sample / 2)]!).fetchHistory();
+  const events = history.events ?? [];
+  const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
+  const at = (i: number) => Number(events[i]!.eventTime!.seconds) * 1000 + events[i]!.eventTime!.nanos! / 1e6;
+  const anatomy =
+    accepted >= 0 && completed > accepted
+      ? events.slice(accepted, completed + 1).map((e, j) => {
+          const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k as keyof typeof e]);
+          const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
+          return `+${(at(accepted + j) - at(accepted)).toFixed(0)} ms ${type?.replace('EventAttributes', '')}${activity ? ` ${activity}` : ''}`;
+        })
+      : [];
+  console.log('[bench] one approval, from the update accepted to completed:');
+  for (const line of anatomy) console.log(`[bench]   ${line}`);
+
+  const result = {
+    machine: { cpus: os.cpus().length },
+    cycles: n,
+    sample,
+    concurrency,
+    readySeconds: Number(readySeconds.toFixed(1)),
+    ceiling: { tool: 'GET /v1/budget-cycles/{id} alone, on cycles awaiting approval', ...figures(alone) },
+    closeloop: { measured: 'POST …/decision until GET shows it', ...figures(visible) },
+    target: 'p99 < 50 ms',
+    anatomy,
+  };
+  console.log(
+    `[bench] status read alone p50 ${result.ceiling.p50} ms p95 ${result.ceiling.p95} ms p99 ${result.ceiling.p99} ms`,
+  );
+  console.log(
+    `[bench] approval visible  p50 ${result.closeloop.p50} ms p95 ${result.closeloop.p95} ms p99 ${result.closeloop.p99} ms (target p99 < 50 ms), ${n} cycles awaiting`,
+  );
+  console.log(`[bench] figures written to ${writeFigures('approvals.json', result)}`);
 });

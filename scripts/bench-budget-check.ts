@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { loadConfig } from '../config';
+import { writeFigures } from './bench/figures';
 import { scratchDatabase } from './bench/scratch-database';
 import { insertCostCenters } from '../db/queries/reference';
 import { putControlBudget } from '../db/queries/control-budgets';
@@ -473,10 +474,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
     console.log(
       `[bench] overspent buckets: ${audit!.overspent}; reservations ${consistent ? 'match' : 'DO NOT match'} the balances`,
     );
-    const out = path.join(config.dataDir, 'bench', 'budget-check.json');
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`[bench] figures written to ${out}`);
+    console.log(`[bench] figures written to ${writeFigures('budget-check.json', results)}`);
     if (audit!.overspent !== 0 || !consistent) process.exitCode = 1;
   } finally {
     await sql.end();

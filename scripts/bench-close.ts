@@ -1,16 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
 import { insertFiscalPeriods, upsertLegalEntities } from '../db/queries/reference';
 import { legalEntity as servicesCompany } from '../db/seed/services-company';
 import { monthlyFiscalPeriods } from '../domain/reference';
-import globalSetup from '../test/harness/global-setup';
-import globalTeardown from '../test/harness/global-teardown';
-import { startStack } from '../test/harness/stack';
-import { loadConfig } from '../config';
+import { writeFigures } from './bench/figures';
+import { benchOnHarness } from './bench/harness';
 import { connectWorker } from '../config/temporal-connection';
 import { decisionSignal } from '../workflows/definitions';
 import { type PeriodCloseInput, type periodClose, periodCloseStatusQuery } from '../workflows/period-close';
@@ -23,151 +19,130 @@ import { type PeriodCloseInput, type periodClose, periodCloseStatusQuery } from 
  * exists) against a no-op fan-out of N child workflows, on the same dev server, worker process and machine,
  * in the same run. Prints both times, their ratio (target ≤ 2×) and the largest histories.
  */
-async function main() {
+benchOnHarness({}, async (stack) => {
   const { values } = parseArgs({ options: { entities: { type: 'string', default: '500' } } });
   const n = Number(values.entities);
-  await globalSetup();
-  const stack = await startStack();
-  try {
-    const fy = await stack.newFiscalYear();
-    const month = `${fy}-03`;
-    const codes = Array.from({ length: n }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
-    await upsertLegalEntities(
-      stack.db,
-      codes.map((code, i) => ({ ...servicesCompany, code, name: code, erpCompany: `b${i}` })),
-    );
-    await insertFiscalPeriods(
-      stack.db,
-      monthlyFiscalPeriods(fy).map((p) => ({ calendar: 'CAL-JAN', fiscalYear: fy, ...p })),
-    ).catch(() => undefined);
-    stack.d365.seedLedgerEntries(
-      codes.flatMap((_, i) =>
-        [1, 2, 3].map((k) => ({
-          DataArea: `b${i}`,
-          JournalNumber: `B${i}`,
-          Voucher: `B${i}-${k}`,
-          AccountingDate: `${month}-1${k}`,
-          LedgerAccount: '64050-400',
-          AccountingCurrencyAmount: `${k}00.00`,
-          TransactionCurrencyCode: 'USD',
-        })),
-      ),
-    );
+  const fy = await stack.newFiscalYear();
+  const month = `${fy}-03`;
+  const codes = Array.from({ length: n }, (_, i) => `BENCH-${String(i).padStart(4, '0')}`);
+  await upsertLegalEntities(
+    stack.db,
+    codes.map((code, i) => ({ ...servicesCompany, code, name: code, erpCompany: `b${i}` })),
+  );
+  await insertFiscalPeriods(
+    stack.db,
+    monthlyFiscalPeriods(fy).map((p) => ({ calendar: 'CAL-JAN', fiscalYear: fy, ...p })),
+  ).catch(() => undefined);
+  stack.d365.seedLedgerEntries(
+    codes.flatMap((_, i) =>
+      [1, 2, 3].map((k) => ({
+        DataArea: `b${i}`,
+        JournalNumber: `B${i}`,
+        Voucher: `B${i}-${k}`,
+        AccountingDate: `${month}-1${k}`,
+        LedgerAccount: '64050-400',
+        AccountingCurrencyAmount: `${k}00.00`,
+        TransactionCurrencyCode: 'USD',
+      })),
+    ),
+  );
 
-    // The baseline: its own worker (the bench's no-op workflows) on its own task queue, same server.
-    const connection = await connectWorker(stack.config.temporal);
-    const baselineWorker = await Worker.create({
-      connection,
-      namespace: stack.config.temporal.namespace,
-      taskQueue: `${stack.config.temporal.taskQueue}-baseline`,
-      workflowsPath: require.resolve('./bench/fan-out-baseline'),
-    });
-    const baseline = await baselineWorker.runUntil(async () => {
-      const t0 = performance.now();
-      const handle = await stack.client.workflow.start('noopFanOut', {
-        workflowId: `bench-noop-${fy}`,
-        taskQueue: `${stack.config.temporal.taskQueue}-baseline`,
-        args: [{ count: n, batch: 100, prefix: `bench-noop-${fy}` }],
-      });
-      await handle.result();
-      return { ms: performance.now() - t0, events: (await handle.fetchHistory()).events!.length };
-    });
-    await connection.close();
-
-    const input: PeriodCloseInput = {
-      month,
-      legalEntities: codes,
-      requestedBy: 'sam@acme.example',
-      signOff: {
-        controllers: ['dave@acme.example'],
-        integrationAdmins: [],
-        escalateAfter: '1 hour',
-        escalateTo: [],
-        expireAfter: '1 hour',
-      },
-    };
+  // The baseline: its own worker (the bench's no-op workflows) on its own task queue, same server.
+  const connection = await connectWorker(stack.config.temporal);
+  const baselineWorker = await Worker.create({
+    connection,
+    namespace: stack.config.temporal.namespace,
+    taskQueue: `${stack.config.temporal.taskQueue}-baseline`,
+    workflowsPath: require.resolve('./bench/fan-out-baseline'),
+  });
+  const baseline = await baselineWorker.runUntil(async () => {
     const t0 = performance.now();
-    const handle = await stack.client.workflow.start<typeof periodClose>('periodClose', {
-      workflowId: `period-close:${month}`,
-      taskQueue: stack.config.temporal.taskQueue,
-      args: [input],
+    const handle = await stack.client.workflow.start('noopFanOut', {
+      workflowId: `bench-noop-${fy}`,
+      taskQueue: `${stack.config.temporal.taskQueue}-baseline`,
+      args: [{ count: n, batch: 100, prefix: `bench-noop-${fy}` }],
     });
-    // Sign-offs as the children start (the parent's status names them; a signal waits in Temporal until the
-    // child's gate is open), so the benchmark adds no calls for children that do not exist yet.
-    const signed = new Set<string>();
-    while (signed.size < n) {
-      const status = await handle.query(periodCloseStatusQuery).catch(() => undefined);
-      const started = (status?.entities ?? []).filter((e) => e.workflowId && !signed.has(e.workflowId));
-      await Promise.all(
-        started.map(async (e) => {
-          await stack.client.workflow
-            .getHandle(e.workflowId!)
-            .signal(
-              decisionSignal,
-              await stack.signed(e.workflowId!, { decision: 'approve', principal: 'dave@acme.example' }),
-            );
-          signed.add(e.workflowId!);
-        }),
-      );
-      if (signed.size < n) await new Promise((r) => setTimeout(r, 500));
-    }
-    const result = await handle.result();
-    const closeMs = performance.now() - t0;
-    const parentEvents = (await handle.fetchHistory()).events!.length;
-    let childMax = 0;
-    for (const code of codes.slice(0, 20)) {
-      const h = await stack.client.workflow.getHandle(`period-close:${month}:${code}`).fetchHistory();
-      childMax = Math.max(childMax, h.events!.length);
-    }
-    const closed = result.entities.filter((e) => e.state === 'closed').length;
-    const [locks] = (await stack.db.execute(
-      sql`select count(*)::int as n from entity_period_locks where period = ${month}`,
-    )) as unknown as { n: number }[];
+    await handle.result();
+    return { ms: performance.now() - t0, events: (await handle.fetchHistory()).events!.length };
+  });
+  await connection.close();
 
-    console.log(
-      `bench:close — ${n} legal entities, 3 ledger lines each, on ${process.platform} (${os.cpus().length} cores)`,
+  const input: PeriodCloseInput = {
+    month,
+    legalEntities: codes,
+    requestedBy: 'sam@acme.example',
+    signOff: {
+      controllers: ['dave@acme.example'],
+      integrationAdmins: [],
+      escalateAfter: '1 hour',
+      escalateTo: [],
+      expireAfter: '1 hour',
+    },
+  };
+  const t0 = performance.now();
+  const handle = await stack.client.workflow.start<typeof periodClose>('periodClose', {
+    workflowId: `period-close:${month}`,
+    taskQueue: stack.config.temporal.taskQueue,
+    args: [input],
+  });
+  // Sign-offs as the children start (the parent's status names them; a signal waits in Temporal until the
+  // child's gate is open), so the benchmark adds no calls for children that do not exist yet.
+  const signed = new Set<string>();
+  while (signed.size < n) {
+    const status = await handle.query(periodCloseStatusQuery).catch(() => undefined);
+    const started = (status?.entities ?? []).filter((e) => e.workflowId && !signed.has(e.workflowId));
+    await Promise.all(
+      started.map(async (e) => {
+        await stack.client.workflow
+          .getHandle(e.workflowId!)
+          .signal(
+            decisionSignal,
+            await stack.signed(e.workflowId!, { decision: 'approve', principal: 'dave@acme.example' }),
+          );
+        signed.add(e.workflowId!);
+      }),
     );
-    console.log(
-      `  no-op fan-out of ${n} children   ${(baseline.ms / 1000).toFixed(1)} s   (parent history ${baseline.events} events)`,
-    );
-    console.log(
-      `  period close of ${n} entities    ${(closeMs / 1000).toFixed(1)} s   (${closed} closed, ${locks!.n} periods locked)`,
-    );
-    console.log(`  ratio                            ${(closeMs / baseline.ms).toFixed(2)}×   (target ≤ 2×)`);
-    console.log(
-      `  largest history                  parent ${parentEvents} events; an entity's close ≤ ${childMax} events (of 20 sampled)`,
-    );
-    // For `npm run bench`, which puts every benchmark in one table.
-    const out = path.join(loadConfig().dataDir, 'bench', 'close.json');
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(
-      out,
-      `${JSON.stringify(
-        {
-          machine: { cpus: os.cpus().length },
-          entities: n,
-          ceiling: { tool: `no-op fan-out of ${n} child workflows`, seconds: baseline.ms / 1000 },
-          closeloop: {
-            seconds: closeMs / 1000,
-            closed,
-            locked: locks!.n,
-            parentEvents,
-            childMaxEvents: childMax,
-          },
-          ratio: Number((closeMs / baseline.ms).toFixed(2)),
-          target: '<= 2',
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  } finally {
-    await stack.stop();
-    await globalTeardown();
+    if (signed.size < n) await new Promise((r) => setTimeout(r, 500));
   }
-}
+  const result = await handle.result();
+  const closeMs = performance.now() - t0;
+  const parentEvents = (await handle.fetchHistory()).events!.length;
+  let childMax = 0;
+  for (const code of codes.slice(0, 20)) {
+    const h = await stack.client.workflow.getHandle(`period-close:${month}:${code}`).fetchHistory();
+    childMax = Math.max(childMax, h.events!.length);
+  }
+  const closed = result.entities.filter((e) => e.state === 'closed').length;
+  const [locks] = (await stack.db.execute(
+    sql`select count(*)::int as n from entity_period_locks where period = ${month}`,
+  )) as unknown as { n: number }[];
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
+  console.log(
+    `bench:close — ${n} legal entities, 3 ledger lines each, on ${process.platform} (${os.cpus().length} cores)`,
+  );
+  console.log(
+    `  no-op fan-out of ${n} children   ${(baseline.ms / 1000).toFixed(1)} s   (parent history ${baseline.events} events)`,
+  );
+  console.log(
+    `  period close of ${n} entities    ${(closeMs / 1000).toFixed(1)} s   (${closed} closed, ${locks!.n} periods locked)`,
+  );
+  console.log(`  ratio                            ${(closeMs / baseline.ms).toFixed(2)}×   (target ≤ 2×)`);
+  console.log(
+    `  largest history                  parent ${parentEvents} events; an entity's close ≤ ${childMax} events (of 20 sampled)`,
+  );
+  // For `npm run bench`, which puts every benchmark in one table.
+  writeFigures('close.json', {
+    machine: { cpus: os.cpus().length },
+    entities: n,
+    ceiling: { tool: `no-op fan-out of ${n} child workflows`, seconds: baseline.ms / 1000 },
+    closeloop: {
+      seconds: closeMs / 1000,
+      closed,
+      locked: locks!.n,
+      parentEvents,
+      childMaxEvents: childMax,
+    },
+    ratio: Number((closeMs / baseline.ms).toFixed(2)),
+    target: '<= 2',
+  });
 });

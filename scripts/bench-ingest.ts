@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { loadLedgerExportFile } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
 import { loadConfig } from '../config';
+import { writeFigures } from './bench/figures';
 import { scratchDatabase } from './bench/scratch-database';
 
 /**
@@ -175,9 +176,7 @@ async function main() {
         `[bench] closeloop ${figures.closeloop.linesPerSecond} lines/s (${loadSeconds.toFixed(1)} s, ${result.path} path, ${result.rowByRow ?? 0} rows one by one), peak RSS ${figures.closeloop.peakRssMiB} MiB\n` +
         `[bench] ratio ${figures.ratio} (target ≥ 0.5); ${result.inserted} counted, ${result.duplicates} duplicates, ${result.deadLetters} dead letters; ${counted!.n} lines in the database (expected ${unique})`,
     );
-    const out = path.join(dir, 'ingest.json');
-    writeFileSync(out, `${JSON.stringify(figures, null, 2)}\n`);
-    console.log(`[bench] figures written to ${out}`);
+    console.log(`[bench] figures written to ${writeFigures('ingest.json', figures)}`);
     if (counted!.n !== unique) process.exitCode = 1;
   } finally {
     await sql.end();

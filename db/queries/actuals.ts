@@ -214,6 +214,36 @@ export type BulkActualRow = Pick<
 > & { line: CanonicalSourceLine };
 
 /**
+ * The steps that count newly inserted actual lines, after a step named `inserted` (dedupe_key, account,
+ * cost_center, period, currency, amount) and one named `per_budget` (budget_key, code, key_values, period,
+ * currency, amount: what they count for in each control budget): the control budgets' and the buckets'
+ * actuals move by them, each row once, in key order, and an open dead letter of an inserted record is resolved.
+ */
+export const countedIntoBalances = (ctx: { sourceSystem: string; legalEntity: string }) => sql`budgeted as (
+      insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, actual)
+      select ${ctx.legalEntity}, budget_key, code, key_values, period, currency, amount from per_budget
+       order by budget_key, period, currency
+      on conflict (legal_entity, budget_key, period, currency)
+      do update set actual = control_budget_balances.actual + excluded.actual, updated_at = now()
+      returning 1
+    ), per_balance as (
+      select account, cost_center, period, currency, sum(amount) as amount from inserted
+       group by account, cost_center, period, currency
+    ), balanced as (
+      insert into control_balances (legal_entity, account, cost_center, period, currency, actual)
+      select ${ctx.legalEntity}, account, cost_center, period, currency, amount from per_balance
+       order by account, cost_center, period, currency
+      on conflict (legal_entity, account, cost_center, period, currency)
+      do update set actual = control_balances.actual + excluded.actual, updated_at = now()
+      returning 1
+    ), resolved as (
+      update source_exceptions set status = 'resolved', resolved_at = now(), resolved_by = 'closeloop'
+       where source_system = ${ctx.sourceSystem} and stream = ${ACTUALS_STREAM} and status = 'open'
+         and record_key in (select dedupe_key from inserted)
+      returning 1
+    )`;
+
+/**
  * Counts a batch of posted lines in one statement: each line inserted by its business key (a line already
  * stored, by the hourly sync, an earlier load or earlier in this batch, inserts nothing), the balances moved
  * by exactly what was inserted, and any open dead letter of an inserted record closed. Returns how many were
@@ -271,29 +301,7 @@ export async function bulkIngestActuals(
              i.period, i.currency, sum((b->>'a')::numeric) as amount
         from inserted i join input src on src.k = i.dedupe_key, jsonb_array_elements(src.h) b
        group by b->>'k', i.period, i.currency
-    ), budgeted as (
-      insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, actual)
-      select ${ctx.legalEntity}, budget_key, code, key_values, period, currency, amount from per_budget
-       order by budget_key, period, currency
-      on conflict (legal_entity, budget_key, period, currency)
-      do update set actual = control_budget_balances.actual + excluded.actual, updated_at = now()
-      returning 1
-    ), per_balance as (
-      select account, cost_center, period, currency, sum(amount) as amount from inserted
-       group by account, cost_center, period, currency
-    ), balanced as (
-      insert into control_balances (legal_entity, account, cost_center, period, currency, actual)
-      select ${ctx.legalEntity}, account, cost_center, period, currency, amount from per_balance
-       order by account, cost_center, period, currency
-      on conflict (legal_entity, account, cost_center, period, currency)
-      do update set actual = control_balances.actual + excluded.actual, updated_at = now()
-      returning 1
-    ), resolved as (
-      update source_exceptions set status = 'resolved', resolved_at = now(), resolved_by = 'closeloop'
-       where source_system = ${ctx.sourceSystem} and stream = ${ACTUALS_STREAM} and status = 'open'
-         and record_key in (select dedupe_key from inserted)
-      returning 1
-    )
+    ), ${countedIntoBalances(ctx)}
     select (select count(*) from inserted)::int as inserted`)) as unknown as { inserted: number }[];
   return result!.inserted;
 }

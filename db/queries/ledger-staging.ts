@@ -1,10 +1,12 @@
 import { type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sql as drizzleSql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgres from 'postgres';
 import { DECIMAL_PATTERN } from '../../domain/money';
 import { type Database } from '../client';
 import { controlBudgetsLockName } from './control-budget-balances';
-import { ACTUALS_STREAM } from './actuals';
+import { countedIntoBalances } from './actuals';
 
 /**
  * The set-based month-end load: PostgreSQL parses the ledger export (COPY … FROM STDIN into a temporary table
@@ -15,6 +17,8 @@ import { ACTUALS_STREAM } from './actuals';
  * them with the same domain code as the row path). Rows it does not take whole are handed back, to be read
  * one by one.
  */
+
+const dialect = new PgDialect();
 
 /** The file's columns by 1-based position in its header. */
 export interface StagedColumns {
@@ -208,61 +212,42 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
         await sql.unsafe('select pg_advisory_xact_lock_shared(hashtextextended($1, 0))', [
           controlBudgetsLockName(r.legalEntity),
         ]);
-        const [{ inserted }] = (await sql.unsafe(
-          `with chosen as (
-             -- A record twice in the file counts once: its first row.
-             select distinct on (f.dedupe_key) f.*, k.dimensions, k."ledgerAccount" as account,
-                    k."costCenter" as cost_center, k.period, k."routedFrom" as routed_from, k.target as currency,
-                    k."toMinorUnits" as minor_units, k.budgets
-               from ledger_fast f join ledger_keys k on k.id = f.key_id
-              order by f.dedupe_key, f.n
-           ), inserted as (
-             insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity,
-                                       dimensions, account, cost_center, period, posting_date, amount, currency,
-                                       description, routed_from_period, correlation_id)
-             select dedupe_key, $1, document_id, 1, 0, $2, dimensions, account, cost_center, period, posting_date,
-                    amount, currency, description, routed_from, $3
-               from chosen
-             on conflict (dedupe_key) do nothing
-             returning dedupe_key, account, cost_center, period, currency, amount
-           ), per_budget as (
-             -- What each inserted line counts for in the control budgets it falls in (with a grant's indirect
-             -- cost, rounded as domain/projects countedMinor does), summed per budget.
-             select b->>'k' as budget_key, min(b->>'c') as code, min((b->'v')::text)::jsonb as key_values,
-                    i.period, i.currency,
-                    sum(case when (b->>'h')::int = 0 then i.amount
-                             else (i.amount * 10::numeric ^ c.minor_units
-                                   + sign(i.amount) * div(abs(i.amount * 10::numeric ^ c.minor_units * (b->>'h')::int) + 5000, 10000))
-                                  / 10::numeric ^ c.minor_units end) as amount
-               from (select * from chosen where budgets <> '[]'::jsonb) c
-               join inserted i on c.dedupe_key = i.dedupe_key, jsonb_array_elements(c.budgets) b
-              group by b->>'k', i.period, i.currency
-           ), budgeted as (
-             insert into control_budget_balances (legal_entity, budget_key, code, key_values, period, currency, actual)
-             select $2, budget_key, code, key_values, period, currency, amount from per_budget
-              order by budget_key, period, currency
-             on conflict (legal_entity, budget_key, period, currency)
-             do update set actual = control_budget_balances.actual + excluded.actual, updated_at = now()
-             returning 1
-           ), per_balance as (
-             select account, cost_center, period, currency, sum(amount) as amount from inserted
-              group by account, cost_center, period, currency
-           ), balanced as (
-             insert into control_balances (legal_entity, account, cost_center, period, currency, actual)
-             select $2, account, cost_center, period, currency, amount from per_balance
-              order by account, cost_center, period, currency
-             on conflict (legal_entity, account, cost_center, period, currency)
-             do update set actual = control_balances.actual + excluded.actual, updated_at = now()
-             returning 1
-           ), resolved as (
-             update source_exceptions set status = 'resolved', resolved_at = now(), resolved_by = 'closeloop'
-              where source_system = $1 and stream = $4 and status = 'open'
-                and record_key in (select dedupe_key from inserted)
-             returning 1
-           )
-           select (select count(*) from inserted)::int as inserted`,
-          [r.sourceSystem, r.legalEntity, r.correlationId, ACTUALS_STREAM],
-        )) as unknown as [{ inserted: number }];
+        const statement = drizzleSql`
+          with chosen as (
+            -- A record twice in the file counts once: its first row.
+            select distinct on (f.dedupe_key) f.*, k.dimensions, k."ledgerAccount" as account,
+                   k."costCenter" as cost_center, k.period, k."routedFrom" as routed_from, k.target as currency,
+                   k."toMinorUnits" as minor_units, k.budgets
+              from ledger_fast f join ledger_keys k on k.id = f.key_id
+             order by f.dedupe_key, f.n
+          ), inserted as (
+            insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity,
+                                      dimensions, account, cost_center, period, posting_date, amount, currency,
+                                      description, routed_from_period, correlation_id)
+            select dedupe_key, ${r.sourceSystem}, document_id, 1, 0, ${r.legalEntity}, dimensions, account,
+                   cost_center, period, posting_date, amount, currency, description, routed_from, ${r.correlationId}
+              from chosen
+            on conflict (dedupe_key) do nothing
+            returning dedupe_key, account, cost_center, period, currency, amount
+          ), per_budget as (
+            -- What each inserted line counts for in the control budgets it falls in (with a grant's indirect
+            -- cost, rounded as domain/projects countedMinor does), summed per budget.
+            select b->>'k' as budget_key, min(b->>'c') as code, min((b->'v')::text)::jsonb as key_values,
+                   i.period, i.currency,
+                   sum(case when (b->>'h')::int = 0 then i.amount
+                            else (i.amount * 10::numeric ^ c.minor_units
+                                  + sign(i.amount) * div(abs(i.amount * 10::numeric ^ c.minor_units * (b->>'h')::int) + 5000, 10000))
+                                 / 10::numeric ^ c.minor_units end) as amount
+              from (select * from chosen where budgets <> '[]'::jsonb) c
+              join inserted i on c.dedupe_key = i.dedupe_key, jsonb_array_elements(c.budgets) b
+             group by b->>'k', i.period, i.currency
+          ), ${countedIntoBalances(r)}
+          select (select count(*) from inserted)::int as inserted`;
+        // Built with drizzle's sql (the balance steps are the row path's own), run on this connection.
+        const query = dialect.sqlToQuery(statement);
+        const [{ inserted }] = (await sql.unsafe(query.sql, query.params as never[])) as unknown as [
+          { inserted: number },
+        ];
         await sql.unsafe('commit');
         return { taken, inserted };
       } catch (err) {
