@@ -14,15 +14,27 @@ export interface RunningDevServer {
   stop(): Promise<void>;
 }
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
+/**
+ * A port free now, for a process started next to listen on. It is picked below the operating systems'
+ * ephemeral ranges (Linux 32768–60999, macOS and Windows from 49152): a port the OS handed out would be free
+ * again after the check, and any outgoing connection could take it as its own local port before the child
+ * binds it.
+ */
+const handedOut = new Set<number>();
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    // Never the same port twice from this process (callers ask for several at once, before any binds).
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error(`no free port found on ${host} between 20000 and 32000`);
 }
 
 function portTaken(host: string, port: number): Promise<boolean> {
