@@ -269,8 +269,8 @@ export async function loadLedgerExportFile(
       rowByRow: 0,
     };
     const distinct = new Map<string, { account: string; date: string; currency: string }>();
-    for (const stage of stages)
-      for (const k of await stage.keys()) distinct.set(`${k.account}\u0000${k.date}\u0000${k.currency}`, k);
+    for (const keys of await Promise.all(stages.map((stage) => stage.keys())))
+      for (const k of keys) distinct.set(`${k.account}\u0000${k.date}\u0000${k.currency}`, k);
     const keys = await canonicalKeys(db, ctx, layout, [...distinct.values()]);
     const ingested = await Promise.all(
       stages.map((stage) =>
@@ -291,8 +291,10 @@ export async function loadLedgerExportFile(
     opts.onProgress?.({ ...result });
     const rows = rowLoader(db, ctx, opts, result);
     let before = 1; // the header's record
-    for (const stage of stages) {
-      for await (const batch of stage.others(opts.batchSize ?? 5000)) {
+    for (const [i, stage] of stages.entries()) {
+      // A part whose every row was taken has nothing to read back (the common case: no pass over it again).
+      const others = ingested[i]!.taken === stage.rows ? [] : stage.others(opts.batchSize ?? 5000);
+      for await (const batch of others) {
         for (const r of batch) {
           result.rowByRow!++;
           await rows.take(erp.parseLedgerExportRecord(r.fields, header, before + r.n));
