@@ -272,28 +272,31 @@ export async function loadLedgerExportFile(
     for (const keys of await Promise.all(stages.map((stage) => stage.keys())))
       for (const k of keys) distinct.set(`${k.account}\u0000${k.date}\u0000${k.currency}`, k);
     const keys = await canonicalKeys(db, ctx, layout, [...distinct.values()]);
-    const ingested = await Promise.all(
-      stages.map((stage) =>
-        stage.ingest({
-          sourceSystem: ctx.sourceSystem,
-          legalEntity: ctx.legalEntity,
-          correlationId: opts.correlationId,
-          keys,
-        }),
+    // Each part takes its rows and inserts them at once, on its own connection; a record an earlier part took
+    // is that part's (its first row), so no part waits on another's uncommitted lines.
+    const taken = await Promise.all(
+      stages.map((stage) => stage.take({ sourceSystem: ctx.sourceSystem, keys })),
+    );
+    const inserted = await Promise.all(
+      stages.map((stage, i) =>
+        stage.insert(
+          { sourceSystem: ctx.sourceSystem, legalEntity: ctx.legalEntity, correlationId: opts.correlationId },
+          stages.slice(0, i).map((earlier) => earlier.fastTable),
+        ),
       ),
     );
-    for (const { taken, inserted } of ingested) {
-      result.read += taken;
-      result.inserted += inserted;
-      result.duplicates += taken - inserted;
+    stages.forEach((_stage, i) => {
+      result.read += taken[i]!;
+      result.inserted += inserted[i]!;
+      result.duplicates += taken[i]! - inserted[i]!;
       result.batches++;
-    }
+    });
     opts.onProgress?.({ ...result });
     const rows = rowLoader(db, ctx, opts, result);
     let before = 1; // the header's record
     for (const [i, stage] of stages.entries()) {
       // A part whose every row was taken has nothing to read back (the common case: no pass over it again).
-      const others = ingested[i]!.taken === stage.rows ? [] : stage.others(opts.batchSize ?? 5000);
+      const others = taken[i] === stage.rows ? [] : stage.others(opts.batchSize ?? 5000);
       for await (const batch of others) {
         for (const r of batch) {
           result.rowByRow!++;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sql as drizzleSql } from 'drizzle-orm';
@@ -60,13 +61,19 @@ export interface LedgerStage {
   release(): Promise<void>;
   /** The distinct (account value, posting date, currency) of the rows. */
   keys(): Promise<{ account: string; date: string; currency: string }[]>;
-  /** Inserts the lines of every well-formed row whose key is given; how many rows that took and inserted. */
-  ingest(r: {
-    sourceSystem: string;
-    legalEntity: string;
-    correlationId: string;
-    keys: StagedKey[];
-  }): Promise<{ taken: number; inserted: number }>;
+  /** The table of the rows `take` took (unlogged, so another part's connection reads it too). */
+  fastTable: string;
+  /** Takes every well-formed row whose key is given, converted; how many it took. */
+  take(r: { sourceSystem: string; keys: StagedKey[] }): Promise<number>;
+  /**
+   * Inserts the lines of the rows taken, counted into the balances and control budgets; how many were new. A
+   * record the `earlier` parts of the file took is theirs (its first row is there), so the parts, inserted at
+   * once, never wait on each other's uncommitted lines.
+   */
+  insert(
+    r: { sourceSystem: string; legalEntity: string; correlationId: string },
+    earlier: string[],
+  ): Promise<number>;
   /** The rows `ingest` did not take, in file order, a batch at a time: row number and every field it has. */
   others(batchSize: number): AsyncIterable<{ n: number; fields: string[] }[]>;
 }
@@ -88,17 +95,18 @@ export async function stageLedgerFile(
   opts: { header: boolean } = { header: true },
 ): Promise<LedgerStage> {
   const sql = await db.$client.reserve();
+  const fastTable = `closeloop_ledger_fast_${randomUUID().replaceAll('-', '')}`;
   const release = async () => {
     await sql
       .unsafe(
-        'drop table if exists pg_temp.ledger_raw, pg_temp.ledger_fast, pg_temp.ledger_keys, pg_temp.ledger_others cascade',
+        `drop table if exists pg_temp.ledger_raw, pg_temp.ledger_keys, pg_temp.ledger_others, ${fastTable} cascade`,
       )
       .catch(() => undefined);
     sql.release();
   };
   try {
     await sql.unsafe(
-      'drop table if exists pg_temp.ledger_raw, pg_temp.ledger_fast, pg_temp.ledger_keys, pg_temp.ledger_others cascade',
+      'drop table if exists pg_temp.ledger_raw, pg_temp.ledger_keys, pg_temp.ledger_others cascade',
     );
     await sql.unsafe('create temp table ledger_raw (n bigserial, line text)');
     // Each line whole (delimiter and quote are control characters no ledger export holds), so no row can make
@@ -139,14 +147,14 @@ export async function stageLedgerFile(
     const [{ rows }] = (await sql.unsafe('select count(*)::int as rows from ledger_raw')) as unknown as [
       { rows: number },
     ];
-    return { rows, columns, release, ...staged(sql, columns) };
+    return { rows, columns, release, fastTable, ...staged(sql, columns, fastTable) };
   } catch (err) {
     await release();
     throw err;
   }
 }
 
-function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
+function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string) {
   const patterns = columns.wellFormed.map((w) => w.pattern);
   const wellFormed = [
     `s.fields = ${columns.count}`,
@@ -167,14 +175,15 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
         `select distinct ${account} as account, ${date} as date, ${currency} as currency from ledger_stage s`,
       )) as unknown as { account: string; date: string; currency: string }[],
 
-    async ingest(r: { sourceSystem: string; legalEntity: string; correlationId: string; keys: StagedKey[] }) {
+    async take(r: { sourceSystem: string; keys: StagedKey[] }) {
+      await sql.unsafe('drop table if exists pg_temp.ledger_keys');
       await sql.unsafe('begin');
       try {
         // Sorting and hashing a month of lines fits in memory for this one transaction.
         await sql.unsafe("set local work_mem = '256MB'");
         // The keys as a table the planner can count (a jsonb set it would guess at 100 rows).
         await sql.unsafe(
-          `create temp table ledger_keys on commit drop as
+          `create temp table ledger_keys as
            select row_number() over () as id, k.*
              from jsonb_to_recordset($1::jsonb) as k(account text, date text, currency text, dimensions jsonb,
                     "ledgerAccount" text, "costCenter" text, period text, "routedFrom" text, target text, num numeric,
@@ -189,7 +198,7 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
         // (domain/money) within the currency's decimals. Converted as domain/fx convert does: to minor units,
         // times the quote, rounded half away from zero on integers.
         await sql.unsafe(
-          `create temp table ledger_fast as
+          `create unlogged table ${fast} as
            select s.n, $${p + 1}::text || ':' || ${documentId} || ':1:r0' as dedupe_key, ${documentId} as document_id,
                   k.id as key_id, ${date}::date as posting_date,
                   case when k.num is null then ${amount}
@@ -204,10 +213,23 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
               and scale(trim_scale(${amount})) <= k."fromMinorUnits"`,
           [...patterns, r.sourceSystem, DECIMAL_PATTERN.source],
         );
-        await sql.unsafe('create unique index on ledger_fast (n)');
-        const [{ taken }] = (await sql.unsafe(
-          'select count(*)::int as taken from ledger_fast',
-        )) as unknown as [{ taken: number }];
+        await sql.unsafe(`create unique index on ${fast} (n)`);
+        await sql.unsafe(`analyze ${fast}`);
+        const [{ taken }] = (await sql.unsafe(`select count(*)::int as taken from ${fast}`)) as unknown as [
+          { taken: number },
+        ];
+        await sql.unsafe('commit');
+        return taken;
+      } catch (err) {
+        await sql.unsafe('rollback').catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async insert(r: { sourceSystem: string; legalEntity: string; correlationId: string }, earlier: string[]) {
+      await sql.unsafe('begin');
+      try {
+        await sql.unsafe("set local work_mem = '256MB'");
         // Spend writers hold the entity's control-budget lock shared (a model change holds it exclusive).
         await sql.unsafe('select pg_advisory_xact_lock_shared(hashtextextended($1, 0))', [
           controlBudgetsLockName(r.legalEntity),
@@ -218,7 +240,8 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
             select distinct on (f.dedupe_key) f.*, k.dimensions, k."ledgerAccount" as account,
                    k."costCenter" as cost_center, k.period, k."routedFrom" as routed_from, k.target as currency,
                    k."toMinorUnits" as minor_units, k.budgets
-              from ledger_fast f join ledger_keys k on k.id = f.key_id
+              from ${drizzleSql.raw(fast)} f join ledger_keys k on k.id = f.key_id
+             ${drizzleSql.raw(earlier.map((e, i) => `${i ? 'and' : 'where'} not exists (select 1 from ${e} e where e.dedupe_key = f.dedupe_key)`).join(' '))}
              order by f.dedupe_key, f.n
           ), inserted as (
             insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity,
@@ -249,7 +272,7 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
           { inserted: number },
         ];
         await sql.unsafe('commit');
-        return { taken, inserted };
+        return inserted;
       } catch (err) {
         await sql.unsafe('rollback').catch(() => undefined);
         throw err;
@@ -259,10 +282,10 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns) {
     async *others(batchSize: number) {
       // The rows not taken (few, in a month-end file) are set apart in one pass, then read a batch at a time,
       // each with every field it has (trimmed as csv-parse's trim reads them).
-      const fast = (await sql.unsafe(
-        `select to_regclass('pg_temp.ledger_fast') is not null as present`,
-      )) as unknown as [{ present: boolean }];
-      const outside = fast[0].present ? 'where not exists (select 1 from ledger_fast f where f.n = s.n)' : '';
+      const taken = (await sql.unsafe(`select to_regclass('${fast}') is not null as present`)) as unknown as [
+        { present: boolean },
+      ];
+      const outside = taken[0].present ? `where not exists (select 1 from ${fast} f where f.n = s.n)` : '';
       await sql.unsafe('drop table if exists pg_temp.ledger_others');
       await sql.unsafe(
         `create temp table ledger_others as
