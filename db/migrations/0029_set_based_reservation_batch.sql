@@ -374,12 +374,6 @@ $$;
 --> statement-breakpoint
 ALTER FUNCTION closeloop_reserve_funds_batch(jsonb) SET jit = off;
 --> statement-breakpoint
--- One request is a batch of one: every reservation is decided by the same code, in the same lock order.
-CREATE OR REPLACE FUNCTION closeloop_reserve_funds(
-  p_requester text, p_key text, p_hash text, p_legal_entity text, p_correlation text, p_lines jsonb,
-  p_ttl text DEFAULT NULL
-) RETURNS jsonb LANGUAGE sql AS $$
-  SELECT closeloop_reserve_funds_batch(jsonb_build_array(jsonb_build_object(
-    'requester', p_requester, 'key', p_key, 'hash', p_hash, 'legalEntity', p_legal_entity,
-    'correlationId', p_correlation, 'lines', p_lines, 'ttl', p_ttl)))->0;
-$$;
+-- One request is a batch of one (db/queries/budget-control.ts reserveFunds): every reservation is decided by the
+-- same code, in the same lock order, and the one-request function has no caller left.
+DROP FUNCTION closeloop_reserve_funds(text, text, text, text, text, jsonb, text);

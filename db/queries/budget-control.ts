@@ -413,8 +413,8 @@ function render(request: FundsRequest, record: DecisionRecord): FundsAnswer {
  * Checks and reserves a request under its Idempotency-Key, all lines or none, in one round trip: the
  * database function closeloop_reserve_funds_batch (migration 0029, as a batch of one) claims the key, refuses
  * a line in a locked period or on an account or cost center not active then (ordered with closures by advisory
- * locks), locks the pooled balances in a fixed order (so requests never deadlock), holds the funds only while the rule allows it and
- * no freeze covers the bucket, and records the figures it decided on. A repeat of the key with the same
+ * locks), locks the pooled balances in a fixed order (so requests never deadlock), holds the funds only while
+ * the rule allows it and no freeze covers the bucket, and records the figures it decided on. A repeat of the key with the same
  * content returns that record (arriving concurrently, it waits for the first to commit); with other content
  * it is refused. A rejected request is recorded too, so its repeat is rejected the same way.
  */

@@ -159,7 +159,7 @@ export async function deactivateMasterRecord(
   | { outcome: 'deactivated' | 'unchanged' }
   | { outcome: 'refused'; reason: string; blockers: DeactivationBlocker[] }
 > {
-  // The record's lock first: reservations hold it shared while they decide (closeloop_reserve_funds), so
+  // The record's lock first: reservations hold it shared while they decide (closeloop_reserve_funds_batch), so
   // once the closure has it, every reservation on the record has committed and the look below sees its money.
   const lockKey =
     d.dimension === 'account'

@@ -16,7 +16,7 @@ export async function lockEntityPeriod(
   tx: Tx,
   l: { legalEntity: string; period: string; by: string; correlationId: string },
 ): Promise<LockOutcome> {
-  // Waits for reservations in flight in the period (closeloop_reserve_funds holds it shared), so none is
+  // Waits for reservations in flight in the period (closeloop_reserve_funds_batch holds it shared), so none is
   // taken after the lock.
   await tx.execute(
     sql`select pg_advisory_xact_lock(hashtextextended(${`period-lock:${l.legalEntity}:${l.period}`}, 0))`,
