@@ -230,29 +230,18 @@ export async function loadLedgerExportFile(
     size >= (opts.splitFromBytes ?? SPLIT_FROM_BYTES)
       ? await lineBreakAfter(opts.path, Math.floor(size / 2))
       : undefined;
-  const parts =
-    split === undefined
-      ? [{ start: 0, end: Infinity }]
-      : [
-          { start: 0, end: split },
-          { start: split + 1, end: Infinity },
-        ];
+  const parts = split === undefined ? [{ start: 0 }] : [{ start: 0, end: split }, { start: split + 1 }];
   const stages: LedgerStage[] = [];
   try {
-    try {
-      for (const [i, part] of parts.entries())
-        stages.push(
-          await stageLedgerFile(
-            db,
-            createReadStream(opts.path, {
-              start: part.start,
-              ...(part.end === Infinity ? {} : { end: part.end }),
-            }),
-            columns,
-            { header: i === 0 },
-          ),
-        );
-    } catch (err) {
+    const staged = await Promise.allSettled(
+      parts.map((part, i) =>
+        stageLedgerFile(db, createReadStream(opts.path, part), columns, { header: i === 0 }),
+      ),
+    );
+    for (const s of staged) if (s.status === 'fulfilled') stages.push(s.value);
+    const failed = staged.find((s) => s.status === 'rejected');
+    if (failed) {
+      const err = failed.reason as unknown;
       // A record spanning lines, or blank lines between records: csv-parse reads such a file, line by line cannot.
       if (err instanceof NotLineByLine)
         return await rowPath(`the file is not one record a line: ${err.message}`);

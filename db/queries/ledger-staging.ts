@@ -57,7 +57,6 @@ export interface StagedKey {
 
 export interface LedgerStage {
   rows: number;
-  columns: StagedColumns;
   release(): Promise<void>;
   /** The distinct (account value, posting date, currency) of the rows. */
   keys(): Promise<{ account: string; date: string; currency: string }[]>;
@@ -74,12 +73,16 @@ export interface LedgerStage {
     r: { sourceSystem: string; legalEntity: string; correlationId: string },
     earlier: string[],
   ): Promise<number>;
-  /** The rows `ingest` did not take, in file order, a batch at a time: row number and every field it has. */
+  /** The rows `take` did not take, in file order, a batch at a time: row number and every field it has. */
   others(batchSize: number): AsyncIterable<{ n: number; fields: string[] }[]>;
 }
 
 /** A value as csv-parse's trim reads it: surrounding spaces and tabs dropped, a missing field ''. */
-const valueOf = (column: number) => `coalesce(btrim(s.c${column}, E' \\t'), '')`;
+const trimmed = (value: string) => `coalesce(btrim(${value}, E' \\t'), '')`;
+const valueOf = (column: number) => trimmed(`s.c${column}`);
+
+/** The load's temporary tables on its connection (its rows taken are in an unlogged table of their own). */
+const TEMPORARY = 'pg_temp.ledger_raw, pg_temp.ledger_keys, pg_temp.ledger_others';
 
 /** The file cannot be read line by line as one record each (a quoted field spans lines, or a blank line). */
 export class NotLineByLine extends Error {}
@@ -97,17 +100,11 @@ export async function stageLedgerFile(
   const sql = await db.$client.reserve();
   const fastTable = `closeloop_ledger_fast_${randomUUID().replaceAll('-', '')}`;
   const release = async () => {
-    await sql
-      .unsafe(
-        `drop table if exists pg_temp.ledger_raw, pg_temp.ledger_keys, pg_temp.ledger_others, ${fastTable} cascade`,
-      )
-      .catch(() => undefined);
+    await sql.unsafe(`drop table if exists ${TEMPORARY}, ${fastTable} cascade`).catch(() => undefined);
     sql.release();
   };
   try {
-    await sql.unsafe(
-      'drop table if exists pg_temp.ledger_raw, pg_temp.ledger_keys, pg_temp.ledger_others cascade',
-    );
+    await sql.unsafe(`drop table if exists ${TEMPORARY} cascade`);
     await sql.unsafe('create temp table ledger_raw (n bigserial, line text)');
     // Each line whole (delimiter and quote are control characters no ledger export holds), so no row can make
     // COPY stop the load: a row with too few or too many fields is split below and kept as a dead letter.
@@ -121,7 +118,7 @@ export async function stageLedgerFile(
         .writable(),
     );
     const [shape] = (await sql.unsafe(
-      `select count(*)::int as rows,
+      `select count(*) filter (where coalesce(line, '') <> '')::int as rows,
               count(*) filter (where (length(line) - length(replace(line, '"', ''))) % 2 = 1)::int as unbalanced,
               count(*) filter (where coalesce(line, '') = ''
                                  and n < (select max(n) from ledger_raw where coalesce(line, '') <> ''))::int as blank
@@ -144,10 +141,7 @@ export async function stageLedgerFile(
                  -- OFFSET 0 keeps the subquery whole: each line is split once, not once per field read.
                  from ledger_raw offset 0) split`,
     );
-    const [{ rows }] = (await sql.unsafe('select count(*)::int as rows from ledger_raw')) as unknown as [
-      { rows: number },
-    ];
-    return { rows, columns, release, fastTable, ...staged(sql, columns, fastTable) };
+    return { rows: shape.rows, release, fastTable, ...staged(sql, columns, fastTable) };
   } catch (err) {
     await release();
     throw err;
@@ -166,6 +160,18 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
   const amount = `${valueOf(columns.amount)}::numeric`;
   const documentId = columns.documentId.map(valueOf).join(` || '/' || `);
   const p = patterns.length;
+  /** Runs `work` in a transaction on the load's connection. */
+  const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
+    await sql.unsafe('begin');
+    try {
+      const result = await work();
+      await sql.unsafe('commit');
+      return result;
+    } catch (err) {
+      await sql.unsafe('rollback').catch(() => undefined);
+      throw err;
+    }
+  };
 
   return {
     // Over every row, well formed or not (the patterns are applied once, when the rows are taken): a key
@@ -177,8 +183,7 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
 
     async take(r: { sourceSystem: string; keys: StagedKey[] }) {
       await sql.unsafe('drop table if exists pg_temp.ledger_keys');
-      await sql.unsafe('begin');
-      try {
+      return inTransaction(async () => {
         // Sorting and hashing a month of lines fits in memory for this one transaction.
         await sql.unsafe("set local work_mem = '256MB'");
         // The keys as a table the planner can count (a jsonb set it would guess at 100 rows).
@@ -218,17 +223,12 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
         const [{ taken }] = (await sql.unsafe(`select count(*)::int as taken from ${fast}`)) as unknown as [
           { taken: number },
         ];
-        await sql.unsafe('commit');
         return taken;
-      } catch (err) {
-        await sql.unsafe('rollback').catch(() => undefined);
-        throw err;
-      }
+      });
     },
 
-    async insert(r: { sourceSystem: string; legalEntity: string; correlationId: string }, earlier: string[]) {
-      await sql.unsafe('begin');
-      try {
+    insert(r: { sourceSystem: string; legalEntity: string; correlationId: string }, earlier: string[]) {
+      return inTransaction(async () => {
         await sql.unsafe("set local work_mem = '256MB'");
         // Spend writers hold the entity's control-budget lock shared (a model change holds it exclusive).
         await sql.unsafe('select pg_advisory_xact_lock_shared(hashtextextended($1, 0))', [
@@ -271,26 +271,18 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
         const [{ inserted }] = (await sql.unsafe(query.sql, query.params as never[])) as unknown as [
           { inserted: number },
         ];
-        await sql.unsafe('commit');
         return inserted;
-      } catch (err) {
-        await sql.unsafe('rollback').catch(() => undefined);
-        throw err;
-      }
+      });
     },
 
     async *others(batchSize: number) {
       // The rows not taken (few, in a month-end file) are set apart in one pass, then read a batch at a time,
       // each with every field it has (trimmed as csv-parse's trim reads them).
-      const taken = (await sql.unsafe(`select to_regclass('${fast}') is not null as present`)) as unknown as [
-        { present: boolean },
-      ];
-      const outside = taken[0].present ? `where not exists (select 1 from ${fast} f where f.n = s.n)` : '';
       await sql.unsafe('drop table if exists pg_temp.ledger_others');
       await sql.unsafe(
         `create temp table ledger_others as
-         select s.n::int as n, array(select coalesce(btrim(v, E' \\t'), '') from unnest(s.f) v) as fields
-           from ledger_stage s ${outside}`,
+         select s.n::int as n, array(select ${trimmed('v')} from unnest(s.f) v) as fields
+           from ledger_stage s where not exists (select 1 from ${fast} f where f.n = s.n)`,
       );
       await sql.unsafe('create unique index on ledger_others (n)');
       let after = 0;
