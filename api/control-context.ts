@@ -8,7 +8,7 @@ import { chartCheckContext } from '../db/queries/chart';
 import { combinationChecker } from '../domain/combination-check';
 import { projectRefusal } from '../domain/projects';
 import { wholeCombination } from '../domain/control-budgets';
-import { activeDimensionValues, allActiveDimensionValues, calendarPeriods } from '../db/queries/reference';
+import { activeDimensionValues, calendarPeriods } from '../db/queries/reference';
 import { pooledPeriods, ruleFor } from '../domain/budget-control';
 import { type Money } from '../domain/money';
 import { type FieldIssue } from '../domain/zod-issues';
@@ -128,7 +128,7 @@ export async function controlsFor(
     // The entity's active values on the period's first day, read all at once (a request names one of
     // thousands); a value not among them is looked for on its own, in case it was opened since.
     const active = await cache.dimensions.get(`${entity.code}|${period.startDate}`, () =>
-      allActiveDimensionValues(db, entity.code, period.startDate),
+      activeDimensionValues(db, entity.code, undefined, period.startDate),
     );
     if (!active.accounts.has(l.account) || !active.costCenters.has(l.costCenter)) {
       const found = await activeDimensionValues(
@@ -239,7 +239,7 @@ export interface ControlCache {
     periods: Awaited<ReturnType<typeof calendarPeriods>>;
     budgets: Awaited<ReturnType<typeof controlBudgetContext>>;
   }>;
-  dimensions: Expiring<Awaited<ReturnType<typeof allActiveDimensionValues>>>;
+  dimensions: Expiring<Awaited<ReturnType<typeof activeDimensionValues>>>;
   charts: Expiring<Awaited<ReturnType<typeof chartCheckContext>>>;
 }
 

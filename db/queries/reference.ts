@@ -288,53 +288,33 @@ export async function upsertDimensionMappings(db: DbOrTx, rows: (typeof dimensio
 export async function activeDimensionValues(
   db: DbOrTx,
   legalEntity: string,
-  values: { accounts: string[]; costCenters: string[] },
+  /** The values asked about; absent: every value active then (what the budget check keeps for a few seconds). */
+  values: { accounts: string[]; costCenters: string[] } | undefined,
   date: string,
 ): Promise<{ accounts: Set<string>; costCenters: Set<string> }> {
   const effective = (t: typeof accounts | typeof costCenters) =>
     and(eq(t.active, true), lte(t.validFrom, date), or(isNull(t.validTo), gt(t.validTo, date)));
-  const a = values.accounts.length
-    ? await db
-        .select({ code: accounts.code })
-        .from(accounts)
-        .where(and(inArray(accounts.code, values.accounts), effective(accounts)))
-    : [];
-  const c = values.costCenters.length
-    ? await db
-        .select({ code: costCenters.code })
-        .from(costCenters)
-        .where(
-          and(
-            eq(costCenters.legalEntity, legalEntity),
-            inArray(costCenters.code, values.costCenters),
-            effective(costCenters),
-          ),
-        )
-    : [];
+  const a =
+    !values || values.accounts.length
+      ? await db
+          .select({ code: accounts.code })
+          .from(accounts)
+          .where(and(values && inArray(accounts.code, values.accounts), effective(accounts)))
+      : [];
+  const c =
+    !values || values.costCenters.length
+      ? await db
+          .select({ code: costCenters.code })
+          .from(costCenters)
+          .where(
+            and(
+              eq(costCenters.legalEntity, legalEntity),
+              values && inArray(costCenters.code, values.costCenters),
+              effective(costCenters),
+            ),
+          )
+      : [];
   return { accounts: new Set(a.map((r) => r.code)), costCenters: new Set(c.map((r) => r.code)) };
-}
-
-/**
- * Every account and every cost center of an entity active on a date: what the synchronous budget check keeps
- * for a few seconds, so a request names values it finds in memory (the reservation's own statement checks
- * them again, ordered with closures).
- */
-export async function allActiveDimensionValues(
-  db: DbOrTx,
-  legalEntity: string,
-  date: string,
-): Promise<{ accounts: Set<string>; costCenters: Set<string> }> {
-  const rows = (await db.execute(sql`
-    select 'account' as dimension, code from accounts
-     where active and valid_from <= ${date} and (valid_to is null or valid_to > ${date})
-    union all
-    select 'costCenter', code from cost_centers
-     where legal_entity = ${legalEntity} and active and valid_from <= ${date}
-       and (valid_to is null or valid_to > ${date})`)) as unknown as { dimension: string; code: string }[];
-  return {
-    accounts: new Set(rows.filter((r) => r.dimension === 'account').map((r) => r.code)),
-    costCenters: new Set(rows.filter((r) => r.dimension === 'costCenter').map((r) => r.code)),
-  };
 }
 
 /** What a standing sync of an entity covers: the fiscal years of its calendar with a period still open. */
