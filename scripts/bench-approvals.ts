@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { budgetRows } from '../simulators/scenario/services-company';
+import { type BudgetCycleStatus } from '../workflows/budget-cycle-state';
 import { SearchAttributes } from '../workflows/definitions';
 import { planVersion } from '../test/harness/cycle';
 import { apiClient, cyclePath } from '../test/harness/http';
@@ -13,7 +14,7 @@ import { benchOnHarness } from './bench/harness';
  * Approvals at load: `--cycles` budget cycles are started through the API and left awaiting approval; then
  * approvers decide a sample of them, `--concurrency` at a time, each through the API (POST …/decision) and each
  * followed by the status read a requester makes (GET /v1/budget-cycles/{id}). What is measured is the time
- * from sending the approval until the status read shows it: p50, p95 and p99 (target: p99 < 50 ms). Beside it,
+ * from sending the approval until the status read shows it (the approval at its level, or the decision): p50, p95 and p99 (target: p99 < 50 ms). Beside it,
  * the same status read alone on cycles nobody is deciding. On the test harness's dev server, worker and API,
  * in one process; figures to <data dir>/bench/approvals.json.
  */
@@ -25,6 +26,16 @@ const figures = (ms: number[]) => {
   const r = (x: number) => Number(x.toFixed(1));
   return { count: s.length, p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), p99: r(percentile(s, 99)) };
 };
+
+/** The approver of the cycle's first approval, as its `decide` update answered. */
+const principal = (status: Partial<BudgetCycleStatus>) =>
+  status.approval?.stages.flat().flatMap((l) => l.approvals)[0]?.principal;
+
+/** Whether a status read shows the approval: at its level in the chain, or as the cycle's decision. */
+const shows = (status: Partial<BudgetCycleStatus>, approver: string | undefined) =>
+  status.decision?.decision === 'approve' ||
+  (approver !== undefined &&
+    !!status.approval?.stages.flat().some((l) => l.approvals.some((a) => a.principal === approver)));
 
 /** Runs `work` over `items`, `concurrency` at a time. */
 async function inTurn<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>) {
@@ -87,6 +98,7 @@ benchOnHarness({ api: true }, async (stack) => {
 
   console.log(`[bench] approving ${sample} of them, ${concurrency} approvers at once…`);
   const visible: number[] = [];
+  const answered: number[] = [];
   await inTurn(ids.slice(0, sample), concurrency, async (id) => {
     const t0 = performance.now();
     const decided = await request('POST', `${cyclePath(id)}/decision`, {
@@ -95,9 +107,11 @@ benchOnHarness({ api: true }, async (stack) => {
     });
     if (decided.status !== 200)
       throw new Error(`approving ${id}: ${decided.status} ${JSON.stringify(decided.body)}`);
+    answered.push(performance.now() - t0);
     for (;;) {
       const status = await request('GET', cyclePath(id), { key: 'dev-planner' });
-      if (status.body.status !== 'awaiting_approval') break;
+      if (shows(status.body as Partial<BudgetCycleStatus>, principal(decided.body))) break;
+      if (performance.now() - t0 > 60_000) throw new Error(`${id}'s status never showed its approval`);
     }
     visible.push(performance.now() - t0);
   });
@@ -106,18 +120,21 @@ benchOnHarness({ api: true }, async (stack) => {
   // completion, with the milliseconds since acceptance (activities the update waits for show here).
   const history = await stack.client.workflow.getHandle(ids[Math.floor(sample / 2)]!).fetchHistory();
   const events = history.events ?? [];
-  const accepted = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  // From the workflow task that took the update (scheduled when the update arrived) to the update's completion.
+  const acceptedAt = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+  let accepted = acceptedAt;
+  while (accepted > 0 && !events[accepted]!.workflowTaskScheduledEventAttributes) accepted--;
   const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
   const at = (i: number) => Number(events[i]!.eventTime!.seconds) * 1000 + events[i]!.eventTime!.nanos! / 1e6;
   const anatomy =
-    accepted >= 0 && completed > accepted
+    acceptedAt >= 0 && completed > accepted
       ? events.slice(accepted, completed + 1).map((e, j) => {
           const type = Object.keys(e).find((k) => k.endsWith('EventAttributes') && e[k as keyof typeof e]);
           const activity = e.activityTaskScheduledEventAttributes?.activityType?.name;
           return `+${(at(accepted + j) - at(accepted)).toFixed(0)} ms ${type?.replace('EventAttributes', '')}${activity ? ` ${activity}` : ''}`;
         })
       : [];
-  console.log('[bench] one approval, from the update accepted to completed:');
+  console.log('[bench] one approval, from the workflow task that took the update to the update completed:');
   for (const line of anatomy) console.log(`[bench]   ${line}`);
 
   const result = {
@@ -128,11 +145,15 @@ benchOnHarness({ api: true }, async (stack) => {
     readySeconds: Number(readySeconds.toFixed(1)),
     ceiling: { tool: 'GET /v1/budget-cycles/{id} alone, on cycles awaiting approval', ...figures(alone) },
     closeloop: { measured: 'POST …/decision until GET shows it', ...figures(visible) },
+    decisionAnswered: figures(answered),
     target: 'p99 < 50 ms',
     anatomy,
   };
   console.log(
     `[bench] status read alone p50 ${result.ceiling.p50} ms p95 ${result.ceiling.p95} ms p99 ${result.ceiling.p99} ms`,
+  );
+  console.log(
+    `[bench] decision answered p50 ${result.decisionAnswered.p50} ms p95 ${result.decisionAnswered.p95} ms p99 ${result.decisionAnswered.p99} ms (POST …/decision alone)`,
   );
   console.log(
     `[bench] approval visible  p50 ${result.closeloop.p50} ms p95 ${result.closeloop.p95} ms p99 ${result.closeloop.p99} ms (target p99 < 50 ms), ${n} cycles awaiting`,

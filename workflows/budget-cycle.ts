@@ -6,6 +6,7 @@ import {
   condition,
   executeChild,
   patched,
+  proxyLocalActivities,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -36,7 +37,7 @@ import {
 import { FailureType } from '../domain/failures';
 import { publicationWorkflowId, versionKey } from '../domain/identity';
 import { describeIssues } from '../domain/zod-issues';
-import { dbWrite, erpCall, longSync, notification, planningCall } from './activity-profiles';
+import { dbWrite, dbWriteLocal, erpCall, longSync, notification, planningCall } from './activity-profiles';
 import {
   type BudgetCycleInput,
   type BudgetCycleStatus,
@@ -99,6 +100,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   const notifyActivity = proxyActivities<Activities>(notification);
   // Whether decisions must prove their sender is settled once, when the cycle starts (see decisionProofs).
   const proofs = decisionProofs();
+  // An update answers once its decision is recorded at its levels: locally where tokens are checked so.
+  const levelRecords = proofs.local ? proxyLocalActivities<Activities>(dbWriteLocal) : db;
 
   const state: BudgetCycleStatus = {
     cycleId,
@@ -524,7 +527,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     for (;;) {
       while (levelDecisionsRecorded < levelDecisions.length) {
         const d = levelDecisions[levelDecisionsRecorded]!;
-        await db.recordLevelDecision({
+        await levelRecords.recordLevelDecision({
           versionId,
           legalEntity: ref.legalEntity,
           cycleId,

@@ -1,11 +1,18 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type BudgetDecisionKind } from '../domain/approval';
 import { type TokenCheck } from '../domain/decision-token';
-import { dbWrite } from './activity-profiles';
+import { dbWrite, dbWriteLocal } from './activity-profiles';
 
 /** Patch ID: a decision (signal or update) counts only with a token closeloop signed for its sender (domain/decision-token). */
 export const SIGNED_DECISION_SIGNALS = 'decision-signals-signed';
+
+/**
+ * Patch ID: the token is checked by a local activity, run in the workflow's own task, and the workflow's
+ * record of the decision is written the same way: an approval answers in one workflow task instead of
+ * waiting for two activity tasks to be dispatched (bench:approvals).
+ */
+export const DECISIONS_CHECKED_LOCALLY = 'decisions-checked-and-recorded-locally';
 
 /**
  * The check every decision (signal or update) passes before the workflow looks at what it decides: the token
@@ -15,14 +22,19 @@ export const SIGNED_DECISION_SIGNALS = 'decision-signals-signed';
  * before signed decisions (no patch marker there) replay without the check.
  */
 export function decisionProofs() {
-  // An activity, not a local one: its result sits in history in order with the cycle's other activities, so
-  // a replay resolves a signal's check at the same point among them as the run did.
-  const { verifyDecisionToken } = proxyActivities<Activities>(dbWrite);
   const required = patched(SIGNED_DECISION_SIGNALS);
+  // Patched: workflows that started before checked tokens with an activity task and replay that way. A local
+  // activity's result is a marker in history, in order with the workflow's other events like any activity's.
+  const local = required && patched(DECISIONS_CHECKED_LOCALLY);
+  const { verifyDecisionToken } = local
+    ? proxyLocalActivities<Activities>(dbWriteLocal)
+    : proxyActivities<Activities>(dbWrite);
   const used = new Set<string>();
   return {
     /** Whether this workflow requires proof; when it does not, callers must not await anything (replay). */
     required,
+    /** Whether decisions are checked, and may be recorded, by local activities (see DECISIONS_CHECKED_LOCALLY). */
+    local,
     /**
      * Why the decision's token proves nothing (`Code: message`), or undefined when it proves its sender. A
      * token that verifies is spent, whether or not its decision is then taken. `openStage` is read once the

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, QueryRejectedError, WorkflowClient, WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
@@ -77,6 +77,13 @@ export interface BudgetCycleRoutesDeps {
 
 export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps): Router {
   const router = Router();
+  // Status reads of open cycles: the server refuses a query to a closed one (its result answers instead), so
+  // the query can be sent beside the describe rather than after it, never replaying a finished cycle.
+  const openCycles = new WorkflowClient({
+    connection: client.connection,
+    namespace: client.options.namespace,
+    queryRejectCondition: 'NOT_OPEN',
+  });
   const self = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
   const uiLink = (cycleId: string) =>
     `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(cycleId)}`;
@@ -150,10 +157,17 @@ export function budgetCycleRoutes({ config, client, db }: BudgetCycleRoutesDeps)
 
   router.get('/:cycleId', async (req, res) => {
     const { cycleId } = CycleIdParam.parse(req.params).cycleId;
-    const { handle, description } = await describeCycle(cycleId);
+    const queried = openCycles
+      .getHandle(cycleId)
+      .query(statusQuery)
+      .catch((err: unknown) => (err instanceof QueryRejectedError ? undefined : Promise.reject(err)));
+    const described = describeCycle(cycleId);
+    // Whichever fails first is the answer (a query to a missing cycle fails as the describe does).
+    const [{ handle, description }, open] = await Promise.all([described, queried]);
     // A completed cycle returns its final status as its result, which Temporal keeps: no worker needed to read it.
     const status =
-      description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(statusQuery);
+      open ??
+      (description.status.name === 'COMPLETED' ? await handle.result() : await handle.query(statusQuery));
     res.json({
       ...status,
       execution: description.status.name,

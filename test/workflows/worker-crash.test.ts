@@ -1,47 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { eq } from 'drizzle-orm';
-import { PROJECT_ROOT } from '../../config/paths';
 import { findVersion } from '../../db/queries/budget-versions';
 import { publicationChunks, publications } from '../../db/schema';
 import { decisionSignal } from '../../workflows/definitions';
 import { awaitingApproval, erpBudgetTotal, planVersion, waitForStatus } from '../harness/cycle';
 import { startStack, type TestStack } from '../harness/stack';
-
-/** SIGKILL to the worker's whole process group: a lost node, with no chance to clean up. */
-function killHard(child: ChildProcess | undefined) {
-  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ESRCH') throw err;
-  }
-}
-
-/** Starts `npm run worker` as its own process, joined to the stack; resolves once it polls. */
-async function workerProcess(stack: TestStack, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn('npx', ['tsx', 'workers/main.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...stack.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so the kill reaches the worker itself, not only the npx in front of it.
-    detached: true,
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('closeloop worker polling')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
-  });
-  return child;
-}
+import { killHard, workerProcess } from '../harness/worker-process';
 
 /**
  * Production runs workers as separate processes that can die at any moment. A worker killed in the middle
