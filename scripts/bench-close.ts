@@ -1,11 +1,13 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
 import { insertFiscalPeriods, upsertLegalEntities } from '../db/queries/reference';
 import { legalEntity as servicesCompany } from '../db/seed/services-company';
 import { monthlyFiscalPeriods } from '../domain/reference';
 import { writeFigures } from './bench/figures';
+import { postgresCpuSeconds, temporalCpuSeconds, treeCpuSeconds } from './bench/cpu';
 import { benchOnHarness } from './bench/harness';
 import { withWorkerProcess } from '../test/harness/worker-process';
 import { connectWorker } from '../config/temporal-connection';
@@ -22,6 +24,43 @@ import { type PeriodCloseInput, type periodClose, periodCloseStatusQuery } from 
  * benchmark's own calls in this process do not take its CPU; the no-op fan-out's worker runs here, alone.
  * Prints both times, their ratio (target ≤ 2×) and the largest histories.
  */
+/** CPU seconds used so far by each party: the dev server, PostgreSQL, closeloop's worker process, this process. */
+const cpuNow = (workerPid?: number) => ({
+  temporal: temporalCpuSeconds(),
+  postgres: postgresCpuSeconds(),
+  worker: workerPid ? treeCpuSeconds(workerPid) : 0,
+  bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+});
+const cpuSince = (before: ReturnType<typeof cpuNow>, workerPid?: number) => {
+  const now = cpuNow(workerPid);
+  const r = (k: keyof typeof now) => Number((now[k] - before[k]).toFixed(1));
+  return { temporal: r('temporal'), postgres: r('postgres'), worker: r('worker'), bench: r('bench') };
+};
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+const millis = (e: HistoryEvent) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
+
+/** Each task of a history (workflow tasks, activities by type), with its time waiting to start and running. */
+function taskTimes(events: HistoryEvent[]): [string, { waiting: number; running: number }][] {
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const out: [string, { waiting: number; running: number }][] = [];
+  for (const e of events) {
+    const ended =
+      e.workflowTaskCompletedEventAttributes ??
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes;
+    if (!ended) continue;
+    const scheduled = byId.get(Number(ended.scheduledEventId));
+    const started = byId.get(Number(ended.startedEventId));
+    if (!scheduled || !started) continue;
+    const task = e.workflowTaskCompletedEventAttributes
+      ? 'workflow task'
+      : `activity ${scheduled.activityTaskScheduledEventAttributes?.activityType?.name}`;
+    out.push([task, { waiting: millis(started) - millis(scheduled), running: millis(e) - millis(started) }]);
+  }
+  return out;
+}
+
 benchOnHarness({ worker: false }, async (stack) => {
   const { values } = parseArgs({ options: { entities: { type: 'string', default: '500' } } });
   const n = Number(values.entities);
@@ -59,6 +98,7 @@ benchOnHarness({ worker: false }, async (stack) => {
     workflowsPath: require.resolve('./bench/fan-out-baseline'),
   });
   const baseline = await baselineWorker.runUntil(async () => {
+    const cpu0 = cpuNow();
     const t0 = performance.now();
     const handle = await stack.client.workflow.start('noopFanOut', {
       workflowId: `bench-noop-${fy}`,
@@ -66,11 +106,13 @@ benchOnHarness({ worker: false }, async (stack) => {
       args: [{ count: n, batch: 100, prefix: `bench-noop-${fy}` }],
     });
     await handle.result();
-    return { ms: performance.now() - t0, events: (await handle.fetchHistory()).events!.length };
+    const ms = performance.now() - t0;
+    return { ms, cpu: cpuSince(cpu0), events: (await handle.fetchHistory()).events!.length };
   });
   await connection.close();
 
-  const { handle, result, closeMs } = await withWorkerProcess(stack, async () => {
+  const { handle, result, closeMs, cpu } = await withWorkerProcess(stack, async (worker) => {
+    const cpu0 = cpuNow(worker.pid);
     const input: PeriodCloseInput = {
       month,
       legalEntities: codes,
@@ -110,14 +152,34 @@ benchOnHarness({ worker: false }, async (stack) => {
     }
     const result = await handle.result();
     const closeMs = performance.now() - t0;
-    return { handle, result, closeMs };
+    return { handle, result, closeMs, cpu: cpuSince(cpu0, worker.pid) };
   });
   const parentEvents = (await handle.fetchHistory()).events!.length;
   let childMax = 0;
+  const profile = new Map<string, { count: number; waiting: number; running: number }>();
   for (const code of codes.slice(0, 20)) {
     const h = await stack.client.workflow.getHandle(`period-close:${month}:${code}`).fetchHistory();
     childMax = Math.max(childMax, h.events!.length);
+    for (const [task, t] of taskTimes(h.events ?? [])) {
+      const p = profile.get(task) ?? { count: 0, waiting: 0, running: 0 };
+      profile.set(task, {
+        count: p.count + 1,
+        waiting: p.waiting + t.waiting,
+        running: p.running + t.running,
+      });
+    }
   }
+  // Where an entity's close spends its time (20 sampled): each kind of task, how long it waited to be taken
+  // and how long it ran, on average per entity. Workflow tasks include the local activities they ran.
+  const sampled = Math.min(20, n);
+  const anatomy = [...profile]
+    .map(([task, p]) => ({
+      task,
+      perEntity: Number((p.count / sampled).toFixed(1)),
+      waitingMs: Math.round(p.waiting / sampled),
+      runningMs: Math.round(p.running / sampled),
+    }))
+    .sort((a, b) => b.waitingMs + b.runningMs - (a.waitingMs + a.runningMs));
   const closed = result.entities.filter((e) => e.state === 'closed').length;
   const [locks] = (await stack.db.execute(
     sql`select count(*)::int as n from entity_period_locks where period = ${month}`,
@@ -136,17 +198,31 @@ benchOnHarness({ worker: false }, async (stack) => {
   console.log(
     `  largest history                  parent ${parentEvents} events; an entity's close ≤ ${childMax} events (of 20 sampled)`,
   );
+  // CPU seconds each party used, whole run: the dev server's share is what a close asks of Temporal itself.
+  const parties = (c: typeof cpu) =>
+    `dev server ${c.temporal} s, PostgreSQL ${c.postgres} s, closeloop worker ${c.worker} s, this process ${c.bench} s`;
+  console.log(`  CPU, no-op fan-out               ${parties(baseline.cpu)}`);
+  console.log(`  CPU, period close                ${parties(cpu)}`);
+  console.log(`  an entity's close, per entity (20 sampled): task × count: waiting to be taken + running`);
+  for (const a of anatomy)
+    console.log(`    ${`${a.task} × ${a.perEntity}`.padEnd(40)} ${a.waitingMs} ms + ${a.runningMs} ms`);
   // For `npm run bench`, which puts every benchmark in one table.
   writeFigures('close.json', {
     machine: { cpus: os.cpus().length },
     entities: n,
-    ceiling: { tool: `no-op fan-out of ${n} child workflows`, seconds: baseline.ms / 1000 },
+    ceiling: {
+      tool: `no-op fan-out of ${n} child workflows`,
+      seconds: baseline.ms / 1000,
+      cpu: baseline.cpu,
+    },
     closeloop: {
       seconds: closeMs / 1000,
       closed,
       locked: locks!.n,
       parentEvents,
       childMaxEvents: childMax,
+      cpu,
+      anatomy,
     },
     ratio: Number((closeMs / baseline.ms).toFixed(2)),
     target: '<= 2',

@@ -45,15 +45,15 @@ export function treeCpuSeconds(pid: number): number {
   return cpuSeconds(pid) + children.reduce((sum, child) => sum + treeCpuSeconds(child), 0);
 }
 
-/** Every PostgreSQL server process on this machine (the postmaster and its backends). */
-export function postgresPids(): number[] {
+/** Every process on this machine whose command is `name` (PostgreSQL's postmaster and backends, the Temporal CLI). */
+function processesNamed(name: string): number[] {
   try {
     return readdirSync('/proc')
       .filter((d) => /^\d+$/.test(d))
       .map(Number)
       .filter((pid) => {
         try {
-          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
         } catch {
           return false;
         }
@@ -63,10 +63,15 @@ export function postgresPids(): number[] {
   }
 }
 
+/** CPU seconds of the Temporal dev servers running on this machine (`temporal server start-dev`). */
+export function temporalCpuSeconds(): number {
+  return processesNamed('temporal').reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
 /** CPU seconds of PostgreSQL's processes, counting backends that exited during the run via their parent's children time. */
 export function postgresCpuSeconds(): number {
   let total = 0;
-  for (const pid of postgresPids()) {
+  for (const pid of processesNamed('postgres')) {
     const t = processTimes(pid);
     total += t.own + t.endedChildren;
   }

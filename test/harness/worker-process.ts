@@ -42,10 +42,13 @@ export async function workerProcess(
 }
 
 /** Runs `run` while a worker process polls the stack's queue, and kills the worker after, whatever happens. */
-export async function withWorkerProcess<T>(stack: TestStack, run: () => Promise<T>): Promise<T> {
+export async function withWorkerProcess<T>(
+  stack: TestStack,
+  run: (worker: ChildProcess) => Promise<T>,
+): Promise<T> {
   const worker = await workerProcess(stack);
   try {
-    return await run();
+    return await run(worker);
   } finally {
     killHard(worker);
   }
