@@ -164,6 +164,10 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
   const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
     await sql.unsafe('begin');
     try {
+      // Sorting and hashing a month of lines fits in memory for this one transaction; compiling the
+      // statements' expressions (JIT) would cost more than a second each and gain nothing here.
+      await sql.unsafe("set local work_mem = '256MB'");
+      await sql.unsafe('set local jit = off');
       const result = await work();
       await sql.unsafe('commit');
       return result;
@@ -184,8 +188,6 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
     async take(r: { sourceSystem: string; keys: StagedKey[] }) {
       await sql.unsafe('drop table if exists pg_temp.ledger_keys');
       return inTransaction(async () => {
-        // Sorting and hashing a month of lines fits in memory for this one transaction.
-        await sql.unsafe("set local work_mem = '256MB'");
         // The keys as a table the planner can count (a jsonb set it would guess at 100 rows).
         await sql.unsafe(
           `create temp table ledger_keys as
@@ -229,14 +231,13 @@ function staged(sql: postgres.ReservedSql, columns: StagedColumns, fast: string)
 
     insert(r: { sourceSystem: string; legalEntity: string; correlationId: string }, earlier: string[]) {
       return inTransaction(async () => {
-        await sql.unsafe("set local work_mem = '256MB'");
         // Spend writers hold the entity's control-budget lock shared (a model change holds it exclusive).
         await sql.unsafe('select pg_advisory_xact_lock_shared(hashtextextended($1, 0))', [
           controlBudgetsLockName(r.legalEntity),
         ]);
         const statement = drizzleSql`
           with chosen as (
-            -- A record twice in the file counts once: its first row.
+            -- A record twice in the file counts once: its first row. In key order, as the index wants them.
             select distinct on (f.dedupe_key) f.*, k.dimensions, k."ledgerAccount" as account,
                    k."costCenter" as cost_center, k.period, k."routedFrom" as routed_from, k.target as currency,
                    k."toMinorUnits" as minor_units, k.budgets
