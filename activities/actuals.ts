@@ -2,7 +2,7 @@ import { loadControlModel } from '../db/queries/control-model';
 import { consumptionFlows } from '../domain/budget-control';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
-import { ACTUALS_STREAM, processActualLine } from '../db/queries/actuals';
+import { ACTUALS_STREAM, processActualPage } from '../db/queries/actuals';
 import { loadSourceContext } from '../db/queries/source-lines';
 import {
   beginCommitmentSnapshot,
@@ -207,14 +207,12 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             cursor = undefined;
             continue;
           }
-          await db.transaction(async (tx) => {
-            for (const line of page.lines) {
-              const outcome = await processActualLine(tx, ctx, line, input.correlationId);
-              if (outcome === 'inserted') result.inserted++;
-              else if (outcome === 'duplicate') result.duplicates++;
-              else result.exceptions++;
-            }
-          });
+          const counted = await db.transaction((tx) =>
+            processActualPage(tx, ctx, page.lines, input.correlationId),
+          );
+          result.inserted += counted.inserted;
+          result.duplicates += counted.duplicates;
+          result.exceptions += counted.exceptions;
           result.pages++;
           result.watermark = page.watermark;
           cursor = page.cursor;

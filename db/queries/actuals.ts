@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { auditStream, sourceRecordKey } from '../../domain/identity';
 import {
   type CanonicalSourceLine,
@@ -81,6 +81,66 @@ export async function ingestActualLine(
     auditStream: auditStream.actuals(r.legalEntity),
   });
   return 'inserted';
+}
+
+/** From this many lines a page is counted by one set-based statement (bulkIngestActuals) instead of line by line. */
+export const SET_PAGE_FROM = 200;
+
+/**
+ * A page of posted lines from a source, end to end in the caller's transaction, as processActualLine takes each
+ * of them: the same outcomes, exceptions and audit. A large page's lines are counted by the month-end load's
+ * set-based statement (one insert and one count into the balances and control budgets for the page); a line
+ * with an open exception still goes through the one-line path, which closes the exception with its audit row.
+ */
+export async function processActualPage(
+  tx: Tx,
+  ctx: SourceContext,
+  records: SourceActualRecord[],
+  correlationId: string,
+): Promise<{ inserted: number; duplicates: number; exceptions: number }> {
+  const counts = { inserted: 0, duplicates: 0, exceptions: 0 };
+  const tally = (outcome: Awaited<ReturnType<typeof processActualLine>>) => {
+    if (outcome === 'inserted') counts.inserted++;
+    else if (outcome === 'duplicate') counts.duplicates++;
+    else counts.exceptions++;
+  };
+  if (records.length < SET_PAGE_FROM) {
+    for (const record of records) tally(await processActualLine(tx, ctx, record, correlationId));
+    return counts;
+  }
+  const keys = records.map((record) => sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...record }));
+  const open = new Set(
+    (
+      await tx
+        .select({ key: sourceExceptions.recordKey })
+        .from(sourceExceptions)
+        .where(
+          and(
+            eq(sourceExceptions.sourceSystem, ctx.sourceSystem),
+            eq(sourceExceptions.stream, ACTUALS_STREAM),
+            eq(sourceExceptions.status, 'open'),
+            inArray(sourceExceptions.recordKey, keys),
+          ),
+        )
+    ).map((r) => r.key),
+  );
+  const rows: BulkActualRow[] = [];
+  for (const [i, record] of records.entries()) {
+    const recordKey = keys[i]!;
+    const canonical = canonicaliseSourceLine(
+      { dimensions: record.dimensions, date: record.postingDate, amount: record.amount },
+      ctx,
+    );
+    if ('error' in canonical || open.has(recordKey)) {
+      tally(await processActualLine(tx, ctx, record, correlationId));
+      continue;
+    }
+    rows.push({ recordKey, ...record, line: canonical.line, correlationId: `${correlationId}:${recordKey}` });
+  }
+  const inserted = await bulkIngestActuals(tx, ctx, rows, correlationId);
+  counts.inserted += inserted;
+  counts.duplicates += rows.length - inserted;
+  return counts;
 }
 
 /**
@@ -211,7 +271,11 @@ export async function reprocessActualExceptions(
 export type BulkActualRow = Pick<
   PostedLineRecord,
   'recordKey' | 'documentId' | 'lineNo' | 'revision' | 'postingDate' | 'description'
-> & { line: CanonicalSourceLine };
+> & {
+  line: CanonicalSourceLine;
+  /** The line's own correlation ID (a sync's lines carry one each); absent: the load's. */
+  correlationId?: string;
+};
 
 /**
  * The steps that count newly inserted actual lines, after a step named `inserted` (dedupe_key, account,
@@ -282,16 +346,18 @@ export async function bulkIngestActuals(
     y: r.line.amount.currency,
     x: r.description ?? null,
     r: r.line.routedFrom ?? null,
+    o: r.correlationId ?? correlationId,
   }));
   const [result] = (await tx.execute(sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb)
-        as x(h jsonb, k text, d text, n int, v int, dm jsonb, a text, c text, p text, t date, m numeric, y text, x text, r text)
+        as x(h jsonb, k text, d text, n int, v int, dm jsonb, a text, c text, p text, t date, m numeric, y text, x text, r text,
+             o text)
     ), inserted as (
       insert into actual_lines (dedupe_key, source_system, document_id, line_no, revision, legal_entity, dimensions,
                                 account, cost_center, period, posting_date, amount, currency, description,
                                 routed_from_period, correlation_id)
-      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, dm, a, c, p, t, m, y, x, r, ${correlationId}
+      select k, ${ctx.sourceSystem}, d, n, v, ${ctx.legalEntity}, dm, a, c, p, t, m, y, x, r, o
         from input
       on conflict (dedupe_key) do nothing
       returning dedupe_key, account, cost_center, period, currency, amount
