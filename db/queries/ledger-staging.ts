@@ -79,7 +79,8 @@ export interface LedgerStage {
 
 /** A value as csv-parse's trim reads it: surrounding spaces and tabs dropped, a missing field ''. */
 const trimmed = (value: string) => `coalesce(btrim(${value}, E' \\t'), '')`;
-const valueOf = (column: number) => trimmed(`s.c${column}`);
+/** A field's value, trimmed once per row by the stage view. */
+const valueOf = (column: number) => `s.c${column}`;
 
 /** The load's temporary tables on its connection (its rows taken are in an unlogged table of their own). */
 const TEMPORARY = 'pg_temp.ledger_raw, pg_temp.ledger_keys, pg_temp.ledger_others';
@@ -132,14 +133,17 @@ export async function stageLedgerFile(
       );
     // Trailing blank lines are no records (csv-parse skips them too).
     await sql.unsafe("delete from ledger_raw where coalesce(line, '') = ''");
-    const names = Array.from({ length: columns.count }, (_x, i) => `f[${i + 1}] as c${i + 1}`);
+    const names = Array.from({ length: columns.count }, (_x, i) => `${trimmed(`f[${i + 1}]`)} as c${i + 1}`);
     await sql.unsafe(
       `create temp view ledger_stage as
-       select n, cardinality(f) as fields, f, ${names.join(', ')}
-         from (select n, case when strpos(line, '"') = 0 then string_to_array(line, ',')
-                              else closeloop_csv_fields(line) end as f
-                 -- OFFSET 0 keeps the subquery whole: each line is split once, not once per field read.
-                 from ledger_raw offset 0) split`,
+       select * from (
+         select n, cardinality(f) as fields, f, ${names.join(', ')}
+           from (select n, case when strpos(line, '"') = 0 then string_to_array(line, ',')
+                                else closeloop_csv_fields(line) end as f
+                   from ledger_raw offset 0) split
+         -- Each OFFSET 0 keeps its subquery whole: each line is split once, and each field trimmed once,
+         -- not once per time a statement reads it.
+         offset 0) fields`,
     );
     return { rows: shape.rows, release, fastTable, ...staged(sql, columns, fastTable) };
   } catch (err) {
