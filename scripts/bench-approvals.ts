@@ -7,6 +7,7 @@ import { planVersion } from '../test/harness/cycle';
 import { apiClient, cyclePath } from '../test/harness/http';
 import { writeFigures } from './bench/figures';
 import { benchOnHarness } from './bench/harness';
+import { eventMillis } from './bench/history';
 
 /**
  * npm run bench:approvals [-- --cycles 1000 --sample 200 --concurrency 4]
@@ -14,9 +15,10 @@ import { benchOnHarness } from './bench/harness';
  * Approvals at load: `--cycles` budget cycles are started through the API and left awaiting approval; then
  * approvers decide a sample of them, `--concurrency` at a time, each through the API (POST …/decision) and each
  * followed by the status read a requester makes (GET /v1/budget-cycles/{id}). What is measured is the time
- * from sending the approval until the status read shows it (the approval at its level, or the decision): p50, p95 and p99 (target: p99 < 50 ms). Beside it,
- * the same status read alone on cycles nobody is deciding. On the test harness's dev server, worker and API,
- * in one process; figures to <data dir>/bench/approvals.json.
+ * from sending the approval until the status read shows it (the approval at its level, or the decision): p50,
+ * p95 and p99 (target: p99 < 50 ms). Beside it, the same status read alone on cycles nobody is deciding, and the
+ * decision's answer alone. On the test harness's dev server, worker and API, in one process; figures to
+ * <data dir>/bench/approvals.json.
  */
 
 const percentile = (sorted: number[], p: number) =>
@@ -116,16 +118,16 @@ benchOnHarness({ api: true }, async (stack) => {
     visible.push(performance.now() - t0);
   });
 
-  // Where an approval's time goes: the events of one approved cycle from the update's acceptance to its
-  // completion, with the milliseconds since acceptance (activities the update waits for show here).
+  // Where an approval's time goes: the events of one approved cycle from the workflow task that took the
+  // update (scheduled when it arrived) to the update's completion, in milliseconds since that task was
+  // scheduled (activities the update waits for show here).
   const history = await stack.client.workflow.getHandle(ids[Math.floor(sample / 2)]!).fetchHistory();
   const events = history.events ?? [];
-  // From the workflow task that took the update (scheduled when the update arrived) to the update's completion.
   const acceptedAt = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
   let accepted = acceptedAt;
   while (accepted > 0 && !events[accepted]!.workflowTaskScheduledEventAttributes) accepted--;
   const completed = events.findIndex((e) => e.workflowExecutionUpdateCompletedEventAttributes);
-  const at = (i: number) => Number(events[i]!.eventTime!.seconds) * 1000 + events[i]!.eventTime!.nanos! / 1e6;
+  const at = (i: number) => eventMillis(events[i]!);
   const anatomy =
     acceptedAt >= 0 && completed > accepted
       ? events.slice(accepted, completed + 1).map((e, j) => {

@@ -1,6 +1,5 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { sql } from 'drizzle-orm';
 import { insertFiscalPeriods, upsertLegalEntities } from '../db/queries/reference';
@@ -9,6 +8,7 @@ import { monthlyFiscalPeriods } from '../domain/reference';
 import { writeFigures } from './bench/figures';
 import { postgresCpuSeconds, temporalCpuSeconds, treeCpuSeconds } from './bench/cpu';
 import { benchOnHarness } from './bench/harness';
+import { eventMillis, type HistoryEvent } from './bench/history';
 import { withWorkerProcess } from '../test/harness/worker-process';
 import { connectWorker } from '../config/temporal-connection';
 import { decisionSignal } from '../workflows/definitions';
@@ -25,20 +25,20 @@ import { type PeriodCloseInput, type periodClose, periodCloseStatusQuery } from 
  * Prints both times, their ratio (target ≤ 2×) and the largest histories.
  */
 /** CPU seconds used so far by each party: the dev server, PostgreSQL, closeloop's worker process, this process. */
-const cpuNow = (workerPid?: number) => ({
-  temporal: temporalCpuSeconds(),
-  postgres: postgresCpuSeconds(),
-  worker: workerPid ? treeCpuSeconds(workerPid) : 0,
-  bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
-});
+const cpuNow = (workerPid?: number) => {
+  const own = process.cpuUsage();
+  return {
+    temporal: temporalCpuSeconds(),
+    postgres: postgresCpuSeconds(),
+    worker: workerPid ? treeCpuSeconds(workerPid) : 0,
+    bench: (own.user + own.system) / 1e6,
+  };
+};
 const cpuSince = (before: ReturnType<typeof cpuNow>, workerPid?: number) => {
   const now = cpuNow(workerPid);
   const r = (k: keyof typeof now) => Number((now[k] - before[k]).toFixed(1));
   return { temporal: r('temporal'), postgres: r('postgres'), worker: r('worker'), bench: r('bench') };
 };
-
-type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
-const millis = (e: HistoryEvent) => Number(e.eventTime!.seconds) * 1000 + e.eventTime!.nanos! / 1e6;
 
 /** Each task of a history (workflow tasks, activities by type), with its time waiting to start and running. */
 function taskTimes(events: HistoryEvent[]): [string, { waiting: number; running: number }][] {
@@ -56,7 +56,13 @@ function taskTimes(events: HistoryEvent[]): [string, { waiting: number; running:
     const task = e.workflowTaskCompletedEventAttributes
       ? 'workflow task'
       : `activity ${scheduled.activityTaskScheduledEventAttributes?.activityType?.name}`;
-    out.push([task, { waiting: millis(started) - millis(scheduled), running: millis(e) - millis(started) }]);
+    out.push([
+      task,
+      {
+        waiting: eventMillis(started) - eventMillis(scheduled),
+        running: eventMillis(e) - eventMillis(started),
+      },
+    ]);
   }
   return out;
 }
@@ -157,7 +163,8 @@ benchOnHarness({ worker: false }, async (stack) => {
   const parentEvents = (await handle.fetchHistory()).events!.length;
   let childMax = 0;
   const profile = new Map<string, { count: number; waiting: number; running: number }>();
-  for (const code of codes.slice(0, 20)) {
+  const sampled = Math.min(20, n);
+  for (const code of codes.slice(0, sampled)) {
     const h = await stack.client.workflow.getHandle(`period-close:${month}:${code}`).fetchHistory();
     childMax = Math.max(childMax, h.events!.length);
     for (const [task, t] of taskTimes(h.events ?? [])) {
@@ -169,9 +176,8 @@ benchOnHarness({ worker: false }, async (stack) => {
       });
     }
   }
-  // Where an entity's close spends its time (20 sampled): each kind of task, how long it waited to be taken
+  // Where an entity's close spends its time (of those sampled): each kind of task, how long it waited to be taken
   // and how long it ran, on average per entity. Workflow tasks include the local activities they ran.
-  const sampled = Math.min(20, n);
   const anatomy = [...profile]
     .map(([task, p]) => ({
       task,
@@ -196,14 +202,16 @@ benchOnHarness({ worker: false }, async (stack) => {
   );
   console.log(`  ratio                            ${(closeMs / baseline.ms).toFixed(2)}×   (target ≤ 2×)`);
   console.log(
-    `  largest history                  parent ${parentEvents} events; an entity's close ≤ ${childMax} events (of 20 sampled)`,
+    `  largest history                  parent ${parentEvents} events; an entity's close ≤ ${childMax} events (of ${sampled} sampled)`,
   );
   // CPU seconds each party used, whole run: the dev server's share is what a close asks of Temporal itself.
   const parties = (c: typeof cpu) =>
     `dev server ${c.temporal} s, PostgreSQL ${c.postgres} s, closeloop worker ${c.worker} s, this process ${c.bench} s`;
   console.log(`  CPU, no-op fan-out               ${parties(baseline.cpu)}`);
   console.log(`  CPU, period close                ${parties(cpu)}`);
-  console.log(`  an entity's close, per entity (20 sampled): task × count: waiting to be taken + running`);
+  console.log(
+    `  an entity's close, per entity (${sampled} sampled): task × count: waiting to be taken + running`,
+  );
   for (const a of anatomy)
     console.log(`    ${`${a.task} × ${a.perEntity}`.padEnd(40)} ${a.waitingMs} ms + ${a.runningMs} ms`);
   // For `npm run bench`, which puts every benchmark in one table.
