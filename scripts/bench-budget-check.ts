@@ -113,6 +113,7 @@ function startApiProcess(
   poolSize: number,
   processes: number,
   profileDir?: string,
+  httpFloor = false,
 ): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(
@@ -125,6 +126,7 @@ function startApiProcess(
         DATABASE_POOL_SIZE: String(poolSize),
         API_PORT: '0',
         API_PROCESSES: String(processes),
+        BENCH_HTTP_FLOOR: httpFloor ? '1' : '0',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -248,7 +250,11 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
    and budget - reserved - committed - actual >= 1.00;
 `;
     console.log(`[bench] ceiling: pgbench, ${connections} clients, ${seconds} s each…`);
+    const pgBefore = postgresCpuSeconds();
     const ceilingSpread = pgbench(url.toString(), update(`'B' || :n`), connections, seconds);
+    // PostgreSQL's CPU for one ceiling transaction, beside what it spends on one reservation below.
+    const ceilingPostgresMs =
+      ((postgresCpuSeconds() - pgBefore) * 1000) / Math.max(1, ceilingSpread.requests);
     const ceilingHot = pgbench(
       url.toString(),
       update(`'B1'`).replace(`(array['${ACCOUNTS.join("','")}'])[:a + 1]`, `'600100'`),
@@ -268,17 +274,27 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       Number(values['api-processes']),
       profileDir,
     );
-    const cpu: Record<string, { apiPercent: number; postgresPercent: number; loadGeneratorPercent: number }> =
-      {};
+    const cpu: Record<
+      string,
+      {
+        apiPercent: number;
+        postgresPercent: number;
+        loadGeneratorPercent: number;
+        apiMsPerRequest: number;
+        postgresMsPerRequest: number;
+        loadGeneratorMsPerRequest: number;
+      }
+    > = {};
     const run = async (
       label: string,
       pick: () => { account: string; costCenter: string; dimensions?: Record<string, string> },
       legalEntity = 'ACME-US',
+      target: { url: string; pid: number } = server,
     ): Promise<Figures> => {
       let n = 0;
       const latencies: number[] = [];
       const options: autocannon.Options = {
-        url: server.url,
+        url: target.url,
         connections,
         duration: seconds,
         requests: [
@@ -304,7 +320,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
         ],
       };
       // Where the two cores went during the run: the API process, PostgreSQL, and this load generator.
-      const before = { api: treeCpuSeconds(server.pid), pg: postgresCpuSeconds(), self: process.cpuUsage() };
+      const before = { api: treeCpuSeconds(target.pid), pg: postgresCpuSeconds(), self: process.cpuUsage() };
       const started = Date.now();
       const result = await new Promise<autocannon.Result>((resolve, reject) => {
         const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));
@@ -313,10 +329,15 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       const wall = (Date.now() - started) / 1000;
       const self = process.cpuUsage(before.self);
       const pct = (s: number) => Math.round((100 * s) / wall);
+      const msEach = (s: number) => Number(((1000 * s) / Math.max(1, result.requests.total)).toFixed(3));
+      const used = { api: treeCpuSeconds(target.pid) - before.api, pg: postgresCpuSeconds() - before.pg };
       cpu[label] = {
-        apiPercent: pct(treeCpuSeconds(server.pid) - before.api),
-        postgresPercent: pct(postgresCpuSeconds() - before.pg),
+        apiPercent: pct(used.api),
+        postgresPercent: pct(used.pg),
         loadGeneratorPercent: pct((self.user + self.system) / 1e6),
+        apiMsPerRequest: msEach(used.api),
+        postgresMsPerRequest: msEach(used.pg),
+        loadGeneratorMsPerRequest: msEach((self.user + self.system) / 1e6),
       };
       latencies.sort((a, b) => a - b);
       return {
@@ -384,6 +405,20 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
     const recovery = vegetaAtRate(vegeta, overloadTargets.slice(0, half * seconds), { seconds, rate: half });
     await server.stop();
 
+    // The HTTP floor: the same load against Express with the API's body parser and authentication answering a
+    // fixed reservation (no validation, no database), as many processes, on this machine. No Express route can
+    // answer faster here, so it bounds what any decision behind it can reach.
+    console.log(`[bench] HTTP floor: Express answering a fixed reservation, ${connections} connections…`);
+    const floorServer = await startApiProcess(
+      url.toString(),
+      Number(values.pool),
+      Number(values['api-processes']),
+      undefined,
+      true,
+    );
+    const floor = await run('floor', pickSpread, 'ACME-US', floorServer);
+    await floorServer.stop();
+
     // The audit: nothing over budget, and the held reservations are exactly what the balances say is reserved.
     // Each manufacturer line holds in its two control budgets too.
     const [audit] = await sql<
@@ -416,6 +451,7 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
       spread: report(`${buckets.toLocaleString('en')} buckets, uniform`, ceilingSpread, spread),
       hot: report('one hot bucket', ceilingHot, hot),
       overlapping: report('+ 2 control budgets/line', ceilingSpread, overlapping),
+      httpFloor: report('HTTP floor (Express, fixed answer)', ceilingSpread, floor),
       audit: {
         overspentBuckets: audit!.overspent,
         reservedInBalances: audit!.reserved,
@@ -443,13 +479,17 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
         openLoop: 'p99 <= pgbench -R p99 + 5 ms',
         overload: 'sheds with 503 and Retry-After; recovers; no key reserved twice',
       },
-      cpu: { cores: os.cpus().length, ...cpu },
+      cpu: {
+        cores: os.cpus().length,
+        ceilingPostgresMsPerTransaction: Number(ceilingPostgresMs.toFixed(3)),
+        ...cpu,
+      },
       ...(profileDir ? { apiProfile: summariseCpuProfile(profileDir) } : {}),
     });
-    for (const key of ['spread', 'overlapping', 'hot'] as const) {
+    for (const key of ['spread', 'overlapping', 'hot', 'httpFloor'] as const) {
       const r = results[key] as ReturnType<typeof report>;
       console.log(
-        `[bench] ${r.name.padEnd(24)} ceiling ${String(r.ceilingTps).padStart(6)} tps | closeloop ${String(r.closeloopRps).padStart(6)} req/s | ratio ${r.ratio} | p50 ${r.p50Ms} ms p95 ${r.p95Ms} ms p99 ${r.p99Ms} ms | errors ${r.errors}`,
+        `[bench] ${r.name.padEnd(34)} ceiling ${String(r.ceilingTps).padStart(6)} tps | ${key === 'httpFloor' ? 'floor    ' : 'closeloop'} ${String(r.closeloopRps).padStart(6)} req/s | ratio ${r.ratio} | p50 ${r.p50Ms.toFixed(1)} ms p95 ${r.p95Ms.toFixed(1)} ms p99 ${r.p99Ms.toFixed(1)} ms | errors ${r.errors}`,
       );
     }
     console.log(
@@ -458,9 +498,24 @@ update bench_balances set reserved = reserved + 1.00, updated_at = now()
     console.log(
       `[bench] overload at ${overRate} req/s: statuses ${JSON.stringify(overload.statuses)}, p99 ${overload.p99.toFixed(1)} ms; its keys again at ${half} req/s: statuses ${JSON.stringify(recovery.statuses)}, p99 ${recovery.p99.toFixed(1)} ms`,
     );
+    // What bounds the spread on this machine: were closeloop's own Node.js code free (the API costing what the
+    // floor's Express does), each request would still cost the floor's CPU, the load generator's and what
+    // PostgreSQL spends on a reservation; the cores divided by that sum is the most the spread could reach.
+    const bound =
+      (1000 * os.cpus().length) /
+      (cpu.floor!.apiMsPerRequest + cpu.spread!.postgresMsPerRequest + cpu.spread!.loadGeneratorMsPerRequest);
+    Object.assign(results, {
+      spreadBound: {
+        requestsPerSecond: Math.round(bound),
+        ratio: Number((bound / ceilingSpread.throughput).toFixed(2)),
+      },
+    });
+    console.log(
+      `[bench] PostgreSQL CPU per transaction: ceiling ${ceilingPostgresMs.toFixed(3)} ms, closeloop's reservation ${cpu.spread!.postgresMsPerRequest} ms; with closeloop's Node.js code as cheap as the floor's, the spread could reach at most ${Math.round(bound)} req/s (ratio ${(bound / ceilingSpread.throughput).toFixed(2)}) on ${os.cpus().length} cores`,
+    );
     for (const [label, c] of Object.entries(cpu)) {
       console.log(
-        `[bench] CPU during ${label} (${os.cpus().length} cores = ${100 * os.cpus().length}%): API ${c.apiPercent}%, PostgreSQL ${c.postgresPercent}%, load generator ${c.loadGeneratorPercent}%`,
+        `[bench] CPU during ${label} (${os.cpus().length} cores = ${100 * os.cpus().length}%): API ${c.apiPercent}%, PostgreSQL ${c.postgresPercent}%, load generator ${c.loadGeneratorPercent}%; CPU per request: API ${c.apiMsPerRequest} ms, PostgreSQL ${c.postgresMsPerRequest} ms`,
       );
     }
     const profile = results.apiProfile as ReturnType<typeof summariseCpuProfile>;
