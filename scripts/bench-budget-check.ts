@@ -27,7 +27,9 @@ import { ensureVegeta } from './lib/load-generator';
  * same spread on the manufacturer's chart where every line also falls in two overlapping control budgets (per
  * cost center, and per cost center and department: issue 22), each checked and held with the bucket. Then an
  * overspend audit: no bucket or control budget may hold more than its budget, and the reservations must add
- * up to what the balances say.
+ * up to what the balances say. Last, what bounds the spread: the same load against Express alone answering a
+ * fixed reservation (the HTTP floor), and the CPU each party spends per request beside PostgreSQL's per
+ * pgbench transaction, from which it prints the most the spread could reach were closeloop's own code free.
  * Figures are printed and written to <data dir>/bench/budget-check.json, with the CPU each party used during
  * each run (API process, PostgreSQL, the load generator). `--profile` also records the API process's V8 CPU
  * profile (node --cpu-prof, kept under <data dir>/bench/profile/) and prints where its time goes.
