@@ -3,7 +3,7 @@ import { chunk } from '../domain/chunking';
 import { FailureType } from '../domain/failures';
 import { chunkPublicationKey, chunkReversalKey, versionKey } from '../domain/identity';
 import { type Database } from '../db/client';
-import { publicationDifferences } from '../domain/revision';
+import { planPosting } from '../domain/posting-model';
 import { getVersion, versionLines, versionRef } from '../db/queries/budget-versions';
 import {
   budgetHeld,
@@ -192,9 +192,10 @@ export function createPublicationActivities(deps: PublicationDeps) {
         fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear, entity.code),
       ]);
       const open = new Set(periods.filter((p) => p.status === 'open').map((p) => p.period));
-      const differences = publicationDifferences(proposed, held, (p) => open.has(p));
-      if (differences.closed.length) {
-        const listed = differences.closed
+      const erp = erpFor(deps, input.target);
+      const { plan, closed } = planPosting(erp.postingModel, proposed, held, { isOpen: (p) => open.has(p) });
+      if (closed.length) {
+        const listed = closed
           .slice(0, 20)
           .map(
             (d) =>
@@ -203,10 +204,17 @@ export function createPublicationActivities(deps: PublicationDeps) {
           .join('; ');
         throw periodClosed(
           `version ${version.versionNumber} differs from what ${input.target} holds in closed periods (${listed}): it was approved before they closed; reopen them and retry the publication, or submit a new version`,
-          { closed: differences.closed },
+          { closed },
         );
       }
-      const planned = differences.lines.map((d, i) => ({
+      // The saga posts entries chunk by chunk and undoes them negated; a target that replaces what it holds
+      // (a scope, an annual line) is published by its own steps.
+      if (plan.model !== 'additive' && plan.model !== 'control-budget')
+        throw ApplicationFailure.nonRetryable(
+          `${input.target} holds budgets as ${plan.model}, which this publication does not post`,
+          FailureType.ValidationFailed,
+        );
+      const planned = plan.entries.map((d, i) => ({
         lineNo: i + 1,
         dimensions: d.dimensions,
         period: d.period,

@@ -1,3 +1,4 @@
+import { type PostingModel } from '../../domain/posting-model';
 import { type TargetStructure } from '../../domain/target-structures';
 import { type Readable } from 'node:stream';
 import { type SystemDimensionValues } from '../../domain/mapping';
@@ -182,6 +183,8 @@ export interface SourceExchangeRate {
 
 export interface ErpConnector {
   readonly system: string;
+  /** How this ERP holds a budget (domain/posting-model): what a publication sends is planned by it. */
+  readonly postingModel: PostingModel;
   health(): Promise<HealthStatus>;
   publishBudgetChunk(chunk: BudgetChunkPublication, control?: CallControl): Promise<PostedDocument>;
   reverseBudgetChunk(reversal: BudgetChunkReversal, control?: CallControl): Promise<PostedDocument>;
