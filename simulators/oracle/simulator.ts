@@ -6,7 +6,8 @@ import { FaultInjector } from '../faults';
 
 /**
  * Oracle Fusion Cloud's REST framework as its published reference describes it, for the resources closeloop
- * reads so far: `accountingPeriodStatusLOV` (a ledger's periods and their General Ledger status). It answers
+ * reads so far: `accountingPeriodStatusLOV` (a ledger's periods and their General Ledger status) and
+ * `erpintegrations`' ESS job status finder (`ESSJobStatusRF`). It answers
  * collections with `{ items, count, hasMore, limit, offset, links }`, pages by `limit`/`offset`, filters by `q`
  * (query-by-example `Attr=value;Attr2=value` under framework version 1, the server's default; row-match
  * `Attr = value and Attr2 = value` from version 2, chosen by the `REST-Framework-Version` header), selects
@@ -49,6 +50,8 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
   const password = options.password ?? 'dev-secret';
   const faults = new FaultInjector();
   let periods: Row[] = [];
+  /** ESS requests by id: their state as the status finder answers it. */
+  const essJobs = new Map<string, string>();
 
   const app = express();
   app.disable('x-powered-by');
@@ -62,8 +65,18 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     periods = parsed.data;
     res.status(204).end();
   });
+  app.put('/__sim/ess-jobs/:requestId', express.json(), (req, res) => {
+    const parsed = z.object({ state: z.string().min(1) }).safeParse(req.body);
+    if (!parsed.success || !/^\d+$/.test(req.params.requestId)) {
+      res.status(400).json({ error: 'a numeric request id and a state are required' });
+      return;
+    }
+    essJobs.set(req.params.requestId, parsed.data.state);
+    res.status(204).end();
+  });
   app.post('/__sim/reset', (_req, res) => {
     periods = [];
+    essJobs.clear();
     faults.clear();
     res.status(204).end();
   });
@@ -121,9 +134,24 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     collection(req, res, 'accountingPeriodStatusLOV', periods),
   );
 
+  // `finder=ESSJobStatusRF;requestId=<id>`: the request's state, one item (none for a request it does not know).
+  app.get(`${REST_PATH}/erpintegrations`, (req, res) => {
+    const finder = typeof req.query.finder === 'string' ? req.query.finder : '';
+    const m = /^ESSJobStatusRF;requestId=(\d+)$/.exec(finder);
+    if (!m) {
+      res.status(400).send(`The finder ${finder || '(none)'} is not supported by this resource.`);
+      return;
+    }
+    const state = essJobs.get(m[1]!);
+    collection(req, res, 'erpintegrations', state ? [{ ReqstId: m[1], RequestStatus: state }] : []);
+  });
+
   return {
     app,
     faults,
+    setEssJobState(requestId: string, state: string) {
+      essJobs.set(requestId, state);
+    },
     setAccountingPeriods(rows: z.input<typeof PeriodRow>[]) {
       periods = z.array(PeriodRow).parse(rows);
     },

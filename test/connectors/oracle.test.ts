@@ -1,6 +1,14 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
 import { listen, type RunningServer } from '../../api/listen';
+import {
+  callbackOutcome,
+  EssCallback,
+  essOutcome,
+  readEssJobState,
+} from '../../activities/connectors/oracle/ess';
 import { readLedgerPeriods, takesBudgets } from '../../activities/connectors/oracle/periods';
 import { createOracleRest, REST_PATH } from '../../activities/connectors/oracle/rest';
 import { FailureType } from '../../domain/failures';
@@ -162,3 +170,52 @@ describe("Oracle Fusion: a ledger's periods (accountingPeriodStatusLOV)", () => 
     }
   });
 });
+
+describe('Oracle Fusion: ESS jobs (erpintegrations)', () => {
+  test('a request read through the status finder, while it runs and once it ended', async () => {
+    sim.setEssJobState('603547', 'RUNNING');
+    expect(essOutcome(await readEssJobState(rest(), '603547'))).toBe('running');
+    // The REST answer may spell a state with spaces.
+    sim.setEssJobState('603547', 'ERROR MANUAL RECOVERY');
+    expect(await readEssJobState(rest(), '603547')).toBe('ERROR_MANUAL_RECOVERY');
+    expect(essOutcome('ERROR_MANUAL_RECOVERY')).toBe('failed');
+    sim.setEssJobState('603547', 'WARNING');
+    expect(essOutcome(await readEssJobState(rest(), '603547'))).toBe('warning');
+    sim.setEssJobState('603547', 'SUCCEEDED');
+    expect(essOutcome(await readEssJobState(rest(), '603547'))).toBe('succeeded');
+  });
+
+  test('a request the ERP does not know, or a state it does not document, is a protocol failure', async () => {
+    expect((await failureOf(readEssJobState(rest(), '999'))).type).toBe(FailureType.ConnectorProtocol);
+    sim.setEssJobState('603550', 'DONE-ISH');
+    expect((await failureOf(readEssJobState(rest(), '603550'))).type).toBe(FailureType.ConnectorProtocol);
+  });
+
+  test("the callback as Oracle's own example shows it: the request and its child jobs", () => {
+    const callback = EssCallback.parse(contract('ess-callback.json').body);
+    expect(callbackOutcome(callback, '603547')).toEqual({
+      outcome: 'succeeded',
+      jobs: [
+        { name: 'Load Interface File for Import', requestId: '603547', state: 'SUCCEEDED' },
+        { name: 'Load File to Interface', requestId: '603549', state: 'SUCCEEDED' },
+      ],
+    });
+    // Another request's callback says nothing of this one.
+    expect(callbackOutcome(callback, '1')).toBeUndefined();
+    // A child that failed fails the request, whatever the parent says.
+    const failedChild = structuredClone(callback);
+    failedChild.JOBS[0]!.CHILD![0]!.STATUS = 'ERROR';
+    expect(callbackOutcome(failedChild, '603547')?.outcome).toBe('failed');
+    // The request id is a string of digits, as in Oracle's example; a number is refused, naming the field.
+    const numeric = EssCallback.safeParse({
+      JOBS: [{ JOBNAME: 'x', REQUESTID: 603547, STATUS: 'SUCCEEDED' }],
+    });
+    expect(numeric.success).toBe(false);
+    expect(numeric.error?.issues[0]?.path).toEqual(['JOBS', 0, 'REQUESTID']);
+  });
+});
+
+const contract = (file: string) =>
+  JSON.parse(readFileSync(path.join(__dirname, '..', 'contracts', 'oracle', file), 'utf8')) as {
+    body: unknown;
+  };
