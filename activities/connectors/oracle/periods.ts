@@ -45,7 +45,7 @@ export async function readLedgerPeriods(rest: OracleRest, ledgerId: string): Pro
   const periods: LedgerPeriod[] = [];
   for await (const page of rest.collection('accountingPeriodStatusLOV', PeriodStatusItem, {
     q: `ApplicationId = ${GENERAL_LEDGER} and LedgerId = ${ledgerId}`,
-    fields: ['PeriodNameId', 'ApplicationId', 'LedgerId', 'ClosingStatus'],
+    fields: Object.keys(PeriodStatusItem.shape),
   }))
     for (const p of page) periods.push({ period: p.PeriodNameId, status: PERIOD_STATUSES[p.ClosingStatus] });
   return periods;
