@@ -14,13 +14,8 @@ import {
   snapshotTime,
 } from '../db/queries/commitments';
 import { upsertFxRates } from '../db/queries/fx-rates';
-import {
-  activePublicationTargets,
-  deliveryAsOf,
-  fiscalYearPeriods,
-  getLegalEntity,
-  openFiscalYears,
-} from '../db/queries/reference';
+import { deliveryAsOf, fiscalYearPeriods, getLegalEntity, openFiscalYears } from '../db/queries/reference';
+import { routesOverlapping } from '../db/queries/routes';
 import { FxRate } from '../domain/fx';
 import { describeIssues } from '../domain/zod-issues';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
@@ -76,15 +71,16 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     const { periods } = ctx;
     if (!periods.length)
       throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);
-    // The entity's own target in its ERP says how that company's lines read (its display value format).
-    const target = (await activePublicationTargets(db, entity.code)).find(
-      (t) => t.target === entity.erpSystem,
-    );
+    const window = { from: periods[0]!.startDate, to: periods[periods.length - 1]!.endDate };
+    // The entity's own route to its ERP says how that company's lines read (its display value format).
+    const target = (await routesOverlapping(db, entity.code, window))
+      .filter((t) => t.target === entity.erpSystem)
+      .at(-1);
     const query: LedgerQuery = {
       company: entity.erpCompany,
       ...(target ? { settings: target.settings } : {}),
-      fromDate: periods[0]!.startDate,
-      toDate: periods[periods.length - 1]!.endDate,
+      fromDate: window.from,
+      toDate: window.to,
     };
     return { ctx, query, erp: erpFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
   }

@@ -1,9 +1,13 @@
 import { type DecisionSubjectType } from '../domain/approval';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
 import { releaseExpiredReservations } from '../db/queries/budget-control';
 import { recordRefusedControlDecision } from '../db/queries/control-refusals';
 import { decideOverride, expireOverride, type OverrideRow } from '../db/queries/overrides';
-import { activePublicationTargets, findPeriod, getLegalEntity, loadMappings } from '../db/queries/reference';
+import { findPeriod, getLegalEntity, loadMappings } from '../db/queries/reference';
+import { asRoute, routesOverlapping } from '../db/queries/routes';
+import { receives, targetsOf } from '../domain/routing';
 import {
   decideTransfer,
   expireTransfer,
@@ -121,14 +125,32 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
           sign: 1,
         },
       ];
+      const periods = new Map<string, { startDate: string; endDate: string }>();
+      for (const side of sides) {
+        const period = await findPeriod(db, entity.fiscalCalendar, side.period);
+        if (!period) throw notFound(`period ${side.period} is not in calendar ${entity.fiscalCalendar}`);
+        periods.set(side.period, period);
+      }
+      const days = [...periods.values()];
+      const window = {
+        from: days.map((p) => p.startDate).sort()[0]!,
+        to: days.map((p) => p.endDate).sort()[days.length - 1]!,
+      };
       const documents: string[] = [];
       return withHeartbeat(async ({ progress }) => {
-        for (const target of await activePublicationTargets(db, entity.code)) {
+        // Each side goes to the targets routed on its period's first day (an entity may move between them).
+        for (const target of targetsOf((await routesOverlapping(db, entity.code, window)).map(asRoute))) {
+          const routed = sides.filter((s) => receives(target, periods.get(s.period)!.startDate));
+          if (!routed.length) continue;
+          if (target.postingModel !== 'additive' && target.postingModel !== 'control-budget')
+            throw ApplicationFailure.nonRetryable(
+              `${target.target} holds ${entity.code}'s budget as ${target.postingModel}: a transfer reaches it with the next publication of the budget, not as an entry`,
+              FailureType.ValidationFailed,
+            );
           const mappings = await loadMappings(db, target.target);
           const lines: TargetBudgetLine[] = [];
-          for (const [i, side] of sides.entries()) {
-            const period = await findPeriod(db, entity.fiscalCalendar, side.period);
-            if (!period) throw notFound(`period ${side.period} is not in calendar ${entity.fiscalCalendar}`);
+          for (const [i, side] of routed.entries()) {
+            const period = periods.get(side.period)!;
             const mapped = mapDimensions(mappings, side.combination, period.startDate);
             if ('missing' in mapped) {
               throw mappingMissing(
@@ -149,7 +171,11 @@ export function createBudgetControlActivities(deps: Pick<ActivityDeps, 'db' | 'e
             {
               idempotencyKey: transferPublicationKey(t.id),
               correlationId: t.correlationId,
-              target: { company: target.company, settings: target.settings },
+              target: {
+                company: target.company,
+                settings: target.settings,
+                postingModel: target.postingModel,
+              },
               purpose: 'transfer',
               description: `closeloop ${t.kind} ${t.id}: ${t.reason}`.slice(0, 250),
               lines,

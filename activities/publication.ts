@@ -22,7 +22,9 @@ import {
   type PublicationRow,
 } from '../db/queries/publications';
 import { withKeyLock } from '../db/queries/locks';
-import { activePublicationTargets, fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
+import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
+import { asRoute, routesOfFiscalYear } from '../db/queries/routes';
+import { receives, targetsOf } from '../domain/routing';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
@@ -93,7 +95,11 @@ function chunkRequest(
   return {
     idempotencyKey,
     correlationId: ctx.publication.correlationId,
-    target: { company: ctx.publication.erpCompany, settings: ctx.publication.settings },
+    target: {
+      company: ctx.publication.erpCompany,
+      settings: ctx.publication.settings,
+      postingModel: ctx.publication.postingModel,
+    },
     purpose: ctx.publication.purpose,
     description: `closeloop ${versionKey(ctx.ref)} chunk ${chunkIndex + 1}/${ctx.publication.chunkCount} r${ctx.publication.revision}`,
     lines,
@@ -183,8 +189,12 @@ export function createPublicationActivities(deps: PublicationDeps) {
         return { publicationId: existing.id, chunkCount: existing.chunkCount, lineCount: existing.lineCount };
       const entity = await getLegalEntity(db, version.legalEntity);
       if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
-      const target = (await activePublicationTargets(db, entity.code)).find((t) => t.target === input.target);
-      if (!target) throw notFound(`${entity.code} has no active publication target ${input.target}`);
+      const routes = targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute));
+      const target = routes.find((t) => t.target === input.target);
+      if (!target)
+        throw notFound(`${entity.code} has no route to ${input.target} in FY${version.fiscalYear}`);
+      if (target.conflict)
+        throw ApplicationFailure.nonRetryable(target.conflict, FailureType.ValidationFailed);
       const ref = versionRef(version);
       const [proposed, held, periods] = await Promise.all([
         versionLines(db, version.id),
@@ -192,8 +202,23 @@ export function createPublicationActivities(deps: PublicationDeps) {
         fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear, entity.code),
       ]);
       const open = new Set(periods.filter((p) => p.status === 'open').map((p) => p.period));
-      const erp = erpFor(deps, input.target);
-      const { plan, closed } = planPosting(erp.postingModel, proposed, held, { isOpen: (p) => open.has(p) });
+      // A line goes to the target when a route to it is in force on its period's first day; a period outside
+      // its routes is neither sent nor taken back out (what it holds there is left as it is).
+      const starts = new Map(periods.map((p) => [p.period, p.startDate]));
+      const routed = <L extends { period: string }>(lines: readonly L[]) =>
+        lines.filter((l) => receives(target, starts.get(l.period) ?? ''));
+      // Every line must reach some ERP: one in a period no route is in force on would be dropped silently.
+      const unrouted = [...new Set(proposed.map((l) => l.period))]
+        .filter((p) => !routes.some((t) => receives(t, starts.get(p) ?? '')))
+        .sort();
+      if (unrouted.length)
+        throw ApplicationFailure.nonRetryable(
+          `${entity.code} has no route in force on the first day of ${unrouted.map((p) => `${p} (${starts.get(p) ?? 'not in its calendar'})`).join(', ')}, where version ${version.versionNumber} has lines: add a route (POST /v1/legal-entities/${entity.code}/routes) and retry the publication`,
+          FailureType.ValidationFailed,
+        );
+      const { plan, closed } = planPosting(target.postingModel, routed(proposed), routed(held), {
+        isOpen: (p) => open.has(p),
+      });
       if (closed.length) {
         const listed = closed
           .slice(0, 20)
@@ -242,6 +267,7 @@ export function createPublicationActivities(deps: PublicationDeps) {
           revision: input.revision,
           company: target.company,
           settings: target.settings,
+          postingModel: target.postingModel,
           chunkSize: input.chunkSize,
           correlationId: input.correlationId,
           purpose: held.length ? 'revision' : 'original',

@@ -11,7 +11,9 @@ import {
   nextPublicationRevision,
   publicationsOfVersion,
 } from '../db/queries/publications';
-import { activePublicationTargets, fiscalYearPeriods } from '../db/queries/reference';
+import { fiscalYearPeriods } from '../db/queries/reference';
+import { asRoute, routesOfFiscalYear } from '../db/queries/routes';
+import { targetsOf } from '../domain/routing';
 import { type ActivityDeps } from './deps';
 import { notFound, superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
@@ -131,6 +133,8 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
       correlationId: string;
     }): Promise<BeginPublicationResult> {
       const { version, entity } = await loadVersion(input.versionId);
+      const routes = targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute));
+      if (!routes.length) throw notFound(`${entity.code} has no route for FY${version.fiscalYear}`);
       const claim = await db.transaction((tx) => claimPublication(tx, input));
       if (!claim.claimed && 'waitingFor' in claim)
         return {
@@ -142,7 +146,7 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
       if (!claim.claimed)
         return { proceed: false, status: claim.status, reason: refusal(version.versionNumber, claim) };
       const targets: PublicationTargetPlan[] = [];
-      for (const t of await activePublicationTargets(db, entity.code)) {
+      for (const t of routes) {
         const next = await nextPublicationRevision(db, version.id, t.target);
         targets.push({
           target: t.target,
@@ -155,7 +159,6 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
           },
         });
       }
-      if (!targets.length) throw notFound(`${entity.code} has no active publication target`);
       return { proceed: true, alreadyPublished: claim.alreadyPublished, targets };
     },
 
@@ -197,8 +200,8 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
     async planPublicationTargets(input: {
       versionId: string;
     }): Promise<{ target: string; erpCompany: string }[]> {
-      const { entity } = await loadVersion(input.versionId);
-      return (await activePublicationTargets(db, entity.code)).map((t) => ({
+      const { version, entity } = await loadVersion(input.versionId);
+      return targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute)).map((t) => ({
         target: t.target,
         erpCompany: t.company,
       }));

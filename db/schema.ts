@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial,
   boolean,
+  check,
   date,
   index,
   integer,
@@ -24,6 +25,7 @@ import { CLOSED_PERIOD_POLICIES } from '../domain/source-lines';
 import { SYNC_TIERS } from '../domain/sync-tiers';
 import { PROJECT_STATUSES } from '../domain/projects';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
+import { POSTING_MODELS } from '../domain/posting-model';
 
 /**
  * The canonical finance store. Temporal owns workflow state; Postgres owns finance data. Money columns are
@@ -159,21 +161,34 @@ export const fxRates = pgTable(
  * plus rows here. `settings` are the target's own parameters (for Dynamics 365: budget model and code),
  * read by its adapter only.
  */
+/**
+ * Routing as data: which ERP (and which company or ledger, posting model and settings) receives a legal
+ * entity's approved budgets, from `valid_from` until `valid_to` (exclusive; open-ended when null). A budget line
+ * goes to the routes in force on its period's first day. Routes of one entity and target never overlap (the
+ * writes in db/queries/routes.ts decide that under a lock); a change is a new route, audited.
+ */
 export const publicationTargets = pgTable(
   'publication_targets',
   {
     legalEntity: text('legal_entity')
       .notNull()
       .references(() => legalEntities.code),
+    /** The ERP system receiving the budget: its connector and the mappings' system. */
     target: text('target').notNull(),
     company: text('company').notNull(),
+    /** How the target holds a budget (domain/posting-model); null: its connector's own model. */
+    postingModel: text('posting_model', { enum: POSTING_MODELS }),
     settings: jsonb('settings')
       .$type<Record<string, string>>()
       .notNull()
       .default(sql`'{}'::jsonb`),
-    active: boolean('active').notNull().default(true),
+    validFrom: date('valid_from').notNull().default('1900-01-01'),
+    validTo: date('valid_to'),
   },
-  (t) => [primaryKey({ columns: [t.legalEntity, t.target] })],
+  (t) => [
+    primaryKey({ columns: [t.legalEntity, t.target, t.validFrom] }),
+    check('publication_targets_window', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
+  ],
 );
 
 export const accounts = pgTable('accounts', {
@@ -505,6 +520,8 @@ export const publications = pgTable(
       .$type<Record<string, string>>()
       .notNull()
       .default(sql`'{}'::jsonb`),
+    /** How the target holds what this publication sends (its route's posting model when it was planned). */
+    postingModel: text('posting_model', { enum: POSTING_MODELS }).notNull().default('additive'),
     status: text('status', { enum: ['publishing', 'published', 'failed', 'reversed'] }).notNull(),
     /**
      * What its lines are: `delta`, the differences between the version and what the budget's publications

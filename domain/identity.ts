@@ -67,6 +67,8 @@ export const auditStream = {
   calendar: (code: string) => `calendar:${code}`,
   /** An entity's chart of accounts: its versions, value lists, hierarchies and cross-validation rules. */
   chart: (legalEntity: string) => `chart:${legalEntity}`,
+  /** Where an entity's budgets go: its routes, each start, end and change of settings. */
+  routing: (legalEntity: string) => `routing:${legalEntity}`,
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
 } as const;

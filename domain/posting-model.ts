@@ -26,7 +26,8 @@ import {
  * - `annual-lines`: one line per combination and year with an amount for each period (a NetSuite budget
  *   record); a line is sent whole when any of its periods changed, its closed periods at what they hold.
  */
-export const PostingModel = z.enum(['additive', 'control-budget', 'replace-scope', 'annual-lines']);
+export const POSTING_MODELS = ['additive', 'control-budget', 'replace-scope', 'annual-lines'] as const;
+export const PostingModel = z.enum(POSTING_MODELS);
 export type PostingModel = z.infer<typeof PostingModel>;
 
 /** One line of a whole scope or of an annual line: the amount the target is to hold (zero clears it). */

@@ -47,6 +47,11 @@ export interface TargetLocation {
   company: string;
   /** Target-specific parameters (e.g. which budget of the target), read by its adapter only. */
   settings: Readonly<Record<string, string>>;
+  /**
+   * How the target holds the budget, as its route chose (domain/routing): an ERP that holds budgets more than
+   * one way (Oracle: control budgets or GL budget balances) posts and reads by it. Absent: the ERP's own.
+   */
+  postingModel?: PostingModel;
 }
 
 /** A budget line mapped to the target's values of the canonical dimensions. */
@@ -183,8 +188,6 @@ export interface SourceExchangeRate {
 
 export interface ErpConnector {
   readonly system: string;
-  /** How this ERP holds a budget (domain/posting-model): what a publication sends is planned by it. */
-  readonly postingModel: PostingModel;
   health(): Promise<HealthStatus>;
   publishBudgetChunk(chunk: BudgetChunkPublication, control?: CallControl): Promise<PostedDocument>;
   reverseBudgetChunk(reversal: BudgetChunkReversal, control?: CallControl): Promise<PostedDocument>;

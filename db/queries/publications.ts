@@ -5,7 +5,9 @@ import { budgetVersions, publicationChunks, publicationLines, publications } fro
 import { toMinor } from '../../domain/money';
 import { budgetKey, type KeyedAmount } from '../../domain/revision';
 import { appendAudit } from './audit';
-import { activePublicationTargets, fiscalYearPeriods, type LegalEntityRow } from './reference';
+import { fiscalYearPeriods, type LegalEntityRow } from './reference';
+import { routesOfFiscalYear } from './routes';
+import { type PostingModel } from '../../domain/posting-model';
 import { markVersionPublicationFailed } from './budget-versions';
 
 export type PublicationRow = typeof publications.$inferSelect;
@@ -117,7 +119,7 @@ export async function inControlInClosedPeriods(
   const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, b.fiscalYear, entity.code);
   const closed = new Set(periods.filter((p) => p.status === 'closed').map((p) => p.period));
   if (!closed.size) return [];
-  const targets = (await activePublicationTargets(db, entity.code)).map((t) => t.target);
+  const targets = [...new Set((await routesOfFiscalYear(db, entity, b.fiscalYear)).map((t) => t.target))];
   const held = await budgetHeld(db, { legalEntity: entity.code, ...b });
   const byKey = new Map<
     string,
@@ -222,6 +224,7 @@ export async function planPublication(
     revision: number;
     company: string;
     settings: Record<string, string>;
+    postingModel: PostingModel;
     chunkSize: number;
     correlationId: string;
     purpose: 'original' | 'revision';
@@ -237,6 +240,7 @@ export async function planPublication(
       revision: p.revision,
       erpCompany: p.company,
       settings: p.settings,
+      postingModel: p.postingModel,
       status: 'publishing',
       basis: 'delta',
       purpose: p.purpose,

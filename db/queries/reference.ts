@@ -14,11 +14,11 @@ import {
   entityPeriodLocks,
   fiscalPeriods,
   legalEntities,
-  publicationTargets,
 } from '../schema';
+import { routesOfFiscalYear, asRoute } from './routes';
+import { targetsOf } from '../../domain/routing';
 
 export type LegalEntityRow = typeof legalEntities.$inferSelect;
-export type PublicationTargetRow = typeof publicationTargets.$inferSelect;
 
 export async function getLegalEntity(db: DbOrTx, code: string): Promise<LegalEntityRow | undefined> {
   const [row] = await db.select().from(legalEntities).where(eq(legalEntities.code, code));
@@ -78,15 +78,6 @@ export async function findPeriod(db: DbOrTx, calendar: string, period: string) {
   return row;
 }
 
-/** Where an entity's approved budgets go: its active publication targets, in a stable order. */
-export function activePublicationTargets(db: DbOrTx, legalEntity: string) {
-  return db
-    .select()
-    .from(publicationTargets)
-    .where(and(eq(publicationTargets.legalEntity, legalEntity), eq(publicationTargets.active, true)))
-    .orderBy(asc(publicationTargets.target));
-}
-
 /** Everything budget validation needs about one entity and fiscal year, read in one place. */
 export async function loadReferenceSnapshot(
   db: DbOrTx,
@@ -105,7 +96,7 @@ export async function loadReferenceSnapshot(
     fiscalYearPeriods(db, entity.fiscalCalendar, fiscalYear, entity.code),
     chartVersions(db, entity.code),
     chartRules(db, entity.code),
-    activePublicationTargets(db, entity.code),
+    routesOfFiscalYear(db, entity, fiscalYear),
   ]);
   return {
     legalEntity: entity.code,
@@ -124,7 +115,7 @@ export async function loadReferenceSnapshot(
     values: await dimensionValueLists(db, entity.code, chartDimensionCodes(charts)),
     rules,
     targets: await Promise.all(
-      targets.map(async (t) => ({
+      targetsOf(targets.map(asRoute)).map(async (t) => ({
         target: t.target,
         mappings: await loadMappings(db, t.target),
         ...(describe ? await describe(t) : {}),
@@ -165,69 +156,6 @@ export async function upsertLegalEntities(db: DbOrTx, rows: (typeof legalEntitie
         closedPeriodPolicy: excluded('closed_period_policy'),
       },
     });
-}
-
-export async function upsertPublicationTargets(db: DbOrTx, rows: (typeof publicationTargets.$inferInsert)[]) {
-  if (!rows.length) return;
-  await db
-    .insert(publicationTargets)
-    .values(rows)
-    .onConflictDoUpdate({
-      target: [publicationTargets.legalEntity, publicationTargets.target],
-      // Settings an administrator changed since (changeTargetSettings) stay; keys the seed adds arrive.
-      set: {
-        company: excluded('company'),
-        settings: sql`excluded.settings || ${publicationTargets.settings}`,
-        active: excluded('active'),
-      },
-    });
-}
-
-/**
- * An integration administrator changes a publication target's settings (its form of the dimensions, say):
- * the keys given are set, those given as null removed, under the row's lock, audited with before and after
- * in the entity's chart stream. Undefined when the entity has no such target.
- */
-export async function changeTargetSettings(
-  tx: Tx,
-  c: {
-    legalEntity: string;
-    target: string;
-    set: Readonly<Record<string, string | null>>;
-    by: string;
-    reason: string;
-    correlationId: string;
-  },
-) {
-  const [before] = await tx
-    .select()
-    .from(publicationTargets)
-    .where(and(eq(publicationTargets.legalEntity, c.legalEntity), eq(publicationTargets.target, c.target)))
-    .for('update');
-  if (!before) return undefined;
-  const settings = { ...before.settings };
-  for (const [k, v] of Object.entries(c.set)) {
-    if (v === null) delete settings[k];
-    else settings[k] = v;
-  }
-  const [after] = await tx
-    .update(publicationTargets)
-    .set({ settings })
-    .where(and(eq(publicationTargets.legalEntity, c.legalEntity), eq(publicationTargets.target, c.target)))
-    .returning();
-  const changed = JSON.stringify(before.settings) !== JSON.stringify(after!.settings);
-  if (changed)
-    await appendAudit(tx, {
-      stream: auditStream.chart(c.legalEntity),
-      actor: c.by,
-      action: 'publication_target.settings_changed',
-      entityType: 'publication_target',
-      entityId: `${c.legalEntity}:${c.target}`,
-      correlationId: c.correlationId,
-      eventKey: `target-settings:${c.legalEntity}:${c.target}:${c.correlationId}`,
-      details: { before: before.settings, after: after!.settings, reason: c.reason },
-    });
-  return { target: after!, changed };
 }
 
 /** Adds fiscal periods; periods already defined (and possibly closed) are left as they are. */

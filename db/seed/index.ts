@@ -6,8 +6,8 @@ import {
   insertCostCenters,
   upsertDimensionMappings,
   upsertLegalEntities,
-  upsertPublicationTargets,
 } from '../queries/reference';
+import { upsertRoutes } from '../queries/routes';
 import {
   insertCostCenterOwners,
   insertDimensionOwners,
@@ -33,7 +33,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...subsidiaries.legalEntities,
       manufacturer.legalEntity,
     ]);
-    await upsertPublicationTargets(tx, [
+    await upsertRoutes(tx, [
       ...services.publicationTargets,
       ...subsidiaries.publicationTargets,
       ...manufacturer.publicationTargets,

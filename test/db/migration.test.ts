@@ -12,7 +12,7 @@ import { chartOn, hierarchyEdges } from '../../db/queries/chart';
 import { listCalendars } from '../../db/queries/fiscal-calendars';
 import { twoDimensionChart } from '../../domain/chart';
 import { budgetHeld } from '../../db/queries/publications';
-import { activePublicationTargets } from '../../db/queries/reference';
+import { routesOf } from '../../db/queries/routes';
 import { fromMinor, toMinor } from '../../domain/money';
 import { publications } from '../../db/schema';
 
@@ -108,10 +108,14 @@ describe('migrating a database from the previous release', () => {
       await handle.sql`select kind, dimension, code, status from master_data_changes`.then((r) => [...r]),
     ).toEqual([{ kind: 'parent', dimension: 'costCenter', code: 'CC-300', status: 'applied' }]);
 
-    expect(await activePublicationTargets(handle.db, 'ACME-US')).toEqual([
+    // The target became a route in force since always, under its ERP's own posting model.
+    expect(await routesOf(handle.db, 'ACME-US')).toEqual([
       expect.objectContaining({
         target: 'd365',
         company: 'acus',
+        validFrom: '1900-01-01',
+        validTo: null,
+        postingModel: null,
         settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' },
       }),
     ]);
@@ -124,6 +128,8 @@ describe('migrating a database from the previous release', () => {
       basis: 'full',
       purpose: 'original',
       lineCount: 132,
+      // Migration 0032: every publication before posting models was Dynamics 365's additive entries.
+      postingModel: 'additive',
     });
     // Migration 0018: the calendar in use becomes data, and its periods know their quarter.
     expect(await listCalendars(handle.db)).toEqual([

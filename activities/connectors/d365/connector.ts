@@ -763,8 +763,6 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
 
   return {
     system: SYSTEM,
-    // Budget register entries add to what the register holds and are never changed once completed.
-    postingModel: 'additive',
 
     async health(): Promise<HealthStatus> {
       const started = Date.now();

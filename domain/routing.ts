@@ -1,0 +1,93 @@
+import { type ErpSystem } from './model';
+import { type PostingModel } from './posting-model';
+
+/**
+ * Routing as data: a route says which ERP (its company or ledger, posting model and settings) receives a legal
+ * entity's approved budgets from one day to another. A budget line goes to every target with a route in force
+ * on its period's first day; a target without one on that day is neither sent the line nor asked to undo it.
+ */
+export interface Route {
+  legalEntity: string;
+  target: string;
+  company: string;
+  /** Null: the ERP's own (its first model in POSTING_MODELS_BY_ERP). */
+  postingModel: PostingModel | null;
+  settings: Readonly<Record<string, string>>;
+  validFrom: string;
+  /** Exclusive, as every dated row's; null: open-ended. */
+  validTo: string | null;
+}
+
+/**
+ * The ways each ERP can hold a budget, its own first. Oracle Fusion keeps control budgets (budgetary control's
+ * budget entries, what requisitions are funds-checked against) or GL budget balances for variance reporting
+ * (the GL budget interface, whose load replaces a balance): which one an entity gets is its route's choice.
+ */
+export const POSTING_MODELS_BY_ERP: Readonly<Record<ErpSystem, readonly PostingModel[]>> = {
+  d365: ['additive'],
+  oracle: ['control-budget', 'replace-scope'],
+};
+
+/**
+ * The settings a route must give for its ERP's adapter to post under a model: a Dynamics 365 budget model and
+ * budget code; an Oracle control budget, or the GL budget (scenario) name that balances load into. Refused
+ * when a route is added, rather than when its first publication fails.
+ */
+export function requiredSettings(target: ErpSystem, model: PostingModel): readonly string[] {
+  if (target === 'd365') return ['budgetModel', 'budgetCode'];
+  return model === 'replace-scope' ? ['budgetName'] : ['controlBudget'];
+}
+
+export function postingModelOf(route: Pick<Route, 'target' | 'postingModel'>): PostingModel {
+  if (route.postingModel) return route.postingModel;
+  const models = POSTING_MODELS_BY_ERP[route.target as ErpSystem] as readonly PostingModel[] | undefined;
+  if (!models) throw new Error(`no ERP system ${route.target}`);
+  return models[0]!;
+}
+
+export const inForceOn = (route: Pick<Route, 'validFrom' | 'validTo'>, date: string) =>
+  route.validFrom <= date && (route.validTo === null || route.validTo > date);
+
+/** One target's routes over a window (a fiscal year): where it receives lines, and on what terms. */
+export interface TargetRoute {
+  target: string;
+  company: string;
+  postingModel: PostingModel;
+  /** The latest route's: a settings change is a change of form, not of destination. */
+  settings: Readonly<Record<string, string>>;
+  windows: { validFrom: string; validTo: string | null }[];
+  /**
+   * Set when the target's routes in the window disagree on company or posting model: one publication cannot
+   * post one year to two places of one ERP, so the change has to fall on a year's boundary.
+   */
+  conflict?: string;
+}
+
+/** The targets of routes overlapping a window, in target order, each with the days it receives lines on. */
+export function targetsOf(routes: readonly Route[]): TargetRoute[] {
+  const byTarget = new Map<string, Route[]>();
+  for (const r of routes) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+  return [...byTarget]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([target, rs]) => {
+      const ordered = [...rs].sort((a, b) => (a.validFrom < b.validFrom ? -1 : 1));
+      const latest = ordered[ordered.length - 1]!;
+      const terms = new Set(ordered.map((r) => `${r.company} as ${postingModelOf(r)}`));
+      return {
+        target,
+        company: latest.company,
+        postingModel: postingModelOf(latest),
+        settings: latest.settings,
+        windows: ordered.map((r) => ({ validFrom: r.validFrom, validTo: r.validTo })),
+        ...(terms.size > 1
+          ? {
+              conflict: `${latest.legalEntity}'s routes to ${target} change within the year (${[...terms].join(', then ')}): a change of company or posting model takes effect on a fiscal year's first day`,
+            }
+          : {}),
+      };
+    });
+}
+
+/** Whether a target receives a line of the period starting on `periodStart`. */
+export const receives = (target: Pick<TargetRoute, 'windows'>, periodStart: string) =>
+  target.windows.some((w) => inForceOn(w, periodStart));

@@ -1,0 +1,83 @@
+import { inForceOn, postingModelOf, receives, type Route, targetsOf } from '../../../domain/routing';
+
+const route = (
+  target: string,
+  validFrom: string,
+  validTo: string | null,
+  extra: Partial<Route> = {},
+): Route => ({
+  legalEntity: 'ACME-MFG',
+  target,
+  company: 'acmf',
+  postingModel: null,
+  settings: {},
+  validFrom,
+  validTo,
+  ...extra,
+});
+
+describe('routing as data', () => {
+  test('a route is in force from its first day until its end (exclusive), or for good', () => {
+    const r = route('d365', '2027-01-01', '2027-07-01');
+    expect(['2026-12-31', '2027-01-01', '2027-06-30', '2027-07-01'].map((d) => inForceOn(r, d))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
+    expect(inForceOn(route('d365', '2027-01-01', null), '2999-01-01')).toBe(true);
+  });
+
+  test("a route without a posting model takes its ERP's own; an unknown ERP is an error", () => {
+    expect(postingModelOf({ target: 'd365', postingModel: null })).toBe('additive');
+    expect(postingModelOf({ target: 'oracle', postingModel: null })).toBe('control-budget');
+    expect(postingModelOf({ target: 'oracle', postingModel: 'replace-scope' })).toBe('replace-scope');
+    expect(() => postingModelOf({ target: 'sap', postingModel: null })).toThrow('no ERP system sap');
+  });
+
+  test('an entity moving from one ERP to another mid-year: each period goes to the route in force on its first day', () => {
+    const targets = targetsOf([
+      route('oracle', '2027-07-01', null, { company: '300000046975971' }),
+      route('d365', '1900-01-01', '2027-07-01'),
+    ]);
+    expect(targets.map((t) => t.target)).toEqual(['d365', 'oracle']);
+    const [d365, oracle] = targets;
+    expect(['2027-01-01', '2027-06-01', '2027-07-01'].map((d) => receives(d365!, d))).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(['2027-06-01', '2027-07-01', '2027-12-01'].map((d) => receives(oracle!, d))).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect(oracle).toMatchObject({ company: '300000046975971', postingModel: 'control-budget' });
+    expect(targets.some((t) => t.conflict)).toBe(false);
+  });
+
+  test('a settings change is a new form of the same destination; a change of company or model within a year conflicts', () => {
+    const settings = targetsOf([
+      route('d365', '1900-01-01', '2027-04-01', { settings: { budgetCode: 'Original' } }),
+      route('d365', '2027-04-01', null, { settings: { budgetCode: 'Revised' } }),
+    ]);
+    expect(settings).toEqual([
+      expect.objectContaining({
+        settings: { budgetCode: 'Revised' },
+        windows: [
+          { validFrom: '1900-01-01', validTo: '2027-04-01' },
+          { validFrom: '2027-04-01', validTo: null },
+        ],
+      }),
+    ]);
+    expect(settings[0]!.conflict).toBeUndefined();
+
+    const [moved] = targetsOf([
+      route('oracle', '2027-04-01', null, { company: 'US2', postingModel: 'replace-scope' }),
+      route('oracle', '1900-01-01', '2027-04-01', { company: 'US1' }),
+    ]);
+    expect(moved!.conflict).toBe(
+      "ACME-MFG's routes to oracle change within the year (US1 as control-budget, then US2 as replace-scope): a change of company or posting model takes effect on a fiscal year's first day",
+    );
+  });
+});
