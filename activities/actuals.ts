@@ -20,7 +20,7 @@ import { FxRate } from '../domain/fx';
 import { describeIssues } from '../domain/zod-issues';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
 import { type LedgerQuery } from './connectors/types';
-import { type ActivityDeps, erpFor } from './deps';
+import { type ActivityDeps, booksFor } from './deps';
 import { notFound } from './failures';
 import { protocolFailure } from './connectors/http';
 import { withHeartbeat } from './heartbeat';
@@ -82,7 +82,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
       fromDate: window.from,
       toDate: window.to,
     };
-    return { ctx, query, erp: erpFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
+    return { ctx, query, erp: booksFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
   }
 
   /** Which of the entity's figures its ERP's syncs bring (the others come from consumption events). */
@@ -97,7 +97,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
   }
 
   async function takeRates(erpSystem: string, fromDate: string) {
-    const read = await erpFor(deps, erpSystem).fetchExchangeRates({ fromDate });
+    const read = await booksFor(deps, erpSystem).fetchExchangeRates({ fromDate });
     const rates = read.map((r, i) => {
       const parsed = FxRate.safeParse(r);
       if (!parsed.success)

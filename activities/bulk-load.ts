@@ -20,7 +20,7 @@ import { type LedgerExportItem, type LedgerExportLayout } from './connectors/typ
 import { keepUncountableLine } from '../db/queries/source-exceptions';
 import { sourceRecordKey } from '../domain/identity';
 import { canonicaliseSourceLine, SourceLineErrorCode } from '../domain/source-lines';
-import { type ActivityDeps, erpFor } from './deps';
+import { type ActivityDeps, booksFor } from './deps';
 import { notFound } from './failures';
 
 export interface BulkLoadProgress {
@@ -60,7 +60,7 @@ export async function loadLedgerExport(
   const ctx = await loadSourceContext(db, entity);
   const result: BulkLoadResult = { read: 0, inserted: 0, duplicates: 0, deadLetters: 0, batches: 0 };
   const rows = rowLoader(db, ctx, opts, result);
-  for await (const items of erpFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
+  for await (const items of booksFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
     for (const item of items) await rows.take(item);
   }
   await rows.finish();
@@ -210,7 +210,7 @@ export async function loadLedgerExportFile(
   const { db } = deps;
   const entity = await getLegalEntity(db, opts.legalEntity);
   if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
-  const erp = erpFor(deps, entity.erpSystem);
+  const erp = booksFor(deps, entity.erpSystem);
   const rowPath = async (reason: string): Promise<FileLoadResult> => ({
     ...(await loadLedgerExport(deps, { ...opts, file: createReadStream(opts.path) })),
     path: 'row',

@@ -8,7 +8,7 @@ import { getLegalEntity } from '../db/queries/reference';
 import { chartVersions } from '../db/queries/chart';
 import { applyProjectsRead, type ProjectsApplied } from '../db/queries/projects';
 import { chartDimensionCodes } from '../domain/chart';
-import { type ActivityDeps, erpFor } from './deps';
+import { type ActivityDeps, booksFor } from './deps';
 import { notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
 
@@ -57,7 +57,7 @@ export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps
       const entity = await getLegalEntity(db, input.legalEntity);
       if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
       const records = await withHeartbeat((control) =>
-        erpFor(deps, entity.erpSystem).fetchMasterData({ company: entity.erpCompany }, control),
+        booksFor(deps, entity.erpSystem).fetchMasterData({ company: entity.erpCompany }, control),
       );
       const applied = await applyMasterDataRead(
         db,
@@ -72,7 +72,7 @@ export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps
         { complete: true },
       );
       // Projects and the grants funding them, where the entity's chart controls on projects.
-      const connector = erpFor(deps, entity.erpSystem);
+      const connector = booksFor(deps, entity.erpSystem);
       const onDate = input.asOf ?? new Date().toISOString().slice(0, 10);
       const projects =
         connector.fetchProjects &&

@@ -216,19 +216,32 @@ export function createPublicationActivities(deps: PublicationDeps) {
           `${entity.code} has no route in force on the first day of ${unrouted.map((p) => `${p} (${starts.get(p) ?? 'not in its calendar'})`).join(', ')}, where version ${version.versionNumber} has lines: add a route (POST /v1/legal-entities/${entity.code}/routes) and retry the publication`,
           FailureType.ValidationFailed,
         );
-      const { plan, closed } = planPosting(target.postingModel, routed(proposed), routed(held), {
-        isOpen: (p) => open.has(p),
+      const should = routed(proposed);
+      const before = routed(held);
+      // The target's own close counts as much as closeloop's: a period it refuses is closed for this plan.
+      const erp = erpFor(deps, input.target);
+      const location = {
+        company: target.company,
+        settings: target.settings,
+        postingModel: target.postingModel,
+      };
+      const days = [...new Set([...should, ...before].map((l) => starts.get(l.period)!))].sort();
+      const refused = new Map(
+        (erp.periodsRefused ? await erp.periodsRefused(location, days) : []).map((r) => [r.day, r.reason]),
+      );
+      const { plan, closed } = planPosting(target.postingModel, should, before, {
+        isOpen: (p) => open.has(p) && !refused.has(starts.get(p)!),
       });
       if (closed.length) {
         const listed = closed
           .slice(0, 20)
           .map(
             (d) =>
-              `${Object.values(d.dimensions).join('/')} ${d.period} by ${d.amount.amount} ${d.amount.currency}`,
+              `${Object.values(d.dimensions).join('/')} ${d.period} by ${d.amount.amount} ${d.amount.currency}${refused.has(starts.get(d.period)!) ? ` (${input.target}: ${refused.get(starts.get(d.period)!)})` : ''}`,
           )
           .join('; ');
         throw periodClosed(
-          `version ${version.versionNumber} differs from what ${input.target} holds in closed periods (${listed}): it was approved before they closed; reopen them and retry the publication, or submit a new version`,
+          `version ${version.versionNumber} differs from what ${input.target} holds in closed periods (${listed}): it was approved before they closed; reopen them (in closeloop or in ${input.target}) and retry the publication, or submit a new version`,
           { closed },
         );
       }

@@ -5,8 +5,12 @@ import {
   type ReconciliationSummary,
 } from '../domain/reconciliation';
 import { canonicaliseSourceLine } from '../domain/source-lines';
-import { versionTotalsByPeriodAccount } from '../db/queries/budget-versions';
-import { publicationsOfVersion } from '../db/queries/publications';
+import { versionRef, versionTotalsByPeriodAccount } from '../db/queries/budget-versions';
+import { chunksPosted, publicationLinesOf, publicationsOfVersion } from '../db/queries/publications';
+import { negate } from '../domain/money';
+import { targetLinesFor } from './erp-mapping';
+import { asRoute, routesOfFiscalYear } from '../db/queries/routes';
+import { receives, targetsOf } from '../domain/routing';
 import { storeReconciliation, type UnmappedTargetValue } from '../db/queries/reconciliation';
 import { fiscalYearPeriods, loadMappings } from '../db/queries/reference';
 import { type ActivityDeps, erpFor } from './deps';
@@ -43,9 +47,39 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
         );
         if (!publication)
           throw notFound(`version ${version.versionNumber} has no publication on ${input.target}`);
+        // Only the periods the target receives are its to hold (docs/routing.md): the others are not compared.
+        const route = targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute)).find(
+          (t) => t.target === input.target,
+        );
+        const routed = new Set(
+          periods.filter((p) => !route || receives(route, p.startDate)).map((p) => p.period),
+        );
         const targetTotals = await erpFor(deps, input.target).fetchBudgetTotals(
           {
-            target: { company: publication.erpCompany, settings: publication.settings },
+            target: {
+              company: publication.erpCompany,
+              settings: publication.settings,
+              postingModel: publication.postingModel,
+            },
+            posted: async function* () {
+              for (const c of await chunksPosted(db, { ...versionRef(version), target: input.target })) {
+                const lines = await targetLinesFor(db, {
+                  entity,
+                  fiscalYear: version.fiscalYear,
+                  target: input.target,
+                  lines: await publicationLinesOf(db, c.publicationId, {
+                    from: c.firstLineNo,
+                    to: c.lastLineNo,
+                  }),
+                });
+                yield { document: c.documentNumber, lines };
+                if (c.reversalDocumentNumber)
+                  yield {
+                    document: c.reversalDocumentNumber,
+                    lines: lines.map((l) => ({ ...l, amount: negate(l.amount) })),
+                  };
+              }
+            },
             fromDate: periods[0]!.startDate,
             toDate: periods[periods.length - 1]!.endDate,
           },
@@ -72,12 +106,15 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
             continue;
           }
           const { line } = canonical;
+          if (!routed.has(line.period)) continue;
           target.push({ period: line.period, account: line.dimensions.account, amount: line.amount.amount });
         }
-        const source = (await versionTotalsByPeriodAccount(db, version.id)).map((s) => ({
-          ...s,
-          amount: money(s.amount, version.currency).amount,
-        }));
+        const source = (await versionTotalsByPeriodAccount(db, version.id))
+          .filter((s) => routed.has(s.period))
+          .map((s) => ({
+            ...s,
+            amount: money(s.amount, version.currency).amount,
+          }));
         const reconciliation = reconcileTotals(source, target, version.currency);
         const { runId, exceptionCount } = await db.transaction((tx) =>
           storeReconciliation(tx, {

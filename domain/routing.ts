@@ -19,23 +19,23 @@ export interface Route {
 }
 
 /**
- * The ways each ERP can hold a budget, its own first. Oracle Fusion keeps control budgets (budgetary control's
- * budget entries, what requisitions are funds-checked against) or GL budget balances for variance reporting
- * (the GL budget interface, whose load replaces a balance): which one an entity gets is its route's choice.
+ * The ways closeloop can make each ERP hold a budget, its own first. Oracle Fusion keeps control budgets
+ * (budgetary control's budget entries, what requisitions are funds-checked against); its GL budget balances
+ * for variance reporting (the GL budget interface, whose load replaces a balance) are still to come, and then
+ * which of the two an entity gets will be its route's choice.
  */
 export const POSTING_MODELS_BY_ERP: Readonly<Record<ErpSystem, readonly PostingModel[]>> = {
   d365: ['additive'],
-  oracle: ['control-budget', 'replace-scope'],
+  oracle: ['control-budget'],
 };
 
 /**
- * The settings a route must give for its ERP's adapter to post under a model: a Dynamics 365 budget model and
- * budget code; an Oracle control budget, or the GL budget (scenario) name that balances load into. Refused
- * when a route is added, rather than when its first publication fails.
+ * The settings a route must give for its ERP's adapter to post under its model: a Dynamics 365 budget model
+ * and budget code; the Oracle control budget its entries go to. Refused when a route is added, rather than
+ * when its first publication fails.
  */
-export function requiredSettings(target: ErpSystem, model: PostingModel): readonly string[] {
-  if (target === 'd365') return ['budgetModel', 'budgetCode'];
-  return model === 'replace-scope' ? ['budgetName'] : ['controlBudget'];
+export function requiredSettings(target: ErpSystem): readonly string[] {
+  return target === 'd365' ? ['budgetModel', 'budgetCode'] : ['controlBudget'];
 }
 
 export function postingModelOf(route: Pick<Route, 'target' | 'postingModel'>): PostingModel {

@@ -99,6 +99,12 @@ export interface PostedDocument {
 
 export interface BudgetTotalsQuery {
   target: TargetLocation;
+  /**
+   * Every document closeloop posted to the target for this budget (entries and their reversals) with its
+   * lines, for a target that cannot list what it holds but can say which of them it applied (Oracle's
+   * budgetary control results): read only by such a target.
+   */
+  posted?: () => AsyncIterable<{ document: string; lines: TargetBudgetLine[] }>;
   /** Inclusive ISO date range of the fiscal year. */
   fromDate: string;
   toDate: string;
@@ -186,12 +192,27 @@ export interface SourceExchangeRate {
   rate: string;
 }
 
-export interface ErpConnector {
+/**
+ * An ERP as a budget target: what a route to it needs (publish, undo, read back, and what it will not take).
+ * An ERP connected only as a target (Oracle Fusion today) receives budgets of entities whose books are kept
+ * elsewhere.
+ */
+export interface BudgetTarget {
   readonly system: string;
   health(): Promise<HealthStatus>;
   publishBudgetChunk(chunk: BudgetChunkPublication, control?: CallControl): Promise<PostedDocument>;
   reverseBudgetChunk(reversal: BudgetChunkReversal, control?: CallControl): Promise<PostedDocument>;
   fetchBudgetTotals(query: BudgetTotalsQuery, control?: CallControl): Promise<TargetBudgetTotal[]>;
+  /**
+   * The periods, among those starting on `days`, that the target does not take budgets into (its own period
+   * close), each with why; absent: the target says nothing of its periods. A publication posts into none of
+   * them, whatever closeloop's own calendar says.
+   */
+  periodsRefused?(
+    target: TargetLocation,
+    days: readonly string[],
+    control?: CallControl,
+  ): Promise<{ day: string; reason: string }[]>;
   /**
    * The canonical dimensions a target of this system can hold for the company (the segments of its form,
    * and what the company holds itself); absent: any. Validation names a line's dimension outside them
@@ -208,6 +229,10 @@ export interface ErpConnector {
   ): Promise<TargetStructure[] | undefined>;
   /** Dimensions the target's company holds itself, without a segment (D365: company and ledger). */
   readonly heldByCompany?: readonly string[];
+}
+
+/** An ERP as the system of record of an entity's books: its actuals, commitments, rates and master data. */
+export interface LedgerSource {
   /** One page of posted ledger lines after the watermark; call again with `cursor` until it is absent. */
   fetchActualsPage(query: LedgerQuery, cursor?: string): Promise<ActualsPage>;
   fetchOpenCommitments(query: LedgerQuery, control?: CallControl): Promise<SourceCommitmentLine[]>;
@@ -247,6 +272,9 @@ export interface ErpConnector {
     control?: CallControl,
   ): Promise<(SourceProject | { invalid: unknown; reason: string })[]>;
 }
+
+/** An ERP connected both ways: Dynamics 365. */
+export type ErpConnector = BudgetTarget & LedgerSource;
 
 export interface ForecastRow {
   account: string;

@@ -81,6 +81,28 @@ export async function budgetHeld(
   }[];
 }
 
+/** Every chunk closeloop posted to a target for a budget (with its reversal's document, if taken back), in order. */
+export async function chunksPosted(
+  db: DbOrTx,
+  b: { legalEntity: string; fiscalYear: number; scenario: string; target: string },
+) {
+  return (await db.execute(sql`
+    select c.publication_id as "publicationId", c.first_line_no as "firstLineNo", c.last_line_no as "lastLineNo",
+           c.document_number as "documentNumber", c.reversal_document_number as "reversalDocumentNumber"
+      from publications p
+      join budget_versions v on v.id = p.version_id
+      join publication_chunks c on c.publication_id = p.id
+     where v.legal_entity = ${b.legalEntity} and v.fiscal_year = ${b.fiscalYear} and v.scenario = ${b.scenario}
+       and p.target = ${b.target} and c.document_number is not null
+     order by p.created_at, c.chunk_index`)) as unknown as {
+    publicationId: string;
+    firstLineNo: number;
+    lastLineNo: number;
+    documentNumber: string;
+    reversalDocumentNumber: string | null;
+  }[];
+}
+
 /**
  * Whether a later publication of another version of the same budget to the same target stands on this one:
  * it was planned as its differences from what the target held, this one's postings included, so taking this

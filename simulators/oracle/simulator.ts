@@ -6,8 +6,11 @@ import { FaultInjector } from '../faults';
 
 /**
  * Oracle Fusion Cloud's REST framework as its published reference describes it, for the resources closeloop
- * reads so far: `accountingPeriodStatusLOV` (a ledger's periods and their General Ledger status) and
- * `erpintegrations`' ESS job status finder (`ESSJobStatusRF`). It answers
+ * uses so far: `accountingPeriodStatusLOV` (a ledger's periods and their General Ledger status),
+ * `erpintegrations`' ESS job status finder (`ESSJobStatusRF`), and budgetary control's budget entries
+ * (`budgetaryControlBudgetTransactions`, POST only, each funds-checked and, when it passes and reserves,
+ * applied to its control budget's balances; `budgetaryControlResultsBudgetTransactions/{TransactionNumber}`,
+ * its result). It answers
  * collections with `{ items, count, hasMore, limit, offset, links }`, pages by `limit`/`offset`, filters by `q`
  * (query-by-example `Attr=value;Attr2=value` under framework version 1, the server's default; row-match
  * `Attr = value and Attr2 = value` from version 2, chosen by the `REST-Framework-Version` header), selects
@@ -20,6 +23,50 @@ export const REST_PATH = '/fscmRestApi/resources/11.13.18.05';
 const MAX_LIMIT = 500;
 const DEFAULT_LIMIT = 25;
 
+/** A budget entry transaction as Oracle's reference lists its attributes (code values: docs/compatibility.md). */
+const BudgetTransactionBody = z.object({
+  TransactionNumber: z.string().min(1).max(50),
+  BudgetTransactionType: z.enum(['INITIAL', 'ADJUSTMENT']),
+  BudgetAmountsMode: z.enum(['ADD', 'OVERWRITE']),
+  BatchFundsAction: z.enum(['CHECK', 'RESERVE']),
+  SourceBudget: z.string().min(1),
+  BudgetTransactionPayload: z.string().min(1),
+  ApprovalComments: z.string().max(2000).optional(),
+  ApprovedBy: z.string().max(64).optional(),
+});
+const BudgetEntryLine = z.object({
+  LineNumber: z.number().int().positive(),
+  ControlBudget: z.string().min(1),
+  ControlBudgetPeriod: z.string().min(1),
+  BudgetAccount: z.string().min(1),
+  TransactionAmount: z.string().regex(/^-?\d+(\.\d{1,2})?$/),
+  CurrencyCode: z.string().regex(/^[A-Z]{3}$/),
+});
+const ControlBudgetRow = z.object({
+  name: z.string().min(1),
+  ledgerId: z.number().int(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+});
+/** Amounts are kept in cents: the simulated ledgers are in two-decimal currencies. */
+const cents = (amount: string) => {
+  const [whole, frac = ''] = amount.replace('-', '').split('.');
+  const value = BigInt(whole!) * 100n + BigInt(frac.padEnd(2, '0'));
+  return amount.startsWith('-') ? -value : value;
+};
+const decimal = (c: bigint) => {
+  const abs = c < 0n ? -c : c;
+  return `${c < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+};
+
+export interface ControlBudgetBalance {
+  controlBudget: string;
+  period: string;
+  account: string;
+  currency: string;
+  budget: string;
+  consumed: string;
+}
+
 export interface OracleSimulatorOptions {
   username?: string;
   password?: string;
@@ -30,6 +77,8 @@ const PeriodRow = z.object({
   ApplicationId: z.number().int(),
   LedgerId: z.number().int(),
   ClosingStatus: z.enum(['O', 'F', 'C', 'P', 'N']),
+  StartDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  EndDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
 });
 type Row = Record<string, unknown>;
 
@@ -52,6 +101,12 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
   let periods: Row[] = [];
   /** ESS requests by id: their state as the status finder answers it. */
   const essJobs = new Map<string, string>();
+  let controlBudgets: z.infer<typeof ControlBudgetRow>[] = [];
+  /** Budget and consumption (commitments, obligations, expenditures) per control budget, period and account. */
+  const balances = new Map<string, { budget: bigint; consumed: bigint }>();
+  const results = new Map<string, Row>();
+  const balanceKey = (budget: string, period: string, account: string, currency: string) =>
+    [budget, period, account, currency].join('|');
 
   const app = express();
   app.disable('x-powered-by');
@@ -74,9 +129,22 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     essJobs.set(req.params.requestId, parsed.data.state);
     res.status(204).end();
   });
+  app.put('/__sim/control-budgets', express.json(), (req, res) => {
+    const parsed = z.array(ControlBudgetRow).safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid control budgets', issues: fieldIssues(parsed.error) });
+      return;
+    }
+    controlBudgets = parsed.data;
+    res.status(204).end();
+  });
+  app.get('/__sim/control-budget-balances', (_req, res) => res.json(controlBudgetBalances()));
   app.post('/__sim/reset', (_req, res) => {
     periods = [];
     essJobs.clear();
+    controlBudgets = [];
+    balances.clear();
+    results.clear();
     faults.clear();
     res.status(204).end();
   });
@@ -146,9 +214,131 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     collection(req, res, 'erpintegrations', state ? [{ ReqstId: m[1], RequestStatus: state }] : []);
   });
 
+  /**
+   * A budget entry: refused outright (400) when its body or payload cannot be read; otherwise recorded under its
+   * transaction number with the result of budgetary control validation, whose failure changes no balance.
+   * A transaction number already used is refused, as Oracle's key would be (its own answer is not documented).
+   */
+  app.post(`${REST_PATH}/budgetaryControlBudgetTransactions`, express.json(), (req, res) => {
+    const parsed = BudgetTransactionBody.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).send(`The request body is not valid: ${JSON.stringify(fieldIssues(parsed.error))}`);
+      return;
+    }
+    const t = parsed.data;
+    if (results.has(t.TransactionNumber)) {
+      res.status(400).send(`The budget entry transaction ${t.TransactionNumber} already exists.`);
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(Buffer.from(t.BudgetTransactionPayload, 'base64').toString('utf8'));
+    } catch {
+      res.status(400).send('The BudgetTransactionPayload attribute is not valid JSON.');
+      return;
+    }
+    const lines = z.array(BudgetEntryLine).min(1).safeParse(payload);
+    if (!lines.success) {
+      res
+        .status(400)
+        .send(
+          `The BudgetTransactionPayload lines are not valid: ${JSON.stringify(fieldIssues(lines.error))}`,
+        );
+      return;
+    }
+    const errors: string[] = [];
+    const changes = new Map<string, bigint>();
+    for (const l of lines.data) {
+      const budget = controlBudgets.find((b) => b.name === l.ControlBudget);
+      if (!budget) {
+        errors.push(`line ${l.LineNumber}: the control budget ${l.ControlBudget} does not exist`);
+        continue;
+      }
+      const period = periods.find(
+        (p) =>
+          p.LedgerId === budget.ledgerId &&
+          p.ApplicationId === 101 &&
+          p.PeriodNameId === l.ControlBudgetPeriod,
+      );
+      if (!period || !['O', 'F', 'N'].includes(String(period.ClosingStatus))) {
+        errors.push(
+          `line ${l.LineNumber}: the budget period ${l.ControlBudgetPeriod} is not open for budget entries`,
+        );
+        continue;
+      }
+      if (l.CurrencyCode !== budget.currency) {
+        errors.push(`line ${l.LineNumber}: the control budget ${budget.name} is in ${budget.currency}`);
+        continue;
+      }
+      const key = balanceKey(l.ControlBudget, l.ControlBudgetPeriod, l.BudgetAccount, l.CurrencyCode);
+      const held = balances.get(key) ?? { budget: 0n, consumed: 0n };
+      const next =
+        (changes.get(key) ?? held.budget) + (t.BudgetAmountsMode === 'ADD' ? cents(l.TransactionAmount) : 0n);
+      changes.set(key, t.BudgetAmountsMode === 'OVERWRITE' ? cents(l.TransactionAmount) : next);
+    }
+    for (const [key, budget] of changes) {
+      const consumed = balances.get(key)?.consumed ?? 0n;
+      if (budget < consumed)
+        errors.push(
+          `${key.split('|').slice(1, 3).join(' ')}: funds available would be ${decimal(budget - consumed)}`,
+        );
+    }
+    const failed = errors.length > 0;
+    if (!failed && t.BatchFundsAction === 'RESERVE')
+      for (const [key, budget] of changes)
+        balances.set(key, { budget, consumed: balances.get(key)?.consumed ?? 0n });
+    results.set(t.TransactionNumber, {
+      TransactionNumber: t.TransactionNumber,
+      BudgetTransactionType: t.BudgetTransactionType,
+      FundsAction: t.BatchFundsAction,
+      HeaderStatus: failed ? 'failed' : 'passed',
+      BatchResult: failed ? 'failed' : 'success',
+      BatchFatalErrorMessage: failed ? errors.join('; ') : null,
+    });
+    res.status(201).json({ ...t });
+  });
+
+  app.get(`${REST_PATH}/budgetaryControlResultsBudgetTransactions/:number`, (req, res) => {
+    const result = results.get(req.params.number);
+    if (!result) {
+      res.status(404).send(`The budget entry transaction ${req.params.number} was not found.`);
+      return;
+    }
+    res.json(result);
+  });
+
+  function controlBudgetBalances(): ControlBudgetBalance[] {
+    return [...balances].map(([key, b]) => {
+      const [controlBudget, period, account, currency] = key.split('|') as [string, string, string, string];
+      return {
+        controlBudget,
+        period,
+        account,
+        currency,
+        budget: decimal(b.budget),
+        consumed: decimal(b.consumed),
+      };
+    });
+  }
+
   return {
     app,
     faults,
+    controlBudgetBalances,
+    setControlBudgets(rows: z.input<typeof ControlBudgetRow>[]) {
+      controlBudgets = z.array(ControlBudgetRow).parse(rows);
+    },
+    /** What requisitions and orders have consumed of a control budget's balance (funds checks count it). */
+    setConsumption(c: {
+      controlBudget: string;
+      period: string;
+      account: string;
+      currency: string;
+      amount: string;
+    }) {
+      const key = balanceKey(c.controlBudget, c.period, c.account, c.currency);
+      balances.set(key, { budget: balances.get(key)?.budget ?? 0n, consumed: cents(c.amount) });
+    },
     setEssJobState(requestId: string, state: string) {
       essJobs.set(requestId, state);
     },

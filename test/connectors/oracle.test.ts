@@ -33,6 +33,12 @@ const rest = (over: { pageSize?: number; password?: string } = {}) =>
     pageSize: over.pageSize ?? 3,
   });
 
+/** The dates of month `i` (0: January) of 2027. */
+const monthOf = (i: number) => ({
+  StartDate: `2027-${String(i + 1).padStart(2, '0')}-01`,
+  EndDate: new Date(Date.UTC(2027, i + 1, 0)).toISOString().slice(0, 10),
+});
+
 beforeAll(async () => {
   sim = createOracleSimulator();
   server = await sim.listen();
@@ -46,10 +52,23 @@ beforeEach(() => {
       ApplicationId: 101,
       LedgerId: Number(LEDGER),
       ClosingStatus: s,
+      ...monthOf(i),
     })),
     // Another ledger's period, and the same ledger's period in another application: neither is read.
-    { PeriodNameId: 'Jan-27', ApplicationId: 101, LedgerId: Number(OTHER_LEDGER), ClosingStatus: 'O' },
-    { PeriodNameId: 'Jan-27', ApplicationId: 200, LedgerId: Number(LEDGER), ClosingStatus: 'O' },
+    {
+      PeriodNameId: 'Jan-27',
+      ApplicationId: 101,
+      LedgerId: Number(OTHER_LEDGER),
+      ClosingStatus: 'O',
+      ...monthOf(0),
+    },
+    {
+      PeriodNameId: 'Jan-27',
+      ApplicationId: 200,
+      LedgerId: Number(LEDGER),
+      ClosingStatus: 'O',
+      ...monthOf(0),
+    },
   ]);
 });
 
@@ -57,13 +76,28 @@ describe("Oracle Fusion: a ledger's periods (accountingPeriodStatusLOV)", () => 
   test('every period of the ledger, across pages, with its General Ledger status', async () => {
     const periods = await readLedgerPeriods(rest({ pageSize: 3 }), LEDGER);
     expect(periods).toEqual([
-      { period: 'Jan-27', status: 'closed' },
-      { period: 'Feb-27', status: 'closed' },
-      { period: 'Mar-27', status: 'permanently_closed' },
-      { period: 'Apr-27', status: 'open' },
-      { period: 'May-27', status: 'open' },
-      { period: 'Jun-27', status: 'future_enterable' },
-      { period: 'Jul-27', status: 'never_opened' },
+      { period: 'Jan-27', status: 'closed', startDate: monthOf(0).StartDate, endDate: monthOf(0).EndDate },
+      { period: 'Feb-27', status: 'closed', startDate: monthOf(1).StartDate, endDate: monthOf(1).EndDate },
+      {
+        period: 'Mar-27',
+        status: 'permanently_closed',
+        startDate: monthOf(2).StartDate,
+        endDate: monthOf(2).EndDate,
+      },
+      { period: 'Apr-27', status: 'open', startDate: monthOf(3).StartDate, endDate: monthOf(3).EndDate },
+      { period: 'May-27', status: 'open', startDate: monthOf(4).StartDate, endDate: monthOf(4).EndDate },
+      {
+        period: 'Jun-27',
+        status: 'future_enterable',
+        startDate: monthOf(5).StartDate,
+        endDate: monthOf(5).EndDate,
+      },
+      {
+        period: 'Jul-27',
+        status: 'never_opened',
+        startDate: monthOf(6).StartDate,
+        endDate: monthOf(6).EndDate,
+      },
     ]);
     expect(periods.filter((p) => takesBudgets(p.status)).map((p) => p.period)).toEqual([
       'Apr-27',
@@ -135,9 +169,15 @@ describe("Oracle Fusion: a ledger's periods (accountingPeriodStatusLOV)", () => 
     // A server that says there is more but sends nothing, and one that leaves out the envelope's fields.
     const answers = [
       { items: [], count: 0, hasMore: true, limit: 3, offset: 0 },
-      { items: [{ PeriodNameId: 'Jan-27', ApplicationId: 101, LedgerId: 1, ClosingStatus: 'O' }] },
       {
-        items: [{ PeriodNameId: 'Jan-27', ApplicationId: 101, LedgerId: 1, ClosingStatus: 'X' }],
+        items: [
+          { PeriodNameId: 'Jan-27', ApplicationId: 101, LedgerId: 1, ClosingStatus: 'O', ...monthOf(0) },
+        ],
+      },
+      {
+        items: [
+          { PeriodNameId: 'Jan-27', ApplicationId: 101, LedgerId: 1, ClosingStatus: 'X', ...monthOf(0) },
+        ],
         count: 1,
         hasMore: false,
         limit: 3,

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { FailureType } from '../../../domain/failures';
+import { IsoDate } from '../../../domain/model';
 import { type OracleRest } from './rest';
 
 /**
@@ -27,12 +28,18 @@ const PeriodStatusItem = z.object({
   ApplicationId: z.number().int(),
   LedgerId: z.number().int(),
   ClosingStatus: z.enum(['O', 'F', 'C', 'P', 'N']),
+  // The dates of GL_PERIOD_STATUSES (START_DATE, END_DATE); the LOV's attribute list is not in the farfa pages
+  // we could read, so docs/compatibility.md names them as assumed.
+  StartDate: IsoDate,
+  EndDate: IsoDate,
 });
 
 export interface LedgerPeriod {
   /** The period's name in the ledger's calendar (e.g. `Jan-27`). */
   period: string;
   status: OraclePeriodStatus;
+  startDate: string;
+  endDate: string;
 }
 
 /** Every period of a ledger with its General Ledger status, in the order Oracle lists them. */
@@ -47,7 +54,13 @@ export async function readLedgerPeriods(rest: OracleRest, ledgerId: string): Pro
     q: `ApplicationId = ${GENERAL_LEDGER} and LedgerId = ${ledgerId}`,
     fields: Object.keys(PeriodStatusItem.shape),
   }))
-    for (const p of page) periods.push({ period: p.PeriodNameId, status: PERIOD_STATUSES[p.ClosingStatus] });
+    for (const p of page)
+      periods.push({
+        period: p.PeriodNameId,
+        status: PERIOD_STATUSES[p.ClosingStatus],
+        startDate: p.StartDate,
+        endDate: p.EndDate,
+      });
   return periods;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpJson, protocolFailure } from '../http';
+import { hasStatus, httpJson, protocolFailure } from '../http';
 
 /**
  * Oracle Fusion Cloud's REST framework, as its published reference describes it ("REST API for Oracle Fusion
@@ -90,7 +90,50 @@ export function createOracleRest(config: OracleRestConfig) {
     }
   }
 
-  return { collection };
+  /** One item of a resource by its key (`resource/{key}`); undefined when the server has none (404). */
+  async function item<T extends z.ZodType>(
+    resource: string,
+    key: string,
+    schema: T,
+  ): Promise<z.infer<T> | undefined> {
+    try {
+      return (await httpJson(
+        {
+          system: SYSTEM,
+          method: 'GET',
+          url: `${base}/${resource}/${encodeURIComponent(key)}?onlyData=true`,
+          headers,
+          timeoutMs: config.timeoutMs,
+        },
+        schema,
+      )) as z.infer<T>;
+    } catch (err) {
+      if (hasStatus(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /** POST of a new item to a collection: the created item, as the server answers it. */
+  async function create<T extends z.ZodType>(
+    resource: string,
+    body: unknown,
+    schema: T,
+  ): Promise<z.infer<T>> {
+    return (await httpJson(
+      {
+        system: SYSTEM,
+        method: 'POST',
+        url: `${base}/${resource}`,
+        // The create operations closeloop calls list application/json as their media type.
+        headers,
+        body,
+        timeoutMs: config.timeoutMs,
+      },
+      schema,
+    )) as z.infer<T>;
+  }
+
+  return { collection, item, create };
 }
 
 export type OracleRest = ReturnType<typeof createOracleRest>;

@@ -31,7 +31,6 @@ describe('routing as data', () => {
   test("a route without a posting model takes its ERP's own; an unknown ERP is an error", () => {
     expect(postingModelOf({ target: 'd365', postingModel: null })).toBe('additive');
     expect(postingModelOf({ target: 'oracle', postingModel: null })).toBe('control-budget');
-    expect(postingModelOf({ target: 'oracle', postingModel: 'replace-scope' })).toBe('replace-scope');
     expect(() => postingModelOf({ target: 'sap', postingModel: null })).toThrow('no ERP system sap');
   });
 

@@ -1,0 +1,207 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { FailureType } from '../../../domain/failures';
+import { negate } from '../../../domain/money';
+import {
+  type BudgetChunkPublication,
+  type BudgetTarget,
+  type CallControl,
+  type HealthStatus,
+  type PostedDocument,
+  type TargetBudgetLine,
+  type TargetBudgetTotal,
+  type TargetLocation,
+} from '../types';
+import { readResult, sendBudgetEntry, transactionNumber } from './control-budgets';
+import { type LedgerPeriod, readLedgerPeriods, takesBudgets } from './periods';
+import { createOracleRest, type OracleRestConfig, SYSTEM } from './rest';
+
+/**
+ * Oracle Fusion Cloud Financials as a budget target: an entity routed to it (docs/routing.md) has its
+ * approved budget posted to a control budget of its ledger as budgetary control budget entries
+ * (control-budgets.ts), never into a period the ledger does not take budgets into (periods.ts). The route's
+ * company is the ledger's id; its settings name the control budget (`controlBudget`), the segment order of
+ * the ledger's account combinations (`dimensionFormat`, canonical dimensions joined by '-') and their
+ * delimiter (`segmentDelimiter`, '-' unless the chart of accounts uses another).
+ */
+
+export type OracleConnectorConfig = OracleRestConfig;
+
+/** Dimensions a ledger holds itself, without a segment. */
+const HELD_BY_LEDGER = ['ledger'] as const;
+const DEFAULT_FORMAT = ['account', 'costCenter'];
+
+const ControlBudgetSettings = z.object({
+  controlBudget: z.string().min(1),
+  dimensionFormat: z.string().min(1).optional(),
+  segmentDelimiter: z.string().length(1).optional(),
+});
+
+function settingsOf(target: TargetLocation) {
+  const model = target.postingModel ?? 'control-budget';
+  if (model !== 'control-budget')
+    throw ApplicationFailure.nonRetryable(
+      `${SYSTEM} takes budgets as control budgets (budgetary control); ${model} is not built for it`,
+      FailureType.ValidationFailed,
+    );
+  const parsed = ControlBudgetSettings.safeParse(target.settings);
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(
+      `the ${SYSTEM} route to ledger ${target.company} needs the setting controlBudget (the control budget its entries go to)`,
+      FailureType.ValidationFailed,
+    );
+  return {
+    controlBudget: parsed.data.controlBudget,
+    segments: parsed.data.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
+    delimiter: parsed.data.segmentDelimiter ?? '-',
+  };
+}
+
+/** The ledger's period a day falls in (an adjustment period shares its days; the first listed is taken). */
+const periodOn = (periods: readonly LedgerPeriod[], day: string) =>
+  periods.find((p) => p.startDate <= day && day <= p.endDate);
+
+export function createOracleConnector(config: OracleConnectorConfig): BudgetTarget {
+  const rest = createOracleRest(config);
+
+  function accountOf(line: TargetBudgetLine, s: ReturnType<typeof settingsOf>): string {
+    const missing = s.segments.filter((d) => !line.dimensions[d]);
+    if (missing.length)
+      throw ApplicationFailure.nonRetryable(
+        `line ${line.lineNumber} has no ${missing.join(', ')} for the ${SYSTEM} account combination (${s.segments.join(s.delimiter)})`,
+        FailureType.ValidationFailed,
+      );
+    return s.segments.map((d) => line.dimensions[d]).join(s.delimiter);
+  }
+
+  async function entryLines(target: TargetLocation, lines: readonly TargetBudgetLine[]) {
+    const s = settingsOf(target);
+    const periods = await readLedgerPeriods(rest, target.company);
+    return {
+      settings: s,
+      lines: lines.map((l) => {
+        const period = periodOn(periods, l.date);
+        if (!period)
+          throw ApplicationFailure.nonRetryable(
+            `ledger ${target.company} has no period containing ${l.date} (line ${l.lineNumber})`,
+            FailureType.ValidationFailed,
+          );
+        return { account: accountOf(l, s), period: period.period, amount: l.amount };
+      }),
+    };
+  }
+
+  async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
+    const { settings, lines } = await entryLines(chunk.target, chunk.lines);
+    const number = transactionNumber(chunk.idempotencyKey);
+    const exclusive = control.exclusive ?? ((_key, fn) => fn());
+    const sent = await exclusive(chunk.idempotencyKey, () =>
+      sendBudgetEntry(rest, {
+        number,
+        type: chunk.purpose === 'original' ? 'INITIAL' : 'ADJUSTMENT',
+        controlBudget: settings.controlBudget,
+        lines,
+      }),
+    );
+    control.progress?.({ transactionNumber: number, status: sent.result.HeaderStatus });
+    return {
+      idempotencyKey: chunk.idempotencyKey,
+      documentNumber: number,
+      lineCount: chunk.lines.length,
+      alreadyPosted: sent.alreadySent,
+    };
+  }
+
+  return {
+    system: SYSTEM,
+    heldByCompany: HELD_BY_LEDGER,
+
+    async health(): Promise<HealthStatus> {
+      const started = Date.now();
+      try {
+        // Any answer from the REST framework to an authenticated read: one page of one item.
+        for await (const _ of rest.collection('accountingPeriodStatusLOV', z.unknown(), {
+          fields: ['PeriodNameId'],
+        }))
+          break;
+        return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
+      } catch (err) {
+        return {
+          system: SYSTEM,
+          ok: false,
+          latencyMs: Date.now() - started,
+          detail: err instanceof Error ? err.message : String(err),
+        };
+      }
+    },
+
+    dimensionsHeld(target) {
+      return [...HELD_BY_LEDGER, ...(target.settings.dimensionFormat?.split('-') ?? DEFAULT_FORMAT)];
+    },
+
+    publishBudgetChunk: post,
+
+    async reverseBudgetChunk(reversal, control) {
+      const original = await readResult(rest, transactionNumber(reversal.originalIdempotencyKey));
+      const again = await readResult(rest, transactionNumber(reversal.idempotencyKey));
+      // A budget entry Oracle never applied (unknown, or failed validation) changed no balance: nothing to undo.
+      if ((!original || original.HeaderStatus === 'failed') && !again)
+        return {
+          idempotencyKey: reversal.idempotencyKey,
+          documentNumber: '',
+          lineCount: 0,
+          alreadyPosted: false,
+          originalMissing: true,
+        };
+      return post(
+        {
+          ...reversal,
+          purpose: 'revision',
+          lines: reversal.lines.map((l) => ({ ...l, amount: negate(l.amount) })),
+        },
+        control,
+      );
+    },
+
+    /**
+     * Oracle publishes no REST read of control budget balances (they are extracted through BICC), so what the
+     * control budget holds from closeloop is read as what it did with each budget entry closeloop sent: the
+     * lines of every entry whose result passed (or passed with a warning) count, an unknown or failed one
+     * does not, and reconciliation shows the difference.
+     */
+    async fetchBudgetTotals(query, control): Promise<TargetBudgetTotal[]> {
+      settingsOf(query.target);
+      if (!query.posted)
+        throw ApplicationFailure.nonRetryable(
+          `${SYSTEM} control budgets are read back by the entries closeloop sent: the caller must name them`,
+          FailureType.ValidationFailed,
+        );
+      const totals: TargetBudgetTotal[] = [];
+      for await (const { document, lines } of query.posted()) {
+        const result = await readResult(rest, document);
+        control?.progress?.({ document });
+        if (!result || result.HeaderStatus === 'failed') continue;
+        for (const l of lines)
+          if (query.fromDate <= l.date && l.date <= query.toDate)
+            totals.push({ dimensions: l.dimensions, date: l.date, amount: l.amount });
+      }
+      return totals;
+    },
+
+    async periodsRefused(target, days) {
+      const periods = await readLedgerPeriods(rest, target.company);
+      const refused: { day: string; reason: string }[] = [];
+      for (const day of days) {
+        const period = periodOn(periods, day);
+        if (!period)
+          refused.push({ day, reason: `ledger ${target.company} has no period containing ${day}` });
+        else if (!takesBudgets(period.status))
+          refused.push({
+            day,
+            reason: `${period.period} is ${period.status.replace(/_/g, ' ')} in ledger ${target.company}`,
+          });
+      }
+      return refused;
+    },
+  };
+}
