@@ -11,6 +11,7 @@ import { authenticate } from './auth';
 import { createControlCache } from './control-context';
 import { errorHandler, HttpError } from './errors';
 import { budgetCycleRoutes } from './routes/budget-cycles';
+import { groupBudgetCycleRoutes } from './routes/group-budget-cycles';
 import { erpSyncRoutes } from './routes/erp-syncs';
 import { webhookRoutes } from './routes/webhooks';
 import { sourceExceptionRoutes } from './routes/source-exceptions';
@@ -58,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use('/v1', authenticate(deps.config.api.keys));
   app.use('/v1/budget-cycles', budgetCycleRoutes(deps));
+  app.use('/v1/group-budget-cycles', groupBudgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
   app.use('/v1/erp-syncs', erpSyncRoutes(deps));
   app.use('/v1/master-data', masterDataRoutes(deps));

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { type Duration } from '@temporalio/common';
 import { type Config } from '../config';
-import { type Database } from '../db/client';
+import { type Database, type Tx } from '../db/client';
 import { closeCycle, cyclesOfVersion, registerCycle, type RegisterOutcome } from '../db/queries/cycles';
 import { findPeriod, fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { budgetCycleWorkflowId, versionKey } from '../domain/identity';
@@ -113,28 +113,7 @@ export async function startBudgetCycle(
   const cycleId = budgetCycleWorkflowId(ref, revision);
   await checkStartReferences(db, input);
   return db.transaction(async (tx) => {
-    const registration = {
-      cycleId,
-      ref,
-      revision,
-      correlationId: input.correlationId,
-      startedBy: input.submittedBy,
-    };
-    let outcome = await registerCycle(tx, registration);
-    if (!outcome.registered && outcome.reason === 'cycle_open') {
-      const execution = await executionStatus(client, outcome.open.cycleId);
-      if (execution !== 'running') {
-        // Its workflow ended without closing it (terminated in Temporal UI): close it now, then register.
-        await closeCycle(tx, {
-          cycleId: outcome.open.cycleId,
-          legalEntity: ref.legalEntity,
-          outcome: execution,
-          correlationId: outcome.open.correlationId,
-        });
-        outcome = await registerCycle(tx, registration);
-      }
-    }
-    if (!outcome.registered) throw await refusal(db, ref, outcome);
+    await registerForStart(tx, { client, db }, input);
     return client.workflow.start<typeof budgetCycle>('budgetCycle', {
       taskQueue: config.temporal.taskQueue,
       workflowId: cycleId,
@@ -152,6 +131,41 @@ export async function startBudgetCycle(
       staticDetails: `correlation ID ${input.correlationId}`,
     });
   });
+}
+
+/**
+ * Registers a cycle about to start, in the caller's transaction: refused (409, nothing registered) when its
+ * revision is taken or another cycle of its version is open, unless that one's workflow already ended
+ * without closing it (terminated in Temporal UI), which is closed first.
+ */
+export async function registerForStart(
+  tx: Tx,
+  deps: { client: Client; db: Database },
+  input: BudgetCycleInput,
+) {
+  const { ref } = input;
+  const revision = input.revision ?? 1;
+  const registration = {
+    cycleId: budgetCycleWorkflowId(ref, revision),
+    ref,
+    revision,
+    correlationId: input.correlationId,
+    startedBy: input.submittedBy,
+  };
+  let outcome = await registerCycle(tx, registration);
+  if (!outcome.registered && outcome.reason === 'cycle_open') {
+    const execution = await executionStatus(deps.client, outcome.open.cycleId);
+    if (execution !== 'running') {
+      await closeCycle(tx, {
+        cycleId: outcome.open.cycleId,
+        legalEntity: ref.legalEntity,
+        outcome: execution,
+        correlationId: outcome.open.correlationId,
+      });
+      outcome = await registerCycle(tx, registration);
+    }
+  }
+  if (!outcome.registered) throw await refusal(deps.db, ref, outcome);
 }
 
 /** The Temporal execution status of a cycle, lower-cased ("running", "terminated", …; "not_found"). */

@@ -170,6 +170,7 @@ const Env = z.object({
   D365_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4010),
   ANAPLAN_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4020),
   PROCUREMENT_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4030),
+  ORACLE_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4040),
   /** The closeloop API key the procurement simulator calls with (a principal with role requester). */
   PROCUREMENT_SIMULATOR_API_KEY: z.string().min(1).default('dev-procurement'),
   /** The closeloop API key the Dynamics 365 simulator sends its business events with (role integration_admin). */
@@ -224,6 +225,14 @@ const Env = z.object({
       }
       return out as Partial<Record<'spot' | 'average' | 'budget', string>>;
     }),
+
+  /** Oracle Fusion Cloud: the pod's base URL (https://<pod>.fa.<region>.oraclecloud.com) and an integration user. */
+  ORACLE_BASE_URL: z.string().url().optional(),
+  ORACLE_USERNAME: z.string().default('closeloop'),
+  ORACLE_PASSWORD: z.string().default('dev-secret'),
+  ORACLE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Items per page (`limit`): Oracle does not document its cap; third parties report 500. */
+  ORACLE_PAGE_SIZE: z.coerce.number().int().positive().max(500).default(500),
 
   ANAPLAN_AUTH_URL: z.string().url().optional(),
   ANAPLAN_API_URL: z.string().url().optional(),
@@ -340,6 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       d365Port: e.D365_SIMULATOR_PORT,
       anaplanPort: e.ANAPLAN_SIMULATOR_PORT,
       procurementPort: e.PROCUREMENT_SIMULATOR_PORT,
+      oraclePort: e.ORACLE_SIMULATOR_PORT,
       procurementApiKey: e.PROCUREMENT_SIMULATOR_API_KEY,
       d365EventsApiKey: e.D365_SIMULATOR_EVENTS_API_KEY,
     },
@@ -361,6 +371,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       hierarchyEntitySet: e.D365_HIERARCHY_ENTITY_SET,
       costCenterHierarchy: e.D365_COST_CENTER_HIERARCHY,
       rateTypeNames: e.D365_RATE_TYPES,
+    },
+    oracle: {
+      baseUrl: e.ORACLE_BASE_URL ?? `http://127.0.0.1:${e.ORACLE_SIMULATOR_PORT}`,
+      username: e.ORACLE_USERNAME,
+      password: e.ORACLE_PASSWORD,
+      timeoutMs: e.ORACLE_TIMEOUT_MS,
+      pageSize: e.ORACLE_PAGE_SIZE,
     },
     anaplan: {
       authUrl: e.ANAPLAN_AUTH_URL ?? anaplanSim,

@@ -18,6 +18,16 @@ export function budgetCycleWorkflowId(ref: BudgetVersionRef, revision = 1): stri
   return revision === 1 ? base : `${base}:r${revision}`;
 }
 
+/** A group version's cycle: one planning version fanned out into one budget cycle per legal entity. */
+export function groupBudgetCycleWorkflowId(g: {
+  group: string;
+  fiscalYear: number;
+  scenario: string;
+  version: number;
+}): string {
+  return `group-budget-cycle:${g.group}:FY${g.fiscalYear}:${g.scenario}:v${g.version}`;
+}
+
 export function publicationWorkflowId(ref: BudgetVersionRef, target: string): string {
   return `publication:${versionKey(ref)}:${target}`;
 }

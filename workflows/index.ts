@@ -11,3 +11,4 @@ export { masterDataChange } from './master-data-change';
 export { periodClose } from './period-close';
 export { periodCloseEntity } from './period-close-entity';
 export { scheduledPeriodClose } from './scheduled-period-close';
+export { groupBudgetCycle } from './group-budget-cycle';

@@ -1,15 +1,16 @@
 import { type Config } from '../../config';
 import { createAnaplanConnector } from './anaplan';
 import { createD365Connector } from './d365';
+import { createOracleConnector } from './oracle/connector';
 import { createNotifier, type Notifier } from './notify/notifier';
-import { type ErpConnector, type PlanningConnector } from './types';
+import { type BudgetTarget, type LedgerSource, type PlanningConnector } from './types';
 
 /**
  * Builds the configured connectors once (real endpoints and the embedded simulators differ only in URLs),
  * the notifier, and the approval settings activities need.
  */
 export function createConnectors(config: Config): {
-  erps: Record<string, ErpConnector>;
+  erps: Record<string, BudgetTarget & Partial<LedgerSource>>;
   planning: PlanningConnector;
   notifier: Notifier;
   approvals: { signingKey: string; publicUrl: string };
@@ -19,6 +20,7 @@ export function createConnectors(config: Config): {
     approvals: { signingKey: config.approvals.signingKey, publicUrl: config.approvals.publicUrl },
     erps: {
       d365: createD365Connector({ ...config.d365, dimensionFormat: ['account', 'costCenter'] }),
+      oracle: createOracleConnector(config.oracle),
     },
     planning: createAnaplanConnector(config.anaplan),
   };

@@ -71,6 +71,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
     ]);
     await upsertDimensionMappings(tx, [
       ...services.dimensionMappings,
+      ...services.oracleDimensionMappings,
       ...subsidiaries.dimensionMappings,
       ...manufacturer.dimensionMappings,
     ]);

@@ -232,6 +232,32 @@ export const dimensionMappings = [
   costCenter('CC-020', '020'),
 ];
 
+/**
+ * Corporate finance keeps funds control for the services company in Oracle Fusion budgetary control, once a
+ * route sends its budget there (docs/routing.md): its accounts and cost centers as the Oracle ledger's natural
+ * account and cost center segment values.
+ */
+export const oracleDimensionMappings = [
+  ...[
+    ['600100', '6001'],
+    ['610200', '6102'],
+    ['620300', '6203'],
+    ['630400', '6304'],
+    ['640500', '6405'],
+    ['650600', '6506'],
+    ['699900', '6999'],
+  ].map(([canonicalCode, erpValue]) => ({
+    dimension: 'account' as const,
+    canonicalCode: canonicalCode!,
+    erpValue: erpValue!,
+  })),
+  ...['CC-100', 'CC-200', 'CC-300', 'CC-400', 'CC-900', 'CC-010', 'CC-020'].map((code) => ({
+    dimension: 'costCenter' as const,
+    canonicalCode: code,
+    erpValue: `1${code.slice(3)}`,
+  })),
+].map((m) => ({ erpSystem: 'oracle', ...m, validFrom: since, validTo: null }));
+
 /** Where each cost center sits, as the ERP's published cost-center hierarchy has it. */
 export const costCenterHierarchy = [
   ['CC-010', null],

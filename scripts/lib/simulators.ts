@@ -2,12 +2,18 @@ import path from 'node:path';
 import { type Config } from '../../config';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
+import { createOracleSimulator } from '../../simulators/oracle/simulator';
 import { createProcurementSimulator } from '../../simulators/procurement';
-import { seedManufacturer, seedServicesCompany, seedSubsidiaries } from '../../simulators/scenario/seed';
+import {
+  seedManufacturer,
+  seedOracleLedger,
+  seedServicesCompany,
+  seedSubsidiaries,
+} from '../../simulators/scenario/seed';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
- * The embedded Dynamics 365, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
+ * The embedded Dynamics 365, Oracle Fusion, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
  * first two seeded with the services company and its subsidiaries. State is kept under <data dir>/simulators/ (like the dev
  * server's database), so a restart remembers what was posted. The procurement simulator calls closeloop's
  * API at `closeloopUrl`.
@@ -26,6 +32,7 @@ export async function startSimulators(
     },
   });
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
+  const oracle = createOracleSimulator({ stateFile: path.join(stateDir, 'oracle.json') });
   const procurement = createProcurementSimulator({
     closeloopUrl,
     apiKey: config.simulators.procurementApiKey,
@@ -46,13 +53,17 @@ export async function startSimulators(
     started.push(anaplanServer);
     const procurementServer = await procurement.listen(config.simulators.procurementPort);
     started.push(procurementServer);
+    const oracleServer = await oracle.listen(config.simulators.oraclePort);
+    started.push(oracleServer);
     seedServicesCompany({ d365, anaplan });
     seedSubsidiaries({ d365, anaplan });
     seedManufacturer({ d365 });
+    seedOracleLedger(oracle, [2026, 2027, 2028]);
     return {
       d365: d365Server,
       anaplan: anaplanServer,
       procurement: procurementServer,
+      oracle: oracleServer,
       stop: async () => {
         for (const s of started.reverse()) await s.close();
       },

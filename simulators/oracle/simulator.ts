@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { listen, type RunningServer } from '../../api/listen';
 import { fieldIssues } from '../../domain/zod-issues';
 import { FaultInjector } from '../faults';
+import { loadState, saveState } from '../state-file';
 
 /**
  * Oracle Fusion Cloud's REST framework as its published reference describes it, for the resources closeloop
@@ -70,6 +71,8 @@ export interface ControlBudgetBalance {
 export interface OracleSimulatorOptions {
   username?: string;
   password?: string;
+  /** Where its state is kept between runs (`npm start`); none: in memory only. */
+  stateFile?: string;
 }
 
 const PeriodRow = z.object({
@@ -105,6 +108,30 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
   /** Budget and consumption (commitments, obligations, expenditures) per control budget, period and account. */
   const balances = new Map<string, { budget: bigint; consumed: bigint }>();
   const results = new Map<string, Row>();
+  interface Saved {
+    periods: Row[];
+    essJobs: [string, string][];
+    controlBudgets: z.infer<typeof ControlBudgetRow>[];
+    balances: [string, string, string][];
+    results: [string, Row][];
+  }
+  const saved = loadState<Saved>(options.stateFile);
+  if (saved) {
+    periods = saved.periods;
+    for (const [k, v] of saved.essJobs) essJobs.set(k, v);
+    controlBudgets = saved.controlBudgets;
+    for (const [k, budget, consumed] of saved.balances)
+      balances.set(k, { budget: BigInt(budget), consumed: BigInt(consumed) });
+    for (const [k, v] of saved.results) results.set(k, v);
+  }
+  const persist = () =>
+    saveState(options.stateFile, {
+      periods,
+      essJobs: [...essJobs],
+      controlBudgets,
+      balances: [...balances].map(([k, b]) => [k, String(b.budget), String(b.consumed)]),
+      results: [...results],
+    } satisfies Saved);
   const balanceKey = (budget: string, period: string, account: string, currency: string) =>
     [budget, period, account, currency].join('|');
 
@@ -118,6 +145,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       return;
     }
     periods = parsed.data;
+    persist();
     res.status(204).end();
   });
   app.put('/__sim/ess-jobs/:requestId', express.json(), (req, res) => {
@@ -127,6 +155,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       return;
     }
     essJobs.set(req.params.requestId, parsed.data.state);
+    persist();
     res.status(204).end();
   });
   app.put('/__sim/control-budgets', express.json(), (req, res) => {
@@ -136,6 +165,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       return;
     }
     controlBudgets = parsed.data;
+    persist();
     res.status(204).end();
   });
   app.get('/__sim/control-budget-balances', (_req, res) => res.json(controlBudgetBalances()));
@@ -146,6 +176,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     balances.clear();
     results.clear();
     faults.clear();
+    persist();
     res.status(204).end();
   });
 
@@ -295,6 +326,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       BatchResult: failed ? 'failed' : 'success',
       BatchFatalErrorMessage: failed ? errors.join('; ') : null,
     });
+    persist();
     res.status(201).json({ ...t });
   });
 
@@ -327,6 +359,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     controlBudgetBalances,
     setControlBudgets(rows: z.input<typeof ControlBudgetRow>[]) {
       controlBudgets = z.array(ControlBudgetRow).parse(rows);
+      persist();
     },
     /** What requisitions and orders have consumed of a control budget's balance (funds checks count it). */
     setConsumption(c: {
@@ -338,12 +371,16 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     }) {
       const key = balanceKey(c.controlBudget, c.period, c.account, c.currency);
       balances.set(key, { budget: balances.get(key)?.budget ?? 0n, consumed: cents(c.amount) });
+      persist();
     },
     setEssJobState(requestId: string, state: string) {
       essJobs.set(requestId, state);
+      persist();
     },
+    accountingPeriods: () => z.array(PeriodRow).parse(periods),
     setAccountingPeriods(rows: z.input<typeof PeriodRow>[]) {
       periods = z.array(PeriodRow).parse(rows);
+      persist();
     },
     listen: (port = 0): Promise<RunningServer> => listen(app, port),
   };

@@ -1,11 +1,15 @@
 import { type AnaplanSimulator } from '../anaplan';
 import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
+import { type OracleSimulator } from '../oracle/simulator';
 import {
   budgetRows,
   type LedgerEntry,
   ledgerEntries,
   masterData,
   openPurchaseOrders,
+  ORACLE_CONTROL_BUDGET,
+  ORACLE_LEDGER_ID,
+  oracleLedgerPeriods,
 } from './services-company';
 import {
   SUBSIDIARY_BOOKS,
@@ -130,4 +134,20 @@ export function seedManufacturer(sims: { d365: D365Simulator }) {
   sims.d365.seedDimensionValues(master.dimensionValues);
   sims.d365.seedAccountStructure(MFG_ACCOUNT_STRUCTURE);
   for (const project of MFG_PROJECTS) sims.d365.seedProject(project);
+}
+
+/**
+ * Corporate finance's Oracle ledger for the given years (every period open) and its control budget, kept
+ * alongside periods already there for other years.
+ */
+export function seedOracleLedger(
+  oracle: OracleSimulator,
+  fiscalYears: readonly number[],
+  status?: Parameters<typeof oracleLedgerPeriods>[1],
+) {
+  oracle.setAccountingPeriods([
+    ...oracle.accountingPeriods().filter((p) => !fiscalYears.some((y) => p.StartDate.startsWith(`${y}-`))),
+    ...fiscalYears.flatMap((y) => oracleLedgerPeriods(y, status)),
+  ]);
+  oracle.setControlBudgets([{ name: ORACLE_CONTROL_BUDGET, ledgerId: ORACLE_LEDGER_ID, currency: 'USD' }]);
 }

@@ -218,3 +218,26 @@ export function masterData() {
   }));
   return { mainAccounts, dimensionValues, hierarchy };
 }
+
+/**
+ * Corporate finance's Oracle Fusion ledger, where the services company's funds control is kept once a route
+ * sends its budget there: a calendar-month ledger in US dollars with one control budget.
+ */
+export const ORACLE_LEDGER_ID = 300000046975971;
+export const ORACLE_CONTROL_BUDGET = 'US Operating';
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The ledger's General Ledger periods of a year (`Jan-27` …), each with a status ('O' open unless given). */
+export function oracleLedgerPeriods(
+  fiscalYear: number,
+  status: (month: number) => 'O' | 'F' | 'C' | 'P' | 'N' = () => 'O',
+) {
+  return MONTH_NAMES.map((m, i) => ({
+    PeriodNameId: `${m}-${String(fiscalYear).slice(2)}`,
+    ApplicationId: 101,
+    LedgerId: ORACLE_LEDGER_ID,
+    ClosingStatus: status(i + 1),
+    StartDate: `${fiscalYear}-${String(i + 1).padStart(2, '0')}-01`,
+    EndDate: new Date(Date.UTC(fiscalYear, i + 1, 0)).toISOString().slice(0, 10),
+  }));
+}

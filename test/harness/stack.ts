@@ -6,7 +6,11 @@ import { temporal } from '@temporalio/proto';
 import { type Worker } from '@temporalio/worker';
 import postgres from 'postgres';
 import { createConnectors } from '../../activities/connectors/registry';
-import { type ErpConnector, type PlanningConnector } from '../../activities/connectors/types';
+import {
+  type BudgetTarget,
+  type ErpConnector,
+  type PlanningConnector,
+} from '../../activities/connectors/types';
 import { createApp } from '../../api/app';
 import { buildCycleInput, type StartCycleRequest, startBudgetCycle } from '../../api/start-cycle';
 import { insertFiscalPeriods } from '../../db/queries/reference';
@@ -27,6 +31,7 @@ import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type BudgetVersionRef } from '../../domain/model';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
+import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { listen, type RunningServer } from '../../api/listen';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
@@ -51,7 +56,9 @@ export interface TestStack {
   client: Client;
   d365: ReturnType<typeof createD365Simulator>;
   anaplan: ReturnType<typeof createAnaplanSimulator>;
-  erps: Record<string, ErpConnector>;
+  oracle: OracleSimulator;
+  /** Dynamics 365 connected both ways; Oracle Fusion as a budget target. */
+  erps: { d365: ErpConnector; oracle: BudgetTarget };
   planning: PlanningConnector;
   api?: RunningServer;
   /** The stack's mail sink, when started with `mail: true`. */
@@ -188,6 +195,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     undo.push(() => d365Server.close());
     const anaplanServer = await anaplan.listen(0);
     undo.push(() => anaplanServer.close());
+    const oracle = createOracleSimulator();
+    const oracleServer = await oracle.listen(0);
+    undo.push(() => oracleServer.close());
 
     const namespace = `stack-${id}`;
     const env: Record<string, string> = {
@@ -208,6 +218,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
       ANAPLAN_POLL_INTERVAL_MS: '20',
       ANAPLAN_TIMEOUT_MS: '5000',
+      ORACLE_BASE_URL: oracleServer.url,
+      ORACLE_TIMEOUT_MS: '5000',
       WORKFLOW_BUNDLE_PATH: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE'),
       ...options.env,
     };
@@ -254,7 +266,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       client,
       d365,
       anaplan,
+      oracle,
       ...connectors,
+      erps: connectors.erps as TestStack['erps'],
       api,
       mail,
       worker,
