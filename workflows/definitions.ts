@@ -1,3 +1,4 @@
+import type { GroupBudgetCycleStatus } from './group-budget-cycle';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
@@ -15,6 +16,8 @@ import { type BudgetCycleStatus } from './budget-cycle-state';
 export const DEFAULT_TASK_QUEUE = 'closeloop';
 
 export const statusQuery = defineQuery<BudgetCycleStatus>('status');
+/** A group version's parent: its entities' cycles and how each ended. */
+export const groupCycleStatusQuery = defineQuery<GroupBudgetCycleStatus>('status');
 /**
  * Fire-and-forget decision, e.g. from Temporal UI: `{"decision":"approve","principal":"carol@acme.example",
  * "token":"…"}`. The token proves the principal: closeloop signs it for them (POST /v1/approvals/signal-payload

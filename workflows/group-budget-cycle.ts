@@ -1,9 +1,9 @@
-import { ParentClosePolicy, defineQuery, setHandler, startChild } from '@temporalio/workflow';
+import { ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
 import { chunk } from '../domain/chunking';
 import { budgetCycleWorkflowId, versionKey } from '../domain/identity';
 import { budgetCycle } from './budget-cycle';
 import { type BudgetCycleInput, type CycleStatus } from './budget-cycle-state';
-import { SearchAttributes } from './definitions';
+import { groupCycleStatusQuery, SearchAttributes } from './definitions';
 
 /**
  * How the entities of a group version stand or fall together when one of their publications fails for
@@ -43,8 +43,6 @@ export interface GroupBudgetCycleStatus {
   status: 'running' | 'completed';
   entities: GroupCycleProgress[];
 }
-
-export const groupCycleStatusQuery = defineQuery<GroupBudgetCycleStatus>('status');
 
 /**
  * A group version (workflow ID `group-budget-cycle:ACME-GROUP:FY2027:BUDGET:v1`): one planning version
