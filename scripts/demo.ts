@@ -1,3 +1,4 @@
+import { groupScenario } from './demo/group';
 import { parseArgs } from 'node:util';
 import { approvalsScenario } from './demo/approvals';
 import { budgetScenario } from './demo/budget';
@@ -27,6 +28,8 @@ import { procurementScenario } from './demo/procurement';
  *   npm run demo -- --scenario control        # the manufacturer's budget control on any dimension: budgets per
  *                                             # department, projects and a grant from Dynamics 365, project
  *                                             # managers approving, a grant running out across the year end
+ *   npm run demo -- --scenario manufacturer   # a group version over Dynamics 365 and Oracle Fusion: a route to
+ *                                             # Oracle's control budget, one cycle per entity, shown together
  */
 async function main() {
   const { values } = parseArgs({
@@ -43,9 +46,10 @@ async function main() {
   else if (values.scenario === 'close') await closeScenario();
   else if (values.scenario === 'chart') await chartScenario();
   else if (values.scenario === 'control') await controlScenario();
+  else if (values.scenario === 'manufacturer') await groupScenario();
   else
     throw new Error(
-      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart or control`,
+      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart, control or manufacturer`,
     );
 }
 

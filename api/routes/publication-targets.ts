@@ -71,6 +71,9 @@ async function checkDimensionFormat(db: Database, legalEntity: string, format: s
     );
 }
 
+const entityOf = (db: Database, req: Request) =>
+  knownLegalEntity(db, LegalEntityCode.parse((req.params as { code?: string }).code), 'code');
+
 const today = () => new Date().toISOString().slice(0, 10);
 
 /**
@@ -82,15 +85,13 @@ const today = () => new Date().toISOString().slice(0, 10);
  */
 export function routingRoutes({ db }: { db: Database }) {
   const router = Router({ mergeParams: true });
-  const entityOf = (req: Request) =>
-    knownLegalEntity(db, LegalEntityCode.parse((req.params as { code?: string }).code), 'code');
   const context = (req: Request) => ({
     by: principalOf(req).id,
     correlationId: req.header('x-correlation-id') ?? randomUUID(),
   });
 
   router.get('/', async (req, res) => {
-    const entity = await entityOf(req);
+    const entity = await entityOf(db, req);
     const on = OnQuery.parse(req.query).on ?? today();
     res.json({
       legalEntity: entity.code,
@@ -104,7 +105,7 @@ export function routingRoutes({ db }: { db: Database }) {
   });
 
   router.post('/', requireRole('integration_admin'), async (req, res) => {
-    const entity = await entityOf(req);
+    const entity = await entityOf(db, req);
     const body = RouteBody.parse(req.body);
     await checkDimensionFormat(db, entity.code, body.settings.dimensionFormat);
     const outcome = await db.transaction((tx) =>
@@ -131,7 +132,7 @@ export function routingRoutes({ db }: { db: Database }) {
   });
 
   router.post('/:target/end', requireRole('integration_admin'), async (req, res) => {
-    const entity = await entityOf(req);
+    const entity = await entityOf(db, req);
     const body = EndBody.parse(req.body);
     const ended = await db.transaction((tx) =>
       endRoute(tx, { legalEntity: entity.code, target: String(req.params.target), ...body, ...context(req) }),
@@ -151,11 +152,9 @@ export function routingRoutes({ db }: { db: Database }) {
 /** The routes in force today, one per target, and a change of a target's settings on its latest route. */
 export function publicationTargetRoutes({ db }: { db: Database }) {
   const router = Router({ mergeParams: true });
-  const entityOf = (req: Request) =>
-    knownLegalEntity(db, LegalEntityCode.parse((req.params as { code?: string }).code), 'code');
 
   router.get('/', async (req, res) => {
-    const entity = await entityOf(req);
+    const entity = await entityOf(db, req);
     const on = today();
     const targets = (await routesOf(db, entity.code))
       .filter((r) => inForceOn(r, on))
@@ -164,7 +163,7 @@ export function publicationTargetRoutes({ db }: { db: Database }) {
   });
 
   router.patch('/:target', requireRole('integration_admin'), async (req, res) => {
-    const entity = await entityOf(req);
+    const entity = await entityOf(db, req);
     const body = SettingsBody.parse(req.body);
     await checkDimensionFormat(db, entity.code, body.settings.dimensionFormat);
     const changed = await db.transaction((tx) =>

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type PostingModel } from '../../domain/posting-model';
 import { type Route } from '../../domain/routing';
@@ -18,6 +18,43 @@ export type RouteRow = typeof publicationTargets.$inferSelect;
 const sameSettings = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
+/**
+ * Ends, on `day`, the entity's routes to `targets` in force then (started before it, not ended by it), each
+ * audited: one conditional statement decides which.
+ */
+async function endRoutesOn(
+  tx: Tx,
+  r: { legalEntity: string; by: string; reason: string; correlationId: string },
+  targets: readonly string[],
+  day: string,
+  details: Record<string, unknown> = {},
+): Promise<RouteRow[]> {
+  const ended = await tx
+    .update(publicationTargets)
+    .set({ validTo: day })
+    .where(
+      and(
+        eq(publicationTargets.legalEntity, r.legalEntity),
+        inArray(publicationTargets.target, [...targets]),
+        sql`${publicationTargets.validFrom} < ${day}::date`,
+        sql`(${publicationTargets.validTo} is null or ${publicationTargets.validTo} > ${day}::date)`,
+      ),
+    )
+    .returning();
+  for (const e of ended)
+    await appendAudit(tx, {
+      stream: auditStream.routing(r.legalEntity),
+      actor: r.by,
+      action: 'route.ended',
+      entityType: 'route',
+      entityId: `${e.legalEntity}:${e.target}:${e.validFrom}`,
+      correlationId: r.correlationId,
+      eventKey: `route-ended:${e.legalEntity}:${e.target}:${e.validFrom}:${day}`,
+      details: { validTo: day, reason: r.reason, ...details },
+    });
+  return ended;
+}
+
 const lockRouting = (tx: Tx, legalEntity: string) =>
   tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`routing:${legalEntity}`}, 0))`);
 
@@ -30,24 +67,24 @@ export function routesOf(db: DbOrTx, legalEntity: string): Promise<RouteRow[]> {
     .orderBy(asc(publicationTargets.target), asc(publicationTargets.validFrom));
 }
 
-/** The routes in force on any day of `[from, to]` (inclusive dates), by target and start. */
-export function routesOverlapping(
-  db: DbOrTx,
-  legalEntity: string,
-  window: { from: string; to: string },
-): Promise<RouteRow[]> {
+/** The routes in force on any day from `from` to `to` (inclusive), by target and start. */
+function routesBetween(db: DbOrTx, legalEntity: string, from: SQL, to: SQL): Promise<RouteRow[]> {
   return db
     .select()
     .from(publicationTargets)
     .where(
       and(
         eq(publicationTargets.legalEntity, legalEntity),
-        sql`${publicationTargets.validFrom} <= ${window.to}::date`,
-        sql`(${publicationTargets.validTo} is null or ${publicationTargets.validTo} > ${window.from}::date)`,
+        sql`${publicationTargets.validFrom} <= ${to}`,
+        sql`(${publicationTargets.validTo} is null or ${publicationTargets.validTo} > ${from})`,
       ),
     )
     .orderBy(asc(publicationTargets.target), asc(publicationTargets.validFrom));
 }
+
+/** The routes in force on any day of `[from, to]` (inclusive dates), by target and start. */
+export const routesOverlapping = (db: DbOrTx, legalEntity: string, window: { from: string; to: string }) =>
+  routesBetween(db, legalEntity, sql`${window.from}::date`, sql`${window.to}::date`);
 
 /** The routes in force on any day of an entity's fiscal year, by target and start. */
 export function routesOfFiscalYear(
@@ -58,17 +95,7 @@ export function routesOfFiscalYear(
   const days = (agg: 'min' | 'max', column: 'start_date' | 'end_date') =>
     sql`(select ${sql.raw(agg)}(${sql.raw(column)}) from ${fiscalPeriods}
           where calendar = ${entity.fiscalCalendar} and fiscal_year = ${fiscalYear})`;
-  return db
-    .select()
-    .from(publicationTargets)
-    .where(
-      and(
-        eq(publicationTargets.legalEntity, entity.code),
-        sql`${publicationTargets.validFrom} <= ${days('max', 'end_date')}`,
-        sql`(${publicationTargets.validTo} is null or ${publicationTargets.validTo} > ${days('min', 'start_date')})`,
-      ),
-    )
-    .orderBy(asc(publicationTargets.target), asc(publicationTargets.validFrom));
+  return routesBetween(db, entity.code, days('min', 'start_date'), days('max', 'end_date'));
 }
 
 export const asRoute = (r: RouteRow): Route => ({
@@ -144,19 +171,9 @@ export async function addRoute(
   );
   if (same && later.length === 1) return { outcome: 'already_routed', route: same };
   if (later.length) return { outcome: 'later_route', standing: later };
-  const targets = [...new Set([r.target, ...r.replaces])];
-  const ended = await tx
-    .update(publicationTargets)
-    .set({ validTo: r.validFrom })
-    .where(
-      and(
-        eq(publicationTargets.legalEntity, r.legalEntity),
-        inArray(publicationTargets.target, targets),
-        sql`${publicationTargets.validFrom} < ${r.validFrom}::date`,
-        sql`(${publicationTargets.validTo} is null or ${publicationTargets.validTo} > ${r.validFrom}::date)`,
-      ),
-    )
-    .returning();
+  const ended = await endRoutesOn(tx, r, [...new Set([r.target, ...r.replaces])], r.validFrom, {
+    replacedBy: `${r.target} from ${r.validFrom}`,
+  });
   const [route] = await tx
     .insert(publicationTargets)
     .values({
@@ -168,17 +185,6 @@ export async function addRoute(
       validFrom: r.validFrom,
     })
     .returning();
-  for (const e of ended)
-    await appendAudit(tx, {
-      stream: auditStream.routing(r.legalEntity),
-      actor: r.by,
-      action: 'route.ended',
-      entityType: 'route',
-      entityId: `${e.legalEntity}:${e.target}:${e.validFrom}`,
-      correlationId: r.correlationId,
-      eventKey: `route-ended:${e.legalEntity}:${e.target}:${e.validFrom}:${r.validFrom}`,
-      details: { validTo: r.validFrom, reason: r.reason, replacedBy: `${r.target} from ${r.validFrom}` },
-    });
   await appendAudit(tx, {
     stream: auditStream.routing(r.legalEntity),
     actor: r.by,
@@ -214,29 +220,7 @@ export async function endRoute(
   },
 ): Promise<RouteRow | undefined> {
   await lockRouting(tx, r.legalEntity);
-  const [ended] = await tx
-    .update(publicationTargets)
-    .set({ validTo: r.validTo })
-    .where(
-      and(
-        eq(publicationTargets.legalEntity, r.legalEntity),
-        eq(publicationTargets.target, r.target),
-        sql`${publicationTargets.validFrom} < ${r.validTo}::date`,
-        sql`(${publicationTargets.validTo} is null or ${publicationTargets.validTo} > ${r.validTo}::date)`,
-      ),
-    )
-    .returning();
-  if (ended)
-    await appendAudit(tx, {
-      stream: auditStream.routing(r.legalEntity),
-      actor: r.by,
-      action: 'route.ended',
-      entityType: 'route',
-      entityId: `${ended.legalEntity}:${ended.target}:${ended.validFrom}`,
-      correlationId: r.correlationId,
-      eventKey: `route-ended:${ended.legalEntity}:${ended.target}:${ended.validFrom}:${r.validTo}`,
-      details: { validTo: r.validTo, reason: r.reason },
-    });
+  const [ended] = await endRoutesOn(tx, r, [r.target], r.validTo);
   return ended;
 }
 

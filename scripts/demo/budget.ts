@@ -3,7 +3,7 @@ import { budgetRows } from '../../simulators/scenario/services-company';
 import { budgetKey } from '../../domain/revision';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type ApprovalChainState } from '../../domain/approval-chain';
-import { call, config, ENTITY, followCycle, must, planningSim, sleep, step } from './client';
+import { call, config, ENTITY, followCycle, must, putPlanningVersion, sleep, step } from './client';
 
 export const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
 export const FISCAL_YEAR = 2027;
@@ -49,12 +49,10 @@ export async function publishVersion(version: number, plan = budgetRows(FISCAL_Y
     console.log(
       `  closed ${closed.closedPeriods.join(', ')}: kept as in control (${closed.lines.length} lines), the plan changes open periods only`,
     );
-  const put = await fetch(`${planningSim}/__sim/budget-versions`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ legalEntity: ENTITY, fiscalYear: FISCAL_YEAR, scenario: 'BUDGET', version, rows }),
-  });
-  if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
+  await putPlanningVersion(
+    { legalEntity: ENTITY, fiscalYear: FISCAL_YEAR, scenario: 'BUDGET', version },
+    rows,
+  );
   return rows;
 }
 

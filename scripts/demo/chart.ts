@@ -2,7 +2,7 @@ import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type PlanningBudgetRow } from '../../domain/model';
 import { fromMinor, toMinor } from '../../domain/money';
 import { MFG_ACCOUNT_STRUCTURE, manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
-import { approveAsAwaited, call, erpAdmin, followCycle, must, planningSim, step } from './client';
+import { approveAsAwaited, call, erpAdmin, followCycle, must, putPlanningVersion, step } from './client';
 
 /**
  * npm run demo -- --scenario chart: the seed's manufacturer (ACME-MFG) on its chart of accounts. Its
@@ -72,18 +72,7 @@ export async function publishAndStart(
   fiscalYear = FISCAL_YEAR,
 ) {
   for (let version = await nextVersion(scenario, fiscalYear); ; version++) {
-    const put = await fetch(`${planningSim}/__sim/budget-versions`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        legalEntity: ENTITY,
-        fiscalYear,
-        scenario,
-        version,
-        rows: rows(version),
-      }),
-    });
-    if (!put.ok) throw new Error(`planning simulator refused the version: ${put.status} ${await put.text()}`);
+    await putPlanningVersion({ legalEntity: ENTITY, fiscalYear, scenario, version }, rows(version));
     const started = await call('POST', '/v1/budget-cycles', KEY.planner, {
       legalEntity: ENTITY,
       fiscalYear,

@@ -1,5 +1,6 @@
 import { apiKeyOf, loadConfig } from '../../config';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
+import { type PlanningBudgetRow } from '../../domain/model';
 import { localApiUrl } from '../lib/simulators';
 
 /** What every demo scenario shares: the running stack's addresses, its API, and how steps are printed. */
@@ -57,6 +58,22 @@ export function erpAdmin(method: string, path: string, body?: unknown) {
 export function must(r: Reply, ...ok: number[]): Reply {
   if (!ok.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
   return r;
+}
+
+/** Publishes a budget version in the planning simulator, as FP&A would in the planning platform. */
+export async function putPlanningVersion(
+  ref: { legalEntity: string; fiscalYear: number; scenario: string; version: number },
+  rows: readonly PlanningBudgetRow[],
+) {
+  const put = await fetch(`${planningSim}/__sim/budget-versions`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...ref, rows }),
+  });
+  if (!put.ok)
+    throw new Error(
+      `planning simulator refused ${ref.legalEntity} v${ref.version}: ${put.status} ${await put.text()}`,
+    );
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

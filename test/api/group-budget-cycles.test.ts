@@ -1,10 +1,8 @@
-import { addRoute } from '../../db/queries/routes';
 import { fromMinor, toMinor } from '../../domain/money';
-import { ORACLE_CONTROL_BUDGET, ORACLE_LEDGER_ID } from '../../simulators/scenario/services-company';
-import { seedOracleLedger } from '../../simulators/scenario/seed';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
 import { planVersion } from '../harness/cycle';
+import { consumeMarchTravel, routeUsToOracle } from '../harness/oracle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
@@ -28,21 +26,7 @@ describe('group versions', () => {
   });
 
   async function planGroup(fiscalYear: number) {
-    seedOracleLedger(stack.oracle, [fiscalYear]);
-    await stack.db.transaction((tx) =>
-      addRoute(tx, {
-        legalEntity: 'ACME-US',
-        target: 'oracle',
-        company: String(ORACLE_LEDGER_ID),
-        postingModel: null,
-        settings: { controlBudget: ORACLE_CONTROL_BUDGET },
-        validFrom: `${fiscalYear}-01-01`,
-        replaces: [],
-        by: 'test',
-        reason: 'corporate funds control',
-        correlationId: `route-${fiscalYear}`,
-      }),
-    );
+    await routeUsToOracle(stack, fiscalYear);
     const us = planVersion(stack, fiscalYear, 1);
     const ukRows = subsidiaryBudgetRows('ACME-UK', fiscalYear);
     stack.anaplan.putBudgetVersion({
@@ -151,13 +135,7 @@ describe('group versions', () => {
   test("independent entities: Oracle refusing the US budget leaves the UK's published; a retry after the fix publishes the US once", async () => {
     const fiscalYear = await stack.newFiscalYear();
     const totals = await planGroup(fiscalYear);
-    stack.oracle.setConsumption({
-      controlBudget: ORACLE_CONTROL_BUDGET,
-      period: `Mar-${String(fiscalYear).slice(2)}`,
-      account: '6102-1100',
-      currency: 'USD',
-      amount: '99999999.00',
-    });
+    consumeMarchTravel(stack, fiscalYear, '99999999.00');
     const started = await start(fiscalYear);
     const [usCycle, ukCycle] = started.body.cycleIds as [string, string];
     await approveAll([usCycle, ukCycle]);
@@ -179,13 +157,7 @@ describe('group versions', () => {
       ['ACME-UK', 'completed', 'completed'],
     ]);
 
-    stack.oracle.setConsumption({
-      controlBudget: ORACLE_CONTROL_BUDGET,
-      period: `Mar-${String(fiscalYear).slice(2)}`,
-      account: '6102-1100',
-      currency: 'USD',
-      amount: '0.00',
-    });
+    consumeMarchTravel(stack, fiscalYear, '0.00');
     await stack.client.workflow
       .getHandle(usCycle)
       .signal('retry-publication', { principal: 'sam@acme.example', reason: 'orders cancelled' });

@@ -17,6 +17,7 @@ const SCENARIOS: string[][] = [
   ['--scenario', 'close'],
   ['--scenario', 'chart'],
   ['--scenario', 'control'],
+  ['--scenario', 'manufacturer'],
 ];
 
 interface Ran {

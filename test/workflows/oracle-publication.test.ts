@@ -1,8 +1,7 @@
-import { addRoute } from '../../db/queries/routes';
 import { decisionSignal, retryPublicationSignal } from '../../workflows/definitions';
 import { ORACLE_CONTROL_BUDGET, ORACLE_LEDGER_ID } from '../../simulators/scenario/services-company';
 import { seedOracleLedger } from '../../simulators/scenario/seed';
-import { fromMinor, toMinor } from '../../domain/money';
+import { consumeMarchTravel, oracleTotal, routeUsToOracle } from '../harness/oracle';
 import {
   awaitingApproval,
   erpBudgetTotal,
@@ -28,35 +27,6 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
     await stack?.stop();
   });
 
-  /** ACME-US's budget also goes to corporate finance's Oracle control budget from the year's first day. */
-  async function routeToOracle(fiscalYear: number) {
-    const routed = await stack.db.transaction((tx) =>
-      addRoute(tx, {
-        legalEntity: 'ACME-US',
-        target: 'oracle',
-        company: String(ORACLE_LEDGER_ID),
-        postingModel: 'control-budget',
-        settings: { controlBudget: ORACLE_CONTROL_BUDGET },
-        validFrom: `${fiscalYear}-01-01`,
-        replaces: [],
-        by: 'test',
-        reason: 'funds control moves to Oracle budgetary control',
-        correlationId: `route-${fiscalYear}`,
-      }),
-    );
-    expect(routed.outcome).toBe('added');
-  }
-
-  /** What Oracle's control budget holds for the year, in total. */
-  const oracleTotal = (fiscalYear: number) =>
-    fromMinor(
-      stack.oracle
-        .controlBudgetBalances()
-        .filter((b) => b.period.endsWith(`-${String(fiscalYear).slice(2)}`))
-        .reduce((t, b) => t + toMinor(b.budget, 'USD'), 0n),
-      'USD',
-    );
-
   async function approved(fiscalYear: number) {
     const planned = planVersion(stack, fiscalYear, 1);
     const handle = await stack.startCycle(planned.ref, { publication: { chunkSize: 20 } });
@@ -70,8 +40,7 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
 
   test('both ERPs hold the approved budget, each reconciled; a reset at any point posts nothing twice', async () => {
     const fiscalYear = await stack.newFiscalYear();
-    seedOracleLedger(stack.oracle, [fiscalYear]);
-    await routeToOracle(fiscalYear);
+    await routeUsToOracle(stack, fiscalYear);
     const { handle, total } = await approved(fiscalYear);
     const result = await handle.result();
     expect(result.status).toBe('completed');
@@ -84,7 +53,7 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
       expect.objectContaining({ target: 'oracle', exceptionCount: 0, targetTotal: total }),
     ]);
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
-    expect(oracleTotal(fiscalYear)).toBe(total);
+    expect(oracleTotal(stack, fiscalYear)).toBe(total);
     // Oracle's accounts are its own natural account and cost center values.
     expect(stack.oracle.controlBudgetBalances()).toContainEqual(
       expect.objectContaining({
@@ -104,7 +73,7 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
       if (!replayed) continue;
       resets++;
       expect(replayed.status).toBe('completed');
-      expect(oracleTotal(fiscalYear)).toBe(total);
+      expect(oracleTotal(stack, fiscalYear)).toBe(total);
       expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
     }
     expect(resets).toBeGreaterThan(2);
@@ -114,15 +83,14 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
   test('a period Oracle has closed stops the publication before anything posts; reopened there, a retry publishes once', async () => {
     const fiscalYear = await stack.newFiscalYear();
     // Corporate finance closed January in the Oracle ledger; closeloop's own calendar still has it open.
-    seedOracleLedger(stack.oracle, [fiscalYear], (month) => (month === 1 ? 'C' : 'O'));
-    await routeToOracle(fiscalYear);
+    await routeUsToOracle(stack, fiscalYear, (month) => (month === 1 ? 'C' : 'O'));
     const { handle, total } = await approved(fiscalYear);
     const failed = await waitForStatus(handle, (s) => s.status === 'publication_failed');
     const oracle = failed.publications.find((p) => p.target === 'oracle' && p.status === 'failed');
     expect(oracle?.error).toContain(
       `(oracle: Jan-${String(fiscalYear).slice(2)} is closed in ledger ${ORACLE_LEDGER_ID})`,
     );
-    expect(oracleTotal(fiscalYear)).toBe('0.00');
+    expect(oracleTotal(stack, fiscalYear)).toBe('0.00');
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe('0.00');
 
     seedOracleLedger(stack.oracle, [fiscalYear]);
@@ -131,22 +99,15 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
       reason: 'Jan reopened in Oracle',
     });
     expect((await handle.result()).status).toBe('completed');
-    expect(oracleTotal(fiscalYear)).toBe(total);
+    expect(oracleTotal(stack, fiscalYear)).toBe(total);
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
   });
 
   test('a failed funds check in Oracle takes the budget back out of Dynamics 365; after the fix a retry publishes once', async () => {
     const fiscalYear = await stack.newFiscalYear();
-    seedOracleLedger(stack.oracle, [fiscalYear]);
-    await routeToOracle(fiscalYear);
+    await routeUsToOracle(stack, fiscalYear);
     // Orders already consume more of March's travel budget in Oracle than the new budget gives it.
-    const march = {
-      controlBudget: ORACLE_CONTROL_BUDGET,
-      period: `Mar-${String(fiscalYear).slice(2)}`,
-      account: '6102-1100',
-      currency: 'USD',
-    };
-    stack.oracle.setConsumption({ ...march, amount: '99999999.00' });
+    consumeMarchTravel(stack, fiscalYear, '99999999.00');
     const { handle, total } = await approved(fiscalYear);
     const failed = await waitForStatus(handle, (s) => s.status === 'publication_failed');
     expect(failed.publications.find((p) => p.target === 'oracle' && p.status === 'failed')?.error).toContain(
@@ -154,15 +115,15 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
     );
     // The saga took Dynamics 365's entries back out: no ERP holds a version that is not in control.
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe('0.00');
-    expect(oracleTotal(fiscalYear)).toBe('0.00');
+    expect(oracleTotal(stack, fiscalYear)).toBe('0.00');
 
-    stack.oracle.setConsumption({ ...march, amount: '0.00' });
+    consumeMarchTravel(stack, fiscalYear, '0.00');
     await handle.signal(retryPublicationSignal, {
       principal: 'sam@acme.example',
       reason: 'orders cancelled',
     });
     expect((await handle.result()).status).toBe('completed');
-    expect(oracleTotal(fiscalYear)).toBe(total);
+    expect(oracleTotal(stack, fiscalYear)).toBe(total);
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
   });
 });

@@ -1,0 +1,52 @@
+import { addRoute } from '../../db/queries/routes';
+import { fromMinor, toMinor } from '../../domain/money';
+import { ORACLE_CONTROL_BUDGET, ORACLE_LEDGER_ID } from '../../simulators/scenario/services-company';
+import { seedOracleLedger } from '../../simulators/scenario/seed';
+import { type TestStack } from './stack';
+
+/**
+ * Corporate finance's Oracle ledger for a test's year (its periods as `status` says, open by default) and a
+ * route sending ACME-US's budget there from the year's first day, as an integration administrator adds one.
+ */
+export async function routeUsToOracle(
+  stack: TestStack,
+  fiscalYear: number,
+  status?: Parameters<typeof seedOracleLedger>[2],
+) {
+  seedOracleLedger(stack.oracle, [fiscalYear], status);
+  const routed = await stack.db.transaction((tx) =>
+    addRoute(tx, {
+      legalEntity: 'ACME-US',
+      target: 'oracle',
+      company: String(ORACLE_LEDGER_ID),
+      postingModel: 'control-budget',
+      settings: { controlBudget: ORACLE_CONTROL_BUDGET },
+      validFrom: `${fiscalYear}-01-01`,
+      replaces: [],
+      by: 'test',
+      reason: 'funds control moves to Oracle budgetary control',
+      correlationId: `route-${fiscalYear}`,
+    }),
+  );
+  if (routed.outcome !== 'added') throw new Error(`ACME-US was not routed to Oracle for ${fiscalYear}`);
+}
+
+/** What Oracle's control budget holds for the year, in total. */
+export const oracleTotal = (stack: TestStack, fiscalYear: number) =>
+  fromMinor(
+    stack.oracle
+      .controlBudgetBalances()
+      .filter((b) => b.period.endsWith(`-${String(fiscalYear).slice(2)}`))
+      .reduce((t, b) => t + toMinor(b.budget, 'USD'), 0n),
+    'USD',
+  );
+
+/** Orders consuming `amount` of ACME-US's March travel budget (610200, CC-100) in Oracle's control budget. */
+export const consumeMarchTravel = (stack: TestStack, fiscalYear: number, amount: string) =>
+  stack.oracle.setConsumption({
+    controlBudget: ORACLE_CONTROL_BUDGET,
+    period: `Mar-${String(fiscalYear).slice(2)}`,
+    account: '6102-1100',
+    currency: 'USD',
+    amount,
+  });
