@@ -2,6 +2,7 @@ import {
   activateVersion,
   claimPublication,
   keepOutOfControl,
+  markVersionPublicationFailed,
   publicationsOfSupersededVersions,
   withdrawVersion,
 } from '../db/queries/budget-versions';
@@ -171,6 +172,26 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
     /** After activation: the ERPs must hold exactly the active version. */
     reverseSupersededPublications: (input: { versionId: string; correlationId: string }) =>
       withHeartbeat(() => reverseSuperseded(input)),
+
+    /**
+     * A group version landing all or nothing stands down: every publication of this version that every
+     * target holds is reversed and the version waits, as after a failed publication, to publish again (under
+     * its next revision's keys) when the group says so. Idempotent; nothing is superseded.
+     */
+    async standDownPublication(input: {
+      versionId: string;
+      correlationId: string;
+      reason: string;
+    }): Promise<number> {
+      return withHeartbeat(async () => {
+        let reversed = 0;
+        for (const p of await publicationsOfVersion(db, input.versionId))
+          if (p.status === 'published')
+            reversed += await reversePublicationPostings(deps, p, input.reason, input.correlationId);
+        await db.transaction((tx) => markVersionPublicationFailed(tx, input.versionId));
+        return reversed;
+      });
+    },
 
     /**
      * A version that lost to a newer activated one takes itself back out: it is superseded and whatever it

@@ -18,6 +18,7 @@ export const ENDED: ReadonlySet<CycleStatus> = new Set<CycleStatus>([
   'completed',
   'superseded',
   'kept',
+  'withdrawn',
 ]);
 
 const HEADLINES: Partial<Record<CycleStatus, string>> = {
@@ -25,6 +26,7 @@ const HEADLINES: Partial<Record<CycleStatus, string>> = {
   sent_back: 'not published: fix it in the planning platform and resubmit',
   superseded: 'not the control budget: a newer version is',
   kept: 'approved and kept for reporting: its scenario is not in control, so nothing was published',
+  withdrawn: 'approved, but its group version could not land everywhere: nothing stays posted',
 };
 
 /** How many validation issues the details list (the `status` query has up to 50, the version all of them). */

@@ -22,6 +22,12 @@ export type CycleStatus =
   | 'expired'
   | 'publishing'
   | 'publication_failed'
+  /** Published as part of a group version landing all or nothing: waits for every entity to be published. */
+  | 'awaiting_group'
+  /** Another entity of its all-or-nothing group failed: its postings were taken back out; it waits to publish again. */
+  | 'stood_down'
+  /** Its all-or-nothing group version can no longer land everywhere (another entity's cycle ended): nothing stays posted. */
+  | 'withdrawn'
   | 'reconciling'
   | 'reforecasting'
   | 'completed'
@@ -56,6 +62,29 @@ export interface BudgetCycleInput {
     erpRetry?: { initialInterval?: Duration; maximumAttempts?: number };
   };
   reforecast: { asOfPeriod: string };
+  /** Set when the cycle is one entity's of a group version (workflows/group-budget-cycle). */
+  group?: { workflowId: string; policy: GroupFailurePolicy };
+}
+
+/**
+ * How the entities of a group version stand or fall together when one of their publications fails for good.
+ * `independent`: each entity's publication stays or rolls back on its own. `all-or-nothing`: every entity's
+ * cycle publishes, then waits until all have before any becomes the control budget; while one has failed, the
+ * others take their postings back out and publish again when it has.
+ */
+export type GroupFailurePolicy = 'independent' | 'all-or-nothing';
+
+/** What the parent of an all-or-nothing group version tells an entity's cycle. */
+export interface GroupWord {
+  word: 'go' | 'stand-down' | 'republish' | 'abandon';
+  reason: string;
+}
+
+/** What an entity's cycle tells the parent of its all-or-nothing group version. */
+export interface GroupReport {
+  legalEntity: string;
+  report: 'published' | 'failed';
+  reason?: string;
 }
 
 export interface PublicationSummary {

@@ -5,6 +5,7 @@ import {
   CancellationScope,
   condition,
   executeChild,
+  getExternalWorkflowHandle,
   patched,
   proxyLocalActivities,
   proxyActivities,
@@ -43,12 +44,15 @@ import {
   type BudgetCycleStatus,
   type CycleStage,
   type CycleStatus,
+  type GroupWord,
   type PublicationSummary,
 } from './budget-cycle-state';
 import {
   decideUpdate,
   decisionSignal,
   delegationsChangedSignal,
+  groupReportSignal,
+  groupWordSignal,
   retryPublicationSignal,
   SearchAttributes,
   statusQuery,
@@ -277,6 +281,14 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     }
   });
 
+  // One entity of a group version landing all or nothing: its parent says when to go on (words arrive at any
+  // time; the last one counts).
+  const holdsForGroup = input.group?.policy === 'all-or-nothing';
+  let groupWord: GroupWord | undefined;
+  setHandler(groupWordSignal, (w) => {
+    groupWord = w;
+  });
+
   moveTo('plan', 'importing');
   const registered = patched(CYCLE_REGISTERED);
   if (registered) {
@@ -428,10 +440,17 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
       for (;;) {
         if (!begun.proceed) return endSuperseded(begun.reason);
         const outcome = await publishToEveryTarget(begun.targets);
-        if (outcome === 'published') break;
-        // A plan the database has since withdrawn (e.g. a newer version reversed it) is not a failure to
-        // wait on: the database is asked again, and decides.
-        if (outcome === 'failed' && !(await waitForRetry())) return state;
+        if (outcome === 'published') {
+          if (!holdsForGroup) break;
+          const word = await holdForGroup();
+          if (word === 'go') break;
+          if (word === 'abandon') return state;
+        } else if (outcome === 'failed') {
+          if (holdsForGroup) await reportToGroup('failed', failureOfPublication());
+          // A plan the database has since withdrawn (e.g. a newer version reversed it) is not a failure to
+          // wait on: the database is asked again, and decides.
+          if (!(await waitForRetry())) return state;
+        }
         begun = await beginPublication(versionId);
       }
       targets = begun.targets;
@@ -655,6 +674,56 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     }
   }
 
+  /** Tells the group's parent how this entity's publication stands; a parent gone no longer listens. */
+  async function reportToGroup(report: 'published' | 'failed', reason?: string) {
+    try {
+      await getExternalWorkflowHandle(input.group!.workflowId).signal(groupReportSignal, {
+        legalEntity: ref.legalEntity,
+        report,
+        ...(reason ? { reason } : {}),
+      });
+    } catch {
+      // the parent ended: the status query still says where this cycle stands
+    }
+  }
+
+  function failureOfPublication(): string {
+    const failed = state.publications.filter((p) => p.status === 'failed' && p.error);
+    return failed.map((p) => `${p.target}: ${p.error}`).join('; ') || 'the publication failed';
+  }
+
+  /**
+   * Published, this entity waits for the rest of its all-or-nothing group: `go` makes it the control budget;
+   * `stand-down` (another entity failed) takes its postings back out until the group says `republish`, and the
+   * caller publishes again under the next revision's keys; `abandon` (the group can no longer land everywhere)
+   * takes them back out and ends the cycle.
+   */
+  async function holdForGroup(): Promise<'go' | 'republish' | 'abandon'> {
+    groupWord = undefined;
+    await reportToGroup('published');
+    moveTo('execute', 'awaiting_group');
+    await condition(() => groupWord !== undefined && groupWord.word !== 'republish');
+    const word = groupWord!;
+    if (word.word === 'go') return 'go';
+    await sync.standDownPublication({ versionId: state.versionId!, correlationId, reason: word.reason });
+    for (const p of state.publications) if (p.status === 'published') p.status = 'reversed';
+    state.outcomeReason = word.reason;
+    if (word.word === 'abandon') {
+      moveTo('done', 'withdrawn');
+      return 'abandon';
+    }
+    moveTo('execute', 'stood_down');
+    await condition(() => groupWord?.word === 'republish' || groupWord?.word === 'abandon');
+    if (groupWord!.word === 'abandon') {
+      state.outcomeReason = groupWord!.reason;
+      moveTo('done', 'withdrawn');
+      return 'abandon';
+    }
+    delete state.outcomeReason;
+    moveTo('execute', 'publishing');
+    return 'republish';
+  }
+
   function endSuperseded(reason: string): BudgetCycleStatus {
     state.outcomeReason = reason;
     moveTo('done', 'superseded');
@@ -665,7 +734,17 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   async function waitForRetry(): Promise<boolean> {
     moveTo('execute', 'publication_failed');
     retryRequested = false;
-    if (!(await condition(() => retryRequested, input.publication.retryWindow ?? '7 days'))) return false;
+    const abandoned = () => holdsForGroup && groupWord?.word === 'abandon';
+    const retried = await condition(
+      () => retryRequested || abandoned(),
+      input.publication.retryWindow ?? '7 days',
+    );
+    if (!retryRequested && abandoned()) {
+      state.outcomeReason = groupWord!.reason;
+      moveTo('done', 'withdrawn');
+      return false;
+    }
+    if (!retried) return false;
     moveTo('execute', 'publishing');
     return true;
   }

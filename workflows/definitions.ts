@@ -1,4 +1,5 @@
 import type { GroupBudgetCycleStatus } from './group-budget-cycle';
+import type { GroupReport, GroupWord } from './budget-cycle-state';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
@@ -36,6 +37,10 @@ export const decideUpdate = defineUpdate<BudgetCycleStatus, [BudgetSignalDecisio
 export const delegationsChangedSignal = defineSignal('delegations-changed');
 /** After a publication failed for good and was reversed, support staff retry it with this signal. */
 export const retryPublicationSignal = defineSignal<[RetryPublicationInput]>('retry-publication');
+/** The parent of an all-or-nothing group version to one entity's cycle: go on, stand down, publish again. */
+export const groupWordSignal = defineSignal<[GroupWord]>('group-word');
+/** One entity's cycle to the parent of its all-or-nothing group version: published, or failed. */
+export const groupReportSignal = defineSignal<[GroupReport]>('group-report');
 
 export const SearchAttributes = {
   LegalEntity: defineSearchAttributeKey('LegalEntity', SearchAttributeType.KEYWORD),

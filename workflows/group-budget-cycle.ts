@@ -1,16 +1,16 @@
-import { ParentClosePolicy, setHandler, startChild } from '@temporalio/workflow';
+import {
+  type ChildWorkflowHandle,
+  condition,
+  ParentClosePolicy,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { chunk } from '../domain/chunking';
 import { budgetCycleWorkflowId, versionKey } from '../domain/identity';
 import { budgetCycle } from './budget-cycle';
-import { type BudgetCycleInput, type CycleStatus } from './budget-cycle-state';
-import { groupCycleStatusQuery, SearchAttributes } from './definitions';
-
-/**
- * How the entities of a group version stand or fall together when one of their publications fails for
- * good. `independent`: each entity's publication stays or rolls back on its own (no controller wants the US
- * budget pulled because Europe's ERP failed).
- */
-export type GroupFailurePolicy = 'independent';
+import { type BudgetCycleInput, type CycleStatus, type GroupFailurePolicy } from './budget-cycle-state';
+import { groupCycleStatusQuery, groupReportSignal, groupWordSignal, SearchAttributes } from './definitions';
 
 export interface GroupBudgetCycleInput {
   /** The group's code (`ACME-GROUP`): the parent's workflow ID names it. */
@@ -32,6 +32,8 @@ export interface GroupCycleProgress {
   /** `running` until the entity's cycle ends; then its final status (or `failed`: the workflow failed). */
   state: 'running' | CycleStatus | 'failed';
   reason?: string;
+  /** All or nothing: where the entity stands in the group (published and held, failed, stood down). */
+  group?: 'held' | 'failed' | 'stood_down';
 }
 
 export interface GroupBudgetCycleStatus {
@@ -67,9 +69,25 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
     })),
   };
   setHandler(groupCycleStatusQuery, () => state);
+  const byEntity = new Map(state.entities.map((e) => [e.legalEntity, e]));
+  const handles = new Map<string, ChildWorkflowHandle<typeof budgetCycle>>();
+  let changed = false;
+  setHandler(groupReportSignal, (r) => {
+    const entity = byEntity.get(r.legalEntity);
+    if (!entity) return;
+    entity.group = r.report === 'published' ? 'held' : 'failed';
+    if (r.reason) entity.reason = r.reason;
+    else delete entity.reason;
+    changed = true;
+  });
 
   const ended: Promise<void>[] = [];
-  for (const batch of chunk(input.cycles, input.startBatch ?? 50)) {
+  const cycles = input.cycles.map((c) =>
+    input.policy === 'all-or-nothing'
+      ? { ...c, group: { workflowId: workflowInfo().workflowId, policy: input.policy } }
+      : c,
+  );
+  for (const batch of chunk(cycles, input.startBatch ?? 50)) {
     const started = await Promise.all(
       batch.map((cycle) => {
         const entity = state.entities.find((e) => e.legalEntity === cycle.ref.legalEntity)!;
@@ -86,22 +104,78 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
           ],
           staticSummary: `Budget cycle ${versionKey(cycle.ref)} of group ${input.group} (${input.policy})`,
           staticDetails: `correlation ID ${cycle.correlationId}`,
-        }).then((handle) => ({ entity, handle }));
+        }).then((handle) => {
+          handles.set(entity.legalEntity, handle);
+          return { entity, handle };
+        });
       }),
     );
     for (const { entity, handle } of started)
       ended.push(
-        handle.result().then(
-          (r) => void Object.assign(entity, { state: r.status, reason: r.outcomeReason }),
-          (err: Error) =>
-            void Object.assign(entity, {
-              state: 'failed',
-              reason: (err.cause as Error | undefined)?.message ?? err.message,
-            }),
-        ),
+        handle
+          .result()
+          .then(
+            (r) => void Object.assign(entity, { state: r.status, reason: r.outcomeReason }),
+            (err: Error) =>
+              void Object.assign(entity, {
+                state: 'failed',
+                reason: (err.cause as Error | undefined)?.message ?? err.message,
+              }),
+          )
+          .finally(() => {
+            changed = true;
+          }),
       );
   }
+  if (input.policy === 'all-or-nothing') await landAllOrNothing();
   await Promise.all(ended);
   state.status = 'completed';
   return state;
+
+  /**
+   * All or nothing: every entity's cycle publishes and waits (held); once all are held, each is told to go on
+   * and becomes its control budget. While one has failed, the held ones stand down (their postings taken back
+   * out) and are told to publish again once none has failed (after the failed one's retry). If a cycle ends
+   * before the group went ahead (rejected, expired, given up), the group cannot land everywhere: the others are
+   * abandoned, their postings taken back out.
+   */
+  async function landAllOrNothing() {
+    const tell = async (
+      legalEntity: string,
+      word: 'go' | 'stand-down' | 'republish' | 'abandon',
+      reason: string,
+    ) => handles.get(legalEntity)?.signal(groupWordSignal, { word, reason });
+    for (;;) {
+      await condition(() => changed);
+      changed = false;
+      const running = state.entities.filter((e) => e.state === 'running');
+      const gone = state.entities.find((e) => e.state !== 'running');
+      if (gone) {
+        const reason = `${gone.legalEntity}'s cycle ended ${gone.state}${gone.reason ? ` (${gone.reason})` : ''}: the group version cannot land everywhere`;
+        for (const e of running) await tell(e.legalEntity, 'abandon', reason);
+        return;
+      }
+      const failed = running.filter((e) => e.group === 'failed');
+      if (failed.length) {
+        const reason = `${failed.map((e) => e.legalEntity).join(', ')} failed to publish: the group version lands all or nothing`;
+        for (const e of running.filter((x) => x.group === 'held')) {
+          await tell(e.legalEntity, 'stand-down', reason);
+          e.group = 'stood_down';
+        }
+        continue;
+      }
+      const stoodDown = running.filter((e) => e.group === 'stood_down');
+      for (const e of stoodDown) {
+        await tell(e.legalEntity, 'republish', 'every entity of the group can publish again');
+        delete e.group;
+      }
+      if (!stoodDown.length && running.every((e) => e.group === 'held')) {
+        for (const e of running) {
+          await tell(e.legalEntity, 'go', 'every entity of the group is published');
+          delete e.group;
+        }
+        return;
+      }
+    }
+  }
 }

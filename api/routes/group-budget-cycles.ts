@@ -30,7 +30,7 @@ const StartGroupBody = z
     scenario: BudgetVersionRef.shape.scenario.default('BUDGET'),
     version: BudgetVersionRef.shape.version,
     /** How the entities stand or fall together when a publication fails for good (docs/routing.md). */
-    policy: z.enum(['independent']).default('independent'),
+    policy: z.enum(['independent', 'all-or-nothing']).default('independent'),
     asOfPeriod: PeriodCode.optional(),
     approvalTimeout: DurationText.optional(),
     escalationTimeout: DurationText.optional(),

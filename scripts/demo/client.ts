@@ -107,6 +107,7 @@ export const CYCLE_ENDS = [
   'expired',
   'superseded',
   'kept',
+  'withdrawn',
   'completed',
 ] as const;
 

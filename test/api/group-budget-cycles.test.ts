@@ -2,7 +2,7 @@ import { fromMinor, toMinor } from '../../domain/money';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
 import { planVersion } from '../harness/cycle';
-import { consumeMarchTravel, routeUsToOracle } from '../harness/oracle';
+import { consumeMarchTravel, oracleTotal, routeUsToOracle } from '../harness/oracle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
@@ -43,7 +43,7 @@ describe('group versions', () => {
     return { us: us.total, uk };
   }
 
-  const start = (fiscalYear: number) =>
+  const start = (fiscalYear: number, policy?: string) =>
     request('POST', GROUP, {
       key: 'dev-planner',
       body: {
@@ -52,6 +52,7 @@ describe('group versions', () => {
         fiscalYear,
         version: 1,
         chunkSize: 50,
+        ...(policy ? { policy } : {}),
       },
     });
   const approveAll = async (cycleIds: string[]) => {
@@ -66,6 +67,20 @@ describe('group versions', () => {
         ).status,
       ).toBe(200);
     }
+  };
+  const groupId = (fiscalYear: number) => `group-budget-cycle:ACME-GROUP:FY${fiscalYear}:BUDGET:v1`;
+  /** What Dynamics 365 holds of an entity's budget for the year (its company, in its currency). */
+  const erpTotalOf = async (legalEntity: 'ACME-UK', fiscalYear: number) => {
+    const totals = await stack.erps.d365.fetchBudgetTotals({
+      target: { company: 'acuk', settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' } },
+      // The UK's April–March year FY<n> ends in March of n.
+      fromDate: `${fiscalYear - 1}-04-01`,
+      toDate: `${fiscalYear}-03-31`,
+    });
+    return fromMinor(
+      totals.reduce((t, x) => t + toMinor(x.amount.amount, 'GBP'), 0n),
+      'GBP',
+    );
   };
   async function pollGroup(
     id: string,
@@ -170,5 +185,67 @@ describe('group versions', () => {
       expect.objectContaining({ target: 'd365', exceptionCount: 0, targetTotal: totals.us }),
       expect.objectContaining({ target: 'oracle', exceptionCount: 0, targetTotal: totals.us }),
     ]);
+  });
+
+  test('all or nothing: the UK waits for the US; Oracle refusing the US takes the UK back out until the retry, then both land once', async () => {
+    const fiscalYear = await stack.newFiscalYear();
+    const totals = await planGroup(fiscalYear);
+    consumeMarchTravel(stack, fiscalYear, '99999999.00');
+    const started = await start(fiscalYear, 'all-or-nothing');
+    expect(started.status).toBe(202);
+    const [usCycle, ukCycle] = started.body.cycleIds as [string, string];
+    const groupId = `group-budget-cycle:ACME-GROUP:FY${fiscalYear}:BUDGET:v1`;
+    await approveAll([ukCycle]);
+    // Published, the UK waits for the rest of the group before its budget is in control.
+    await pollCycle(request, ukCycle, (s) => s.status === 'awaiting_group');
+    expect(await erpTotalOf('ACME-UK', fiscalYear)).toBe(totals.uk);
+
+    await approveAll([usCycle]);
+    await pollCycle(request, usCycle, (s) => s.status === 'publication_failed');
+    const stood = await pollCycle(request, ukCycle, (s) => s.status === 'stood_down');
+    expect(stood.outcomeReason).toBe('ACME-US failed to publish: the group version lands all or nothing');
+    expect(await erpTotalOf('ACME-UK', fiscalYear)).toBe('0.00');
+    const waiting = await pollGroup(groupId, (g) => g.entities.every((e) => e.state === 'running'));
+    expect(waiting.entities.map((e) => [e.legalEntity, e.group])).toEqual([
+      ['ACME-US', 'failed'],
+      ['ACME-UK', 'stood_down'],
+    ]);
+
+    consumeMarchTravel(stack, fiscalYear, '0.00');
+    await stack.client.workflow
+      .getHandle(usCycle)
+      .signal('retry-publication', { principal: 'sam@acme.example', reason: 'orders cancelled' });
+    const done = await pollGroup(groupId, (g) => g.status === 'completed');
+    expect(done.entities.map((e) => [e.legalEntity, e.state])).toEqual([
+      ['ACME-US', 'completed'],
+      ['ACME-UK', 'completed'],
+    ]);
+    // Each ERP holds each budget once: the UK's first postings were taken back out, its second stand.
+    expect(done.entities[1]!.reconciliation).toEqual([
+      expect.objectContaining({ target: 'd365', exceptionCount: 0, targetTotal: totals.uk }),
+    ]);
+    expect(await erpTotalOf('ACME-UK', fiscalYear)).toBe(totals.uk);
+    expect(oracleTotal(stack, fiscalYear)).toBe(totals.us);
+  });
+
+  test('all or nothing: a group that can no longer land everywhere takes back what its other entities posted', async () => {
+    const fiscalYear = await stack.newFiscalYear();
+    await planGroup(fiscalYear);
+    const started = await start(fiscalYear, 'all-or-nothing');
+    const [usCycle, ukCycle] = started.body.cycleIds as [string, string];
+    await approveAll([ukCycle]);
+    await pollCycle(request, ukCycle, (s) => s.status === 'awaiting_group');
+    await pollCycle(request, usCycle, (s) => s.status === 'awaiting_approval');
+    await request('POST', `${cyclePath(usCycle)}/decision`, {
+      key: 'dev-approver',
+      body: { decision: 'reject', comment: 'not this year' },
+    });
+    const done = await pollGroup(groupId(fiscalYear), (g) => g.status === 'completed');
+    expect(done.entities.map((e) => [e.legalEntity, e.state])).toEqual([
+      ['ACME-US', 'rejected'],
+      ['ACME-UK', 'withdrawn'],
+    ]);
+    expect(done.entities[1]!.reason).toContain("ACME-US's cycle ended rejected");
+    expect(await erpTotalOf('ACME-UK', fiscalYear)).toBe('0.00');
   });
 });
