@@ -83,6 +83,11 @@ export interface GroupWord {
 /** What an entity's cycle tells the parent of its all-or-nothing group version. */
 export interface GroupReport {
   legalEntity: string;
+  /**
+   * The reporting cycle's first run: a report from another run (one a reset of the parent reapplies, sent
+   * by the cycles it started before) is not the current cycle's and is ignored.
+   */
+  runId: string;
   report: 'published' | 'failed';
   reason?: string;
 }

@@ -679,6 +679,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     try {
       await getExternalWorkflowHandle(input.group!.workflowId).signal(groupReportSignal, {
         legalEntity: ref.legalEntity,
+        runId: workflowInfo().firstExecutionRunId,
         report,
         ...(reason ? { reason } : {}),
       });

@@ -9,7 +9,12 @@ import {
 import { chunk } from '../domain/chunking';
 import { budgetCycleWorkflowId, versionKey } from '../domain/identity';
 import { budgetCycle } from './budget-cycle';
-import { type BudgetCycleInput, type CycleStatus, type GroupFailurePolicy } from './budget-cycle-state';
+import {
+  type BudgetCycleInput,
+  type CycleStatus,
+  type GroupFailurePolicy,
+  type GroupReport,
+} from './budget-cycle-state';
 import { groupCycleStatusQuery, groupReportSignal, groupWordSignal, SearchAttributes } from './definitions';
 
 export interface GroupBudgetCycleInput {
@@ -72,14 +77,24 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
   const byEntity = new Map(state.entities.map((e) => [e.legalEntity, e]));
   const handles = new Map<string, ChildWorkflowHandle<typeof budgetCycle>>();
   let changed = false;
+  const reports = new Map<string, GroupReport>();
   setHandler(groupReportSignal, (r) => {
-    const entity = byEntity.get(r.legalEntity);
-    if (!entity) return;
-    entity.group = r.report === 'published' ? 'held' : 'failed';
-    if (r.reason) entity.reason = r.reason;
-    else delete entity.reason;
+    if (!byEntity.has(r.legalEntity)) return;
+    reports.set(r.legalEntity, r);
     changed = true;
   });
+  /** Takes the latest report of each entity's current cycle (reports of earlier runs are stale). */
+  const takeReports = () => {
+    for (const [legalEntity, r] of reports) {
+      const handle = handles.get(legalEntity);
+      if (!handle || handle.firstExecutionRunId !== r.runId) continue;
+      const entity = byEntity.get(legalEntity)!;
+      entity.group = r.report === 'published' ? 'held' : 'failed';
+      if (r.reason) entity.reason = r.reason;
+      else delete entity.reason;
+      reports.delete(legalEntity);
+    }
+  };
 
   const ended: Promise<void>[] = [];
   const cycles = input.cycles.map((c) =>
@@ -106,6 +121,7 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
           staticDetails: `correlation ID ${cycle.correlationId}`,
         }).then((handle) => {
           handles.set(entity.legalEntity, handle);
+          changed = true;
           return { entity, handle };
         });
       }),
@@ -148,6 +164,7 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
     for (;;) {
       await condition(() => changed);
       changed = false;
+      takeReports();
       const running = state.entities.filter((e) => e.state === 'running');
       const gone = state.entities.find((e) => e.state !== 'running');
       if (gone) {

@@ -5,7 +5,18 @@ import {
 } from '../../simulators/scenario/services-company';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
-import { approveAsAwaited, call, config, must, pollUntil, putPlanningVersion, step } from './client';
+import { Client } from '@temporalio/client';
+import { connectClient } from '../../config/temporal-connection';
+import {
+  approveAsAwaited,
+  call,
+  config,
+  followCycle,
+  must,
+  pollUntil,
+  putPlanningVersion,
+  step,
+} from './client';
 
 const FISCAL_YEAR = 2028;
 const GROUP = 'ACME-GROUP';
@@ -75,9 +86,86 @@ export async function groupScenario() {
       `  ${r.inForce ? '●' : '○'} ${r.target.padEnd(7)} ${r.company.padEnd(16)} ${r.postingModel.padEnd(15)} from ${r.validFrom}${r.validTo ? ` until ${r.validTo}` : ''}`,
     );
 
-  let version = await nextVersion();
-  let started;
-  for (;;) {
+  const first = await startGroup('independent');
+  step('authorize: each entity walks its own approval policy');
+  for (const cycleId of first.cycleIds) {
+    console.log(`  ${cycleId}`);
+    await approveAsAwaited(cyclePath(cycleId), 'completed', `group ${GROUP} v${first.version}`);
+  }
+  step('execute, reconcile: the group version as the parent shows it');
+  await showGroup(first, (g) => g.status === 'completed');
+  const balances = (await (await fetch(`${oracleSim}/__sim/control-budget-balances`)).json()) as {
+    period: string;
+  }[];
+  const ofYear = balances.filter((b) => b.period.endsWith(`-${String(FISCAL_YEAR).slice(2)}`));
+  console.log(
+    `  Oracle's ${ORACLE_CONTROL_BUDGET} control budget: ${ofYear.length} balances for FY${FISCAL_YEAR} (simulator ${oracleSim})`,
+  );
+
+  // ── All or nothing ──────────────────────────────────────────────────────────────────────────────────
+  step(
+    "all or nothing: the next version must land everywhere; Oracle's integration user has lost its budget entry role",
+  );
+  await oracleAdmin('POST', '/__sim/faults', {
+    kind: 'status',
+    status: 403,
+    method: 'POST',
+    path: 'budgetaryControlBudgetTransactions',
+    times: 1000,
+    body: 'The user closeloop is not authorized to create budget entries.',
+  });
+  const second = await startGroup('all-or-nothing');
+  const [usCycle, ukCycle] = second.cycleIds as [string, string];
+  console.log(`  ${ukCycle}`);
+  await approveAsAwaited(cyclePath(ukCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
+  console.log('  ACME-UK is published in Dynamics 365 and waits for the rest of the group (awaiting_group)');
+  console.log(`  ${usCycle}`);
+  const failed = await approveAsAwaited(
+    cyclePath(usCycle),
+    'publication_failed',
+    `group ${GROUP} v${second.version}`,
+  );
+  for (const p of failed.publications as { target: string; status: string; error?: string }[])
+    if (p.error) console.log(`  ACME-US ${p.target}: ${p.error}`);
+  const stood = await followCycle(
+    cyclePath(ukCycle),
+    (s) => s.status === 'stood_down',
+    'ACME-UK to stand down',
+  );
+  console.log(`  ACME-UK stood down, its Dynamics 365 postings reversed: ${String(stood.outcomeReason)}`);
+
+  step('support: the role is granted back in Oracle, and sam sends retry-publication to the US cycle');
+  await oracleAdmin('DELETE', '/__sim/faults');
+  const connection = await connectClient(config.temporal);
+  try {
+    await new Client({ connection, namespace: config.temporal.namespace.toString() }).workflow
+      .getHandle(usCycle)
+      .signal('retry-publication', {
+        principal: 'sam@acme.example',
+        reason: 'budget entry role granted back in Oracle',
+      });
+  } finally {
+    await connection.close();
+  }
+  step('the group publishes again and lands everywhere, each ERP holding each budget once');
+  await showGroup(second, (g) => g.status === 'completed');
+}
+
+type Started = { groupId: string; groupPath: string; cycleIds: string[]; version: number };
+const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
+
+async function oracleAdmin(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${oracleSim}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`Oracle simulator refused ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** Publishes the group's next version in the planning platform and starts it; a number taken moves on. */
+async function startGroup(policy: 'independent' | 'all-or-nothing'): Promise<Started> {
+  for (let version = await nextVersion(); ; version++) {
     step(
       `planning: FP&A publishes FY${FISCAL_YEAR} BUDGET v${version} for ${ENTITIES.join(' and ')} in the planning platform`,
     );
@@ -87,54 +175,48 @@ export async function groupScenario() {
       { ...ref, legalEntity: 'ACME-UK' },
       subsidiaryBudgetRows('ACME-UK', FISCAL_YEAR),
     );
-    step(`plan: alice (planner) starts the group version: one cycle per entity under ${GROUP}`);
-    started = must(
+    step(`plan: alice (planner) starts the group version (${policy}): one cycle per entity under ${GROUP}`);
+    const started = must(
       await call('POST', '/v1/group-budget-cycles', KEY.planner, {
         group: GROUP,
         legalEntities: ENTITIES,
         fiscalYear: FISCAL_YEAR,
         version,
+        policy,
         asOfPeriod: `${FISCAL_YEAR - 1}-12`,
       }),
       202,
       409,
     );
-    if (started.status === 202) break;
-    console.log(`  v${version} is taken (${String(started.body.message)}): the next one`);
-    version++;
-  }
-  const groupId = String(started.body.groupCycleId);
-  const groupPath = `/v1/group-budget-cycles/${encodeURIComponent(groupId)}`;
-  console.log(
-    `  ${groupId}\n  Temporal UI: ${String((started.body.links as { temporalUi: string }).temporalUi)}`,
-  );
-
-  // The parent starts the entities' cycles: each answers once it has started.
-  await pollUntil(
-    async () => must(await call('GET', groupPath, KEY.planner), 200).body,
-    (g) => (g.entities as { status?: string }[]).every((e) => e.status !== undefined),
-    `${groupId}'s cycles to start`,
-  );
-  step('authorize: each entity walks its own approval policy');
-  for (const cycleId of started.body.cycleIds as string[]) {
-    console.log(`  ${cycleId}`);
-    await approveAsAwaited(
-      `/v1/budget-cycles/${encodeURIComponent(cycleId)}`,
-      'completed',
-      `group ${GROUP} v${version}`,
+    if (started.status === 409) {
+      console.log(`  v${version} is taken (${String(started.body.message)}): the next one`);
+      continue;
+    }
+    const groupId = String(started.body.groupCycleId);
+    const groupPath = `/v1/group-budget-cycles/${encodeURIComponent(groupId)}`;
+    console.log(
+      `  ${groupId}\n  Temporal UI: ${String((started.body.links as { temporalUi: string }).temporalUi)}`,
     );
+    // The parent starts the entities' cycles: each answers once it has started.
+    await pollUntil(
+      async () => must(await call('GET', groupPath, KEY.planner), 200).body,
+      (g) => (g.entities as { status?: string }[]).every((e) => e.status !== undefined),
+      `${groupId}'s cycles to start`,
+    );
+    return { groupId, groupPath, cycleIds: started.body.cycleIds as string[], version };
   }
+}
 
-  step('execute, reconcile: the group version as the parent shows it');
+/** Waits for the group version to get where `done` says, then shows each entity as the parent does. */
+async function showGroup(g: Started, done: (body: Record<string, unknown>) => boolean) {
   const group = await pollUntil(
-    async () => must(await call('GET', groupPath, KEY.planner), 200).body,
-    (g) => g.status === 'completed',
-    `${groupId} to complete`,
+    async () => must(await call('GET', g.groupPath, KEY.planner), 200).body,
+    done,
+    `${g.groupId} to complete`,
   );
   for (const e of group.entities as {
     legalEntity: string;
     state: string;
-    publications?: { target: string; status: string }[];
     reconciliation?: { target: string; targetTotal: string; currency: string; exceptionCount: number }[];
   }[]) {
     console.log(`  ${e.legalEntity}: ${e.state}`);
@@ -143,11 +225,4 @@ export async function groupScenario() {
         `    ${r.target.padEnd(7)} holds ${r.targetTotal} ${r.currency}, ${r.exceptionCount} reconciliation exceptions`,
       );
   }
-  const balances = (await (await fetch(`${oracleSim}/__sim/control-budget-balances`)).json()) as {
-    period: string;
-  }[];
-  const ofYear = balances.filter((b) => b.period.endsWith(`-${String(FISCAL_YEAR).slice(2)}`));
-  console.log(
-    `  Oracle's ${ORACLE_CONTROL_BUDGET} control budget: ${ofYear.length} balances for FY${FISCAL_YEAR} (simulator ${oracleSim})`,
-  );
 }

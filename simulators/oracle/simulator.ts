@@ -59,6 +59,14 @@ const decimal = (c: bigint) => {
   return `${c < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 };
 
+const Consumption = z.object({
+  controlBudget: z.string().min(1),
+  period: z.string().min(1),
+  account: z.string().min(1),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  amount: z.string().regex(/^\d+(\.\d{1,2})?$/),
+});
+
 export interface ControlBudgetBalance {
   controlBudget: string;
   period: string;
@@ -169,6 +177,15 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     res.status(204).end();
   });
   app.get('/__sim/control-budget-balances', (_req, res) => res.json(controlBudgetBalances()));
+  app.put('/__sim/control-budget-consumption', express.json(), (req, res) => {
+    const parsed = Consumption.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid consumption', issues: fieldIssues(parsed.error) });
+      return;
+    }
+    setConsumption(parsed.data);
+    res.status(204).end();
+  });
   app.post('/__sim/reset', (_req, res) => {
     periods = [];
     essJobs.clear();
@@ -339,6 +356,13 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     res.json(result);
   });
 
+  /** What requisitions and orders have consumed of a control budget's balance (funds checks count it). */
+  function setConsumption(c: z.infer<typeof Consumption>) {
+    const key = balanceKey(c.controlBudget, c.period, c.account, c.currency);
+    balances.set(key, { budget: balances.get(key)?.budget ?? 0n, consumed: cents(c.amount) });
+    persist();
+  }
+
   function controlBudgetBalances(): ControlBudgetBalance[] {
     return [...balances].map(([key, b]) => {
       const [controlBudget, period, account, currency] = key.split('|') as [string, string, string, string];
@@ -361,18 +385,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       controlBudgets = z.array(ControlBudgetRow).parse(rows);
       persist();
     },
-    /** What requisitions and orders have consumed of a control budget's balance (funds checks count it). */
-    setConsumption(c: {
-      controlBudget: string;
-      period: string;
-      account: string;
-      currency: string;
-      amount: string;
-    }) {
-      const key = balanceKey(c.controlBudget, c.period, c.account, c.currency);
-      balances.set(key, { budget: balances.get(key)?.budget ?? 0n, consumed: cents(c.amount) });
-      persist();
-    },
+    setConsumption,
     setEssJobState(requestId: string, state: string) {
       essJobs.set(requestId, state);
       persist();

@@ -1,7 +1,7 @@
 import { fromMinor, toMinor } from '../../domain/money';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { type BudgetCycleStatus } from '../../workflows/budget-cycle-state';
-import { planVersion } from '../harness/cycle';
+import { planVersion, resetCycle, workflowTaskPoints } from '../harness/cycle';
 import { consumeMarchTravel, oracleTotal, routeUsToOracle } from '../harness/oracle';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
@@ -226,7 +226,22 @@ describe('group versions', () => {
     ]);
     expect(await erpTotalOf('ACME-UK', fiscalYear)).toBe(totals.uk);
     expect(oracleTotal(stack, fiscalYear)).toBe(totals.us);
-  });
+
+    // Support resets the group's parent in Temporal UI at its first workflow task: its cycles run again,
+    // carry their approvals and publications over, and nothing is posted twice in either ERP.
+    const entries = stack.d365.budgetEntries().length;
+    const [first] = await workflowTaskPoints(stack.client.workflow.getHandle(groupId));
+    const replayed = (await resetCycle(stack, groupId, first!)) as unknown as { status: string };
+    expect(replayed.status).toBe('completed');
+    const again = await pollGroup(groupId, (g) => g.status === 'completed');
+    expect(again.entities.map((e) => [e.legalEntity, e.state])).toEqual([
+      ['ACME-US', 'completed'],
+      ['ACME-UK', 'completed'],
+    ]);
+    expect(stack.d365.budgetEntries()).toHaveLength(entries);
+    expect(await erpTotalOf('ACME-UK', fiscalYear)).toBe(totals.uk);
+    expect(oracleTotal(stack, fiscalYear)).toBe(totals.us);
+  }, 120_000);
 
   test('all or nothing: a group that can no longer land everywhere takes back what its other entities posted', async () => {
     const fiscalYear = await stack.newFiscalYear();
