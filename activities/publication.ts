@@ -283,7 +283,7 @@ export function createPublicationActivities(deps: PublicationDeps) {
           postingModel: target.postingModel,
           chunkSize: input.chunkSize,
           correlationId: input.correlationId,
-          purpose: held.length ? 'revision' : 'original',
+          purpose: before.length ? 'revision' : 'original',
           lines: planned,
           chunks,
         }),

@@ -14,6 +14,7 @@ import {
   type CycleStatus,
   type GroupFailurePolicy,
   type GroupReport,
+  type GroupWord,
 } from './budget-cycle-state';
 import { groupCycleStatusQuery, groupReportSignal, groupWordSignal, SearchAttributes } from './definitions';
 
@@ -153,24 +154,33 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
    * and becomes its control budget. While one has failed, the held ones stand down (their postings taken back
    * out) and are told to publish again once none has failed (after the failed one's retry). If a cycle ends
    * before the group went ahead (rejected, expired, given up), the group cannot land everywhere: the others are
-   * abandoned, their postings taken back out.
+   * abandoned, their postings taken back out. Once decided, a cycle that publishes again (reset in Temporal UI)
+   * is told the same at once.
    */
   async function landAllOrNothing() {
-    const tell = async (
-      legalEntity: string,
-      word: 'go' | 'stand-down' | 'republish' | 'abandon',
-      reason: string,
-    ) => handles.get(legalEntity)?.signal(groupWordSignal, { word, reason });
-    for (;;) {
+    const tell = async (legalEntity: string, word: GroupWord['word'], reason: string) =>
+      handles.get(legalEntity)?.signal(groupWordSignal, { word, reason });
+    let decided: GroupWord | undefined;
+    while (state.entities.some((e) => e.state === 'running')) {
       await condition(() => changed);
       changed = false;
       takeReports();
       const running = state.entities.filter((e) => e.state === 'running');
+      if (decided) {
+        for (const e of running.filter((x) => x.group === 'held')) {
+          await tell(e.legalEntity, decided.word, decided.reason);
+          delete e.group;
+        }
+        continue;
+      }
       const gone = state.entities.find((e) => e.state !== 'running');
       if (gone) {
-        const reason = `${gone.legalEntity}'s cycle ended ${gone.state}${gone.reason ? ` (${gone.reason})` : ''}: the group version cannot land everywhere`;
-        for (const e of running) await tell(e.legalEntity, 'abandon', reason);
-        return;
+        decided = {
+          word: 'abandon',
+          reason: `${gone.legalEntity}'s cycle ended ${gone.state}${gone.reason ? ` (${gone.reason})` : ''}: the group version cannot land everywhere`,
+        };
+        for (const e of running) await tell(e.legalEntity, decided.word, decided.reason);
+        continue;
       }
       const failed = running.filter((e) => e.group === 'failed');
       if (failed.length) {
@@ -187,11 +197,11 @@ export async function groupBudgetCycle(input: GroupBudgetCycleInput): Promise<Gr
         delete e.group;
       }
       if (!stoodDown.length && running.every((e) => e.group === 'held')) {
+        decided = { word: 'go', reason: 'every entity of the group is published' };
         for (const e of running) {
-          await tell(e.legalEntity, 'go', 'every entity of the group is published');
+          await tell(e.legalEntity, decided.word, decided.reason);
           delete e.group;
         }
-        return;
       }
     }
   }
