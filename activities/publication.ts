@@ -23,8 +23,8 @@ import {
 } from '../db/queries/publications';
 import { withKeyLock } from '../db/queries/locks';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
-import { asRoute, routesOfFiscalYear } from '../db/queries/routes';
-import { receives, targetsOf } from '../domain/routing';
+import { targetsOfFiscalYear } from '../db/queries/routes';
+import { receives } from '../domain/routing';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
@@ -189,7 +189,7 @@ export function createPublicationActivities(deps: PublicationDeps) {
         return { publicationId: existing.id, chunkCount: existing.chunkCount, lineCount: existing.lineCount };
       const entity = await getLegalEntity(db, version.legalEntity);
       if (!entity) throw notFound(`legal entity ${version.legalEntity} does not exist`);
-      const routes = targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute));
+      const routes = await targetsOfFiscalYear(db, entity, version.fiscalYear);
       const target = routes.find((t) => t.target === input.target);
       if (!target)
         throw notFound(`${entity.code} has no route to ${input.target} in FY${version.fiscalYear}`);

@@ -9,8 +9,8 @@ import { versionRef, versionTotalsByPeriodAccount } from '../db/queries/budget-v
 import { chunksPosted, publicationLinesOf, publicationsOfVersion } from '../db/queries/publications';
 import { negate } from '../domain/money';
 import { targetLinesFor } from './erp-mapping';
-import { asRoute, routesOfFiscalYear } from '../db/queries/routes';
-import { receives, targetsOf } from '../domain/routing';
+import { targetsOfFiscalYear } from '../db/queries/routes';
+import { receives } from '../domain/routing';
 import { storeReconciliation, type UnmappedTargetValue } from '../db/queries/reconciliation';
 import { fiscalYearPeriods, loadMappings } from '../db/queries/reference';
 import { type ActivityDeps, erpFor } from './deps';
@@ -48,7 +48,7 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
         if (!publication)
           throw notFound(`version ${version.versionNumber} has no publication on ${input.target}`);
         // Only the periods the target receives are its to hold (docs/routing.md): the others are not compared.
-        const route = targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute)).find(
+        const route = (await targetsOfFiscalYear(db, entity, version.fiscalYear)).find(
           (t) => t.target === input.target,
         );
         const routed = new Set(

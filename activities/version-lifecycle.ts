@@ -13,8 +13,7 @@ import {
   publicationsOfVersion,
 } from '../db/queries/publications';
 import { fiscalYearPeriods } from '../db/queries/reference';
-import { asRoute, routesOfFiscalYear } from '../db/queries/routes';
-import { targetsOf } from '../domain/routing';
+import { targetsOfFiscalYear } from '../db/queries/routes';
 import { type ActivityDeps } from './deps';
 import { notFound, superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
@@ -134,7 +133,7 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
       correlationId: string;
     }): Promise<BeginPublicationResult> {
       const { version, entity } = await loadVersion(input.versionId);
-      const routes = targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute));
+      const routes = await targetsOfFiscalYear(db, entity, version.fiscalYear);
       if (!routes.length) throw notFound(`${entity.code} has no route for FY${version.fiscalYear}`);
       const claim = await db.transaction((tx) => claimPublication(tx, input));
       if (!claim.claimed && 'waitingFor' in claim)
@@ -222,7 +221,7 @@ export function createVersionLifecycleActivities(deps: Pick<ActivityDeps, 'db' |
       versionId: string;
     }): Promise<{ target: string; erpCompany: string }[]> {
       const { version, entity } = await loadVersion(input.versionId);
-      return targetsOf((await routesOfFiscalYear(db, entity, version.fiscalYear)).map(asRoute)).map((t) => ({
+      return (await targetsOfFiscalYear(db, entity, version.fiscalYear)).map((t) => ({
         target: t.target,
         erpCompany: t.company,
       }));

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type PostingModel } from '../../domain/posting-model';
-import { type Route } from '../../domain/routing';
+import { type Route, type TargetRoute, targetsOf } from '../../domain/routing';
 import { type DbOrTx, type Tx } from '../client';
 import { fiscalPeriods, publicationTargets } from '../schema';
 import { appendAudit } from './audit';
@@ -96,6 +96,15 @@ export function routesOfFiscalYear(
     sql`(select ${sql.raw(agg)}(${sql.raw(column)}) from ${fiscalPeriods}
           where calendar = ${entity.fiscalCalendar} and fiscal_year = ${fiscalYear})`;
   return routesBetween(db, entity.code, days('min', 'start_date'), days('max', 'end_date'));
+}
+
+/** The entity's targets over its fiscal year, each with the days it receives lines on (domain/routing). */
+export async function targetsOfFiscalYear(
+  db: DbOrTx,
+  entity: { code: string; fiscalCalendar: string },
+  fiscalYear: number,
+): Promise<TargetRoute[]> {
+  return targetsOf((await routesOfFiscalYear(db, entity, fiscalYear)).map(asRoute));
 }
 
 export const asRoute = (r: RouteRow): Route => ({
