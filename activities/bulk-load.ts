@@ -1,6 +1,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { type Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
 import { type BulkActualRow, ACTUALS_STREAM, bulkIngestActuals } from '../db/queries/actuals';
 import { auditSync } from '../db/queries/watermarks';
 import { getLegalEntity } from '../db/queries/reference';
@@ -34,6 +36,13 @@ export interface BulkLoadResult extends BulkLoadProgress {
   batches: number;
 }
 
+/** An ERP whose actuals closeloop reads only through its API (Oracle Fusion's journals). */
+const noExportFile = (system: string) =>
+  ApplicationFailure.nonRetryable(
+    `closeloop reads no ledger export file of ${system}: its actuals come in by the scheduled sync (docs/compatibility.md)`,
+    FailureType.ValidationFailed,
+  );
+
 /**
  * The month-end bulk load of an entity's posted actuals from its ERP's ledger export: streamed row by row
  * (the file is never held whole), each row turned into a canonical line (mapping and period by posting date,
@@ -59,8 +68,10 @@ export async function loadLedgerExport(
   if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
   const ctx = await loadSourceContext(db, entity);
   const result: BulkLoadResult = { read: 0, inserted: 0, duplicates: 0, deadLetters: 0, batches: 0 };
+  const erp = booksFor(deps, entity.erpSystem);
+  if (!erp.readLedgerExport) throw noExportFile(entity.erpSystem);
   const rows = rowLoader(db, ctx, opts, result);
-  for await (const items of booksFor(deps, entity.erpSystem).readLedgerExport(opts.file)) {
+  for await (const items of erp.readLedgerExport(opts.file)) {
     for (const item of items) await rows.take(item);
   }
   await rows.finish();
@@ -211,6 +222,7 @@ export async function loadLedgerExportFile(
   const entity = await getLegalEntity(db, opts.legalEntity);
   if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
   const erp = booksFor(deps, entity.erpSystem);
+  if (!erp.readLedgerExport) throw noExportFile(entity.erpSystem);
   const rowPath = async (reason: string): Promise<FileLoadResult> => ({
     ...(await loadLedgerExport(deps, { ...opts, file: createReadStream(opts.path) })),
     path: 'row',

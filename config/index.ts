@@ -58,6 +58,30 @@ const ApiKeys = z
 /** Where closeloop looks for PostgreSQL when DATABASE_URL is unset. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/closeloop';
 
+/** closeloop's rate types by an ERP's own rate type names, as "spot=<name>,average=<name>,budget=<name>". */
+const rateTypeNames = (spot: string, average: string, budget: string, erp: string) =>
+  z
+    .string()
+    .default(`spot=${spot},average=${average},budget=${budget}`)
+    .transform((raw, ctx) => {
+      const out: Record<string, string> = {};
+      for (const pair of raw
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const m = /^(spot|average|budget)=(.+)$/.exec(pair);
+        if (!m) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `${JSON.stringify(pair)} must be spot|average|budget=<${erp} rate type>`,
+          });
+          return z.NEVER;
+        }
+        out[m[1]!] = m[2]!;
+      }
+      return out as Partial<Record<'spot' | 'average' | 'budget', string>>;
+    });
+
 const Env = z.object({
   /**
    * Always wins. Unset: the database of the `npm start` running on CLOSELOOP_DATA_DIR (its launcher.json), else
@@ -204,27 +228,7 @@ const Env = z.object({
   D365_HIERARCHY_ENTITY_SET: z.string().min(1).default('OrganizationHierarchiesPublishedV2'),
   D365_COST_CENTER_HIERARCHY: z.string().min(1).default('Cost centers'),
   /** closeloop's rate types by the environment's exchange rate type names: "spot=Default,average=Average,budget=Budget". */
-  D365_RATE_TYPES: z
-    .string()
-    .default('spot=Default,average=Average,budget=Budget')
-    .transform((raw, ctx) => {
-      const out: Record<string, string> = {};
-      for (const pair of raw
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean)) {
-        const m = /^(spot|average|budget)=(.+)$/.exec(pair);
-        if (!m) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `${JSON.stringify(pair)} must be spot|average|budget=<D365 rate type>`,
-          });
-          return z.NEVER;
-        }
-        out[m[1]!] = m[2]!;
-      }
-      return out as Partial<Record<'spot' | 'average' | 'budget', string>>;
-    }),
+  D365_RATE_TYPES: rateTypeNames('Default', 'Average', 'Budget', 'D365'),
 
   /** Oracle Fusion Cloud: the pod's base URL (https://<pod>.fa.<region>.oraclecloud.com) and an integration user. */
   ORACLE_BASE_URL: z.string().url().optional(),
@@ -233,6 +237,11 @@ const Env = z.object({
   ORACLE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   /** Items per page (`limit`): Oracle does not document its cap; third parties report 500. */
   ORACLE_PAGE_SIZE: z.coerce.number().int().positive().max(500).default(500),
+  /** closeloop's rate types by the ledger's conversion rate types (User Conversion Type names). */
+  ORACLE_RATE_TYPES: rateTypeNames('Spot', 'Corporate', 'Budget', 'Oracle'),
+  /** The value sets of the chart's natural account and cost center segments, read as its master data. */
+  ORACLE_ACCOUNT_VALUE_SET: z.string().min(1).default('ACME_ACCOUNT'),
+  ORACLE_COST_CENTER_VALUE_SET: z.string().min(1).default('ACME_COST_CENTER'),
 
   ANAPLAN_AUTH_URL: z.string().url().optional(),
   ANAPLAN_API_URL: z.string().url().optional(),
@@ -378,6 +387,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       password: e.ORACLE_PASSWORD,
       timeoutMs: e.ORACLE_TIMEOUT_MS,
       pageSize: e.ORACLE_PAGE_SIZE,
+      rateTypeNames: e.ORACLE_RATE_TYPES,
+      accountValueSet: e.ORACLE_ACCOUNT_VALUE_SET,
+      costCenterValueSet: e.ORACLE_COST_CENTER_VALUE_SET,
     },
     anaplan: {
       authUrl: e.ANAPLAN_AUTH_URL ?? anaplanSim,

@@ -101,7 +101,8 @@ export function canonicalRecords(
       continue;
     }
     let parent: string | null | undefined;
-    if (r.dimension === 'costCenter') {
+    // A source that does not say where a cost center sits (undefined) leaves its place as closeloop keeps it.
+    if (r.dimension === 'costCenter' && r.parent !== undefined) {
       parent = r.parent ? canonicalCodeOf(mappings, 'costCenter', r.parent, onDate) : null;
       if (parent === undefined) {
         unmapped.push({ record: r, missing: 'parent' });
@@ -121,7 +122,9 @@ export function canonicalRecords(
       ...(r.kind ? { kind: r.kind } : {}),
       validFrom,
       validTo: validTo !== null && validTo < validFrom ? validFrom : validTo,
-      ...(r.dimension === 'costCenter' ? { parent, parentFrom: r.parentFrom ?? validFrom } : {}),
+      ...(r.dimension === 'costCenter' && r.parent !== undefined
+        ? { parent, parentFrom: r.parentFrom ?? validFrom }
+        : {}),
     };
     const effective = validFrom <= onDate && (validTo === null || validTo > onDate);
     const seen = byCode.get(code);

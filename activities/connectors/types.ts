@@ -194,8 +194,7 @@ export interface SourceExchangeRate {
 
 /**
  * An ERP as a budget target: what a route to it needs (publish, undo, read back, and what it will not take).
- * An ERP connected only as a target (Oracle Fusion today) receives budgets of entities whose books are kept
- * elsewhere.
+ * An entity's budget may go to an ERP that does not keep its books (ACME-US's funds control in Oracle).
  */
 export interface BudgetTarget {
   readonly system: string;
@@ -240,9 +239,9 @@ export interface LedgerSource {
    * The lines of a ledger export file (a month-end extract of posted entries), streamed in batches as they
    * are read: the same lines, with the same identities, as `fetchActualsPage` reads, so a load and a sync
    * count each line once. A row that cannot be read comes back as `{ invalid }` with its line number, never
-   * skipped.
+   * skipped. Absent: the ERP's actuals come through the sync only (Oracle Fusion: its journals).
    */
-  readLedgerExport(file: Readable): AsyncIterable<LedgerExportItem[]>;
+  readLedgerExport?(file: Readable): AsyncIterable<LedgerExportItem[]>;
   /**
    * How the adapter's ledger export file is laid out, for a load that lets PostgreSQL parse it (COPY) and
    * turns its well-formed rows into lines in set-based statements; absent: files are read by readLedgerExport.
@@ -273,7 +272,7 @@ export interface LedgerSource {
   ): Promise<(SourceProject | { invalid: unknown; reason: string })[]>;
 }
 
-/** An ERP connected both ways: Dynamics 365. */
+/** An ERP connected both ways: Dynamics 365, Oracle Fusion. */
 export type ErpConnector = BudgetTarget & LedgerSource;
 
 export interface ForecastRow {

@@ -20,6 +20,7 @@ import { ApprovalPolicySpec } from '../../domain/approval-policy';
 import * as services from './services-company';
 import * as subsidiaries from './subsidiaries';
 import * as manufacturer from './manufacturer';
+import * as corporate from './corporate';
 
 /**
  * Loads the reference data of the services company and its subsidiaries. Running it twice changes nothing.
@@ -32,11 +33,13 @@ export async function seedReferenceData(db: Database): Promise<void> {
       services.legalEntity,
       ...subsidiaries.legalEntities,
       manufacturer.legalEntity,
+      corporate.legalEntity,
     ]);
     await upsertRoutes(tx, [
       ...services.publicationTargets,
       ...subsidiaries.publicationTargets,
       ...manufacturer.publicationTargets,
+      ...corporate.publicationTargets,
     ]);
     for (const calendar of [
       services.fiscalCalendar,
@@ -44,7 +47,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       manufacturer.fiscalCalendar,
     ])
       await defineCalendar(tx, { ...calendar, by: 'closeloop', reason: 'seeded', correlationId: 'seed' });
-    for (const entity of [services.legalEntity, ...subsidiaries.legalEntities])
+    for (const entity of [services.legalEntity, ...subsidiaries.legalEntities, corporate.legalEntity])
       await declareChart(tx, {
         legalEntity: entity.code,
         spec: twoDimensionChart(entity.erpSystem),
@@ -57,6 +60,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
     await insertCostCenters(tx, [
       ...services.costCenters,
       ...subsidiaries.costCenters,
+      ...corporate.costCenters,
       ...manufacturer.costCenters.map((c) => ({
         code: c.code,
         name: c.name,
@@ -67,16 +71,22 @@ export async function seedReferenceData(db: Database): Promise<void> {
     await insertHierarchy(tx, [
       ...services.costCenterHierarchy,
       ...subsidiaries.costCenterHierarchy,
+      ...corporate.costCenterHierarchy,
       ...manufacturer.accountHierarchy,
     ]);
     await upsertDimensionMappings(tx, [
       ...services.dimensionMappings,
       ...services.oracleDimensionMappings,
       ...subsidiaries.dimensionMappings,
+      ...corporate.dimensionMappings,
       ...manufacturer.dimensionMappings,
     ]);
     await seedManufacturerChart(tx);
-    await upsertControlModels(tx, [...services.controlModels, ...subsidiaries.controlModels]);
+    await upsertControlModels(tx, [
+      ...services.controlModels,
+      ...subsidiaries.controlModels,
+      ...corporate.controlModels,
+    ]);
     await upsertControlRules(tx, services.controlRules);
     await insertCostCenterOwners(tx, services.costCenterOwners);
     await insertInitialApprovalPolicy(tx, {

@@ -6,6 +6,7 @@ import { createOracleSimulator } from '../../simulators/oracle/simulator';
 import { createProcurementSimulator } from '../../simulators/procurement';
 import {
   seedManufacturer,
+  seedCorporateBooks,
   seedOracleLedger,
   seedServicesCompany,
   seedSubsidiaries,
@@ -59,6 +60,7 @@ export async function startSimulators(
     seedSubsidiaries({ d365, anaplan });
     seedManufacturer({ d365 });
     seedOracleLedger(oracle, [2026, 2027, 2028]);
+    seedCorporateBooks(oracle, { fiscalYear: 2028 });
     return {
       d365: d365Server,
       anaplan: anaplanServer,

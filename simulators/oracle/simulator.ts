@@ -11,11 +11,14 @@ import { loadState, saveState } from '../state-file';
  * `erpintegrations`' ESS job status finder (`ESSJobStatusRF`), and budgetary control's budget entries
  * (`budgetaryControlBudgetTransactions`, POST only, each funds-checked and, when it passes and reserves,
  * applied to its control budget's balances; `budgetaryControlResultsBudgetTransactions/{TransactionNumber}`,
- * its result). It answers
+ * its result), and a ledger's books: posted journals (`journalBatches`, their `journalHeaders` and
+ * `journalLines`), purchase orders (`purchaseOrders` with `lines`, `schedules`, `distributions`), daily
+ * conversion rates (`currencyRates`) and the chart's value sets (`valueSets/{code}/child/values`). It answers
  * collections with `{ items, count, hasMore, limit, offset, links }`, pages by `limit`/`offset`, filters by `q`
  * (query-by-example `Attr=value;Attr2=value` under framework version 1, the server's default; row-match
- * `Attr = value and Attr2 = value` from version 2, chosen by the `REST-Framework-Version` header), selects
- * `fields`, and takes HTTP Basic authentication. What Oracle does not document is a choice made here and
+ * `Attr = value and Attr2 >= value` from version 2, chosen by the `REST-Framework-Version` header), sorts by
+ * `orderBy` (`Attr:asc,Attr2:desc`), includes children named by `expand` (as arrays under version 2), selects
+ * `fields`, writes amounts as JSON numbers, and takes HTTP Basic authentication. What Oracle does not document is a choice made here and
  * named in docs/compatibility.md: the largest page (500, as third parties report) and the error body (plain
  * text, as third parties report for 400s).
  */
@@ -93,17 +96,130 @@ const PeriodRow = z.object({
 });
 type Row = Record<string, unknown>;
 
+type Comparison = [attr: string, op: '=' | '>=' | '<=' | '>' | '<', value: string];
+
 /** The filter a `q` names: each attribute compared with one value (the forms closeloop and its users send). */
-function parseQ(q: string, version: number): [string, string][] | string {
+function parseQ(q: string, version: number): Comparison[] | string {
   const parts = version >= 2 ? q.split(/\s+and\s+/i) : q.split(';');
-  const pairs: [string, string][] = [];
+  const out: Comparison[] = [];
   for (const part of parts) {
-    const m = (version >= 2 ? /^\s*(\w+)\s*=\s*'?([^']*?)'?\s*$/ : /^\s*(\w+)\s*=\s*(.*?)\s*$/).exec(part);
+    const m = (
+      version >= 2
+        ? /^\s*(\w+)\s*(>=|<=|=|>|<)\s*(?:'((?:[^']|'')*)'|([^\s']+))\s*$/
+        : /^\s*(\w+)\s*(=)\s*()(.*?)\s*$/
+    ).exec(part);
     if (!m) return `cannot parse q expression "${part}" under REST framework version ${version}`;
-    pairs.push([m[1]!, m[2]!]);
+    out.push([
+      m[1]!,
+      m[2] as Comparison[1],
+      version >= 2 && m[3] !== undefined ? m[3].replace(/''/g, "'") : m[4]!,
+    ]);
   }
-  return pairs;
+  return out;
 }
+
+const compare = (value: unknown, op: Comparison[1], against: string) => {
+  const v = String(value);
+  switch (op) {
+    case '=':
+      return v === against;
+    case '>=':
+      return v >= against;
+    case '<=':
+      return v <= against;
+    case '>':
+      return v > against;
+    case '<':
+      return v < against;
+  }
+};
+
+const Money = z.string().regex(/^-?\d+(\.\d{1,2})?$/);
+const JournalSeed = z.object({
+  BatchName: z.string().min(1),
+  PostedDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  journals: z
+    .array(
+      z.object({
+        JournalName: z.string().min(1),
+        LedgerName: z.string().min(1),
+        CurrencyCode: z.string().regex(/^[A-Z]{3}$/),
+        DefaultEffectiveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        lines: z
+          .array(
+            z.object({
+              AccountCombination: z.string().min(1),
+              EnteredDr: Money.optional(),
+              EnteredCr: Money.optional(),
+              Description: z.string().optional(),
+            }),
+          )
+          .min(1),
+      }),
+    )
+    .min(1),
+});
+export type JournalSeed = z.input<typeof JournalSeed>;
+const PurchaseOrderSeed = z.object({
+  OrderNumber: z.string().min(1),
+  Revision: z.number().int().nonnegative().default(0),
+  StatusCode: z.enum(['OPEN', 'CLOSED', 'CANCELED', 'FINALLY CLOSED', 'INCOMPLETE']).default('OPEN'),
+  SoldToLegalEntity: z.string().min(1),
+  CurrencyCode: z.string().regex(/^[A-Z]{3}$/),
+  lines: z.array(
+    z.object({
+      LineNumber: z.number().int().positive(),
+      schedules: z.array(
+        z.object({
+          ScheduleNumber: z.number().int().positive(),
+          distributions: z.array(
+            z.object({
+              DistributionNumber: z.number().int().positive(),
+              POChargeAccount: z.string().min(1),
+              BudgetDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+              Ordered: Money,
+              AmountBilled: Money.default('0'),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+});
+export type PurchaseOrderSeed = z.input<typeof PurchaseOrderSeed>;
+const RateSeed = z.object({
+  FromCurrency: z.string().regex(/^[A-Z]{3}$/),
+  ToCurrency: z.string().regex(/^[A-Z]{3}$/),
+  UserConversionType: z.string().min(1),
+  ConversionDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  ConversionRate: z.string().regex(/^\d+(\.\d+)?$/),
+});
+const ValueSeed = z.object({
+  Value: z.string().min(1),
+  Description: z.string().optional(),
+  EnabledFlag: z.enum(['Y', 'N']).default('Y'),
+  StartDateActive: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullable()
+    .default(null),
+  EndDateActive: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullable()
+    .default(null),
+  SummaryFlag: z.enum(['Y', 'N']).default('N'),
+  AccountType: z.enum(['A', 'L', 'O', 'R', 'E']).optional(),
+});
+
+/** The child collections each level of a resource may hold (lines hold schedules, schedules distributions). */
+const CHILDREN = ['schedules', 'distributions'];
+
+/** A row with its decimal strings written as the framework writes numbers. */
+const withNumbers = (row: Row, keys: readonly string[]): Row =>
+  Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [k, keys.includes(k) && typeof v === 'string' ? Number(v) : v]),
+  );
 
 export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
   const username = options.username ?? 'closeloop';
@@ -116,12 +232,21 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
   /** Budget and consumption (commitments, obligations, expenditures) per control budget, period and account. */
   const balances = new Map<string, { budget: bigint; consumed: bigint }>();
   const results = new Map<string, Row>();
+  /** Posted journal batches by name, each with its id and journals. */
+  let batches: (z.infer<typeof JournalSeed> & { JeBatchId: number })[] = [];
+  let orders: (z.infer<typeof PurchaseOrderSeed> & { POHeaderId: number })[] = [];
+  let rates: z.infer<typeof RateSeed>[] = [];
+  const valueSets = new Map<string, z.infer<typeof ValueSeed>[]>();
   interface Saved {
     periods: Row[];
     essJobs: [string, string][];
     controlBudgets: z.infer<typeof ControlBudgetRow>[];
     balances: [string, string, string][];
     results: [string, Row][];
+    batches?: typeof batches;
+    orders?: typeof orders;
+    rates?: typeof rates;
+    valueSets?: [string, z.infer<typeof ValueSeed>[]][];
   }
   const saved = loadState<Saved>(options.stateFile);
   if (saved) {
@@ -131,6 +256,10 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     for (const [k, budget, consumed] of saved.balances)
       balances.set(k, { budget: BigInt(budget), consumed: BigInt(consumed) });
     for (const [k, v] of saved.results) results.set(k, v);
+    batches = saved.batches ?? [];
+    orders = saved.orders ?? [];
+    rates = saved.rates ?? [];
+    for (const [k, v] of saved.valueSets ?? []) valueSets.set(k, v);
   }
   const persist = () =>
     saveState(options.stateFile, {
@@ -139,6 +268,10 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       controlBudgets,
       balances: [...balances].map(([k, b]) => [k, String(b.budget), String(b.consumed)]),
       results: [...results],
+      batches,
+      orders,
+      rates,
+      valueSets: [...valueSets],
     } satisfies Saved);
   const balanceKey = (budget: string, period: string, account: string, currency: string) =>
     [budget, period, account, currency].join('|');
@@ -186,12 +319,24 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     setConsumption(parsed.data);
     res.status(204).end();
   });
+  app.put('/__sim/journal-batches', express.json(), (req, res) => {
+    const parsed = JournalSeed.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid journal batch', issues: fieldIssues(parsed.error) });
+      return;
+    }
+    res.json({ JeBatchId: postJournalBatch(parsed.data) });
+  });
   app.post('/__sim/reset', (_req, res) => {
     periods = [];
     essJobs.clear();
     controlBudgets = [];
     balances.clear();
     results.clear();
+    batches = [];
+    orders = [];
+    rates = [];
+    valueSets.clear();
     faults.clear();
     persist();
     res.status(204).end();
@@ -213,8 +358,11 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     },
   );
 
-  /** GET on a collection, as the framework answers it. */
-  function collection(req: Request, res: Response, resource: string, rows: Row[]) {
+  /**
+   * GET on a collection, as the framework answers it. `children` names the child collections a row may hold:
+   * they are included only when `expand` asks for them (a nested `Child.Grandchild` includes both).
+   */
+  function collection(req: Request, res: Response, resource: string, rows: Row[], children: string[] = []) {
     const version = Number(req.header('rest-framework-version') ?? '1');
     const limit = Math.min(Number(req.query.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
     const offset = Number(req.query.offset ?? 0);
@@ -229,11 +377,38 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
         res.status(400).send(filter);
         return;
       }
-      matching = rows.filter((r) => filter.every(([attr, value]) => String(r[attr]) === value));
+      matching = rows.filter((r) => filter.every(([attr, op, value]) => compare(r[attr], op, value)));
     }
+    if (typeof req.query.orderBy === 'string') {
+      const order = req.query.orderBy.split(',').map((o) => {
+        const [attr, dir = 'asc'] = o.split(':');
+        return { attr: attr!, sign: dir === 'desc' ? -1 : 1 };
+      });
+      matching = [...matching].sort((a, b) => {
+        for (const { attr, sign } of order) {
+          const x = a[attr] as string | number;
+          const y = b[attr] as string | number;
+          if (x < y) return -sign;
+          if (x > y) return sign;
+        }
+        return 0;
+      });
+    }
+    const expand = typeof req.query.expand === 'string' ? req.query.expand.split(',') : [];
+    const expanded = (path: string) =>
+      expand.some((e) => e === 'all' || e === path || e.startsWith(`${path}.`));
+    const shape = (row: Row, prefix: string, kids: string[]): Row =>
+      Object.fromEntries(
+        Object.entries(row).flatMap(([k, v]) => {
+          if (!kids.includes(k)) return [[k, v]];
+          const path = prefix ? `${prefix}.${k}` : k;
+          return expanded(path) ? [[k, (v as Row[]).map((c) => shape(c, path, CHILDREN))]] : [];
+        }),
+      );
     const fields = typeof req.query.fields === 'string' ? req.query.fields.split(',') : undefined;
     const items = matching
       .slice(offset, offset + limit)
+      .map((r) => shape(r, '', children))
       .map((r) => (fields ? Object.fromEntries(fields.map((f) => [f, r[f]])) : r));
     const self = `${req.protocol}://${req.get('host')}${REST_PATH}/${resource}`;
     res.json({
@@ -347,6 +522,80 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     res.status(201).json({ ...t });
   });
 
+  app.get(`${REST_PATH}/journalBatches`, (req, res) =>
+    collection(
+      req,
+      res,
+      'journalBatches',
+      batches.map((b) => ({
+        JeBatchId: b.JeBatchId,
+        BatchName: b.BatchName,
+        Status: 'P',
+        PostedDate: b.PostedDate,
+      })),
+    ),
+  );
+  app.get(`${REST_PATH}/journalBatches/:id/child/journalHeaders`, (req, res) => {
+    const batch = batches.find((b) => String(b.JeBatchId) === req.params.id);
+    if (!batch) {
+      res.status(404).send(`The journal batch ${req.params.id} was not found.`);
+      return;
+    }
+    collection(
+      req,
+      res,
+      'journalHeaders',
+      batch.journals.map((j) => ({
+        JournalName: j.JournalName,
+        LedgerName: j.LedgerName,
+        CurrencyCode: j.CurrencyCode,
+        DefaultEffectiveDate: j.DefaultEffectiveDate,
+        journalLines: j.lines.map((l, i) =>
+          withNumbers(
+            { JeLineNumber: i + 1, CurrencyCode: j.CurrencyCode, EnteredDr: null, EnteredCr: null, ...l },
+            ['EnteredDr', 'EnteredCr'],
+          ),
+        ),
+      })),
+      ['journalLines'],
+    );
+  });
+  app.get(`${REST_PATH}/purchaseOrders`, (req, res) =>
+    collection(
+      req,
+      res,
+      'purchaseOrders',
+      orders.map((o) => ({
+        ...o,
+        Status: o.StatusCode === 'OPEN' ? 'Open' : o.StatusCode,
+        lines: o.lines.map((l) => ({
+          ...l,
+          schedules: l.schedules.map((sc) => ({
+            ...sc,
+            distributions: sc.distributions.map((d) => withNumbers(d, ['Ordered', 'AmountBilled'])),
+          })),
+        })),
+      })),
+      ['lines'],
+    ),
+  );
+  app.get(`${REST_PATH}/currencyRates`, (req, res) =>
+    collection(
+      req,
+      res,
+      'currencyRates',
+      rates.map((r) => withNumbers(r, ['ConversionRate'])),
+    ),
+  );
+  app.get(`${REST_PATH}/valueSets/:code/child/values`, (req, res) => {
+    const values = valueSets.get(req.params.code);
+    if (!values) {
+      res.status(404).send(`The value set ${req.params.code} was not found.`);
+      return;
+    }
+    collection(req, res, 'values', values);
+  });
+
   app.get(`${REST_PATH}/budgetaryControlResultsBudgetTransactions/:number`, (req, res) => {
     const result = results.get(req.params.number);
     if (!result) {
@@ -377,10 +626,54 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     });
   }
 
+  /** Posts a journal batch (or replaces the one of the same name, keeping its id); its id. */
+  function postJournalBatch(seed: JournalSeed): number {
+    const batch = JournalSeed.parse(seed);
+    const existing = batches.find((b) => b.BatchName === batch.BatchName);
+    const JeBatchId = existing?.JeBatchId ?? 4_000_001 + batches.length;
+    batches = [...batches.filter((b) => b !== existing), { ...batch, JeBatchId }];
+    persist();
+    return JeBatchId;
+  }
+
   return {
     app,
     faults,
     controlBudgetBalances,
+    postJournalBatch,
+    /** Adds or replaces purchase orders, by order number. */
+    putPurchaseOrders(seeds: PurchaseOrderSeed[]) {
+      for (const seed of seeds) {
+        const order = PurchaseOrderSeed.parse(seed);
+        const existing = orders.find((o) => o.OrderNumber === order.OrderNumber);
+        const POHeaderId = existing?.POHeaderId ?? 300_100_001 + orders.length;
+        orders = [...orders.filter((o) => o !== existing), { ...order, POHeaderId }];
+      }
+      persist();
+    },
+    /** Adds or replaces daily rates, by pair, type and day. */
+    putRates(seeds: z.input<typeof RateSeed>[]) {
+      for (const seed of seeds.map((r) => RateSeed.parse(r))) {
+        rates = [
+          ...rates.filter(
+            (r) =>
+              !(
+                r.FromCurrency === seed.FromCurrency &&
+                r.ToCurrency === seed.ToCurrency &&
+                r.UserConversionType === seed.UserConversionType &&
+                r.ConversionDate === seed.ConversionDate
+              ),
+          ),
+          seed,
+        ];
+      }
+      persist();
+    },
+    /** Sets a value set's values whole. */
+    putValueSet(code: string, values: z.input<typeof ValueSeed>[]) {
+      valueSets.set(code, z.array(ValueSeed).parse(values));
+      persist();
+    },
     setControlBudgets(rows: z.input<typeof ControlBudgetRow>[]) {
       controlBudgets = z.array(ControlBudgetRow).parse(rows);
       persist();

@@ -18,6 +18,13 @@ import {
   subsidiaryLedgerEntries,
 } from './subsidiaries';
 import { fromMinor, toMinor } from '../../domain/money';
+import {
+  CORPORATE_LEDGER,
+  corporateJournals,
+  corporatePurchaseOrders,
+  corporateRates,
+  corporateValueSets,
+} from './corporate';
 import { MFG_ACCOUNT_STRUCTURE, MFG_PROJECTS, manufacturerMasterData } from './manufacturer';
 
 const COMPANY = 'acus';
@@ -145,9 +152,31 @@ export function seedOracleLedger(
   fiscalYears: readonly number[],
   status?: Parameters<typeof oracleLedgerPeriods>[1],
 ) {
+  const corporateLedger = CORPORATE_LEDGER.id;
   oracle.setAccountingPeriods([
     ...oracle.accountingPeriods().filter((p) => !fiscalYears.some((y) => p.StartDate.startsWith(`${y}-`))),
-    ...fiscalYears.flatMap((y) => oracleLedgerPeriods(y, status)),
+    ...fiscalYears.flatMap((y) => [
+      ...oracleLedgerPeriods(y, status),
+      ...oracleLedgerPeriods(y, status, corporateLedger),
+    ]),
   ]);
-  oracle.setControlBudgets([{ name: ORACLE_CONTROL_BUDGET, ledgerId: ORACLE_LEDGER_ID, currency: 'USD' }]);
+  oracle.setControlBudgets([
+    { name: ORACLE_CONTROL_BUDGET, ledgerId: ORACLE_LEDGER_ID, currency: 'USD' },
+    { name: CORPORATE_LEDGER.controlBudget, ledgerId: corporateLedger, currency: 'USD' },
+  ]);
+}
+
+/**
+ * Group corporate finance's books in its Oracle ledger for a year: the journals posted through `actualsThrough`
+ * (a calendar month, March by default), its open purchase orders, treasury's rates and the chart's values.
+ */
+export function seedCorporateBooks(
+  oracle: OracleSimulator,
+  opts: { fiscalYear: number; actualsThrough?: string },
+) {
+  for (const batch of corporateJournals(opts.fiscalYear, opts.actualsThrough ?? `${opts.fiscalYear}-03`))
+    oracle.postJournalBatch(batch);
+  oracle.putPurchaseOrders(corporatePurchaseOrders(opts.fiscalYear));
+  oracle.putRates(corporateRates(opts.fiscalYear));
+  for (const [code, values] of Object.entries(corporateValueSets())) oracle.putValueSet(code, values);
 }

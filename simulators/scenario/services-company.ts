@@ -231,11 +231,12 @@ const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Se
 export function oracleLedgerPeriods(
   fiscalYear: number,
   status: (month: number) => 'O' | 'F' | 'C' | 'P' | 'N' = () => 'O',
+  ledgerId = ORACLE_LEDGER_ID,
 ) {
   return MONTH_NAMES.map((m, i) => ({
     PeriodNameId: `${m}-${String(fiscalYear).slice(2)}`,
     ApplicationId: 101,
-    LedgerId: ORACLE_LEDGER_ID,
+    LedgerId: ledgerId,
     ClosingStatus: status(i + 1),
     StartDate: `${fiscalYear}-${String(i + 1).padStart(2, '0')}-01`,
     EndDate: new Date(Date.UTC(fiscalYear, i + 1, 0)).toISOString().slice(0, 10),

@@ -60,6 +60,9 @@ beforeAll(async () => {
     password: 'dev-secret',
     timeoutMs: 1000,
     pageSize: 25,
+    rateTypeNames: { spot: 'Spot', average: 'Corporate' },
+    accountValueSet: 'ACME_ACCOUNT',
+    costCenterValueSet: 'ACME_COST_CENTER',
   });
 });
 afterAll(() => server.close());

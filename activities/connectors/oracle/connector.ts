@@ -4,28 +4,44 @@ import { FailureType } from '../../../domain/failures';
 import { negate } from '../../../domain/money';
 import {
   type BudgetChunkPublication,
-  type BudgetTarget,
   type CallControl,
+  type ErpConnector,
   type HealthStatus,
   type PostedDocument,
   type TargetBudgetLine,
   type TargetBudgetTotal,
   type TargetLocation,
 } from '../types';
+import {
+  readChartValues,
+  readJournalPage,
+  readOpenCommitments,
+  readRates,
+  type SegmentLayout,
+} from './books';
 import { readResult, sendBudgetEntry, transactionNumber } from './control-budgets';
 import { type LedgerPeriod, readLedgerPeriods, takesBudgets } from './periods';
 import { createOracleRest, type OracleRestConfig, SYSTEM } from './rest';
 
 /**
- * Oracle Fusion Cloud Financials as a budget target: an entity routed to it (docs/routing.md) has its
+ * Oracle Fusion Cloud Financials. As a budget target, an entity routed to it (docs/routing.md) has its
  * approved budget posted to a control budget of its ledger as budgetary control budget entries
- * (control-budgets.ts), never into a period the ledger does not take budgets into (periods.ts). The route's
- * company is the ledger's id; its settings name the control budget (`controlBudget`), the segment order of
- * the ledger's account combinations (`dimensionFormat`, canonical dimensions joined by '-') and their
- * delimiter (`segmentDelimiter`, '-' unless the chart of accounts uses another).
+ * (control-budgets.ts), never into a period the ledger does not take budgets into (periods.ts). As the system
+ * of record of an entity's books (legal_entities.erp_system 'oracle'), its journals, open purchase orders,
+ * rates and chart values are read (books.ts). The route's company is the ledger's id; its settings name the
+ * control budget (`controlBudget`), the segment order of the ledger's account combinations (`dimensionFormat`,
+ * canonical dimensions joined by '-') and their delimiter (`segmentDelimiter`, '-' unless the chart of
+ * accounts uses another), and for an entity's books the ledger's name (`ledgerName`) and the legal entity its
+ * orders are sold to (`soldToLegalEntity`).
  */
 
-export type OracleConnectorConfig = OracleRestConfig;
+export interface OracleConnectorConfig extends OracleRestConfig {
+  /** closeloop's rate types by the ledger's conversion rate type names. */
+  rateTypeNames: Partial<Record<'spot' | 'average' | 'budget', string>>;
+  /** The value sets of the natural account and cost center segments. */
+  accountValueSet: string;
+  costCenterValueSet: string;
+}
 
 /** Dimensions a ledger holds itself, without a segment. */
 const HELD_BY_LEDGER = ['ledger'] as const;
@@ -61,7 +77,13 @@ function settingsOf(target: TargetLocation) {
 const periodOn = (periods: readonly LedgerPeriod[], day: string) =>
   periods.find((p) => p.startDate <= day && day <= p.endDate);
 
-export function createOracleConnector(config: OracleConnectorConfig): BudgetTarget {
+/** How a ledger's account combinations read, from the route's settings. */
+const layoutOf = (settings: Readonly<Record<string, string>> | undefined): SegmentLayout => ({
+  segments: settings?.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
+  delimiter: settings?.segmentDelimiter ?? '-',
+});
+
+export function createOracleConnector(config: OracleConnectorConfig): ErpConnector {
   const rest = createOracleRest(config);
 
   function accountOf(line: TargetBudgetLine, s: ReturnType<typeof settingsOf>): string {
@@ -187,6 +209,20 @@ export function createOracleConnector(config: OracleConnectorConfig): BudgetTarg
       }
       return totals;
     },
+
+    fetchActualsPage: (query, cursor) => readJournalPage(rest, query, layoutOf(query.settings), cursor),
+
+    fetchOpenCommitments: (query, control) =>
+      readOpenCommitments(rest, query, layoutOf(query.settings), control),
+
+    fetchExchangeRates: (query, control) => readRates(rest, config.rateTypeNames, query.fromDate, control),
+
+    fetchMasterData: (_query, control) =>
+      readChartValues(
+        rest,
+        { account: config.accountValueSet, costCenter: config.costCenterValueSet },
+        control,
+      ),
 
     async periodsRefused(target, days) {
       const periods = await readLedgerPeriods(rest, target.company);

@@ -44,6 +44,10 @@ export interface CollectionQuery {
   finder?: string;
   /** Only these attributes. */
   fields?: string[];
+  /** Children to include in each item (`Child` or `Child.NestedChild`), as arrays under framework version 2. */
+  expand?: string[];
+  /** `Attr:asc,Attr2:desc`: a stable order, so offsets page the same rows while rows are added. */
+  orderBy?: string;
 }
 
 export const SYSTEM = 'oracle';
@@ -55,38 +59,52 @@ export function createOracleRest(config: OracleRestConfig) {
     'REST-Framework-Version': FRAMEWORK_VERSION,
   };
 
+  /** One page of a collection at `offset` (`limit` items, the configured page size unless given), parsed. */
+  async function page<T extends z.ZodType>(
+    resource: string,
+    item: T,
+    query: CollectionQuery & { offset: number; limit?: number },
+  ): Promise<{ items: z.infer<T>[]; hasMore: boolean }> {
+    const params = new URLSearchParams({
+      onlyData: 'true',
+      limit: String(query.limit ?? config.pageSize),
+      offset: String(query.offset),
+    });
+    if (query.q) params.set('q', query.q);
+    if (query.finder) params.set('finder', query.finder);
+    if (query.fields?.length) params.set('fields', query.fields.join(','));
+    if (query.expand?.length) params.set('expand', query.expand.join(','));
+    if (query.orderBy) params.set('orderBy', query.orderBy);
+    const answer = await httpJson(
+      {
+        system: SYSTEM,
+        method: 'GET',
+        url: `${base}/${resource}?${params}`,
+        headers,
+        timeoutMs: config.timeoutMs,
+      },
+      collectionOf(item),
+    );
+    // A page that says there is more but holds nothing would be asked for again forever.
+    if (answer.hasMore && answer.count === 0)
+      throw protocolFailure(
+        SYSTEM,
+        `${resource} answered hasMore with an empty page at offset ${query.offset}`,
+      );
+    return { items: answer.items as z.infer<T>[], hasMore: answer.hasMore };
+  }
+
   /** Every item of a collection, page by page (`limit`/`offset` until `hasMore` is false), each parsed. */
   async function* collection<T extends z.ZodType>(
     resource: string,
     item: T,
     query: CollectionQuery = {},
   ): AsyncGenerator<z.infer<T>[]> {
-    const Page = collectionOf(item);
     for (let offset = 0; ;) {
-      const params = new URLSearchParams({
-        onlyData: 'true',
-        limit: String(config.pageSize),
-        offset: String(offset),
-      });
-      if (query.q) params.set('q', query.q);
-      if (query.finder) params.set('finder', query.finder);
-      if (query.fields?.length) params.set('fields', query.fields.join(','));
-      const page = await httpJson(
-        {
-          system: SYSTEM,
-          method: 'GET',
-          url: `${base}/${resource}?${params}`,
-          headers,
-          timeoutMs: config.timeoutMs,
-        },
-        Page,
-      );
-      yield page.items as z.infer<T>[];
-      if (!page.hasMore) return;
-      // A page that says there is more but holds nothing would be asked for again forever.
-      if (page.count === 0)
-        throw protocolFailure(SYSTEM, `${resource} answered hasMore with an empty page at offset ${offset}`);
-      offset += page.count;
+      const { items, hasMore } = await page(resource, item, { ...query, offset });
+      yield items;
+      if (!hasMore) return;
+      offset += items.length;
     }
   }
 
@@ -133,7 +151,7 @@ export function createOracleRest(config: OracleRestConfig) {
     )) as z.infer<T>;
   }
 
-  return { collection, item, create };
+  return { page, collection, item, create };
 }
 
 export type OracleRest = ReturnType<typeof createOracleRest>;
