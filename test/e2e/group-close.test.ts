@@ -1,5 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { seedServicesCompany, seedSubsidiaries } from '../../simulators/scenario/seed';
+import {
+  seedCorporateBooks,
+  seedOracleLedger,
+  seedServicesCompany,
+  seedSubsidiaries,
+} from '../../simulators/scenario/seed';
+import { corporateBudgetRows } from '../../simulators/scenario/corporate';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { fromMinor, toMinor } from '../../domain/money';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
@@ -26,10 +32,13 @@ interface EntityReport {
 
 /**
  * The group's March 2027 close over the API, for the demo entities as `npm start` seeds them: the services
- * company (USD, calendar year), its UK subsidiary (GBP, April–March: March is its period 12) and its German
- * one (EUR). Each entity's FY2027 budget is approved and published first; then a scheduler starts the close
+ * company (USD, calendar year), its UK subsidiary (GBP, April–March: March is its period 12), its German
+ * one (EUR), all on Dynamics 365, and group corporate finance, whose books and funds control are in Oracle
+ * Fusion (its budget goes to its ledger's control budget, its actuals come from its posted journals). Each entity's FY2027 budget is approved and published first; then a scheduler starts the close
  * of every active entity, a controller signs each one off, and the report shows each in its own currency.
  */
+const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-DE', 'ACME-CORP'];
+
 describe('group close of 2027-03 for the demo entities', () => {
   let stack: TestStack;
   let request: ReturnType<typeof apiClient>;
@@ -79,7 +88,16 @@ describe('group close of 2027-03 for the demo entities', () => {
   test('budgets in three currencies, the close fanned out, signed off, locked and reported', async () => {
     seedServicesCompany({ d365: stack.d365, anaplan: stack.anaplan }, { fiscalYear: 2027 });
     seedSubsidiaries({ d365: stack.d365, anaplan: stack.anaplan }, { fiscalYear: 2027 });
-    for (const entity of ['ACME-US', 'ACME-UK', 'ACME-DE'])
+    seedOracleLedger(stack.oracle, [2027]);
+    seedCorporateBooks(stack.oracle, { fiscalYear: 2027 });
+    stack.anaplan.putBudgetVersion({
+      legalEntity: 'ACME-CORP',
+      fiscalYear: 2027,
+      scenario: 'BUDGET',
+      version: 1,
+      rows: corporateBudgetRows(2027),
+    });
+    for (const entity of ENTITIES)
       expect((await approveBudget(entity)).status).toBe('completed');
 
     const started = await request('POST', '/v1/period-closes', {
@@ -92,7 +110,7 @@ describe('group close of 2027-03 for the demo entities', () => {
     const waiting = (
       await progress(
         (es) =>
-          es.length === 4 &&
+          es.length === 5 &&
           es.every((e) => e.state === 'skipped' || e.workflow?.status === 'awaiting_sign_off'),
       )
     ).filter((e) => e.state !== 'skipped');
@@ -106,12 +124,13 @@ describe('group close of 2027-03 for the demo entities', () => {
       }),
     );
     expect(Object.fromEntries(waiting.map((e) => [e.legalEntity, e.workflowId]))).toEqual({
+      'ACME-CORP': 'period-close:2027-03:ACME-CORP',
       'ACME-US': 'period-close:2027-03:ACME-US',
       'ACME-UK': 'period-close:2027-03:ACME-UK',
       'ACME-DE': 'period-close:2027-03:ACME-DE',
     });
 
-    for (const entity of ['ACME-US', 'ACME-UK', 'ACME-DE']) {
+    for (const entity of ENTITIES) {
       const signed = await request('POST', `/v1/period-closes/2027-03/entities/${entity}/sign-off`, {
         key: 'dev-controller',
         body: { decision: 'approve', comment: `${entity} March reviewed` },
@@ -125,6 +144,7 @@ describe('group close of 2027-03 for the demo entities', () => {
       sql`select legal_entity, period from entity_period_locks order by legal_entity`,
     )) as unknown as { legal_entity: string; period: string }[];
     expect(locks.map((l) => `${l.legal_entity} ${l.period}`)).toEqual([
+      'ACME-CORP 2027-03',
       'ACME-DE 2027-03',
       'ACME-UK 2027-12',
       'ACME-US 2027-03',
@@ -156,6 +176,23 @@ describe('group close of 2027-03 for the demo entities', () => {
     });
     expect(byEntity['ACME-DE']!.totals.map((t) => t.currency)).toEqual(['EUR']);
     expect(byEntity['ACME-US']!.totals.map((t) => t.currency)).toEqual(['USD']);
+    // Corporate's March from its Oracle ledger: its plan, and the journals posted at 97% of it.
+    const corporateBudget = fromMinor(
+      corporateBudgetRows(2027)
+        .filter((r) => r.period === '2027-03')
+        .reduce((a, r) => a + toMinor(r.amount, 'USD'), 0n),
+      'USD',
+    );
+    expect(byEntity['ACME-CORP']).toMatchObject({
+      status: 'closed',
+      totals: [
+        {
+          currency: 'USD',
+          budget: corporateBudget,
+          actual: fromMinor((toMinor(corporateBudget, 'USD') * 97n) / 100n, 'USD'),
+        },
+      ],
+    });
     expect((report.body.totals as { currency: string }[]).map((t) => t.currency).sort()).toEqual([
       'EUR',
       'GBP',
