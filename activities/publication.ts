@@ -3,7 +3,7 @@ import { chunk } from '../domain/chunking';
 import { FailureType } from '../domain/failures';
 import { chunkPublicationKey, chunkReversalKey, versionKey } from '../domain/identity';
 import { type Database } from '../db/client';
-import { planPosting } from '../domain/posting-model';
+import { planPosting, scopesAfter } from '../domain/posting-model';
 import { getVersion, versionLines, versionRef } from '../db/queries/budget-versions';
 import {
   budgetHeld,
@@ -24,7 +24,7 @@ import {
 import { withKeyLock } from '../db/queries/locks';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { targetsOfFiscalYear } from '../db/queries/routes';
-import { receives } from '../domain/routing';
+import { receives, replaceScopeOf } from '../domain/routing';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
@@ -76,13 +76,42 @@ async function loadChunk(db: Database, publicationId: string, chunkIndex: number
   return row;
 }
 
-/** The target's lines of one stored chunk: its range of the publication's lines, mapped as of each line's period. */
-async function chunkLines(db: Database, ctx: PublicationContext, row: PublicationChunkRow) {
+/**
+ * The target's lines of one stored chunk (its range of the publication's differences), mapped as of each line's
+ * period. A target that replaces what it holds in a scope is sent every scope the differences touch at what it
+ * is to hold once they are applied, or, to take the chunk back, once they are undone: computed from what
+ * closeloop holds there, so a retry sends the same.
+ */
+async function chunkLines(
+  db: Database,
+  ctx: PublicationContext,
+  row: PublicationChunkRow,
+  direction: 'apply' | 'undo' = 'apply',
+) {
+  const differences = await publicationLinesOf(db, ctx.publication.id, {
+    from: row.firstLineNo,
+    to: row.lastLineNo,
+  });
+  const lines =
+    ctx.publication.postingModel === 'replace-scope'
+      ? scopesAfter(
+          await budgetHeld(db, { ...ctx.ref, target: ctx.publication.target }),
+          differences,
+          direction,
+          replaceScopeOf(ctx.publication.target),
+        ).map((l, i) => ({
+          lineNo: i + 1,
+          dimensions: l.dimensions,
+          period: l.period,
+          amount: l.amount.amount,
+          currency: l.amount.currency,
+        }))
+      : differences;
   return targetLinesFor(db, {
     entity: ctx.entity,
     fiscalYear: ctx.version.fiscalYear,
     target: ctx.publication.target,
-    lines: await publicationLinesOf(db, ctx.publication.id, { from: row.firstLineNo, to: row.lastLineNo }),
+    lines,
   });
 }
 
@@ -123,7 +152,7 @@ async function reverseOneChunk(
   const { db } = deps;
   const row = await loadChunk(db, ctx.publication.id, chunkIndex);
   if (row.status !== 'posted') return false;
-  const lines = await chunkLines(db, ctx, row);
+  const lines = await chunkLines(db, ctx, row, 'undo');
   const reversalKey = chunkReversalKey(row.idempotencyKey);
   const posted = await erpFor(deps, ctx.publication.target).reverseBudgetChunk(
     {
@@ -229,8 +258,9 @@ export function createPublicationActivities(deps: PublicationDeps) {
       const refused = new Map(
         (erp.periodsRefused ? await erp.periodsRefused(location, days) : []).map((r) => [r.day, r.reason]),
       );
-      const { plan, closed } = planPosting(target.postingModel, should, before, {
+      const { plan, closed, differences } = planPosting(target.postingModel, should, before, {
         isOpen: (p) => open.has(p) && !refused.has(starts.get(p)!),
+        scopeOf: target.postingModel === 'replace-scope' ? replaceScopeOf(input.target) : undefined,
       });
       if (closed.length) {
         const listed = closed
@@ -245,14 +275,14 @@ export function createPublicationActivities(deps: PublicationDeps) {
           { closed },
         );
       }
-      // The saga posts entries chunk by chunk and undoes them negated; a target that replaces what it holds
-      // (a scope, an annual line) is published by its own steps.
-      if (plan.model !== 'additive' && plan.model !== 'control-budget')
+      // What is stored, chunked and counted as held is the differences, whatever the model: an additive
+      // target is sent them, a replace-scope target the scopes they touch (chunkLines).
+      if (plan.model === 'annual-lines')
         throw ApplicationFailure.nonRetryable(
           `${input.target} holds budgets as ${plan.model}, which this publication does not post`,
           FailureType.ValidationFailed,
         );
-      const planned = plan.entries.map((d, i) => ({
+      const planned = differences.map((d, i) => ({
         lineNo: i + 1,
         dimensions: d.dimensions,
         period: d.period,

@@ -82,6 +82,7 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
             },
             fromDate: periods[0]!.startDate,
             toDate: periods[periods.length - 1]!.endDate,
+            currency: version.currency,
           },
           control,
         );

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { DurationText, Principal } from '../domain/model';
 import { launcherDatabase } from './launcher-state';
 import { PROJECT_ROOT } from './paths';
@@ -240,6 +241,19 @@ const Env = z.object({
   /** closeloop's rate types by the ledger's conversion rate types (User Conversion Type names). */
   ORACLE_RATE_TYPES: rateTypeNames('Spot', 'Corporate', 'Budget', 'Oracle'),
   /** The value sets of the chart's natural account and cost center segments, read as its master data. */
+  /**
+   * GL budget balances: the ESS job importBulkData runs on the GL budget interface, the UCM account the file
+   * goes to (both as third parties publish them; docs/compatibility.md), where Oracle posts the job's callback
+   * (none: closeloop polls), how often the job's state is read and how long one attempt waits for it.
+   */
+  ORACLE_GL_BUDGET_JOB: z
+    .string()
+    .min(1)
+    .default('/oracle/apps/ess/financials/generalLedger/ledgers/ledgerDefinitions,ValidateAndLoadBudgets'),
+  ORACLE_GL_BUDGET_ACCOUNT: z.string().min(1).default('fin$/generalLedgerBudgetBalance$/import$'),
+  ORACLE_CALLBACK_URL: z.string().url().optional(),
+  ORACLE_ESS_POLL_INTERVAL: DurationString.default('10 seconds'),
+  ORACLE_ESS_WAIT: DurationString.default('10 minutes'),
   ORACLE_ACCOUNT_VALUE_SET: z.string().min(1).default('ACME_ACCOUNT'),
   ORACLE_COST_CENTER_VALUE_SET: z.string().min(1).default('ACME_COST_CENTER'),
 
@@ -390,6 +404,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       rateTypeNames: e.ORACLE_RATE_TYPES,
       accountValueSet: e.ORACLE_ACCOUNT_VALUE_SET,
       costCenterValueSet: e.ORACLE_COST_CENTER_VALUE_SET,
+      glBudgets: {
+        jobName: e.ORACLE_GL_BUDGET_JOB,
+        documentAccount: e.ORACLE_GL_BUDGET_ACCOUNT,
+        callbackUrl: e.ORACLE_CALLBACK_URL,
+        pollIntervalMs: msToNumber(e.ORACLE_ESS_POLL_INTERVAL as '1s'),
+        waitMs: msToNumber(e.ORACLE_ESS_WAIT as '1s'),
+      },
     },
     anaplan: {
       authUrl: e.ANAPLAN_AUTH_URL ?? anaplanSim,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Dimensions } from './model';
-import { type Money, fromMinor, money } from './money';
+import { type Money, fromMinor, money, toMinor } from './money';
 import {
   type Difference,
   type KeyedAmount,
@@ -56,6 +56,11 @@ export type PostingPlan =
 export interface PlanResult {
   plan: PostingPlan;
   /**
+   * The differences the plan makes to what the target holds, in open periods: what closeloop records as
+   * published, whatever the model sends (so what it holds on a target is always the sum of what it published).
+   */
+  differences: Difference[];
+  /**
    * Differences that fall in a period closed in closeloop or in the target ERP: none of them may be posted,
    * so a plan with any is refused whole (the caller names them), whatever the model.
    */
@@ -87,7 +92,7 @@ export function planPosting(
   // Every model refuses the same changes: a difference in a period that is not open.
   const { lines: differences, closed } = publicationDifferences(should, held, opts.isOpen);
   if (model === 'additive' || model === 'control-budget') {
-    return { plan: { model, entries: differences }, closed, empty: differences.length === 0 };
+    return { plan: { model, entries: differences }, differences, closed, empty: differences.length === 0 };
   }
   const changed = [...differences, ...closed];
   const target = netByKey(should);
@@ -122,6 +127,7 @@ export function planPosting(
         model,
         scopes: ordered.map(([scope, lines]) => ({ scope, lines: lines.sort(byCombinationThenPeriod) })),
       },
+      differences,
       closed,
       empty: ordered.length === 0,
     };
@@ -148,7 +154,28 @@ export function planPosting(
   }
   const ordered = [...lines].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, l]) => l);
   for (const l of ordered) l.periods.sort((a, b) => (a.period < b.period ? -1 : a.period > b.period ? 1 : 0));
-  return { plan: { model, lines: ordered }, closed, empty: ordered.length === 0 };
+  return { plan: { model, lines: ordered }, differences, closed, empty: ordered.length === 0 };
+}
+
+/**
+ * What a `replace-scope` target is to hold in every scope some of `changes` fall in, once they are applied on
+ * what it holds (`apply`), or taken back off it (`undo`): how one stored chunk of differences is sent to such a
+ * target, and how it is taken back out. Computed again on a retry from the same holdings, it is the same.
+ */
+export function scopesAfter(
+  held: readonly KeyedAmount[],
+  changes: readonly KeyedAmount[],
+  direction: 'apply' | 'undo',
+  scopeOf: NonNullable<PlanOptions['scopeOf']>,
+): HeldAmount[] {
+  const signed =
+    direction === 'apply'
+      ? changes
+      : changes.map((c) => ({ ...c, amount: fromMinor(-toMinor(c.amount, c.currency), c.currency) }));
+  const { plan } = planPosting('replace-scope', [...held, ...signed], held, { isOpen: () => true, scopeOf });
+  if (plan.model !== 'replace-scope') throw new Error('unreachable');
+  // Stored differences are netted per combination and period, never zero: every scope they touch changed.
+  return plan.scopes.flatMap((s) => s.lines);
 }
 
 const zeroOf = (k: { currency: string }) => money(fromMinor(0n, k.currency), k.currency);

@@ -1,5 +1,6 @@
 import { type ErpSystem } from './model';
 import { type PostingModel } from './posting-model';
+import { combinationKey } from './revision';
 
 /**
  * Routing as data: a route says which ERP (its company or ledger, posting model and settings) receives a legal
@@ -20,22 +21,36 @@ export interface Route {
 
 /**
  * The ways closeloop can make each ERP hold a budget, its own first. Oracle Fusion keeps control budgets
- * (budgetary control's budget entries, what requisitions are funds-checked against); its GL budget balances
- * for variance reporting (the GL budget interface, whose load replaces a balance) are still to come, and then
- * which of the two an entity gets will be its route's choice.
+ * (budgetary control's budget entries, what requisitions are funds-checked against) and GL budget balances
+ * for variance reporting (the GL budget interface, whose load replaces each balance it names: a scope of one
+ * balance); which of the two an entity gets is its route's choice.
  */
 export const POSTING_MODELS_BY_ERP: Readonly<Record<ErpSystem, readonly PostingModel[]>> = {
   d365: ['additive'],
-  oracle: ['control-budget'],
+  oracle: ['control-budget', 'replace-scope'],
 };
 
 /**
  * The settings a route must give for its ERP's adapter to post under its model: a Dynamics 365 budget model
- * and budget code; the Oracle control budget its entries go to. Refused when a route is added, rather than
+ * and budget code; the Oracle control budget its entries go to, or the GL budget (an accounting scenario) and
+ * the ledger's name its balances are loaded to and read back from. Refused when a route is added, rather than
  * when its first publication fails.
  */
-export function requiredSettings(target: ErpSystem): readonly string[] {
-  return target === 'd365' ? ['budgetModel', 'budgetCode'] : ['controlBudget'];
+export function requiredSettings(target: ErpSystem, model: PostingModel): readonly string[] {
+  if (target === 'd365') return ['budgetModel', 'budgetCode'];
+  return model === 'replace-scope' ? ['budgetName', 'ledgerName'] : ['controlBudget'];
+}
+
+/**
+ * The scope a `replace-scope` target replaces as a whole when a line of it changes: for Oracle's GL budget
+ * balances, one balance (its combination and period), since a load sets the balances it names and leaves the
+ * others as they are.
+ */
+export function replaceScopeOf(
+  target: string,
+): (line: { dimensions: Record<string, string>; period: string }) => string {
+  if (target === 'oracle') return (l) => `${combinationKey(l.dimensions)}|${l.period}`;
+  throw new Error(`${target} does not hold budgets by scope`);
 }
 
 export function postingModelOf(route: Pick<Route, 'target' | 'postingModel'>): PostingModel {

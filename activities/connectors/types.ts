@@ -108,6 +108,8 @@ export interface BudgetTotalsQuery {
   /** Inclusive ISO date range of the fiscal year. */
   fromDate: string;
   toDate: string;
+  /** The budget's currency: a target that keeps a balance per currency (Oracle's GL budgets) reads this one. */
+  currency?: string;
 }
 
 export interface TargetBudgetTotal {

@@ -46,7 +46,7 @@ const RouteBody = z
         message: `is not a way ${b.target} holds budgets (${POSTING_MODELS_BY_ERP[b.target].join(', ')}: see docs/revisions.md)`,
       });
     const model = postingModelOf({ target: b.target, postingModel: b.postingModel ?? null });
-    for (const key of requiredSettings(b.target))
+    for (const key of requiredSettings(b.target, model))
       if (!b.settings[key])
         ctx.addIssue({
           code: 'custom',

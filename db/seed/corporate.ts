@@ -2,8 +2,8 @@ import { CALENDAR, legalEntity as servicesCompany } from './services-company';
 
 /**
  * The seed's group corporate entity: corporate finance, which keeps its books in Oracle Fusion (a US dollar
- * ledger of its own) and its funds control there as a control budget, while the operating companies keep
- * theirs in Dynamics 365. It plans in the same Anaplan model and shares the group chart of accounts; its cost
+ * ledger of its own) and its approved budget there as GL budget balances, which General Ledger reports variances
+ * against, while the operating companies keep theirs in Dynamics 365. It plans in the same Anaplan model and shares the group chart of accounts; its cost
  * centers are its own.
  */
 
@@ -14,7 +14,7 @@ const since = '2020-01-01';
 export const CORPORATE_LEDGER = {
   id: '300000046976001',
   name: 'ACME Corporate USD',
-  controlBudget: 'Corporate Operating',
+  budgetName: 'Corporate Plan',
   legalEntityName: 'Acme Group Holdings Inc.',
 };
 
@@ -27,15 +27,15 @@ export const legalEntity = {
   erpCompany: CORPORATE_LEDGER.id,
 };
 
-/** Its budget goes to its ledger's control budget; the same route tells how its books read. */
+/** Its budget goes to its ledger's GL budget; the same route tells how its books read. */
 export const publicationTargets = [
   {
     legalEntity: CORPORATE,
     target: 'oracle',
     company: CORPORATE_LEDGER.id,
-    postingModel: 'control-budget' as const,
+    postingModel: 'replace-scope' as const,
     settings: {
-      controlBudget: CORPORATE_LEDGER.controlBudget,
+      budgetName: CORPORATE_LEDGER.budgetName,
       ledgerName: CORPORATE_LEDGER.name,
       soldToLegalEntity: CORPORATE_LEDGER.legalEntityName,
     },

@@ -1,4 +1,6 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import express, { type Request, type Response } from 'express';
+import { strFromU8, unzipSync } from 'fflate';
 import { z } from 'zod';
 import { listen, type RunningServer } from '../../api/listen';
 import { fieldIssues } from '../../domain/zod-issues';
@@ -82,6 +84,8 @@ export interface ControlBudgetBalance {
 export interface OracleSimulatorOptions {
   username?: string;
   password?: string;
+  /** How many reads of a new import job's state answer RUNNING before its end (default 1). */
+  essReadsRunning?: number;
   /** Where its state is kept between runs (`npm start`); none: in memory only. */
   stateFile?: string;
 }
@@ -212,6 +216,22 @@ const ValueSeed = z.object({
   AccountType: z.enum(['A', 'L', 'O', 'R', 'E']).optional(),
 });
 
+/** The GL budget load's job ("package,definition"), as third parties publish it (docs/compatibility.md). */
+const GL_BUDGET_JOB =
+  'oracle/apps/ess/financials/generalLedger/ledgers/ledgerDefinitions,ValidateAndLoadBudgets';
+const ImportBulkData = z.object({
+  OperationName: z.literal('importBulkData'),
+  DocumentContent: z.string().min(1),
+  ContentType: z.string().min(1),
+  FileName: z.string().min(1),
+  DocumentAccount: z.string().min(1),
+  JobName: z.string().min(1),
+  ParameterList: z.string().min(1),
+  CallbackURL: z.string().optional(),
+  NotificationCode: z.string().optional(),
+  JobOptions: z.string().optional(),
+});
+
 /** The child collections each level of a resource may hold (lines hold schedules, schedules distributions). */
 const CHILDREN = ['schedules', 'distributions'];
 
@@ -237,6 +257,14 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
   let orders: (z.infer<typeof PurchaseOrderSeed> & { POHeaderId: number })[] = [];
   let rates: z.infer<typeof RateSeed>[] = [];
   const valueSets = new Map<string, z.infer<typeof ValueSeed>[]>();
+  /** Ledger names by id: journals, balances and the GL budget interface name a ledger either way. */
+  const ledgers = new Map<number, string>();
+  /** GL budget balances by ledger id, budget, period, account combination and currency, in cents. */
+  const budgetBalances = new Map<string, bigint>();
+  /** Reads of a job's state still to answer RUNNING. */
+  const essReads = new Map<string, number>();
+  /** Interface rows a load could not take, with their errors (what the job's output would list). */
+  let interfaceErrors: { runName: string; requestId: string; row: number; error: string }[] = [];
   interface Saved {
     periods: Row[];
     essJobs: [string, string][];
@@ -247,6 +275,9 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     orders?: typeof orders;
     rates?: typeof rates;
     valueSets?: [string, z.infer<typeof ValueSeed>[]][];
+    ledgers?: [number, string][];
+    budgetBalances?: [string, string][];
+    interfaceErrors?: typeof interfaceErrors;
   }
   const saved = loadState<Saved>(options.stateFile);
   if (saved) {
@@ -260,6 +291,9 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     orders = saved.orders ?? [];
     rates = saved.rates ?? [];
     for (const [k, v] of saved.valueSets ?? []) valueSets.set(k, v);
+    for (const [k, v] of saved.ledgers ?? []) ledgers.set(k, v);
+    for (const [k, v] of saved.budgetBalances ?? []) budgetBalances.set(k, BigInt(v));
+    interfaceErrors = saved.interfaceErrors ?? [];
   }
   const persist = () =>
     saveState(options.stateFile, {
@@ -272,6 +306,9 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       orders,
       rates,
       valueSets: [...valueSets],
+      ledgers: [...ledgers],
+      budgetBalances: [...budgetBalances].map(([k, v]) => [k, String(v)]),
+      interfaceErrors,
     } satisfies Saved);
   const balanceKey = (budget: string, period: string, account: string, currency: string) =>
     [budget, period, account, currency].join('|');
@@ -296,6 +333,7 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       return;
     }
     essJobs.set(req.params.requestId, parsed.data.state);
+    essReads.delete(req.params.requestId);
     persist();
     res.status(204).end();
   });
@@ -337,6 +375,10 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     orders = [];
     rates = [];
     valueSets.clear();
+    ledgers.clear();
+    budgetBalances.clear();
+    essReads.clear();
+    interfaceErrors = [];
     faults.clear();
     persist();
     res.status(204).end();
@@ -433,7 +475,9 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       res.status(400).send(`The finder ${finder || '(none)'} is not supported by this resource.`);
       return;
     }
-    const state = essJobs.get(m[1]!);
+    const running = essReads.get(m[1]!) ?? 0;
+    if (running > 0) essReads.set(m[1]!, running - 1);
+    const state = running > 0 ? 'RUNNING' : essJobs.get(m[1]!);
     collection(req, res, 'erpintegrations', state ? [{ ReqstId: m[1], RequestStatus: state }] : []);
   });
 
@@ -520,6 +564,134 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     });
     persist();
     res.status(201).json({ ...t });
+  });
+
+  /**
+   * importBulkData: the file is taken (a zip, else 400) and its job submitted, answering the request id; the
+   * job loads the GL budget interface rows and runs Validate and Upload Budgets, which sets each balance a valid
+   * row names to its amount. It ends SUCCEEDED when every row loaded, WARNING when some did, ERROR when none
+   * did (or the job is not the budget load); rows it could not take are kept with their errors.
+   */
+  app.post(`${REST_PATH}/erpintegrations`, express.json({ limit: '50mb' }), (req, res) => {
+    const parsed = ImportBulkData.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).send(`The request body is not valid: ${JSON.stringify(fieldIssues(parsed.error))}`);
+      return;
+    }
+    const body = parsed.data;
+    let files: Record<string, Uint8Array>;
+    try {
+      files = unzipSync(Buffer.from(body.DocumentContent, 'base64'));
+    } catch {
+      res.status(400).send('The DocumentContent attribute is not a valid zip file.');
+      return;
+    }
+    const requestId = String(700_001 + essJobs.size);
+    const csv = Object.entries(files).find(([name]) => name.toLowerCase().endsWith('.csv'))?.[1];
+    const state =
+      body.JobName.replace(/^\//, '') !== GL_BUDGET_JOB || !csv
+        ? 'ERROR'
+        : loadBudgetInterface(strFromU8(csv), body.ParameterList, requestId);
+    essJobs.set(requestId, state);
+    essReads.set(requestId, options.essReadsRunning ?? 1);
+    persist();
+    res.status(201).json({
+      OperationName: body.OperationName,
+      DocumentContent: null,
+      FileName: body.FileName,
+      DocumentAccount: body.DocumentAccount,
+      JobName: body.JobName,
+      ParameterList: body.ParameterList,
+      ReqstId: requestId,
+    });
+  });
+
+  /** The GL budget interface rows of a file, loaded: the job's end state. */
+  function loadBudgetInterface(text: string, runName: string, requestId: string): string {
+    let rows: string[][];
+    try {
+      rows = parseCsv(text, { relax_column_count: true }) as string[][];
+    } catch {
+      interfaceErrors.push({ runName, requestId, row: 0, error: 'the file is not CSV' });
+      return 'ERROR';
+    }
+    let loaded = 0;
+    rows.forEach((r, i) => {
+      const error = interfaceRowError(r, runName);
+      if (error) {
+        interfaceErrors.push({ runName, requestId, row: i + 1, error });
+        return;
+      }
+      const segments = r.slice(6, 36).filter((v) => v !== '');
+      budgetBalances.set([r[2], r[3], r[4], segments.join('-'), r[5]].join('|'), cents(r[36]!));
+      loaded++;
+    });
+    return loaded === rows.length ? 'SUCCEEDED' : loaded > 0 ? 'WARNING' : 'ERROR';
+  }
+
+  function interfaceRowError(r: string[], runName: string): string | undefined {
+    if (r.length !== 38) return `has ${r.length} columns, not 38`;
+    const [run, status, ledgerId, budget, period, currency] = r;
+    if (run !== runName) return `RUN_NAME ${run} is not the run ${runName}`;
+    if (status !== 'NEW') return `STATUS is ${status}, not NEW`;
+    if (!ledgers.has(Number(ledgerId))) return `LEDGER_ID ${ledgerId} is not a ledger`;
+    if (!budget) return 'BUDGET_NAME is blank';
+    const p = periods.find(
+      (x) => x.LedgerId === Number(ledgerId) && x.ApplicationId === 101 && x.PeriodNameId === period,
+    );
+    if (!p || !['O', 'F', 'N'].includes(String(p.ClosingStatus)))
+      return `PERIOD_NAME ${period} is not Never Opened, Future Enterable or Open`;
+    if (!/^[A-Z]{3}$/.test(currency ?? '')) return `CURRENCY_CODE ${currency} is not a currency`;
+    if (!r.slice(6, 36).some((v) => v !== '')) return 'no SEGMENT is given';
+    if (!/^-?\d+(\.\d{1,2})?$/.test(r[36] ?? '')) return `BUDGET_AMOUNT ${r[36]} is not an amount`;
+    return undefined;
+  }
+
+  /** `finder=AccountBalanceFinder;…,mode=Detail`: each budget balance of the ledger's period and currency. */
+  app.get(`${REST_PATH}/ledgerBalances`, (req, res) => {
+    const finder = typeof req.query.finder === 'string' ? req.query.finder : '';
+    const m = /^AccountBalanceFinder;(.*)$/.exec(finder);
+    if (!m) {
+      res.status(400).send(`The finder ${finder || '(none)'} is not supported by this resource.`);
+      return;
+    }
+    const vars = Object.fromEntries(
+      m[1]!.split(',').map((v) => {
+        const i = v.indexOf('=');
+        return [v.slice(0, i), v.slice(i + 1)];
+      }),
+    );
+    const ledgerId = [...ledgers].find(([, name]) => name === vars.ledgerName)?.[0];
+    const pattern = String(vars.accountCombination ?? '%').split('-');
+    const rows = [...budgetBalances]
+      .map(([key, amount]) => {
+        const [ledger, budget, period, combination, currency] = key.split('|') as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        return { ledger: Number(ledger), budget, period, combination, currency, amount };
+      })
+      .filter(
+        (b) =>
+          b.ledger === ledgerId &&
+          b.period === vars.accountingPeriod &&
+          b.currency === vars.currency &&
+          b.combination.split('-').every((seg, i) => pattern[i] === '%' || pattern[i] === seg),
+      )
+      .map((b) => ({
+        LedgerName: vars.ledgerName,
+        PeriodName: b.period,
+        Currency: b.currency,
+        CurrencyType: 'Total',
+        AmountType: 'PTD',
+        DetailAccountCombination: b.combination,
+        Scenario: b.budget,
+        BudgetBalance: Number(decimal(b.amount)),
+      }));
+    collection(req, res, 'ledgerBalances', rows);
   });
 
   app.get(`${REST_PATH}/journalBatches`, (req, res) =>
@@ -640,6 +812,27 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
     app,
     faults,
     controlBudgetBalances,
+    /** Names the ledgers (by id) that balances and the GL budget interface refer to. */
+    setLedgers(rows: { LedgerId: number; Name: string }[]) {
+      for (const r of rows) ledgers.set(r.LedgerId, r.Name);
+      persist();
+    },
+    /** GL budget balances of a ledger's budget, as decimal strings by period and account combination. */
+    budgetBalances(ledgerId: number, budget: string) {
+      return [...budgetBalances]
+        .filter(([k]) => k.startsWith(`${ledgerId}|${budget}|`))
+        .map(([k, v]) => {
+          const [, , period, combination, currency] = k.split('|') as [
+            string,
+            string,
+            string,
+            string,
+            string,
+          ];
+          return { period, combination, currency, amount: decimal(v) };
+        });
+    },
+    interfaceErrors: () => [...interfaceErrors],
     postJournalBatch,
     /** Adds or replaces purchase orders, by order number. */
     putPurchaseOrders(seeds: PurchaseOrderSeed[]) {
@@ -679,8 +872,10 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
       persist();
     },
     setConsumption,
+    /** Ends (or moves) a job: its state is answered from the next read on. */
     setEssJobState(requestId: string, state: string) {
       essJobs.set(requestId, state);
+      essReads.delete(requestId);
       persist();
     },
     accountingPeriods: () => z.array(PeriodRow).parse(periods),

@@ -14,7 +14,7 @@ export const CORPORATE = 'ACME-CORP';
 export const CORPORATE_LEDGER = {
   id: 300000046976001,
   name: 'ACME Corporate USD',
-  controlBudget: 'Corporate Operating',
+  budgetName: 'Corporate Plan',
   legalEntityName: 'Acme Group Holdings Inc.',
 };
 

@@ -9,6 +9,7 @@ import {
   openPurchaseOrders,
   ORACLE_CONTROL_BUDGET,
   ORACLE_LEDGER_ID,
+  ORACLE_LEDGER_NAME,
   oracleLedgerPeriods,
 } from './services-company';
 import {
@@ -160,10 +161,11 @@ export function seedOracleLedger(
       ...oracleLedgerPeriods(y, status, corporateLedger),
     ]),
   ]);
-  oracle.setControlBudgets([
-    { name: ORACLE_CONTROL_BUDGET, ledgerId: ORACLE_LEDGER_ID, currency: 'USD' },
-    { name: CORPORATE_LEDGER.controlBudget, ledgerId: corporateLedger, currency: 'USD' },
+  oracle.setLedgers([
+    { LedgerId: ORACLE_LEDGER_ID, Name: ORACLE_LEDGER_NAME },
+    { LedgerId: corporateLedger, Name: CORPORATE_LEDGER.name },
   ]);
+  oracle.setControlBudgets([{ name: ORACLE_CONTROL_BUDGET, ledgerId: ORACLE_LEDGER_ID, currency: 'USD' }]);
 }
 
 /**

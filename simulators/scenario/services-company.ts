@@ -224,6 +224,7 @@ export function masterData() {
  * sends its budget there: a calendar-month ledger in US dollars with one control budget.
  */
 export const ORACLE_LEDGER_ID = 300000046975971;
+export const ORACLE_LEDGER_NAME = 'ACME US Primary';
 export const ORACLE_CONTROL_BUDGET = 'US Operating';
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

@@ -6,6 +6,7 @@ import { CORPORATE_LEDGER } from '../../db/seed/corporate';
 import { seedCorporateBooks } from '../../simulators/scenario/seed';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { failureOf } from '../harness/failures';
+import { GL_BUDGETS } from '../harness/oracle';
 
 /**
  * Oracle Fusion as an entity's books, the adapter against its simulator over real HTTP: posted journals page by
@@ -20,7 +21,7 @@ let erp: ErpConnector;
 const query = (over: Partial<LedgerQuery> = {}): LedgerQuery => ({
   company: CORPORATE_LEDGER.id,
   settings: {
-    controlBudget: CORPORATE_LEDGER.controlBudget,
+    budgetName: CORPORATE_LEDGER.budgetName,
     ledgerName: CORPORATE_LEDGER.name,
     soldToLegalEntity: CORPORATE_LEDGER.legalEntityName,
   },
@@ -53,6 +54,7 @@ beforeAll(async () => {
     rateTypeNames: { average: 'Corporate', spot: 'Spot' },
     accountValueSet: 'ACME_ACCOUNT',
     costCenterValueSet: 'ACME_COST_CENTER',
+    glBudgets: GL_BUDGETS,
   });
 });
 afterAll(() => server.close());

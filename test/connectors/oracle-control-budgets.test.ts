@@ -8,6 +8,7 @@ import {
 import { FailureType } from '../../domain/failures';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { failureOf } from '../harness/failures';
+import { GL_BUDGETS } from '../harness/oracle';
 
 /**
  * Oracle Fusion as a budget target: budgetary control budget entries against the simulator over real HTTP,
@@ -63,6 +64,7 @@ beforeAll(async () => {
     rateTypeNames: { spot: 'Spot', average: 'Corporate' },
     accountValueSet: 'ACME_ACCOUNT',
     costCenterValueSet: 'ACME_COST_CENTER',
+    glBudgets: GL_BUDGETS,
   });
 });
 afterAll(() => server.close());
@@ -202,7 +204,7 @@ describe('Oracle Fusion: budgetary control budget entries', () => {
     ]);
   });
 
-  test('a route without its control budget, or with a model not built for Oracle, is refused before any call', async () => {
+  test('a route without the settings of its model, or with a model Oracle does not offer, is refused before any call', async () => {
     const noBudget = await failureOf(
       erp.publishBudgetChunk({
         ...chunk('k-s', [line(1, 2, '51020', '1.00')]),
@@ -210,12 +212,20 @@ describe('Oracle Fusion: budgetary control budget entries', () => {
       }),
     );
     expect(noBudget).toMatchObject({ type: FailureType.ValidationFailed, nonRetryable: true });
+    // GL budget balances need the budget's and the ledger's names; annual lines are not a way Oracle holds budgets.
     const gl = await failureOf(
       erp.publishBudgetChunk({
         ...chunk('k-m', [line(1, 2, '51020', '1.00')]),
         target: { ...target, postingModel: 'replace-scope' },
       }),
     );
-    expect(gl.message).toContain('replace-scope is not built for it');
+    expect(gl.message).toContain('needs the settings budgetName');
+    const annual = await failureOf(
+      erp.publishBudgetChunk({
+        ...chunk('k-a', [line(1, 2, '51020', '1.00')]),
+        target: { ...target, postingModel: 'annual-lines' },
+      }),
+    );
+    expect(annual.message).toContain('annual-lines is not one of them');
   });
 });

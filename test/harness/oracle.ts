@@ -50,3 +50,11 @@ export const consumeMarchTravel = (stack: TestStack, fiscalYear: number, amount:
     currency: 'USD',
     amount,
   });
+
+/** GL budget loads as a test waits for them: the simulator's job state read every 20 ms. */
+export const GL_BUDGETS = {
+  jobName: '/oracle/apps/ess/financials/generalLedger/ledgers/ledgerDefinitions,ValidateAndLoadBudgets',
+  documentAccount: 'fin$/generalLedgerBudgetBalance$/import$',
+  pollIntervalMs: 20,
+  waitMs: 5_000,
+};

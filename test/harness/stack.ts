@@ -220,6 +220,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ANAPLAN_TIMEOUT_MS: '5000',
       ORACLE_BASE_URL: oracleServer.url,
       ORACLE_TIMEOUT_MS: '5000',
+      ORACLE_ESS_POLL_INTERVAL: '50ms',
       WORKFLOW_BUNDLE_PATH: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE'),
       ...options.env,
     };

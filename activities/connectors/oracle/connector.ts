@@ -13,6 +13,7 @@ import {
   type TargetLocation,
 } from '../types';
 import {
+  dimensionsOf,
   readChartValues,
   readJournalPage,
   readOpenCommitments,
@@ -20,6 +21,7 @@ import {
   type SegmentLayout,
 } from './books';
 import { readResult, sendBudgetEntry, transactionNumber } from './control-budgets';
+import { type GlBudgetConfig, loadBudgetBalances, readBudgetBalances, runNameOf } from './gl-budgets';
 import { type LedgerPeriod, readLedgerPeriods, takesBudgets } from './periods';
 import { createOracleRest, type OracleRestConfig, SYSTEM } from './rest';
 
@@ -36,6 +38,8 @@ import { createOracleRest, type OracleRestConfig, SYSTEM } from './rest';
  */
 
 export interface OracleConnectorConfig extends OracleRestConfig {
+  /** How GL budget balances are loaded (gl-budgets.ts). */
+  glBudgets: GlBudgetConfig;
   /** closeloop's rate types by the ledger's conversion rate type names. */
   rateTypeNames: Partial<Record<'spot' | 'average' | 'budget', string>>;
   /** The value sets of the natural account and cost center segments. */
@@ -52,25 +56,47 @@ const ControlBudgetSettings = z.object({
   dimensionFormat: z.string().min(1).optional(),
   segmentDelimiter: z.string().length(1).optional(),
 });
+const GlBudgetSettings = z.object({
+  budgetName: z.string().min(1),
+  ledgerName: z.string().min(1),
+  dimensionFormat: z.string().min(1).optional(),
+  segmentDelimiter: z.string().length(1).optional(),
+});
 
+/** The route's model and the settings it needs: a control budget, or a GL budget and its ledger's name. */
 function settingsOf(target: TargetLocation) {
   const model = target.postingModel ?? 'control-budget';
-  if (model !== 'control-budget')
-    throw ApplicationFailure.nonRetryable(
-      `${SYSTEM} takes budgets as control budgets (budgetary control); ${model} is not built for it`,
-      FailureType.ValidationFailed,
-    );
-  const parsed = ControlBudgetSettings.safeParse(target.settings);
-  if (!parsed.success)
-    throw ApplicationFailure.nonRetryable(
-      `the ${SYSTEM} route to ledger ${target.company} needs the setting controlBudget (the control budget its entries go to)`,
-      FailureType.ValidationFailed,
-    );
-  return {
-    controlBudget: parsed.data.controlBudget,
-    segments: parsed.data.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
-    delimiter: parsed.data.segmentDelimiter ?? '-',
+  const layout = {
+    segments: target.settings.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
+    delimiter: target.settings.segmentDelimiter ?? '-',
   };
+  if (model === 'control-budget') {
+    const parsed = ControlBudgetSettings.safeParse(target.settings);
+    if (!parsed.success)
+      throw ApplicationFailure.nonRetryable(
+        `the ${SYSTEM} route to ledger ${target.company} needs the setting controlBudget (the control budget its entries go to)`,
+        FailureType.ValidationFailed,
+      );
+    return { model, controlBudget: parsed.data.controlBudget, ...layout } as const;
+  }
+  if (model === 'replace-scope') {
+    const parsed = GlBudgetSettings.safeParse(target.settings);
+    if (!parsed.success)
+      throw ApplicationFailure.nonRetryable(
+        `the ${SYSTEM} route to ledger ${target.company} needs the settings budgetName (the GL budget its balances are loaded to) and ledgerName`,
+        FailureType.ValidationFailed,
+      );
+    return {
+      model,
+      budgetName: parsed.data.budgetName,
+      ledgerName: parsed.data.ledgerName,
+      ...layout,
+    } as const;
+  }
+  throw ApplicationFailure.nonRetryable(
+    `${SYSTEM} takes budgets as control budgets or GL budget balances; ${model} is not one of them`,
+    FailureType.ValidationFailed,
+  );
 }
 
 /** The ledger's period a day falls in (an adjustment period shares its days; the first listed is taken). */
@@ -86,14 +112,14 @@ const layoutOf = (settings: Readonly<Record<string, string>> | undefined): Segme
 export function createOracleConnector(config: OracleConnectorConfig): ErpConnector {
   const rest = createOracleRest(config);
 
-  function accountOf(line: TargetBudgetLine, s: ReturnType<typeof settingsOf>): string {
+  function segmentsOf(line: TargetBudgetLine, s: ReturnType<typeof settingsOf>): string[] {
     const missing = s.segments.filter((d) => !line.dimensions[d]);
     if (missing.length)
       throw ApplicationFailure.nonRetryable(
         `line ${line.lineNumber} has no ${missing.join(', ')} for the ${SYSTEM} account combination (${s.segments.join(s.delimiter)})`,
         FailureType.ValidationFailed,
       );
-    return s.segments.map((d) => line.dimensions[d]).join(s.delimiter);
+    return s.segments.map((d) => line.dimensions[d]!);
   }
 
   async function entryLines(target: TargetLocation, lines: readonly TargetBudgetLine[]) {
@@ -108,13 +134,35 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
             `ledger ${target.company} has no period containing ${l.date} (line ${l.lineNumber})`,
             FailureType.ValidationFailed,
           );
-        return { account: accountOf(l, s), period: period.period, amount: l.amount };
+        return { segments: segmentsOf(l, s), period: period.period, amount: l.amount };
       }),
     };
   }
 
   async function post(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
     const { settings, lines } = await entryLines(chunk.target, chunk.lines);
+    if (settings.model === 'replace-scope') {
+      const loaded = await loadBudgetBalances(
+        rest,
+        config.glBudgets,
+        {
+          key: chunk.idempotencyKey,
+          ledgerId: chunk.target.company,
+          ledgerName: settings.ledgerName,
+          budgetName: settings.budgetName,
+          balances: lines.map((l) => ({ ...l, amount: l.amount.amount, currency: l.amount.currency })),
+        },
+        settings.delimiter,
+        control,
+      );
+      return {
+        idempotencyKey: chunk.idempotencyKey,
+        // The run name is what support finds the load by in Oracle; the ESS request runs it.
+        documentNumber: runNameOf(chunk.idempotencyKey),
+        lineCount: chunk.lines.length,
+        alreadyPosted: loaded.alreadyLoaded,
+      };
+    }
     const number = transactionNumber(chunk.idempotencyKey);
     const exclusive = control.exclusive ?? ((_key, fn) => fn());
     const sent = await exclusive(chunk.idempotencyKey, () =>
@@ -122,7 +170,11 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
         number,
         type: chunk.purpose === 'original' ? 'INITIAL' : 'ADJUSTMENT',
         controlBudget: settings.controlBudget,
-        lines,
+        lines: lines.map((l) => ({
+          account: l.segments.join(settings.delimiter),
+          period: l.period,
+          amount: l.amount,
+        })),
       }),
     );
     control.progress?.({ transactionNumber: number, status: sent.result.HeaderStatus });
@@ -132,6 +184,40 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
       lineCount: chunk.lines.length,
       alreadyPosted: sent.alreadySent,
     };
+  }
+
+  /** What a GL budget holds in the ledger's periods of a window, every combination, from its balances. */
+  async function glBudgetTotals(
+    target: TargetLocation,
+    s: Extract<ReturnType<typeof settingsOf>, { model: 'replace-scope' }>,
+    window: { fromDate: string; toDate: string; currency?: string },
+  ): Promise<TargetBudgetTotal[]> {
+    if (!window.currency)
+      throw ApplicationFailure.nonRetryable(
+        `${SYSTEM} GL budget balances are read in one currency: the caller must name the budget's`,
+        FailureType.ValidationFailed,
+      );
+    const currency = window.currency;
+    const periods = (await readLedgerPeriods(rest, target.company)).filter(
+      (p) => p.startDate >= window.fromDate && p.startDate <= window.toDate,
+    );
+    const starts = new Map(periods.map((p) => [p.period, p.startDate]));
+    const held = await readBudgetBalances(rest, {
+      ledgerName: s.ledgerName,
+      budgetName: s.budgetName,
+      periods: periods.map((p) => p.period),
+      currency,
+      segments: s.segments.length,
+      delimiter: s.delimiter,
+    });
+    return [...held].map(([key, amount]) => {
+      const [period, combination] = key.split('|') as [string, string];
+      return {
+        dimensions: dimensionsOf(combination, s),
+        date: starts.get(period)!,
+        amount: { amount, currency },
+      };
+    });
   }
 
   return {
@@ -164,6 +250,8 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
     publishBudgetChunk: post,
 
     async reverseBudgetChunk(reversal, control) {
+      // A GL budget's balances are loaded back to what they held: the lines are those amounts already.
+      if (settingsOf(reversal.target).model === 'replace-scope') return post(reversal, control);
       const original = await readResult(rest, transactionNumber(reversal.originalIdempotencyKey));
       const again = await readResult(rest, transactionNumber(reversal.idempotencyKey));
       // A budget entry Oracle never applied (unknown, or failed validation) changed no balance: nothing to undo.
@@ -186,13 +274,14 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
     },
 
     /**
-     * Oracle publishes no REST read of control budget balances (they are extracted through BICC), so what the
-     * control budget holds from closeloop is read as what it did with each budget entry closeloop sent: the
-     * lines of every entry whose result passed (or passed with a warning) count, an unknown or failed one
-     * does not, and reconciliation shows the difference.
+     * A GL budget is read from its balances (`ledgerBalances`). Oracle publishes no REST read of control budget
+     * balances (they are extracted through BICC), so what a control budget holds from closeloop is read as what
+     * it did with each budget entry closeloop sent: the lines of every entry whose result passed (or passed
+     * with a warning) count, an unknown or failed one does not, and reconciliation shows the difference.
      */
     async fetchBudgetTotals(query, control): Promise<TargetBudgetTotal[]> {
-      settingsOf(query.target);
+      const s = settingsOf(query.target);
+      if (s.model === 'replace-scope') return glBudgetTotals(query.target, s, query);
       if (!query.posted)
         throw ApplicationFailure.nonRetryable(
           `${SYSTEM} control budgets are read back by the entries closeloop sent: the caller must name them`,
