@@ -1,6 +1,10 @@
 import { addRoute } from '../../db/queries/routes';
 import { fromMinor, toMinor } from '../../domain/money';
-import { ORACLE_CONTROL_BUDGET, ORACLE_LEDGER_ID } from '../../simulators/scenario/services-company';
+import {
+  ORACLE_CONTROL_BUDGET,
+  ORACLE_LEDGER_ID,
+  ORACLE_LEDGER_NAME,
+} from '../../simulators/scenario/services-company';
 import { seedOracleLedger } from '../../simulators/scenario/seed';
 import { type TestStack } from './stack';
 
@@ -12,6 +16,7 @@ export async function routeUsToOracle(
   stack: TestStack,
   fiscalYear: number,
   status?: Parameters<typeof seedOracleLedger>[2],
+  model: 'control-budget' | 'replace-scope' = 'control-budget',
 ) {
   seedOracleLedger(stack.oracle, [fiscalYear], status);
   const routed = await stack.db.transaction((tx) =>
@@ -19,8 +24,11 @@ export async function routeUsToOracle(
       legalEntity: 'ACME-US',
       target: 'oracle',
       company: String(ORACLE_LEDGER_ID),
-      postingModel: 'control-budget',
-      settings: { controlBudget: ORACLE_CONTROL_BUDGET },
+      postingModel: model,
+      settings:
+        model === 'control-budget'
+          ? { controlBudget: ORACLE_CONTROL_BUDGET }
+          : { budgetName: US_GL_BUDGET, ledgerName: ORACLE_LEDGER_NAME },
       validFrom: `${fiscalYear}-01-01`,
       replaces: [],
       by: 'test',
@@ -30,6 +38,19 @@ export async function routeUsToOracle(
   );
   if (routed.outcome !== 'added') throw new Error(`ACME-US was not routed to Oracle for ${fiscalYear}`);
 }
+
+/** The GL budget ACME-US's balances are loaded to when its route takes GL budget balances. */
+export const US_GL_BUDGET = 'US Plan';
+
+/** What the US ledger's GL budget holds for the year, in total. */
+export const oracleGlTotal = (stack: TestStack, fiscalYear: number) =>
+  fromMinor(
+    stack.oracle
+      .budgetBalances(ORACLE_LEDGER_ID, US_GL_BUDGET)
+      .filter((b) => b.period.endsWith(`-${String(fiscalYear).slice(2)}`))
+      .reduce((t, b) => t + toMinor(b.amount, 'USD'), 0n),
+    'USD',
+  );
 
 /** What Oracle's control budget holds for the year, in total. */
 export const oracleTotal = (stack: TestStack, fiscalYear: number) =>

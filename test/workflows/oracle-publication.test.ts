@@ -1,7 +1,7 @@
 import { decisionSignal, retryPublicationSignal } from '../../workflows/definitions';
 import { ORACLE_CONTROL_BUDGET, ORACLE_LEDGER_ID } from '../../simulators/scenario/services-company';
 import { seedOracleLedger } from '../../simulators/scenario/seed';
-import { consumeMarchTravel, oracleTotal, routeUsToOracle } from '../harness/oracle';
+import { consumeMarchTravel, oracleGlTotal, oracleTotal, routeUsToOracle } from '../harness/oracle';
 import {
   awaitingApproval,
   erpBudgetTotal,
@@ -27,8 +27,8 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
     await stack?.stop();
   });
 
-  async function approved(fiscalYear: number) {
-    const planned = planVersion(stack, fiscalYear, 1);
+  async function approved(fiscalYear: number, version = 1) {
+    const planned = planVersion(stack, fiscalYear, version);
     const handle = await stack.startCycle(planned.ref, { publication: { chunkSize: 20 } });
     await waitForStatus(handle, awaitingApproval);
     await handle.signal(
@@ -126,4 +126,39 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
     expect(oracleTotal(stack, fiscalYear)).toBe(total);
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
   });
+
+  test("GL budget balances: each version's load replaces what they hold, reconciled from them; a reset loads nothing twice", async () => {
+    const fiscalYear = await stack.newFiscalYear();
+    await routeUsToOracle(stack, fiscalYear, undefined, 'replace-scope');
+    const first = await approved(fiscalYear, 1);
+    const one = await first.handle.result();
+    expect(one.status).toBe('completed');
+    expect(one.reconciliation).toContainEqual(
+      expect.objectContaining({ target: 'oracle', exceptionCount: 0, targetTotal: first.total }),
+    );
+    expect(oracleGlTotal(stack, fiscalYear)).toBe(first.total);
+
+    // Version 2 raises Engineering's salaries: its load sets those balances to v2's amounts, the rest stay.
+    const second = await approved(fiscalYear, 2);
+    const two = await second.handle.result();
+    expect(two.status).toBe('completed');
+    expect(two.reconciliation).toContainEqual(
+      expect.objectContaining({ target: 'oracle', exceptionCount: 0, targetTotal: second.total }),
+    );
+    expect(oracleGlTotal(stack, fiscalYear)).toBe(second.total);
+    expect(await erpBudgetTotal(stack, fiscalYear)).toBe(second.total);
+
+    let resets = 0;
+    for (const point of (await workflowTaskPoints(second.handle)).filter((_, i) => i % 4 === 0)) {
+      const replayed = await resetCycle(stack, second.handle.workflowId, point).catch((err: Error) => {
+        if (/must be at the boundary/.test(err.message)) return undefined;
+        throw err;
+      });
+      if (!replayed) continue;
+      resets++;
+      expect(replayed.status).toBe('completed');
+      expect(oracleGlTotal(stack, fiscalYear)).toBe(second.total);
+    }
+    expect(resets).toBeGreaterThan(1);
+  }, 300_000);
 });

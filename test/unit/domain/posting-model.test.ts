@@ -1,4 +1,4 @@
-import { type PlanOptions, type PostingModel, planPosting } from '../../../domain/posting-model';
+import { type PlanOptions, type PostingModel, planPosting, scopesAfter } from '../../../domain/posting-model';
 import { fromMinor, toMinor } from '../../../domain/money';
 import { type KeyedAmount } from '../../../domain/revision';
 
@@ -174,5 +174,41 @@ describe('each posting model makes the target hold what should be held', () => {
   test('a model that needs a scope or a year says so', () => {
     expect(() => planPosting('replace-scope', should, held, { isOpen: () => true })).toThrow(/scopeOf/);
     expect(() => planPosting('annual-lines', should, held, { isOpen: () => true })).toThrow(/yearOf/);
+  });
+});
+
+describe('a replace-scope target is sent what stored differences make its scopes hold', () => {
+  const held = [
+    at('600100', '2027-04', '100.00'),
+    at('610200', '2027-04', '40.00'),
+    at('600100', '2027-05', '70.00'),
+  ];
+  const changes = [at('600100', '2027-04', '25.00'), at('610200', '2027-04', '-40.00')];
+  const scopeOf = (l: { period: string }) => l.period;
+
+  test('applied: every scope a change falls in, whole, at what it is to hold (a cleared balance at zero)', () => {
+    const lines = scopesAfter(held, changes, 'apply', scopeOf);
+    expect(lines.map((l) => [l.dimensions.account, l.period, l.amount.amount])).toEqual([
+      ['600100', '2027-04', '125.00'],
+      ['610200', '2027-04', '0.00'],
+    ]);
+  });
+
+  test('undone: the same scopes back at what they held before the changes', () => {
+    const after = [at('600100', '2027-04', '125.00'), at('600100', '2027-05', '70.00')];
+    const lines = scopesAfter(after, changes, 'undo', scopeOf);
+    expect(lines.map((l) => [l.dimensions.account, l.period, l.amount.amount])).toEqual([
+      ['600100', '2027-04', '100.00'],
+      ['610200', '2027-04', '40.00'],
+    ]);
+  });
+
+  test('with each balance its own scope (Oracle GL budgets), only the changed balances are sent', () => {
+    const byBalance = (l: { dimensions: Record<string, string>; period: string }) =>
+      `${JSON.stringify(l.dimensions)}|${l.period}`;
+    const lines = scopesAfter(held, [at('600100', '2027-04', '25.00')], 'apply', byBalance);
+    expect(lines.map((l) => [l.dimensions.account, l.period, l.amount.amount])).toEqual([
+      ['600100', '2027-04', '125.00'],
+    ]);
   });
 });
