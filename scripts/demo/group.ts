@@ -4,6 +4,7 @@ import {
   budgetRows,
 } from '../../simulators/scenario/services-company';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
+import { CORPORATE_LEDGER, corporateBudgetRows } from '../../simulators/scenario/corporate';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { Client } from '@temporalio/client';
 import { connectClient } from '../../config/temporal-connection';
@@ -20,7 +21,7 @@ import {
 
 const FISCAL_YEAR = 2028;
 const GROUP = 'ACME-GROUP';
-const ENTITIES = ['ACME-US', 'ACME-UK'] as const;
+const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-CORP'] as const;
 const KEY = { planner: 'dev-planner', admin: 'dev-admin' };
 const oracleSim = `http://127.0.0.1:${config.simulators.oraclePort}`;
 
@@ -43,10 +44,12 @@ async function nextVersion(): Promise<number> {
 }
 
 /**
- * The global manufacturer's group version over two ERPs: corporate finance keeps the US services company's
- * funds control in Oracle Fusion budgetary control (a route, as data) besides its books in Dynamics 365; the UK
- * subsidiary is on Dynamics 365 alone. One planning version of FY2028 covers both; closeloop fans it out into a
- * cycle per entity, each approved under its own policy, published where its routes say and reconciled.
+ * The global manufacturer's group version over two ERPs: corporate finance keeps its own books in Oracle Fusion
+ * (ACME-CORP: its budget loaded as GL budget balances, its actuals and orders read from its ledger) and the US
+ * services company's funds control in Oracle budgetary control (a route, as data) besides its books in
+ * Dynamics 365; the UK subsidiary is on Dynamics 365 alone. One planning version of FY2028 covers all three;
+ * closeloop fans it out into a cycle per entity, each approved under its own policy, published where its routes
+ * say and reconciled, and corporate's actuals come back from Oracle into budget control and the forecast.
  */
 export async function groupScenario() {
   step(
@@ -70,21 +73,24 @@ export async function groupScenario() {
       ? `  ${String(routed.body.message)}`
       : `  ${String(routed.body.outcome)} (audited in routing:ACME-US)`,
   );
-  const routes = must(
-    await call('GET', `/v1/legal-entities/ACME-US/routes?on=${FISCAL_YEAR}-01-01`, KEY.admin),
-    200,
-  );
-  for (const r of routes.body.routes as {
-    target: string;
-    company: string;
-    postingModel: string;
-    validFrom: string;
-    validTo: string | null;
-    inForce: boolean;
-  }[])
-    console.log(
-      `  ${r.inForce ? '●' : '○'} ${r.target.padEnd(7)} ${r.company.padEnd(16)} ${r.postingModel.padEnd(15)} from ${r.validFrom}${r.validTo ? ` until ${r.validTo}` : ''}`,
+  for (const entity of ['ACME-US', 'ACME-CORP']) {
+    console.log(`  ${entity}:`);
+    const routes = must(
+      await call('GET', `/v1/legal-entities/${entity}/routes?on=${FISCAL_YEAR}-01-01`, KEY.admin),
+      200,
     );
+    for (const r of routes.body.routes as {
+      target: string;
+      company: string;
+      postingModel: string;
+      validFrom: string;
+      validTo: string | null;
+      inForce: boolean;
+    }[])
+      console.log(
+        `    ${r.inForce ? '●' : '○'} ${r.target.padEnd(7)} ${r.company.padEnd(16)} ${r.postingModel.padEnd(15)} from ${r.validFrom}${r.validTo ? ` until ${r.validTo}` : ''}`,
+      );
+  }
 
   const first = await startGroup('independent');
   step('authorize: each entity walks its own approval policy');
@@ -102,6 +108,35 @@ export async function groupScenario() {
     `  Oracle's ${ORACLE_CONTROL_BUDGET} control budget: ${ofYear.length} balances for FY${FISCAL_YEAR} (simulator ${oracleSim})`,
   );
 
+  step(
+    "actuals: corporate's Oracle ledger is read (posted journals, open purchase orders) and the figures go to the planning platform (POST /v1/erp-syncs)",
+  );
+  const synced = must(
+    await call('POST', '/v1/erp-syncs', 'dev-scheduler', {
+      legalEntity: 'ACME-CORP',
+      fiscalYear: FISCAL_YEAR,
+      deliverAsOf: `${FISCAL_YEAR}-03`,
+      wait: true,
+    }),
+    200,
+  ).body as {
+    workflowId: string;
+    years: {
+      actuals: { inserted: number; duplicates: number; exceptions: number };
+      commitments: { lines: number; changed: number };
+      delivered: { versionName?: string; lineCount?: number; skipped?: string };
+    }[];
+  };
+  const fy = synced.years[0]!;
+  console.log(
+    `  ${synced.workflowId}: ${fy.actuals.inserted} new journal lines from ledger "${CORPORATE_LEDGER.name}" (${fy.actuals.duplicates} already counted, ${fy.actuals.exceptions} kept as exceptions), ${fy.commitments.lines} open order distributions`,
+  );
+  console.log(
+    fy.delivered.skipped
+      ? `  planning: ${fy.delivered.skipped}`
+      : `  planning: forecast "${fy.delivered.versionName}" updated in Anaplan (${fy.delivered.lineCount} lines)`,
+  );
+
   // ── All or nothing ──────────────────────────────────────────────────────────────────────────────────
   step(
     "all or nothing: the next version must land everywhere; Oracle's integration user has lost its budget entry role",
@@ -115,10 +150,13 @@ export async function groupScenario() {
     body: 'The user closeloop is not authorized to create budget entries.',
   });
   const second = await startGroup('all-or-nothing');
-  const [usCycle, ukCycle] = second.cycleIds as [string, string];
+  const [usCycle, ukCycle, corpCycle] = second.cycleIds as [string, string, string];
   console.log(`  ${ukCycle}`);
   await approveAsAwaited(cyclePath(ukCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
   console.log('  ACME-UK is published in Dynamics 365 and waits for the rest of the group (awaiting_group)');
+  console.log(`  ${corpCycle}`);
+  await approveAsAwaited(cyclePath(corpCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
+  console.log("  ACME-CORP's GL budget balances are loaded in Oracle; it waits too");
   console.log(`  ${usCycle}`);
   const failed = await approveAsAwaited(
     cyclePath(usCycle),
@@ -133,6 +171,8 @@ export async function groupScenario() {
     'ACME-UK to stand down',
   );
   console.log(`  ACME-UK stood down, its Dynamics 365 postings reversed: ${String(stood.outcomeReason)}`);
+  await followCycle(cyclePath(corpCycle), (s) => s.status === 'stood_down', 'ACME-CORP to stand down');
+  console.log('  ACME-CORP stood down, its GL budget balances loaded back to what they held before');
 
   step('support: the role is granted back in Oracle, and sam sends retry-publication to the US cycle');
   await oracleAdmin('DELETE', '/__sim/faults');
@@ -167,7 +207,7 @@ async function oracleAdmin(method: string, path: string, body?: unknown) {
 async function startGroup(policy: 'independent' | 'all-or-nothing'): Promise<Started> {
   for (let version = await nextVersion(); ; version++) {
     step(
-      `planning: FP&A publishes FY${FISCAL_YEAR} BUDGET v${version} for ${ENTITIES.join(' and ')} in the planning platform`,
+      `planning: FP&A publishes FY${FISCAL_YEAR} BUDGET v${version} for ${ENTITIES.join(', ')} in the planning platform`,
     );
     const ref = { fiscalYear: FISCAL_YEAR, scenario: 'BUDGET', version };
     await putPlanningVersion({ ...ref, legalEntity: 'ACME-US' }, budgetRows(FISCAL_YEAR, version));
@@ -175,6 +215,7 @@ async function startGroup(policy: 'independent' | 'all-or-nothing'): Promise<Sta
       { ...ref, legalEntity: 'ACME-UK' },
       subsidiaryBudgetRows('ACME-UK', FISCAL_YEAR),
     );
+    await putPlanningVersion({ ...ref, legalEntity: 'ACME-CORP' }, corporateBudgetRows(FISCAL_YEAR, version));
     step(`plan: alice (planner) starts the group version (${policy}): one cycle per entity under ${GROUP}`);
     const started = must(
       await call('POST', '/v1/group-budget-cycles', KEY.planner, {

@@ -51,12 +51,18 @@ const oracleValue = (dimension: 'account' | 'costCenter', code: string) => {
 const combination = (account: string, costCenter: string) =>
   `${oracleValue('account', account)}-${oracleValue('costCenter', costCenter)}`;
 
-export function corporateBudgetRows(fiscalYear: number): PlanningBudgetRow[] {
+/** The plan of a version: each later version raises group finance's salaries by 1%, so versions differ. */
+export function corporateBudgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[] {
   return PLAN.flatMap((item) =>
     monthlyFiscalPeriods(fiscalYear).map((p) => ({
       dimensions: { account: item.account, costCenter: item.costCenter },
       period: p.period,
-      amount: fromMinor(item.monthly, 'USD'),
+      amount: fromMinor(
+        item.costCenter === 'CC-820' && item.account === '600100'
+          ? (item.monthly * (100n + BigInt(version - 1))) / 100n
+          : item.monthly,
+        'USD',
+      ),
       currency: 'USD',
     })),
   );
