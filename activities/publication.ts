@@ -22,6 +22,7 @@ import {
   type PublicationRow,
 } from '../db/queries/publications';
 import { withKeyLock } from '../db/queries/locks';
+import { jobCallbackOutcome } from '../db/queries/erp-job-callbacks';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { targetsOfFiscalYear } from '../db/queries/routes';
 import { receives, replaceScopeOf } from '../domain/routing';
@@ -148,6 +149,7 @@ async function reverseOneChunk(
   chunkIndex: number,
   correlationId: string,
   progress: (d: Record<string, unknown>) => void,
+  resumeFrom?: Record<string, unknown>,
 ): Promise<boolean> {
   const { db } = deps;
   const row = await loadChunk(db, ctx.publication.id, chunkIndex);
@@ -160,7 +162,13 @@ async function reverseOneChunk(
       description: `closeloop reversal of ${row.idempotencyKey}`,
       originalIdempotencyKey: row.idempotencyKey,
     },
-    { progress: (d) => progress({ chunkIndex, ...d }), exclusive: (key, fn) => withKeyLock(db, key, fn) },
+    {
+      progress: (d) => progress({ chunkIndex, ...d }),
+      // A previous attempt's word on this chunk's reversal (the adapter checks it names the same document).
+      resumeFrom: resumeFrom?.chunkIndex === chunkIndex ? resumeFrom : undefined,
+      exclusive: (key, fn) => withKeyLock(db, key, fn),
+      jobEnded: (requestId) => jobCallbackOutcome(db, ctx.publication.target, requestId),
+    },
   );
   return db.transaction((tx) =>
     markChunkReversed(tx, {
@@ -186,10 +194,10 @@ export async function reversePublicationPostings(
   correlationId: string,
 ): Promise<number> {
   const ctx = await loadPublicationContext(deps.db, publication.id);
-  return withHeartbeat(async ({ progress }) => {
+  return withHeartbeat(async ({ progress, resumeFrom }) => {
     let reversed = 0;
     for (const c of (await chunksOf(deps.db, publication.id)).reverse()) {
-      if (await reverseOneChunk(deps, ctx, c.chunkIndex, correlationId, progress)) reversed++;
+      if (await reverseOneChunk(deps, ctx, c.chunkIndex, correlationId, progress, resumeFrom)) reversed++;
       progress({ publicationId: publication.id, chunkIndex: c.chunkIndex });
     }
     await deps.db.transaction((tx) =>
@@ -331,7 +339,7 @@ export function createPublicationActivities(deps: PublicationDeps) {
      * and the next attempt resumes the same ERP document.
      */
     publishChunk: (input: ChunkRef): Promise<ChunkOutcome> =>
-      withHeartbeat(async ({ progress }) => {
+      withHeartbeat(async ({ progress, resumeFrom }) => {
         const ctx = await loadPublicationContext(db, input.publicationId);
         const row = await loadChunk(db, input.publicationId, input.chunkIndex);
         if (row.status === 'posted' && row.documentNumber)
@@ -345,7 +353,12 @@ export function createPublicationActivities(deps: PublicationDeps) {
         const lines = await chunkLines(db, ctx, row);
         const posted = await erpFor(deps, ctx.publication.target).publishBudgetChunk(
           chunkRequest(ctx, row.idempotencyKey, input.chunkIndex, lines),
-          { progress, exclusive: (key, fn) => withKeyLock(db, key, fn) },
+          {
+            progress,
+            resumeFrom,
+            exclusive: (key, fn) => withKeyLock(db, key, fn),
+            jobEnded: (requestId) => jobCallbackOutcome(db, ctx.publication.target, requestId),
+          },
         );
         await db.transaction((tx) =>
           markChunkPosted(tx, {
@@ -367,8 +380,8 @@ export function createPublicationActivities(deps: PublicationDeps) {
     /** Compensation for one chunk; idempotent, and a no-op for a chunk that never posted. */
     async reverseChunk(input: ChunkRef): Promise<boolean> {
       const ctx = await loadPublicationContext(db, input.publicationId);
-      return withHeartbeat(({ progress }) =>
-        reverseOneChunk(deps, ctx, input.chunkIndex, ctx.publication.correlationId, progress),
+      return withHeartbeat(({ progress, resumeFrom }) =>
+        reverseOneChunk(deps, ctx, input.chunkIndex, ctx.publication.correlationId, progress, resumeFrom),
       );
     },
 

@@ -191,6 +191,24 @@ export const publicationTargets = pgTable(
   ],
 );
 
+/**
+ * Ends of an ERP's jobs as its callback reported them (Oracle's ESS import callback, relayed to the API): a
+ * load waiting on a job takes its end from here as soon as it arrives, instead of at its next poll.
+ */
+export const erpJobCallbacks = pgTable(
+  'erp_job_callbacks',
+  {
+    system: text('system').notNull(),
+    requestId: text('request_id').notNull(),
+    /** running, succeeded, warning or failed (domain/oracle-ess: callbackOutcome). */
+    outcome: text('outcome').notNull(),
+    /** The request's job and its child jobs with their states, as the callback listed them. */
+    jobs: jsonb('jobs').$type<{ name: string; requestId: string; state: string }[]>().notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.system, t.requestId] })],
+);
+
 export const accounts = pgTable('accounts', {
   code: text('code').primaryKey(),
   name: text('name').notNull(),

@@ -81,6 +81,8 @@ export const auditStream = {
   routing: (legalEntity: string) => `routing:${legalEntity}`,
   /** Dimension mappings of one target system (shared by every entity on that system). */
   mappings: (system: string) => `mappings:${system}`,
+  /** Ends of one ERP's jobs as its callbacks reported them. */
+  erpJobs: (system: string) => `erp-jobs:${system}`,
 } as const;
 
 /** Idempotency key of one publication chunk: the same version, target, chunk and revision post once. */

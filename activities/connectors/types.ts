@@ -34,6 +34,11 @@ export interface CallControl {
    * the same key.
    */
   exclusive?<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * How a job the adapter waits on ended, as the ERP's callback reported it (undefined: not yet): a load takes
+   * its end from here as soon as it arrives, between its polls of the ERP.
+   */
+  jobEnded?(requestId: string): Promise<'running' | 'succeeded' | 'warning' | 'failed' | undefined>;
 }
 
 /** An amount as a source delivered it: not yet validated, but never without its currency. */

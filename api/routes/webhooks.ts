@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import { entitiesOfErpCompanies } from '../../db/queries/reference';
-import { requireRole } from '../auth';
+import { randomUUID } from 'node:crypto';
+import { callbackOutcome, EssCallback } from '../../domain/oracle-ess';
+import { recordJobCallback } from '../../db/queries/erp-job-callbacks';
+import { principalOf, requireRole } from '../auth';
 import { notifyChange } from '../erp-events';
 import { HttpError } from '../errors';
 
@@ -57,6 +60,34 @@ export function webhookRoutes({ db, client, config }: { db: Database; client: Cl
       );
     }
     res.status(202).json({ accepted: events.length, workflows: [...started] });
+  });
+
+  /**
+   * Oracle's import callback, as the integration layer that receives it (Oracle calls a SOAP service under a
+   * SAML bearer token policy: docs/compatibility.md) relays its JSON: the end of each request it names, and of
+   * its child jobs, recorded for the load waiting on it. Delivered again, it changes nothing.
+   */
+  router.post('/oracle/ess-callbacks', requireRole('integration_admin'), async (req, res) => {
+    const callback = EssCallback.parse(req.body);
+    const by = principalOf(req).id;
+    const correlationId = req.header('x-correlation-id') ?? randomUUID();
+    const requests = await db.transaction(async (tx) => {
+      const out: { requestId: string; outcome: string; result: 'recorded' | 'unchanged' }[] = [];
+      for (const job of callback.JOBS) {
+        const ended = callbackOutcome(callback, job.REQUESTID)!;
+        const result = await recordJobCallback(tx, {
+          system: 'oracle',
+          requestId: job.REQUESTID,
+          outcome: ended.outcome,
+          jobs: ended.jobs,
+          by,
+          correlationId,
+        });
+        out.push({ requestId: job.REQUESTID, outcome: ended.outcome, result });
+      }
+      return out;
+    });
+    res.status(202).json({ requests });
   });
 
   return router;

@@ -241,7 +241,8 @@ const withNumbers = (row: Row, keys: readonly string[]): Row =>
     Object.entries(row).map(([k, v]) => [k, keys.includes(k) && typeof v === 'string' ? Number(v) : v]),
   );
 
-export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
+export function createOracleSimulator(given: OracleSimulatorOptions = {}) {
+  const options = { ...given };
   const username = options.username ?? 'closeloop';
   const password = options.password ?? 'dev-secret';
   const faults = new FaultInjector();
@@ -833,6 +834,16 @@ export function createOracleSimulator(options: OracleSimulatorOptions = {}) {
         });
     },
     interfaceErrors: () => [...interfaceErrors],
+    /** Import jobs from now on answer RUNNING to this many reads before their end (a slow pod). */
+    setEssReadsRunning(reads: number) {
+      options.essReadsRunning = reads;
+    },
+    /** Every ESS request, with the state its next read would answer. */
+    essRequests: () =>
+      [...essJobs].map(([requestId, state]) => ({
+        requestId,
+        state: (essReads.get(requestId) ?? 0) > 0 ? 'RUNNING' : state,
+      })),
     postJournalBatch,
     /** Adds or replaces purchase orders, by order number. */
     putPurchaseOrders(seeds: PurchaseOrderSeed[]) {

@@ -3,12 +3,8 @@ import path from 'node:path';
 import express from 'express';
 import { z } from 'zod';
 import { listen, type RunningServer } from '../../api/listen';
-import {
-  callbackOutcome,
-  EssCallback,
-  essOutcome,
-  readEssJobState,
-} from '../../activities/connectors/oracle/ess';
+import { readEssJobState } from '../../activities/connectors/oracle/ess';
+import { callbackOutcome, EssCallback, essOutcome } from '../../domain/oracle-ess';
 import { readLedgerPeriods, takesBudgets } from '../../activities/connectors/oracle/periods';
 import { createOracleRest, REST_PATH } from '../../activities/connectors/oracle/rest';
 import { FailureType } from '../../domain/failures';

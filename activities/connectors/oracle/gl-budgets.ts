@@ -7,7 +7,8 @@ import { FailureType } from '../../../domain/failures';
 import { toMinor } from '../../../domain/money';
 import { type CallControl } from '../types';
 import { OracleAmount } from './books';
-import { essOutcome, readEssJobState } from './ess';
+import { essOutcome } from '../../../domain/oracle-ess';
+import { readEssJobState } from './ess';
 import { type OracleRest, SYSTEM } from './rest';
 
 /**
@@ -25,6 +26,9 @@ import { type OracleRest, SYSTEM } from './rest';
  * hold the load's amounts, the lost load ran and nothing is sent again. Since a load replaces, a second load of
  * the same file sets the same balances.
  */
+
+/** How often a load waiting on a job looks for its relayed callback between two polls of Oracle. */
+const CALLBACK_CHECK_MS = 1_000;
 
 export interface GlBudgetConfig {
   /** The ESS job importBulkData runs on the interface rows ("package,definition"). */
@@ -198,9 +202,25 @@ export async function loadBudgetBalances(
   const runName = runNameOf(load.key);
   const started = Date.now();
   let polls = 0;
+  let nextPoll = 0;
   for (;;) {
-    const state = await readEssJobState(rest, requestId);
-    const outcome = essOutcome(state);
+    // A callback relayed to closeloop says first; Oracle is read on the poll's own schedule.
+    const reported = await control.jobEnded?.(requestId);
+    let outcome: ReturnType<typeof essOutcome>;
+    let state: string;
+    if (reported && reported !== 'running') {
+      outcome = reported;
+      state = `${reported.toUpperCase()} (callback)`;
+    } else if (Date.now() >= nextPoll) {
+      const read = await readEssJobState(rest, requestId);
+      outcome = essOutcome(read);
+      state = read;
+      // A load of a few rows ends in seconds, a large one in minutes: read again soon, then less often.
+      nextPoll = Date.now() + Math.min(config.pollIntervalMs, 500 * 2 ** polls++);
+    } else {
+      await sleep(Math.min(CALLBACK_CHECK_MS, nextPoll - Date.now()));
+      continue;
+    }
     control.progress?.({ runName, requestId, state });
     if (outcome === 'succeeded') return { requestId, alreadyLoaded: false };
     if (outcome === 'warning' || outcome === 'failed') {
@@ -215,7 +235,10 @@ export async function loadBudgetBalances(
         `${SYSTEM} ESS request ${requestId} (${runName}) is still ${state}; the next attempt waits on it`,
         FailureType.ConnectorUnavailable,
       );
-    // A load of a few rows ends in seconds, a large one in minutes: read again soon, then less often.
-    await new Promise((r) => setTimeout(r, Math.min(config.pollIntervalMs, 500 * 2 ** polls++)));
+    await sleep(
+      control.jobEnded ? Math.min(CALLBACK_CHECK_MS, nextPoll - Date.now()) : nextPoll - Date.now(),
+    );
   }
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
