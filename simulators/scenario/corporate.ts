@@ -92,81 +92,64 @@ export function corporateJournals(fiscalYear: number, throughMonth: string): Jou
     }));
 }
 
+/** An order of one line, one schedule and one distribution, as most of corporate's are. */
+function singleLineOrder(o: {
+  number: string;
+  revision?: number;
+  soldTo: string;
+  account: string;
+  costCenter: string;
+  budgetDate: string;
+  ordered: string;
+  billed?: string;
+}): PurchaseOrderSeed {
+  const distribution = {
+    DistributionNumber: 1,
+    POChargeAccount: combination(o.account, o.costCenter),
+    BudgetDate: o.budgetDate,
+    Ordered: o.ordered,
+    ...(o.billed ? { AmountBilled: o.billed } : {}),
+  };
+  return {
+    OrderNumber: o.number,
+    Revision: o.revision ?? 0,
+    SoldToLegalEntity: o.soldTo,
+    CurrencyCode: 'USD',
+    lines: [{ LineNumber: 1, schedules: [{ ScheduleNumber: 1, distributions: [distribution] }] }],
+  };
+}
+
 /** Open orders: an audit engagement half invoiced, and a treasury system subscription not yet invoiced. */
 export function corporatePurchaseOrders(fiscalYear: number): PurchaseOrderSeed[] {
+  const corporate = CORPORATE_LEDGER.legalEntityName;
   return [
-    {
-      OrderNumber: `CORP-${fiscalYear}-0101`,
-      Revision: 1,
-      SoldToLegalEntity: CORPORATE_LEDGER.legalEntityName,
-      CurrencyCode: 'USD',
-      lines: [
-        {
-          LineNumber: 1,
-          schedules: [
-            {
-              ScheduleNumber: 1,
-              distributions: [
-                {
-                  DistributionNumber: 1,
-                  POChargeAccount: combination('630400', 'CC-820'),
-                  BudgetDate: `${fiscalYear}-04-15`,
-                  Ordered: '60000.00',
-                  AmountBilled: '30000.00',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-    {
-      OrderNumber: `CORP-${fiscalYear}-0102`,
-      SoldToLegalEntity: CORPORATE_LEDGER.legalEntityName,
-      CurrencyCode: 'USD',
-      lines: [
-        {
-          LineNumber: 1,
-          schedules: [
-            {
-              ScheduleNumber: 1,
-              distributions: [
-                {
-                  DistributionNumber: 1,
-                  POChargeAccount: combination('630400', 'CC-810'),
-                  BudgetDate: `${fiscalYear}-05-01`,
-                  Ordered: '18000.00',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
+    singleLineOrder({
+      number: `CORP-${fiscalYear}-0101`,
+      revision: 1,
+      soldTo: corporate,
+      account: '630400',
+      costCenter: 'CC-820',
+      budgetDate: `${fiscalYear}-04-15`,
+      ordered: '60000.00',
+      billed: '30000.00',
+    }),
+    singleLineOrder({
+      number: `CORP-${fiscalYear}-0102`,
+      soldTo: corporate,
+      account: '630400',
+      costCenter: 'CC-810',
+      budgetDate: `${fiscalYear}-05-01`,
+      ordered: '18000.00',
+    }),
     // Another legal entity's order: not corporate's commitment.
-    {
-      OrderNumber: `US-${fiscalYear}-0900`,
-      SoldToLegalEntity: 'Acme Services US Inc.',
-      CurrencyCode: 'USD',
-      lines: [
-        {
-          LineNumber: 1,
-          schedules: [
-            {
-              ScheduleNumber: 1,
-              distributions: [
-                {
-                  DistributionNumber: 1,
-                  POChargeAccount: combination('630400', 'CC-100'),
-                  BudgetDate: `${fiscalYear}-05-01`,
-                  Ordered: '5000.00',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
+    singleLineOrder({
+      number: `US-${fiscalYear}-0900`,
+      soldTo: 'Acme Services US Inc.',
+      account: '630400',
+      costCenter: 'CC-100',
+      budgetDate: `${fiscalYear}-05-01`,
+      ordered: '5000.00',
+    }),
   ];
 }
 

@@ -1,12 +1,11 @@
 import { listen, type RunningServer } from '../../api/listen';
-import { createOracleConnector } from '../../activities/connectors/oracle/connector';
 import { type ErpConnector, type LedgerQuery } from '../../activities/connectors/types';
 import { FailureType } from '../../domain/failures';
 import { CORPORATE_LEDGER } from '../../db/seed/corporate';
 import { seedCorporateBooks } from '../../simulators/scenario/seed';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { failureOf } from '../harness/failures';
-import { GL_BUDGETS } from '../harness/oracle';
+import { oracleConnectorAt } from '../harness/oracle';
 
 /**
  * Oracle Fusion as an entity's books, the adapter against its simulator over real HTTP: posted journals page by
@@ -45,17 +44,7 @@ async function syncAll(q: LedgerQuery) {
 beforeAll(async () => {
   sim = createOracleSimulator();
   server = await listen(sim.app, 0);
-  erp = createOracleConnector({
-    baseUrl: server.url,
-    username: 'closeloop',
-    password: 'dev-secret',
-    timeoutMs: 1000,
-    pageSize: 2,
-    rateTypeNames: { average: 'Corporate', spot: 'Spot' },
-    accountValueSet: 'ACME_ACCOUNT',
-    costCenterValueSet: 'ACME_COST_CENTER',
-    glBudgets: GL_BUDGETS,
-  });
+  erp = oracleConnectorAt(server.url, { pageSize: 2 });
 });
 afterAll(() => server.close());
 beforeEach(() => {

@@ -1,5 +1,4 @@
 import { listen, type RunningServer } from '../../api/listen';
-import { createOracleConnector } from '../../activities/connectors/oracle/connector';
 import {
   type BudgetChunkPublication,
   type BudgetTarget,
@@ -8,7 +7,7 @@ import {
 import { FailureType } from '../../domain/failures';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { failureOf } from '../harness/failures';
-import { GL_BUDGETS } from '../harness/oracle';
+import { oracleConnectorAt } from '../harness/oracle';
 
 /**
  * Oracle Fusion as a budget target: budgetary control budget entries against the simulator over real HTTP,
@@ -55,17 +54,7 @@ const balance = (period: string, account: string) =>
 beforeAll(async () => {
   sim = createOracleSimulator();
   server = await listen(sim.app, 0);
-  erp = createOracleConnector({
-    baseUrl: server.url,
-    username: 'closeloop',
-    password: 'dev-secret',
-    timeoutMs: 1000,
-    pageSize: 25,
-    rateTypeNames: { spot: 'Spot', average: 'Corporate' },
-    accountValueSet: 'ACME_ACCOUNT',
-    costCenterValueSet: 'ACME_COST_CENTER',
-    glBudgets: GL_BUDGETS,
-  });
+  erp = oracleConnectorAt(server.url);
 });
 afterAll(() => server.close());
 beforeEach(async () => {

@@ -1,6 +1,5 @@
 import { parse } from 'csv-parse/sync';
 import { listen, type RunningServer } from '../../api/listen';
-import { createOracleConnector } from '../../activities/connectors/oracle/connector';
 import { INTERFACE_COLUMNS, interfaceCsv, runNameOf } from '../../activities/connectors/oracle/gl-budgets';
 import {
   type BudgetChunkPublication,
@@ -10,7 +9,7 @@ import {
 import { FailureType } from '../../domain/failures';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { failureOf } from '../harness/failures';
-import { GL_BUDGETS } from '../harness/oracle';
+import { oracleConnectorAt } from '../harness/oracle';
 
 /**
  * Oracle Fusion's GL budget balances against the simulator over real HTTP: importBulkData of the GL budget
@@ -53,20 +52,10 @@ const balances = () =>
     sim.budgetBalances(LEDGER, BUDGET).map((b) => [`${b.period} ${b.combination}`, b.amount]),
   );
 
-async function start(essReadsRunning = 1, waitMs = GL_BUDGETS.waitMs) {
+async function start(essReadsRunning = 1, waitMs?: number) {
   sim = createOracleSimulator({ essReadsRunning });
   server = await listen(sim.app, 0);
-  erp = createOracleConnector({
-    baseUrl: server.url,
-    username: 'closeloop',
-    password: 'dev-secret',
-    timeoutMs: 1000,
-    pageSize: 25,
-    rateTypeNames: {},
-    accountValueSet: 'ACME_ACCOUNT',
-    costCenterValueSet: 'ACME_COST_CENTER',
-    glBudgets: { ...GL_BUDGETS, waitMs },
-  });
+  erp = oracleConnectorAt(server.url, { waitMs });
   sim.setLedgers([{ LedgerId: LEDGER, Name: LEDGER_NAME }]);
   sim.setAccountingPeriods(
     STATUSES.map((s, i) => ({

@@ -1,3 +1,4 @@
+import { createOracleConnector } from '../../activities/connectors/oracle/connector';
 import { addRoute } from '../../db/queries/routes';
 import { fromMinor, toMinor } from '../../domain/money';
 import {
@@ -79,3 +80,17 @@ export const GL_BUDGETS = {
   pollIntervalMs: 20,
   waitMs: 5_000,
 };
+
+/** The Oracle adapter against a simulator at `url`, paging as a test asks. */
+export const oracleConnectorAt = (url: string, over: { pageSize?: number; waitMs?: number } = {}) =>
+  createOracleConnector({
+    baseUrl: url,
+    username: 'closeloop',
+    password: 'dev-secret',
+    timeoutMs: 1000,
+    pageSize: over.pageSize ?? 25,
+    rateTypeNames: { average: 'Corporate', spot: 'Spot' },
+    accountValueSet: 'ACME_ACCOUNT',
+    costCenterValueSet: 'ACME_COST_CENTER',
+    glBudgets: { ...GL_BUDGETS, waitMs: over.waitMs ?? GL_BUDGETS.waitMs },
+  });
