@@ -63,13 +63,16 @@ const GlBudgetSettings = z.object({
   segmentDelimiter: z.string().length(1).optional(),
 });
 
+/** How a ledger's account combinations read, from the route's settings. */
+const layoutOf = (settings: Readonly<Record<string, string>> | undefined): SegmentLayout => ({
+  segments: settings?.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
+  delimiter: settings?.segmentDelimiter ?? '-',
+});
+
 /** The route's model and the settings it needs: a control budget, or a GL budget and its ledger's name. */
 function settingsOf(target: TargetLocation) {
   const model = target.postingModel ?? 'control-budget';
-  const layout = {
-    segments: target.settings.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
-    delimiter: target.settings.segmentDelimiter ?? '-',
-  };
+  const layout = layoutOf(target.settings);
   if (model === 'control-budget') {
     const parsed = ControlBudgetSettings.safeParse(target.settings);
     if (!parsed.success)
@@ -102,12 +105,6 @@ function settingsOf(target: TargetLocation) {
 /** The ledger's period a day falls in (an adjustment period shares its days; the first listed is taken). */
 const periodOn = (periods: readonly LedgerPeriod[], day: string) =>
   periods.find((p) => p.startDate <= day && day <= p.endDate);
-
-/** How a ledger's account combinations read, from the route's settings. */
-const layoutOf = (settings: Readonly<Record<string, string>> | undefined): SegmentLayout => ({
-  segments: settings?.dimensionFormat?.split('-') ?? DEFAULT_FORMAT,
-  delimiter: settings?.segmentDelimiter ?? '-',
-});
 
 export function createOracleConnector(config: OracleConnectorConfig): ErpConnector {
   const rest = createOracleRest(config);
@@ -244,7 +241,7 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
     },
 
     dimensionsHeld(target) {
-      return [...HELD_BY_LEDGER, ...(target.settings.dimensionFormat?.split('-') ?? DEFAULT_FORMAT)];
+      return [...HELD_BY_LEDGER, ...layoutOf(target.settings).segments];
     },
 
     publishBudgetChunk: post,

@@ -160,8 +160,9 @@ async function alreadyHeld(rest: OracleRest, load: GlBudgetLoad, delimiter: stri
 
 /**
  * Loads the balances and waits for the job: the request id, and whether an earlier attempt had already
- * loaded them. A job that ends in error or warning is checked against the balances: what it did not load is
- * named, and the load fails for good (a retry after the cause is fixed loads the same file again).
+ * loaded them. A job that ends in error or warning is checked against the balances: unless they hold the
+ * load's amounts, the load fails for good, naming its run and request (the job's output lists the rows it
+ * refused); a retry after the cause is fixed loads the same file again.
  */
 export async function loadBudgetBalances(
   rest: OracleRest,
