@@ -11,7 +11,7 @@ import { describeIssues } from '../../domain/zod-issues';
 
 export interface HttpRequest {
   system: string;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   /** Serialised as JSON unless it is already a string or bytes (file chunks). */
@@ -19,6 +19,8 @@ export interface HttpRequest {
   timeoutMs: number;
   /** 4xx statuses this service documents as transient (e.g. Anaplan's 409 model busy, 423 model locked). */
   transientStatuses?: readonly number[];
+  /** An answer the caller handles itself though it is not 2xx (SAP's 403 `x-csrf-token: Required`). */
+  handles?: (response: Response) => boolean;
 }
 
 /** Parses Retry-After (delta-seconds or HTTP-date) into milliseconds from `now`. */
@@ -65,7 +67,8 @@ export function classifyHttpFailure(
 /**
  * The reason a service gave for refusing a request, from the error bodies our systems use: OData
  * (`{ error: { code, message, innererror: { message } } }`; Dynamics 365 puts the generic "An error has
- * occurred." on top and the reason in `innererror.message`), Anaplan's integration API
+ * occurred." on top and the reason in `innererror.message`; SAP Gateway writes `message` as `{ lang, value }`
+ * and lists each problem in `innererror.errordetails` with its `propertyref`), Anaplan's integration API
  * (`{ status: { code, message }, path, timestamp }`) and authentication API (`{ status, statusMessage }`),
  * and Entra ID (`{ error, error_description }`).
  */
@@ -78,8 +81,25 @@ export function errorReason(bodyText: string): string {
       if (err && typeof err === 'object') {
         const { code, message, innererror } = err as Record<string, unknown>;
         const inner = (innererror as { message?: unknown } | undefined)?.message;
-        const reason = typeof inner === 'string' && inner ? inner : message;
-        return [code, reason].filter((x) => typeof x === 'string' && x).join(': ') || bodyText.slice(0, 300);
+        const text = (m: unknown) =>
+          typeof m === 'string' ? m : ((m as { value?: unknown } | null)?.value as string | undefined);
+        const reason = typeof inner === 'string' && inner ? inner : text(message);
+        const details = ((innererror as { errordetails?: unknown } | undefined)?.errordetails ?? []) as {
+          code?: string;
+          message?: unknown;
+          propertyref?: string;
+        }[];
+        const listed = Array.isArray(details)
+          ? details
+              .map((d) =>
+                [d.code, text(d.message), d.propertyref ? `(${d.propertyref})` : '']
+                  .filter(Boolean)
+                  .join(' '),
+              )
+              .filter((d) => d && d !== reason)
+          : [];
+        const head = [code, reason].filter((x) => typeof x === 'string' && x).join(': ');
+        return (listed.length ? `${head}; ${listed.join('; ')}` : head) || bodyText.slice(0, 300);
       }
       if (typeof err === 'string') {
         return typeof body.error_description === 'string' ? `${err}: ${body.error_description}` : err;
@@ -137,7 +157,7 @@ export async function httpRequest(req: HttpRequest): Promise<Response> {
       cause: e,
     });
   }
-  if (response.ok) return response;
+  if (response.ok || req.handles?.(response)) return response;
   const text = await response.text().catch(() => '');
   throw classifyHttpFailure(
     req.system,

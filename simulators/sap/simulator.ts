@@ -1,0 +1,442 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Response } from 'express';
+import { z } from 'zod';
+import { listen, type RunningServer } from '../../api/listen';
+import { FaultInjector } from '../faults';
+import { loadState, saveState } from '../state-file';
+
+/**
+ * SAP S/4HANA's OData V2 services as SAP Gateway serves them, for what closeloop uses: plan data
+ * (`API_FINPLANNINGDATA_SRV`, entity set `FinancialPlanData`, create only: a deep insert of entry items whose
+ * replace scope — `PlanDataRplcScopeFieldsString`, derived from the aggregation level when empty — says which
+ * plan data already there it replaces) read back through `API_FINPLANNINGENTRYITEM_SRV`
+ * (`A_FinPlanningEntryItem`). Like Gateway it issues a CSRF token with the session cookies on a request with
+ * `x-csrf-token: Fetch`, refuses a change without a valid pair (403, `x-csrf-token: Required`), answers
+ * collections as `{ d: { results, __next } }` paged by a server-side `$skiptoken`, takes `$batch`
+ * (`multipart/mixed`, each change set all or nothing, a failed one answered by one error response in its
+ * place), and writes errors as `{ error: { code, message: { lang, value }, innererror: { errordetails } } }`.
+ */
+
+const ROOT = '/sap/opu/odata/sap';
+const PLAN_SRV = `${ROOT}/API_FINPLANNINGDATA_SRV`;
+const PLAN_READ_SRV = `${ROOT}/API_FINPLANNINGENTRYITEM_SRV`;
+
+const Decimal = z.string().regex(/^-?\d{1,21}(\.\d{1,3})?$/, 'must be a decimal with at most 3 decimals');
+const EntryItem = z.object({
+  Ledger: z.string().max(2).optional(),
+  PlanningCategory: z.string().min(1).max(10),
+  LedgerFiscalYear: z.string().regex(/^\d{4}$/),
+  CompanyCode: z.string().min(1).max(4),
+  FiscalYearPeriod: z.string().regex(/^\d{3}\.\d{4}$/, 'must be PPP.YYYY'),
+  GLAccount: z.string().min(1).max(10),
+  CostCenter: z.string().max(10).optional(),
+  ProfitCenter: z.string().max(10).optional(),
+  FunctionalArea: z.string().max(16).optional(),
+  Segment: z.string().max(10).optional(),
+  WBSElement: z.string().max(24).optional(),
+  CompanyCodeCurrency: z.string().regex(/^[A-Z]{3}$/),
+  AmountInCompanyCodeCurrency: Decimal,
+});
+type EntryItem = z.infer<typeof EntryItem>;
+const PlanData = z.object({
+  PlanDataAggrgnLvlFieldsString: z.string().min(1),
+  PlanDataRplcScopeFieldsString: z.string().default(''),
+  to_FinPlanningEntryItemTP: z.object({ results: z.array(z.unknown()).min(1) }),
+});
+
+export interface CompanyCode {
+  CompanyCode: string;
+  Currency: string;
+  FiscalYearVariant: string;
+  /** The special periods (13–16) the variant has, 0 to 4. */
+  specialPeriods: number;
+}
+
+export interface SapSimulatorOptions {
+  username?: string;
+  password?: string;
+  /** Items per page the server answers before paging with `__next` (Gateway's own page size). */
+  serverPageSize?: number;
+  stateFile?: string;
+}
+
+interface ErrorDetail {
+  code: string;
+  message: string;
+  propertyref: string;
+  severity: 'error' | 'warning' | 'info';
+}
+
+class ODataError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+}
+
+const errorBody = (e: ODataError) => ({
+  error: {
+    code: e.code,
+    message: { lang: 'en', value: e.message },
+    innererror: {
+      application: {
+        component_id: 'FI-GL-IS',
+        service_namespace: '/SAP/',
+        service_id: 'API_FINPLANNINGDATA_SRV',
+        service_version: '0001',
+      },
+      transactionid: randomUUID().replace(/-/g, '').toUpperCase(),
+      timestamp: new Date().toISOString().replace(/\D/g, '').slice(0, 14),
+      errordetails: e.details.map((d) => ({ ...d, target: '' })),
+    },
+  },
+});
+
+/** `Field eq 'value'` joined by `and`: the filters closeloop and its users send. */
+function parseFilter(filter: string): [string, string][] {
+  return filter.split(/\s+and\s+/i).map((part) => {
+    const m = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(part);
+    if (!m) throw new ODataError(400, '/IWBEP/CM_MGW_RT/022', `Invalid filter expression: '${part}'`);
+    return [m[1]!, m[2]!.replace(/''/g, "'")];
+  });
+}
+
+export function createSapSimulator(options: SapSimulatorOptions = {}) {
+  const username = options.username ?? 'CLOSELOOP';
+  const password = options.password ?? 'dev-secret';
+  const serverPageSize = options.serverPageSize ?? 5000;
+  const faults = new FaultInjector();
+  /** Session id → its CSRF token. */
+  const sessions = new Map<string, string>();
+  let companyCodes: CompanyCode[] = [];
+  let entries: (EntryItem & { ID: string })[] = [];
+  const saved = loadState<{ companyCodes: CompanyCode[]; entries: typeof entries }>(options.stateFile);
+  if (saved) {
+    companyCodes = saved.companyCodes;
+    entries = saved.entries;
+  }
+  const persist = () => saveState(options.stateFile, { companyCodes, entries });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(faults.router());
+  app.post('/__sim/reset', (_req, res) => {
+    sessions.clear();
+    entries = [];
+    faults.clear();
+    persist();
+    res.status(204).end();
+  });
+  app.use(
+    ROOT,
+    faults.middleware(() => errorBody(new ODataError(500, '/IWFND/CM_BEC/026', 'Internal server error'))),
+  );
+  app.use(ROOT, (req, res, next) => {
+    const [scheme, credentials] = (req.header('authorization') ?? '').split(' ');
+    const [user, pass] = Buffer.from(credentials ?? '', 'base64')
+      .toString()
+      .split(':');
+    if (scheme !== 'Basic' || user !== username || pass !== password) {
+      res
+        .status(401)
+        .setHeader('WWW-Authenticate', 'Basic realm="SAP NetWeaver Application Server"')
+        .send('Logon failed');
+      return;
+    }
+    next();
+  });
+
+  /** A token is handed out, with a new session, to any request that asks for one. */
+  app.use(ROOT, (req, res, next) => {
+    if (req.header('x-csrf-token')?.toLowerCase() !== 'fetch') return next();
+    const session = randomUUID();
+    const token = randomUUID().replace(/-/g, '').slice(0, 24);
+    sessions.set(session, token);
+    res.setHeader('x-csrf-token', token);
+    res.append('set-cookie', `SAP_SESSIONID_S4H_100=${session}; path=/; HttpOnly`);
+    res.append('set-cookie', 'sap-usercontext=sap-client=100; path=/');
+    if (req.method === 'HEAD' || req.method === 'GET') {
+      res.status(200).end();
+      return;
+    }
+    next();
+  });
+
+  /** A change needs the token of the session its cookie names. */
+  app.use(ROOT, (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const session = /SAP_SESSIONID_S4H_100=([^;\s]+)/.exec(req.header('cookie') ?? '')?.[1];
+    const token = session ? sessions.get(session) : undefined;
+    if (!token || token !== req.header('x-csrf-token')) {
+      res.status(403).setHeader('x-csrf-token', 'Required');
+      res.type('text/plain').send('CSRF token validation failed');
+      return;
+    }
+    next();
+  });
+
+  function send(res: Response, fn: () => { status: number; body: unknown }) {
+    try {
+      const out = fn();
+      res.status(out.status).json(out.body);
+    } catch (err) {
+      if (err instanceof ODataError) res.status(err.status).json(errorBody(err));
+      else throw err;
+    }
+  }
+
+  /**
+   * A deep insert of plan data: every item checked (a refusal names each bad item's property), then the plan
+   * data in each item's replace scope removed and the items stored, aggregated by the aggregation level.
+   */
+  function createPlanData(body: unknown): { status: number; body: unknown } {
+    const parsed = PlanData.safeParse(body);
+    if (!parsed.success)
+      throw new ODataError(400, '/IWBEP/CM_MGW_RT/020', 'The request body is not valid FinancialPlanData');
+    const aggregation = parsed.data.PlanDataAggrgnLvlFieldsString.split(',').map((f) => f.trim());
+    const scopeFields = parsed.data.PlanDataRplcScopeFieldsString
+      ? parsed.data.PlanDataRplcScopeFieldsString.split(',').map((f) => f.trim())
+      : aggregation.filter((f) => !f.startsWith('Amount') && !f.endsWith('Currency'));
+    const details: ErrorDetail[] = [];
+    const items: EntryItem[] = [];
+    parsed.data.to_FinPlanningEntryItemTP.results.forEach((raw, i) => {
+      const item = EntryItem.safeParse(raw);
+      const ref = (field: string) => `to_FinPlanningEntryItemTP/${i + 1}/${field}`;
+      if (!item.success) {
+        for (const issue of item.error.issues)
+          details.push({
+            code: 'FINS_PLAN/010',
+            message: issue.message,
+            propertyref: ref(String(issue.path[0])),
+            severity: 'error',
+          });
+        return;
+      }
+      const company = companyCodes.find((c) => c.CompanyCode === item.data.CompanyCode);
+      if (!company) {
+        details.push({
+          code: 'FINS_PLAN/011',
+          message: `Company code ${item.data.CompanyCode} does not exist`,
+          propertyref: ref('CompanyCode'),
+          severity: 'error',
+        });
+        return;
+      }
+      if (company.Currency !== item.data.CompanyCodeCurrency)
+        details.push({
+          code: 'FINS_PLAN/012',
+          message: `Company code currency is ${company.Currency}`,
+          propertyref: ref('CompanyCodeCurrency'),
+          severity: 'error',
+        });
+      const [period, year] = item.data.FiscalYearPeriod.split('.');
+      if (year !== item.data.LedgerFiscalYear)
+        details.push({
+          code: 'FINS_PLAN/013',
+          message: `Period ${item.data.FiscalYearPeriod} is not in fiscal year ${item.data.LedgerFiscalYear}`,
+          propertyref: ref('FiscalYearPeriod'),
+          severity: 'error',
+        });
+      const p = Number(period);
+      if (p < 1 || p > 12 + company.specialPeriods)
+        details.push({
+          code: 'FINS_PLAN/014',
+          message: `Fiscal year variant ${company.FiscalYearVariant} has no period ${period}`,
+          propertyref: ref('FiscalYearPeriod'),
+          severity: 'error',
+        });
+      items.push(item.data);
+    });
+    if (details.length)
+      throw new ODataError(400, 'FINS_PLAN/010', 'Plan data could not be imported', details);
+    const scopeOf = (e: Record<string, unknown>) => scopeFields.map((f) => String(e[f] ?? '')).join('|');
+    const scopes = new Set(items.map(scopeOf));
+    const aggregated = new Map<string, EntryItem>();
+    for (const item of items) {
+      const key = aggregation
+        .filter((f) => !f.startsWith('Amount'))
+        .map((f) => String((item as Record<string, unknown>)[f] ?? ''))
+        .join('|');
+      const prior = aggregated.get(key);
+      aggregated.set(
+        key,
+        prior
+          ? {
+              ...prior,
+              AmountInCompanyCodeCurrency: addDecimals(
+                prior.AmountInCompanyCodeCurrency,
+                item.AmountInCompanyCodeCurrency,
+              ),
+            }
+          : item,
+      );
+    }
+    entries = [
+      ...entries.filter((e) => !scopes.has(scopeOf(e))),
+      ...[...aggregated.values()].map((e) => ({ ...e, ID: randomUUID() })),
+    ];
+    persist();
+    return {
+      status: 201,
+      body: {
+        d: {
+          PlanDataAggrgnLvlFieldsString: aggregation.join(','),
+          PlanDataRplcScopeFieldsString: scopeFields.join(','),
+        },
+      },
+    };
+  }
+
+  app.post(`${PLAN_SRV}/FinancialPlanData`, express.json({ limit: '20mb' }), (req, res) =>
+    send(res, () => createPlanData(req.body)),
+  );
+
+  /** `$batch`: each change set all or nothing; a failed one answered by its one error response. */
+  app.post(`${PLAN_SRV}/$batch`, express.text({ type: 'multipart/mixed', limit: '20mb' }), (req, res) => {
+    const boundary = /boundary=([^;\s]+)/.exec(req.header('content-type') ?? '')?.[1];
+    if (!boundary || typeof req.body !== 'string') {
+      res
+        .status(400)
+        .json(errorBody(new ODataError(400, '/IWFND/CM_BEC/010', 'The batch request has no boundary')));
+      return;
+    }
+    const out: string[] = [];
+    const responseBoundary = `batch_${randomUUID()}`;
+    for (const part of partsOf(req.body, boundary)) {
+      const changeSet = /boundary=([^;\s]+)/.exec(part.split(/\r?\n\r?\n/)[0]!)?.[1];
+      const requests = changeSet ? partsOf(part, changeSet) : [part];
+      const before = entries;
+      const answers: string[] = [];
+      let failed: string | undefined;
+      for (const r of requests) {
+        const [, , ...rest] = r.split(/\r?\n\r?\n/);
+        const requestLine = r.split(/\r?\n/).find((l) => /^(GET|POST|PUT|PATCH|DELETE) /.test(l)) ?? '';
+        const [method, path] = requestLine.split(' ');
+        const bodyText = rest.join('\n\n').trim();
+        let result: { status: number; body: unknown };
+        try {
+          if (method !== 'POST' || !path?.endsWith('/FinancialPlanData'))
+            throw new ODataError(405, '/IWBEP/CM_MGW_RT/004', `${method} ${path} is not supported`);
+          result = createPlanData(bodyText ? JSON.parse(bodyText) : undefined);
+        } catch (err) {
+          const e =
+            err instanceof ODataError
+              ? err
+              : new ODataError(400, '/IWBEP/CM_MGW_RT/020', 'The request body is not valid JSON');
+          result = { status: e.status, body: errorBody(e) };
+        }
+        if (result.status >= 400 && changeSet) {
+          failed = httpResponse(result);
+          break;
+        }
+        answers.push(httpResponse(result));
+      }
+      if (failed) {
+        entries = before;
+        persist();
+        out.push(`--${responseBoundary}`, failed);
+      } else if (changeSet) {
+        const cs = `changeset_${randomUUID()}`;
+        out.push(
+          `--${responseBoundary}`,
+          `Content-Type: multipart/mixed; boundary=${cs}`,
+          '',
+          ...answers.flatMap((a) => [`--${cs}`, a]),
+          `--${cs}--`,
+        );
+      } else out.push(`--${responseBoundary}`, ...answers);
+    }
+    out.push(`--${responseBoundary}--`, '');
+    res.status(202).type(`multipart/mixed; boundary=${responseBoundary}`).send(out.join('\r\n'));
+  });
+
+  /** Plan data as `A_FinPlanningEntryItem` reads it, paged by the server's own page size. */
+  app.get(`${PLAN_READ_SRV}/A_FinPlanningEntryItem`, (req, res) =>
+    send(res, () => {
+      const filter = typeof req.query.$filter === 'string' ? parseFilter(req.query.$filter) : [];
+      const matching = entries.filter((e) =>
+        filter.every(([f, v]) => String((e as Record<string, unknown>)[f] ?? '') === v),
+      );
+      const top = Math.min(Number(req.query.$top ?? serverPageSize), serverPageSize);
+      const skip = Number(req.query.$skiptoken ?? req.query.$skip ?? 0);
+      const page = matching.slice(skip, skip + top);
+      const next = skip + page.length < matching.length && page.length === serverPageSize;
+      const url = new URL(req.originalUrl, 'http://x');
+      url.searchParams.delete('$skip');
+      url.searchParams.set('$skiptoken', String(skip + page.length));
+      return {
+        status: 200,
+        body: {
+          d: {
+            results: page.map((e) => ({
+              __metadata: { type: 'API_FINPLANNINGENTRYITEM_SRV.A_FinPlanningEntryItemType' },
+              ...e,
+            })),
+            ...(next ? { __next: `${req.protocol}://${req.get('host')}${url.pathname}${url.search}` } : {}),
+          },
+        },
+      };
+    }),
+  );
+
+  return {
+    app,
+    faults,
+    /** Every session ends (a logoff, a timeout): the tokens issued so far are no longer valid. */
+    endSessions: () => sessions.clear(),
+    setCompanyCodes(rows: CompanyCode[]) {
+      companyCodes = rows;
+      persist();
+    },
+    planData: (companyCode: string, category: string) =>
+      entries.filter((e) => e.CompanyCode === companyCode && e.PlanningCategory === category),
+    listen: (port = 0): Promise<RunningServer> => listen(app, port),
+  };
+}
+
+export type SapSimulator = ReturnType<typeof createSapSimulator>;
+
+function partsOf(text: string, boundary: string): string[] {
+  return text
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((p) => p.trim())
+    .filter(Boolean);
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+};
+
+function httpResponse(r: { status: number; body: unknown }): string {
+  return [
+    'Content-Type: application/http',
+    'Content-Transfer-Encoding: binary',
+    '',
+    `HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? ''}`.trim(),
+    'Content-Type: application/json',
+    '',
+    JSON.stringify(r.body),
+    '',
+  ].join('\r\n');
+}
+
+function addDecimals(a: string, b: string): string {
+  const milli = (s: string) => {
+    const neg = s.startsWith('-');
+    const [w, f = ''] = s.replace('-', '').split('.');
+    const v = BigInt(w!) * 1000n + BigInt(f.padEnd(3, '0'));
+    return neg ? -v : v;
+  };
+  const sum = milli(a) + milli(b);
+  const abs = sum < 0n ? -sum : sum;
+  return `${sum < 0n ? '-' : ''}${abs / 1000n}.${String(abs % 1000n).padStart(3, '0')}`;
+}
