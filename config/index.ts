@@ -196,6 +196,7 @@ const Env = z.object({
   ANAPLAN_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4020),
   PROCUREMENT_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4030),
   ORACLE_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4040),
+  SAP_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4050),
   /** The closeloop API key the procurement simulator calls with (a principal with role requester). */
   PROCUREMENT_SIMULATOR_API_KEY: z.string().min(1).default('dev-procurement'),
   /** The closeloop API key the Dynamics 365 simulator sends its business events with (role integration_admin). */
@@ -231,6 +232,13 @@ const Env = z.object({
   /** closeloop's rate types by the environment's exchange rate type names: "spot=Default,average=Average,budget=Budget". */
   D365_RATE_TYPES: rateTypeNames('Default', 'Average', 'Budget', 'D365'),
 
+  /** SAP S/4HANA: the API host (https://my<id>-api.s4hana.ondemand.com, or Gateway's) and a communication user. */
+  SAP_BASE_URL: z.string().url().optional(),
+  SAP_USERNAME: z.string().default('CLOSELOOP'),
+  SAP_PASSWORD: z.string().default('dev-secret'),
+  SAP_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Items asked for per page (`$top`); Gateway may page sooner with `__next`. */
+  SAP_PAGE_SIZE: z.coerce.number().int().positive().max(5000).default(1000),
   /** Oracle Fusion Cloud: the pod's base URL (https://<pod>.fa.<region>.oraclecloud.com) and an integration user. */
   ORACLE_BASE_URL: z.string().url().optional(),
   ORACLE_USERNAME: z.string().default('closeloop'),
@@ -373,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       anaplanPort: e.ANAPLAN_SIMULATOR_PORT,
       procurementPort: e.PROCUREMENT_SIMULATOR_PORT,
       oraclePort: e.ORACLE_SIMULATOR_PORT,
+      sapPort: e.SAP_SIMULATOR_PORT,
       procurementApiKey: e.PROCUREMENT_SIMULATOR_API_KEY,
       d365EventsApiKey: e.D365_SIMULATOR_EVENTS_API_KEY,
     },
@@ -394,6 +403,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       hierarchyEntitySet: e.D365_HIERARCHY_ENTITY_SET,
       costCenterHierarchy: e.D365_COST_CENTER_HIERARCHY,
       rateTypeNames: e.D365_RATE_TYPES,
+    },
+    sap: {
+      baseUrl: e.SAP_BASE_URL ?? `http://127.0.0.1:${e.SAP_SIMULATOR_PORT}`,
+      username: e.SAP_USERNAME,
+      password: e.SAP_PASSWORD,
+      timeoutMs: e.SAP_TIMEOUT_MS,
+      pageSize: e.SAP_PAGE_SIZE,
     },
     oracle: {
       baseUrl: e.ORACLE_BASE_URL ?? `http://127.0.0.1:${e.ORACLE_SIMULATOR_PORT}`,

@@ -28,28 +28,33 @@ export interface Route {
 export const POSTING_MODELS_BY_ERP: Readonly<Record<ErpSystem, readonly PostingModel[]>> = {
   d365: ['additive'],
   oracle: ['control-budget', 'replace-scope'],
+  sap: ['replace-scope'],
 };
 
 /**
  * The settings a route must give for its ERP's adapter to post under its model: a Dynamics 365 budget model
  * and budget code; the Oracle control budget its entries go to, or the GL budget (an accounting scenario) and
- * the ledger's name its balances are loaded to and read back from. Refused when a route is added, rather than
+ * the ledger's name its balances are loaded to and read back from; SAP's planning category and fiscal year
+ * variant. Refused when a route is added, rather than
  * when its first publication fails.
  */
 export function requiredSettings(target: ErpSystem, model: PostingModel): readonly string[] {
   if (target === 'd365') return ['budgetModel', 'budgetCode'];
+  if (target === 'sap') return ['planningCategory', 'fiscalYearVariant'];
   return model === 'replace-scope' ? ['budgetName', 'ledgerName'] : ['controlBudget'];
 }
 
 /**
  * The scope a `replace-scope` target replaces as a whole when a line of it changes: for Oracle's GL budget
  * balances, one balance (its combination and period), since a load sets the balances it names and leaves the
- * others as they are.
+ * others as they are; for SAP's plan data, a period (of the route's company code and planning category).
  */
 export function replaceScopeOf(
   target: string,
 ): (line: { dimensions: Record<string, string>; period: string }) => string {
   if (target === 'oracle') return (l) => `${combinationKey(l.dimensions)}|${l.period}`;
+  // SAP plan data replaces what a planning category of a company code holds in a fiscal year period.
+  if (target === 'sap') return (l) => l.period;
   throw new Error(`${target} does not hold budgets by scope`);
 }
 

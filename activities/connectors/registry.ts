@@ -2,6 +2,7 @@ import { type Config } from '../../config';
 import { createAnaplanConnector } from './anaplan';
 import { createD365Connector } from './d365';
 import { createOracleConnector } from './oracle/connector';
+import { createSapConnector } from './sap/connector';
 import { createNotifier, type Notifier } from './notify/notifier';
 import { type BudgetTarget, type LedgerSource, type PlanningConnector } from './types';
 
@@ -21,6 +22,7 @@ export function createConnectors(config: Config): {
     erps: {
       d365: createD365Connector({ ...config.d365, dimensionFormat: ['account', 'costCenter'] }),
       oracle: createOracleConnector(config.oracle),
+      sap: createSapConnector(config.sap),
     },
     planning: createAnaplanConnector(config.anaplan),
   };

@@ -78,6 +78,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...services.dimensionMappings,
       ...services.oracleDimensionMappings,
       ...subsidiaries.dimensionMappings,
+      ...subsidiaries.sapDimensionMappings,
       ...corporate.dimensionMappings,
       ...manufacturer.dimensionMappings,
     ]);

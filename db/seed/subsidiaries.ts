@@ -107,3 +107,25 @@ export const dimensionMappings = SUBSIDIARIES.flatMap((s) =>
     validTo: null,
   })),
 );
+
+/**
+ * The German company's values in SAP S/4HANA, where European operations keep their plan data once a route
+ * sends its budget there (docs/routing.md): the group accounts as SAP G/L accounts and its cost centers as
+ * SAP's (mirrored by simulators/scenario/europe.ts).
+ */
+export const sapDimensionMappings = [
+  ...[
+    ['600100', '61001000'],
+    ['610200', '61020000'],
+    ['620300', '62030000'],
+    ['630400', '63040000'],
+    ['640500', '64050000'],
+    ['650600', '65060000'],
+  ].map(([canonicalCode, erpValue]) => ({
+    dimension: 'account' as const,
+    canonicalCode: canonicalCode!,
+    erpValue: erpValue!,
+  })),
+  { dimension: 'costCenter' as const, canonicalCode: 'CC-610', erpValue: '10101610' },
+  { dimension: 'costCenter' as const, canonicalCode: 'CC-620', erpValue: '10101620' },
+].map((m) => ({ erpSystem: 'sap', ...m, validFrom: since, validTo: null }));

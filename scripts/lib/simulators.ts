@@ -3,6 +3,8 @@ import { type Config } from '../../config';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createOracleSimulator } from '../../simulators/oracle/simulator';
+import { createSapSimulator } from '../../simulators/sap/simulator';
+import { sapCompanyCodes } from '../../simulators/scenario/europe';
 import { createProcurementSimulator } from '../../simulators/procurement';
 import {
   seedManufacturer,
@@ -14,7 +16,7 @@ import {
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
- * The embedded Dynamics 365, Oracle Fusion, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
+ * The embedded Dynamics 365, Oracle Fusion, SAP S/4HANA, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
  * first two seeded with the services company and its subsidiaries. State is kept under <data dir>/simulators/ (like the dev
  * server's database), so a restart remembers what was posted. The procurement simulator calls closeloop's
  * API at `closeloopUrl`.
@@ -34,6 +36,7 @@ export async function startSimulators(
   });
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
   const oracle = createOracleSimulator({ stateFile: path.join(stateDir, 'oracle.json') });
+  const sap = createSapSimulator({ stateFile: path.join(stateDir, 'sap.json') });
   const procurement = createProcurementSimulator({
     closeloopUrl,
     apiKey: config.simulators.procurementApiKey,
@@ -56,16 +59,20 @@ export async function startSimulators(
     started.push(procurementServer);
     const oracleServer = await oracle.listen(config.simulators.oraclePort);
     started.push(oracleServer);
+    const sapServer = await sap.listen(config.simulators.sapPort);
+    started.push(sapServer);
     seedServicesCompany({ d365, anaplan });
     seedSubsidiaries({ d365, anaplan });
     seedManufacturer({ d365 });
     seedOracleLedger(oracle, [2026, 2027, 2028]);
     seedCorporateBooks(oracle, { fiscalYear: 2028 });
+    sap.setCompanyCodes(sapCompanyCodes);
     return {
       d365: d365Server,
       anaplan: anaplanServer,
       procurement: procurementServer,
       oracle: oracleServer,
+      sap: sapServer,
       stop: async () => {
         for (const s of started.reverse()) await s.close();
       },

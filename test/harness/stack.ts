@@ -32,6 +32,8 @@ import { type BudgetVersionRef } from '../../domain/model';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
+import { createSapSimulator, type SapSimulator } from '../../simulators/sap/simulator';
+import { sapCompanyCodes } from '../../simulators/scenario/europe';
 import { listen, type RunningServer } from '../../api/listen';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
@@ -57,6 +59,7 @@ export interface TestStack {
   d365: ReturnType<typeof createD365Simulator>;
   anaplan: ReturnType<typeof createAnaplanSimulator>;
   oracle: OracleSimulator;
+  sap: SapSimulator;
   /** Dynamics 365 connected both ways; Oracle Fusion as a budget target. */
   erps: { d365: ErpConnector; oracle: BudgetTarget };
   planning: PlanningConnector;
@@ -198,6 +201,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const oracle = createOracleSimulator();
     const oracleServer = await oracle.listen(0);
     undo.push(() => oracleServer.close());
+    const sap = createSapSimulator();
+    const sapServer = await sap.listen(0);
+    undo.push(() => sapServer.close());
+    sap.setCompanyCodes(sapCompanyCodes);
 
     const namespace = `stack-${id}`;
     const env: Record<string, string> = {
@@ -221,6 +228,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ORACLE_BASE_URL: oracleServer.url,
       ORACLE_TIMEOUT_MS: '5000',
       ORACLE_ESS_POLL_INTERVAL: '50ms',
+      SAP_BASE_URL: sapServer.url,
+      SAP_TIMEOUT_MS: '5000',
       WORKFLOW_BUNDLE_PATH: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE'),
       ...options.env,
     };
@@ -268,6 +277,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       d365,
       anaplan,
       oracle,
+      sap,
       ...connectors,
       erps: connectors.erps as TestStack['erps'],
       api,
