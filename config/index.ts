@@ -239,6 +239,10 @@ const Env = z.object({
   SAP_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   /** Items asked for per page (`$top`); Gateway may page sooner with `__next`. */
   SAP_PAGE_SIZE: z.coerce.number().int().positive().max(5000).default(1000),
+  /** The chart of accounts whose G/L accounts are an SAP entity's accounts. */
+  SAP_CHART_OF_ACCOUNTS: z.string().min(1).max(4).default('YCOA'),
+  /** closeloop's rate types by SAP's exchange rate types (M: average, B: bank selling, P: planning). */
+  SAP_RATE_TYPES: rateTypeNames('B', 'M', 'P', 'SAP'),
   /** Oracle Fusion Cloud: the pod's base URL (https://<pod>.fa.<region>.oraclecloud.com) and an integration user. */
   ORACLE_BASE_URL: z.string().url().optional(),
   ORACLE_USERNAME: z.string().default('closeloop'),
@@ -410,6 +414,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       password: e.SAP_PASSWORD,
       timeoutMs: e.SAP_TIMEOUT_MS,
       pageSize: e.SAP_PAGE_SIZE,
+      chartOfAccounts: e.SAP_CHART_OF_ACCOUNTS,
+      rateTypeNames: e.SAP_RATE_TYPES,
     },
     oracle: {
       baseUrl: e.ORACLE_BASE_URL ?? `http://127.0.0.1:${e.ORACLE_SIMULATOR_PORT}`,

@@ -10,7 +10,9 @@ import { loadState, saveState } from '../state-file';
  * (`API_FINPLANNINGDATA_SRV`, entity set `FinancialPlanData`, create only: a deep insert of entry items whose
  * replace scope — `PlanDataRplcScopeFieldsString`, derived from the aggregation level when empty — says which
  * plan data already there it replaces) read back through `API_FINPLANNINGENTRYITEM_SRV`
- * (`A_FinPlanningEntryItem`). Like Gateway it issues a CSRF token with the session cookies on a request with
+ * (`A_FinPlanningEntryItem`); and an entity's books: journal entry items (`API_OPLACCTGDOCITEMCUBE_SRV`),
+ * purchase orders with their items, account assignments and schedule lines (`API_PURCHASEORDER_PROCESS_SRV`),
+ * exchange rates, cost centers and G/L accounts. Like Gateway it issues a CSRF token with the session cookies on a request with
  * `x-csrf-token: Fetch`, refuses a change without a valid pair (403, `x-csrf-token: Required`), answers
  * collections as `{ d: { results, __next } }` paged by a server-side `$skiptoken`, takes `$batch`
  * (`multipart/mixed`, each change set all or nothing, a failed one answered by one error response in its
@@ -50,6 +52,24 @@ export interface CompanyCode {
   FiscalYearVariant: string;
   /** The special periods (13–16) the variant has, 0 to 4. */
   specialPeriods: number;
+}
+
+/** A journal entry item as the accounting document cube holds it (dates as ISO days). */
+export interface JournalItemSeed {
+  CompanyCode: string;
+  FiscalYear: string;
+  AccountingDocument: string;
+  AccountingDocumentItem: string;
+  PostingDate: string;
+  AccountingDocumentCreationDate: string;
+  GLAccount: string;
+  CostCenter?: string;
+  TransactionCurrency: string;
+  AmountInTransactionCurrency: string;
+  IsBalanceSheetAccount?: boolean;
+  PurchasingDocument?: string;
+  PurchasingDocumentItem?: string;
+  DocumentItemText?: string;
 }
 
 export interface SapSimulatorOptions {
@@ -96,13 +116,61 @@ const errorBody = (e: ODataError) => ({
   },
 });
 
-/** `Field eq 'value'` joined by `and`: the filters closeloop and its users send. */
-function parseFilter(filter: string): [string, string][] {
-  return filter.split(/\s+and\s+/i).map((part) => {
-    const m = /^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$/.exec(part);
-    if (!m) throw new ODataError(400, '/IWBEP/CM_MGW_RT/022', `Invalid filter expression: '${part}'`);
-    return [m[1]!, m[2]!.replace(/''/g, "'")];
-  });
+type Comparison = { field: string; op: 'eq' | 'ne' | 'ge' | 'le' | 'gt' | 'lt'; value: string };
+
+/**
+ * A V2 `$filter` as closeloop and its users write one: comparisons (`eq`, `ne`, `ge`, `le`, `gt`, `lt`) of a
+ * field with a string, a `datetime'…'` or a boolean, joined by `and`, alternatives of one field by `or`.
+ */
+function parseFilter(filter: string): Comparison[][] {
+  return filter.split(/\s+and\s+/i).map((group) =>
+    group
+      .replace(/^\(|\)$/g, '')
+      .split(/\s+or\s+/i)
+      .map((part) => {
+        const m =
+          /^\s*(\w+)\s+(eq|ne|ge|le|gt|lt)\s+(?:'((?:[^']|'')*)'|datetime'(\d{4}-\d{2}-\d{2})T[\d:.]+'|(true|false))\s*$/.exec(
+            part,
+          );
+        if (!m) throw new ODataError(400, '/IWBEP/CM_MGW_RT/022', `Invalid filter expression: '${part}'`);
+        return {
+          field: m[1]!,
+          op: m[2] as Comparison['op'],
+          value: m[3]?.replace(/''/g, "'") ?? m[4] ?? m[5]!,
+        };
+      }),
+  );
+}
+
+function matches(row: Record<string, unknown>, filter: Comparison[][]): boolean {
+  return filter.every((group) =>
+    group.some(({ field, op, value }) => {
+      const v = String(row[field] ?? '');
+      return op === 'eq'
+        ? v === value
+        : op === 'ne'
+          ? v !== value
+          : op === 'ge'
+            ? v >= value
+            : op === 'le'
+              ? v <= value
+              : op === 'gt'
+                ? v > value
+                : v < value;
+    }),
+  );
+}
+
+/** A row as V2 writes it: every `…Date` field as `/Date(ms)/`, children as `{ results }`. */
+function v2(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row).map(([k, v]) => {
+      if (Array.isArray(v)) return [k, { results: v.map((c) => v2(c as Record<string, unknown>)) }];
+      if (/Date$/.test(k) && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v))
+        return [k, `/Date(${Date.parse(`${v}T00:00:00Z`)})/`];
+      return [k, v];
+    }),
+  );
 }
 
 export function createSapSimulator(options: SapSimulatorOptions = {}) {
@@ -114,12 +182,46 @@ export function createSapSimulator(options: SapSimulatorOptions = {}) {
   const sessions = new Map<string, string>();
   let companyCodes: CompanyCode[] = [];
   let entries: (EntryItem & { ID: string })[] = [];
-  const saved = loadState<{ companyCodes: CompanyCode[]; entries: typeof entries }>(options.stateFile);
+  /** The books: rows as the read services answer them (dates as ISO days until written out). */
+  let journalItems: Record<string, unknown>[] = [];
+  let purchaseOrders: Record<string, unknown>[] = [];
+  let exchangeRates: Record<string, unknown>[] = [];
+  let costCenters: Record<string, unknown>[] = [];
+  let glAccounts: Record<string, unknown>[] = [];
+  interface Saved {
+    companyCodes: CompanyCode[];
+    entries: typeof entries;
+    journalItems?: typeof journalItems;
+    purchaseOrders?: typeof purchaseOrders;
+    exchangeRates?: typeof exchangeRates;
+    costCenters?: typeof costCenters;
+    glAccounts?: typeof glAccounts;
+  }
+  const saved = loadState<Saved>(options.stateFile);
   if (saved) {
     companyCodes = saved.companyCodes;
     entries = saved.entries;
+    journalItems = saved.journalItems ?? [];
+    purchaseOrders = saved.purchaseOrders ?? [];
+    exchangeRates = saved.exchangeRates ?? [];
+    costCenters = saved.costCenters ?? [];
+    glAccounts = saved.glAccounts ?? [];
   }
-  const persist = () => saveState(options.stateFile, { companyCodes, entries });
+  const persist = () =>
+    saveState(options.stateFile, {
+      companyCodes,
+      entries,
+      journalItems,
+      purchaseOrders,
+      exchangeRates,
+      costCenters,
+      glAccounts,
+    } satisfies Saved);
+  /** Rows replaced by their keys: a seed loaded again changes nothing. */
+  const upsert = (rows: Record<string, unknown>[], add: Record<string, unknown>[], keys: string[]) => [
+    ...rows.filter((r) => !add.some((a) => keys.every((k) => a[k] === r[k]))),
+    ...add,
+  ];
 
   const app = express();
   app.disable('x-powered-by');
@@ -127,6 +229,11 @@ export function createSapSimulator(options: SapSimulatorOptions = {}) {
   app.post('/__sim/reset', (_req, res) => {
     sessions.clear();
     entries = [];
+    journalItems = [];
+    purchaseOrders = [];
+    exchangeRates = [];
+    costCenters = [];
+    glAccounts = [];
     faults.clear();
     persist();
     res.status(204).end();
@@ -354,34 +461,70 @@ export function createSapSimulator(options: SapSimulatorOptions = {}) {
     res.status(202).type(`multipart/mixed; boundary=${responseBoundary}`).send(out.join('\r\n'));
   });
 
-  /** Plan data as `A_FinPlanningEntryItem` reads it, paged by the server's own page size. */
-  app.get(`${PLAN_READ_SRV}/A_FinPlanningEntryItem`, (req, res) =>
-    send(res, () => {
-      const filter = typeof req.query.$filter === 'string' ? parseFilter(req.query.$filter) : [];
-      const matching = entries.filter((e) =>
-        filter.every(([f, v]) => String((e as Record<string, unknown>)[f] ?? '') === v),
-      );
-      const top = Math.min(Number(req.query.$top ?? serverPageSize), serverPageSize);
-      const skip = Number(req.query.$skiptoken ?? req.query.$skip ?? 0);
-      const page = matching.slice(skip, skip + top);
-      const next = skip + page.length < matching.length && page.length === serverPageSize;
-      const url = new URL(req.originalUrl, 'http://x');
-      url.searchParams.delete('$skip');
-      url.searchParams.set('$skiptoken', String(skip + page.length));
-      return {
-        status: 200,
-        body: {
-          d: {
-            results: page.map((e) => ({
-              __metadata: { type: 'API_FINPLANNINGENTRYITEM_SRV.A_FinPlanningEntryItemType' },
-              ...e,
-            })),
-            ...(next ? { __next: `${req.protocol}://${req.get('host')}${url.pathname}${url.search}` } : {}),
+  /**
+   * GET of an entity set as Gateway answers it: filtered, ordered, paged at the server's own page size with a
+   * `$skiptoken` in `__next`, children included only as `$expand` names them.
+   */
+  function readSet(path: string, rows: () => Record<string, unknown>[], children: string[] = []) {
+    app.get(path, (req, res) =>
+      send(res, () => {
+        const filter = typeof req.query.$filter === 'string' ? parseFilter(req.query.$filter) : [];
+        let matching = rows().filter((r) => matches(r, filter));
+        if (typeof req.query.$orderby === 'string') {
+          const keys = req.query.$orderby.split(',').map((k) => k.trim().split(/\s+/)[0]!);
+          matching = [...matching].sort((a, b) => {
+            for (const k of keys) {
+              const x = String(a[k] ?? '');
+              const y = String(b[k] ?? '');
+              if (x !== y) return x < y ? -1 : 1;
+            }
+            return 0;
+          });
+        }
+        const expand =
+          typeof req.query.$expand === 'string' ? req.query.$expand.split(',').map((e) => e.trim()) : [];
+        const shape = (row: Record<string, unknown>, prefix: string): Record<string, unknown> =>
+          Object.fromEntries(
+            Object.entries(row).flatMap(([k, v]) => {
+              if (!children.includes(k)) return [[k, v]];
+              const path = prefix ? `${prefix}/${k}` : k;
+              return expand.includes(path)
+                ? [[k, (v as Record<string, unknown>[]).map((c) => shape(c, path))]]
+                : [];
+            }),
+          );
+        const top = Math.min(Number(req.query.$top ?? serverPageSize), serverPageSize);
+        const skip = Number(req.query.$skiptoken ?? req.query.$skip ?? 0);
+        const page = matching.slice(skip, skip + top);
+        const next = skip + page.length < matching.length && page.length === serverPageSize;
+        const url = new URL(req.originalUrl, 'http://x');
+        url.searchParams.delete('$skip');
+        url.searchParams.set('$skiptoken', String(skip + page.length));
+        return {
+          status: 200,
+          body: {
+            d: {
+              results: page.map((r) => v2(shape(r, ''))),
+              ...(next ? { __next: `${req.protocol}://${req.get('host')}${url.pathname}${url.search}` } : {}),
+            },
           },
-        },
-      };
-    }),
-  );
+        };
+      }),
+    );
+  }
+
+  readSet(`${PLAN_READ_SRV}/A_FinPlanningEntryItem`, () => entries);
+  readSet(`${ROOT}/API_OPLACCTGDOCITEMCUBE_SRV/A_OperationalAcctgDocItemCube`, () => journalItems);
+  readSet(`${ROOT}/API_PURCHASEORDER_PROCESS_SRV/A_PurchaseOrder`, () => purchaseOrders, [
+    'to_PurchaseOrderItem',
+    'to_AccountAssignment',
+    'to_ScheduleLine',
+  ]);
+  readSet(`${ROOT}/API_EXCHANGE_RATES_SRV/A_ExchangeRate`, () => exchangeRates);
+  readSet(`${ROOT}/API_COSTCENTER_SRV/A_CostCenter`, () => costCenters, ['to_Text']);
+  readSet(`${ROOT}/API_GLACCOUNTINCHARTOFACCOUNTS_SRV/A_GLAccountInChartOfAccounts`, () => glAccounts, [
+    'to_Text',
+  ]);
 
   return {
     app,
@@ -390,6 +533,41 @@ export function createSapSimulator(options: SapSimulatorOptions = {}) {
     endSessions: () => sessions.clear(),
     setCompanyCodes(rows: CompanyCode[]) {
       companyCodes = rows;
+      persist();
+    },
+    /** Posts accounting documents: their items, each a journal entry item of the cube. */
+    postJournalEntries(items: JournalItemSeed[]) {
+      journalItems = upsert(
+        journalItems,
+        items.map((i) => ({
+          IsBalanceSheetAccount: false,
+          PurchasingDocument: '',
+          PurchasingDocumentItem: '',
+          ...i,
+        })),
+        ['CompanyCode', 'FiscalYear', 'AccountingDocument', 'AccountingDocumentItem'],
+      );
+      persist();
+    },
+    putPurchaseOrders(orders: Record<string, unknown>[]) {
+      purchaseOrders = upsert(purchaseOrders, orders, ['PurchaseOrder']);
+      persist();
+    },
+    putExchangeRates(rows: Record<string, unknown>[]) {
+      exchangeRates = upsert(exchangeRates, rows, [
+        'ExchangeRateType',
+        'SourceCurrency',
+        'TargetCurrency',
+        'ValidityStartDate',
+      ]);
+      persist();
+    },
+    putCostCenters(rows: Record<string, unknown>[]) {
+      costCenters = upsert(costCenters, rows, ['ControllingArea', 'CostCenter', 'ValidityEndDate']);
+      persist();
+    },
+    putGLAccounts(rows: Record<string, unknown>[]) {
+      glAccounts = upsert(glAccounts, rows, ['ChartOfAccounts', 'GLAccount']);
       persist();
     },
     planData: (companyCode: string, category: string) =>

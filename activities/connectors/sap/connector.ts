@@ -5,27 +5,35 @@ import { type FiscalYearVariant, fiscalPeriodOn, K4, periodStart } from '../../.
 import { errorReason } from '../http';
 import {
   type BudgetChunkPublication,
-  type BudgetTarget,
+  type ErpConnector,
   type CallControl,
   type HealthStatus,
   type PostedDocument,
   type TargetBudgetTotal,
   type TargetLocation,
 } from '../types';
+import { readExchangeRates, readJournalEntryPage, readOpenAssignments, readSapMasterData } from './books';
 import { createSapOData, type SapODataConfig, SYSTEM } from './odata';
 
 /**
- * SAP S/4HANA as a budget target: an entity routed to it has its approved budget written as plan data of one
+ * SAP S/4HANA, both ways. As a budget target, an entity routed to it has its approved budget written as plan data of one
  * planning category of its company code (`API_FINPLANNINGDATA_SRV`, `FinancialPlanData`), which replaces what
  * the category holds in each fiscal year period it names (the `replace-scope` posting model: a scope is a
  * period, written `PPP.YYYY` in the service's `FiscalYearPeriod`, under the company code's fiscal year
  * variant). The route's company is the company code; its settings name the planning category
  * (`planningCategory`), the fiscal year variant (`fiscalYearVariant`: K4, the calendar year, or V3, April to
  * March named by its start, each with four special periods), optionally the ledger (`ledger`) and which plan
- * data field each canonical dimension is (`fields`, `account=GLAccount,costCenter=CostCenter` by default).
+ * data field each canonical dimension is (`fields`, `account=GLAccount,costCenter=CostCenter` by default). As
+ * the books of an entity whose company code it is, its journal entry items, purchase orders, exchange rates and
+ * master data are read (books.ts).
  */
 
-export type SapConnectorConfig = SapODataConfig;
+export interface SapConnectorConfig extends SapODataConfig {
+  /** The chart of accounts whose G/L accounts are an SAP entity's accounts. */
+  chartOfAccounts: string;
+  /** closeloop's rate types by SAP's exchange rate types. */
+  rateTypeNames: Partial<Record<'spot' | 'average' | 'budget', string>>;
+}
 
 export const FISCAL_YEAR_VARIANTS: Record<string, FiscalYearVariant> = {
   K4,
@@ -55,10 +63,11 @@ function settingsOf(target: TargetLocation) {
       `the ${SYSTEM} route to company code ${target.company} needs the settings planningCategory and fiscalYearVariant (${Object.keys(FISCAL_YEAR_VARIANTS).join(' or ')})`,
       FailureType.ValidationFailed,
     );
-  const fields = Object.fromEntries(
-    (parsed.data.fields ?? DEFAULT_FIELDS).split(',').map((p) => p.split('=') as [string, string]),
-  );
-  return { ...parsed.data, variant: FISCAL_YEAR_VARIANTS[parsed.data.fiscalYearVariant]!, fields };
+  return {
+    ...parsed.data,
+    variant: FISCAL_YEAR_VARIANTS[parsed.data.fiscalYearVariant]!,
+    fields: fieldsOf(target.settings),
+  };
 }
 
 /** `PPP.YYYY`, as the plan data services write FiscalYearPeriod (a string of 8). */
@@ -72,9 +81,20 @@ const PlanEntry = z
   })
   .passthrough();
 
-export function createSapConnector(config: SapConnectorConfig): BudgetTarget {
+/** Which plan data or journal entry field each canonical dimension is, from a route's settings. */
+const fieldsOf = (settings: Readonly<Record<string, string>> | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (settings?.fields ?? DEFAULT_FIELDS).split(',').map((p) => p.split('=') as [string, string]),
+  );
+
+export function createSapConnector(config: SapConnectorConfig): ErpConnector {
   const plan = createSapOData(config, 'API_FINPLANNINGDATA_SRV');
   const read = createSapOData(config, 'API_FINPLANNINGENTRYITEM_SRV');
+  const journal = createSapOData(config, 'API_OPLACCTGDOCITEMCUBE_SRV');
+  const orders = createSapOData(config, 'API_PURCHASEORDER_PROCESS_SRV');
+  const rates = createSapOData(config, 'API_EXCHANGE_RATES_SRV');
+  const costCenters = createSapOData(config, 'API_COSTCENTER_SRV');
+  const glAccounts = createSapOData(config, 'API_GLACCOUNTINCHARTOFACCOUNTS_SRV');
 
   /** Sends what each period (scope) of a chunk is to hold: one change set per period, in one `$batch`. */
   async function load(chunk: BudgetChunkPublication, control: CallControl = {}): Promise<PostedDocument> {
@@ -183,6 +203,22 @@ export function createSapConnector(config: SapConnectorConfig): BudgetTarget {
     },
 
     publishBudgetChunk: load,
+
+    fetchActualsPage: (query, cursor) =>
+      readJournalEntryPage(journal, query, fieldsOf(query.settings), cursor),
+
+    fetchOpenCommitments: (query, control) =>
+      readOpenAssignments(orders, journal, query, fieldsOf(query.settings), control),
+
+    fetchExchangeRates: (query) => readExchangeRates(rates, config.rateTypeNames, query.fromDate),
+
+    fetchMasterData: (query, control) =>
+      readSapMasterData(
+        costCenters,
+        glAccounts,
+        { company: query.company, chartOfAccounts: config.chartOfAccounts },
+        control,
+      ),
     // A period taken back is sent at what it held before the chunk: the lines are those amounts already.
     reverseBudgetChunk: (reversal, control) => load(reversal, control),
 

@@ -46,6 +46,15 @@ const Page = z.object({
   }),
 });
 
+export interface CollectionQuery {
+  filter?: string;
+  select?: string[];
+  /** Navigation properties to include (`to_Item`, `to_Item/to_AccountAssignment`), as `{ results }` under V2. */
+  expand?: string[];
+  orderby?: string;
+  skip?: number;
+}
+
 /** One request of a `$batch`: a change (in a change set) or a read. */
 export interface BatchRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -120,39 +129,58 @@ export function createSapOData(config: SapODataConfig, service: string) {
     }
   }
 
-  /** Every item of an entity set matching `filter`, following `__next` until the server stops paging. */
-  async function* collection<T extends z.ZodType>(
-    entitySet: string,
-    item: T,
-    query: { filter?: string; select?: string[]; orderby?: string } = {},
-  ): AsyncGenerator<z.infer<T>[]> {
+  /** The first page's URL of an entity set read with these options. */
+  function queryUrl(entitySet: string, query: CollectionQuery = {}): string {
     const params = new URLSearchParams({ $format: 'json', $top: String(config.pageSize) });
     if (query.filter) params.set('$filter', query.filter);
     if (query.select?.length) params.set('$select', query.select.join(','));
+    if (query.expand?.length) params.set('$expand', query.expand.join(','));
     if (query.orderby) params.set('$orderby', query.orderby);
-    let url: string | undefined = `${root}/${entitySet}?${params}`;
-    let skip = 0;
+    if (query.skip) params.set('$skip', String(query.skip));
+    return `${root}/${entitySet}?${params}`;
+  }
+
+  /**
+   * One page at `url`, each item parsed, and where the next one is: the server's `__next`, or (a full page
+   * without it: a server that pages only as the client asks) the same query from the next `$skip`.
+   */
+  async function page<T extends z.ZodType>(
+    url: string,
+    item: T,
+    what: string,
+  ): Promise<{ items: z.infer<T>[]; next?: string }> {
+    const res = await httpRequest({
+      system: SYSTEM,
+      method: 'GET',
+      url,
+      headers: { Authorization: auth },
+      timeoutMs: config.timeoutMs,
+    });
+    const body = parseResponse(SYSTEM, `GET ${what}`, Page, await res.json().catch(() => undefined));
+    const items = body.d.results.map((r, i) =>
+      parseResponse(SYSTEM, `${what} item ${i + 1}`, item, r),
+    ) as z.infer<T>[];
+    let next: string | undefined;
+    if (body.d.__next) next = new URL(body.d.__next, `${root}/`).toString();
+    else if (items.length === config.pageSize) {
+      const u = new URL(url);
+      u.searchParams.set('$skip', String(Number(u.searchParams.get('$skip') ?? 0) + items.length));
+      next = u.toString();
+    }
+    return { items, next };
+  }
+
+  /** Every item of an entity set matching the query, page by page. */
+  async function* collection<T extends z.ZodType>(
+    entitySet: string,
+    item: T,
+    query: CollectionQuery = {},
+  ): AsyncGenerator<z.infer<T>[]> {
+    let url: string | undefined = queryUrl(entitySet, query);
     while (url) {
-      const res = await httpRequest({
-        system: SYSTEM,
-        method: 'GET',
-        url,
-        headers: { Authorization: auth },
-        timeoutMs: config.timeoutMs,
-      });
-      const page = parseResponse(SYSTEM, `GET ${entitySet}`, Page, await res.json().catch(() => undefined));
-      const items = page.d.results.map((r, i) =>
-        parseResponse(SYSTEM, `${entitySet} item ${skip + i + 1}`, item, r),
-      ) as z.infer<T>[];
-      yield items;
-      skip += items.length;
-      if (page.d.__next) {
-        url = new URL(page.d.__next, `${root}/`).toString();
-      } else if (items.length === config.pageSize) {
-        // No __next, a full page: the server pages by $top/$skip only, as client-driven paging.
-        params.set('$skip', String(skip));
-        url = `${root}/${entitySet}?${params}`;
-      } else url = undefined;
+      const p: { items: z.infer<T>[]; next?: string } = await page(url, item, entitySet);
+      yield p.items;
+      url = p.next;
     }
   }
 
@@ -190,7 +218,7 @@ export function createSapOData(config: SapODataConfig, service: string) {
     });
   }
 
-  return { root, collection, batch, change };
+  return { root, queryUrl, page, collection, batch, change };
 }
 
 export type SapOData = ReturnType<typeof createSapOData>;
