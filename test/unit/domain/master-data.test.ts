@@ -97,6 +97,32 @@ describe('master data from its system of record', () => {
     ]);
   });
 
+  test("a source that does not say where a cost center sits (Oracle's value sets) leaves its place as it is", () => {
+    const mappings = [map('costCenter', 'CC-1', '1')];
+    const { records, unmapped } = canonicalRecords(
+      [{ ...costCenter('1', null), parent: undefined, parentFrom: undefined }],
+      mappings,
+      TODAY,
+    );
+    expect(unmapped).toEqual([]);
+    expect(records[0]).not.toHaveProperty('parent');
+    const stored = new Map<string, StoredMasterRecord>([
+      [
+        'CC-1',
+        {
+          code: 'CC-1',
+          name: 'Account 1',
+          active: true,
+          validFrom: '2020-01-01',
+          validTo: null,
+          parents: [{ parent: 'CC-9', validFrom: '2020-01-01', validTo: null }],
+        },
+      ],
+    ]);
+    // Said to be at the top, it would be moved there; not said, no move is asked for.
+    expect(planMasterData(stored, records, { complete: true }).map((s) => s.step)).toEqual([]);
+  });
+
   test('the plan: new records are created, widening changes applied, a narrower end guarded, a move asked for on its date', () => {
     const stored = new Map<string, StoredMasterRecord>([
       [

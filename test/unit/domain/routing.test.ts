@@ -32,7 +32,9 @@ describe('routing as data', () => {
     expect(postingModelOf({ target: 'd365', postingModel: null })).toBe('additive');
     expect(postingModelOf({ target: 'oracle', postingModel: null })).toBe('control-budget');
     expect(postingModelOf({ target: 'sap', postingModel: null })).toBe('replace-scope');
-    expect(() => postingModelOf({ target: 'netsuite', postingModel: null })).toThrow('no ERP system netsuite');
+    expect(() => postingModelOf({ target: 'netsuite', postingModel: null })).toThrow(
+      'no ERP system netsuite',
+    );
   });
 
   test('an entity moving from one ERP to another mid-year: each period goes to the route in force on its first day', () => {
