@@ -5,7 +5,9 @@ import {
 } from '../../simulators/scenario/services-company';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { CORPORATE_LEDGER, corporateBudgetRows } from '../../simulators/scenario/corporate';
+import { SAP_COMPANY_CODE, SAP_PLANNING_CATEGORY } from '../../simulators/scenario/europe';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
+import { fromMinor, toMinor } from '../../domain/money';
 import { Client } from '@temporalio/client';
 import { connectClient } from '../../config/temporal-connection';
 import {
@@ -21,7 +23,7 @@ import {
 
 const FISCAL_YEAR = 2028;
 const GROUP = 'ACME-GROUP';
-const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-CORP'] as const;
+const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-DE', 'ACME-CORP'] as const;
 const KEY = { planner: 'dev-planner', admin: 'dev-admin' };
 const oracleSim = `http://127.0.0.1:${config.simulators.oraclePort}`;
 
@@ -44,36 +46,56 @@ async function nextVersion(): Promise<number> {
 }
 
 /**
- * The global manufacturer's group version over two ERPs: corporate finance keeps its own books in Oracle Fusion
- * (ACME-CORP: its budget loaded as GL budget balances, its actuals and orders read from its ledger) and the US
- * services company's funds control in Oracle budgetary control (a route, as data) besides its books in
- * Dynamics 365; the UK subsidiary is on Dynamics 365 alone. One planning version of FY2028 covers all three;
+ * The global manufacturer's group version over three ERPs: corporate finance keeps its own books in Oracle
+ * Fusion (ACME-CORP: its budget loaded as GL budget balances, its actuals and orders read from its ledger) and
+ * the US services company's funds control in Oracle budgetary control (a route, as data) besides its books in
+ * Dynamics 365; European operations plan in SAP S/4HANA (ACME-DE's budget also written as plan data of its
+ * company code); the UK subsidiary is on Dynamics 365 alone. One planning version of FY2028 covers all four;
  * closeloop fans it out into a cycle per entity, each approved under its own policy, published where its routes
  * say and reconciled, and corporate's actuals come back from Oracle into budget control and the forecast.
  */
 export async function groupScenario() {
   step(
-    `routing: from ${FISCAL_YEAR}-01-01 ACME-US's budget also goes to corporate finance's Oracle control budget`,
+    `routing: from ${FISCAL_YEAR}-01-01 ACME-US's budget also goes to corporate finance's Oracle control budget, ACME-DE's to SAP S/4HANA plan data`,
   );
-  const routed = must(
-    await call('POST', '/v1/legal-entities/ACME-US/routes', KEY.admin, {
-      target: 'oracle',
-      company: String(ORACLE_LEDGER_ID),
-      postingModel: 'control-budget',
-      settings: { controlBudget: ORACLE_CONTROL_BUDGET },
-      validFrom: `${FISCAL_YEAR}-01-01`,
-      reason: 'corporate finance keeps funds control in Oracle Fusion budgetary control',
-    }),
-    201,
-    200,
-    409,
-  );
-  console.log(
-    routed.status === 409
-      ? `  ${String(routed.body.message)}`
-      : `  ${String(routed.body.outcome)} (audited in routing:ACME-US)`,
-  );
-  for (const entity of ['ACME-US', 'ACME-CORP']) {
+  for (const [entity, route] of [
+    [
+      'ACME-US',
+      {
+        target: 'oracle',
+        company: String(ORACLE_LEDGER_ID),
+        postingModel: 'control-budget',
+        settings: { controlBudget: ORACLE_CONTROL_BUDGET },
+        reason: 'corporate finance keeps funds control in Oracle Fusion budgetary control',
+      },
+    ],
+    [
+      'ACME-DE',
+      {
+        target: 'sap',
+        company: SAP_COMPANY_CODE,
+        postingModel: 'replace-scope',
+        settings: { planningCategory: SAP_PLANNING_CATEGORY, fiscalYearVariant: 'K4' },
+        reason: 'European operations plan in SAP S/4HANA',
+      },
+    ],
+  ] as const) {
+    const routed = must(
+      await call('POST', `/v1/legal-entities/${entity}/routes`, KEY.admin, {
+        ...route,
+        validFrom: `${FISCAL_YEAR}-01-01`,
+      }),
+      201,
+      200,
+      409,
+    );
+    console.log(
+      routed.status === 409
+        ? `  ${String(routed.body.message)}`
+        : `  ${entity}: ${String(routed.body.outcome)} (audited in routing:${entity})`,
+    );
+  }
+  for (const entity of ['ACME-US', 'ACME-DE', 'ACME-CORP']) {
     console.log(`  ${entity}:`);
     const routes = must(
       await call('GET', `/v1/legal-entities/${entity}/routes?on=${FISCAL_YEAR}-01-01`, KEY.admin),
@@ -150,10 +172,13 @@ export async function groupScenario() {
     body: 'The user closeloop is not authorized to create budget entries.',
   });
   const second = await startGroup('all-or-nothing');
-  const [usCycle, ukCycle, corpCycle] = second.cycleIds as [string, string, string];
+  const [usCycle, ukCycle, deCycle, corpCycle] = second.cycleIds as [string, string, string, string];
   console.log(`  ${ukCycle}`);
   await approveAsAwaited(cyclePath(ukCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
   console.log('  ACME-UK is published in Dynamics 365 and waits for the rest of the group (awaiting_group)');
+  console.log(`  ${deCycle}`);
+  await approveAsAwaited(cyclePath(deCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
+  console.log("  ACME-DE's plan data is written in SAP beside its Dynamics 365 entries; it waits too");
   console.log(`  ${corpCycle}`);
   await approveAsAwaited(cyclePath(corpCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
   console.log("  ACME-CORP's GL budget balances are loaded in Oracle; it waits too");
@@ -171,6 +196,10 @@ export async function groupScenario() {
     'ACME-UK to stand down',
   );
   console.log(`  ACME-UK stood down, its Dynamics 365 postings reversed: ${String(stood.outcomeReason)}`);
+  await followCycle(cyclePath(deCycle), (s) => s.status === 'stood_down', 'ACME-DE to stand down');
+  console.log(
+    '  ACME-DE stood down, its SAP plan periods written back to what they held, its Dynamics 365 entries reversed',
+  );
   await followCycle(cyclePath(corpCycle), (s) => s.status === 'stood_down', 'ACME-CORP to stand down');
   console.log('  ACME-CORP stood down, its GL budget balances loaded back to what they held before');
 
@@ -190,6 +219,14 @@ export async function groupScenario() {
   step('the group publishes again and lands everywhere, each ERP holding each budget once');
   await showGroup(second, (g) => g.status === 'completed');
 }
+
+/** ACME-DE's plan of a version: each later version raises Berlin engineering's salaries by 1%. */
+const berlinRows = (version: number) =>
+  subsidiaryBudgetRows('ACME-DE', FISCAL_YEAR).map((r) =>
+    r.dimensions.costCenter === 'CC-610' && r.dimensions.account === '600100'
+      ? { ...r, amount: fromMinor((toMinor(r.amount, 'EUR') * BigInt(100 + version - 1)) / 100n, 'EUR') }
+      : r,
+  );
 
 type Started = { groupId: string; groupPath: string; cycleIds: string[]; version: number };
 const cyclePath = (cycleId: string) => `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
@@ -215,6 +252,7 @@ async function startGroup(policy: 'independent' | 'all-or-nothing'): Promise<Sta
       { ...ref, legalEntity: 'ACME-UK' },
       subsidiaryBudgetRows('ACME-UK', FISCAL_YEAR),
     );
+    await putPlanningVersion({ ...ref, legalEntity: 'ACME-DE' }, berlinRows(version));
     await putPlanningVersion({ ...ref, legalEntity: 'ACME-CORP' }, corporateBudgetRows(FISCAL_YEAR, version));
     step(`plan: alice (planner) starts the group version (${policy}): one cycle per entity under ${GROUP}`);
     const started = must(

@@ -47,7 +47,8 @@ describe('periodClose workflow', () => {
       ...over,
     });
     await upsertLegalEntities(stack.db, [
-      entity('CLS-XX', { functionalCurrency: 'EUR', erpSystem: 'sap', erpCompany: 'x100' }),
+      // Its books in an ERP closeloop has no connector for: its sync fails until support fixes the entity.
+      entity('CLS-XX', { functionalCurrency: 'EUR', erpSystem: 'infor', erpCompany: 'x100' }),
     ]);
     const input: PeriodCloseInput = {
       month,
@@ -77,7 +78,7 @@ describe('periodClose workflow', () => {
     expect(failed.step).toBe('sync');
     expect(failed.steps.find((s) => s.name === 'sync')).toMatchObject({
       state: 'failed',
-      error: { message: expect.stringContaining('sap') },
+      error: { message: expect.stringContaining('infor') },
     });
 
     for (const e of ['ACME-US', 'ACME-UK'])
@@ -95,7 +96,7 @@ describe('periodClose workflow', () => {
     await stack.db.execute(sql`update legal_entities set erp_system = 'd365' where code = 'CLS-XX'`);
     await stack.client.workflow.getHandle(id('CLS-XX')).signal(retryStepSignal, {
       principal: 'ian@acme.example',
-      reason: 'SAP connector not there yet: d365',
+      reason: 'the entity is kept in Dynamics 365, not infor',
     });
     await childStatus(id('CLS-XX'), (s) => s.status === 'awaiting_sign_off');
     await stack.client.workflow.getHandle(id('CLS-XX')).executeUpdate(decideRequestUpdate, {
@@ -109,7 +110,7 @@ describe('periodClose workflow', () => {
 
     const result = await handle.result();
     expect(result.status).toBe('completed');
-    // The rates were taken once per ERP for the group; the SAP entity's could not be, so it took them itself.
+    // The rates were taken once per ERP for the group; CLS-XX's could not be, so it took them itself.
     expect(result.exchangeRates).toEqual([
       {
         erpSystem: 'd365',
@@ -117,7 +118,7 @@ describe('periodClose workflow', () => {
         read: expect.any(Number),
         written: expect.any(Number),
       },
-      { erpSystem: 'sap', legalEntities: ['CLS-XX'], error: expect.stringContaining('sap') },
+      { erpSystem: 'infor', legalEntities: ['CLS-XX'], error: expect.stringContaining('infor') },
     ]);
     expect(
       Object.fromEntries(result.entities.map((e) => [e.legalEntity, [e.fiscalPeriod, e.state]])),
