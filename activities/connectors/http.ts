@@ -70,7 +70,7 @@ export function classifyHttpFailure(
  * occurred." on top and the reason in `innererror.message`; SAP Gateway writes `message` as `{ lang, value }`
  * and lists each problem in `innererror.errordetails` with its `propertyref`), Anaplan's integration API
  * (`{ status: { code, message }, path, timestamp }`) and authentication API (`{ status, statusMessage }`),
- * and Entra ID (`{ error, error_description }`).
+ * Entra ID (`{ error, error_description }`) and NetSuite (`o:errorDetails`).
  */
 export function errorReason(bodyText: string): string {
   try {
@@ -113,6 +113,16 @@ export function errorReason(bodyText: string): string {
         return String((status as { message: string }).message);
       }
       if (typeof body.statusMessage === 'string') return body.statusMessage;
+      // NetSuite: { type, title, status, o:errorDetails: [{ detail, o:errorCode, o:errorPath }] }.
+      const details = body['o:errorDetails'];
+      if (Array.isArray(details) && details.length)
+        return (details as Record<string, unknown>[])
+          .map((d) =>
+            [d['o:errorCode'], d.detail, d['o:errorPath'] ? `(${String(d['o:errorPath'])})` : '']
+              .filter(Boolean)
+              .join(' '),
+          )
+          .join('; ');
     }
   } catch {
     // not JSON: fall through to the raw text
