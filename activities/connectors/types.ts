@@ -39,6 +39,11 @@ export interface CallControl {
    * its end from here as soon as it arrives, between its polls of the ERP.
    */
   jobEnded?(requestId: string): Promise<'running' | 'succeeded' | 'warning' | 'failed' | undefined>;
+  /**
+   * Runs `fn` in one of the ERP account's concurrency slots, shared by every worker of the deployment (NetSuite
+   * limits concurrent requests per account); absent: no limit kept.
+   */
+  slot?<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** An amount as a source delivered it: not yet validated, but never without its currency. */

@@ -13,3 +13,33 @@ export async function withKeyLock<T>(db: Database, key: string, fn: () => Promis
     return fn();
   });
 }
+
+/**
+ * Runs `fn` in one of `limit` slots of `name`, shared by every worker of the deployment: an ERP's account-wide
+ * concurrency limit (NetSuite's) is kept by all of closeloop together, not by each process. A slot is a
+ * transaction-scoped advisory lock, so a worker that dies frees its slot with its connection. While every slot
+ * is taken, `fn` waits, looking again with a growing pause, up to `waitMs`; then `onFull` says what to do.
+ */
+export async function withSlot<T>(
+  db: Database,
+  name: string,
+  limit: number,
+  fn: () => Promise<T>,
+  opts: { waitMs: number; onFull: () => Error },
+): Promise<T> {
+  const started = Date.now();
+  for (let round = 0; ; round++) {
+    const taken = await db.transaction(async (tx) => {
+      for (let slot = 0; slot < limit; slot++) {
+        const [row] = (await tx.execute(
+          sql`select pg_try_advisory_xact_lock(hashtext(${`slot:${name}`}), ${slot}) as got`,
+        )) as unknown as { got: boolean }[];
+        if (row?.got) return { value: await fn() };
+      }
+      return undefined;
+    });
+    if (taken) return taken.value;
+    if (Date.now() - started >= opts.waitMs) throw opts.onFull();
+    await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** round)));
+  }
+}

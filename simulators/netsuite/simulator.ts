@@ -21,6 +21,10 @@ export interface NetSuiteSimulatorOptions {
   tba?: { consumerKey: string; consumerSecret: string; tokenId: string; tokenSecret: string };
   /** How long an access token lives, seconds (NetSuite: 3600). */
   tokenLifetimeSeconds?: number;
+  /** Requests the account serves at once; one more is answered 429 (NetSuite: by service tier, 5 and up). */
+  concurrencyLimit?: number;
+  /** Reads of a new job that answer it not completed yet (default 1). */
+  jobReadsPending?: number;
 }
 
 const errorBody = (status: number, title: string, code: string, detail: string) => ({
@@ -41,10 +45,43 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   const tokens = new Map<string, number>();
   const subsidiaries: Record<string, unknown>[] = [];
   let tokenRequests = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
+  /** Records created by jobs, by type. */
+  const records = new Map<string, { id: string; body: unknown }[]>();
+  /** Asynchronous jobs: what they create, and how it ends. */
+  const jobs = new Map<
+    string,
+    { type: string; body: unknown; pendingReads: number; recordId?: string; error?: string }
+  >();
+  const keys = new Map<string, string>();
+  let refuseNext: string | undefined;
 
   const app = express();
   app.disable('x-powered-by');
   app.use(faults.router());
+  /** The account's concurrency: a request over the limit is refused at once, not queued. */
+  app.use('/services/rest', (req, res, next) => {
+    if (req.path.startsWith('/auth/')) return next();
+    if (inFlight >= (options.concurrencyLimit ?? Infinity)) {
+      res
+        .status(429)
+        .json(
+          errorBody(
+            429,
+            'Too Many Requests',
+            'CONCURRENCY_LIMIT_EXCEEDED',
+            'Concurrent request limit exceeded. Request blocked.',
+          ),
+        );
+      return;
+    }
+    inFlight++;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    res.on('close', () => inFlight--);
+    next();
+  });
+
   app.use(
     '/services',
     faults.middleware(() =>
@@ -123,7 +160,7 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     return expected === fields.oauth_signature;
   }
 
-  app.use('/services/rest/record', (req, res, next) => {
+  app.use(['/services/rest/record', '/services/rest/async'], (req, res, next) => {
     if (signedIn(req)) return next();
     res
       .status(401)
@@ -151,10 +188,134 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     });
   });
 
+  /**
+   * An asynchronous create: answered 202 with its job's Location; a key already used is answered with an
+   * IDEMPOTENCY_ERROR naming the first request's job.
+   */
+  app.post('/services/rest/record/v1/:type', express.json(), (req, res) => {
+    const key = req.header('x-netsuite-idempotency-key');
+    if (!/respond-async/i.test(req.header('prefer') ?? '') || !key) {
+      res
+        .status(400)
+        .json(
+          errorBody(
+            400,
+            'Bad Request',
+            'INVALID_REQUEST',
+            'This test account takes asynchronous creates only.',
+          ),
+        );
+      return;
+    }
+    const first = keys.get(key);
+    if (first) {
+      res
+        .status(400)
+        .json(
+          errorBody(
+            400,
+            'Bad Request',
+            'IDEMPOTENCY_ERROR',
+            `The idempotency key ${key} was already used. To get the result, see the job /services/rest/async/v1/job/${first}.`,
+          ),
+        );
+      return;
+    }
+    const id = String(1000 + jobs.size + 1);
+    keys.set(key, id);
+    const error =
+      refuseNext ??
+      (req.body && typeof req.body === 'object' && Object.keys(req.body as object).length
+        ? undefined
+        : 'The record has no fields.');
+    refuseNext = undefined;
+    jobs.set(id, {
+      type: req.params.type,
+      body: req.body,
+      pendingReads: options.jobReadsPending ?? 1,
+      error,
+    });
+    res
+      .status(202)
+      .setHeader('Location', `${req.protocol}://${req.get('host')}/services/rest/async/v1/job/${id}`)
+      .end();
+  });
+
+  /** A job completes when its pending reads are spent; then what it created exists. */
+  function jobOf(id: string) {
+    const job = jobs.get(id);
+    if (!job) return undefined;
+    if (job.pendingReads > 0) job.pendingReads--;
+    else if (!job.recordId && !job.error) {
+      const list = records.get(job.type) ?? [];
+      job.recordId = String(list.length + 1);
+      records.set(job.type, [...list, { id: job.recordId, body: job.body }]);
+    }
+    return job;
+  }
+  app.get('/services/rest/async/v1/job/:id', (req, res) => {
+    const job = jobOf(req.params.id);
+    if (!job) {
+      res
+        .status(404)
+        .json(errorBody(404, 'Not Found', 'NONEXISTENT_ID', `Job ${req.params.id} does not exist.`));
+      return;
+    }
+    const completed = Boolean(job.recordId || (job.error && job.pendingReads === 0));
+    res.json({
+      id: req.params.id,
+      completed,
+      progress: completed ? (job.error ? 'failed' : 'succeeded') : 'pending',
+      links: [],
+    });
+  });
+  app.get('/services/rest/async/v1/job/:id/task', (req, res) => {
+    res.json({
+      items: [
+        {
+          links: [
+            { rel: 'self', href: `/services/rest/async/v1/job/${req.params.id}/task/${req.params.id}01` },
+          ],
+        },
+      ],
+      count: 1,
+      hasMore: false,
+      offset: 0,
+      totalResults: 1,
+      links: [],
+    });
+  });
+  app.get('/services/rest/async/v1/job/:id/task/:task/result', (req, res) => {
+    const job = jobs.get(req.params.id);
+    if (!job) {
+      res
+        .status(404)
+        .json(errorBody(404, 'Not Found', 'NONEXISTENT_ID', `Job ${req.params.id} does not exist.`));
+      return;
+    }
+    if (job.error) {
+      res.status(400).json(errorBody(400, 'Bad Request', 'USER_ERROR', job.error));
+      return;
+    }
+    res
+      .status(204)
+      .setHeader(
+        'Location',
+        `${req.protocol}://${req.get('host')}/services/rest/record/v1/${job.type}/${job.recordId}`,
+      )
+      .end();
+  });
+
   return {
     app,
     faults,
     accountId,
+    records: (type: string) => records.get(type) ?? [],
+    /** The next job fails with this detail (what NetSuite's validation would say of the record). */
+    refuseNextJob: (detail: string) => {
+      refuseNext = detail;
+    },
+    mostInFlight: () => mostInFlight,
     /** Tokens issued so far end now (a revoked integration, or an hour gone by). */
     expireTokens: () => tokens.clear(),
     tokenRequests: () => tokenRequests,

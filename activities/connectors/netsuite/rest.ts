@@ -1,0 +1,167 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { FailureType } from '../../../domain/failures';
+import { errorReason, httpRequest, parseResponse, protocolFailure } from '../http';
+import { type CallControl } from '../types';
+import { createNetSuiteSigner, type NetSuiteAuth } from './auth';
+
+/**
+ * NetSuite's REST web services as its help describes them (`/services/rest/record/v1/<type>`, asynchronous
+ * requests under `/services/rest/async/v1/job/<id>`): a create sent with `Prefer: respond-async` and an
+ * `X-NetSuite-Idempotency-Key` is answered 202 with the job's `Location`; the job is followed until it
+ * completes, then its task's result says what was created (204 with the record's `Location`) or why not. A key
+ * already used is answered with an `IDEMPOTENCY_ERROR` naming the first request's job: closeloop follows that
+ * job instead of creating again. Every request runs in one of the account's concurrency slots, which all of
+ * closeloop's workers share (`CallControl.slot`); a 401 takes a new token once.
+ */
+
+export interface NetSuiteConfig {
+  /** The account ID (`1234567`, a sandbox `1234567_SB1`). */
+  accountId: string;
+  /** `https://<account>.suitetalk.api.netsuite.com`. */
+  baseUrl: string;
+  auth: NetSuiteAuth;
+  timeoutMs: number;
+  /** Between two reads of a job's state. */
+  pollIntervalMs: number;
+  /** How long one attempt waits for a job before the next takes it over. */
+  waitMs: number;
+}
+
+export const SYSTEM = 'netsuite';
+const JOB_PATH = /\/services\/rest\/async\/v1\/job\/\d+/;
+
+const Job = z.object({ id: z.union([z.string(), z.number()]).transform(String), completed: z.boolean() });
+const TaskList = z.object({
+  items: z.array(z.object({ links: z.array(z.object({ rel: z.string(), href: z.string() })) })),
+});
+
+export function createNetSuiteRest(config: NetSuiteConfig) {
+  const base = config.baseUrl.replace(/\/$/, '');
+  const signer = createNetSuiteSigner({
+    accountId: config.accountId,
+    baseUrl: base,
+    auth: config.auth,
+    timeoutMs: config.timeoutMs,
+  });
+
+  /** One request under the account's signature; a 401 (an expired token) takes a new one, once. */
+  async function send(
+    method: 'GET' | 'POST',
+    url: string,
+    init: { headers?: Record<string, string>; body?: unknown; handles?: (r: Response) => boolean } = {},
+    control: CallControl = {},
+  ): Promise<Response> {
+    const slot = control.slot ?? ((fn) => fn());
+    return slot(async () => {
+      for (let attempt = 0; ; attempt++) {
+        const res = await httpRequest({
+          system: SYSTEM,
+          method,
+          url,
+          headers: { Authorization: await signer.authorization(method, url), ...init.headers },
+          body: init.body,
+          timeoutMs: config.timeoutMs,
+          handles: (r) => (r.status === 401 && attempt === 0) || (init.handles?.(r) ?? false),
+        });
+        if (res.status !== 401 || attempt > 0) return res;
+        signer.forget();
+      }
+    });
+  }
+
+  /** The job a create started, or (a key already used) the job its first request started. */
+  async function startJob(
+    recordType: string,
+    body: unknown,
+    idempotencyKey: string,
+    control: CallControl,
+  ): Promise<{ job: string; reused: boolean }> {
+    const res = await send(
+      'POST',
+      `${base}/services/rest/record/v1/${recordType}`,
+      {
+        headers: { Prefer: 'respond-async', 'X-NetSuite-Idempotency-Key': idempotencyKey },
+        body,
+        handles: (r) => r.status === 400,
+      },
+      control,
+    );
+    if (res.status === 202) {
+      const location = res.headers.get('location');
+      if (!location || !JOB_PATH.test(location))
+        throw protocolFailure(SYSTEM, `an asynchronous create answered 202 without a job Location`);
+      return { job: new URL(location, base).toString(), reused: false };
+    }
+    const text = await res.text();
+    const reason = errorReason(text);
+    const first = JOB_PATH.exec(text)?.[0];
+    if (reason.includes('IDEMPOTENCY_ERROR') && first) return { job: `${base}${first}`, reused: true };
+    throw ApplicationFailure.nonRetryable(
+      `${SYSTEM} refused the ${recordType}: ${reason}`,
+      reason.includes('IDEMPOTENCY_ERROR') ? FailureType.ConnectorProtocol : FailureType.ConnectorRejected,
+    );
+  }
+
+  /**
+   * Creates a record asynchronously under a business key, once: what it created (its record's URL) and
+   * whether an earlier request with the same key had. The job's URL goes into the heartbeat, so a retry waits
+   * on that job instead of sending again.
+   */
+  async function createAsync(
+    recordType: string,
+    body: unknown,
+    idempotencyKey: string,
+    control: CallControl = {},
+  ): Promise<{ record: string; reused: boolean }> {
+    const resumed = control.resumeFrom?.idempotencyKey === idempotencyKey ? control.resumeFrom : undefined;
+    const started =
+      typeof resumed?.job === 'string'
+        ? { job: resumed.job, reused: true }
+        : await startJob(recordType, body, idempotencyKey, control);
+    control.progress?.({ idempotencyKey, job: started.job });
+    const since = Date.now();
+    for (let polls = 0; ; polls++) {
+      const job = parseResponse(
+        SYSTEM,
+        'GET job',
+        Job,
+        await (await send('GET', started.job, {}, control)).json(),
+      );
+      if (job.completed) break;
+      if (Date.now() - since >= config.waitMs)
+        throw ApplicationFailure.retryable(
+          `${SYSTEM} job ${job.id} for ${idempotencyKey} has not completed; the next attempt waits on it`,
+          FailureType.ConnectorUnavailable,
+        );
+      await new Promise((r) => setTimeout(r, Math.min(config.pollIntervalMs, 250 * 2 ** polls)));
+    }
+    const tasks = parseResponse(
+      SYSTEM,
+      'GET job tasks',
+      TaskList,
+      await (await send('GET', `${started.job}/task`, {}, control)).json(),
+    );
+    const task = tasks.items[0]?.links.find((l) => l.rel === 'self')?.href;
+    if (!task) throw protocolFailure(SYSTEM, `job ${started.job} lists no task`);
+    const result = await send(
+      'GET',
+      `${new URL(task, base).toString()}/result`,
+      { handles: (r) => r.status >= 400 && r.status < 500 },
+      control,
+    );
+    if (result.status === 204) {
+      const record = result.headers.get('location');
+      if (!record) throw protocolFailure(SYSTEM, `the result of ${task} names no record`);
+      return { record, reused: started.reused };
+    }
+    throw ApplicationFailure.nonRetryable(
+      `${SYSTEM} did not create the ${recordType} (${idempotencyKey}): ${errorReason(await result.text())}`,
+      FailureType.ConnectorRejected,
+    );
+  }
+
+  return { send, createAsync, signer };
+}
+
+export type NetSuiteRest = ReturnType<typeof createNetSuiteRest>;
