@@ -25,6 +25,8 @@ export interface NetSuiteSimulatorOptions {
   concurrencyLimit?: number;
   /** Reads of a new job that answer it not completed yet (default 1). */
   jobReadsPending?: number;
+  /** Rows served of one SuiteQL query (NetSuite: 100,000); more answer only the first of them. */
+  suiteqlCap?: number;
 }
 
 const errorBody = (status: number, title: string, code: string, detail: string) => ({
@@ -56,6 +58,8 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   >();
   const keys = new Map<string, string>();
   let refuseNext: string | undefined;
+  /** SuiteQL tables: rows by table name (lower case). */
+  const tables = new Map<string, Record<string, unknown>[]>();
 
   const app = express();
   app.disable('x-powered-by');
@@ -160,7 +164,7 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     return expected === fields.oauth_signature;
   }
 
-  app.use(['/services/rest/record', '/services/rest/async'], (req, res, next) => {
+  app.use(['/services/rest/record', '/services/rest/async', '/services/rest/query'], (req, res, next) => {
     if (signedIn(req)) return next();
     res
       .status(401)
@@ -306,10 +310,52 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
       .end();
   });
 
+  /**
+   * SuiteQL over REST, for the queries closeloop sends: `SELECT * FROM <table>`, optionally
+   * `WHERE <column> BETWEEN '<a>' AND '<b>'` and `ORDER BY <column>`; `Prefer: transient` required, paged by
+   * `limit` (at most 1000) and `offset`, `totalResults` the query's whole count, and rows past the cap not served.
+   */
+  app.post('/services/rest/query/v1/suiteql', express.json(), (req, res) => {
+    if (!/transient/i.test(req.header('prefer') ?? '')) {
+      res
+        .status(400)
+        .json(errorBody(400, 'Bad Request', 'INVALID_HEADER', 'The Prefer: transient header is required.'));
+      return;
+    }
+    const q = String((req.body as { q?: unknown } | undefined)?.q ?? '');
+    const m =
+      /^\s*SELECT \* FROM (\w+)(?: WHERE (\w+) BETWEEN '([^']*)' AND '([^']*)')?(?: ORDER BY (\w+))?\s*$/i.exec(
+        q,
+      );
+    if (!m) {
+      res.status(400).json(errorBody(400, 'Bad Request', 'INVALID_PARAMETER', `Invalid search query: ${q}`));
+      return;
+    }
+    let rows = tables.get(m[1]!.toLowerCase()) ?? [];
+    if (m[2]) rows = rows.filter((r) => String(r[m[2]!]) >= m[3]! && String(r[m[2]!]) <= m[4]!);
+    if (m[5]) rows = [...rows].sort((a, b) => (String(a[m[5]!]) < String(b[m[5]!]) ? -1 : 1));
+    const limit = Math.min(Number(req.query.limit ?? 1000), 1000);
+    const offset = Number(req.query.offset ?? 0);
+    const served = rows.slice(0, options.suiteqlCap ?? 100_000);
+    const items = served.slice(offset, offset + limit);
+    res.json({
+      links: [],
+      count: items.length,
+      hasMore: offset + items.length < served.length,
+      offset,
+      totalResults: rows.length,
+      items: items.map((r) => ({ links: [], ...r })),
+    });
+  });
+
   return {
     app,
     faults,
     accountId,
+    /** Rows of a SuiteQL table. */
+    putTable(name: string, rows: Record<string, unknown>[]) {
+      tables.set(name.toLowerCase(), rows);
+    },
     records: (type: string) => records.get(type) ?? [],
     /** The next job fails with this detail (what NetSuite's validation would say of the record). */
     refuseNextJob: (detail: string) => {

@@ -26,9 +26,27 @@ export interface NetSuiteConfig {
   pollIntervalMs: number;
   /** How long one attempt waits for a job before the next takes it over. */
   waitMs: number;
+  /** Rows NetSuite serves of one SuiteQL query (100,000); a test sets a smaller one with its simulator. */
+  suiteqlCap?: number;
 }
 
 export const SYSTEM = 'netsuite';
+/** Rows NetSuite serves of one SuiteQL query, and the largest page it answers. */
+const SUITEQL_CAP = 100_000;
+const SUITEQL_PAGE = 1000;
+const SuiteQLPage = z.object({
+  items: z.array(z.object({ links: z.unknown().optional() }).passthrough()),
+  hasMore: z.boolean(),
+  offset: z.number().int().nonnegative(),
+  count: z.number().int().nonnegative(),
+  totalResults: z.number().int().nonnegative(),
+});
+
+const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
+const isoOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const midpoint = (from: string, to: string) =>
+  isoOf(day(from) + Math.floor((day(to) - day(from)) / 86_400_000 / 2) * 86_400_000);
+const nextDay = (iso: string) => isoOf(day(iso) + 86_400_000);
 const JOB_PATH = /\/services\/rest\/async\/v1\/job\/\d+/;
 
 const Job = z.object({ id: z.union([z.string(), z.number()]).transform(String), completed: z.boolean() });
@@ -161,7 +179,58 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
     );
   }
 
-  return { send, createAsync, signer };
+  /**
+   * Every row of one SuiteQL query, page by page (`POST /services/rest/query/v1/suiteql?limit&offset` with
+   * `Prefer: transient`), or, when NetSuite says the query has more rows than it serves of one query
+   * (`totalResults` over `cap`, 100,000), undefined: the caller narrows its query.
+   */
+  async function suiteqlRows(
+    q: string,
+    control: CallControl = {},
+  ): Promise<Record<string, unknown>[] | undefined> {
+    const rows: Record<string, unknown>[] = [];
+    for (let offset = 0; ;) {
+      const res = await send(
+        'POST',
+        `${base}/services/rest/query/v1/suiteql?limit=${SUITEQL_PAGE}&offset=${offset}`,
+        { headers: { Prefer: 'transient' }, body: { q } },
+        control,
+      );
+      const page = parseResponse(SYSTEM, 'SuiteQL', SuiteQLPage, await res.json());
+      if (offset === 0 && page.totalResults > (config.suiteqlCap ?? SUITEQL_CAP)) return undefined;
+      rows.push(...page.items.map(({ links: _links, ...row }) => row));
+      control.progress?.({ rows: rows.length });
+      if (!page.hasMore) return rows;
+      if (!page.items.length)
+        throw protocolFailure(SYSTEM, `SuiteQL answered hasMore with an empty page at ${offset}`);
+      offset += page.items.length;
+    }
+  }
+
+  /**
+   * Every row a query built for a date window returns: the window halved, and each half read, as long as
+   * NetSuite serves fewer rows of one query than the window holds (down to one day, which must fit).
+   */
+  async function suiteql(
+    build: (window: { from: string; to: string }) => string,
+    window: { from: string; to: string },
+    control: CallControl = {},
+  ): Promise<Record<string, unknown>[]> {
+    const rows = await suiteqlRows(build(window), control);
+    if (rows) return rows;
+    if (window.from === window.to)
+      throw ApplicationFailure.nonRetryable(
+        `${SYSTEM}: one day (${window.from}) has more than ${config.suiteqlCap ?? SUITEQL_CAP} rows for one SuiteQL query`,
+        FailureType.ConnectorRejected,
+      );
+    const middle = midpoint(window.from, window.to);
+    return [
+      ...(await suiteql(build, { from: window.from, to: middle }, control)),
+      ...(await suiteql(build, { from: nextDay(middle), to: window.to }, control)),
+    ];
+  }
+
+  return { send, createAsync, suiteql, signer };
 }
 
 export type NetSuiteRest = ReturnType<typeof createNetSuiteRest>;
