@@ -4,6 +4,7 @@ import { FailureType } from '../../domain/failures';
 import { CORPORATE_LEDGER } from '../../db/seed/corporate';
 import { seedCorporateBooks } from '../../simulators/scenario/seed';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
+import { syncAllActuals } from '../harness/connectors';
 import { failureOf } from '../harness/failures';
 import { oracleConnectorAt } from '../harness/oracle';
 
@@ -29,17 +30,7 @@ const query = (over: Partial<LedgerQuery> = {}): LedgerQuery => ({
   ...over,
 });
 
-/** Every page of a sync from a watermark, as the activity reads them. */
-async function syncAll(q: LedgerQuery) {
-  const pages = [];
-  let cursor: string | undefined;
-  do {
-    const page = await erp.fetchActualsPage(q, cursor);
-    pages.push(page);
-    cursor = page.cursor;
-  } while (cursor);
-  return { pages, lines: pages.flatMap((p) => p.lines), watermark: pages.at(-1)!.watermark };
-}
+const syncAll = (q: LedgerQuery) => syncAllActuals(erp, q);
 
 beforeAll(async () => {
   sim = createOracleSimulator();

@@ -4,6 +4,7 @@ import { type ErpConnector, type LedgerQuery } from '../../activities/connectors
 import { FailureType } from '../../domain/failures';
 import { SAP_COMPANY_CODE, sapBooks } from '../../simulators/scenario/europe';
 import { createSapSimulator, type SapSimulator } from '../../simulators/sap/simulator';
+import { syncAllActuals } from '../harness/connectors';
 import { failureOf } from '../harness/failures';
 
 /**
@@ -24,16 +25,7 @@ const query = (over: Partial<LedgerQuery> = {}): LedgerQuery => ({
   ...over,
 });
 
-async function syncAll(q: LedgerQuery) {
-  const pages = [];
-  let cursor: string | undefined;
-  do {
-    const page = await erp.fetchActualsPage(q, cursor);
-    pages.push(page);
-    cursor = page.cursor;
-  } while (cursor);
-  return { pages, lines: pages.flatMap((p) => p.lines), watermark: pages.at(-1)!.watermark };
-}
+const syncAll = (q: LedgerQuery) => syncAllActuals(erp, q);
 
 beforeAll(async () => {
   sim = createSapSimulator({ serverPageSize: 3 });

@@ -83,6 +83,30 @@ export async function workflowTaskPoints(handle: WorkflowHandle): Promise<ResetP
     .map((e) => ({ runId, eventId: e.eventId! }));
 }
 
+/**
+ * Resets a cycle at every `every`-th of its workflow tasks, as support staff would one after another, and
+ * hands each reset run's result to `check`: how many resets ran. Temporal refuses a few points (a task
+ * completed mid-batch); support staff cannot pick those either, so they are passed over.
+ */
+export async function resetAtTasks(
+  stack: TestStack,
+  handle: WorkflowHandle,
+  every: number,
+  check: (replayed: Awaited<ReturnType<typeof resetCycle>>, point: ResetPoint) => Promise<void> | void,
+): Promise<number> {
+  let resets = 0;
+  for (const point of (await workflowTaskPoints(handle)).filter((_, i) => i % every === 0)) {
+    const replayed = await resetCycle(stack, handle.workflowId, point).catch((err: Error) => {
+      if (/must be at the boundary/.test(err.message)) return undefined;
+      throw err;
+    });
+    if (!replayed) continue;
+    resets++;
+    await check(replayed, point);
+  }
+  return resets;
+}
+
 /** What support staff do with "Reset" in Temporal UI: a new run from a workflow task, signals reapplied. */
 export async function resetCycle(stack: TestStack, cycleId: string, point: ResetPoint) {
   const { runId } = await stack.client.workflowService.resetWorkflowExecution({

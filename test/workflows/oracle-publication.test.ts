@@ -2,14 +2,7 @@ import { decisionSignal, retryPublicationSignal } from '../../workflows/definiti
 import { ORACLE_CONTROL_BUDGET, ORACLE_LEDGER_ID } from '../../simulators/scenario/services-company';
 import { seedOracleLedger } from '../../simulators/scenario/seed';
 import { consumeMarchTravel, oracleGlTotal, oracleTotal, routeUsToOracle } from '../harness/oracle';
-import {
-  awaitingApproval,
-  erpBudgetTotal,
-  planVersion,
-  resetCycle,
-  waitForStatus,
-  workflowTaskPoints,
-} from '../harness/cycle';
+import { awaitingApproval, erpBudgetTotal, planVersion, resetAtTasks, waitForStatus } from '../harness/cycle';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -64,18 +57,11 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
     );
 
     const entries = stack.d365.budgetEntries().length;
-    let resets = 0;
-    for (const point of (await workflowTaskPoints(handle)).filter((_, i) => i % 3 === 0)) {
-      const replayed = await resetCycle(stack, handle.workflowId, point).catch((err: Error) => {
-        if (/must be at the boundary/.test(err.message)) return undefined;
-        throw err;
-      });
-      if (!replayed) continue;
-      resets++;
+    const resets = await resetAtTasks(stack, handle, 3, async (replayed) => {
       expect(replayed.status).toBe('completed');
       expect(oracleTotal(stack, fiscalYear)).toBe(total);
       expect(await erpBudgetTotal(stack, fiscalYear)).toBe(total);
-    }
+    });
     expect(resets).toBeGreaterThan(2);
     expect(stack.d365.budgetEntries()).toHaveLength(entries);
   }, 300_000);
@@ -148,17 +134,10 @@ describe('publishing to Dynamics 365 and Oracle Fusion', () => {
     expect(oracleGlTotal(stack, fiscalYear)).toBe(second.total);
     expect(await erpBudgetTotal(stack, fiscalYear)).toBe(second.total);
 
-    let resets = 0;
-    for (const point of (await workflowTaskPoints(second.handle)).filter((_, i) => i % 4 === 0)) {
-      const replayed = await resetCycle(stack, second.handle.workflowId, point).catch((err: Error) => {
-        if (/must be at the boundary/.test(err.message)) return undefined;
-        throw err;
-      });
-      if (!replayed) continue;
-      resets++;
+    const resets = await resetAtTasks(stack, second.handle, 4, async (replayed) => {
       expect(replayed.status).toBe('completed');
       expect(oracleGlTotal(stack, fiscalYear)).toBe(second.total);
-    }
+    });
     expect(resets).toBeGreaterThan(1);
   }, 300_000);
 });

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { probeHealth } from '../health';
 import { FailureType } from '../../../domain/failures';
 import { type BudgetVersionRef, type PlanningBudgetRow } from '../../../domain/model';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -9,7 +10,6 @@ import {
   type CallControl,
   type ForecastImportResult,
   type ForecastPublication,
-  type HealthStatus,
   type ImportIssue,
   type PlanningConnector,
 } from '../types';
@@ -379,15 +379,10 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
   return {
     system: SYSTEM,
 
-    async health(): Promise<HealthStatus> {
-      const started = Date.now();
-      try {
-        await json('GET', `/exports?offset=0&limit=1`, z.object({ exports: z.array(Named).default([]) }));
-        return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
-      } catch (err) {
-        return { system: SYSTEM, ok: false, latencyMs: Date.now() - started, detail: (err as Error).message };
-      }
-    },
+    health: () =>
+      probeHealth(SYSTEM, () =>
+        json('GET', `/exports?offset=0&limit=1`, z.object({ exports: z.array(Named).default([]) })),
+      ),
 
     async fetchBudgetVersion(ref: BudgetVersionRef, control?: CallControl): Promise<PlanningBudgetRow[]> {
       const name = exportName(config.budgetExportName, ref);

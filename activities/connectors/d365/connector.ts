@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { probeHealth } from '../health';
 import { FailureType } from '../../../domain/failures';
 import { type SystemDimensionValues } from '../../../domain/mapping';
 import { DimensionCode } from '../../../domain/model';
@@ -24,7 +25,6 @@ import {
   type BudgetPurpose,
   type CallControl,
   type ErpConnector,
-  type HealthStatus,
   type LedgerExportItem,
   type LedgerQuery,
   type PostedDocument,
@@ -764,15 +764,10 @@ export function createD365Connector(input: D365ConnectorConfig): ErpConnector {
   return {
     system: SYSTEM,
 
-    async health(): Promise<HealthStatus> {
-      const started = Date.now();
-      try {
-        await getJson('BudgetRegisterEntryHeaders?$top=1&cross-company=true', collection(z.unknown()));
-        return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
-      } catch (err) {
-        return { system: SYSTEM, ok: false, latencyMs: Date.now() - started, detail: (err as Error).message };
-      }
-    },
+    health: () =>
+      probeHealth(SYSTEM, () =>
+        getJson('BudgetRegisterEntryHeaders?$top=1&cross-company=true', collection(z.unknown())),
+      ),
 
     publishBudgetChunk: (chunk, control) => post(chunk, control),
 

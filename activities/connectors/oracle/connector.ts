@@ -1,12 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { probeHealth } from '../health';
 import { FailureType } from '../../../domain/failures';
 import { negate } from '../../../domain/money';
 import {
   type BudgetChunkPublication,
   type CallControl,
   type ErpConnector,
-  type HealthStatus,
   type PostedDocument,
   type TargetBudgetLine,
   type TargetBudgetTotal,
@@ -221,24 +221,14 @@ export function createOracleConnector(config: OracleConnectorConfig): ErpConnect
     system: SYSTEM,
     heldByCompany: HELD_BY_LEDGER,
 
-    async health(): Promise<HealthStatus> {
-      const started = Date.now();
-      try {
-        // Any answer from the REST framework to an authenticated read: one page of one item.
+    // Any answer from the REST framework to an authenticated read: one page of one item.
+    health: () =>
+      probeHealth(SYSTEM, async () => {
         for await (const _ of rest.collection('accountingPeriodStatusLOV', z.unknown(), {
           fields: ['PeriodNameId'],
         }))
           break;
-        return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
-      } catch (err) {
-        return {
-          system: SYSTEM,
-          ok: false,
-          latencyMs: Date.now() - started,
-          detail: err instanceof Error ? err.message : String(err),
-        };
-      }
-    },
+      }),
 
     dimensionsHeld(target) {
       return [...HELD_BY_LEDGER, ...layoutOf(target.settings).segments];

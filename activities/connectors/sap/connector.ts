@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { probeHealth } from '../health';
 import { FailureType } from '../../../domain/failures';
 import { type FiscalYearVariant, fiscalPeriodOn, K4, periodStart } from '../../../domain/fiscal-year-variant';
 import { errorReason } from '../http';
@@ -7,7 +8,6 @@ import {
   type BudgetChunkPublication,
   type ErpConnector,
   type CallControl,
-  type HealthStatus,
   type PostedDocument,
   type TargetBudgetTotal,
   type TargetLocation,
@@ -180,23 +180,13 @@ export function createSapConnector(config: SapConnectorConfig): ErpConnector {
     system: SYSTEM,
     heldByCompany: ['company', 'ledger'],
 
-    async health(): Promise<HealthStatus> {
-      const started = Date.now();
-      try {
+    health: () =>
+      probeHealth(SYSTEM, async () => {
         for await (const _ of read.collection('A_FinPlanningEntryItem', z.unknown(), {
           select: ['FiscalYearPeriod'],
         }))
           break;
-        return { system: SYSTEM, ok: true, latencyMs: Date.now() - started };
-      } catch (err) {
-        return {
-          system: SYSTEM,
-          ok: false,
-          latencyMs: Date.now() - started,
-          detail: err instanceof Error ? err.message : String(err),
-        };
-      }
-    },
+      }),
 
     dimensionsHeld(target) {
       return ['company', 'ledger', ...Object.keys(settingsOf(target).fields)];
