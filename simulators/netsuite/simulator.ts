@@ -36,6 +36,21 @@ const errorBody = (status: number, title: string, code: string, detail: string) 
   'o:errorDetails': [{ detail, 'o:errorCode': code }],
 });
 
+/** A page of a collection as the REST services answer one: `limit` (at most 1000) items from `offset`. */
+function collectionPage(req: Request, rows: Record<string, unknown>[], totalResults: number) {
+  const limit = Math.min(Number(req.query.limit ?? 1000), 1000);
+  const offset = Number(req.query.offset ?? 0);
+  const items = rows.slice(offset, offset + limit);
+  return {
+    links: [],
+    count: items.length,
+    hasMore: offset + items.length < rows.length,
+    offset,
+    totalResults,
+    items,
+  };
+}
+
 const pct = (s: string) =>
   encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
@@ -179,17 +194,7 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   });
 
   app.get('/services/rest/record/v1/subsidiary', (req: Request, res: Response) => {
-    const limit = Math.min(Number(req.query.limit ?? 1000), 1000);
-    const offset = Number(req.query.offset ?? 0);
-    const items = subsidiaries.slice(offset, offset + limit);
-    res.json({
-      links: [],
-      count: items.length,
-      hasMore: offset + items.length < subsidiaries.length,
-      offset,
-      totalResults: subsidiaries.length,
-      items,
-    });
+    res.json(collectionPage(req, subsidiaries, subsidiaries.length));
   });
 
   /**
@@ -334,18 +339,15 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     let rows = tables.get(m[1]!.toLowerCase()) ?? [];
     if (m[2]) rows = rows.filter((r) => String(r[m[2]!]) >= m[3]! && String(r[m[2]!]) <= m[4]!);
     if (m[5]) rows = [...rows].sort((a, b) => (String(a[m[5]!]) < String(b[m[5]!]) ? -1 : 1));
-    const limit = Math.min(Number(req.query.limit ?? 1000), 1000);
-    const offset = Number(req.query.offset ?? 0);
+    // Rows past the cap are not served; totalResults still counts them, so a caller knows to narrow.
     const served = rows.slice(0, options.suiteqlCap ?? 100_000);
-    const items = served.slice(offset, offset + limit);
-    res.json({
-      links: [],
-      count: items.length,
-      hasMore: offset + items.length < served.length,
-      offset,
-      totalResults: rows.length,
-      items: items.map((r) => ({ links: [], ...r })),
-    });
+    res.json(
+      collectionPage(
+        req,
+        served.map((r) => ({ links: [], ...r })),
+        rows.length,
+      ),
+    );
   });
 
   return {

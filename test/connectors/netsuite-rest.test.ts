@@ -14,7 +14,8 @@ const TBA = { consumerKey: 'ck', consumerSecret: 'cs', tokenId: 'tk', tokenSecre
 let sim: NetSuiteSimulator;
 let server: RunningServer;
 
-async function start(opts: { concurrencyLimit?: number } = {}) {
+/** A simulated account signed in to by TBA, and the client for it (the simulator's SuiteQL cap its own too). */
+async function start(opts: { concurrencyLimit?: number; suiteqlCap?: number } = {}) {
   sim = createNetSuiteSimulator({ tba: TBA, jobReadsPending: 2, ...opts });
   server = await listen(sim.app, 0);
   return createNetSuiteRest({
@@ -24,6 +25,7 @@ async function start(opts: { concurrencyLimit?: number } = {}) {
     timeoutMs: 2000,
     pollIntervalMs: 10,
     waitMs: 2000,
+    suiteqlCap: opts.suiteqlCap,
   });
 }
 afterEach(() => server.close());
@@ -107,18 +109,9 @@ describe('NetSuite SuiteQL', () => {
   }));
 
   async function startQuery(cap: number) {
-    sim = createNetSuiteSimulator({ tba: TBA, suiteqlCap: cap });
-    server = await listen(sim.app, 0);
+    const rest = await start({ suiteqlCap: cap });
     sim.putTable('TransactionLine', rows);
-    return createNetSuiteRest({
-      accountId: sim.accountId,
-      baseUrl: server.url,
-      auth: { kind: 'tba', ...TBA },
-      timeoutMs: 2000,
-      pollIntervalMs: 10,
-      waitMs: 2000,
-      suiteqlCap: cap,
-    });
+    return rest;
   }
   const byWindow = (w: { from: string; to: string }) =>
     `SELECT * FROM TransactionLine WHERE trandate BETWEEN '${w.from}' AND '${w.to}' ORDER BY trandate`;
