@@ -25,7 +25,7 @@ import { withKeyLock } from '../db/queries/locks';
 import { jobCallbackOutcome } from '../db/queries/erp-job-callbacks';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { targetsOfFiscalYear } from '../db/queries/routes';
-import { receives, replaceScopeOf } from '../domain/routing';
+import { receives, replaceScopeOf, wholeUnitOf } from '../domain/routing';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
@@ -93,21 +93,21 @@ async function chunkLines(
     from: row.firstLineNo,
     to: row.lastLineNo,
   });
-  const lines =
-    ctx.publication.postingModel === 'replace-scope'
-      ? scopesAfter(
-          await budgetHeld(db, { ...ctx.ref, target: ctx.publication.target }),
-          differences,
-          direction,
-          replaceScopeOf(ctx.publication.target),
-        ).map((l, i) => ({
-          lineNo: i + 1,
-          dimensions: l.dimensions,
-          period: l.period,
-          amount: l.amount.amount,
-          currency: l.amount.currency,
-        }))
-      : differences;
+  const whole = wholeUnitOf(ctx.publication.target, ctx.publication.postingModel);
+  const lines = whole
+    ? scopesAfter(
+        await budgetHeld(db, { ...ctx.ref, target: ctx.publication.target }),
+        differences,
+        direction,
+        whole,
+      ).map((l, i) => ({
+        lineNo: i + 1,
+        dimensions: l.dimensions,
+        period: l.period,
+        amount: l.amount.amount,
+        currency: l.amount.currency,
+      }))
+    : differences;
   return targetLinesFor(db, {
     entity: ctx.entity,
     fiscalYear: ctx.version.fiscalYear,
@@ -266,9 +266,11 @@ export function createPublicationActivities(deps: PublicationDeps) {
       const refused = new Map(
         (erp.periodsRefused ? await erp.periodsRefused(location, days) : []).map((r) => [r.day, r.reason]),
       );
-      const { plan, closed, differences } = planPosting(target.postingModel, should, before, {
+      const { closed, differences } = planPosting(target.postingModel, should, before, {
         isOpen: (p) => open.has(p) && !refused.has(starts.get(p)!),
         scopeOf: target.postingModel === 'replace-scope' ? replaceScopeOf(input.target) : undefined,
+        // One publication is one fiscal year: every line of it falls in the same year.
+        yearOf: () => String(version.fiscalYear),
       });
       if (closed.length) {
         const listed = closed
@@ -284,12 +286,8 @@ export function createPublicationActivities(deps: PublicationDeps) {
         );
       }
       // What is stored, chunked and counted as held is the differences, whatever the model: an additive
-      // target is sent them, a replace-scope target the scopes they touch (chunkLines).
-      if (plan.model === 'annual-lines')
-        throw ApplicationFailure.nonRetryable(
-          `${input.target} holds budgets as ${plan.model}, which this publication does not post`,
-          FailureType.ValidationFailed,
-        );
+      // target is sent them, a replace-scope target the scopes they touch, an annual-lines target the lines
+      // (chunkLines).
       const planned = differences.map((d, i) => ({
         lineNo: i + 1,
         dimensions: d.dimensions,

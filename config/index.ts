@@ -197,6 +197,7 @@ const Env = z.object({
   PROCUREMENT_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4030),
   ORACLE_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4040),
   SAP_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4050),
+  NETSUITE_SIMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(4060),
   /** The closeloop API key the procurement simulator calls with (a principal with role requester). */
   PROCUREMENT_SIMULATOR_API_KEY: z.string().min(1).default('dev-procurement'),
   /** The closeloop API key the Dynamics 365 simulator sends its business events with (role integration_admin). */
@@ -243,6 +244,28 @@ const Env = z.object({
   SAP_CHART_OF_ACCOUNTS: z.string().min(1).max(4).default('YCOA'),
   /** closeloop's rate types by SAP's exchange rate types (M: average, B: bank selling, P: planning). */
   SAP_RATE_TYPES: rateTypeNames('B', 'M', 'P', 'SAP'),
+  /** NetSuite: the account's REST host (https://<account>.suitetalk.api.netsuite.com) and its account ID. */
+  NETSUITE_BASE_URL: z.string().url().optional(),
+  NETSUITE_ACCOUNT_ID: z.string().regex(/^\w+$/).default('1234567_SB1'),
+  /**
+   * OAuth 2.0 client credentials (M2M): the integration's client ID, the certificate ID of the uploaded public key
+   * and the private key (PEM). Unset: token-based authentication with the NETSUITE_TBA_* credentials.
+   */
+  NETSUITE_CLIENT_ID: z.string().optional(),
+  NETSUITE_CERTIFICATE_ID: z.string().optional(),
+  NETSUITE_PRIVATE_KEY: z.string().optional(),
+  NETSUITE_TBA_CONSUMER_KEY: z.string().default('closeloop-consumer'),
+  NETSUITE_TBA_CONSUMER_SECRET: z.string().default('dev-secret'),
+  NETSUITE_TBA_TOKEN_ID: z.string().default('closeloop-token'),
+  NETSUITE_TBA_TOKEN_SECRET: z.string().default('dev-token-secret'),
+  NETSUITE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** The account's concurrency limit (by service tier and SuiteCloud Plus licenses), kept by all workers together. */
+  NETSUITE_CONCURRENCY_LIMIT: z.coerce.number().int().positive().max(1000).default(5),
+  /** How long a request waits for one of those slots before its attempt fails and is retried. */
+  NETSUITE_SLOT_WAIT: DurationString.default('30s'),
+  /** Between two reads of an asynchronous job, and how long one attempt waits for it. */
+  NETSUITE_JOB_POLL: DurationString.default('2s'),
+  NETSUITE_JOB_WAIT: DurationString.default('2m'),
   /** Oracle Fusion Cloud: the pod's base URL (https://<pod>.fa.<region>.oraclecloud.com) and an integration user. */
   ORACLE_BASE_URL: z.string().url().optional(),
   ORACLE_USERNAME: z.string().default('closeloop'),
@@ -386,6 +409,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       procurementPort: e.PROCUREMENT_SIMULATOR_PORT,
       oraclePort: e.ORACLE_SIMULATOR_PORT,
       sapPort: e.SAP_SIMULATOR_PORT,
+      netsuitePort: e.NETSUITE_SIMULATOR_PORT,
       procurementApiKey: e.PROCUREMENT_SIMULATOR_API_KEY,
       d365EventsApiKey: e.D365_SIMULATOR_EVENTS_API_KEY,
     },
@@ -416,6 +440,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       pageSize: e.SAP_PAGE_SIZE,
       chartOfAccounts: e.SAP_CHART_OF_ACCOUNTS,
       rateTypeNames: e.SAP_RATE_TYPES,
+    },
+    netsuite: {
+      accountId: e.NETSUITE_ACCOUNT_ID,
+      baseUrl: e.NETSUITE_BASE_URL ?? `http://127.0.0.1:${e.NETSUITE_SIMULATOR_PORT}`,
+      auth:
+        e.NETSUITE_CLIENT_ID && e.NETSUITE_CERTIFICATE_ID && e.NETSUITE_PRIVATE_KEY
+          ? {
+              kind: 'client-credentials' as const,
+              clientId: e.NETSUITE_CLIENT_ID,
+              certificateId: e.NETSUITE_CERTIFICATE_ID,
+              privateKey: e.NETSUITE_PRIVATE_KEY.replace(/\\n/g, '\n'),
+              scopes: ['rest_webservices'],
+            }
+          : {
+              kind: 'tba' as const,
+              consumerKey: e.NETSUITE_TBA_CONSUMER_KEY,
+              consumerSecret: e.NETSUITE_TBA_CONSUMER_SECRET,
+              tokenId: e.NETSUITE_TBA_TOKEN_ID,
+              tokenSecret: e.NETSUITE_TBA_TOKEN_SECRET,
+            },
+      timeoutMs: e.NETSUITE_TIMEOUT_MS,
+      pollIntervalMs: msToNumber(e.NETSUITE_JOB_POLL as '1s'),
+      waitMs: msToNumber(e.NETSUITE_JOB_WAIT as '1s'),
+      concurrencyLimit: e.NETSUITE_CONCURRENCY_LIMIT,
+      slotWaitMs: msToNumber(e.NETSUITE_SLOT_WAIT as '1s'),
     },
     oracle: {
       baseUrl: e.ORACLE_BASE_URL ?? `http://127.0.0.1:${e.ORACLE_SIMULATOR_PORT}`,

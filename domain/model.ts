@@ -36,7 +36,7 @@ export const IsoDate = z
     return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === d;
   }, 'must be a day of the calendar');
 
-export const ErpSystem = z.enum(['d365', 'oracle', 'sap']);
+export const ErpSystem = z.enum(['d365', 'oracle', 'sap', 'netsuite']);
 export type ErpSystem = z.infer<typeof ErpSystem>;
 export const PlanningSystem = z.enum(['anaplan']);
 export type PlanningSystem = z.infer<typeof PlanningSystem>;

@@ -29,17 +29,19 @@ export const POSTING_MODELS_BY_ERP: Readonly<Record<ErpSystem, readonly PostingM
   d365: ['additive'],
   oracle: ['control-budget', 'replace-scope'],
   sap: ['replace-scope'],
+  netsuite: ['annual-lines'],
 };
 
 /**
  * The settings a route must give for its ERP's adapter to post under its model: a Dynamics 365 budget model
  * and budget code; the Oracle control budget its entries go to, or the GL budget (an accounting scenario) and
  * the ledger's name its balances are loaded to and read back from; SAP's planning category and fiscal year
- * variant. Refused when a route is added, rather than
- * when its first publication fails.
+ * variant; nothing for NetSuite (its budget category is needed only with Multiple Budgets on). Refused when a
+ * route is added, rather than when its first publication fails.
  */
 export function requiredSettings(target: ErpSystem, model: PostingModel): readonly string[] {
   if (target === 'd365') return ['budgetModel', 'budgetCode'];
+  if (target === 'netsuite') return [];
   if (target === 'sap') return ['planningCategory', 'fiscalYearVariant'];
   return model === 'replace-scope' ? ['budgetName', 'ledgerName'] : ['controlBudget'];
 }
@@ -56,6 +58,20 @@ export function replaceScopeOf(
   // SAP plan data replaces what a planning category of a company code holds in a fiscal year period.
   if (target === 'sap') return (l) => l.period;
   throw new Error(`${target} does not hold budgets by scope`);
+}
+
+/**
+ * What a target that sets what it holds whole is sent whole when a line of it changes: a `replace-scope` target's
+ * scope, or an `annual-lines` target's line (a combination's year: one publication is one fiscal year, so the
+ * combination alone). Undefined for a model that takes differences.
+ */
+export function wholeUnitOf(
+  target: string,
+  model: PostingModel,
+): ((line: { dimensions: Record<string, string>; period: string }) => string) | undefined {
+  if (model === 'replace-scope') return replaceScopeOf(target);
+  if (model === 'annual-lines') return (l) => combinationKey(l.dimensions);
+  return undefined;
 }
 
 export function postingModelOf(route: Pick<Route, 'target' | 'postingModel'>): PostingModel {

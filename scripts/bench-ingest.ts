@@ -114,7 +114,7 @@ async function main() {
     }, 50);
     const loadStart = process.hrtime.bigint();
     const result = await loadLedgerExportFile(
-      { db: database.db, erps: createConnectors(config).erps },
+      { db: database.db, erps: createConnectors(config, database.db).erps },
       {
         legalEntity: 'ACME-US',
         path: file,

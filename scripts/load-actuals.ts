@@ -40,7 +40,7 @@ async function main() {
   try {
     // PostgreSQL parses the file and counts its lines set-based; rows it cannot take whole come after.
     const result = await loadLedgerExportFile(
-      { db: database.handle.db, erps: createConnectors(config).erps },
+      { db: database.handle.db, erps: createConnectors(config, database.handle.db).erps },
       {
         legalEntity: values.entity,
         path: values.file,

@@ -20,7 +20,7 @@ async function main() {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     db: database.db,
-    ...createConnectors(config),
+    ...createConnectors(config, database.db),
     workflowBundle: config.temporal.workflowBundlePath
       ? { codePath: config.temporal.workflowBundlePath }
       : undefined,

@@ -21,6 +21,7 @@ import * as services from './services-company';
 import * as subsidiaries from './subsidiaries';
 import * as manufacturer from './manufacturer';
 import * as corporate from './corporate';
+import * as otherErps from './sap-and-netsuite-entities';
 
 /**
  * Loads the reference data of the services company and its subsidiaries. Running it twice changes nothing.
@@ -34,12 +35,14 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...subsidiaries.legalEntities,
       manufacturer.legalEntity,
       corporate.legalEntity,
+      ...otherErps.legalEntities,
     ]);
     await upsertRoutes(tx, [
       ...services.publicationTargets,
       ...subsidiaries.publicationTargets,
       ...manufacturer.publicationTargets,
       ...corporate.publicationTargets,
+      ...otherErps.publicationTargets,
     ]);
     for (const calendar of [
       services.fiscalCalendar,
@@ -47,7 +50,12 @@ export async function seedReferenceData(db: Database): Promise<void> {
       manufacturer.fiscalCalendar,
     ])
       await defineCalendar(tx, { ...calendar, by: 'closeloop', reason: 'seeded', correlationId: 'seed' });
-    for (const entity of [services.legalEntity, ...subsidiaries.legalEntities, corporate.legalEntity])
+    for (const entity of [
+      services.legalEntity,
+      ...subsidiaries.legalEntities,
+      corporate.legalEntity,
+      ...otherErps.legalEntities,
+    ])
       await declareChart(tx, {
         legalEntity: entity.code,
         spec: twoDimensionChart(entity.erpSystem),
@@ -61,6 +69,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...services.costCenters,
       ...subsidiaries.costCenters,
       ...corporate.costCenters,
+      ...otherErps.costCenters,
       ...manufacturer.costCenters.map((c) => ({
         code: c.code,
         name: c.name,
@@ -72,6 +81,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...services.costCenterHierarchy,
       ...subsidiaries.costCenterHierarchy,
       ...corporate.costCenterHierarchy,
+      ...otherErps.costCenterHierarchy,
       ...manufacturer.accountHierarchy,
     ]);
     await upsertDimensionMappings(tx, [
@@ -80,6 +90,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...subsidiaries.dimensionMappings,
       ...subsidiaries.sapDimensionMappings,
       ...corporate.dimensionMappings,
+      ...otherErps.dimensionMappings,
       ...manufacturer.dimensionMappings,
     ]);
     await seedManufacturerChart(tx);
@@ -87,6 +98,7 @@ export async function seedReferenceData(db: Database): Promise<void> {
       ...services.controlModels,
       ...subsidiaries.controlModels,
       ...corporate.controlModels,
+      ...otherErps.controlModels,
     ]);
     await upsertControlRules(tx, services.controlRules);
     await insertCostCenterOwners(tx, services.costCenterOwners);

@@ -4,11 +4,14 @@ import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createOracleSimulator } from '../../simulators/oracle/simulator';
 import { createSapSimulator } from '../../simulators/sap/simulator';
+import { createNetSuiteSimulator } from '../../simulators/netsuite/simulator';
 import { sapCompanyCodes } from '../../simulators/scenario/europe';
 import { createProcurementSimulator } from '../../simulators/procurement';
 import {
   seedManufacturer,
   seedCorporateBooks,
+  seedAcquiredBooks,
+  seedEuropeBooks,
   seedOracleLedger,
   seedServicesCompany,
   seedSubsidiaries,
@@ -16,8 +19,8 @@ import {
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
- * The embedded Dynamics 365, Oracle Fusion, SAP S/4HANA, Anaplan and procurement (Coupa-style) simulators on their configured ports, the
- * first two seeded with the services company and its subsidiaries. State is kept under <data dir>/simulators/ (like the dev
+ * The embedded Dynamics 365, Oracle Fusion, SAP S/4HANA, NetSuite, Anaplan and procurement (Coupa-style)
+ * simulators on their configured ports, each seeded with the books of the entities it keeps. State is kept under <data dir>/simulators/ (like the dev
  * server's database), so a restart remembers what was posted. The procurement simulator calls closeloop's
  * API at `closeloopUrl`.
  */
@@ -37,6 +40,14 @@ export async function startSimulators(
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
   const oracle = createOracleSimulator({ stateFile: path.join(stateDir, 'oracle.json') });
   const sap = createSapSimulator({ stateFile: path.join(stateDir, 'sap.json') });
+  // The simulated account takes what the configured token-based credentials sign (OAuth 2.0 needs a certificate).
+  const netsuiteAuth = config.netsuite.auth;
+  const netsuite = createNetSuiteSimulator({
+    stateFile: path.join(stateDir, 'netsuite.json'),
+    accountId: config.netsuite.accountId,
+    ...(netsuiteAuth.kind === 'tba' ? { tba: netsuiteAuth } : {}),
+    concurrencyLimit: config.netsuite.concurrencyLimit,
+  });
   const procurement = createProcurementSimulator({
     closeloopUrl,
     apiKey: config.simulators.procurementApiKey,
@@ -61,18 +72,23 @@ export async function startSimulators(
     started.push(oracleServer);
     const sapServer = await sap.listen(config.simulators.sapPort);
     started.push(sapServer);
+    const netsuiteServer = await netsuite.listen(config.simulators.netsuitePort);
+    started.push(netsuiteServer);
     seedServicesCompany({ d365, anaplan });
     seedSubsidiaries({ d365, anaplan });
     seedManufacturer({ d365 });
     seedOracleLedger(oracle, [2026, 2027, 2028]);
     seedCorporateBooks(oracle, { fiscalYear: 2028 });
     sap.setCompanyCodes(sapCompanyCodes);
+    seedEuropeBooks(sap, { fiscalYear: 2028 });
+    seedAcquiredBooks(netsuite, { fiscalYear: 2028, years: [2026, 2027, 2028, 2029] });
     return {
       d365: d365Server,
       anaplan: anaplanServer,
       procurement: procurementServer,
       oracle: oracleServer,
       sap: sapServer,
+      netsuite: netsuiteServer,
       stop: async () => {
         for (const s of started.reverse()) await s.close();
       },

@@ -2,6 +2,7 @@ import { createHmac, createPublicKey, randomUUID, verify, constants } from 'node
 import express, { type Request, type Response } from 'express';
 import { listen, type RunningServer } from '../../api/listen';
 import { FaultInjector } from '../faults';
+import { loadState, saveState } from '../state-file';
 
 /**
  * NetSuite's REST web services as its help describes them, for signing in so far: the OAuth 2.0 token endpoint
@@ -27,6 +28,8 @@ export interface NetSuiteSimulatorOptions {
   jobReadsPending?: number;
   /** Rows served of one SuiteQL query (NetSuite: 100,000); more answer only the first of them. */
   suiteqlCap?: number;
+  /** Where the account's records, jobs and tables are kept between runs (npm start); none: in memory. */
+  stateFile?: string;
 }
 
 const errorBody = (status: number, title: string, code: string, detail: string) => ({
@@ -75,6 +78,32 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   let refuseNext: string | undefined;
   /** SuiteQL tables: rows by table name (lower case). */
   const tables = new Map<string, Record<string, unknown>[]>();
+  interface Saved {
+    records: [string, { id: string; body: unknown }[]][];
+    jobs: [
+      string,
+      { type: string; body: unknown; pendingReads: number; recordId?: string; error?: string },
+    ][];
+    keys: [string, string][];
+    tables: [string, Record<string, unknown>[]][];
+    subsidiaries: Record<string, unknown>[];
+  }
+  const saved = loadState<Saved>(options.stateFile);
+  if (saved) {
+    for (const [k, v] of saved.records) records.set(k, v);
+    for (const [k, v] of saved.jobs) jobs.set(k, v);
+    for (const [k, v] of saved.keys) keys.set(k, v);
+    for (const [k, v] of saved.tables) tables.set(k, v);
+    subsidiaries.push(...saved.subsidiaries);
+  }
+  const persist = () =>
+    saveState(options.stateFile, {
+      records: [...records],
+      jobs: [...jobs],
+      keys: [...keys],
+      tables: [...tables],
+      subsidiaries,
+    } satisfies Saved);
 
   const app = express();
   app.disable('x-powered-by');
@@ -235,7 +264,9 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     const error =
       refuseNext ??
       (req.body && typeof req.body === 'object' && Object.keys(req.body as object).length
-        ? undefined
+        ? req.params.type === 'budgetImport'
+          ? budgetImportError(req.body as Record<string, unknown>)
+          : undefined
         : 'The record has no fields.');
     refuseNext = undefined;
     jobs.set(id, {
@@ -244,6 +275,7 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
       pendingReads: options.jobReadsPending ?? 1,
       error,
     });
+    persist();
     res
       .status(202)
       .setHeader('Location', `${req.protocol}://${req.get('host')}/services/rest/async/v1/job/${id}`)
@@ -257,8 +289,16 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     if (job.pendingReads > 0) job.pendingReads--;
     else if (!job.recordId && !job.error) {
       const list = records.get(job.type) ?? [];
-      job.recordId = String(list.length + 1);
-      records.set(job.type, [...list, { id: job.recordId, body: job.body }]);
+      const existing =
+        job.type === 'budgetImport' ? sameBudget(job.body as Record<string, unknown>) : undefined;
+      if (existing) {
+        existing.body = job.body;
+        job.recordId = existing.id;
+      } else {
+        job.recordId = String(list.length + 1);
+        records.set(job.type, [...list, { id: job.recordId, body: job.body }]);
+      }
+      persist();
     }
     return job;
   }
@@ -316,9 +356,8 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   });
 
   /**
-   * SuiteQL over REST, for the queries closeloop sends: `SELECT * FROM <table>`, optionally
-   * `WHERE <column> BETWEEN '<a>' AND '<b>'` and `ORDER BY <column>`; `Prefer: transient` required, paged by
-   * `limit` (at most 1000) and `offset`, `totalResults` the query's whole count, and rows past the cap not served.
+   * SuiteQL over REST, for the query forms closeloop sends (suiteql.ts below): `Prefer: transient` required, paged
+   * by `limit` (at most 1000) and `offset`, `totalResults` the query's whole count, rows past the cap not served.
    */
   app.post('/services/rest/query/v1/suiteql', express.json(), (req, res) => {
     if (!/transient/i.test(req.header('prefer') ?? '')) {
@@ -328,17 +367,12 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
       return;
     }
     const q = String((req.body as { q?: unknown } | undefined)?.q ?? '');
-    const m =
-      /^\s*SELECT \* FROM (\w+)(?: WHERE (\w+) BETWEEN '([^']*)' AND '([^']*)')?(?: ORDER BY (\w+))?\s*$/i.exec(
-        q,
-      );
-    if (!m) {
+    const parsed = parseSuiteQL(q);
+    if (!parsed) {
       res.status(400).json(errorBody(400, 'Bad Request', 'INVALID_PARAMETER', `Invalid search query: ${q}`));
       return;
     }
-    let rows = tables.get(m[1]!.toLowerCase()) ?? [];
-    if (m[2]) rows = rows.filter((r) => String(r[m[2]!]) >= m[3]! && String(r[m[2]!]) <= m[4]!);
-    if (m[5]) rows = [...rows].sort((a, b) => (String(a[m[5]!]) < String(b[m[5]!]) ? -1 : 1));
+    const rows = runSuiteQL(parsed, viewOf(parsed.table));
     // Rows past the cap are not served; totalResults still counts them, so a caller knows to narrow.
     const served = rows.slice(0, options.suiteqlCap ?? 100_000);
     res.json(
@@ -350,6 +384,90 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     );
   });
 
+  /** What a SuiteQL table holds: what was put in it, or for `budgets`, the budget lines imported so far. */
+  function viewOf(table: string): Record<string, unknown>[] {
+    if (table !== 'budgets') return tables.get(table) ?? [];
+    const symbols = new Map((tables.get('currency') ?? []).map((c) => [String(c.id), c.symbol]));
+    return (records.get('budgetImport') ?? []).flatMap((r) => {
+      const b = r.body as Record<string, unknown>;
+      const months = monthsOf(String(ref(b.year)));
+      return months.map((period, i) => ({
+        id: r.id,
+        subsidiary: ref(b.subsidiary),
+        year: ref(b.year),
+        category: ref(b.category),
+        account: ref(b.account),
+        department: ref(b.department),
+        class: ref(b.class),
+        location: ref(b.location),
+        currency: symbols.get(String(ref(b.currency))) ?? null,
+        period: period.id,
+        amount: b[`periodamount${i + 1}`] ?? 0,
+      }));
+    });
+  }
+
+  /** A fiscal year's posting periods in order (periodamountN is the N-th). */
+  function monthsOf(yearId: string) {
+    const periods = tables.get('accountingperiod') ?? [];
+    const year = periods.find((p) => String(p.id) === yearId && p.isyear === 'T');
+    if (!year) return [];
+    return periods
+      .filter(
+        (p) =>
+          p.isyear === 'F' &&
+          p.isquarter === 'F' &&
+          p.isadjust === 'F' &&
+          String(p.startdate) >= String(year.startdate) &&
+          String(p.enddate) <= String(year.enddate),
+      )
+      .sort((a, b) => (String(a.startdate) < String(b.startdate) ? -1 : 1));
+  }
+
+  /**
+   * Why NetSuite would refuse a budget import, as its validation words it; undefined when it takes it. An import
+   * for a budget that exists (same subsidiary, year, category, currency and segments) replaces its amounts.
+   */
+  function budgetImportError(body: Record<string, unknown>): string | undefined {
+    const months = monthsOf(String(ref(body.year)));
+    if (!months.length) return `Invalid year reference key ${String(ref(body.year))}.`;
+    const accounts = tables.get('account') ?? [];
+    if (accounts.length && !accounts.some((a) => String(a.id) === String(ref(body.account))))
+      return `Invalid account reference key ${String(ref(body.account))}.`;
+    const currencies = tables.get('currency') ?? [];
+    if (!currencies.some((c) => String(c.id) === String(ref(body.currency))))
+      return `Invalid currency reference key ${String(ref(body.currency))}.`;
+    for (const [field, value] of Object.entries(body)) {
+      const n = /^periodamount(\d+)$/.exec(field)?.[1];
+      if (n && Number(n) > months.length && value !== 0)
+        return `The fiscal year has ${months.length} periods: ${field} cannot be used.`;
+      if (n && typeof value !== 'number') return `${field} must be a number.`;
+    }
+    for (const p of months)
+      if (p.closed === 'T') {
+        const i = months.indexOf(p) + 1;
+        const existing = sameBudget(body);
+        const before = (existing?.body as Record<string, unknown> | undefined)?.[`periodamount${i}`] ?? 0;
+        if ((body[`periodamount${i}`] ?? 0) !== before)
+          return `The accounting period starting ${String(p.startdate)} is closed.`;
+      }
+    return undefined;
+  }
+  const BUDGET_KEY = [
+    'subsidiary',
+    'year',
+    'category',
+    'currency',
+    'account',
+    'department',
+    'class',
+    'location',
+  ];
+  const sameBudget = (body: Record<string, unknown>) =>
+    (records.get('budgetImport') ?? []).find((r) =>
+      BUDGET_KEY.every((k) => ref((r.body as Record<string, unknown>)[k]) === ref(body[k])),
+    );
+
   return {
     app,
     faults,
@@ -357,6 +475,7 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     /** Rows of a SuiteQL table. */
     putTable(name: string, rows: Record<string, unknown>[]) {
       tables.set(name.toLowerCase(), rows);
+      persist();
     },
     records: (type: string) => records.get(type) ?? [],
     /** The next job fails with this detail (what NetSuite's validation would say of the record). */
@@ -369,9 +488,110 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     tokenRequests: () => tokenRequests,
     putSubsidiaries(rows: Record<string, unknown>[]) {
       subsidiaries.splice(0, subsidiaries.length, ...rows);
+      persist();
     },
+    /** The budget lines the account holds, as SuiteQL's `budgets` shows them. */
+    budgets: () => viewOf('budgets'),
     listen: (port = 0): Promise<RunningServer> => listen(app, port),
   };
 }
 
 export type NetSuiteSimulator = ReturnType<typeof createNetSuiteSimulator>;
+
+/** A record reference `{ id }` (or a bare value) as the value SuiteQL shows for it; null when absent. */
+const ref = (v: unknown): string | null =>
+  v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : v == null ? null : String(v);
+
+interface SuiteQLQuery {
+  table: string;
+  /** Output name → source column; empty for `SELECT *`. */
+  columns: { name: string; source: string }[];
+  conditions: ((row: Record<string, unknown>) => boolean)[];
+  order: string[];
+}
+
+const LITERAL = String.raw`(?:TO_DATE\(\s*'([^']*)'\s*,\s*'[^']*'\s*\)|'([^']*)')`;
+
+/**
+ * The SuiteQL closeloop sends, read the way NetSuite would answer it over the simulator's tables: a table's rows
+ * are already joined (each carries the columns of the records the query joins), so a column is found by its
+ * name without the alias (`tl.subsidiary` is `subsidiary`), or by the name the select list gives it
+ * (`TO_CHAR(t.trandate, 'YYYY-MM-DD') AS trandate`). Conditions joined by AND: `=`, `>=`, `BETWEEN`, `IN` and
+ * `NOT IN` over literals and TO_DATE; undefined for anything else.
+ */
+function parseSuiteQL(q: string): SuiteQLQuery | undefined {
+  const m =
+    /^\s*SELECT\s+(.+?)\s+FROM\s+(\w+)(?:\s+\w+)?((?:\s+JOIN\s+\w+\s+\w+\s+ON\s+.+?)*)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER BY\s+(.+?))?\s*$/is.exec(
+      q,
+    );
+  if (!m) return undefined;
+  const columns: SuiteQLQuery['columns'] = [];
+  if (m[1]!.trim() !== '*')
+    for (const item of m[1]!.split(/,(?![^(]*\))/).map((i) => i.trim())) {
+      const c = /^(?:TO_CHAR\(\s*)?(?:\w+\.)?(\w+)(?:\s*,\s*'[^']*'\s*\))?(?:\s+AS\s+(\w+))?$/i.exec(item);
+      if (!c) return undefined;
+      columns.push({ source: c[1]!.toLowerCase(), name: (c[2] ?? c[1]!).toLowerCase() });
+    }
+  // A column a condition or the order names: its select-list name when selected, else its own.
+  const column = (text: string) => {
+    const bare = text.replace(/^\w+\./, '').toLowerCase();
+    return columns.find((c) => c.source === bare)?.name ?? bare;
+  };
+  const conditions: SuiteQLQuery['conditions'] = [];
+  // Split on AND, joining back the AND of a BETWEEN.
+  const parts: string[] = [];
+  for (const piece of m[4] ? m[4].split(/\s+AND\s+/i) : [])
+    if (
+      parts.length &&
+      /\sBETWEEN\s+\S.*$/i.test(parts[parts.length - 1]!) &&
+      !/\sAND\s/i.test(parts[parts.length - 1]!)
+    )
+      parts[parts.length - 1] += ` AND ${piece}`;
+    else parts.push(piece);
+  for (const cond of parts) {
+    const text = cond.trim();
+    const between = new RegExp(String.raw`^([\w.]+)\s+BETWEEN\s+${LITERAL}\s+AND\s+${LITERAL}$`, 'i').exec(
+      text,
+    );
+    const compare = new RegExp(String.raw`^([\w.]+)\s*(=|>=)\s*${LITERAL}$`, 'i').exec(text);
+    const inList = /^([\w.]+)\s+(NOT\s+)?IN\s*\(([^)]*)\)$/i.exec(text);
+    if (between) {
+      const [col, from, to] = [column(between[1]!), between[2] ?? between[3]!, between[4] ?? between[5]!];
+      conditions.push((r) => r[col] != null && String(r[col]) >= from && String(r[col]) <= to);
+    } else if (compare) {
+      const [col, op, value] = [column(compare[1]!), compare[2]!, compare[3] ?? compare[4]!];
+      conditions.push((r) =>
+        op === '=' ? String(r[col]) === value : r[col] != null && String(r[col]) >= value,
+      );
+    } else if (inList) {
+      const col = column(inList[1]!);
+      const values = [...inList[3]!.matchAll(/'([^']*)'/g)].map((v) => v[1]!);
+      const negated = Boolean(inList[2]);
+      conditions.push((r) => values.includes(String(r[col])) !== negated);
+    } else return undefined;
+  }
+  const order = m[5] ? m[5].split(',').map((o) => column(o.trim())) : [];
+  return { table: m[2]!.toLowerCase(), columns, conditions, order };
+}
+
+function runSuiteQL(query: SuiteQLQuery, rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  const kept = rows.filter((r) => query.conditions.every((c) => c(r)));
+  const compare = (a: unknown, b: unknown) => {
+    if (typeof a === 'number' && typeof b === 'number') return a - b;
+    const [x, y] = [String(a ?? ''), String(b ?? '')];
+    // Internal IDs sort as numbers, as NetSuite keeps them.
+    if (/^\d+$/.test(x) && /^\d+$/.test(y)) return Number(x) - Number(y);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+  const sorted = [...kept].sort((a, b) => {
+    for (const col of query.order) {
+      const d = compare(a[col], b[col]);
+      if (d) return d;
+    }
+    return 0;
+  });
+  if (!query.columns.length) return sorted;
+  return sorted.map((r) =>
+    Object.fromEntries(query.columns.map((c) => [c.name, r[c.name] ?? r[c.source] ?? null])),
+  );
+}

@@ -1,3 +1,7 @@
+import { type PlanningBudgetRow } from '../../domain/model';
+import { fromMinor } from '../../domain/money';
+import { monthlyFiscalPeriods } from '../../domain/reference';
+
 /**
  * European operations on SAP S/4HANA: the German company's company code, as its SAP system keeps it (a euro
  * company code on the calendar-year variant with four special periods), and the plan data category its approved
@@ -5,19 +9,44 @@
  */
 export const SAP_COMPANY_CODE = '1010';
 export const SAP_PLANNING_CATEGORY = 'PLN';
+export const NL_COMPANY_CODE = '1710';
 export const sapCompanyCodes = [
   { CompanyCode: SAP_COMPANY_CODE, Currency: 'EUR', FiscalYearVariant: 'K4', specialPeriods: 4 },
+  { CompanyCode: NL_COMPANY_CODE, Currency: 'EUR', FiscalYearVariant: 'K4', specialPeriods: 4 },
 ];
 
+/**
+ * Acme Manufacturing Europe's company code, whose books are in SAP (ACME-NL, db/seed/sap-and-netsuite-entities.ts),
+ * with its cost centers (its Rotterdam plant and its administration).
+ */
+export const NL_BOOKS = {
+  companyCode: NL_COMPANY_CODE,
+  /** Purchase order numbers are unique in the SAP client: each company code's run in its own range. */
+  orderRange: '45171',
+  costCenters: {
+    main: { value: '17101930', name: 'Rotterdam assembly', area: 'NL_OPS' },
+    admin: { value: '17101940', name: 'NL general and administrative', area: 'NL_ADMIN' },
+  },
+};
+const DE_BOOKS: typeof NL_BOOKS = {
+  companyCode: SAP_COMPANY_CODE,
+  orderRange: '45000',
+  costCenters: {
+    main: { value: '10101610', name: 'Berlin engineering', area: 'DE_OPS' },
+    admin: { value: '10101620', name: 'DE general and administrative', area: 'DE_ADMIN' },
+  },
+};
+
 const GL = { salaries: '61001000', software: '62030000', rent: '64050000' };
-const CC = { berlin: '10101610', admin: '10101620' };
 
 /**
- * The company code's books in SAP for a year: a payroll and a rent document a month through `throughMonth`
+ * A company code's books in SAP for a year: a payroll and a rent document a month through `throughMonth`
  * (the rent's vendor line on a balance sheet account, as posted), a software order half received, and the
- * rates, cost centers and G/L accounts.
+ * rates, cost centers and G/L accounts. The German company code's unless `books` names another.
  */
-export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`) {
+export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`, books = DE_BOOKS) {
+  const SAP_COMPANY_CODE = books.companyCode;
+  const CC = { berlin: books.costCenters.main.value, admin: books.costCenters.admin.value };
   const months = Array.from(
     { length: 12 },
     (_, i) => `${fiscalYear}-${String(i + 1).padStart(2, '0')}`,
@@ -73,7 +102,7 @@ export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`) 
     CostCenter: CC.berlin,
     AmountInTransactionCurrency: '6000.00',
     DocumentItemText: 'GR software licences',
-    PurchasingDocument: '4500000010',
+    PurchasingDocument: `${books.orderRange}00010`,
     PurchasingDocumentItem: '00010',
   } as (typeof journal)[number]);
   const order = (
@@ -109,9 +138,11 @@ export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`) 
   return {
     journal,
     purchaseOrders: [
-      order('4500000010', '00010', '12000.000', `${fiscalYear}-02-01`),
-      order('4500000011', '00010', '3000.000', `${fiscalYear}-05-01`),
-      order('4500000012', '00010', '900.000', `${fiscalYear}-01-15`, { IsFinallyInvoiced: true }),
+      order(`${books.orderRange}00010`, '00010', '12000.000', `${fiscalYear}-02-01`),
+      order(`${books.orderRange}00011`, '00010', '3000.000', `${fiscalYear}-05-01`),
+      order(`${books.orderRange}00012`, '00010', '900.000', `${fiscalYear}-01-15`, {
+        IsFinallyInvoiced: true,
+      }),
     ],
     exchangeRates: [
       {
@@ -150,8 +181,8 @@ export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`) 
         ValidityStartDate: '2020-01-01',
         CompanyCode: SAP_COMPANY_CODE,
         IsBlkdForPrimaryCostsPosting: false,
-        CostCenterStandardHierArea: 'DE_OPS',
-        to_Text: [{ Language: 'EN', CostCenterName: 'Berlin engineering' }],
+        CostCenterStandardHierArea: books.costCenters.main.area,
+        to_Text: [{ Language: 'EN', CostCenterName: books.costCenters.main.name }],
       },
       {
         ControllingArea: 'A000',
@@ -160,8 +191,8 @@ export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`) 
         ValidityStartDate: '2020-01-01',
         CompanyCode: SAP_COMPANY_CODE,
         IsBlkdForPrimaryCostsPosting: false,
-        CostCenterStandardHierArea: 'DE_ADMIN',
-        to_Text: [{ Language: 'EN', CostCenterName: 'DE general and administrative' }],
+        CostCenterStandardHierArea: books.costCenters.admin.area,
+        to_Text: [{ Language: 'EN', CostCenterName: books.costCenters.admin.name }],
       },
     ],
     glAccounts: [
@@ -178,4 +209,27 @@ export function sapBooks(fiscalYear: number, throughMonth = `${fiscalYear}-03`) 
       to_Text: [{ Language: 'EN', GLAccountName: name }],
     })),
   };
+}
+
+const NL_PLAN = [
+  { costCenter: 'CC-930', account: '600100', monthly: 4_800_000n },
+  { costCenter: 'CC-930', account: '620300', monthly: 1_000_000n },
+  { costCenter: 'CC-940', account: '640500', monthly: 1_200_000n },
+];
+
+/** Acme Manufacturing Europe's plan of a version: each later version raises Rotterdam's salaries by 1%. */
+export function europeBudgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[] {
+  return NL_PLAN.flatMap((item) =>
+    monthlyFiscalPeriods(fiscalYear).map((p) => ({
+      dimensions: { account: item.account, costCenter: item.costCenter },
+      period: p.period,
+      amount: fromMinor(
+        item.costCenter === 'CC-930' && item.account === '600100'
+          ? (item.monthly * BigInt(100 + version - 1)) / 100n
+          : item.monthly,
+        'EUR',
+      ),
+      currency: 'EUR',
+    })),
+  );
 }

@@ -1,6 +1,10 @@
 import { type AnaplanSimulator } from '../anaplan';
 import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
 import { type OracleSimulator } from '../oracle/simulator';
+import { type SapSimulator } from '../sap/simulator';
+import { type NetSuiteSimulator } from '../netsuite/simulator';
+import { NL_BOOKS, sapBooks } from './europe';
+import { netsuiteBooks } from './acquired';
 import {
   budgetRows,
   type LedgerEntry,
@@ -181,4 +185,24 @@ export function seedCorporateBooks(
   oracle.putPurchaseOrders(corporatePurchaseOrders(opts.fiscalYear));
   oracle.putRates(corporateRates(opts.fiscalYear));
   for (const [code, values] of Object.entries(corporateValueSets())) oracle.putValueSet(code, values);
+}
+
+/** Acme Manufacturing Europe's books in SAP for a year (its company code's documents, orders and master data). */
+export function seedEuropeBooks(sap: SapSimulator, opts: { fiscalYear: number; actualsThrough?: string }) {
+  const books = sapBooks(opts.fiscalYear, opts.actualsThrough ?? `${opts.fiscalYear}-03`, NL_BOOKS);
+  sap.postJournalEntries(books.journal);
+  sap.putPurchaseOrders(books.purchaseOrders);
+  sap.putExchangeRates(books.exchangeRates);
+  sap.putCostCenters(books.costCenters);
+  sap.putGLAccounts(books.glAccounts);
+}
+
+/** Northwind's NetSuite account: its reference records and its books for a year, as SuiteQL tables. */
+export function seedAcquiredBooks(
+  netsuite: NetSuiteSimulator,
+  opts: { fiscalYear: number; years?: number[] },
+) {
+  const tables = netsuiteBooks(opts.fiscalYear, { years: opts.years });
+  for (const [name, rows] of Object.entries(tables)) netsuite.putTable(name, rows);
+  netsuite.putSubsidiaries(tables.subsidiary);
 }

@@ -30,55 +30,59 @@ async function start(opts: { concurrencyLimit?: number; suiteqlCap?: number } = 
 }
 afterEach(() => server.close());
 
-const line = { account: { id: '58' }, year: { id: '121' }, subsidiary: { id: '3' }, periodAmount1: 100 };
+const line = {
+  subsidiary: { id: '3' },
+  memo: 'Accrual',
+  line: { items: [{ account: { id: '58' }, debit: 100 }] },
+};
 
 describe('NetSuite asynchronous creates', () => {
   test('a create is a job followed until it completes: the record it made', async () => {
     const rest = await start();
     const progress: Record<string, unknown>[] = [];
-    const made = await rest.createAsync('budgetImport', line, 'key-1', { progress: (d) => progress.push(d) });
+    const made = await rest.createAsync('journalEntry', line, 'key-1', { progress: (d) => progress.push(d) });
     expect(made).toEqual({
-      record: expect.stringMatching(/\/services\/rest\/record\/v1\/budgetImport\/1$/),
+      record: expect.stringMatching(/\/services\/rest\/record\/v1\/journalEntry\/1$/),
       reused: false,
     });
     expect(progress[0]).toEqual({
       idempotencyKey: 'key-1',
       job: expect.stringMatching(/\/async\/v1\/job\/\d+$/),
     });
-    expect(sim.records('budgetImport')).toHaveLength(1);
+    expect(sim.records('journalEntry')).toHaveLength(1);
   });
 
   test('a key already used: IDEMPOTENCY_ERROR, and the first job followed to the same record', async () => {
     const rest = await start();
-    const first = await rest.createAsync('budgetImport', line, 'key-2');
-    const again = await rest.createAsync('budgetImport', line, 'key-2');
+    const first = await rest.createAsync('journalEntry', line, 'key-2');
+    const again = await rest.createAsync('journalEntry', line, 'key-2');
     expect(again).toEqual({ record: first.record, reused: true });
-    expect(sim.records('budgetImport')).toHaveLength(1);
+    expect(sim.records('journalEntry')).toHaveLength(1);
   });
 
   test('an answer lost after NetSuite took the request: the retry follows the first job, nothing is made twice', async () => {
     const rest = await start();
-    sim.faults.inject({ kind: 'drop-after-commit', method: 'POST', path: 'budgetImport' });
-    const lost = await failureOf(rest.createAsync('budgetImport', line, 'key-3'));
+    sim.faults.inject({ kind: 'drop-after-commit', method: 'POST', path: 'journalEntry' });
+    const lost = await failureOf(rest.createAsync('journalEntry', line, 'key-3'));
     expect(lost.nonRetryable).toBe(false);
-    const retried = await rest.createAsync('budgetImport', line, 'key-3');
+    const retried = await rest.createAsync('journalEntry', line, 'key-3');
     expect(retried.reused).toBe(true);
-    expect(sim.records('budgetImport')).toHaveLength(1);
+    expect(sim.records('journalEntry')).toHaveLength(1);
   });
 
   test("a job that fails: refused for good with NetSuite's reason", async () => {
     const rest = await start();
     sim.refuseNextJob('Invalid account reference key 58 for subsidiary 3.');
-    const refused = await failureOf(rest.createAsync('budgetImport', line, 'key-4'));
+    const refused = await failureOf(rest.createAsync('journalEntry', line, 'key-4'));
     expect(refused).toMatchObject({ type: FailureType.ConnectorRejected, nonRetryable: true });
     expect(refused.message).toContain('USER_ERROR Invalid account reference key 58');
   });
 
   test('the concurrency limit: requests over it are refused (429); run in shared slots, none are', async () => {
     const rest = await start({ concurrencyLimit: 2 });
-    sim.faults.inject({ kind: 'latency', latencyMs: 150, path: 'budgetImport', times: 6 });
+    sim.faults.inject({ kind: 'latency', latencyMs: 150, path: 'journalEntry', times: 6 });
     const unslotted = await Promise.allSettled(
-      [1, 2, 3, 4].map((i) => rest.createAsync('budgetImport', line, `free-${i}`)),
+      [1, 2, 3, 4].map((i) => rest.createAsync('journalEntry', line, `free-${i}`)),
     );
     expect(unslotted.some((r) => r.status === 'rejected' && /429/.test(String(r.reason)))).toBe(true);
     // Two slots shared by every caller (the workers share them through the database: db/queries/locks withSlot).
@@ -95,7 +99,7 @@ describe('NetSuite asynchronous creates', () => {
       }
     };
     const slotted = await Promise.all(
-      [1, 2, 3, 4].map((i) => rest.createAsync('budgetImport', line, `slot-${i}`, { slot })),
+      [1, 2, 3, 4].map((i) => rest.createAsync('journalEntry', line, `slot-${i}`, { slot })),
     );
     expect(slotted).toHaveLength(4);
   });

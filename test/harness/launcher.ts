@@ -82,9 +82,8 @@ export async function waitFor(l: Launched, text: string, what: string, timeoutMs
  * to `devConfig`: every process started with that environment finds it, as in a user's clone.
  */
 export async function ownPorts(devConfig: string) {
-  const [temporal, ui, pg, api, d365, anaplan, procurement, oracle, sap, smtp, mail] = await Promise.all(
-    Array.from({ length: 11 }, () => freePort()),
-  );
+  const [temporal, ui, pg, api, d365, anaplan, procurement, oracle, sap, netsuite, smtp, mail] =
+    await Promise.all(Array.from({ length: 12 }, () => freePort()));
   writeFileSync(
     devConfig,
     readFileSync(path.join(PROJECT_ROOT, 'temporal-dev.yaml'), 'utf8')
@@ -100,6 +99,7 @@ export async function ownPorts(devConfig: string) {
     PROCUREMENT_SIMULATOR_PORT: String(procurement),
     ORACLE_SIMULATOR_PORT: String(oracle),
     SAP_SIMULATOR_PORT: String(sap),
+    NETSUITE_SIMULATOR_PORT: String(netsuite),
     MAIL_SINK_SMTP_PORT: String(smtp),
     MAIL_SINK_HTTP_PORT: String(mail),
     WORKFLOW_BUNDLE_PATH: process.env.CLOSELOOP_TEST_WORKFLOW_BUNDLE,

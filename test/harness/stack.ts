@@ -34,6 +34,7 @@ import { createD365Simulator } from '../../simulators/d365';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { createSapSimulator, type SapSimulator } from '../../simulators/sap/simulator';
 import { sapCompanyCodes } from '../../simulators/scenario/europe';
+import { createNetSuiteSimulator, type NetSuiteSimulator } from '../../simulators/netsuite/simulator';
 import { listen, type RunningServer } from '../../api/listen';
 import { type budgetCycle } from '../../workflows/budget-cycle';
 import { type BudgetCycleInput } from '../../workflows/budget-cycle-state';
@@ -60,6 +61,7 @@ export interface TestStack {
   anaplan: ReturnType<typeof createAnaplanSimulator>;
   oracle: OracleSimulator;
   sap: SapSimulator;
+  netsuite: NetSuiteSimulator;
   /** Dynamics 365 connected both ways; Oracle Fusion as a budget target. */
   erps: { d365: ErpConnector; oracle: BudgetTarget };
   planning: PlanningConnector;
@@ -205,6 +207,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const sapServer = await sap.listen(0);
     undo.push(() => sapServer.close());
     sap.setCompanyCodes(sapCompanyCodes);
+    const netsuiteTba = {
+      consumerKey: 'stack-consumer',
+      consumerSecret: randomBytes(8).toString('hex'),
+      tokenId: 'stack-token',
+      tokenSecret: randomBytes(8).toString('hex'),
+    };
+    const netsuite = createNetSuiteSimulator({ tba: netsuiteTba, concurrencyLimit: 2, jobReadsPending: 1 });
+    const netsuiteServer = await netsuite.listen(0);
+    undo.push(() => netsuiteServer.close());
 
     const namespace = `stack-${id}`;
     const env: Record<string, string> = {
@@ -230,6 +241,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       ORACLE_ESS_POLL_INTERVAL: '50ms',
       SAP_BASE_URL: sapServer.url,
       SAP_TIMEOUT_MS: '5000',
+      NETSUITE_BASE_URL: netsuiteServer.url,
+      NETSUITE_ACCOUNT_ID: netsuite.accountId,
+      NETSUITE_TBA_CONSUMER_KEY: netsuiteTba.consumerKey,
+      NETSUITE_TBA_CONSUMER_SECRET: netsuiteTba.consumerSecret,
+      NETSUITE_TBA_TOKEN_ID: netsuiteTba.tokenId,
+      NETSUITE_TBA_TOKEN_SECRET: netsuiteTba.tokenSecret,
+      NETSUITE_TIMEOUT_MS: '5000',
+      NETSUITE_JOB_POLL: '20ms',
+      NETSUITE_CONCURRENCY_LIMIT: '2',
       WORKFLOW_BUNDLE_PATH: requiredEnv('CLOSELOOP_TEST_WORKFLOW_BUNDLE'),
       ...options.env,
     };
@@ -243,7 +263,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const clientConnection = await connectClient(config.temporal);
     undo.push(() => clientConnection.close());
     await registerNamespace(clientConnection, namespace);
-    const connectors = createConnectors(config);
+    const connectors = createConnectors(config, database.db);
     const workerConnection = await connectWorker(config.temporal);
     undo.push(() => workerConnection.close());
     const startWorker = async () => {
@@ -278,6 +298,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       anaplan,
       oracle,
       sap,
+      netsuite,
       ...connectors,
       erps: connectors.erps as TestStack['erps'],
       api,

@@ -28,6 +28,11 @@ export interface NetSuiteConfig {
   waitMs: number;
   /** Rows NetSuite serves of one SuiteQL query (100,000); a test sets a smaller one with its simulator. */
   suiteqlCap?: number;
+  /**
+   * Runs a request in one of the account's concurrency slots, shared by every worker (the worker builds it over
+   * the database); a call's own `CallControl.slot` wins. Absent: no limit kept.
+   */
+  slot?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 export const SYSTEM = 'netsuite';
@@ -44,9 +49,9 @@ const SuiteQLPage = z.object({
 
 const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`);
 const isoOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const midpoint = (from: string, to: string) =>
+export const midpoint = (from: string, to: string) =>
   isoOf(day(from) + Math.floor((day(to) - day(from)) / 86_400_000 / 2) * 86_400_000);
-const nextDay = (iso: string) => isoOf(day(iso) + 86_400_000);
+export const nextDay = (iso: string) => isoOf(day(iso) + 86_400_000);
 const JOB_PATH = /\/services\/rest\/async\/v1\/job\/\d+/;
 
 const Job = z.object({ id: z.union([z.string(), z.number()]).transform(String), completed: z.boolean() });
@@ -70,7 +75,7 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
     init: { headers?: Record<string, string>; body?: unknown; handles?: (r: Response) => boolean } = {},
     control: CallControl = {},
   ): Promise<Response> {
-    const slot = control.slot ?? ((fn) => fn());
+    const slot = control.slot ?? config.slot ?? ((fn) => fn());
     return slot(async () => {
       for (let attempt = 0; ; attempt++) {
         const res = await httpRequest({
@@ -179,10 +184,28 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
     );
   }
 
+  /** One page of a SuiteQL query (`POST /services/rest/query/v1/suiteql?limit&offset` with `Prefer: transient`). */
+  async function suiteqlPage(q: string, offset: number, control: CallControl = {}) {
+    const res = await send(
+      'POST',
+      `${base}/services/rest/query/v1/suiteql?limit=${SUITEQL_PAGE}&offset=${offset}`,
+      { headers: { Prefer: 'transient' }, body: { q } },
+      control,
+    );
+    const page = parseResponse(SYSTEM, 'SuiteQL', SuiteQLPage, await res.json());
+    if (page.hasMore && !page.items.length)
+      throw protocolFailure(SYSTEM, `SuiteQL answered hasMore with an empty page at ${offset}`);
+    return {
+      rows: page.items.map(({ links: _links, ...row }) => row as Record<string, unknown>),
+      hasMore: page.hasMore,
+      /** NetSuite serves fewer rows of this query than it has: the caller narrows it. */
+      overCap: page.totalResults > (config.suiteqlCap ?? SUITEQL_CAP),
+    };
+  }
+
   /**
-   * Every row of one SuiteQL query, page by page (`POST /services/rest/query/v1/suiteql?limit&offset` with
-   * `Prefer: transient`), or, when NetSuite says the query has more rows than it serves of one query
-   * (`totalResults` over `cap`, 100,000), undefined: the caller narrows its query.
+   * Every row of one SuiteQL query, page by page, or, when NetSuite says the query has more rows than it
+   * serves of one query (`totalResults` over 100,000), undefined: the caller narrows its query.
    */
   async function suiteqlRows(
     q: string,
@@ -190,20 +213,12 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
   ): Promise<Record<string, unknown>[] | undefined> {
     const rows: Record<string, unknown>[] = [];
     for (let offset = 0; ;) {
-      const res = await send(
-        'POST',
-        `${base}/services/rest/query/v1/suiteql?limit=${SUITEQL_PAGE}&offset=${offset}`,
-        { headers: { Prefer: 'transient' }, body: { q } },
-        control,
-      );
-      const page = parseResponse(SYSTEM, 'SuiteQL', SuiteQLPage, await res.json());
-      if (offset === 0 && page.totalResults > (config.suiteqlCap ?? SUITEQL_CAP)) return undefined;
-      rows.push(...page.items.map(({ links: _links, ...row }) => row));
+      const page = await suiteqlPage(q, offset, control);
+      if (offset === 0 && page.overCap) return undefined;
+      rows.push(...page.rows);
       control.progress?.({ rows: rows.length });
       if (!page.hasMore) return rows;
-      if (!page.items.length)
-        throw protocolFailure(SYSTEM, `SuiteQL answered hasMore with an empty page at ${offset}`);
-      offset += page.items.length;
+      offset += page.rows.length;
     }
   }
 
@@ -230,7 +245,7 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
     ];
   }
 
-  return { send, createAsync, suiteql, signer };
+  return { send, createAsync, suiteql, suiteqlPage, signer };
 }
 
 export type NetSuiteRest = ReturnType<typeof createNetSuiteRest>;
