@@ -478,6 +478,8 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
       persist();
     },
     records: (type: string) => records.get(type) ?? [],
+    /** Asynchronous jobs started so far (a create sent again under its key starts none). */
+    jobCount: () => jobs.size,
     /** The next job fails with this detail (what NetSuite's validation would say of the record). */
     refuseNextJob: (detail: string) => {
       refuseNext = detail;
