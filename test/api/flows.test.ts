@@ -8,7 +8,7 @@ import { type MasterDataSyncResult } from '../../workflows/master-data-sync';
 import { awaitingApproval, planVersion, waitForStatus } from '../harness/cycle';
 import { apiClient } from '../harness/http';
 
-const ENTITIES = ['ACME-CORP', 'ACME-DE', 'ACME-MFG', 'ACME-UK', 'ACME-US'];
+const ENTITIES = ['ACME-CORP', 'ACME-DE', 'ACME-MFG', 'ACME-NL', 'ACME-NW', 'ACME-UK', 'ACME-US'];
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -38,7 +38,7 @@ describe('scheduled and event-driven flows', () => {
   test('the schedules come from configuration: created once, unchanged by a restart, paused stays paused; triggering runs the sync', async () => {
     const ids = await ensureSchedules(stack.client, stack.config, stack.db);
     // One pair per active entity of the demo data (the services company, its subsidiaries, the manufacturer,
-    // group corporate finance).
+    // group corporate finance, European operations on SAP and the acquired subsidiary on NetSuite).
     expect(ids).toEqual(
       ENTITIES.flatMap((e) => [
         { scheduleId: `erp-sync:${e}`, every: '1 hour' },

@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
+  seedAcquiredBooks,
+  seedEuropeBooks,
   seedCorporateBooks,
   seedOracleLedger,
   seedServicesCompany,
@@ -7,6 +9,8 @@ import {
 } from '../../simulators/scenario/seed';
 import { corporateBudgetRows } from '../../simulators/scenario/corporate';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
+import { europeBudgetRows } from '../../simulators/scenario/europe';
+import { acquiredBudgetRows } from '../../simulators/scenario/acquired';
 import { fromMinor, toMinor } from '../../domain/money';
 import { apiClient, cyclePath, pollCycle } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
@@ -33,11 +37,13 @@ interface EntityReport {
 /**
  * The group's March 2027 close over the API, for the demo entities as `npm start` seeds them: the services
  * company (USD, calendar year), its UK subsidiary (GBP, April–March: March is its period 12), its German
- * one (EUR), all on Dynamics 365, and group corporate finance, whose books and funds control are in Oracle
- * Fusion (its budget goes to its ledger's control budget, its actuals come from its posted journals). Each entity's FY2027 budget is approved and published first; then a scheduler starts the close
- * of every active entity, a controller signs each one off, and the report shows each in its own currency.
+ * one (EUR), all on Dynamics 365; group corporate finance, whose books and budget are in Oracle Fusion;
+ * European operations (EUR), whose books and plan data are in SAP S/4HANA; and the acquired Northwind (USD,
+ * April–March), whose books and budgets are in NetSuite. Each entity's FY2027 budget is approved and published
+ * first; then a scheduler starts the close of every active entity, each reading its actuals from its own ERP, a
+ * controller signs each one off, and the report shows each in its own currency.
  */
-const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-DE', 'ACME-CORP'];
+const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-DE', 'ACME-CORP', 'ACME-NL', 'ACME-NW'];
 
 describe('group close of 2027-03 for the demo entities', () => {
   let stack: TestStack;
@@ -90,13 +96,14 @@ describe('group close of 2027-03 for the demo entities', () => {
     seedSubsidiaries({ d365: stack.d365, anaplan: stack.anaplan }, { fiscalYear: 2027 });
     seedOracleLedger(stack.oracle, [2027]);
     seedCorporateBooks(stack.oracle, { fiscalYear: 2027 });
-    stack.anaplan.putBudgetVersion({
-      legalEntity: 'ACME-CORP',
-      fiscalYear: 2027,
-      scenario: 'BUDGET',
-      version: 1,
-      rows: corporateBudgetRows(2027),
-    });
+    seedEuropeBooks(stack.sap, { fiscalYear: 2027 });
+    seedAcquiredBooks(stack.netsuite, { fiscalYear: 2027 });
+    for (const [legalEntity, rows] of Object.entries({
+      'ACME-CORP': corporateBudgetRows(2027),
+      'ACME-NL': europeBudgetRows(2027),
+      'ACME-NW': acquiredBudgetRows(2027),
+    }))
+      stack.anaplan.putBudgetVersion({ legalEntity, fiscalYear: 2027, scenario: 'BUDGET', version: 1, rows });
     for (const entity of ENTITIES) expect((await approveBudget(entity)).status).toBe('completed');
 
     const started = await request('POST', '/v1/period-closes', {
@@ -109,7 +116,7 @@ describe('group close of 2027-03 for the demo entities', () => {
     const waiting = (
       await progress(
         (es) =>
-          es.length === 5 &&
+          es.length === 7 &&
           es.every((e) => e.state === 'skipped' || e.workflow?.status === 'awaiting_sign_off'),
       )
     ).filter((e) => e.state !== 'skipped');
@@ -127,6 +134,8 @@ describe('group close of 2027-03 for the demo entities', () => {
       'ACME-US': 'period-close:2027-03:ACME-US',
       'ACME-UK': 'period-close:2027-03:ACME-UK',
       'ACME-DE': 'period-close:2027-03:ACME-DE',
+      'ACME-NL': 'period-close:2027-03:ACME-NL',
+      'ACME-NW': 'period-close:2027-03:ACME-NW',
     });
 
     for (const entity of ENTITIES) {
@@ -145,6 +154,8 @@ describe('group close of 2027-03 for the demo entities', () => {
     expect(locks.map((l) => `${l.legal_entity} ${l.period}`)).toEqual([
       'ACME-CORP 2027-03',
       'ACME-DE 2027-03',
+      'ACME-NL 2027-03',
+      'ACME-NW 2027-12',
       'ACME-UK 2027-12',
       'ACME-US 2027-03',
     ]);
@@ -175,6 +186,17 @@ describe('group close of 2027-03 for the demo entities', () => {
     });
     expect(byEntity['ACME-DE']!.totals.map((t) => t.currency)).toEqual(['EUR']);
     expect(byEntity['ACME-US']!.totals.map((t) => t.currency)).toEqual(['USD']);
+    // European operations' March from SAP: its plan, and the payroll and rent its company code posted.
+    expect(byEntity['ACME-NL']).toMatchObject({
+      status: 'closed',
+      totals: [{ currency: 'EUR', budget: '70000.00', actual: '64680.00' }],
+    });
+    // Northwind's period 12 (March 2027) in NetSuite: its plan, nothing posted yet that late in its year.
+    expect(byEntity['ACME-NW']).toMatchObject({
+      period: '2027-12',
+      status: 'closed',
+      totals: [{ currency: 'USD', budget: '43500.00', actual: '0.00' }],
+    });
     // Corporate's March from its Oracle ledger: its plan, and the journals posted at 97% of it.
     const corporateBudget = fromMinor(
       corporateBudgetRows(2027)
