@@ -28,8 +28,9 @@ import { procurementScenario } from './demo/procurement';
  *   npm run demo -- --scenario control        # the manufacturer's budget control on any dimension: budgets per
  *                                             # department, projects and a grant from Dynamics 365, project
  *                                             # managers approving, a grant running out across the year end
- *   npm run demo -- --scenario manufacturer   # a group version over Dynamics 365 and Oracle Fusion: a route to
- *                                             # Oracle's control budget, one cycle per entity, shown together
+ *   npm run demo -- --scenario manufacturer   # a group version over Dynamics 365, Oracle Fusion, SAP S/4HANA and
+ *                                             # NetSuite: one cycle per entity, shown together, the books of
+ *                                             # each ERP read back, all or nothing through a refusal
  */
 async function main() {
   const { values } = parseArgs({

@@ -5,7 +5,8 @@ import {
 } from '../../simulators/scenario/services-company';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { CORPORATE_LEDGER, corporateBudgetRows } from '../../simulators/scenario/corporate';
-import { SAP_COMPANY_CODE, SAP_PLANNING_CATEGORY } from '../../simulators/scenario/europe';
+import { SAP_COMPANY_CODE, SAP_PLANNING_CATEGORY, europeBudgetRows } from '../../simulators/scenario/europe';
+import { acquiredBudgetRows } from '../../simulators/scenario/acquired';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { fromMinor, toMinor } from '../../domain/money';
 import { Client } from '@temporalio/client';
@@ -23,7 +24,18 @@ import {
 
 const FISCAL_YEAR = 2028;
 const GROUP = 'ACME-GROUP';
-const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-DE', 'ACME-CORP'] as const;
+const ENTITIES = ['ACME-US', 'ACME-UK', 'ACME-DE', 'ACME-CORP', 'ACME-NL', 'ACME-NW'] as const;
+/** The entities whose books are in Oracle Fusion, SAP S/4HANA and NetSuite. */
+const BOOKS = [
+  {
+    entity: 'ACME-CORP',
+    erp: 'Oracle Fusion',
+    ledger: `ledger "${CORPORATE_LEDGER.name}"`,
+    costCenter: 'CC-810',
+  },
+  { entity: 'ACME-NL', erp: 'SAP S/4HANA', ledger: 'company code 1710', costCenter: 'CC-930' },
+  { entity: 'ACME-NW', erp: 'NetSuite', ledger: 'subsidiary 7', costCenter: 'CC-910' },
+] as const;
 const KEY = { planner: 'dev-planner', admin: 'dev-admin' };
 const oracleSim = `http://127.0.0.1:${config.simulators.oraclePort}`;
 
@@ -46,13 +58,15 @@ async function nextVersion(): Promise<number> {
 }
 
 /**
- * The global manufacturer's group version over three ERPs: corporate finance keeps its own books in Oracle
- * Fusion (ACME-CORP: its budget loaded as GL budget balances, its actuals and orders read from its ledger) and
- * the US services company's funds control in Oracle budgetary control (a route, as data) besides its books in
- * Dynamics 365; European operations plan in SAP S/4HANA (ACME-DE's budget also written as plan data of its
- * company code); the UK subsidiary is on Dynamics 365 alone. One planning version of FY2028 covers all four;
- * closeloop fans it out into a cycle per entity, each approved under its own policy, published where its routes
- * say and reconciled, and corporate's actuals come back from Oracle into budget control and the forecast.
+ * The global manufacturer's group version over four ERPs: corporate finance keeps its own books in Oracle
+ * Fusion (ACME-CORP: its budget loaded as GL budget balances) and the US services company's funds control is in
+ * Oracle budgetary control (a route, as data) besides its books in Dynamics 365; European operations keep their
+ * books in SAP S/4HANA (ACME-NL: its budget written as plan data of its company code, as the German company's
+ * also is, by a route); the acquired Northwind kept its NetSuite account (ACME-NW: its budget as NetSuite budget
+ * lines, its year from April); the UK subsidiary is on Dynamics 365 alone. One planning version of FY2028 covers
+ * all six; closeloop fans it out into a cycle per entity, each approved under its own policy, published where its
+ * routes say and reconciled, and the actuals and open orders of each ERP come back into budget control and the
+ * forecast.
  */
 export async function groupScenario() {
   step(
@@ -95,7 +109,7 @@ export async function groupScenario() {
         : `  ${entity}: ${String(routed.body.outcome)} (audited in routing:${entity})`,
     );
   }
-  for (const entity of ['ACME-US', 'ACME-DE', 'ACME-CORP']) {
+  for (const entity of ['ACME-US', 'ACME-DE', 'ACME-CORP', 'ACME-NL', 'ACME-NW']) {
     console.log(`  ${entity}:`);
     const routes = must(
       await call('GET', `/v1/legal-entities/${entity}/routes?on=${FISCAL_YEAR}-01-01`, KEY.admin),
@@ -131,33 +145,54 @@ export async function groupScenario() {
   );
 
   step(
-    "actuals: corporate's Oracle ledger is read (posted journals, open purchase orders) and the figures go to the planning platform (POST /v1/erp-syncs)",
+    'actuals: each ERP is read (posted journals, open purchase orders) into budget control, and the figures go to the planning platform (POST /v1/erp-syncs)',
   );
-  const synced = must(
-    await call('POST', '/v1/erp-syncs', 'dev-scheduler', {
-      legalEntity: 'ACME-CORP',
-      fiscalYear: FISCAL_YEAR,
-      deliverAsOf: `${FISCAL_YEAR}-03`,
-      wait: true,
-    }),
+  for (const b of BOOKS) {
+    const synced = must(
+      await call('POST', '/v1/erp-syncs', 'dev-scheduler', {
+        legalEntity: b.entity,
+        fiscalYear: FISCAL_YEAR,
+        deliverAsOf: `${FISCAL_YEAR}-03`,
+        wait: true,
+      }),
+      200,
+    ).body as {
+      workflowId: string;
+      years: {
+        actuals: { inserted: number; duplicates: number; exceptions: number };
+        commitments: { lines: number; changed: number };
+        delivered: { versionName?: string; lineCount?: number; skipped?: string };
+      }[];
+    };
+    const fy = synced.years[0]!;
+    // The cycles' completion read the books once already: a sync now counts only what is new since.
+    console.log(
+      `  ${synced.workflowId} (${b.erp}, ${b.ledger}): ${fy.actuals.inserted} new lines (${fy.actuals.duplicates} already counted, ${fy.actuals.exceptions} kept as exceptions), ${fy.commitments.lines} open order lines`,
+    );
+    const balance = must(
+      await call(
+        'GET',
+        `/v1/budget-control/balances?legalEntity=${b.entity}&account=600100&costCenter=${b.costCenter}&period=${FISCAL_YEAR}-01`,
+        'dev-controller',
+      ),
+      200,
+    ).body as Record<string, { amount: string; currency: string }>;
+    const figure = (k: string) => `${k} ${balance[k]!.amount}`;
+    console.log(
+      `    budget control, salaries of ${b.costCenter} in the first quarter (${balance.budget!.currency}): ${['budget', 'actual', 'committed', 'available'].map(figure).join(', ')}`,
+    );
+    console.log(
+      fy.delivered.skipped
+        ? `    planning: ${fy.delivered.skipped}`
+        : `    planning: forecast "${fy.delivered.versionName}" updated in Anaplan (${fy.delivered.lineCount} lines)`,
+    );
+  }
+  const kept = must(
+    await call('GET', '/v1/source-exceptions?legalEntity=ACME-NW&stream=actuals&status=open', KEY.admin),
     200,
-  ).body as {
-    workflowId: string;
-    years: {
-      actuals: { inserted: number; duplicates: number; exceptions: number };
-      commitments: { lines: number; changed: number };
-      delivered: { versionName?: string; lineCount?: number; skipped?: string };
-    }[];
-  };
-  const fy = synced.years[0]!;
-  console.log(
-    `  ${synced.workflowId}: ${fy.actuals.inserted} new journal lines from ledger "${CORPORATE_LEDGER.name}" (${fy.actuals.duplicates} already counted, ${fy.actuals.exceptions} kept as exceptions), ${fy.commitments.lines} open order distributions`,
-  );
-  console.log(
-    fy.delivered.skipped
-      ? `  planning: ${fy.delivered.skipped}`
-      : `  planning: forecast "${fy.delivered.versionName}" updated in Anaplan (${fy.delivered.lineCount} lines)`,
-  );
+  ).body as { exceptions: { recordKey: string; errorMessage: string }[] };
+  for (const e of kept.exceptions)
+    console.log(`  kept for support, not dropped: ${e.recordKey}: ${e.errorMessage}`);
 
   // ── All or nothing ──────────────────────────────────────────────────────────────────────────────────
   step(
@@ -172,16 +207,20 @@ export async function groupScenario() {
     body: 'The user closeloop is not authorized to create budget entries.',
   });
   const second = await startGroup('all-or-nothing');
-  const [usCycle, ukCycle, deCycle, corpCycle] = second.cycleIds as [string, string, string, string];
-  console.log(`  ${ukCycle}`);
-  await approveAsAwaited(cyclePath(ukCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
-  console.log('  ACME-UK is published in Dynamics 365 and waits for the rest of the group (awaiting_group)');
-  console.log(`  ${deCycle}`);
-  await approveAsAwaited(cyclePath(deCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
-  console.log("  ACME-DE's plan data is written in SAP beside its Dynamics 365 entries; it waits too");
-  console.log(`  ${corpCycle}`);
-  await approveAsAwaited(cyclePath(corpCycle), 'awaiting_group', `group ${GROUP} v${second.version}`);
-  console.log("  ACME-CORP's GL budget balances are loaded in Oracle; it waits too");
+  const [usCycle, ...others] = second.cycleIds as [string, ...string[]];
+  const waits: Record<string, string> = {
+    'ACME-UK': 'ACME-UK is published in Dynamics 365 and waits for the rest of the group (awaiting_group)',
+    'ACME-DE': "ACME-DE's plan data is written in SAP beside its Dynamics 365 entries; it waits too",
+    'ACME-CORP': "ACME-CORP's GL budget balances are loaded in Oracle; it waits too",
+    'ACME-NL': "ACME-NL's plan data is written in SAP; it waits too",
+    'ACME-NW': "ACME-NW's budget lines are set in NetSuite; it waits too",
+  };
+  const entityOf = (cycleId: string) => parseBudgetCycleWorkflowId(cycleId)!.ref.legalEntity;
+  for (const cycleId of others) {
+    console.log(`  ${cycleId}`);
+    await approveAsAwaited(cyclePath(cycleId), 'awaiting_group', `group ${GROUP} v${second.version}`);
+    console.log(`  ${waits[entityOf(cycleId)]}`);
+  }
   console.log(`  ${usCycle}`);
   const failed = await approveAsAwaited(
     cyclePath(usCycle),
@@ -190,18 +229,22 @@ export async function groupScenario() {
   );
   for (const p of failed.publications as { target: string; status: string; error?: string }[])
     if (p.error) console.log(`  ACME-US ${p.target}: ${p.error}`);
-  const stood = await followCycle(
-    cyclePath(ukCycle),
-    (s) => s.status === 'stood_down',
-    'ACME-UK to stand down',
-  );
-  console.log(`  ACME-UK stood down, its Dynamics 365 postings reversed: ${String(stood.outcomeReason)}`);
-  await followCycle(cyclePath(deCycle), (s) => s.status === 'stood_down', 'ACME-DE to stand down');
-  console.log(
-    '  ACME-DE stood down, its SAP plan periods written back to what they held, its Dynamics 365 entries reversed',
-  );
-  await followCycle(cyclePath(corpCycle), (s) => s.status === 'stood_down', 'ACME-CORP to stand down');
-  console.log('  ACME-CORP stood down, its GL budget balances loaded back to what they held before');
+  const undone: Record<string, string> = {
+    'ACME-UK': 'its Dynamics 365 postings reversed',
+    'ACME-DE': 'its SAP plan periods written back to what they held, its Dynamics 365 entries reversed',
+    'ACME-CORP': 'its GL budget balances loaded back to what they held before',
+    'ACME-NL': 'its SAP plan periods written back to what they held',
+    'ACME-NW': 'its NetSuite budget lines set back to what they held',
+  };
+  for (const cycleId of others) {
+    const entity = entityOf(cycleId);
+    const stood = await followCycle(
+      cyclePath(cycleId),
+      (s) => s.status === 'stood_down',
+      `${entity} to stand down`,
+    );
+    console.log(`  ${entity} stood down, ${undone[entity]}: ${String(stood.outcomeReason)}`);
+  }
 
   step('support: the role is granted back in Oracle, and sam sends retry-publication to the US cycle');
   await oracleAdmin('DELETE', '/__sim/faults');
@@ -254,6 +297,8 @@ async function startGroup(policy: 'independent' | 'all-or-nothing'): Promise<Sta
     );
     await putPlanningVersion({ ...ref, legalEntity: 'ACME-DE' }, berlinRows(version));
     await putPlanningVersion({ ...ref, legalEntity: 'ACME-CORP' }, corporateBudgetRows(FISCAL_YEAR, version));
+    await putPlanningVersion({ ...ref, legalEntity: 'ACME-NL' }, europeBudgetRows(FISCAL_YEAR, version));
+    await putPlanningVersion({ ...ref, legalEntity: 'ACME-NW' }, acquiredBudgetRows(FISCAL_YEAR, version));
     step(`plan: alice (planner) starts the group version (${policy}): one cycle per entity under ${GROUP}`);
     const started = must(
       await call('POST', '/v1/group-budget-cycles', KEY.planner, {
