@@ -32,7 +32,7 @@ export interface NetSuiteSimulatorOptions {
   stateFile?: string;
 }
 
-const errorBody = (status: number, title: string, code: string, detail: string) => ({
+export const errorBody = (status: number, title: string, code: string, detail: string) => ({
   type: `https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.${status === 401 ? 2 : 1}`,
   title,
   status,

@@ -116,6 +116,10 @@ const errorBody = (e: ODataError) => ({
   },
 });
 
+/** An error body as the simulator writes one (the contract tests hold it against SAP's published shape). */
+export const sapErrorBody = (code: string, message: string, details: ErrorDetail[] = []) =>
+  errorBody(new ODataError(400, code, message, details));
+
 type Comparison = { field: string; op: 'eq' | 'ne' | 'ge' | 'le' | 'gt' | 'lt'; value: string };
 
 /**

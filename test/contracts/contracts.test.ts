@@ -7,6 +7,11 @@ import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { ENTITIES } from '../../simulators/d365/entities';
 import { odataError } from '../../simulators/d365/simulator';
 import { anaplanConnectorFor } from '../harness/connectors';
+import { budgetImportBody } from '../../activities/connectors/netsuite/connector';
+import { createNetSuiteRest, SuiteQLPage } from '../../activities/connectors/netsuite/rest';
+import { planDataItem, settingsOf as sapSettingsOf } from '../../activities/connectors/sap/connector';
+import { createNetSuiteSimulator, errorBody as netsuiteErrorBody } from '../../simulators/netsuite/simulator';
+import { sapErrorBody } from '../../simulators/sap/simulator';
 import { D365_TARGET } from '../harness/cycle';
 
 /**
@@ -263,5 +268,104 @@ describe('Anaplan answers against its published examples', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('SAP S/4HANA answers and writes against its published shapes', () => {
+  test('the error body: code, text and each errordetail read; the simulator answers in the same shape', () => {
+    const e = fixture<{ body: { error: { message: { value: string } } } }>('sap/error-body.json');
+    expect(errorReason(JSON.stringify(e.body))).toContain('Planning category PLN is locked');
+    const served = sapErrorBody('FINS_PLANNING/012', 'Planning category PLN is locked', [
+      {
+        code: 'FINS_PLANNING/012',
+        message: 'Planning category PLN is locked',
+        propertyref: '',
+        severity: 'error',
+      },
+    ]);
+    expect(shape(served)).toEqual(shape(e.body));
+  });
+
+  test("a plan data entry item carries only fields the service's documentation names", () => {
+    const c = fixture<{ item: string[] }>('sap/plan-data.json');
+    const target = {
+      company: '1710',
+      settings: { planningCategory: 'PLN', fiscalYearVariant: 'K4', ledger: '0L' },
+      postingModel: 'replace-scope' as const,
+    };
+    const item = planDataItem(
+      {
+        lineNumber: 1,
+        dimensions: { account: '61001000', costCenter: '17101930' },
+        period: '2028-13',
+        date: '2028-12-31',
+        amount: { amount: '10.00', currency: 'EUR' },
+      },
+      target.company,
+      sapSettingsOf(target),
+    );
+    expect(Object.keys(item).filter((k) => !c.item.includes(k))).toEqual([]);
+    // Period 13 of closeloop's calendar is SAP's first special period.
+    expect(item.FiscalYearPeriod).toBe('013.2028');
+  });
+});
+
+describe('NetSuite answers and writes against its published shapes', () => {
+  test('the error body: detail and code read; the simulator answers in the same shape', () => {
+    const e = fixture<{ body: unknown; reason: string }>('netsuite/error-body.json');
+    expect(errorReason(JSON.stringify(e.body))).toBe(e.reason);
+    expect(shape(netsuiteErrorBody(401, 'Unauthorized', 'INVALID_LOGIN', 'x'))).toEqual(shape(e.body));
+  });
+
+  test("a SuiteQL page parses with the adapter's schema, and the simulator's page has the same members", async () => {
+    const page = fixture<{ body: unknown }>('netsuite/suiteql-page.json').body;
+    expect(SuiteQLPage.parse(page)).toMatchObject({ hasMore: true, totalResults: 4, count: 2 });
+    const tba = { consumerKey: 'ck', consumerSecret: 'cs', tokenId: 'tk', tokenSecret: 'ts' };
+    const sim = createNetSuiteSimulator({ tba });
+    sim.putTable('currency', [{ id: '1', symbol: 'USD' }]);
+    const server = await sim.listen(0);
+    try {
+      const rest = createNetSuiteRest({
+        accountId: sim.accountId,
+        baseUrl: server.url,
+        auth: { kind: 'tba', ...tba },
+        timeoutMs: 2000,
+        pollIntervalMs: 10,
+        waitMs: 1000,
+      });
+      const res = await rest.send(
+        'POST',
+        `${server.url}/services/rest/query/v1/suiteql?limit=1000&offset=0`,
+        {
+          headers: { Prefer: 'transient' },
+          body: { q: 'SELECT c.id AS id, c.symbol AS symbol FROM currency c' },
+        },
+      );
+      const served = (await res.json()) as Record<string, unknown>;
+      expect(Object.keys(served).sort()).toEqual(Object.keys(page as object).sort());
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a budgetImport carries only the record's documented fields and period amounts", () => {
+    const c = fixture<{ fields: string[] }>('netsuite/budget-import.json');
+    const body = JSON.parse(
+      budgetImportBody({
+        subsidiary: '7',
+        year: { id: '100', months: Array.from({ length: 12 }) },
+        category: '2',
+        currency: '1',
+        segments: { account: '354', department: '21', class: '3', location: '4' },
+        amounts: new Map([[1, 3100000n]]),
+        currencyCode: 'USD',
+      }),
+    ) as Record<string, unknown>;
+    const undocumented = Object.keys(body).filter(
+      (k) => !c.fields.includes(k) && !/^periodamount([1-9]|1\d|2[0-4])$/.test(k),
+    );
+    expect(undocumented).toEqual([]);
+    expect(body.periodamount1).toBe(31000);
+    expect(body.periodamount12).toBe(0);
   });
 });

@@ -104,6 +104,39 @@ export function idempotencyUuid(businessKey: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * One `budgetImport` record as JSON (REST record `budgetImport`, NetSuite help article_0305054912): the
+ * subsidiary, fiscal year, budget category, currency and segments as references, and an amount for every posting
+ * period of the year (`periodamountN`, zero where closeloop holds none), so the record holds what closeloop says
+ * and nothing older. Amounts are written as their decimal literals, never through a float.
+ */
+export function budgetImportBody(r: {
+  subsidiary: string;
+  year: { id: string; months: readonly unknown[] };
+  category?: string;
+  currency: string;
+  segments: Record<string, string>;
+  /** Minor units by period number (1 = the year's first posting period). */
+  amounts: ReadonlyMap<number, bigint>;
+  currencyCode: string;
+}): string {
+  return jsonWithAmounts(
+    {
+      subsidiary: { id: r.subsidiary },
+      year: { id: r.year.id },
+      ...(r.category ? { category: { id: r.category } } : {}),
+      currency: { id: r.currency },
+      ...Object.fromEntries(Object.entries(r.segments).map(([f, v]) => [f, { id: v }])),
+    },
+    Object.fromEntries(
+      r.year.months.map((_, i) => [
+        `periodamount${i + 1}`,
+        fromMinor(r.amounts.get(i + 1) ?? 0n, r.currencyCode),
+      ]),
+    ),
+  );
+}
+
 export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
   const rest = createNetSuiteRest(config);
 
@@ -202,23 +235,15 @@ export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
           `${SYSTEM} has no currency ${line.currency}`,
           FailureType.ValidationFailed,
         );
-      // Every period of the year is sent, so the record holds what closeloop says and nothing older.
-      const amounts = Object.fromEntries(
-        line.year.months.map((_, i) => [
-          `periodamount${i + 1}`,
-          fromMinor(line.amounts.get(i + 1) ?? 0n, line.currency),
-        ]),
-      );
-      const body = jsonWithAmounts(
-        {
-          subsidiary: { id: chunk.target.company },
-          year: { id: line.year.id },
-          ...(s.category ? { category: { id: s.category } } : {}),
-          currency: { id: currency },
-          ...Object.fromEntries(Object.entries(line.segments).map(([f, v]) => [f, { id: v }])),
-        },
-        amounts,
-      );
+      const body = budgetImportBody({
+        subsidiary: chunk.target.company,
+        year: line.year,
+        category: s.category,
+        currency,
+        segments: line.segments,
+        amounts: line.amounts,
+        currencyCode: line.currency,
+      });
       const created = await rest.createAsync(
         'budgetImport',
         body,

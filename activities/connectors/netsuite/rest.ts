@@ -39,7 +39,7 @@ export const SYSTEM = 'netsuite';
 /** Rows NetSuite serves of one SuiteQL query, and the largest page it answers. */
 const SUITEQL_CAP = 100_000;
 const SUITEQL_PAGE = 1000;
-const SuiteQLPage = z.object({
+export const SuiteQLPage = z.object({
   items: z.array(z.object({ links: z.unknown().optional() }).passthrough()),
   hasMore: z.boolean(),
   offset: z.number().int().nonnegative(),

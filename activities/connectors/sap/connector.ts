@@ -9,6 +9,7 @@ import {
   type ErpConnector,
   type CallControl,
   type PostedDocument,
+  type TargetBudgetLine,
   type TargetBudgetTotal,
   type TargetLocation,
 } from '../types';
@@ -51,7 +52,7 @@ const Settings = z.object({
 });
 const DEFAULT_FIELDS = 'account=GLAccount,costCenter=CostCenter';
 
-function settingsOf(target: TargetLocation) {
+export function settingsOf(target: TargetLocation) {
   if ((target.postingModel ?? 'replace-scope') !== 'replace-scope')
     throw ApplicationFailure.nonRetryable(
       `${SYSTEM} holds budgets as plan data replaced by period (replace-scope); ${target.postingModel} is not one of its ways`,
@@ -87,6 +88,40 @@ const fieldsOf = (settings: Readonly<Record<string, string>> | undefined): Recor
     (settings?.fields ?? DEFAULT_FIELDS).split(',').map((p) => p.split('=') as [string, string]),
   );
 
+/**
+ * One plan data entry item of a line (`to_FinPlanningEntryItemTP`): its company code, planning category, fiscal
+ * year and period under the route's variant, amount, and the fields the route maps its dimensions to.
+ */
+export function planDataItem(
+  l: TargetBudgetLine,
+  companyCode: string,
+  s: ReturnType<typeof settingsOf>,
+): Record<string, string> {
+  // closeloop's adjustment periods (13 on) are SAP's special periods; the others fall by their first day.
+  const number = Number(l.period.slice(5));
+  const onDay = fiscalPeriodOn(l.date, s.variant);
+  const { fiscalYear, period } = number > 12 ? { ...onDay, period: number } : onDay;
+  const item: Record<string, string> = {
+    ...(s.ledger ? { Ledger: s.ledger } : {}),
+    PlanningCategory: s.planningCategory,
+    LedgerFiscalYear: String(fiscalYear),
+    CompanyCode: companyCode,
+    FiscalYearPeriod: periodText(fiscalYear, period),
+    CompanyCodeCurrency: l.amount.currency,
+    AmountInCompanyCodeCurrency: l.amount.amount,
+  };
+  for (const [dimension, field] of Object.entries(s.fields)) {
+    const value = l.dimensions[dimension];
+    if (!value)
+      throw ApplicationFailure.nonRetryable(
+        `line ${l.lineNumber} has no ${dimension} for the ${SYSTEM} plan data field ${field}`,
+        FailureType.ValidationFailed,
+      );
+    item[field] = value;
+  }
+  return item;
+}
+
 export function createSapConnector(config: SapConnectorConfig): ErpConnector {
   const plan = createSapOData(config, 'API_FINPLANNINGDATA_SRV');
   const read = createSapOData(config, 'API_FINPLANNINGENTRYITEM_SRV');
@@ -101,29 +136,8 @@ export function createSapConnector(config: SapConnectorConfig): ErpConnector {
     const s = settingsOf(chunk.target);
     const scopes = new Map<string, Record<string, string>[]>();
     for (const l of chunk.lines) {
-      // closeloop's adjustment periods (13 on) are SAP's special periods; the others fall by their first day.
-      const number = Number(l.period.slice(5));
-      const onDay = fiscalPeriodOn(l.date, s.variant);
-      const { fiscalYear, period } = number > 12 ? { ...onDay, period: number } : onDay;
-      const fyp = periodText(fiscalYear, period);
-      const item: Record<string, string> = {
-        ...(s.ledger ? { Ledger: s.ledger } : {}),
-        PlanningCategory: s.planningCategory,
-        LedgerFiscalYear: String(fiscalYear),
-        CompanyCode: chunk.target.company,
-        FiscalYearPeriod: fyp,
-        CompanyCodeCurrency: l.amount.currency,
-        AmountInCompanyCodeCurrency: l.amount.amount,
-      };
-      for (const [dimension, field] of Object.entries(s.fields)) {
-        const value = l.dimensions[dimension];
-        if (!value)
-          throw ApplicationFailure.nonRetryable(
-            `line ${l.lineNumber} has no ${dimension} for the ${SYSTEM} plan data field ${field}`,
-            FailureType.ValidationFailed,
-          );
-        item[field] = value;
-      }
+      const item = planDataItem(l, chunk.target.company, s);
+      const fyp = item.FiscalYearPeriod!;
       scopes.set(fyp, [...(scopes.get(fyp) ?? []), item]);
     }
     const aggregation = [
