@@ -5,14 +5,16 @@ import { FaultInjector } from '../faults';
 import { loadState, saveState } from '../state-file';
 
 /**
- * NetSuite's REST web services as its help describes them, for signing in so far: the OAuth 2.0 token endpoint
+ * A NetSuite account's REST web services as its help describes them: the OAuth 2.0 token endpoint
  * (`/services/rest/auth/oauth2/v1/token`, client credentials with a JWT assertion signed PS256 by a certificate
  * mapped to the integration, at most an hour long; tokens live 60 minutes) and token-based authentication
- * (OAuth 1.0a, HMAC-SHA256, realm the account ID), both checked on every REST request; and the subsidiary
- * records' collection (`/services/rest/record/v1/subsidiary`), answered `{ items, count, hasMore, offset,
- * totalResults, links }`. Errors are `{ type, title, status, o:errorDetails: [{ detail, o:errorCode }] }`.
+ * (OAuth 1.0a, HMAC-SHA256, realm the account ID), both checked on every REST request; the account's concurrency
+ * limit (one request over it answered 429); asynchronous creates under an idempotency key (a job, its task and
+ * result; a key used again answered IDEMPOTENCY_ERROR naming the first job), `budgetImport` records validated and
+ * kept as the account's budgets; and SuiteQL over its tables, paged and capped. Collections are answered
+ * `{ items, count, hasMore, offset, totalResults, links }`; errors `{ type, title, status, o:errorDetails:
+ * [{ detail, o:errorCode }] }`.
  */
-
 export interface NetSuiteSimulatorOptions {
   accountId?: string;
   /** The integration's client ID and the certificates mapped to it (kid → public key PEM). */

@@ -1,4 +1,12 @@
-import { inForceOn, postingModelOf, receives, type Route, targetsOf } from '../../../domain/routing';
+import {
+  inForceOn,
+  postingModelOf,
+  receives,
+  requiredSettings,
+  type Route,
+  targetsOf,
+  wholeUnitOf,
+} from '../../../domain/routing';
 
 const route = (
   target: string,
@@ -32,9 +40,8 @@ describe('routing as data', () => {
     expect(postingModelOf({ target: 'd365', postingModel: null })).toBe('additive');
     expect(postingModelOf({ target: 'oracle', postingModel: null })).toBe('control-budget');
     expect(postingModelOf({ target: 'sap', postingModel: null })).toBe('replace-scope');
-    expect(() => postingModelOf({ target: 'netsuite', postingModel: null })).toThrow(
-      'no ERP system netsuite',
-    );
+    expect(postingModelOf({ target: 'netsuite', postingModel: null })).toBe('annual-lines');
+    expect(() => postingModelOf({ target: 'workday', postingModel: null })).toThrow('no ERP system workday');
   });
 
   test('an entity moving from one ERP to another mid-year: each period goes to the route in force on its first day', () => {
@@ -81,5 +88,20 @@ describe('routing as data', () => {
     expect(moved!.conflict).toBe(
       "ACME-MFG's routes to oracle change within the year (US1 as control-budget, then US2 as replace-scope): a change of company or posting model takes effect on a fiscal year's first day",
     );
+  });
+});
+
+describe('what a target that sets its holdings whole is sent whole', () => {
+  const line = (account: string, period: string) => ({ dimensions: { account, costCenter: 'CC-1' }, period });
+  test("NetSuite's annual lines: a combination (one publication is one year), whatever its period", () => {
+    const unit = wholeUnitOf('netsuite', 'annual-lines')!;
+    expect(unit(line('600100', '2028-01'))).toBe(unit(line('600100', '2028-12')));
+    expect(unit(line('600100', '2028-01'))).not.toBe(unit(line('610200', '2028-01')));
+    expect(requiredSettings('netsuite', 'annual-lines')).toEqual([]);
+  });
+  test("SAP's plan data: a period, whatever its combination; an additive target sends differences", () => {
+    const unit = wholeUnitOf('sap', 'replace-scope')!;
+    expect(unit(line('600100', '2028-01'))).toBe(unit(line('610200', '2028-01')));
+    expect(wholeUnitOf('d365', 'additive')).toBeUndefined();
   });
 });
