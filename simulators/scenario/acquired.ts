@@ -1,6 +1,6 @@
 import { type PlanningBudgetRow } from '../../domain/model';
-import { fromMinor } from '../../domain/money';
 import { monthlyFiscalPeriods } from '../../domain/reference';
+import { monthlyPlanRows } from './plan-rows';
 
 /**
  * The acquired subsidiary as its systems hold it: Northwind Instruments kept its NetSuite account (subsidiary 7
@@ -53,19 +53,13 @@ const department = (code: string) => NETSUITE_DEPARTMENTS.find((d) => d.code ===
 
 /** Its plan of a version: each later version raises sensor engineering's salaries by 1%. */
 export function acquiredBudgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[] {
-  return PLAN.flatMap((item) =>
-    monthlyFiscalPeriods(fiscalYear, NETSUITE_FIRST_MONTH).map((p) => ({
-      dimensions: { account: item.account, costCenter: item.costCenter },
-      period: p.period,
-      amount: fromMinor(
-        item.costCenter === 'CC-910' && item.account === '600100'
-          ? (item.monthly * BigInt(100 + version - 1)) / 100n
-          : item.monthly,
-        'USD',
-      ),
-      currency: 'USD',
-    })),
-  );
+  return monthlyPlanRows(PLAN, {
+    fiscalYear,
+    firstMonth: NETSUITE_FIRST_MONTH,
+    currency: 'USD',
+    version,
+    raised: 'CC-910',
+  });
 }
 
 /**

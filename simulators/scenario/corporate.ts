@@ -1,6 +1,7 @@
 import { type PlanningBudgetRow } from '../../domain/model';
 import { fromMinor } from '../../domain/money';
 import { monthlyFiscalPeriods } from '../../domain/reference';
+import { monthlyPlanRows } from './plan-rows';
 import { type JournalSeed, type PurchaseOrderSeed } from '../oracle/simulator';
 
 /**
@@ -53,19 +54,7 @@ const combination = (account: string, costCenter: string) =>
 
 /** The plan of a version: each later version raises group finance's salaries by 1%, so versions differ. */
 export function corporateBudgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[] {
-  return PLAN.flatMap((item) =>
-    monthlyFiscalPeriods(fiscalYear).map((p) => ({
-      dimensions: { account: item.account, costCenter: item.costCenter },
-      period: p.period,
-      amount: fromMinor(
-        item.costCenter === 'CC-820' && item.account === '600100'
-          ? (item.monthly * (100n + BigInt(version - 1))) / 100n
-          : item.monthly,
-        'USD',
-      ),
-      currency: 'USD',
-    })),
-  );
+  return monthlyPlanRows(PLAN, { fiscalYear, currency: 'USD', version, raised: 'CC-820' });
 }
 
 /**

@@ -1,6 +1,5 @@
 import { type PlanningBudgetRow } from '../../domain/model';
-import { fromMinor } from '../../domain/money';
-import { monthlyFiscalPeriods } from '../../domain/reference';
+import { monthlyPlanRows } from './plan-rows';
 
 /**
  * European operations on SAP S/4HANA: the German company's company code, as its SAP system keeps it (a euro
@@ -219,17 +218,5 @@ const NL_PLAN = [
 
 /** Acme Manufacturing Europe's plan of a version: each later version raises Rotterdam's salaries by 1%. */
 export function europeBudgetRows(fiscalYear: number, version = 1): PlanningBudgetRow[] {
-  return NL_PLAN.flatMap((item) =>
-    monthlyFiscalPeriods(fiscalYear).map((p) => ({
-      dimensions: { account: item.account, costCenter: item.costCenter },
-      period: p.period,
-      amount: fromMinor(
-        item.costCenter === 'CC-930' && item.account === '600100'
-          ? (item.monthly * BigInt(100 + version - 1)) / 100n
-          : item.monthly,
-        'EUR',
-      ),
-      currency: 'EUR',
-    })),
-  );
+  return monthlyPlanRows(NL_PLAN, { fiscalYear, currency: 'EUR', version, raised: 'CC-930' });
 }
