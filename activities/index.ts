@@ -2,6 +2,7 @@ import { createActualsActivities } from './actuals';
 import { createApprovalActivities } from './approval';
 import { createBudgetControlActivities } from './budget-control';
 import { createBudgetImportActivities } from './budget-import';
+import { createCutoverActivities } from './cutover';
 import { createCycleActivities } from './cycles';
 import { type ActivityDeps } from './deps';
 import { createMasterDataActivities } from './master-data';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBudgetControlActivities(deps),
     ...createMasterDataActivities(deps),
     ...createPeriodCloseActivities(deps),
+    ...createCutoverActivities(deps),
   };
 }
 

@@ -4,7 +4,8 @@ import {
   reconcileTotals,
   type ReconciliationSummary,
 } from '../domain/reconciliation';
-import { canonicaliseSourceLine } from '../domain/source-lines';
+import { type CanonicalSourceLine, canonicaliseSourceLine } from '../domain/source-lines';
+import { type CallControl } from './connectors/types';
 import { versionRef, versionTotalsByPeriodAccount } from '../db/queries/budget-versions';
 import { chunksPosted, publicationLinesOf, publicationsOfVersion } from '../db/queries/publications';
 import { negate } from '../domain/money';
@@ -26,6 +27,75 @@ export interface ReconcileInput {
 
 export type ReconcileResult = ReconciliationSummary & { runId: string };
 
+type Loaded = Awaited<ReturnType<typeof loadVersionWithEntity>>;
+
+/**
+ * What a target holds of a version's budget over its fiscal year, read back through its adapter where the version
+ * was published (the publication's own company and settings) and turned into canonical lines; a value the
+ * mappings do not know is kept apart with its reason. Reconciliation and a cut-over's comparison read the same.
+ */
+export async function targetHoldings(
+  deps: Pick<ActivityDeps, 'db' | 'erps'>,
+  r: {
+    version: Loaded['version'];
+    entity: Loaded['entity'];
+    target: string;
+    periods: Awaited<ReturnType<typeof fiscalYearPeriods>>;
+  },
+  control?: CallControl,
+): Promise<{ lines: CanonicalSourceLine[]; unmapped: UnmappedTargetValue[] }> {
+  const { db } = deps;
+  const { version, entity, periods } = r;
+  const mappings = await loadMappings(db, r.target);
+  const publication = (await publicationsOfVersion(db, version.id)).find(
+    (p) => p.target === r.target && p.status === 'published',
+  );
+  if (!publication) throw notFound(`version ${version.versionNumber} has no publication on ${r.target}`);
+  const targetTotals = await erpFor(deps, r.target).fetchBudgetTotals(
+    {
+      target: {
+        company: publication.erpCompany,
+        settings: publication.settings,
+        postingModel: publication.postingModel,
+      },
+      posted: async function* () {
+        for (const c of await chunksPosted(db, { ...versionRef(version), target: r.target })) {
+          const lines = await targetLinesFor(db, {
+            entity,
+            fiscalYear: version.fiscalYear,
+            target: r.target,
+            lines: await publicationLinesOf(db, c.publicationId, { from: c.firstLineNo, to: c.lastLineNo }),
+          });
+          yield { document: c.documentNumber, lines };
+          if (c.reversalDocumentNumber)
+            yield {
+              document: c.reversalDocumentNumber,
+              lines: lines.map((l) => ({ ...l, amount: negate(l.amount) })),
+            };
+        }
+      },
+      fromDate: periods[0]!.startDate,
+      toDate: periods[periods.length - 1]!.endDate,
+      currency: version.currency,
+    },
+    control,
+  );
+  const lines: CanonicalSourceLine[] = [];
+  const unmapped: UnmappedTargetValue[] = [];
+  for (const t of targetTotals) {
+    const canonical = canonicaliseSourceLine(t, {
+      currency: version.currency,
+      periods,
+      mappings,
+      required: ['account'],
+    });
+    if ('error' in canonical)
+      unmapped.push({ values: t.dimensions, date: t.date, ...t.amount, reason: canonical.error.message });
+    else lines.push(canonical.line);
+  }
+  return { lines, unmapped };
+}
+
 export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>) {
   const { db } = deps;
   return {
@@ -40,13 +110,6 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
         if (version.status === 'superseded')
           throw superseded(`version ${version.versionNumber} was superseded; it is not reconciled`);
         const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear);
-        const mappings = await loadMappings(db, input.target);
-        // Read back where the version was published (the publication's own company and settings).
-        const publication = (await publicationsOfVersion(db, version.id)).find(
-          (p) => p.target === input.target && p.status === 'published',
-        );
-        if (!publication)
-          throw notFound(`version ${version.versionNumber} has no publication on ${input.target}`);
         // Only the periods the target receives are its to hold (docs/routing.md): the others are not compared.
         const route = (await targetsOfFiscalYear(db, entity, version.fiscalYear)).find(
           (t) => t.target === input.target,
@@ -54,62 +117,12 @@ export function createReconciliationActivities(deps: Pick<ActivityDeps, 'db' | '
         const routed = new Set(
           periods.filter((p) => !route || receives(route, p.startDate)).map((p) => p.period),
         );
-        const targetTotals = await erpFor(deps, input.target).fetchBudgetTotals(
-          {
-            target: {
-              company: publication.erpCompany,
-              settings: publication.settings,
-              postingModel: publication.postingModel,
-            },
-            posted: async function* () {
-              for (const c of await chunksPosted(db, { ...versionRef(version), target: input.target })) {
-                const lines = await targetLinesFor(db, {
-                  entity,
-                  fiscalYear: version.fiscalYear,
-                  target: input.target,
-                  lines: await publicationLinesOf(db, c.publicationId, {
-                    from: c.firstLineNo,
-                    to: c.lastLineNo,
-                  }),
-                });
-                yield { document: c.documentNumber, lines };
-                if (c.reversalDocumentNumber)
-                  yield {
-                    document: c.reversalDocumentNumber,
-                    lines: lines.map((l) => ({ ...l, amount: negate(l.amount) })),
-                  };
-              }
-            },
-            fromDate: periods[0]!.startDate,
-            toDate: periods[periods.length - 1]!.endDate,
-            currency: version.currency,
-          },
-          control,
-        );
-
-        const target: PeriodAccountTotal[] = [];
-        const unmapped: UnmappedTargetValue[] = [];
-        for (const t of targetTotals) {
+        const held = await targetHoldings(deps, { version, entity, target: input.target, periods }, control);
+        const target: PeriodAccountTotal[] = held.lines
+          .filter((l) => routed.has(l.period))
           // Compared by period and account: the account is all a total must carry.
-          const canonical = canonicaliseSourceLine(t, {
-            currency: version.currency,
-            periods,
-            mappings,
-            required: ['account'],
-          });
-          if ('error' in canonical) {
-            unmapped.push({
-              values: t.dimensions,
-              date: t.date,
-              ...t.amount,
-              reason: canonical.error.message,
-            });
-            continue;
-          }
-          const { line } = canonical;
-          if (!routed.has(line.period)) continue;
-          target.push({ period: line.period, account: line.dimensions.account, amount: line.amount.amount });
-        }
+          .map((l) => ({ period: l.period, account: l.dimensions.account!, amount: l.amount.amount }));
+        const unmapped = held.unmapped;
         const source = (await versionTotalsByPeriodAccount(db, version.id))
           .filter((s) => routed.has(s.period))
           .map((s) => ({

@@ -26,6 +26,7 @@ import { SYNC_TIERS } from '../domain/sync-tiers';
 import { PROJECT_STATUSES } from '../domain/projects';
 import { BUDGET_VERSION_STATUSES } from '../domain/version-lifecycle';
 import { POSTING_MODELS } from '../domain/posting-model';
+import { ACTUALS_DURING_PARALLEL, CUTOVER_STATUSES, type HoldingDifference } from '../domain/cutover';
 
 /**
  * The canonical finance store. Temporal owns workflow state; Postgres owns finance data. Money columns are
@@ -189,6 +190,60 @@ export const publicationTargets = pgTable(
     primaryKey({ columns: [t.legalEntity, t.target, t.validFrom] }),
     check('publication_targets_window', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
   ],
+);
+
+/**
+ * An entity's move from one ERP to another (domain/cutover): the routes it set are in publication_targets; this
+ * row says why they changed together, which ERP's actuals count during the parallel run, which of the new ERP's
+ * journals are the migration's own, and whether it was rolled back.
+ */
+export const erpCutovers = pgTable(
+  'erp_cutovers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    fromTarget: text('from_target').notNull(),
+    toTarget: text('to_target').notNull(),
+    cutoverDate: date('cutover_date').notNull(),
+    parallelPeriods: smallint('parallel_periods').notNull(),
+    /** The first day after the parallel run: the old ERP's route ends then. */
+    parallelUntil: date('parallel_until').notNull(),
+    actualsDuringParallel: text('actuals_during_parallel', { enum: ACTUALS_DURING_PARALLEL }).notNull(),
+    /** Journal sources or categories of the new ERP that are the migration's (opening balances, conversion). */
+    conversionSources: jsonb('conversion_sources')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    status: text('status', { enum: CUTOVER_STATUSES }).notNull().default('scheduled'),
+    rollbackDate: date('rollback_date'),
+    createdBy: text('created_by').notNull(),
+    reason: text('reason').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('erp_cutovers_entity').on(t.legalEntity),
+    check('erp_cutovers_window', sql`${t.parallelUntil} >= ${t.cutoverDate}`),
+    check('erp_cutovers_targets', sql`${t.fromTarget} <> ${t.toTarget}`),
+  ],
+);
+
+/** The latest comparison of what the old and new ERP hold over a cut-over's parallel run, per fiscal year. */
+export const erpCutoverComparisons = pgTable(
+  'erp_cutover_comparisons',
+  {
+    cutoverId: uuid('cutover_id')
+      .notNull()
+      .references(() => erpCutovers.id),
+    fiscalYear: integer('fiscal_year').notNull(),
+    comparedAt: timestamp('compared_at', { withTimezone: true }).notNull().defaultNow(),
+    differences: jsonb('differences').$type<HoldingDifference[]>().notNull(),
+    totals: jsonb('totals')
+      .$type<{ currency: string; old: string; new: string; difference: string }[]>()
+      .notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.cutoverId, t.fiscalYear] })],
 );
 
 /**

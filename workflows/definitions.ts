@@ -1,3 +1,4 @@
+import type { ErpCutoverStatus } from './erp-cutover';
 import type { GroupBudgetCycleStatus } from './group-budget-cycle';
 import type { GroupReport, GroupWord } from './budget-cycle-state';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
@@ -19,6 +20,11 @@ export const DEFAULT_TASK_QUEUE = 'closeloop';
 export const statusQuery = defineQuery<BudgetCycleStatus>('status');
 /** A group version's parent: its entities' cycles and how each ended. */
 export const groupCycleStatusQuery = defineQuery<GroupBudgetCycleStatus>('status');
+
+export const cutoverStatusQuery = defineQuery<ErpCutoverStatus>('status');
+/** One workflow per cut-over and phase; running a phase again (a `compare` after a fix) reuses its ID. */
+export const cutoverWorkflowId = (legalEntity: string, cutoverId: string, phase: string) =>
+  `erp-cutover:${legalEntity}:${cutoverId}:${phase}`;
 /**
  * Fire-and-forget decision, e.g. from Temporal UI: `{"decision":"approve","principal":"carol@acme.example",
  * "token":"…"}`. The token proves the principal: closeloop signs it for them (POST /v1/approvals/signal-payload

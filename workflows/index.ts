@@ -12,3 +12,4 @@ export { periodClose } from './period-close';
 export { periodCloseEntity } from './period-close-entity';
 export { scheduledPeriodClose } from './scheduled-period-close';
 export { groupBudgetCycle } from './group-budget-cycle';
+export { erpCutover } from './erp-cutover';

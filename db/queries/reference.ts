@@ -65,6 +65,25 @@ export function fiscalYearPeriods(db: DbOrTx, calendar: string, fiscalYear: numb
   return periodsOf(db, calendar, legalEntity, fiscalYear);
 }
 
+/**
+ * The fiscal years of an entity's calendar that end on or after a day (and start before another, when given),
+ * in order.
+ */
+export async function entityFiscalYears(
+  db: DbOrTx,
+  legalEntity: string,
+  window: { endingOnOrAfter: string; startingBefore?: string },
+): Promise<number[]> {
+  const rows = (await db.execute(sql`
+    select p.fiscal_year as year from ${fiscalPeriods} p
+      join legal_entities e on e.fiscal_calendar = p.calendar and e.code = ${legalEntity}
+     group by p.fiscal_year
+    having max(p.end_date) >= ${window.endingOnOrAfter}::date
+       and (${window.startingBefore ?? null}::date is null or min(p.start_date) < ${window.startingBefore ?? null}::date)
+     order by p.fiscal_year`)) as unknown as { year: number }[];
+  return rows.map((r) => Number(r.year));
+}
+
 /** Every period of a calendar, in order (as the entity sees it, when one is given). */
 export function calendarPeriods(db: DbOrTx, calendar: string, legalEntity?: string) {
   return periodsOf(db, calendar, legalEntity);

@@ -819,6 +819,21 @@ export function createOracleSimulator(given: OracleSimulatorOptions = {}) {
       persist();
     },
     /** GL budget balances of a ledger's budget, as decimal strings by period and account combination. */
+    /** A GL budget balance changed in Oracle by hand (a planner's adjustment outside closeloop). */
+    setBudgetBalance(b: {
+      ledgerId: number;
+      budget: string;
+      period: string;
+      combination: string;
+      currency: string;
+      amount: string;
+    }) {
+      budgetBalances.set(
+        [b.ledgerId, b.budget, b.period, b.combination, b.currency].join('|'),
+        cents(b.amount),
+      );
+      persist();
+    },
     budgetBalances(ledgerId: number, budget: string) {
       return [...budgetBalances]
         .filter(([k]) => k.startsWith(`${ledgerId}|${budget}|`))

@@ -1,0 +1,195 @@
+import { ORACLE_LEDGER_ID, ORACLE_LEDGER_NAME } from '../../simulators/scenario/services-company';
+import { seedOracleLedger } from '../../simulators/scenario/seed';
+import { decisionSignal } from '../../workflows/definitions';
+import { type ErpCutoverStatus } from '../../workflows/erp-cutover';
+import {
+  awaitingApproval,
+  erpBudgetTotal,
+  planVersion,
+  resetCycle,
+  sumAmounts as sum,
+  waitForStatus,
+  workflowTaskPoints,
+} from '../harness/cycle';
+import { apiClient } from '../harness/http';
+import { oracleGlTotal, US_GL_BUDGET } from '../harness/oracle';
+import { startStack, type TestStack } from '../harness/stack';
+
+/**
+ * ERP migration as an integration administrator runs it over the API: the services company moves from Dynamics
+ * 365 to Oracle Fusion (GL budget balances) at July with a parallel run of two periods. A cut-over whose mappings
+ * the new ERP lacks is refused naming them; the scheduled one sends Oracle the periods it now receives, compares
+ * the parallel run line by line (a difference planted in Oracle is listed, and nothing else), posts nothing twice
+ * after a reset in Temporal UI, and a rollback at October sends Dynamics 365 what it missed, exactly once.
+ */
+describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
+  let stack: TestStack;
+  let request: ReturnType<typeof apiClient>;
+  beforeAll(async () => {
+    stack = await startStack({ api: true });
+    request = apiClient(stack.api!.url);
+  });
+  afterAll(() => stack?.stop());
+
+  const admin = { key: 'dev-admin' };
+  const cutovers = '/v1/legal-entities/ACME-US/cutovers';
+
+  async function approved(fiscalYear: number, version: number) {
+    const planned = planVersion(stack, fiscalYear, version);
+    const handle = await stack.startCycle(planned.ref, { publication: { chunkSize: 40 } });
+    await waitForStatus(handle, awaitingApproval);
+    await handle.signal(
+      decisionSignal,
+      await stack.signed(handle.workflowId, { decision: 'approve', principal: 'carol@acme.example' }),
+    );
+    expect((await handle.result()).status).toBe('completed');
+    return planned;
+  }
+  const finished = (workflowId: string) =>
+    stack.client.workflow.getHandle(workflowId).result() as Promise<ErpCutoverStatus>;
+
+  test('cut over with a parallel run, compared line by line, reset, then rolled back once', async () => {
+    const fy = await stack.newFiscalYear();
+    seedOracleLedger(stack.oracle, [fy]);
+    const v1 = await approved(fy, 1);
+    expect(await erpBudgetTotal(stack, fy)).toBe(v1.total);
+
+    const body = {
+      from: 'd365',
+      cutoverDate: `${fy}-07-01`,
+      parallelPeriods: 2,
+      actualsDuringParallel: 'old',
+      conversionSources: ['Migration'],
+      reason: 'finance moves to Oracle Fusion',
+    };
+    // SAP cannot map what the entity posts: refused, each missing value named, nothing changed.
+    const refused = await request('POST', cutovers, {
+      ...admin,
+      body: {
+        ...body,
+        to: {
+          target: 'sap',
+          company: '1010',
+          settings: { planningCategory: 'PLN', fiscalYearVariant: 'K4' },
+        },
+      },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toBe('mappings_incomplete');
+    expect(refused.body.missing).toContainEqual({ dimension: 'costCenter', code: 'CC-100' });
+    expect((await request('GET', cutovers, admin)).body.cutovers).toEqual([]);
+
+    const to = {
+      target: 'oracle',
+      company: String(ORACLE_LEDGER_ID),
+      postingModel: 'replace-scope',
+      settings: { budgetName: US_GL_BUDGET, ledgerName: ORACLE_LEDGER_NAME },
+    };
+    const scheduled = await request('POST', cutovers, { ...admin, body: { ...body, to } });
+    expect(scheduled.status).toBe(201);
+    expect(scheduled.body.cutover).toMatchObject({ parallelUntil: `${fy}-09-01`, status: 'scheduled' });
+    const cutoverId = (scheduled.body.cutover as { id: string }).id;
+    const cut = await finished(scheduled.body.workflowId as string);
+    expect(cut.publications).toEqual([
+      expect.objectContaining({
+        target: 'oracle',
+        fiscalYear: fy,
+        status: 'published',
+        reconciliationExceptions: 0,
+      }),
+    ]);
+    // Oracle holds July to December; Dynamics 365 keeps the whole year it had.
+    const july = v1.rows.filter((r) => r.period >= `${fy}-07`);
+    expect(oracleGlTotal(stack, fy)).toBe(sum(july.map((r) => r.amount)));
+    expect(await erpBudgetTotal(stack, fy)).toBe(v1.total);
+    // Over the parallel run both hold the same, line for line.
+    expect(cut.comparisons).toEqual([expect.objectContaining({ fiscalYear: fy, differences: 0 })]);
+
+    // A planner changes one July balance in Oracle by hand: the comparison lists that line, and only it.
+    const [line] = stack.oracle
+      .budgetBalances(ORACLE_LEDGER_ID, US_GL_BUDGET)
+      .filter((b) => b.period === `Jul-${String(fy).slice(2)}`);
+    stack.oracle.setBudgetBalance({
+      ledgerId: ORACLE_LEDGER_ID,
+      budget: US_GL_BUDGET,
+      period: line!.period,
+      combination: line!.combination,
+      currency: line!.currency,
+      amount: '1.00',
+    });
+    const compare = await request('POST', `${cutovers}/${cutoverId}/compare`, admin);
+    expect(compare.status).toBe(202);
+    await finished(compare.body.workflowId as string);
+    const shown = await request('GET', `${cutovers}/${cutoverId}`, admin);
+    const [comparison] = shown.body.comparisons as {
+      differences: { period: string; new: string; difference: string }[];
+    }[];
+    expect(comparison!.differences).toEqual([expect.objectContaining({ period: `${fy}-07`, new: '1.00' })]);
+    stack.oracle.setBudgetBalance({
+      ledgerId: ORACLE_LEDGER_ID,
+      budget: US_GL_BUDGET,
+      period: line!.period,
+      combination: line!.combination,
+      currency: line!.currency,
+      amount: line!.amount,
+    });
+
+    // Support resets the cut-over at its first workflow task: it runs again and Oracle is sent nothing new.
+    const loads = stack.oracle.budgetBalances(ORACLE_LEDGER_ID, US_GL_BUDGET).length;
+    const handle = stack.client.workflow.getHandle(scheduled.body.workflowId as string);
+    const [first] = await workflowTaskPoints(handle);
+    const replayed = (await resetCycle(stack, handle.workflowId, first!)) as unknown as ErpCutoverStatus;
+    expect(replayed.comparisons).toEqual([expect.objectContaining({ differences: 0 })]);
+    expect(stack.oracle.budgetBalances(ORACLE_LEDGER_ID, US_GL_BUDGET)).toHaveLength(loads);
+    expect(oracleGlTotal(stack, fy)).toBe(sum(july.map((r) => r.amount)));
+
+    // Version 2 is approved after the cut-over: Dynamics 365 gets January to August, Oracle July to December.
+    const v2 = await approved(fy, 2);
+    expect(oracleGlTotal(stack, fy)).toBe(
+      sum(v2.rows.filter((r) => r.period >= `${fy}-07`).map((r) => r.amount)),
+    );
+
+    // Rolled back from October: Dynamics 365 is sent version 2 from October on, once, however often it is asked.
+    const rollback = await request('POST', `${cutovers}/${cutoverId}/rollback`, {
+      ...admin,
+      body: { rollbackDate: `${fy}-10-01`, reason: 'Oracle close calendar not ready' },
+    });
+    expect(rollback.status).toBe(200);
+    const back = await finished(rollback.body.workflowId as string);
+    expect(back.publications).toEqual([
+      expect.objectContaining({
+        target: 'd365',
+        fiscalYear: fy,
+        status: 'published',
+        reconciliationExceptions: 0,
+      }),
+    ]);
+    const entries = stack.d365.budgetEntries().length;
+    const again = await request('POST', `${cutovers}/${cutoverId}/rollback`, {
+      ...admin,
+      body: { rollbackDate: `${fy}-10-01`, reason: 'asked twice' },
+    });
+    expect(again.body.outcome).toBe('already_rolled_back');
+    await finished(again.body.workflowId as string);
+    expect(stack.d365.budgetEntries()).toHaveLength(entries);
+    // What Dynamics 365 holds for October to December is version 2's.
+    const d365 = await stack.erps.d365!.fetchBudgetTotals({
+      target: { company: 'acus', settings: { budgetModel: 'FY-BUDGET', budgetCode: 'Original' } },
+      fromDate: `${fy}-10-01`,
+      toDate: `${fy}-12-31`,
+    });
+    expect(sum(d365.map((t) => t.amount.amount))).toBe(
+      sum(v2.rows.filter((r) => r.period >= `${fy}-10`).map((r) => r.amount)),
+    );
+    const routes = (await request('GET', '/v1/legal-entities/ACME-US/routes', admin)).body.routes as {
+      target: string;
+      validFrom: string;
+      validTo: string | null;
+    }[];
+    expect(routes.map((r) => [r.target, r.validFrom, r.validTo])).toEqual([
+      ['d365', '1900-01-01', `${fy}-09-01`],
+      ['d365', `${fy}-10-01`, null],
+      ['oracle', `${fy}-07-01`, `${fy}-10-01`],
+    ]);
+  }, 300_000);
+});
