@@ -138,7 +138,7 @@ export function cutoverRoutes({ db, client, config }: { db: Database; client: Cl
         `${body.to.target} cannot map ${missing.length} value(s) ${entity.code} posts from ${body.cutoverDate}: ${missing
           .slice(0, 20)
           .map((m) => `${m.dimension} ${m.code}`)
-          .join(', ')}; map them (master data sync or POST /v1/master-data/mappings) before the cut-over`,
+          .join(', ')}; map them (master data sync, or PUT /v1/master-data/mappings) before the cut-over`,
         { missing },
       );
     const ctx = context(req);
