@@ -16,6 +16,9 @@ import {
 import { upsertFxRates } from '../db/queries/fx-rates';
 import { deliveryAsOf, fiscalYearPeriods, getLegalEntity, openFiscalYears } from '../db/queries/reference';
 import { routesOverlapping } from '../db/queries/routes';
+import { cutoversTouching } from '../db/queries/cutovers';
+import { keepMigrationJournal } from '../db/queries/actuals';
+import { booksWindows, isMigrationJournal } from '../domain/cutover';
 import { FxRate } from '../domain/fx';
 import { describeIssues } from '../domain/zod-issues';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
@@ -46,6 +49,8 @@ export interface ActualsSyncResult {
   watermark: string;
   /** Set when the entity takes its consumption from procurement events: the ERP sync left it alone. */
   skipped?: string;
+  /** Lines of a cut-over's migration journals (opening balances, conversion): kept for support, never counted. */
+  migrationJournals?: number;
 }
 
 export interface CommitmentsSyncResult {
@@ -83,6 +88,127 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
       toDate: window.to,
     };
     return { ctx, query, erp: booksFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
+  }
+
+  /**
+   * Where a fiscal year's actuals are read: the entity's ERP, or, when a cut-over (domain/cutover) falls in the
+   * year, each ERP for the days its books count, each window with its own company, form, mappings and
+   * watermark, and for the ERP moved to, the journal sources and categories that are the migration's own.
+   */
+  async function booksWindowsOf(input: SyncInput) {
+    const base = await context(input);
+    const whole = { from: base.query.fromDate, to: base.query.toDate };
+    const [cut] = await cutoversTouching(db, input.legalEntity, whole);
+    const windows = cut ? booksWindows(cut, whole) : [];
+    const entity = (await getLegalEntity(db, input.legalEntity))!;
+    if (!cut || (windows.length === 1 && windows[0]!.system === entity.erpSystem))
+      return [{ ...base, conversion: [] as string[] }];
+    return Promise.all(
+      windows.map(async (w) => {
+        const route = (await routesOverlapping(db, entity.code, w))
+          .filter((t) => t.target === w.system)
+          .at(-1);
+        const own = w.system === entity.erpSystem;
+        if (!own && !route)
+          throw notFound(`${entity.code} has no route to ${w.system}, whose books count from ${w.from}`);
+        const ctx = await loadSourceContext(db, { ...entity, erpSystem: w.system }, input.fiscalYear);
+        const query: LedgerQuery = {
+          company: own ? entity.erpCompany : route!.company,
+          ...(route ? { settings: route.settings } : {}),
+          fromDate: w.from,
+          toDate: w.to,
+        };
+        return {
+          ctx,
+          query,
+          erp: booksFor(deps, w.system),
+          scope: `FY${input.fiscalYear}:${w.from}`,
+          conversion: w.system === cut.toTarget ? cut.conversionSources : [],
+        };
+      }),
+    );
+  }
+
+  /**
+   * Pulls one books window's posted ledger lines after its watermark, page by page. Each page commits its lines
+   * (or keeps the ones that cannot be counted, with their error) and their balance effect in one transaction; a
+   * line already stored changes nothing; a migration's own journal is kept for support, discarded, never
+   * counted. The heartbeat carries the cursor of the next page, so a retry after a lost worker resumes there.
+   */
+  async function syncWindow(
+    w: Awaited<ReturnType<typeof booksWindowsOf>>[number],
+    correlationId: string,
+  ): Promise<ActualsSyncResult> {
+    const { ctx, query, erp, scope } = w;
+    const mark = {
+      sourceSystem: ctx.sourceSystem,
+      legalEntity: ctx.legalEntity,
+      stream: ACTUALS_STREAM,
+      scope,
+    };
+    const stored = await readWatermark(db, mark);
+    return withHeartbeat(async ({ progress, resumeFrom }) => {
+      const resumed =
+        resumeFrom?.scope === scope
+          ? (resumeFrom as Partial<ActualsSyncResult> & { cursor?: string })
+          : undefined;
+      const result: ActualsSyncResult = {
+        pages: resumed?.pages ?? 0,
+        inserted: resumed?.inserted ?? 0,
+        duplicates: resumed?.duplicates ?? 0,
+        exceptions: resumed?.exceptions ?? 0,
+        watermark: resumed?.watermark ?? stored ?? '',
+      };
+      let cursor = resumed?.cursor;
+      do {
+        let page;
+        try {
+          page = await erp.fetchActualsPage({ ...query, watermark: stored }, cursor);
+        } catch (err) {
+          // A cursor from a lost attempt the source no longer honours: start again from the watermark.
+          if (
+            !resumed ||
+            !cursor ||
+            !(err instanceof ApplicationFailure) ||
+            err.type !== FailureType.ConnectorRejected
+          )
+            throw err;
+          cursor = undefined;
+          continue;
+        }
+        const migration = page.lines.filter((l) => isMigrationJournal(l, w.conversion));
+        const lines = migration.length ? page.lines.filter((l) => !migration.includes(l)) : page.lines;
+        const counted = await db.transaction(async (tx) => {
+          for (const l of migration) await keepMigrationJournal(tx, ctx, l, correlationId);
+          return processActualPage(tx, ctx, lines, correlationId);
+        });
+        result.inserted += counted.inserted;
+        result.duplicates += counted.duplicates;
+        result.exceptions += counted.exceptions;
+        if (migration.length) result.migrationJournals = (result.migrationJournals ?? 0) + migration.length;
+        result.pages++;
+        result.watermark = page.watermark;
+        cursor = page.cursor;
+        progress({ scope, ...result, cursor });
+      } while (cursor);
+
+      await db.transaction(async (tx) => {
+        await storeWatermark(tx, mark, result.watermark, 'replace');
+        // Audited even when nothing was new: the trail shows that the cycle looked, and up to where.
+        await auditSync(tx, mark, {
+          action: 'actuals.ingested',
+          mark: result.watermark,
+          correlationId,
+          details: {
+            inserted: result.inserted,
+            duplicates: result.duplicates,
+            exceptions: result.exceptions,
+            ...(result.migrationJournals ? { migrationJournals: result.migrationJournals } : {}),
+          },
+        });
+      });
+      return result;
+    });
   }
 
   /** Which of the entity's figures its ERP's syncs bring (the others come from consumption events). */
@@ -166,71 +292,18 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
       if (!(await flowsOf(input.legalEntity)).erpActuals) {
         return { pages: 0, inserted: 0, duplicates: 0, exceptions: 0, watermark: '', skipped: FROM_EVENTS };
       }
-      const { ctx, query, erp, scope } = await context(input);
-      const mark = {
-        sourceSystem: ctx.sourceSystem,
-        legalEntity: ctx.legalEntity,
-        stream: ACTUALS_STREAM,
-        scope,
-      };
-      const stored = await readWatermark(db, mark);
-      return withHeartbeat(async ({ progress, resumeFrom }) => {
-        const resumed =
-          resumeFrom?.scope === scope
-            ? (resumeFrom as Partial<ActualsSyncResult> & { cursor?: string })
-            : undefined;
-        const result: ActualsSyncResult = {
-          pages: resumed?.pages ?? 0,
-          inserted: resumed?.inserted ?? 0,
-          duplicates: resumed?.duplicates ?? 0,
-          exceptions: resumed?.exceptions ?? 0,
-          watermark: resumed?.watermark ?? stored ?? '',
-        };
-        let cursor = resumed?.cursor;
-        do {
-          let page;
-          try {
-            page = await erp.fetchActualsPage({ ...query, watermark: stored }, cursor);
-          } catch (err) {
-            // A cursor from a lost attempt the source no longer honours: start again from the watermark.
-            if (
-              !resumed ||
-              !cursor ||
-              !(err instanceof ApplicationFailure) ||
-              err.type !== FailureType.ConnectorRejected
-            )
-              throw err;
-            cursor = undefined;
-            continue;
-          }
-          const counted = await db.transaction((tx) =>
-            processActualPage(tx, ctx, page.lines, input.correlationId),
-          );
-          result.inserted += counted.inserted;
-          result.duplicates += counted.duplicates;
-          result.exceptions += counted.exceptions;
-          result.pages++;
-          result.watermark = page.watermark;
-          cursor = page.cursor;
-          progress({ scope, ...result, cursor });
-        } while (cursor);
-
-        await db.transaction(async (tx) => {
-          await storeWatermark(tx, mark, result.watermark, 'replace');
-          // Audited even when nothing was new: the trail shows that the cycle looked, and up to where.
-          await auditSync(tx, mark, {
-            action: 'actuals.ingested',
-            mark: result.watermark,
-            correlationId: input.correlationId,
-            details: {
-              inserted: result.inserted,
-              duplicates: result.duplicates,
-              exceptions: result.exceptions,
-            },
-          });
-        });
-        return result;
-      });
+      const total: ActualsSyncResult = { pages: 0, inserted: 0, duplicates: 0, exceptions: 0, watermark: '' };
+      for (const window of await booksWindowsOf(input)) {
+        const r = await syncWindow(window, input.correlationId);
+        total.pages += r.pages;
+        total.inserted += r.inserted;
+        total.duplicates += r.duplicates;
+        total.exceptions += r.exceptions;
+        total.watermark = r.watermark;
+        if (r.migrationJournals)
+          total.migrationJournals = (total.migrationJournals ?? 0) + r.migrationJournals;
+      }
+      return total;
     },
 
     /**

@@ -86,6 +86,19 @@ export function booksWindows(
   }, []);
 }
 
+/**
+ * Whether a posted line is one of the migration's own journals in the new ERP (an opening balance, a conversion),
+ * by the journal source or category the cut-over names: such a line is never an actual.
+ */
+export function isMigrationJournal(
+  line: { journal?: { source?: string; category?: string } },
+  conversionSources: readonly string[],
+): boolean {
+  if (!conversionSources.length || !line.journal) return false;
+  const names = [line.journal.source, line.journal.category].filter((n): n is string => Boolean(n));
+  return names.some((n) => conversionSources.some((c) => c.toLowerCase() === n.toLowerCase()));
+}
+
 export interface HoldingDifference {
   dimensions: Dimensions;
   period: string;

@@ -45,12 +45,23 @@ export interface ErpSyncResult {
  * watermark and counts a line once, so a round run twice, or alongside another, counts nothing twice; figures
  * the entity takes from consumption events are skipped. Shared by the scheduled and the event-driven syncs.
  */
-export async function syncRound(input: ErpSyncInput): Promise<ErpSyncResult> {
+export async function syncRound(
+  input: ErpSyncInput,
+  /**
+   * The rates patch as a workflow that runs local activities settled it before any ran (a patch marker recorded
+   * after a local activity's in the same workflow task does not replay after a reset); absent: settled here.
+   */
+  opts: { ratesPatched?: boolean } = {},
+): Promise<ErpSyncResult> {
   const sync = proxyActivities<Activities>(longSync(input.erpRetry));
   const { legalEntity } = input;
   const correlationId = input.correlationId ?? workflowInfo().workflowId;
   // Patched: rounds recorded before rates were taken from the ERP replay without this step.
-  if (input.fromErp !== false && input.takeRates !== false && patched(EXCHANGE_RATES_SYNCED))
+  if (
+    input.fromErp !== false &&
+    input.takeRates !== false &&
+    (opts.ratesPatched ?? patched(EXCHANGE_RATES_SYNCED))
+  )
     await sync.syncExchangeRates({ legalEntity });
   const fiscalYears =
     input.fiscalYear !== undefined ? [input.fiscalYear] : await sync.openFiscalYears({ legalEntity });

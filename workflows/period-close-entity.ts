@@ -19,7 +19,7 @@ import { dbWrite, dbWriteLocal, longSync, planningCall, type ErpRetryOverride } 
 import { controlDecisionGate, type GateDecision, principalOf, type RefusedSignal } from './decision-gate';
 import { decisionProofs } from './signed-decision';
 import { retryStepSignal, SearchAttributes } from './definitions';
-import { type Delivery, type ErpSyncResult, syncRound } from './erp-sync';
+import { EXCHANGE_RATES_SYNCED, type Delivery, type ErpSyncResult, syncRound } from './erp-sync';
 
 export interface CloseSignOffPolicy {
   /** Who may sign off: the entity's controllers, never the close's starter nor an integration administrator. */
@@ -50,6 +50,12 @@ export interface PeriodCloseEntityInput {
 }
 
 export const CLOSE_DB_STEPS_LOCAL = 'period-close-db-steps-local';
+/**
+ * Patch ID: the sync's rates patch is settled at the start, before any local activity runs. Settled after the
+ * cut-off's local activity, in the same workflow task, its marker made a reset at some workflow tasks fail to
+ * replay (nondeterminism on erp-sync-takes-exchange-rates); closes recorded before still settle it there.
+ */
+export const CLOSE_RATES_PATCH_FIRST = 'period-close-settles-rates-patch-first';
 
 export const CLOSE_STEPS = [
   'cut_off',
@@ -112,6 +118,8 @@ export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<
   const localDb = patched(CLOSE_DB_STEPS_LOCAL);
   // Whether sign-off decisions must prove their sender: settled here, before any local activity ran.
   const proofs = decisionProofs();
+  // Whether the sync takes the ERP's rates, settled here for the same reason.
+  const ratesPatched = patched(CLOSE_RATES_PATCH_FIRST) ? patched(EXCHANGE_RATES_SYNCED) : undefined;
   const db = localDb ? proxyLocalActivities<Activities>(dbWriteLocal) : proxyActivities<Activities>(dbWrite);
   // The reconciliation reads the ERP's budget register back: an activity with heartbeats.
   const erp = localDb ? proxyActivities<Activities>(longSync(input.erpRetry)) : db;
@@ -194,13 +202,16 @@ export async function periodCloseEntity(input: PeriodCloseEntityInput): Promise<
     }),
   );
   state.sync = await step('sync', () =>
-    syncRound({
-      legalEntity,
-      fiscalYear: input.fiscalYear,
-      correlationId,
-      takeRates: !input.ratesTaken,
-      erpRetry: input.erpRetry,
-    }),
+    syncRound(
+      {
+        legalEntity,
+        fiscalYear: input.fiscalYear,
+        correlationId,
+        takeRates: !input.ratesTaken,
+        erpRetry: input.erpRetry,
+      },
+      { ratesPatched },
+    ),
   );
   state.reconciliation = await step('reconcile', async () => {
     const r = await erp.reconcileClosePeriod({ legalEntity, fiscalYear: input.fiscalYear, correlationId });

@@ -150,6 +150,11 @@ export interface SourceActualLine {
   /** In the currency the line was posted in. */
   amount: SourceAmount;
   description?: string;
+  /**
+   * The journal's source and category as the ERP names them (Oracle: the batch's journal source, the journal's
+   * category), where the adapter reads them: a cut-over's migration journals are recognised by them.
+   */
+  journal?: { source?: string; category?: string };
 }
 
 /** A line of a ledger export file, or a row of it that could not be read (with its line number and reason). */

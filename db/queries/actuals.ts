@@ -12,6 +12,7 @@ import { controlBudgetsOfFacts, countedAmount, lockControlBudgets } from './cont
 import { type SourceContext, sourceLineRow } from './source-lines';
 import {
   closeSourceException,
+  keepSourceException,
   keepUncountableLine,
   openSourceExceptions,
   type ReplayRequest,
@@ -81,6 +82,35 @@ export async function ingestActualLine(
     auditStream: auditStream.actuals(r.legalEntity),
   });
   return 'inserted';
+}
+
+/**
+ * A journal line the migration posted in the new ERP (an opening balance, a conversion): not spend, so never an
+ * actual; kept, discarded, in the exception store, where support sees it and no replay counts it.
+ */
+export async function keepMigrationJournal(
+  tx: Tx,
+  ctx: Pick<SourceContext, 'sourceSystem' | 'legalEntity'>,
+  line: {
+    documentId: string;
+    lineNo: number;
+    revision: number;
+    journal?: { source?: string; category?: string };
+  },
+  correlationId: string,
+): Promise<void> {
+  await keepSourceException(tx, {
+    sourceSystem: ctx.sourceSystem,
+    legalEntity: ctx.legalEntity,
+    stream: ACTUALS_STREAM,
+    recordKey: sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...line }),
+    payload: { ...line },
+    errorCode: 'migration_journal',
+    errorMessage: `a journal of the migration to ${ctx.sourceSystem} (${[line.journal?.source, line.journal?.category].filter(Boolean).join(', ')}): an opening balance or conversion, not an actual`,
+    correlationId,
+    auditStream: auditStream.actuals(ctx.legalEntity),
+    status: 'discarded',
+  });
 }
 
 /** From this many lines a page is counted by one set-based statement (bulkIngestActuals) instead of line by line. */

@@ -21,6 +21,11 @@ export interface KeptRecord {
   correlationId: string;
   /** The audit stream the first sighting is recorded in. */
   auditStream: string;
+  /**
+   * `discarded`: kept for support to see, never to be replayed (a record that is not what the stream counts,
+   * such as a migration's opening balance journal). Open by default.
+   */
+  status?: 'open' | 'discarded';
 }
 
 /**
@@ -43,6 +48,7 @@ export async function keepSourceException(
       errorCode: r.errorCode,
       errorMessage: r.errorMessage,
       correlationId: r.correlationId,
+      status: r.status ?? 'open',
     })
     .onConflictDoUpdate({
       target: [sourceExceptions.sourceSystem, sourceExceptions.stream, sourceExceptions.recordKey],

@@ -142,6 +142,8 @@ const Money = z.string().regex(/^-?\d+(\.\d{1,2})?$/);
 const JournalSeed = z.object({
   BatchName: z.string().min(1),
   PostedDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  /** The batch's journal source; Manual when not given. */
+  UserJeSourceName: z.string().min(1).default('Manual'),
   journals: z
     .array(
       z.object({
@@ -149,6 +151,7 @@ const JournalSeed = z.object({
         LedgerName: z.string().min(1),
         CurrencyCode: z.string().regex(/^[A-Z]{3}$/),
         DefaultEffectiveDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        UserJeCategoryName: z.string().min(1).default('Adjustment'),
         lines: z
           .array(
             z.object({
@@ -705,6 +708,7 @@ export function createOracleSimulator(given: OracleSimulatorOptions = {}) {
         BatchName: b.BatchName,
         Status: 'P',
         PostedDate: b.PostedDate,
+        UserJeSourceName: b.UserJeSourceName ?? 'Manual',
       })),
     ),
   );
@@ -723,6 +727,7 @@ export function createOracleSimulator(given: OracleSimulatorOptions = {}) {
         LedgerName: j.LedgerName,
         CurrencyCode: j.CurrencyCode,
         DefaultEffectiveDate: j.DefaultEffectiveDate,
+        UserJeCategoryName: j.UserJeCategoryName ?? 'Adjustment',
         journalLines: j.lines.map((l, i) =>
           withNumbers(
             { JeLineNumber: i + 1, CurrencyCode: j.CurrencyCode, EnteredDr: null, EnteredCr: null, ...l },

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { ORACLE_LEDGER_ID, ORACLE_LEDGER_NAME } from '../../simulators/scenario/services-company';
 import { seedOracleLedger } from '../../simulators/scenario/seed';
 import { decisionSignal } from '../../workflows/definitions';
@@ -20,7 +21,9 @@ import { startStack, type TestStack } from '../harness/stack';
  * 365 to Oracle Fusion (GL budget balances) at July with a parallel run of two periods. A cut-over whose mappings
  * the new ERP lacks is refused naming them; the scheduled one sends Oracle the periods it now receives, compares
  * the parallel run line by line (a difference planted in Oracle is listed, and nothing else), posts nothing twice
- * after a reset in Temporal UI, and a rollback at October sends Dynamics 365 what it missed, exactly once.
+ * after a reset in Temporal UI, and a rollback at October sends Dynamics 365 what it missed, exactly once. The
+ * actuals follow: Oracle's count from the end of the parallel run to the rollback, and its opening balance
+ * journal is kept for support, never counted.
  */
 describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
   let stack: TestStack;
@@ -181,6 +184,52 @@ describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
     expect(sum(d365.map((t) => t.amount.amount))).toBe(
       sum(v2.rows.filter((r) => r.period >= `${fy}-10`).map((r) => r.amount)),
     );
+    // Actuals follow the books: during the parallel run Dynamics 365's count (as the cut-over says), Oracle's
+    // after it until the rollback; Oracle's opening balance journal (source Migration) is never an actual.
+    const journal = (name: string, date: string, source: string, amount: string) =>
+      stack.oracle.postJournalBatch({
+        BatchName: name,
+        PostedDate: date,
+        UserJeSourceName: source,
+        journals: [
+          {
+            JournalName: name,
+            LedgerName: ORACLE_LEDGER_NAME,
+            CurrencyCode: 'USD',
+            DefaultEffectiveDate: date,
+            UserJeCategoryName: 'Adjustment',
+            lines: [{ AccountCombination: '6102-1100', EnteredDr: amount }],
+          },
+        ],
+      });
+    journal(`JUL-${fy}`, `${fy}-07-20`, 'Manual', '100.00');
+    journal(`SEP-${fy}`, `${fy}-09-20`, 'Manual', '200.00');
+    journal(`OPEN-${fy}`, `${fy}-09-01`, 'Migration', '999.00');
+    const synced = await request('POST', '/v1/erp-syncs', {
+      key: 'dev-scheduler',
+      body: { legalEntity: 'ACME-US', fiscalYear: fy, wait: true },
+    });
+    expect(synced.status).toBe(200);
+    expect((synced.body.years as { actuals: Record<string, unknown> }[])[0]!.actuals).toMatchObject({
+      migrationJournals: 1,
+    });
+    const counted = (await stack.db.execute(
+      sql`select document_id, amount::text as amount from actual_lines
+           where legal_entity = 'ACME-US' and source_system = 'oracle' and posting_date between ${`${fy}-01-01`} and ${`${fy}-12-31`}`,
+    )) as unknown as { document_id: string; amount: string }[];
+    expect(counted.map((c) => [c.document_id.split('/')[1], Number(c.amount)])).toEqual([[`SEP-${fy}`, 200]]);
+    const discarded = await request(
+      'GET',
+      '/v1/source-exceptions?legalEntity=ACME-US&stream=actuals&status=discarded',
+      admin,
+    );
+    expect(discarded.body.exceptions).toContainEqual(
+      expect.objectContaining({
+        errorCode: 'migration_journal',
+        recordKey: expect.stringContaining(`OPEN-${fy}`),
+      }),
+    );
+
     const routes = (await request('GET', '/v1/legal-entities/ACME-US/routes', admin)).body.routes as {
       target: string;
       validFrom: string;

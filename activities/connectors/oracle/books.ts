@@ -72,6 +72,8 @@ const Batch = z.object({
   // GL_JE_BATCHES.STATUS: P posted, U unposted, S selected, I being posted; anything else is an error code.
   Status: z.string(),
   PostedDate: IsoDate.nullable().optional(),
+  /** The journal source (GL_JE_SOURCES.USER_JE_SOURCE_NAME): Manual, Spreadsheet, a migration's own… */
+  UserJeSourceName: z.string().nullable().optional(),
 });
 const JournalLine = z.object({
   JeLineNumber: z.number().int().positive(),
@@ -90,6 +92,8 @@ const JournalHeader = z.object({
   CurrencyCode: z.string().regex(/^[A-Z]{3}$/),
   // The journal's accounting date, the date every one of its lines is posted on.
   DefaultEffectiveDate: IsoDate,
+  /** The journal category (GL_JE_CATEGORIES): Adjustment, Accrual, a conversion category… */
+  UserJeCategoryName: z.string().nullable().optional(),
   journalLines: z.array(z.unknown()).default([]),
 });
 
@@ -167,6 +171,14 @@ export async function readJournalPage(
             postingDate: h.DefaultEffectiveDate,
             amount: { amount: fromMinor(minor, currency), currency },
             description: l.Description || undefined,
+            ...(batch.UserJeSourceName || h.UserJeCategoryName
+              ? {
+                  journal: {
+                    ...(batch.UserJeSourceName ? { source: batch.UserJeSourceName } : {}),
+                    ...(h.UserJeCategoryName ? { category: h.UserJeCategoryName } : {}),
+                  },
+                }
+              : {}),
           });
         }
       }
