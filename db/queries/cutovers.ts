@@ -13,7 +13,7 @@ import {
   publicationTargets,
 } from '../schema';
 import { appendAudit } from './audit';
-import { addRoute, type RouteRow } from './routes';
+import { addRoute, lockRouting, routeKeyOf, type RouteRow } from './routes';
 
 /**
  * Cut-overs (domain/cutover): an entity's move from one ERP to another, written as the routes it implies and a
@@ -112,7 +112,7 @@ export async function scheduleCutover(
     correlationId: string;
   },
 ): Promise<ScheduleOutcome> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`routing:${c.legalEntity}`}, 0))`);
+  await lockRouting(tx, c.legalEntity);
   const [same] = await tx
     .select()
     .from(erpCutovers)
@@ -162,13 +162,7 @@ export async function scheduleCutover(
   const [ended] = await tx
     .update(publicationTargets)
     .set({ validTo: c.parallelUntil })
-    .where(
-      and(
-        eq(publicationTargets.legalEntity, old.legalEntity),
-        eq(publicationTargets.target, old.target),
-        eq(publicationTargets.validFrom, old.validFrom),
-      ),
-    )
+    .where(routeKeyOf(old))
     .returning();
   const [cutover] = await tx
     .insert(erpCutovers)
@@ -224,7 +218,7 @@ export async function rollBackCutover(
 ): Promise<RollbackOutcome> {
   const found = await cutoverOf(tx, r.id);
   if (!found) return { outcome: 'refused', reason: `no cut-over ${r.id}` };
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`routing:${found.legalEntity}`}, 0))`);
+  await lockRouting(tx, found.legalEntity);
   if (r.rollbackDate < found.cutoverDate)
     return {
       outcome: 'refused',
@@ -261,40 +255,12 @@ export async function rollBackCutover(
       outcome: 'refused',
       reason: `${found.legalEntity}'s routes were changed since the cut-over: roll back by routes instead`,
     };
-  if (r.rollbackDate === found.cutoverDate)
-    await tx
-      .delete(publicationTargets)
-      .where(
-        and(
-          eq(publicationTargets.legalEntity, newRoute.legalEntity),
-          eq(publicationTargets.target, newRoute.target),
-          eq(publicationTargets.validFrom, newRoute.validFrom),
-        ),
-      );
-  else
-    await tx
-      .update(publicationTargets)
-      .set({ validTo: r.rollbackDate })
-      .where(
-        and(
-          eq(publicationTargets.legalEntity, newRoute.legalEntity),
-          eq(publicationTargets.target, newRoute.target),
-          eq(publicationTargets.validFrom, newRoute.validFrom),
-        ),
-      );
+  if (r.rollbackDate === found.cutoverDate) await tx.delete(publicationTargets).where(routeKeyOf(newRoute));
+  else await tx.update(publicationTargets).set({ validTo: r.rollbackDate }).where(routeKeyOf(newRoute));
   // The old ERP is the target again from the rollback day: its route extended when the day falls in the parallel
   // run (it is still in force), a route of the same terms added from the day otherwise.
   if (r.rollbackDate <= found.parallelUntil)
-    await tx
-      .update(publicationTargets)
-      .set({ validTo: null })
-      .where(
-        and(
-          eq(publicationTargets.legalEntity, oldRoute.legalEntity),
-          eq(publicationTargets.target, oldRoute.target),
-          eq(publicationTargets.validFrom, oldRoute.validFrom),
-        ),
-      );
+    await tx.update(publicationTargets).set({ validTo: null }).where(routeKeyOf(oldRoute));
   else
     await tx.insert(publicationTargets).values({
       legalEntity: oldRoute.legalEntity,

@@ -55,8 +55,17 @@ async function endRoutesOn(
   return ended;
 }
 
-const lockRouting = (tx: Tx, legalEntity: string) =>
+/** Serialises changes to one entity's routing (its routes, its cut-overs) for the rest of the transaction. */
+export const lockRouting = (tx: Tx, legalEntity: string) =>
   tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`routing:${legalEntity}`}, 0))`);
+
+/** One route, by its key (entity, target and first day). */
+export const routeKeyOf = (r: Pick<RouteRow, 'legalEntity' | 'target' | 'validFrom'>) =>
+  and(
+    eq(publicationTargets.legalEntity, r.legalEntity),
+    eq(publicationTargets.target, r.target),
+    eq(publicationTargets.validFrom, r.validFrom),
+  );
 
 /** Every route of an entity, past, present and future, by target and start. */
 export function routesOf(db: DbOrTx, legalEntity: string): Promise<RouteRow[]> {
@@ -262,17 +271,7 @@ export async function changeTargetSettings(
     if (v === null) delete settings[k];
     else settings[k] = v;
   }
-  const [after] = await tx
-    .update(publicationTargets)
-    .set({ settings })
-    .where(
-      and(
-        eq(publicationTargets.legalEntity, c.legalEntity),
-        eq(publicationTargets.target, c.target),
-        eq(publicationTargets.validFrom, before.validFrom),
-      ),
-    )
-    .returning();
+  const [after] = await tx.update(publicationTargets).set({ settings }).where(routeKeyOf(before)).returning();
   const changed = JSON.stringify(before.settings) !== JSON.stringify(after!.settings);
   if (changed)
     await appendAudit(tx, {
