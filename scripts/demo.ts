@@ -1,4 +1,5 @@
 import { groupScenario } from './demo/group';
+import { migrationScenario } from './demo/migration';
 import { parseArgs } from 'node:util';
 import { approvalsScenario } from './demo/approvals';
 import { budgetScenario } from './demo/budget';
@@ -31,6 +32,8 @@ import { procurementScenario } from './demo/procurement';
  *   npm run demo -- --scenario manufacturer   # a group version over Dynamics 365, Oracle Fusion, SAP S/4HANA and
  *                                             # NetSuite: one cycle per entity, shown together, the books of
  *                                             # each ERP read back, all or nothing through a refusal
+ *   npm run demo -- --scenario migration      # the UK moves from Dynamics 365 to Oracle Fusion: refused until
+ *                                             # its cost centers are mapped, a parallel run compared, a rollback
  */
 async function main() {
   const { values } = parseArgs({
@@ -48,9 +51,10 @@ async function main() {
   else if (values.scenario === 'chart') await chartScenario();
   else if (values.scenario === 'control') await controlScenario();
   else if (values.scenario === 'manufacturer') await groupScenario();
+  else if (values.scenario === 'migration') await migrationScenario();
   else
     throw new Error(
-      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart, control or manufacturer`,
+      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart, control, manufacturer or migration`,
     );
 }
 

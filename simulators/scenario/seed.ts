@@ -152,6 +152,9 @@ export function seedManufacturer(sims: { d365: D365Simulator }) {
  * Corporate finance's Oracle ledger for the given years (every period open) and its control budget, kept
  * alongside periods already there for other years.
  */
+/** The UK subsidiary's sterling ledger in Oracle Fusion, which it moves to from Dynamics 365 (docs/migration.md). */
+export const UK_ORACLE_LEDGER = { id: 300000046976101, name: 'ACME UK Primary', budgetName: 'UK Plan' };
+
 export function seedOracleLedger(
   oracle: OracleSimulator,
   fiscalYears: readonly number[],
@@ -163,11 +166,13 @@ export function seedOracleLedger(
     ...fiscalYears.flatMap((y) => [
       ...oracleLedgerPeriods(y, status),
       ...oracleLedgerPeriods(y, status, corporateLedger),
+      ...oracleLedgerPeriods(y, status, UK_ORACLE_LEDGER.id),
     ]),
   ]);
   oracle.setLedgers([
     { LedgerId: ORACLE_LEDGER_ID, Name: ORACLE_LEDGER_NAME },
     { LedgerId: corporateLedger, Name: CORPORATE_LEDGER.name },
+    { LedgerId: UK_ORACLE_LEDGER.id, Name: UK_ORACLE_LEDGER.name },
   ]);
   oracle.setControlBudgets([{ name: ORACLE_CONTROL_BUDGET, ledgerId: ORACLE_LEDGER_ID, currency: 'USD' }]);
 }

@@ -18,6 +18,7 @@ const SCENARIOS: string[][] = [
   ['--scenario', 'chart'],
   ['--scenario', 'control'],
   ['--scenario', 'manufacturer'],
+  ['--scenario', 'migration'],
 ];
 
 interface Ran {
@@ -137,6 +138,11 @@ describe('the demos, in the README order and then again, on one npm start', () =
       expect(run.output).toMatch(/REQ-MFG-GRANT-2: rejected[\s\S]*FUNDING\[project=P-101\]\s+rejected/);
       expect(run.output).toContain('priya@acme.example approves');
     }
+    // The migration: refused until the cost centers are mapped, compared, rolled back once; then shown as it stands.
+    expect(first[9]!.output).toContain('422 mappings_incomplete');
+    expect(first[9]!.output).toContain('0 lines differ');
+    expect(first[9]!.output).toContain('asked again: already_rolled_back');
+    expect(second[9]!.output).toContain('has moved already');
     const seconds = Math.round((Date.now() - started) / 1000);
     console.log(
       `demos: ${runs.map((r) => `${r.args.join(' ') || 'budget'} ${r.seconds}s`).join(', ')}; total ${seconds}s`,
