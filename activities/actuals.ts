@@ -87,7 +87,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
       fromDate: window.from,
       toDate: window.to,
     };
-    return { ctx, query, erp: booksFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}` };
+    return { ctx, query, erp: booksFor(deps, entity.erpSystem), scope: `FY${input.fiscalYear}`, entity };
   }
 
   /**
@@ -97,10 +97,10 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
    */
   async function booksWindowsOf(input: SyncInput) {
     const base = await context(input);
+    const { entity } = base;
     const whole = { from: base.query.fromDate, to: base.query.toDate };
     const [cut] = await cutoversTouching(db, input.legalEntity, whole);
     const windows = cut ? booksWindows(cut, whole) : [];
-    const entity = (await getLegalEntity(db, input.legalEntity))!;
     if (!cut || (windows.length === 1 && windows[0]!.system === entity.erpSystem))
       return [{ ...base, conversion: [] as string[] }];
     return Promise.all(
