@@ -1,8 +1,8 @@
-import { executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CutoverPublicationPlan, ParallelRunComparison } from '../activities/cutover';
 import { dbWrite, erpCall } from './activity-profiles';
-import { cutoverStatusQuery, SearchAttributes } from './definitions';
+import { cutoverStatusQuery, cutoverWorkflowId, SearchAttributes } from './definitions';
 import { publication } from './publication';
 
 export interface ErpCutoverInput {
@@ -50,7 +50,8 @@ export async function erpCutover(input: ErpCutoverInput): Promise<ErpCutoverStat
       const entry = { ...plan, status: 'publishing' as 'publishing' | 'published' };
       status.publications.push(entry);
       await executeChild(publication, {
-        workflowId: `${workflowInfo().workflowId}:publish:${plan.target}:FY${plan.fiscalYear}:r${plan.revision}`,
+        // From the cut-over's identity (the phase's own workflow ID), never the run's.
+        workflowId: `${cutoverWorkflowId(input.legalEntity, input.cutoverId, input.phase)}:publish:${plan.target}:FY${plan.fiscalYear}:r${plan.revision}`,
         args: [
           {
             versionId: plan.versionId,
