@@ -3,7 +3,9 @@ import { consumptionFlows } from '../domain/budget-control';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import { ACTUALS_STREAM, processActualPage } from '../db/queries/actuals';
-import { loadSourceContext } from '../db/queries/source-lines';
+import { loadSourceContext, type SourceContext } from '../db/queries/source-lines';
+import { canonicaliseSourceLine, type SourceActualRecord } from '../domain/source-lines';
+import { sourceRecordKey } from '../domain/identity';
 import {
   beginCommitmentSnapshot,
   COMMITMENTS_STREAM,
@@ -16,9 +18,15 @@ import {
 import { upsertFxRates } from '../db/queries/fx-rates';
 import { deliveryAsOf, fiscalYearPeriods, getLegalEntity, openFiscalYears } from '../db/queries/reference';
 import { routesOverlapping } from '../db/queries/routes';
-import { cutoversTouching } from '../db/queries/cutovers';
+import {
+  cutoverOf,
+  cutoversTouching,
+  keepParallelActuals,
+  type ParallelActualRow,
+} from '../db/queries/cutovers';
+import { booksErpOn, today } from './books-erp';
 import { keepMigrationJournal } from '../db/queries/actuals';
-import { booksWindows, isMigrationJournal } from '../domain/cutover';
+import { booksWindows, isMigrationJournal, parallelWindow } from '../domain/cutover';
 import { FxRate } from '../domain/fx';
 import { describeIssues } from '../domain/zod-issues';
 import { auditSync, readWatermark, storeWatermark } from '../db/queries/watermarks';
@@ -37,6 +45,8 @@ export interface SyncInput {
   legalEntity: string;
   fiscalYear: number;
   correlationId: string;
+  /** The day a snapshot (open orders) is as of, which decides the ERP read across a cut-over (default: today). */
+  asOf?: string;
 }
 
 export interface ActualsSyncResult {
@@ -51,6 +61,33 @@ export interface ActualsSyncResult {
   skipped?: string;
   /** Lines of a cut-over's migration journals (opening balances, conversion): kept for support, never counted. */
   migrationJournals?: number;
+  /** New lines of the ERP whose books do not count during a cut-over's parallel run: kept for comparison only. */
+  comparisonOnly?: number;
+}
+
+/** A posted line kept for a parallel run's comparison: in the entity's canonical terms, or with why it cannot be. */
+function parallelRow(ctx: SourceContext, l: SourceActualRecord): ParallelActualRow {
+  const canonical = canonicaliseSourceLine(
+    { dimensions: l.dimensions, date: l.postingDate, amount: l.amount },
+    ctx,
+  );
+  return {
+    recordKey: sourceRecordKey({ sourceSystem: ctx.sourceSystem, ...l }),
+    sourceSystem: ctx.sourceSystem,
+    legalEntity: ctx.legalEntity,
+    postingDate: l.postingDate,
+    line:
+      'error' in canonical
+        ? null
+        : {
+            dimensions: canonical.line.dimensions,
+            period: canonical.line.period,
+            amount: canonical.line.amount.amount,
+            currency: canonical.line.amount.currency,
+          },
+    error: 'error' in canonical ? `${canonical.error.code}: ${canonical.error.message}` : null,
+    payload: { ...l },
+  };
 }
 
 export interface CommitmentsSyncResult {
@@ -93,7 +130,8 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
   /**
    * Where a fiscal year's actuals are read: the entity's ERP, or, when a cut-over (domain/cutover) falls in the
    * year, each ERP for the days its books count, each window with its own company, form, mappings and
-   * watermark, and for the ERP moved to, the journal sources and categories that are the migration's own.
+   * watermark, and for the ERP moved to, the journal sources and categories that are the migration's own. During
+   * the parallel run the ERP whose books do not count is read too, for the comparison only.
    */
   async function booksWindowsOf(input: SyncInput) {
     const base = await context(input);
@@ -101,32 +139,31 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     const whole = { from: base.query.fromDate, to: base.query.toDate };
     const [cut] = await cutoversTouching(db, input.legalEntity, whole);
     const windows = cut ? booksWindows(cut, whole) : [];
-    if (!cut || (windows.length === 1 && windows[0]!.system === entity.erpSystem))
-      return [{ ...base, conversion: [] as string[] }];
-    return Promise.all(
-      windows.map(async (w) => {
-        const route = (await routesOverlapping(db, entity.code, w))
-          .filter((t) => t.target === w.system)
-          .at(-1);
-        const own = w.system === entity.erpSystem;
-        if (!own && !route)
-          throw notFound(`${entity.code} has no route to ${w.system}, whose books count from ${w.from}`);
-        const ctx = await loadSourceContext(db, { ...entity, erpSystem: w.system }, input.fiscalYear);
-        const query: LedgerQuery = {
-          company: own ? entity.erpCompany : route!.company,
-          ...(route ? { settings: route.settings } : {}),
-          fromDate: w.from,
-          toDate: w.to,
-        };
-        return {
-          ctx,
-          query,
-          erp: booksFor(deps, w.system),
-          scope: `FY${input.fiscalYear}:${w.from}`,
-          conversion: w.system === cut.toTarget ? cut.conversionSources : [],
-        };
-      }),
-    );
+    const parallel = cut ? parallelWindow(cut, whole) : null;
+    if (!cut || (!parallel && windows.length === 1 && windows[0]!.system === entity.erpSystem))
+      return [{ ...base, conversion: [] as string[], comparisonFor: undefined as string | undefined }];
+    const read = async (w: { system: string; from: string; to: string }, comparison: boolean) => {
+      const route = (await routesOverlapping(db, entity.code, w)).filter((t) => t.target === w.system).at(-1);
+      const own = w.system === entity.erpSystem;
+      if (!own && !route)
+        throw notFound(`${entity.code} has no route to ${w.system}, whose books are read from ${w.from}`);
+      const ctx = await loadSourceContext(db, { ...entity, erpSystem: w.system }, input.fiscalYear);
+      const query: LedgerQuery = {
+        company: own ? entity.erpCompany : route!.company,
+        ...(route ? { settings: route.settings } : {}),
+        fromDate: w.from,
+        toDate: w.to,
+      };
+      return {
+        ctx,
+        query,
+        erp: booksFor(deps, w.system),
+        scope: comparison ? `FY${input.fiscalYear}:parallel:${w.from}` : `FY${input.fiscalYear}:${w.from}`,
+        conversion: w.system === cut.toTarget ? cut.conversionSources : [],
+        comparisonFor: comparison ? cut.id : undefined,
+      };
+    };
+    return Promise.all([...windows.map((w) => read(w, false)), ...(parallel ? [read(parallel, true)] : [])]);
   }
 
   /**
@@ -158,6 +195,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
         duplicates: resumed?.duplicates ?? 0,
         exceptions: resumed?.exceptions ?? 0,
         watermark: resumed?.watermark ?? stored ?? '',
+        ...(resumed?.comparisonOnly ? { comparisonOnly: resumed.comparisonOnly } : {}),
       };
       let cursor = resumed?.cursor;
       do {
@@ -180,7 +218,15 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
         const lines = migration.length ? page.lines.filter((l) => !migration.includes(l)) : page.lines;
         const counted = await db.transaction(async (tx) => {
           for (const l of migration) await keepMigrationJournal(tx, ctx, l, correlationId);
-          return processActualPage(tx, ctx, lines, correlationId);
+          if (!w.comparisonFor) return processActualPage(tx, ctx, lines, correlationId);
+          const kept = await keepParallelActuals(
+            tx,
+            w.comparisonFor,
+            lines.map((l) => parallelRow(ctx, l)),
+            correlationId,
+          );
+          result.comparisonOnly = (result.comparisonOnly ?? 0) + kept;
+          return { inserted: 0, duplicates: lines.length - kept, exceptions: 0 };
         });
         result.inserted += counted.inserted;
         result.duplicates += counted.duplicates;
@@ -204,11 +250,38 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             duplicates: result.duplicates,
             exceptions: result.exceptions,
             ...(result.migrationJournals ? { migrationJournals: result.migrationJournals } : {}),
+            ...(w.comparisonFor
+              ? { comparisonOnly: result.comparisonOnly ?? 0, cutover: w.comparisonFor }
+              : {}),
           },
         });
       });
       return result;
     });
+  }
+
+  /**
+   * Where a snapshot of open orders is read: the ERP whose books count on its day. Across a cut-over the orders
+   * move with the books, so a stored open line of either ERP that the snapshot no longer holds is released: the
+   * old ERP's orders, migrated to the new one, are not counted twice.
+   */
+  async function snapshotSource(input: SyncInput) {
+    const base = await context(input);
+    const books = await booksErpOn(db, base.entity, input.asOf ?? today());
+    const cut = books.cutoverId ? await cutoverOf(db, books.cutoverId) : undefined;
+    const moved = books.system !== base.entity.erpSystem;
+    const ctx = moved
+      ? await loadSourceContext(db, { ...base.entity, erpSystem: books.system }, input.fiscalYear)
+      : base.ctx;
+    return {
+      ...base,
+      ctx,
+      query: moved
+        ? { ...base.query, company: books.company, ...(books.settings ? { settings: books.settings } : {}) }
+        : base.query,
+      erp: moved ? booksFor(deps, books.system) : base.erp,
+      released: cut ? [...new Set([cut.fromTarget, cut.toTarget])] : [ctx.sourceSystem],
+    };
   }
 
   /** Which of the entity's figures its ERP's syncs bring (the others come from consumption events). */
@@ -219,7 +292,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
   async function ratesFrom(entity: { code: string; fiscalCalendar: string }): Promise<string> {
     const [first] = await openFiscalYears(db, entity.code);
     const periods = first === undefined ? [] : await fiscalYearPeriods(db, entity.fiscalCalendar, first);
-    return periods[0]?.startDate ?? new Date().toISOString().slice(0, 10);
+    return periods[0]?.startDate ?? today();
   }
 
   async function takeRates(erpSystem: string, fromDate: string) {
@@ -235,14 +308,14 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
 
   return {
     /**
-     * Takes the ERP's exchange rates (those still valid from the start of the earliest open fiscal year), so
-     * lines in other currencies are converted with the rates the ERP itself uses. Rates are replaced only
+     * Takes the exchange rates of the ERP whose books count today (those still valid from the start of the
+     * earliest open fiscal year), so lines in other currencies are converted with the rates the ERP itself uses. Rates are replaced only
      * where the ERP changed them.
      */
     async syncExchangeRates(input: { legalEntity: string }): Promise<{ read: number; written: number }> {
       const entity = await getLegalEntity(db, input.legalEntity);
       if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
-      return takeRates(entity.erpSystem, await ratesFrom(entity));
+      return takeRates((await booksErpOn(db, entity, today())).system, await ratesFrom(entity));
     },
 
     /**
@@ -256,10 +329,11 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
         const entity = await getLegalEntity(db, code);
         if (!entity) throw notFound(`legal entity ${code} does not exist`);
         const fromDate = await ratesFrom(entity);
-        const erp = byErp.get(entity.erpSystem) ?? { legalEntities: [], fromDate };
+        const { system } = await booksErpOn(db, entity, today());
+        const erp = byErp.get(system) ?? { legalEntities: [], fromDate };
         erp.legalEntities.push(code);
         if (fromDate < erp.fromDate) erp.fromDate = fromDate;
-        byErp.set(entity.erpSystem, erp);
+        byErp.set(system, erp);
       }
       const out: GroupRatesSync[] = [];
       for (const [erpSystem, { legalEntities, fromDate }] of byErp) {
@@ -299,7 +373,9 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
         total.inserted += r.inserted;
         total.duplicates += r.duplicates;
         total.exceptions += r.exceptions;
-        total.watermark = r.watermark;
+        if (r.comparisonOnly !== undefined)
+          total.comparisonOnly = (total.comparisonOnly ?? 0) + r.comparisonOnly;
+        else total.watermark = r.watermark;
         if (r.migrationJournals)
           total.migrationJournals = (total.migrationJournals ?? 0) + r.migrationJournals;
       }
@@ -324,7 +400,7 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
           skipped: FROM_EVENTS,
         };
       }
-      const { ctx, query, erp, scope } = await context(input);
+      const { ctx, query, erp, scope, released } = await snapshotSource(input);
       return withHeartbeat(async ({ progress }) => {
         const takenAt = await snapshotTime(db);
         // The snapshot of this fiscal year: lines dated in another year belong to that year's sync.
@@ -360,12 +436,13 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
             if (i % 200 === 0) progress({ applied: i });
           }
           const periods = new Set(ctx.periods.map((p) => p.period));
-          for (const stored of await openCommitmentLines(tx, ctx.sourceSystem, ctx.legalEntity)) {
-            if (!periods.has(stored.period) || seen.has(commitmentRecordKey(ctx.sourceSystem, stored)))
-              continue;
-            if (await releaseCommitmentLine(tx, { ...stored, correlationId: input.correlationId }))
-              result.released++;
-          }
+          for (const system of released)
+            for (const stored of await openCommitmentLines(tx, system, ctx.legalEntity)) {
+              if (!periods.has(stored.period) || seen.has(commitmentRecordKey(stored.sourceSystem, stored)))
+                continue;
+              if (await releaseCommitmentLine(tx, { ...stored, correlationId: input.correlationId }))
+                result.released++;
+            }
           await auditSync(tx, mark, {
             action: 'commitments.synced',
             mark: takenAt,

@@ -1,5 +1,6 @@
 import { activeVersionOf } from '../db/queries/budget-versions';
-import { cutoverOf, storeComparison } from '../db/queries/cutovers';
+import { cutoverOf, postedDuring, storeComparison } from '../db/queries/cutovers';
+import { type Dimensions } from '../domain/model';
 import { publicationsOfVersion } from '../db/queries/publications';
 import { entityFiscalYears, fiscalYearPeriods } from '../db/queries/reference';
 import { compareHoldings } from '../domain/cutover';
@@ -23,6 +24,9 @@ export interface ParallelRunComparison {
   fiscalYear: number;
   differences: number;
   totals: { currency: string; old: string; new: string; difference: string }[];
+  /** The two ERPs' posted lines over the run: the one whose books count against the other's, kept for this. */
+  actualDifferences: number;
+  actualTotals: { currency: string; old: string; new: string; difference: string }[];
 }
 
 /** The correlation a phase's publications carry, by which a later run of the phase finds them again. */
@@ -109,16 +113,36 @@ export function createCutoverActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
                 currency: l.amount.currency,
               }));
           const compared = compareHoldings(await side(c.fromTarget), await side(c.toTarget));
+          // The books: the counting ERP's actuals against the other's lines kept for the comparison.
+          const posted = async (system: string) =>
+            (
+              await postedDuring(db, {
+                cutoverId: c.id,
+                legalEntity: c.legalEntity,
+                system,
+                counted: system === (c.actualsDuringParallel === 'new' ? c.toTarget : c.fromTarget),
+                periods: [...parallel],
+              })
+            ).map((l) => ({ ...l, dimensions: l.dimensions as Dimensions }));
+          const actuals = compareHoldings(await posted(c.fromTarget), await posted(c.toTarget));
           await db.transaction((tx) =>
             storeComparison(tx, {
               cutover: c,
               fiscalYear,
               differences: compared.lines,
               totals: compared.totals,
+              actualDifferences: actuals.lines,
+              actualTotals: actuals.totals,
               correlationId: input.correlationId,
             }),
           );
-          out.push({ fiscalYear, differences: compared.lines.length, totals: compared.totals });
+          out.push({
+            fiscalYear,
+            differences: compared.lines.length,
+            totals: compared.totals,
+            actualDifferences: actuals.lines.length,
+            actualTotals: actuals.totals,
+          });
         }
         return out;
       }),

@@ -11,6 +11,7 @@ import { chartDimensionCodes } from '../domain/chart';
 import { type ActivityDeps, booksFor } from './deps';
 import { notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
+import { booksErpOn, today } from './books-erp';
 
 export interface MasterDataSyncInput {
   legalEntity: string;
@@ -56,24 +57,26 @@ export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps
     async syncMasterData(input: MasterDataSyncInput): Promise<MasterDataSyncOutcome> {
       const entity = await getLegalEntity(db, input.legalEntity);
       if (!entity) throw notFound(`legal entity ${input.legalEntity} does not exist`);
+      const onDate = input.asOf ?? today();
+      // Across a cut-over the master data's system of record is the ERP whose books count on the day.
+      const books = await booksErpOn(db, entity, onDate);
+      const connector = booksFor(deps, books.system);
       const records = await withHeartbeat((control) =>
-        booksFor(deps, entity.erpSystem).fetchMasterData({ company: entity.erpCompany }, control),
+        connector.fetchMasterData({ company: books.company }, control),
       );
       const applied = await applyMasterDataRead(
         db,
         {
           legalEntity: entity.code,
-          sourceSystem: entity.erpSystem,
-          onDate: input.asOf ?? new Date().toISOString().slice(0, 10),
-          by: `sync:${entity.erpSystem}`,
+          sourceSystem: books.system,
+          onDate,
+          by: `sync:${books.system}`,
           correlationId: input.correlationId,
         },
         records,
         { complete: true },
       );
       // Projects and the grants funding them, where the entity's chart controls on projects.
-      const connector = booksFor(deps, entity.erpSystem);
-      const onDate = input.asOf ?? new Date().toISOString().slice(0, 10);
       const projects =
         connector.fetchProjects &&
         chartDimensionCodes(await chartVersions(db, entity.code)).includes('project')
@@ -82,14 +85,12 @@ export function createMasterDataActivities(deps: Pick<ActivityDeps, 'db' | 'erps
               {
                 legalEntity: entity.code,
                 currency: entity.functionalCurrency,
-                source: entity.erpSystem,
-                by: `sync:${entity.erpSystem}`,
+                source: books.system,
+                by: `sync:${books.system}`,
                 correlationId: input.correlationId,
                 onDate,
               },
-              await withHeartbeat((control) =>
-                connector.fetchProjects!({ company: entity.erpCompany }, control),
-              ),
+              await withHeartbeat((control) => connector.fetchProjects!({ company: books.company }, control)),
             )
           : undefined;
       const waiting = await listMasterDataChanges(db, {

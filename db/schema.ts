@@ -242,8 +242,45 @@ export const erpCutoverComparisons = pgTable(
     totals: jsonb('totals')
       .$type<{ currency: string; old: string; new: string; difference: string }[]>()
       .notNull(),
+    /** The two ERPs' posted lines over the parallel run, compared the same way (old: its books, new: the other's). */
+    actualDifferences: jsonb('actual_differences')
+      .$type<HoldingDifference[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    actualTotals: jsonb('actual_totals')
+      .$type<{ currency: string; old: string; new: string; difference: string }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
   },
   (t) => [primaryKey({ columns: [t.cutoverId, t.fiscalYear] })],
+);
+
+/**
+ * Posted lines of the ERP whose books do not count during a cut-over's parallel run: kept for the comparison
+ * only, never in a balance. A line that cannot be mapped is kept with its error, not dropped.
+ */
+export const cutoverParallelActuals = pgTable(
+  'cutover_parallel_actuals',
+  {
+    cutoverId: uuid('cutover_id')
+      .notNull()
+      .references(() => erpCutovers.id),
+    /** Business identity of the source line (sourceRecordKey). */
+    recordKey: text('record_key').notNull(),
+    sourceSystem: text('source_system').notNull(),
+    legalEntity: text('legal_entity').notNull(),
+    postingDate: date('posting_date').notNull(),
+    /** Canonical combination and period; null with `error` set when the line could not be mapped. */
+    dimensions: jsonb('dimensions').$type<Record<string, string>>(),
+    period: text('period'),
+    amount: amount('amount'),
+    currency: text('currency'),
+    error: text('error'),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    correlationId: text('correlation_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.cutoverId, t.recordKey] })],
 );
 
 /**

@@ -87,6 +87,25 @@ export function booksWindows(
 }
 
 /**
+ * The days of `[from, to]` in the parallel run (cut short by a rollback) and the ERP whose posted lines over them
+ * are read for the comparison only, its books not counting then; null when the window has none of the run.
+ */
+export function parallelWindow(
+  c: Cutover,
+  window: { from: string; to: string },
+): { system: string; from: string; to: string } | null {
+  const end =
+    c.status === 'rolled_back' && c.rollbackDate && c.rollbackDate < c.parallelUntil
+      ? c.rollbackDate
+      : c.parallelUntil;
+  const from = c.cutoverDate > window.from ? c.cutoverDate : window.from;
+  const last = previousDay(end);
+  const to = last < window.to ? last : window.to;
+  if (from > to) return null;
+  return { system: c.actualsDuringParallel === 'new' ? c.fromTarget : c.toTarget, from, to };
+}
+
+/**
  * Whether a posted line is one of the migration's own journals in the new ERP (an opening balance, a conversion),
  * by the journal source or category the cut-over names: such a line is never an actual.
  */

@@ -6,6 +6,7 @@ import { type Config } from '../../config';
 import { type Database } from '../../db/client';
 import {
   comparisonsOf,
+  parallelActualsOf,
   cutoverOf,
   cutoversOf,
   rollBackCutover,
@@ -98,7 +99,14 @@ export function cutoverRoutes({ db, client, config }: { db: Database; client: Cl
   };
   const shown = async (id: string) => {
     const cutover = await cutoverOf(db, id);
-    return cutover && { ...cutover, comparisons: await comparisonsOf(db, id) };
+    return (
+      cutover && {
+        ...cutover,
+        comparisons: await comparisonsOf(db, id),
+        // The other ERP's posted lines over the parallel run, kept for the comparison only.
+        parallelActuals: await parallelActualsOf(db, id),
+      }
+    );
   };
 
   router.get('/', async (req, res) => {

@@ -1,10 +1,12 @@
-import { and, asc, desc, eq, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { type HoldingDifference } from '../../domain/cutover';
 import { auditStream } from '../../domain/identity';
 import { type PostingModel } from '../../domain/posting-model';
 import { type DbOrTx, type Tx } from '../client';
 import {
+  actualLines,
   budgetLines,
+  cutoverParallelActuals,
   budgetVersions,
   costCenters,
   dimensionMappings,
@@ -296,20 +298,23 @@ export async function storeComparison(
     fiscalYear: number;
     differences: HoldingDifference[];
     totals: { currency: string; old: string; new: string; difference: string }[];
+    actualDifferences: HoldingDifference[];
+    actualTotals: { currency: string; old: string; new: string; difference: string }[];
     correlationId: string;
   },
 ) {
+  const values = {
+    differences: c.differences,
+    totals: c.totals,
+    actualDifferences: c.actualDifferences,
+    actualTotals: c.actualTotals,
+  };
   await tx
     .insert(erpCutoverComparisons)
-    .values({
-      cutoverId: c.cutover.id,
-      fiscalYear: c.fiscalYear,
-      differences: c.differences,
-      totals: c.totals,
-    })
+    .values({ cutoverId: c.cutover.id, fiscalYear: c.fiscalYear, ...values })
     .onConflictDoUpdate({
       target: [erpCutoverComparisons.cutoverId, erpCutoverComparisons.fiscalYear],
-      set: { differences: c.differences, totals: c.totals, comparedAt: sql`now()` },
+      set: { ...values, comparedAt: sql`now()` },
     });
   await appendAudit(tx, {
     stream: auditStream.routing(c.cutover.legalEntity),
@@ -319,7 +324,13 @@ export async function storeComparison(
     entityId: c.cutover.id,
     correlationId: c.correlationId,
     eventKey: `cutover-compared:${c.cutover.id}:${c.fiscalYear}:${c.correlationId}`,
-    details: { fiscalYear: c.fiscalYear, differences: c.differences.length, totals: c.totals },
+    details: {
+      fiscalYear: c.fiscalYear,
+      differences: c.differences.length,
+      totals: c.totals,
+      actualDifferences: c.actualDifferences.length,
+      actualTotals: c.actualTotals,
+    },
   });
 }
 
@@ -329,3 +340,121 @@ export const comparisonsOf = (db: DbOrTx, cutoverId: string) =>
     .from(erpCutoverComparisons)
     .where(eq(erpCutoverComparisons.cutoverId, cutoverId))
     .orderBy(asc(erpCutoverComparisons.fiscalYear));
+
+/** A posted line of the ERP whose books do not count during a parallel run: mapped, or with why it cannot be. */
+export interface ParallelActualRow {
+  recordKey: string;
+  sourceSystem: string;
+  legalEntity: string;
+  postingDate: string;
+  line: { dimensions: Record<string, string>; period: string; amount: string; currency: string } | null;
+  error: string | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Keeps a page of the other ERP's posted lines for the parallel run's comparison, never in a balance; a line
+ * already kept changes nothing. Returns how many were new.
+ */
+export async function keepParallelActuals(
+  tx: Tx,
+  cutoverId: string,
+  rows: ParallelActualRow[],
+  correlationId: string,
+): Promise<number> {
+  if (!rows.length) return 0;
+  const inserted = await tx
+    .insert(cutoverParallelActuals)
+    .values(
+      rows.map((r) => ({
+        cutoverId,
+        recordKey: r.recordKey,
+        sourceSystem: r.sourceSystem,
+        legalEntity: r.legalEntity,
+        postingDate: r.postingDate,
+        dimensions: r.line?.dimensions ?? null,
+        period: r.line?.period ?? null,
+        amount: r.line?.amount ?? null,
+        currency: r.line?.currency ?? null,
+        error: r.error,
+        payload: r.payload,
+        correlationId,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ key: cutoverParallelActuals.recordKey });
+  return inserted.length;
+}
+
+/**
+ * What an ERP's posted lines say for the entity over some periods: its counted actuals when its books count, else
+ * the lines kept for the cut-over's comparison (those that could be mapped).
+ */
+export async function postedDuring(
+  db: DbOrTx,
+  r: { cutoverId: string; legalEntity: string; system: string; counted: boolean; periods: string[] },
+): Promise<{ dimensions: Record<string, string>; period: string; amount: string; currency: string }[]> {
+  if (!r.periods.length) return [];
+  if (r.counted)
+    return db
+      .select({
+        dimensions: actualLines.dimensions,
+        period: actualLines.period,
+        amount: actualLines.amount,
+        currency: actualLines.currency,
+      })
+      .from(actualLines)
+      .where(
+        and(
+          eq(actualLines.legalEntity, r.legalEntity),
+          eq(actualLines.sourceSystem, r.system),
+          inArray(actualLines.period, r.periods),
+        ),
+      );
+  const rows = await db
+    .select({
+      dimensions: cutoverParallelActuals.dimensions,
+      period: cutoverParallelActuals.period,
+      amount: cutoverParallelActuals.amount,
+      currency: cutoverParallelActuals.currency,
+    })
+    .from(cutoverParallelActuals)
+    .where(
+      and(
+        eq(cutoverParallelActuals.cutoverId, r.cutoverId),
+        eq(cutoverParallelActuals.sourceSystem, r.system),
+        isNotNull(cutoverParallelActuals.period),
+        inArray(cutoverParallelActuals.period, r.periods),
+      ),
+    );
+  return rows.map((x) => ({
+    dimensions: x.dimensions!,
+    period: x.period!,
+    amount: x.amount!,
+    currency: x.currency!,
+  }));
+}
+
+/** The lines kept for a cut-over's comparison, per ERP: how many, and each one that could not be mapped, with why. */
+export async function parallelActualsOf(db: DbOrTx, cutoverId: string) {
+  const rows = await db
+    .select({
+      sourceSystem: cutoverParallelActuals.sourceSystem,
+      recordKey: cutoverParallelActuals.recordKey,
+      error: cutoverParallelActuals.error,
+    })
+    .from(cutoverParallelActuals)
+    .where(eq(cutoverParallelActuals.cutoverId, cutoverId))
+    .orderBy(asc(cutoverParallelActuals.sourceSystem), asc(cutoverParallelActuals.recordKey));
+  const out = new Map<
+    string,
+    { system: string; kept: number; unmapped: { recordKey: string; error: string }[] }
+  >();
+  for (const r of rows) {
+    const s = out.get(r.sourceSystem) ?? { system: r.sourceSystem, kept: 0, unmapped: [] };
+    s.kept++;
+    if (r.error) s.unmapped.push({ recordKey: r.recordKey, error: r.error });
+    out.set(r.sourceSystem, s);
+  }
+  return [...out.values()];
+}

@@ -1,4 +1,6 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
+import { type CommitmentsSyncResult, createActualsActivities } from '../../activities/actuals';
 import { ORACLE_LEDGER_ID, ORACLE_LEDGER_NAME } from '../../simulators/scenario/services-company';
 import { seedOracleLedger } from '../../simulators/scenario/seed';
 import { decisionSignal } from '../../workflows/definitions';
@@ -86,7 +88,11 @@ describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
       target: 'oracle',
       company: String(ORACLE_LEDGER_ID),
       postingModel: 'replace-scope',
-      settings: { budgetName: US_GL_BUDGET, ledgerName: ORACLE_LEDGER_NAME },
+      settings: {
+        budgetName: US_GL_BUDGET,
+        ledgerName: ORACLE_LEDGER_NAME,
+        soldToLegalEntity: 'Acme Services US Inc.',
+      },
     };
     const scheduled = await request('POST', cutovers, { ...admin, body: { ...body, to } });
     expect(scheduled.status).toBe(201);
@@ -185,7 +191,8 @@ describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
       sum(v2.rows.filter((r) => r.period >= `${fy}-10`).map((r) => r.amount)),
     );
     // Actuals follow the books: during the parallel run Dynamics 365's count (as the cut-over says), Oracle's
-    // after it until the rollback; Oracle's opening balance journal (source Migration) is never an actual.
+    // kept for the comparison only, Oracle's after it until the rollback; Oracle's opening balance journal
+    // (source Migration) is never an actual.
     const journal = (name: string, date: string, source: string, amount: string) =>
       stack.oracle.postJournalBatch({
         BatchName: name,
@@ -202,6 +209,21 @@ describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
           },
         ],
       });
+    // Over the parallel run Dynamics 365 has July's and August's travel; Oracle only July's (kept for comparison).
+    stack.d365.seedLedgerEntries(
+      [
+        [`JUL-${fy}`, `${fy}-07-20`, '100.00'],
+        [`AUG-${fy}`, `${fy}-08-20`, '50.00'],
+      ].map(([voucher, date, amount]) => ({
+        DataArea: 'acus',
+        JournalNumber: `PAR-${fy}`,
+        Voucher: voucher!,
+        AccountingDate: date!,
+        LedgerAccount: '61020-100',
+        AccountingCurrencyAmount: amount!,
+        TransactionCurrencyCode: 'USD',
+      })),
+    );
     journal(`JUL-${fy}`, `${fy}-07-20`, 'Manual', '100.00');
     journal(`SEP-${fy}`, `${fy}-09-20`, 'Manual', '200.00');
     journal(`OPEN-${fy}`, `${fy}-09-01`, 'Migration', '999.00');
@@ -212,12 +234,34 @@ describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
     expect(synced.status).toBe(200);
     expect((synced.body.years as { actuals: Record<string, unknown> }[])[0]!.actuals).toMatchObject({
       migrationJournals: 1,
+      comparisonOnly: 1,
     });
     const counted = (await stack.db.execute(
       sql`select document_id, amount::text as amount from actual_lines
            where legal_entity = 'ACME-US' and source_system = 'oracle' and posting_date between ${`${fy}-01-01`} and ${`${fy}-12-31`}`,
     )) as unknown as { document_id: string; amount: string }[];
     expect(counted.map((c) => [c.document_id.split('/')[1], Number(c.amount)])).toEqual([[`SEP-${fy}`, 200]]);
+    const travel = (await stack.db.execute(
+      sql`select coalesce(sum(amount), 0)::text as amount from actual_lines
+           where legal_entity = 'ACME-US' and account = '610200' and period in (${`${fy}-07`}, ${`${fy}-08`})`,
+    )) as unknown as { amount: string }[];
+    expect(Number(travel[0]!.amount)).toBe(150);
+    // Compared again: the budgets agree; the books differ by August's line, which Oracle does not have.
+    await finished(
+      (await request('POST', `${cutovers}/${cutoverId}/compare`, admin)).body.workflowId as string,
+    );
+    const books = (await request('GET', `${cutovers}/${cutoverId}`, admin)).body as {
+      comparisons: { differences: unknown[]; actualDifferences: unknown[]; actualTotals: unknown[] }[];
+      parallelActuals: { system: string; kept: number; unmapped: unknown[] }[];
+    };
+    expect(books.comparisons[0]!.differences).toEqual([]);
+    expect(books.comparisons[0]!.actualDifferences).toEqual([
+      expect.objectContaining({ period: `${fy}-08`, old: '50.00', new: '0.00', difference: '-50.00' }),
+    ]);
+    expect(books.comparisons[0]!.actualTotals).toEqual([
+      { currency: 'USD', old: '150.00', new: '100.00', difference: '-50.00' },
+    ]);
+    expect(books.parallelActuals).toEqual([{ system: 'oracle', kept: 1, unmapped: [] }]);
     const discarded = await request(
       'GET',
       '/v1/source-exceptions?legalEntity=ACME-US&stream=actuals&status=discarded',
@@ -229,6 +273,73 @@ describe('an entity moving from Dynamics 365 to Oracle Fusion', () => {
         recordKey: expect.stringContaining(`OPEN-${fy}`),
       }),
     );
+
+    // Open orders follow the books as of the snapshot's day: Dynamics 365's before the cut-over, Oracle's
+    // (where the order was migrated) while its books count, Dynamics 365's again after the rollback; each time the
+    // other ERP's copy of the order is released, so it is never committed twice.
+    stack.d365.seedPurchaseOrders([
+      {
+        dataAreaId: 'acus',
+        PurchaseOrderNumber: `PO-${fy}-77`,
+        CurrencyCode: 'USD',
+        lines: [
+          {
+            LineNumber: 1,
+            RequestedDeliveryDate: `${fy}-11-15`,
+            DefaultLedgerDimensionDisplayValue: '61020-100',
+            LineAmount: '300.00',
+            PurchaseOrderLineStatus: 'Backorder',
+          },
+        ],
+      },
+    ]);
+    stack.oracle.putPurchaseOrders([
+      {
+        OrderNumber: `PO-${fy}-77`,
+        SoldToLegalEntity: 'Acme Services US Inc.',
+        CurrencyCode: 'USD',
+        lines: [
+          {
+            LineNumber: 1,
+            schedules: [
+              {
+                ScheduleNumber: 1,
+                distributions: [
+                  {
+                    DistributionNumber: 1,
+                    POChargeAccount: '6102-1100',
+                    BudgetDate: `${fy}-11-15`,
+                    Ordered: '300.00',
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ]);
+    const sourceLines = createActualsActivities({ db: stack.db, erps: stack.erps });
+    const committed = async (asOf: string) => {
+      const snapshot = (await new MockActivityEnvironment().run(() =>
+        sourceLines.syncCommitments({
+          legalEntity: 'ACME-US',
+          fiscalYear: fy,
+          correlationId: `commitments-${asOf}`,
+          asOf,
+        }),
+      )) as CommitmentsSyncResult;
+      const [row] = (await stack.db.execute(
+        sql`select source_system, coalesce(sum(open_amount), 0)::text as amount from commitment_lines
+             where legal_entity = 'ACME-US' and period = ${`${fy}-11`} and open_amount <> 0
+             group by source_system`,
+      )) as unknown as { source_system: string; amount: string }[];
+      return { snapshot, held: row && [row.source_system, Number(row.amount)] };
+    };
+    expect((await committed(`${fy}-06-15`)).held).toEqual(['d365', 300]);
+    const moved = await committed(`${fy}-09-15`);
+    expect(moved.held).toEqual(['oracle', 300]);
+    expect(moved.snapshot.released).toBe(1);
+    expect((await committed(`${fy}-10-15`)).held).toEqual(['d365', 300]);
 
     const routes = (await request('GET', '/v1/legal-entities/ACME-US/routes', admin)).body.routes as {
       target: string;

@@ -4,6 +4,7 @@ import {
   compareHoldings,
   type Cutover,
   parallelRunEnd,
+  parallelWindow,
 } from '../../../domain/cutover';
 import { monthlyFiscalPeriods } from '../../../domain/reference';
 
@@ -57,6 +58,37 @@ describe('a cut-over as dates', () => {
     expect(booksWindows(cutover, { from: '2026-01-01', to: '2026-12-31' })).toEqual([
       { system: 'd365', from: '2026-01-01', to: '2026-12-31' },
     ]);
+  });
+
+  test("the parallel run's days in a window, and the ERP read for the comparison only", () => {
+    const year = { from: '2027-01-01', to: '2027-12-31' };
+    expect(parallelWindow(cutover, year)).toEqual({ system: 'oracle', from: '2027-07-01', to: '2027-08-31' });
+    expect(parallelWindow({ ...cutover, actualsDuringParallel: 'new' }, year)).toEqual({
+      system: 'd365',
+      from: '2027-07-01',
+      to: '2027-08-31',
+    });
+    // Cut short by a rollback inside the run; none in another year or without a run.
+    const rolledBack = { ...cutover, status: 'rolled_back' as const, rollbackDate: '2027-08-01' };
+    expect(parallelWindow(rolledBack, year)).toEqual({
+      system: 'oracle',
+      from: '2027-07-01',
+      to: '2027-07-31',
+    });
+    expect(parallelWindow(cutover, { from: '2028-01-01', to: '2028-12-31' })).toBeNull();
+    expect(parallelWindow({ ...cutover, parallelUntil: cutover.cutoverDate }, year)).toBeNull();
+    // A run across the year end: each year gets its own days.
+    const acrossYearEnd = { ...cutover, cutoverDate: '2027-12-01', parallelUntil: '2028-02-01' };
+    expect(parallelWindow(acrossYearEnd, year)).toEqual({
+      system: 'oracle',
+      from: '2027-12-01',
+      to: '2027-12-31',
+    });
+    expect(parallelWindow(acrossYearEnd, { from: '2028-01-01', to: '2028-12-31' })).toEqual({
+      system: 'oracle',
+      from: '2028-01-01',
+      to: '2028-01-31',
+    });
   });
 
   test('two ERPs’ holdings compared line by line and in total, a line only one holds included', () => {
