@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { chunk } from '../domain/chunking';
+import { chunk, chunkByUnit } from '../domain/chunking';
 import { FailureType } from '../domain/failures';
 import { chunkPublicationKey, chunkReversalKey, versionKey } from '../domain/identity';
 import { type Database } from '../db/client';
@@ -288,7 +288,15 @@ export function createPublicationActivities(deps: PublicationDeps) {
       // What is stored, chunked and counted as held is the differences, whatever the model: an additive
       // target is sent them, a replace-scope target the scopes they touch, an annual-lines target the lines
       // (chunkLines).
-      const planned = differences.map((d, i) => ({
+      // A target sent whole units gets each unit's differences together, in chunks that never split a unit.
+      const whole = wholeUnitOf(input.target, target.postingModel);
+      const ordered = whole
+        ? differences
+            .map((d) => ({ d, unit: whole(d) }))
+            .sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0))
+            .map(({ d }) => d)
+        : differences;
+      const planned = ordered.map((d, i) => ({
         lineNo: i + 1,
         dimensions: d.dimensions,
         period: d.period,
@@ -302,7 +310,12 @@ export function createPublicationActivities(deps: PublicationDeps) {
         target: input.target,
         lines: planned,
       });
-      const chunks = chunk(lines, input.chunkSize).map((c, i) => ({
+      const unitOfLine = new Map(planned.map((l) => [l.lineNo, whole ? whole(l) : '']));
+      const chunks = (
+        whole
+          ? chunkByUnit(lines, input.chunkSize, (l) => unitOfLine.get(l.lineNumber)!)
+          : chunk(lines, input.chunkSize)
+      ).map((c, i) => ({
         idempotencyKey: chunkPublicationKey(ref, input.target, i, input.revision),
         firstLineNo: c[0]!.lineNumber,
         lastLineNo: c[c.length - 1]!.lineNumber,

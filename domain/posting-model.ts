@@ -172,7 +172,13 @@ export function scopesAfter(
     direction === 'apply'
       ? changes
       : changes.map((c) => ({ ...c, amount: fromMinor(-toMinor(c.amount, c.currency), c.currency) }));
-  const { plan } = planPosting('replace-scope', [...held, ...signed], held, { isOpen: () => true, scopeOf });
+  // Only the scopes the changes touch are sent: what is held elsewhere is left out before planning.
+  const touched = new Set(changes.map((c) => scopeOf(c)));
+  const inScope = held.filter((h) => touched.has(scopeOf(h)));
+  const { plan } = planPosting('replace-scope', [...inScope, ...signed], inScope, {
+    isOpen: () => true,
+    scopeOf,
+  });
   if (plan.model !== 'replace-scope') throw new Error('unreachable');
   // Stored differences are netted per combination and period, never zero: every scope they touch changed.
   return plan.scopes.flatMap((s) => s.lines);

@@ -6,9 +6,9 @@ import { insertFiscalPeriods, upsertLegalEntities } from '../db/queries/referenc
 import { legalEntity as servicesCompany } from '../db/seed/services-company';
 import { monthlyFiscalPeriods } from '../domain/reference';
 import { writeFigures } from './bench/figures';
-import { postgresCpuSeconds, temporalCpuSeconds, treeCpuSeconds } from './bench/cpu';
+import { cpuNow, cpuSince } from './bench/cpu';
 import { benchOnHarness } from './bench/harness';
-import { eventMillis, type HistoryEvent } from './bench/history';
+import { taskTimes } from './bench/history';
 import { withWorkerProcess } from '../test/harness/worker-process';
 import { connectWorker } from '../config/temporal-connection';
 import { decisionSignal } from '../workflows/definitions';
@@ -24,49 +24,6 @@ import { type PeriodCloseInput, type periodClose, periodCloseStatusQuery } from 
  * benchmark's own calls in this process do not take its CPU; the no-op fan-out's worker runs here, alone.
  * Prints both times, their ratio (target ≤ 2×) and the largest histories.
  */
-/** CPU seconds used so far by each party: the dev server, PostgreSQL, closeloop's worker process, this process. */
-const cpuNow = (workerPid?: number) => {
-  const own = process.cpuUsage();
-  return {
-    temporal: temporalCpuSeconds(),
-    postgres: postgresCpuSeconds(),
-    worker: workerPid ? treeCpuSeconds(workerPid) : 0,
-    bench: (own.user + own.system) / 1e6,
-  };
-};
-const cpuSince = (before: ReturnType<typeof cpuNow>, workerPid?: number) => {
-  const now = cpuNow(workerPid);
-  const r = (k: keyof typeof now) => Number((now[k] - before[k]).toFixed(1));
-  return { temporal: r('temporal'), postgres: r('postgres'), worker: r('worker'), bench: r('bench') };
-};
-
-/** Each task of a history (workflow tasks, activities by type), with its time waiting to start and running. */
-function taskTimes(events: HistoryEvent[]): [string, { waiting: number; running: number }][] {
-  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
-  const out: [string, { waiting: number; running: number }][] = [];
-  for (const e of events) {
-    const ended =
-      e.workflowTaskCompletedEventAttributes ??
-      e.activityTaskCompletedEventAttributes ??
-      e.activityTaskFailedEventAttributes;
-    if (!ended) continue;
-    const scheduled = byId.get(Number(ended.scheduledEventId));
-    const started = byId.get(Number(ended.startedEventId));
-    if (!scheduled || !started) continue;
-    const task = e.workflowTaskCompletedEventAttributes
-      ? 'workflow task'
-      : `activity ${scheduled.activityTaskScheduledEventAttributes?.activityType?.name}`;
-    out.push([
-      task,
-      {
-        waiting: eventMillis(started) - eventMillis(scheduled),
-        running: eventMillis(e) - eventMillis(started),
-      },
-    ]);
-  }
-  return out;
-}
-
 benchOnHarness({ worker: false }, async (stack) => {
   const { values } = parseArgs({ options: { entities: { type: 'string', default: '500' } } });
   const n = Number(values.entities);

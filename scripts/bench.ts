@@ -155,6 +155,29 @@ const BENCHES: Bench[] = [
     ],
   },
   {
+    name: 'annual publication',
+    script: 'scripts/bench-publication.ts',
+    sizes: [
+      { label: '20,000 lines', args: ['--lines', '20000'] },
+      { label: '200,000 lines', args: ['--lines', '200000'] },
+    ],
+    smoke: { label: '4,000 lines', args: ['--lines', '4000'] },
+    output: 'publication.json',
+    rows: (f, size) => [
+      {
+        // No ceiling is measured for this one: its target is the (under 60 s at 200,000 lines).
+        benchmark: 'annual publication to four ERPs (zero-latency sinks)',
+        size,
+        ceiling: 60,
+        ceilingUnit: 's (target, not measured)',
+        closeloop: at(f, 'closeloop', 'publishSeconds'),
+        closeloopUnit: 's',
+        ratio: at(f, 'closeloop', 'publishSeconds') / 60,
+        target: '<= 1',
+      },
+    ],
+  },
+  {
     name: 'approvals',
     script: 'scripts/bench-approvals.ts',
     sizes: [

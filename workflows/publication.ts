@@ -3,6 +3,7 @@ import {
   CancellationScope,
   defineQuery,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -30,6 +31,8 @@ export interface PublicationProgress {
   target: string;
   revision: number;
   chunkCount?: number;
+  /** Lines (differences) the publication sends in all. */
+  lineCount?: number;
   posted: number;
   reversed: number;
   state: 'preparing' | 'posting' | 'compensating' | 'published' | 'failed';
@@ -63,7 +66,14 @@ export async function publication(input: PublicationInput): Promise<PublicationR
     correlationId: input.correlationId,
   });
   progress.chunkCount = prepared.chunkCount;
+  progress.lineCount = prepared.lineCount;
   progress.state = 'posting';
+  // What Temporal UI shows while it runs (metadata only: no command, so replay is unchanged).
+  const show = () =>
+    setCurrentDetails(
+      `**${input.target}**, revision ${input.revision}: ${progress.state}, ${progress.posted} of ${prepared.chunkCount} chunks posted (${prepared.lineCount} lines)${progress.reversed ? `, ${progress.reversed} reversed` : ''}`,
+    );
+  show();
 
   const compensations: (() => Promise<unknown>)[] = [];
   const documentNumbers: string[] = [];
@@ -74,6 +84,7 @@ export async function publication(input: PublicationInput): Promise<PublicationR
       compensations.unshift(() => erp.reverseChunk(ref));
       documentNumbers.push(outcome.documentNumber);
       progress.posted++;
+      show();
     }
   } catch (err) {
     progress.state = 'compensating';
@@ -84,10 +95,12 @@ export async function publication(input: PublicationInput): Promise<PublicationR
       for (const undo of compensations) {
         await undo();
         progress.reversed++;
+        show();
       }
       await db.failPublication({ publicationId: prepared.publicationId, error: reason });
     });
     progress.state = 'failed';
+    show();
     throw ApplicationFailure.create({
       type: PUBLICATION_FAILED,
       message: `publication to ${input.target} failed after ${progress.posted} of ${prepared.chunkCount} chunks; ${progress.reversed} reversed: ${reason}`,
@@ -99,6 +112,7 @@ export async function publication(input: PublicationInput): Promise<PublicationR
 
   await db.completePublication({ publicationId: prepared.publicationId });
   progress.state = 'published';
+  show();
   return {
     publicationId: prepared.publicationId,
     target: input.target,

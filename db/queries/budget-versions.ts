@@ -1,3 +1,4 @@
+import { insertRecordset } from './bulk-insert';
 import { and, asc, desc, eq, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm';
 import { type BudgetDecisionKind } from '../../domain/approval';
 import { type LineIssue, type PeriodMove } from '../../domain/budget-validation';
@@ -193,20 +194,30 @@ const contentDetails = (c: ImportedContent) => ({
 });
 
 async function insertLines(tx: Tx, versionId: string, lines: readonly BudgetLine[]) {
-  // One statement per 1000 lines keeps parameters under Postgres' limit.
-  for (let i = 0; i < lines.length; i += 1000) {
-    await tx.insert(budgetLines).values(
-      lines.slice(i, i + 1000).map((l) => ({
-        versionId,
-        lineNo: l.lineNo,
-        dimensions: l.dimensions,
-        period: l.period,
-        amount: l.amount.amount,
-        currency: l.amount.currency,
-      })),
-    );
-  }
+  await insertRecordset(
+    tx,
+    'budget_lines',
+    LINE_COLUMNS,
+    lines.map((l) => ({
+      version_id: versionId,
+      line_no: l.lineNo,
+      dimensions: l.dimensions,
+      period: l.period,
+      amount: l.amount.amount,
+      currency: l.amount.currency,
+    })),
+  );
 }
+
+/** A stored line's columns (account and cost center are generated from its dimensions). */
+const LINE_COLUMNS = {
+  version_id: 'uuid',
+  line_no: 'int',
+  dimensions: 'jsonb',
+  period: 'text',
+  amount: 'numeric',
+  currency: 'text',
+};
 
 /**
  * Stores a newly imported version with its lines and verdict. Returns undefined when the version already

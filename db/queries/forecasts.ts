@@ -1,3 +1,4 @@
+import { insertRecordset } from './bulk-insert';
 import { eq, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type ForecastLine } from '../../domain/model';
@@ -36,22 +37,34 @@ export async function storeForecast(
       set: { total: f.total.amount, status: 'computed', correlationId: f.correlationId },
     });
   await tx.delete(forecastLines).where(eq(forecastLines.forecastKey, f.forecastKey));
-  for (let i = 0; i < f.lines.length; i += 1000) {
-    await tx.insert(forecastLines).values(
-      f.lines.slice(i, i + 1000).map((l) => ({
-        forecastKey: f.forecastKey,
-        account: l.dimensions.account,
-        costCenter: l.dimensions.costCenter,
-        period: l.period,
-        basis: l.basis,
-        amount: l.amount.amount,
-        actual: l.actual.amount,
-        committed: l.committed.amount,
-        remainingBudget: l.remainingBudget.amount,
-        currency: f.total.currency,
-      })),
-    );
-  }
+  await insertRecordset(
+    tx,
+    'forecast_lines',
+    {
+      forecast_key: 'text',
+      account: 'text',
+      cost_center: 'text',
+      period: 'text',
+      basis: 'text',
+      amount: 'numeric',
+      actual: 'numeric',
+      committed: 'numeric',
+      remaining_budget: 'numeric',
+      currency: 'text',
+    },
+    f.lines.map((l) => ({
+      forecast_key: f.forecastKey,
+      account: l.dimensions.account,
+      cost_center: l.dimensions.costCenter,
+      period: l.period,
+      basis: l.basis,
+      amount: l.amount.amount,
+      actual: l.actual.amount,
+      committed: l.committed.amount,
+      remaining_budget: l.remainingBudget.amount,
+      currency: f.total.currency,
+    })),
+  );
 }
 
 interface ForecastOutcome {

@@ -1,3 +1,4 @@
+import { insertRecordset } from './bulk-insert';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
@@ -274,12 +275,26 @@ export async function planPublication(
     .onConflictDoNothing()
     .returning();
   if (!publication) return (await findPublication(tx, p.versionId, p.target, p.revision))!;
-  // One statement per 1000 lines keeps parameters under Postgres' limit.
-  for (let i = 0; i < p.lines.length; i += 1000) {
-    await tx
-      .insert(publicationLines)
-      .values(p.lines.slice(i, i + 1000).map((l) => ({ publicationId: publication.id, ...l })));
-  }
+  await insertRecordset(
+    tx,
+    'publication_lines',
+    {
+      publication_id: 'uuid',
+      line_no: 'int',
+      dimensions: 'jsonb',
+      period: 'text',
+      amount: 'numeric',
+      currency: 'text',
+    },
+    p.lines.map((l) => ({
+      publication_id: publication.id,
+      line_no: l.lineNo,
+      dimensions: l.dimensions,
+      period: l.period,
+      amount: l.amount,
+      currency: l.currency,
+    })),
+  );
   if (p.chunks.length) {
     await tx
       .insert(publicationChunks)

@@ -137,3 +137,19 @@ export function summariseCpuProfile(dir: string) {
     functions: top(functions, 12),
   };
 }
+
+/** CPU seconds used so far by each party: the dev server, PostgreSQL, closeloop's worker process, this process. */
+export const cpuNow = (workerPid?: number) => {
+  const own = process.cpuUsage();
+  return {
+    temporal: temporalCpuSeconds(),
+    postgres: postgresCpuSeconds(),
+    worker: workerPid ? treeCpuSeconds(workerPid) : 0,
+    bench: (own.user + own.system) / 1e6,
+  };
+};
+export const cpuSince = (before: ReturnType<typeof cpuNow>, workerPid?: number) => {
+  const now = cpuNow(workerPid);
+  const r = (k: keyof typeof now) => Number((now[k] - before[k]).toFixed(1));
+  return { temporal: r('temporal'), postgres: r('postgres'), worker: r('worker'), bench: r('bench') };
+};

@@ -12,6 +12,10 @@ export function benchOnHarness(options: StackOptions, run: (stack: TestStack) =>
     const stack = await startStack(options);
     try {
       await run(stack);
+    } catch (err) {
+      // Shown before the teardown, whose own complaint would otherwise replace it.
+      console.error(err);
+      process.exitCode = 1;
     } finally {
       await stack.stop();
       await globalTeardown();

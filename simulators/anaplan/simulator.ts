@@ -514,6 +514,10 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
     }
     const dumpRows: string[][] = [];
     const counts = { success: 0, failed: 0, ignored: 0, created: 0 };
+    // Where each version's cells are (account, cost center, period), so a large import reads each row once.
+    const cells = new Map<string, Map<string, number>>();
+    const cellKey = (x: { account: string; costCenter: string; period: string }) =>
+      `${x.account}|${x.costCenter}|${x.period}`;
     records.forEach((r, i) => {
       const line = String(i + 2);
       // A row naming an item the model's list does not hold is ignored, with a warning in the dump.
@@ -541,11 +545,15 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
         currency: r.Currency!,
         loadKey: r['Load Key']!,
       };
-      const at = version.rows.findIndex(
-        (x) => x.account === row.account && x.costCenter === row.costCenter && x.period === row.period,
-      );
-      if (at >= 0) version.rows[at] = row;
+      let index = cells.get(r.Version);
+      if (!index) {
+        index = new Map(version.rows.map((x, at) => [cellKey(x), at]));
+        cells.set(r.Version, index);
+      }
+      const at = index.get(cellKey(row));
+      if (at !== undefined) version.rows[at] = row;
       else {
+        index.set(cellKey(row), version.rows.length);
         version.rows.push(row);
         counts.created++;
       }

@@ -339,14 +339,40 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       grants: saved.grants ?? [],
       fundingSources: saved.fundingSources ?? [],
     };
-  const persist = () => saveState(options.stateFile, { format: 2, ...state });
+  // Every change is persisted: the revision tells what was derived from the state whether it still holds.
+  let revision = 0;
+  const persist = () => {
+    revision++;
+    saveState(options.stateFile, { format: 2, ...state });
+  };
 
   const entryKey = (r: Row) => `${String(r.dataAreaId)}|${String(r.LegalEntityId)}|${String(r.EntryNumber)}`;
   const headerOf = (r: Row) => state.headers.find((h) => entryKey(h) === entryKey(r));
-  const linesOf = (h: Row) => state.lines.filter((l) => entryKey(l) === entryKey(h));
-  const flatEntries = (): Row[] =>
-    state.lines.map((l) => {
-      const h = headerOf(l)!;
+  // Lines by entry, kept up to date as lines are appended (a new or shorter array is indexed again): an entry's
+  // lines found without reading every line of every entry, so a large budget loads in linear time.
+  let lineIndex: { of: Row[]; size: number; byEntry: Map<string, Row[]> } | undefined;
+  const linesOf = (h: Row): Row[] => {
+    if (!lineIndex || lineIndex.of !== state.lines || lineIndex.size > state.lines.length)
+      lineIndex = { of: state.lines, size: 0, byEntry: new Map() };
+    for (; lineIndex.size < state.lines.length; lineIndex.size++) {
+      const l = state.lines[lineIndex.size]!;
+      const key = entryKey(l);
+      const list = lineIndex.byEntry.get(key);
+      if (list) list.push(l);
+      else lineIndex.byEntry.set(key, [l]);
+    }
+    return lineIndex.byEntry.get(entryKey(h)) ?? [];
+  };
+  // The entries as one flat view, built once per revision: a large budget is read page by page.
+  let flat: { revision: number; rows: Row[] } | undefined;
+  const flatEntries = (): Row[] => {
+    if (flat?.revision !== revision) flat = { revision, rows: buildFlatEntries() };
+    return flat.rows;
+  };
+  const buildFlatEntries = (): Row[] => {
+    const headers = new Map(state.headers.map((h) => [entryKey(h), h]));
+    return state.lines.map((l) => {
+      const h = headers.get(entryKey(l))!;
       return {
         ...l,
         Date: l.EntryDate,
@@ -361,13 +387,17 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
         DocumentWorkflowStatus: h.WorkflowStatus,
       };
     });
+  };
 
   /** "Update budget balances" on one draft entry: workflow first, then the budget check, then Completed. */
   function updateBalancesOf(h: Row): void {
     const lines = linesOf(h);
     if (h.Status !== 'Draft' || lines.length === 0) return;
     if (workflowCodes.has(String(h.BudgetCode))) {
-      if (h.WorkflowStatus === 'NotSubmitted') h.WorkflowStatus = 'Submitted';
+      if (h.WorkflowStatus === 'NotSubmitted') {
+        h.WorkflowStatus = 'Submitted';
+        revision++;
+      }
       if (h.WorkflowStatus !== 'Approved') return;
     }
     if (budgetControl) {
@@ -407,6 +437,8 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     }
     h.ExpenseBudgetTotal = fromMinor(expense, 'USD');
     h.Status = 'Completed';
+    // The next entry's check counts this one as completed (the batch persists once, after them all).
+    revision++;
     delete state.changedAt[entryKey(h)];
   }
 
@@ -749,7 +781,14 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       return void res.status(400).json(odataError(err.message, ''));
     }
     const answered = groups.map((group) => {
-      const before = JSON.stringify(state);
+      // A change set only creates headers and lines: undoing it drops what it appended and restores the counters.
+      const before = {
+        headers: state.headers.length,
+        lines: state.lines.length,
+        nextEntry: state.nextEntry,
+        nextRecId: state.nextRecId,
+        changedAt: { ...state.changedAt },
+      };
       const answers: BatchAnswer[] = [];
       for (const r of group.requests) {
         const path = r.url.replace(/^.*\/data\//, '').replace(/^\//, '');
@@ -779,7 +818,11 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
       const failed = answers.find((a) => a.status >= 400);
       if (group.changeset && failed) {
         // All or nothing: the change set's earlier writes are undone, and only the failure is answered.
-        state = JSON.parse(before) as typeof state;
+        state.headers.length = before.headers;
+        state.lines.length = before.lines;
+        state.nextEntry = before.nextEntry;
+        state.nextRecId = before.nextRecId;
+        state.changedAt = before.changedAt;
         return { changeset: true, answers: [failed] };
       }
       return { changeset: group.changeset, answers };

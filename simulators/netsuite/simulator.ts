@@ -298,7 +298,8 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
         job.recordId = existing.id;
       } else {
         job.recordId = String(list.length + 1);
-        records.set(job.type, [...list, { id: job.recordId, body: job.body }]);
+        list.push({ id: job.recordId, body: job.body });
+        records.set(job.type, list);
       }
       persist();
     }
@@ -465,10 +466,23 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     'class',
     'location',
   ];
-  const sameBudget = (body: Record<string, unknown>) =>
-    (records.get('budgetImport') ?? []).find((r) =>
-      BUDGET_KEY.every((k) => ref((r.body as Record<string, unknown>)[k]) === ref(body[k])),
-    );
+  // Budgets by their key, kept up to date as records are appended (a new or shorter list is indexed again), so a
+  // large budget finds its lines without reading every line.
+  const budgetKey = (body: Record<string, unknown>) => JSON.stringify(BUDGET_KEY.map((k) => ref(body[k])));
+  let budgetIndex:
+    { of: unknown; size: number; byKey: Map<string, { id: string; body: unknown }> } | undefined;
+  const sameBudget = (body: Record<string, unknown>) => {
+    const list = records.get('budgetImport') ?? [];
+    if (!budgetIndex || budgetIndex.of !== list || budgetIndex.size > list.length)
+      budgetIndex = { of: list, size: 0, byKey: new Map() };
+    for (; budgetIndex.size < list.length; budgetIndex.size++) {
+      const r = list[budgetIndex.size]!;
+      const key = budgetKey(r.body as Record<string, unknown>);
+      // The first record of a key is the one found, as a search from the start would.
+      if (!budgetIndex.byKey.has(key)) budgetIndex.byKey.set(key, r);
+    }
+    return budgetIndex.byKey.get(budgetKey(body));
+  };
 
   return {
     app,

@@ -16,8 +16,9 @@ export function killHard(child: ChildProcess | undefined) {
 export async function workerProcess(
   stack: TestStack,
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<ChildProcess> {
-  const child = spawn('npx', ['tsx', 'workers/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'workers/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...stack.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,8 +49,9 @@ export async function workerProcess(
 export async function withWorkerProcess<T>(
   stack: TestStack,
   run: (worker: ChildProcess) => Promise<T>,
+  options: { env?: Record<string, string>; nodeArgs?: string[] } = {},
 ): Promise<T> {
-  const worker = await workerProcess(stack);
+  const worker = await workerProcess(stack, options.env, options.nodeArgs);
   try {
     return await run(worker);
   } finally {

@@ -21,6 +21,7 @@ import {
   readNetSuiteMasterData,
   readOpenOrderLines,
 } from './books';
+import { mapConcurrently } from '../concurrency';
 import { createNetSuiteRest, type NetSuiteConfig, SYSTEM } from './rest';
 import { Amount, Day, Flag, Id, OptionalId, isoDay, jsonWithAmounts, quoted } from './suiteql';
 
@@ -225,10 +226,9 @@ export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
       line.amounts.set(n, (line.amounts.get(n) ?? 0n) + toMinor(l.amount.amount, l.amount.currency));
       lines.set(key, line);
     }
-    const records: string[] = [];
-    let reused = 0;
     const ordered = [...lines].sort(([a], [b]) => (a < b ? -1 : 1));
-    for (const [key, line] of ordered) {
+    // As many records at once as the account takes; each is created once under its own key, whatever the order.
+    const created = await mapConcurrently(ordered, config.concurrencyLimit ?? 1, async ([key, line]) => {
       const currency = currencyIds.get(line.currency);
       if (!currency)
         throw ApplicationFailure.nonRetryable(
@@ -244,15 +244,15 @@ export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
         amounts: line.amounts,
         currencyCode: line.currency,
       });
-      const created = await rest.createAsync(
+      return rest.createAsync(
         'budgetImport',
         body,
         idempotencyUuid(`${chunk.idempotencyKey}|${key}`),
         control,
       );
-      records.push(created.record.split('/').pop() ?? created.record);
-      if (created.reused) reused++;
-    }
+    });
+    const records = created.map((c) => c.record.split('/').pop() ?? c.record);
+    const reused = created.filter((c) => c.reused).length;
     return {
       idempotencyKey: chunk.idempotencyKey,
       documentNumber: records.length

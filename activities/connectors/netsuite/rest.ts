@@ -33,6 +33,8 @@ export interface NetSuiteConfig {
    * the database); a call's own `CallControl.slot` wins. Absent: no limit kept.
    */
   slot?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The account's concurrency limit: how many records one chunk creates at once (the slots bound the account). */
+  concurrencyLimit?: number;
 }
 
 export const SYSTEM = 'netsuite';

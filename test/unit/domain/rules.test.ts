@@ -1,5 +1,5 @@
 import { DecisionInput, refuseDecision } from '../../../domain/approval';
-import { chunk } from '../../../domain/chunking';
+import { chunk, chunkByUnit } from '../../../domain/chunking';
 import {
   budgetCycleWorkflowId,
   chunkPublicationKey,
@@ -33,6 +33,18 @@ describe('identity', () => {
     expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
     expect(chunk([], 3)).toEqual([]);
     expect(() => chunk([1], 0)).toThrow(RangeError);
+  });
+
+  test('chunks of whole units: never split, packed while they fit, one larger than a chunk alone', () => {
+    const items = ['a1', 'a2', 'b1', 'c1', 'c2', 'c3', 'c4', 'd1', 'e1'];
+    expect(chunkByUnit(items, 3, (s) => s[0]!)).toEqual([
+      ['a1', 'a2', 'b1'],
+      ['c1', 'c2', 'c3', 'c4'],
+      ['d1', 'e1'],
+    ]);
+    expect(chunkByUnit(items, 100, (s) => s[0]!)).toEqual([items]);
+    expect(chunkByUnit([], 3, String)).toEqual([]);
+    expect(() => chunkByUnit(items, 0, String)).toThrow(RangeError);
   });
 });
 
