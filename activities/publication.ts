@@ -25,7 +25,8 @@ import { withKeyLock } from '../db/queries/locks';
 import { jobCallbackOutcome } from '../db/queries/erp-job-callbacks';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { targetsOfFiscalYear } from '../db/queries/routes';
-import { receives, replaceScopeOf, wholeUnitOf } from '../domain/routing';
+import { receives, replaceScopeOf, wholeUnitOf, wholeUnitParts } from '../domain/routing';
+import { combinationKey } from '../domain/revision';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
 import { targetLinesFor } from './erp-mapping';
@@ -94,9 +95,21 @@ async function chunkLines(
     to: row.lastLineNo,
   });
   const whole = wholeUnitOf(ctx.publication.target, ctx.publication.postingModel);
+  // What is held in the chunk's units alone: the rest of the budget is not sent, so it is not read either.
+  const parts = wholeUnitParts(ctx.publication.target, ctx.publication.postingModel);
+  const within = parts && {
+    ...(parts.period ? { periods: [...new Set(differences.map((d) => d.period))] } : {}),
+    ...(parts.combination
+      ? {
+          combinations: [
+            ...new Map(differences.map((d) => [combinationKey(d.dimensions), d.dimensions])).values(),
+          ],
+        }
+      : {}),
+  };
   const lines = whole
     ? scopesAfter(
-        await budgetHeld(db, { ...ctx.ref, target: ctx.publication.target }),
+        await budgetHeld(db, { ...ctx.ref, target: ctx.publication.target }, within),
         differences,
         direction,
         whole,

@@ -74,6 +74,20 @@ export function wholeUnitOf(
   return undefined;
 }
 
+/**
+ * What a whole unit is made of (wholeUnitOf): its period, its combination or both. What is held in some units is
+ * then read by those alone: a superset of the units, never fewer.
+ */
+export function wholeUnitParts(
+  target: string,
+  model: PostingModel,
+): { period: boolean; combination: boolean } | undefined {
+  if (model === 'replace-scope')
+    return target === 'sap' ? { period: true, combination: false } : { period: true, combination: true };
+  if (model === 'annual-lines') return { period: false, combination: true };
+  return undefined;
+}
+
 export function postingModelOf(route: Pick<Route, 'target' | 'postingModel'>): PostingModel {
   if (route.postingModel) return route.postingModel;
   const models = POSTING_MODELS_BY_ERP[route.target as ErpSystem] as readonly PostingModel[] | undefined;

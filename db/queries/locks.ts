@@ -30,13 +30,12 @@ export async function withSlot<T>(
   const started = Date.now();
   for (let round = 0; ; round++) {
     const taken = await db.transaction(async (tx) => {
-      for (let slot = 0; slot < limit; slot++) {
-        const [row] = (await tx.execute(
-          sql`select pg_try_advisory_xact_lock(hashtext(${`slot:${name}`}), ${slot}) as got`,
-        )) as unknown as { got: boolean }[];
-        if (row?.got) return { value: await fn() };
-      }
-      return undefined;
+      // The first free slot, in one statement: slots are tried in order and the scan stops at the one taken.
+      const [row] = (await tx.execute(
+        sql`select s from generate_series(0, ${limit - 1}::int) s
+             where pg_try_advisory_xact_lock(hashtext(${`slot:${name}`}), s) limit 1`,
+      )) as unknown as { s: number }[];
+      return row ? { value: await fn() } : undefined;
     });
     if (taken) return taken.value;
     if (Date.now() - started >= opts.waitMs) throw opts.onFull();

@@ -63,6 +63,8 @@ export function publicationLinesOf(db: DbOrTx, publicationId: string, range: { f
 export async function budgetHeld(
   db: DbOrTx,
   b: { legalEntity: string; fiscalYear: number; scenario: string; target?: string },
+  /** Only what is held in these periods and/or on these combinations (a chunk's units, domain/routing). */
+  within?: { periods?: string[]; combinations?: Record<string, string>[] },
 ) {
   return (await db.execute(sql`
     select p.target, l.dimensions, l.period, l.currency, sum(l.amount)::text as amount
@@ -72,6 +74,8 @@ export async function budgetHeld(
       join publication_lines l on l.publication_id = p.id and l.line_no between c.first_line_no and c.last_line_no
      where v.legal_entity = ${b.legalEntity} and v.fiscal_year = ${b.fiscalYear} and v.scenario = ${b.scenario}
        ${b.target === undefined ? sql`` : sql`and p.target = ${b.target}`}
+       ${within?.periods ? sql`and l.period in (select jsonb_array_elements_text(${JSON.stringify(within.periods)}::jsonb))` : sql``}
+       ${within?.combinations ? sql`and l.dimensions in (select jsonb_array_elements(${JSON.stringify(within.combinations)}::jsonb))` : sql``}
      group by p.target, l.dimensions, l.period, l.currency
      order by p.target, l.period, l.dimensions::text`)) as unknown as {
     target: string;
