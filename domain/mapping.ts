@@ -45,10 +45,27 @@ export function resolveMapping(
   code: string,
   onDate: string,
 ): string | undefined {
-  return publishedValue(
-    mappings.filter((m) => m.dimension === dimension && m.canonicalCode === code),
-    onDate,
-  )?.systemValue;
+  return publishedValue(byCanonicalCode(mappings).get(`${dimension}|${code}`) ?? [], onDate)?.systemValue;
+}
+
+/**
+ * The mappings of each canonical value, in the list's order, built once per mappings list: a publication maps
+ * every line of a budget with the same list.
+ */
+const canonicalIndexes = new WeakMap<readonly DimensionMappingRef[], Map<string, DimensionMappingRef[]>>();
+function byCanonicalCode(mappings: readonly DimensionMappingRef[]): Map<string, DimensionMappingRef[]> {
+  let index = canonicalIndexes.get(mappings);
+  if (!index) {
+    index = new Map();
+    for (const m of mappings) {
+      const key = `${m.dimension}|${m.canonicalCode}`;
+      const list = index.get(key);
+      if (list) list.push(m);
+      else index.set(key, [m]);
+    }
+    canonicalIndexes.set(mappings, index);
+  }
+  return index;
 }
 
 /**

@@ -127,14 +127,37 @@ const SUPPORTED_OPTIONS = new Set([
 export interface PageRequest {
   query: Record<string, unknown>;
   maxPageSize: number;
+  /**
+   * The records never change while this array is the one passed (a view rebuilt on every change): the filtered
+   * and ordered rows of a query are then kept for its next pages instead of being found again for each.
+   */
+  immutable?: boolean;
 }
+
+const selections = new WeakMap<object, { key: string; rows: unknown[] }>();
 
 /** Filters, orders and pages records; returns the page and, when more remain, the offset of the next one. */
 export function query<T extends Record<string, unknown>>(
   entity: EntityType,
   records: readonly T[],
-  { query: q, maxPageSize }: PageRequest,
+  { query: q, maxPageSize, immutable }: PageRequest,
 ): { page: T[]; next?: number; count: number } {
+  const key = JSON.stringify(Object.entries(q).filter(([k]) => k !== '$skiptoken'));
+  const kept = immutable ? selections.get(records) : undefined;
+  const rows = kept?.key === key ? (kept.rows as T[]) : select(entity, records, q);
+  if (immutable) selections.set(records, { key, rows });
+  const offset = Number(typeof q.$skiptoken === 'string' ? q.$skiptoken : 0);
+  const page = rows.slice(offset, offset + maxPageSize);
+  const next = offset + maxPageSize < rows.length ? offset + maxPageSize : undefined;
+  return { page, next, count: rows.length };
+}
+
+/** The records a query selects, filtered and ordered, after $skip and $top (before the page's $skiptoken). */
+function select<T extends Record<string, unknown>>(
+  entity: EntityType,
+  records: readonly T[],
+  q: Record<string, unknown>,
+): T[] {
   for (const option of Object.keys(q)) {
     if (option.startsWith('$') && !SUPPORTED_OPTIONS.has(option)) {
       throw new ODataQueryError(`The query parameter '${option}' is not supported.`);
@@ -158,11 +181,7 @@ export function query<T extends Record<string, unknown>>(
   }
   const skip = Number(text('$skip') ?? 0);
   const top = text('$top');
-  rows = rows.slice(skip, top === undefined ? undefined : skip + Number(top));
-  const offset = Number(text('$skiptoken') ?? 0);
-  const page = rows.slice(offset, offset + maxPageSize);
-  const next = offset + maxPageSize < rows.length ? offset + maxPageSize : undefined;
-  return { page, next, count: rows.length };
+  return rows.slice(skip, top === undefined ? undefined : skip + Number(top));
 }
 
 /**

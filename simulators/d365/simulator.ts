@@ -644,13 +644,14 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   };
 
   /** Answers a collection read with server-driven paging, as D365 does under `Prefer: odata.maxpagesize`. */
-  function collection(entity: EntityType, records: () => Row[], duplicates = false) {
+  function collection(entity: EntityType, records: () => Row[], duplicates = false, immutable = false) {
     return (req: Request, res: Response) => {
       const prefer = /odata\.maxpagesize=(\d+)/.exec(req.header('prefer') ?? '')?.[1];
       try {
         const result = query(entity, records(), {
           query: req.query as Record<string, unknown>,
           maxPageSize: Math.min(maxPageSize, prefer ? Number(prefer) : maxPageSize),
+          immutable,
         });
         const ieee754 = ieee754Requested(req.header('accept'));
         let value = result.page.map((r) => serialise(entity, r, ieee754));
@@ -696,7 +697,8 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
     collection(BudgetRegisterEntryLines, () => state.lines),
   );
   data.post('/BudgetRegisterEntryLines', ...writeRoute(BudgetRegisterEntryLines, createLine));
-  data.get('/BudgetRegisterEntries', collection(BudgetRegisterEntries, flatEntries));
+  // The flat view is rebuilt on every change, so a query's selection holds for all its pages.
+  data.get('/BudgetRegisterEntries', collection(BudgetRegisterEntries, flatEntries, false, true));
   data.get(
     '/GeneralJournalAccountEntries',
     collection(GeneralJournalAccountEntries, () => state.ledger, true),
