@@ -92,8 +92,9 @@ benchOnHarness(
   {
     api: true,
     worker: false,
-    // NetSuite's default account concurrency (scripts/bench/vendor-limits.ts); every other sink answers at once.
-    env: { NETSUITE_CONCURRENCY_LIMIT: '5' },
+    // NetSuite's default account concurrency (scripts/bench/vendor-limits.ts); its jobs, which the simulator ends
+    // at once, read again at once. Every other sink answers at once.
+    env: { NETSUITE_CONCURRENCY_LIMIT: '5', NETSUITE_JOB_POLL: '1ms' },
   },
   async (stack) => {
     const { values } = parseArgs({

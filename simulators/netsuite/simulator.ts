@@ -98,7 +98,10 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     for (const [k, v] of saved.tables) tables.set(k, v);
     subsidiaries.push(...saved.subsidiaries);
   }
-  const persist = () =>
+  // Every change is persisted: the revision tells a view built from the state whether it still holds.
+  let revision = 0;
+  const persist = () => {
+    revision++;
     saveState(options.stateFile, {
       records: [...records],
       jobs: [...jobs],
@@ -106,6 +109,7 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
       tables: [...tables],
       subsidiaries,
     } satisfies Saved);
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -388,13 +392,24 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   });
 
   /** What a SuiteQL table holds: what was put in it, or for `budgets`, the budget lines imported so far. */
+  // The budgets view, built once per revision: a large budget is read page by page.
+  let budgetsView: { revision: number; rows: Record<string, unknown>[] } | undefined;
   function viewOf(table: string): Record<string, unknown>[] {
     if (table !== 'budgets') return tables.get(table) ?? [];
+    if (budgetsView?.revision !== revision) budgetsView = { revision, rows: buildBudgetsView() };
+    return budgetsView.rows;
+  }
+
+  function buildBudgetsView(): Record<string, unknown>[] {
+    const months = new Map<string, ReturnType<typeof monthsOf>>();
+    const monthsOfYear = (yearId: string) => {
+      if (!months.has(yearId)) months.set(yearId, monthsOf(yearId));
+      return months.get(yearId)!;
+    };
     const symbols = new Map((tables.get('currency') ?? []).map((c) => [String(c.id), c.symbol]));
     return (records.get('budgetImport') ?? []).flatMap((r) => {
       const b = r.body as Record<string, unknown>;
-      const months = monthsOf(String(ref(b.year)));
-      return months.map((period, i) => ({
+      return monthsOfYear(String(ref(b.year))).map((period, i) => ({
         id: r.id,
         subsidiary: ref(b.subsidiary),
         year: ref(b.year),
