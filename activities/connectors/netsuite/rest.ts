@@ -131,7 +131,9 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
   /**
    * Creates a record asynchronously under a business key, once: what it created (its record's URL) and
    * whether an earlier request with the same key had. The job's URL goes into the heartbeat, so a retry waits
-   * on that job instead of sending again.
+   * on that job instead of sending again. Requests sent one right after another (the create and the job's first
+   * read; a read that finds the job done and the reads of its result) share one concurrency slot: they are never
+   * in flight together, so the account's limit holds, and the slot is let go while the job is waited on.
    */
   async function createAsync(
     recordType: string,
@@ -139,28 +141,45 @@ export function createNetSuiteRest(config: NetSuiteConfig) {
     idempotencyKey: string,
     control: CallControl = {},
   ): Promise<{ record: string; reused: boolean }> {
+    const slot = control.slot ?? config.slot ?? (<T>(fn: () => Promise<T>) => fn());
+    const inSlot = <T>(fn: (c: CallControl) => Promise<T>) =>
+      slot(() => fn({ ...control, slot: (f) => f() }));
     const resumed = control.resumeFrom?.idempotencyKey === idempotencyKey ? control.resumeFrom : undefined;
-    const started =
-      typeof resumed?.job === 'string'
-        ? { job: resumed.job, reused: true }
-        : await startJob(recordType, body, idempotencyKey, control);
-    control.progress?.({ idempotencyKey, job: started.job });
     const since = Date.now();
-    for (let polls = 0; ; polls++) {
-      const job = parseResponse(
-        SYSTEM,
-        'GET job',
-        Job,
-        await (await send('GET', started.job, {}, control)).json(),
-      );
-      if (job.completed) break;
+    // The job read once: its result when it is done (read in the same slot), else undefined.
+    const readJob = async (started: { job: string; reused: boolean }, c: CallControl) => {
+      const job = parseResponse(SYSTEM, 'GET job', Job, await (await send('GET', started.job, {}, c)).json());
+      if (job.completed) return { done: await resultOf(recordType, idempotencyKey, started, c) };
       if (Date.now() - since >= config.waitMs)
         throw ApplicationFailure.retryable(
           `${SYSTEM} job ${job.id} for ${idempotencyKey} has not completed; the next attempt waits on it`,
           FailureType.ConnectorUnavailable,
         );
+      return undefined;
+    };
+    let started: { job: string; reused: boolean } | undefined;
+    let outcome = await inSlot(async (c) => {
+      started =
+        typeof resumed?.job === 'string'
+          ? { job: resumed.job, reused: true }
+          : await startJob(recordType, body, idempotencyKey, c);
+      control.progress?.({ idempotencyKey, job: started.job });
+      return readJob(started, c);
+    });
+    for (let polls = 0; !outcome; polls++) {
       await new Promise((r) => setTimeout(r, Math.min(config.pollIntervalMs, 250 * 2 ** polls)));
+      outcome = await inSlot((c) => readJob(started!, c));
     }
+    return outcome.done;
+  }
+
+  /** What a completed job created: its task's result names the record, or says why there is none. */
+  async function resultOf(
+    recordType: string,
+    idempotencyKey: string,
+    started: { job: string; reused: boolean },
+    control: CallControl,
+  ): Promise<{ record: string; reused: boolean }> {
     const tasks = parseResponse(
       SYSTEM,
       'GET job tasks',
