@@ -366,6 +366,8 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
    * SuiteQL over REST, for the query forms closeloop sends (suiteql.ts below): `Prefer: transient` required, paged
    * by `limit` (at most 1000) and `offset`, `totalResults` the query's whole count, rows past the cap not served.
    */
+  let lastQuery:
+    { q: string; revision: number; served: Record<string, unknown>[]; total: number } | undefined;
   app.post('/services/rest/query/v1/suiteql', express.json(), (req, res) => {
     if (!/transient/i.test(req.header('prefer') ?? '')) {
       res
@@ -379,16 +381,14 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
       res.status(400).json(errorBody(400, 'Bad Request', 'INVALID_PARAMETER', `Invalid search query: ${q}`));
       return;
     }
-    const rows = runSuiteQL(parsed, viewOf(parsed.table));
-    // Rows past the cap are not served; totalResults still counts them, so a caller knows to narrow.
-    const served = rows.slice(0, options.suiteqlCap ?? 100_000);
-    res.json(
-      collectionPage(
-        req,
-        served.map((r) => ({ links: [], ...r })),
-        rows.length,
-      ),
-    );
+    // A query's rows are found once per revision of the account and served page by page from there.
+    if (lastQuery?.q !== q || lastQuery.revision !== revision) {
+      const rows = runSuiteQL(parsed, viewOf(parsed.table));
+      // Rows past the cap are not served; totalResults still counts them, so a caller knows to narrow.
+      const served = rows.slice(0, options.suiteqlCap ?? 100_000).map((r) => ({ links: [], ...r }));
+      lastQuery = { q, revision, served, total: rows.length };
+    }
+    res.json(collectionPage(req, lastQuery.served, lastQuery.total));
   });
 
   /** What a SuiteQL table holds: what was put in it, or for `budgets`, the budget lines imported so far. */
