@@ -17,14 +17,13 @@ import {
 } from '../db/queries/commitments';
 import { upsertFxRates } from '../db/queries/fx-rates';
 import { deliveryAsOf, fiscalYearPeriods, getLegalEntity, openFiscalYears } from '../db/queries/reference';
-import { routesOverlapping } from '../db/queries/routes';
 import {
   cutoverOf,
   cutoversTouching,
   keepParallelActuals,
   type ParallelActualRow,
 } from '../db/queries/cutovers';
-import { booksErpOn, today } from './books-erp';
+import { booksErpOn, booksIn, today } from './books-erp';
 import { keepMigrationJournal } from '../db/queries/actuals';
 import { booksWindows, isMigrationJournal, parallelWindow } from '../domain/cutover';
 import { FxRate } from '../domain/fx';
@@ -115,12 +114,8 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
       throw notFound(`no fiscal periods for ${entity.fiscalCalendar} FY${input.fiscalYear}`);
     const window = { from: periods[0]!.startDate, to: periods[periods.length - 1]!.endDate };
     // The entity's own route to its ERP says how that company's lines read (its display value format).
-    const target = (await routesOverlapping(db, entity.code, window))
-      .filter((t) => t.target === entity.erpSystem)
-      .at(-1);
     const query: LedgerQuery = {
-      company: entity.erpCompany,
-      ...(target ? { settings: target.settings } : {}),
+      ...(await booksIn(db, entity, entity.erpSystem, window)),
       fromDate: window.from,
       toDate: window.to,
     };
@@ -143,14 +138,9 @@ export function createActualsActivities(deps: Pick<ActivityDeps, 'db' | 'erps'>)
     if (!cut || (!parallel && windows.length === 1 && windows[0]!.system === entity.erpSystem))
       return [{ ...base, conversion: [] as string[], comparisonFor: undefined as string | undefined }];
     const read = async (w: { system: string; from: string; to: string }, comparison: boolean) => {
-      const route = (await routesOverlapping(db, entity.code, w)).filter((t) => t.target === w.system).at(-1);
-      const own = w.system === entity.erpSystem;
-      if (!own && !route)
-        throw notFound(`${entity.code} has no route to ${w.system}, whose books are read from ${w.from}`);
       const ctx = await loadSourceContext(db, { ...entity, erpSystem: w.system }, input.fiscalYear);
       const query: LedgerQuery = {
-        company: own ? entity.erpCompany : route!.company,
-        ...(route ? { settings: route.settings } : {}),
+        ...(await booksIn(db, entity, w.system, w)),
         fromDate: w.from,
         toDate: w.to,
       };

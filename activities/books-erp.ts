@@ -17,16 +17,30 @@ export async function booksErpOn(
 ): Promise<{ system: string; company: string; settings?: Record<string, string>; cutoverId?: string }> {
   const [cut] = await cutoversTouching(db, entity.code, { from: day, to: day });
   const system = cut ? booksOn(cut, day) : entity.erpSystem;
-  const route = (await routesOverlapping(db, entity.code, { from: day, to: day }))
-    .filter((t) => t.target === system)
-    .at(-1);
-  if (system !== entity.erpSystem && !route)
-    throw notFound(`${entity.code} has no route to ${system}, whose books count on ${day}`);
   return {
     system,
-    company: system === entity.erpSystem ? entity.erpCompany : route!.company,
-    ...(route ? { settings: route.settings } : {}),
+    ...(await booksIn(db, entity, system, { from: day, to: day })),
     ...(cut ? { cutoverId: cut.id } : {}),
+  };
+}
+
+/**
+ * Where the entity's figures are read in one ERP over some days: its own company in its own ERP, else the company
+ * of its route there; and the route's form (display value format, segments) either way.
+ */
+export async function booksIn(
+  db: Database,
+  entity: Pick<LegalEntityRow, 'code' | 'erpSystem' | 'erpCompany'>,
+  system: string,
+  window: { from: string; to: string },
+): Promise<{ company: string; settings?: Record<string, string> }> {
+  const route = (await routesOverlapping(db, entity.code, window)).filter((t) => t.target === system).at(-1);
+  const own = system === entity.erpSystem;
+  if (!own && !route)
+    throw notFound(`${entity.code} has no route to ${system}, whose books are read from ${window.from}`);
+  return {
+    company: own ? entity.erpCompany : route!.company,
+    ...(route ? { settings: route.settings } : {}),
   };
 }
 

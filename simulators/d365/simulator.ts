@@ -6,6 +6,7 @@ import { describeIssues } from '../../domain/zod-issues';
 import { FaultInjector, serveSimulator } from '../faults';
 import { sendWithRetries } from '../outbound';
 import { type RunningServer } from '../../api/listen';
+import { appendIndex } from '../append-index';
 import { loadState, saveState } from '../state-file';
 import {
   checkWrite,
@@ -348,21 +349,9 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
 
   const entryKey = (r: Row) => `${String(r.dataAreaId)}|${String(r.LegalEntityId)}|${String(r.EntryNumber)}`;
   const headerOf = (r: Row) => state.headers.find((h) => entryKey(h) === entryKey(r));
-  // Lines by entry, kept up to date as lines are appended (a new or shorter array is indexed again): an entry's
-  // lines found without reading every line of every entry, so a large budget loads in linear time.
-  let lineIndex: { of: Row[]; size: number; byEntry: Map<string, Row[]> } | undefined;
-  const linesOf = (h: Row): Row[] => {
-    if (!lineIndex || lineIndex.of !== state.lines || lineIndex.size > state.lines.length)
-      lineIndex = { of: state.lines, size: 0, byEntry: new Map() };
-    for (; lineIndex.size < state.lines.length; lineIndex.size++) {
-      const l = state.lines[lineIndex.size]!;
-      const key = entryKey(l);
-      const list = lineIndex.byEntry.get(key);
-      if (list) list.push(l);
-      else lineIndex.byEntry.set(key, [l]);
-    }
-    return lineIndex.byEntry.get(entryKey(h)) ?? [];
-  };
+  // An entry's lines found without reading every line of every entry, so a large budget loads in linear time.
+  const linesByEntry = appendIndex<Row>(entryKey);
+  const linesOf = (h: Row): Row[] => linesByEntry(state.lines, entryKey(h));
   // The entries as one flat view, built once per revision: a large budget is read page by page.
   let flat: { revision: number; rows: Row[] } | undefined;
   const flatEntries = (): Row[] => {

@@ -2,6 +2,7 @@ import { createHmac, createPublicKey, randomUUID, verify, constants } from 'node
 import express, { type Request, type Response } from 'express';
 import { listen, type RunningServer } from '../../api/listen';
 import { FaultInjector } from '../faults';
+import { appendIndex } from '../append-index';
 import { loadState, saveState } from '../state-file';
 
 /**
@@ -481,23 +482,14 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
     'class',
     'location',
   ];
-  // Budgets by their key, kept up to date as records are appended (a new or shorter list is indexed again), so a
-  // large budget finds its lines without reading every line.
+  // Budgets by their key, so a large budget finds its lines without reading every line; the first record of a
+  // key is the one found, as a search from the start would.
   const budgetKey = (body: Record<string, unknown>) => JSON.stringify(BUDGET_KEY.map((k) => ref(body[k])));
-  let budgetIndex:
-    { of: unknown; size: number; byKey: Map<string, { id: string; body: unknown }> } | undefined;
-  const sameBudget = (body: Record<string, unknown>) => {
-    const list = records.get('budgetImport') ?? [];
-    if (!budgetIndex || budgetIndex.of !== list || budgetIndex.size > list.length)
-      budgetIndex = { of: list, size: 0, byKey: new Map() };
-    for (; budgetIndex.size < list.length; budgetIndex.size++) {
-      const r = list[budgetIndex.size]!;
-      const key = budgetKey(r.body as Record<string, unknown>);
-      // The first record of a key is the one found, as a search from the start would.
-      if (!budgetIndex.byKey.has(key)) budgetIndex.byKey.set(key, r);
-    }
-    return budgetIndex.byKey.get(budgetKey(body));
-  };
+  const budgetsByKey = appendIndex<{ id: string; body: unknown }>((r) =>
+    budgetKey(r.body as Record<string, unknown>),
+  );
+  const sameBudget = (body: Record<string, unknown>) =>
+    budgetsByKey(records.get('budgetImport') ?? [], budgetKey(body))[0];
 
   return {
     app,
