@@ -4,6 +4,7 @@ import { type Money, fromMinor, money, toMinor } from './money';
 import {
   type Difference,
   type KeyedAmount,
+  budgetKey,
   combinationKey,
   netByKey,
   publicationDifferences,
@@ -112,20 +113,26 @@ export function planPosting(
   if (model === 'replace-scope') {
     const scopeOf = required(opts.scopeOf, 'scopeOf', model);
     const touched = new Set(changed.map((d) => scopeOf(d)));
-    const scopes = new Map<string, HeldAmount[]>();
+    // Each line with its sort key (combination, then period), computed once: a scope holds thousands of lines.
+    const scopes = new Map<string, { key: string; line: HeldAmount }[]>();
     for (const k of keys.values()) {
       const scope = scopeOf(k);
       if (!touched.has(scope)) continue;
-      scopes.set(scope, [
-        ...(scopes.get(scope) ?? []),
-        { dimensions: k.dimensions, period: k.period, amount: k.amount },
-      ]);
+      let lines = scopes.get(scope);
+      if (!lines) scopes.set(scope, (lines = []));
+      lines.push({
+        key: budgetKey(k),
+        line: { dimensions: k.dimensions, period: k.period, amount: k.amount },
+      });
     }
     const ordered = [...scopes].sort(([a], [b]) => (a < b ? -1 : 1));
     return {
       plan: {
         model,
-        scopes: ordered.map(([scope, lines]) => ({ scope, lines: lines.sort(byCombinationThenPeriod) })),
+        scopes: ordered.map(([scope, lines]) => ({
+          scope,
+          lines: lines.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((l) => l.line),
+        })),
       },
       differences,
       closed,
@@ -185,12 +192,6 @@ export function scopesAfter(
 }
 
 const zeroOf = (k: { currency: string }) => money(fromMinor(0n, k.currency), k.currency);
-
-const byCombinationThenPeriod = (a: HeldAmount, b: HeldAmount) => {
-  const ka = `${combinationKey(a.dimensions)}|${a.period}`;
-  const kb = `${combinationKey(b.dimensions)}|${b.period}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-};
 
 function required<T>(value: T | undefined, name: string, model: PostingModel): T {
   if (value === undefined) throw new Error(`the ${model} posting model needs ${name}`);

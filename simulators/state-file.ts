@@ -16,10 +16,14 @@ export function loadState<T>(file: string | undefined): T | undefined {
   }
 }
 
-export function saveState(file: string | undefined, state: unknown): void {
+/**
+ * `state` is built only when there is a file to write: a simulator in memory (tests, benchmarks) changes
+ * thousands of times a run, and copying its whole state at each change would make it quadratic.
+ */
+export function saveState(file: string | undefined, state: () => unknown): void {
   if (!file) return;
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
+  writeFileSync(tmp, JSON.stringify(state()));
   renameSync(tmp, file);
 }

@@ -89,6 +89,13 @@ export const PUBLICATIONS_ONE_AT_A_TIME = 'publications-one-at-a-time';
 export const SCENARIOS_OUT_OF_CONTROL = 'scenarios-out-of-control-kept';
 
 /**
+ * Patch ID: each target is reconciled as soon as the version is published to every target, before the group's
+ * word and the activation (what a target holds is the publication's doing, not the activation's), so a group's
+ * entities reconcile while the slowest ERP still takes its budget.
+ */
+export const RECONCILED_ON_PUBLICATION = 'reconciled-on-publication';
+
+/**
  * One budget version's trip around the loop: plan → authorize → execute → reconcile → reforecast.
  * Nothing reaches an ERP before an eligible approver (never the submitter, never an integration admin)
  * approves it, and nothing a newer version did is ever undone. Read top to bottom, this is the business
@@ -129,6 +136,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   let followDelegations = false;
   let decisionRecorded = false;
   let retryRequested = false;
+  // Set once the targets were reconciled right after publication (RECONCILED_ON_PUBLICATION).
+  let reconciledOnPublication = false;
 
   const now = () => new Date().toISOString();
   const moveTo = (stage: CycleStage, status: CycleStatus) => {
@@ -441,6 +450,10 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
         if (!begun.proceed) return endSuperseded(begun.reason);
         const outcome = await publishToEveryTarget(begun.targets);
         if (outcome === 'published') {
+          if (patched(RECONCILED_ON_PUBLICATION)) {
+            reconciledOnPublication = true;
+            await reconcileTargets(versionId, begun.targets);
+          }
           if (!holdsForGroup) break;
           const word = await holdForGroup();
           if (word === 'go') break;
@@ -473,11 +486,17 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     }
 
     // ── Reconcile ───────────────────────────────────────────────────────────────────────────────────
-    moveTo('reconcile', 'reconciling');
-    for (const { target } of targets) {
-      const { runId: _runId, ...summary } = await erp.reconcileVersion({ versionId, target, correlationId });
-      state.reconciliation.push(summary);
-    }
+    // Reconciled on publication and not held by a group since, the cycle is in this stage already.
+    if (state.stage !== 'reconcile' || state.status !== 'reconciling') moveTo('reconcile', 'reconciling');
+    if (!reconciledOnPublication)
+      for (const { target } of targets) {
+        const { runId: _runId, ...summary } = await erp.reconcileVersion({
+          versionId,
+          target,
+          correlationId,
+        });
+        state.reconciliation.push(summary);
+      }
     const syncInput = { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, correlationId };
     const actuals = await sync.syncActuals(syncInput);
     const commitments = await sync.syncCommitments(syncInput);
@@ -702,7 +721,8 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   async function holdForGroup(): Promise<'go' | 'republish' | 'abandon'> {
     groupWord = undefined;
     await reportToGroup('published');
-    moveTo('execute', 'awaiting_group');
+    // Reconciled on publication, the entity waits in the reconcile stage.
+    moveTo(reconciledOnPublication ? 'reconcile' : 'execute', 'awaiting_group');
     await condition(() => groupWord !== undefined && groupWord.word !== 'republish');
     const word = groupWord!;
     if (word.word === 'go') return 'go';
@@ -723,6 +743,26 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     delete state.outcomeReason;
     moveTo('execute', 'publishing');
     return 'republish';
+  }
+
+  /**
+   * Reconciles every target at once, each as its reconciliation ends; a version published again (a group stood
+   * it down) is reconciled again, and the summaries are those of its last publication.
+   */
+  async function reconcileTargets(versionId: string, plans: PublicationTargetPlan[]) {
+    moveTo('reconcile', 'reconciling');
+    state.reconciliation = [];
+    const summaries = await Promise.all(
+      plans.map(async ({ target }) => {
+        const { runId: _runId, ...summary } = await erp.reconcileVersion({
+          versionId,
+          target,
+          correlationId,
+        });
+        return summary;
+      }),
+    );
+    state.reconciliation = summaries;
   }
 
   function endSuperseded(reason: string): BudgetCycleStatus {

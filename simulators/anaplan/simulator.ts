@@ -158,11 +158,11 @@ export function createAnaplanSimulator(options: AnaplanSimulatorOptions = {}) {
     nextExport = saved.nextExport;
   }
   const persist = () =>
-    saveState(options.stateFile, {
+    saveState(options.stateFile, () => ({
       exports: [...exportsById.values()],
       forecasts: [...forecastVersions.values()],
       nextExport,
-    });
+    }));
   const forecastFile = (): ServerFile =>
     files.get(FORECAST_FILE_ID) ?? {
       id: FORECAST_FILE_ID,

@@ -344,7 +344,7 @@ export function createD365Simulator(options: D365SimulatorOptions = {}) {
   let revision = 0;
   const persist = () => {
     revision++;
-    saveState(options.stateFile, { format: 2, ...state });
+    saveState(options.stateFile, () => ({ format: 2, ...state }));
   };
 
   const entryKey = (r: Row) => `${String(r.dataAreaId)}|${String(r.LegalEntityId)}|${String(r.EntryNumber)}`;

@@ -103,13 +103,17 @@ export function createNetSuiteSimulator(options: NetSuiteSimulatorOptions = {}) 
   let revision = 0;
   const persist = () => {
     revision++;
-    saveState(options.stateFile, {
-      records: [...records],
-      jobs: [...jobs],
-      keys: [...keys],
-      tables: [...tables],
-      subsidiaries,
-    } satisfies Saved);
+    saveState(
+      options.stateFile,
+      () =>
+        ({
+          records: [...records],
+          jobs: [...jobs],
+          keys: [...keys],
+          tables: [...tables],
+          subsidiaries,
+        }) satisfies Saved,
+    );
   };
 
   const app = express();

@@ -300,20 +300,24 @@ export function createOracleSimulator(given: OracleSimulatorOptions = {}) {
     interfaceErrors = saved.interfaceErrors ?? [];
   }
   const persist = () =>
-    saveState(options.stateFile, {
-      periods,
-      essJobs: [...essJobs],
-      controlBudgets,
-      balances: [...balances].map(([k, b]) => [k, String(b.budget), String(b.consumed)]),
-      results: [...results],
-      batches,
-      orders,
-      rates,
-      valueSets: [...valueSets],
-      ledgers: [...ledgers],
-      budgetBalances: [...budgetBalances].map(([k, v]) => [k, String(v)]),
-      interfaceErrors,
-    } satisfies Saved);
+    saveState(
+      options.stateFile,
+      () =>
+        ({
+          periods,
+          essJobs: [...essJobs],
+          controlBudgets,
+          balances: [...balances].map(([k, b]) => [k, String(b.budget), String(b.consumed)]),
+          results: [...results],
+          batches,
+          orders,
+          rates,
+          valueSets: [...valueSets],
+          ledgers: [...ledgers],
+          budgetBalances: [...budgetBalances].map(([k, v]) => [k, String(v)]),
+          interfaceErrors,
+        }) satisfies Saved,
+    );
   const balanceKey = (budget: string, period: string, account: string, currency: string) =>
     [budget, period, account, currency].join('|');
 

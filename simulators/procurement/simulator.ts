@@ -169,11 +169,11 @@ export function createProcurementSimulator(options: ProcurementSimulatorOptions)
   let inFlight = 0;
   const idle: (() => void)[] = [];
   const persist = () =>
-    saveState(options.stateFile, {
+    saveState(options.stateFile, () => ({
       requisitions: [...requisitions.values()],
       orders: [...orders.values()],
       nextReq,
-    });
+    }));
 
   /** Calls closeloop's API as the procurement integration, retried as `retryable` says. */
   const callCloseloop = (

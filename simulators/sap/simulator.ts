@@ -212,15 +212,19 @@ export function createSapSimulator(options: SapSimulatorOptions = {}) {
     glAccounts = saved.glAccounts ?? [];
   }
   const persist = () =>
-    saveState(options.stateFile, {
-      companyCodes,
-      entries,
-      journalItems,
-      purchaseOrders,
-      exchangeRates,
-      costCenters,
-      glAccounts,
-    } satisfies Saved);
+    saveState(
+      options.stateFile,
+      () =>
+        ({
+          companyCodes,
+          entries,
+          journalItems,
+          purchaseOrders,
+          exchangeRates,
+          costCenters,
+          glAccounts,
+        }) satisfies Saved,
+    );
   /** Rows replaced by their keys: a seed loaded again changes nothing. */
   const upsert = (rows: Record<string, unknown>[], add: Record<string, unknown>[], keys: string[]) => [
     ...rows.filter((r) => !add.some((a) => keys.every((k) => a[k] === r[k]))),

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../config/paths';
 import { freePort } from '../../scripts/lib/dev-server';
+import { WORKER_NODE_FLAGS } from '../../workers/node-flags';
 
 /** Processes started as a user starts them (`npm start`, `npm run worker`), and what they leave behind. */
 
@@ -46,8 +47,9 @@ export interface Launched {
 }
 
 export function launch(cwd: string, env: NodeJS.ProcessEnv, script: string): Launched {
-  // `npm start` is `tsx scripts/start.ts`; run it through node directly so its own exit code is what we see.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // `npm start` runs scripts/start.ts through node with the worker's flags; so does this, so its own exit code
+  // is what we see.
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', script], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

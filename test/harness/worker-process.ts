@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { PROJECT_ROOT } from '../../config/paths';
+import { WORKER_NODE_FLAGS } from '../../workers/node-flags';
 import { type TestStack } from './stack';
 
 /** SIGKILL to the worker's whole process group: a lost node, with no chance to clean up. */
@@ -18,13 +19,17 @@ export async function workerProcess(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'workers/main.ts'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...stack.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so the kill reaches the worker itself, not only the npx in front of it.
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', ...WORKER_NODE_FLAGS, ...nodeArgs, 'workers/main.ts'],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...stack.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so the kill reaches the worker itself, not only the npx in front of it.
+      detached: true,
+    },
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
