@@ -6,7 +6,7 @@ import { createSapConnector } from './sap/connector';
 import { createNetSuiteConnector } from './netsuite/connector';
 import { ApplicationFailure } from '@temporalio/common';
 import { type Database } from '../../db/client';
-import { withSlot } from '../../db/queries/locks';
+import { withSlot, withSlots } from '../../db/queries/locks';
 import { FailureType } from '../../domain/failures';
 import { createNotifier, type Notifier } from './notify/notifier';
 import { type BudgetTarget, type LedgerSource, type PlanningConnector } from './types';
@@ -35,19 +35,27 @@ export function createConnectors(
       sap: createSapConnector(config.sap),
       netsuite: createNetSuiteConnector({
         ...config.netsuite,
-        slot: db
-          ? (fn) =>
-              withSlot(db, `netsuite:${config.netsuite.accountId}`, config.netsuite.concurrencyLimit, fn, {
-                waitMs: config.netsuite.slotWaitMs,
-                onFull: () =>
-                  ApplicationFailure.retryable(
-                    `all ${config.netsuite.concurrencyLimit} of NetSuite account ${config.netsuite.accountId}'s concurrency slots stayed busy for ${config.netsuite.slotWaitMs} ms`,
-                    FailureType.ConnectorUnavailable,
-                  ),
-              })
-          : undefined,
+        ...(db ? netSuiteSlots(db, config.netsuite) : {}),
       }),
     },
     planning: createAnaplanConnector(config.anaplan),
+  };
+}
+
+/** NetSuite's account-wide concurrency slots, kept in the database for every worker of the deployment. */
+function netSuiteSlots(db: Database, netsuite: Config['netsuite']) {
+  const name = `netsuite:${netsuite.accountId}`;
+  const opts = {
+    waitMs: netsuite.slotWaitMs,
+    onFull: () =>
+      ApplicationFailure.retryable(
+        `all ${netsuite.concurrencyLimit} of NetSuite account ${netsuite.accountId}'s concurrency slots stayed busy for ${netsuite.slotWaitMs} ms`,
+        FailureType.ConnectorUnavailable,
+      ),
+  };
+  return {
+    slot: <T>(fn: () => Promise<T>) => withSlot(db, name, netsuite.concurrencyLimit, fn, opts),
+    slots: <T>(want: number, fn: (taken: number) => Promise<T>) =>
+      withSlots(db, name, netsuite.concurrencyLimit, want, fn, opts),
   };
 }

@@ -27,15 +27,32 @@ export async function withSlot<T>(
   fn: () => Promise<T>,
   opts: { waitMs: number; onFull: () => Error },
 ): Promise<T> {
+  return withSlots(db, name, limit, 1, () => fn(), opts);
+}
+
+/**
+ * Runs `fn` holding as many as `want` of the `limit` slots of `name` that are free (at least one), all taken
+ * in one statement and let go together when `fn` ends: a batch of requests (a NetSuite chunk's records) takes
+ * its slots once, `fn` running as many requests at once as it was given slots, instead of taking one for each
+ * request. Waits as `withSlot` does while every slot is taken.
+ */
+export async function withSlots<T>(
+  db: Database,
+  name: string,
+  limit: number,
+  want: number,
+  fn: (taken: number) => Promise<T>,
+  opts: { waitMs: number; onFull: () => Error },
+): Promise<T> {
   const started = Date.now();
   for (let round = 0; ; round++) {
     const taken = await db.transaction(async (tx) => {
-      // The first free slot, in one statement: slots are tried in order and the scan stops at the one taken.
-      const [row] = (await tx.execute(
+      // Free slots in one statement: slots are tried in order and the scan stops once `want` are taken.
+      const rows = (await tx.execute(
         sql`select s from generate_series(0, ${limit - 1}::int) s
-             where pg_try_advisory_xact_lock(hashtext(${`slot:${name}`}), s) limit 1`,
+             where pg_try_advisory_xact_lock(hashtext(${`slot:${name}`}), s) limit ${Math.max(1, want)}`,
       )) as unknown as { s: number }[];
-      return row ? { value: await fn() } : undefined;
+      return rows.length ? { value: await fn(rows.length) } : undefined;
     });
     if (taken) return taken.value;
     if (Date.now() - started >= opts.waitMs) throw opts.onFull();

@@ -98,10 +98,11 @@ export function projectPublication(w: ErpWork, a: Assumptions = DEFAULT_ASSUMPTI
         bound: `one $batch a chunk; SAP documents no batch or rate limit; ${a.roundTripMs} ms a request (assumed)`,
       };
     case 'netsuite': {
-      // One budgetImport per account line (a combination's year, its periods in it): created and its job
-      // read once at least, as many at a time as the account's concurrency allows.
+      // One budgetImport per account line (a combination's year, its periods in it), four requests at least:
+      // the asynchronous create, its job read once, the job's task list and the task's result naming the record;
+      // as many at a time as the account's concurrency allows.
       const records = Math.ceil(w.lines / w.periods);
-      const requests = records * 2;
+      const requests = records * 4;
       const sequential = Math.ceil(requests / a.netsuiteConcurrency);
       return {
         system: w.system,

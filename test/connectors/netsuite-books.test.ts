@@ -1,5 +1,6 @@
 import { listen, type RunningServer } from '../../api/listen';
 import { createNetSuiteConnector, idempotencyUuid } from '../../activities/connectors/netsuite/connector';
+import { type NetSuiteConfig } from '../../activities/connectors/netsuite/rest';
 import {
   type BudgetChunkPublication,
   type ErpConnector,
@@ -33,8 +34,20 @@ let sim: NetSuiteSimulator;
 let server: RunningServer | undefined;
 let erp: ErpConnector;
 
-async function start(opts: { suiteqlCap?: number; closedThrough?: string } = {}) {
-  sim = createNetSuiteSimulator({ tba: TBA, jobReadsPending: 1, suiteqlCap: opts.suiteqlCap });
+async function start(
+  opts: {
+    suiteqlCap?: number;
+    closedThrough?: string;
+    concurrencyLimit?: number;
+    slots?: NetSuiteConfig['slots'];
+  } = {},
+) {
+  sim = createNetSuiteSimulator({
+    tba: TBA,
+    jobReadsPending: 1,
+    suiteqlCap: opts.suiteqlCap,
+    concurrencyLimit: opts.concurrencyLimit,
+  });
   server = await listen(sim.app, 0);
   erp = createNetSuiteConnector({
     accountId: sim.accountId,
@@ -44,6 +57,8 @@ async function start(opts: { suiteqlCap?: number; closedThrough?: string } = {})
     pollIntervalMs: 10,
     waitMs: 2000,
     suiteqlCap: opts.suiteqlCap,
+    concurrencyLimit: opts.concurrencyLimit,
+    slots: opts.slots,
   });
   const tables = netsuiteBooks(YEAR);
   if (opts.closedThrough)
@@ -142,6 +157,42 @@ describe('NetSuite budgets (budgetImport, annual lines)', () => {
         date: MONTHS[2]!.startDate,
         amount: { amount: '8000.05', currency: 'USD' },
       },
+    ]);
+  });
+
+  test("a chunk's records, as many at once as the account takes, under slots taken a few records per lane at a time", async () => {
+    // The account takes two requests at once (more are refused with 429): the slots a chunk takes keep it so.
+    const leases: { want: number; taken: number }[] = [];
+    let free = 2;
+    await start({
+      concurrencyLimit: 2,
+      slots: async (want, fn) => {
+        const taken = Math.min(want, free);
+        free -= taken;
+        leases.push({ want, taken });
+        try {
+          return await fn(taken);
+        } finally {
+          free += taken;
+        }
+      },
+    });
+    sim.faults.inject({ kind: 'latency', latencyMs: 5, path: 'budgetImport', times: 20 });
+    // One record per department: twenty records.
+    const departments = Array.from({ length: 20 }, (_, i) => String(100 + i));
+    const posted = await erp.publishBudgetChunk(
+      chunk(
+        'v1-wide',
+        departments.map((d, i) => line(i + 1, i % 12, '354', d, '10.00')),
+      ),
+    );
+    expect(posted).toMatchObject({ lineCount: 20, alreadyPosted: false });
+    expect(sim.records('budgetImport')).toHaveLength(20);
+    // Two lanes, four records each per taking: 20 records in three takings, the last of four records.
+    expect(leases).toEqual([
+      { want: 2, taken: 2 },
+      { want: 2, taken: 2 },
+      { want: 2, taken: 2 },
     ]);
   });
 

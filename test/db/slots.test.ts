@@ -1,4 +1,4 @@
-import { withSlot } from '../../db/queries/locks';
+import { withSlot, withSlots } from '../../db/queries/locks';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -39,5 +39,74 @@ describe('slots shared through PostgreSQL', () => {
       withSlot(stack.db, 'netsuite:TEST', 2, hold(1), { waitMs: 100, onFull: full }),
     ).rejects.toThrow('no slot free');
     await Promise.all(busy);
+  });
+
+  test('a batch takes the free slots it wants at once and the limit still holds for everyone', async () => {
+    const full = () => new Error('no slot free');
+    let running = 0;
+    let most = 0;
+    const request = async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 20));
+      running--;
+    };
+    // One caller holds one of three slots until the batch has its own: a batch wanting five gets the two left,
+    // and runs two at a time.
+    let holding!: () => void;
+    const singleHolds = new Promise<void>((r) => (holding = r));
+    let batchHas!: () => void;
+    const batchHolds = new Promise<void>((r) => (batchHas = r));
+    const single = withSlot(
+      stack.db,
+      'netsuite:BATCH',
+      3,
+      async () => {
+        holding();
+        await batchHolds;
+        await request();
+      },
+      { waitMs: 5000, onFull: full },
+    );
+    await singleHolds;
+    const lanes = await withSlots(
+      stack.db,
+      'netsuite:BATCH',
+      3,
+      5,
+      async (taken) => {
+        batchHas();
+        await Promise.all(Array.from({ length: taken }, () => request().then(() => request())));
+        return taken;
+      },
+      { waitMs: 5000, onFull: full },
+    );
+    await single;
+    expect(lanes).toBe(2);
+    expect(most).toBeLessThanOrEqual(3);
+
+    // While a batch holds every slot, a single request waits for it, and gets one once the batch ends.
+    const order: string[] = [];
+    let allTaken!: () => void;
+    const batchHoldsAll = new Promise<void>((r) => (allTaken = r));
+    const batch = withSlots(
+      stack.db,
+      'netsuite:BATCH',
+      3,
+      3,
+      async (taken) => {
+        allTaken();
+        await new Promise((r) => setTimeout(r, 150));
+        order.push(`batch of ${taken}`);
+      },
+      { waitMs: 5000, onFull: full },
+    );
+    await batchHoldsAll;
+    await withSlot(stack.db, 'netsuite:BATCH', 3, async () => void order.push('single'), {
+      waitMs: 5000,
+      onFull: full,
+    });
+    await batch;
+    expect(order).toEqual(['batch of 3', 'single']);
   });
 });

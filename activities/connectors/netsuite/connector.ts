@@ -138,6 +138,9 @@ export function budgetImportBody(r: {
   );
 }
 
+/** Records a lane creates under one taking of the account's slots before they are let go. */
+const RECORDS_PER_LANE_PER_LEASE = 4;
+
 export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
   const rest = createNetSuiteRest(config);
 
@@ -228,7 +231,37 @@ export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
     }
     const ordered = [...lines].sort(([a], [b]) => (a < b ? -1 : 1));
     // As many records at once as the account takes; each is created once under its own key, whatever the order.
-    const created = await mapConcurrently(ordered, config.concurrencyLimit ?? 1, async ([key, line]) => {
+    // Records are created a few per lane at a time under slots taken together (a record's requests follow one
+    // another in its lane), rather than one slot taken for each of a record's four requests; the slots are let
+    // go between batches, so the account's other callers (a reconciliation's reads) are not kept waiting long.
+    const want = Math.min(config.concurrencyLimit ?? 1, Math.max(1, ordered.length));
+    const createAll = (records: typeof ordered, lanes: number, c: CallControl) =>
+      mapConcurrently(records, lanes, (record) => createRecord(record, c));
+    const created: Awaited<ReturnType<typeof createRecord>>[] = [];
+    // A caller's own slot (CallControl.slot) is taken for each request, as it asks.
+    if (config.slots && !control.slot) {
+      const batch = want * RECORDS_PER_LANE_PER_LEASE;
+      for (let i = 0; i < ordered.length; i += batch) {
+        const records = ordered.slice(i, i + batch);
+        created.push(
+          ...(await config.slots(Math.min(want, records.length), (taken) =>
+            createAll(records, taken, { ...control, slot: (fn) => fn() }),
+          )),
+        );
+      }
+    } else created.push(...(await createAll(ordered, want, control)));
+    const records = created.map((c) => c.record.split('/').pop() ?? c.record);
+    const reused = created.filter((c) => c.reused).length;
+    return {
+      idempotencyKey: chunk.idempotencyKey,
+      documentNumber: records.length
+        ? `budgetImport ${records[0]}${records.length > 1 ? `…${records[records.length - 1]} (${records.length})` : ''}`
+        : chunk.idempotencyKey,
+      lineCount: chunk.lines.length,
+      alreadyPosted: records.length > 0 && reused === records.length,
+    };
+
+    function createRecord([key, line]: (typeof ordered)[number], c: CallControl) {
       const currency = currencyIds.get(line.currency);
       if (!currency)
         throw ApplicationFailure.nonRetryable(
@@ -244,23 +277,8 @@ export function createNetSuiteConnector(config: NetSuiteConfig): ErpConnector {
         amounts: line.amounts,
         currencyCode: line.currency,
       });
-      return rest.createAsync(
-        'budgetImport',
-        body,
-        idempotencyUuid(`${chunk.idempotencyKey}|${key}`),
-        control,
-      );
-    });
-    const records = created.map((c) => c.record.split('/').pop() ?? c.record);
-    const reused = created.filter((c) => c.reused).length;
-    return {
-      idempotencyKey: chunk.idempotencyKey,
-      documentNumber: records.length
-        ? `budgetImport ${records[0]}${records.length > 1 ? `…${records[records.length - 1]} (${records.length})` : ''}`
-        : chunk.idempotencyKey,
-      lineCount: chunk.lines.length,
-      alreadyPosted: records.length > 0 && reused === records.length,
-    };
+      return rest.createAsync('budgetImport', body, idempotencyUuid(`${chunk.idempotencyKey}|${key}`), c);
+    }
   }
 
   return {

@@ -33,6 +33,12 @@ export interface NetSuiteConfig {
    * the database); a call's own `CallControl.slot` wins. Absent: no limit kept.
    */
   slot?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Takes as many as `want` of those slots at once (at least one) for a batch of requests that then needs no
+   * slot of its own: `fn` is told how many it holds and runs that many requests at once. Absent: each request
+   * takes its own slot.
+   */
+  slots?: <T>(want: number, fn: (taken: number) => Promise<T>) => Promise<T>;
   /** The account's concurrency limit: how many records one chunk creates at once (the slots bound the account). */
   concurrencyLimit?: number;
 }
