@@ -13,8 +13,9 @@ import {
   resubmitVersion,
 } from '../db/queries/budget-versions';
 import { inControlInClosedPeriods } from '../db/queries/publications';
-import { getLegalEntity, loadReferenceSnapshot } from '../db/queries/reference';
-import { type ActivityDeps } from './deps';
+import { fiscalYearPeriods, getLegalEntity, loadReferenceSnapshot } from '../db/queries/reference';
+import { today } from './books-erp';
+import { type ActivityDeps, planningOn } from './deps';
 import { conflict, notFound } from './failures';
 import { withHeartbeat } from './heartbeat';
 
@@ -103,9 +104,9 @@ function describe(v: BudgetVersionRow, alreadyImported: boolean): ImportedBudget
 
 export function createBudgetImportActivities({
   db,
-  planning,
+  plannings,
   erps,
-}: Pick<ActivityDeps, 'db' | 'planning' | 'erps'>) {
+}: Pick<ActivityDeps, 'db' | 'plannings' | 'erps'>) {
   return {
     /**
      * Plan: pull one version from the planning platform, validate it, store it with its verdict. Versions
@@ -118,7 +119,13 @@ export function createBudgetImportActivities({
         const { ref } = input;
         const entity = await getLegalEntity(db, ref.legalEntity);
         if (!entity) throw notFound(`legal entity ${ref.legalEntity} is not in the reference data`);
-        const rows = await planning.fetchBudgetVersion(ref, control);
+        // The platform the entity is on today exports it (an entity can switch platforms at a date).
+        const planning = await planningOn({ db, plannings }, ref.legalEntity, today());
+        const periods = await fiscalYearPeriods(db, entity.fiscalCalendar, ref.fiscalYear, entity.code);
+        const rows = await planning.connector.fetchBudgetVersion(
+          { ...ref, settings: planning.settings, periods },
+          control,
+        );
         // What each target's adapter says of it: the dimensions its form holds, and its own rules of which
         // combinations it accepts (read from it now), so a line it would refuse is named before approval.
         const reference = await loadReferenceSnapshot(db, entity, ref.fiscalYear, async (t) => {
@@ -150,7 +157,7 @@ export function createBudgetImportActivities({
         const content: ImportedContent = {
           ref,
           currency,
-          sourceSystem: planning.system,
+          sourceSystem: planning.connector.system,
           contentHash: contentHash(rows, chartDimensionCodes(reference.charts)),
           lineCount: issues.length ? rows.length : lines.length,
           totalAmount: total.amount,

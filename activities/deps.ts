@@ -9,13 +9,15 @@ import {
   type PlanningConnector,
 } from './connectors/types';
 import { notFound } from './failures';
+import { planningPlatformOn } from '../db/queries/planning-platforms';
 
 /** What activities need from the outside world; the worker builds it once, tests pass simulator-backed ones. */
 export interface ActivityDeps {
   db: Database;
   /** Every ERP connected: each a budget target, most also the books of the entities they keep. */
   erps: Readonly<Record<string, BudgetTarget & Partial<LedgerSource>>>;
-  planning: PlanningConnector;
+  /** Every planning platform connected (Anaplan, Adaptive Planning): which one an entity is on is data. */
+  plannings: Readonly<Record<string, PlanningConnector>>;
   /** Approval notifications: mail and chat. */
   notifier: Notifier;
   approvals: {
@@ -42,4 +44,20 @@ export function booksFor(deps: Pick<ActivityDeps, 'erps'>, system: string): ErpC
       FailureType.ValidationFailed,
     );
   return erp as ErpConnector;
+}
+
+/**
+ * The planning platform the entity is on, on `day` (db/queries/planning-platforms), with the settings its
+ * adapter reads there: refused when the entity has none then or its platform is not connected.
+ */
+export async function planningOn(
+  deps: Pick<ActivityDeps, 'db' | 'plannings'>,
+  legalEntity: string,
+  day: string,
+): Promise<{ connector: PlanningConnector; settings: Readonly<Record<string, string>> }> {
+  const row = await planningPlatformOn(deps.db, legalEntity, day);
+  if (!row) throw notFound(`${legalEntity} is on no planning platform on ${day}`);
+  const connector = deps.plannings[row.platform];
+  if (!connector) throw notFound(`no planning connector is configured for ${row.platform} (${legalEntity})`);
+  return { connector, settings: row.settings };
 }

@@ -8,7 +8,8 @@ import { activeVersionOf, versionRef } from '../db/queries/budget-versions';
 import { markForecastIncomplete, markForecastPublished, storeForecast } from '../db/queries/forecasts';
 import { withKeyLock } from '../db/queries/locks';
 import { fiscalYearPeriods } from '../db/queries/reference';
-import { type ActivityDeps } from './deps';
+import { today } from './books-erp';
+import { type ActivityDeps, planningOn } from './deps';
 import { superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { loadVersionWithEntity } from './lookups';
@@ -27,7 +28,7 @@ export interface ReforecastResult {
   alreadyImported: boolean;
 }
 
-export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 'db' | 'planning'>) {
+export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps, 'db' | 'plannings'>) {
   return {
     /**
      * Reforecast: actuals + commitments + remaining budget per period from the control balances (in the
@@ -64,9 +65,8 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
       if (version.status === 'superseded')
         throw superseded(`version ${version.versionNumber} was superseded; it is not reforecast`);
       const ref = versionRef(version);
-      const periods = (await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear)).map(
-        (p) => p.period,
-      );
+      const fiscalYear = await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear);
+      const periods = fiscalYear.map((p) => p.period);
       const balances = (await balancesFor(db, version.legalEntity, periods)).filter(
         (b) => b.currency === version.currency,
       );
@@ -89,6 +89,8 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
         }),
       );
 
+      // The platform the entity is on today takes the forecast back (an entity can switch at a date).
+      const { connector: planning, settings } = await planningOn({ db, plannings }, ref.legalEntity, today());
       // The planning import upserts by version and dimensions, so repeating it after a lost answer is safe.
       // The model has one data source file for its import: two entities' forecasts uploaded at once (a group
       // close reforecasts every entity) would overwrite each other's file before its import ran, and one
@@ -101,12 +103,15 @@ export function createReforecastActivities({ db, planning }: Pick<ActivityDeps, 
             legalEntity: ref.legalEntity,
             fiscalYear: ref.fiscalYear,
             versionName,
+            settings,
+            periods: fiscalYear,
             rows: lines.map((l) => ({
               account: l.dimensions.account,
               costCenter: l.dimensions.costCenter,
               period: l.period,
               amount: l.amount.amount,
               currency: l.amount.currency,
+              basis: l.basis,
             })),
           },
           control,

@@ -193,6 +193,32 @@ export const publicationTargets = pgTable(
 );
 
 /**
+ * Which planning platform an entity's budgets are exported from and its forecasts go back to, dated: an entity
+ * switched from Anaplan to Adaptive Planning at a date has a row ending that day and a row starting it. Rows of
+ * one entity never overlap (db/queries/planning-platforms decides that under the entity's routing lock).
+ * `settings` are the platform's own, read by its adapter only (Adaptive: the level, the versions and the sheet).
+ */
+export const planningPlatforms = pgTable(
+  'planning_platforms',
+  {
+    legalEntity: text('legal_entity')
+      .notNull()
+      .references(() => legalEntities.code),
+    platform: text('platform').notNull(),
+    settings: jsonb('settings')
+      .$type<Record<string, string>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    validFrom: date('valid_from').notNull().default('1900-01-01'),
+    validTo: date('valid_to'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.legalEntity, t.validFrom] }),
+    check('planning_platforms_window', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
+  ],
+);
+
+/**
  * An entity's move from one ERP to another (domain/cutover): the routes it set are in publication_targets; this
  * row says why they changed together, which ERP's actuals count during the parallel run, which of the new ERP's
  * journals are the migration's own, and whether it was rolled back.

@@ -1,4 +1,5 @@
 import { type Config } from '../../config';
+import { createAdaptiveConnector } from './adaptive/connector';
 import { createAnaplanConnector } from './anaplan';
 import { createD365Connector } from './d365';
 import { createOracleConnector } from './oracle/connector';
@@ -22,7 +23,7 @@ export function createConnectors(
   db?: Database,
 ): {
   erps: Record<string, BudgetTarget & Partial<LedgerSource>>;
-  planning: PlanningConnector;
+  plannings: Record<string, PlanningConnector>;
   notifier: Notifier;
   approvals: { signingKey: string; publicUrl: string };
 } {
@@ -38,7 +39,10 @@ export function createConnectors(
         ...(db ? netSuiteSlots(db, config.netsuite) : {}),
       }),
     },
-    planning: createAnaplanConnector(config.anaplan),
+    plannings: {
+      anaplan: createAnaplanConnector(config.anaplan),
+      adaptive: createAdaptiveConnector(config.adaptive),
+    },
   };
 }
 

@@ -298,6 +298,8 @@ export interface ForecastRow {
   period: string;
   amount: string;
   currency: string;
+  /** An elapsed period's actuals, or a projection of one to come (a platform may keep them apart). */
+  basis?: 'actual' | 'projection';
 }
 
 export interface ForecastPublication {
@@ -308,7 +310,17 @@ export interface ForecastPublication {
   fiscalYear: number;
   /** Planning-side name of the forecast version, e.g. "FC FY2027 v3 @2027-03". */
   versionName: string;
+  /** The entity's settings on its planning platform (db/queries/planning-platforms), read by its adapter only. */
+  settings?: Readonly<Record<string, string>>;
+  /** The fiscal year's periods with their first days, for a platform that keeps months of its own. */
+  periods?: readonly FiscalPeriodDay[];
   rows: ForecastRow[];
+}
+
+/** A fiscal period and the day it starts. */
+export interface FiscalPeriodDay {
+  period: string;
+  startDate: string;
 }
 
 /** A row the planning platform did not take (an error) or took only in part (a warning), as it reported it. */
@@ -333,6 +345,14 @@ export interface PlanningConnector {
   readonly system: string;
   health(): Promise<HealthStatus>;
   /** The rows of one budget version as the platform exports them (text fields, not yet validated). */
-  fetchBudgetVersion(ref: BudgetVersionRef, control?: CallControl): Promise<PlanningBudgetRow[]>;
+  fetchBudgetVersion(
+    ref: BudgetVersionRef & {
+      /** The entity's settings on this platform (db/queries/planning-platforms). */
+      settings?: Readonly<Record<string, string>>;
+      /** The fiscal year's periods with their first days, for a platform that keeps months of its own. */
+      periods?: readonly FiscalPeriodDay[];
+    },
+    control?: CallControl,
+  ): Promise<PlanningBudgetRow[]>;
   publishForecast(forecast: ForecastPublication, control?: CallControl): Promise<ForecastImportResult>;
 }

@@ -16,6 +16,7 @@ import {
   legalEntities,
 } from '../schema';
 import { routesOfFiscalYear, asRoute } from './routes';
+import { startPlanningPlatforms } from './planning-platforms';
 import { targetsOf } from '../../domain/routing';
 
 export type LegalEntityRow = typeof legalEntities.$inferSelect;
@@ -175,6 +176,7 @@ export async function upsertLegalEntities(db: DbOrTx, rows: (typeof legalEntitie
         closedPeriodPolicy: excluded('closed_period_policy'),
       },
     });
+  await startPlanningPlatforms(db, rows);
 }
 
 /** Adds fiscal periods; periods already defined (and possibly closed) are left as they are. */

@@ -64,7 +64,8 @@ export interface TestStack {
   netsuite: NetSuiteSimulator;
   /** Dynamics 365 connected both ways; Oracle Fusion as a budget target. */
   erps: { d365: ErpConnector; oracle: BudgetTarget };
-  planning: PlanningConnector;
+  /** The planning platforms connected (Anaplan, Adaptive Planning), by name. */
+  plannings: Record<string, PlanningConnector>;
   api?: RunningServer;
   /** The stack's mail sink, when started with `mail: true`. */
   mail?: RunningMailSink;
