@@ -30,6 +30,7 @@ import { signDecisionToken } from '../../domain/decision-token';
 import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type BudgetVersionRef } from '../../domain/model';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
+import { createAdaptiveSimulator, type AdaptiveSimulator } from '../../simulators/adaptive/simulator';
 import { createD365Simulator } from '../../simulators/d365';
 import { createOracleSimulator, type OracleSimulator } from '../../simulators/oracle/simulator';
 import { createSapSimulator, type SapSimulator } from '../../simulators/sap/simulator';
@@ -59,6 +60,7 @@ export interface TestStack {
   client: Client;
   d365: ReturnType<typeof createD365Simulator>;
   anaplan: ReturnType<typeof createAnaplanSimulator>;
+  adaptive: AdaptiveSimulator;
   oracle: OracleSimulator;
   sap: SapSimulator;
   netsuite: NetSuiteSimulator;
@@ -201,6 +203,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     undo.push(() => d365Server.close());
     const anaplanServer = await anaplan.listen(0);
     undo.push(() => anaplanServer.close());
+    const adaptive = createAdaptiveSimulator();
+    const adaptiveServer = await adaptive.listen(0);
+    undo.push(() => adaptiveServer.close());
     const oracle = createOracleSimulator();
     const oracleServer = await oracle.listen(0);
     undo.push(() => oracleServer.close());
@@ -235,6 +240,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       D365_COMPLETION_POLL_MS: '20',
       ANAPLAN_AUTH_URL: anaplanServer.url,
       ANAPLAN_API_URL: `${anaplanServer.url}/2/0`,
+      ADAPTIVE_URL: adaptiveServer.url,
+      ADAPTIVE_TIMEOUT_MS: '5000',
       ANAPLAN_POLL_INTERVAL_MS: '20',
       ANAPLAN_TIMEOUT_MS: '5000',
       ORACLE_BASE_URL: oracleServer.url,
@@ -297,6 +304,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       client,
       d365,
       anaplan,
+      adaptive,
       oracle,
       sap,
       netsuite,
