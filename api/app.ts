@@ -24,6 +24,7 @@ import { controlBudgetRoutes } from './routes/control-budgets';
 import { projectRoutes } from './routes/projects';
 import { publicationTargetRoutes, routingRoutes } from './routes/publication-targets';
 import { cutoverRoutes } from './routes/cutovers';
+import { planningPlatformRoutes } from './routes/planning-platforms';
 import { periodCloseRoutes } from './routes/period-closes';
 import { approvalPolicyRoutes } from './routes/approval-policies';
 import { approvalRoutes } from './routes/approvals';
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/legal-entities/:code/publication-targets', publicationTargetRoutes(deps));
   app.use('/v1/legal-entities/:code/routes', routingRoutes(deps));
   app.use('/v1/legal-entities/:code/cutovers', cutoverRoutes(deps));
+  app.use('/v1/legal-entities/:code/planning-platforms', planningPlatformRoutes(deps));
   app.use('/v1/legal-entities', legalEntityRoutes(controlDeps));
   app.use('/v1/fiscal-calendars', fiscalCalendarRoutes(deps));
   app.use('/v1/budget-control/control-budgets/:legalEntity', controlBudgetRoutes(controlDeps));

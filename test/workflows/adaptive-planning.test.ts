@@ -1,15 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { findVersion } from '../../db/queries/budget-versions';
-import {
-  planningPlatformOn,
-  planningPlatformsOf,
-  switchPlanningPlatform,
-} from '../../db/queries/planning-platforms';
+import { planningPlatformOn, switchPlanningPlatform } from '../../db/queries/planning-platforms';
 import { auditLog, forecastLines, forecasts } from '../../db/schema';
 import { monthlyFiscalPeriods } from '../../domain/reference';
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { decisionSignal } from '../../workflows/definitions';
 import { awaitingApproval, erpBudgetTotal, sumAmounts, waitForStatus } from '../harness/cycle';
+import { apiClient } from '../harness/http';
 import { startStack, type TestStack } from '../harness/stack';
 
 /**
@@ -20,7 +17,7 @@ import { startStack, type TestStack } from '../harness/stack';
 describe('an entity switched from Anaplan to Adaptive Planning', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ api: true });
   });
   afterAll(async () => {
     await stack?.stop();
@@ -41,25 +38,65 @@ describe('an entity switched from Anaplan to Adaptive Planning', () => {
       }),
     );
 
-  test('the switch is dated and audited; asked again it changes nothing; an earlier one behind a later is refused', async () => {
+  test('an integration admin switches the platform through the API from a day: dated, validated, audited, once', async () => {
+    const request = apiClient(stack.api!.url);
+    const PATH = '/v1/legal-entities/ACME-US/planning-platforms';
     const on = today();
-    expect(await switchTo('adaptive', on)).toMatchObject({ switched: true, ended: { platform: 'anaplan' } });
-    expect(await switchTo('adaptive', on)).toMatchObject({ switched: false, reason: 'unchanged' });
-    expect(await switchTo('anaplan', '2020-01-01')).toMatchObject({
-      switched: false,
-      reason: 'later_switch',
+    const body = {
+      platform: 'adaptive',
+      settings: SETTINGS,
+      validFrom: on,
+      reason: 'FP&A moves to Adaptive',
+    };
+    const before = await request('GET', PATH, { key: 'dev-planner' });
+    expect(before.body).toMatchObject({
+      inForce: 'anaplan',
+      platforms: [{ platform: 'anaplan', validTo: null }],
     });
-    expect((await planningPlatformOn(stack.db, 'ACME-US', '2020-06-30'))?.platform).toBe('anaplan');
-    expect((await planningPlatformOn(stack.db, 'ACME-US', on))?.platform).toBe('adaptive');
-    expect((await planningPlatformsOf(stack.db, 'ACME-US')).map((p) => [p.platform, p.validTo])).toEqual([
+
+    expect((await request('POST', PATH, { key: 'dev-planner', body })).status).toBe(403);
+    const noLevel = await request('POST', PATH, {
+      key: 'dev-admin',
+      body: { ...body, settings: { forecastVersion: 'Forecast', sheet: 'closeloop Figures' } },
+    });
+    expect(noLevel.status).toBe(400);
+    expect(JSON.stringify(noLevel.body)).toContain('settings.level');
+
+    const switched = await request('POST', PATH, { key: 'dev-admin', body });
+    expect(switched.status).toBe(201);
+    expect(switched.body).toMatchObject({ switched: true, ended: { platform: 'anaplan', validTo: on } });
+    const again = await request('POST', PATH, { key: 'dev-admin', body });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ switched: false, reason: 'unchanged' });
+    const behind = await request('POST', PATH, {
+      key: 'dev-admin',
+      body: { platform: 'anaplan', validFrom: '2020-01-01', reason: 'back' },
+    });
+    expect(behind.status).toBe(409);
+    expect(behind.body).toMatchObject({ error: 'later_switch' });
+
+    const after = await request('GET', PATH, { key: 'dev-planner' });
+    expect(after.body).toMatchObject({ inForce: 'adaptive' });
+    expect(
+      (after.body.platforms as { platform: string; validTo: string | null }[]).map((p) => [
+        p.platform,
+        p.validTo,
+      ]),
+    ).toEqual([
       ['anaplan', on],
       ['adaptive', null],
     ]);
+    expect((await planningPlatformOn(stack.db, 'ACME-US', '2020-06-30'))?.platform).toBe('anaplan');
     const audited = await stack.db
       .select()
       .from(auditLog)
       .where(eq(auditLog.action, 'planning_platform.switched'));
-    expect(audited).toHaveLength(1);
+    expect(audited).toEqual([
+      expect.objectContaining({
+        actor: 'ian@acme.example',
+        details: expect.objectContaining({ platform: 'adaptive' }),
+      }),
+    ]);
   });
 
   test('from that day the cycle imports from Adaptive and the forecast goes back there', async () => {
