@@ -13,6 +13,15 @@ import { planDataItem, settingsOf as sapSettingsOf } from '../../activities/conn
 import { createNetSuiteSimulator, errorBody as netsuiteErrorBody } from '../../simulators/netsuite/simulator';
 import { sapErrorBody } from '../../simulators/sap/simulator';
 import { D365_TARGET } from '../harness/cycle';
+import { XMLParser } from 'fast-xml-parser';
+import { createAdaptiveConnector, importOutcome } from '../../activities/connectors/adaptive/connector';
+import {
+  callDocument,
+  createAdaptiveXmlApi,
+  readResponse,
+  type XmlElements,
+} from '../../activities/connectors/adaptive/xml-api';
+import { createAdaptiveSimulator } from '../../simulators/adaptive/simulator';
 
 /**
  * Contract tests: the adapters' parsers and the simulators' answers, held against what the vendors publish
@@ -367,5 +376,123 @@ describe('NetSuite answers and writes against its published shapes', () => {
     expect(undocumented).toEqual([]);
     expect(body.periodamount1).toBe(31000);
     expect(body.periodamount12).toBe(0);
+  });
+});
+
+describe('Workday Adaptive Planning XML API against its documented messages', () => {
+  const xml = (file: string) => readFileSync(path.join(__dirname, 'adaptive', file), 'utf8');
+  /** An XML document's structure: each element's attribute names and child elements, values left out. */
+  function xmlShape(value: unknown): unknown {
+    if (Array.isArray(value)) return value.length ? [xmlShape(value[0])] : [];
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.keys(value)
+          .filter((k) => k !== '?xml' && k !== '#text')
+          .sort()
+          .map((k) => [k, xmlShape((value as Record<string, unknown>)[k])]),
+      );
+    return 'value';
+  }
+  const plain = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false });
+
+  test('the forecast import closeloop sends has the documented importCubeData request shape', async () => {
+    let sent: { method: string; elements: XmlElements } | undefined;
+    const config = {
+      baseUrl: 'http://adaptive.invalid',
+      apiVersion: 40,
+      login: 'sampleuser@company.com',
+      password: 'my_pwd',
+      instanceCode: 'INSTANCE1',
+      timeoutMs: 1000,
+    };
+    const connector = createAdaptiveConnector(config, {
+      call: async (method, elements) => {
+        sent = { method, elements };
+        return { messages: [{ key: 'cube-import-success', text: 'Rows imported: 1' }], output: undefined };
+      },
+    });
+    await connector.publishForecast({
+      idempotencyKey: 'k',
+      correlationId: 'c',
+      legalEntity: 'ACME-AP',
+      fiscalYear: 2014,
+      versionName: 'FC',
+      settings: { level: 'Corporate Plan', forecastVersion: 'Budget 2014', sheet: 'Sales Cube' },
+      periods: [{ period: '2014-06', startDate: '2014-06-01' }],
+      rows: [
+        { account: 'Price', costCenter: 'Corporate Plan', period: '2014-06', amount: '0', currency: 'USD' },
+      ],
+    });
+    const ours = xmlShape(plain.parse(callDocument(config, sent!.method, sent!.elements)));
+    const documented = xmlShape(plain.parse(xml('import-cube-data-request.xml')));
+    expect(ours).toEqual(documented);
+  });
+
+  test('the simulator takes the documented importCubeData request as Adaptive does', async () => {
+    const sim = createAdaptiveSimulator({ login: 'sampleuser@company.com', password: 'my_pwd' });
+    sim.putAccounts([{ code: 'Price' }]);
+    sim.putLevels([{ code: 'Corporate Plan', currency: 'USD' }]);
+    sim.putPlanVersion('Budget 2014');
+    const server = await sim.listen(0);
+    try {
+      const res = await fetch(`${server.url}/api/v40`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/xml' },
+        body: xml('import-cube-data-request.xml'),
+      });
+      const answer = readResponse(await res.text(), 'importCubeData');
+      expect(answer.success).toBe(true);
+      expect(importOutcome(answer.messages, [{}])).toMatchObject({ rowsImported: 1, rowsFailed: 0 });
+      // Every value of the documented row is a zero: importing zeroes erases, so the sheet holds nothing.
+      expect(sim.sheet('Budget 2014', 'Sales Cube').size).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the adapter reads the documented success envelope and the authentication failure', () => {
+    const success = readResponse(xml('import-success-response.xml'), 'importConfigurableModelData');
+    expect(success).toMatchObject({
+      success: true,
+      messages: [{ key: 'modeled-import-success', text: 'Personnel import successful. Rows imported: 100' }],
+    });
+    expect(importOutcome(success.messages, []).rowsImported).toBe(100);
+    const refused = readResponse(xml('authentication-failure-response.xml'), 'exportVersions');
+    expect(refused).toMatchObject({ success: false, messages: [{ key: 'error-authentication-failure' }] });
+  });
+
+  test("the simulator's versions carry the attributes Adaptive's exportVersions documents, in its forms", async () => {
+    const documented = plain.parse(xml('export-versions-response.xml')) as {
+      response: { output: { versions: { version: Record<string, unknown>[] } } };
+    };
+    const attributes = new Set(
+      documented.response.output.versions.version.flatMap((v) =>
+        Object.keys(v).filter((k) => k.startsWith('@_')),
+      ),
+    );
+    const sim = createAdaptiveSimulator();
+    sim.putPlanVersion('Budget 2027');
+    const server = await sim.listen(0);
+    try {
+      const api = createAdaptiveXmlApi({
+        baseUrl: server.url,
+        apiVersion: 40,
+        login: 'closeloop@acme.example',
+        password: 'dev-password',
+        timeoutMs: 5000,
+      });
+      const { output } = await api.call('exportVersions', {});
+      const served = (output as { versions: { version: Record<string, unknown>[] } }).versions.version;
+      expect(served.map((v) => [v['@_name'], v['@_type']])).toEqual([
+        ['Actuals', 'ACTUALS'],
+        ['Budget 2027', 'PLANNING'],
+      ]);
+      for (const v of served) {
+        expect(Object.keys(v).filter((k) => !attributes.has(k))).toEqual([]);
+        expect(['true', 'false']).toContain(v['@_isDefaultVersion']);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
