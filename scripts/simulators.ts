@@ -9,7 +9,7 @@ async function main() {
   const config = loadConfig();
   const sims = await startSimulators(config, process.env.CLOSELOOP_API_URL ?? localApiUrl(config));
   console.log(
-    `[closeloop] Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}  ·  procurement simulator ${sims.procurement.url}`,
+    `[closeloop] Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}  ·  Adaptive Planning simulator ${sims.adaptive.url}  ·  procurement simulator ${sims.procurement.url}`,
   );
   const stop = () => void sims.stop().then(() => process.exit(0));
   process.once('SIGINT', stop);

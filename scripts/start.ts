@@ -128,7 +128,7 @@ async function main() {
     const sims = await startSimulators(config, localApiUrl(config));
     stops.push({ name: 'simulators', stop: () => sims.stop() });
     log(
-      `Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}  ·  procurement (Coupa-style) simulator ${sims.procurement.url}  ·  Oracle Fusion simulator ${sims.oracle.url}  ·  SAP S/4HANA simulator ${sims.sap.url}  ·  NetSuite simulator ${sims.netsuite.url}`,
+      `Dynamics 365 simulator ${sims.d365.url}  ·  Anaplan simulator ${sims.anaplan.url}  ·  Adaptive Planning simulator ${sims.adaptive.url}  ·  procurement (Coupa-style) simulator ${sims.procurement.url}  ·  Oracle Fusion simulator ${sims.oracle.url}  ·  SAP S/4HANA simulator ${sims.sap.url}  ·  NetSuite simulator ${sims.netsuite.url}`,
     );
   }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { type Config } from '../../config';
+import { createAdaptiveSimulator } from '../../simulators/adaptive/simulator';
 import { createAnaplanSimulator } from '../../simulators/anaplan';
 import { createD365Simulator } from '../../simulators/d365';
 import { createOracleSimulator } from '../../simulators/oracle/simulator';
@@ -13,13 +14,14 @@ import {
   seedAcquiredBooks,
   seedEuropeBooks,
   seedOracleLedger,
+  seedAdaptivePlanning,
   seedServicesCompany,
   seedSubsidiaries,
 } from '../../simulators/scenario/seed';
 import { d365LedgerDimension } from '../../simulators/scenario/services-company';
 
 /**
- * The embedded Dynamics 365, Oracle Fusion, SAP S/4HANA, NetSuite, Anaplan and procurement (Coupa-style)
+ * The embedded Dynamics 365, Oracle Fusion, SAP S/4HANA, NetSuite, Anaplan, Adaptive Planning and procurement (Coupa-style)
  * simulators on their configured ports, each seeded with the books of the entities it keeps. State is kept under <data dir>/simulators/ (like the dev
  * server's database), so a restart remembers what was posted. The procurement simulator calls closeloop's
  * API at `closeloopUrl`.
@@ -38,6 +40,11 @@ export async function startSimulators(
     },
   });
   const anaplan = createAnaplanSimulator({ stateFile: path.join(stateDir, 'anaplan.json') });
+  const adaptive = createAdaptiveSimulator({
+    login: config.adaptive.login,
+    password: config.adaptive.password,
+    stateFile: path.join(stateDir, 'adaptive.json'),
+  });
   const oracle = createOracleSimulator({ stateFile: path.join(stateDir, 'oracle.json') });
   const sap = createSapSimulator({ stateFile: path.join(stateDir, 'sap.json') });
   // The simulated account takes what the configured token-based credentials sign (OAuth 2.0 needs a certificate).
@@ -66,6 +73,8 @@ export async function startSimulators(
     started.push(d365Server);
     const anaplanServer = await anaplan.listen(config.simulators.anaplanPort);
     started.push(anaplanServer);
+    const adaptiveServer = await adaptive.listen(config.simulators.adaptivePort);
+    started.push(adaptiveServer);
     const procurementServer = await procurement.listen(config.simulators.procurementPort);
     started.push(procurementServer);
     const oracleServer = await oracle.listen(config.simulators.oraclePort);
@@ -76,6 +85,7 @@ export async function startSimulators(
     started.push(netsuiteServer);
     seedServicesCompany({ d365, anaplan });
     seedSubsidiaries({ d365, anaplan });
+    seedAdaptivePlanning(adaptive);
     seedManufacturer({ d365 });
     seedOracleLedger(oracle, [2026, 2027, 2028]);
     seedCorporateBooks(oracle, { fiscalYear: 2028 });
@@ -85,6 +95,7 @@ export async function startSimulators(
     return {
       d365: d365Server,
       anaplan: anaplanServer,
+      adaptive: adaptiveServer,
       procurement: procurementServer,
       oracle: oracleServer,
       sap: sapServer,

@@ -4,6 +4,7 @@ import { stringify as writeCsv } from 'csv-stringify/sync';
 import { type RunningServer } from '../../api/listen';
 import { DECIMAL_PATTERN } from '../../domain/money';
 import { FaultInjector, serveSimulator } from '../faults';
+import { loadState, saveState } from '../state-file';
 
 /**
  * A Workday Adaptive Planning instance behind its XML API, as the knowledge base documents it (Integration ›
@@ -28,6 +29,8 @@ import { FaultInjector, serveSimulator } from '../faults';
 export interface AdaptiveSimulatorOptions {
   login?: string;
   password?: string;
+  /** A JSON file to keep the instance (its trees, versions and cells) in across restarts. */
+  stateFile?: string;
 }
 
 interface Node {
@@ -74,6 +77,27 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
   /** Cell values: version → sheet ('' for standard data) → `account|level|MM/YYYY` → decimal text. */
   const cells = new Map<string, Map<string, Map<string, string>>>();
   const calls: { method: string; body: string }[] = [];
+  interface Saved {
+    accounts: Node[];
+    levels: Node[];
+    versions: [string, { id: number; type: 'ACTUALS' | 'PLANNING'; completedValuesThru?: string }][];
+    cells: [string, [string, [string, string][]][]][];
+  }
+  const saved = loadState<Saved>(options.stateFile);
+  if (saved) {
+    accounts.push(...saved.accounts);
+    levels.push(...saved.levels);
+    for (const [k, v] of saved.versions) versions.set(k, v);
+    for (const [version, sheets] of saved.cells)
+      cells.set(version, new Map(sheets.map(([sheet, values]) => [sheet, new Map(values)])));
+  }
+  const persist = () =>
+    saveState(options.stateFile, () => ({
+      accounts,
+      levels,
+      versions: [...versions],
+      cells: [...cells].map(([version, sheets]) => [version, [...sheets].map(([s, v]) => [s, [...v]])]),
+    }));
 
   const walk = (nodes: Node[], fn: (n: Node, parent?: Node) => void, parent?: Node) => {
     for (const n of nodes) {
@@ -236,6 +260,7 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
       const through = version.completedValuesThru;
       if (!through || monthOrder(last) > monthOrder(through)) version.completedValuesThru = last;
     }
+    persist();
     messages.unshift({
       [`${ATTR}key`]: 'cube-import-success',
       '#text': `${sheetName} import successful. Rows imported: ${imported}`,
@@ -319,10 +344,12 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
     /** The instance's account tree (codes; a parent is a rollup of its children). */
     putAccounts(tree: { code: string; name?: string; children?: unknown[] }[]) {
       accounts.splice(0, accounts.length, ...tree.map(node));
+      persist();
     },
     /** The instance's level tree (names; a level's currency is inherited by the levels under it). */
     putLevels(tree: { code: string; name?: string; currency?: string; children?: unknown[] }[]) {
       levels.splice(0, levels.length, ...tree.map(node));
+      persist();
     },
     /** A plan version and what planners entered in it (standard data: sheet ''). */
     putPlanVersion(
@@ -332,6 +359,7 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
       if (!versions.has(name)) versions.set(name, { id: versions.size + 1, type: 'PLANNING' });
       const sheet = sheetOf(name, '');
       for (const r of rows) sheet.set(`${r.account}|${r.level}|${r.month}`, r.amount);
+      persist();
     },
     /** What a sheet of a version holds (`account|level|MM/YYYY` → amount). */
     sheet: (version: string, sheet: string) => new Map(cells.get(version)?.get(sheet) ?? []),

@@ -1,3 +1,4 @@
+import { type AdaptiveSimulator } from '../adaptive/simulator';
 import { type AnaplanSimulator } from '../anaplan';
 import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
 import { type OracleSimulator } from '../oracle/simulator';
@@ -17,6 +18,7 @@ import {
   oracleLedgerPeriods,
 } from './services-company';
 import {
+  periodsOf as subsidiaryPeriods,
   SUBSIDIARY_BOOKS,
   subsidiaryBudgetRows,
   subsidiaryDimensionValues,
@@ -137,6 +139,53 @@ export function seedSubsidiaries(
       currency: s.functionalCurrency,
     };
   });
+}
+
+/**
+ * The subsidiaries' plans as a Workday Adaptive Planning instance keeps them, for when one is switched to it
+ * (`POST /v1/legal-entities/{code}/planning-platforms`, settings `level` = its code, `forecastVersion` =
+ * `Forecast`, `sheet` = `closeloop Figures`): the accounts under one rollup, each subsidiary a level in its
+ * currency with its cost centers under it, the budget version (one for the instance, as Adaptive's versions
+ * are) holding the same figures Anaplan does, and the plan version forecasts go back to.
+ */
+export function seedAdaptivePlanning(
+  adaptive: AdaptiveSimulator,
+  opts: { fiscalYear?: number; version?: number } = {},
+) {
+  const fiscalYear = opts.fiscalYear ?? 2027;
+  const version = opts.version ?? 1;
+  const accounts = new Set<string>();
+  const cells: { account: string; level: string; month: string; amount: string }[] = [];
+  for (const s of SUBSIDIARY_BOOKS) {
+    const months = new Map(
+      subsidiaryPeriods(s.code, fiscalYear).map((p) => [
+        p.period,
+        `${p.startDate.slice(5, 7)}/${p.startDate.slice(0, 4)}`,
+      ]),
+    );
+    for (const r of subsidiaryBudgetRows(s.code, fiscalYear)) {
+      accounts.add(r.dimensions.account!);
+      cells.push({
+        account: r.dimensions.account!,
+        level: r.dimensions.costCenter!,
+        month: months.get(r.period)!,
+        amount: r.amount,
+      });
+    }
+  }
+  adaptive.putAccounts([{ code: 'Expenses', children: [...accounts].sort().map((code) => ({ code })) }]);
+  adaptive.putLevels([
+    {
+      code: 'ACME Group',
+      children: SUBSIDIARY_BOOKS.map((s) => ({
+        code: s.code,
+        currency: s.functionalCurrency,
+        children: s.costCenters.map((c) => ({ code: c.code })),
+      })),
+    },
+  ]);
+  adaptive.putPlanVersion(`BUDGET FY${fiscalYear} v${version}`, cells);
+  adaptive.putPlanVersion('Forecast');
 }
 
 /** Loads the manufacturer's Dynamics 365 company (acmf): its main accounts, cost centers and account structure. */

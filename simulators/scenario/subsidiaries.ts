@@ -61,7 +61,7 @@ function subsidiary(legalEntity: string) {
   return s;
 }
 
-function periodsOf(legalEntity: string, fiscalYear: number) {
+export function periodsOf(legalEntity: string, fiscalYear: number) {
   return monthlyFiscalPeriods(fiscalYear, subsidiary(legalEntity).firstMonth);
 }
 

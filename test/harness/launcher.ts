@@ -84,8 +84,8 @@ export async function waitFor(l: Launched, text: string, what: string, timeoutMs
  * to `devConfig`: every process started with that environment finds it, as in a user's clone.
  */
 export async function ownPorts(devConfig: string) {
-  const [temporal, ui, pg, api, d365, anaplan, procurement, oracle, sap, netsuite, smtp, mail] =
-    await Promise.all(Array.from({ length: 12 }, () => freePort()));
+  const [temporal, ui, pg, api, d365, anaplan, procurement, oracle, sap, netsuite, smtp, mail, adaptive] =
+    await Promise.all(Array.from({ length: 13 }, () => freePort()));
   writeFileSync(
     devConfig,
     readFileSync(path.join(PROJECT_ROOT, 'temporal-dev.yaml'), 'utf8')
@@ -98,6 +98,7 @@ export async function ownPorts(devConfig: string) {
     API_PORT: String(api),
     D365_SIMULATOR_PORT: String(d365),
     ANAPLAN_SIMULATOR_PORT: String(anaplan),
+    ADAPTIVE_SIMULATOR_PORT: String(adaptive),
     PROCUREMENT_SIMULATOR_PORT: String(procurement),
     ORACLE_SIMULATOR_PORT: String(oracle),
     SAP_SIMULATOR_PORT: String(sap),
