@@ -36,6 +36,17 @@ import { ACTUALS_DURING_PARALLEL, CUTOVER_STATUSES, type HoldingDifference } fro
 const amount = (name: string) => numeric(name, { precision: 24, scale: 6 });
 const currency = (name = 'currency') => text(name).notNull();
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+/** Settings read by one connector only (a target's, a planning platform's). */
+const connectorSettings = () =>
+  jsonb('settings')
+    .$type<Record<string, string>>()
+    .notNull()
+    .default(sql`'{}'::jsonb`);
+/** The days a dated row holds: from its first day until the day it ends (none: still in force). */
+const validity = () => ({
+  validFrom: date('valid_from').notNull().default('1900-01-01'),
+  validTo: date('valid_to'),
+});
 
 /**
  * A budget line's dimensions as its entity's chart has them (domain/model Dimensions), and the account and
@@ -179,12 +190,8 @@ export const publicationTargets = pgTable(
     company: text('company').notNull(),
     /** How the target holds a budget (domain/posting-model); null: its connector's own model. */
     postingModel: text('posting_model', { enum: POSTING_MODELS }),
-    settings: jsonb('settings')
-      .$type<Record<string, string>>()
-      .notNull()
-      .default(sql`'{}'::jsonb`),
-    validFrom: date('valid_from').notNull().default('1900-01-01'),
-    validTo: date('valid_to'),
+    settings: connectorSettings(),
+    ...validity(),
   },
   (t) => [
     primaryKey({ columns: [t.legalEntity, t.target, t.validFrom] }),
@@ -205,12 +212,8 @@ export const planningPlatforms = pgTable(
       .notNull()
       .references(() => legalEntities.code),
     platform: text('platform').notNull(),
-    settings: jsonb('settings')
-      .$type<Record<string, string>>()
-      .notNull()
-      .default(sql`'{}'::jsonb`),
-    validFrom: date('valid_from').notNull().default('1900-01-01'),
-    validTo: date('valid_to'),
+    settings: connectorSettings(),
+    ...validity(),
   },
   (t) => [
     primaryKey({ columns: [t.legalEntity, t.validFrom] }),
