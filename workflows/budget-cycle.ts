@@ -489,14 +489,7 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
     // Reconciled on publication and not held by a group since, the cycle is in this stage already.
     if (state.stage !== 'reconcile' || state.status !== 'reconciling') moveTo('reconcile', 'reconciling');
     if (!reconciledOnPublication)
-      for (const { target } of targets) {
-        const { runId: _runId, ...summary } = await erp.reconcileVersion({
-          versionId,
-          target,
-          correlationId,
-        });
-        state.reconciliation.push(summary);
-      }
+      for (const { target } of targets) state.reconciliation.push(await reconcileTarget(versionId, target));
     const syncInput = { legalEntity: ref.legalEntity, fiscalYear: ref.fiscalYear, correlationId };
     const actuals = await sync.syncActuals(syncInput);
     const commitments = await sync.syncCommitments(syncInput);
@@ -752,17 +745,12 @@ export async function budgetCycle(input: BudgetCycleInput): Promise<BudgetCycleS
   async function reconcileTargets(versionId: string, plans: PublicationTargetPlan[]) {
     moveTo('reconcile', 'reconciling');
     state.reconciliation = [];
-    const summaries = await Promise.all(
-      plans.map(async ({ target }) => {
-        const { runId: _runId, ...summary } = await erp.reconcileVersion({
-          versionId,
-          target,
-          correlationId,
-        });
-        return summary;
-      }),
-    );
-    state.reconciliation = summaries;
+    state.reconciliation = await Promise.all(plans.map(({ target }) => reconcileTarget(versionId, target)));
+  }
+
+  async function reconcileTarget(versionId: string, target: string) {
+    const { runId: _runId, ...summary } = await erp.reconcileVersion({ versionId, target, correlationId });
+    return summary;
   }
 
   function endSuperseded(reason: string): BudgetCycleStatus {
