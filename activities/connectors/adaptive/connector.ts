@@ -237,6 +237,8 @@ export function createAdaptiveConnector(
       lines.set(key, line);
     }
     const header = ['Account', 'Level', ...months];
+    // A month without a line for the combination holds nothing in this forecast: it is sent as zero, which
+    // Adaptive takes as erasing the cell, so a figure an earlier forecast put there does not linger.
     const sent = [...lines.values()].map((l) => Object.fromEntries(header.map((h) => [h, l[h] ?? '0'])));
     const answer = await api.call('importCubeData', {
       importDataOptions: {
