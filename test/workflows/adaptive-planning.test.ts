@@ -171,4 +171,24 @@ describe('an entity switched from Anaplan to Adaptive Planning', () => {
     );
     expect(expected('projection').size).toBeGreaterThan(0);
   });
+  test('put back the same day, the entity is on Anaplan again from that day (the switch replaced)', async () => {
+    const request = apiClient(stack.api!.url);
+    const PATH = '/v1/legal-entities/ACME-US/planning-platforms';
+    const back = await request('POST', PATH, {
+      key: 'dev-admin',
+      body: { platform: 'anaplan', settings: {}, validFrom: today(), reason: 'the move waits a quarter' },
+    });
+    expect(back.status).toBe(201);
+    const after = await request('GET', PATH, { key: 'dev-planner' });
+    expect(after.body).toMatchObject({ inForce: 'anaplan' });
+    expect(
+      (after.body.platforms as { platform: string; validTo: string | null }[]).map((p) => [
+        p.platform,
+        p.validTo,
+      ]),
+    ).toEqual([
+      ['anaplan', today()],
+      ['anaplan', null],
+    ]);
+  });
 });
