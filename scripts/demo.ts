@@ -1,5 +1,6 @@
 import { groupScenario } from './demo/group';
 import { migrationScenario } from './demo/migration';
+import { adaptiveScenario } from './demo/adaptive';
 import { parseArgs } from 'node:util';
 import { approvalsScenario } from './demo/approvals';
 import { budgetScenario } from './demo/budget';
@@ -34,6 +35,9 @@ import { procurementScenario } from './demo/procurement';
  *                                             # each ERP read back, all or nothing through a refusal
  *   npm run demo -- --scenario migration      # the UK moves from Dynamics 365 to Oracle Fusion: refused until
  *                                             # its cost centers are mapped, a parallel run compared, a rollback
+ *   npm run demo -- --scenario adaptive       # Germany's FP&A moves to Workday Adaptive Planning: its version
+ *                                             # exported from Adaptive, approved, published, reconciled, the
+ *                                             # figures back into Adaptive's Actuals and Forecast versions
  */
 async function main() {
   const { values } = parseArgs({
@@ -52,9 +56,10 @@ async function main() {
   else if (values.scenario === 'control') await controlScenario();
   else if (values.scenario === 'manufacturer') await groupScenario();
   else if (values.scenario === 'migration') await migrationScenario();
+  else if (values.scenario === 'adaptive') await adaptiveScenario();
   else
     throw new Error(
-      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart, control, manufacturer or migration`,
+      `unknown scenario ${values.scenario}: use budget, approvals, procurement, master-data, close, chart, control, manufacturer, migration or adaptive`,
     );
 }
 

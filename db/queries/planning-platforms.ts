@@ -138,7 +138,9 @@ export async function switchPlanningPlatform(
     entityType: 'planning_platform',
     entityId: `${s.legalEntity}:${s.validFrom}`,
     correlationId: s.correlationId,
-    eventKey: `planning-platform:${s.legalEntity}:${s.validFrom}:${s.platform}`,
+    // The switch it made (what ended, what started) and the request: switching back and forth on one day is
+    // several switches, each audited, while a retried request finds the switch made and audits nothing.
+    eventKey: `planning-platform:${s.legalEntity}:${ended ? `${ended.platform}@${ended.validFrom}` : '-'}>${s.platform}@${s.validFrom}:${s.correlationId}`,
     details: {
       from: ended ? { platform: ended.platform, validFrom: ended.validFrom } : null,
       platform: s.platform,

@@ -2,7 +2,9 @@ import express, { type Request, type Response } from 'express';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { stringify as writeCsv } from 'csv-stringify/sync';
 import { type RunningServer } from '../../api/listen';
+import { z } from 'zod';
 import { DECIMAL_PATTERN } from '../../domain/money';
+import { describeIssues } from '../../domain/zod-issues';
 import { FaultInjector, serveSimulator } from '../faults';
 import { loadState, saveState } from '../state-file';
 
@@ -270,6 +272,37 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
 
   const app = express();
   app.use(faults.router());
+  // Development only (the demo, a person with curl): what FP&A enters in a plan version, and what a sheet holds.
+  const PlanVersionSeed = z.object({
+    name: z.string().min(1),
+    rows: z.array(
+      z.object({
+        account: z.string().min(1),
+        level: z.string().min(1),
+        month: z.string().regex(/^\d{2}\/\d{4}$/),
+        amount: z.string().regex(DECIMAL_PATTERN),
+      }),
+    ),
+  });
+  app.put('/__sim/plan-versions', express.json({ limit: '50mb' }), (req, res) => {
+    const seed = PlanVersionSeed.safeParse(req.body);
+    if (!seed.success) return void res.status(400).json({ error: describeIssues(seed.error) });
+    putPlanVersion(seed.data.name, seed.data.rows);
+    res.status(204).end();
+  });
+  app.get('/__sim/sheets', (req, res) => {
+    const version = String(req.query.version ?? '');
+    const sheet = String(req.query.sheet ?? '');
+    res.json({
+      version,
+      sheet,
+      cells: [...(cells.get(version)?.get(sheet) ?? [])].map(([key, amount]) => {
+        const [account, level, month] = key.split('|');
+        return { account, level, month, amount };
+      }),
+      actualsThrough: versions.get(ACTUALS)!.completedValuesThru ?? null,
+    });
+  });
   app.post(
     /^\/api\/v(\d+)$/,
     express.text({ type: ['text/xml', 'application/xml'], limit: '200mb' }),
@@ -329,6 +362,17 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
     },
   );
 
+  /** A plan version and what planners entered in it (standard data: sheet ''). */
+  function putPlanVersion(
+    name: string,
+    rows: { account: string; level: string; month: string; amount: string }[] = [],
+  ) {
+    if (!versions.has(name)) versions.set(name, { id: versions.size + 1, type: 'PLANNING' });
+    const sheet = sheetOf(name, '');
+    for (const r of rows) sheet.set(`${r.account}|${r.level}|${r.month}`, r.amount);
+    persist();
+  }
+
   const node = (n: { code: string; name?: string; currency?: string; children?: unknown[] }): Node => ({
     code: n.code,
     name: n.name ?? n.code,
@@ -351,16 +395,7 @@ export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) 
       levels.splice(0, levels.length, ...tree.map(node));
       persist();
     },
-    /** A plan version and what planners entered in it (standard data: sheet ''). */
-    putPlanVersion(
-      name: string,
-      rows: { account: string; level: string; month: string; amount: string }[] = [],
-    ) {
-      if (!versions.has(name)) versions.set(name, { id: versions.size + 1, type: 'PLANNING' });
-      const sheet = sheetOf(name, '');
-      for (const r of rows) sheet.set(`${r.account}|${r.level}|${r.month}`, r.amount);
-      persist();
-    },
+    putPlanVersion,
     /** What a sheet of a version holds (`account|level|MM/YYYY` → amount). */
     sheet: (version: string, sheet: string) => new Map(cells.get(version)?.get(sheet) ?? []),
     /** The Actuals version's actuals-through month (the pointer `moveBPtr` moves). */

@@ -190,5 +190,11 @@ describe('an entity switched from Anaplan to Adaptive Planning', () => {
       ['anaplan', today()],
       ['anaplan', null],
     ]);
+    // Each switch of the day is audited: to Adaptive, then back.
+    const audited = await stack.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.action, 'planning_platform.switched'));
+    expect(audited.map((a) => (a.details as { platform: string }).platform)).toEqual(['adaptive', 'anaplan']);
   });
 });
