@@ -1,7 +1,6 @@
-import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { fromMinor, toMinor } from '../../domain/money';
 import { periodsOf, subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
-import { approveAsAwaited, call, config, must, step } from './client';
+import { approveAsAwaited, call, config, cyclesOf, must, step } from './client';
 
 const ENTITY = 'ACME-DE';
 const FISCAL_YEAR = 2027;
@@ -64,15 +63,7 @@ export async function adaptiveScenario() {
 }
 
 async function cycleOnAdaptive() {
-  const list = must(
-    await call(
-      'GET',
-      `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
-      KEY.planner,
-    ),
-    200,
-  ).body.cycles as { cycleId: string }[];
-  let version = Math.max(0, ...list.map((c) => parseBudgetCycleWorkflowId(c.cycleId)?.ref.version ?? 0)) + 1;
+  let version = Math.max(0, ...(await cyclesOf(ENTITY, FISCAL_YEAR)).map((c) => c.ref?.version ?? 0)) + 1;
   const months = new Map(
     periodsOf(ENTITY, FISCAL_YEAR).map((p) => [
       p.period,

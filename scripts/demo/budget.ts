@@ -1,23 +1,14 @@
 import { apiKeyOf } from '../../config';
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { budgetKey } from '../../domain/revision';
-import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type ApprovalChainState } from '../../domain/approval-chain';
-import { call, config, ENTITY, followCycle, must, putPlanningVersion, sleep, step } from './client';
+import { call, config, cyclesOf, ENTITY, followCycle, must, putPlanningVersion, sleep, step } from './client';
 
 export const KEY = { planner: 'dev-planner', approver: 'dev-approver' };
 export const FISCAL_YEAR = 2027;
 
 async function nextVersion(): Promise<number> {
-  const list = await call(
-    'GET',
-    `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
-    KEY.planner,
-  );
-  const versions = ((list.body.cycles as { cycleId: string }[]) ?? []).map(
-    (c) => parseBudgetCycleWorkflowId(c.cycleId)?.ref.version ?? 0,
-  );
-  return Math.max(0, ...versions) + 1;
+  return Math.max(0, ...(await cyclesOf(ENTITY, FISCAL_YEAR)).map((c) => c.ref?.version ?? 0)) + 1;
 }
 
 /**

@@ -1,8 +1,16 @@
-import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { type PlanningBudgetRow } from '../../domain/model';
 import { fromMinor, toMinor } from '../../domain/money';
 import { MFG_ACCOUNT_STRUCTURE, manufacturerBudgetRows } from '../../simulators/scenario/manufacturer';
-import { approveAsAwaited, call, erpAdmin, followCycle, must, putPlanningVersion, step } from './client';
+import {
+  approveAsAwaited,
+  call,
+  cyclesOf,
+  erpAdmin,
+  followCycle,
+  must,
+  putPlanningVersion,
+  step,
+} from './client';
 
 /**
  * npm run demo -- --scenario chart: the seed's manufacturer (ACME-MFG) on its chart of accounts. Its
@@ -50,18 +58,9 @@ const CUSTOM = [
 ] as const;
 
 async function nextVersion(scenario: string, fiscalYear: number): Promise<number> {
-  const list = must(
-    await call(
-      'GET',
-      `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${fiscalYear}&limit=200`,
-      KEY.planner,
-    ),
-    200,
-  );
-  const versions = ((list.body.cycles as { cycleId: string }[]) ?? [])
-    .map((c) => parseBudgetCycleWorkflowId(c.cycleId)?.ref)
-    .filter((r) => r?.scenario === scenario)
-    .map((r) => r!.version);
+  const versions = (await cyclesOf(ENTITY, fiscalYear))
+    .filter((c) => c.ref?.scenario === scenario)
+    .map((c) => c.ref!.version);
   return Math.max(0, ...versions) + 1;
 }
 

@@ -1,6 +1,7 @@
 import { apiKeyOf, loadConfig } from '../../config';
 import { type ApprovalChainState, awaitedApprovers } from '../../domain/approval-chain';
-import { type PlanningBudgetRow } from '../../domain/model';
+import { parseBudgetCycleWorkflowId } from '../../domain/identity';
+import { type BudgetVersionRef, type PlanningBudgetRow } from '../../domain/model';
 import { localApiUrl } from '../lib/simulators';
 
 /** What every demo scenario shares: the running stack's addresses, its API, and how steps are printed. */
@@ -58,6 +59,25 @@ export function erpAdmin(method: string, path: string, body?: unknown) {
 export function must(r: Reply, ...ok: number[]): Reply {
   if (!ok.includes(r.status)) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
   return r;
+}
+
+/** The entity's budget cycles of a fiscal year (the last 200), each with its version's reference. */
+export async function cyclesOf(
+  legalEntity: string,
+  fiscalYear: number,
+): Promise<{ cycleId: string; status: string; ref?: BudgetVersionRef }[]> {
+  const list = must(
+    await call(
+      'GET',
+      `/v1/budget-cycles?legalEntity=${legalEntity}&fiscalYear=${fiscalYear}&limit=200`,
+      'dev-planner',
+    ),
+    200,
+  );
+  return ((list.body.cycles as { cycleId: string; status: string }[]) ?? []).map((c) => ({
+    ...c,
+    ref: parseBudgetCycleWorkflowId(c.cycleId)?.ref,
+  }));
 }
 
 /** Publishes a budget version in the planning simulator, as FP&A would in the planning platform. */

@@ -1,3 +1,4 @@
+import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import {
   ORACLE_CONTROL_BUDGET,
   ORACLE_LEDGER_ID,
@@ -7,7 +8,6 @@ import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { CORPORATE_LEDGER, corporateBudgetRows } from '../../simulators/scenario/corporate';
 import { SAP_COMPANY_CODE, SAP_PLANNING_CATEGORY, europeBudgetRows } from '../../simulators/scenario/europe';
 import { acquiredBudgetRows } from '../../simulators/scenario/acquired';
-import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { fromMinor, toMinor } from '../../domain/money';
 import { Client } from '@temporalio/client';
 import { connectClient } from '../../config/temporal-connection';
@@ -15,6 +15,7 @@ import {
   approveAsAwaited,
   call,
   config,
+  cyclesOf,
   followCycle,
   must,
   pollUntil,
@@ -42,18 +43,8 @@ const oracleSim = `http://127.0.0.1:${config.simulators.oraclePort}`;
 /** The next version number free for every entity of the group in the year. */
 async function nextVersion(): Promise<number> {
   let last = 0;
-  for (const entity of ENTITIES) {
-    const list = must(
-      await call(
-        'GET',
-        `/v1/budget-cycles?legalEntity=${entity}&fiscalYear=${FISCAL_YEAR}&limit=200`,
-        KEY.planner,
-      ),
-      200,
-    );
-    for (const c of list.body.cycles as { cycleId: string }[])
-      last = Math.max(last, parseBudgetCycleWorkflowId(c.cycleId)?.ref.version ?? 0);
-  }
+  for (const entity of ENTITIES)
+    for (const c of await cyclesOf(entity, FISCAL_YEAR)) last = Math.max(last, c.ref?.version ?? 0);
   return last + 1;
 }
 

@@ -1,11 +1,10 @@
 import { Client } from '@temporalio/client';
 import { connectClient } from '../../config/temporal-connection';
-import { parseBudgetCycleWorkflowId } from '../../domain/identity';
 import { fromMinor, toMinor } from '../../domain/money';
 import { UK_ORACLE_LEDGER } from '../../simulators/scenario/seed';
 import { subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { type ErpCutoverStatus } from '../../workflows/erp-cutover';
-import { approveAsAwaited, call, config, must, putPlanningVersion, step } from './client';
+import { approveAsAwaited, call, config, cyclesOf, must, putPlanningVersion, step } from './client';
 
 const ENTITY = 'ACME-UK';
 const FISCAL_YEAR = 2028;
@@ -134,19 +133,12 @@ export async function migrationScenario() {
 /** Makes sure the UK's FY2028 budget is in control: its next version, raised by `raise` percent from January. */
 async function budgetInControl(what: string, raise = 100n) {
   step(`planning: ${what}`);
-  const list = must(
-    await call(
-      'GET',
-      `/v1/budget-cycles?legalEntity=${ENTITY}&fiscalYear=${FISCAL_YEAR}&limit=200`,
-      KEY.planner,
-    ),
-    200,
-  ).body.cycles as { cycleId: string; status: string }[];
+  const list = await cyclesOf(ENTITY, FISCAL_YEAR);
   if (raise === 100n && list.some((c) => c.status === 'completed')) {
     console.log(`  ${ENTITY} FY${FISCAL_YEAR} is in control already`);
     return;
   }
-  let version = Math.max(0, ...list.map((c) => parseBudgetCycleWorkflowId(c.cycleId)?.ref.version ?? 0)) + 1;
+  let version = Math.max(0, ...list.map((c) => c.ref?.version ?? 0)) + 1;
   const rows = subsidiaryBudgetRows(ENTITY, FISCAL_YEAR).map((r) =>
     r.period >= `${FISCAL_YEAR}-10` &&
     r.dimensions.costCenter === 'CC-510' &&
