@@ -1,3 +1,4 @@
+import { budgetCycleWorkflowId } from '../../domain/identity';
 import { budgetScenario } from './budget';
 import { api, call, ENTITY, followCycle, must, pollUntil, step } from './client';
 
@@ -44,7 +45,7 @@ async function approveSubsidiaryBudget(entity: string) {
   });
   const cycleId =
     started.status === 409
-      ? `budget-cycle:${entity}:2027:BUDGET:v1`
+      ? budgetCycleWorkflowId({ legalEntity: entity, fiscalYear: 2027, scenario: 'BUDGET', version: 1 })
       : (must(started, 202).body.cycleId as string);
   const path = `/v1/budget-cycles/${encodeURIComponent(cycleId)}`;
   const waiting = await followCycle(
