@@ -3,7 +3,7 @@ import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
 import { planningPlatforms } from '../schema';
 import { appendAudit } from './audit';
-import { lockRouting } from './routes';
+import { lockRouting, sameSettings } from './routes';
 
 /**
  * Which planning platform each entity's budgets come from and its forecasts go back to, dated (planning as
@@ -92,12 +92,7 @@ export async function switchPlanningPlatform(
     .limit(1);
   if (later) return { switched: false, reason: 'later_switch', later };
   const inForce = await planningPlatformOn(tx, s.legalEntity, s.validFrom);
-  if (
-    inForce &&
-    inForce.platform === s.platform &&
-    Object.keys(inForce.settings).length === Object.keys(s.settings).length &&
-    Object.entries(s.settings).every(([k, v]) => inForce.settings[k] === v)
-  )
+  if (inForce && inForce.platform === s.platform && sameSettings(inForce.settings, s.settings))
     return { switched: false, reason: 'unchanged', inForce };
   // The row in force ends on the day (or, starting that very day, is replaced by the new one).
   const [ended] = inForce

@@ -15,7 +15,7 @@ import { appendAudit } from './audit';
 export type RouteRow = typeof publicationTargets.$inferSelect;
 
 // jsonb keeps keys in its own order: settings are the same when they name the same values.
-const sameSettings = (a: Record<string, string>, b: Record<string, string>) =>
+export const sameSettings = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /**

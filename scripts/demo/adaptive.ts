@@ -1,3 +1,4 @@
+import { adaptiveMonth, monthOrder } from '../../simulators/adaptive/simulator';
 import { fromMinor, toMinor } from '../../domain/money';
 import { periodsOf, subsidiaryBudgetRows } from '../../simulators/scenario/subsidiaries';
 import { approveAsAwaited, call, config, cyclesOf, must, step } from './client';
@@ -64,12 +65,7 @@ export async function adaptiveScenario() {
 
 async function cycleOnAdaptive() {
   let version = Math.max(0, ...(await cyclesOf(ENTITY, FISCAL_YEAR)).map((c) => c.ref?.version ?? 0)) + 1;
-  const months = new Map(
-    periodsOf(ENTITY, FISCAL_YEAR).map((p) => [
-      p.period,
-      `${p.startDate.slice(5, 7)}/${p.startDate.slice(0, 4)}`,
-    ]),
-  );
+  const months = new Map(periodsOf(ENTITY, FISCAL_YEAR).map((p) => [p.period, adaptiveMonth(p.startDate)]));
   for (; ; version++) {
     // Each version raises Berlin engineering's fourth quarter by 1% more, so every run's version differs from the
     // last; the months before stay as planned, since the close demo may have closed some of them.
@@ -133,7 +129,7 @@ async function cycleOnAdaptive() {
         actualsThrough: string | null;
       };
       const months = [...new Set(sheet.cells.map((c) => c.month))].sort((a, b) =>
-        a.slice(3) + a.slice(0, 2) < b.slice(3) + b.slice(0, 2) ? -1 : 1,
+        monthOrder(a) < monthOrder(b) ? -1 : 1,
       );
       console.log(
         `  ${version.padEnd(8)} "${SETTINGS.sheet}": ${sheet.cells.length} cells, ${months[0] ?? '–'}…${months.at(-1) ?? '–'}${version === 'Actuals' ? `, actuals through ${sheet.actualsThrough ?? '–'}` : ''}`,

@@ -62,8 +62,10 @@ const a = (el: unknown, name: string): string | undefined => {
   const v = (el as Record<string, unknown> | undefined)?.[`${ATTR}${name}`];
   return v === undefined ? undefined : String(v);
 };
+/** The month code Adaptive names a period by (`MM/YYYY`), from the period's first day. */
+export const adaptiveMonth = (isoDate: string) => `${isoDate.slice(5, 7)}/${isoDate.slice(0, 4)}`;
 /** `MM/YYYY` sorts as `YYYYMM`. */
-const monthOrder = (m: string) => `${m.slice(3)}${m.slice(0, 2)}`;
+export const monthOrder = (m: string) => `${m.slice(3)}${m.slice(0, 2)}`;
 const ACTUALS = 'Actuals';
 
 export function createAdaptiveSimulator(options: AdaptiveSimulatorOptions = {}) {

@@ -1,4 +1,4 @@
-import { type AdaptiveSimulator } from '../adaptive/simulator';
+import { adaptiveMonth, type AdaptiveSimulator } from '../adaptive/simulator';
 import { type AnaplanSimulator } from '../anaplan';
 import { type D365Simulator, type PurchaseOrderSeed } from '../d365';
 import { type OracleSimulator } from '../oracle/simulator';
@@ -158,10 +158,7 @@ export function seedAdaptivePlanning(
   const cells: { account: string; level: string; month: string; amount: string }[] = [];
   for (const s of SUBSIDIARY_BOOKS) {
     const months = new Map(
-      subsidiaryPeriods(s.code, fiscalYear).map((p) => [
-        p.period,
-        `${p.startDate.slice(5, 7)}/${p.startDate.slice(0, 4)}`,
-      ]),
+      subsidiaryPeriods(s.code, fiscalYear).map((p) => [p.period, adaptiveMonth(p.startDate)]),
     );
     for (const r of subsidiaryBudgetRows(s.code, fiscalYear)) {
       accounts.add(r.dimensions.account!);

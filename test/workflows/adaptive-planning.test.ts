@@ -3,6 +3,7 @@ import { findVersion } from '../../db/queries/budget-versions';
 import { planningPlatformOn, switchPlanningPlatform } from '../../db/queries/planning-platforms';
 import { auditLog, forecastLines, forecasts } from '../../db/schema';
 import { monthlyFiscalPeriods } from '../../domain/reference';
+import { adaptiveMonth } from '../../simulators/adaptive/simulator';
 import { budgetRows } from '../../simulators/scenario/services-company';
 import { decisionSignal } from '../../workflows/definitions';
 import { awaitingApproval, erpBudgetTotal, sumAmounts, waitForStatus } from '../harness/cycle';
@@ -104,10 +105,7 @@ describe('an entity switched from Anaplan to Adaptive Planning', () => {
     const rows = budgetRows(fiscalYear, 1);
     const total = sumAmounts(rows.map((r) => r.amount));
     const months = new Map(
-      monthlyFiscalPeriods(fiscalYear).map((p) => [
-        p.period,
-        `${p.startDate.slice(5, 7)}/${p.startDate.slice(0, 4)}`,
-      ]),
+      monthlyFiscalPeriods(fiscalYear).map((p) => [p.period, adaptiveMonth(p.startDate)]),
     );
     const accounts = [...new Set(rows.map((r) => r.dimensions.account!))];
     const costCenters = [...new Set(rows.map((r) => r.dimensions.costCenter!))];
