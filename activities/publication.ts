@@ -1,35 +1,44 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { chunk, chunkByUnit } from '../domain/chunking';
+import { unitChunker } from '../domain/chunking';
 import { FailureType } from '../domain/failures';
 import { chunkPublicationKey, chunkReversalKey, versionKey } from '../domain/identity';
 import { type Database } from '../db/client';
-import { planPosting, scopesAfter } from '../domain/posting-model';
-import { getVersion, versionLines, versionRef } from '../db/queries/budget-versions';
+import { money } from '../domain/money';
+import { scopesAfter } from '../domain/posting-model';
+import { getVersion, versionPeriods, versionRef } from '../db/queries/budget-versions';
 import {
   budgetHeld,
   chunksOf,
   completePublication,
+  differencesOutside,
   failPublication,
   findPublication,
+  finishPublicationPlan,
   getChunk,
   getPublication,
   markChunkPosted,
   markChunkReversed,
   markPublicationReversed,
-  planPublication,
+  periodsHeld,
   publicationLinesOf,
   type PublicationChunkRow,
   type PublicationRow,
+  startPublicationPlan,
 } from '../db/queries/publications';
 import { withKeyLock } from '../db/queries/locks';
 import { jobCallbackOutcome } from '../db/queries/erp-job-callbacks';
 import { fiscalYearPeriods, getLegalEntity } from '../db/queries/reference';
 import { targetsOfFiscalYear } from '../db/queries/routes';
-import { receives, replaceScopeOf, wholeUnitOf, wholeUnitParts } from '../domain/routing';
+import { receives, wholeUnitOf, wholeUnitParts } from '../domain/routing';
 import { combinationKey } from '../domain/revision';
 import { type BudgetChunkPublication, type TargetBudgetLine } from './connectors/types';
 import { type ActivityDeps, erpFor } from './deps';
-import { targetLinesFor } from './erp-mapping';
+import {
+  type MissingLineMapping,
+  missingMappingsFailure,
+  targetLineMapper,
+  targetLinesFor,
+} from './erp-mapping';
 import { notFound, periodClosed } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { loadVersionWithEntity } from './lookups';
@@ -155,6 +164,10 @@ function withdrawn(message: string): ApplicationFailure {
 
 type PublicationDeps = Pick<ActivityDeps, 'db' | 'erps'>;
 
+/** Lines read at a time while a publication is planned, and the missing mappings a refusal keeps. */
+const PAGE = 5000;
+const MISSING_KEPT = 1000;
+
 /** Reverses one posted chunk in the ERP, then records it; a chunk that never posted has nothing to undo. */
 async function reverseOneChunk(
   deps: PublicationDeps,
@@ -246,28 +259,25 @@ export function createPublicationActivities(deps: PublicationDeps) {
       if (target.conflict)
         throw ApplicationFailure.nonRetryable(target.conflict, FailureType.ValidationFailed);
       const ref = versionRef(version);
-      const [proposed, held, periods] = await Promise.all([
-        versionLines(db, version.id),
-        budgetHeld(db, { ...ref, target: input.target }),
+      const budget = { ...ref, target: input.target };
+      const [periods, proposedIn, heldIn] = await Promise.all([
         fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear, entity.code),
+        versionPeriods(db, version.id),
+        periodsHeld(db, budget),
       ]);
       const open = new Set(periods.filter((p) => p.status === 'open').map((p) => p.period));
       // A line goes to the target when a route to it is in force on its period's first day; a period outside
       // its routes is neither sent nor taken back out (what it holds there is left as it is).
       const starts = new Map(periods.map((p) => [p.period, p.startDate]));
-      const routed = <L extends { period: string }>(lines: readonly L[]) =>
-        lines.filter((l) => receives(target, starts.get(l.period) ?? ''));
+      const routed = periods.filter((p) => receives(target, p.startDate)).map((p) => p.period);
+      const isRouted = (period: string) => receives(target, starts.get(period) ?? '');
       // Every line must reach some ERP: one in a period no route is in force on would be dropped silently.
-      const unrouted = [...new Set(proposed.map((l) => l.period))]
-        .filter((p) => !routes.some((t) => receives(t, starts.get(p) ?? '')))
-        .sort();
+      const unrouted = proposedIn.filter((p) => !routes.some((t) => receives(t, starts.get(p) ?? '')));
       if (unrouted.length)
         throw ApplicationFailure.nonRetryable(
           `${entity.code} has no route in force on the first day of ${unrouted.map((p) => `${p} (${starts.get(p) ?? 'not in its calendar'})`).join(', ')}, where version ${version.versionNumber} has lines: add a route (POST /v1/legal-entities/${entity.code}/routes) and retry the publication`,
           FailureType.ValidationFailed,
         );
-      const should = routed(proposed);
-      const before = routed(held);
       // The target's own close counts as much as closeloop's: a period it refuses is closed for this plan.
       const erp = erpFor(deps, input.target);
       const location = {
@@ -275,69 +285,47 @@ export function createPublicationActivities(deps: PublicationDeps) {
         settings: target.settings,
         postingModel: target.postingModel,
       };
-      const days = [...new Set([...should, ...before].map((l) => starts.get(l.period)!))].sort();
+      const touched = [...new Set([...proposedIn, ...heldIn])].filter(isRouted);
+      const days = touched.map((p) => starts.get(p)!).sort();
       const refused = new Map(
         (erp.periodsRefused ? await erp.periodsRefused(location, days) : []).map((r) => [r.day, r.reason]),
       );
-      const { closed, differences } = planPosting(target.postingModel, should, before, {
-        isOpen: (p) => open.has(p) && !refused.has(starts.get(p)!),
-        scopeOf: target.postingModel === 'replace-scope' ? replaceScopeOf(input.target) : undefined,
-        // One publication is one fiscal year: every line of it falls in the same year.
-        yearOf: () => String(version.fiscalYear),
-      });
-      if (closed.length) {
-        const listed = closed
+      const openHere = routed.filter((p) => open.has(p) && !refused.has(starts.get(p)!));
+      // What is stored, chunked and counted as held is the differences, whatever the model: an additive target
+      // is sent them, a replace-scope target the scopes they touch, an annual-lines target the lines
+      // (chunkLines). The database computes them, so no version is ever whole in this worker's memory.
+      const differences = { versionId: version.id, budget, periods: routed };
+      const closed = await differencesOutside(db, differences, openHere);
+      if (closed.count) {
+        const listed = closed.lines
           .slice(0, 20)
           .map(
             (d) =>
-              `${Object.values(d.dimensions).join('/')} ${d.period} by ${d.amount.amount} ${d.amount.currency}${refused.has(starts.get(d.period)!) ? ` (${input.target}: ${refused.get(starts.get(d.period)!)})` : ''}`,
+              `${Object.values(d.dimensions).join('/')} ${d.period} by ${d.amount} ${d.currency}${refused.has(starts.get(d.period)!) ? ` (${input.target}: ${refused.get(starts.get(d.period)!)})` : ''}`,
           )
           .join('; ');
         throw periodClosed(
-          `version ${version.versionNumber} differs from what ${input.target} holds in closed periods (${listed}): it was approved before they closed; reopen them (in closeloop or in ${input.target}) and retry the publication, or submit a new version`,
-          { closed },
+          `version ${version.versionNumber} differs from what ${input.target} holds in ${closed.count} line(s) of closed periods (${listed}): it was approved before they closed; reopen them (in closeloop or in ${input.target}) and retry the publication, or submit a new version`,
+          {
+            closed: closed.lines.map((d) => ({
+              dimensions: d.dimensions,
+              period: d.period,
+              amount: money(d.amount, d.currency),
+            })),
+          },
         );
       }
-      // What is stored, chunked and counted as held is the differences, whatever the model: an additive
-      // target is sent them, a replace-scope target the scopes they touch, an annual-lines target the lines
-      // (chunkLines).
       // A target sent whole units gets each unit's differences together, in chunks that never split a unit.
       const whole = wholeUnitOf(input.target, target.postingModel);
-      const ordered = whole
-        ? differences
-            .map((d) => ({ d, unit: whole(d) }))
-            .sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0))
-            .map(({ d }) => d)
-        : differences;
-      const planned = ordered.map((d, i) => ({
-        lineNo: i + 1,
-        dimensions: d.dimensions,
-        period: d.period,
-        amount: d.amount.amount,
-        currency: d.amount.currency,
-      }));
-      // Maps every line up front: a missing mapping fails before the first posting, not halfway.
-      const lines = await targetLinesFor(db, {
+      const parts = wholeUnitParts(input.target, target.postingModel);
+      const mapped = await targetLineMapper(db, {
         entity,
         fiscalYear: version.fiscalYear,
         target: input.target,
-        lines: planned,
       });
-      const unitOfLine = new Map(planned.map((l) => [l.lineNo, whole ? whole(l) : '']));
-      const chunks = (
-        whole
-          ? chunkByUnit(lines, input.chunkSize, (l) => unitOfLine.get(l.lineNumber)!)
-          : chunk(lines, input.chunkSize)
-      ).map((c, i) => ({
-        idempotencyKey: chunkPublicationKey(ref, input.target, i, input.revision),
-        firstLineNo: c[0]!.lineNumber,
-        lastLineNo: c[c.length - 1]!.lineNumber,
-        lineCount: c.length,
-      }));
-      const publication = await db.transaction((tx) =>
-        planPublication(tx, {
+      const publication = await db.transaction(async (tx) => {
+        const started = await startPublicationPlan(tx, {
           versionId: version.id,
-          legalEntity: version.legalEntity,
           target: input.target,
           revision: input.revision,
           company: target.company,
@@ -345,11 +333,42 @@ export function createPublicationActivities(deps: PublicationDeps) {
           postingModel: target.postingModel,
           chunkSize: input.chunkSize,
           correlationId: input.correlationId,
-          purpose: before.length ? 'revision' : 'original',
-          lines: planned,
-          chunks,
-        }),
-      );
+          purpose: heldIn.some(isRouted) ? 'revision' : 'original',
+          differences,
+          open: openHere,
+          order: parts && !parts.period ? 'combination' : 'period',
+        });
+        if (!started) return (await findPublication(tx, version.id, input.target, input.revision))!;
+        // Maps every line up front, page by page: a missing mapping fails before the first posting, not
+        // halfway, and the chunks' bounds are fixed as the lines stream past.
+        const chunker = unitChunker(input.chunkSize);
+        const missing: MissingLineMapping[] = [];
+        let missingCount = 0;
+        let lineCount = 0;
+        for (;;) {
+          const page = await publicationLinesOf(tx, started.id, {
+            from: lineCount + 1,
+            to: lineCount + PAGE,
+          });
+          const { missing: unmapped } = mapped(page);
+          missingCount += unmapped.length;
+          missing.push(...unmapped.slice(0, Math.max(0, MISSING_KEPT - missing.length)));
+          for (const l of page) chunker.push(l.lineNo, whole ? whole(l) : String(l.lineNo));
+          lineCount += page.length;
+          if (page.length < PAGE) break;
+        }
+        if (missingCount) throw missingMappingsFailure(input.target, missingCount, missing);
+        return finishPublicationPlan(tx, started, {
+          legalEntity: version.legalEntity,
+          lineCount,
+          chunks: chunker.finish().map((c, i) => ({
+            idempotencyKey: chunkPublicationKey(ref, input.target, i, input.revision),
+            firstLineNo: c.first,
+            lastLineNo: c.last,
+            lineCount: c.count,
+          })),
+        });
+      });
       return {
         publicationId: publication.id,
         chunkCount: publication.chunkCount,

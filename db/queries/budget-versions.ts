@@ -83,6 +83,16 @@ export async function versionLines(db: DbOrTx, versionId: string, range?: { from
   return db.select().from(budgetLines).where(where).orderBy(asc(budgetLines.lineNo));
 }
 
+/** The periods a version has lines in, in order. */
+export async function versionPeriods(db: DbOrTx, versionId: string): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ period: budgetLines.period })
+    .from(budgetLines)
+    .where(eq(budgetLines.versionId, versionId))
+    .orderBy(asc(budgetLines.period));
+  return rows.map((r) => r.period);
+}
+
 /** Version totals by period and account, summed in the database (numeric, exact). */
 export async function versionTotalsByPeriodAccount(db: DbOrTx, versionId: string) {
   return db

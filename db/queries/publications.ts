@@ -1,4 +1,3 @@
-import { insertRecordset } from './bulk-insert';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type DbOrTx, type Tx } from '../client';
@@ -60,30 +59,102 @@ export function publicationLinesOf(db: DbOrTx, publicationId: string, range: { f
  * every publication of its versions, summed per combination and period (a reversed chunk counts for nothing:
  * its reversal took it back out). This is what a revision's differences are taken against.
  */
-export async function budgetHeld(
-  db: DbOrTx,
-  b: { legalEntity: string; fiscalYear: number; scenario: string; target?: string },
-  /** Only what is held in these periods and/or on these combinations (a chunk's units, domain/routing). */
-  within?: { periods?: string[]; combinations?: Record<string, string>[] },
-) {
-  return (await db.execute(sql`
-    select p.target, l.dimensions, l.period, l.currency, sum(l.amount)::text as amount
+type BudgetOnTarget = { legalEntity: string; fiscalYear: number; scenario: string; target?: string };
+/** Only what is held in these periods and/or on these combinations (a chunk's units, domain/routing). */
+type HeldWithin = { periods?: readonly string[]; combinations?: Record<string, string>[] };
+
+const inList = (values: readonly unknown[]) =>
+  sql`(select jsonb_array_elements_text(${JSON.stringify(values)}::jsonb))`;
+
+/** What a budget holds on each target, summed per combination and period (budgetHeld's query, unordered). */
+function heldQuery(b: BudgetOnTarget, within?: HeldWithin) {
+  return sql`
+    select p.target, l.dimensions, l.period, l.currency, sum(l.amount) as amount
       from publications p
       join budget_versions v on v.id = p.version_id
       join publication_chunks c on c.publication_id = p.id and c.status = 'posted'
       join publication_lines l on l.publication_id = p.id and l.line_no between c.first_line_no and c.last_line_no
      where v.legal_entity = ${b.legalEntity} and v.fiscal_year = ${b.fiscalYear} and v.scenario = ${b.scenario}
        ${b.target === undefined ? sql`` : sql`and p.target = ${b.target}`}
-       ${within?.periods ? sql`and l.period in (select jsonb_array_elements_text(${JSON.stringify(within.periods)}::jsonb))` : sql``}
+       ${within?.periods ? sql`and l.period in ${inList(within.periods)}` : sql``}
        ${within?.combinations ? sql`and l.dimensions in (select jsonb_array_elements(${JSON.stringify(within.combinations)}::jsonb))` : sql``}
-     group by p.target, l.dimensions, l.period, l.currency
-     order by p.target, l.period, l.dimensions::text`)) as unknown as {
+     group by p.target, l.dimensions, l.period, l.currency`;
+}
+
+export async function budgetHeld(db: DbOrTx, b: BudgetOnTarget, within?: HeldWithin) {
+  return (await db.execute(sql`
+    select target, dimensions, period, currency, amount::text as amount from (${heldQuery(b, within)}) held
+     order by target, period, dimensions::text`)) as unknown as {
     target: string;
     dimensions: Record<string, string>;
     period: string;
     currency: string;
     amount: string;
   }[];
+}
+
+/** The periods a budget holds something in on a target (for a publication's questions to the ERP). */
+export async function periodsHeld(db: DbOrTx, b: Required<BudgetOnTarget>): Promise<string[]> {
+  const rows = (await db.execute(sql`
+    select distinct period from (${heldQuery(b)}) held where amount <> 0 order by period`)) as unknown as {
+    period: string;
+  }[];
+  return rows.map((r) => r.period);
+}
+
+/**
+ * What a publication of a version to a target posts, as the query of its lines: per combination and period
+ * (domain/revision publicationDifferences, in the database), the version's amount minus what the budget holds on
+ * the target, where they differ, in the periods the target receives; a combination the version no longer has is
+ * taken back out. Computed by PostgreSQL, so a version of any size is never held in the worker's memory.
+ */
+export interface DifferencesSpec {
+  versionId: string;
+  budget: Required<BudgetOnTarget>;
+  /** The periods routed to the target: lines elsewhere are neither sent nor taken back out. */
+  periods: readonly string[];
+}
+
+function differencesQuery(d: DifferencesSpec) {
+  return sql`
+    with should as (
+      select dimensions, period, currency, sum(amount) as amount
+        from budget_lines
+       where version_id = ${d.versionId} and period in ${inList(d.periods)}
+       group by dimensions, period, currency),
+    held as (${heldQuery(d.budget, { periods: d.periods })})
+    select coalesce(s.dimensions, h.dimensions) as dimensions, coalesce(s.period, h.period) as period,
+           coalesce(s.currency, h.currency) as currency, coalesce(s.amount, 0) - coalesce(h.amount, 0) as amount
+      from should s
+      full join held h on h.dimensions = s.dimensions and h.period = s.period and h.currency = s.currency
+     where coalesce(s.amount, 0) <> coalesce(h.amount, 0)`;
+}
+
+/**
+ * The differences that fall outside `open` (periods closed in closeloop or in the target ERP), at most `limit`
+ * of them in period order, with how many there are: none of them may be posted, so any refuses the publication.
+ */
+export async function differencesOutside(
+  db: DbOrTx,
+  d: DifferencesSpec,
+  open: readonly string[],
+  limit = 1000,
+): Promise<{ count: number; lines: KeyedAmount[] }> {
+  const rows = (await db.execute(sql`
+    select dimensions, period, currency, amount::text as amount, count(*) over () as count
+      from (${differencesQuery(d)}) d
+     where period not in ${inList(open)}
+     order by period, dimensions, currency
+     limit ${limit}`)) as unknown as (KeyedAmount & { count: string })[];
+  return {
+    count: Number(rows[0]?.count ?? 0),
+    lines: rows.map((r) => ({
+      dimensions: r.dimensions,
+      period: r.period,
+      amount: r.amount,
+      currency: r.currency,
+    })),
+  };
 }
 
 /** Every chunk closeloop posted to a target for a budget (with its reversal's document, if taken back), in order. */
@@ -239,14 +310,16 @@ export interface PlannedChunk {
 export type PlannedLine = KeyedAmount & { lineNo: number };
 
 /**
- * Fixes a publication's chunk plan (and so every idempotency key) before anything is posted. Returns the
- * stored publication; when another run planned it first, that plan stands.
+ * Begins fixing a publication's plan (and so every idempotency key) before anything is posted: its row, then
+ * its lines, numbered in `order` (a target sent whole units gets each unit's lines together: by combination
+ * when its units are combinations, else by period), all differences in `open` periods, written by one
+ * INSERT … SELECT. The chunks are added by finishPublicationPlan in the same transaction. Undefined when another
+ * run planned it first: that plan stands (findPublication).
  */
-export async function planPublication(
+export async function startPublicationPlan(
   tx: Tx,
   p: {
     versionId: string;
-    legalEntity: string;
     target: string;
     revision: number;
     company: string;
@@ -255,10 +328,11 @@ export async function planPublication(
     chunkSize: number;
     correlationId: string;
     purpose: 'original' | 'revision';
-    lines: PlannedLine[];
-    chunks: PlannedChunk[];
+    differences: DifferencesSpec;
+    open: readonly string[];
+    order: 'period' | 'combination';
   },
-): Promise<PublicationRow> {
+): Promise<PublicationRow | undefined> {
   const [publication] = await tx
     .insert(publications)
     .values({
@@ -272,56 +346,60 @@ export async function planPublication(
       basis: 'delta',
       purpose: p.purpose,
       chunkSize: p.chunkSize,
-      chunkCount: p.chunks.length,
-      lineCount: p.lines.length,
+      chunkCount: 0,
+      lineCount: 0,
       correlationId: p.correlationId,
     })
     .onConflictDoNothing()
     .returning();
-  if (!publication) return (await findPublication(tx, p.versionId, p.target, p.revision))!;
-  await insertRecordset(
-    tx,
-    'publication_lines',
-    {
-      publication_id: 'uuid',
-      line_no: 'int',
-      dimensions: 'jsonb',
-      period: 'text',
-      amount: 'numeric',
-      currency: 'text',
-    },
-    p.lines.map((l) => ({
-      publication_id: publication.id,
-      line_no: l.lineNo,
-      dimensions: l.dimensions,
-      period: l.period,
-      amount: l.amount,
-      currency: l.currency,
-    })),
-  );
-  if (p.chunks.length) {
+  if (!publication) return undefined;
+  const order =
+    p.order === 'combination' ? sql`dimensions, period, currency` : sql`period, dimensions, currency`;
+  await tx.execute(sql`
+    insert into publication_lines (publication_id, line_no, dimensions, period, amount, currency)
+    select ${publication.id}, row_number() over (order by ${order}), dimensions, period, amount, currency
+      from (${differencesQuery(p.differences)}) d
+     where period in ${inList(p.open)}`);
+  return publication;
+}
+
+/** Completes a plan begun by startPublicationPlan: its chunks and counts, and the audit of its start. */
+export async function finishPublicationPlan(
+  tx: Tx,
+  publication: PublicationRow,
+  p: { legalEntity: string; lineCount: number; chunks: PlannedChunk[] },
+): Promise<PublicationRow> {
+  for (let i = 0; i < p.chunks.length; i += 1000)
     await tx
       .insert(publicationChunks)
-      .values(p.chunks.map((c, chunkIndex) => ({ publicationId: publication.id, chunkIndex, ...c })));
-  }
+      .values(
+        p.chunks
+          .slice(i, i + 1000)
+          .map((c, j) => ({ publicationId: publication.id, chunkIndex: i + j, ...c })),
+      );
+  const [planned] = await tx
+    .update(publications)
+    .set({ chunkCount: p.chunks.length, lineCount: p.lineCount })
+    .where(eq(publications.id, publication.id))
+    .returning();
   await publicationAudit(
     tx,
-    { ...publication, legalEntity: p.legalEntity },
+    { ...planned!, legalEntity: p.legalEntity },
     {
       action: 'publication.started',
       eventKey: `publication-started:${publication.id}`,
       details: {
-        versionId: p.versionId,
-        target: p.target,
-        revision: p.revision,
-        purpose: p.purpose,
-        lineCount: p.lines.length,
+        versionId: publication.versionId,
+        target: publication.target,
+        revision: publication.revision,
+        purpose: publication.purpose,
+        lineCount: p.lineCount,
         chunkCount: p.chunks.length,
-        chunkSize: p.chunkSize,
+        chunkSize: publication.chunkSize,
       },
     },
   );
-  return publication;
+  return planned!;
 }
 
 /** A chunk the ERP accepted: pending → posted, once. Returns false when the chunk was not pending. */

@@ -1,5 +1,5 @@
 import { DecisionInput, refuseDecision } from '../../../domain/approval';
-import { chunk, chunkByUnit } from '../../../domain/chunking';
+import { chunk, unitChunker } from '../../../domain/chunking';
 import {
   budgetCycleWorkflowId,
   chunkPublicationKey,
@@ -37,14 +37,23 @@ describe('identity', () => {
 
   test('chunks of whole units: never split, packed while they fit, one larger than a chunk alone', () => {
     const items = ['a1', 'a2', 'b1', 'c1', 'c2', 'c3', 'c4', 'd1', 'e1'];
-    expect(chunkByUnit(items, 3, (s) => s[0]!)).toEqual([
+    const chunked = (size: number, list: string[], unitOf: (s: string, i: number) => string) => {
+      const chunker = unitChunker(size);
+      list.forEach((s, i) => chunker.push(i + 1, unitOf(s, i)));
+      return chunker.finish().map((b) => list.slice(b.first - 1, b.last));
+    };
+    expect(chunked(3, items, (s) => s[0]!)).toEqual([
       ['a1', 'a2', 'b1'],
       ['c1', 'c2', 'c3', 'c4'],
       ['d1', 'e1'],
     ]);
-    expect(chunkByUnit(items, 100, (s) => s[0]!)).toEqual([items]);
-    expect(chunkByUnit([], 3, String)).toEqual([]);
-    expect(() => chunkByUnit(items, 0, String)).toThrow(RangeError);
+    expect(chunked(100, items, (s) => s[0]!)).toEqual([items]);
+    expect(chunked(3, [], String)).toEqual([]);
+    // Every item a unit of its own: the same chunks as chunk().
+    expect(chunked(2, ['a', 'a', 'b', 'c', 'd'], (_, i) => String(i))).toEqual(
+      chunk(['a', 'a', 'b', 'c', 'd'], 2),
+    );
+    expect(() => unitChunker(0)).toThrow(RangeError);
   });
 });
 
