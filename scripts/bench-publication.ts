@@ -20,7 +20,7 @@ import { writeFigures } from './bench/figures';
 import { benchOnHarness } from './bench/harness';
 import { cpuNow, cpuSince, summariseCpuProfile } from './bench/cpu';
 import { taskTimes } from './bench/history';
-import { treePeakRssMb } from './bench/memory';
+import { resetTreePeakRss, treePeakRssMb, treeRssMb } from './bench/memory';
 import { projectPublication, type ErpWork } from './bench/vendor-limits';
 
 /**
@@ -215,6 +215,9 @@ benchOnHarness(
           }
         }
         const imported = performance.now();
+        // The import's peak apart from the publication's: each phase's memory is its own figure.
+        const importPeakRssMb = treePeakRssMb(worker.pid!);
+        const peakReset = resetTreePeakRss(worker.pid!);
         for (const id of cycleIds) {
           const res = await request('POST', `${cyclePath(id)}/decision`, {
             key: 'dev-approver',
@@ -239,7 +242,7 @@ benchOnHarness(
             samples.push({ at: Math.round((performance.now() - approved) / 1000), progress });
             if (samples.length % 5 === 1)
               console.log(
-                `  +${samples.at(-1)!.at}s  ${ENTITIES.map((e) => `${e.system} ${progress[e.code]}`).join(' | ')}`,
+                `  +${samples.at(-1)!.at}s  ${ENTITIES.map((e) => `${e.system} ${progress[e.code]}`).join(' | ')} | worker ${Math.round(treeRssMb(worker.pid!))} MiB`,
               );
             await new Promise((r) => setTimeout(r, 1000));
           }
@@ -315,6 +318,8 @@ benchOnHarness(
           reconciledSeconds: Math.max(...timeline.map((t) => t.reforecasting ?? Infinity)),
           timeline,
           peakRssMb: treePeakRssMb(worker.pid!),
+          importPeakRssMb,
+          peakReset,
           cpu,
           samples,
           histories,
@@ -357,7 +362,11 @@ benchOnHarness(
     console.log(
       `  largest history                  ${largest.events} events (${largest.workflowId}; target < 10,000)`,
     );
-    console.log(`  worker peak RSS                  ${Math.round(run.peakRssMb)} MiB`);
+    console.log(
+      run.peakReset
+        ? `  worker peak RSS                  ${Math.round(run.peakRssMb)} MiB publishing (${Math.round(run.importPeakRssMb)} MiB importing and validating)`
+        : `  worker peak RSS                  ${Math.round(Math.max(run.peakRssMb, run.importPeakRssMb))} MiB (import and publication)`,
+    );
     console.log(
       `  CPU, approval to published       dev server ${run.cpu.temporal} s, PostgreSQL ${run.cpu.postgres} s, closeloop worker ${run.cpu.worker} s, this process (simulators, API) ${run.cpu.bench} s`,
     );
@@ -387,6 +396,7 @@ benchOnHarness(
         loopSeconds: Number(run.publishSeconds.toFixed(2)),
         timeline: run.timeline,
         peakRssMb: Math.round(run.peakRssMb),
+        importPeakRssMb: Math.round(run.importPeakRssMb),
         largestHistory: largest,
         histories,
         anatomy: run.anatomy,
