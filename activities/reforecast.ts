@@ -1,11 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import { forecastKey } from '../domain/identity';
-import { type Money, sum } from '../domain/money';
+import { type Money, sum, zero } from '../domain/money';
 import { buildForecast } from '../domain/reforecast';
-import { balancesFor } from '../db/queries/balances';
+import { balancesPage, type BucketKey } from '../db/queries/balances';
 import { activeVersionOf, versionRef } from '../db/queries/budget-versions';
-import { markForecastIncomplete, markForecastPublished, storeForecast } from '../db/queries/forecasts';
+import {
+  addForecastLines,
+  beginForecast,
+  forecastLinesPage,
+  markForecastIncomplete,
+  markForecastPublished,
+  setForecastTotal,
+} from '../db/queries/forecasts';
 import { withKeyLock } from '../db/queries/locks';
 import { fiscalYearPeriods } from '../db/queries/reference';
 import { today } from './books-erp';
@@ -13,6 +20,9 @@ import { type ActivityDeps, planningOn } from './deps';
 import { superseded } from './failures';
 import { withHeartbeat } from './heartbeat';
 import { loadVersionWithEntity } from './lookups';
+
+/** Balances and forecast lines read at a time. */
+const PAGE = 5000;
 
 export interface ReforecastInput {
   versionId: string;
@@ -67,30 +77,64 @@ export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps,
       const ref = versionRef(version);
       const fiscalYear = await fiscalYearPeriods(db, entity.fiscalCalendar, version.fiscalYear);
       const periods = fiscalYear.map((p) => p.period);
-      const balances = (await balancesFor(db, version.legalEntity, periods)).filter(
-        (b) => b.currency === version.currency,
-      );
-      const lines = buildForecast(balances, input.asOfPeriod, version.currency);
       const key = forecastKey(ref, input.asOfPeriod);
       const versionName = `FC FY${ref.fiscalYear} ${ref.legalEntity} from v${ref.version} @${input.asOfPeriod}`;
-      const total = sum(
-        lines.map((l) => l.amount),
-        version.currency,
-      );
-      await db.transaction((tx) =>
-        storeForecast(tx, {
-          forecastKey: key,
-          versionId: version.id,
-          asOfPeriod: input.asOfPeriod,
-          versionName,
-          total,
-          correlationId: input.correlationId,
-          lines,
-        }),
+      const currency = version.currency;
+      // Computed and stored page by page from one snapshot of the balances (repeatable read), so a forecast of
+      // any size is never whole in this worker's memory, and every page sees the same balances.
+      const { total, lineCount } = await db.transaction(
+        async (tx) => {
+          await beginForecast(tx, {
+            forecastKey: key,
+            versionId: version.id,
+            asOfPeriod: input.asOfPeriod,
+            versionName,
+            currency,
+            correlationId: input.correlationId,
+          });
+          let total = zero(currency);
+          let lineCount = 0;
+          let after: BucketKey | undefined;
+          for (;;) {
+            const page = await balancesPage(
+              tx,
+              { legalEntity: version.legalEntity, periods, currency },
+              after,
+              PAGE,
+            );
+            const lines = buildForecast(page, input.asOfPeriod, currency);
+            await addForecastLines(tx, { forecastKey: key, currency }, lines);
+            total = sum([total, ...lines.map((l) => l.amount)], currency);
+            lineCount += lines.length;
+            if (page.length < PAGE) break;
+            after = page[page.length - 1];
+          }
+          await setForecastTotal(tx, key, total);
+          return { total, lineCount };
+        },
+        { isolationLevel: 'repeatable read' },
       );
 
       // The platform the entity is on today takes the forecast back (an entity can switch at a date).
       const { connector: planning, settings } = await planningOn({ db, plannings }, ref.legalEntity, today());
+      // The stored lines, read back page by page as the adapter sends them.
+      async function* rows() {
+        let after: BucketKey | undefined;
+        for (;;) {
+          const page = await forecastLinesPage(db, key, after, PAGE);
+          if (page.length)
+            yield page.map((l) => ({
+              account: l.account,
+              costCenter: l.costCenter,
+              period: l.period,
+              amount: l.amount,
+              currency: l.currency,
+              basis: l.basis,
+            }));
+          if (page.length < PAGE) return;
+          after = page[page.length - 1];
+        }
+      }
       // The planning import upserts by version and dimensions, so repeating it after a lost answer is safe.
       // The model has one data source file for its import: two entities' forecasts uploaded at once (a group
       // close reforecasts every entity) would overwrite each other's file before its import ran, and one
@@ -105,14 +149,7 @@ export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps,
             versionName,
             settings,
             periods: fiscalYear,
-            rows: lines.map((l) => ({
-              account: l.dimensions.account,
-              costCenter: l.dimensions.costCenter,
-              period: l.period,
-              amount: l.amount.amount,
-              currency: l.amount.currency,
-              basis: l.basis,
-            })),
+            rows: rows(),
           },
           control,
         ),
@@ -141,7 +178,7 @@ export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps,
         );
         throw ApplicationFailure.create({
           type: FailureType.ConnectorRejected,
-          message: `${planning.system} ignored ${imported.rowsIgnored} and refused ${imported.rowsFailed} of ${lines.length} forecast rows for ${versionName}: ${
+          message: `${planning.system} ignored ${imported.rowsIgnored} and refused ${imported.rowsFailed} of ${lineCount} forecast rows for ${versionName}: ${
             imported.issues
               .slice(0, 3)
               .map((i) => `line ${i.line}: ${i.message}`)
@@ -158,7 +195,7 @@ export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps,
           details: {
             ...described,
             total,
-            lineCount: lines.length,
+            lineCount,
           },
         }),
       );
@@ -166,7 +203,7 @@ export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps,
         forecastKey: key,
         versionName,
         total,
-        lineCount: lines.length,
+        lineCount,
         alreadyImported,
       };
     });

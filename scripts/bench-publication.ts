@@ -229,7 +229,7 @@ benchOnHarness(
         const approvedAt = Date.now();
 
         // Per-ERP progress as support sees it (each publication's status query), every second until the end.
-        const samples: { at: number; progress: Record<string, string> }[] = [];
+        const samples: { at: number; progress: Record<string, string>; workerRssMb: number }[] = [];
         let done = false;
         const sampler = (async () => {
           while (!done) {
@@ -239,10 +239,14 @@ benchOnHarness(
                 PublicationProgress | undefined;
               progress[p.code] = s ? `${s.state} ${s.posted}/${s.chunkCount ?? '?'}` : 'not started';
             }
-            samples.push({ at: Math.round((performance.now() - approved) / 1000), progress });
+            samples.push({
+              at: Math.round((performance.now() - approved) / 1000),
+              progress,
+              workerRssMb: Math.round(treeRssMb(worker.pid!)),
+            });
             if (samples.length % 5 === 1)
               console.log(
-                `  +${samples.at(-1)!.at}s  ${ENTITIES.map((e) => `${e.system} ${progress[e.code]}`).join(' | ')} | worker ${Math.round(treeRssMb(worker.pid!))} MiB`,
+                `  +${samples.at(-1)!.at}s  ${ENTITIES.map((e) => `${e.system} ${progress[e.code]}`).join(' | ')} | worker ${samples.at(-1)!.workerRssMb} MiB`,
               );
             await new Promise((r) => setTimeout(r, 1000));
           }
@@ -367,6 +371,14 @@ benchOnHarness(
         ? `  worker peak RSS                  ${Math.round(run.peakRssMb)} MiB publishing (${Math.round(run.importPeakRssMb)} MiB importing and validating)`
         : `  worker peak RSS                  ${Math.round(Math.max(run.peakRssMb, run.importPeakRssMb))} MiB (import and publication)`,
     );
+    const largestSampled = run.samples.reduce(
+      (a, b) => (b.workerRssMb > a.workerRssMb ? b : a),
+      run.samples[0]!,
+    );
+    if (largestSampled)
+      console.log(
+        `                                   sampled each second: largest ${largestSampled.workerRssMb} MiB at +${largestSampled.at}s`,
+      );
     console.log(
       `  CPU, approval to published       dev server ${run.cpu.temporal} s, PostgreSQL ${run.cpu.postgres} s, closeloop worker ${run.cpu.worker} s, this process (simulators, API) ${run.cpu.bench} s`,
     );

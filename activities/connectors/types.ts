@@ -314,7 +314,19 @@ export interface ForecastPublication {
   settings?: Readonly<Record<string, string>>;
   /** The fiscal year's periods with their first days, for a platform that keeps months of its own. */
   periods?: readonly FiscalPeriodDay[];
-  rows: ForecastRow[];
+  /**
+   * The rows, or their pages as they are read from the database (a forecast of any size is never whole in a
+   * worker's memory): an adapter takes them page by page (forecastRowPages).
+   */
+  rows: readonly ForecastRow[] | AsyncIterable<readonly ForecastRow[]>;
+}
+
+/** A forecast's rows page by page, whether it was given them whole or as pages. */
+export async function* forecastRowPages(
+  rows: ForecastPublication['rows'],
+): AsyncIterable<readonly ForecastRow[]> {
+  if (Symbol.asyncIterator in rows) yield* rows;
+  else yield rows;
 }
 
 /** A fiscal period and the day it starts. */

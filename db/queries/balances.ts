@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { wholeCombination } from '../../domain/control-budgets';
 import { type DbOrTx } from '../client';
 import { budgetLines, controlBalances } from '../schema';
@@ -82,12 +82,39 @@ export async function addToBalance(
     do update set ${col} = ${controlBalances}.${col} + ${delta}::numeric, updated_at = now()`);
 }
 
-export async function balancesFor(db: DbOrTx, legalEntity: string, periods: string[]) {
-  if (!periods.length) return [];
+/** Where a page of buckets ends: the next page starts after it (account, cost center, period). */
+export interface BucketKey {
+  account: string;
+  costCenter: string;
+  period: string;
+}
+
+/**
+ * One page of an entity's control balances in one currency over the periods named, in bucket order
+ * (account, cost center, period) after `after`: a reader takes them page by page, never all at once.
+ */
+export async function balancesPage(
+  db: DbOrTx,
+  b: { legalEntity: string; periods: readonly string[]; currency: string },
+  after: BucketKey | undefined,
+  limit: number,
+) {
+  if (!b.periods.length) return [];
   return db
     .select()
     .from(controlBalances)
-    .where(and(eq(controlBalances.legalEntity, legalEntity), inArray(controlBalances.period, periods)));
+    .where(
+      and(
+        eq(controlBalances.legalEntity, b.legalEntity),
+        eq(controlBalances.currency, b.currency),
+        inArray(controlBalances.period, [...b.periods]),
+        after
+          ? sql`(${controlBalances.account}, ${controlBalances.costCenter}, ${controlBalances.period}) > (${after.account}, ${after.costCenter}, ${after.period})`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(controlBalances.account), asc(controlBalances.costCenter), asc(controlBalances.period))
+    .limit(limit);
 }
 
 /**

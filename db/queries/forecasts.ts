@@ -1,23 +1,25 @@
 import { insertRecordset } from './bulk-insert';
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
 import { type ForecastLine } from '../../domain/model';
 import { type Money } from '../../domain/money';
-import { type Tx } from '../client';
+import { type DbOrTx, type Tx } from '../client';
 import { forecastLines, forecasts } from '../schema';
 import { appendAudit } from './audit';
 
-/** Stores a computed forecast under its business key, replacing an earlier computation of the same key. */
-export async function storeForecast(
+/**
+ * Begins storing a computed forecast under its business key, replacing an earlier computation of the same key:
+ * its lines follow page by page (addForecastLines), its total last (setForecastTotal), in one transaction.
+ */
+export async function beginForecast(
   tx: Tx,
   f: {
     forecastKey: string;
     versionId: string;
     asOfPeriod: string;
     versionName: string;
-    total: Money;
+    currency: string;
     correlationId: string;
-    lines: ForecastLine[];
   },
 ): Promise<void> {
   await tx
@@ -27,16 +29,24 @@ export async function storeForecast(
       versionId: f.versionId,
       asOfPeriod: f.asOfPeriod,
       versionName: f.versionName,
-      currency: f.total.currency,
-      total: f.total.amount,
+      currency: f.currency,
+      total: '0',
       status: 'computed',
       correlationId: f.correlationId,
     })
     .onConflictDoUpdate({
       target: forecasts.forecastKey,
-      set: { total: f.total.amount, status: 'computed', correlationId: f.correlationId },
+      set: { total: '0', status: 'computed', correlationId: f.correlationId },
     });
   await tx.delete(forecastLines).where(eq(forecastLines.forecastKey, f.forecastKey));
+}
+
+/** One page of a forecast's lines (beginForecast). */
+export async function addForecastLines(
+  tx: Tx,
+  f: { forecastKey: string; currency: string },
+  lines: readonly ForecastLine[],
+): Promise<void> {
   await insertRecordset(
     tx,
     'forecast_lines',
@@ -52,7 +62,7 @@ export async function storeForecast(
       remaining_budget: 'numeric',
       currency: 'text',
     },
-    f.lines.map((l) => ({
+    lines.map((l) => ({
       forecast_key: f.forecastKey,
       account: l.dimensions.account,
       cost_center: l.dimensions.costCenter,
@@ -62,9 +72,35 @@ export async function storeForecast(
       actual: l.actual.amount,
       committed: l.committed.amount,
       remaining_budget: l.remainingBudget.amount,
-      currency: f.total.currency,
+      currency: f.currency,
     })),
   );
+}
+
+export async function setForecastTotal(tx: Tx, forecastKey: string, total: Money): Promise<void> {
+  await tx.update(forecasts).set({ total: total.amount }).where(eq(forecasts.forecastKey, forecastKey));
+}
+
+/** One page of a stored forecast's lines in bucket order after `after` (account, cost center, period). */
+export function forecastLinesPage(
+  db: DbOrTx,
+  forecastKey: string,
+  after: { account: string; costCenter: string; period: string } | undefined,
+  limit: number,
+) {
+  return db
+    .select()
+    .from(forecastLines)
+    .where(
+      and(
+        eq(forecastLines.forecastKey, forecastKey),
+        after
+          ? sql`(${forecastLines.account}, ${forecastLines.costCenter}, ${forecastLines.period}) > (${after.account}, ${after.costCenter}, ${after.period})`
+          : undefined,
+      ),
+    )
+    .orderBy(asc(forecastLines.account), asc(forecastLines.costCenter), asc(forecastLines.period))
+    .limit(limit);
 }
 
 interface ForecastOutcome {

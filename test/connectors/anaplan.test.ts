@@ -126,6 +126,27 @@ describe('Anaplan connector', () => {
     ]);
   });
 
+  test('a forecast given page by page is uploaded as its pages come, its lines numbered across them', async () => {
+    const forecast = forecastOf([]);
+    const rows = ['1.00', '2.00', 'three', '4.00'].map((amount, i) => ({
+      account: '600100',
+      costCenter: 'CC-100',
+      period: `2027-0${i + 4}`,
+      amount,
+      currency: 'USD',
+    }));
+    async function* pages() {
+      // Pages of uneven size, each shorter than an upload chunk's 100 bytes or longer: chunks split anywhere.
+      yield rows.slice(0, 1);
+      yield rows.slice(1, 4);
+    }
+    const result = await planning.publishForecast({ ...forecast, rows: pages() });
+    expect(result).toMatchObject({ rowsImported: 3, rowsFailed: 1 });
+    expect(result.issues.map((i) => i.line)).toEqual([4]);
+    const [stored] = sim.forecasts();
+    expect(stored!.rows.map((r) => r.amount)).toEqual(['1.00', '2.00', '4.00']);
+  });
+
   test('rows the import refused or ignored come back from the failure dump, each with its line and reason', async () => {
     const forecast = forecastOf(['1.00', 'twelve']);
     const result = await planning.publishForecast(forecast);

@@ -8,6 +8,7 @@ import { protocolFailure } from '../http';
 import {
   type ForecastImportResult,
   type ForecastPublication,
+  forecastRowPages,
   type ForecastRow,
   type ImportIssue,
   type PlanningConnector,
@@ -262,17 +263,21 @@ export function createAdaptiveConnector(
     fetchBudgetVersion,
 
     async publishForecast(forecast: ForecastPublication): Promise<ForecastImportResult> {
+      // importCubeData takes a sheet's rows in one request, each combination's months together (a month left
+      // out of a row is sent as zero): the rows are gathered whole, as the request is.
+      const rows: ForecastRow[] = [];
+      for await (const page of forecastRowPages(forecast.rows)) rows.push(...page);
       const sheet = required(forecast.settings, 'sheet', 'the cube sheet the figures go back to');
       const version = required(forecast.settings, 'forecastVersion', 'the plan version the forecast goes to');
       const starts = new Map((forecast.periods ?? []).map((p) => [p.period, p.startDate]));
-      const unknown = forecast.rows.find((r) => !starts.has(r.period));
+      const unknown = rows.find((r) => !starts.has(r.period));
       if (unknown)
         throw ApplicationFailure.nonRetryable(
           `period ${unknown.period} has no first day among the forecast's periods: Adaptive Planning keeps months`,
           FailureType.ValidationFailed,
         );
-      const actuals = forecast.rows.filter((r) => r.basis === 'actual');
-      const projections = forecast.rows.filter((r) => r.basis !== 'actual');
+      const actuals = rows.filter((r) => r.basis === 'actual');
+      const projections = rows.filter((r) => r.basis !== 'actual');
       const outcomes = [
         ...(actuals.length ? [await importCube(actuals, starts, { actuals: true, sheet })] : []),
         ...(projections.length

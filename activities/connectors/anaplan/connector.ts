@@ -10,6 +10,7 @@ import {
   type CallControl,
   type ForecastImportResult,
   type ForecastPublication,
+  forecastRowPages,
   type ImportIssue,
   type PlanningConnector,
 } from '../types';
@@ -354,16 +355,27 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
     }
   }
 
-  /** Uploads a file of unknown length: chunk count -1, chunks from 0, then complete (ServerFile's stream path). */
-  async function upload(fileId: string, content: Buffer): Promise<void> {
+  /**
+   * Uploads a file of unknown length as its parts come (ServerFile's stream path): chunk count -1, chunks of at
+   * most uploadChunkBytes from 0, then complete. Only one chunk's bytes are held at a time.
+   */
+  async function upload(fileId: string, parts: AsyncIterable<Buffer>): Promise<void> {
     const opened = await json('POST', `/files/${fileId}`, ServerFile, { chunkCount: -1 });
     let chunkCount = 0;
-    for (let i = 0; i < Math.max(content.length, 1); i += config.uploadChunkBytes) {
-      await call('PUT', `/files/${fileId}/chunks/${chunkCount++}`, {
-        body: content.subarray(i, i + config.uploadChunkBytes),
+    const put = (body: Buffer) =>
+      call('PUT', `/files/${fileId}/chunks/${chunkCount++}`, {
+        body,
         contentType: 'application/octet-stream',
       });
+    let pending = Buffer.alloc(0);
+    for await (const part of parts) {
+      pending = Buffer.concat([pending, part]);
+      while (pending.length >= config.uploadChunkBytes) {
+        await put(pending.subarray(0, config.uploadChunkBytes));
+        pending = pending.subarray(config.uploadChunkBytes);
+      }
     }
+    if (pending.length || chunkCount === 0) await put(pending);
     const completed = await json('POST', `/files/${fileId}/complete`, ServerFile, {
       ...opened.file,
       chunkCount: -1,
@@ -426,24 +438,29 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
           nonRetryable: true,
         });
       }
-      const csv = Buffer.from(
-        writeCsv(
-          [
-            IMPORT_COLUMNS,
-            ...f.rows.map((r) => [
-              f.versionName,
-              r.account,
-              r.costCenter,
-              r.period,
-              r.amount,
-              r.currency,
-              f.idempotencyKey,
-            ]),
-          ],
-          { record_delimiter: 'windows' },
-        ),
-      );
-      await upload(imp.importDataSourceId, csv);
+      // The file is written as its rows are read, page by page, each page's CSV uploaded as it is made.
+      let rowCount = 0;
+      async function* csv() {
+        yield Buffer.from(writeCsv([IMPORT_COLUMNS], { record_delimiter: 'windows' }));
+        for await (const page of forecastRowPages(f.rows)) {
+          rowCount += page.length;
+          yield Buffer.from(
+            writeCsv(
+              page.map((r) => [
+                f.versionName,
+                r.account,
+                r.costCenter,
+                r.period,
+                r.amount,
+                r.currency,
+                f.idempotencyKey,
+              ]),
+              { record_delimiter: 'windows' },
+            ),
+          );
+        }
+      }
+      await upload(imp.importDataSourceId, csv());
       const { taskId, result } = await runTask('imports', imp.id, control);
       // `successful` says the task ran; rows can still have been ignored or refused. The dump names them.
       const issues = result.failureDumpAvailable
@@ -455,7 +472,7 @@ export function createAnaplanConnector(input: AnaplanConnectorConfig): PlanningC
       return {
         idempotencyKey: f.idempotencyKey,
         // Without counts (an import type that reports none), a successful task took every row not in the dump.
-        rowsImported: counts?.success ?? f.rows.length - rowsFailed - rowsIgnored,
+        rowsImported: counts?.success ?? rowCount - rowsFailed - rowsIgnored,
         rowsIgnored,
         rowsFailed,
         issues,
