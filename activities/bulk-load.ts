@@ -63,15 +63,35 @@ export async function loadLedgerExport(
     onProgress?: (p: BulkLoadProgress) => void;
   },
 ): Promise<BulkLoadResult> {
-  const { db } = deps;
+  const entity = await getLegalEntity(deps.db, opts.legalEntity);
+  if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
+  const erp = booksFor(deps, entity.erpSystem);
+  if (!erp.readLedgerExport) throw noExportFile(entity.erpSystem);
+  return loadLedgerItems(deps.db, { ...opts, items: erp.readLedgerExport(opts.file) });
+}
+
+/**
+ * Loads ledger lines however they were read (an ERP's export, a file feed's declared layout) into an entity's
+ * actuals: each turned into its canonical line and counted by its business key, in batches; what cannot be
+ * counted kept as a dead letter with its reason; the load audited with its counts.
+ */
+export async function loadLedgerItems(
+  db: ActivityDeps['db'],
+  opts: {
+    legalEntity: string;
+    items: AsyncIterable<LedgerExportItem[]>;
+    correlationId: string;
+    batchSize?: number;
+    inFlight?: number;
+    onProgress?: (p: BulkLoadProgress) => void;
+  },
+): Promise<BulkLoadResult> {
   const entity = await getLegalEntity(db, opts.legalEntity);
   if (!entity) throw notFound(`legal entity ${opts.legalEntity} does not exist`);
   const ctx = await loadSourceContext(db, entity);
   const result: BulkLoadResult = { read: 0, inserted: 0, duplicates: 0, deadLetters: 0, batches: 0 };
-  const erp = booksFor(deps, entity.erpSystem);
-  if (!erp.readLedgerExport) throw noExportFile(entity.erpSystem);
   const rows = rowLoader(db, ctx, opts, result);
-  for await (const items of erp.readLedgerExport(opts.file)) {
+  for await (const items of opts.items) {
     for (const item of items) await rows.take(item);
   }
   await rows.finish();

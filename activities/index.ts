@@ -5,6 +5,7 @@ import { createBudgetImportActivities } from './budget-import';
 import { createCutoverActivities } from './cutover';
 import { createCycleActivities } from './cycles';
 import { type ActivityDeps } from './deps';
+import { createFileInboxActivities } from './file-inbox';
 import { createMasterDataActivities } from './master-data';
 import { createPeriodCloseActivities } from './period-close';
 import { createPublicationActivities } from './publication';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMasterDataActivities(deps),
     ...createPeriodCloseActivities(deps),
     ...createCutoverActivities(deps),
+    ...createFileInboxActivities(deps),
   };
 }
 

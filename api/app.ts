@@ -13,6 +13,7 @@ import { errorHandler, HttpError } from './errors';
 import { budgetCycleRoutes } from './routes/budget-cycles';
 import { groupBudgetCycleRoutes } from './routes/group-budget-cycles';
 import { erpSyncRoutes } from './routes/erp-syncs';
+import { fileFeedRoutes } from './routes/file-feeds';
 import { webhookRoutes } from './routes/webhooks';
 import { sourceExceptionRoutes } from './routes/source-exceptions';
 import { masterDataRoutes } from './routes/master-data';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/group-budget-cycles', groupBudgetCycleRoutes(deps));
   app.use('/v1/source-exceptions', sourceExceptionRoutes(deps));
   app.use('/v1/erp-syncs', erpSyncRoutes(deps));
+  app.use('/v1/file-feeds', fileFeedRoutes(deps));
   app.use('/v1/master-data', masterDataRoutes(deps));
   app.use('/v1/webhooks', webhookRoutes(deps));
   app.use('/v1/period-closes', periodCloseRoutes(deps));

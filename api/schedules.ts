@@ -1,11 +1,12 @@
 import { type Client, MONTHS, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import { type Duration, msToNumber } from '@temporalio/common';
+import { type Duration, msToNumber, type SearchAttributePair } from '@temporalio/common';
 import { type Config } from '../config';
 import { type Database } from '../db/client';
 import { type LegalEntityRow, activeLegalEntities } from '../db/queries/reference';
 import { SearchAttributes } from '../workflows/definitions';
 import type { ErpSyncInput } from '../workflows/erp-sync';
+import type { FileInboxInput } from '../workflows/file-inbox';
 import type { MasterDataSyncWorkflowInput } from '../workflows/master-data-sync';
 import type { ScheduledPeriodCloseInput } from '../workflows/scheduled-period-close';
 import { closeSignOffPolicy } from './close-sign-off';
@@ -121,33 +122,89 @@ export async function ensureEntitySchedules(
   const ids: EnsuredSchedule[] = [];
   for (const def of scheduleDefinitions(config, entity)) {
     ids.push({ scheduleId: def.scheduleId, every: String(def.spec.intervals[0]!.every) });
-    try {
-      await client.schedule.create(def);
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      const handle = client.schedule.getHandle(def.scheduleId);
-      const current = await handle.describe();
-      const every = current.spec.intervals?.[0]?.every;
-      const action = current.action.type === 'startWorkflow' ? current.action : undefined;
-      const same =
-        current.spec.intervals?.length === 1 &&
-        every !== undefined &&
-        msToNumber(every) === msToNumber(def.spec.intervals[0]!.every) &&
-        current.policies.overlap === def.policies.overlap &&
-        msToNumber(current.policies.catchupWindow) === def.policies.catchupWindow &&
-        action?.workflowType === def.action.workflowType &&
-        JSON.stringify(action?.args) === JSON.stringify(def.action.args);
-      if (!same) {
-        await handle.update((prev) => ({
-          ...prev,
-          spec: def.spec,
-          policies: def.policies,
-          action: { ...prev.action, ...def.action },
-        }));
-      }
-    }
+    await ensureIntervalSchedule(client, def);
   }
   return ids;
+}
+
+/** A schedule that starts a workflow at an interval, as closeloop defines its standing ones. */
+export interface IntervalSchedule {
+  scheduleId: string;
+  spec: { intervals: { every: Duration }[] };
+  action: {
+    type: 'startWorkflow';
+    workflowType: string;
+    workflowId: string;
+    taskQueue: string;
+    args: unknown[];
+    typedSearchAttributes: SearchAttributePair[];
+  };
+  policies: { overlap: ScheduleOverlapPolicy; catchupWindow: number; pauseOnFailure: boolean };
+  state: { note: string };
+}
+
+/**
+ * Creates a schedule that runs a workflow at an interval, or brings the existing one to its definition (its
+ * interval, policies and action) without touching its state: a schedule paused by an operator stays paused.
+ */
+export async function ensureIntervalSchedule(client: Client, def: IntervalSchedule): Promise<void> {
+  try {
+    await client.schedule.create(def);
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    const handle = client.schedule.getHandle(def.scheduleId);
+    const current = await handle.describe();
+    const every = current.spec.intervals?.[0]?.every;
+    const action = current.action.type === 'startWorkflow' ? current.action : undefined;
+    const same =
+      current.spec.intervals?.length === 1 &&
+      every !== undefined &&
+      msToNumber(every) === msToNumber(def.spec.intervals[0]!.every) &&
+      current.policies.overlap === def.policies.overlap &&
+      msToNumber(current.policies.catchupWindow) === def.policies.catchupWindow &&
+      action?.workflowType === def.action.workflowType &&
+      JSON.stringify(action?.args) === JSON.stringify(def.action.args);
+    if (!same) {
+      await handle.update((prev) => ({
+        ...prev,
+        spec: def.spec,
+        policies: def.policies,
+        action: { ...prev.action, ...def.action },
+      }));
+    }
+  }
+}
+
+export const fileInboxScheduleId = (feed: string) => `file-inbox:${feed}`;
+
+/**
+ * A file feed's pickup (`file-inbox:<feed>`) every `every`: overlap BUFFER_ONE (a pickup still reading a large
+ * file is not doubled, and the next runs after it), a catch-up window of one interval (the ledger makes one
+ * pickup after downtime enough), failures never pause it.
+ */
+export function fileInboxSchedule(
+  config: Config,
+  feed: { code: string; legalEntity: string; every: string },
+): IntervalSchedule {
+  const scheduleId = fileInboxScheduleId(feed.code);
+  return {
+    scheduleId,
+    spec: { intervals: [{ every: feed.every as Duration }] },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'fileInbox',
+      workflowId: `${scheduleId}:scheduled`,
+      taskQueue: config.temporal.taskQueue,
+      args: [{ feed: feed.code } satisfies FileInboxInput],
+      typedSearchAttributes: [{ key: SearchAttributes.LegalEntity, value: feed.legalEntity }],
+    },
+    policies: {
+      overlap: ScheduleOverlapPolicy.BUFFER_ONE,
+      catchupWindow: msToNumber(feed.every as Duration),
+      pauseOnFailure: false,
+    },
+    state: { note: `pickup of file feed ${feed.code} (closeloop file feed)` },
+  };
 }
 
 export const PERIOD_CLOSE_SCHEDULE_ID = 'period-close';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -218,6 +219,56 @@ export const planningPlatforms = pgTable(
   (t) => [
     primaryKey({ columns: [t.legalEntity, t.validFrom] }),
     check('planning_platforms_window', sql`${t.validTo} is null or ${t.validTo} > ${t.validFrom}`),
+  ],
+);
+
+/**
+ * A watched inbox (domain/file-feeds): where a producer drops files, how they are laid out and when one is
+ * complete. What each file became is in inbox_files.
+ */
+export const fileFeeds = pgTable('file_feeds', {
+  code: text('code').primaryKey(),
+  legalEntity: text('legal_entity')
+    .notNull()
+    .references(() => legalEntities.code),
+  kind: text('kind').notNull(),
+  /** domain/file-feeds FeedDefinition without its code and entity: transport, folder, layout, readiness. */
+  definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The processed-file ledger: every file an inbox took, by content hash and name, and what became of it.
+ * A file is taken once per content (a copy dropped again, under any name, is recognised); a corrected re-extract
+ * of a loaded file is loaded by an audited reprocess, as the next generation.
+ */
+export const inboxFiles = pgTable(
+  'inbox_files',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    feedCode: text('feed_code')
+      .notNull()
+      .references(() => fileFeeds.code),
+    name: text('name').notNull(),
+    sha256: text('sha256').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    /** 0 the first time; a reprocess of the same content takes the next. */
+    generation: integer('generation').notNull().default(0),
+    status: text('status', { enum: ['loading', 'loaded', 'rejected', 'duplicate'] }).notNull(),
+    /** Counts (read, inserted, duplicates, dead letters), the checks made, and why it was refused. */
+    outcome: jsonb('outcome').$type<Record<string, unknown>>().notNull().default({}),
+    /** Where the file is now (archive/ or rejected/) and its error report beside it, if any. */
+    movedTo: text('moved_to'),
+    report: text('report'),
+    correlationId: text('correlation_id').notNull(),
+    reprocessReason: text('reprocess_reason'),
+    createdAt: createdAt(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('inbox_files_content').on(t.feedCode, t.sha256, t.generation),
+    index('inbox_files_name').on(t.feedCode, t.name),
   ],
 );
 

@@ -1,6 +1,7 @@
 import type { ErpCutoverStatus } from './erp-cutover';
 import type { GroupBudgetCycleStatus } from './group-budget-cycle';
 import type { GroupReport, GroupWord } from './budget-cycle-state';
+import type { InboxScan, TakenFile } from '../activities/file-inbox';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import {
@@ -22,6 +23,16 @@ export const statusQuery = defineQuery<BudgetCycleStatus>('status');
 export const groupCycleStatusQuery = defineQuery<GroupBudgetCycleStatus>('status');
 
 export const cutoverStatusQuery = defineQuery<ErpCutoverStatus>('status');
+
+/** A file inbox pickup's progress: the files taken, the one in hand, those left waiting and why. */
+export interface FileInboxProgress {
+  feed: string;
+  taken: TakenFile[];
+  waiting: InboxScan['waiting'];
+  current?: string;
+}
+
+export const fileInboxProgressQuery = defineQuery<FileInboxProgress>('progress');
 /** One workflow per cut-over and phase; running a phase again (a `compare` after a fix) reuses its ID. */
 export const cutoverWorkflowId = (legalEntity: string, cutoverId: string, phase: string) =>
   `erp-cutover:${legalEntity}:${cutoverId}:${phase}`;

@@ -13,3 +13,4 @@ export { periodCloseEntity } from './period-close-entity';
 export { scheduledPeriodClose } from './scheduled-period-close';
 export { groupBudgetCycle } from './group-budget-cycle';
 export { erpCutover } from './erp-cutover';
+export { fileInbox } from './file-inbox';
