@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Readable, Transform } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
@@ -40,6 +37,7 @@ import { type BulkLoadProgress, loadLedgerItems } from './bulk-load';
 import { type LedgerExportItem } from './connectors/types';
 import { type ActivityDeps } from './deps';
 import { notFound } from './failures';
+import { type InboxFolder, openInbox } from './file-transport';
 import { withHeartbeat } from './heartbeat';
 
 /**
@@ -88,29 +86,22 @@ const loadFeed = async (db: ActivityDeps['db'], code: string) => {
 };
 
 /** The last line of a file (its last 64 KiB read), for a trailer's presence. */
-async function lastLine(path: string, size: number): Promise<string> {
-  const handle = await open(path, 'r');
-  try {
-    const length = Math.min(size, 65_536);
-    const { buffer } = await handle.read(Buffer.alloc(length), 0, length, size - length);
-    const lines = buffer.toString('latin1').split(/\r?\n/).filter(Boolean);
-    return lines[lines.length - 1] ?? '';
-  } finally {
-    await handle.close();
-  }
+async function lastLine(inbox: InboxFolder, path: string, size: number): Promise<string> {
+  const lines = (await inbox.tail(path, size, 65_536)).toString('latin1').split(/\r?\n/).filter(Boolean);
+  return lines[lines.length - 1] ?? '';
 }
 
 /** A file's SHA-256 as it streams. */
-async function sha256Of(path: string): Promise<string> {
+async function sha256Of(inbox: InboxFolder, path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of inbox.read(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
 /** A file's text in its layout's encoding, as it streams. */
-function decoded(path: string, layout: FileLayout): Readable {
+function decoded(inbox: InboxFolder, path: string, layout: FileLayout): Readable {
   const decoder = decoderFor(layout.encoding);
-  return createReadStream(path).pipe(
+  return inbox.read(path).pipe(
     new Transform({
       transform(chunk: Buffer, _enc, done) {
         done(null, decoder.write(chunk));
@@ -130,10 +121,14 @@ const undecodable = (layout: FileLayout, raw: string): ReadRecord => ({
 });
 
 /** Every record of a file with its line number, read by its layout, as the file streams. */
-async function* recordsOf(path: string, layout: FileLayout): AsyncIterable<NumberedRecord> {
+async function* recordsOf(
+  inbox: InboxFolder,
+  path: string,
+  layout: FileLayout,
+): AsyncIterable<NumberedRecord> {
   if (layout.format === 'fixed') {
     let line = 0;
-    for await (const raw of createInterface({ input: decoded(path, layout), crlfDelay: Infinity })) {
+    for await (const raw of createInterface({ input: decoded(inbox, path, layout), crlfDelay: Infinity })) {
       line++;
       if (!raw.trim()) continue;
       yield {
@@ -144,7 +139,7 @@ async function* recordsOf(path: string, layout: FileLayout): AsyncIterable<Numbe
     }
     return;
   }
-  const parser = decoded(path, layout).pipe(
+  const parser = decoded(inbox, path, layout).pipe(
     parseCsv({ delimiter: layout.delimiter, relax_column_count: true, skip_empty_lines: true, info: true }),
   );
   let positions: number[] | undefined;
@@ -192,13 +187,14 @@ interface Verification {
 
 /** Reads a file whole once: its records, its counts and control total, what is wrong with it. */
 async function verify(
+  inbox: InboxFolder,
   path: string,
   layout: FileLayout,
   progress: (read: number) => void,
 ): Promise<Verification> {
   const v: Verification = { details: 0, total: 0n, badRows: 0, report: [], refusals: [] };
   let afterTrailer = false;
-  for await (const { line, record } of recordsOf(path, layout)) {
+  for await (const { line, record } of recordsOf(inbox, path, layout)) {
     if (afterTrailer) v.refusals.push(`line ${line} follows the trailer`);
     if (record.kind === 'invalid') {
       v.badRows++;
@@ -222,9 +218,13 @@ async function verify(
 }
 
 /** The detail records as ledger lines, in batches: every other field of the layout is a dimension. */
-async function* ledgerItems(path: string, layout: FileLayout): AsyncIterable<LedgerExportItem[]> {
+async function* ledgerItems(
+  inbox: InboxFolder,
+  path: string,
+  layout: FileLayout,
+): AsyncIterable<LedgerExportItem[]> {
   let batch: LedgerExportItem[] = [];
-  for await (const { record } of recordsOf(path, layout)) {
+  for await (const { record } of recordsOf(inbox, path, layout)) {
     if (record.kind !== 'detail') continue;
     const { documentId, lineNo, revision, postingDate, amount, currency, description, ...dimensions } =
       record.values;
@@ -247,42 +247,37 @@ async function* ledgerItems(path: string, layout: FileLayout): AsyncIterable<Led
 
 type Folder = 'archive' | 'rejected';
 
-/**
- * Moves a file (and its control file) into a folder of the inbox, never over an earlier file of that name. A
- * file a lost attempt moved already (`from`) stays where it is.
- */
-async function moveInto(inbox: string, folder: Folder, name: string, sha256: string, from?: Located) {
-  const dir = join(inbox, folder);
-  if (from?.folder === folder) return { dir, target: from.stored, movedTo: `${folder}/${from.stored}` };
-  await mkdir(dir, { recursive: true });
-  const taken = new Set(await readdir(dir));
-  const target = taken.has(name) ? `${name}.${sha256.slice(0, 12)}` : name;
-  const source = from ? join(inbox, from.folder, from.stored) : join(inbox, name);
-  await rename(source, join(dir, target));
-  await rename(source + CONTROL_SUFFIX, join(dir, target + CONTROL_SUFFIX)).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  });
-  return { dir, target, movedTo: `${folder}/${target}` };
-}
-
 /** Where a file a lost attempt already moved is: archive/ or rejected/, under its name or its name and hash. */
 interface Located {
   folder: Folder;
   stored: string;
 }
 
-async function movedEarlier(inbox: string, name: string): Promise<(Located & { path: string })[]> {
+/**
+ * Moves a file (and its control file) into a folder of the inbox, never over an earlier file of that name. A
+ * file a lost attempt moved already (`from`) stays where it is.
+ */
+async function moveInto(inbox: InboxFolder, folder: Folder, name: string, sha256: string, from?: Located) {
+  if (from?.folder === folder) return { target: from.stored, movedTo: `${folder}/${from.stored}` };
+  await inbox.ensureFolder(folder);
+  const taken = new Set(await inbox.names(folder));
+  const target = taken.has(name) ? `${name}.${sha256.slice(0, 12)}` : name;
+  const source = from ? `${from.folder}/${from.stored}` : name;
+  await inbox.move(source, `${folder}/${target}`);
+  await inbox.move(source + CONTROL_SUFFIX, `${folder}/${target}${CONTROL_SUFFIX}`);
+  return { target, movedTo: `${folder}/${target}` };
+}
+
+async function movedEarlier(inbox: InboxFolder, name: string): Promise<(Located & { path: string })[]> {
   const found: (Located & { path: string })[] = [];
-  for (const folder of ['archive', 'rejected'] as const) {
-    const names = await readdir(join(inbox, folder)).catch(() => [] as string[]);
-    for (const stored of names)
+  for (const folder of ['archive', 'rejected'] as const)
+    for (const stored of await inbox.names(folder))
       if (
-        (stored === name || /^\.[0-9a-f]{12}$/.test(stored.slice(name.length))) &&
         stored.startsWith(name) &&
+        (stored === name || /^\.[0-9a-f]{12}$/.test(stored.slice(name.length))) &&
         !stored.endsWith(CONTROL_SUFFIX)
       )
-        found.push({ folder, stored, path: join(inbox, folder, stored) });
-  }
+        found.push({ folder, stored, path: `${folder}/${stored}` });
   return found;
 }
 
@@ -291,7 +286,7 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
 
   async function refuse(
     feed: FileFeedRow,
-    inbox: string,
+    inbox: InboxFolder,
     file: { name: string; sha256: string; size: number; id?: string },
     status: 'rejected' | 'duplicate',
     reasons: string[],
@@ -300,11 +295,11 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
     correlationId: string,
     from?: Located,
   ): Promise<TakenFile> {
-    const { dir, target, movedTo } = await moveInto(inbox, 'rejected', file.name, file.sha256, from);
+    const { target, movedTo } = await moveInto(inbox, 'rejected', file.name, file.sha256, from);
     // The report beside the file: what is wrong with the file as a whole, then each bad row.
     const report = `${target}.errors.csv`;
-    await writeFile(
-      join(dir, report),
+    await inbox.write(
+      `rejected/${report}`,
       writeCsv([
         ['line', 'field', 'value', 'reason'],
         ...reasons.map((r) => ['', '(file)', '', r]),
@@ -333,47 +328,45 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
      */
     async scanInbox(input: { feed: string }): Promise<InboxScan> {
       const { definition } = await loadFeed(db, input.feed);
-      const inbox = definition.transport.path;
-      const now = Date.now();
-      const entries = await readdir(inbox, { withFileTypes: true }).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-          throw ApplicationFailure.nonRetryable(
-            `inbox ${inbox} does not exist`,
-            FailureType.ValidationFailed,
-          );
-        throw err;
-      });
-      const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
-      const scan: InboxScan = { ready: [], waiting: [] };
-      for (const name of [...names].sort()) {
-        if (isTemporaryName(name) || name.endsWith(CONTROL_SUFFIX) || name.endsWith('.errors.csv')) continue;
-        const s = await stat(join(inbox, name));
-        if (now - s.mtimeMs < definition.settleSeconds * 1000) {
-          scan.waiting.push({
-            name,
-            reason: `changed within the last ${definition.settleSeconds} s: still growing`,
-          });
-          continue;
-        }
-        if (definition.readiness === 'control-file') {
-          if (!names.has(name + CONTROL_SUFFIX)) {
-            scan.waiting.push({ name, reason: `no control file ${name}${CONTROL_SUFFIX} yet` });
+      const inbox = await openInbox(definition.transport);
+      try {
+        const now = Date.now();
+        const files = await inbox.list();
+        const names = new Set(files.map((f) => f.name));
+        const scan: InboxScan = { ready: [], waiting: [] };
+        for (const s of files.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+          const { name } = s;
+          if (isTemporaryName(name) || name.endsWith(CONTROL_SUFFIX) || name.endsWith('.errors.csv'))
+            continue;
+          if (now - s.modifiedMs < definition.settleSeconds * 1000) {
+            scan.waiting.push({
+              name,
+              reason: `changed within the last ${definition.settleSeconds} s: still growing`,
+            });
             continue;
           }
-        } else if (definition.layout.format === 'fixed' && definition.layout.recordType?.trailer) {
-          const { recordType } = definition.layout;
-          const last = await lastLine(join(inbox, name), s.size);
-          if (
-            last.slice(recordType.start - 1, recordType.start - 1 + recordType.length).trim() !==
-            recordType.trailer
-          ) {
-            scan.waiting.push({ name, reason: 'no trailer record yet: half-written' });
-            continue;
+          if (definition.readiness === 'control-file') {
+            if (!names.has(name + CONTROL_SUFFIX)) {
+              scan.waiting.push({ name, reason: `no control file ${name}${CONTROL_SUFFIX} yet` });
+              continue;
+            }
+          } else if (definition.layout.format === 'fixed' && definition.layout.recordType?.trailer) {
+            const { recordType } = definition.layout;
+            const last = await lastLine(inbox, name, s.size);
+            if (
+              last.slice(recordType.start - 1, recordType.start - 1 + recordType.length).trim() !==
+              recordType.trailer
+            ) {
+              scan.waiting.push({ name, reason: 'no trailer record yet: half-written' });
+              continue;
+            }
           }
+          scan.ready.push({ name, size: s.size });
         }
-        scan.ready.push({ name, size: s.size });
+        return scan;
+      } finally {
+        await inbox.close();
       }
-      return scan;
     },
 
     /**
@@ -384,104 +377,114 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
     takeInboxFile: (input: { feed: string; name: string }): Promise<TakenFile> =>
       withHeartbeat(async ({ progress }) => {
         const { row: feed, definition } = await loadFeed(db, input.feed);
-        const inbox = definition.transport.path;
-        let path = join(inbox, input.name);
-        let s = await stat(path).catch(() => undefined);
-        let sha256 = s && (await sha256Of(path));
-        // Gone from the inbox: a lost attempt may have moved it before recording so; its claim says which.
-        let from: Located | undefined;
-        if (!s) {
-          for (const moved of await movedEarlier(inbox, input.name)) {
-            const hash = await sha256Of(moved.path);
-            if (await inboxFileLoading(db, feed.code, hash)) {
-              [path, from, sha256, s] = [moved.path, moved, hash, await stat(moved.path)];
-              break;
+        const inbox = await openInbox(definition.transport);
+        try {
+          let path = input.name;
+          let size = await inbox.size(path);
+          let sha256 = size === undefined ? undefined : await sha256Of(inbox, path);
+          // Gone from the inbox: a lost attempt may have moved it before recording so; its claim says which.
+          let from: Located | undefined;
+          if (size === undefined) {
+            for (const moved of await movedEarlier(inbox, input.name)) {
+              const hash = await sha256Of(inbox, moved.path);
+              if (await inboxFileLoading(db, feed.code, hash)) {
+                [path, from, sha256, size] = [moved.path, moved, hash, await inbox.size(moved.path)];
+                break;
+              }
             }
+            if (size === undefined)
+              return {
+                name: input.name,
+                status: 'waiting',
+                reason: 'no longer in the inbox (already taken)',
+              };
           }
-          if (!s)
-            return { name: input.name, status: 'waiting', reason: 'no longer in the inbox (already taken)' };
-        }
-        const file = { name: input.name, sha256: sha256!, size: s.size };
-        const correlationId = `file:${feed.code}:${file.sha256.slice(0, 16)}`;
+          const file = { name: input.name, sha256: sha256!, size };
+          const correlationId = `file:${feed.code}:${file.sha256.slice(0, 16)}`;
 
-        let control: ControlFile | undefined;
-        const refusals: string[] = [];
-        if (definition.readiness === 'control-file') {
-          const parsed = parseControlFile(await readFile(path + CONTROL_SUFFIX, 'utf8').catch(() => ''));
-          if (!parsed.success) refusals.push(`control file: ${describeIssues(parsed.error)}`);
-          else control = parsed.data;
-          if (control?.sha256 && control.sha256 !== file.sha256)
-            refusals.push(
-              `checksum: the control file says ${control.sha256}, the file's SHA-256 is ${file.sha256}`,
+          let control: ControlFile | undefined;
+          const refusals: string[] = [];
+          if (definition.readiness === 'control-file') {
+            const parsed = parseControlFile((await inbox.readText(path + CONTROL_SUFFIX)) ?? '');
+            if (!parsed.success) refusals.push(`control file: ${describeIssues(parsed.error)}`);
+            else control = parsed.data;
+            if (control?.sha256 && control.sha256 !== file.sha256)
+              refusals.push(
+                `checksum: the control file says ${control.sha256}, the file's SHA-256 is ${file.sha256}`,
+              );
+          }
+
+          const claim = await db.transaction((tx) =>
+            claimInboxFile(tx, { feedCode: feed.code, ...file, correlationId }),
+          );
+          if (!claim.claimed)
+            return refuse(
+              feed,
+              inbox,
+              file,
+              'duplicate',
+              [
+                `the same content was taken before as ${claim.earlier.name} (${claim.earlier.status}, ${claim.earlier.createdAt.toISOString()}): a file is loaded once; a corrected re-extract is loaded with reprocess --reason`,
+              ],
+              [],
+              { earlier: claim.earlier.id },
+              correlationId,
             );
-        }
+          const claimed = { ...file, id: claim.file.id };
+          const sameName = await loadedUnderName(db, feed.code, input.name);
+          if (sameName && sameName.sha256 !== file.sha256)
+            refusals.push(
+              `a file named ${input.name} was loaded before with other content (${sameName.createdAt.toISOString()}): a corrected re-extract is loaded with reprocess --reason`,
+            );
 
-        const claim = await db.transaction((tx) =>
-          claimInboxFile(tx, { feedCode: feed.code, ...file, correlationId }),
-        );
-        if (!claim.claimed)
-          return refuse(
-            feed,
-            inbox,
-            file,
-            'duplicate',
-            [
-              `the same content was taken before as ${claim.earlier.name} (${claim.earlier.status}, ${claim.earlier.createdAt.toISOString()}): a file is loaded once; a corrected re-extract is loaded with reprocess --reason`,
-            ],
-            [],
-            { earlier: claim.earlier.id },
-            correlationId,
+          const v = await verify(inbox, path, definition.layout, (read) =>
+            progress({ phase: 'verifying', read }),
           );
-        const claimed = { ...file, id: claim.file.id };
-        const sameName = await loadedUnderName(db, feed.code, input.name);
-        if (sameName && sameName.sha256 !== file.sha256)
-          refusals.push(
-            `a file named ${input.name} was loaded before with other content (${sameName.createdAt.toISOString()}): a corrected re-extract is loaded with reprocess --reason`,
-          );
+          refusals.push(...v.refusals);
+          const expected = control
+            ? { count: control.rows, total: scaledDecimal(control.total), from: 'control file' }
+            : v.trailer && { ...v.trailer, from: 'trailer' };
+          if (!expected && definition.readiness === 'rename' && definition.layout.format === 'fixed')
+            refusals.push('no trailer record');
+          if (expected && expected.count !== v.details + v.badRows)
+            refusals.push(
+              `row count: the ${expected.from} says ${expected.count}, the file has ${v.details + v.badRows}`,
+            );
+          if (expected && v.badRows === 0 && expected.total !== v.total)
+            refusals.push(
+              `control total: the ${expected.from} says ${formatScaled(expected.total)}, the amounts sum to ${formatScaled(v.total)}`,
+            );
+          if (v.badRows) refusals.push(`${v.badRows} record(s) do not read by the layout (listed below)`);
+          const checks = { details: v.details, total: formatScaled(v.total), badRows: v.badRows };
+          if (refusals.length)
+            return refuse(feed, inbox, claimed, 'rejected', refusals, v.report, checks, correlationId, from);
 
-        const v = await verify(path, definition.layout, (read) => progress({ phase: 'verifying', read }));
-        refusals.push(...v.refusals);
-        const expected = control
-          ? { count: control.rows, total: scaledDecimal(control.total), from: 'control file' }
-          : v.trailer && { ...v.trailer, from: 'trailer' };
-        if (!expected && definition.readiness === 'rename' && definition.layout.format === 'fixed')
-          refusals.push('no trailer record');
-        if (expected && expected.count !== v.details + v.badRows)
-          refusals.push(
-            `row count: the ${expected.from} says ${expected.count}, the file has ${v.details + v.badRows}`,
-          );
-        if (expected && v.badRows === 0 && expected.total !== v.total)
-          refusals.push(
-            `control total: the ${expected.from} says ${formatScaled(expected.total)}, the amounts sum to ${formatScaled(v.total)}`,
-          );
-        if (v.badRows) refusals.push(`${v.badRows} record(s) do not read by the layout (listed below)`);
-        const checks = { details: v.details, total: formatScaled(v.total), badRows: v.badRows };
-        if (refusals.length)
-          return refuse(feed, inbox, claimed, 'rejected', refusals, v.report, checks, correlationId, from);
-
-        const counts = await loadLedgerItems(db, {
-          legalEntity: feed.legalEntity,
-          items: ledgerItems(path, definition.layout),
-          correlationId,
-          onProgress: (p) => progress({ phase: 'loading', ...p }),
-        });
-        const { movedTo } = await moveInto(inbox, 'archive', input.name, file.sha256, from);
-        await db.transaction((tx) =>
-          finishInboxFile(tx, {
-            ...claimed,
-            feedCode: feed.code,
+          const counts = await loadLedgerItems(db, {
             legalEntity: feed.legalEntity,
-            status: 'loaded',
-            outcome: {
-              ...checks,
-              ...counts,
-              ...(control?.submittedBy ? { submittedBy: control.submittedBy } : {}),
-            },
-            movedTo,
+            items: ledgerItems(inbox, path, definition.layout),
             correlationId,
-          }),
-        );
-        return { name: input.name, status: 'loaded', movedTo, counts };
+            onProgress: (p) => progress({ phase: 'loading', ...p }),
+          });
+          const { movedTo } = await moveInto(inbox, 'archive', input.name, file.sha256, from);
+          await db.transaction((tx) =>
+            finishInboxFile(tx, {
+              ...claimed,
+              feedCode: feed.code,
+              legalEntity: feed.legalEntity,
+              status: 'loaded',
+              outcome: {
+                ...checks,
+                ...counts,
+                ...(control?.submittedBy ? { submittedBy: control.submittedBy } : {}),
+              },
+              movedTo,
+              correlationId,
+            }),
+          );
+          return { name: input.name, status: 'loaded', movedTo, counts };
+        } finally {
+          await inbox.close();
+        }
       }),
   };
 }

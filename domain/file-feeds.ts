@@ -30,11 +30,25 @@ export const FeedCode = z
 export const FeedDefinition = z
   .object({
     kind: z.enum(FEED_KINDS),
-    transport: z.object({
-      type: z.literal('local'),
-      /** The inbox folder; archive/ and rejected/ are made inside it. */
-      path: z.string().min(1),
-    }),
+    transport: z.discriminatedUnion('type', [
+      z.object({
+        type: z.literal('local'),
+        /** The inbox folder; archive/ and rejected/ are made inside it. */
+        path: z.string().min(1),
+      }),
+      z.object({
+        type: z.literal('sftp'),
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(22),
+        username: z.string().min(1),
+        /** The inbox directory on the server (absolute); archive/ and rejected/ are made inside it. */
+        path: z.string().startsWith('/', 'an absolute path on the server'),
+        /** Where the worker finds the private key it authenticates with (never the key itself: not stored). */
+        privateKeyFile: z.string().min(1),
+        /** The server's public host key as known_hosts holds it (`ssh-ed25519 AAAA…`): checked at each connection. */
+        hostKey: z.string().refine((k) => hostKeyBlob(k).length > 0, 'an OpenSSH public key: `<type> <base64>`'),
+      }),
+    ]),
     layout: FileLayout,
     readiness: z.enum(['rename', 'control-file']).default('rename'),
     /** A file changed more recently than this is still being written. */
@@ -88,6 +102,16 @@ export const FeedDefinition = z
       });
   });
 export type FeedDefinition = z.infer<typeof FeedDefinition>;
+
+/** The key blob of an OpenSSH public key line (`ssh-ed25519 AAAA… comment`); empty when it is not one. */
+export function hostKeyBlob(line: string): Buffer {
+  const [type, base64] = line.trim().split(/\s+/);
+  if (!type || !base64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return Buffer.alloc(0);
+  const blob = Buffer.from(base64, 'base64');
+  // The blob begins with its own key type, length-prefixed: a line whose two halves disagree is not a key.
+  const length = blob.length >= 4 ? blob.readUInt32BE(0) : 0;
+  return blob.subarray(4, 4 + length).toString('latin1') === type ? blob : Buffer.alloc(0);
+}
 
 /** A temporary name: a file still being written under the rename convention, never picked up. */
 export const isTemporaryName = (name: string) => name.startsWith('.') || /\.(tmp|part|filepart)$/i.test(name);

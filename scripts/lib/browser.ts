@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { aptGetInstall, canAptGet } from './debian-package';
 import { isExecutable, onPath } from './go-tool';
 
 /**
@@ -31,11 +30,10 @@ export async function findChromium(): Promise<string | undefined> {
 export async function ensureChromium(log: (line: string) => void = () => undefined): Promise<string> {
   const found = await findChromium();
   if (found) return found;
-  if (process.getuid?.() === 0 && existsSync('/etc/debian_version') && (await onPath('apt-get'))) {
+  if (await canAptGet()) {
     const started = Date.now();
     log("installing Debian's chromium package with apt-get (first run only, about a minute)…");
-    await aptGet(['update', '-qq']);
-    await aptGet(['install', '-y', '-qq', 'chromium']);
+    await aptGetInstall(['chromium'], INSTALL_CHROMIUM);
     const installed = await findChromium();
     if (installed) {
       log(`installed chromium in ${((Date.now() - started) / 1000).toFixed(0)}s → ${installed}`);
@@ -43,24 +41,4 @@ export async function ensureChromium(log: (line: string) => void = () => undefin
     }
   }
   throw new Error(INSTALL_CHROMIUM);
-}
-
-function aptGet(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('apt-get', args, {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0
-        ? resolve()
-        : reject(
-            new Error(`apt-get ${args.join(' ')} failed (exit ${code}):\n${output}\n${INSTALL_CHROMIUM}`),
-          ),
-    );
-  });
 }

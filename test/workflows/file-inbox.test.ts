@@ -6,7 +6,9 @@ import { ScheduleNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import iconv from 'iconv-lite';
 import { apiClient } from '../harness/http';
+import { startSshd, type RunningSshd } from '../harness/sshd';
 import { startStack, type TestStack } from '../harness/stack';
+import { WorkflowFailedError } from '@temporalio/client';
 
 /**
  * A watched inbox of month-end ledger extracts, end to end through the API, the scheduled workflow's pickup and
@@ -18,9 +20,11 @@ describe('file feeds: a watched inbox of ledger extracts', () => {
   let request: ReturnType<typeof apiClient>;
   let inbox: string;
   let fy: number;
+  let sshd: RunningSshd;
   const feeds: string[] = [];
 
   beforeAll(async () => {
+    sshd = await startSshd();
     stack = await startStack({ api: true });
     request = apiClient(stack.api!.url);
     inbox = await mkdtemp(join(tmpdir(), 'closeloop-inbox-'));
@@ -35,6 +39,7 @@ describe('file feeds: a watched inbox of ledger extracts', () => {
           if (!(e instanceof ScheduleNotFoundError)) throw e;
         });
     await stack?.stop();
+    await sshd?.stop();
     await rm(inbox, { recursive: true, force: true });
   });
 
@@ -317,6 +322,73 @@ describe('file feeds: a watched inbox of ledger extracts', () => {
       details: 2,
       total: '1200',
       submittedBy: 'erika@acme.example',
+    });
+  });
+
+  test('an SFTP inbox on a real OpenSSH server: key authentication, the host key checked, files archived on the server', async () => {
+    const dir = join(sshd.root, 'gl-inbox');
+    await mkdir(dir, { recursive: true });
+    const sftp = {
+      type: 'sftp',
+      host: sshd.host,
+      port: sshd.port,
+      username: sshd.username,
+      path: dir,
+      privateKeyFile: sshd.clientKeyFile,
+      hostKey: sshd.hostKey,
+    };
+    const definition = {
+      kind: 'actuals',
+      transport: sftp,
+      layout: fixedLayout,
+      readiness: 'rename',
+      settleSeconds: 1,
+    };
+    expect((await declare('legacy-sftp', definition)).status).toBe(201);
+    const before = await actual('630400');
+    await drop(
+      dir,
+      `sftp-${fy}-03.dat`,
+      extract([detail(`SFTP-${fy}`, 1, 50_000, 'via SFTP')], { count: 1, cents: 50_000 }),
+    );
+    await drop(dir, `sftp-${fy}-04.dat`, extract([detail(`SFTP4-${fy}`, 1, 100, 'cut short')]));
+    const result = await pickup('legacy-sftp');
+    expect(result.taken).toEqual([
+      expect.objectContaining({
+        name: `sftp-${fy}-03.dat`,
+        status: 'loaded',
+        movedTo: `archive/sftp-${fy}-03.dat`,
+      }),
+    ]);
+    expect(result.waiting).toEqual([
+      { name: `sftp-${fy}-04.dat`, reason: 'no trailer record yet: half-written' },
+    ]);
+    expect(Number(await actual('630400')) - Number(before)).toBeCloseTo(500, 2);
+    expect(await readdir(join(dir, 'archive'))).toEqual([`sftp-${fy}-03.dat`]);
+
+    // A server presenting another host key than the feed declares is never trusted; a key it does not accept
+    // is refused: both are failures a person must act on, not retried.
+    const failure = async (code: string, transport: Record<string, unknown>) => {
+      expect((await declare(code, { ...definition, transport: { ...sftp, ...transport } })).status).toBe(201);
+      const started = await request('POST', `/v1/file-feeds/${code}/pickups`, { key: 'dev-admin', body: {} });
+      const err = await stack.client.workflow
+        .getHandle(started.body.workflowId as string)
+        .result()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      return (err as WorkflowFailedError).cause?.cause as { type?: string; message: string };
+    };
+    const stranger = (await readFile(`${sshd.strangerKeyFile}.pub`, 'utf8')).trim();
+    expect(await failure('sftp-wrong-host', { hostKey: stranger })).toMatchObject({
+      type: 'ConnectorUnauthorized',
+      message: expect.stringContaining('is not the one the feed declares'),
+    });
+    expect(await failure('sftp-wrong-key', { privateKeyFile: sshd.strangerKeyFile })).toMatchObject({
+      type: 'ConnectorUnauthorized',
+      message: expect.stringMatching(/authentication/i),
     });
   });
 });
