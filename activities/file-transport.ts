@@ -139,7 +139,8 @@ async function sftpInbox(transport: Extract<Transport, { type: 'sftp' }>): Promi
     async tail(path, size, bytes) {
       const chunks: Buffer[] = [];
       const start = Math.max(0, size - bytes);
-      for await (const c of client.createReadStream(at(path), { start, end: size - 1 })) chunks.push(c as Buffer);
+      for await (const c of client.createReadStream(at(path), { start, end: size - 1 }))
+        chunks.push(c as Buffer);
       return Buffer.concat(chunks);
     },
     readText: async (path) =>

@@ -46,7 +46,9 @@ export const FeedDefinition = z
         /** Where the worker finds the private key it authenticates with (never the key itself: not stored). */
         privateKeyFile: z.string().min(1),
         /** The server's public host key as known_hosts holds it (`ssh-ed25519 AAAA…`): checked at each connection. */
-        hostKey: z.string().refine((k) => hostKeyBlob(k).length > 0, 'an OpenSSH public key: `<type> <base64>`'),
+        hostKey: z
+          .string()
+          .refine((k) => hostKeyBlob(k).length > 0, 'an OpenSSH public key: `<type> <base64>`'),
       }),
     ]),
     layout: FileLayout,
