@@ -432,7 +432,8 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
             );
           const claimed = { ...file, id: claim.file.id };
           const sameName = await loadedUnderName(db, feed.code, input.name);
-          if (sameName && sameName.sha256 !== file.sha256)
+          // A reprocess was asked for by a person, with a reason: a same-named file loaded before does not stop it.
+          if (sameName && sameName.sha256 !== file.sha256 && !claim.file.reprocessReason)
             refusals.push(
               `a file named ${input.name} was loaded before with other content (${sameName.createdAt.toISOString()}): a corrected re-extract is loaded with reprocess --reason`,
             );

@@ -5,6 +5,8 @@ import { type FileInboxProgress, fileInboxProgressQuery } from './definitions';
 
 export interface FileInboxInput {
   feed: string;
+  /** Files to take besides those the scan finds ready: a reprocess's, wherever the file was moved. */
+  take?: string[];
 }
 
 /**
@@ -21,9 +23,10 @@ export async function fileInbox(input: FileInboxInput): Promise<FileInboxProgres
   setHandler(fileInboxProgressQuery, () => progress);
   const scan = await scanInbox({ feed: input.feed });
   progress.waiting = scan.waiting;
-  for (const file of scan.ready) {
-    progress.current = file.name;
-    progress.taken.push(await takeInboxFile({ feed: input.feed, name: file.name }));
+  const names = [...new Set([...(input.take ?? []), ...scan.ready.map((f) => f.name)])];
+  for (const name of names) {
+    progress.current = name;
+    progress.taken.push(await takeInboxFile({ feed: input.feed, name }));
   }
   progress.current = undefined;
   return progress;

@@ -1,21 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { type Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type Config } from '../../config';
 import { type Database } from '../../db/client';
-import { allFileFeeds, fileFeed, inboxFilesOf, upsertFileFeed } from '../../db/queries/file-feeds';
+import {
+  allFileFeeds,
+  fileFeed,
+  inboxFilesOf,
+  requestReprocess,
+  upsertFileFeed,
+} from '../../db/queries/file-feeds';
 import { FeedCode, FeedDefinition } from '../../domain/file-feeds';
 import { LegalEntityCode } from '../../domain/model';
-import { type FileInboxProgress } from '../../workflows/definitions';
+import { type FileInboxProgress, fileInboxProgressQuery } from '../../workflows/definitions';
 import { type FileInboxInput } from '../../workflows/file-inbox';
 import { principalOf, requireRole } from '../auth';
-import { temporalUiLink } from '../control-decisions';
+import { Reason, temporalUiLink } from '../control-decisions';
 import { HttpError } from '../errors';
 import { knownLegalEntity } from '../references';
 import { ensureIntervalSchedule, fileInboxSchedule, fileInboxScheduleId } from '../schedules';
 
 const FeedBody = z.intersection(z.object({ legalEntity: LegalEntityCode }), FeedDefinition);
+const ReprocessBody = z.object({ reason: Reason }).strict();
+const FileId = z.uuid();
 const PickupBody = z
   .object({
     /** Answer with what the pickup did (files taken, files waiting) instead of 202 at once. */
@@ -75,23 +84,87 @@ export function fileFeedRoutes({ db, client, config }: { db: Database; client: C
     res.json({ feed: feed.code, files: await inboxFilesOf(db, feed.code) });
   });
 
-  router.post('/:feed/pickups', requireRole('integration_admin', 'scheduler'), async (req, res) => {
-    const feed = await feedOf(req.params.feed);
-    const body = PickupBody.parse(req.body ?? {});
+  const startPickup = async (feed: { code: string }, take?: string[]) => {
     const workflowId = `${fileInboxScheduleId(feed.code)}:${randomUUID()}`;
     const handle = await client.workflow.start('fileInbox', {
       workflowId,
       taskQueue: config.temporal.taskQueue,
-      args: [{ feed: feed.code } satisfies FileInboxInput],
+      args: [{ feed: feed.code, ...(take ? { take } : {}) } satisfies FileInboxInput],
       staticSummary: `pickup of file feed ${feed.code}`,
     });
-    const links = { temporalUi: temporalUiLink(config, workflowId) };
+    return { handle, workflowId, links: { temporalUi: temporalUiLink(config, workflowId) } };
+  };
+
+  router.post('/:feed/pickups', requireRole('integration_admin', 'scheduler'), async (req, res) => {
+    const feed = await feedOf(req.params.feed);
+    const body = PickupBody.parse(req.body ?? {});
+    const { handle, workflowId, links } = await startPickup(feed);
     if (!body.wait) {
       res.status(202).json({ workflowId, links });
       return;
     }
     const result = (await handle.result()) as FileInboxProgress;
     res.json({ workflowId, ...result, links });
+  });
+
+  /**
+   * A pickup as it runs: its status, the files taken so far, the one in hand with its phase and lines read (its
+   * activity's last heartbeat, as Temporal UI shows it), and those left waiting.
+   */
+  router.get('/:feed/pickups/:workflowId', async (req, res) => {
+    const feed = await feedOf(req.params.feed);
+    const workflowId = z
+      .string()
+      .startsWith(`${fileInboxScheduleId(feed.code)}:`)
+      .parse(req.params.workflowId);
+    const handle = client.workflow.getHandle(workflowId);
+    const described = await handle.describe().catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError)
+        throw new HttpError(404, 'not_found', `no pickup ${workflowId}`);
+      throw err;
+    });
+    const pending = described.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+    const inHand = pending
+      ? (defaultPayloadConverter.fromPayload(pending) as Record<string, unknown>)
+      : undefined;
+    const progress = await handle.query(fileInboxProgressQuery).catch(() => undefined);
+    res.json({
+      workflowId,
+      status: described.status.name,
+      ...(progress ?? {}),
+      ...(inHand ? { inHand } : {}),
+      links: { temporalUi: temporalUiLink(config, workflowId) },
+    });
+  });
+
+  /** Takes a file again, with why (a corrected re-extract, a refused file whose cause was fixed): audited. */
+  router.post('/:feed/files/:id/reprocess', requireRole('integration_admin'), async (req, res) => {
+    const feed = await feedOf(req.params.feed);
+    const fileId = FileId.parse(req.params.id);
+    const { reason } = ReprocessBody.parse(req.body);
+    const outcome = await db.transaction((tx) =>
+      requestReprocess(tx, {
+        feedCode: feed.code,
+        legalEntity: feed.legalEntity,
+        fileId,
+        reason,
+        by: principalOf(req).id,
+        correlationId: req.header('x-correlation-id') ?? randomUUID(),
+      }),
+    );
+    if (!outcome.requested && outcome.reason === 'not_found')
+      throw new HttpError(404, 'not_found', `file feed ${feed.code} took no file ${fileId}`);
+    if (!outcome.requested)
+      throw new HttpError(
+        409,
+        'in_progress',
+        `a load of the same content is under way (${outcome.file!.name})`,
+        {
+          file: outcome.file,
+        },
+      );
+    const { workflowId, links } = await startPickup(feed, [outcome.file.name]);
+    res.status(202).json({ file: outcome.file, workflowId, links });
   });
 
   return router;

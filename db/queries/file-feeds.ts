@@ -108,6 +108,78 @@ export async function claimInboxFile(
   return { claimed: false, earlier: earlier! };
 }
 
+export type ReprocessOutcome =
+  | { requested: true; file: InboxFileRow }
+  | { requested: false; reason: 'not_found' | 'in_progress'; file?: InboxFileRow };
+
+/**
+ * Asks for a file the feed took (loaded, refused or recognised as a duplicate) to be taken again, with why: a
+ * new generation of its content, claimed for loading at once, which the next pickup takes from where the file
+ * was moved (the ledger and the business keys of its lines still count each line once). Audited; refused while
+ * a load of that content is under way.
+ */
+export async function requestReprocess(
+  tx: Tx,
+  r: {
+    feedCode: string;
+    legalEntity: string;
+    fileId: string;
+    reason: string;
+    by: string;
+    correlationId: string;
+  },
+): Promise<ReprocessOutcome> {
+  // One request at a time per feed: two would both read the same next generation.
+  await tx.execute(sql`select 1 from file_feeds where code = ${r.feedCode} for update`);
+  const [file] = await tx
+    .select()
+    .from(inboxFiles)
+    .where(and(eq(inboxFiles.feedCode, r.feedCode), eq(inboxFiles.id, r.fileId)));
+  if (!file) return { requested: false, reason: 'not_found' };
+  const [loading] = await tx
+    .select()
+    .from(inboxFiles)
+    .where(
+      and(
+        eq(inboxFiles.feedCode, r.feedCode),
+        eq(inboxFiles.sha256, file.sha256),
+        eq(inboxFiles.status, 'loading'),
+      ),
+    );
+  if (loading) return { requested: false, reason: 'in_progress', file: loading };
+  const [requested] = await tx
+    .insert(inboxFiles)
+    .values({
+      feedCode: r.feedCode,
+      name: file.name,
+      sha256: file.sha256,
+      size: file.size,
+      generation: sql`(select greatest(max(generation), 0) + 1 from inbox_files where feed_code = ${r.feedCode} and sha256 = ${file.sha256})`,
+      status: 'loading',
+      correlationId: r.correlationId,
+      reprocessReason: r.reason,
+    })
+    .returning();
+  await appendAudit(tx, {
+    stream: auditStream.actuals(r.legalEntity),
+    actor: r.by,
+    action: 'inbox_file.reprocess_requested',
+    entityType: 'inbox_file',
+    entityId: requested!.id,
+    correlationId: r.correlationId,
+    eventKey: `inbox-file:${requested!.id}:reprocess`,
+    details: {
+      feed: r.feedCode,
+      name: file.name,
+      sha256: file.sha256,
+      of: file.id,
+      was: file.status,
+      reason: r.reason,
+    },
+  });
+  return { requested: true, file: requested! };
+}
+
 /** Whether a load of this content was claimed and never finished (its worker lost). */
 export async function inboxFileLoading(db: DbOrTx, feedCode: string, sha256: string): Promise<boolean> {
   const rows = await db

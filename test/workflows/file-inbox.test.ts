@@ -196,8 +196,52 @@ describe('file feeds: a watched inbox of ledger extracts', () => {
       [`gl-${fy}-03-again.dat`, 'duplicate'],
       [`gl-${fy}-03.dat`, 'loaded'],
     ]);
-    const files = ledger.body.files as { sha256: string }[];
+    const files = ledger.body.files as { id: string; sha256: string }[];
     expect(files[0]!.sha256).toBe(createHash('sha256').update(march).digest('hex'));
+
+    // Support takes the refused copy again, with why: audited, taken from rejected/ into archive/, and its lines,
+    // counted already, are not counted twice.
+    const path = `/v1/file-feeds/legacy-gl/files/${files[0]!.id}/reprocess`;
+    expect((await request('POST', path, { key: 'dev-admin', body: {} })).status).toBe(400);
+    expect((await request('POST', path, { key: 'dev-approver', body: { reason: 'mine' } })).status).toBe(403);
+    const reprocess = await request('POST', path, {
+      key: 'dev-admin',
+      body: { reason: 'GL team re-sent March by mistake; checking it changes nothing' },
+    });
+    expect(reprocess.status).toBe(202);
+    const again = (await stack.client.workflow.getHandle(reprocess.body.workflowId as string).result()) as {
+      taken: { name: string; status: string; movedTo?: string; counts?: object }[];
+    };
+    expect(again.taken).toEqual([
+      expect.objectContaining({
+        name: `gl-${fy}-03-again.dat`,
+        status: 'loaded',
+        movedTo: `archive/gl-${fy}-03-again.dat`,
+        counts: expect.objectContaining({ read: 2, inserted: 0, duplicates: 2 }),
+      }),
+    ]);
+    expect(Number(await actual('630400')) - Number(before)).toBeCloseTo(103.45, 2);
+    const audited = (await stack.db.execute(sql`
+      select action, actor, details->>'reason' as reason from audit_log
+       where action = 'inbox_file.reprocess_requested' and details->>'feed' = 'legacy-gl'`)) as unknown as {
+      actor: string;
+      reason: string;
+    }[];
+    expect(audited).toEqual([
+      expect.objectContaining({ reason: 'GL team re-sent March by mistake; checking it changes nothing' }),
+    ]);
+    // What the pickup did, as the CLI and support read it back.
+    const seen = await request(
+      'GET',
+      `/v1/file-feeds/legacy-gl/pickups/${String(reprocess.body.workflowId)}`,
+      {
+        key: 'dev-admin',
+      },
+    );
+    expect(seen.body).toMatchObject({
+      status: 'COMPLETED',
+      taken: [expect.objectContaining({ status: 'loaded' })],
+    });
   });
 
   test('a file that does not verify is refused whole, with a report naming each bad row', async () => {
