@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { loadLedgerExportFile } from '../activities/bulk-load';
 import { createConnectors } from '../activities/connectors/registry';
 import { loadConfig } from '../config';
 import { writeFigures } from './bench/figures';
+import { actualLinesCopyCeiling, psqlCopy } from './bench/psql';
 import { scratchDatabase } from './bench/scratch-database';
 
 /**
@@ -58,15 +58,6 @@ async function writeExport(file: string, lines: number): Promise<{ unique: numbe
   out.end();
   await once(out, 'finish');
   return { unique };
-}
-
-/** Runs one psql command against the bench database; the seconds it took. */
-function psqlCopy(url: string, command: string): number {
-  const started = process.hrtime.bigint();
-  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-c', command], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 async function main() {
@@ -133,9 +124,7 @@ async function main() {
       '[bench] ceiling: psql \\copy of the same lines into a table shaped, indexed and logged like actual_lines…',
     );
     const linesFile = path.join(dir, `actual-lines-${lines}.csv`);
-    psqlCopy(url, `\\copy (select * from actual_lines) to '${linesFile}' with (format csv)`);
-    await sql`create table bench_actual_lines (like actual_lines including all)`;
-    const copySeconds = psqlCopy(url, `\\copy bench_actual_lines from '${linesFile}' with (format csv)`);
+    const copySeconds = await actualLinesCopyCeiling(url, (q) => sql(q), linesFile);
     rmSync(linesFile, { force: true });
 
     const figures = {

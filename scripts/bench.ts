@@ -111,6 +111,25 @@ const BENCHES: Bench[] = [
         ]),
   },
   {
+    name: 'file inbox',
+    script: 'scripts/bench-file-inbox.ts',
+    sizes: [{ label: '1,000,000 lines', args: ['--lines', '1000000'] }],
+    smoke: { label: '10,000 lines', args: ['--lines', '10000'] },
+    output: 'file-inbox.json',
+    rows: (f, size) => [
+      {
+        benchmark: 'file inbox (fixed-width, verified and loaded)',
+        size,
+        ceiling: at(f, 'ceiling', 'linesPerSecond'),
+        ceilingUnit: 'lines/s (\\copy, logged, indexed)',
+        closeloop: at(f, 'closeloop', 'linesPerSecond'),
+        closeloopUnit: 'lines/s',
+        ratio: at(f, 'ratio'),
+        target: '—',
+      },
+    ],
+  },
+  {
     name: 'month-end ingest',
     script: 'scripts/bench-ingest.ts',
     sizes: [

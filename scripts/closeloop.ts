@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { MultiBar, Presets } from 'cli-progress';
 import { loadConfig } from '../config';
 import { approvalsCommand } from './cli/approvals';
+import { feedsCommand } from './cli/feeds';
 import { localApiUrl } from './lib/simulators';
 
 /**
@@ -20,10 +21,15 @@ import { localApiUrl } from './lib/simulators';
  * scripts/cli/approvals.ts:
  *
  *   npm run closeloop -- approvals inbox --key dev-olivia
+ *
+ * File feeds (list, files, pickup, follow, reprocess) are in scripts/cli/feeds.ts:
+ *
+ *   npm run closeloop -- feeds pickup legacy-gl
  */
 const USAGE =
   'usage: npm run closeloop -- close start|follow|status|sign-off|retry|rerun <YYYY-MM> [--entity <code>] ...\n' +
-  '       npm run closeloop -- approvals inbox|review|approve|reject|send-back|payload|delegate|delegations|revoke ...';
+  '       npm run closeloop -- approvals inbox|review|approve|reject|send-back|payload|delegate|delegations|revoke ...\n' +
+  '       npm run closeloop -- feeds list|files|pickup|follow|reprocess [<feed>] [<workflowId>|<fileId>] [--reason "…"]';
 
 interface EntityProgress {
   legalEntity: string;
@@ -69,6 +75,15 @@ async function main() {
   };
   if (group === 'approvals' && command)
     return approvalsCommand(caller(api, keyOf('dev-approver')), command, month, values);
+  if (group === 'feeds' && command) {
+    process.exitCode = await feedsCommand(
+      caller(api, keyOf('dev-admin')),
+      command,
+      positionals.slice(2),
+      values,
+    );
+    return;
+  }
   if (group !== 'close' || !command || !month) throw new Error(USAGE);
   const call = caller(`${api}/period-closes`, keyOf('dev-scheduler'));
   const entity = () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import iconv from 'iconv-lite';
+import { closeloopCli } from '../harness/cli';
 import { apiClient } from '../harness/http';
 import { startSshd, type RunningSshd } from '../harness/sshd';
 import { startStack, type TestStack } from '../harness/stack';
@@ -268,14 +269,19 @@ describe('file feeds: a watched inbox of ledger extracts', () => {
       { count: 4, cents: 13_000 },
     );
     await drop(dir, `gl-${fy}-bad.dat`, bad);
-    const result = await pickup('legacy-gl-2');
-    expect(result.taken).toEqual([
-      expect.objectContaining({
-        status: 'rejected',
-        movedTo: `rejected/gl-${fy}-bad.dat`,
-        report: `rejected/gl-${fy}-bad.dat.errors.csv`,
-      }),
-    ]);
+    // Support runs the pickup from the command line: it follows it, says what became of the file, and exits 1.
+    const cli = await closeloopCli(stack, 'dev-admin', 'feeds', 'pickup', 'legacy-gl-2').then(
+      () => {
+        throw new Error('a refused file must fail the command');
+      },
+      (err: { code: number; stdout: string }) => err,
+    );
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain(
+      `rejected  gl-${fy}-bad.dat → rejected/gl-${fy}-bad.dat: row count: the trailer says 4, the file has 3`,
+    );
+    expect(cli.stdout).toContain(`[report rejected/gl-${fy}-bad.dat.errors.csv]`);
+    expect(cli.stdout).toMatch(/pickup completed: http/);
     const report = await readFile(join(dir, 'rejected', `gl-${fy}-bad.dat.errors.csv`), 'utf8');
     expect(report.split('\n')).toEqual([
       'line,field,value,reason',
