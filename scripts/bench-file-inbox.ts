@@ -11,6 +11,7 @@ import { createFileInboxActivities, type InboxScan, type TakenFile } from '../ac
 import { loadConfig } from '../config';
 import { upsertFileFeed } from '../db/queries/file-feeds';
 import { FeedDefinition } from '../domain/file-feeds';
+import { glDetail, glHeader, glTrailer, LEGACY_GL_LAYOUT } from '../simulators/legacy-erp/gl-extract';
 import { writeFigures } from './bench/figures';
 import { actualLinesCopyCeiling } from './bench/psql';
 import { scratchDatabase } from './bench/scratch-database';
@@ -30,37 +31,12 @@ import { scratchDatabase } from './bench/scratch-database';
 const BENCH_DB = 'closeloop_bench_file_inbox';
 const ACCOUNTS = ['60010', '61020', '62030', '63040', '64050', '65060'];
 const COST_CENTERS = ['100', '200', '300', '400'];
-const LAYOUT = {
-  format: 'fixed',
-  encoding: 'windows-1252',
-  recordType: { start: 1, length: 1, header: 'H', detail: 'D', trailer: 'T' },
-  fields: [
-    { name: 'account', start: 2, length: 5, type: 'text' },
-    { name: 'costCenter', start: 7, length: 3, type: 'text' },
-    { name: 'postingDate', start: 10, length: 8, type: 'date', format: 'YYYYMMDD' },
-    { name: 'amount', start: 18, length: 11, type: 'decimal', impliedDecimals: 2, sign: 'overpunch' },
-    { name: 'currency', start: 29, length: 3, type: 'text' },
-    { name: 'documentId', start: 32, length: 12, type: 'text' },
-    { name: 'lineNo', start: 44, length: 4, type: 'decimal', sign: 'none' },
-    { name: 'description', start: 48, length: 20, type: 'text' },
-  ],
-  trailerFields: [
-    { name: 'count', start: 2, length: 9, type: 'decimal', sign: 'none' },
-    { name: 'total', start: 11, length: 18, type: 'decimal', impliedDecimals: 2, sign: 'overpunch' },
-  ],
-};
-
-const zoned = (cents: bigint, width: number) => {
-  const digits = (cents < 0n ? -cents : cents).toString().padStart(width, '0');
-  return digits.slice(0, -1) + (cents < 0n ? '}JKLMNOPQR' : '{ABCDEFGHI')[Number(digits.slice(-1))];
-};
-
 async function writeExtract(file: string, lines: number) {
   const out = createWriteStream(file);
   const write = async (s: string) => {
     if (!out.write(iconv.encode(s, 'windows-1252'))) await once(out, 'drain');
   };
-  await write('HLEGACY GL MONTH-END EXTRACT 2027\r\n');
+  await write(`${glHeader('LEGACY GL MONTH-END EXTRACT 2027')}\r\n`);
   let total = 0n;
   for (let n = 1; n <= lines; n++) {
     const month = String((n % 12) + 1).padStart(2, '0');
@@ -68,16 +44,21 @@ async function writeExtract(file: string, lines: number) {
     // Software moved to main account 62035 from July 2027 (the seed's effective-dated mapping).
     const account =
       ACCOUNTS[n % ACCOUNTS.length] === '62030' && n % 12 >= 6 ? '62035' : ACCOUNTS[n % ACCOUNTS.length]!;
-    const cc = COST_CENTERS[Math.floor(n / ACCOUNTS.length) % COST_CENTERS.length]!;
-    const cents = BigInt(((n * 7919) % 100_000) * (n % 10 === 0 ? -1 : 1));
-    total += cents;
-    const doc = `GL${String(Math.ceil(n / 100)).padStart(10, '0')}`;
-    const line = String(((n - 1) % 100) + 1).padStart(4, '0');
-    await write(
-      `D${account}${cc}2027${month}${day}${zoned(cents, 11)}USD${doc}${line}${`Café line ${n}`.padEnd(20).slice(0, 20)}\r\n`,
-    );
+    const minor = BigInt(((n * 7919) % 100_000) * (n % 10 === 0 ? -1 : 1));
+    total += minor;
+    const line = glDetail({
+      account,
+      costCenter: COST_CENTERS[Math.floor(n / ACCOUNTS.length) % COST_CENTERS.length]!,
+      postingDate: `2027${month}${day}`,
+      minor,
+      currency: 'USD',
+      documentId: `GL${String(Math.ceil(n / 100)).padStart(10, '0')}`,
+      lineNo: ((n - 1) % 100) + 1,
+      description: `Café line ${n}`,
+    });
+    await write(`${line}\r\n`);
   }
-  await write(`T${String(lines).padStart(9, '0')}${zoned(total, 18)}\r\n`);
+  await write(`${glTrailer(lines, total)}\r\n`);
   out.end();
   await once(out, 'finish');
 }
@@ -105,7 +86,7 @@ async function main() {
         definition: FeedDefinition.parse({
           kind: 'actuals',
           transport: { type: 'local', path: dir },
-          layout: LAYOUT,
+          layout: LEGACY_GL_LAYOUT,
           readiness: 'rename',
           settleSeconds: 0,
         }),

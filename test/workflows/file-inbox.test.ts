@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import iconv from 'iconv-lite';
 import { closeloopCli } from '../harness/cli';
 import { apiClient } from '../harness/http';
+import { glDetail, glHeader, glTrailer, LEGACY_GL_LAYOUT } from '../../simulators/legacy-erp/gl-extract';
 import { startSshd, type RunningSshd } from '../harness/sshd';
 import { startStack, type TestStack } from '../harness/stack';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -84,40 +85,26 @@ describe('file feeds: a watched inbox of ledger extracts', () => {
     await utimes(join(dir, name), then, then);
   };
 
-  // A legacy GL's extract: record type, account, cost center, posting date, amount in signed zoned decimal with
-  // two implied decimals, a document and line, and a text; the trailer counts the details and sums the amounts.
-  const fixedLayout = {
-    format: 'fixed',
-    encoding: 'windows-1252',
-    recordType: { start: 1, length: 1, header: 'H', detail: 'D', trailer: 'T' },
-    fields: [
-      { name: 'account', start: 2, length: 5, type: 'text' },
-      { name: 'costCenter', start: 7, length: 3, type: 'text' },
-      { name: 'postingDate', start: 10, length: 8, type: 'date', format: 'YYYYMMDD' },
-      { name: 'amount', start: 18, length: 11, type: 'decimal', impliedDecimals: 2, sign: 'overpunch' },
-      { name: 'currency', start: 29, length: 3, type: 'text' },
-      { name: 'documentId', start: 32, length: 10, type: 'text' },
-      { name: 'lineNo', start: 42, length: 4, type: 'decimal', sign: 'none' },
-      { name: 'description', start: 46, length: 12, type: 'text' },
-    ],
-    trailerFields: [
-      { name: 'count', start: 2, length: 9, type: 'decimal', sign: 'none' },
-      { name: 'total', start: 11, length: 15, type: 'decimal', impliedDecimals: 2, sign: 'overpunch' },
-    ],
-  };
-  const zoned = (cents: number, width: number) => {
-    const digits = String(Math.abs(cents)).padStart(width, '0');
-    const last = Number(digits.slice(-1));
-    return digits.slice(0, -1) + (cents < 0 ? '}JKLMNOPQR' : '{ABCDEFGHI')[last];
-  };
+  // A legacy GL's extract (simulators/legacy-erp/gl-extract): fixed-width Windows-1252 records, amounts in signed
+  // zoned decimal with two implied decimals, a trailer counting the details and summing the amounts.
+  const fixedLayout = LEGACY_GL_LAYOUT;
   const detail = (doc: string, line: number, cents: number, text: string, account = '63040') =>
-    `D${account}200${fy}0315${zoned(cents, 11)}USD${doc.padEnd(10)}${String(line).padStart(4, '0')}${text.padEnd(12)}`;
+    glDetail({
+      account,
+      costCenter: '200',
+      postingDate: `${fy}0315`,
+      minor: BigInt(cents),
+      currency: 'USD',
+      documentId: doc,
+      lineNo: line,
+      description: text,
+    });
   const extract = (details: string[], trailer?: { count: number; cents: number }) =>
     iconv.encode(
       [
-        `HGL EXTRACT ${fy}03`,
+        glHeader(`GL EXTRACT ${fy}03`),
         ...details,
-        ...(trailer ? [`T${String(trailer.count).padStart(9, '0')}${zoned(trailer.cents, 15)}`] : []),
+        ...(trailer ? [glTrailer(trailer.count, BigInt(trailer.cents))] : []),
       ].join('\r\n') + '\r\n',
       'windows-1252',
     );
