@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { auditStream } from '../../domain/identity';
-import { type FeedDefinition } from '../../domain/file-feeds';
+import { FeedDefinition } from '../../domain/file-feeds';
 import { type DbOrTx, type Tx } from '../client';
 import { fileFeeds, inboxFiles } from '../schema';
 import { appendAudit } from './audit';
@@ -20,8 +20,11 @@ export async function upsertFileFeed(
 ): Promise<{ feed: FileFeedRow; changed: boolean }> {
   const definition = f.definition as unknown as Record<string, unknown>;
   const [existing] = await tx.select().from(fileFeeds).where(eq(fileFeeds.code, f.code)).for('update');
-  if (existing && existing.legalEntity === f.legalEntity && sameJson(existing.definition, definition))
-    return { feed: existing, changed: false };
+  // Both read through the schema, so their keys come in one order (as a calendar's spec is compared).
+  const same =
+    existing?.legalEntity === f.legalEntity &&
+    JSON.stringify(FeedDefinition.safeParse(existing.definition).data) === JSON.stringify(f.definition);
+  if (existing && same) return { feed: existing, changed: false };
   const [feed] = await tx
     .insert(fileFeeds)
     .values({ code: f.code, legalEntity: f.legalEntity, kind: f.definition.kind, definition })
@@ -41,21 +44,6 @@ export async function upsertFileFeed(
     details: { legalEntity: f.legalEntity, definition, ...(existing ? { before: existing.definition } : {}) },
   });
   return { feed: feed!, changed: true };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.entries(v as Record<string, unknown>)
-              .filter(([, x]) => x !== undefined)
-              .sort(([x], [y]) => (x < y ? -1 : 1))
-              .map(([k, x]) => [k, canonical(x)]),
-          )
-        : v;
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 export async function fileFeed(db: DbOrTx, code: string): Promise<FileFeedRow | undefined> {
