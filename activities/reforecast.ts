@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../domain/failures';
 import { forecastKey } from '../domain/identity';
-import { type Money, sum, zero } from '../domain/money';
+import { type Money, money, sum, zero } from '../domain/money';
 import { buildForecast } from '../domain/reforecast';
 import { balancesPage, type BucketKey } from '../db/queries/balances';
 import { activeVersionOf, versionRef } from '../db/queries/budget-versions';
@@ -127,7 +127,8 @@ export function createReforecastActivities({ db, plannings }: Pick<ActivityDeps,
               account: l.account,
               costCenter: l.costCenter,
               period: l.period,
-              amount: l.amount,
+              // As the currency writes it (a numeric column reads back at its own scale).
+              amount: money(l.amount, l.currency).amount,
               currency: l.currency,
               basis: l.basis,
             }));
