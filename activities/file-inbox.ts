@@ -258,13 +258,19 @@ interface Located {
  * file a lost attempt moved already (`from`) stays where it is.
  */
 async function moveInto(inbox: InboxFolder, folder: Folder, name: string, sha256: string, from?: Located) {
+  const { target, movedTo } = await placeIn(inbox, folder, name, sha256, from);
+  if (from?.folder === folder) return { target, movedTo };
+  const source = from ? `${from.folder}/${from.stored}` : name;
+  await inbox.move(source, movedTo);
+  await inbox.move(source + CONTROL_SUFFIX, movedTo + CONTROL_SUFFIX);
+  return { target, movedTo };
+}
+
+/** The name a file will have in a folder of the inbox (moveInto), decided before it is moved. */
+async function placeIn(inbox: InboxFolder, folder: Folder, name: string, sha256: string, from?: Located) {
   if (from?.folder === folder) return { target: from.stored, movedTo: `${folder}/${from.stored}` };
   await inbox.ensureFolder(folder);
-  const taken = new Set(await inbox.names(folder));
-  const target = taken.has(name) ? `${name}.${sha256.slice(0, 12)}` : name;
-  const source = from ? `${from.folder}/${from.stored}` : name;
-  await inbox.move(source, `${folder}/${target}`);
-  await inbox.move(source + CONTROL_SUFFIX, `${folder}/${target}${CONTROL_SUFFIX}`);
+  const target = (await inbox.names(folder)).includes(name) ? `${name}.${sha256.slice(0, 12)}` : name;
   return { target, movedTo: `${folder}/${target}` };
 }
 
@@ -295,17 +301,9 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
     correlationId: string,
     from?: Located,
   ): Promise<TakenFile> {
-    const { target, movedTo } = await moveInto(inbox, 'rejected', file.name, file.sha256, from);
-    // The report beside the file: what is wrong with the file as a whole, then each bad row.
+    // Recorded before it is moved: a file moved and then lost to a crash would be nowhere in the ledger.
+    const { target, movedTo } = await placeIn(inbox, 'rejected', file.name, file.sha256, from);
     const report = `${target}.errors.csv`;
-    await inbox.write(
-      `rejected/${report}`,
-      writeCsv([
-        ['line', 'field', 'value', 'reason'],
-        ...reasons.map((r) => ['', '(file)', '', r]),
-        ...rows.map((r) => [String(r.line), r.error.field, r.error.value, r.error.reason]),
-      ]),
-    );
     await db.transaction((tx) =>
       finishInboxFile(tx, {
         ...file,
@@ -318,6 +316,16 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
         correlationId,
       }),
     );
+    // The report beside the file: what is wrong with the file as a whole, then each bad row.
+    await inbox.write(
+      `rejected/${report}`,
+      writeCsv([
+        ['line', 'field', 'value', 'reason'],
+        ...reasons.map((r) => ['', '(file)', '', r]),
+        ...rows.map((r) => [String(r.line), r.error.field, r.error.value, r.error.reason]),
+      ]),
+    );
+    await moveInto(inbox, 'rejected', file.name, file.sha256, from);
     return { name: file.name, status, reason: reasons.join('; '), movedTo, report: `rejected/${report}` };
   }
 
