@@ -99,11 +99,17 @@ async function sha256Of(inbox: InboxFolder, path: string): Promise<string> {
 }
 
 /** A file's text in its layout's encoding, as it streams. */
-function decoded(inbox: InboxFolder, path: string, layout: FileLayout): Readable {
+function decoded(
+  inbox: InboxFolder,
+  path: string,
+  layout: FileLayout,
+  onBytes?: (bytes: Buffer) => void,
+): Readable {
   const decoder = decoderFor(layout.encoding);
   return inbox.read(path).pipe(
     new Transform({
       transform(chunk: Buffer, _enc, done) {
+        onBytes?.(chunk);
         done(null, decoder.write(chunk));
       },
       flush(done) {
@@ -125,10 +131,14 @@ async function* recordsOf(
   inbox: InboxFolder,
   path: string,
   layout: FileLayout,
+  onBytes?: (bytes: Buffer) => void,
 ): AsyncIterable<NumberedRecord> {
   if (layout.format === 'fixed') {
     let line = 0;
-    for await (const raw of createInterface({ input: decoded(inbox, path, layout), crlfDelay: Infinity })) {
+    for await (const raw of createInterface({
+      input: decoded(inbox, path, layout, onBytes),
+      crlfDelay: Infinity,
+    })) {
       line++;
       if (!raw.trim()) continue;
       yield {
@@ -139,7 +149,7 @@ async function* recordsOf(
     }
     return;
   }
-  const parser = decoded(inbox, path, layout).pipe(
+  const parser = decoded(inbox, path, layout, onBytes).pipe(
     parseCsv({ delimiter: layout.delimiter, relax_column_count: true, skip_empty_lines: true, info: true }),
   );
   let positions: number[] | undefined;
@@ -185,16 +195,17 @@ interface Verification {
   refusals: string[];
 }
 
-/** Reads a file whole once: its records, its counts and control total, what is wrong with it. */
+/** Reads a file whole once: its SHA-256, its records, its counts and control total, what is wrong with it. */
 async function verify(
   inbox: InboxFolder,
   path: string,
   layout: FileLayout,
   progress: (read: number) => void,
-): Promise<Verification> {
+): Promise<Verification & { sha256: string }> {
   const v: Verification = { details: 0, total: 0n, badRows: 0, report: [], refusals: [] };
+  const hash = createHash('sha256');
   let afterTrailer = false;
-  for await (const { line, record } of recordsOf(inbox, path, layout)) {
+  for await (const { line, record } of recordsOf(inbox, path, layout, (bytes) => hash.update(bytes))) {
     if (afterTrailer) v.refusals.push(`line ${line} follows the trailer`);
     if (record.kind === 'invalid') {
       v.badRows++;
@@ -214,7 +225,7 @@ async function verify(
     v.total += scaledDecimal(record.values.amount!);
     if (v.details % BATCH === 0) progress(v.details);
   }
-  return v;
+  return { ...v, sha256: hash.digest('hex') };
 }
 
 /** The detail records as ledger lines, in batches: every other field of the layout is a dimension. */
@@ -389,14 +400,13 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
         try {
           let path = input.name;
           let size = await inbox.size(path);
-          let sha256 = size === undefined ? undefined : await sha256Of(inbox, path);
           // Gone from the inbox: a lost attempt may have moved it before recording so; its claim says which.
           let from: Located | undefined;
           if (size === undefined) {
             for (const moved of await movedEarlier(inbox, input.name)) {
               const hash = await sha256Of(inbox, moved.path);
               if (await inboxFileLoading(db, feed.code, hash)) {
-                [path, from, sha256, size] = [moved.path, moved, hash, await inbox.size(moved.path)];
+                [path, from, size] = [moved.path, moved, await inbox.size(moved.path)];
                 break;
               }
             }
@@ -407,7 +417,11 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
                 reason: 'no longer in the inbox (already taken)',
               };
           }
-          const file = { name: input.name, sha256: sha256!, size };
+          // Its hash is taken as it is verified: the file is read once for both, then once more to load.
+          const v = await verify(inbox, path, definition.layout, (read) =>
+            progress({ phase: 'verifying', read }),
+          );
+          const file = { name: input.name, sha256: v.sha256, size };
           const correlationId = `file:${feed.code}:${file.sha256.slice(0, 16)}`;
 
           let control: ControlFile | undefined;
@@ -446,9 +460,6 @@ export function createFileInboxActivities(deps: Pick<ActivityDeps, 'db'>) {
               `a file named ${input.name} was loaded before with other content (${sameName.createdAt.toISOString()}): a corrected re-extract is loaded with reprocess --reason`,
             );
 
-          const v = await verify(inbox, path, definition.layout, (read) =>
-            progress({ phase: 'verifying', read }),
-          );
           refusals.push(...v.refusals);
           const expected = control
             ? { count: control.rows, total: scaledDecimal(control.total), from: 'control file' }
